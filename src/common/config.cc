@@ -1,0 +1,159 @@
+#include "common/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace zengen {
+namespace {
+
+std::string Trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+Result<int64_t> ParseInt(const std::string& v, int64_t min, int64_t max, const std::string& key,
+                         int line) {
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || out < min || out > max) {
+    return InvalidArgument("config_invalid_value",
+                           fmt::format("line {}: {} must be an integer in [{}, {}], got '{}'",
+                                       line, key, min, max, v),
+                           key);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::filesystem::path Config::Resolve(const std::filesystem::path& p) const {
+  return p.is_absolute() ? p : data_dir / p;
+}
+
+bool Config::UsesPostgres() const {
+  return database.starts_with("postgres://") || database.starts_with("postgresql://");
+}
+
+std::filesystem::path Config::SqlitePath() const {
+  std::string d = database;
+  if (d.starts_with("sqlite:")) d = d.substr(7);
+  return Resolve(d);
+}
+
+Result<Config> ParseConfig(const std::string& text, const std::filesystem::path& data_dir) {
+  Config c;
+  c.data_dir = data_dir;
+  using Setter = std::function<Status(const std::string&, int)>;
+  auto int_field = [](int64_t& dst, int64_t min, int64_t max, std::string key) -> Setter {
+    return [&dst, min, max, key](const std::string& v, int line) -> Status {
+      auto r = ParseInt(v, min, max, key, line);
+      if (!r.ok()) return r.error();
+      dst = *r;
+      return Status::Ok();
+    };
+  };
+  int64_t threads = c.threads, max_conn = c.max_connections;
+  std::map<std::string, Setter> setters = {
+      {"listen", [&](const std::string& v, int) { c.listen = v; return Status::Ok(); }},
+      {"database", [&](const std::string& v, int) { c.database = v; return Status::Ok(); }},
+      {"tls_certificate",
+       [&](const std::string& v, int) { c.tls_certificate = v; return Status::Ok(); }},
+      {"tls_private_key",
+       [&](const std::string& v, int) { c.tls_private_key = v; return Status::Ok(); }},
+      {"pseudonym_key", [&](const std::string& v, int) { c.pseudonym_key = v; return Status::Ok(); }},
+      {"storage_master_key",
+       [&](const std::string& v, int) { c.storage_master_key = v; return Status::Ok(); }},
+      {"threads", int_field(threads, 1, 256, "threads")},
+      {"max_connections", int_field(max_conn, 1, 1000000, "max_connections")},
+      {"max_header_bytes", int_field(c.max_header_bytes, 1024, 1 << 20, "max_header_bytes")},
+      {"max_body_bytes", int_field(c.max_body_bytes, 0, int64_t{1} << 40, "max_body_bytes")},
+      {"handshake_timeout_ms",
+       int_field(c.handshake_timeout_ms, 10, 3600000, "handshake_timeout_ms")},
+      {"read_timeout_ms", int_field(c.read_timeout_ms, 10, 3600000, "read_timeout_ms")},
+      {"idle_timeout_ms", int_field(c.idle_timeout_ms, 10, 3600000, "idle_timeout_ms")},
+      {"shutdown_grace_ms", int_field(c.shutdown_grace_ms, 0, 3600000, "shutdown_grace_ms")},
+  };
+  std::istringstream in(text);
+  std::string raw;
+  int line = 0;
+  while (std::getline(in, raw)) {
+    ++line;
+    if (auto hash = raw.find('#'); hash != std::string::npos) raw.resize(hash);
+    const std::string s = Trim(raw);
+    if (s.empty()) continue;
+    const auto eq = s.find('=');
+    if (eq == std::string::npos) {
+      return InvalidArgument("config_syntax",
+                             fmt::format("line {}: expected 'key = value', got '{}'", line, s));
+    }
+    const std::string key = Trim(s.substr(0, eq));
+    const std::string value = Trim(s.substr(eq + 1));
+    auto it = setters.find(key);
+    if (it == setters.end()) {
+      return InvalidArgument("config_unknown_key",
+                             fmt::format("line {}: unknown setting '{}'", line, key), key);
+    }
+    ZG_RETURN_IF_ERROR(it->second(value, line));
+  }
+  c.threads = static_cast<int>(threads);
+  c.max_connections = static_cast<int>(max_conn);
+  return c;
+}
+
+Result<Config> LoadConfig(const std::filesystem::path& data_dir) {
+  const auto path = data_dir / "zengen.conf";
+  std::ifstream f(path);
+  if (!f) {
+    return NotFound("config_missing",
+                    fmt::format("no configuration at {}; run 'zengen init --data {}' first",
+                                path.string(), data_dir.string()));
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ParseConfig(ss.str(), std::filesystem::absolute(data_dir));
+}
+
+std::string DefaultConfigText(const std::string& database, const std::string& listen) {
+  return fmt::format(R"(# Zengen configuration, written by `zengen init`.
+# One "key = value" per line; '#' starts a comment. Relative paths are resolved
+# against this data directory. Unknown keys are refused, so a typo is never ignored.
+
+# Address and port to serve HTTPS on. Port 0 picks a free port (printed at start).
+listen = {listen}
+
+# Metadata store: a SQLite file (relative to this directory), or a PostgreSQL URL
+# such as postgres://zengen@127.0.0.1:5432/zengen for the scaled deployment.
+database = {database}
+
+# TLS certificate chain and private key (PEM). `zengen init` generates a
+# self-signed pair for local use; production installs its own.
+tls_certificate = tls/server.crt
+tls_private_key = tls/server.key
+
+# The program's secret keys (32 random bytes, hex), readable only by the owner.
+# pseudonym_key turns local patient ids into pseudonyms (HMAC-SHA-256);
+# storage_master_key protects data at rest. Losing them loses the data.
+pseudonym_key = keys/pseudonym.key
+storage_master_key = keys/storage-master.key
+
+# Serving threads and hard limits against bad or hostile input.
+threads = 2
+max_connections = 256
+max_header_bytes = 16384
+max_body_bytes = 1048576
+handshake_timeout_ms = 10000
+read_timeout_ms = 10000
+idle_timeout_ms = 30000
+shutdown_grace_ms = 20000
+)",
+                     fmt::arg("listen", listen), fmt::arg("database", database));
+}
+
+}  // namespace zengen

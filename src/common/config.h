@@ -1,0 +1,48 @@
+// The data directory's configuration file (zengen.conf).
+//
+// Format: one "key = value" per line; '#' starts a comment; blank lines are ignored. Relative
+// paths are resolved against the data directory. Unknown keys and malformed values are errors
+// that name the line, so a typo never silently falls back to a default.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/result.h"
+
+namespace zengen {
+
+struct Config {
+  std::filesystem::path data_dir;
+  std::string listen = "127.0.0.1:8443";  // host:port; port 0 picks a free port
+  // "sqlite:zengen.db" style path (relative to data_dir) or a postgres:// / postgresql:// URL.
+  std::string database = "zengen.db";
+  std::filesystem::path tls_certificate = "tls/server.crt";
+  std::filesystem::path tls_private_key = "tls/server.key";
+  std::filesystem::path pseudonym_key = "keys/pseudonym.key";
+  std::filesystem::path storage_master_key = "keys/storage-master.key";
+  int threads = 2;                        // I/O threads serving requests
+  int max_connections = 256;              // concurrent connections; more are refused
+  int64_t max_header_bytes = 16 * 1024;   // request line + headers
+  int64_t max_body_bytes = 1024 * 1024;   // default per-route body limit
+  int64_t handshake_timeout_ms = 10000;   // TLS handshake must finish within
+  int64_t read_timeout_ms = 10000;        // a request must arrive whole within
+  int64_t idle_timeout_ms = 30000;        // a keep-alive connection may idle for
+  int64_t shutdown_grace_ms = 20000;      // SIGTERM: how long in-flight requests may take
+
+  // Absolute path for a path setting (resolved against data_dir when relative).
+  std::filesystem::path Resolve(const std::filesystem::path& p) const;
+  bool UsesPostgres() const;
+  // The SQLite file path when !UsesPostgres().
+  std::filesystem::path SqlitePath() const;
+};
+
+// Parses the text of a configuration file. data_dir is recorded for path resolution.
+Result<Config> ParseConfig(const std::string& text, const std::filesystem::path& data_dir);
+// Reads DIR/zengen.conf.
+Result<Config> LoadConfig(const std::filesystem::path& data_dir);
+// The documented default configuration file, as written by `zengen init`.
+std::string DefaultConfigText(const std::string& database, const std::string& listen);
+
+}  // namespace zengen

@@ -1,0 +1,47 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+namespace zengen {
+namespace {
+
+TEST(ConfigTest, DefaultTextParsesToDefaults) {
+  auto c = ParseConfig(DefaultConfigText("zengen.db", "127.0.0.1:0"), "/data");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->listen, "127.0.0.1:0");
+  EXPECT_FALSE(c->UsesPostgres());
+  EXPECT_EQ(c->SqlitePath(), "/data/zengen.db");
+  EXPECT_EQ(c->Resolve("tls/server.crt"), "/data/tls/server.crt");
+  EXPECT_EQ(c->max_header_bytes, 16384);
+}
+
+TEST(ConfigTest, RecognisesPostgresUrls) {
+  auto c = ParseConfig("database = postgres://u@127.0.0.1:5432/db\n", "/d");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->UsesPostgres());
+}
+
+TEST(ConfigTest, UnknownKeyIsRefusedWithLineAndField) {
+  auto c = ParseConfig("listen = 1.2.3.4:1\nlisen = x\n", "/d");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, "config_unknown_key");
+  EXPECT_EQ(c.error().field, "lisen");
+  EXPECT_NE(c.error().message.find("line 2"), std::string::npos);
+}
+
+TEST(ConfigTest, OutOfRangeIntegerIsRefused) {
+  auto c = ParseConfig("threads = 0\n", "/d");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().field, "threads");
+  EXPECT_FALSE(ParseConfig("max_connections = 12x\n", "/d").ok());
+  EXPECT_FALSE(ParseConfig("no equals sign\n", "/d").ok());
+}
+
+TEST(ConfigTest, CommentsAndBlankLinesAreIgnored) {
+  auto c = ParseConfig("# comment\n\n  threads = 4   # trailing\n", "/d");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->threads, 4);
+}
+
+}  // namespace
+}  // namespace zengen
