@@ -73,7 +73,9 @@ class Transaction {
   // Runs a statement; returns the number of rows changed. Errors: kConflict with code
   // "unique_violation" for a UNIQUE/PRIMARY KEY clash, kInvalidArgument "constraint_violation"
   // for other constraint failures, kUnavailable when the database cannot be reached, kInternal
-  // for SQL errors (bugs).
+  // for SQL errors (bugs). A failed statement aborts the transaction (PostgreSQL semantics,
+  // mirrored on SQLite): later calls fail with kInternal "transaction_aborted", so abandon it.
+  // Several ';'-separated statements are allowed only when params is empty (migrations).
   virtual Result<int64_t> Exec(std::string_view sql, std::span<const Value> params = {}) = 0;
   Result<int64_t> Exec(std::string_view sql, std::initializer_list<Value> params) {
     return Exec(sql, std::span<const Value>(params.begin(), params.size()));

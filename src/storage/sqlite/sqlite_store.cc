@@ -1,0 +1,322 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <charconv>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/connection_pool.h"
+#include "storage/migrations.h"
+
+namespace zengen::storage {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+// Converts the error state of db after a call that returned rc.
+Error SqliteError(sqlite3* db, int rc) {
+  const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return Conflict("unique_violation", msg);
+  }
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return InvalidArgument("constraint_violation", msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Unavailable("database_busy", msg);
+    default:
+      return Internal("sql_error", msg);
+  }
+}
+
+Error AbortedError() {
+  return Internal("transaction_aborted",
+                  "an earlier statement in this transaction failed; the transaction must be "
+                  "abandoned");
+}
+
+// Runs sql (no parameters, no result rows wanted) directly on a connection.
+Status ExecRaw(sqlite3* db, const char* sql) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc);
+  return Status::Ok();
+}
+
+// Binds params to the $N placeholders of stmt. Every placeholder must name a supplied
+// parameter and every parameter must be used, as PostgreSQL also insists.
+Status Bind(sqlite3_stmt* stmt, std::span<const Value> params) {
+  std::vector<bool> used(params.size(), false);
+  const int count = sqlite3_bind_parameter_count(stmt);
+  for (int i = 1; i <= count; ++i) {
+    const char* name = sqlite3_bind_parameter_name(stmt, i);
+    size_t n = 0;
+    const std::string_view sv = name != nullptr ? name : "";
+    bool ok = sv.size() >= 2 && sv[0] == '$';
+    if (ok) {
+      auto [ptr, ec] = std::from_chars(sv.data() + 1, sv.data() + sv.size(), n);
+      ok = ec == std::errc() && ptr == sv.data() + sv.size() && n >= 1 && n <= params.size();
+    }
+    if (!ok) {
+      return Internal("sql_error",
+                      fmt::format("placeholder {} does not name one of the {} parameters given",
+                                  name != nullptr ? name : "?", params.size()));
+    }
+    used[n - 1] = true;
+    const Value& v = params[n - 1];
+    int rc = SQLITE_OK;
+    if (const auto* p = std::get_if<int64_t>(&v)) {
+      rc = sqlite3_bind_int64(stmt, i, *p);
+    } else if (const auto* p = std::get_if<double>(&v)) {
+      rc = sqlite3_bind_double(stmt, i, *p);
+    } else if (const auto* p = std::get_if<std::string>(&v)) {
+      rc = sqlite3_bind_text64(stmt, i, p->data(), p->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else {
+      rc = sqlite3_bind_null(stmt, i);
+    }
+    if (rc != SQLITE_OK) return SqliteError(sqlite3_db_handle(stmt), rc);
+  }
+  for (size_t i = 0; i < used.size(); ++i) {
+    if (!used[i]) {
+      return Internal("sql_error",
+                      fmt::format("parameter ${} is not used by the statement", i + 1));
+    }
+  }
+  return Status::Ok();
+}
+
+Value ColumnValue(sqlite3_stmt* stmt, int i) {
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      return sqlite3_column_int64(stmt, i);
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, i);
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+      return std::string(text, sqlite3_column_bytes(stmt, i));
+    }
+    case SQLITE_BLOB: {
+      const auto* blob = static_cast<const char*>(sqlite3_column_blob(stmt, i));
+      const int size = sqlite3_column_bytes(stmt, i);
+      return size > 0 ? std::string(blob, size) : std::string();
+    }
+    default:
+      return std::monostate{};
+  }
+}
+
+class SqliteStore;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteStore* store, sqlite3* db, std::unique_lock<std::mutex> write_lock)
+      : store_(store), db_(db), write_lock_(std::move(write_lock)) {}
+  ~SqliteTransaction() override;
+
+  Result<int64_t> Exec(std::string_view sql, std::span<const Value> params) override;
+  Result<Rows> Query(std::string_view sql, std::span<const Value> params) override;
+  Status Commit() override;
+
+ private:
+  // Prepares the single statement in sql and binds params.
+  Result<StmtPtr> PrepareOne(std::string_view sql, std::span<const Value> params);
+  Error Fail(Error e) {
+    aborted_ = true;
+    return e;
+  }
+  void Finish();
+
+  SqliteStore* store_;
+  sqlite3* db_;
+  std::unique_lock<std::mutex> write_lock_;
+  bool finished_ = false;
+  bool aborted_ = false;
+};
+
+class SqliteStore final : public Store {
+ public:
+  ~SqliteStore() override {
+    for (sqlite3* db : all_) sqlite3_close_v2(db);
+  }
+
+  Status OpenConnections(const OpenOptions& options) {
+    for (int i = 0; i < options.pool_size; ++i) {
+      sqlite3* db = nullptr;
+      const int rc = sqlite3_open_v2(options.location.c_str(), &db,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+      if (db != nullptr) all_.push_back(db);
+      if (rc != SQLITE_OK) {
+        return Unavailable("database_unavailable",
+                           fmt::format("cannot open SQLite database {}: {}", options.location,
+                                       db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+      }
+      sqlite3_extended_result_codes(db, 1);
+      sqlite3_busy_timeout(db, kBusyTimeoutMs);
+      const Status s = ExecRaw(db,
+                               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                               "PRAGMA foreign_keys=ON;");
+      if (!s.ok()) {
+        return Unavailable("database_unavailable",
+                           fmt::format("cannot set up SQLite database {}: {}", options.location,
+                                       s.error().message));
+      }
+      pool_.Release(db);
+    }
+    return Status::Ok();
+  }
+
+  Backend backend() const override { return Backend::kSqlite; }
+
+  Result<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
+    std::unique_lock<std::mutex> write_lock;
+    if (mode == TxMode::kWrite) write_lock = std::unique_lock(write_mu_);
+    sqlite3* db = pool_.Acquire();
+    const Status s = ExecRaw(db, mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+    if (!s.ok()) {
+      pool_.Release(db);
+      return s.error();
+    }
+    return std::unique_ptr<Transaction>(
+        std::make_unique<SqliteTransaction>(this, db, std::move(write_lock)));
+  }
+
+  Status Ping() override {
+    sqlite3* db = pool_.Acquire();
+    const Status s = ExecRaw(db, "SELECT 1");
+    pool_.Release(db);
+    return s;
+  }
+
+  Result<int> SchemaVersion() override {
+    auto tx = Begin(TxMode::kRead);
+    if (!tx.ok()) return tx.error();
+    return ReadSchemaVersion(**tx, Backend::kSqlite);
+  }
+
+  void Release(sqlite3* db) { pool_.Release(db); }
+
+ private:
+  std::vector<sqlite3*> all_;
+  ConnectionPool<sqlite3*> pool_;
+  // why: writers wait here rather than in SQLite's busy handler, which polls with sleeps and
+  // can starve a writer past the busy timeout under contention.
+  std::mutex write_mu_;
+};
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!finished_) {
+    if (sqlite3_get_autocommit(db_) == 0) {
+      (void)ExecRaw(db_, "ROLLBACK");
+    }
+    Finish();
+  }
+}
+
+void SqliteTransaction::Finish() {
+  finished_ = true;
+  store_->Release(db_);
+  if (write_lock_.owns_lock()) write_lock_.unlock();
+}
+
+Result<StmtPtr> SqliteTransaction::PrepareOne(std::string_view sql, std::span<const Value> params) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc);
+  if (stmt == nullptr) return Internal("sql_error", "empty statement");
+  const char* end = sql.data() + sql.size();
+  if (tail != nullptr && tail < end) {
+    sqlite3_stmt* extra = nullptr;
+    rc = sqlite3_prepare_v2(db_, tail, static_cast<int>(end - tail), &extra, nullptr);
+    StmtPtr extra_stmt(extra);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc);
+    if (extra_stmt != nullptr) {
+      return Internal("sql_error",
+                      "several statements are allowed only in Exec without parameters");
+    }
+  }
+  ZG_RETURN_IF_ERROR(Bind(stmt.get(), params));
+  return stmt;
+}
+
+Result<int64_t> SqliteTransaction::Exec(std::string_view sql, std::span<const Value> params) {
+  if (finished_) return Internal("sql_error", "transaction already finished");
+  if (aborted_) return AbortedError();
+  if (!params.empty()) {
+    auto stmt = PrepareOne(sql, params);
+    if (!stmt.ok()) return Fail(stmt.error());
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return Fail(SqliteError(db_, rc));
+    return static_cast<int64_t>(sqlite3_changes64(db_));
+  }
+  // why: migrations pass several statements in one text; run them one after another.
+  const char* cur = sql.data();
+  const char* end = sql.data() + sql.size();
+  int64_t changes = 0;
+  while (cur < end) {
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(db_, cur, static_cast<int>(end - cur), &raw, &tail);
+    StmtPtr stmt(raw);
+    if (rc != SQLITE_OK) return Fail(SqliteError(db_, rc));
+    if (stmt == nullptr) break;  // only whitespace or comments remain
+    const Status bound = Bind(stmt.get(), {});
+    if (!bound.ok()) return Fail(bound.error());
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return Fail(SqliteError(db_, rc));
+    changes = sqlite3_changes64(db_);
+    cur = tail;
+  }
+  return changes;
+}
+
+Result<Rows> SqliteTransaction::Query(std::string_view sql, std::span<const Value> params) {
+  if (finished_) return Internal("sql_error", "transaction already finished");
+  if (aborted_) return AbortedError();
+  auto stmt = PrepareOne(sql, params);
+  if (!stmt.ok()) return Fail(stmt.error());
+  sqlite3_stmt* s = stmt->get();
+  Rows rows;
+  const int ncols = sqlite3_column_count(s);
+  rows.columns.reserve(ncols);
+  for (int i = 0; i < ncols; ++i) rows.columns.emplace_back(sqlite3_column_name(s, i));
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    std::vector<Value> cols;
+    cols.reserve(ncols);
+    for (int i = 0; i < ncols; ++i) cols.push_back(ColumnValue(s, i));
+    rows.rows.emplace_back(std::move(cols));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqliteError(db_, rc));
+  return rows;
+}
+
+Status SqliteTransaction::Commit() {
+  if (finished_) return Internal("sql_error", "transaction already finished");
+  Status s = aborted_ ? Status(AbortedError()) : ExecRaw(db_, "COMMIT");
+  if (!s.ok() && sqlite3_get_autocommit(db_) == 0) (void)ExecRaw(db_, "ROLLBACK");
+  Finish();
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const OpenOptions& options) {
+  auto store = std::make_unique<SqliteStore>();
+  ZG_RETURN_IF_ERROR(store->OpenConnections(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace zengen::storage
