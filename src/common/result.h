@@ -19,8 +19,11 @@ enum class ErrorKind {
   kUnauthenticated,    // no or bad credentials (401)
   kPermissionDenied,   // authenticated but not allowed (403)
   kNotFound,           // no such thing (404)
+  kMethodNotAllowed,   // the resource exists but not with this method (405)
   kConflict,           // state does not allow it, or duplicate (409)
   kTooLarge,           // input exceeds a hard limit (413)
+  kUnsupportedMediaType,  // body in a format the route does not take (415)
+  kHeaderTooLarge,     // request line and headers exceed the limit (431)
   kUnavailable,        // a dependency (database, storage) is down; retry later (503)
   kInternal,           // a bug or an unexpected environment failure (500)
 };

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian 12 machine: installs what it needs, builds, starts a
+# real PostgreSQL server on a loopback port in a temporary directory, and runs every test on
+# both metadata backends (SQLite and PostgreSQL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+bash scripts/build.sh
+
+# A free loopback port: nothing answers a connection to it.
+port=""
+for candidate in $(shuf -i 40000-60000 -n 50); do
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+    port=$candidate
+    break
+  fi
+done
+[[ -n "$port" ]] || { echo "test.sh: no free port for PostgreSQL" >&2; exit 1; }
+
+pgdir=$(mktemp -d /tmp/zengen-pg.XXXXXX)
+cleanup() {
+  bash scripts/postgres-test-server.sh stop "$pgdir" >/dev/null 2>&1 || true
+  rm -rf "$pgdir"
+}
+trap cleanup EXIT
+url=$(bash scripts/postgres-test-server.sh start "$pgdir" "$port" | tail -n 1)
+echo "test.sh: PostgreSQL for tests at $url"
+
+export ZENGEN_TEST_POSTGRES_URL="$url"
+export ZENGEN_REQUIRE_POSTGRES=1
+ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600

@@ -1,0 +1,80 @@
+// The standard filter chain, in order: request id → access audit → authentication → policy.
+// Handlers behind it hold only their own logic: the subject is known and the action allowed.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "http/http.h"
+
+namespace zengen::http {
+
+// Takes the client's X-Request-Id when it is 1–64 characters of [A-Za-z0-9._-], otherwise
+// makes a random one; echoes it in the response.
+class RequestIdFilter final : public Filter {
+ public:
+  std::optional<Response> OnRequest(Request& req) override;
+  void OnResponse(const Request& req, Response& resp) override;
+};
+
+// Port: establishes who sent a request from its credentials.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  // Returns the subject, anonymous when the request carries no credential. A credential that
+  // is present but invalid is an error (kUnauthenticated), never a silent downgrade.
+  virtual Result<Subject> Authenticate(const Request& req) = 0;
+};
+
+class AuthenticationFilter final : public Filter {
+ public:
+  explicit AuthenticationFilter(std::shared_ptr<Authenticator> a) : authenticator_(std::move(a)) {}
+  std::optional<Response> OnRequest(Request& req) override;
+
+ private:
+  std::shared_ptr<Authenticator> authenticator_;
+};
+
+// Asks policy::Decide for the matched route's action and resource ({id} path parameter as the
+// resource id). A denial answers 401 to anonymous subjects and 403 to authenticated ones.
+class PolicyFilter final : public Filter {
+ public:
+  std::optional<Response> OnRequest(Request& req) override;
+};
+
+// One record per request once the response is known: time, request id, source address,
+// subject, method and path, action, decision and reason, status, duration.
+// The record goes to a sink (the server log now; the hash-chained audit log with issue 3).
+struct AccessRecord {
+  std::string time;
+  std::string request_id;
+  std::string remote_address;
+  std::string subject;
+  std::string method;
+  std::string path;
+  std::string action;
+  std::string decision;  // "allow", "deny" or "" when no decision was needed (404)
+  std::string reason;
+  int status = 0;
+  double millis = 0;
+};
+
+class AccessAuditFilter final : public Filter {
+ public:
+  using Sink = std::function<void(const AccessRecord&)>;
+  AccessAuditFilter(const Clock& clock, Sink sink) : clock_(clock), sink_(std::move(sink)) {}
+  std::optional<Response> OnRequest(Request& req) override;
+  void OnResponse(const Request& req, Response& resp) override;
+
+ private:
+  const Clock& clock_;
+  Sink sink_;
+};
+
+// The default sink: one JSON line per request through the logger.
+void LogAccessRecord(const AccessRecord& r);
+
+}  // namespace zengen::http

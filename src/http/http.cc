@@ -1,0 +1,228 @@
+#include "http/http.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace zengen::http {
+
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) <
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string Request::Header(std::string_view name) const {
+  auto it = headers.find(std::string(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+int StatusFor(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kInvalidArgument: return 400;
+    case ErrorKind::kUnauthenticated: return 401;
+    case ErrorKind::kPermissionDenied: return 403;
+    case ErrorKind::kNotFound: return 404;
+    case ErrorKind::kMethodNotAllowed: return 405;
+    case ErrorKind::kConflict: return 409;
+    case ErrorKind::kTooLarge: return 413;
+    case ErrorKind::kUnsupportedMediaType: return 415;
+    case ErrorKind::kHeaderTooLarge: return 431;
+    case ErrorKind::kUnavailable: return 503;
+    case ErrorKind::kInternal: return 500;
+  }
+  return 500;
+}
+
+Response Response::Json(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.headers["Content-Type"] = "application/json";
+  // Replacement instead of throwing: a handler must never fail on serialising odd text.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+Response Response::FromError(const Error& e) {
+  nlohmann::json err = {{"code", e.code}, {"message", e.message}};
+  if (!e.field.empty()) err["field"] = e.field;
+  return Json(StatusFor(e.kind), {{"error", err}});
+}
+
+Response Response::Text(int status, std::string body, std::string content_type) {
+  Response r;
+  r.status = status;
+  r.headers["Content-Type"] = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+Result<nlohmann::json> ParseJsonBody(const Request& req) {
+  const std::string ct = req.Header("Content-Type");
+  if (!ct.empty()) {
+    std::string media = ct.substr(0, ct.find(';'));
+    std::transform(media.begin(), media.end(), media.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    media.erase(media.find_last_not_of(" \t") + 1);
+    if (media != "application/json") {
+      return Error{ErrorKind::kUnsupportedMediaType, "unsupported_media_type",
+                   fmt::format("expected Content-Type application/json, got '{}'", ct),
+                   "Content-Type"};
+    }
+  }
+  if (req.body.empty()) {
+    return InvalidArgument("invalid_json", "request body is empty; a JSON object is required",
+                           "body");
+  }
+  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    // Re-parse with exceptions only on the error path, to report where the problem is.
+    std::string detail = "malformed JSON";
+    try {
+      const auto unused = nlohmann::json::parse(req.body);
+      static_cast<void>(unused);
+    } catch (const nlohmann::json::parse_error& e) {
+      detail = fmt::format("malformed JSON at byte {}", e.byte);
+    }
+    return InvalidArgument("invalid_json", detail, "body");
+  }
+  if (!j.is_object()) {
+    return InvalidArgument("json_object_required", "the request body must be a JSON object",
+                           "body");
+  }
+  return j;
+}
+
+namespace {
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const size_t j = path.find('/', i);
+    const size_t end = j == std::string_view::npos ? path.size() : j;
+    out.push_back(path.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+bool MatchPattern(std::string_view pattern, std::string_view path,
+                  std::map<std::string, std::string>& params) {
+  const auto ps = Segments(pattern), xs = Segments(path);
+  if (ps.size() != xs.size()) return false;
+  // A trailing slash is a different resource; refuse it rather than guess.
+  if (path.size() > 1 && path.back() == '/') return false;
+  std::map<std::string, std::string> got;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    if (ps[i].size() > 2 && ps[i].front() == '{' && ps[i].back() == '}') {
+      got.emplace(std::string(ps[i].substr(1, ps[i].size() - 2)), std::string(xs[i]));
+    } else if (ps[i] != xs[i]) {
+      return false;
+    }
+  }
+  params = std::move(got);
+  return true;
+}
+
+}  // namespace
+
+Status Router::Add(Route route) {
+  if (route.method.empty() || route.pattern.empty() || route.action.empty() ||
+      route.resource.empty() || !route.handler) {
+    return InvalidArgument(
+        "route_incomplete",
+        fmt::format("route {} {} must declare method, pattern, action, resource and handler",
+                    route.method, route.pattern));
+  }
+  for (const auto& r : routes_) {
+    if (r->method == route.method && r->pattern == route.pattern) {
+      return Conflict("route_duplicate",
+                      fmt::format("route {} {} is already registered", r->method, r->pattern));
+    }
+  }
+  routes_.push_back(std::make_unique<Route>(std::move(route)));
+  return Status::Ok();
+}
+
+Router::Match Router::Find(std::string_view method, std::string_view path) const {
+  Match m;
+  for (const auto& r : routes_) {
+    std::map<std::string, std::string> params;
+    if (!MatchPattern(r->pattern, path, params)) continue;
+    m.path_known = true;
+    // HEAD is served by the GET route without a body (the server drops it).
+    if (r->method == method || (method == "HEAD" && r->method == "GET")) {
+      m.route = r.get();
+      m.params = std::move(params);
+      return m;
+    }
+  }
+  return m;
+}
+
+Response Pipeline::Handle(Request& req, const Router::Match& match) const {
+  req.route = match.route;
+  req.path_params = match.params;
+  size_t ran = 0;
+  std::optional<Response> resp;
+  for (const auto& f : filters_) {
+    ++ran;
+    resp = f->OnRequest(req);
+    if (resp) break;
+  }
+  if (!resp) {
+    if (req.route == nullptr) {
+      resp = match.path_known
+                 ? Response::FromError(Error{ErrorKind::kMethodNotAllowed, "method_not_allowed",
+                                             fmt::format("{} is not allowed on {}", req.method,
+                                                         req.path),
+                                             "method"})
+                 : Response::FromError(
+                       NotFound("route_not_found", fmt::format("no resource at {}", req.path)));
+    } else {
+      try {
+        resp = req.route->handler(req);
+      } catch (const std::exception& e) {
+        // A handler bug must not take the connection or the server down; it is logged with the
+        // request id so that it can be found, and the client learns nothing internal.
+        spdlog::error("request {}: handler for {} {} threw: {}", req.request_id, req.method,
+                      req.route->pattern, e.what());
+        resp = Response::FromError(Internal("internal_error", "internal error; see server log"));
+      }
+    }
+  }
+  for (size_t i = ran; i-- > 0;) filters_[i]->OnResponse(req, *resp);
+  return std::move(*resp);
+}
+
+Status ParseTarget(std::string_view target, Request& req) {
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) {
+    return InvalidArgument("invalid_target",
+                           fmt::format("request target is not a valid path: {}",
+                                       parsed.error().message()),
+                           "target");
+  }
+  const boost::urls::url_view u = *parsed;
+  req.path = u.path();
+  if (req.path.empty()) req.path = "/";
+  if (req.path.find('\0') != std::string::npos) {
+    return InvalidArgument("invalid_target", "request path contains a NUL byte", "target");
+  }
+  for (auto param : u.params()) {
+    req.query[std::string(param.key)] = param.has_value ? std::string(param.value) : "";
+  }
+  return Status::Ok();
+}
+
+}  // namespace zengen::http

@@ -1,0 +1,134 @@
+// Zengen's own HTTP types: Request, Response, Router and the filter (middleware) chain.
+//
+// Handlers and filters see only these types; the Boost.Beast adapter (server.h) translates to
+// and from the wire. This keeps third-party headers out of domain code and lets handlers be
+// tested without sockets.
+//
+// Every route declares the action it performs and the kind of resource it touches (the inputs
+// of policy::Decide); Router::Add refuses a route without them, so no handler can be reached
+// without passing the policy check.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "policy/policy.h"
+
+namespace zengen::http {
+
+// Header names compare case-insensitively (RFC 9110 §5.1).
+struct CaseInsensitiveLess {
+  bool operator()(std::string_view a, std::string_view b) const;
+};
+using Headers = std::map<std::string, std::string, CaseInsensitiveLess>;
+
+using policy::Subject;
+
+struct Route;
+
+struct Request {
+  std::string method;  // upper case, e.g. "GET"
+  std::string target;  // as received, e.g. "/api/v1/x?y=1"
+  std::string path;    // percent-decoded path, e.g. "/api/v1/x"
+  std::map<std::string, std::string> query;        // decoded query parameters (last one wins)
+  std::map<std::string, std::string> path_params;  // from {name} segments of the route pattern
+  Headers headers;
+  std::string body;
+  std::string remote_address;  // peer IP address
+  std::string request_id;      // set by the request-id filter
+  Subject subject;             // set by the authentication filter
+  std::optional<policy::Decision> decision;  // set by the policy filter
+  const Route* route = nullptr;  // the matched route
+
+  // The value of a header, or "" when absent.
+  std::string Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response Json(int status, const nlohmann::json& body);
+  // The error body {"error":{"code","message","field"}} with the status for the error's kind.
+  static Response FromError(const Error& e);
+  static Response Text(int status, std::string body, std::string content_type = "text/plain");
+};
+
+// HTTP status code for an error kind (400, 401, 403, 404, 409, 413, 415, 503, 500).
+int StatusFor(ErrorKind kind);
+
+// Parses the request body as a JSON object. Errors (400): "invalid_json" naming the byte offset
+// of the problem; "json_object_required" when the top level is not an object; (415)
+// "unsupported_media_type" when Content-Type is present and not application/json.
+Result<nlohmann::json> ParseJsonBody(const Request& req);
+
+using Handler = std::function<Response(Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;   // "/api/v1/things/{id}": literal segments and {name} captures
+  std::string action;    // policy action, e.g. "system.read"
+  std::string resource;  // policy resource kind, e.g. "system"
+  int64_t max_body_bytes = -1;  // -1: the server's default limit
+  Handler handler;
+};
+
+class Router {
+ public:
+  // Adds a route. Fails ("route_incomplete") when method, pattern, action, resource or handler
+  // is missing, and ("route_duplicate") when method + pattern is already registered.
+  Status Add(Route route);
+
+  struct Match {
+    const Route* route = nullptr;            // null when nothing matched
+    bool path_known = false;                 // some route has this path (→ 405, not 404)
+    std::map<std::string, std::string> params;
+  };
+  Match Find(std::string_view method, std::string_view path) const;
+  const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+
+ private:
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+// A step of the middleware chain. OnRequest runs before the handler in chain order and may
+// stop the request by returning a response; OnResponse runs after, in reverse order, for every
+// request that reached this filter (including stopped ones).
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  virtual std::optional<Response> OnRequest(Request& req) = 0;
+  virtual void OnResponse(const Request& /*req*/, Response& /*resp*/) {}
+};
+
+// The request pipeline: filters, then the matched route's handler. Thread-safe once built.
+class Pipeline {
+ public:
+  explicit Pipeline(Router router) : router_(std::move(router)) {}
+  void AddFilter(std::unique_ptr<Filter> f) { filters_.push_back(std::move(f)); }
+  const Router& router() const { return router_; }
+  // Runs the whole chain for a request whose route was matched by the caller (req.route may be
+  // null: the chain then answers 404/405 after the request-id and audit filters ran).
+  Response Handle(Request& req, const Router::Match& match) const;
+
+ private:
+  Router router_;
+  std::vector<std::unique_ptr<Filter>> filters_;
+};
+
+// Splits a request target into decoded path and query. Fails ("invalid_target") on targets
+// that are not origin-form or whose percent-encoding is malformed.
+Status ParseTarget(std::string_view target, Request& req);
+
+}  // namespace zengen::http

@@ -1,0 +1,57 @@
+// The single policy decision point (R1.3 least privilege).
+//
+// Every route, exporter and job asks Decide before touching data; nothing else grants access.
+// Deny by default: an action missing from the rule table is denied. This issue's rules cover
+// roles and public actions; grants, consent and release tiers join through this same function.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zengen::policy {
+
+// Who asks. Anonymous until authentication proves otherwise.
+struct Subject {
+  bool authenticated = false;
+  std::string id;                  // user or token id; empty when anonymous
+  std::string organisation;        // organisation id; empty when none
+  std::vector<std::string> roles;  // role names, see kRoles
+
+  bool HasRole(std::string_view role) const;
+};
+
+// The roles of architecture.md §1.
+inline constexpr std::string_view kRoles[] = {
+    "clinician",         "sequencing_operator", "analyst",         "researcher",
+    "committee_member",  "data_steward",        "security_officer",
+};
+
+struct Resource {
+  std::string kind;  // e.g. "system", "setting"
+  std::string id;    // empty for collections
+};
+
+struct Context {
+  std::string remote_address;
+  std::string purpose;  // DUO-coded purpose of use, when data access is asked for
+};
+
+enum class Effect { kAllow, kDeny };
+
+struct Decision {
+  Effect effect = Effect::kDeny;
+  std::string reason;                    // why, for the audit record and the error message
+  std::vector<std::string> obligations;  // e.g. "audit_bytes" (later issues)
+  bool allowed() const { return effect == Effect::kAllow; }
+};
+
+// Decides whether subject may perform action on resource in context. Pure: the same inputs
+// always give the same decision; it never throws.
+Decision Decide(const Subject& subject, std::string_view action, const Resource& resource,
+                const Context& context);
+
+// Every action the rule table knows, for the table-driven tests and documentation.
+std::vector<std::string> KnownActions();
+
+}  // namespace zengen::policy
