@@ -45,7 +45,8 @@ Result<http::Subject> OperatorTokenAuthenticator::Authenticate(const http::Reque
   return http::Subject{.authenticated = true,
                        .id = "operator",
                        .organisation = "data_center",
-                       .roles = {"data_steward"}};
+                       .roles = {"data_steward"},
+                       .mfa = true};
 }
 
 }  // namespace zengen::app

@@ -110,10 +110,10 @@ class FixedAuthenticator final : public Authenticator {
     const std::string a = req.Header("Authorization");
     if (a.empty()) return Subject{};
     if (a == "Bearer steward") {
-      return Subject{.authenticated = true, .id = "s", .organisation = "dc", .roles = {"data_steward"}};
+      return Subject{.authenticated = true, .id = "s", .organisation = "dc", .roles = {"data_steward"}, .mfa = true};
     }
     if (a == "Bearer researcher") {
-      return Subject{.authenticated = true, .id = "r", .organisation = "u", .roles = {"researcher"}};
+      return Subject{.authenticated = true, .id = "r", .organisation = "u", .roles = {"researcher"}, .mfa = true};
     }
     return Unauthenticated("invalid_credentials", "unknown token");
   }

@@ -11,7 +11,15 @@ namespace {
 struct Rule {
   bool is_public = false;               // anyone, even anonymous
   std::vector<std::string_view> roles;  // otherwise: an authenticated subject with one of these
+  bool any_authenticated = false;       // any authenticated subject, whatever its roles
+  bool before_mfa = false;              // allowed before the second factor (enrolment itself)
+  // The resource must belong to the subject's own organisation, unless the subject holds a
+  // data-center-wide role (data steward, security officer).
+  bool own_organisation = false;
 };
+
+constexpr std::string_view kSteward = "data_steward";
+constexpr std::string_view kSecurity = "security_officer";
 
 // The rule table. Reading it answers "who may do what".
 const std::map<std::string, Rule, std::less<>>& Rules() {
@@ -19,7 +27,24 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"system.health", {.is_public = true}},
       {"system.version", {.is_public = true}},
       {"setting.read", {.is_public = true}},
-      {"setting.write", {.roles = {"data_steward"}}},
+      {"setting.write", {.roles = {kSteward}}},
+      // Authentication: logging in is open to all; what follows needs a session.
+      {"auth.login", {.is_public = true}},
+      {"auth.logout", {.any_authenticated = true, .before_mfa = true}},
+      {"auth.session", {.any_authenticated = true, .before_mfa = true}},
+      {"mfa.enrol", {.any_authenticated = true, .before_mfa = true}},
+      // Administration of people and organisations (R1.3).
+      {"org.read", {.roles = {kSteward, kSecurity}}},
+      {"org.write", {.roles = {kSteward}}},
+      {"user.read", {.roles = {kSteward, kSecurity}}},
+      {"user.write", {.roles = {kSteward}}},
+      {"group.read", {.roles = {kSteward, kSecurity}}},
+      {"group.write", {.roles = {kSteward}}},
+      {"token.read", {.roles = {kSteward, kSecurity}}},
+      {"token.write", {.roles = {kSteward}}},
+      // The audit log (R3.5 access monitoring): its head is published, its records are not.
+      {"audit.head", {.is_public = true}},
+      {"audit.read", {.roles = {kSecurity}}},
   };
   return *rules;
 }
@@ -40,9 +65,25 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
   const Rule& rule = it->second;
   if (rule.is_public) return {Effect::kAllow, "public action", {}};
   if (!subject.authenticated) {
-    return {Effect::kDeny, fmt::format("'{}' on {} requires authentication", action,
-                                       resource.kind), {}};
+    return {Effect::kDeny,
+            fmt::format("'{}' on {} requires authentication", action, resource.kind), {}};
   }
+  if (subject.scoped &&
+      std::find(subject.scope.begin(), subject.scope.end(), action) == subject.scope.end()) {
+    return {Effect::kDeny, fmt::format("the token's scope does not include '{}'", action), {}};
+  }
+  if (!subject.mfa && !rule.before_mfa) {
+    return {Effect::kDeny,
+            fmt::format("'{}' requires a second factor; enrol and confirm TOTP first", action),
+            {}};
+  }
+  if (rule.own_organisation && !resource.organisation.empty() &&
+      resource.organisation != subject.organisation && !subject.HasRole(kSteward) &&
+      !subject.HasRole(kSecurity)) {
+    return {Effect::kDeny,
+            fmt::format("{} belongs to another organisation", resource.kind), {}};
+  }
+  if (rule.any_authenticated) return {Effect::kAllow, "any authenticated subject", {}};
   for (auto role : rule.roles) {
     if (subject.HasRole(role)) {
       return {Effect::kAllow, fmt::format("role {} may {}", role, action), {}};

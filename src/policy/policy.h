@@ -17,6 +17,13 @@ struct Subject {
   std::string id;                  // user or token id; empty when anonymous
   std::string organisation;        // organisation id; empty when none
   std::vector<std::string> roles;  // role names, see kRoles
+  // The credential passed a second factor (a browser session after TOTP), or is a machine
+  // credential that needs none (API token, operator token). Without it a person may only
+  // enrol a second factor (R3.5 strong authentication).
+  bool mfa = false;
+  // Machine tokens are limited to these actions; empty for people (their roles decide).
+  bool scoped = false;
+  std::vector<std::string> scope;
 
   bool HasRole(std::string_view role) const;
 };
@@ -28,8 +35,9 @@ inline constexpr std::string_view kRoles[] = {
 };
 
 struct Resource {
-  std::string kind;  // e.g. "system", "setting"
-  std::string id;    // empty for collections
+  std::string kind;          // e.g. "system", "setting"
+  std::string id;            // empty for collections
+  std::string organisation;  // owning organisation, when the resource belongs to one
 };
 
 struct Context {

@@ -14,17 +14,32 @@ struct Cell {
 
 Subject MakeSubject(const std::string& who) {
   if (who == "anonymous") return {};
-  return {.authenticated = true, .id = "u1", .organisation = "o1", .roles = {who}};
+  return {.authenticated = true, .id = "u1", .organisation = "o1", .roles = {who}, .mfa = true};
 }
 
 TEST(PolicyTest, EveryRoleAndActionCell) {
   std::vector<std::string> subjects = {"anonymous"};
   for (auto r : kRoles) subjects.emplace_back(r);
+  std::vector<std::string> people(subjects.begin() + 1, subjects.end());
   const std::map<std::string, std::vector<std::string>> allowed_for = {
       {"system.health", subjects},
       {"system.version", subjects},
       {"setting.read", subjects},
       {"setting.write", {"data_steward"}},
+      {"auth.login", subjects},
+      {"auth.logout", people},
+      {"auth.session", people},
+      {"mfa.enrol", people},
+      {"org.read", {"data_steward", "security_officer"}},
+      {"org.write", {"data_steward"}},
+      {"user.read", {"data_steward", "security_officer"}},
+      {"user.write", {"data_steward"}},
+      {"group.read", {"data_steward", "security_officer"}},
+      {"group.write", {"data_steward"}},
+      {"token.read", {"data_steward", "security_officer"}},
+      {"token.write", {"data_steward"}},
+      {"audit.head", subjects},
+      {"audit.read", {"security_officer"}},
   };
   ASSERT_EQ(KnownActions().size(), allowed_for.size()) << "a rule was added without a test row";
   for (const auto& action : KnownActions()) {
@@ -47,8 +62,31 @@ TEST(PolicyTest, UnknownActionIsDeniedEvenToEveryRole) {
 }
 
 TEST(PolicyTest, RoleWithoutAuthenticationIsNotEnough) {
-  Subject s{.authenticated = false, .id = "", .organisation = "", .roles = {"data_steward"}};
+  Subject s{.authenticated = false, .id = "", .organisation = "", .roles = {"data_steward"},
+            .mfa = true};
   EXPECT_FALSE(Decide(s, "setting.write", {"setting", "x"}, {}).allowed());
+}
+
+TEST(PolicyTest, WithoutSecondFactorOnlyEnrolmentIsAllowed) {
+  Subject s = MakeSubject("data_steward");
+  s.mfa = false;
+  for (const auto& action : KnownActions()) {
+    const bool expect = action == "mfa.enrol" || action == "auth.logout" ||
+                        action == "auth.session" || action == "system.health" ||
+                        action == "system.version" || action == "setting.read" ||
+                        action == "auth.login" || action == "audit.head";
+    EXPECT_EQ(Decide(s, action, {"x", ""}, {}).allowed(), expect) << action;
+  }
+}
+
+TEST(PolicyTest, TokenScopeLimitsActionsEvenWithTheRole) {
+  Subject token = MakeSubject("data_steward");
+  token.scoped = true;
+  token.scope = {"setting.write"};
+  EXPECT_TRUE(Decide(token, "setting.write", {"setting", "a"}, {}).allowed());
+  const Decision d = Decide(token, "user.write", {"user", "u"}, {});
+  EXPECT_FALSE(d.allowed());
+  EXPECT_NE(d.reason.find("scope"), std::string::npos);
 }
 
 }  // namespace
