@@ -1,7 +1,9 @@
 // Cryptographic primitives used across Zengen, on OpenSSL 3.
 //
-// Later issues add Crypt4GH, Argon2id, TOTP and keyed pseudonyms here; for now: randomness,
-// hashing, hex, and the self-signed TLS certificate that `zengen init` generates.
+// This header: randomness, hashing, hex, secret files, and the self-signed TLS certificate that
+// `zengen init` generates. Beside it: password.h (Argon2id and the password policy), totp.h
+// (second-factor codes and base32) and tokens.h (session/machine tokens, recovery codes).
+// Later issues add Crypt4GH and keyed pseudonyms.
 #pragma once
 
 #include <filesystem>
