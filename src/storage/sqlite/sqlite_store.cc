@@ -161,7 +161,7 @@ class SqliteStore final : public Store {
       sqlite3_extended_result_codes(db, 1);
       sqlite3_busy_timeout(db, kBusyTimeoutMs);
       const Status s = ExecRaw(db,
-                               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                                "PRAGMA foreign_keys=ON;");
       if (!s.ok()) {
         return Unavailable("database_unavailable",
