@@ -1,4 +1,5 @@
-// The zengen command: init, serve, demo.
+// The zengen command: init, serve, demo, and administration (org, user, audit).
+#include <termios.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -13,12 +14,15 @@
 #include <spdlog/spdlog.h>
 
 #include "app/operator_token.h"
+#include "app/runtime.h"
 #include "app/system_routes.h"
+#include "audit/audit_routes.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "crypto/crypto.h"
 #include "http/filters.h"
 #include "http/server.h"
+#include "identity/identity_routes.h"
 #include "storage/migrations.h"
 #include "storage/store.h"
 
@@ -30,6 +34,7 @@ namespace {
 constexpr const char* kOperatorTokenHash = "keys/operator-token.sha256";
 // Demo only: the plaintext token, so that `zengen demo` can show it again on every start.
 constexpr const char* kDemoTokenFile = "demo-operator-token.txt";
+const identity::Actor kCliActor{"cli", "cli", ""};
 
 int Fail(const Error& e) {
   std::cerr << "zengen: " << e.message;
@@ -63,78 +68,150 @@ Result<std::string> Init(const InitOptions& o) {
     conf << DefaultConfigText(o.database, o.listen);
     if (!conf) return Internal("write_failed", "cannot write zengen.conf");
   }
-  auto config = LoadConfig(o.data_dir);
-  if (!config.ok()) return config.error();
+  ZG_ASSIGN_OR_RETURN(Config config, LoadConfig(o.data_dir));
   ZG_RETURN_IF_ERROR(crypto::WriteSelfSignedCertificate(
-      config->Resolve(config->tls_certificate), config->Resolve(config->tls_private_key),
+      config.Resolve(config.tls_certificate), config.Resolve(config.tls_private_key),
       {"localhost", "127.0.0.1", "::1"}, 825));
-  ZG_RETURN_IF_ERROR(crypto::WriteSecretFile(config->Resolve(config->pseudonym_key),
+  ZG_RETURN_IF_ERROR(crypto::WriteSecretFile(config.Resolve(config.pseudonym_key),
                                              crypto::ToHex(crypto::RandomBytes(32)) + "\n"));
-  ZG_RETURN_IF_ERROR(crypto::WriteSecretFile(config->Resolve(config->storage_master_key),
+  ZG_RETURN_IF_ERROR(crypto::WriteSecretFile(config.Resolve(config.storage_master_key),
                                              crypto::ToHex(crypto::RandomBytes(32)) + "\n"));
-  auto token = CreateOperatorToken(config->Resolve(kOperatorTokenHash));
-  if (!token.ok()) return token.error();
-  storage::OpenOptions so;
-  so.location = config->UsesPostgres() ? config->database : config->SqlitePath().string();
-  auto store = storage::OpenStore(so);
-  if (!store.ok()) return store.error();
-  return *token;
+  ZG_ASSIGN_OR_RETURN(std::string token, CreateOperatorToken(config.Resolve(kOperatorTokenHash)));
+  ZG_ASSIGN_OR_RETURN(auto rt, Runtime::Open(o.data_dir));
+  ZG_RETURN_IF_ERROR(rt->audit_sink->Append({.actor = "cli",
+                                             .source = "cli",
+                                             .action = "system.init",
+                                             .resource = "data_center",
+                                             .reason = "data directory created",
+                                             .details = "{}"}));
+  return token;
+}
+
+// Percent-encodes bytes outside printable ASCII, so that any path (even invalid UTF-8 sent by
+// a hostile client) makes a valid audit record.
+std::string AuditSafe(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f && c != '%') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+// Writes one audit record per decision. Liveness and version probes carry no data and no
+// subject; recording them would bury the log in load-balancer noise.
+Status RecordDecision(AuditSink& sink, const http::Request& req) {
+  if (req.route != nullptr && req.route->action.starts_with("system.")) return Status::Ok();
+  std::string resource = req.route ? req.route->resource : "request";
+  for (const char* key : {"id", "key"}) {
+    if (auto it = req.path_params.find(key); it != req.path_params.end()) {
+      resource += "/" + AuditSafe(it->second);
+    }
+  }
+  nlohmann::json details = {{"method", AuditSafe(req.method)}, {"path", AuditSafe(req.path)}};
+  return sink.Append({.actor = req.subject.authenticated ? AuditSafe(req.subject.id) : "anonymous",
+                      .source = req.remote_address,
+                      .action = req.route ? req.route->action : "auth.credential",
+                      .resource = resource,
+                      .decision = req.decision && req.decision->allowed() ? "allow" : "deny",
+                      .reason = req.decision ? req.decision->reason : "",
+                      .request_id = req.request_id,
+                      .details = details.dump()});
 }
 
 // Serves a data directory until SIGTERM/SIGINT. on_ready runs once the port is bound.
 int Serve(const fs::path& data_dir, const std::string& listen_override,
           const std::function<void(const std::string& url)>& on_ready) {
-  auto config = LoadConfig(data_dir);
-  if (!config.ok()) return Fail(config.error());
-  if (!listen_override.empty()) config->listen = listen_override;
+  auto rt = Runtime::Open(data_dir);
+  if (!rt.ok()) return Fail(rt.error());
+  Runtime& r = **rt;
+  if (!listen_override.empty()) r.config.listen = listen_override;
 
-  storage::OpenOptions so;
-  so.location = config->UsesPostgres() ? config->database : config->SqlitePath().string();
-  so.pool_size = config->threads + 2;
-  auto store = storage::OpenStore(so);
-  if (!store.ok()) return Fail(store.error());
+  auto operator_auth = OperatorTokenAuthenticator::Load(r.config.Resolve(kOperatorTokenHash));
+  if (!operator_auth.ok()) return Fail(operator_auth.error());
 
-  auto authenticator = OperatorTokenAuthenticator::Load(config->Resolve(kOperatorTokenHash));
-  if (!authenticator.ok()) return Fail(authenticator.error());
-
-  SystemClock clock;
   http::Router router;
-  if (auto st = AddSystemRoutes(router, **store, clock); !st.ok()) return Fail(st.error());
+  for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
+                  identity::AddIdentityRoutes(router, *r.identity),
+                  audit::AddAuditRoutes(router, *r.audit_log)}) {
+    if (!st.ok()) return Fail(st.error());
+  }
+  AuditSink& sink = *r.audit_sink;
+  auto record = [&sink](const http::Request& req) { return RecordDecision(sink, req); };
   http::Pipeline pipeline(std::move(router));
   pipeline.AddFilter(std::make_unique<http::RequestIdFilter>());
-  pipeline.AddFilter(std::make_unique<http::AccessAuditFilter>(clock, http::LogAccessRecord));
+  pipeline.AddFilter(std::make_unique<http::AccessAuditFilter>(r.clock, http::LogAccessRecord));
   pipeline.AddFilter(std::make_unique<http::AuthenticationFilter>(
-      std::shared_ptr<http::Authenticator>(std::move(*authenticator))));
-  pipeline.AddFilter(std::make_unique<http::PolicyFilter>());
+      std::make_shared<identity::RequestAuthenticator>(
+          *r.identity, std::shared_ptr<http::Authenticator>(std::move(*operator_auth))),
+      record));
+  pipeline.AddFilter(std::make_unique<http::PolicyFilter>(record));
 
   http::ServerOptions opt;
-  opt.listen = config->listen;
-  opt.tls_certificate = config->Resolve(config->tls_certificate);
-  opt.tls_private_key = config->Resolve(config->tls_private_key);
-  opt.threads = config->threads;
-  opt.max_connections = config->max_connections;
-  opt.max_header_bytes = config->max_header_bytes;
-  opt.max_body_bytes = config->max_body_bytes;
-  opt.handshake_timeout_ms = config->handshake_timeout_ms;
-  opt.read_timeout_ms = config->read_timeout_ms;
-  opt.idle_timeout_ms = config->idle_timeout_ms;
-  opt.shutdown_grace_ms = config->shutdown_grace_ms;
+  const Config& c = r.config;
+  opt.listen = c.listen;
+  opt.tls_certificate = c.Resolve(c.tls_certificate);
+  opt.tls_private_key = c.Resolve(c.tls_private_key);
+  opt.threads = c.threads;
+  opt.worker_threads = c.worker_threads;
+  opt.max_connections = c.max_connections;
+  opt.max_header_bytes = c.max_header_bytes;
+  opt.max_body_bytes = c.max_body_bytes;
+  opt.handshake_timeout_ms = c.handshake_timeout_ms;
+  opt.read_timeout_ms = c.read_timeout_ms;
+  opt.idle_timeout_ms = c.idle_timeout_ms;
+  opt.shutdown_grace_ms = c.shutdown_grace_ms;
   auto server = http::Server::Create(opt, pipeline);
   if (!server.ok()) return Fail(server.error());
 
-  std::string host = config->listen.substr(0, config->listen.rfind(':'));
+  std::string host = c.listen.substr(0, c.listen.rfind(':'));
   if (host == "0.0.0.0" || host == "[::]") host = "localhost";
   const std::string url = fmt::format("https://{}:{}", host, (*server)->port());
-  spdlog::info("database: {} (schema version {})", storage::BackendName((*store)->backend()),
+  spdlog::info("database: {} (schema version {})", storage::BackendName(r.store->backend()),
                storage::LatestSchemaVersion());
   // The first line on stdout names the URL; scripts and tests read it to find the port.
   std::cout << "zengen: serving " << url << std::endl;
   if (on_ready) on_ready(url);
   (*server)->Run();
   server->reset();
-  store->reset();  // closes every database connection before the process ends
+  rt->reset();  // flushes the audit log, then closes every database connection
   spdlog::info("stopped cleanly");
   return 0;
+}
+
+// Reads a password: the first line of stdin, or, on a terminal, typed twice without echo.
+Result<std::string> ReadPassword() {
+  if (!::isatty(STDIN_FILENO)) {
+    std::string line;
+    if (!std::getline(std::cin, line)) {
+      return InvalidArgument("missing_password", "no password on standard input", "password");
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  termios old{};
+  ::tcgetattr(STDIN_FILENO, &old);
+  termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string a, b;
+  std::cerr << "password: " << std::flush;
+  std::getline(std::cin, a);
+  std::cerr << "\nagain: " << std::flush;
+  std::getline(std::cin, b);
+  std::cerr << "\n";
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  if (a != b) return InvalidArgument("password_mismatch", "the passwords differ", "password");
+  return a;
+}
+
+void PrintUser(const identity::User& u) {
+  std::cout << fmt::format("{}\t{}\t{}\t{}\t{}{}{}\n", u.id, u.organisation,
+                           fmt::join(u.roles, ","), u.email, u.mfa_enrolled ? "mfa" : "no-mfa",
+                           u.disabled ? "\tdisabled" : "", u.locked ? "\tlocked" : "");
 }
 
 }  // namespace
@@ -159,10 +236,10 @@ int main(int argc, char** argv) {
                    "SQLite file (relative to the data directory) or postgres:// URL");
   init->add_option("--listen", init_opt.listen, "Address:port to serve on");
 
-  fs::path serve_dir;
+  fs::path data_dir;
   std::string serve_listen;
   auto* serve = cli.add_subcommand("serve", "Serve a data directory over HTTPS");
-  serve->add_option("--data", serve_dir, "Data directory")->required();
+  serve->add_option("--data", data_dir, "Data directory")->required();
   serve->add_option("--listen", serve_listen, "Address:port, overriding the config file");
 
   fs::path demo_dir = "zengen-demo";
@@ -170,6 +247,46 @@ int main(int argc, char** argv) {
   auto* demo = cli.add_subcommand("demo", "Create (if absent) and serve a demo data center");
   demo->add_option("--data", demo_dir, "Data directory")->capture_default_str();
   demo->add_option("--listen", demo_listen, "Address:port")->capture_default_str();
+
+  // Administration on a data directory (the server may be running: the store is shared).
+  identity::Organisation org;
+  auto* org_cmd = cli.add_subcommand("org", "Organisations")->require_subcommand(1);
+  auto* org_add = org_cmd->add_subcommand("add", "Add an organisation");
+  auto* org_list = org_cmd->add_subcommand("list", "List organisations");
+  for (auto* c : {org_add, org_list}) c->add_option("--data", data_dir, "Data directory")->required();
+  org_add->add_option("--id", org.id, "Short id, e.g. kyoto-univ-hospital")->required();
+  org_add->add_option("--name", org.name, "Display name")->required();
+  org_add->add_option("--kind", org.kind, "hospital|sequencing_facility|analysis_center|"
+                                          "data_center|academic|industry")->required();
+  org_add->add_option("--jurisdiction", org.jurisdiction, "ISO 3166-1 alpha-2, e.g. JP")
+      ->required();
+
+  identity::NewUser user;
+  std::string user_id;
+  bool password_stdin = false;
+  auto* user_cmd = cli.add_subcommand("user", "Users")->require_subcommand(1);
+  auto* user_add = user_cmd->add_subcommand("add", "Add a user (password from stdin or prompt)");
+  auto* user_list = user_cmd->add_subcommand("list", "List users");
+  auto* user_disable = user_cmd->add_subcommand("disable", "Disable a user and end its sessions");
+  auto* user_reset = user_cmd->add_subcommand("reset-mfa", "Remove a user's second factor");
+  auto* user_unlock = user_cmd->add_subcommand("unlock", "Clear a lockout");
+  for (auto* c : {user_add, user_list, user_disable, user_reset, user_unlock}) {
+    c->add_option("--data", data_dir, "Data directory")->required();
+  }
+  for (auto* c : {user_disable, user_reset, user_unlock}) {
+    c->add_option("--id", user_id, "User id")->required();
+  }
+  user_add->add_option("--id", user.id, "Login name")->required();
+  user_add->add_option("--org", user.organisation, "Organisation id")->required();
+  user_add->add_option("--name", user.display_name, "Display name")->required();
+  user_add->add_option("--email", user.email, "E-mail address")->required();
+  user_add->add_option("--role", user.roles, "Role (repeatable)")->required();
+  user_add->add_flag("--password-stdin", password_stdin,
+                     "Read the password from the first line of standard input");
+
+  auto* audit_cmd = cli.add_subcommand("audit", "The audit log")->require_subcommand(1);
+  auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
+  audit_verify->add_option("--data", data_dir, "Data directory")->required();
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -180,7 +297,7 @@ int main(int argc, char** argv) {
               << "operator token (shown once; keep it safe): " << *token << "\n";
     return 0;
   }
-  if (*serve) return app::Serve(serve_dir, serve_listen, nullptr);
+  if (*serve) return app::Serve(data_dir, serve_listen, nullptr);
   if (*demo) {
     if (!fs::exists(demo_dir / "zengen.conf")) {
       app::InitOptions o{.data_dir = demo_dir, .listen = demo_listen};
@@ -198,13 +315,48 @@ int main(int argc, char** argv) {
                 << "  data directory : " << fs::absolute(demo_dir).string() << "\n"
                 << "  health         : curl -k " << url << "/healthz\n"
                 << "  version        : curl -k " << url << "/api/v1/version\n"
+                << "  audit head     : curl -k " << url << "/api/v1/audit/head\n"
                 << "  operator token : " << token << "\n"
-                << "  try            : curl -k -X PUT -H 'Authorization: Bearer " << token
-                << "' -H 'Content-Type: application/json' -d '{\"value\":\"全ゲノム\"}' " << url
-                << "/api/v1/settings/program_name\n"
+                << "  try            : curl -k -H 'Authorization: Bearer " << token << "' "
+                << url << "/api/v1/admin/users\n"
                 << "The certificate is self-signed (hence -k). Stop with Ctrl-C.\n"
                 << std::flush;
     });
+  }
+
+  auto rt = app::Runtime::Open(data_dir);
+  if (!rt.ok()) return app::Fail(rt.error());
+  identity::Identity& id = *(*rt)->identity;
+  if (*org_add) {
+    auto r = id.CreateOrganisation(org, app::kCliActor);
+    if (!r.ok()) return app::Fail(r.error());
+    std::cout << "organisation " << r->id << " added\n";
+  } else if (*org_list) {
+    auto r = id.ListOrganisations();
+    if (!r.ok()) return app::Fail(r.error());
+    for (const auto& o : *r) {
+      std::cout << fmt::format("{}\t{}\t{}\t{}\n", o.id, o.kind, o.jurisdiction, o.name);
+    }
+  } else if (*user_add) {
+    (void)password_stdin;  // the password comes from stdin either way; the flag documents it
+    auto pw = app::ReadPassword();
+    if (!pw.ok()) return app::Fail(pw.error());
+    user.password = *pw;
+    auto r = id.CreateUser(user, app::kCliActor);
+    if (!r.ok()) return app::Fail(r.error());
+    std::cout << "user " << r->id << " added; the second factor is enrolled at first login\n";
+  } else if (*user_list) {
+    auto r = id.ListUsers();
+    if (!r.ok()) return app::Fail(r.error());
+    for (const auto& u : *r) app::PrintUser(u);
+  } else if (*user_disable || *user_reset || *user_unlock) {
+    Status st = *user_disable ? id.DisableUser(user_id, app::kCliActor)
+                : *user_reset ? id.ResetMfa(user_id, app::kCliActor)
+                              : id.Unlock(user_id, app::kCliActor);
+    if (!st.ok()) return app::Fail(st.error());
+    std::cout << "user " << user_id << ": done\n";
+  } else if (*audit_verify) {
+    return audit::RunVerifyCommand(*(*rt)->store, std::cout);
   }
   return 0;
 }

@@ -31,7 +31,7 @@ json SettingJson(const storage::Row& row) {
 Status AddSystemRoutes(http::Router& router, storage::Store& store, const Clock& clock) {
   ZG_RETURN_IF_ERROR(router.Add({.method = "GET", .pattern = "/healthz",
                                  .action = "system.health", .resource = "system",
-                                 .handler = [](Request&) {
+                                 .runs_inline = true, .handler = [](Request&) {
                                    return Response::Json(200, {{"status", "ok"}});
                                  }}));
   ZG_RETURN_IF_ERROR(router.Add(
@@ -47,7 +47,7 @@ Status AddSystemRoutes(http::Router& router, storage::Store& store, const Clock&
        }}));
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/version", .action = "system.version",
-       .resource = "system", .handler = [](Request&) {
+       .resource = "system", .runs_inline = true, .handler = [](Request&) {
          return Response::Json(200, {{"name", "zengen"},
                                      {"version", ZENGEN_VERSION},
                                      {"api", "v1"},

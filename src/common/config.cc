@@ -59,7 +59,7 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       return Status::Ok();
     };
   };
-  int64_t threads = c.threads, max_conn = c.max_connections;
+  int64_t threads = c.threads, workers = c.worker_threads, max_conn = c.max_connections;
   std::map<std::string, Setter> setters = {
       {"listen", [&](const std::string& v, int) { c.listen = v; return Status::Ok(); }},
       {"database", [&](const std::string& v, int) { c.database = v; return Status::Ok(); }},
@@ -71,6 +71,7 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"storage_master_key",
        [&](const std::string& v, int) { c.storage_master_key = v; return Status::Ok(); }},
       {"threads", int_field(threads, 1, 256, "threads")},
+      {"worker_threads", int_field(workers, 1, 1024, "worker_threads")},
       {"max_connections", int_field(max_conn, 1, 1000000, "max_connections")},
       {"max_header_bytes", int_field(c.max_header_bytes, 1024, 1 << 20, "max_header_bytes")},
       {"max_body_bytes", int_field(c.max_body_bytes, 0, int64_t{1} << 40, "max_body_bytes")},
@@ -79,6 +80,12 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"read_timeout_ms", int_field(c.read_timeout_ms, 10, 3600000, "read_timeout_ms")},
       {"idle_timeout_ms", int_field(c.idle_timeout_ms, 10, 3600000, "idle_timeout_ms")},
       {"shutdown_grace_ms", int_field(c.shutdown_grace_ms, 0, 3600000, "shutdown_grace_ms")},
+      {"session_idle_timeout_s",
+       int_field(c.session_idle_timeout_s, 1, 86400, "session_idle_timeout_s")},
+      {"session_absolute_timeout_s",
+       int_field(c.session_absolute_timeout_s, 1, 7 * 86400, "session_absolute_timeout_s")},
+      {"lockout_threshold", int_field(c.lockout_threshold, 1, 1000, "lockout_threshold")},
+      {"lockout_s", int_field(c.lockout_s, 1, 86400 * 30, "lockout_s")},
   };
   std::istringstream in(text);
   std::string raw;
@@ -103,6 +110,7 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
     ZG_RETURN_IF_ERROR(it->second(value, line));
   }
   c.threads = static_cast<int>(threads);
+  c.worker_threads = static_cast<int>(workers);
   c.max_connections = static_cast<int>(max_conn);
   return c;
 }
@@ -143,8 +151,13 @@ tls_private_key = tls/server.key
 pseudonym_key = keys/pseudonym.key
 storage_master_key = keys/storage-master.key
 
-# Serving threads and hard limits against bad or hostile input.
+# I/O threads (TLS and HTTP parsing; one per core is plenty) and worker threads
+# (handlers, which wait on the database and on the audit log's group commit: more
+# workers let more requests share one durable commit).
 threads = 2
+worker_threads = 16
+
+# Hard limits against bad or hostile input.
 max_connections = 256
 max_header_bytes = 16384
 max_body_bytes = 1048576
@@ -152,6 +165,14 @@ handshake_timeout_ms = 10000
 read_timeout_ms = 10000
 idle_timeout_ms = 30000
 shutdown_grace_ms = 20000
+
+# Browser sessions end after this long unused, and in any case after the absolute
+# limit. Repeated failed logins lock an account for lockout_s seconds (an
+# administrator can unlock it sooner: `zengen user unlock`).
+session_idle_timeout_s = 1800
+session_absolute_timeout_s = 43200
+lockout_threshold = 5
+lockout_s = 900
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

@@ -22,7 +22,8 @@ struct Config {
   std::filesystem::path tls_private_key = "tls/server.key";
   std::filesystem::path pseudonym_key = "keys/pseudonym.key";
   std::filesystem::path storage_master_key = "keys/storage-master.key";
-  int threads = 2;                        // I/O threads serving requests
+  int threads = 2;                        // I/O threads (TLS, HTTP parsing)
+  int worker_threads = 16;                // threads running handlers, which may block
   int max_connections = 256;              // concurrent connections; more are refused
   int64_t max_header_bytes = 16 * 1024;   // request line + headers
   int64_t max_body_bytes = 1024 * 1024;   // default per-route body limit
@@ -30,6 +31,10 @@ struct Config {
   int64_t read_timeout_ms = 10000;        // a request must arrive whole within
   int64_t idle_timeout_ms = 30000;        // a keep-alive connection may idle for
   int64_t shutdown_grace_ms = 20000;      // SIGTERM: how long in-flight requests may take
+  int64_t session_idle_timeout_s = 1800;       // a browser session unused this long ends
+  int64_t session_absolute_timeout_s = 43200;  // every browser session ends after this
+  int64_t lockout_threshold = 5;               // failed logins in a row that lock an account
+  int64_t lockout_s = 900;                     // how long the lock lasts
 
   // Absolute path for a path setting (resolved against data_dir when relative).
   std::filesystem::path Resolve(const std::filesystem::path& p) const;

@@ -24,6 +24,7 @@ enum class ErrorKind {
   kTooLarge,           // input exceeds a hard limit (413)
   kUnsupportedMediaType,  // body in a format the route does not take (415)
   kHeaderTooLarge,     // request line and headers exceed the limit (431)
+  kTooManyRequests,    // locked out or rate-limited for now; retry later (429)
   kUnavailable,        // a dependency (database, storage) is down; retry later (503)
   kInternal,           // a bug or an unexpected environment failure (500)
 };
@@ -67,6 +68,8 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   // REQUIRES: !ok()
   const Error& error() const { return std::get<Error>(v_); }
   Status status() const { return ok() ? Status::Ok() : Status(error()); }
@@ -105,3 +108,14 @@ inline Error Unauthenticated(std::string code, std::string message) {
     auto zg_status_ = (expr);               \
     if (!zg_status_.ok()) return zg_status_.error(); \
   } while (0)
+
+#define ZG_CONCAT_INNER_(a, b) a##b
+#define ZG_CONCAT_(a, b) ZG_CONCAT_INNER_(a, b)
+// Evaluates a Result-returning expression; on error returns the error from the enclosing
+// function, otherwise moves the value into lhs (a declaration or an lvalue).
+#define ZG_ASSIGN_OR_RETURN(lhs, expr) \
+  ZG_ASSIGN_OR_RETURN_IMPL_(ZG_CONCAT_(zg_result_, __LINE__), lhs, expr)
+#define ZG_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                              \
+  if (!tmp.ok()) return tmp.error();              \
+  lhs = std::move(tmp).value()

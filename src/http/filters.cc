@@ -38,6 +38,10 @@ void RequestIdFilter::OnResponse(const Request& req, Response& resp) {
 std::optional<Response> AuthenticationFilter::OnRequest(Request& req) {
   auto subject = authenticator_->Authenticate(req);
   if (!subject.ok()) {
+    req.decision = policy::Decision{policy::Effect::kDeny, subject.error().message, {}};
+    if (on_refusal_) {
+      if (auto st = on_refusal_(req); !st.ok()) return Response::FromError(st.error());
+    }
     Response r = Response::FromError(subject.error());
     r.headers["WWW-Authenticate"] = "Bearer";
     return r;
@@ -53,6 +57,9 @@ std::optional<Response> PolicyFilter::OnRequest(Request& req) {
   if (auto it = req.path_params.find("key"); it != req.path_params.end()) resource.id = it->second;
   policy::Context context{req.remote_address, req.query.count("purpose") ? req.query["purpose"] : ""};
   req.decision = policy::Decide(req.subject, req.route->action, resource, context);
+  if (record_) {
+    if (auto st = record_(req); !st.ok()) return Response::FromError(st.error());
+  }
   if (req.decision->allowed()) return std::nullopt;
   if (!req.subject.authenticated) {
     Response r = Response::FromError(Unauthenticated("authentication_required",

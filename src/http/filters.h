@@ -29,20 +29,32 @@ class Authenticator {
   virtual Result<Subject> Authenticate(const Request& req) = 0;
 };
 
+// Called with every decision (PolicyFilter) or refused credential (AuthenticationFilter)
+// before the request goes further; a failure to record stops the request with its error
+// (503 when the audit log is unavailable): nothing is served that was not recorded.
+using DecisionRecorder = std::function<Status(const Request& req)>;
+
 class AuthenticationFilter final : public Filter {
  public:
-  explicit AuthenticationFilter(std::shared_ptr<Authenticator> a) : authenticator_(std::move(a)) {}
+  AuthenticationFilter(std::shared_ptr<Authenticator> a, DecisionRecorder on_refusal = nullptr)
+      : authenticator_(std::move(a)), on_refusal_(std::move(on_refusal)) {}
   std::optional<Response> OnRequest(Request& req) override;
 
  private:
   std::shared_ptr<Authenticator> authenticator_;
+  DecisionRecorder on_refusal_;
 };
 
-// Asks policy::Decide for the matched route's action and resource ({id} path parameter as the
-// resource id). A denial answers 401 to anonymous subjects and 403 to authenticated ones.
+// Asks policy::Decide for the matched route's action and resource ({id} or {key} path
+// parameter as the resource id). A denial answers 401 to anonymous subjects and 403 to
+// authenticated ones. Every decision is passed to the recorder, if any, before anything else.
 class PolicyFilter final : public Filter {
  public:
+  explicit PolicyFilter(DecisionRecorder record = nullptr) : record_(std::move(record)) {}
   std::optional<Response> OnRequest(Request& req) override;
+
+ private:
+  DecisionRecorder record_;
 };
 
 // One record per request once the response is known: time, request id, source address,

@@ -33,6 +33,7 @@ int StatusFor(ErrorKind kind) {
     case ErrorKind::kTooLarge: return 413;
     case ErrorKind::kUnsupportedMediaType: return 415;
     case ErrorKind::kHeaderTooLarge: return 431;
+    case ErrorKind::kTooManyRequests: return 429;
     case ErrorKind::kUnavailable: return 503;
     case ErrorKind::kInternal: return 500;
   }

@@ -81,6 +81,9 @@ struct Route {
   std::string action;    // policy action, e.g. "system.read"
   std::string resource;  // policy resource kind, e.g. "system"
   int64_t max_body_bytes = -1;  // -1: the server's default limit
+  // The handler and the filters never block for this route (no database, no audit record),
+  // so the server may run it on the I/O thread instead of handing it to a worker.
+  bool runs_inline = false;
   Handler handler;
 };
 

@@ -102,8 +102,8 @@ bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version,
 class Server::Impl {
  public:
   Impl(const ServerOptions& o, const Pipeline& p)
-      : opt_(o), pipeline_(p), ioc_(o.threads), tls_(ssl::context::tls_server), acceptor_(ioc_),
-        signals_(ioc_), grace_timer_(ioc_) {}
+      : opt_(o), pipeline_(p), ioc_(o.threads), workers_(static_cast<size_t>(o.worker_threads)),
+        tls_(ssl::context::tls_server), acceptor_(ioc_), signals_(ioc_), grace_timer_(ioc_) {}
 
   Status Init() {
     try {
@@ -155,6 +155,7 @@ class Server::Impl {
     for (int i = 1; i < opt_.threads; ++i) extra.emplace_back([this] { ioc_.run(); });
     ioc_.run();
     for (auto& t : extra) t.join();
+    workers_.join();
   }
 
   void Shutdown() {
@@ -334,11 +335,15 @@ class Server::Impl {
       keep_alive = message.keep_alive() && !draining_;
       const bool head = req.method == "HEAD";
       Response resp;
-      try {
-        resp = pipeline_.Handle(req, match);
-      } catch (const std::exception& e) {
-        spdlog::error("request {}: unhandled exception: {}", req.request_id, e.what());
-        resp = Response::FromError(Internal("internal_error", "internal error; see server log"));
+      if (match.route != nullptr && match.route->runs_inline) {
+        // Liveness and version answers: a thread hop would cost more than the work.
+        auto work = HandleOnWorker(&req, &match);
+        resp = co_await std::move(work);
+      } else {
+        // Named before co_await: see the note on GCC 12 above.
+        auto work = asio::co_spawn(workers_.get_executor(), HandleOnWorker(&req, &match),
+                                   asio::use_awaitable);
+        resp = co_await std::move(work);
       }
       auto res = ToBeast(resp, message.version(), keep_alive, head);
       lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
@@ -347,6 +352,15 @@ class Server::Impl {
     }
     lowest.expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(kTuple);
+  }
+
+  asio::awaitable<Response> HandleOnWorker(Request* req, const Router::Match* match) {
+    try {
+      co_return pipeline_.Handle(*req, *match);
+    } catch (const std::exception& e) {
+      spdlog::error("request {}: unhandled exception: {}", req->request_id, e.what());
+    }
+    co_return Response::FromError(Internal("internal_error", "internal error; see server log"));
   }
 
   static bool IsParseError(const boost::system::error_code& ec) {
@@ -359,6 +373,7 @@ class Server::Impl {
   ServerOptions opt_;
   const Pipeline& pipeline_;
   asio::io_context ioc_;
+  asio::thread_pool workers_;
   ssl::context tls_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;

@@ -1,7 +1,9 @@
 // The HTTPS server: a Boost.Beast adapter that feeds requests into a Pipeline.
 //
 // TLS 1.2+ only, HTTP/1.1 with keep-alive, one C++20 coroutine per connection on a pool of
-// threads. Hard limits protect it from bad or hostile clients:
+// I/O threads. The pipeline (filters and handlers) runs on a separate pool of worker threads,
+// because handlers block on the database and on the durable audit record of their decision;
+// the connection's coroutine waits for it without holding an I/O thread. Hard limits protect it from bad or hostile clients:
 //   - more than max_connections open connections: new ones are closed at once;
 //   - TLS handshake longer than handshake_timeout_ms: closed;
 //   - a request (headers and body) not received whole within read_timeout_ms, or a keep-alive
@@ -29,7 +31,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8443";  // host:port, [v6]:port; port 0 picks a free one
   std::filesystem::path tls_certificate;  // PEM chain
   std::filesystem::path tls_private_key;  // PEM
-  int threads = 2;
+  int threads = 2;          // I/O threads: TLS and HTTP parsing
+  int worker_threads = 16;  // threads that run the pipeline; they may block (database, audit)
   int max_connections = 256;
   int64_t max_header_bytes = 16 * 1024;
   int64_t max_body_bytes = 1024 * 1024;

@@ -33,6 +33,7 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"auth.logout", {.any_authenticated = true, .before_mfa = true}},
       {"auth.session", {.any_authenticated = true, .before_mfa = true}},
       {"mfa.enrol", {.any_authenticated = true, .before_mfa = true}},
+      {"mfa.verify", {.any_authenticated = true, .before_mfa = true}},
       // Administration of people and organisations (R1.3).
       {"org.read", {.roles = {kSteward, kSecurity}}},
       {"org.write", {.roles = {kSteward}}},

@@ -30,6 +30,7 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"auth.logout", people},
       {"auth.session", people},
       {"mfa.enrol", people},
+      {"mfa.verify", people},
       {"org.read", {"data_steward", "security_officer"}},
       {"org.write", {"data_steward"}},
       {"user.read", {"data_steward", "security_officer"}},
@@ -71,7 +72,7 @@ TEST(PolicyTest, WithoutSecondFactorOnlyEnrolmentIsAllowed) {
   Subject s = MakeSubject("data_steward");
   s.mfa = false;
   for (const auto& action : KnownActions()) {
-    const bool expect = action == "mfa.enrol" || action == "auth.logout" ||
+    const bool expect = action == "mfa.enrol" || action == "mfa.verify" || action == "auth.logout" ||
                         action == "auth.session" || action == "system.health" ||
                         action == "system.version" || action == "setting.read" ||
                         action == "auth.login" || action == "audit.head";

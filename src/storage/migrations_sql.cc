@@ -69,6 +69,156 @@ CREATE INDEX audit_log_resource ON audit_log (resource, seq);
 CREATE INDEX audit_log_time ON audit_log (time, seq);
 )sql",
     },
+    Migration{
+        .version = 3,
+        .name = "identity",
+        .sqlite_sql = R"sql(
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY,             -- short slug, e.g. 'kyoto-univ-hospital'
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('hospital', 'sequencing_facility', 'analysis_center',
+                                     'data_center', 'academic', 'industry')),
+  jurisdiction TEXT NOT NULL,      -- ISO 3166-1 alpha-2, e.g. 'JP'
+  created_at TEXT NOT NULL
+);
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,             -- login name
+  organisation_id TEXT NOT NULL REFERENCES organisations (id),
+  display_name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  password_hash TEXT NOT NULL,     -- Argon2id, libsodium's encoded form
+  disabled INTEGER NOT NULL DEFAULT 0,
+  totp_secret TEXT,                -- hex; NULL until enrolment starts
+  totp_confirmed INTEGER NOT NULL DEFAULT 0,
+  totp_last_step INTEGER NOT NULL DEFAULT 0,  -- highest TOTP step used: older codes are refused
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE user_roles (
+  user_id TEXT NOT NULL REFERENCES users (id),
+  role TEXT NOT NULL,
+  PRIMARY KEY (user_id, role)
+);
+CREATE TABLE research_groups (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE research_group_members (
+  group_id TEXT NOT NULL REFERENCES research_groups (id),
+  user_id TEXT NOT NULL REFERENCES users (id),
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE recovery_codes (
+  user_id TEXT NOT NULL REFERENCES users (id),
+  code_hash TEXT NOT NULL,
+  used_at TEXT,
+  PRIMARY KEY (user_id, code_hash)
+);
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,        -- SHA-256 of the cookie value; the value itself is not kept
+  user_id TEXT NOT NULL REFERENCES users (id),
+  csrf_token TEXT NOT NULL,
+  mfa INTEGER NOT NULL DEFAULT 0,  -- the second factor was passed in this session
+  source TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE, -- SHA-256 of the token; the token is shown once
+  name TEXT NOT NULL,
+  organisation_id TEXT NOT NULL REFERENCES organisations (id),
+  role TEXT NOT NULL,
+  actions TEXT NOT NULL,           -- JSON array of policy actions the token may perform
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE login_sources (
+  source TEXT PRIMARY KEY,         -- client IP address
+  failures INTEGER NOT NULL,
+  window_start_ms INTEGER NOT NULL,
+  locked_until_ms INTEGER NOT NULL
+);
+)sql",
+        .postgres_sql = R"sql(
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY,             -- short slug, e.g. 'kyoto-univ-hospital'
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('hospital', 'sequencing_facility', 'analysis_center',
+                                     'data_center', 'academic', 'industry')),
+  jurisdiction TEXT NOT NULL,      -- ISO 3166-1 alpha-2, e.g. 'JP'
+  created_at TEXT NOT NULL
+);
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,             -- login name
+  organisation_id TEXT NOT NULL REFERENCES organisations (id),
+  display_name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  password_hash TEXT NOT NULL,     -- Argon2id, libsodium's encoded form
+  disabled INTEGER NOT NULL DEFAULT 0,
+  totp_secret TEXT,                -- hex; NULL until enrolment starts
+  totp_confirmed INTEGER NOT NULL DEFAULT 0,
+  totp_last_step BIGINT NOT NULL DEFAULT 0,  -- highest TOTP step used: older codes are refused
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms BIGINT NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE user_roles (
+  user_id TEXT NOT NULL REFERENCES users (id),
+  role TEXT NOT NULL,
+  PRIMARY KEY (user_id, role)
+);
+CREATE TABLE research_groups (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE research_group_members (
+  group_id TEXT NOT NULL REFERENCES research_groups (id),
+  user_id TEXT NOT NULL REFERENCES users (id),
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE recovery_codes (
+  user_id TEXT NOT NULL REFERENCES users (id),
+  code_hash TEXT NOT NULL,
+  used_at TEXT,
+  PRIMARY KEY (user_id, code_hash)
+);
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,        -- SHA-256 of the cookie value; the value itself is not kept
+  user_id TEXT NOT NULL REFERENCES users (id),
+  csrf_token TEXT NOT NULL,
+  mfa INTEGER NOT NULL DEFAULT 0,  -- the second factor was passed in this session
+  source TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  last_seen_ms BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE, -- SHA-256 of the token; the token is shown once
+  name TEXT NOT NULL,
+  organisation_id TEXT NOT NULL REFERENCES organisations (id),
+  role TEXT NOT NULL,
+  actions TEXT NOT NULL,           -- JSON array of policy actions the token may perform
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE login_sources (
+  source TEXT PRIMARY KEY,         -- client IP address
+  failures INTEGER NOT NULL,
+  window_start_ms BIGINT NOT NULL,
+  locked_until_ms BIGINT NOT NULL
+);
+)sql",
+    },
 };
 
 }  // namespace

@@ -20,11 +20,12 @@ namespace fs = std::filesystem;
 
 std::string ZengenBinary() { return ZENGEN_BINARY; }
 
-CommandResult RunCommand(const std::vector<std::string>& argv) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return {};
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_text) {
+  int out[2], in[2];
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) return {};
   const pid_t pid = ::fork();
   if (pid == 0) {
+    ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
     std::vector<char*> args;
@@ -34,6 +35,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
     ::_exit(127);
   }
   ::close(out[1]);
+  ::close(in[0]);
+  // Small inputs fit the pipe buffer, so writing before reading cannot deadlock.
+  if (!stdin_text.empty()) {
+    [[maybe_unused]] auto n = ::write(in[1], stdin_text.data(), stdin_text.size());
+  }
+  ::close(in[1]);
   CommandResult r;
   char buf[4096];
   ssize_t n;
@@ -151,6 +158,10 @@ int ZengenServer::Terminate(int timeout_ms) {
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
   return -1;
+}
+
+std::string ZengenServer::DatabaseLocation() const {
+  return database_ ? database_->location() : (data_dir_ / "zengen.db").string();
 }
 
 std::string ZengenServer::Log() const {

@@ -21,7 +21,8 @@ struct CommandResult {
   int exit_code = -1;
   std::string output;
 };
-CommandResult RunCommand(const std::vector<std::string>& argv);
+// stdin_text is written to its standard input (then closed).
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
 // Path of the zengen binary under test.
 std::string ZengenBinary();
@@ -51,6 +52,8 @@ class ZengenServer {
   bool Running();
   // The server's log (stderr) so far.
   std::string Log() const;
+  // Path of the database for raw inspection: the SQLite file or the PostgreSQL URL.
+  std::string DatabaseLocation() const;
 
  private:
   ZengenServer() = default;

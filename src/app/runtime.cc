@@ -1,0 +1,47 @@
+#include "app/runtime.h"
+
+namespace zengen::app {
+
+Status AuditLogSink::Append(AuditEvent e) {
+  audit::Record r;
+  r.actor = std::move(e.actor);
+  r.source = std::move(e.source);
+  r.action = std::move(e.action);
+  r.resource = std::move(e.resource);
+  r.decision = std::move(e.decision);
+  r.reason = std::move(e.reason);
+  r.request_id = std::move(e.request_id);
+  r.details = std::move(e.details);
+  return log_.Append(r);
+}
+
+Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data_dir) {
+  auto rt = std::make_unique<Runtime>();
+  ZG_ASSIGN_OR_RETURN(rt->config, LoadConfig(data_dir));
+  storage::OpenOptions so;
+  so.location =
+      rt->config.UsesPostgres() ? rt->config.database : rt->config.SqlitePath().string();
+  // Every worker may hold a connection, plus the audit writer's.
+  so.pool_size = rt->config.worker_threads + 2;
+  ZG_ASSIGN_OR_RETURN(rt->store, storage::OpenStore(so));
+  ZG_ASSIGN_OR_RETURN(rt->audit_log, audit::Log::Open(*rt->store, rt->clock));
+  rt->audit_sink = std::make_unique<AuditLogSink>(*rt->audit_log);
+  identity::Options io;
+  io.session_idle_ms = rt->config.session_idle_timeout_s * 1000;
+  io.session_absolute_ms = rt->config.session_absolute_timeout_s * 1000;
+  io.lockout_threshold = static_cast<int>(rt->config.lockout_threshold);
+  io.lockout_ms = rt->config.lockout_s * 1000;
+  rt->identity =
+      std::make_unique<identity::Identity>(*rt->store, rt->clock, *rt->audit_sink, io);
+  return rt;
+}
+
+Runtime::~Runtime() {
+  // Order matters: identity writes through the sink into the log, which writes to the store.
+  identity.reset();
+  audit_sink.reset();
+  audit_log.reset();
+  store.reset();
+}
+
+}  // namespace zengen::app

@@ -1,0 +1,40 @@
+// Everything a data directory brings to life, wired once for `serve` and for the CLI
+// commands that act on the same state (org, user, audit).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "audit/audit.h"
+#include "common/audit_event.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "identity/identity.h"
+#include "storage/store.h"
+
+namespace zengen::app {
+
+// Adapts the hash-chained audit log to the AuditSink port the domain modules use.
+class AuditLogSink final : public AuditSink {
+ public:
+  explicit AuditLogSink(audit::Log& log) : log_(log) {}
+  Status Append(AuditEvent e) override;
+
+ private:
+  audit::Log& log_;
+};
+
+struct Runtime {
+  Config config;
+  SystemClock clock;
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<audit::Log> audit_log;
+  std::unique_ptr<AuditLogSink> audit_sink;
+  std::unique_ptr<identity::Identity> identity;
+
+  // Loads DIR/zengen.conf and opens the store (migrating it), the audit log and identity.
+  static Result<std::unique_ptr<Runtime>> Open(const std::filesystem::path& data_dir);
+  ~Runtime();
+};
+
+}  // namespace zengen::app

@@ -1,0 +1,52 @@
+// The port through which modules report what happened to the audit log (R3.5).
+//
+// Domain modules (identity, consent, …) depend on this interface only; the audit module
+// implements it with the hash-chained log, and tests may use RecordingAuditSink.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace zengen {
+
+struct AuditEvent {
+  std::string actor;       // user or token id, "anonymous", "cli" or "system"
+  std::string source;      // source IP address, or "cli" / "system"
+  std::string action;      // e.g. "auth.login", "user.write"
+  std::string resource;    // "kind/id" or "kind"
+  std::string decision;    // "allow", "deny", or "" for plain events
+  std::string reason;      // why, in words
+  std::string request_id;  // empty outside requests
+  std::string details;     // a JSON object as text ("{}" when nothing more)
+};
+
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  // Records the event durably. A failure means the event was not recorded; callers that
+  // changed state should report the failure rather than pretend all is well.
+  virtual Status Append(AuditEvent event) = 0;
+};
+
+// Keeps events in memory, for tests.
+class RecordingAuditSink final : public AuditSink {
+ public:
+  Status Append(AuditEvent event) override {
+    std::lock_guard lock(mu_);
+    events_.push_back(std::move(event));
+    return Status::Ok();
+  }
+  std::vector<AuditEvent> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<AuditEvent> events_;
+};
+
+}  // namespace zengen

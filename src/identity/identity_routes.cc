@@ -1,0 +1,358 @@
+#include "identity/identity_routes.h"
+
+#include <fmt/format.h>
+
+#include "crypto/crypto.h"
+
+namespace zengen::identity {
+namespace {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+Actor ActorOf(const Request& req) {
+  return {req.subject.authenticated ? req.subject.id : "anonymous", req.remote_address,
+          req.request_id};
+}
+
+// Reads a required (or optional) string field of a JSON object.
+Result<std::string> StringField(const json& body, const std::string& name, bool required,
+                                size_t max_bytes = 4096) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) {
+      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
+    }
+    return std::string();
+  }
+  if (!it->is_string()) {
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
+  }
+  std::string v = it->get<std::string>();
+  if (v.size() > max_bytes) {
+    return InvalidArgument("value_too_long",
+                           fmt::format("'{}' exceeds {} bytes", name, max_bytes), name);
+  }
+  return v;
+}
+
+Result<std::vector<std::string>> StringListField(const json& body, const std::string& name) {
+  const auto it = body.find(name);
+  if (it == body.end()) {
+    return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
+  }
+  if (!it->is_array()) {
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be an array of strings", name),
+                           name);
+  }
+  std::vector<std::string> out;
+  for (const auto& v : *it) {
+    if (!v.is_string()) {
+      return InvalidArgument("invalid_type",
+                             fmt::format("'{}' must be an array of strings", name), name);
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+json UserJson(const User& u) {
+  return {{"id", u.id},         {"organisation", u.organisation}, {"display_name", u.display_name},
+          {"email", u.email},   {"roles", u.roles},               {"disabled", u.disabled},
+          {"mfa_enrolled", u.mfa_enrolled}, {"locked", u.locked}, {"created_at", u.created_at}};
+}
+
+json TokenJson(const ApiToken& t) {
+  return {{"id", t.id},           {"name", t.name},           {"organisation", t.organisation},
+          {"role", t.role},       {"actions", t.actions},     {"created_by", t.created_by},
+          {"created_at", t.created_at}, {"expires_ms", t.expires_ms}, {"revoked", t.revoked}};
+}
+
+Response ErrorResponse(const Error& e) {
+  Response r = Response::FromError(e);
+  if (e.kind == ErrorKind::kTooManyRequests) r.headers["Retry-After"] = "900";
+  if (e.kind == ErrorKind::kUnauthenticated) r.headers["WWW-Authenticate"] = "Bearer";
+  return r;
+}
+
+// Handlers return Result<Response>; errors become the standard error body.
+using ResultHandler = std::function<Result<Response>(Request&)>;
+http::Handler Wrap(ResultHandler h) {
+  return [h = std::move(h)](Request& req) {
+    auto r = h(req);
+    return r.ok() ? std::move(r).value() : ErrorResponse(r.error());
+  };
+}
+
+std::string SessionCookie(const std::string& value, bool clear) {
+  return fmt::format("{}={}; Path=/; HttpOnly; Secure; SameSite=Strict{}", kSessionCookie, value,
+                     clear ? "; Max-Age=0" : "");
+}
+
+Result<Session> SessionOf(Identity& identity, const Request& req) {
+  const std::string token = CookieValue(req.Header("Cookie"), kSessionCookie);
+  if (token.empty()) {
+    return Unauthenticated("session_required", "this needs a browser session; log in first");
+  }
+  return identity.AuthenticateSession(token);
+}
+
+}  // namespace
+
+std::string CookieValue(std::string_view header, std::string_view name) {
+  size_t i = 0;
+  while (i < header.size()) {
+    const size_t end = std::min(header.find(';', i), header.size());
+    std::string_view part = header.substr(i, end - i);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+      return std::string(part.substr(eq + 1));
+    }
+    i = end + 1;
+  }
+  return "";
+}
+
+Result<http::Subject> RequestAuthenticator::Authenticate(const Request& req) {
+  const std::string auth = req.Header("Authorization");
+  if (!auth.empty()) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.starts_with(kBearer) && auth.substr(kBearer.size()).starts_with("zgt_")) {
+      return identity_.AuthenticateApiToken(auth.substr(kBearer.size()));
+    }
+    if (fallback_) return fallback_->Authenticate(req);
+    return Unauthenticated("invalid_credentials", "the bearer token is not valid");
+  }
+  const std::string cookie = CookieValue(req.Header("Cookie"), kSessionCookie);
+  if (cookie.empty()) return http::Subject{};
+  ZG_ASSIGN_OR_RETURN(Session s, identity_.AuthenticateSession(cookie));
+  if (req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS") {
+    const std::string csrf = req.Header("X-CSRF-Token");
+    if (csrf.empty()) {
+      return PermissionDenied("csrf_token_missing",
+                              "state-changing requests of a session need X-CSRF-Token");
+    }
+    if (!crypto::ConstantTimeEquals(csrf, s.csrf_token)) {
+      return PermissionDenied("csrf_token_invalid", "X-CSRF-Token does not match the session");
+    }
+  }
+  return s.subject;
+}
+
+Status AddIdentityRoutes(http::Router& router, Identity& identity) {
+  Identity* id = &identity;
+  // ---- authentication
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/auth/login", .action = "auth.login",
+       .resource = "session", .max_body_bytes = 8192,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(std::string user, StringField(body, "username", true, 64));
+         ZG_ASSIGN_OR_RETURN(std::string password, StringField(body, "password", true, 1024));
+         ZG_ASSIGN_OR_RETURN(std::string totp, StringField(body, "totp", false, 16));
+         ZG_ASSIGN_OR_RETURN(LoginResult r, id->Login(user, password, totp, ActorOf(req)));
+         const char* next = r.mfa_passed ? "done" : r.mfa_enrolled ? "verify_mfa" : "enrol_mfa";
+         Response resp = Response::Json(200, {{"user", UserJson(r.user)},
+                                              {"csrf_token", r.csrf_token},
+                                              {"mfa_passed", r.mfa_passed},
+                                              {"mfa_enrolled", r.mfa_enrolled},
+                                              {"next", next}});
+         resp.headers["Set-Cookie"] = SessionCookie(r.session_token, false);
+         return resp;
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/auth/logout", .action = "auth.logout",
+       .resource = "session", .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
+         ZG_RETURN_IF_ERROR(id->Logout(s, ActorOf(req)));
+         Response resp = Response::Json(200, {{"logged_out", true}});
+         resp.headers["Set-Cookie"] = SessionCookie("", true);
+         return resp;
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/auth/session", .action = "auth.session",
+       .resource = "session", .handler = Wrap([id](Request& req) -> Result<Response> {
+         json j = {{"user", req.subject.id},
+                   {"organisation", req.subject.organisation},
+                   {"roles", req.subject.roles},
+                   {"mfa_passed", req.subject.mfa}};
+         auto s = SessionOf(*id, req);
+         if (s.ok()) {
+           j["csrf_token"] = s->csrf_token;
+           j["mfa_enrolled"] = s->mfa_enrolled;
+         }
+         return Response::Json(200, j);
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/auth/mfa/enrol", .action = "mfa.enrol",
+       .resource = "session", .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
+         ZG_ASSIGN_OR_RETURN(TotpEnrolment e, id->BeginTotpEnrolment(s, ActorOf(req)));
+         return Response::Json(200, {{"secret", e.secret_base32},
+                                     {"otpauth_uri", e.otpauth_uri}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/auth/mfa/confirm", .action = "mfa.enrol",
+       .resource = "session", .max_body_bytes = 4096,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(std::string code, StringField(body, "code", true, 16));
+         ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
+         ZG_ASSIGN_OR_RETURN(auto codes, id->ConfirmTotp(s, code, ActorOf(req)));
+         return Response::Json(200, {{"mfa_passed", true}, {"recovery_codes", codes}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/auth/mfa/verify", .action = "mfa.verify",
+       .resource = "session", .max_body_bytes = 4096,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(std::string code, StringField(body, "code", false, 16));
+         ZG_ASSIGN_OR_RETURN(std::string recovery, StringField(body, "recovery_code", false, 64));
+         if (code.empty() == recovery.empty()) {
+           return InvalidArgument("missing_field", "give exactly one of 'code' and "
+                                  "'recovery_code'", "code");
+         }
+         ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
+         ZG_RETURN_IF_ERROR(id->VerifySecondFactor(s, code, recovery, ActorOf(req)));
+         return Response::Json(200, {{"mfa_passed", true}});
+       })}));
+
+  // ---- administration
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/admin/organisations", .action = "org.read",
+       .resource = "organisation", .handler = Wrap([id](Request&) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(auto orgs, id->ListOrganisations());
+         json items = json::array();
+         for (const auto& o : orgs) {
+           items.push_back({{"id", o.id}, {"name", o.name}, {"kind", o.kind},
+                            {"jurisdiction", o.jurisdiction}, {"created_at", o.created_at}});
+         }
+         return Response::Json(200, {{"items", items}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/admin/organisations", .action = "org.write",
+       .resource = "organisation", .max_body_bytes = 8192,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         Organisation o;
+         ZG_ASSIGN_OR_RETURN(o.id, StringField(body, "id", true, 64));
+         ZG_ASSIGN_OR_RETURN(o.name, StringField(body, "name", true, 200));
+         ZG_ASSIGN_OR_RETURN(o.kind, StringField(body, "kind", true, 64));
+         ZG_ASSIGN_OR_RETURN(o.jurisdiction, StringField(body, "jurisdiction", true, 8));
+         ZG_ASSIGN_OR_RETURN(Organisation c, id->CreateOrganisation(o, ActorOf(req)));
+         return Response::Json(201, {{"id", c.id}, {"name", c.name}, {"kind", c.kind},
+                                     {"jurisdiction", c.jurisdiction},
+                                     {"created_at", c.created_at}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/admin/users", .action = "user.read",
+       .resource = "user", .handler = Wrap([id](Request&) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(auto users, id->ListUsers());
+         json items = json::array();
+         for (const auto& u : users) items.push_back(UserJson(u));
+         return Response::Json(200, {{"items", items}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/admin/users/{id}", .action = "user.read",
+       .resource = "user", .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
+         return Response::Json(200, UserJson(u));
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/admin/users", .action = "user.write",
+       .resource = "user", .max_body_bytes = 8192,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         NewUser u;
+         ZG_ASSIGN_OR_RETURN(u.id, StringField(body, "id", true, 64));
+         ZG_ASSIGN_OR_RETURN(u.organisation, StringField(body, "organisation", true, 64));
+         ZG_ASSIGN_OR_RETURN(u.display_name, StringField(body, "display_name", true, 200));
+         ZG_ASSIGN_OR_RETURN(u.email, StringField(body, "email", true, 254));
+         ZG_ASSIGN_OR_RETURN(u.roles, StringListField(body, "roles"));
+         ZG_ASSIGN_OR_RETURN(u.password, StringField(body, "password", true, 1024));
+         ZG_ASSIGN_OR_RETURN(User c, id->CreateUser(u, ActorOf(req)));
+         return Response::Json(201, UserJson(c));
+       })}));
+  for (const auto& [verb, fn] :
+       std::vector<std::pair<std::string, Status (Identity::*)(std::string_view, const Actor&)>>{
+           {"disable", &Identity::DisableUser},
+           {"reset-mfa", &Identity::ResetMfa},
+           {"unlock", &Identity::Unlock}}) {
+    ZG_RETURN_IF_ERROR(router.Add(
+        {.method = "POST", .pattern = "/api/v1/admin/users/{id}/" + verb,
+         .action = "user.write", .resource = "user",
+         .handler = Wrap([id, fn = fn](Request& req) -> Result<Response> {
+           ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), ActorOf(req)));
+           ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
+           return Response::Json(200, UserJson(u));
+         })}));
+  }
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/admin/groups", .action = "group.read",
+       .resource = "group", .handler = Wrap([id](Request&) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(auto groups, id->ListGroups());
+         json items = json::array();
+         for (const auto& g : groups) {
+           items.push_back({{"id", g.id}, {"name", g.name}, {"members", g.members}});
+         }
+         return Response::Json(200, {{"items", items}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/admin/groups", .action = "group.write",
+       .resource = "group", .max_body_bytes = 8192,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(std::string gid, StringField(body, "id", true, 64));
+         ZG_ASSIGN_OR_RETURN(std::string name, StringField(body, "name", true, 200));
+         ZG_ASSIGN_OR_RETURN(Group g, id->CreateGroup(gid, name, ActorOf(req)));
+         return Response::Json(201, {{"id", g.id}, {"name", g.name}, {"members", g.members}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/admin/groups/{id}/members", .action = "group.write",
+       .resource = "group", .max_body_bytes = 4096,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(std::string user, StringField(body, "user", true, 64));
+         ZG_RETURN_IF_ERROR(id->AddGroupMember(req.path_params.at("id"), user, ActorOf(req)));
+         return Response::Json(200, {{"group", req.path_params.at("id")}, {"user", user}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/admin/tokens", .action = "token.read",
+       .resource = "token", .handler = Wrap([id](Request&) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(auto tokens, id->ListApiTokens());
+         json items = json::array();
+         for (const auto& t : tokens) items.push_back(TokenJson(t));
+         return Response::Json(200, {{"items", items}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/admin/tokens", .action = "token.write",
+       .resource = "token", .max_body_bytes = 8192,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         NewApiToken t;
+         ZG_ASSIGN_OR_RETURN(t.name, StringField(body, "name", true, 200));
+         ZG_ASSIGN_OR_RETURN(t.organisation, StringField(body, "organisation", true, 64));
+         ZG_ASSIGN_OR_RETURN(t.role, StringField(body, "role", true, 64));
+         ZG_ASSIGN_OR_RETURN(t.actions, StringListField(body, "actions"));
+         if (auto it = body.find("days"); it != body.end()) {
+           if (!it->is_number_integer()) {
+             return InvalidArgument("invalid_type", "'days' must be an integer", "days");
+           }
+           t.days = static_cast<int>(std::clamp<int64_t>(it->get<int64_t>(), -1, 100000));
+         }
+         ZG_ASSIGN_OR_RETURN(auto created, id->CreateApiToken(t, ActorOf(req)));
+         json j = TokenJson(created.second);
+         j["token"] = created.first;
+         return Response::Json(201, j);
+       })}));
+  return router.Add(
+      {.method = "POST", .pattern = "/api/v1/admin/tokens/{id}/revoke", .action = "token.write",
+       .resource = "token", .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_RETURN_IF_ERROR(id->RevokeApiToken(req.path_params.at("id"), ActorOf(req)));
+         return Response::Json(200, {{"id", req.path_params.at("id")}, {"revoked", true}});
+       })});
+}
+
+}  // namespace zengen::identity

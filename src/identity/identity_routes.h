@@ -1,0 +1,39 @@
+// HTTP face of identity: login and second factor for people, administration for data
+// stewards, and the Authenticator that turns credentials into a policy::Subject.
+#pragma once
+
+#include <memory>
+
+#include "http/filters.h"
+#include "http/http.h"
+#include "identity/identity.h"
+
+namespace zengen::identity {
+
+inline constexpr const char* kSessionCookie = "zg_session";
+
+// Credentials, in order:
+//   Authorization: Bearer zgt_…  → an API token (scoped, expiring);
+//   Authorization: Bearer …      → the fallback authenticator (the operator token), if any;
+//   Cookie: zg_session=…         → a browser session. Requests other than GET/HEAD/OPTIONS on
+//                                  a session must carry X-CSRF-Token equal to the session's
+//                                  token: 403 "csrf_token_missing" / "csrf_token_invalid".
+// No credential → anonymous. A bad credential → 401, never anonymous.
+class RequestAuthenticator final : public http::Authenticator {
+ public:
+  RequestAuthenticator(Identity& identity, std::shared_ptr<http::Authenticator> fallback)
+      : identity_(identity), fallback_(std::move(fallback)) {}
+  Result<http::Subject> Authenticate(const http::Request& req) override;
+
+ private:
+  Identity& identity_;
+  std::shared_ptr<http::Authenticator> fallback_;
+};
+
+// The value of one cookie from a Cookie header, or "".
+std::string CookieValue(std::string_view cookie_header, std::string_view name);
+
+// Registers /api/v1/auth/* and /api/v1/admin/{organisations,users,groups,tokens}.
+Status AddIdentityRoutes(http::Router& router, Identity& identity);
+
+}  // namespace zengen::identity
