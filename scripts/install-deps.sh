@@ -14,7 +14,7 @@ packages=(
   postgresql-15 postgresql-client-15
 )
 if [[ "${ZENGEN_WITH_BENCH:-0}" == 1 ]]; then
-  packages+=(nginx-light wrk)
+  packages+=(nginx-light wrk oathtool)
 fi
 
 missing=()

@@ -42,7 +42,7 @@ fi
 # --- dependencies and binary -------------------------------------------------------------
 if [[ -n ${ZENGEN_BIN:-} ]]; then
   [[ -x $ZENGEN_BIN ]] || die "ZENGEN_BIN=$ZENGEN_BIN is not an executable file"
-  for tool in nginx wrk curl; do
+  for tool in nginx wrk curl oathtool; do
     command -v "$tool" >/dev/null ||
       die "$tool is missing; run: ZENGEN_WITH_BENCH=1 bash scripts/install-deps.sh"
   done
@@ -204,6 +204,33 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"value":"bench"}'
 EOF
 
+# The authenticated read: a data steward's browser session that passed TOTP, reading the user
+# list. Each request pays for the session lookup, the policy decision (role, second factor),
+# one audit record (group commit) and the database read.
+admin() {  # method path json: as the operator
+  curl -ks -X "$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    --data "$3" "$ZENGEN_URL$2"
+}
+BENCH_PASSWORD="wrk-load-passphrase-$RANDOM$RANDOM"
+admin POST /api/v1/admin/organisations \
+  '{"id":"bench-dc","name":"Bench data center","kind":"data_center","jurisdiction":"JP"}' >/dev/null
+admin POST /api/v1/admin/users "{\"id\":\"bench-steward\",\"organisation\":\"bench-dc\",\"display_name\":\"Bench\",\"email\":\"bench@example.org\",\"roles\":[\"data_steward\"],\"password\":\"$BENCH_PASSWORD\"}" >/dev/null
+curl -ks -c "$WORK/jar" -o "$WORK/login.json" -H 'Content-Type: application/json' \
+  --data "{\"username\":\"bench-steward\",\"password\":\"$BENCH_PASSWORD\"}" \
+  "$ZENGEN_URL/api/v1/auth/login"
+CSRF=$(sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p' "$WORK/login.json")
+SESSION=$(awk '$6 == "zg_session" {print $7}' "$WORK/jar")
+[[ -n $CSRF && -n $SESSION ]] || die "bench login failed: $(cat "$WORK/login.json")"
+curl -ks -b "zg_session=$SESSION" -H "X-CSRF-Token: $CSRF" -X POST -o "$WORK/enrol.json" \
+  "$ZENGEN_URL/api/v1/auth/mfa/enrol"
+SECRET=$(sed -n 's/.*"secret":"\([A-Z2-7]*\)".*/\1/p' "$WORK/enrol.json")
+[[ -n $SECRET ]] || die "TOTP enrolment failed: $(cat "$WORK/enrol.json")"
+code=$(curl -ks -b "zg_session=$SESSION" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+  -o "$WORK/confirm.json" -w '%{http_code}' \
+  --data "{\"code\":\"$(oathtool --totp -b "$SECRET")\"}" "$ZENGEN_URL/api/v1/auth/mfa/confirm")
+[[ $code == 200 ]] || die "TOTP confirmation returned HTTP $code: $(cat "$WORK/confirm.json")"
+printf 'wrk.headers["Cookie"] = "zg_session=%s"\n' "$SESSION" >"$WORK/session.lua"
+
 # name | url | wrk script ("" for GET)
 targets=(
   "nginx static file (anchor)|$NGINX_URL/healthz.json|"
@@ -211,10 +238,13 @@ targets=(
   "zengen GET /api/v1/version|$ZENGEN_URL/api/v1/version|"
   "zengen GET /api/v1/settings/program_name|$ZENGEN_URL/api/v1/settings/program_name|"
   "zengen PUT /api/v1/settings/bench_write|$ZENGEN_URL/api/v1/settings/bench_write|$WORK/put.lua"
+  "zengen GET /api/v1/admin/users (session, MFA, policy, audit)|$ZENGEN_URL/api/v1/admin/users|$WORK/session.lua"
 )
 for t in "${targets[@]}"; do  # every target answers 200 before it is measured
   IFS='|' read -r name url script <<<"$t"
-  if [[ -n $script ]]; then
+  if [[ $script == *session.lua ]]; then
+    code=$(curl -ks -o /dev/null -w '%{http_code}' -b "zg_session=$SESSION" "$url")
+  elif [[ -n $script ]]; then
     code=$(curl -ks -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $TOKEN" \
       -H 'Content-Type: application/json' --data '{"value":"bench"}' "$url")
   else
@@ -286,10 +316,10 @@ echo
 awk -F'|' -v n="${#results[@]}" '
   { name[NR] = $1; rps[NR] = $2; p50[NR] = $3; p99[NR] = $4; tot[NR] = $5; err[NR] = $6 }
   END {
-    fmt = "%-42s %11s %9s %9s %9s %9s %10s %7s\n"
+    fmt = "%-58s %11s %9s %9s %9s %9s %10s %7s\n"
     printf fmt, "target", "requests/s", "p50 ms", "p99 ms", "rps/nginx", "p99/nginx", "requests", "errors"
     for (i = 1; i <= n; i++)
-      printf "%-42s %11.0f %9.3f %9.3f %9.2f %9.2f %10d %7d\n", name[i], rps[i], p50[i], p99[i],
+      printf "%-58s %11.0f %9.3f %9.3f %9.2f %9.2f %10d %7d\n", name[i], rps[i], p50[i], p99[i],
         rps[i] / rps[1], p99[i] / p99[1], tot[i], err[i]
   }' < <(printf '%s\n' "${results[@]}")
 echo
