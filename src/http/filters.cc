@@ -70,6 +70,16 @@ std::optional<Response> PolicyFilter::OnRequest(Request& req) {
   return Response::FromError(PermissionDenied("forbidden", req.decision->reason));
 }
 
+Status Authorizer::Check(const Request& req, std::string_view action,
+                         const policy::Resource& resource) const {
+  policy::Context context{req.remote_address, ""};
+  if (auto it = req.query.find("purpose"); it != req.query.end()) context.purpose = it->second;
+  const policy::Decision d = policy::Decide(req.subject, action, resource, context);
+  if (record_) ZG_RETURN_IF_ERROR(record_(req, action, resource, d));
+  if (d.allowed()) return Status::Ok();
+  return PermissionDenied("forbidden", d.reason);
+}
+
 std::optional<Response> AccessAuditFilter::OnRequest(Request& /*req*/) {
   request_start = std::chrono::steady_clock::now();
   return std::nullopt;

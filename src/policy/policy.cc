@@ -20,6 +20,9 @@ struct Rule {
 
 constexpr std::string_view kSteward = "data_steward";
 constexpr std::string_view kSecurity = "security_officer";
+constexpr std::string_view kClinician = "clinician";
+constexpr std::string_view kSequencer = "sequencing_operator";
+constexpr std::string_view kAnalyst = "analyst";
 
 // The rule table. Reading it answers "who may do what".
 const std::map<std::string, Rule, std::less<>>& Rules() {
@@ -46,6 +49,26 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       // The audit log (R3.5 access monitoring): its head is published, its records are not.
       {"audit.head", {.is_public = true}},
       {"audit.read", {.roles = {kSecurity}}},
+      // Participants, consent, clinical data and specimens (R2.1-R2.6, R3.4, R5.1-R5.4).
+      // Hospital staff act only on their own hospital's participants: handlers pass the
+      // participant's hospital as the resource's organisation.
+      {"participant.read", {.roles = {kClinician, kSteward}, .own_organisation = true}},
+      {"participant.write", {.roles = {kClinician}, .own_organisation = true}},
+      {"icf.read", {.is_public = true}},
+      {"icf.write", {.roles = {kSteward}}},
+      {"consent.read", {.roles = {kClinician, kSteward}, .own_organisation = true}},
+      {"consent.write", {.roles = {kClinician}, .own_organisation = true}},
+      {"dictionary.read", {.is_public = true}},
+      {"codelist.write", {.roles = {kSteward}}},
+      {"clinical.read", {.roles = {kClinician, kSteward}, .own_organisation = true}},
+      {"clinical.write", {.roles = {kClinician}, .own_organisation = true}},
+      {"clinical.export", {.roles = {kClinician, kSteward}, .own_organisation = true}},
+      {"specimen.read",
+       {.roles = {kClinician, kSequencer, kAnalyst, kSteward}, .own_organisation = true}},
+      {"specimen.write", {.roles = {kClinician}, .own_organisation = true}},
+      // Which role may make which custody step is the specimens module's transition table.
+      {"specimen.custody",
+       {.roles = {kClinician, kSequencer, kAnalyst}, .own_organisation = true}},
   };
   return *rules;
 }
@@ -79,8 +102,9 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
             {}};
   }
   if (rule.own_organisation && !resource.organisation.empty() &&
-      resource.organisation != subject.organisation && !subject.HasRole(kSteward) &&
-      !subject.HasRole(kSecurity)) {
+      resource.organisation != subject.organisation &&
+      (resource.holder.empty() || resource.holder != subject.organisation) &&
+      !subject.HasRole(kSteward) && !subject.HasRole(kSecurity)) {
     return {Effect::kDeny,
             fmt::format("{} belongs to another organisation", resource.kind), {}};
   }

@@ -35,9 +35,10 @@ inline constexpr std::string_view kRoles[] = {
 };
 
 struct Resource {
-  std::string kind;          // e.g. "system", "setting"
+  std::string kind;          // e.g. "system", "setting", "participant"
   std::string id;            // empty for collections
-  std::string organisation;  // owning organisation, when the resource belongs to one
+  std::string organisation;  // owning organisation (a participant's hospital), when known
+  std::string holder;        // organisation holding it now (a specimen at a sequencer), if any
 };
 
 struct Context {

@@ -41,6 +41,20 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"token.write", {"data_steward"}},
       {"audit.head", subjects},
       {"audit.read", {"security_officer"}},
+      {"participant.read", {"clinician", "data_steward"}},
+      {"participant.write", {"clinician"}},
+      {"icf.read", subjects},
+      {"icf.write", {"data_steward"}},
+      {"consent.read", {"clinician", "data_steward"}},
+      {"consent.write", {"clinician"}},
+      {"dictionary.read", subjects},
+      {"codelist.write", {"data_steward"}},
+      {"clinical.read", {"clinician", "data_steward"}},
+      {"clinical.write", {"clinician"}},
+      {"clinical.export", {"clinician", "data_steward"}},
+      {"specimen.read", {"clinician", "sequencing_operator", "analyst", "data_steward"}},
+      {"specimen.write", {"clinician"}},
+      {"specimen.custody", {"clinician", "sequencing_operator", "analyst"}},
   };
   ASSERT_EQ(KnownActions().size(), allowed_for.size()) << "a rule was added without a test row";
   for (const auto& action : KnownActions()) {
@@ -75,9 +89,26 @@ TEST(PolicyTest, WithoutSecondFactorOnlyEnrolmentIsAllowed) {
     const bool expect = action == "mfa.enrol" || action == "mfa.verify" || action == "auth.logout" ||
                         action == "auth.session" || action == "system.health" ||
                         action == "system.version" || action == "setting.read" ||
-                        action == "auth.login" || action == "audit.head";
+                        action == "auth.login" || action == "audit.head" ||
+                        action == "icf.read" || action == "dictionary.read";
     EXPECT_EQ(Decide(s, action, {"x", ""}, {}).allowed(), expect) << action;
   }
+}
+
+TEST(PolicyTest, HospitalStaffActOnlyOnTheirOwnHospitalsParticipants) {
+  const Subject clinician = MakeSubject("clinician");  // organisation o1
+  EXPECT_TRUE(Decide(clinician, "clinical.write", {"participant", "p1", "o1"}, {}).allowed());
+  const Decision other = Decide(clinician, "clinical.write", {"participant", "p2", "o2"}, {});
+  EXPECT_FALSE(other.allowed());
+  EXPECT_NE(other.reason.find("another organisation"), std::string::npos);
+  // A sequencing facility sees the specimens it holds, not the hospital's others.
+  Subject sequencer = MakeSubject("sequencing_operator");
+  sequencer.organisation = "seq1";
+  EXPECT_TRUE(Decide(sequencer, "specimen.read", {"specimen", "s1", "o1", "seq1"}, {}).allowed());
+  EXPECT_FALSE(Decide(sequencer, "specimen.read", {"specimen", "s2", "o1", "seq2"}, {}).allowed());
+  // The data steward works across organisations.
+  EXPECT_TRUE(Decide(MakeSubject("data_steward"), "clinical.read", {"participant", "p2", "o2"}, {})
+                  .allowed());
 }
 
 TEST(PolicyTest, TokenScopeLimitsActionsEvenWithTheRole) {
