@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 
 #include <charconv>
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -160,9 +162,16 @@ class SqliteStore final : public Store {
       }
       sqlite3_extended_result_codes(db, 1);
       sqlite3_busy_timeout(db, kBusyTimeoutMs);
-      const Status s = ExecRaw(db,
-                               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                               "PRAGMA foreign_keys=ON;");
+      // Switching a new database to WAL needs an exclusive lock, and SQLite does not run the
+      // busy handler for it: when several processes open a new database at once, retry.
+      Status s;
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        s = ExecRaw(db,
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                    "PRAGMA foreign_keys=ON;");
+        if (s.ok() || s.error().message.find("locked") == std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       if (!s.ok()) {
         return Unavailable("database_unavailable",
                            fmt::format("cannot set up SQLite database {}: {}", options.location,
