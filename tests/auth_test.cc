@@ -240,11 +240,13 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"token.write", {"POST", "/api/v1/admin/tokens", json::object()}},
       {"audit.head", {"GET", "/api/v1/audit/head", nullptr}},
       {"audit.read", {"GET", "/api/v1/audit", nullptr}},
+      {"participant.read", {"GET", "/api/v1/participants", nullptr}},
+      {"participant.write", {"POST", "/api/v1/participants", json::object()}},
       {"auth.logout", {"POST", "/api/v1/auth/logout", nullptr}},  // last: ends the session
   };
   // Actions whose routes are not built yet; policy_test.cc covers their table cells.
   const std::set<std::string> not_routed = {
-      "participant.read", "participant.write", "icf.read",        "icf.write",
+      "icf.read",        "icf.write",
       "consent.read",     "consent.write",     "dictionary.read", "codelist.write",
       "clinical.read",    "clinical.write",    "clinical.export", "specimen.read",
       "specimen.write",   "specimen.custody"};

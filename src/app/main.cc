@@ -23,6 +23,7 @@
 #include "http/filters.h"
 #include "http/server.h"
 #include "identity/identity_routes.h"
+#include "participants/participants_routes.h"
 #include "storage/migrations.h"
 #include "storage/store.h"
 
@@ -122,6 +123,22 @@ Status RecordDecision(AuditSink& sink, const http::Request& req) {
                       .details = details.dump()});
 }
 
+// The same for decisions a handler takes about one resource (a participant of a hospital).
+Status RecordResourceDecision(AuditSink& sink, const http::Request& req, std::string_view action,
+                              const policy::Resource& resource, const policy::Decision& d) {
+  nlohmann::json details = {{"method", AuditSafe(req.method)}, {"path", AuditSafe(req.path)}};
+  if (!resource.organisation.empty()) details["organisation"] = resource.organisation;
+  return sink.Append({.actor = req.subject.authenticated ? AuditSafe(req.subject.id) : "anonymous",
+                      .source = req.remote_address,
+                      .action = std::string(action),
+                      .resource = resource.id.empty() ? resource.kind
+                                                      : resource.kind + "/" + AuditSafe(resource.id),
+                      .decision = d.allowed() ? "allow" : "deny",
+                      .reason = d.reason,
+                      .request_id = req.request_id,
+                      .details = details.dump()});
+}
+
 // Serves a data directory until SIGTERM/SIGINT. on_ready runs once the port is bound.
 int Serve(const fs::path& data_dir, const std::string& listen_override,
           const std::function<void(const std::string& url)>& on_ready) {
@@ -133,13 +150,17 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   auto operator_auth = OperatorTokenAuthenticator::Load(r.config.Resolve(kOperatorTokenHash));
   if (!operator_auth.ok()) return Fail(operator_auth.error());
 
+  AuditSink& sink = *r.audit_sink;
+  const http::Authorizer authorizer(
+      [&sink](const http::Request& req, std::string_view action, const policy::Resource& res,
+              const policy::Decision& d) { return RecordResourceDecision(sink, req, action, res, d); });
   http::Router router;
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
                   identity::AddIdentityRoutes(router, *r.identity),
-                  audit::AddAuditRoutes(router, *r.audit_log)}) {
+                  audit::AddAuditRoutes(router, *r.audit_log),
+                  participants::AddParticipantRoutes(router, *r.participants, authorizer)}) {
     if (!st.ok()) return Fail(st.error());
   }
-  AuditSink& sink = *r.audit_sink;
   auto record = [&sink](const http::Request& req) { return RecordDecision(sink, req); };
   http::Pipeline pipeline(std::move(router));
   pipeline.AddFilter(std::make_unique<http::RequestIdFilter>());

@@ -1,6 +1,30 @@
 #include "app/runtime.h"
 
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "crypto/crypto.h"
+
 namespace zengen::app {
+namespace {
+
+// Reads a 32-byte key written by `zengen init` as hex.
+Result<std::string> ReadKey(const std::filesystem::path& path) {
+  std::ifstream f(path);
+  std::string hex;
+  if (!(f >> hex)) {
+    return NotFound("key_missing", fmt::format("cannot read the key file {}", path.string()));
+  }
+  auto raw = crypto::FromHex(hex);
+  if (!raw.ok() || raw->size() != 32) {
+    return InvalidArgument("key_malformed",
+                           fmt::format("{} does not hold 32 bytes in hex", path.string()));
+  }
+  return *raw;
+}
+
+}  // namespace
 
 Status AuditLogSink::Append(AuditEvent e) {
   audit::Record r;
@@ -33,11 +57,15 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
   io.lockout_ms = rt->config.lockout_s * 1000;
   rt->identity =
       std::make_unique<identity::Identity>(*rt->store, rt->clock, *rt->audit_sink, io);
+  ZG_ASSIGN_OR_RETURN(std::string pseudonym_key, ReadKey(rt->config.Resolve(rt->config.pseudonym_key)));
+  rt->participants = std::make_unique<participants::Registry>(*rt->store, rt->clock,
+                                                              *rt->audit_sink, pseudonym_key);
   return rt;
 }
 
 Runtime::~Runtime() {
   // Order matters: identity writes through the sink into the log, which writes to the store.
+  participants.reset();
   identity.reset();
   audit_sink.reset();
   audit_log.reset();

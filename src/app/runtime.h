@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "identity/identity.h"
+#include "participants/participants.h"
 #include "storage/store.h"
 
 namespace zengen::app {
@@ -31,6 +32,7 @@ struct Runtime {
   std::unique_ptr<audit::Log> audit_log;
   std::unique_ptr<AuditLogSink> audit_sink;
   std::unique_ptr<identity::Identity> identity;
+  std::unique_ptr<participants::Registry> participants;
 
   // Loads DIR/zengen.conf and opens the store (migrating it), the audit log and identity.
   static Result<std::unique_ptr<Runtime>> Open(const std::filesystem::path& data_dir);

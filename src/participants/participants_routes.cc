@@ -1,0 +1,102 @@
+#include "participants/participants_routes.h"
+
+#include <fmt/format.h>
+
+namespace zengen::participants {
+namespace {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+json ToJson(const Participant& p, bool with_local_id) {
+  json j = {{"id", p.id},
+            {"hospital", p.hospital},
+            {"program", p.program},
+            {"disease_category", p.disease_category},
+            {"index_date", p.index_date},
+            {"created_at", p.created_at}};
+  // The link to the patient stays inside the hospital that made it (R5.6).
+  if (with_local_id) j["local_id"] = p.local_id;
+  return j;
+}
+
+Result<std::string> Field(const json& body, const char* name) {
+  const auto it = body.find(name);
+  if (it == body.end() || !it->is_string()) {
+    return InvalidArgument("missing_field", fmt::format("'{}' is required (a string)", name), name);
+  }
+  return it->get<std::string>();
+}
+
+using ResultHandler = std::function<Result<Response>(Request&)>;
+http::Handler Wrap(ResultHandler h) {
+  return [h = std::move(h)](Request& req) {
+    auto r = h(req);
+    return r.ok() ? std::move(r).value() : Response::FromError(r.error());
+  };
+}
+
+Result<int> IntParam(const Request& req, const char* name, int def, int min, int max) {
+  const auto it = req.query.find(name);
+  if (it == req.query.end()) return def;
+  try {
+    size_t used = 0;
+    const int v = std::stoi(it->second, &used);
+    if (used == it->second.size() && v >= min && v <= max) return v;
+  } catch (const std::exception&) {
+  }
+  return InvalidArgument("invalid_parameter",
+                         fmt::format("'{}' must be an integer in [{}, {}]", name, min, max), name);
+}
+
+}  // namespace
+
+Status AddParticipantRoutes(http::Router& router, Registry& registry,
+                            const http::Authorizer& authorizer) {
+  Registry* reg = &registry;
+  const http::Authorizer* auth = &authorizer;
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/participants", .action = "participant.write",
+       .resource = "participant", .max_body_bytes = 8192,
+       .handler = Wrap([reg, auth](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         NewParticipant p;
+         p.hospital = req.subject.organisation;
+         ZG_ASSIGN_OR_RETURN(p.local_id, Field(body, "local_id"));
+         ZG_ASSIGN_OR_RETURN(p.program, Field(body, "program"));
+         ZG_ASSIGN_OR_RETURN(p.disease_category, Field(body, "disease_category"));
+         ZG_ASSIGN_OR_RETURN(p.index_date, Field(body, "index_date"));
+         ZG_RETURN_IF_ERROR(
+             auth->Check(req, "participant.write", {"participant", "", p.hospital}));
+         ZG_ASSIGN_OR_RETURN(auto r, reg->Register(p, req.subject.id, req.remote_address,
+                                                   req.request_id));
+         return Response::Json(r.created ? 201 : 200,
+                               {{"participant", ToJson(r.participant, true)},
+                                {"created", r.created}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/participants", .action = "participant.read",
+       .resource = "participant", .handler = Wrap([reg, auth](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(int limit, IntParam(req, "limit", 100, 1, 1000));
+         ZG_ASSIGN_OR_RETURN(int offset, IntParam(req, "offset", 0, 0, 100000000));
+         const bool steward = req.subject.HasRole("data_steward");
+         const std::string hospital = steward ? "" : req.subject.organisation;
+         ZG_RETURN_IF_ERROR(auth->Check(req, "participant.read", {"participant", "", hospital}));
+         ZG_ASSIGN_OR_RETURN(auto list, reg->List(hospital, limit, offset));
+         json items = json::array();
+         for (const auto& p : list) {
+           items.push_back(ToJson(p, p.hospital == req.subject.organisation));
+         }
+         return Response::Json(200, {{"items", items}, {"limit", limit}, {"offset", offset}});
+       })}));
+  return router.Add(
+      {.method = "GET", .pattern = "/api/v1/participants/{id}", .action = "participant.read",
+       .resource = "participant", .handler = Wrap([reg, auth](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(Participant p, reg->Get(req.path_params.at("id")));
+         ZG_RETURN_IF_ERROR(auth->Check(req, "participant.read", {"participant", p.id, p.hospital}));
+         return Response::Json(200, ToJson(p, p.hospital == req.subject.organisation));
+       })});
+}
+
+}  // namespace zengen::participants
