@@ -1,0 +1,283 @@
+#include "specimens/specimens_routes.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+
+#include "participants/participants.h"
+#include "storage/testing.h"
+
+namespace zengen::specimens {
+namespace {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+// "Bearer <user>" → a subject with the role and organisation below, second factor passed.
+class TableAuthenticator final : public http::Authenticator {
+ public:
+  Result<http::Subject> Authenticate(const Request& req) override {
+    static const std::map<std::string, std::pair<std::string, std::string>> kPeople = {
+        {"clin-a", {"hosp-a", "clinician"}},
+        {"clin-b", {"hosp-b", "clinician"}},
+        {"op-1", {"seq-1", "sequencing_operator"}},
+        {"op-2", {"seq-2", "sequencing_operator"}},
+        {"an-1", {"ac-1", "analyst"}},
+        {"steward", {"dc", "data_steward"}},
+    };
+    const std::string a = req.Header("Authorization");
+    if (a.empty()) return http::Subject{};
+    const auto it = kPeople.find(a.substr(7));
+    if (a.rfind("Bearer ", 0) != 0 || it == kPeople.end()) {
+      return Unauthenticated("invalid_credentials", "unknown token");
+    }
+    return http::Subject{.authenticated = true,
+                         .id = it->first,
+                         .organisation = it->second.first,
+                         .roles = {it->second.second},
+                         .mfa = true};
+  }
+};
+
+class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  SpecimenRoutesTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
+
+  void SetUp() override {
+    auto db = storage::ScratchDatabase::Create(GetParam());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_.emplace(std::move(*db));
+    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 2});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    {
+      auto tx = store_->Begin(storage::TxMode::kWrite);
+      ASSERT_TRUE(tx.ok());
+      for (const auto& [id, kind] :
+           std::vector<std::pair<std::string, std::string>>{{"hosp-a", "hospital"},
+                                                            {"hosp-b", "hospital"},
+                                                            {"seq-1", "sequencing_facility"},
+                                                            {"seq-2", "sequencing_facility"},
+                                                            {"ac-1", "analysis_center"},
+                                                            {"dc", "data_center"}}) {
+        ASSERT_TRUE((*tx)
+                        ->Exec("INSERT INTO organisations (id, name, kind, jurisdiction, "
+                               "created_at) VALUES ($1, $1, $2, 'JP', '2026-01-01T00:00:00Z')",
+                               {storage::Text(id), storage::Text(kind)})
+                        .ok());
+      }
+      ASSERT_TRUE((*tx)->Commit().ok());
+    }
+    participants::Registry registry(*store_, clock_, audit_, std::string(32, 'k'));
+    auto p =
+        registry.Register({"hosp-a", "MRN-1", "cancer", "lung", "2026-06-01"}, "clin-a", "cli", "");
+    ASSERT_TRUE(p.ok());
+    participant_ = p->participant.id;
+    specimens_ = std::make_unique<Specimens>(*store_, clock_, audit_);
+    authorizer_ = std::make_unique<http::Authorizer>([this](const Request&, std::string_view action,
+                                                            const policy::Resource& r,
+                                                            const policy::Decision& d) {
+      decisions_.push_back(
+          fmt::format("{} {}/{} {}", action, r.kind, r.id, d.allowed() ? "allow" : "deny"));
+      return Status::Ok();
+    });
+    http::Router router;
+    ASSERT_TRUE(AddSpecimenRoutes(router, *specimens_, *authorizer_).ok());
+    pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
+    pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
+    pipeline_->AddFilter(
+        std::make_unique<http::AuthenticationFilter>(std::make_shared<TableAuthenticator>()));
+    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>());
+  }
+
+  Response Call(const std::string& method, const std::string& target, const std::string& user,
+                const std::string& body = "") {
+    Request req;
+    req.method = method;
+    EXPECT_TRUE(http::ParseTarget(target, req).ok()) << target;
+    if (!user.empty()) req.headers["Authorization"] = "Bearer " + user;
+    req.body = body;
+    if (!body.empty()) req.headers["Content-Type"] = "application/json";
+    req.remote_address = "10.0.0.9";
+    return pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
+  }
+
+  std::string RegisterOne() {
+    Response r = Call("POST", "/api/v1/participants/" + participant_ + "/specimens", "clin-a",
+                      R"({"tumour_normal":"normal","specimen_type":"blood",)"
+                      R"("preservation":"EDTA","collection_date":"2026-06-01"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).value("id", "");
+  }
+
+  Response Step(const std::string& id, const std::string& user, const json& body) {
+    return Call("POST", "/api/v1/specimens/" + id + "/custody", user, body.dump());
+  }
+
+  static std::string ErrorField(const Response& r) {
+    return json::parse(r.body)["error"].value("field", "");
+  }
+
+  FakeClock clock_;
+  RecordingAuditSink audit_;
+  std::optional<storage::ScratchDatabase> db_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Specimens> specimens_;
+  std::unique_ptr<http::Authorizer> authorizer_;
+  std::unique_ptr<http::Pipeline> pipeline_;
+  std::vector<std::string> decisions_;
+  std::string participant_;
+};
+
+TEST_P(SpecimenRoutesTest, HospitalRegistersAndReadsItsSpecimens) {
+  const std::string id = RegisterOne();
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(decisions_.back(), "specimen.write participant/" + participant_ + " allow");
+  Response list = Call("GET", "/api/v1/participants/" + participant_ + "/specimens", "clin-a");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(json::parse(list.body)["items"][0]["id"], id);
+  Response one = Call("GET", "/api/v1/specimens/" + id, "clin-a");
+  ASSERT_EQ(one.status, 200) << one.body;
+  const json body = json::parse(one.body);
+  EXPECT_EQ(body["state"], "collected");
+  EXPECT_EQ(body["holder"], "hosp-a");
+  EXPECT_EQ(body["allowed_next"], json({"shipped"}));
+  EXPECT_EQ(body["history"].size(), 1u);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/SP-NOPE", "clin-a").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "").status, 401);
+}
+
+TEST_P(SpecimenRoutesTest, AnotherHospitalsClinicianIsForbidden) {
+  const std::string id = RegisterOne();
+  const std::string reg = R"({"tumour_normal":"normal","specimen_type":"blood",)"
+                          R"("preservation":"EDTA","collection_date":"2026-06-01"})";
+  EXPECT_EQ(
+      Call("POST", "/api/v1/participants/" + participant_ + "/specimens", "clin-b", reg).status,
+      403);
+  EXPECT_EQ(decisions_.back(), "specimen.write participant/" + participant_ + " deny");
+  EXPECT_EQ(Call("GET", "/api/v1/participants/" + participant_ + "/specimens", "clin-b").status,
+            403);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "clin-b").status, 403);
+  EXPECT_EQ(Step(id, "clin-b", {{"to", "shipped"}, {"destination", "seq-1"}}).status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "op-1").status, 403);  // not there yet
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "steward").status, 200);
+}
+
+TEST_P(SpecimenRoutesTest, DestinationFacilitySeesTheSpecimenInItsQueueAfterReceipt) {
+  const std::string id = RegisterOne();
+  Response shipped =
+      Step(id, "clin-a", {{"to", "shipped"}, {"destination", "seq-1"}, {"note", "courier 42"}});
+  ASSERT_EQ(shipped.status, 200) << shipped.body;
+  EXPECT_EQ(json::parse(shipped.body)["destination"], "seq-1");
+  EXPECT_EQ(Step(id, "op-2", {{"to", "received"}}).status, 403);
+  Response wrong = Step(id, "op-1", {{"to", "sequenced"}});
+  EXPECT_EQ(wrong.status, 409) << wrong.body;
+  EXPECT_EQ(json::parse(wrong.body)["error"]["code"], "invalid_transition");
+  EXPECT_TRUE(
+      json::parse(Call("GET", "/api/v1/specimens?holder=seq-1", "op-1").body)["items"].empty());
+  Response received = Step(id, "op-1", {{"to", "received"}});
+  ASSERT_EQ(received.status, 200) << received.body;
+  EXPECT_EQ(json::parse(received.body)["holder"], "seq-1");
+
+  Response queue = Call("GET", "/api/v1/specimens?holder=seq-1&state=received", "op-1");
+  ASSERT_EQ(queue.status, 200) << queue.body;
+  ASSERT_EQ(json::parse(queue.body)["items"].size(), 1u);
+  EXPECT_EQ(json::parse(queue.body)["items"][0]["id"], id);
+  Response own = Call("GET", "/api/v1/specimens", "op-1");  // defaults to the caller's own
+  EXPECT_EQ(json::parse(own.body)["items"].size(), 1u);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens?holder=seq-1", "op-2").status, 403);
+  EXPECT_TRUE(json::parse(Call("GET", "/api/v1/specimens", "op-2").body)["items"].empty());
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "op-1").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "op-2").status, 403);
+  // The hospital still reads its specimen wherever it is.
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "clin-a").status, 200);
+
+  for (const char* to : {"library_prepared", "sequenced", "qc_passed"}) {
+    ASSERT_EQ(Step(id, "op-1", {{"to", to}}).status, 200) << to;
+  }
+  Response analysed = Step(id, "an-1", {{"to", "analysed"}});
+  ASSERT_EQ(analysed.status, 200) << analysed.body;
+  EXPECT_EQ(json::parse(analysed.body)["holder"], "ac-1");
+  EXPECT_EQ(json::parse(analysed.body)["history"].size(), 7u);
+
+  Response counts = Call("GET", "/api/v1/specimen-counts?holder=ac-1", "an-1");
+  ASSERT_EQ(counts.status, 200) << counts.body;
+  EXPECT_EQ(json::parse(counts.body)["counts"]["analysed"], 1);
+  EXPECT_EQ(Call("GET", "/api/v1/specimen-counts", "an-1").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/specimen-counts", "steward").status, 200);
+
+  // Every change reached the audit sink.
+  int custody = 0;
+  for (const auto& e : audit_.events()) {
+    if (e.action == "specimen.custody" && e.decision == "allow") {
+      ++custody;
+      EXPECT_EQ(e.resource, "specimen/" + id);
+    }
+  }
+  EXPECT_EQ(custody, 6);
+}
+
+TEST_P(SpecimenRoutesTest, BadInputNamesTheField) {
+  const std::string path = "/api/v1/participants/" + participant_ + "/specimens";
+  const auto field = [&](const std::string& body) {
+    Response r = Call("POST", path, "clin-a", body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    return ErrorField(r);
+  };
+  EXPECT_EQ(field(R"({"specimen_type":"blood","preservation":"EDTA",)"
+                  R"("collection_date":"2026-06-01"})"),
+            "tumour_normal");
+  EXPECT_EQ(field(R"({"tumour_normal":"normal","specimen_type":"urine","preservation":"EDTA",)"
+                  R"("collection_date":"2026-06-01"})"),
+            "specimen_type");
+  EXPECT_EQ(field(R"({"tumour_normal":"normal","specimen_type":"blood","preservation":"EDTA",)"
+                  R"("collection_date":"2030-01-01"})"),
+            "collection_date");
+  EXPECT_EQ(field(R"({"tumour_normal":"normal","specimen_type":"blood","preservation":7,)"
+                  R"("collection_date":"2026-06-01"})"),
+            "preservation");
+  EXPECT_EQ(field(R"({"tumour_normal":"normal","specimen_type":"blood","preservation":"EDTA",)"
+                  R"("collection_date":"2026-06-01","colour":"red"})"),
+            "colour");
+  EXPECT_EQ(Call("POST", path, "clin-a", "{not json").status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/participants/ZG-NOPE/specimens", "clin-a", "{}").status, 404);
+
+  const std::string id = RegisterOne();
+  EXPECT_EQ(ErrorField(Step(id, "clin-a", json::object())), "to");
+  EXPECT_EQ(ErrorField(Step(id, "clin-a", {{"to", "shipped"}})), "destination");
+  EXPECT_EQ(ErrorField(Step(id, "clin-a", {{"to", "shipped"}, {"destination", "hosp-b"}})),
+            "destination");
+  EXPECT_EQ(ErrorField(Step(id, "clin-a", {{"to", "gone"}})), "to");
+  EXPECT_EQ(ErrorField(Call("GET", "/api/v1/specimens?state=gone", "op-1")), "state");
+  for (const auto& r : pipeline_->router().routes()) {
+    if (r->method == "POST") {
+      EXPECT_EQ(r->max_body_bytes, kMaxBodyBytes) << r->pattern;
+    }
+  }
+}
+
+TEST_P(SpecimenRoutesTest, CustodyTableIsListed) {
+  Response r = Call("GET", "/api/v1/custody-table", "op-2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json body = json::parse(r.body);
+  EXPECT_EQ(body["states"].size(), 8u);
+  ASSERT_EQ(body["transitions"].size(), CustodyTable().size());
+  EXPECT_EQ(body["transitions"][0],
+            json({{"from", "collected"},
+                  {"to", "shipped"},
+                  {"role", "clinician"},
+                  {"acting_organisation", "holder"},
+                  {"holder_after", "unchanged"},
+                  {"needs_destination", true},
+                  {"description", std::string(CustodyTable()[0].description)}}));
+  EXPECT_EQ(Call("GET", "/api/v1/custody-table", "").status, 401);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SpecimenRoutesTest, ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace zengen::specimens
