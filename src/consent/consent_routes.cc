@@ -1,0 +1,240 @@
+#include "consent/consent_routes.h"
+
+#include <fmt/format.h>
+
+#include "participants/participants.h"
+
+namespace zengen::consent {
+namespace {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+Actor ActorOf(const Request& req) {
+  return {req.subject.authenticated ? req.subject.id : "anonymous", req.remote_address,
+          req.request_id};
+}
+
+using ResultHandler = std::function<Result<Response>(Request&)>;
+http::Handler Wrap(ResultHandler h) {
+  return [h = std::move(h)](Request& req) {
+    auto r = h(req);
+    return r.ok() ? std::move(r).value() : Response::FromError(r.error());
+  };
+}
+
+Result<std::string> StringField(const json& body, const std::string& name, bool required,
+                                size_t max_bytes = 256) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) {
+      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
+    }
+    return std::string();
+  }
+  if (!it->is_string()) {
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
+  }
+  std::string v = it->get<std::string>();
+  if (v.size() > max_bytes) {
+    return InvalidArgument("value_too_long", fmt::format("'{}' exceeds {} bytes", name, max_bytes),
+                           name);
+  }
+  return v;
+}
+
+Result<std::map<std::string, std::string>> DecisionsField(const json& body) {
+  const auto it = body.find("decisions");
+  if (it == body.end() || !it->is_object()) {
+    return InvalidArgument("missing_field", "'decisions' must be an object of item -> decision",
+                           "decisions");
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [code, v] : it->items()) {
+    if (!v.is_string()) {
+      return InvalidArgument("invalid_decision", "a decision is permit, deny or undecided",
+                             "decisions." + code);
+    }
+    out[code] = v.get<std::string>();
+  }
+  return out;
+}
+
+// The per-participant decision: the hospital comes from the store, so a clinician of another
+// hospital is refused (and an unknown participant is 404 whoever asks).
+Status CheckParticipant(Ledger& ledger, const http::Authorizer& authorizer, const Request& req,
+                        std::string_view action, const std::string& id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, ledger.store().Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(std::string hospital, participants::HospitalOf(*tx, id));
+  tx.reset();  // release the pooled connection before the decision is recorded
+  return authorizer.Check(req, action, policy::Resource{"participant", id, hospital, ""});
+}
+
+Result<bool> BoolParam(const Request& req, const std::string& name) {
+  const auto it = req.query.find(name);
+  if (it == req.query.end() || it->second == "false" || it->second == "0") return false;
+  if (it->second == "true" || it->second == "1") return true;
+  return InvalidArgument("invalid_boolean", fmt::format("'{}' must be true or false", name), name);
+}
+
+json StatusJson(Ledger& ledger, const ConsentStatus& s) {
+  json history = json::array();
+  for (const auto& r : s.history) history.push_back(RecordJson(r));
+  json out = {{"participant_id", s.participant_id},
+              {"program", s.program},
+              {"state", StateName(s.state)},
+              {"current", s.current ? RecordJson(*s.current) : json(nullptr)},
+              {"profile", ProfileJson(s.profile)},
+              {"history", std::move(history)}};
+  if (s.current) {
+    auto icf = ledger.GetIcf(s.program, s.current->icf_version, s.current->icf_language);
+    if (icf.ok()) out["fhir"] = FhirConsent(*s.current, *icf, true);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Authorizer& authorizer) {
+  Ledger* l = &ledger;
+  const http::Authorizer* az = &authorizer;
+
+  // ---- ICF versions
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/icf",
+                                 .action = "icf.read",
+                                 .resource = "icf",
+                                 .handler = Wrap([l](Request&) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(auto list, l->ListIcfVersions());
+                                   json items = json::array();
+                                   for (const auto& v : list) {
+                                     items.push_back({{"program", v.program},
+                                                      {"version", v.version},
+                                                      {"language", v.language},
+                                                      {"effective_date", v.effective_date},
+                                                      {"created_at", v.created_at}});
+                                   }
+                                   return Response::Json(200, {{"items", items}});
+                                 })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/icf/{program}/{version}/{language}",
+                                 .action = "icf.read",
+                                 .resource = "icf",
+                                 .handler = Wrap([l](Request& req) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(IcfVersion icf,
+                                                       l->GetIcf(req.path_params["program"],
+                                                                 req.path_params["version"],
+                                                                 req.path_params["language"]));
+                                   return Response::Json(200, IcfJson(icf));
+                                 })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST",
+       .pattern = "/api/v1/icf",
+       .action = "icf.write",
+       .resource = "icf",
+       .max_body_bytes = kMaxConsentBodyBytes,
+       .handler = Wrap([l](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         IcfVersion in;
+         ZG_ASSIGN_OR_RETURN(in.program, StringField(body, "program", true));
+         ZG_ASSIGN_OR_RETURN(in.version, StringField(body, "version", true));
+         ZG_ASSIGN_OR_RETURN(in.language, StringField(body, "language", true));
+         ZG_ASSIGN_OR_RETURN(in.effective_date, StringField(body, "effective_date", true));
+         if (!body.contains("items")) {
+           return InvalidArgument("missing_field", "'items' is required", "items");
+         }
+         ZG_ASSIGN_OR_RETURN(in.items, ParseCatalogue(body["items"]));
+         ZG_ASSIGN_OR_RETURN(IcfVersion icf, l->RegisterIcfVersion(in, ActorOf(req)));
+         return Response::Json(201, IcfJson(icf));
+       })}));
+
+  // ---- participants' consents
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/participants/{id}/consents",
+                                 .action = "consent.read",
+                                 .resource = "participant",
+                                 .handler = Wrap([l, az](Request& req) -> Result<Response> {
+                                   const std::string id = req.path_params["id"];
+                                   ZG_RETURN_IF_ERROR(
+                                       CheckParticipant(*l, *az, req, "consent.read", id));
+                                   ZG_ASSIGN_OR_RETURN(ConsentStatus s, l->Current(id));
+                                   return Response::Json(200, StatusJson(*l, s));
+                                 })}));
+  ZG_RETURN_IF_ERROR(
+      router.Add({.method = "POST",
+                  .pattern = "/api/v1/participants/{id}/consents",
+                  .action = "consent.write",
+                  .resource = "participant",
+                  .max_body_bytes = kMaxConsentBodyBytes,
+                  .handler = Wrap([l, az](Request& req) -> Result<Response> {
+                    const std::string id = req.path_params["id"];
+                    ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.write", id));
+                    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+                    ConsentInput in;
+                    ZG_ASSIGN_OR_RETURN(in.kind, StringField(body, "kind", true));
+                    ZG_ASSIGN_OR_RETURN(in.icf_version, StringField(body, "icf_version", true));
+                    ZG_ASSIGN_OR_RETURN(in.language, StringField(body, "language", true));
+                    ZG_ASSIGN_OR_RETURN(in.signed_date, StringField(body, "signed_date", true));
+                    ZG_ASSIGN_OR_RETURN(in.decisions, DecisionsField(body));
+                    if (!body.contains("details")) {
+                      return InvalidArgument("missing_field", "'details' is required", "details");
+                    }
+                    in.details = body["details"];
+                    ZG_ASSIGN_OR_RETURN(ConsentRecord r, l->Record(id, in, ActorOf(req)));
+                    ZG_ASSIGN_OR_RETURN(ConsentStatus s, l->Current(id));
+                    return Response::Json(201, {{"record", RecordJson(r)},
+                                                {"state", StateName(s.state)},
+                                                {"profile", ProfileJson(s.profile)}});
+                  })}));
+  ZG_RETURN_IF_ERROR(
+      router.Add({.method = "POST",
+                  .pattern = "/api/v1/participants/{id}/withdrawal",
+                  .action = "consent.write",
+                  .resource = "participant",
+                  .max_body_bytes = kMaxConsentBodyBytes,
+                  .handler = Wrap([l, az](Request& req) -> Result<Response> {
+                    const std::string id = req.path_params["id"];
+                    ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.write", id));
+                    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+                    WithdrawalInput in;
+                    ZG_ASSIGN_OR_RETURN(in.level, StringField(body, "level", true));
+                    ZG_ASSIGN_OR_RETURN(in.signed_date, StringField(body, "signed_date", true));
+                    ZG_ASSIGN_OR_RETURN(in.reason, StringField(body, "reason", false, 2000));
+                    ZG_ASSIGN_OR_RETURN(WithdrawalResult w, l->Withdraw(id, in, ActorOf(req)));
+                    return Response::Json(201, {{"record", RecordJson(w.record)},
+                                                {"state", StateName(w.record.state())},
+                                                {"notify", w.notify}});
+                  })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET",
+       .pattern = "/api/v1/participants/{id}/permits",
+       .action = "consent.read",
+       .resource = "participant",
+       .handler = Wrap([l, az](Request& req) -> Result<Response> {
+         const std::string id = req.path_params["id"];
+         ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.read", id));
+         const auto kind_it = req.query.find("purpose");
+         const auto kind =
+             kind_it == req.query.end() ? std::nullopt : ParsePurposeKind(kind_it->second);
+         if (!kind) {
+           return InvalidArgument("invalid_purpose",
+                                  "purpose must be research, linkage, new_data, recontact, "
+                                  "primary_findings or secondary_findings",
+                                  "purpose");
+         }
+         Purpose p;
+         p.kind = *kind;
+         if (auto it = req.query.find("category"); it != req.query.end()) p.category = it->second;
+         if (auto it = req.query.find("disease"); it != req.query.end()) p.disease = it->second;
+         ZG_ASSIGN_OR_RETURN(p.commercial, BoolParam(req, "commercial"));
+         ZG_ASSIGN_OR_RETURN(p.overseas, BoolParam(req, "overseas"));
+         ZG_ASSIGN_OR_RETURN(p.methods_development, BoolParam(req, "methods_development"));
+         ZG_ASSIGN_OR_RETURN(p.reinterpretation, BoolParam(req, "reinterpretation"));
+         ZG_ASSIGN_OR_RETURN(Decision d, Permits(l->store(), id, p));
+         return Response::Json(200, {{"allowed", d.allowed}, {"reason", d.reason}});
+       })}));
+  return Status::Ok();
+}
+
+}  // namespace zengen::consent
