@@ -1,0 +1,270 @@
+#include "clinical/clinical_routes.h"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "clinical/fhir.h"
+
+namespace zengen::clinical {
+namespace {
+
+using http::Request;
+using http::Response;
+
+using ResultHandler = std::function<Result<Response>(Request&)>;
+http::Handler Wrap(ResultHandler h) {
+  return [h = std::move(h)](Request& req) {
+    auto r = h(req);
+    return r.ok() ? std::move(r).value() : Response::FromError(r.error());
+  };
+}
+
+Actor ActorOf(const Request& req) {
+  return {req.subject.authenticated ? req.subject.id : "anonymous", req.remote_address,
+          req.request_id};
+}
+
+Response WithProblems(const Error& e, json problems) {
+  Response r = Response::FromError(e);
+  json body = json::parse(r.body, nullptr, false);
+  if (!body.is_object()) body = json{{"error", {{"code", e.code}, {"message", e.message}}}};
+  body["problems"] = std::move(problems);
+  return Response::Json(r.status, body);
+}
+
+// Looks the participant up and asks the Authorizer with its hospital.
+Result<ParticipantInfo> Authorize(ClinicalStore& c, const http::Authorizer& authz,
+                                  const Request& req, std::string_view action) {
+  const std::string& id = req.path_params.at("id");
+  ZG_ASSIGN_OR_RETURN(ParticipantInfo p, c.Participant(id));
+  ZG_RETURN_IF_ERROR(authz.Check(req, action, {"participant", p.id, p.hospital, ""}));
+  return p;
+}
+
+Result<std::string> CategoryOf(ClinicalStore& c, const Request& req) {
+  const std::string& cat = req.path_params.at("category");
+  if (!c.dictionary().FindCategory(cat)) {
+    return NotFound("unknown_category", fmt::format("no clinical category '{}'", cat));
+  }
+  return cat;
+}
+
+Result<std::string> ReasonOf(const json& body) {
+  if (!body.contains("reason") || body["reason"].is_null()) return std::string();
+  if (!body["reason"].is_string()) {
+    return InvalidArgument("invalid_type", "'reason' must be a string", "reason");
+  }
+  return body["reason"].get<std::string>();
+}
+
+Status TextBody(const Request& req, std::initializer_list<std::string_view> types) {
+  std::string ct = req.Header("Content-Type");
+  if (ct.empty()) return Status::Ok();
+  ct = ct.substr(0, ct.find(';'));
+  for (auto t : types) {
+    if (ct == t) return Status::Ok();
+  }
+  return Error{ErrorKind::kUnsupportedMediaType, "unsupported_media_type",
+               fmt::format("send the body as {}", *types.begin()), "Content-Type"};
+}
+
+json StatusJson(const CategoryStatus& s) {
+  json j = {{"category", s.category},
+            {"filled", s.completeness.filled},
+            {"applicable", s.completeness.applicable},
+            {"complete", s.completeness.complete()},
+            {"problems", s.problems}};
+  if (s.current) {
+    j["version"] = s.current->version;
+    j["status"] = s.current->status;
+    j["changed_at"] = s.current->changed_at;
+    j["changed_by"] = s.current->changed_by;
+  } else {
+    j["version"] = 0;
+    j["status"] = "empty";
+  }
+  return j;
+}
+
+}  // namespace
+
+Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
+                         const http::Authorizer& authorizer) {
+  ClinicalStore* c = &clinical;
+  const http::Authorizer* authz = &authorizer;
+  const std::string dictionary_body = clinical.dictionary().source.dump();
+
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/dictionary", .action = "dictionary.read",
+       .resource = "dictionary", .handler = [dictionary_body](Request&) {
+         Response r = Response::Text(200, dictionary_body, "application/json");
+         r.headers["Cache-Control"] = "max-age=300";
+         return r;
+       }}));
+
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/participants/{id}/clinical",
+       .action = "clinical.read", .resource = "participant",
+       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.read"));
+         ZG_ASSIGN_OR_RETURN(auto summary, c->Summary(p.id));
+         json cats = json::array();
+         for (const auto& s : summary) cats.push_back(StatusJson(s));
+         return Response::Json(200, {{"participant_id", p.id},
+                                     {"program", p.program},
+                                     {"dictionary_version", c->dictionary().version},
+                                     {"categories", cats}});
+       })}));
+
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/participants/{id}/clinical/{category}",
+       .action = "clinical.read", .resource = "participant",
+       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.read"));
+         ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
+         ZG_ASSIGN_OR_RETURN(auto cur, c->Current(p.id, cat));
+         const json data = cur ? cur->data : json::object();
+         ZG_ASSIGN_OR_RETURN(auto problems, c->Check(p.id, cat, data));
+         const Completeness done =
+             ComputeCompleteness(*c->dictionary().FindCategory(cat), data, p.program);
+         return Response::Json(
+             200, {{"participant_id", p.id},
+                   {"category", cat},
+                   {"program", p.program},
+                   {"record", cur ? RecordJson(*cur) : json(nullptr)},
+                   {"completeness", {{"filled", done.filled}, {"applicable", done.applicable}}},
+                   {"problems", ProblemsJson(problems)}});
+       })}));
+
+  auto write = [c, authz](bool submit) {
+    return Wrap([c, authz, submit](Request& req) -> Result<Response> {
+      ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.write"));
+      ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
+      json body = json::object();
+      if (!submit || !req.body.empty()) {
+        ZG_ASSIGN_OR_RETURN(body, http::ParseJsonBody(req));
+      }
+      ZG_ASSIGN_OR_RETURN(std::string reason, ReasonOf(body));
+      std::optional<json> data;
+      if (body.contains("data") && !body["data"].is_null()) data = body["data"];
+      if (!submit && !data) {
+        return InvalidArgument("missing_field", "'data' is required", "data");
+      }
+      std::vector<Problem> problems;
+      auto r = submit ? c->Submit(p.id, cat, data, reason, ActorOf(req), &problems)
+                      : c->SaveDraft(p.id, cat, *data, reason, ActorOf(req), &problems);
+      if (!r.ok()) {
+        if (!problems.empty()) return WithProblems(r.error(), ProblemsJson(problems));
+        return r.error();
+      }
+      return Response::Json(submit ? 200 : 200, {{"record", RecordJson(*r)}});
+    });
+  };
+  ZG_RETURN_IF_ERROR(router.Add({.method = "PUT",
+                                 .pattern = "/api/v1/participants/{id}/clinical/{category}",
+                                 .action = "clinical.write",
+                                 .resource = "participant",
+                                 .max_body_bytes = 4 << 20,
+                                 .handler = write(false)}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
+                                 .pattern = "/api/v1/participants/{id}/clinical/{category}/submit",
+                                 .action = "clinical.write",
+                                 .resource = "participant",
+                                 .max_body_bytes = 4 << 20,
+                                 .handler = write(true)}));
+
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/participants/{id}/clinical/{category}/history",
+       .action = "clinical.read", .resource = "participant",
+       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.read"));
+         ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
+         ZG_ASSIGN_OR_RETURN(auto hist, c->History(p.id, cat));
+         json items = json::array();
+         for (const auto& r : hist) items.push_back(RecordJson(r));
+         return Response::Json(200, {{"participant_id", p.id}, {"category", cat},
+                                     {"versions", items}});
+       })}));
+
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/participants/{id}/fhir",
+       .action = "clinical.export", .resource = "participant",
+       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.export"));
+         ZG_ASSIGN_OR_RETURN(auto records, c->CurrentRecords(p.id));
+         // Absolute dates only for the participant's own hospital (identified zone); everyone
+         // else gets days from the index date.
+         const std::string index =
+             req.subject.organisation == p.hospital ? p.index_date : std::string();
+         const auto resources = FhirResources(c->dictionary(), p.id, records, index);
+         Response r = Response::Json(200, json(resources));
+         r.headers["Content-Type"] = "application/fhir+json";
+         return r;
+       })}));
+
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/clinical/import/{category}",
+       .action = "clinical.write", .resource = "clinical", .max_body_bytes = kImportMaxBytes,
+       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
+         ZG_RETURN_IF_ERROR(TextBody(req, {"text/csv", "text/plain"}));
+         // Clinicians import for their own hospital; a data steward (if the policy lets one
+         // write) for any.
+         const bool steward = req.subject.HasRole("data_steward");
+         ZG_RETURN_IF_ERROR(authz->Check(
+             req, "clinical.write",
+             {"clinical", cat, steward ? std::string() : req.subject.organisation, ""}));
+         ImportOptions opts;
+         opts.hospital = steward ? std::string() : req.subject.organisation;
+         if (opts.hospital.empty() && !steward) {
+           return PermissionDenied("forbidden", "the importing user belongs to no hospital");
+         }
+         opts.actor = ActorOf(req);
+         if (auto it = req.query.find("reason"); it != req.query.end() && !it->second.empty()) {
+           opts.reason = it->second.substr(0, 2000);
+         }
+         std::vector<RowProblem> problems;
+         auto r = c->Import(cat, req.body, opts, &problems);
+         if (!r.ok()) {
+           if (!problems.empty()) return WithProblems(r.error(), RowProblemsJson(problems));
+           return r.error();
+         }
+         return Response::Json(200, {{"category", cat}, {"rows", r->rows}});
+       })}));
+
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/clinical/export/{category}",
+       .action = "clinical.export", .resource = "clinical",
+       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
+         std::string hospital = req.subject.organisation;
+         if (auto it = req.query.find("hospital"); it != req.query.end()) hospital = it->second;
+         // Stewards export every hospital unless they name one.
+         if (req.subject.HasRole("data_steward") && !req.query.contains("hospital")) {
+           hospital.clear();
+         }
+         ZG_RETURN_IF_ERROR(authz->Check(req, "clinical.export", {"clinical", cat, hospital, ""}));
+         if (hospital.empty() && !req.subject.HasRole("data_steward")) {
+           return PermissionDenied("forbidden", "name your hospital to export");
+         }
+         ZG_ASSIGN_OR_RETURN(std::string csv, c->ExportCsv(cat, hospital));
+         Response r = Response::Text(200, std::move(csv), "text/csv; charset=utf-8");
+         r.headers["Content-Disposition"] = fmt::format("attachment; filename=\"{}.csv\"", cat);
+         return r;
+       })}));
+
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "PUT", .pattern = "/api/v1/code-lists/{system}", .action = "codelist.write",
+       .resource = "code_list", .max_body_bytes = kImportMaxBytes,
+       .handler = Wrap([c](Request& req) -> Result<Response> {
+         ZG_RETURN_IF_ERROR(TextBody(req, {"text/plain", "text/csv"}));
+         const std::string& system = req.path_params.at("system");
+         std::istringstream in(req.body);
+         ZG_ASSIGN_OR_RETURN(int64_t n, c->LoadCodes(system, in, ActorOf(req)));
+         return Response::Json(200, {{"system", system}, {"codes", n}});
+       })}));
+  return Status::Ok();
+}
+
+}  // namespace zengen::clinical

@@ -1,0 +1,226 @@
+#include "clinical/clinical_routes.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "clinical/synthetic.h"
+#include "storage/testing.h"
+
+namespace zengen::clinical {
+namespace {
+
+using http::Request;
+using http::Response;
+
+class TokenAuthenticator final : public http::Authenticator {
+ public:
+  Result<http::Subject> Authenticate(const Request& req) override {
+    const std::string a = req.Header("Authorization");
+    if (a.empty()) return http::Subject{};
+    auto subject = [](std::string id, std::string org, std::string role) {
+      return http::Subject{.authenticated = true, .id = std::move(id),
+                           .organisation = std::move(org), .roles = {std::move(role)},
+                           .mfa = true};
+    };
+    if (a == "Bearer clin-h1") return subject("dr-1", "h1", "clinician");
+    if (a == "Bearer clin-h2") return subject("dr-2", "h2", "clinician");
+    if (a == "Bearer steward") return subject("st", "dc", "data_steward");
+    if (a == "Bearer analyst") return subject("an", "h1", "analyst");
+    return Unauthenticated("invalid_credentials", "unknown token");
+  }
+};
+
+class ClinicalRoutesTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  ClinicalRoutesTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
+
+  void SetUp() override {
+    auto db = storage::ScratchDatabase::Create(GetParam());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_.emplace(std::move(db).value());
+    auto store = storage::OpenStore({.location = db_->location()});
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(store).value();
+    {
+      auto tx = store_->Begin(storage::TxMode::kWrite);
+      ASSERT_TRUE(tx.ok());
+      for (const char* h : {"h1", "h2"}) {
+        ASSERT_TRUE((*tx)->Exec("INSERT INTO organisations (id, name, kind, jurisdiction, "
+                                "created_at) VALUES ($1, $1, 'hospital', 'JP', 'x')",
+                                {storage::Text(h)})
+                        .ok());
+      }
+      int i = 0;
+      for (const char* h : {"h1", "h1", "h2"}) {
+        ASSERT_TRUE((*tx)->Exec("INSERT INTO participants (id, hospital_id, local_id, program, "
+                                "disease_category, index_date, created_by, created_at) VALUES "
+                                "($1, $2, $1, 'cancer', 'lung', '2025-04-01', 't', 'x')",
+                                {storage::Text(fmt::format("P{}", i++)), storage::Text(h)})
+                        .ok());
+      }
+      ASSERT_TRUE((*tx)->Commit().ok());
+    }
+    clinical_ = std::make_unique<ClinicalStore>(*store_, clock_, audit_);
+    authorizer_ = std::make_unique<http::Authorizer>();
+    http::Router router;
+    ASSERT_TRUE(AddClinicalRoutes(router, *clinical_, *authorizer_).ok());
+    pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
+    pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
+    pipeline_->AddFilter(
+        std::make_unique<http::AuthenticationFilter>(std::make_shared<TokenAuthenticator>()));
+    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>());
+  }
+  void TearDown() override {
+    pipeline_.reset();
+    clinical_.reset();
+    store_.reset();
+  }
+
+  Response Call(const std::string& method, const std::string& target, const std::string& auth,
+                std::string body = "", std::string content_type = "application/json") {
+    Request req;
+    req.method = method;
+    EXPECT_TRUE(http::ParseTarget(target, req).ok()) << target;
+    if (!auth.empty()) req.headers["Authorization"] = "Bearer " + auth;
+    if (!body.empty()) req.headers["Content-Type"] = content_type;
+    req.body = std::move(body);
+    req.remote_address = "10.0.0.9";
+    return pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
+  }
+
+  FakeClock clock_;
+  RecordingAuditSink audit_;
+  std::optional<storage::ScratchDatabase> db_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<ClinicalStore> clinical_;
+  std::unique_ptr<http::Authorizer> authorizer_;
+  std::unique_ptr<http::Pipeline> pipeline_;
+};
+
+TEST_P(ClinicalRoutesTest, DictionaryIsPublic) {
+  Response r = Call("GET", "/api/v1/dictionary", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json d = json::parse(r.body);
+  EXPECT_EQ(d["version"], "1.0");
+  EXPECT_EQ(d["categories"].size(), 6u);
+  EXPECT_EQ(d["categories"][0]["label"]["ja"], "症例基本情報");
+}
+
+TEST_P(ClinicalRoutesTest, DraftSubmitHistoryAndOverview) {
+  Response put = Call("PUT", "/api/v1/participants/P0/clinical/treatment", "clin-h1",
+                      R"({"data":{"hsct_given":"yes"}})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(json::parse(put.body)["record"]["version"], 1);
+  // The category view lists what is still missing.
+  Response get = Call("GET", "/api/v1/participants/P0/clinical/treatment", "clin-h1");
+  ASSERT_EQ(get.status, 200) << get.body;
+  const json g = json::parse(get.body);
+  EXPECT_EQ(g["record"]["status"], "draft");
+  EXPECT_EQ(g["completeness"]["filled"], 1);
+  EXPECT_EQ(g["completeness"]["applicable"], 4);
+  EXPECT_EQ(g["problems"].size(), 3u);
+  // Submitting it: 400 with every problem.
+  Response bad = Call("POST", "/api/v1/participants/P0/clinical/treatment/submit", "clin-h1");
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  const json b = json::parse(bad.body);
+  EXPECT_EQ(b["error"]["code"], "validation_failed");
+  EXPECT_EQ(b["error"]["field"], "hsct_day");
+  ASSERT_EQ(b["problems"].size(), 3u);
+  EXPECT_EQ(b["problems"][1]["path"], "hsct_type");
+  EXPECT_EQ(b["problems"][1]["code"], "required");
+  EXPECT_FALSE(b["problems"][1]["message"]["ja"].get<std::string>().empty());
+  Response ok = Call("POST", "/api/v1/participants/P0/clinical/treatment/submit", "clin-h1",
+                     R"({"data":{"hsct_given":"no"}})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json::parse(ok.body)["record"]["status"], "submitted");
+  Response no_reason = Call("PUT", "/api/v1/participants/P0/clinical/treatment", "clin-h1",
+                            R"({"data":{"hsct_given":"unknown"}})");
+  EXPECT_EQ(no_reason.status, 400);
+  EXPECT_EQ(json::parse(no_reason.body)["error"]["code"], "reason_required");
+  Response hist = Call("GET", "/api/v1/participants/P0/clinical/treatment/history", "steward");
+  ASSERT_EQ(hist.status, 200) << hist.body;
+  EXPECT_EQ(json::parse(hist.body)["versions"].size(), 2u);
+  Response all = Call("GET", "/api/v1/participants/P0/clinical", "clin-h1");
+  ASSERT_EQ(all.status, 200) << all.body;
+  const json a = json::parse(all.body);
+  ASSERT_EQ(a["categories"].size(), 6u);
+  EXPECT_EQ(a["categories"][4]["status"], "submitted");
+  EXPECT_EQ(a["categories"][4]["complete"], true);
+  EXPECT_EQ(a["categories"][0]["status"], "empty");
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P0/clinical/nope", "clin-h1").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P9/clinical", "clin-h1").status, 404);
+}
+
+TEST_P(ClinicalRoutesTest, AnotherHospitalsClinicianIsRefused) {
+  const json data = {{"data", {{"hsct_given", "no"}}}};
+  EXPECT_EQ(Call("PUT", "/api/v1/participants/P0/clinical/treatment", "clin-h2", data.dump()).status,
+            403);
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P0/clinical", "clin-h2").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P0/clinical/treatment/history", "clin-h2").status,
+            403);
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P0/fhir", "clin-h2").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P0/clinical", "analyst").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P0/clinical", "").status, 401);
+  // Stewards read but do not write.
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P0/clinical", "steward").status, 200);
+  EXPECT_EQ(Call("PUT", "/api/v1/participants/P0/clinical/treatment", "steward", data.dump()).status,
+            403);
+  EXPECT_EQ(Call("GET", "/api/v1/clinical/export/treatment?hospital=h1", "clin-h2").status, 403);
+}
+
+TEST_P(ClinicalRoutesTest, ImportExportAndFhir) {
+  // P2 belongs to h2: the whole file is refused and that row reported.
+  const std::string header = "participant_id,hsct_given,surgery\n";
+  Response bad = Call("POST", "/api/v1/clinical/import/treatment", "clin-h1",
+                      header + "P0,no,\nP2,no,\n", "text/csv");
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  const json b = json::parse(bad.body);
+  EXPECT_EQ(b["error"]["code"], "import_rejected");
+  ASSERT_EQ(b["problems"].size(), 1u);
+  EXPECT_EQ(b["problems"][0]["row"], 3);
+  EXPECT_EQ(b["problems"][0]["code"], "wrong_hospital");
+  EXPECT_EQ(Call("POST", "/api/v1/clinical/import/treatment", "clin-h1", header,
+                 "application/json").status,
+            415);
+  const std::string surgery =
+      R"("[{""day"":3,""procedure"":""lobectomy"",""intent"":""curative"",""residual"":""R0""}]")";
+  Response ok = Call("POST", "/api/v1/clinical/import/treatment", "clin-h1",
+                     header + "P0,no," + surgery + "\nP1,unknown,\n", "text/csv");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json::parse(ok.body)["rows"], 2);
+  Response csv = Call("GET", "/api/v1/clinical/export/treatment", "clin-h1");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_NE(csv.body.find("P0,"), std::string::npos);
+  EXPECT_NE(csv.body.find("lobectomy"), std::string::npos);
+  EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), 3);
+  const std::string other = Call("GET", "/api/v1/clinical/export/treatment", "clin-h2").body;
+  EXPECT_EQ(std::count(other.begin(), other.end(), '\n'), 1);  // header only
+  Response fhir = Call("GET", "/api/v1/participants/P0/fhir", "clin-h1");
+  ASSERT_EQ(fhir.status, 200) << fhir.body;
+  const json f = json::parse(fhir.body);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]["resourceType"], "Procedure");
+  EXPECT_EQ(f[0]["performedDateTime"], "2025-04-04");
+  // A steward gets relative days only.
+  const json fs = json::parse(Call("GET", "/api/v1/participants/P0/fhir", "steward").body);
+  EXPECT_FALSE(fs[0].contains("performedDateTime"));
+}
+
+TEST_P(ClinicalRoutesTest, CodeListsAreForStewards) {
+  EXPECT_EQ(Call("PUT", "/api/v1/code-lists/icd10", "clin-h1", "C34.1\n", "text/plain").status,
+            403);
+  Response ok = Call("PUT", "/api/v1/code-lists/icd10", "steward", "C34.1\nE11.9\n", "text/plain");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json::parse(ok.body)["codes"], 2);
+  Response bad = Call("PUT", "/api/v1/code-lists/icd10", "steward", "C34.1\nlung\n", "text/plain");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body)["error"]["field"], "line 2");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ClinicalRoutesTest,
+                         ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace zengen::clinical
