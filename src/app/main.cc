@@ -13,6 +13,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
 #include "app/system_routes.h"
@@ -23,7 +24,9 @@
 #include "http/filters.h"
 #include "http/server.h"
 #include "identity/identity_routes.h"
+#include "consent/consent_routes.h"
 #include "participants/participants_routes.h"
+#include "specimens/specimens_routes.h"
 #include "storage/migrations.h"
 #include "storage/store.h"
 
@@ -158,7 +161,9 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
                   identity::AddIdentityRoutes(router, *r.identity),
                   audit::AddAuditRoutes(router, *r.audit_log),
-                  participants::AddParticipantRoutes(router, *r.participants, authorizer)}) {
+                  participants::AddParticipantRoutes(router, *r.participants, authorizer),
+                  consent::AddConsentRoutes(router, *r.consents, authorizer),
+                  specimens::AddSpecimenRoutes(router, *r.specimens, authorizer)}) {
     if (!st.ok()) return Fail(st.error());
   }
   auto record = [&sink](const http::Request& req) { return RecordDecision(sink, req); };
@@ -328,6 +333,16 @@ int main(int argc, char** argv) {
           !st.ok()) {
         return app::Fail(st.error());
       }
+      auto rt = app::Runtime::Open(demo_dir);
+      if (!rt.ok()) return app::Fail(rt.error());
+      std::cout << "zengen: loading the synthetic demo cohort..." << std::endl;
+      auto seeded = app::SeedDemo(**rt);
+      if (!seeded.ok()) return app::Fail(seeded.error());
+      std::cout << fmt::format(
+          "zengen: demo cohort: {} organisations, {} users, {} participants, {} consents "
+          "({} withdrawals), {} clinical records, {} specimens\n",
+          seeded->organisations, seeded->users, seeded->participants, seeded->consents,
+          seeded->withdrawals, seeded->clinical_records, seeded->specimens);
     }
     std::string token;
     std::ifstream(demo_dir / app::kDemoTokenFile) >> token;
@@ -340,6 +355,15 @@ int main(int argc, char** argv) {
                 << "  operator token : " << token << "\n"
                 << "  try            : curl -k -H 'Authorization: Bearer " << token << "' "
                 << url << "/api/v1/admin/users\n"
+                << "  demo users     : password '" << app::kDemoPassword
+                << "'; each enrols a TOTP authenticator at first login\n";
+      for (const auto& u : app::DemoUsers()) {
+        std::cout << fmt::format("                   {:<20} {:<22} {}\n", u.id, u.role,
+                                 u.organisation);
+      }
+      std::cout << "  log in         : curl -k -c jar -H 'Content-Type: application/json' -d "
+                   "'{\"username\":\"dr-kanto\",\"password\":\""
+                << app::kDemoPassword << "\"}' " << url << "/api/v1/auth/login\n"
                 << "The certificate is self-signed (hence -k). Stop with Ctrl-C.\n"
                 << std::flush;
     });

@@ -60,11 +60,17 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
   ZG_ASSIGN_OR_RETURN(std::string pseudonym_key, ReadKey(rt->config.Resolve(rt->config.pseudonym_key)));
   rt->participants = std::make_unique<participants::Registry>(*rt->store, rt->clock,
                                                               *rt->audit_sink, pseudonym_key);
+  ZG_RETURN_IF_ERROR(consent::EnsureDefaultIcf(*rt->store, rt->clock));
+  rt->consents = std::make_unique<consent::Ledger>(*rt->store, rt->clock, *rt->audit_sink);
+  rt->specimens =
+      std::make_unique<specimens::Specimens>(*rt->store, rt->clock, *rt->audit_sink);
   return rt;
 }
 
 Runtime::~Runtime() {
   // Order matters: identity writes through the sink into the log, which writes to the store.
+  specimens.reset();
+  consents.reset();
   participants.reset();
   identity.reset();
   audit_sink.reset();

@@ -10,7 +10,9 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "identity/identity.h"
+#include "consent/consent.h"
 #include "participants/participants.h"
+#include "specimens/specimens.h"
 #include "storage/store.h"
 
 namespace zengen::app {
@@ -33,6 +35,8 @@ struct Runtime {
   std::unique_ptr<AuditLogSink> audit_sink;
   std::unique_ptr<identity::Identity> identity;
   std::unique_ptr<participants::Registry> participants;
+  std::unique_ptr<consent::Ledger> consents;
+  std::unique_ptr<specimens::Specimens> specimens;
 
   // Loads DIR/zengen.conf and opens the store (migrating it), the audit log and identity.
   static Result<std::unique_ptr<Runtime>> Open(const std::filesystem::path& data_dir);

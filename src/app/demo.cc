@@ -1,0 +1,186 @@
+#include "app/demo.h"
+
+#include <random>
+
+#include <fmt/format.h>
+
+namespace zengen::app {
+namespace {
+
+const identity::Actor kSeeder{"demo", "cli", ""};
+
+struct DemoOrg {
+  const char* id;
+  const char* name;
+  const char* kind;
+};
+
+constexpr DemoOrg kOrgs[] = {
+    {"zengen-dc", "全ゲノム解析データセンター (Zengen data center)", "data_center"},
+    {"kanto-univ-hospital", "関東大学病院 (Kanto University Hospital)", "hospital"},
+    {"kansai-cancer-center", "関西がんセンター (Kansai Cancer Center)", "hospital"},
+    {"tohoku-childrens", "東北小児医療センター (Tohoku Children's Medical Center)", "hospital"},
+    {"seq-east", "東日本シーケンスセンター (East Japan Sequencing Center)", "sequencing_facility"},
+    {"analysis-center", "解析センター (Analysis Center)", "analysis_center"},
+    {"genome-univ", "ゲノム大学 (Genome University)", "academic"},
+    {"pharma-jp", "日本製薬 (Nihon Pharma)", "industry"},
+};
+
+constexpr const char* kHospitals[] = {"kanto-univ-hospital", "kansai-cancer-center",
+                                      "tohoku-childrens"};
+constexpr const char* kCancerTypes[] = {"lung", "colorectal", "breast", "gastric", "pancreatic",
+                                        "sarcoma"};
+constexpr const char* kRareDiseases[] = {"rd_neuromuscular", "rd_epilepsy", "rd_cardiomyopathy",
+                                         "rd_skeletal_dysplasia"};
+
+std::string ClinicianOf(const std::string& hospital) {
+  if (hospital == "kanto-univ-hospital") return "dr-kanto";
+  if (hospital == "kansai-cancer-center") return "dr-kansai";
+  return "dr-tohoku";
+}
+
+}  // namespace
+
+const std::vector<DemoUser>& DemoUsers() {
+  static const auto* users = new std::vector<DemoUser>{
+      {"steward", "zengen-dc", "data_steward"},
+      {"security", "zengen-dc", "security_officer"},
+      {"committee", "zengen-dc", "committee_member"},
+      {"dr-kanto", "kanto-univ-hospital", "clinician"},
+      {"dr-kansai", "kansai-cancer-center", "clinician"},
+      {"dr-tohoku", "tohoku-childrens", "clinician"},
+      {"sequencer", "seq-east", "sequencing_operator"},
+      {"analyst", "analysis-center", "analyst"},
+      {"researcher", "genome-univ", "researcher"},
+      {"industry-researcher", "pharma-jp", "researcher"},
+  };
+  return *users;
+}
+
+Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
+  DemoSummary s;
+  for (const auto& o : kOrgs) {
+    ZG_ASSIGN_OR_RETURN(auto org,
+                        rt.identity->CreateOrganisation({o.id, o.name, o.kind, "JP"}, kSeeder));
+    (void)org;
+    ++s.organisations;
+  }
+  for (const auto& u : DemoUsers()) {
+    ZG_ASSIGN_OR_RETURN(auto user, rt.identity->CreateUser({u.id, u.organisation, u.id,
+                                                            u.id + "@demo.zengen.invalid",
+                                                            {u.role}, kDemoPassword},
+                                                           kSeeder));
+    (void)user;
+    ++s.users;
+  }
+  std::mt19937_64 rng(20261124);
+  for (int i = 0; i < participant_count; ++i) {
+    const bool rare = i % 3 == 2;
+    // Rare-disease patients are mostly children's hospital patients; cancer spreads over all.
+    const std::string hospital = rare && i % 2 == 0 ? "tohoku-childrens" : kHospitals[i % 3];
+    const std::string category = rare ? kRareDiseases[rng() % std::size(kRareDiseases)]
+                                      : kCancerTypes[rng() % std::size(kCancerTypes)];
+    // Index dates between 2024-01 and 2026-09, all before the demo's "today".
+    const int month = 1 + static_cast<int>(rng() % 12);
+    const int day = 1 + static_cast<int>(rng() % 28);
+    const int year = month <= 9 ? 2024 + static_cast<int>(rng() % 3) : 2024 + static_cast<int>(rng() % 2);
+    participants::NewParticipant p{hospital, fmt::format("MRN-{:06}", 100000 + i * 7),
+                                   rare ? "rare_disease" : "cancer", category,
+                                   fmt::format("{:04}-{:02}-{:02}", year, month, day)};
+    ZG_ASSIGN_OR_RETURN(auto reg, rt.participants->Register(p, "demo", "cli", ""));
+    ++s.participants;
+    const std::string& pid = reg.participant.id;
+    const std::string clinician = ClinicianOf(hospital);
+
+    // Consent: most consent to everything mandatory and choose the optional items; a few have
+    // not signed yet; some later modify or withdraw at each level.
+    if (i % 25 == 24) continue;  // consent not yet recorded
+    consent::ConsentInput ci;
+    ci.kind = "initial";
+    ci.icf_version = "1.0";
+    ci.language = i % 7 == 0 ? "en" : "ja";
+    ci.signed_date = p.index_date;
+    ci.details = {{"signer", rare && i % 4 == 0 ? "legal_representative" : "self"},
+                  {"method", i % 2 == 0 ? "electronic" : "paper"}};
+    for (const auto& item : consent::DefaultCatalogue(p.program)) {
+      std::string d = "permit";
+      if (item.item_class == consent::ItemClass::kOptOut && rng() % 10 == 0) d = "deny";
+      if (item.item_class == consent::ItemClass::kOptIn) {
+        const auto r = rng() % 10;
+        d = r < 6 ? "permit" : r < 9 ? "deny" : "undecided";
+      }
+      if (item.code == "C11" && d == "permit") {
+        ci.details["designated_relative"] = {{"name", "家族 (family member)"},
+                                             {"contact", "via hospital"}};
+      }
+      ci.decisions[item.code] = d;
+    }
+    const consent::Actor cactor{clinician, "cli", ""};
+    ZG_ASSIGN_OR_RETURN(auto rec, rt.consents->Record(pid, ci, cactor));
+    (void)rec;
+    ++s.consents;
+    if (i % 13 == 5) {  // a change of intention: no more recontact for new studies
+      ci.kind = "modification";
+      ci.decisions["C12"] = "deny";
+      ci.details.erase("designated_relative");
+      if (ci.decisions["C11"] == "permit") {
+        ci.details["designated_relative"] = {{"name", "家族 (family member)"},
+                                             {"contact", "via hospital"}};
+      }
+      ZG_ASSIGN_OR_RETURN(auto mod, rt.consents->Record(pid, ci, cactor));
+      (void)mod;
+      ++s.consents;
+    }
+    std::string withdrawn;
+    if (i % 17 == 3) withdrawn = "no_contact";
+    if (i % 17 == 8) withdrawn = "no_new_data";
+    if (i % 17 == 12) withdrawn = "full";
+    if (!withdrawn.empty()) {
+      ZG_ASSIGN_OR_RETURN(auto w, rt.consents->Withdraw(pid, {withdrawn, p.index_date,
+                                                              "申出による (at the participant's request)"},
+                                                        cactor));
+      (void)w;
+      ++s.withdrawals;
+    }
+    if (withdrawn == "full") continue;
+
+    // Specimens: tumour and normal for cancer, blood for rare disease, spread over every
+    // custody stage.
+    std::vector<specimens::NewSpecimen> specs;
+    if (!rare) {
+      specs.push_back({pid, "tumour", "solid_tissue", i % 4 == 0 ? "FFPE" : "fresh_frozen",
+                       p.index_date, ""});
+    }
+    specs.push_back({pid, "normal", "blood", "EDTA", p.index_date, ""});
+    const specimens::Actor at_hospital{clinician, hospital, {"clinician"}, "cli", ""};
+    const specimens::Actor at_sequencer{"sequencer", "seq-east", {"sequencing_operator"}, "cli", ""};
+    const specimens::Actor at_analysis{"analyst", "analysis-center", {"analyst"}, "cli", ""};
+    const int stage = i % 8;  // 0 collected … 7 analysed (6 = QC failed)
+    for (const auto& ns : specs) {
+      ZG_ASSIGN_OR_RETURN(auto sp, rt.specimens->Register(ns, at_hospital));
+      ++s.specimens;
+      struct Step {
+        const char* to;
+        const specimens::Actor* by;
+      };
+      std::vector<Step> steps = {{"shipped", &at_hospital},      {"received", &at_sequencer},
+                                 {"library_prepared", &at_sequencer}, {"sequenced", &at_sequencer}};
+      if (stage == 6) {
+        steps.push_back({"qc_failed", &at_sequencer});
+      } else {
+        steps.push_back({"qc_passed", &at_sequencer});
+        steps.push_back({"analysed", &at_analysis});
+      }
+      const size_t take = stage == 6 ? steps.size() : std::min<size_t>(stage, steps.size());
+      for (size_t k = 0; k < take; ++k) {
+        specimens::CustodyStep step{steps[k].to, "", ""};
+        if (std::string(steps[k].to) == "shipped") step.destination = "seq-east";
+        ZG_ASSIGN_OR_RETURN(auto d, rt.specimens->Custody(sp.id, step, *steps[k].by));
+        (void)d;
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace zengen::app

@@ -1,0 +1,151 @@
+// End-to-end tests of participants, consent and specimen custody over HTTPS, on both metadata
+// backends (issue 4): hospitals stay apart, a withdrawal takes effect on the very next answer,
+// custody moves across organisations step by step.
+#include <gtest/gtest.h>
+
+#include "support/browser.h"
+
+namespace zengen::testing {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kPassword = "cohort-test-passphrase-2026";
+
+class CohortTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    server_ = ZengenServer::Start(GetParam());
+    ASSERT_NE(server_, nullptr);
+    for (const auto& [id, kind] : std::vector<std::pair<std::string, std::string>>{
+             {"hosp-a", "hospital"}, {"hosp-b", "hospital"}, {"seq-1", "sequencing_facility"},
+             {"ana-1", "analysis_center"}}) {
+      ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/admin/organisations",
+                           {{"id", id}, {"name", id}, {"kind", kind}, {"jurisdiction", "JP"}})
+                    ->status,
+                201);
+    }
+    for (const auto& [user, org, role] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"dr-a", "hosp-a", "clinician"}, {"dr-b", "hosp-b", "clinician"},
+             {"seq-op", "seq-1", "sequencing_operator"}, {"ana", "ana-1", "analyst"}}) {
+      auto r = AsOperator(*server_, "POST", "/api/v1/admin/users",
+                          {{"id", user}, {"organisation", org}, {"display_name", user},
+                           {"email", user + "@example.org"}, {"roles", {role}},
+                           {"password", kPassword}});
+      ASSERT_EQ(r->status, 201) << r->body;
+      Browser b{server_.get()};
+      ASSERT_FALSE(b.LoginAndEnrol(user, kPassword).empty()) << user;
+      browsers_[user] = b;
+    }
+  }
+  Browser& As(const std::string& user) { return browsers_.at(user); }
+
+  std::string Register(const std::string& local_id) {
+    auto r = As("dr-a").Send("POST", "/api/v1/participants",
+                             {{"local_id", local_id}, {"program", "cancer"},
+                              {"disease_category", "lung"}, {"index_date", "2026-03-02"}});
+    EXPECT_TRUE(r && (r->status == 201 || r->status == 200)) << (r ? r->body : "no answer");
+    return r->Json()["participant"]["id"];
+  }
+
+  std::unique_ptr<ZengenServer> server_;
+  std::map<std::string, Browser> browsers_;
+};
+
+TEST_P(CohortTest, RegistrationIsIdempotentAndHospitalsStayApart) {
+  const std::string id = Register("MRN-77");
+  auto again = As("dr-a").Send("POST", "/api/v1/participants",
+                               {{"local_id", "MRN-77"}, {"program", "cancer"},
+                                {"disease_category", "lung"}, {"index_date", "2026-03-02"}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(again->Json()["participant"]["id"], id);
+  EXPECT_EQ(As("dr-b").Send("GET", "/api/v1/participants/" + id)->status, 403);
+  EXPECT_EQ(As("dr-b").Send("GET", "/api/v1/participants/" + id + "/consents")->status, 403);
+  auto bad = As("dr-a").Send("POST", "/api/v1/participants",
+                             {{"local_id", "MRN-78"}, {"program", "cancer"},
+                              {"disease_category", "lung"}, {"index_date", "2026-02-30"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->ErrorField(), "index_date");
+}
+
+TEST_P(CohortTest, WithdrawalTakesEffectOnTheVeryNextAnswer) {
+  const std::string id = Register("MRN-1");
+  auto icf = As("dr-a").Send("GET", "/api/v1/icf/cancer/1.0/ja");
+  ASSERT_TRUE(icf);
+  ASSERT_EQ(icf->status, 200) << icf->body;
+  json decisions = json::object();
+  const json items = icf->Json()["items"];
+  for (const auto& item : items) decisions[item["code"].get<std::string>()] = "permit";
+  decisions["C11"] = "deny";
+  auto consent = As("dr-a").Send("POST", "/api/v1/participants/" + id + "/consents",
+                                 {{"kind", "initial"}, {"icf_version", "1.0"}, {"language", "ja"},
+                                  {"decisions", decisions}, {"signed_date", "2026-03-02"},
+                                  {"details", {{"signer", "self"}, {"method", "paper"}}}});
+  ASSERT_TRUE(consent);
+  ASSERT_EQ(consent->status, 201) << consent->body;
+  const std::string permits = "/api/v1/participants/" + id + "/permits?purpose=research&category=GRU";
+  auto before = As("dr-a").Send("GET", permits);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 200) << before->body;
+  EXPECT_EQ(before->Json()["allowed"], true) << before->body;
+  auto w = As("dr-a").Send("POST", "/api/v1/participants/" + id + "/withdrawal",
+                           {{"level", "full"}, {"signed_date", "2026-04-01"}, {"reason", "test"}});
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->status, 201) << w->body;
+  auto after = As("dr-a").Send("GET", permits);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->Json()["allowed"], false) << after->body;
+  auto again = As("dr-a").Send("POST", "/api/v1/participants/" + id + "/consents",
+                               {{"kind", "modification"}, {"icf_version", "1.0"},
+                                {"language", "ja"}, {"decisions", decisions},
+                                {"signed_date", "2026-04-02"},
+                                {"details", {{"signer", "self"}, {"method", "paper"}}}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409) << "a full withdrawal is final";
+  auto history = As("dr-a").Send("GET", "/api/v1/participants/" + id + "/consents");
+  ASSERT_TRUE(history);
+  EXPECT_EQ(history->Json()["history"].size(), 2u) << "nothing is deleted";
+}
+
+TEST_P(CohortTest, CustodyMovesAcrossOrganisationsStepByStep) {
+  const std::string id = Register("MRN-2");
+  auto sp = As("dr-a").Send("POST", "/api/v1/participants/" + id + "/specimens",
+                            {{"tumour_normal", "tumour"}, {"specimen_type", "solid_tissue"},
+                             {"preservation", "FFPE"}, {"collection_date", "2026-03-02"}});
+  ASSERT_TRUE(sp);
+  ASSERT_EQ(sp->status, 201) << sp->body;
+  const std::string sid = sp->Json()["id"];
+  const std::string custody = "/api/v1/specimens/" + sid + "/custody";
+  auto skip = As("dr-a").Send("POST", custody, {{"to", "sequenced"}});
+  ASSERT_TRUE(skip);
+  EXPECT_EQ(skip->status, 409);
+  EXPECT_EQ(skip->ErrorCode(), "invalid_transition");
+  EXPECT_EQ(As("seq-op").Send("GET", "/api/v1/specimens/" + sid)->status, 403)
+      << "the facility sees the specimen only once it is on its way";
+  ASSERT_EQ(As("dr-a").Send("POST", custody, {{"to", "shipped"}, {"destination", "seq-1"}})->status, 200);
+  for (const char* to : {"received", "library_prepared", "sequenced", "qc_passed"}) {
+    auto r = As("seq-op").Send("POST", custody, {{"to", to}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << to << ": " << r->body;
+  }
+  auto queue = As("seq-op").Send("GET", "/api/v1/specimens?holder=seq-1");
+  ASSERT_TRUE(queue);
+  EXPECT_EQ(queue->status, 200) << queue->body;
+  auto back = As("seq-op").Send("POST", custody, {{"to", "received"}});
+  EXPECT_EQ(back->status, 409) << "no step backwards from qc_passed";
+  auto done = As("ana").Send("POST", custody, {{"to", "analysed"}});
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, 200) << done->body;
+  auto detail = As("dr-a").Send("GET", "/api/v1/specimens/" + sid);
+  ASSERT_TRUE(detail);
+  EXPECT_EQ(detail->Json()["state"], "analysed") << detail->body;
+  EXPECT_EQ(detail->Json()["history"].size(), 7u) << detail->body;
+  EXPECT_EQ(As("dr-b").Send("GET", "/api/v1/specimens/" + sid)->status, 403);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CohortTest, ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace zengen::testing
