@@ -130,6 +130,18 @@ json RowProblemsJson(const std::vector<RowProblem>& ps) {
   return out;
 }
 
+std::string FormatRowProblems(const std::vector<RowProblem>& problems, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < problems.size() && i < max; ++i) {
+    const RowProblem& p = problems[i];
+    out += fmt::format("line {}{}{}: {}: {}\n", p.row, p.participant_id.empty() ? "" : " ",
+                       p.participant_id, p.field.empty() ? "(row)" : p.field,
+                       p.code + " - " + p.message.en);
+  }
+  if (problems.size() > max) out += fmt::format("… and {} more\n", problems.size() - max);
+  return out;
+}
+
 // ---- CSV
 
 Result<std::vector<CsvRow>> ParseCsv(std::string_view t) {

@@ -179,6 +179,10 @@ Result<int64_t> LoadCodeListFile(ClinicalStore& clinical, std::string_view syste
 Result<ImportReport> ImportCsvFile(ClinicalStore& clinical, std::string category,
                                    const std::string& path, std::vector<RowProblem>* problems);
 
+// Problems as text lines for the CLI ("line 12 P00011 hsct_day: required — …"), at most max
+// lines plus a line saying how many more there were.
+std::string FormatRowProblems(const std::vector<RowProblem>& problems, size_t max = 100);
+
 // RFC 4180 CSV, as used by import and export.
 struct CsvRow {
   int64_t line = 0;  // line where the row starts, 1-based

@@ -237,6 +237,8 @@ TEST_P(ClinicalStoreTest, ImportWithOneBadRowWritesNothing) {
   EXPECT_EQ(problems[0].code, "wrong_type");
   EXPECT_EQ(CountRecords(), 0);
   EXPECT_TRUE(audit_.events().empty());
+  EXPECT_EQ(FormatRowProblems(problems),
+            "line 502 P00500: collection_day: wrong_type - must be a whole number of days\n");
 }
 
 TEST_P(ClinicalStoreTest, ImportOfAValidFileWritesEveryRowAsSubmitted) {
