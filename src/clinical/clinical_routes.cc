@@ -158,7 +158,7 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
         if (!problems.empty()) return WithProblems(r.error(), ProblemsJson(problems));
         return r.error();
       }
-      return Response::Json(submit ? 200 : 200, {{"record", RecordJson(*r)}});
+      return Response::Json(200, {{"record", RecordJson(*r)}});
     });
   };
   ZG_RETURN_IF_ERROR(router.Add({.method = "PUT",

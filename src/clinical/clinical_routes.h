@@ -9,7 +9,7 @@
 //   POST /api/v1/participants/{id}/clinical/{category}/submit  clinical.write  {data?, reason}
 //   GET  /api/v1/participants/{id}/clinical/{category}/history clinical.read
 //   GET  /api/v1/participants/{id}/fhir                        clinical.export
-//   POST /api/v1/clinical/import/{category}                    clinical.write  text/csv
+//   POST /api/v1/clinical/import/{category}[?reason=…]         clinical.write  text/csv
 //   GET  /api/v1/clinical/export/{category}[?hospital=H]       clinical.export → text/csv
 //   PUT  /api/v1/code-lists/{system}                           codelist.write  text/plain
 //

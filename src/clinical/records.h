@@ -112,8 +112,8 @@ class ClinicalStore {
   // Saves data as a new draft version. Draft-mode validation (everything but "required").
   // reason may be empty until the category has been submitted once, then it is required.
   // Errors: kInvalidArgument "validation_failed" (field: the first problem's path; *problems
-  // receives all of them), "reason_required", "unknown_category"; kNotFound
-  // "participant_not_found".
+  // receives all of them), "reason_required"; kNotFound "participant_not_found",
+  // "unknown_category".
   Result<Record> SaveDraft(std::string_view participant_id, std::string_view category,
                            const json& data, std::string_view reason, const Actor& actor,
                            std::vector<Problem>* problems = nullptr);
