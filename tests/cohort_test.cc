@@ -144,6 +144,31 @@ TEST_P(CohortTest, CustodyMovesAcrossOrganisationsStepByStep) {
   EXPECT_EQ(As("dr-b").Send("GET", "/api/v1/specimens/" + sid)->status, 403);
 }
 
+TEST_P(CohortTest, ClinicalDraftSubmitAndFhirBundle) {
+  const std::string id = Register("MRN-3");
+  const std::string base = "/api/v1/participants/" + id + "/clinical/background";
+  auto impossible = As("dr-a").Send("PUT", base, {{"data", {{"height_cm", 900}}}, {"reason", ""}});
+  ASSERT_TRUE(impossible);
+  EXPECT_EQ(impossible->status, 400) << impossible->body;
+  EXPECT_EQ(impossible->Json()["problems"][0]["path"], "height_cm") << impossible->body;
+  auto draft = As("dr-a").Send("PUT", base, {{"data", {{"height_cm", 170}}}, {"reason", ""}});
+  ASSERT_TRUE(draft);
+  EXPECT_EQ(draft->status, 200) << draft->body;
+  auto submit = As("dr-a").Send("POST", base + "/submit", {{"reason", ""}});
+  ASSERT_TRUE(submit);
+  EXPECT_EQ(submit->status, 400) << "a draft missing required fields cannot be submitted";
+  EXPECT_GE(submit->Json()["problems"].size(), 1u) << submit->body;
+  EXPECT_EQ(As("dr-b").Send("GET", base)->status, 403);
+  auto bundle = As("dr-a").Send("GET", "/api/v1/participants/" + id + "/fhir/bundle");
+  ASSERT_TRUE(bundle);
+  ASSERT_EQ(bundle->status, 200) << bundle->body;
+  const json b = bundle->Json();
+  EXPECT_EQ(b["resourceType"], "Bundle");
+  EXPECT_EQ(b["entry"][0]["resource"]["resourceType"], "Patient");
+  EXPECT_EQ(b["entry"][0]["resource"]["id"], id);
+  EXPECT_EQ(bundle->body.find("MRN-3"), std::string::npos) << "the local id never leaves";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CohortTest, ::testing::ValuesIn(storage::TestBackends()),
                          [](const auto& info) { return info.param; });
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "clinical/synthetic.h"
+
 namespace zengen::app {
 namespace {
 
@@ -91,6 +93,27 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
     ++s.participants;
     const std::string& pid = reg.participant.id;
     const std::string clinician = ClinicianOf(hospital);
+
+    // Clinical records: complete and submitted for most categories; some left as drafts
+    // (incomplete) or not started, as at a real hospital.
+    const clinical::Actor clin_actor{clinician, "cli", ""};
+    const auto& dict = rt.clinical->dictionary();
+    for (size_t c = 0; c < dict.categories.size(); ++c) {
+      const std::string& cat = dict.categories[c].code;
+      const uint64_t seed = static_cast<uint64_t>(i) * 16 + c;
+      const auto pick = (i + static_cast<int>(c)) % 10;
+      if (pick == 9) continue;  // not started
+      const bool complete = pick < 7;
+      const auto data = clinical::SyntheticRecord(dict, cat, p.program, seed, complete);
+      if (complete) {
+        ZG_ASSIGN_OR_RETURN(auto rec, rt.clinical->Submit(pid, cat, data, "", clin_actor));
+        (void)rec;
+      } else {
+        ZG_ASSIGN_OR_RETURN(auto rec, rt.clinical->SaveDraft(pid, cat, data, "", clin_actor));
+        (void)rec;
+      }
+      ++s.clinical_records;
+    }
 
     // Consent: most consent to everything mandatory and choose the optional items; a few have
     // not signed yet; some later modify or withdraw at each level.

@@ -24,7 +24,9 @@
 #include "http/filters.h"
 #include "http/server.h"
 #include "identity/identity_routes.h"
+#include "clinical/clinical_routes.h"
 #include "consent/consent_routes.h"
+#include "fhir/fhir.h"
 #include "participants/participants_routes.h"
 #include "specimens/specimens_routes.h"
 #include "storage/migrations.h"
@@ -157,13 +159,16 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   const http::Authorizer authorizer(
       [&sink](const http::Request& req, std::string_view action, const policy::Resource& res,
               const policy::Decision& d) { return RecordResourceDecision(sink, req, action, res, d); });
+  fhir::Sources fhir_sources{*r.participants, *r.consents, *r.clinical};
   http::Router router;
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
                   identity::AddIdentityRoutes(router, *r.identity),
                   audit::AddAuditRoutes(router, *r.audit_log),
                   participants::AddParticipantRoutes(router, *r.participants, authorizer),
                   consent::AddConsentRoutes(router, *r.consents, authorizer),
-                  specimens::AddSpecimenRoutes(router, *r.specimens, authorizer)}) {
+                  specimens::AddSpecimenRoutes(router, *r.specimens, authorizer),
+                  clinical::AddClinicalRoutes(router, *r.clinical, authorizer),
+                  fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer)}) {
     if (!st.ok()) return Fail(st.error());
   }
   auto record = [&sink](const http::Request& req) { return RecordDecision(sink, req); };
@@ -310,6 +315,21 @@ int main(int argc, char** argv) {
   user_add->add_flag("--password-stdin", password_stdin,
                      "Read the password from the first line of standard input");
 
+  std::string import_category, import_file, codes_system, codes_file;
+  auto* import_cmd = cli.add_subcommand("import", "Bulk imports")->require_subcommand(1);
+  auto* import_clinical = import_cmd->add_subcommand(
+      "clinical", "Import a clinical CSV (one category); any invalid row: nothing is written");
+  import_clinical->add_option("--data", data_dir, "Data directory")->required();
+  import_clinical->add_option("--category", import_category,
+                              "Category (default: the file name, e.g. diagnosis.csv)");
+  import_clinical->add_option("file", import_file, "CSV file")->required();
+  auto* codes_cmd = cli.add_subcommand("codes", "Licensed code lists")->require_subcommand(1);
+  auto* codes_load = codes_cmd->add_subcommand(
+      "load", "Load a code list (one code per line; titles after a tab are ignored)");
+  codes_load->add_option("--data", data_dir, "Data directory")->required();
+  codes_load->add_option("--system", codes_system, "Code system, e.g. icd10")->required();
+  codes_load->add_option("file", codes_file, "Code list file")->required();
+
   auto* audit_cmd = cli.add_subcommand("audit", "The audit log")->require_subcommand(1);
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
@@ -400,6 +420,21 @@ int main(int argc, char** argv) {
                               : id.Unlock(user_id, app::kCliActor);
     if (!st.ok()) return app::Fail(st.error());
     std::cout << "user " << user_id << ": done\n";
+  } else if (*import_clinical) {
+    std::vector<clinical::RowProblem> problems;
+    auto r = clinical::ImportCsvFile(*(*rt)->clinical, import_category, import_file, &problems);
+    if (!r.ok()) {
+      for (const auto& p : problems) {
+        std::cerr << fmt::format("row {}: {}: {} ({})\n", p.row, p.field, p.message.en, p.code);
+      }
+      std::cerr << "zengen: nothing was imported\n";
+      return app::Fail(r.error());
+    }
+    std::cout << fmt::format("imported {} rows\n", r->rows);
+  } else if (*codes_load) {
+    auto r = clinical::LoadCodeListFile(*(*rt)->clinical, codes_system, codes_file);
+    if (!r.ok()) return app::Fail(r.error());
+    std::cout << fmt::format("loaded {} codes for {}\n", *r, codes_system);
   } else if (*audit_verify) {
     return audit::RunVerifyCommand(*(*rt)->store, std::cout);
   }

@@ -64,11 +64,13 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
   rt->consents = std::make_unique<consent::Ledger>(*rt->store, rt->clock, *rt->audit_sink);
   rt->specimens =
       std::make_unique<specimens::Specimens>(*rt->store, rt->clock, *rt->audit_sink);
+  rt->clinical = std::make_unique<clinical::ClinicalStore>(*rt->store, rt->clock, *rt->audit_sink);
   return rt;
 }
 
 Runtime::~Runtime() {
   // Order matters: identity writes through the sink into the log, which writes to the store.
+  clinical.reset();
   specimens.reset();
   consents.reset();
   participants.reset();

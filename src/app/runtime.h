@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "identity/identity.h"
+#include "clinical/records.h"
 #include "consent/consent.h"
 #include "participants/participants.h"
 #include "specimens/specimens.h"
@@ -37,6 +38,7 @@ struct Runtime {
   std::unique_ptr<participants::Registry> participants;
   std::unique_ptr<consent::Ledger> consents;
   std::unique_ptr<specimens::Specimens> specimens;
+  std::unique_ptr<clinical::ClinicalStore> clinical;
 
   // Loads DIR/zengen.conf and opens the store (migrating it), the audit log and identity.
   static Result<std::unique_ptr<Runtime>> Open(const std::filesystem::path& data_dir);
