@@ -8,54 +8,13 @@
 #include "crypto/totp.h"
 #include "policy/policy.h"
 #include "storage/store.h"
-#include "support/zengen_process.h"
+#include "support/browser.h"
 
 namespace zengen::testing {
 namespace {
 
 using nlohmann::json;
 constexpr const char* kPassword = "sequencing-the-nation-2026";
-
-// A browser-like client: keeps the session cookie and the CSRF token.
-struct Browser {
-  const ZengenServer* server = nullptr;
-  std::string cookie;
-  std::string csrf;
-
-  std::optional<HttpResponse> Send(const std::string& method, const std::string& path,
-                                   const json& body = nullptr) {
-    std::map<std::string, std::string> h;
-    if (!cookie.empty()) h["Cookie"] = "zg_session=" + cookie;
-    if (!csrf.empty()) h["X-CSRF-Token"] = csrf;
-    std::string b;
-    if (!body.is_null()) {
-      h["Content-Type"] = "application/json";
-      b = body.dump();
-    }
-    auto r = server->Request(method, path, h, b);
-    if (r && r->headers.count("set-cookie")) {
-      const std::string& sc = r->headers["set-cookie"];
-      const auto eq = sc.find('='), semi = sc.find(';');
-      cookie = sc.substr(eq + 1, semi - eq - 1);
-    }
-    return r;
-  }
-  bool Login(const std::string& user, const std::string& password, const std::string& totp = "") {
-    json body = {{"username", user}, {"password", password}};
-    if (!totp.empty()) body["totp"] = totp;
-    auto r = Send("POST", "/api/v1/auth/login", body);
-    if (!r || r->status != 200) return false;
-    csrf = r->Json()["csrf_token"];
-    return true;
-  }
-};
-
-std::string TotpNow(const std::string& secret, int64_t offset_steps = 0) {
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  return crypto::TotpCode(secret, now + offset_steps * 30);
-}
 
 class AuthTest : public ::testing::TestWithParam<std::string> {
  protected:

@@ -16,13 +16,7 @@ Actor ActorOf(const Request& req) {
           req.request_id};
 }
 
-using ResultHandler = std::function<Result<Response>(Request&)>;
-http::Handler Wrap(ResultHandler h) {
-  return [h = std::move(h)](Request& req) {
-    auto r = h(req);
-    return r.ok() ? std::move(r).value() : Response::FromError(r.error());
-  };
-}
+using http::Wrap;
 
 Result<std::string> StringField(const json& body, const std::string& name, bool required,
                                 size_t max_bytes = 256) {

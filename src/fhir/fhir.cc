@@ -11,26 +11,8 @@ using http::Request;
 using http::Response;
 using nlohmann::json;
 
-using ResultHandler = std::function<Result<Response>(Request&)>;
-http::Handler Wrap(ResultHandler h) {
-  return [h = std::move(h)](Request& req) {
-    auto r = h(req);
-    return r.ok() ? std::move(r).value() : Response::FromError(r.error());
-  };
-}
+using http::Wrap;
 
-Result<int> IntParam(const Request& req, const char* name, int def, int min, int max) {
-  const auto it = req.query.find(name);
-  if (it == req.query.end()) return def;
-  try {
-    size_t used = 0;
-    const int v = std::stoi(it->second, &used);
-    if (used == it->second.size() && v >= min && v <= max) return v;
-  } catch (const std::exception&) {
-  }
-  return InvalidArgument("invalid_parameter",
-                         fmt::format("'{}' must be an integer in [{}, {}]", name, min, max), name);
-}
 
 Response FhirJson(const json& body) {
   Response r = Response::Json(200, body);
@@ -101,8 +83,8 @@ Status AddFhirRoutes(http::Router& router, Sources& sources, const Clock& clock,
   return router.Add(
       {.method = "GET", .pattern = "/api/v1/fhir/bundle", .action = "clinical.export",
        .resource = "participant", .handler = Wrap([src, clk, auth](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(int limit, IntParam(req, "limit", 100, 1, 500));
-         ZG_ASSIGN_OR_RETURN(int offset, IntParam(req, "offset", 0, 0, 100000000));
+         ZG_ASSIGN_OR_RETURN(int64_t limit, http::IntQueryParam(req, "limit", 100, 1, 500));
+         ZG_ASSIGN_OR_RETURN(int64_t offset, http::IntQueryParam(req, "offset", 0, 0, 100000000));
          std::string hospital = req.subject.organisation;
          if (auto it = req.query.find("hospital"); it != req.query.end()) hospital = it->second;
          // The cohort of one hospital: the decision is taken for that hospital's data.

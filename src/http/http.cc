@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -52,7 +53,33 @@ Response Response::Json(int status, const nlohmann::json& body) {
 Response Response::FromError(const Error& e) {
   nlohmann::json err = {{"code", e.code}, {"message", e.message}};
   if (!e.field.empty()) err["field"] = e.field;
-  return Json(StatusFor(e.kind), {{"error", err}});
+  Response r = Json(StatusFor(e.kind), {{"error", err}});
+  if (e.kind == ErrorKind::kUnauthenticated) r.headers["WWW-Authenticate"] = "Bearer";
+  // Lockouts last minutes; a client should not retry sooner.
+  if (e.kind == ErrorKind::kTooManyRequests) r.headers["Retry-After"] = "900";
+  return r;
+}
+
+Handler Wrap(ResultHandler h) {
+  return [h = std::move(h)](Request& req) {
+    auto r = h(req);
+    return r.ok() ? std::move(r).value() : Response::FromError(r.error());
+  };
+}
+
+Result<int64_t> IntQueryParam(const Request& req, std::string_view name, int64_t def,
+                              int64_t min, int64_t max) {
+  const auto it = req.query.find(std::string(name));
+  if (it == req.query.end()) return def;
+  int64_t v = 0;
+  const auto& text = it->second;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < min || v > max) {
+    return InvalidArgument("invalid_parameter",
+                           fmt::format("'{}' must be an integer in [{}, {}]", name, min, max),
+                           std::string(name));
+  }
+  return v;
 }
 
 Response Response::Text(int status, std::string body, std::string content_type) {

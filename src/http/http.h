@@ -60,7 +60,8 @@ struct Response {
   std::string body;
 
   static Response Json(int status, const nlohmann::json& body);
-  // The error body {"error":{"code","message","field"}} with the status for the error's kind.
+  // The error body {"error":{"code","message","field"}} with the status for the error's kind
+  // (and WWW-Authenticate on 401, Retry-After on 429).
   static Response FromError(const Error& e);
   static Response Text(int status, std::string body, std::string content_type = "text/plain");
 };
@@ -74,6 +75,16 @@ int StatusFor(ErrorKind kind);
 Result<nlohmann::json> ParseJsonBody(const Request& req);
 
 using Handler = std::function<Response(Request&)>;
+
+// A handler whose errors are values. Wrap turns it into a Handler: an error becomes the
+// standard error body (Response::FromError).
+using ResultHandler = std::function<Result<Response>(Request&)>;
+Handler Wrap(ResultHandler h);
+
+// An integer query parameter in [min, max]; def when absent. Error 400 "invalid_parameter"
+// naming the parameter.
+Result<int64_t> IntQueryParam(const Request& req, std::string_view name, int64_t def,
+                              int64_t min, int64_t max);
 
 struct Route {
   std::string method;

@@ -69,21 +69,8 @@ json TokenJson(const ApiToken& t) {
           {"created_at", t.created_at}, {"expires_ms", t.expires_ms}, {"revoked", t.revoked}};
 }
 
-Response ErrorResponse(const Error& e) {
-  Response r = Response::FromError(e);
-  if (e.kind == ErrorKind::kTooManyRequests) r.headers["Retry-After"] = "900";
-  if (e.kind == ErrorKind::kUnauthenticated) r.headers["WWW-Authenticate"] = "Bearer";
-  return r;
-}
-
 // Handlers return Result<Response>; errors become the standard error body.
-using ResultHandler = std::function<Result<Response>(Request&)>;
-http::Handler Wrap(ResultHandler h) {
-  return [h = std::move(h)](Request& req) {
-    auto r = h(req);
-    return r.ok() ? std::move(r).value() : ErrorResponse(r.error());
-  };
-}
+using http::Wrap;
 
 std::string SessionCookie(const std::string& value, bool clear) {
   return fmt::format("{}={}; Path=/; HttpOnly; Secure; SameSite=Strict{}", kSessionCookie, value,

@@ -29,26 +29,8 @@ Result<std::string> Field(const json& body, const char* name) {
   return it->get<std::string>();
 }
 
-using ResultHandler = std::function<Result<Response>(Request&)>;
-http::Handler Wrap(ResultHandler h) {
-  return [h = std::move(h)](Request& req) {
-    auto r = h(req);
-    return r.ok() ? std::move(r).value() : Response::FromError(r.error());
-  };
-}
+using http::Wrap;
 
-Result<int> IntParam(const Request& req, const char* name, int def, int min, int max) {
-  const auto it = req.query.find(name);
-  if (it == req.query.end()) return def;
-  try {
-    size_t used = 0;
-    const int v = std::stoi(it->second, &used);
-    if (used == it->second.size() && v >= min && v <= max) return v;
-  } catch (const std::exception&) {
-  }
-  return InvalidArgument("invalid_parameter",
-                         fmt::format("'{}' must be an integer in [{}, {}]", name, min, max), name);
-}
 
 }  // namespace
 
@@ -78,8 +60,8 @@ Status AddParticipantRoutes(http::Router& router, Registry& registry,
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/participants", .action = "participant.read",
        .resource = "participant", .handler = Wrap([reg, auth](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(int limit, IntParam(req, "limit", 100, 1, 1000));
-         ZG_ASSIGN_OR_RETURN(int offset, IntParam(req, "offset", 0, 0, 100000000));
+         ZG_ASSIGN_OR_RETURN(int64_t limit, http::IntQueryParam(req, "limit", 100, 1, 1000));
+         ZG_ASSIGN_OR_RETURN(int64_t offset, http::IntQueryParam(req, "offset", 0, 0, 100000000));
          const bool steward = req.subject.HasRole("data_steward");
          const std::string hospital = steward ? "" : req.subject.organisation;
          ZG_RETURN_IF_ERROR(auth->Check(req, "participant.read", {"participant", "", hospital}));

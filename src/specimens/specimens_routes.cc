@@ -9,13 +9,7 @@ using http::Request;
 using http::Response;
 using nlohmann::json;
 
-using ResultHandler = std::function<Result<Response>(Request&)>;
-http::Handler Wrap(ResultHandler h) {
-  return [h = std::move(h)](Request& req) {
-    auto r = h(req);
-    return r.ok() ? std::move(r).value() : Response::FromError(r.error());
-  };
-}
+using http::Wrap;
 
 Actor ActorOf(const Request& req) {
   return {req.subject.authenticated ? req.subject.id : "anonymous", req.subject.organisation,

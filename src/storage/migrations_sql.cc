@@ -6,6 +6,90 @@
 namespace zengen::storage {
 namespace {
 
+// Migration 4 uses only types both dialects share, so one text serves both.
+constexpr std::string_view kParticipantsSchema = R"sql(
+CREATE TABLE participants (
+  id TEXT PRIMARY KEY,             -- pseudonym (participants/pseudonym.h)
+  hospital_id TEXT NOT NULL REFERENCES organisations (id),
+  local_id TEXT NOT NULL,          -- the hospital's patient id: readable only by that hospital
+  program TEXT NOT NULL CHECK (program IN ('cancer', 'rare_disease')),
+  disease_category TEXT NOT NULL,  -- e.g. 'lung', 'colorectal', 'rd_neuromuscular'
+  index_date TEXT NOT NULL,        -- YYYY-MM-DD; research views show days from it
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE (hospital_id, local_id)
+);
+CREATE INDEX participants_hospital ON participants (hospital_id);
+CREATE TABLE icf_versions (
+  version TEXT NOT NULL,           -- e.g. '1.0'
+  language TEXT NOT NULL CHECK (language IN ('ja', 'en')),
+  program TEXT NOT NULL CHECK (program IN ('cancer', 'rare_disease')),
+  effective_date TEXT NOT NULL,    -- YYYY-MM-DD
+  items TEXT NOT NULL,             -- JSON array: the item catalogue (code, class, labels, DUO)
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (program, version, language)
+);
+CREATE TABLE consent_records (
+  id TEXT PRIMARY KEY,
+  participant_id TEXT NOT NULL REFERENCES participants (id),
+  seq INTEGER NOT NULL,            -- 1, 2, … per participant; the highest is current
+  kind TEXT NOT NULL CHECK (kind IN ('initial', 'modification', 'reconsent', 'withdrawal')),
+  withdrawal_level TEXT NOT NULL CHECK (withdrawal_level IN ('', 'no_contact', 'no_new_data',
+                                                             'full')),
+  icf_version TEXT NOT NULL,
+  icf_language TEXT NOT NULL,
+  decisions TEXT NOT NULL,         -- JSON object: item code -> 'permit' | 'deny' | 'undecided'
+  details TEXT NOT NULL,           -- JSON object: signer, method, designated relative, …
+  signed_date TEXT NOT NULL,       -- YYYY-MM-DD
+  supersedes TEXT,                 -- the record this one replaces
+  recorded_by TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  UNIQUE (participant_id, seq)
+);
+CREATE TABLE clinical_records (
+  participant_id TEXT NOT NULL REFERENCES participants (id),
+  category TEXT NOT NULL,          -- one of the six categories of the data dictionary
+  version INTEGER NOT NULL,        -- 1, 2, … per participant and category; the highest is current
+  status TEXT NOT NULL CHECK (status IN ('draft', 'submitted')),
+  dictionary_version TEXT NOT NULL,
+  data TEXT NOT NULL,              -- JSON object: field -> value (lists as arrays of objects)
+  changed_by TEXT NOT NULL,
+  changed_at TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (participant_id, category, version)
+);
+CREATE TABLE code_lists (
+  system TEXT NOT NULL,            -- e.g. 'icd10', 'icdo3_topography', 'meddra_llt'
+  code TEXT NOT NULL,
+  PRIMARY KEY (system, code)
+);
+CREATE TABLE specimens (
+  id TEXT PRIMARY KEY,
+  participant_id TEXT NOT NULL REFERENCES participants (id),
+  tumour_normal TEXT NOT NULL CHECK (tumour_normal IN ('tumour', 'normal')),
+  specimen_type TEXT NOT NULL,
+  preservation TEXT NOT NULL,
+  collection_date TEXT NOT NULL,   -- YYYY-MM-DD
+  state TEXT NOT NULL,             -- current custody state
+  holder_id TEXT NOT NULL REFERENCES organisations (id),  -- who holds it now
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX specimens_participant ON specimens (participant_id);
+CREATE TABLE custody_events (
+  specimen_id TEXT NOT NULL REFERENCES specimens (id),
+  seq INTEGER NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  organisation_id TEXT NOT NULL REFERENCES organisations (id),
+  user_id TEXT NOT NULL,
+  time TEXT NOT NULL,
+  note TEXT NOT NULL,
+  PRIMARY KEY (specimen_id, seq)
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{
         .version = 1,
@@ -222,170 +306,8 @@ CREATE TABLE login_sources (
     Migration{
         .version = 4,
         .name = "participants_consent_clinical_specimens",
-        .sqlite_sql = R"sql(
-CREATE TABLE participants (
-  id TEXT PRIMARY KEY,             -- pseudonym (participants/pseudonym.h)
-  hospital_id TEXT NOT NULL REFERENCES organisations (id),
-  local_id TEXT NOT NULL,          -- the hospital's patient id: readable only by that hospital
-  program TEXT NOT NULL CHECK (program IN ('cancer', 'rare_disease')),
-  disease_category TEXT NOT NULL,  -- e.g. 'lung', 'colorectal', 'rd_neuromuscular'
-  index_date TEXT NOT NULL,        -- YYYY-MM-DD; research views show days from it
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  UNIQUE (hospital_id, local_id)
-);
-CREATE INDEX participants_hospital ON participants (hospital_id);
-CREATE TABLE icf_versions (
-  version TEXT NOT NULL,           -- e.g. '1.0'
-  language TEXT NOT NULL CHECK (language IN ('ja', 'en')),
-  program TEXT NOT NULL CHECK (program IN ('cancer', 'rare_disease')),
-  effective_date TEXT NOT NULL,    -- YYYY-MM-DD
-  items TEXT NOT NULL,             -- JSON array: the item catalogue (code, class, labels, DUO)
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  PRIMARY KEY (program, version, language)
-);
-CREATE TABLE consent_records (
-  id TEXT PRIMARY KEY,
-  participant_id TEXT NOT NULL REFERENCES participants (id),
-  seq INTEGER NOT NULL,            -- 1, 2, … per participant; the highest is current
-  kind TEXT NOT NULL CHECK (kind IN ('initial', 'modification', 'reconsent', 'withdrawal')),
-  withdrawal_level TEXT NOT NULL CHECK (withdrawal_level IN ('', 'no_contact', 'no_new_data',
-                                                             'full')),
-  icf_version TEXT NOT NULL,
-  icf_language TEXT NOT NULL,
-  decisions TEXT NOT NULL,         -- JSON object: item code -> 'permit' | 'deny' | 'undecided'
-  details TEXT NOT NULL,           -- JSON object: signer, method, designated relative, …
-  signed_date TEXT NOT NULL,       -- YYYY-MM-DD
-  supersedes TEXT,                 -- the record this one replaces
-  recorded_by TEXT NOT NULL,
-  recorded_at TEXT NOT NULL,
-  UNIQUE (participant_id, seq)
-);
-CREATE TABLE clinical_records (
-  participant_id TEXT NOT NULL REFERENCES participants (id),
-  category TEXT NOT NULL,          -- one of the six categories of the data dictionary
-  version INTEGER NOT NULL,        -- 1, 2, … per participant and category; the highest is current
-  status TEXT NOT NULL CHECK (status IN ('draft', 'submitted')),
-  dictionary_version TEXT NOT NULL,
-  data TEXT NOT NULL,              -- JSON object: field -> value (lists as arrays of objects)
-  changed_by TEXT NOT NULL,
-  changed_at TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  PRIMARY KEY (participant_id, category, version)
-);
-CREATE TABLE code_lists (
-  system TEXT NOT NULL,            -- e.g. 'icd10', 'icdo3_topography', 'meddra_llt'
-  code TEXT NOT NULL,
-  PRIMARY KEY (system, code)
-);
-CREATE TABLE specimens (
-  id TEXT PRIMARY KEY,
-  participant_id TEXT NOT NULL REFERENCES participants (id),
-  tumour_normal TEXT NOT NULL CHECK (tumour_normal IN ('tumour', 'normal')),
-  specimen_type TEXT NOT NULL,
-  preservation TEXT NOT NULL,
-  collection_date TEXT NOT NULL,   -- YYYY-MM-DD
-  state TEXT NOT NULL,             -- current custody state
-  holder_id TEXT NOT NULL REFERENCES organisations (id),  -- who holds it now
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
-CREATE INDEX specimens_participant ON specimens (participant_id);
-CREATE TABLE custody_events (
-  specimen_id TEXT NOT NULL REFERENCES specimens (id),
-  seq INTEGER NOT NULL,
-  from_state TEXT NOT NULL,
-  to_state TEXT NOT NULL,
-  organisation_id TEXT NOT NULL REFERENCES organisations (id),
-  user_id TEXT NOT NULL,
-  time TEXT NOT NULL,
-  note TEXT NOT NULL,
-  PRIMARY KEY (specimen_id, seq)
-);
-)sql",
-        .postgres_sql = R"sql(
-CREATE TABLE participants (
-  id TEXT PRIMARY KEY,             -- pseudonym (participants/pseudonym.h)
-  hospital_id TEXT NOT NULL REFERENCES organisations (id),
-  local_id TEXT NOT NULL,          -- the hospital's patient id: readable only by that hospital
-  program TEXT NOT NULL CHECK (program IN ('cancer', 'rare_disease')),
-  disease_category TEXT NOT NULL,  -- e.g. 'lung', 'colorectal', 'rd_neuromuscular'
-  index_date TEXT NOT NULL,        -- YYYY-MM-DD; research views show days from it
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  UNIQUE (hospital_id, local_id)
-);
-CREATE INDEX participants_hospital ON participants (hospital_id);
-CREATE TABLE icf_versions (
-  version TEXT NOT NULL,           -- e.g. '1.0'
-  language TEXT NOT NULL CHECK (language IN ('ja', 'en')),
-  program TEXT NOT NULL CHECK (program IN ('cancer', 'rare_disease')),
-  effective_date TEXT NOT NULL,    -- YYYY-MM-DD
-  items TEXT NOT NULL,             -- JSON array: the item catalogue (code, class, labels, DUO)
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  PRIMARY KEY (program, version, language)
-);
-CREATE TABLE consent_records (
-  id TEXT PRIMARY KEY,
-  participant_id TEXT NOT NULL REFERENCES participants (id),
-  seq INTEGER NOT NULL,            -- 1, 2, … per participant; the highest is current
-  kind TEXT NOT NULL CHECK (kind IN ('initial', 'modification', 'reconsent', 'withdrawal')),
-  withdrawal_level TEXT NOT NULL CHECK (withdrawal_level IN ('', 'no_contact', 'no_new_data',
-                                                             'full')),
-  icf_version TEXT NOT NULL,
-  icf_language TEXT NOT NULL,
-  decisions TEXT NOT NULL,         -- JSON object: item code -> 'permit' | 'deny' | 'undecided'
-  details TEXT NOT NULL,           -- JSON object: signer, method, designated relative, …
-  signed_date TEXT NOT NULL,       -- YYYY-MM-DD
-  supersedes TEXT,                 -- the record this one replaces
-  recorded_by TEXT NOT NULL,
-  recorded_at TEXT NOT NULL,
-  UNIQUE (participant_id, seq)
-);
-CREATE TABLE clinical_records (
-  participant_id TEXT NOT NULL REFERENCES participants (id),
-  category TEXT NOT NULL,          -- one of the six categories of the data dictionary
-  version INTEGER NOT NULL,        -- 1, 2, … per participant and category; the highest is current
-  status TEXT NOT NULL CHECK (status IN ('draft', 'submitted')),
-  dictionary_version TEXT NOT NULL,
-  data TEXT NOT NULL,              -- JSON object: field -> value (lists as arrays of objects)
-  changed_by TEXT NOT NULL,
-  changed_at TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  PRIMARY KEY (participant_id, category, version)
-);
-CREATE TABLE code_lists (
-  system TEXT NOT NULL,            -- e.g. 'icd10', 'icdo3_topography', 'meddra_llt'
-  code TEXT NOT NULL,
-  PRIMARY KEY (system, code)
-);
-CREATE TABLE specimens (
-  id TEXT PRIMARY KEY,
-  participant_id TEXT NOT NULL REFERENCES participants (id),
-  tumour_normal TEXT NOT NULL CHECK (tumour_normal IN ('tumour', 'normal')),
-  specimen_type TEXT NOT NULL,
-  preservation TEXT NOT NULL,
-  collection_date TEXT NOT NULL,   -- YYYY-MM-DD
-  state TEXT NOT NULL,             -- current custody state
-  holder_id TEXT NOT NULL REFERENCES organisations (id),  -- who holds it now
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
-CREATE INDEX specimens_participant ON specimens (participant_id);
-CREATE TABLE custody_events (
-  specimen_id TEXT NOT NULL REFERENCES specimens (id),
-  seq INTEGER NOT NULL,
-  from_state TEXT NOT NULL,
-  to_state TEXT NOT NULL,
-  organisation_id TEXT NOT NULL REFERENCES organisations (id),
-  user_id TEXT NOT NULL,
-  time TEXT NOT NULL,
-  note TEXT NOT NULL,
-  PRIMARY KEY (specimen_id, seq)
-);
-)sql",
+        .sqlite_sql = kParticipantsSchema,
+        .postgres_sql = kParticipantsSchema,
     },
 };
 
