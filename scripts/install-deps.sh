@@ -10,6 +10,8 @@ packages=(
   nlohmann-json3-dev libssl-dev libsodium-dev libsqlite3-dev libpq-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libisal-dev libzstd-dev libhts-dev
+  samtools bcftools fastp python3-nacl
   openssl curl ca-certificates
   postgresql-15 postgresql-client-15
 )
