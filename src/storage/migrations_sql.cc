@@ -90,6 +90,33 @@ CREATE TABLE custody_events (
 );
 )sql";
 
+// Migration 5: the blob store (src/blobs). Only shared types, so one text serves both backends.
+constexpr std::string_view kBlobsSchema = R"sql(
+CREATE TABLE blobs (
+  id TEXT PRIMARY KEY,             -- 'blob_' + 32 hex digits
+  kind TEXT NOT NULL CHECK (kind IN ('fastq', 'cram', 'bam', 'vcf', 'bcf', 'other')),
+  tier TEXT NOT NULL CHECK (tier IN ('hot', 'cold')),
+  media_type TEXT NOT NULL,
+  size BIGINT NOT NULL,            -- bytes stored (the Crypt4GH ciphertext)
+  stored_sha256 TEXT NOT NULL,     -- hex SHA-256 of the stored bytes
+  plaintext_sha256 TEXT NOT NULL,  -- hex SHA-256 of the plaintext, given by the writer
+  plaintext_size BIGINT NOT NULL,
+  replicas INTEGER NOT NULL,       -- copies required when stored
+  created_at TEXT NOT NULL
+);
+CREATE TABLE blob_copies (
+  blob_id TEXT NOT NULL REFERENCES blobs (id),
+  root TEXT NOT NULL,              -- configured root name
+  path TEXT NOT NULL,              -- relative to the root, e.g. 'ab/cd/blob_abcd…'
+  sha256 TEXT NOT NULL,            -- hex SHA-256 of this copy when written or last repaired
+  verified_at TEXT NOT NULL,       -- last time its content was read back and matched
+  status TEXT NOT NULL CHECK (status IN ('ok', 'corrupt', 'missing')),
+  PRIMARY KEY (blob_id, root)
+);
+CREATE INDEX blob_copies_root ON blob_copies (root);
+)sql";
+
+
 constexpr std::array kMigrations = {
     Migration{
         .version = 1,
@@ -308,6 +335,12 @@ CREATE TABLE login_sources (
         .name = "participants_consent_clinical_specimens",
         .sqlite_sql = kParticipantsSchema,
         .postgres_sql = kParticipantsSchema,
+    },
+    Migration{
+        .version = 5,
+        .name = "blobs",
+        .sqlite_sql = kBlobsSchema,
+        .postgres_sql = kBlobsSchema,
     },
 };
 

@@ -1,0 +1,165 @@
+// The blob-store port: large immutable objects (FASTQ, CRAM, BAM, VCF, BCF, …) kept as N ≥ 2
+// verified copies in the allowed jurisdictions (R1.2, R3.7–R3.9).
+//
+// Adapters: local_store.h (replicated directories on local or network file systems, R3.8
+// on-premise first); an S3-compatible adapter joins later behind the same interface.
+//
+// What the store receives is already encrypted: the ingest pipeline streams Crypt4GH (under the
+// data center's key) into a Writer, and gives the SHA-256 and size of the plaintext at Commit.
+// The store records, per blob, the SHA-256 of the stored bytes and of each copy.
+//
+// Lifecycle of an object: Create → Write… → Commit. An object counts as stored only when
+// Commit returns a BlobInfo: by then every copy is on stable storage, read back and matched,
+// and recorded in the metadata store in one transaction. A Writer that fails, is aborted or is
+// destroyed without Commit leaves nothing behind (no file, no metadata row).
+//
+// Delete is deliberately not offered: genome data is never deleted through this API.
+// Withdrawal of consent is enforced by the policy layer; physical erasure, if ever ordered,
+// is an operator procedure outside the serving process.
+//
+// Thread safety: a BlobStore is thread-safe; a Writer or Reader belongs to one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace zengen::blobs {
+
+// A configured storage location. Every root carries a jurisdiction (R1.2): placement never
+// uses a root whose jurisdiction is not allowed.
+struct Root {
+  std::string name;             // unique slug, e.g. "hot1"; recorded with each copy
+  std::filesystem::path path;   // absolute directory; must already exist (a mount point)
+  std::string tier;             // "hot" | "cold"
+  std::string jurisdiction;     // ISO 3166-1 alpha-2, upper case, e.g. "JP"
+};
+
+// Kinds of object, and the tier each goes to by default: FASTQ is large and rarely read, so it
+// goes to the cold tier; everything else to hot (R3.7).
+inline constexpr std::string_view kKinds[] = {"fastq", "cram", "bam", "vcf", "bcf", "other"};
+bool IsKnownKind(std::string_view kind);
+// "cold" for "fastq", "hot" for every other kind.
+std::string DefaultTier(std::string_view kind);
+
+struct PutRequest {
+  std::string kind;        // one of kKinds
+  std::string tier;        // "hot" | "cold"; empty: DefaultTier(kind)
+  std::string media_type;  // e.g. "application/vnd.ga4gh.crypt4gh"; empty: octet-stream
+  // Optional: when set here and at Commit, the two must agree (a guard for callers that
+  // know the digest up front). Commit's argument is what is recorded.
+  std::string plaintext_sha256;
+};
+
+struct CopyInfo {
+  std::string root;         // Root::name
+  std::string path;         // relative to the root, e.g. "3f/a0/blob_3fa0…"
+  std::string sha256;       // hex SHA-256 of the copy's bytes
+  std::string verified_at;  // RFC 3339; when its content was last read back and matched
+  std::string status;       // "ok" | "corrupt" | "missing" (the latter two set by Scrub)
+};
+
+struct BlobInfo {
+  std::string id;  // "blob_" + 32 lower-case hex digits
+  std::string kind;
+  std::string tier;
+  std::string media_type;
+  int64_t size = 0;               // bytes stored
+  std::string stored_sha256;      // hex SHA-256 of the stored bytes
+  std::string plaintext_sha256;   // hex, as given at Commit
+  int64_t plaintext_size = 0;
+  std::string created_at;         // RFC 3339
+  std::vector<CopyInfo> copies;   // ordered by root name
+};
+
+class Writer {
+ public:
+  // Abandons the object unless Commit succeeded (as Abort).
+  virtual ~Writer() = default;
+  // Appends bytes to every copy. After an error the writer is finished: every temporary file
+  // is already removed and later calls fail.
+  virtual Status Write(std::string_view bytes) = 0;
+  // Makes the object durable: fsyncs every temporary copy, re-reads each from disk and checks
+  // its SHA-256 against the bytes written, renames them into place, fsyncs the directories, and
+  // records the blob and its copies in one metadata transaction. plaintext_sha256 is 64 hex
+  // digits. On any error every copy is removed and nothing is recorded. Call at most once.
+  virtual Result<BlobInfo> Commit(std::string_view plaintext_sha256, int64_t plaintext_size) = 0;
+  // Removes every temporary copy. Idempotent; a no-op after a successful Commit.
+  virtual void Abort() = 0;
+};
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  virtual const BlobInfo& info() const = 0;
+  // The root the bytes are read from.
+  virtual const std::string& root() const = 0;
+  // Up to n bytes from offset; fewer only at the end of the object. offset == size gives "".
+  // Errors: kInvalidArgument "range_out_of_bounds" when offset > size; kUnavailable
+  // "blob_read_failed" on an I/O error.
+  virtual Result<std::string> ReadAt(int64_t offset, size_t n) = 0;
+};
+
+// What Scrub found and did to one copy.
+struct ScrubCopy {
+  std::string root;
+  std::string path;
+  // "ok", "repaired_corrupt", "restored_missing", "unrecoverable" (bad and no good copy to
+  // repair it from, or the repair failed), "root_unavailable" (root not configured or its
+  // directory absent: not checked, never written into).
+  std::string action;
+  std::string detail;  // what was wrong, in words; empty when ok
+};
+
+struct ScrubBlob {
+  std::string blob_id;
+  std::string outcome;  // "ok" | "repaired" | "unrecoverable" | "unchecked"
+  std::vector<ScrubCopy> copies;
+};
+
+struct ScrubReport {
+  int64_t blobs = 0;
+  int64_t copies_ok = 0;
+  int64_t repaired_corrupt = 0;
+  int64_t restored_missing = 0;
+  int64_t unrecoverable = 0;     // copies
+  int64_t root_unavailable = 0;  // copies not checked
+  std::vector<ScrubBlob> entries;  // every blob, in id order
+  // True when every copy is (now) good.
+  bool healthy() const { return unrecoverable == 0 && root_unavailable == 0; }
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Starts a new object. Errors: kInvalidArgument "invalid_kind" / "invalid_tier";
+  // kUnavailable "insufficient_roots" when fewer usable roots of the tier (configured,
+  // in an allowed jurisdiction, directory present) exist than copies are required;
+  // kUnavailable "blob_write_failed" when a temporary file cannot be created.
+  virtual Result<std::unique_ptr<Writer>> Create(const PutRequest& request) = 0;
+  // Opens a stored object for reading from the first healthy copy (status ok, file present
+  // with the recorded length). Content is not hashed here: that is Scrub's job. Errors:
+  // kNotFound "blob_not_found"; kUnavailable "no_healthy_copy".
+  virtual Result<std::unique_ptr<Reader>> Open(std::string_view blob_id) = 0;
+  // The recorded metadata of an object. Errors: kNotFound "blob_not_found".
+  virtual Result<BlobInfo> Stat(std::string_view blob_id) = 0;
+  // Re-reads every copy of every blob and compares it with the recorded SHA-256. A corrupt or
+  // missing copy is rewritten from a good copy (temporary file, fsync, verify, rename) in the
+  // same place; verified_at and status are recorded per copy; each repair and each
+  // unrecoverable copy is an audit event. Fails only when the metadata store does; problems
+  // with copies are in the report.
+  virtual Result<ScrubReport> Scrub() = 0;
+};
+
+// `zengen storage scrub`: runs store.Scrub(), prints one line per blob that needed attention
+// and a summary to out. Returns 0 when every copy is good afterwards, 1 when any copy is
+// unrecoverable or could not be checked, 2 when the scrub itself failed.
+int RunScrubCommand(BlobStore& store, std::ostream& out);
+
+}  // namespace zengen::blobs

@@ -1,0 +1,530 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "blobs/local_store.h"
+#include "crypto/crypto.h"
+#include "storage/testing.h"
+
+namespace zengen::blobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& p, std::string_view data) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+// Every regular file below dir (temporary files included).
+std::vector<fs::path> FilesUnder(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out.push_back(e.path());
+  }
+  return out;
+}
+
+// Deterministic, incompressible-looking test content.
+std::string Pattern(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    s[i] = static_cast<char>(x & 0xff);
+  }
+  return s;
+}
+
+std::string PlainSha(std::string_view data) { return crypto::Sha256Hex(data); }
+
+class BlobsTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  BlobsTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
+
+  void SetUp() override {
+    auto db = storage::ScratchDatabase::Create(GetParam());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_.emplace(std::move(*db));
+    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    dir_ = fs::temp_directory_path() / ("zg-blobs-" + crypto::ToHex(crypto::RandomBytes(6)));
+    for (const char* r : {"hot1", "hot2", "hot3", "cold1", "cold2", "hot-us"}) {
+      fs::create_directories(dir_ / r);
+    }
+  }
+  void TearDown() override {
+    blobs_.reset();
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  Root R(std::string name, std::string tier, std::string jurisdiction = "JP") {
+    return {.name = name, .path = dir_ / name, .tier = tier, .jurisdiction = jurisdiction};
+  }
+
+  // Two hot and two cold roots in JP, one hot root in the US; JP allowed; two copies.
+  LocalStore& Open(std::vector<Root> roots = {}, int replicas = 2) {
+    if (roots.empty()) {
+      roots = {R("hot1", "hot"), R("hot2", "hot"), R("cold1", "cold"), R("cold2", "cold"),
+               R("hot-us", "hot", "US")};
+    }
+    auto s = LocalStore::Create({.roots = std::move(roots),
+                                 .allowed_jurisdictions = {"JP"},
+                                 .replicas = replicas},
+                                *store_, clock_, audit_);
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    blobs_ = std::move(*s);
+    return *blobs_;
+  }
+
+  // Stores data streamed in chunks; fails the test on error.
+  BlobInfo Put(const std::string& data, std::string kind = "cram", size_t chunk = 65536) {
+    auto w = blobs_->Create({.kind = kind});
+    EXPECT_TRUE(w.ok()) << w.error().code << ": " << w.error().message;
+    if (!w.ok()) return {};
+    for (size_t off = 0; off < data.size(); off += chunk) {
+      Status s = (*w)->Write(std::string_view(data).substr(off, chunk));
+      EXPECT_TRUE(s.ok()) << s.error().message;
+    }
+    auto info = (*w)->Commit(PlainSha("plain:" + data), static_cast<int64_t>(data.size()) + 6);
+    EXPECT_TRUE(info.ok()) << info.error().code << ": " << info.error().message;
+    return info.ok() ? *info : BlobInfo{};
+  }
+
+  std::string ReadAll(const std::string& id) {
+    auto r = blobs_->Open(id);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    if (!r.ok()) return "<error>";
+    auto all = (*r)->ReadAt(0, static_cast<size_t>((*r)->info().size) + 10);
+    EXPECT_TRUE(all.ok());
+    return all.ok() ? *all : "<error>";
+  }
+
+  int64_t Count(std::string_view table) {
+    auto tx = store_->Begin(storage::TxMode::kRead);
+    EXPECT_TRUE(tx.ok());
+    auto rows = (*tx)->Query(std::string("SELECT COUNT(*) FROM ") + std::string(table));
+    EXPECT_TRUE(rows.ok());
+    return rows->rows[0].Int(0);
+  }
+
+  fs::path CopyPath(const BlobInfo& b, std::string_view root) {
+    return dir_ / std::string(root) / b.copies.at(0).path;
+  }
+
+  FakeClock clock_;
+  RecordingAuditSink audit_;
+  std::optional<storage::ScratchDatabase> db_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<LocalStore> blobs_;
+  fs::path dir_;
+};
+
+TEST_P(BlobsTest, RoundTripEmptySmallAndMultiMegabyteStreamed) {
+  Open();
+  for (const std::string& data : {std::string(), std::string("crypt4gh ciphertext"),
+                                  Pattern(5 * 1024 * 1024 + 123, 7)}) {
+    BlobInfo info = Put(data);
+    ASSERT_FALSE(info.id.empty());
+    EXPECT_TRUE(info.id.starts_with("blob_"));
+    EXPECT_EQ(info.id.size(), 37u);
+    EXPECT_EQ(info.size, static_cast<int64_t>(data.size()));
+    EXPECT_EQ(info.stored_sha256, crypto::Sha256Hex(data));
+    EXPECT_EQ(info.plaintext_sha256, PlainSha("plain:" + data));
+    EXPECT_EQ(info.plaintext_size, static_cast<int64_t>(data.size()) + 6);
+    EXPECT_EQ(ReadAll(info.id), data);
+
+    auto stat = blobs_->Stat(info.id);
+    ASSERT_TRUE(stat.ok());
+    EXPECT_EQ(stat->stored_sha256, info.stored_sha256);
+    EXPECT_EQ(stat->plaintext_sha256, info.plaintext_sha256);
+    EXPECT_EQ(stat->created_at, "2026-11-24T00:00:00.000Z");
+    EXPECT_EQ(stat->media_type, "application/octet-stream");
+    ASSERT_EQ(stat->copies.size(), 2u);
+  }
+  EXPECT_EQ(Count("blobs"), 3);
+  EXPECT_EQ(Count("blob_copies"), 6);
+  ASSERT_FALSE(audit_.events().empty());
+  EXPECT_EQ(audit_.events().back().action, "blob.write");
+}
+
+TEST_P(BlobsTest, EveryCopyIsOnADifferentRootAndVerified) {
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("hot3", "hot")}, 3);
+  std::string data = Pattern(300000, 3);
+  BlobInfo info = Put(data, "vcf", 4096);
+  ASSERT_EQ(info.copies.size(), 3u);
+  std::set<std::string> roots;
+  for (const auto& c : info.copies) {
+    roots.insert(c.root);
+    EXPECT_EQ(c.sha256, crypto::Sha256Hex(data));
+    EXPECT_EQ(c.status, "ok");
+    EXPECT_EQ(c.verified_at, "2026-11-24T00:00:00.000Z");
+    fs::path p = dir_ / c.root / c.path;
+    EXPECT_EQ(crypto::Sha256Hex(ReadFile(p)), c.sha256) << p;
+    // <root>/<2 hex>/<2 hex>/<id>
+    EXPECT_EQ(c.path, info.id.substr(5, 2) + "/" + info.id.substr(7, 2) + "/" + info.id);
+  }
+  EXPECT_EQ(roots.size(), 3u);
+  auto stat = blobs_->Stat(info.id);
+  ASSERT_TRUE(stat.ok());
+  ASSERT_EQ(stat->copies.size(), 3u);
+  for (const auto& c : stat->copies) EXPECT_EQ(c.sha256, info.stored_sha256);
+}
+
+TEST_P(BlobsTest, FastqGoesToColdRootsCramAndVcfToHot) {
+  Open();
+  BlobInfo fq = Put("@r1\nACGT\n+\nIIII\n", "fastq");
+  EXPECT_EQ(fq.tier, "cold");
+  for (const auto& c : fq.copies) EXPECT_TRUE(c.root.starts_with("cold")) << c.root;
+  for (const char* kind : {"cram", "vcf", "bam", "bcf", "other"}) {
+    BlobInfo b = Put("x", kind);
+    EXPECT_EQ(b.tier, "hot") << kind;
+    for (const auto& c : b.copies) EXPECT_TRUE(c.root.starts_with("hot")) << c.root;
+  }
+  // An explicit tier wins over the kind's default.
+  auto w = blobs_->Create({.kind = "cram", .tier = "cold"});
+  ASSERT_TRUE(w.ok());
+  auto info = (*w)->Commit(PlainSha(""), 0);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->tier, "cold");
+  for (const auto& c : info->copies) EXPECT_TRUE(c.root.starts_with("cold"));
+
+  EXPECT_EQ(blobs_->Create({.kind = "fasta"}).error().code, "invalid_kind");
+  EXPECT_EQ(blobs_->Create({.kind = "cram", .tier = "warm"}).error().code, "invalid_tier");
+}
+
+TEST_P(BlobsTest, PlacementNeverUsesARootOutsideAllowedJurisdictions) {
+  Open();  // hot1, hot2 in JP; hot-us in the US
+  for (int i = 0; i < 20; ++i) {
+    BlobInfo b = Put(Pattern(1000, i), "cram");
+    for (const auto& c : b.copies) EXPECT_NE(c.root, "hot-us");
+  }
+  EXPECT_TRUE(FilesUnder(dir_ / "hot-us").empty());
+
+  // With one JP hot root left, the US root does not make up the number.
+  size_t hot1_files = FilesUnder(dir_ / "hot1").size();
+  Open({R("hot1", "hot"), R("hot-us", "hot", "US"), R("cold1", "cold"), R("cold2", "cold")});
+  auto w = blobs_->Create({.kind = "cram"});
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code, "insufficient_roots");
+  EXPECT_EQ(w.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(w.error().message.find("hot"), std::string::npos) << w.error().message;
+  EXPECT_NE(w.error().message.find("JP"), std::string::npos) << w.error().message;
+  EXPECT_TRUE(FilesUnder(dir_ / "hot-us").empty());
+  EXPECT_EQ(FilesUnder(dir_ / "hot1").size(), hot1_files);
+}
+
+TEST_P(BlobsTest, TooFewRootsIsAnError) {
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("cold1", "cold"), R("cold2", "cold")}, 3);
+  auto w = blobs_->Create({.kind = "fastq"});
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code, "insufficient_roots");
+  EXPECT_NE(w.error().message.find("cold"), std::string::npos) << w.error().message;
+
+  // A root whose directory is absent (unmounted) is not usable, and is never created.
+  Open({R("hot1", "hot"), R("gone", "hot")}, 2);
+  w = blobs_->Create({.kind = "cram"});
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code, "insufficient_roots");
+  EXPECT_FALSE(fs::exists(dir_ / "gone"));
+
+  // Configuration errors.
+  auto one = LocalStore::Create({.roots = {R("hot1", "hot")}, .allowed_jurisdictions = {"JP"},
+                                 .replicas = 1},
+                                *store_, clock_, audit_);
+  EXPECT_EQ(one.error().code, "invalid_blob_store_config");
+  auto none = LocalStore::Create({.roots = {R("hot1", "hot")}, .allowed_jurisdictions = {}},
+                                 *store_, clock_, audit_);
+  EXPECT_EQ(none.error().code, "invalid_blob_store_config");
+  auto dup = LocalStore::Create({.roots = {R("hot1", "hot"), R("hot1", "hot")},
+                                 .allowed_jurisdictions = {"JP"}},
+                                *store_, clock_, audit_);
+  EXPECT_EQ(dup.error().code, "invalid_blob_store_config");
+}
+
+TEST_P(BlobsTest, AbortedOrDroppedWriterLeavesNothing) {
+  Open();
+  {
+    auto w = blobs_->Create({.kind = "cram"});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Write(Pattern(100000, 1)).ok());
+    EXPECT_EQ(FilesUnder(dir_).size(), 2u);  // the two temporary files
+    (*w)->Abort();
+    EXPECT_TRUE(FilesUnder(dir_).empty());
+    EXPECT_FALSE((*w)->Write("more").ok());
+    EXPECT_FALSE((*w)->Commit(PlainSha("x"), 1).ok());
+  }
+  {
+    auto w = blobs_->Create({.kind = "fastq"});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Write(Pattern(100000, 2)).ok());
+  }  // destroyed without Commit
+  EXPECT_TRUE(FilesUnder(dir_).empty());
+  {
+    // A bad plaintext digest at Commit also leaves nothing.
+    auto w = blobs_->Create({.kind = "cram"});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Write("abc").ok());
+    auto c = (*w)->Commit("not-a-digest", 3);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code, "invalid_plaintext_sha256");
+  }
+  {
+    // A digest announced at Create must match the one given at Commit.
+    auto w = blobs_->Create({.kind = "cram", .plaintext_sha256 = PlainSha("a")});
+    ASSERT_TRUE(w.ok());
+    auto c = (*w)->Commit(PlainSha("b"), 1);
+    EXPECT_EQ(c.error().code, "plaintext_sha256_mismatch");
+  }
+  EXPECT_TRUE(FilesUnder(dir_).empty());
+  EXPECT_EQ(Count("blobs"), 0);
+  EXPECT_EQ(Count("blob_copies"), 0);
+}
+
+TEST_P(BlobsTest, RootRemovedMidWriteStoresNothing) {
+  Open();
+  auto w = blobs_->Create({.kind = "cram"});
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write(Pattern(200000, 5)).ok());
+  // One of the two hot roots disappears (a failed mount, a removed disk) before Commit.
+  fs::remove_all(dir_ / "hot2");
+  (void)(*w)->Write(Pattern(1000, 6));
+  auto info = (*w)->Commit(PlainSha("p"), 1);
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.error().kind, ErrorKind::kUnavailable) << info.error().message;
+  EXPECT_TRUE(FilesUnder(dir_ / "hot1").empty());
+  EXPECT_TRUE(FilesUnder(dir_).empty());
+  EXPECT_EQ(Count("blobs"), 0);
+  EXPECT_EQ(Count("blob_copies"), 0);
+  // With the root gone, the next object cannot reach two copies.
+  EXPECT_EQ(blobs_->Create({.kind = "cram"}).error().code, "insufficient_roots");
+}
+
+TEST_P(BlobsTest, CopyVanishingBeforeVerificationStoresNothing) {
+  Open();
+  auto w = blobs_->Create({.kind = "cram"});
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write("data").ok());
+  // A temporary copy removed behind the writer's back is caught by the read-back.
+  auto temps = FilesUnder(dir_ / "hot1");
+  ASSERT_EQ(temps.size(), 1u);
+  EXPECT_TRUE(temps[0].filename().string().starts_with(".blob_"));
+  EXPECT_NE(temps[0].filename().string().find(".tmp-"), std::string::npos);
+  fs::remove(temps[0]);
+  auto info = (*w)->Commit(PlainSha("data"), 4);
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.error().code, "blob_verify_failed");
+  EXPECT_TRUE(FilesUnder(dir_).empty());
+  EXPECT_EQ(Count("blobs"), 0);
+}
+
+TEST_P(BlobsTest, RangeReads) {
+  Open();
+  std::string data = Pattern(1 << 20, 9);
+  BlobInfo info = Put(data, "bam");
+  auto r = blobs_->Open(info.id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->info().size, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(*(*r)->ReadAt(0, 10), data.substr(0, 10));
+  EXPECT_EQ(*(*r)->ReadAt(500000, 70000), data.substr(500000, 70000));
+  EXPECT_EQ(*(*r)->ReadAt(static_cast<int64_t>(data.size()) - 5, 100), data.substr(data.size() - 5));
+  EXPECT_EQ(*(*r)->ReadAt(static_cast<int64_t>(data.size()), 100), "");
+  EXPECT_EQ(*(*r)->ReadAt(7, 0), "");
+  auto past = (*r)->ReadAt(static_cast<int64_t>(data.size()) + 1, 1);
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().code, "range_out_of_bounds");
+  EXPECT_EQ((*r)->ReadAt(-1, 1).error().code, "range_out_of_bounds");
+
+  EXPECT_EQ(blobs_->Open("blob_0123456789abcdef0123456789abcdef").error().code,
+            "blob_not_found");
+  EXPECT_EQ(blobs_->Open("../etc/passwd").error().code, "blob_not_found");
+}
+
+TEST_P(BlobsTest, OpenSkipsAMissingOrTruncatedCopy) {
+  Open();
+  std::string data = Pattern(10000, 4);
+  BlobInfo info = Put(data);
+  fs::remove(CopyPath(info, info.copies[0].root));
+  auto r = blobs_->Open(info.id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->root(), info.copies[1].root);
+  EXPECT_EQ(*(*r)->ReadAt(0, data.size()), data);
+  // Both unusable: no healthy copy.
+  WriteFile(CopyPath(info, info.copies[1].root), "short");
+  EXPECT_EQ(blobs_->Open(info.id).error().code, "no_healthy_copy");
+}
+
+// The acceptance test: a flipped byte in one copy and a deleted copy, both healed.
+TEST_P(BlobsTest, ScrubRepairsAFlippedByteAndRestoresADeletedCopy) {
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("hot3", "hot")}, 3);
+  std::string a = Pattern(3 * 1024 * 1024 + 17, 11);
+  std::string b = Pattern(4096, 12);
+  BlobInfo ia = Put(a, "cram");
+  BlobInfo ib = Put(b, "vcf");
+  BlobInfo ic = Put("untouched", "vcf");
+
+  // Blob a: flip a byte on hot1, delete the copy on hot2. Blob b: delete the copy on hot3.
+  {
+    std::string bytes = ReadFile(CopyPath(ia, "hot1"));
+    bytes[bytes.size() / 2] ^= 0x01;
+    WriteFile(CopyPath(ia, "hot1"), bytes);
+  }
+  fs::remove(CopyPath(ia, "hot2"));
+  fs::remove(CopyPath(ib, "hot3"));
+  size_t audit_before = audit_.events().size();
+
+  clock_.Advance(std::chrono::hours(24));
+  std::ostringstream out;
+  EXPECT_EQ(RunScrubCommand(*blobs_, out), 0) << out.str();
+  EXPECT_NE(out.str().find(ia.id + " hot1 repaired_corrupt"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find(ia.id + " hot2 restored_missing"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find(ib.id + " hot3 restored_missing"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("3 blobs; copies ok 6, repaired corrupt 1, restored missing 2, "
+                           "unrecoverable 0"),
+            std::string::npos)
+      << out.str();
+
+  for (const char* root : {"hot1", "hot2", "hot3"}) {
+    EXPECT_EQ(ReadFile(CopyPath(ia, root)), a) << root;
+    EXPECT_EQ(ReadFile(CopyPath(ib, root)), b) << root;
+  }
+  // No temporary file is left from the repairs.
+  for (const auto& p : FilesUnder(dir_)) {
+    EXPECT_FALSE(p.filename().string().starts_with(".")) << p;
+  }
+  auto stat = blobs_->Stat(ia.id);
+  ASSERT_TRUE(stat.ok());
+  for (const auto& c : stat->copies) {
+    EXPECT_EQ(c.status, "ok");
+    EXPECT_EQ(c.verified_at, "2026-11-25T00:00:00.000Z");
+  }
+  // Every repair is an audit event.
+  auto events = audit_.events();
+  int repairs = 0;
+  for (size_t i = audit_before; i < events.size(); ++i) {
+    if (events[i].action == "blob.repair") ++repairs;
+  }
+  EXPECT_EQ(repairs, 3);
+
+  // A second scrub finds everything in order.
+  auto again = blobs_->Scrub();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->blobs, 3);
+  EXPECT_EQ(again->copies_ok, 9);
+  EXPECT_EQ(again->repaired_corrupt + again->restored_missing + again->unrecoverable, 0);
+  EXPECT_TRUE(again->healthy());
+  for (const auto& e : again->entries) EXPECT_EQ(e.outcome, "ok") << e.blob_id;
+  EXPECT_EQ(ReadAll(ic.id), "untouched");
+}
+
+TEST_P(BlobsTest, ScrubReportsUnrecoverableBlobsWithNonZeroExit) {
+  Open();
+  BlobInfo bad = Put("to be lost", "cram");
+  BlobInfo good = Put("fine", "cram");
+  WriteFile(CopyPath(bad, bad.copies[0].root), "tampered!!");
+  fs::remove(CopyPath(bad, bad.copies[1].root));
+
+  std::ostringstream out;
+  EXPECT_EQ(RunScrubCommand(*blobs_, out), 1) << out.str();
+  EXPECT_NE(out.str().find(bad.id + " " + bad.copies[0].root + " unrecoverable"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("unrecoverable 2"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find(good.id), std::string::npos) << out.str();
+
+  auto report = blobs_->Scrub();
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->entries.size(), 2u);
+  for (const auto& e : report->entries) {
+    EXPECT_EQ(e.outcome, e.blob_id == bad.id ? "unrecoverable" : "ok");
+  }
+  auto stat = blobs_->Stat(bad.id);
+  ASSERT_TRUE(stat.ok());
+  std::set<std::string> statuses;
+  for (const auto& c : stat->copies) statuses.insert(c.status);
+  EXPECT_EQ(statuses, (std::set<std::string>{"corrupt", "missing"}));
+  EXPECT_EQ(blobs_->Open(bad.id).error().code, "no_healthy_copy");
+  bool audited = false;
+  for (const auto& e : audit_.events()) audited |= e.action == "blob.unrecoverable";
+  EXPECT_TRUE(audited);
+  EXPECT_EQ(ReadAll(good.id), "fine");
+}
+
+TEST_P(BlobsTest, ScrubNeverWritesIntoAnAbsentRoot) {
+  Open();
+  BlobInfo info = Put("data", "cram");
+  fs::remove_all(dir_ / "hot2");  // unmounted
+  auto report = blobs_->Scrub();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->root_unavailable, 1);
+  EXPECT_FALSE(report->healthy());
+  EXPECT_FALSE(fs::exists(dir_ / "hot2"));
+  std::ostringstream out;
+  EXPECT_EQ(RunScrubCommand(*blobs_, out), 1);
+  EXPECT_EQ(ReadAll(info.id), "data");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BlobsTest, ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
+
+TEST(ParseRootsTest, ParsesTheDocumentedFormat) {
+  auto roots = ParseRoots(
+      " hot1:hot:JP:blobs/hot1 ; hot2:hot:JP:/mnt/hot2;cold1:cold:DE:/mnt/c:1;", "/srv/zg");
+  ASSERT_TRUE(roots.ok()) << roots.error().message;
+  ASSERT_EQ(roots->size(), 3u);
+  EXPECT_EQ((*roots)[0].name, "hot1");
+  EXPECT_EQ((*roots)[0].path, fs::path("/srv/zg/blobs/hot1"));
+  EXPECT_EQ((*roots)[0].tier, "hot");
+  EXPECT_EQ((*roots)[0].jurisdiction, "JP");
+  EXPECT_EQ((*roots)[1].path, fs::path("/mnt/hot2"));
+  EXPECT_EQ((*roots)[2].tier, "cold");
+  EXPECT_EQ((*roots)[2].jurisdiction, "DE");
+  EXPECT_EQ((*roots)[2].path, fs::path("/mnt/c:1"));
+}
+
+TEST(ParseRootsTest, RefusesMalformedEntries) {
+  for (const char* spec : {"", ";", "hot1:hot:JP", "hot1:warm:JP:/a", "hot1:hot:jp:/a",
+                           "hot1:hot:JPN:/a", "Hot1:hot:JP:/a", "hot1:hot:JP:",
+                           "a:hot:JP:/a;a:hot:JP:/b"}) {
+    auto roots = ParseRoots(spec, "/srv");
+    ASSERT_FALSE(roots.ok()) << spec;
+    EXPECT_EQ(roots.error().code, "invalid_blob_roots") << spec;
+    EXPECT_EQ(roots.error().field, "blob_roots");
+  }
+}
+
+TEST(ParseJurisdictionsTest, ParsesAList) {
+  EXPECT_EQ(*ParseJurisdictions("JP"), (std::vector<std::string>{"JP"}));
+  EXPECT_EQ(*ParseJurisdictions(" JP, DE ,JP"), (std::vector<std::string>{"JP", "DE"}));
+  EXPECT_EQ(ParseJurisdictions("").error().code, "invalid_allowed_jurisdictions");
+  EXPECT_EQ(ParseJurisdictions("jp").error().code, "invalid_allowed_jurisdictions");
+  EXPECT_EQ(ParseJurisdictions("Japan").error().code, "invalid_allowed_jurisdictions");
+}
+
+TEST(KindsTest, DefaultTiers) {
+  EXPECT_EQ(DefaultTier("fastq"), "cold");
+  EXPECT_EQ(DefaultTier("cram"), "hot");
+  EXPECT_EQ(DefaultTier("vcf"), "hot");
+  EXPECT_TRUE(IsKnownKind("bcf"));
+  EXPECT_FALSE(IsKnownKind("FASTQ"));
+}
+
+}  // namespace
+}  // namespace zengen::blobs

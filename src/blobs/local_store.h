@@ -1,0 +1,92 @@
+// The local adapter of the blob-store port: every object is written as `replicas` copies on
+// different configured root directories of the object's tier, in allowed jurisdictions only.
+//
+// Layout on each root:   <root>/<h1h2>/<h3h4>/<id>     (h = the first hex digits of the id's
+//                                                      random part; the same on every tier)
+// Temporary files:       <root>/<h1h2>/<h3h4>/.<id>.tmp-<8 hex>   (removed on any error)
+// Ids:                   "blob_" + 32 random lower-case hex digits.
+//
+// Placement: the candidates are the roots of the requested tier whose jurisdiction is allowed
+// and whose directory exists (a root is never created: an unmounted mount point must not fill
+// the system disk); the `replicas` candidates with the most free space are used, one copy per
+// root. Fewer candidates than replicas → kUnavailable "insufficient_roots" naming the tier and
+// the allowed jurisdictions.
+//
+// Configuration (the lead maps config keys onto these):
+//   roots                  ParseRoots below, e.g. "hot1:hot:JP:blobs/hot1;cold1:cold:JP:/mnt/c1"
+//   allowed_jurisdictions  ParseJurisdictions below, e.g. "JP" or "JP,DE"
+//   replicas               integer ≥ 2 (default 2)
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blobs/blobs.h"
+#include "common/audit_event.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "storage/store.h"
+
+namespace zengen::blobs {
+
+// Parses a root list: entries separated by ';', each `name:tier:jurisdiction:path`.
+//   name          slug of [a-z0-9_-], 1–64 characters, unique in the list
+//   tier          "hot" or "cold"
+//   jurisdiction  ISO 3166-1 alpha-2 in upper case, e.g. "JP"
+//   path          directory; everything after the third ':' (so it may itself hold ':');
+//                 a relative path is resolved against base_dir (normally the data directory)
+// Spaces around entries and fields are ignored; empty entries (a trailing ';') are skipped.
+// Errors: kInvalidArgument "invalid_blob_roots" naming the entry, field "blob_roots".
+Result<std::vector<Root>> ParseRoots(std::string_view spec,
+                                     const std::filesystem::path& base_dir);
+
+// Parses a comma-separated list of ISO 3166-1 alpha-2 codes, e.g. "JP" or "JP, DE".
+// Errors: kInvalidArgument "invalid_allowed_jurisdictions" (empty list or a bad code).
+Result<std::vector<std::string>> ParseJurisdictions(std::string_view spec);
+
+struct LocalStoreOptions {
+  std::vector<Root> roots;
+  std::vector<std::string> allowed_jurisdictions;  // non-empty
+  int replicas = 2;                                // copies per object, ≥ 2
+  // Actor recorded on audit events (e.g. "cli" for `zengen storage scrub`, "system").
+  std::string actor = "system";
+};
+
+class LocalStore final : public BlobStore {
+ public:
+  // Checks the options: replicas ≥ 2, unique root names, known tiers, well-formed
+  // jurisdictions, absolute paths, a non-empty allow-list. Root directories need not exist
+  // yet (they are checked at each placement). store, clock and audit must outlive the object.
+  // Errors: kInvalidArgument "invalid_blob_store_config".
+  static Result<std::unique_ptr<LocalStore>> Create(LocalStoreOptions options,
+                                                    storage::Store& store, const Clock& clock,
+                                                    AuditSink& audit);
+
+  Result<std::unique_ptr<Writer>> Create(const PutRequest& request) override;
+  Result<std::unique_ptr<Reader>> Open(std::string_view blob_id) override;
+  Result<BlobInfo> Stat(std::string_view blob_id) override;
+  Result<ScrubReport> Scrub() override;
+
+  const LocalStoreOptions& options() const { return options_; }
+
+ private:
+  LocalStore(LocalStoreOptions options, storage::Store& store, const Clock& clock,
+             AuditSink& audit)
+      : options_(std::move(options)), store_(store), clock_(clock), audit_(audit) {}
+
+  bool Allowed(const Root& root) const;
+  const Root* FindRoot(std::string_view name) const;
+  Result<ScrubBlob> ScrubOne(const BlobInfo& blob, ScrubReport& report);
+
+  friend class LocalWriter;
+
+  LocalStoreOptions options_;
+  storage::Store& store_;
+  const Clock& clock_;
+  AuditSink& audit_;
+};
+
+}  // namespace zengen::blobs
