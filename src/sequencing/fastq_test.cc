@@ -1,0 +1,522 @@
+#include "sequencing/fastq.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+namespace zengen::sequencing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kFixtures = ZENGEN_FIXTURES_DIR;
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Gzip(std::string_view data, int level = 6) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string OpenSslHex(const EVP_MD* md, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(data.data(), data.size(), out, &n, md, nullptr);
+  std::string hex;
+  char buf[3];
+  for (unsigned i = 0; i < n; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", out[i]);
+    hex += buf;
+  }
+  return hex;
+}
+
+std::string Rec(std::string_view name, std::string_view seq, std::string_view qual) {
+  return "@" + std::string(name) + "\n" + std::string(seq) + "\n+\n" + std::string(qual) + "\n";
+}
+
+// A deterministic, Illumina-like file of n reads of length len.
+std::string Synthetic(int n, int len, const char* suffix = "", uint32_t seed = 7) {
+  std::mt19937 rng(seed);
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    out += "@A00123:8:HFWCLDSXY:1:1101:" + std::to_string(1000 + i) + ":" +
+           std::to_string(2000 + i) + suffix + " 1:N:0:ACGTACGT\n";
+    for (int j = 0; j < len; ++j) out += "ACGTN"[rng() % (j % 17 == 3 ? 5 : 4)];
+    out += "\n+\n";
+    for (int j = 0; j < len; ++j) out += "F:,#"[rng() % 4];
+    out += "\n";
+  }
+  return out;
+}
+
+Result<FastqReport> IngestChunks(std::string_view bytes, size_t chunk, int threads = 1) {
+  FastqOptions o;
+  o.threads = threads;
+  FastqIngest ingest(o);
+  for (size_t off = 0; off < bytes.size(); off += chunk) {
+    Status s = ingest.Feed(bytes.substr(off, chunk));
+    if (!s.ok()) break;  // Finish reports the error
+  }
+  return ingest.Finish();
+}
+
+void ExpectError(const Result<FastqReport>& r, std::string_view code, std::string_view text) {
+  ASSERT_FALSE(r.ok()) << "expected " << code;
+  EXPECT_EQ(r.error().code, code) << r.error().message;
+  EXPECT_NE(r.error().message.find(text), std::string::npos)
+      << "message '" << r.error().message << "' lacks '" << text << "'";
+}
+
+// Every way of feeding gives the same outcome: one chunk, 1-byte chunks, odd chunks, 2 threads.
+void ExpectErrorAllWays(std::string_view bytes, std::string_view code, std::string_view text) {
+  ExpectError(IngestFastq(bytes), code, text);
+  ExpectError(IngestChunks(bytes, 1), code, text);
+  ExpectError(IngestChunks(bytes, 7919), code, text);
+  ExpectError(IngestChunks(bytes, 1000, 2), code, text);
+}
+
+struct Fastp {
+  int64_t reads = 0, bases = 0, q30 = 0;
+  double gc = 0;
+};
+
+// Independent oracle: the real fastp, QC only.
+std::optional<Fastp> RunFastp(const fs::path& input) {
+  fs::path dir = fs::temp_directory_path() / ("zg-fastp-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path json = dir / "out.json";
+  std::string cmd = "fastp -i '" + input.string() + "' -w 1 -A -G -Q -L -j '" + json.string() +
+                    "' -h /dev/null -o /dev/null >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) return std::nullopt;
+  auto j = nlohmann::json::parse(ReadFile(json));
+  const auto& b = j["summary"]["before_filtering"];
+  fs::remove_all(dir);
+  return Fastp{b["total_reads"].get<int64_t>(), b["total_bases"].get<int64_t>(),
+               b["q30_bases"].get<int64_t>(), b["gc_content"].get<double>()};
+}
+
+bool HasOnlyAcgtn(const std::string& fastq) {
+  std::istringstream in(fastq);
+  std::string line;
+  for (int i = 0; std::getline(in, line); ++i) {
+    if (i % 4 == 1 && line.find_first_not_of("ACGTN") != std::string::npos) return false;
+  }
+  return true;
+}
+
+// Second independent oracle (fastp reads only 4-line FASTQ): a plain getline parser that joins
+// wrapped sequence lines until '+' and quality lines until the sequence length is reached.
+Fastp LineOracle(const std::string& fastq) {
+  std::istringstream in(fastq);
+  std::string line;
+  Fastp o;
+  int64_t gc = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '@') continue;
+    std::string seq, qual;
+    while (std::getline(in, line) && (line.empty() || line[0] != '+')) seq += line;
+    while (qual.size() < seq.size() && std::getline(in, line)) qual += line;
+    ++o.reads;
+    o.bases += static_cast<int64_t>(seq.size());
+    for (char c : seq) gc += (c == 'G' || c == 'C' || c == 'g' || c == 'c');
+    for (char q : qual) o.q30 += q >= '?';
+  }
+  o.gc = o.bases ? static_cast<double>(gc) / static_cast<double>(o.bases) : 0;
+  return o;
+}
+
+const std::vector<std::string> kValidFixtures = {
+    "fastq/R1.fq",
+    "fastq/R2.fq",
+    "fastq-edge/UMI.fq",
+    "fastq-edge/fastqs.fq",
+    "fastq-edge/filter_casava.fq",
+    "fastq-edge/interleaved.fq",
+    "fastq-edge/interleaved_casava.fq",
+    "fastq-edge/longline.fq",
+    "fastq-edge/minimal.fq",
+    "fastq-edge/multiline.fq",
+    "fastq-edge/name2.fq",
+    "fastq-edge/r1.fq",
+    "fastq-edge/r2.fq",
+    "fastq-edge/single.fq",
+    "bio-data-zoo/fastq/good/duplicate_+.fastq",
+    "bio-data-zoo/fastq/good/quality_@.fastq",
+};
+
+TEST(FastqFixtures, ValidFilesMatchFastpAndLineCount) {
+  for (const auto& name : kValidFixtures) {
+    SCOPED_TRACE(name);
+    fs::path path = kFixtures / name;
+    std::string bytes = ReadFile(path);
+    ASSERT_FALSE(bytes.empty());
+    auto r = IngestFastq(bytes);
+    ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().message;
+    Fastp lo = LineOracle(bytes);
+    EXPECT_EQ(r->reads, lo.reads);
+    EXPECT_EQ(r->bases, lo.bases);
+    EXPECT_EQ(r->q30_bases, lo.q30);
+    EXPECT_NEAR(r->gc_fraction, lo.gc, 1e-12);
+    const std::map<std::string, int64_t> known = {{"fastq-edge/fastqs.fq", 105},  // PROVENANCE
+                                                  {"fastq-edge/multiline.fq", 2}};
+    if (known.count(name)) {
+      EXPECT_EQ(r->reads, known.at(name));
+    }
+    EXPECT_EQ(r->fastq_bytes, static_cast<int64_t>(bytes.size()));
+    // Gzipped, 1-byte chunks and two threads give the same report.
+    std::string gz = Gzip(bytes);
+    for (auto other : {IngestFastq(gz), IngestChunks(bytes, 1), IngestChunks(gz, 3, 2)}) {
+      ASSERT_TRUE(other.ok()) << other.error().message;
+      EXPECT_EQ(other->reads, r->reads);
+      EXPECT_EQ(other->bases, r->bases);
+      EXPECT_EQ(other->q30_bases, r->q30_bases);
+      EXPECT_EQ(other->gc_bases, r->gc_bases);
+      EXPECT_EQ(other->name_digest, r->name_digest);
+      EXPECT_EQ(other->length_histogram, r->length_histogram);
+      EXPECT_EQ(other->per_position_mean_quality, r->per_position_mean_quality);
+    }
+    bool multi_line = name == "fastq-edge/fastqs.fq" || name == "fastq-edge/multiline.fq";
+    if (multi_line) continue;  // fastp rejects wrapped records
+    auto fastp = RunFastp(path);
+    if (!fastp) {
+      ADD_FAILURE() << "fastp failed on " << name;
+      continue;
+    }
+    EXPECT_EQ(r->reads, fastp->reads);
+    EXPECT_EQ(r->bases, fastp->bases);
+    EXPECT_EQ(r->q30_bases, fastp->q30);
+    // fastp classifies bases by their low 3 bits, so IUPAC codes other than N count as A/C/G/T
+    // there: GC is compared for ACGTN-only files.
+    if (HasOnlyAcgtn(bytes)) {
+      EXPECT_NEAR(r->gc_fraction, fastp->gc, 1e-6);
+    }
+  }
+}
+
+TEST(FastqFixtures, MalformedFilesRejectedWithReason) {
+  struct Case {
+    std::string file, code, text;
+  };
+  const std::vector<Case> cases = {
+      {"bio-data-zoo/fastq/bad/quality_mismatch.fastq", "fastq_length_mismatch",
+       "record 2: quality length 31 differs from sequence length 36"},
+      {"bio-data-zoo/fastq/bad/truncated_clean.fastq", "fastq_truncated",
+       "record 3: file ends inside the record, in its '+' line"},
+      {"bio-data-zoo/fastq/bad/truncated_halfway.fastq", "fastq_truncated",
+       "record 2: file ends inside the record, in its sequence line"},
+      {"fastq-edge/emptyfile", "fastq_empty", "empty"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    std::string bytes = ReadFile(kFixtures / c.file);
+    ExpectErrorAllWays(bytes, c.code, c.text);
+    if (!bytes.empty()) ExpectErrorAllWays(Gzip(bytes), c.code, c.text);
+  }
+}
+
+TEST(FastqQc, CountsAndDistributions) {
+  std::string f = Rec("r1", "ACGTN", "!+5?I") + Rec("r2", "GGCC", "IIII") + Rec("r3", "", "");
+  auto r = IngestFastq(f);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->reads, 3);
+  EXPECT_EQ(r->bases, 9);
+  EXPECT_EQ(r->gc_bases, 6);
+  EXPECT_EQ(r->n_bases, 1);
+  EXPECT_EQ(r->q30_bases, 6);  // '?' (30) and 'I' (40) x5
+  EXPECT_DOUBLE_EQ(r->mean_quality, (0 + 10 + 20 + 30 + 40 + 4 * 40) / 9.0);
+  EXPECT_EQ(r->min_length, 0);
+  EXPECT_EQ(r->max_length, 5);
+  EXPECT_EQ(r->length_histogram, (std::map<int64_t, int64_t>{{0, 1}, {4, 1}, {5, 1}}));
+  ASSERT_EQ(r->per_position_mean_quality.size(), 5u);
+  EXPECT_DOUBLE_EQ(r->per_position_mean_quality[0], 20.0);  // (0 + 40) / 2
+  EXPECT_DOUBLE_EQ(r->per_position_mean_quality[4], 40.0);  // only r1
+  EXPECT_EQ(r->first_read_name, "r1");
+  EXPECT_FALSE(r->gzip);
+}
+
+TEST(FastqQc, LongReadsBeyondTrackedLength) {
+  FastqOptions o;
+  o.max_tracked_length = 4;
+  std::string f = Rec("a", "ACGTACGT", "IIIIIIII") + Rec("b", "AC", "##");
+  auto r = IngestFastq(f, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->length_histogram, (std::map<int64_t, int64_t>{{2, 1}, {8, 1}}));
+  ASSERT_EQ(r->per_position_mean_quality.size(), 4u);
+  EXPECT_DOUBLE_EQ(r->per_position_mean_quality[0], 21.0);
+  EXPECT_DOUBLE_EQ(r->per_position_mean_quality[3], 40.0);
+}
+
+TEST(FastqQc, InstrumentIdFromCasavaName) {
+  auto r = IngestFastq(Synthetic(3, 10));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->instrument_id, "A00123");
+}
+
+TEST(FastqValidation, GeneratedMalformedCases) {
+  std::string good = Rec("r1", "ACGT", "IIII");
+  ExpectErrorAllWays(good + Rec("r2", "ACGT", "III") + good, "fastq_length_mismatch",
+                     "record 2: quality length 3 differs from sequence length 4");
+  ExpectErrorAllWays(good + Rec("r2", "ACXT", "IIII"), "fastq_bad_sequence",
+                     "record 2: invalid character 'X' in sequence at position 3");
+  ExpectErrorAllWays(good + Rec("r2", "AC.T", "IIII"), "fastq_bad_sequence", "'.'");
+  ExpectErrorAllWays(good + Rec("r2", "ACGT", "II I"), "fastq_bad_quality",
+                     "record 2: invalid quality character ' ' at position 3");
+  ExpectErrorAllWays(good + "@r2\nACGT\n+\nII\x7fI\n", "fastq_bad_quality", "position 3");
+  ExpectErrorAllWays("@r1\r\nACGT\r\n+\r\nIIII\r\n", "fastq_crlf", "record 1: carriage return");
+  ExpectErrorAllWays(good + "@r2\nACGT\r\n+\nIIII\n", "fastq_crlf", "record 2");
+  ExpectErrorAllWays(good + "@r2\nACGT\nIIII\n", "fastq_missing_plus",
+                     "record 2: expected '+' line after the sequence, found 'I");
+  EXPECT_TRUE(IngestFastq(good + "@r2\nACGT\n+\nIIII").ok());  // no final newline
+  ExpectErrorAllWays(good + "@r2\nACGT\n+\nIII\n", "fastq_truncated",
+                     "record 2: file ends inside the record, in its quality line (quality "
+                     "length 3 differs from sequence length 4)");
+  ExpectErrorAllWays(good + "@r2\nACGT\n+\nIIIII\n", "fastq_length_mismatch",
+                     "record 2: quality length 5 differs from sequence length 4");
+  ExpectErrorAllWays(good + "@r2\nACGT\n+\nIII\n@r3\nACGT\n+\nIIII\n",
+                     "fastq_length_mismatch",
+                     "record 2: quality length 3 differs from sequence length 4");
+  ExpectErrorAllWays(good + "@r2\nACGT\nACGT\n@r3\nA\n+\nI\n", "fastq_missing_plus",
+                     "record 2: expected '+' line after the sequence, found '@");  ExpectErrorAllWays(good + "@r2\nACGT\n+\nII", "fastq_truncated",
+                     "record 2: file ends inside the record, in its quality line");
+  ExpectErrorAllWays(good + "@r2\nAC", "fastq_truncated", "record 2");
+  ExpectErrorAllWays(good + "\n", "fastq_bad_header", "record 2: empty line");
+  ExpectErrorAllWays(good + "r2\nACGT\n+\nIIII\n", "fastq_bad_header",
+                     "record 2: expected a header line starting with '@'");
+  ExpectErrorAllWays(good + "@ comment\nACGT\n+\nIIII\n", "fastq_bad_header", "empty read name");
+  ExpectErrorAllWays(good + "@\nACGT\n+\nIIII\n", "fastq_bad_header", "empty read name");
+  ExpectErrorAllWays(good + "@r2\nACGT\n+r9\nIIII\n", "fastq_plus_mismatch", "record 2");
+  ExpectErrorAllWays("", "fastq_empty", "0 bytes");
+  ExpectErrorAllWays(Gzip(""), "fastq_empty", "no records");
+}
+
+TEST(FastqValidation, PlusLineMayRepeatNameOrHeader) {
+  std::string f = "@r1/1 x y\nACGT\n+r1/1 x y\nIIII\n@r2 z\nAC\n+r2\nII\n";
+  auto r = IngestFastq(f);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->reads, 2);
+}
+
+TEST(FastqValidation, AcceptsIupacAndLowerCase) {
+  auto r = IngestFastq(Rec("r", "acgtnRYKMSWBDHVU", "!!!!!!!!!!!!!!!~"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->gc_bases, 2);
+  EXPECT_EQ(r->n_bases, 1);
+}
+
+TEST(FastqValidation, MultiMegabyteHeaderRejectedWithoutBuffering) {
+  std::string f = "@" + std::string(3 << 20, 'h') + "\nACGT\n+\nIIII\n";
+  ExpectError(IngestFastq(f), "fastq_header_too_long", "record 1: header line longer than 65536");
+  ExpectError(IngestChunks(f, 4096, 2), "fastq_header_too_long", "record 1");
+  ExpectError(IngestFastq(Gzip(f)), "fastq_header_too_long", "record 1");
+  // Just under the limit is fine.
+  std::string ok = "@" + std::string(65536, 'h') + "\nACGT\n+\nIIII\n";
+  EXPECT_TRUE(IngestFastq(ok).ok());
+}
+
+TEST(FastqGzip, TruncatedAndCorrupt) {
+  std::string plain = Synthetic(2000, 150);
+  std::string gz = Gzip(plain);
+  ExpectErrorAllWays(gz.substr(0, gz.size() / 2), "gzip_truncated", "member 1");
+  ExpectErrorAllWays(gz.substr(0, gz.size() - 4), "gzip_truncated", "without its trailer");
+  std::string corrupt = gz;
+  for (size_t i = 0; i < 64; ++i) corrupt[gz.size() / 3 + i] ^= 0x5a;
+  auto r = IngestFastq(corrupt);
+  ASSERT_FALSE(r.ok());
+  // Flipped deflate bits either break the stream or yield garbage that fails the FASTQ checks.
+  EXPECT_TRUE(r.error().code == "gzip_corrupt" || r.error().code.rfind("fastq_", 0) == 0)
+      << r.error().code;
+  std::string bad_crc = gz;
+  bad_crc[gz.size() - 6] ^= 1;  // CRC-32 in the trailer
+  ExpectErrorAllWays(bad_crc, "gzip_corrupt", "trailer");
+  std::string bad_second = Gzip(Synthetic(10, 50)) + gz.substr(0, 20) + "garbage-not-deflate";
+  auto r2 = IngestFastq(bad_second);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().code.substr(0, 5), "gzip_");
+  ExpectErrorAllWays(Gzip(Synthetic(10, 50)) + "trailing junk", "gzip_corrupt", "gzip header");
+}
+
+TEST(FastqGzip, MultiMemberAndBgzfStyle) {
+  std::string plain = Synthetic(3000, 101);
+  auto one = IngestFastq(plain);
+  ASSERT_TRUE(one.ok());
+  // Members cut at arbitrary byte positions (not record boundaries), like BGZF 64 KiB blocks.
+  std::string multi;
+  int members = 0;
+  for (size_t off = 0; off < plain.size(); off += 65280, ++members) {
+    multi += Gzip(std::string_view(plain).substr(off, 65280), 1);
+  }
+  multi += Gzip("");  // BGZF-like empty EOF member
+  ++members;
+  for (int threads : {1, 2}) {
+    for (size_t chunk : {size_t{1} << 20, size_t{1}, size_t{4093}}) {
+      if (chunk == 1 && threads == 2) continue;
+      auto r = IngestChunks(multi, chunk, threads);
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      EXPECT_TRUE(r->gzip);
+      EXPECT_EQ(r->gzip_members, members);
+      EXPECT_EQ(r->reads, one->reads);
+      EXPECT_EQ(r->bases, one->bases);
+      EXPECT_EQ(r->q30_bases, one->q30_bases);
+      EXPECT_EQ(r->name_digest, one->name_digest);
+      EXPECT_EQ(r->fastq_bytes, static_cast<int64_t>(plain.size()));
+    }
+  }
+}
+
+TEST(FastqIngestApi, OneByteChunksEqualOneChunkAndHashesMatchOpenSsl) {
+  std::string plain = Synthetic(500, 150);
+  std::string gz = Gzip(plain);
+  for (const std::string* input : {&plain, &gz}) {
+    auto a = IngestFastq(*input);
+    auto b = IngestChunks(*input, 1);
+    auto c = IngestChunks(*input, 65536, 2);
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    for (const auto* r : {&b, &c}) {
+      EXPECT_EQ((*r)->reads, a->reads);
+      EXPECT_EQ((*r)->bases, a->bases);
+      EXPECT_EQ((*r)->q30_bases, a->q30_bases);
+      EXPECT_EQ((*r)->gc_bases, a->gc_bases);
+      EXPECT_EQ((*r)->n_bases, a->n_bases);
+      EXPECT_EQ((*r)->per_position_mean_quality, a->per_position_mean_quality);
+      EXPECT_EQ((*r)->length_histogram, a->length_histogram);
+      EXPECT_EQ((*r)->sha256_hex, a->sha256_hex);
+      EXPECT_EQ((*r)->md5_hex, a->md5_hex);
+    }
+    EXPECT_EQ(a->sha256_hex, OpenSslHex(EVP_sha256(), *input));
+    EXPECT_EQ(a->md5_hex, OpenSslHex(EVP_md5(), *input));
+    EXPECT_EQ(a->uploaded_bytes, static_cast<int64_t>(input->size()));
+  }
+}
+
+TEST(FastqIngestApi, SinkReceivesUploadedBytesAndCanAbort) {
+  std::string gz = Gzip(Synthetic(100, 50));
+  std::string seen;
+  FastqOptions o;
+  o.sink = [&](std::string_view b) {
+    seen.append(b);
+    return Status::Ok();
+  };
+  ASSERT_TRUE(IngestFastq(gz, o).ok());
+  EXPECT_EQ(seen, gz);
+
+  o.sink = [](std::string_view) -> Status { return Unavailable("blob_down", "store down"); };
+  auto r = IngestFastq(gz, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "blob_down");
+}
+
+TEST(FastqIngestApi, Md5CanBeDisabled) {
+  FastqOptions o;
+  o.compute_md5 = false;
+  auto r = IngestFastq(Synthetic(5, 20), o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->md5_hex.empty());
+  EXPECT_EQ(r->sha256_hex.size(), 64u);
+}
+
+TEST(FastqIngestApi, ErrorInEarlierDataWinsOverLaterGzipCorruption) {
+  std::string plain = Rec("r1", "ACGT", "III") + Synthetic(2000, 150);
+  std::string gz = Gzip(plain);
+  for (int threads : {1, 2}) {
+    ExpectError(IngestChunks(gz.substr(0, gz.size() - 100), 4096, threads),
+                "fastq_length_mismatch", "record 1");
+  }
+}
+
+TEST(FastqPairs, FixturePairsAgree) {
+  for (auto [a, b] : {std::pair{"fastq/R1.fq", "fastq/R2.fq"},
+                      std::pair{"fastq-edge/r1.fq", "fastq-edge/r2.fq"}}) {
+    auto r1 = IngestFastq(ReadFile(kFixtures / a));
+    auto r2 = IngestFastq(ReadFile(kFixtures / b));
+    ASSERT_TRUE(r1.ok() && r2.ok());
+    Status s = CheckPair(*r1, *r2);
+    EXPECT_TRUE(s.ok()) << a << ": " << (s.ok() ? "" : s.error().message);
+  }
+}
+
+TEST(FastqPairs, MismatchesRejected) {
+  auto r1 = IngestFastq(Synthetic(100, 50, "/1", 1));
+  auto r2 = IngestFastq(Synthetic(100, 50, "/2", 2));
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  EXPECT_TRUE(CheckPair(*r1, *r2).ok());
+
+  auto short2 = IngestFastq(Synthetic(99, 50, "/2"));
+  ASSERT_TRUE(short2.ok());
+  Status s = CheckPair(*r1, *short2);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "pair_read_count_mismatch");
+  EXPECT_NE(s.error().message.find("R1 has 100 reads, R2 has 99"), std::string::npos);
+
+  // Same names, two swapped.
+  std::string a = Rec("x1/1", "A", "I") + Rec("x2/1", "C", "I") + Rec("x3/1", "G", "I");
+  std::string b = Rec("x1/2", "A", "I") + Rec("x3/2", "C", "I") + Rec("x2/2", "G", "I");
+  auto ra = IngestFastq(a);
+  auto rb = IngestFastq(b);
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  s = CheckPair(*ra, *rb);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "pair_name_mismatch");
+  // The interleaved fixture is not a pair of itself with r2.
+  auto il = IngestFastq(ReadFile(kFixtures / "fastq-edge/interleaved.fq"));
+  auto fr2 = IngestFastq(ReadFile(kFixtures / "fastq-edge/r2.fq"));
+  ASSERT_TRUE(il.ok() && fr2.ok());
+  EXPECT_FALSE(CheckPair(*il, *fr2).ok());
+}
+
+TEST(FastqNames, Normalise) {
+  EXPECT_EQ(NormaliseReadName("r7/1 BC:Z:x"), "r7");
+  EXPECT_EQ(NormaliseReadName("r7/2"), "r7");
+  EXPECT_EQ(NormaliseReadName("r7\t1:N:0"), "r7");
+  EXPECT_EQ(NormaliseReadName("r7/3"), "r7/3");
+  EXPECT_EQ(NormaliseReadName("/1"), "");
+}
+
+TEST(FastqQcVerdict, ThresholdsAndInstrument) {
+  auto r = IngestFastq(Synthetic(200, 100));
+  ASSERT_TRUE(r.ok());
+  QcThresholds t;
+  t.standard_instruments = {"Illumina NovaSeq 6000", "Illumina NovaSeq X"};
+  QcVerdict v = Evaluate(*r, t, "illumina novaseq 6000 ");
+  EXPECT_TRUE(v.pass);
+  EXPECT_TRUE(v.reasons.empty());
+  EXPECT_FALSE(v.non_standard_instrument);
+
+  t.min_mean_quality = 39;
+  t.min_q30_fraction = 0.99;
+  t.max_n_rate = 0.0;
+  t.min_reads = 1000;
+  v = Evaluate(*r, t, "MinION");
+  EXPECT_FALSE(v.pass);
+  EXPECT_EQ(v.reasons.size(), 4u);
+  EXPECT_TRUE(v.non_standard_instrument);
+  EXPECT_EQ(v.instrument_model, "MinION");
+  EXPECT_TRUE(Evaluate(*r, QcThresholds{}, "").non_standard_instrument);
+  EXPECT_FALSE(IsStandardInstrument("", {""}));
+}
+
+}  // namespace
+}  // namespace zengen::sequencing
