@@ -11,7 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libisal-dev libzstd-dev libhts-dev
-  samtools bcftools fastp python3-nacl
+  samtools bcftools fastp python3-nacl python3-bcrypt
   openssl curl ca-certificates
   postgresql-15 postgresql-client-15
 )
