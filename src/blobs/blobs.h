@@ -131,6 +131,11 @@ struct ScrubReport {
   int64_t unrecoverable = 0;     // copies
   int64_t root_unavailable = 0;  // copies not checked
   std::vector<ScrubBlob> entries;  // every blob, in id order
+  // Housekeeping of the roots (local adapter): temporary files older than a day, left by a
+  // crashed writer, are removed; object files with no metadata row (a crash between rename
+  // and the metadata commit) are listed as "<root>:<path>" and left in place for an operator.
+  int64_t stale_temps_removed = 0;
+  std::vector<std::string> orphans;
   // True when every copy is (now) good.
   bool healthy() const { return unrecoverable == 0 && root_unavailable == 0; }
 };

@@ -481,6 +481,32 @@ TEST_P(BlobsTest, ScrubNeverWritesIntoAnAbsentRoot) {
   EXPECT_EQ(ReadAll(info.id), "data");
 }
 
+TEST_P(BlobsTest, ScrubRemovesStaleTemporaryFilesAndListsOrphans) {
+  Open();
+  BlobInfo info = Put("kept", "cram");
+  fs::path dir = CopyPath(info, "hot1").parent_path();
+  // A crashed writer's temporary file (older than a day by the store's clock) and an object
+  // file that never reached the metadata store.
+  WriteFile(dir / ("." + info.id.substr(0, 30) + "1234567.tmp-0a0b0c0d"), "partial");
+  std::string orphan_id = "blob_" + std::string(32, 'e');
+  fs::create_directories(dir_ / "hot2" / "ee" / "ee");
+  WriteFile(dir_ / "hot2" / "ee" / "ee" / orphan_id, "orphan");
+  clock_.Advance(std::chrono::hours(48));  // the files' mtime is "now" in real time
+
+  auto report = blobs_->Scrub();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->stale_temps_removed, 1);
+  EXPECT_EQ(report->orphans, (std::vector<std::string>{"hot2:ee/ee/" + orphan_id}));
+  EXPECT_TRUE(report->healthy());
+  EXPECT_TRUE(fs::exists(dir_ / "hot2" / "ee" / "ee" / orphan_id));
+  for (const auto& p : FilesUnder(dir_)) {
+    EXPECT_FALSE(p.filename().string().starts_with(".")) << p;
+  }
+  std::ostringstream out;
+  EXPECT_EQ(RunScrubCommand(*blobs_, out), 0);
+  EXPECT_NE(out.str().find("orphan"), std::string::npos) << out.str();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BlobsTest, ::testing::ValuesIn(storage::TestBackends()),
                          [](const auto& info) { return info.param; });
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -820,7 +821,40 @@ Result<ScrubReport> LocalStore::Scrub() {
       report.entries.push_back(std::move(entry));
     }
   }
+  ZG_RETURN_IF_ERROR(SweepRoots(report));
   return report;
+}
+
+Status LocalStore::SweepRoots(ScrubReport& report) {
+  const auto cutoff = clock_.Now() - std::chrono::hours(24);
+  for (const auto& root : options_.roots) {
+    std::error_code ec;
+    if (!fs::is_directory(root.path, ec)) continue;
+    fs::recursive_directory_iterator it(root.path, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      if (it.depth() > 2) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      std::error_code fec;
+      if (!it->is_regular_file(fec)) continue;
+      std::string name = it->path().filename().string();
+      if (name.starts_with(".blob_") && name.find(".tmp-") != std::string::npos) {
+        struct stat st {};
+        if (::stat(it->path().c_str(), &st) != 0) continue;
+        auto when = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
+        if (when < cutoff && fs::remove(it->path(), fec)) ++report.stale_temps_removed;
+      } else if (ValidBlobId(name)) {
+        std::string rel = fs::relative(it->path(), root.path, fec).generic_string();
+        ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+        ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT 1 FROM blob_copies WHERE blob_id = $1 "
+                                                 "AND root = $2",
+                                                 {Text(name), Text(root.name)}));
+        if (rows.empty()) report.orphans.push_back(root.name + ":" + rel);
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -837,6 +871,10 @@ int RunScrubCommand(BlobStore& store, std::ostream& out) {
       out << fmt::format("{} {} {} {}{}\n", b.blob_id, c.root, c.action, c.path,
                          c.detail.empty() ? "" : " (" + c.detail + ")");
     }
+  }
+  for (const auto& o : report->orphans) out << "orphan (no metadata, left in place): " << o << "\n";
+  if (report->stale_temps_removed > 0) {
+    out << fmt::format("removed {} stale temporary file(s)\n", report->stale_temps_removed);
   }
   out << fmt::format(
       "scrub: {} blobs; copies ok {}, repaired corrupt {}, restored missing {}, "

@@ -80,6 +80,7 @@ class LocalStore final : public BlobStore {
   bool Allowed(const Root& root) const;
   const Root* FindRoot(std::string_view name) const;
   Result<ScrubBlob> ScrubOne(const BlobInfo& blob, ScrubReport& report);
+  Status SweepRoots(ScrubReport& report);
 
   friend class LocalWriter;
 
