@@ -746,8 +746,8 @@ Result<std::string> Decryptor::Finish() {
     if (Status s = ProcessSegment(buffer_, out); !s.ok()) return Fail(s.error());
   }
   buffer_.clear();
-  sodium_memzero(secret_.data(), secret_.size());
-  for (std::string& key : session_keys_) sodium_memzero(key.data(), key.size());
+  static_cast<void>(
+      Fail(Internal("crypt4gh_finished", "the Crypt4GH decryptor has already finished")));
   return out;
 }
 

@@ -10,7 +10,8 @@
 // Error codes: invalid_key, invalid_key_file, unsupported_kdf, unsupported_cipher,
 // passphrase_required, wrong_passphrase, not_crypt4gh, unsupported_crypt4gh_version,
 // invalid_crypt4gh_header, no_crypt4gh_packet_for_key, crypt4gh_truncated,
-// crypt4gh_mac_mismatch, invalid_range, edit_list_with_seek, invalid_edit_list.
+// crypt4gh_mac_mismatch, crypt4gh_finished, invalid_range, edit_list_with_seek,
+// invalid_edit_list.
 #pragma once
 
 #include <cstddef>
@@ -188,9 +189,11 @@ class Decryptor {
   // Fails with invalid_key unless reader_secret is 32 bytes, invalid_range if start > end.
   static Result<Decryptor> Create(std::string_view reader_secret, DecryptOptions options = {});
 
-  // Consumes input; returns the plaintext that became available.
+  // Consumes input; returns the plaintext that became available. The input is buffered until
+  // whole segments are available, so feed it in chunks (e.g. 1 MiB) rather than all at once.
   Result<std::string> Update(std::string_view input);
-  // Ends the input; returns any remaining plaintext.
+  // Ends the input; returns any remaining plaintext. Afterwards Update and Finish fail with
+  // crypt4gh_finished.
   Result<std::string> Finish();
 
   bool header_parsed() const { return state_ == State::kData; }

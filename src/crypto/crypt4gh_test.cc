@@ -674,6 +674,7 @@ TEST(Crypt4ghInteropTest, DecryptsEveryHtsgetFixtureForBob) {
     EXPECT_EQ(got.size(), want.size()) << f.encrypted;
     EXPECT_TRUE(got == want) << f.encrypted << " differs from " << f.plaintext;
     EXPECT_EQ(dec->writer_public_key(), alice_pub) << f.encrypted;
+    EXPECT_EQ(dec->Update("x").error().code, "crypt4gh_finished");
     // Written by alice for bob: alice's own key has no packet.
     EXPECT_EQ(Decrypt(enc, alice_sec).error().code, "no_crypt4gh_packet_for_key");
     // A byte range from the middle, reading only the segments it needs.
