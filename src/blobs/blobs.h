@@ -89,6 +89,8 @@ class Writer {
   // its SHA-256 against the bytes written, renames them into place, fsyncs the directories, and
   // records the blob and its copies in one metadata transaction. plaintext_sha256 is 64 hex
   // digits. On any error every copy is removed and nothing is recorded. Call at most once.
+  // A "blob.write" audit event follows the metadata commit; if it cannot be recorded, Commit
+  // returns that error although the object is stored (as in the other modules).
   virtual Result<BlobInfo> Commit(std::string_view plaintext_sha256, int64_t plaintext_size) = 0;
   // Removes every temporary copy. Idempotent; a no-op after a successful Commit.
   virtual void Abort() = 0;
@@ -164,7 +166,8 @@ class BlobStore {
 
 // `zengen storage scrub`: runs store.Scrub(), prints one line per blob that needed attention
 // and a summary to out. Returns 0 when every copy is good afterwards, 1 when any copy is
-// unrecoverable or could not be checked, 2 when the scrub itself failed.
+// unrecoverable or could not be checked, 2 when the scrub itself failed. Orphan files and
+// removed temporary files are printed but do not change the exit code.
 int RunScrubCommand(BlobStore& store, std::ostream& out);
 
 }  // namespace zengen::blobs
