@@ -609,7 +609,6 @@ class FastqIngest::Impl {
       }
       return Status::Ok();
     }
-    if (out_.size() < kOutBuffer) out_.resize(kOutBuffer);
     inflate_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(in.data()));
     inflate_.avail_in = static_cast<uint32_t>(in.size());
     for (;;) {
@@ -624,13 +623,21 @@ class FastqIngest::Impl {
         member_done_ = false;
       }
       inflate_.crc_flag = ISAL_GZIP;
+      if (queue_ && out_.capacity() < kOutBuffer) out_ = queue_->TakeFree();  // zero-copy hand-off
+      if (out_.size() < kOutBuffer) out_.resize(kOutBuffer);
       inflate_.next_out = reinterpret_cast<uint8_t*>(out_.data());
       inflate_.avail_out = static_cast<uint32_t>(out_.size());
       int rc = isal_inflate(&inflate_);
       size_t produced = out_.size() - inflate_.avail_out;
       if (produced > 0) {
         out_total_ += static_cast<int64_t>(produced);
-        ZG_RETURN_IF_ERROR(Emit(std::string_view(out_.data(), produced)));
+        if (queue_ && !worker_failed_.load(std::memory_order_relaxed)) {
+          out_.resize(produced);
+          queue_->Push(Chunk{std::move(out_), false});
+          out_ = std::string();
+        } else {
+          ZG_RETURN_IF_ERROR(Emit(std::string_view(out_.data(), produced)));
+        }
       }
       if (rc < 0) {
         Error e = GzipError(rc);
