@@ -69,6 +69,14 @@ Result<std::string> Init(const InitOptions& o) {
                     fmt::format("cannot create {}: {}", o.data_dir.string(), ec.message()));
   }
   fs::permissions(o.data_dir / "keys", fs::perms::owner_all, ec);
+  // The default storage roots of zengen.conf; production points them at separate disks.
+  for (const char* root : {"blobs/hot1", "blobs/hot2", "blobs/cold1", "blobs/cold2"}) {
+    fs::create_directories(o.data_dir / root, ec);
+    if (ec) {
+      return Internal("mkdir_failed", fmt::format("cannot create {}: {}",
+                                                  (o.data_dir / root).string(), ec.message()));
+    }
+  }
   {
     std::ofstream conf(o.data_dir / "zengen.conf");
     conf << DefaultConfigText(o.database, o.listen);
@@ -330,6 +338,11 @@ int main(int argc, char** argv) {
   codes_load->add_option("--system", codes_system, "Code system, e.g. icd10")->required();
   codes_load->add_option("file", codes_file, "Code list file")->required();
 
+  auto* storage_cmd = cli.add_subcommand("storage", "Genome-file storage")->require_subcommand(1);
+  auto* storage_scrub = storage_cmd->add_subcommand(
+      "scrub", "Re-read every stored copy; repair corrupt or missing copies from good ones");
+  storage_scrub->add_option("--data", data_dir, "Data directory")->required();
+
   auto* audit_cmd = cli.add_subcommand("audit", "The audit log")->require_subcommand(1);
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
@@ -389,7 +402,7 @@ int main(int argc, char** argv) {
     });
   }
 
-  auto rt = app::Runtime::Open(data_dir);
+  auto rt = app::Runtime::Open(data_dir, "cli");
   if (!rt.ok()) return app::Fail(rt.error());
   identity::Identity& id = *(*rt)->identity;
   if (*org_add) {
@@ -435,6 +448,8 @@ int main(int argc, char** argv) {
     auto r = clinical::LoadCodeListFile(*(*rt)->clinical, codes_system, codes_file);
     if (!r.ok()) return app::Fail(r.error());
     std::cout << fmt::format("loaded {} codes for {}\n", *r, codes_system);
+  } else if (*storage_scrub) {
+    return blobs::RunScrubCommand(*(*rt)->blobs, std::cout);
   } else if (*audit_verify) {
     return audit::RunVerifyCommand(*(*rt)->store, std::cout);
   }

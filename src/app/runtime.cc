@@ -39,7 +39,8 @@ Status AuditLogSink::Append(AuditEvent e) {
   return log_.Append(r);
 }
 
-Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data_dir) {
+Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data_dir,
+                                               const std::string& actor) {
   auto rt = std::make_unique<Runtime>();
   ZG_ASSIGN_OR_RETURN(rt->config, LoadConfig(data_dir));
   storage::OpenOptions so;
@@ -65,11 +66,20 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
   rt->specimens =
       std::make_unique<specimens::Specimens>(*rt->store, rt->clock, *rt->audit_sink);
   rt->clinical = std::make_unique<clinical::ClinicalStore>(*rt->store, rt->clock, *rt->audit_sink);
+  blobs::LocalStoreOptions bo;
+  ZG_ASSIGN_OR_RETURN(bo.roots, blobs::ParseRoots(rt->config.blob_roots, rt->config.data_dir));
+  ZG_ASSIGN_OR_RETURN(bo.allowed_jurisdictions,
+                      blobs::ParseJurisdictions(rt->config.allowed_jurisdictions));
+  bo.replicas = static_cast<int>(rt->config.blob_replicas);
+  bo.actor = actor;
+  ZG_ASSIGN_OR_RETURN(rt->blobs, blobs::LocalStore::Create(std::move(bo), *rt->store, rt->clock,
+                                                           *rt->audit_sink));
   return rt;
 }
 
 Runtime::~Runtime() {
   // Order matters: identity writes through the sink into the log, which writes to the store.
+  blobs.reset();
   clinical.reset();
   specimens.reset();
   consents.reset();

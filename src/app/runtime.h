@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "audit/audit.h"
+#include "blobs/local_store.h"
 #include "common/audit_event.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -39,9 +40,12 @@ struct Runtime {
   std::unique_ptr<consent::Ledger> consents;
   std::unique_ptr<specimens::Specimens> specimens;
   std::unique_ptr<clinical::ClinicalStore> clinical;
+  std::unique_ptr<blobs::LocalStore> blobs;
 
   // Loads DIR/zengen.conf and opens the store (migrating it), the audit log and identity.
-  static Result<std::unique_ptr<Runtime>> Open(const std::filesystem::path& data_dir);
+  // actor names who acts on the blob store ("system" for serve, "cli" for commands).
+  static Result<std::unique_ptr<Runtime>> Open(const std::filesystem::path& data_dir,
+                                               const std::string& actor = "system");
   ~Runtime();
 };
 

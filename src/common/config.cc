@@ -86,6 +86,10 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
        int_field(c.session_absolute_timeout_s, 1, 7 * 86400, "session_absolute_timeout_s")},
       {"lockout_threshold", int_field(c.lockout_threshold, 1, 1000, "lockout_threshold")},
       {"lockout_s", int_field(c.lockout_s, 1, 86400 * 30, "lockout_s")},
+      {"blob_roots", [&](const std::string& v, int) { c.blob_roots = v; return Status::Ok(); }},
+      {"allowed_jurisdictions",
+       [&](const std::string& v, int) { c.allowed_jurisdictions = v; return Status::Ok(); }},
+      {"blob_replicas", int_field(c.blob_replicas, 2, 16, "blob_replicas")},
   };
   std::istringstream in(text);
   std::string raw;
@@ -173,6 +177,15 @@ session_idle_timeout_s = 1800
 session_absolute_timeout_s = 43200
 lockout_threshold = 5
 lockout_s = 900
+
+# Genome files are stored in blob_replicas copies on different roots. Each root is
+# name:tier:jurisdiction:path (tier hot for CRAM/VCF, cold for FASTQ; jurisdiction
+# an ISO 3166 code), separated by ';'. Data is never placed in a root whose
+# jurisdiction is not listed in allowed_jurisdictions (R1.2). Root directories must
+# exist: a missing one (an unmounted disk) is never created.
+blob_roots = hot1:hot:JP:blobs/hot1;hot2:hot:JP:blobs/hot2;cold1:cold:JP:blobs/cold1;cold2:cold:JP:blobs/cold2
+allowed_jurisdictions = JP
+blob_replicas = 2
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

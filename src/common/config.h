@@ -35,6 +35,13 @@ struct Config {
   int64_t session_absolute_timeout_s = 43200;  // every browser session ends after this
   int64_t lockout_threshold = 5;               // failed logins in a row that lock an account
   int64_t lockout_s = 900;                     // how long the lock lasts
+  // Genome-file storage: roots as name:tier:jurisdiction:path;… (blobs/local_store.h), the
+  // jurisdictions data may be placed in (R1.2), and the copies kept of every object (R3.9).
+  std::string blob_roots =
+      "hot1:hot:JP:blobs/hot1;hot2:hot:JP:blobs/hot2;cold1:cold:JP:blobs/cold1;"
+      "cold2:cold:JP:blobs/cold2";
+  std::string allowed_jurisdictions = "JP";
+  int64_t blob_replicas = 2;
 
   // Absolute path for a path setting (resolved against data_dir when relative).
   std::filesystem::path Resolve(const std::filesystem::path& p) const;
