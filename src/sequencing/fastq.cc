@@ -165,16 +165,10 @@ class Parser {
     r.fastq_bytes = bytes_;
     r.reads = reads_;
     r.bases = bases_;
-    for (int c = 0; c < 256; ++c) {
-      uint64_t n = seq_hist_[c];
-      if (c == 'G' || c == 'C' || c == 'g' || c == 'c') r.gc_bases += static_cast<int64_t>(n);
-      if (c == 'N' || c == 'n') r.n_bases += static_cast<int64_t>(n);
-    }
-    uint64_t qsum = 0;
-    for (int c = kQualMin; c <= kQualMax; ++c) {
-      qsum += qual_hist_[c] * static_cast<uint64_t>(c - kQualMin);
-      if (c >= kQ30) r.q30_bases += static_cast<int64_t>(qual_hist_[c]);
-    }
+    r.gc_bases = static_cast<int64_t>(gc_);
+    r.n_bases = static_cast<int64_t>(n_);
+    r.q30_bases = static_cast<int64_t>(q30_);
+    uint64_t qsum = qual_sum_;
     if (bases_ > 0) {
       double b = static_cast<double>(bases_);
       r.mean_quality = static_cast<double>(qsum) / b;
@@ -258,12 +252,27 @@ class Parser {
                             Printable(AsView(p, n)) + "'");
           }
         }
-        uint64_t* hist = seq_hist_.data();
+        // Counters instead of a byte histogram: no store-to-load chain on runs of one base.
+        // Fast path (vectorisable): upper-case ACGTN only. Anything else takes the table path.
         bool ok = true;
+        uint64_t gc = 0, nn = 0, other = 0;
         for (size_t i = 0; i < n; ++i) {
-          hist[p[i]]++;
-          ok &= kSeqOk[p[i]];
+          unsigned char c = p[i];
+          gc += (c == 'G') | (c == 'C');
+          nn += c == 'N';
+          other += (c != 'A') & (c != 'C') & (c != 'G') & (c != 'T') & (c != 'N');
         }
+        if (other != 0) {
+          gc = nn = 0;
+          for (size_t i = 0; i < n; ++i) {
+            unsigned char c = p[i] | 0x20;
+            gc += (c == 'g') | (c == 'c');
+            nn += c == 'n';
+            ok &= kSeqOk[p[i]];
+          }
+        }
+        gc_ += gc;
+        n_ += nn;
         if (!ok) {
           for (size_t i = 0; i < n; ++i) {
             if (!kSeqOk[p[i]]) {
@@ -298,12 +307,18 @@ class Parser {
           // A continuation line that overflows: the quality ended on the previous line.
           return FailLengthMismatch(qual_line_start_len_);
         }
-        uint64_t* hist = qual_hist_.data();
-        bool ok = true;
+        // Vectorisable reductions (binned qualities repeat one character for long runs).
+        unsigned bad = 0;
+        uint64_t sum = 0, q30 = 0;
         for (size_t i = 0; i < n; ++i) {
-          hist[p[i]]++;
-          ok &= static_cast<unsigned char>(p[i] - kQualMin) <= kQualMax - kQualMin;
+          unsigned char c = p[i];
+          bad |= static_cast<unsigned char>(c - kQualMin) > kQualMax - kQualMin;
+          sum += c;
+          q30 += c >= kQ30;
         }
+        bool ok = bad == 0;
+        qual_sum_ += sum - static_cast<uint64_t>(n) * kQualMin;
+        q30_ += q30;
         if (!ok) {
           for (size_t i = 0; i < n; ++i) {
             if (static_cast<unsigned char>(p[i] - kQualMin) > kQualMax - kQualMin) {
@@ -432,8 +447,7 @@ class Parser {
   int64_t reads_ = 0;
   int64_t bases_ = 0;
   int64_t bytes_ = 0;
-  std::array<uint64_t, 256> seq_hist_{};
-  std::array<uint64_t, 256> qual_hist_{};
+  uint64_t gc_ = 0, n_ = 0, q30_ = 0, qual_sum_ = 0;
   std::vector<uint64_t> pos_sum_;
   std::vector<int64_t> len_counts_;
   std::map<int64_t, int64_t> long_counts_;
