@@ -369,7 +369,7 @@ Result<Input> OpenInput(const fs::path& path, const fs::path& reference) {
 std::string ReadErrorReason(int r) {
   switch (r) {
     case -2:
-      return "truncated or corrupt data";
+      return "truncated or corrupt data (or a CRAM slice whose reference was not given)";
     case -4:
       return "invalid record (bad reference id, position, length or fields)";
     default:
@@ -721,6 +721,16 @@ Result<HtsFileInfo> SanitiseSam(Input& in, PartialOutput& out, const SanitiseOpt
   ZG_ASSIGN_OR_RETURN(SamHdrPtr hin, ReadSamHeader(in.fp.get()));
   const char* text = sam_hdr_str(hin.get());
   if (!text) return InvalidArgument("bad_header", "the SAM header cannot be read");
+  if (in.format == HtsFormat::kCram) {
+    // The CRAM decoder falls back to opening the file named by @SQ UR when it needs a
+    // reference. An uploaded header must not make the server open (and build a .fai beside)
+    // a path of the uploader's choosing, so the decoder's own copy loses its UR tags.
+    sam_hdr_t* decoder_header = cram_fd_get_header(in.fp->fp.cram);
+    for (int i = 0; decoder_header && i < sam_hdr_nref(decoder_header); ++i) {
+      const char* name = sam_hdr_tid2name(decoder_header, i);
+      sam_hdr_remove_tag_id(decoder_header, "SQ", "SN", name, "UR");  // -1: none there
+    }
+  }
   ZG_ASSIGN_OR_RETURN(SanitisedHeader sh,
                       SanitiseSamHeader(std::string_view(text, sam_hdr_length(hin.get())),
                                         options));

@@ -56,15 +56,22 @@
 //   records' RG:Z tags refer to them), so an ID that embeds the original sample name remains;
 //   HtsFileInfo::warnings names every header line that still contains an original sample name.
 //
-// CRAM reading uses `reference` when given. Without it, a CRAM whose reference is not
-// embedded makes htslib look the reference up through REF_PATH/REF_CACHE (by default a public
-// server): operators set REF_PATH (docs/operations.md) so that never happens in production.
+// CRAM reading uses `reference` when given. The decoder never follows @SQ UR paths of the
+// input (a path chosen by the uploader). Without `reference`, a CRAM whose reference is not
+// embedded makes htslib look the reference up by M5 through REF_PATH/REF_CACHE (by default a
+// public server); operators set REF_PATH (docs/operations.md), and a slice that cannot be
+// decoded is malformed_record. When decoding, htslib regenerates MD/NM tags; a CRAM written
+// without a reference stores them.
+// CRAM writing with `reference`: htslib always records the reference's absolute path in the
+// output's @SQ UR (and M5), so keep reference files under a path that names only the assembly.
 //
 // Errors (all InvalidArgument unless noted): input_not_found (NotFound), empty_file,
-// unsupported_format, truncated_file, bad_header, malformed_record, pseudonym_required,
-// sample_map_required, unmapped_sample, invalid_pseudonym, duplicate_sample, output_exists
-// (Conflict), write_failed / index_failed (Internal; index_failed is InvalidArgument with
-// code unsorted_file when htslib cannot index because the records are not coordinate-sorted).
+// unsupported_format, truncated_file, bad_header, malformed_record, unsorted_file (records
+// not coordinate-sorted, so not indexable: SAM family and BCF in header contig order with
+// unplaced reads last, VCF with each contig's records together), bad_reference (the
+// reference FASTA cannot be loaded), pseudonym_required, sample_map_required,
+// unmapped_sample, invalid_pseudonym, duplicate_sample, output_exists (Conflict),
+// write_failed and index_failed (Internal).
 //
 // Thread safety: stateless; calls on different files may run concurrently. htslib writes its
 // own diagnostics to stderr.

@@ -16,6 +16,13 @@ namespace fs = std::filesystem;
 
 const fs::path kFixtures = ZENGEN_FIXTURES_DIR;
 
+// No CRAM reference is ever looked up by MD5 on a public server from these tests (samtools and
+// bcftools inherit this too).
+const bool kNoRemoteReferences = [] {
+  return ::setenv("REF_PATH", (fs::temp_directory_path() / "zengen-hts-test-no-refs").c_str(),
+                  1) == 0;
+}();
+
 class TempDir {
  public:
   TempDir() {
@@ -99,6 +106,8 @@ struct FixtureCase {
   const char* input_index;           // fixture index of the input, or nullptr
 };
 
+void PrintTo(const FixtureCase& c, std::ostream* os) { *os << c.file; }
+
 std::vector<FixtureCase> FixtureCases() {
   std::vector<FixtureCase> cases = {
       {"htsget/reads/htsnexus_test_NA12878.bam", HtsFormat::kBam, {"NA12878"},
@@ -124,9 +133,9 @@ std::vector<FixtureCase> FixtureCases() {
 
 std::string Pseudonym(size_t i) { return "ZG-TESTPSEUDONYM" + std::to_string(i); }
 
-class FixtureTest : public testing::TestWithParam<FixtureCase> {};
+class HtsFixtureTest : public testing::TestWithParam<FixtureCase> {};
 
-TEST_P(FixtureTest, SanitisesAndToolsAgree) {
+TEST_P(HtsFixtureTest, SanitisesAndToolsAgree) {
   const FixtureCase& c = GetParam();
   const fs::path input = kFixtures / c.file;
   ASSERT_TRUE(fs::exists(input)) << input;
@@ -234,7 +243,7 @@ TEST_P(FixtureTest, SanitisesAndToolsAgree) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureTest, testing::ValuesIn(FixtureCases()),
+INSTANTIATE_TEST_SUITE_P(Fixtures, HtsFixtureTest, testing::ValuesIn(FixtureCases()),
                          [](const testing::TestParamInfo<FixtureCase>& info) {
                            std::string name = fs::path(info.param.file).filename().string();
                            for (char& ch : name) {
@@ -243,7 +252,7 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureTest, testing::ValuesIn(FixtureCases()
                            return name;
                          });
 
-TEST(SanitiseTest, BamHeaderItemsAreCountedByKind) {
+TEST(HtsSanitiseTest, BamHeaderItemsAreCountedByKind) {
   TempDir dir;
   auto info = Sanitise(kFixtures / "htsget/reads/htsnexus_test_NA12878.bam",
                        dir.path() / "out.bam", {.pseudonym = "ZG-ABC"});
@@ -272,7 +281,7 @@ TEST(SanitiseTest, BamHeaderItemsAreCountedByKind) {
             std::string::npos);
 }
 
-TEST(SanitiseTest, VcfHeaderPathsAndCommandLines) {
+TEST(HtsSanitiseTest, VcfHeaderPathsAndCommandLines) {
   TempDir dir;
   auto info = Sanitise(kFixtures / "single-sample-bcf/G1.bcf", dir.path() / "g1.bcf",
                        {.pseudonym = "ZG-G1"});
@@ -287,7 +296,7 @@ TEST(SanitiseTest, VcfHeaderPathsAndCommandLines) {
   EXPECT_EQ(info->contigs.size(), 85u);
 }
 
-TEST(SanitiseTest, KeepsPlainSourceAndPublicReference) {
+TEST(HtsSanitiseTest, KeepsPlainSourceAndPublicReference) {
   TempDir dir;
   auto info = Sanitise(kFixtures / "htsget/variants/spec-v4.3.vcf.gz", dir.path() / "s.vcf.gz",
                        {.sample_map = {{"NA00001", "A"}, {"NA00002", "B"}, {"NA00003", "C"}}});
@@ -316,29 +325,29 @@ Refusal Refuse(const fs::path& input, const SanitiseOptions& options = {.pseudon
   return {info.error().code, info.error().message};
 }
 
-TEST(RefuseTest, FixtureTruncatedBam) {
+TEST(HtsRefuseTest, FixtureTruncatedBam) {
   EXPECT_EQ(Refuse(kFixtures / "bio-data-zoo/bam/bad/truncated.bam").code, "truncated_file");
 }
 
-TEST(RefuseTest, SamTextIsNotAccepted) {
+TEST(HtsRefuseTest, SamTextIsNotAccepted) {
   EXPECT_EQ(Refuse(kFixtures / "bio-data-zoo/bam/bad/read_name_longer_than_254.sam").code,
             "unsupported_format");
 }
 
-TEST(RefuseTest, FixtureVcfWithUndeclaredInfo) {
+TEST(HtsRefuseTest, FixtureVcfWithUndeclaredInfo) {
   const Refusal r = Refuse(kFixtures / "bio-data-zoo/vcf/bad/missing_info_field.vcf", {});
   EXPECT_EQ(r.code, "malformed_record");
   EXPECT_EQ(r.message.rfind("record 1: ", 0), 0u) << r.message;
 }
 
-TEST(RefuseTest, FastqAndIndexesAndCrypt4gh) {
+TEST(HtsRefuseTest, FastqAndIndexesAndCrypt4gh) {
   EXPECT_EQ(Refuse(kFixtures / "fastq-edge/single.fq").code, "unsupported_format");
   EXPECT_EQ(Refuse(kFixtures / "htsget-rs/bam/htsnexus_test_NA12878.bam.bai").code,
             "unsupported_format");
   EXPECT_EQ(Refuse(kFixtures / "htsget/c4gh/spec-v4.3.bcf.c4gh").code, "unsupported_format");
 }
 
-TEST(RefuseTest, EmptyAndPlainTextAndMissing) {
+TEST(HtsRefuseTest, EmptyAndPlainTextAndMissing) {
   TempDir in;
   WriteFile(in.path() / "empty", "");
   WriteFile(in.path() / "text.txt", "hello, this is not a genome\n");
@@ -349,7 +358,7 @@ TEST(RefuseTest, EmptyAndPlainTextAndMissing) {
   EXPECT_EQ(Refuse(in.path()).code, "unsupported_format");
 }
 
-TEST(RefuseTest, GeneratedTruncatedBam) {
+TEST(HtsRefuseTest, GeneratedTruncatedBam) {
   TempDir in;
   const std::string bam = ReadFile(kFixtures / "htsget/reads/htsnexus_test_NA12878.bam");
   ASSERT_GT(bam.size(), 1'000'000u);
@@ -363,7 +372,7 @@ TEST(RefuseTest, GeneratedTruncatedBam) {
   EXPECT_EQ(r.message.rfind("record ", 0), 0u) << r.message;
 }
 
-TEST(RefuseTest, GeneratedTruncatedCram) {
+TEST(HtsRefuseTest, GeneratedTruncatedCram) {
   TempDir in;
   const std::string cram = ReadFile(kFixtures / "htsget/reads/htsnexus_test_NA12878.cram");
   WriteFile(in.path() / "cut.cram", cram.substr(0, cram.size() - 10));
@@ -376,7 +385,7 @@ const char kVcfHeader[] =
     "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\n";
 
-TEST(RefuseTest, VcfRecordMissingColumns) {
+TEST(HtsRefuseTest, VcfRecordMissingColumns) {
   TempDir in;
   WriteFile(in.path() / "short.vcf", std::string(kVcfHeader) +
                                           "1\t10\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t1/1\n"
@@ -387,7 +396,7 @@ TEST(RefuseTest, VcfRecordMissingColumns) {
   EXPECT_EQ(r.message.rfind("record 2: ", 0), 0u) << r.message;
 }
 
-TEST(RefuseTest, VcfUndeclaredContigAndUnsorted) {
+TEST(HtsRefuseTest, VcfUndeclaredContigAndUnsorted) {
   TempDir in;
   WriteFile(in.path() / "ctg.vcf", std::string(kVcfHeader) +
                                         "2\t10\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t1/1\n");
@@ -401,7 +410,7 @@ TEST(RefuseTest, VcfUndeclaredContigAndUnsorted) {
   EXPECT_EQ(r.message.rfind("record 2: ", 0), 0u) << r.message;
 }
 
-TEST(RefuseTest, SampleNaming) {
+TEST(HtsRefuseTest, SampleNaming) {
   const fs::path multi = kFixtures / "htsget/variants/spec-v4.3.vcf.gz";
   EXPECT_EQ(Refuse(multi, {.pseudonym = "ZG-X"}).code, "sample_map_required");
   const Refusal r = Refuse(multi, {.sample_map = {{"NA00001", "A"}, {"NA00002", "B"}}});
@@ -417,7 +426,7 @@ TEST(RefuseTest, SampleNaming) {
             "pseudonym_required");
 }
 
-TEST(RefuseTest, ExistingOutputIsNotOverwritten) {
+TEST(HtsRefuseTest, ExistingOutputIsNotOverwritten) {
   TempDir dir;
   const fs::path out = dir.path() / "out.bcf";
   WriteFile(out, "precious");
@@ -435,9 +444,75 @@ TEST(RefuseTest, ExistingOutputIsNotOverwritten) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// ---- CRAM against an external reference (the fixtures' CRAM embeds its reference) -------
+
+// A 3 kb reference and 40 reads with one mismatch each, as SAM text.
+void WriteReferenceAndReads(const fs::path& dir) {
+  std::string ref;
+  uint32_t x = 12345;
+  for (int i = 0; i < 3000; ++i) {
+    x = x * 1103515245u + 12345u;
+    ref += "ACGT"[(x >> 16) & 3];
+  }
+  std::string fa = ">chrT\n";
+  for (size_t i = 0; i < ref.size(); i += 60) fa += ref.substr(i, 60) + "\n";
+  WriteFile(dir / "ref.fa", fa);
+  std::string sam =
+      "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chrT\tLN:3000\n"
+      "@RG\tID:rg1\tSM:patient-7\tDS:study of ward 3\n"
+      "@PG\tID:bwa\tPN:bwa\tVN:0.7\tCL:bwa mem /home/alice/ref.fa /home/alice/patient-7.fq\n"
+      "@CO\tpatient-7 from ward 3\n";
+  for (int i = 0; i < 40; ++i) {
+    std::string seq = ref.substr(static_cast<size_t>(i) * 60, 100);
+    seq[10] = seq[10] == 'A' ? 'C' : 'A';
+    sam += "r" + std::to_string(i) + "\t0\tchrT\t" + std::to_string(1 + i * 60) +
+           "\t60\t100M\t*\t0\t0\t" + seq + "\t" + std::string(100, 'I') + "\tRG:Z:rg1\n";
+  }
+  WriteFile(dir / "in.sam", sam);
+}
+
+TEST(HtsCramReferenceTest, ReadsAndWritesAgainstTheGivenReference) {
+  TempDir in;
+  WriteReferenceAndReads(in.path());
+  const fs::path ref = in.path() / "ref.fa";
+  Shell("samtools view -C -T " + Quote(ref) + " -o " + Quote(in.path() / "in.cram") + " " +
+        Quote(in.path() / "in.sam"));
+  TempDir dir;
+  const fs::path out = dir.path() / "out.cram";
+  auto info = Sanitise(in.path() / "in.cram", out, {.pseudonym = "ZG-P7", .reference = ref});
+  ASSERT_TRUE(info.ok()) << info.error().code << ": " << info.error().message;
+  EXPECT_EQ(info->records, 40);
+  EXPECT_EQ(info->dropped["comment"], 1);
+  EXPECT_EQ(info->dropped["rg_description"], 1);
+  EXPECT_EQ(info->dropped["reference_path"], 1);  // samtools wrote the input's UR
+  const std::string t = " -T " + Quote(ref) + " ";
+  EXPECT_EQ(Shell("samtools view" + t + Quote(out)), Shell("samtools view" + t + Quote(in.path() / "in.cram")));
+  EXPECT_EQ(Count("samtools view -c" + t + Quote(out) + " chrT:1-100"), 2);
+  const std::string header = Shell("samtools view -H --no-PG " + Quote(out));
+  EXPECT_EQ(header.find("patient-7"), std::string::npos) << header;
+  EXPECT_EQ(header.find("alice"), std::string::npos) << header;
+  EXPECT_NE(header.find("SM:ZG-P7"), std::string::npos) << header;
+  // htslib records the absolute path of the reference it encoded against (documented).
+  EXPECT_NE(header.find("\tUR:" + fs::absolute(ref).string()), std::string::npos) << header;
+}
+
+TEST(HtsCramReferenceTest, NeverFollowsTheInputsUrPath) {
+  TempDir in;
+  WriteReferenceAndReads(in.path());
+  const fs::path ref = in.path() / "ref.fa";
+  Shell("samtools view -C -T " + Quote(ref) + " -o " + Quote(in.path() / "in.cram") + " " +
+        Quote(in.path() / "in.sam"));
+  // in.cram's @SQ UR names ref.fa, which exists; without the reference option it must not be
+  // opened, so the slices cannot be decoded.
+  ASSERT_NE(Shell("samtools view -H " + Quote(in.path() / "in.cram")).find("UR:"), std::string::npos);
+  const Refusal r = Refuse(in.path() / "in.cram", {.pseudonym = "ZG-P7"}, "out.cram");
+  EXPECT_EQ(r.code, "malformed_record");
+  EXPECT_EQ(r.message.rfind("record 1: ", 0), 0u) << r.message;
+}
+
 // ---- ReadSamples and SubsetSamples ----------------------------------------------------
 
-TEST(ReadSamplesTest, HeadersOnly) {
+TEST(HtsReadSamplesTest, HeadersOnly) {
   auto s = ReadSamples(kFixtures / "htsget/reads/htsnexus_test_NA12878.cram");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(*s, std::vector<std::string>{"NA12878"});
@@ -450,7 +525,7 @@ TEST(ReadSamplesTest, HeadersOnly) {
   EXPECT_EQ(ReadSamples(kFixtures / "fastq-edge/single.fq").error().code, "unsupported_format");
 }
 
-TEST(SubsetSamplesTest, KeepsOnlyNamedColumnsLikeBcftools) {
+TEST(HtsSubsetSamplesTest, KeepsOnlyNamedColumnsLikeBcftools) {
   for (const char* file : {"htsget/variants/spec-v4.3.vcf.gz", "htsget/variants/spec-v4.3.bcf"}) {
     SCOPED_TRACE(file);
     TempDir dir;
@@ -471,7 +546,7 @@ TEST(SubsetSamplesTest, KeepsOnlyNamedColumnsLikeBcftools) {
   }
 }
 
-TEST(SubsetSamplesTest, SitesOnlyAndRefusals) {
+TEST(HtsSubsetSamplesTest, SitesOnlyAndRefusals) {
   TempDir dir;
   const fs::path input = kFixtures / "htsget/variants/spec-v4.3.bcf";
   auto info = SubsetSamples(input, dir.path() / "sites.bcf", {});
