@@ -308,6 +308,65 @@ TEST(HtsSanitiseTest, KeepsPlainSourceAndPublicReference) {
   EXPECT_EQ(info->samples, (std::vector<std::string>{"A", "B", "C"}));
 }
 
+TEST(HtsSanitiseTest, PlainTextVcfWithSampleMetadata) {
+  TempDir in;
+  WriteFile(in.path() / "calls.vcf",
+            "##fileformat=VCFv4.2\n"
+            "##source=/home/alice/pipelines/caller.py\n"
+            "##reference=file:///home/alice/refs/GRCh38.fa\n"
+            "##contig=<ID=1,length=1000>\n"
+            "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+            "##SAMPLE=<ID=S1,Description=\"tumour of patient Tanaka\">\n"
+            "##PEDIGREE=<Derived=S1,Original=S2>\n"
+            "##commandline=\"caller --in /home/alice/S1.bam\"\n"
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\n"
+            "1\t10\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t1/1\n"
+            "1\t20\t.\tC\tT\t50\tPASS\t.\tGT\t0/0\t0/1\n");
+  TempDir dir;
+  const fs::path out = dir.path() / "calls.vcf.gz";
+  auto info = Sanitise(in.path() / "calls.vcf", out,
+                       {.sample_map = {{"S1", "ZG-T"}, {"S2", "ZG-N"}}});
+  ASSERT_TRUE(info.ok()) << info.error().code << ": " << info.error().message;
+  EXPECT_EQ(info->format, HtsFormat::kVcf);
+  EXPECT_EQ(info->records, 2);
+  EXPECT_EQ(info->contigs, (std::vector<Contig>{{"1", 1000}}));
+  EXPECT_EQ(info->dropped, (std::map<std::string, int64_t>{{"command_line", 1},
+                                                           {"reference_path", 1},
+                                                           {"sample_metadata", 2},
+                                                           {"source_path", 1}}));
+  const std::string bytes = ReadFile(out);  // BGZF: gzip with the "BC" extra subfield
+  ASSERT_GT(bytes.size(), 16u);
+  EXPECT_EQ(bytes.substr(0, 4), std::string("\x1f\x8b\x08\x04", 4));
+  EXPECT_EQ(bytes.substr(12, 2), "BC");
+  EXPECT_EQ(LinesOf(Shell("bcftools query -l " + Quote(out))),
+            (std::vector<std::string>{"ZG-T", "ZG-N"}));
+  EXPECT_EQ(Shell("bcftools query -r 1:15-25 -f '%POS [%GT ]\\n' " + Quote(out)), "20 0/0 0/1 \n");
+  const std::string header = ToolHeader(out, HtsFormat::kVcf);
+  EXPECT_EQ(header.find("alice"), std::string::npos) << header;
+  EXPECT_EQ(header.find("Tanaka"), std::string::npos) << header;
+  EXPECT_NE(header.find("##reference=GRCh38.fa\n"), std::string::npos) << header;
+}
+
+TEST(HtsSanitiseTest, WarnsWhenAReadGroupIdStillNamesTheSample) {
+  TempDir in;
+  std::string sam = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:c1\tLN:1000\n"
+                    "@RG\tID:patient-7.L1\tSM:patient-7\n";
+  for (int i = 0; i < 5; ++i) {
+    sam += "r" + std::to_string(i) + "\t4\tc1\t" + std::to_string(100 + i) +
+           "\t0\t*\t*\t0\t0\tACGT\tIIII\tRG:Z:patient-7.L1\n";
+  }
+  WriteFile(in.path() / "in.sam", sam);
+  Shell("samtools view -b -o " + Quote(in.path() / "in.bam") + " " + Quote(in.path() / "in.sam"));
+  TempDir dir;
+  auto info = Sanitise(in.path() / "in.bam", dir.path() / "out.bam", {.pseudonym = "ZG-P7"});
+  ASSERT_TRUE(info.ok()) << info.error().code << ": " << info.error().message;
+  EXPECT_EQ(info->records, 5);
+  ASSERT_EQ(info->warnings.size(), 1u);
+  EXPECT_EQ(info->warnings[0], "@RG line still contains original sample name #1");
+  // The ID stays, since every record's RG:Z tag refers to it.
+  EXPECT_EQ(Count("samtools view -c -r patient-7.L1 " + Quote(dir.path() / "out.bam")), 5);
+}
+
 // ---- Refusals: each has its code and leaves nothing behind --------------------------------
 
 struct Refusal {
