@@ -213,6 +213,12 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"clinical.export", {"GET", "/api/v1/participants/ZG-NONE/fhir/bundle", nullptr}},
       {"specimen.write", {"POST", "/api/v1/participants/ZG-NONE/specimens", json::object()}},
       {"specimen.custody", {"POST", "/api/v1/specimens/SP-NONE/custody", json::object()}},
+      {"run.read", {"GET", "/api/v1/runs", nullptr}},
+      {"run.write", {"POST", "/api/v1/runs", json::object()}},
+      {"upload.write", {"POST", "/api/v1/uploads", json::object()}},
+      {"file.read", {"GET", "/api/v1/files/FL-NONE", nullptr}},
+      {"file.download", {"GET", "/api/v1/files/FL-NONE/content", nullptr}},
+      {"file.decrypt", {"GET", "/api/v1/files/FL-NONE/plaintext", nullptr}},
       {"auth.logout", {"POST", "/api/v1/auth/logout", nullptr}},  // last: ends the session
   };
   // Actions whose routes are not built yet; policy_test.cc covers their table cells.

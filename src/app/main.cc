@@ -16,6 +16,7 @@
 #include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
+#include "sequencing/upload_routes.h"
 #include "app/system_routes.h"
 #include "audit/audit_routes.h"
 #include "common/clock.h"
@@ -176,7 +177,9 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
                   consent::AddConsentRoutes(router, *r.consents, authorizer),
                   specimens::AddSpecimenRoutes(router, *r.specimens, authorizer),
                   clinical::AddClinicalRoutes(router, *r.clinical, authorizer),
-                  fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer)}) {
+                  fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),
+                  sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
+                                              authorizer)}) {
     if (!st.ok()) return Fail(st.error());
   }
   auto record = [&sink](const http::Request& req) { return RecordDecision(sink, req); };

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
 
 namespace zengen::app {
@@ -74,11 +75,21 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
   bo.actor = actor;
   ZG_ASSIGN_OR_RETURN(rt->blobs, blobs::LocalStore::Create(std::move(bo), *rt->store, rt->clock,
                                                            *rt->audit_sink));
+  // Everything stored is Crypt4GH-encrypted for the data center's key: the storage master key
+  // is its X25519 secret (R3.9 encryption at rest).
+  sequencing::UploadKeys keys;
+  ZG_ASSIGN_OR_RETURN(keys.secret_key, ReadKey(rt->config.Resolve(rt->config.storage_master_key)));
+  ZG_ASSIGN_OR_RETURN(keys.public_key, crypto::crypt4gh::PublicKeyFromSecret(keys.secret_key));
+  rt->uploads = std::make_unique<sequencing::Uploads>(
+      *rt->store, rt->clock, *rt->audit_sink, *rt->blobs, *rt->specimens,
+      rt->config.data_dir / "staging", std::move(keys), sequencing::DefaultQcThresholds(),
+      sequencing::HtsSanitiser());
   return rt;
 }
 
 Runtime::~Runtime() {
   // Order matters: identity writes through the sink into the log, which writes to the store.
+  uploads.reset();
   blobs.reset();
   clinical.reset();
   specimens.reset();

@@ -14,6 +14,7 @@
 #include "clinical/records.h"
 #include "consent/consent.h"
 #include "participants/participants.h"
+#include "sequencing/upload.h"
 #include "specimens/specimens.h"
 #include "storage/store.h"
 
@@ -41,6 +42,7 @@ struct Runtime {
   std::unique_ptr<specimens::Specimens> specimens;
   std::unique_ptr<clinical::ClinicalStore> clinical;
   std::unique_ptr<blobs::LocalStore> blobs;
+  std::unique_ptr<sequencing::Uploads> uploads;
 
   // Loads DIR/zengen.conf and opens the store (migrating it), the audit log and identity.
   // actor names who acts on the blob store ("system" for serve, "cli" for commands).

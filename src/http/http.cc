@@ -253,4 +253,67 @@ Status ParseTarget(std::string_view target, Request& req) {
   return Status::Ok();
 }
 
+Result<std::string> JsonString(const nlohmann::json& body, const std::string& name,
+                               bool required) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) {
+      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
+    }
+    return std::string();
+  }
+  if (!it->is_string()) {
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
+  }
+  return it->get<std::string>();
+}
+
+Result<int64_t> JsonInt(const nlohmann::json& body, const std::string& name, bool required,
+                        int64_t def) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) {
+      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
+    }
+    return def;
+  }
+  if (!it->is_number_integer()) {
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be an integer", name), name);
+  }
+  return it->get<int64_t>();
+}
+
+Result<std::vector<std::string>> JsonStringList(const nlohmann::json& body,
+                                                const std::string& name, bool required) {
+  std::vector<std::string> out;
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) {
+      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
+    }
+    return out;
+  }
+  if (!it->is_array()) {
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be a list of strings", name),
+                           name);
+  }
+  for (const auto& e : *it) {
+    if (!e.is_string()) {
+      return InvalidArgument("invalid_type", fmt::format("'{}' must be a list of strings", name),
+                             name);
+    }
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+Status OnlyFields(const nlohmann::json& body, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidArgument("unknown_field", fmt::format("unknown field '{}'", key), key);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace zengen::http

@@ -16,6 +16,8 @@ struct Rule {
   // The resource must belong to the subject's own organisation, unless the subject holds a
   // data-center-wide role (data steward, security officer).
   bool own_organisation = false;
+  // Serves genome data about a participant: denied when the participant withdrew fully.
+  bool live_consent = false;
 };
 
 constexpr std::string_view kSteward = "data_steward";
@@ -69,6 +71,20 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       // Which role may make which custody step is the specimens module's transition table.
       {"specimen.custody",
        {.roles = {kClinician, kSequencer, kAnalyst}, .own_organisation = true}},
+      // Sequencing data (R3.5, R3.7-R3.9): the facility holding a specimen opens runs and
+      // uploads FASTQ; the analysis centre holding it registers CRAM/VCF. Files are read by
+      // the organisations in the chain of custody and by data stewards; their bytes are served
+      // re-encrypted for the reader's Crypt4GH key, or decrypted over TLS to the analysis
+      // centre that analyses them.
+      {"run.read", {.roles = {kSequencer, kSteward}, .own_organisation = true}},
+      {"run.write", {.roles = {kSequencer}, .own_organisation = true}},
+      {"upload.write", {.roles = {kSequencer, kAnalyst}, .own_organisation = true}},
+      {"file.read",
+       {.roles = {kSequencer, kAnalyst, kSteward}, .own_organisation = true}},
+      {"file.download",
+       {.roles = {kSequencer, kAnalyst, kSteward}, .own_organisation = true,
+        .live_consent = true}},
+      {"file.decrypt", {.roles = {kAnalyst}, .own_organisation = true, .live_consent = true}},
   };
   return *rules;
 }
@@ -107,6 +123,12 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
       !subject.HasRole(kSteward) && !subject.HasRole(kSecurity)) {
     return {Effect::kDeny,
             fmt::format("{} belongs to another organisation", resource.kind), {}};
+  }
+  if (rule.live_consent && resource.withdrawn) {
+    return {Effect::kDeny,
+            fmt::format("the participant of {} {} has withdrawn consent", resource.kind,
+                        resource.id),
+            {}};
   }
   if (rule.any_authenticated) return {Effect::kAllow, "any authenticated subject", {}};
   for (auto role : rule.roles) {

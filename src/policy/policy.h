@@ -1,8 +1,9 @@
 // The single policy decision point (R1.3 least privilege).
 //
 // Every route, exporter and job asks Decide before touching data; nothing else grants access.
-// Deny by default: an action missing from the rule table is denied. This rules cover
-// roles and public actions; grants, consent and release tiers join through this same function.
+// Deny by default: an action missing from the rule table is denied. The rules cover roles,
+// public actions, organisation scope and live consent (a fully withdrawn participant's genome
+// data is served to nobody); grants and release tiers join through this same function.
 #pragma once
 
 #include <string>
@@ -39,6 +40,9 @@ struct Resource {
   std::string id;            // empty for collections
   std::string organisation;  // owning organisation (a participant's hospital), when known
   std::string holder;        // organisation holding it now (a specimen at a sequencer), if any
+  // The participant the resource is about has withdrawn fully (consent state): genome data
+  // about them is not served to anyone (R5.1 live consent).
+  bool withdrawn = false;
 };
 
 struct Context {

@@ -17,6 +17,30 @@ Subject MakeSubject(const std::string& who) {
   return {.authenticated = true, .id = "u1", .organisation = "o1", .roles = {who}, .mfa = true};
 }
 
+TEST(PolicyTest, GenomeDataOfAWithdrawnParticipantIsServedToNobody) {
+  const Subject analyst{.authenticated = true, .id = "a", .organisation = "ac-1",
+                        .roles = {"analyst"}, .mfa = true};
+  const Subject steward{.authenticated = true, .id = "s", .organisation = "dc",
+                        .roles = {"data_steward"}, .mfa = true};
+  Resource file{"file", "FL-1", "hosp-a", "ac-1"};
+  EXPECT_TRUE(Decide(analyst, "file.download", file, {}).allowed());
+  EXPECT_TRUE(Decide(analyst, "file.decrypt", file, {}).allowed());
+  file.withdrawn = true;
+  for (const auto* action : {"file.download", "file.decrypt"}) {
+    const Decision d = Decide(analyst, action, file, {});
+    EXPECT_FALSE(d.allowed()) << action;
+    EXPECT_NE(d.reason.find("withdrawn"), std::string::npos) << d.reason;
+    EXPECT_FALSE(Decide(steward, action, file, {}).allowed()) << action;
+  }
+  // Metadata stays readable (the file exists; its bytes are what withdrawal stops).
+  EXPECT_TRUE(Decide(analyst, "file.read", file, {}).allowed());
+  // Another analysis centre never gets the bytes.
+  file.withdrawn = false;
+  const Subject other{.authenticated = true, .id = "b", .organisation = "ac-2",
+                      .roles = {"analyst"}, .mfa = true};
+  EXPECT_FALSE(Decide(other, "file.download", file, {}).allowed());
+}
+
 TEST(PolicyTest, EveryRoleAndActionCell) {
   std::vector<std::string> subjects = {"anonymous"};
   for (auto r : kRoles) subjects.emplace_back(r);
@@ -55,6 +79,12 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"specimen.read", {"clinician", "sequencing_operator", "analyst", "data_steward"}},
       {"specimen.write", {"clinician"}},
       {"specimen.custody", {"clinician", "sequencing_operator", "analyst"}},
+      {"run.read", {"sequencing_operator", "data_steward"}},
+      {"run.write", {"sequencing_operator"}},
+      {"upload.write", {"sequencing_operator", "analyst"}},
+      {"file.read", {"sequencing_operator", "analyst", "data_steward"}},
+      {"file.download", {"sequencing_operator", "analyst", "data_steward"}},
+      {"file.decrypt", {"analyst"}},
   };
   ASSERT_EQ(KnownActions().size(), allowed_for.size()) << "a rule was added without a test row";
   for (const auto& action : KnownActions()) {

@@ -116,6 +116,67 @@ CREATE TABLE blob_copies (
 CREATE INDEX blob_copies_root ON blob_copies (root);
 )sql";
 
+constexpr std::string_view kSequencingSchema = R"sql(
+CREATE TABLE sequencing_runs (
+  id TEXT PRIMARY KEY,             -- 'RUN-' + 16 hex
+  specimen_id TEXT NOT NULL REFERENCES specimens (id),
+  organisation TEXT NOT NULL REFERENCES organisations (id),
+  instrument_model TEXT NOT NULL,
+  flowcell TEXT NOT NULL,
+  library TEXT NOT NULL,
+  layout TEXT NOT NULL CHECK (layout IN ('single', 'paired')),
+  status TEXT NOT NULL CHECK (status IN ('open', 'qc_passed', 'qc_failed')),
+  non_standard_instrument INTEGER NOT NULL,
+  verdict TEXT,                    -- JSON, when complete
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  completed_at TEXT
+);
+CREATE INDEX sequencing_runs_specimen ON sequencing_runs (specimen_id);
+CREATE TABLE data_files (
+  id TEXT PRIMARY KEY,             -- 'FL-' + 16 hex
+  kind TEXT NOT NULL CHECK (kind IN ('fastq', 'cram', 'bam', 'vcf', 'bcf')),
+  specimen_id TEXT NOT NULL REFERENCES specimens (id),
+  participant_id TEXT NOT NULL REFERENCES participants (id),
+  run_id TEXT REFERENCES sequencing_runs (id),
+  read_number INTEGER NOT NULL,    -- fastq: 1 or 2; 0 otherwise
+  file_name TEXT NOT NULL,
+  blob_id TEXT NOT NULL REFERENCES blobs (id),
+  index_blob_id TEXT REFERENCES blobs (id),
+  index_kind TEXT NOT NULL,
+  uploaded_sha256 TEXT NOT NULL,
+  uploaded_md5 TEXT NOT NULL,
+  uploaded_size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,            -- of the stored plaintext
+  size BIGINT NOT NULL,
+  report TEXT NOT NULL,            -- JSON
+  derived_from TEXT NOT NULL,      -- JSON array of data_files ids (R3.7 linkage)
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX data_files_participant ON data_files (participant_id);
+CREATE UNIQUE INDEX data_files_run_read ON data_files (run_id, read_number);
+CREATE TABLE uploads (
+  id TEXT PRIMARY KEY,             -- 'UP-' + 16 hex
+  kind TEXT NOT NULL CHECK (kind IN ('fastq', 'cram', 'bam', 'vcf', 'bcf')),
+  run_id TEXT REFERENCES sequencing_runs (id),
+  read_number INTEGER NOT NULL,
+  specimen_id TEXT NOT NULL REFERENCES specimens (id),
+  derived_from TEXT NOT NULL,      -- JSON array
+  organisation TEXT NOT NULL REFERENCES organisations (id),
+  file_name TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  chunk_size BIGINT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'complete', 'rejected')),
+  file_id TEXT REFERENCES data_files (id),
+  error TEXT,                      -- JSON, when rejected
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX uploads_run ON uploads (run_id);
+)sql";
 
 constexpr std::array kMigrations = {
     Migration{
@@ -341,6 +402,12 @@ CREATE TABLE login_sources (
         .name = "blobs",
         .sqlite_sql = kBlobsSchema,
         .postgres_sql = kBlobsSchema,
+    },
+    Migration{
+        .version = 6,
+        .name = "sequencing",
+        .sqlite_sql = kSequencingSchema,
+        .postgres_sql = kSequencingSchema,
     },
 };
 

@@ -1,0 +1,1121 @@
+#include "sequencing/upload.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "crypto/crypt4gh.h"
+#include "crypto/crypto.h"
+
+namespace zengen::sequencing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace c4gh = crypto::crypt4gh;
+using nlohmann::json;
+using storage::Int;
+using storage::Null;
+using storage::Text;
+
+constexpr size_t kReadPiece = size_t{1} << 20;  // 1 MiB
+
+std::string NewId(std::string_view prefix) {
+  std::string hex = crypto::ToHex(crypto::RandomBytes(8));
+  std::transform(hex.begin(), hex.end(), hex.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return std::string(prefix) + hex;
+}
+
+bool IsKind(std::string_view k) {
+  return std::find(std::begin(kUploadKinds), std::end(kUploadKinds), k) != std::end(kUploadKinds);
+}
+
+Status CheckLabel(std::string_view value, std::string_view field) {
+  if (value.empty()) {
+    return InvalidArgument("missing_field", fmt::format("'{}' is required", field),
+                           std::string(field));
+  }
+  if (value.size() > 100) {
+    return InvalidArgument("value_too_long", fmt::format("'{}' is longer than 100 bytes", field),
+                           std::string(field));
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) {
+      return InvalidArgument("invalid_" + std::string(field),
+                             fmt::format("'{}' contains a control character", field),
+                             std::string(field));
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckFileName(std::string_view name) {
+  if (name.empty()) return InvalidArgument("missing_field", "'file_name' is required", "file_name");
+  if (name.size() > 255) {
+    return InvalidArgument("invalid_file_name", "'file_name' is longer than 255 bytes",
+                           "file_name");
+  }
+  if (name == "." || name == "..") {
+    return InvalidArgument("invalid_file_name", "'file_name' may not be . or ..", "file_name");
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') {
+      return InvalidArgument("invalid_file_name",
+                             "'file_name' may not contain '/', '\\' or control characters",
+                             "file_name");
+    }
+  }
+  return Status::Ok();
+}
+
+bool IsSha256Hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+           return std::isdigit(c) || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Incremental SHA-256 over OpenSSL EVP.
+class Sha256Stream {
+ public:
+  Sha256Stream() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+  }
+  void Update(std::string_view b) { EVP_DigestUpdate(ctx_.get(), b.data(), b.size()); }
+  std::string HexFinal() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(ctx_.get(), md, &n);
+    return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), n));
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
+};
+
+// Calls fn with successive pieces of the file (at most kReadPiece bytes each).
+Status ForEachPiece(const fs::path& path, const std::function<Status(std::string_view)>& fn) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) {
+    return Unavailable("staging_read_failed", fmt::format("cannot open {}", path.filename().string()));
+  }
+  std::string buf(kReadPiece, '\0');
+  while (true) {
+    const size_t n = std::fread(buf.data(), 1, buf.size(), f.get());
+    if (n > 0) ZG_RETURN_IF_ERROR(fn(std::string_view(buf.data(), n)));
+    if (n < buf.size()) {
+      if (std::ferror(f.get())) {
+        return Unavailable("staging_read_failed",
+                           fmt::format("cannot read {}", path.filename().string()));
+      }
+      return Status::Ok();
+    }
+  }
+}
+
+json StringList(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const auto& s : v) a.push_back(s);
+  return a;
+}
+
+std::vector<std::string> ParseStringList(const std::string& text) {
+  std::vector<std::string> out;
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_array()) {
+    for (const auto& e : j) {
+      if (e.is_string()) out.push_back(e.get<std::string>());
+    }
+  }
+  return out;
+}
+
+json ParseJsonOrNull(const std::string& text) {
+  if (text.empty()) return nullptr;
+  json j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+// The fields of a stored QC report that pairing and the run verdict need.
+FastqReport ReportFromJson(const json& j) {
+  FastqReport r;
+  r.reads = j.value("reads", int64_t{0});
+  r.bases = j.value("bases", int64_t{0});
+  r.q30_bases = j.value("q30_bases", int64_t{0});
+  r.gc_bases = j.value("gc_bases", int64_t{0});
+  r.n_bases = j.value("n_bases", int64_t{0});
+  r.mean_quality = j.value("mean_quality", 0.0);
+  r.name_digest = std::stoull(j.value("name_digest", std::string("0")), nullptr, 16);
+  return r;
+}
+
+// Reads, bases and quality of both mates together, for the run verdict.
+FastqReport Merge(const std::vector<FastqReport>& parts) {
+  FastqReport m;
+  double quality_sum = 0;
+  for (const auto& p : parts) {
+    m.reads += p.reads;
+    m.bases += p.bases;
+    m.q30_bases += p.q30_bases;
+    m.gc_bases += p.gc_bases;
+    m.n_bases += p.n_bases;
+    quality_sum += p.mean_quality * static_cast<double>(p.bases);
+  }
+  if (m.bases > 0) {
+    const auto b = static_cast<double>(m.bases);
+    m.mean_quality = quality_sum / b;
+    m.q30_fraction = static_cast<double>(m.q30_bases) / b;
+    m.gc_fraction = static_cast<double>(m.gc_bases) / b;
+    m.n_rate = static_cast<double>(m.n_bases) / b;
+  }
+  return m;
+}
+
+constexpr std::string_view kRunColumns =
+    "id, specimen_id, organisation, instrument_model, flowcell, library, layout, status, "
+    "non_standard_instrument, verdict, created_by, created_at, completed_at";
+
+Run RunFromRow(const storage::Row& r) {
+  Run run;
+  run.id = r.Text(0);
+  run.specimen_id = r.Text(1);
+  run.organisation = r.Text(2);
+  run.instrument_model = r.Text(3);
+  run.flowcell = r.Text(4);
+  run.library = r.Text(5);
+  run.layout = r.Text(6);
+  run.status = r.Text(7);
+  run.non_standard_instrument = r.Int(8) != 0;
+  run.verdict = ParseJsonOrNull(r.Text(9));
+  run.created_by = r.Text(10);
+  run.created_at = r.Text(11);
+  run.completed_at = r.Text(12);
+  return run;
+}
+
+constexpr std::string_view kUploadColumns =
+    "id, kind, run_id, read_number, specimen_id, derived_from, organisation, file_name, size, "
+    "sha256, chunk_size, status, file_id, error, created_by, created_at";
+
+Upload UploadFromRow(const storage::Row& r) {
+  Upload u;
+  u.id = r.Text(0);
+  u.kind = r.Text(1);
+  u.run_id = r.Text(2);
+  u.read = static_cast<int>(r.Int(3));
+  u.specimen_id = r.Text(4);
+  u.derived_from = ParseStringList(r.Text(5));
+  u.organisation = r.Text(6);
+  u.file_name = r.Text(7);
+  u.size = r.Int(8);
+  u.sha256 = r.Text(9);
+  u.chunk_size = r.Int(10);
+  u.status = r.Text(11);
+  u.file_id = r.Text(12);
+  u.error = ParseJsonOrNull(r.Text(13));
+  u.created_by = r.Text(14);
+  u.created_at = r.Text(15);
+  return u;
+}
+
+constexpr std::string_view kFileColumns =
+    "f.id, f.kind, f.specimen_id, f.participant_id, p.hospital_id, f.run_id, f.read_number, "
+    "f.file_name, f.blob_id, f.index_blob_id, f.index_kind, f.uploaded_sha256, f.uploaded_md5, "
+    "f.uploaded_size, f.sha256, f.size, f.report, f.derived_from, f.created_by, f.created_at";
+
+DataFile FileFromRow(const storage::Row& r) {
+  DataFile f;
+  f.id = r.Text(0);
+  f.kind = r.Text(1);
+  f.specimen_id = r.Text(2);
+  f.participant_id = r.Text(3);
+  f.hospital = r.Text(4);
+  f.run_id = r.Text(5);
+  f.read = static_cast<int>(r.Int(6));
+  f.file_name = r.Text(7);
+  f.blob_id = r.Text(8);
+  f.index_blob_id = r.Text(9);
+  f.index_kind = r.Text(10);
+  f.uploaded_sha256 = r.Text(11);
+  f.uploaded_md5 = r.Text(12);
+  f.uploaded_size = r.Int(13);
+  f.sha256 = r.Text(14);
+  f.size = r.Int(15);
+  f.report = ParseJsonOrNull(r.Text(16));
+  f.derived_from = ParseStringList(r.Text(17));
+  f.created_by = r.Text(18);
+  f.created_at = r.Text(19);
+  return f;
+}
+
+storage::Value OptText(const std::string& s) { return s.empty() ? Null() : Text(s); }
+
+}  // namespace
+
+QcThresholds DefaultQcThresholds() {
+  QcThresholds t;
+  t.min_reads = 1000;
+  t.min_mean_quality = 20;
+  t.min_q30_fraction = 0.5;
+  t.max_n_rate = 0.05;
+  t.standard_instruments = {"NovaSeq 6000", "NovaSeq X", "NovaSeq X Plus"};
+  return t;
+}
+
+int64_t Upload::ChunkLength(int64_t index) const {
+  if (index < 0 || index >= chunks()) return -1;
+  return index + 1 < chunks() ? chunk_size : size - index * chunk_size;
+}
+
+json ReportJson(const FastqReport& r) {
+  json lengths = json::object();
+  for (const auto& [len, n] : r.length_histogram) lengths[std::to_string(len)] = n;
+  return json{{"gzip", r.gzip},
+              {"gzip_members", r.gzip_members},
+              {"uploaded_bytes", r.uploaded_bytes},
+              {"fastq_bytes", r.fastq_bytes},
+              {"sha256", r.sha256_hex},
+              {"md5", r.md5_hex},
+              {"reads", r.reads},
+              {"bases", r.bases},
+              {"q30_bases", r.q30_bases},
+              {"gc_bases", r.gc_bases},
+              {"n_bases", r.n_bases},
+              {"mean_quality", r.mean_quality},
+              {"q30_fraction", r.q30_fraction},
+              {"gc_fraction", r.gc_fraction},
+              {"n_rate", r.n_rate},
+              {"min_length", r.min_length},
+              {"max_length", r.max_length},
+              {"per_position_mean_quality", r.per_position_mean_quality},
+              {"length_histogram", lengths},
+              {"first_read_name", r.first_read_name},
+              {"instrument_id", r.instrument_id},
+              {"name_digest", fmt::format("{:016x}", r.name_digest)}};
+}
+
+json VerdictJson(const QcVerdict& v) {
+  return json{{"pass", v.pass},
+              {"reasons", v.reasons},
+              {"instrument_model", v.instrument_model},
+              {"non_standard_instrument", v.non_standard_instrument}};
+}
+
+json RunJson(const Run& r) {
+  return json{{"id", r.id},
+              {"specimen_id", r.specimen_id},
+              {"organisation", r.organisation},
+              {"instrument_model", r.instrument_model},
+              {"flowcell", r.flowcell},
+              {"library", r.library},
+              {"layout", r.layout},
+              {"status", r.status},
+              {"non_standard_instrument", r.non_standard_instrument},
+              {"verdict", r.verdict},
+              {"created_by", r.created_by},
+              {"created_at", r.created_at},
+              {"completed_at", r.completed_at.empty() ? json(nullptr) : json(r.completed_at)}};
+}
+
+json UploadJson(const UploadProgress& p) {
+  const Upload& u = p.upload;
+  return json{{"id", u.id},
+              {"kind", u.kind},
+              {"run_id", u.run_id.empty() ? json(nullptr) : json(u.run_id)},
+              {"read", u.read == 0 ? json(nullptr) : json(u.read)},
+              {"specimen_id", u.specimen_id},
+              {"derived_from", StringList(u.derived_from)},
+              {"organisation", u.organisation},
+              {"file_name", u.file_name},
+              {"size", u.size},
+              {"sha256", u.sha256},
+              {"chunk_size", u.chunk_size},
+              {"chunks", u.chunks()},
+              {"status", u.status},
+              {"present", p.present},
+              {"missing", p.missing},
+              {"file_id", u.file_id.empty() ? json(nullptr) : json(u.file_id)},
+              {"error", u.error},
+              {"created_by", u.created_by},
+              {"created_at", u.created_at}};
+}
+
+json DataFileJson(const DataFile& f) {
+  return json{{"id", f.id},
+              {"kind", f.kind},
+              {"specimen_id", f.specimen_id},
+              {"participant_id", f.participant_id},
+              {"run_id", f.run_id.empty() ? json(nullptr) : json(f.run_id)},
+              {"read", f.read == 0 ? json(nullptr) : json(f.read)},
+              {"file_name", f.file_name},
+              {"blob_id", f.blob_id},
+              {"index_blob_id", f.index_blob_id.empty() ? json(nullptr) : json(f.index_blob_id)},
+              {"index_kind", f.index_kind.empty() ? json(nullptr) : json(f.index_kind)},
+              {"uploaded_sha256", f.uploaded_sha256},
+              {"uploaded_md5", f.uploaded_md5.empty() ? json(nullptr) : json(f.uploaded_md5)},
+              {"uploaded_size", f.uploaded_size},
+              {"sha256", f.sha256},
+              {"size", f.size},
+              {"report", f.report},
+              {"derived_from", StringList(f.derived_from)},
+              {"created_by", f.created_by},
+              {"created_at", f.created_at}};
+}
+
+Uploads::Uploads(storage::Store& store, const Clock& clock, AuditSink& audit,
+                 blobs::BlobStore& blobs, specimens::Specimens& specimens,
+                 std::filesystem::path staging_dir, UploadKeys keys, QcThresholds thresholds,
+                 AnalysisSanitiser sanitiser)
+    : store_(store),
+      clock_(clock),
+      audit_(audit),
+      blobs_(blobs),
+      specimens_(specimens),
+      staging_dir_(std::move(staging_dir)),
+      keys_(std::move(keys)),
+      thresholds_(std::move(thresholds)),
+      sanitiser_(std::move(sanitiser)) {
+  std::error_code ec;
+  fs::create_directories(staging_dir_, ec);
+}
+
+Status Uploads::Audit(const specimens::Actor& actor, std::string action, std::string resource,
+                      std::string reason, json details) {
+  AuditEvent e;
+  e.actor = actor.user;
+  e.source = actor.source;
+  e.action = std::move(action);
+  e.resource = std::move(resource);
+  e.reason = std::move(reason);
+  e.request_id = actor.request_id;
+  e.details = details.dump();
+  return audit_.Append(std::move(e));
+}
+
+fs::path Uploads::ChunkPath(std::string_view id, int64_t index) const {
+  return staging_dir_ / std::string(id) / std::to_string(index);
+}
+
+// ---- Runs ----------------------------------------------------------------------------------
+
+Result<Run> Uploads::CreateRun(const NewRun& n, const specimens::Actor& actor) {
+  ZG_RETURN_IF_ERROR(CheckLabel(n.specimen_id, "specimen_id"));
+  ZG_RETURN_IF_ERROR(CheckLabel(n.instrument_model, "instrument_model"));
+  ZG_RETURN_IF_ERROR(CheckLabel(n.flowcell, "flowcell"));
+  ZG_RETURN_IF_ERROR(CheckLabel(n.library, "library"));
+  if (n.layout != "single" && n.layout != "paired") {
+    return InvalidArgument("invalid_layout", "'layout' must be single or paired", "layout");
+  }
+  ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail d, specimens_.Get(n.specimen_id));
+  if (d.specimen.holder != actor.organisation || !actor.HasRole("sequencing_operator")) {
+    return PermissionDenied("not_specimen_holder",
+                            "only a sequencing operator of the facility holding the specimen "
+                            "may open a run for it");
+  }
+  if (d.specimen.state != "library_prepared" && d.specimen.state != "sequenced") {
+    return Conflict("invalid_specimen_state",
+                    fmt::format("specimen {} is {}; a run needs library_prepared or sequenced",
+                                n.specimen_id, d.specimen.state));
+  }
+  Run run;
+  run.id = NewId("RUN-");
+  run.specimen_id = n.specimen_id;
+  run.organisation = actor.organisation;
+  run.instrument_model = n.instrument_model;
+  run.flowcell = n.flowcell;
+  run.library = n.library;
+  run.layout = n.layout;
+  run.status = "open";
+  run.non_standard_instrument = !IsStandardInstrument(n.instrument_model,
+                                                      thresholds_.standard_instruments);
+  run.created_by = actor.user;
+  run.created_at = FormatRfc3339(clock_.Now());
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+  ZG_RETURN_IF_ERROR(
+      tx->Exec(fmt::format("INSERT INTO sequencing_runs ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                           "$8, $9, NULL, $10, $11, NULL)",
+                           kRunColumns),
+               {Text(run.id), Text(run.specimen_id), Text(run.organisation),
+                Text(run.instrument_model), Text(run.flowcell), Text(run.library),
+                Text(run.layout), Text(run.status), Int(run.non_standard_instrument ? 1 : 0),
+                Text(run.created_by), Text(run.created_at)}));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  ZG_RETURN_IF_ERROR(Audit(actor, "run.create", "run/" + run.id, "sequencing run opened",
+                           RunJson(run)));
+  return run;
+}
+
+Result<Run> Uploads::GetRun(std::string_view run_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx->Query(fmt::format("SELECT {} FROM sequencing_runs WHERE id = $1",
+                                            kRunColumns),
+                                {Text(std::string(run_id))}));
+  if (rows.empty()) return NotFound("run_not_found", fmt::format("no run {}", run_id));
+  return RunFromRow(rows.rows.front());
+}
+
+Result<std::vector<Run>> Uploads::ListRuns(std::string_view organisation) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows, tx->Query(fmt::format("SELECT {} FROM sequencing_runs WHERE organisation = $1 "
+                                       "ORDER BY created_at DESC, id",
+                                       kRunColumns),
+                           {Text(std::string(organisation))}));
+  std::vector<Run> out;
+  for (const auto& r : rows.rows) out.push_back(RunFromRow(r));
+  return out;
+}
+
+// ---- Uploads -------------------------------------------------------------------------------
+
+Result<Upload> Uploads::LoadUpload(storage::Transaction& tx, std::string_view id) {
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx.Query(fmt::format("SELECT {} FROM uploads WHERE id = $1", kUploadColumns),
+                               {Text(std::string(id))}));
+  if (rows.empty()) return NotFound("upload_not_found", fmt::format("no upload {}", id));
+  return UploadFromRow(rows.rows.front());
+}
+
+Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor) {
+  if (!IsKind(n.kind)) {
+    return InvalidArgument("invalid_kind", "'kind' must be fastq, cram, bam, vcf or bcf", "kind");
+  }
+  ZG_RETURN_IF_ERROR(CheckFileName(n.file_name));
+  if (n.size < 1 || n.size > kMaxUploadSize) {
+    return InvalidArgument("invalid_size",
+                           fmt::format("'size' must be 1 to {} bytes", kMaxUploadSize), "size");
+  }
+  const std::string sha = Lower(n.sha256);
+  if (!IsSha256Hex(sha)) {
+    return InvalidArgument("invalid_sha256", "'sha256' must be 64 hexadecimal digits", "sha256");
+  }
+  if (n.chunk_size < kMinChunkSize || n.chunk_size > kMaxChunkSize) {
+    return InvalidArgument("invalid_chunk_size",
+                           fmt::format("'chunk_size' must be {} to {} bytes", kMinChunkSize,
+                                       kMaxChunkSize),
+                           "chunk_size");
+  }
+  Upload u;
+  u.id = NewId("UP-");
+  u.kind = n.kind;
+  u.organisation = actor.organisation;
+  u.file_name = n.file_name;
+  u.size = n.size;
+  u.sha256 = sha;
+  u.chunk_size = n.chunk_size;
+  u.status = "open";
+  u.created_by = actor.user;
+  u.created_at = FormatRfc3339(clock_.Now());
+
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+  if (n.kind == "fastq") {
+    if (n.run_id.empty()) {
+      return InvalidArgument("missing_field", "'run_id' is required for FASTQ", "run_id");
+    }
+    if (!n.specimen_id.empty() || !n.derived_from.empty()) {
+      return InvalidArgument("unexpected_field",
+                             "FASTQ uploads name their run, not a specimen or sources",
+                             n.specimen_id.empty() ? "derived_from" : "specimen_id");
+    }
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query(fmt::format("SELECT {} FROM sequencing_runs WHERE id = $1",
+                                              kRunColumns),
+                                  {Text(n.run_id)}));
+    if (rows.empty()) return NotFound("run_not_found", fmt::format("no run {}", n.run_id));
+    const Run run = RunFromRow(rows.rows.front());
+    if (run.organisation != actor.organisation) {
+      return PermissionDenied("not_run_facility",
+                              "only the facility that opened the run may upload its files");
+    }
+    if (run.status != "open") {
+      return Conflict("run_not_open", fmt::format("run {} is {}", run.id, run.status));
+    }
+    const int max_read = run.layout == "paired" ? 2 : 1;
+    if (n.read < 1 || n.read > max_read) {
+      return InvalidArgument("invalid_read",
+                             fmt::format("'read' must be {} for a {} run",
+                                         max_read == 1 ? "1" : "1 or 2", run.layout),
+                             "read");
+    }
+    ZG_ASSIGN_OR_RETURN(
+        auto taken,
+        tx->Query("SELECT id FROM data_files WHERE run_id = $1 AND read_number = $2 UNION ALL "
+                  "SELECT id FROM uploads WHERE run_id = $1 AND read_number = $2 AND "
+                  "status = 'open'",
+                  {Text(run.id), Int(n.read)}));
+    if (!taken.empty()) {
+      return Conflict("read_taken",
+                      fmt::format("read {} of run {} already has {}", n.read, run.id,
+                                  taken.rows.front().Text(0)));
+    }
+    u.run_id = run.id;
+    u.read = n.read;
+    u.specimen_id = run.specimen_id;
+  } else {
+    if (!n.run_id.empty() || n.read != 0) {
+      return InvalidArgument("unexpected_field", "analysis files name a specimen, not a run",
+                             n.run_id.empty() ? "read" : "run_id");
+    }
+    if (n.specimen_id.empty()) {
+      return InvalidArgument("missing_field", "'specimen_id' is required", "specimen_id");
+    }
+    if (n.derived_from.empty() || n.derived_from.size() > 16) {
+      return InvalidArgument("invalid_derived_from",
+                             "'derived_from' must list the 1 to 16 FASTQ files the file was "
+                             "made from",
+                             "derived_from");
+    }
+    ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail d, specimens_.Get(n.specimen_id));
+    if (d.specimen.state != "analysed") {
+      return Conflict("invalid_specimen_state",
+                      fmt::format("specimen {} is {}; record that your centre analyses it "
+                                  "(custody step to analysed) before registering outputs",
+                                  n.specimen_id, d.specimen.state));
+    }
+    if (d.specimen.holder != actor.organisation) {
+      return PermissionDenied("not_specimen_holder",
+                              "only the analysis centre holding the specimen may register its "
+                              "outputs");
+    }
+    std::set<std::string> seen;
+    for (const auto& src : n.derived_from) {
+      if (!seen.insert(src).second) {
+        return InvalidArgument("invalid_derived_from",
+                               fmt::format("'derived_from' lists {} twice", src), "derived_from");
+      }
+      ZG_ASSIGN_OR_RETURN(auto rows,
+                          tx->Query("SELECT kind, participant_id FROM data_files WHERE id = $1",
+                                    {Text(src)}));
+      if (rows.empty()) return NotFound("file_not_found", fmt::format("no file {}", src));
+      if (rows.rows.front().Text(0) != "fastq" ||
+          rows.rows.front().Text(1) != d.specimen.participant_id) {
+        return InvalidArgument("derived_from_mismatch",
+                               fmt::format("{} is not a FASTQ file of participant {}", src,
+                                           d.specimen.participant_id),
+                               "derived_from");
+      }
+    }
+    u.specimen_id = n.specimen_id;
+    u.derived_from = n.derived_from;
+  }
+  ZG_RETURN_IF_ERROR(tx->Exec(
+      fmt::format("INSERT INTO uploads ({}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                  "$9, $10, $11, $12, NULL, NULL, $13, $14, $14)",
+                  kUploadColumns),
+      {Text(u.id), Text(u.kind), OptText(u.run_id), Int(u.read), Text(u.specimen_id),
+       Text(StringList(u.derived_from).dump()), Text(u.organisation), Text(u.file_name),
+       Int(u.size), Text(u.sha256), Int(u.chunk_size), Text(u.status), Text(u.created_by),
+       Text(u.created_at)}));
+  std::error_code ec;
+  fs::create_directories(staging_dir_ / u.id, ec);
+  if (ec) {
+    return Unavailable("staging_unavailable",
+                       fmt::format("cannot create the staging directory: {}", ec.message()));
+  }
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  ZG_RETURN_IF_ERROR(Audit(actor, "upload.create", "upload/" + u.id, "upload opened",
+                           UploadJson({u, {}, {}})));
+  return u;
+}
+
+Status Uploads::PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes) {
+  Upload u;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(u, LoadUpload(*tx, upload_id));
+  }
+  if (u.status != "open") {
+    return Conflict("upload_not_open", fmt::format("upload {} is {}", u.id, u.status));
+  }
+  if (index < 0 || index >= u.chunks()) {
+    return InvalidArgument("invalid_chunk_index",
+                           fmt::format("chunk index must be 0 to {}", u.chunks() - 1), "index");
+  }
+  const int64_t want = u.ChunkLength(index);
+  if (static_cast<int64_t>(bytes.size()) != want) {
+    return InvalidArgument("invalid_chunk_size",
+                           fmt::format("chunk {} must be {} bytes, got {}", index, want,
+                                       bytes.size()),
+                           "body");
+  }
+  const fs::path final_path = ChunkPath(u.id, index);
+  const fs::path temp = final_path.string() + ".part-" + crypto::ToHex(crypto::RandomBytes(4));
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(temp, ec);
+      return Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
+    }
+  }
+  std::error_code ec;
+  fs::rename(temp, final_path, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    return Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
+  }
+  return Status::Ok();
+}
+
+Result<UploadProgress> Uploads::Get(std::string_view upload_id) {
+  UploadProgress p;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(p.upload, LoadUpload(*tx, upload_id));
+  }
+  if (p.upload.status == "open") {
+    for (int64_t i = 0; i < p.upload.chunks(); ++i) {
+      std::error_code ec;
+      const auto size = fs::file_size(ChunkPath(p.upload.id, i), ec);
+      if (!ec && static_cast<int64_t>(size) == p.upload.ChunkLength(i)) {
+        p.present.push_back(i);
+      } else {
+        p.missing.push_back(i);
+      }
+    }
+  }
+  return p;
+}
+
+Status Uploads::Reject(const Upload& u, const Error& e, const specimens::Actor& actor) {
+  std::error_code ec;
+  fs::remove_all(staging_dir_ / u.id, ec);
+  const json err{{"code", e.code}, {"message", e.message}};
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+  ZG_RETURN_IF_ERROR(tx->Exec(
+      "UPDATE uploads SET status = 'rejected', error = $2, updated_at = $3 WHERE id = $1 AND "
+      "status = 'open'",
+      {Text(u.id), Text(err.dump()), Text(FormatRfc3339(clock_.Now()))}));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  return Audit(actor, "upload.reject", "upload/" + u.id, e.message,
+               json{{"code", e.code}, {"file_name", u.file_name}, {"kind", u.kind}});
+}
+
+Result<Completion> Uploads::Complete(std::string_view upload_id, const specimens::Actor& actor) {
+  std::lock_guard lock(complete_mu_);
+  ZG_ASSIGN_OR_RETURN(UploadProgress p, Get(upload_id));
+  const Upload& u = p.upload;
+  if (u.status != "open") {
+    return Conflict("upload_not_open", fmt::format("upload {} is {}", u.id, u.status));
+  }
+  if (actor.organisation != u.organisation) {
+    return PermissionDenied("not_uploader", "only the organisation that opened the upload may "
+                                            "complete it");
+  }
+  if (!p.missing.empty()) {
+    std::string list;
+    for (size_t i = 0; i < p.missing.size() && i < 20; ++i) {
+      list += (i ? "," : "") + std::to_string(p.missing[i]);
+    }
+    if (p.missing.size() > 20) list += ",…";
+    return Conflict("chunks_missing", fmt::format("{} of {} chunks missing: {}", p.missing.size(),
+                                                  u.chunks(), list));
+  }
+  Result<Completion> done = u.kind == "fastq" ? CompleteFastq(u, actor) : CompleteAnalysis(u, actor);
+  if (!done.ok()) {
+    ZG_RETURN_IF_ERROR(Reject(u, done.error(), actor));
+    return done.error();
+  }
+  std::error_code ec;
+  fs::remove_all(staging_dir_ / u.id, ec);
+  return done;
+}
+
+namespace {
+
+// Streams plaintext into a Crypt4GH blob for the data center's own key.
+class EncryptedBlob {
+ public:
+  static Result<EncryptedBlob> Create(blobs::BlobStore& store, const UploadKeys& keys,
+                                      std::string kind) {
+    blobs::PutRequest req;
+    req.kind = std::move(kind);
+    req.media_type = std::string(kCrypt4ghMediaType);
+    ZG_ASSIGN_OR_RETURN(auto writer, store.Create(req));
+    ZG_ASSIGN_OR_RETURN(auto enc, c4gh::Encryptor::Create(keys.secret_key, {keys.public_key}));
+    return EncryptedBlob(std::move(writer), std::move(enc));
+  }
+  Status Write(std::string_view plain) {
+    sha_.Update(plain);
+    size_ += static_cast<int64_t>(plain.size());
+    const std::string c = enc_.Update(plain);
+    return c.empty() ? Status::Ok() : writer_->Write(c);
+  }
+  // Ends the stream and commits the blob under the plaintext's SHA-256 and size.
+  Result<blobs::BlobInfo> Commit() {
+    ZG_RETURN_IF_ERROR(writer_->Write(enc_.Finish()));
+    return writer_->Commit(sha_.HexFinal(), size_);
+  }
+  void Abort() { writer_->Abort(); }
+
+ private:
+  EncryptedBlob(std::unique_ptr<blobs::Writer> w, c4gh::Encryptor e)
+      : writer_(std::move(w)), enc_(std::move(e)) {}
+  std::unique_ptr<blobs::Writer> writer_;
+  c4gh::Encryptor enc_;
+  Sha256Stream sha_;
+  int64_t size_ = 0;
+};
+
+}  // namespace
+
+Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Actor& actor) {
+  ZG_ASSIGN_OR_RETURN(Run run, GetRun(u.run_id));
+  if (run.status != "open") {
+    return Conflict("run_not_open", fmt::format("run {} is {}", run.id, run.status));
+  }
+  ZG_ASSIGN_OR_RETURN(EncryptedBlob blob, EncryptedBlob::Create(blobs_, keys_, "fastq"));
+  FastqOptions opts;
+  opts.threads = 2;
+  opts.sink = [&blob](std::string_view bytes) { return blob.Write(bytes); };
+  FastqIngest ingest(std::move(opts));
+  for (int64_t i = 0; i < u.chunks(); ++i) {
+    ZG_RETURN_IF_ERROR(ForEachPiece(ChunkPath(u.id, i),
+                                    [&ingest](std::string_view b) { return ingest.Feed(b); }));
+  }
+  ZG_ASSIGN_OR_RETURN(FastqReport report, ingest.Finish());
+  if (report.uploaded_bytes != u.size) {
+    return InvalidArgument("size_mismatch",
+                           fmt::format("received {} bytes; the upload declared {}",
+                                       report.uploaded_bytes, u.size));
+  }
+  if (report.sha256_hex != u.sha256) {
+    return InvalidArgument("checksum_mismatch",
+                           fmt::format("SHA-256 of the received bytes is {}; the upload "
+                                       "declared {}",
+                                       report.sha256_hex, u.sha256));
+  }
+  // The mate, if already stored, must agree in read count and names.
+  std::vector<FastqReport> run_reports{report};
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query("SELECT report FROM data_files WHERE run_id = $1 AND "
+                                  "read_number <> $2",
+                                  {Text(run.id), Int(u.read)}));
+    for (const auto& r : rows.rows) {
+      const json other = ParseJsonOrNull(r.Text(0));
+      FastqReport mate = ReportFromJson(other);
+      ZG_RETURN_IF_ERROR(CheckPair(mate, report));
+      run_reports.push_back(mate);
+    }
+  }
+  ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail d, specimens_.Get(u.specimen_id));
+  ZG_ASSIGN_OR_RETURN(blobs::BlobInfo info, blob.Commit());
+
+  DataFile f;
+  f.id = NewId("FL-");
+  f.kind = "fastq";
+  f.specimen_id = u.specimen_id;
+  f.participant_id = d.specimen.participant_id;
+  f.hospital = d.specimen.hospital;
+  f.run_id = run.id;
+  f.read = u.read;
+  f.file_name = u.file_name;
+  f.blob_id = info.id;
+  f.uploaded_sha256 = report.sha256_hex;
+  f.uploaded_md5 = report.md5_hex;
+  f.uploaded_size = report.uploaded_bytes;
+  f.sha256 = info.plaintext_sha256;
+  f.size = info.plaintext_size;
+  f.report = ReportJson(report);
+  f.created_by = actor.user;
+  f.created_at = FormatRfc3339(clock_.Now());
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "INSERT INTO data_files (id, kind, specimen_id, participant_id, run_id, read_number, "
+        "file_name, blob_id, index_blob_id, index_kind, uploaded_sha256, uploaded_md5, "
+        "uploaded_size, sha256, size, report, derived_from, created_by, created_at) VALUES ($1, "
+        "$2, $3, $4, $5, $6, $7, $8, NULL, '', $9, $10, $11, $12, $13, $14, '[]', $15, $16)",
+        {Text(f.id), Text(f.kind), Text(f.specimen_id), Text(f.participant_id), Text(f.run_id),
+         Int(f.read), Text(f.file_name), Text(f.blob_id), Text(f.uploaded_sha256),
+         Text(f.uploaded_md5), Int(f.uploaded_size), Text(f.sha256), Int(f.size),
+         Text(f.report.dump()), Text(f.created_by), Text(f.created_at)}));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "UPDATE uploads SET status = 'complete', file_id = $2, updated_at = $3 WHERE id = $1",
+        {Text(u.id), Text(f.id), Text(f.created_at)}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
+  ZG_RETURN_IF_ERROR(Audit(actor, "upload.complete", "upload/" + u.id, "upload stored",
+                           json{{"file_id", f.id}, {"blob_id", f.blob_id}}));
+  ZG_RETURN_IF_ERROR(Audit(actor, "file.register", "file/" + f.id, "FASTQ registered",
+                           json{{"run_id", run.id},
+                                {"read", f.read},
+                                {"reads", report.reads},
+                                {"sha256", f.uploaded_sha256},
+                                {"md5", f.uploaded_md5}}));
+  Completion c;
+  c.upload = u;
+  c.upload.status = "complete";
+  c.upload.file_id = f.id;
+  c.file = f;
+  // The run's verdict needs every file; with the reports of both mates at hand it is decided
+  // here (the stored mate's report was read above).
+  const int expected = run.layout == "paired" ? 2 : 1;
+  if (static_cast<int>(run_reports.size()) >= expected) {
+    const QcVerdict v = Evaluate(Merge(run_reports), thresholds_, run.instrument_model);
+    const json verdict = [&] {
+      json j = VerdictJson(v);
+      j["reads"] = Merge(run_reports).reads;
+      return j;
+    }();
+    run.status = v.pass ? "qc_passed" : "qc_failed";
+    run.verdict = verdict;
+    run.non_standard_instrument = v.non_standard_instrument;
+    run.completed_at = FormatRfc3339(clock_.Now());
+    {
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "UPDATE sequencing_runs SET status = $2, verdict = $3, non_standard_instrument = $4, "
+          "completed_at = $5 WHERE id = $1 AND status = 'open'",
+          {Text(run.id), Text(run.status), Text(verdict.dump()),
+           Int(v.non_standard_instrument ? 1 : 0), Text(run.completed_at)}));
+      ZG_RETURN_IF_ERROR(tx->Commit());
+    }
+    ZG_RETURN_IF_ERROR(Audit(actor, "run.qc", "run/" + run.id,
+                             v.pass ? "QC passed" : "QC failed", verdict));
+    // Custody follows the verdict, through the specimens transition table.
+    ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail now, specimens_.Get(run.specimen_id));
+    std::vector<std::string> steps;
+    if (now.specimen.state == "library_prepared") steps.push_back("sequenced");
+    if (now.specimen.state == "library_prepared" || now.specimen.state == "sequenced") {
+      steps.push_back(v.pass ? "qc_passed" : "qc_failed");
+    }
+    for (const auto& to : steps) {
+      specimens::CustodyStep step;
+      step.to = to;
+      step.note = to == "sequenced"
+                      ? fmt::format("FASTQ of run {} stored", run.id)
+                      : fmt::format("run {}: {}", run.id,
+                                    v.pass ? std::string("QC passed")
+                                           : fmt::format("QC failed ({})",
+                                                         fmt::join(v.reasons, "; ")));
+      if (step.note.size() > specimens::kMaxNoteBytes) step.note.resize(specimens::kMaxNoteBytes);
+      auto moved = specimens_.Custody(run.specimen_id, step, actor);
+      if (!moved.ok()) {
+        c.custody.push_back(fmt::format("{} refused: {}", to, moved.error().message));
+        break;
+      }
+      c.custody.push_back(to);
+    }
+  }
+  c.run = run;
+  return c;
+}
+
+Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::Actor& actor) {
+  if (!sanitiser_) {
+    return Unavailable("sanitiser_unavailable",
+                       "this server cannot validate analysis files (no htslib sanitiser)");
+  }
+  const fs::path work = staging_dir_ / u.id / "work";
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  const fs::path input = work / ("input." + u.kind);
+  Sha256Stream sha;
+  int64_t size = 0;
+  {
+    std::ofstream out(input, std::ios::binary | std::ios::trunc);
+    for (int64_t i = 0; i < u.chunks(); ++i) {
+      ZG_RETURN_IF_ERROR(ForEachPiece(ChunkPath(u.id, i), [&](std::string_view b) {
+        sha.Update(b);
+        size += static_cast<int64_t>(b.size());
+        out.write(b.data(), static_cast<std::streamsize>(b.size()));
+        return out ? Status::Ok()
+                   : Unavailable("staging_write_failed", "cannot assemble the upload");
+      }));
+    }
+  }
+  if (size != u.size) {
+    return InvalidArgument("size_mismatch",
+                           fmt::format("received {} bytes; the upload declared {}", size, u.size));
+  }
+  const std::string uploaded_sha = sha.HexFinal();
+  if (uploaded_sha != u.sha256) {
+    return InvalidArgument("checksum_mismatch",
+                           fmt::format("SHA-256 of the received bytes is {}; the upload "
+                                       "declared {}",
+                                       uploaded_sha, u.sha256));
+  }
+  ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail d, specimens_.Get(u.specimen_id));
+  ZG_ASSIGN_OR_RETURN(SanitisedFile s, sanitiser_(u.kind, input, work, d.specimen.participant_id));
+  ZG_ASSIGN_OR_RETURN(EncryptedBlob data, EncryptedBlob::Create(blobs_, keys_, u.kind));
+  ZG_RETURN_IF_ERROR(ForEachPiece(s.data, [&data](std::string_view b) { return data.Write(b); }));
+  ZG_ASSIGN_OR_RETURN(EncryptedBlob index, EncryptedBlob::Create(blobs_, keys_, "other"));
+  ZG_RETURN_IF_ERROR(
+      ForEachPiece(s.index, [&index](std::string_view b) { return index.Write(b); }));
+  ZG_ASSIGN_OR_RETURN(blobs::BlobInfo data_info, data.Commit());
+  ZG_ASSIGN_OR_RETURN(blobs::BlobInfo index_info, index.Commit());
+
+  DataFile f;
+  f.id = NewId("FL-");
+  f.kind = u.kind;
+  f.specimen_id = u.specimen_id;
+  f.participant_id = d.specimen.participant_id;
+  f.hospital = d.specimen.hospital;
+  f.file_name = u.file_name;
+  f.blob_id = data_info.id;
+  f.index_blob_id = index_info.id;
+  f.index_kind = s.index_kind;
+  f.uploaded_sha256 = uploaded_sha;
+  f.uploaded_size = size;
+  f.sha256 = data_info.plaintext_sha256;
+  f.size = data_info.plaintext_size;
+  f.report = s.summary;
+  f.derived_from = u.derived_from;
+  f.created_by = actor.user;
+  f.created_at = FormatRfc3339(clock_.Now());
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "INSERT INTO data_files (id, kind, specimen_id, participant_id, run_id, read_number, "
+        "file_name, blob_id, index_blob_id, index_kind, uploaded_sha256, uploaded_md5, "
+        "uploaded_size, sha256, size, report, derived_from, created_by, created_at) VALUES ($1, "
+        "$2, $3, $4, NULL, 0, $5, $6, $7, $8, $9, '', $10, $11, $12, $13, $14, $15, $16)",
+        {Text(f.id), Text(f.kind), Text(f.specimen_id), Text(f.participant_id),
+         Text(f.file_name), Text(f.blob_id), Text(f.index_blob_id), Text(f.index_kind),
+         Text(f.uploaded_sha256), Int(f.uploaded_size), Text(f.sha256), Int(f.size),
+         Text(f.report.dump()), Text(StringList(f.derived_from).dump()), Text(f.created_by),
+         Text(f.created_at)}));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "UPDATE uploads SET status = 'complete', file_id = $2, updated_at = $3 WHERE id = $1",
+        {Text(u.id), Text(f.id), Text(f.created_at)}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
+  ZG_RETURN_IF_ERROR(Audit(actor, "upload.complete", "upload/" + u.id, "upload stored",
+                           json{{"file_id", f.id}, {"blob_id", f.blob_id}}));
+  ZG_RETURN_IF_ERROR(Audit(actor, "file.register", "file/" + f.id,
+                           fmt::format("{} registered and sanitised", f.kind),
+                           json{{"derived_from", StringList(f.derived_from)},
+                                {"sha256", f.sha256},
+                                {"summary", f.report}}));
+  Completion c;
+  c.upload = u;
+  c.upload.status = "complete";
+  c.upload.file_id = f.id;
+  c.file = f;
+  return c;
+}
+
+// ---- Files ---------------------------------------------------------------------------------
+
+Result<DataFile> Uploads::GetFile(std::string_view file_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows, tx->Query(fmt::format("SELECT {} FROM data_files f JOIN participants p ON "
+                                       "p.id = f.participant_id WHERE f.id = $1",
+                                       kFileColumns),
+                           {Text(std::string(file_id))}));
+  if (rows.empty()) return NotFound("file_not_found", fmt::format("no file {}", file_id));
+  return FileFromRow(rows.rows.front());
+}
+
+Result<std::vector<DataFile>> Uploads::ListFiles(std::string_view participant_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows, tx->Query(fmt::format("SELECT {} FROM data_files f JOIN participants p ON "
+                                       "p.id = f.participant_id WHERE f.participant_id = $1 "
+                                       "ORDER BY f.created_at, f.id",
+                                       kFileColumns),
+                           {Text(std::string(participant_id))}));
+  std::vector<DataFile> out;
+  for (const auto& r : rows.rows) out.push_back(FileFromRow(r));
+  return out;
+}
+
+Result<std::vector<DataFile>> Uploads::ListRunFiles(std::string_view run_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows, tx->Query(fmt::format("SELECT {} FROM data_files f JOIN participants p ON "
+                                       "p.id = f.participant_id WHERE f.run_id = $1 "
+                                       "ORDER BY f.read_number",
+                                       kFileColumns),
+                           {Text(std::string(run_id))}));
+  std::vector<DataFile> out;
+  for (const auto& r : rows.rows) out.push_back(FileFromRow(r));
+  return out;
+}
+
+Result<policy::Resource> Uploads::RunResource(std::string_view run_id) {
+  ZG_ASSIGN_OR_RETURN(Run run, GetRun(run_id));
+  ZG_ASSIGN_OR_RETURN(auto sp, specimens_.SpecimenResource(run.specimen_id));
+  return policy::Resource{"run", run.id, sp.organisation, run.organisation};
+}
+
+Result<policy::Resource> Uploads::UploadResource(std::string_view upload_id) {
+  Upload u;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(u, LoadUpload(*tx, upload_id));
+  }
+  ZG_ASSIGN_OR_RETURN(auto sp, specimens_.SpecimenResource(u.specimen_id));
+  return policy::Resource{"upload", u.id, sp.organisation, u.organisation};
+}
+
+Result<policy::Resource> Uploads::FileResource(std::string_view file_id) {
+  ZG_ASSIGN_OR_RETURN(DataFile f, GetFile(file_id));
+  ZG_ASSIGN_OR_RETURN(auto sp, specimens_.SpecimenResource(f.specimen_id));
+  return policy::Resource{"file", f.id, f.hospital, sp.holder};
+}
+
+// ---- Download ------------------------------------------------------------------------------
+
+Status StreamObject(blobs::BlobStore& blobs, std::string_view blob_id, const UploadKeys& keys,
+                    std::string_view recipient_public_key,
+                    const std::function<Status(std::string_view)>& out) {
+  ZG_ASSIGN_OR_RETURN(auto reader, blobs.Open(blob_id));
+  const int64_t size = reader->info().size;
+  if (recipient_public_key.empty()) {
+    ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(keys.secret_key));
+    for (int64_t off = 0; off < size;) {
+      ZG_ASSIGN_OR_RETURN(std::string piece, reader->ReadAt(off, kReadPiece));
+      if (piece.empty()) break;
+      off += static_cast<int64_t>(piece.size());
+      ZG_ASSIGN_OR_RETURN(std::string plain, dec.Update(piece));
+      if (!plain.empty()) ZG_RETURN_IF_ERROR(out(plain));
+    }
+    ZG_ASSIGN_OR_RETURN(std::string rest, dec.Finish());
+    return rest.empty() ? Status::Ok() : out(rest);
+  }
+  // Header re-encryption: find the header's length, re-wrap its packets for the recipient,
+  // then pass the encrypted segments through untouched.
+  std::string prefix;
+  size_t header_len = 0;
+  while (header_len == 0) {
+    ZG_ASSIGN_OR_RETURN(std::string piece,
+                        reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
+    if (piece.empty()) return Internal("crypt4gh_truncated", "stored object ends in its header");
+    prefix += piece;
+    ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
+  }
+  ZG_ASSIGN_OR_RETURN(std::string header,
+                      c4gh::ReencryptHeader(std::string_view(prefix).substr(0, header_len),
+                                            keys.secret_key, {std::string(recipient_public_key)},
+                                            keys.secret_key));
+  ZG_RETURN_IF_ERROR(out(header));
+  for (auto off = static_cast<int64_t>(header_len); off < size;) {
+    ZG_ASSIGN_OR_RETURN(std::string piece, reader->ReadAt(off, kReadPiece));
+    if (piece.empty()) break;
+    off += static_cast<int64_t>(piece.size());
+    ZG_RETURN_IF_ERROR(out(piece));
+  }
+  return Status::Ok();
+}
+
+}  // namespace zengen::sequencing

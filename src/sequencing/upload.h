@@ -1,0 +1,277 @@
+// Sequencing runs, resumable uploads and the registry of stored data files (R3.5, R3.7–R3.9).
+//
+// A sequencing facility opens a run for a specimen it holds (instrument model, flowcell,
+// library, layout single|paired), then uploads the run's FASTQ files: each upload is opened
+// with the file's name, size and SHA-256; its chunks arrive in any order (a retried chunk
+// overwrites the earlier copy); completion streams the chunks in order through FastqIngest
+// (validation + QC + hashes, threads 2), Crypt4GH encryption under the data center's key, and a
+// blobs::Writer (kind fastq, cold tier). Analysis centres upload CRAM/BAM/VCF/BCF the same way,
+// naming the specimen and the FASTQ files they were derived from; completion hands the staged
+// file to the AnalysisSanitiser port (htslib validation, header sanitisation, index), then
+// encrypts the sanitised file and its index into the hot tier.
+//
+// Staging: chunk i of upload U is the file <staging_dir>/<U>/<i>, written to a temporary name
+// and renamed, so a chunk is either whole or absent. Staging is removed when the upload
+// completes or is rejected.
+//
+// Completion is all-or-nothing. On any failure (invalid file, size or checksum mismatch, a
+// FASTQ mate that disagrees with the run's other file, a store error) the blob writer is
+// aborted, staging is removed and the upload is marked rejected with the error: nothing of the
+// file stays stored. "chunks_missing" is the exception: nothing changes and the client resumes.
+//
+// Runs: when the last file of a run is stored (1 for single, 2 for paired; mates must agree
+// in read count and names), the QC thresholds decide pass or fail; the run records the verdict
+// and whether the instrument is non-standard (R3.5-5), and the specimen's custody moves
+// (library_prepared → sequenced if needed, then sequenced → qc_passed | qc_failed) in the
+// uploader's name, through specimens::Specimens::Custody and its transition table.
+//
+// Every state change is an audit record: upload.create, upload.complete, upload.reject,
+// run.create, run.qc, file.register.
+//
+// Thread safety: thread-safe. Completions are serialised per object (one mutex), so two
+// completions of the same run or upload never interleave; chunk writes run in parallel.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "blobs/blobs.h"
+#include "common/audit_event.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "sequencing/fastq.h"
+#include "specimens/specimens.h"
+#include "storage/store.h"
+
+namespace zengen::sequencing {
+
+inline constexpr int64_t kMinChunkSize = int64_t{64} << 10;      // 64 KiB
+inline constexpr int64_t kMaxChunkSize = int64_t{64} << 20;      // 64 MiB
+inline constexpr int64_t kDefaultChunkSize = int64_t{8} << 20;   // 8 MiB
+inline constexpr int64_t kMaxUploadSize = int64_t{1} << 40;      // 1 TiB
+
+inline constexpr std::string_view kUploadKinds[] = {"fastq", "cram", "bam", "vcf", "bcf"};
+inline constexpr std::string_view kCrypt4ghMediaType = "application/vnd.ga4gh.crypt4gh";
+
+// Default QC thresholds: at least 1000 reads, mean quality >= 20, Q30 >= 0.5,
+// N rate <= 0.05; standard instruments: the program's uniform sequencers (R3.5-5).
+QcThresholds DefaultQcThresholds();
+
+struct NewRun {
+  std::string specimen_id;
+  std::string instrument_model;  // 1-100 printable characters
+  std::string flowcell;          // 1-100 printable characters
+  std::string library;           // 1-100 printable characters
+  std::string layout;            // single | paired
+};
+
+struct Run {
+  std::string id;  // "RUN-" + 16 upper-case hex
+  std::string specimen_id;
+  std::string organisation;  // the facility that sequenced it
+  std::string instrument_model;
+  std::string flowcell;
+  std::string library;
+  std::string layout;
+  std::string status;  // open | qc_passed | qc_failed
+  bool non_standard_instrument = false;
+  nlohmann::json verdict;  // null while open; {"pass", "reasons", "instrument_model", …}
+  std::string created_by;
+  std::string created_at;
+  std::string completed_at;
+};
+
+struct NewUpload {
+  std::string kind;          // one of kUploadKinds
+  std::string run_id;        // fastq: the run
+  int read = 0;              // fastq: 1, or 2 for the mate of a paired run
+  std::string specimen_id;   // analysis files: the specimen the file is about
+  std::vector<std::string> derived_from;  // analysis files: FASTQ file ids (1..16)
+  std::string file_name;     // 1-255 bytes, no '/', '\\' or control characters
+  int64_t size = 0;          // 1 .. kMaxUploadSize
+  std::string sha256;        // 64 hex digits (lower-cased on input)
+  int64_t chunk_size = kDefaultChunkSize;  // kMinChunkSize .. kMaxChunkSize
+};
+
+struct Upload {
+  std::string id;  // "UP-" + 16 upper-case hex
+  std::string kind;
+  std::string run_id;
+  int read = 0;
+  std::string specimen_id;
+  std::vector<std::string> derived_from;
+  std::string organisation;
+  std::string file_name;
+  int64_t size = 0;
+  std::string sha256;
+  int64_t chunk_size = 0;
+  std::string status;  // open | complete | rejected
+  std::string file_id;  // when complete
+  nlohmann::json error;  // when rejected: {"code", "message"}; else null
+  std::string created_by;
+  std::string created_at;
+  int64_t chunks() const { return (size + chunk_size - 1) / chunk_size; }
+  // Expected byte length of chunk `index` (0-based).
+  int64_t ChunkLength(int64_t index) const;
+};
+
+struct UploadProgress {
+  Upload upload;
+  std::vector<int64_t> present;  // chunk indexes staged, ascending (open uploads only)
+  std::vector<int64_t> missing;  // chunk indexes still to send (open uploads only)
+};
+
+// A stored, registered data file.
+struct DataFile {
+  std::string id;  // "FL-" + 16 upper-case hex
+  std::string kind;
+  std::string specimen_id;
+  std::string participant_id;
+  std::string hospital;   // the participant's hospital (policy owner)
+  std::string run_id;     // fastq
+  int read = 0;           // fastq
+  std::string file_name;
+  std::string blob_id;
+  std::string index_blob_id;  // analysis files: the index (crai, bai, tbi, csi)
+  std::string index_kind;     // "crai" | "bai" | "tbi" | "csi" | ""
+  std::string uploaded_sha256;
+  std::string uploaded_md5;   // fastq
+  int64_t uploaded_size = 0;
+  std::string sha256;  // of the stored plaintext (the sanitised file for analysis files)
+  int64_t size = 0;    // plaintext bytes stored
+  nlohmann::json report;  // fastq: QC report; analysis files: htslib summary
+  std::vector<std::string> derived_from;
+  std::string created_by;
+  std::string created_at;
+};
+
+struct Completion {
+  Upload upload;
+  DataFile file;
+  std::optional<Run> run;           // fastq: the run, with its verdict when it is now complete
+  std::vector<std::string> custody;  // custody steps applied, e.g. "sequenced", "qc_passed"
+};
+
+// What the sanitiser made of a staged analysis file.
+struct SanitisedFile {
+  std::filesystem::path data;   // the sanitised file
+  std::filesystem::path index;  // its index
+  std::string index_kind;       // crai | bai | tbi | csi
+  nlohmann::json summary;       // records, samples, contigs, dropped header items, …
+};
+// The port that validates and sanitises analysis outputs (implemented with htslib). It reads
+// `input` (of the declared kind), writes the sanitised file and index under `work_dir`, with
+// every sample renamed to `pseudonym`. Errors name the reason (kInvalidArgument).
+using AnalysisSanitiser = std::function<Result<SanitisedFile>(
+    std::string_view kind, const std::filesystem::path& input,
+    const std::filesystem::path& work_dir, std::string_view pseudonym)>;
+
+// The htslib adapter of AnalysisSanitiser (hts::Sanitise): the detected format must be the
+// declared kind (kInvalidArgument "kind_mismatch"); the file must hold one sample, or none
+// (multi-sample outputs need a sample map, which registration does not take yet); CRAM is
+// read and written against `reference` when one is given.
+AnalysisSanitiser HtsSanitiser(std::filesystem::path reference = {});
+
+nlohmann::json ReportJson(const FastqReport& r);
+nlohmann::json VerdictJson(const QcVerdict& v);
+nlohmann::json RunJson(const Run& r);
+nlohmann::json UploadJson(const UploadProgress& p);
+nlohmann::json DataFileJson(const DataFile& f);
+
+struct UploadKeys {
+  std::string secret_key;  // data center Crypt4GH secret (writer and reader), 32 bytes
+  std::string public_key;  // its public key (the recipient of everything stored)
+};
+
+class Uploads {
+ public:
+  // Every reference must outlive the object; staging_dir is created if absent.
+  Uploads(storage::Store& store, const Clock& clock, AuditSink& audit, blobs::BlobStore& blobs,
+          specimens::Specimens& specimens, std::filesystem::path staging_dir, UploadKeys keys,
+          QcThresholds thresholds = DefaultQcThresholds(), AnalysisSanitiser sanitiser = {});
+
+  // Opens a run. Errors: kInvalidArgument naming the field; kNotFound "specimen_not_found";
+  // kPermissionDenied "not_specimen_holder" unless the actor is a sequencing operator of the
+  // organisation holding the specimen; kConflict "invalid_specimen_state" unless the specimen
+  // is library_prepared or sequenced.
+  Result<Run> CreateRun(const NewRun& n, const specimens::Actor& actor);
+  // Errors: kNotFound "run_not_found".
+  Result<Run> GetRun(std::string_view run_id);
+  // Runs of one organisation, newest first.
+  Result<std::vector<Run>> ListRuns(std::string_view organisation);
+
+  // Opens an upload. Errors: kInvalidArgument naming the field; kNotFound "run_not_found" /
+  // "specimen_not_found" / "file_not_found" (a derived_from id); kPermissionDenied
+  // "not_run_facility" (fastq: the actor is not of the run's facility) or
+  // "not_specimen_holder" (analysis files: the actor's organisation does not hold the
+  // specimen); kConflict "run_not_open", "read_taken" (a complete file or an open upload for
+  // that read already exists), "invalid_specimen_state" (analysis files need qc_passed or
+  // analysed); kInvalidArgument "derived_from_mismatch" when a source is not a FASTQ file of the
+  // same participant.
+  Result<Upload> Create(const NewUpload& n, const specimens::Actor& actor);
+  // Stages chunk `index`, overwriting an earlier copy. Errors: kNotFound "upload_not_found";
+  // kConflict "upload_not_open"; kInvalidArgument "invalid_chunk_index" / "invalid_chunk_size"
+  // (length differs from ChunkLength(index)).
+  Status PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes);
+  // Errors: kNotFound "upload_not_found".
+  Result<UploadProgress> Get(std::string_view upload_id);
+  // Completes an open upload (see the header comment). Errors: kNotFound "upload_not_found";
+  // kConflict "upload_not_open"; kConflict "chunks_missing" (nothing changes; the client may
+  // resume); kInvalidArgument "size_mismatch" / "checksum_mismatch" / the FastqIngest or
+  // sanitiser error / "pair_read_count_mismatch" / "pair_name_mismatch" (upload rejected);
+  // store errors (upload rejected).
+  Result<Completion> Complete(std::string_view upload_id, const specimens::Actor& actor);
+
+  // Errors: kNotFound "file_not_found".
+  Result<DataFile> GetFile(std::string_view file_id);
+  // Files about one participant, oldest first.
+  Result<std::vector<DataFile>> ListFiles(std::string_view participant_id);
+  // The FASTQ files of one run, by read number.
+  Result<std::vector<DataFile>> ListRunFiles(std::string_view run_id);
+
+  // Policy resources: {"run", id, hospital, facility}, {"upload", id, hospital, uploader's
+  // organisation}, {"file", id, hospital, specimen holder}. Errors: kNotFound.
+  Result<policy::Resource> RunResource(std::string_view run_id);
+  Result<policy::Resource> UploadResource(std::string_view upload_id);
+  Result<policy::Resource> FileResource(std::string_view file_id);
+
+  const UploadKeys& keys() const { return keys_; }
+
+ private:
+  std::filesystem::path ChunkPath(std::string_view id, int64_t index) const;
+  Result<Upload> LoadUpload(storage::Transaction& tx, std::string_view id);
+  Result<Completion> CompleteFastq(const Upload& u, const specimens::Actor& actor);
+  Result<Completion> CompleteAnalysis(const Upload& u, const specimens::Actor& actor);
+  Status Reject(const Upload& u, const Error& e, const specimens::Actor& actor);
+  Result<Run> FinishRunIfComplete(const Run& run, const specimens::Actor& actor,
+                                  std::vector<std::string>& custody);
+  Status Audit(const specimens::Actor& actor, std::string action, std::string resource,
+               std::string reason, nlohmann::json details);
+
+  storage::Store& store_;
+  const Clock& clock_;
+  AuditSink& audit_;
+  blobs::BlobStore& blobs_;
+  specimens::Specimens& specimens_;
+  std::filesystem::path staging_dir_;
+  UploadKeys keys_;
+  QcThresholds thresholds_;
+  AnalysisSanitiser sanitiser_;
+  std::mutex complete_mu_;
+};
+
+// Streams a stored Crypt4GH object to `out` re-encrypted for `recipient_public_key` (header
+// re-encryption only: the data segments are sent as stored), or decrypted when
+// recipient_public_key is empty. `out` receives the bytes in pieces of about 1 MiB.
+Status StreamObject(blobs::BlobStore& blobs, std::string_view blob_id, const UploadKeys& keys,
+                    std::string_view recipient_public_key,
+                    const std::function<Status(std::string_view)>& out);
+
+}  // namespace zengen::sequencing
