@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/crypt4gh.h"
 #include "sequencing/fastq.h"
 
 namespace {
@@ -115,6 +116,16 @@ int Ingest(const char* path, int threads) {
   double w0 = Now(), c0 = CpuSelf();
   zengen::sequencing::FastqOptions o;
   o.threads = threads;
+  // As the upload path does: the uploaded bytes go through Crypt4GH encryption for the data
+  // center's key on their way to the blob store (here the ciphertext is counted, not written).
+  const auto keys = zengen::crypto::crypt4gh::GenerateKeyPair();
+  auto enc = zengen::crypto::crypt4gh::Encryptor::Create(keys.secret_key, {keys.public_key});
+  if (!enc.ok()) return 2;
+  size_t cipher_bytes = 0;
+  o.sink = [&](std::string_view b) {
+    cipher_bytes += enc->Update(b).size();
+    return zengen::Status::Ok();
+  };
   zengen::sequencing::FastqIngest ingest(o);
   std::vector<char> buf(1 << 20);
   size_t n;
@@ -124,6 +135,7 @@ int Ingest(const char* path, int threads) {
   }
   std::fclose(f);
   auto r = ingest.Finish();
+  cipher_bytes += enc->Finish().size();
   double wall = Now() - w0, cpu = CpuSelf() - c0;
   if (!r.ok()) {
     std::fprintf(stderr, "ingest failed: %s: %s\n", r.error().code.c_str(),
@@ -136,6 +148,7 @@ int Ingest(const char* path, int threads) {
                static_cast<long long>(r->reads), static_cast<long long>(r->bases),
                r->q30_fraction, r->gc_fraction, r->n_rate, r->mean_quality,
                r->sha256_hex.c_str());
+  std::fprintf(stderr, "crypt4gh bytes=%zu\n", cipher_bytes);
   return 0;
 }
 

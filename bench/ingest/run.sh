@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# FASTQ ingest: the fused pass (SHA-256 + MD5 + ISA-L inflate + validate + QC) against its
+# FASTQ ingest: the fused pass (SHA-256 + MD5 + ISA-L inflate + validate + QC + Crypt4GH) against its
 # components and fastp, on one generated FASTQ.gz, in the same run.
 #
 #   bash bench/ingest/run.sh                   # 10 M reads (PE150-style, ~3.6 GB raw)

@@ -1,10 +1,14 @@
 #include "app/demo.h"
 
+#include <fstream>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "clinical/synthetic.h"
+#include "crypto/crypto.h"
+#include "sequencing/synthetic.h"
 
 namespace zengen::app {
 namespace {
@@ -39,6 +43,92 @@ std::string ClinicianOf(const std::string& hospital) {
   if (hospital == "kanto-univ-hospital") return "dr-kanto";
   if (hospital == "kansai-cancer-center") return "dr-kansai";
   return "dr-tohoku";
+}
+
+namespace syn = sequencing::synthetic;
+
+// Sends `bytes` through the upload protocol: open, chunks (last first), complete unless
+// `interrupt`, in which case the first chunk is left out and the upload stays open.
+Result<std::optional<sequencing::Completion>> Upload(sequencing::Uploads& up,
+                                                     sequencing::NewUpload n,
+                                                     const std::string& bytes,
+                                                     const specimens::Actor& actor,
+                                                     bool interrupt = false) {
+  n.size = static_cast<int64_t>(bytes.size());
+  n.sha256 = crypto::Sha256Hex(bytes);
+  n.chunk_size = sequencing::kMinChunkSize;
+  ZG_ASSIGN_OR_RETURN(sequencing::Upload u, up.Create(n, actor));
+  for (int64_t i = u.chunks() - 1; i >= (interrupt ? 1 : 0); --i) {
+    ZG_RETURN_IF_ERROR(up.PutChunk(u.id, i,
+                                   std::string_view(bytes).substr(
+                                       static_cast<size_t>(i * u.chunk_size),
+                                       static_cast<size_t>(u.ChunkLength(i)))));
+  }
+  if (interrupt) return std::optional<sequencing::Completion>();
+  ZG_ASSIGN_OR_RETURN(sequencing::Completion c, up.Complete(u.id, actor));
+  return std::optional<sequencing::Completion>(std::move(c));
+}
+
+// Files behind a specimen at `stage` (4 sequenced, 5 qc_passed, 6 qc_failed, 7 analysed),
+// which is at library_prepared when called. Moves custody as the real pipeline does.
+Status SequenceSpecimen(Runtime& rt, const syn::Reference& ref, const std::string& specimen,
+                        const std::string& pseudonym, int stage, uint64_t seed,
+                        const specimens::Actor& sequencer, const specimens::Actor& analyst,
+                        DemoSummary& s) {
+  if (stage == 4) {  // sequencing done, FASTQ upload interrupted half-way
+    ZG_RETURN_IF_ERROR(rt.specimens->Custody(specimen, {"sequenced", "", ""}, sequencer).status());
+  }
+  const std::string flowcell = fmt::format("HDEMO{:04}", seed % 10000);
+  ZG_ASSIGN_OR_RETURN(sequencing::Run run,
+                      rt.uploads->CreateRun({specimen, "NovaSeq X", flowcell,
+                                             fmt::format("LIB-{:06}", seed % 1000000),
+                                             "paired"},
+                                            sequencer));
+  ++s.runs;
+  const syn::Reads reads = syn::MakeReads(ref, seed, 1200, 100, stage == 6, flowcell);
+  const std::string r1 = syn::Gzip(reads.r1);
+  const std::string r2 = syn::Gzip(reads.r2);
+  sequencing::NewUpload n;
+  n.kind = "fastq";
+  n.run_id = run.id;
+  n.read = 1;
+  n.file_name = flowcell + "_R1.fastq.gz";
+  ZG_ASSIGN_OR_RETURN(auto c1, Upload(*rt.uploads, n, r1, sequencer, stage == 4));
+  if (stage == 4) {
+    ++s.open_uploads;
+    return Status::Ok();
+  }
+  ++s.fastq_files;
+  n.read = 2;
+  n.file_name = flowcell + "_R2.fastq.gz";
+  ZG_ASSIGN_OR_RETURN(auto c2, Upload(*rt.uploads, n, r2, sequencer));
+  ++s.fastq_files;
+  if (stage != 7) return Status::Ok();
+  ZG_RETURN_IF_ERROR(rt.specimens->Custody(specimen, {"analysed", "", ""}, analyst).status());
+  // The analysis centre's outputs, named after its own sample id; registration renames it to
+  // the pseudonym and drops the command line.
+  const std::filesystem::path work =
+      rt.config.data_dir / "staging" / ("demo-" + std::to_string(seed));
+  std::filesystem::create_directories(work);
+  const std::string sample = fmt::format("AC-SAMPLE-{}", seed);
+  ZG_RETURN_IF_ERROR(syn::WriteCram(ref, reads, sample, work / "aligned.cram"));
+  std::ifstream in(work / "aligned.cram", std::ios::binary);
+  const std::string cram{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::filesystem::remove_all(work);
+  sequencing::NewUpload a;
+  a.kind = "cram";
+  a.specimen_id = specimen;
+  a.derived_from = {c1->file.id, c2->file.id};
+  a.file_name = pseudonym + ".cram";
+  ZG_ASSIGN_OR_RETURN(auto cram_done, Upload(*rt.uploads, a, cram, analyst));
+  (void)cram_done;
+  a.kind = "vcf";
+  a.file_name = pseudonym + ".vcf.gz";
+  ZG_ASSIGN_OR_RETURN(auto vcf_done,
+                      Upload(*rt.uploads, a, syn::MakeVcf(ref, seed, 40, sample), analyst));
+  (void)vcf_done;
+  s.analysis_files += 2;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -76,6 +166,8 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
     ++s.users;
   }
   std::mt19937_64 rng(20261124);
+  // The demo's reference: one synthetic 200 kb contig.
+  const syn::Reference reference = syn::MakeReference(20261124, 200000);
   for (int i = 0; i < participant_count; ++i) {
     const bool rare = i % 3 == 2;
     // Rare-disease patients are mostly children's hospital patients; cancer spreads over all.
@@ -194,12 +286,19 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
         steps.push_back({"qc_passed", &at_sequencer});
         steps.push_back({"analysed", &at_analysis});
       }
-      const size_t take = stage == 6 ? steps.size() : std::min<size_t>(stage, steps.size());
+      const bool with_files = i < kParticipantsWithFiles && stage >= 4;
+      size_t take = stage == 6 ? steps.size() : std::min<size_t>(stage, steps.size());
+      if (with_files) take = 3;  // to library_prepared; the files move it on
       for (size_t k = 0; k < take; ++k) {
         specimens::CustodyStep step{steps[k].to, "", ""};
         if (std::string(steps[k].to) == "shipped") step.destination = "seq-east";
         ZG_ASSIGN_OR_RETURN(auto d, rt.specimens->Custody(sp.id, step, *steps[k].by));
         (void)d;
+      }
+      if (with_files) {
+        ZG_RETURN_IF_ERROR(SequenceSpecimen(rt, reference, sp.id, pid, stage,
+                                            static_cast<uint64_t>(i) * 2 + specs.size(),
+                                            at_sequencer, at_analysis, s));
       }
     }
   }

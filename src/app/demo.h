@@ -30,7 +30,18 @@ struct DemoSummary {
   int withdrawals = 0;
   int clinical_records = 0;
   int specimens = 0;
+  int runs = 0;            // sequencing runs with FASTQ behind them
+  int fastq_files = 0;     // FASTQ stored through the upload path
+  int analysis_files = 0;  // CRAM and VCF registered through the upload path
+  int open_uploads = 0;    // interrupted uploads waiting to be resumed
 };
+
+// Specimens of the first kParticipantsWithFiles participants that reached sequencing have files
+// behind every stage: an interrupted FASTQ upload (sequenced), a FASTQ pair ingested through
+// sequencing::Uploads — the module behind the upload API — that passes or fails QC and so
+// moves custody itself (qc_passed, qc_failed), and a sanitised CRAM plus a VCF linked to
+// that FASTQ (analysed). Later participants' specimens move through custody without files.
+inline constexpr int kParticipantsWithFiles = 48;
 
 // Loads the cohort. REQUIRES: a fresh data directory (the organisations must not exist).
 Result<DemoSummary> SeedDemo(Runtime& rt, int participants = 240);

@@ -376,9 +376,11 @@ int main(int argc, char** argv) {
       if (!seeded.ok()) return app::Fail(seeded.error());
       std::cout << fmt::format(
           "zengen: demo cohort: {} organisations, {} users, {} participants, {} consents "
-          "({} withdrawals), {} clinical records, {} specimens\n",
+          "({} withdrawals), {} clinical records, {} specimens; {} sequencing runs, {} FASTQ "
+          "files, {} CRAM/VCF files, {} interrupted uploads\n",
           seeded->organisations, seeded->users, seeded->participants, seeded->consents,
-          seeded->withdrawals, seeded->clinical_records, seeded->specimens);
+          seeded->withdrawals, seeded->clinical_records, seeded->specimens, seeded->runs,
+          seeded->fastq_files, seeded->analysis_files, seeded->open_uploads);
     }
     std::string token;
     std::ifstream(demo_dir / app::kDemoTokenFile) >> token;
