@@ -213,6 +213,13 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"clinical.export", {"GET", "/api/v1/participants/ZG-NONE/fhir/bundle", nullptr}},
       {"specimen.write", {"POST", "/api/v1/participants/ZG-NONE/specimens", json::object()}},
       {"specimen.custody", {"POST", "/api/v1/specimens/SP-NONE/custody", json::object()}},
+      {"finding.read", {"GET", "/api/v1/findings-table", nullptr}},
+      {"finding.write", {"POST", "/api/v1/findings", json::object()}},
+      {"finding.transition", {"POST", "/api/v1/findings/FD-NONE/transitions", json::object()}},
+      {"finding.message", {"POST", "/api/v1/findings/FD-NONE/messages", json::object()}},
+      {"finding.report", {"GET", "/api/v1/findings/FD-NONE/report", nullptr}},
+      {"finding.configure", {"PUT", "/api/v1/findings-settings", json::object()}},
+      {"finding.escalate", {"POST", "/api/v1/findings-escalations", nullptr}},
       {"auth.logout", {"POST", "/api/v1/auth/logout", nullptr}},  // last: ends the session
   };
   // Actions whose routes are not built yet; policy_test.cc covers their table cells.
