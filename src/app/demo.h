@@ -30,6 +30,7 @@ struct DemoSummary {
   int withdrawals = 0;
   int clinical_records = 0;
   int specimens = 0;
+  int findings = 0;
 };
 
 // Loads the cohort. REQUIRES: a fresh data directory (the organisations must not exist).

@@ -407,9 +407,9 @@ int main(int argc, char** argv) {
       if (!seeded.ok()) return app::Fail(seeded.error());
       std::cout << fmt::format(
           "zengen: demo cohort: {} organisations, {} users, {} participants, {} consents "
-          "({} withdrawals), {} clinical records, {} specimens\n",
+          "({} withdrawals), {} clinical records, {} specimens, {} findings\n",
           seeded->organisations, seeded->users, seeded->participants, seeded->consents,
-          seeded->withdrawals, seeded->clinical_records, seeded->specimens);
+          seeded->withdrawals, seeded->clinical_records, seeded->specimens, seeded->findings);
     }
     std::string token;
     std::ifstream(demo_dir / app::kDemoTokenFile) >> token;
