@@ -865,7 +865,6 @@ Result<FindingDetail> Findings::Apply(const Finding& f, const Transition& t, con
 
 Result<bool> Findings::Reconcile(Finding& f) {
   bool moved = false;
-  ZG_ASSIGN_OR_RETURN(Settings settings, GetSettings());
   // preference_known → consent_check → a consent_check row: at most three forced steps.
   for (int i = 0; i < 4; ++i) {
     ZG_ASSIGN_OR_RETURN(ConsentView c, Consent(f));
@@ -876,7 +875,6 @@ Result<bool> Findings::Reconcile(Finding& f) {
     f = d.finding;
     moved = true;
   }
-  (void)settings;
   return moved;
 }
 
@@ -1123,9 +1121,8 @@ Result<Message> Findings::Post(std::string_view finding_id, const NewMessage& m,
                                                    .dump()}));
   if (!consent_record.empty()) {
     // The new consent may stop (or free) the finding at once.
-    Finding cur = f;
-    ZG_ASSIGN_OR_RETURN(FindingDetail now_d, Get(f.id));
-    cur = now_d.finding;
+    ZG_ASSIGN_OR_RETURN(FindingDetail latest, Get(f.id));
+    Finding cur = latest.finding;
     ZG_ASSIGN_OR_RETURN(const bool moved, Reconcile(cur));
     (void)moved;
   }
