@@ -219,6 +219,13 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"file.read", {"GET", "/api/v1/files/FL-NONE", nullptr}},
       {"file.download", {"GET", "/api/v1/files/FL-NONE/content", nullptr}},
       {"file.decrypt", {"GET", "/api/v1/files/FL-NONE/plaintext", nullptr}},
+      {"finding.read", {"GET", "/api/v1/findings-table", nullptr}},
+      {"finding.write", {"POST", "/api/v1/findings", json::object()}},
+      {"finding.transition", {"POST", "/api/v1/findings/FD-NONE/transitions", json::object()}},
+      {"finding.message", {"POST", "/api/v1/findings/FD-NONE/messages", json::object()}},
+      {"finding.report", {"GET", "/api/v1/findings/FD-NONE/report", nullptr}},
+      {"finding.configure", {"PUT", "/api/v1/findings-settings", json::object()}},
+      {"finding.escalate", {"POST", "/api/v1/findings-escalations", nullptr}},
       {"auth.logout", {"POST", "/api/v1/auth/logout", nullptr}},  // last: ends the session
   };
   // Actions whose routes are not built yet; policy_test.cc covers their table cells.

@@ -9,6 +9,7 @@
 #include "clinical/synthetic.h"
 #include "crypto/crypto.h"
 #include "sequencing/synthetic.h"
+#include "findings/findings.h"
 
 namespace zengen::app {
 namespace {
@@ -131,6 +132,93 @@ Status SequenceSpecimen(Runtime& rt, const syn::Reference& ref, const std::strin
   return Status::Ok();
 }
 
+struct DemoParticipant {
+  std::string id;
+  std::string hospital;
+};
+
+// Findings in several states of the return-of-results machine, each on a participant whose
+// live consent leads there (the machine re-checks consent, so the consent decides the path).
+Result<int> SeedFindings(Runtime& rt, const std::vector<DemoParticipant>& cohort) {
+  using findings::Verdict;
+  const findings::Actor analyst{"analyst", "analysis-center", {"analyst"}, "cli", ""};
+  const findings::Actor reviewer{"reviewer", "analysis-center", {"analyst"}, "cli", ""};
+  struct Plan {
+    const char* gene;
+    const char* variant;
+    const char* origin;
+    const char* category;
+    Verdict consent;  // what the participant's governing item must say
+    std::vector<std::pair<const char*, const char*>> steps;  // event, via (or "")
+    const char* question;  // a message thread, or nullptr
+  };
+  const std::vector<Plan> plans = {
+      {"KRAS", "NM_004985.5:c.35G>T", "somatic", "primary", Verdict::kPermit, {}, nullptr},
+      {"BRCA1", "NM_007294.4:c.68_69del", "germline", "secondary", Verdict::kPermit,
+       {{"classify", ""}, {"submit_review", ""}}, nullptr},
+      {"BRCA2", "NM_000059.4:c.5946del", "germline", "secondary", Verdict::kPermit,
+       {{"classify", ""}, {"submit_review", ""}, {"approve", ""}},
+       "ご家族の既往歴を教えてください。/ Please share the family history."},
+      {"MLH1", "NM_000249.4:c.1852_1854del", "germline", "secondary", Verdict::kPermit,
+       {{"classify", ""}, {"submit_review", ""}, {"approve", ""}, {"acknowledge", ""},
+        {"start_contact", ""}, {"contact_attempt", ""}},
+       nullptr},
+      {"MYBPC3", "NM_000256.3:c.1504C>T", "germline", "secondary", Verdict::kPermit,
+       {{"classify", ""}, {"submit_review", ""}, {"approve", ""}, {"acknowledge", ""},
+        {"start_contact", ""}, {"reached", "participant"}},
+       "カウンセリング日程を調整中です。/ Counselling is being scheduled."},
+      {"EGFR", "NM_005228.5:c.2573T>G", "somatic", "primary", Verdict::kPermit,
+       {{"classify", ""}, {"submit_review", ""}, {"approve", ""}, {"acknowledge", ""},
+        {"start_contact", ""}, {"reached", "participant"}, {"disclose", ""}},
+       nullptr},
+      {"LDLR", "NM_000527.5:c.1775G>A", "germline", "secondary", Verdict::kPermit,
+       {{"classify", ""}, {"submit_review", ""}, {"approve", ""}, {"acknowledge", ""},
+        {"start_contact", ""}, {"reached", "participant"}, {"order_confirmatory_test", ""},
+        {"test_positive", ""}, {"start_follow_up", ""}, {"close_returned", ""}},
+       nullptr},
+      {"TP53", "NM_000546.6:c.743G>A", "germline", "secondary", Verdict::kDeny,
+       {{"classify", ""}, {"submit_review", ""}, {"approve", ""}}, nullptr},
+      {"PALB2", "NM_024675.4:c.3113G>A", "germline", "secondary", Verdict::kUndecided,
+       {{"classify", ""}, {"submit_review", ""}, {"approve", ""}}, nullptr},
+  };
+  std::vector<bool> used(cohort.size(), false);
+  int filed = 0;
+  for (const auto& plan : plans) {
+    // The first unused participant whose consent fits the plan.
+    size_t pick = cohort.size();
+    for (size_t i = 0; i < cohort.size() && pick == cohort.size(); ++i) {
+      if (used[i]) continue;
+      ZG_ASSIGN_OR_RETURN(auto status, rt.consents->Current(cohort[i].id));
+      if (status.state != consent::State::kActive) continue;
+      if (findings::EvaluateConsent(plan.category, status).verdict == plan.consent) pick = i;
+    }
+    if (pick == cohort.size()) continue;  // a tiny cohort: fewer findings
+    used[pick] = true;
+    const DemoParticipant& p = cohort[pick];
+    const findings::Actor clinician{ClinicianOf(p.hospital), p.hospital, {"clinician"}, "cli", ""};
+    findings::NewFinding n{p.id, plan.gene, plan.variant, plan.origin, plan.category,
+                           "pathogenic", "ACMG: PVS1, PM2 (demo)", ""};
+    ZG_ASSIGN_OR_RETURN(auto f, rt.findings->File(n, analyst));
+    ++filed;
+    for (const auto& [event, via] : plan.steps) {
+      const std::string e = event;
+      const findings::Actor& who =
+          e == "approve" ? reviewer
+          : (e == "classify" || e == "submit_review") ? analyst
+                                                      : clinician;
+      findings::StepInput in{.event = e, .via = via};
+      ZG_ASSIGN_OR_RETURN(auto d, rt.findings->Step(f.finding.id, in, who));
+      (void)d;
+    }
+    if (plan.question != nullptr) {
+      findings::NewMessage m{.type = "question", .body = plan.question};
+      ZG_ASSIGN_OR_RETURN(auto msg, rt.findings->Post(f.finding.id, m, analyst));
+      (void)msg;
+    }
+  }
+  return filed;
+}
+
 }  // namespace
 
 const std::vector<DemoUser>& DemoUsers() {
@@ -143,6 +231,7 @@ const std::vector<DemoUser>& DemoUsers() {
       {"dr-tohoku", "tohoku-childrens", "clinician"},
       {"sequencer", "seq-east", "sequencing_operator"},
       {"analyst", "analysis-center", "analyst"},
+      {"reviewer", "analysis-center", "analyst"},  // the second pair of eyes at expert review
       {"researcher", "genome-univ", "researcher"},
       {"industry-researcher", "pharma-jp", "researcher"},
   };
@@ -168,6 +257,7 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
   std::mt19937_64 rng(20261124);
   // The demo's reference: one synthetic 200 kb contig.
   const syn::Reference reference = syn::MakeReference(20261124, 200000);
+  std::vector<DemoParticipant> cohort;
   for (int i = 0; i < participant_count; ++i) {
     const bool rare = i % 3 == 2;
     // Rare-disease patients are mostly children's hospital patients; cancer spreads over all.
@@ -184,6 +274,7 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
     ZG_ASSIGN_OR_RETURN(auto reg, rt.participants->Register(p, "demo", "cli", ""));
     ++s.participants;
     const std::string& pid = reg.participant.id;
+    cohort.push_back({pid, hospital});
     const std::string clinician = ClinicianOf(hospital);
 
     // Clinical records: complete and submitted for most categories; some left as drafts
@@ -302,6 +393,7 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
       }
     }
   }
+  ZG_ASSIGN_OR_RETURN(s.findings, SeedFindings(rt, cohort));
   return s;
 }
 

@@ -34,6 +34,7 @@ struct DemoSummary {
   int fastq_files = 0;     // FASTQ stored through the upload path
   int analysis_files = 0;  // CRAM and VCF registered through the upload path
   int open_uploads = 0;    // interrupted uploads waiting to be resumed
+  int findings = 0;
 };
 
 // Specimens of the first kParticipantsWithFiles participants that reached sequencing have files

@@ -2,11 +2,15 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -28,6 +32,7 @@
 #include "clinical/clinical_routes.h"
 #include "consent/consent_routes.h"
 #include "fhir/fhir.h"
+#include "findings/findings_routes.h"
 #include "participants/participants_routes.h"
 #include "specimens/specimens_routes.h"
 #include "storage/migrations.h"
@@ -41,6 +46,9 @@ namespace {
 constexpr const char* kOperatorTokenHash = "keys/operator-token.sha256";
 // Demo only: the plaintext token, so that `zengen demo` can show it again on every start.
 constexpr const char* kDemoTokenFile = "demo-operator-token.txt";
+// How often `serve` applies the findings' SLA timers and consent reconciliation. The timers
+// count days, so minutes of delay do not matter; the sweep is cheap (open findings only).
+constexpr std::chrono::seconds kFindingsSweepInterval{300};
 const identity::Actor kCliActor{"cli", "cli", ""};
 
 int Fail(const Error& e) {
@@ -176,6 +184,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
                   participants::AddParticipantRoutes(router, *r.participants, authorizer),
                   consent::AddConsentRoutes(router, *r.consents, authorizer),
                   specimens::AddSpecimenRoutes(router, *r.specimens, authorizer),
+                  findings::AddFindingRoutes(router, *r.findings, authorizer, r.clock),
                   clinical::AddClinicalRoutes(router, *r.clinical, authorizer),
                   fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),
                   sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
@@ -217,7 +226,26 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   // The first line on stdout names the URL; scripts and tests read it to find the port.
   std::cout << "zengen: serving " << url << std::endl;
   if (on_ready) on_ready(url);
+  // The findings sweep runs beside the server and stops before the runtime closes.
+  std::jthread sweeper([&r](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    while (true) {
+      cv.wait_for(lock, stop, kFindingsSweepInterval, [] { return false; });
+      if (stop.stop_requested()) break;
+      auto s = r.findings->Tick();
+      if (!s.ok()) {
+        spdlog::warn("findings sweep failed: {} [{}]", s.error().message, s.error().code);
+      } else if (s->escalated + s->unreachable + s->consent_moves > 0) {
+        spdlog::info("findings sweep: {} escalated, {} unreachable, {} moved by consent",
+                     s->escalated, s->unreachable, s->consent_moves);
+      }
+    }
+  });
   (*server)->Run();
+  sweeper.request_stop();
+  sweeper.join();
   server->reset();
   rt->reset();  // flushes the audit log, then closes every database connection
   spdlog::info("stopped cleanly");
@@ -346,6 +374,12 @@ int main(int argc, char** argv) {
       "scrub", "Re-read every stored copy; repair corrupt or missing copies from good ones");
   storage_scrub->add_option("--data", data_dir, "Data directory")->required();
 
+  auto* findings_cmd =
+      cli.add_subcommand("findings", "Return of results")->require_subcommand(1);
+  auto* findings_tick = findings_cmd->add_subcommand(
+      "tick", "Apply the SLA timers and consent re-checks to every open finding now");
+  findings_tick->add_option("--data", data_dir, "Data directory")->required();
+
   auto* audit_cmd = cli.add_subcommand("audit", "The audit log")->require_subcommand(1);
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
@@ -377,10 +411,10 @@ int main(int argc, char** argv) {
       std::cout << fmt::format(
           "zengen: demo cohort: {} organisations, {} users, {} participants, {} consents "
           "({} withdrawals), {} clinical records, {} specimens; {} sequencing runs, {} FASTQ "
-          "files, {} CRAM/VCF files, {} interrupted uploads\n",
+          "files, {} CRAM/VCF files, {} interrupted uploads; {} findings\n",
           seeded->organisations, seeded->users, seeded->participants, seeded->consents,
           seeded->withdrawals, seeded->clinical_records, seeded->specimens, seeded->runs,
-          seeded->fastq_files, seeded->analysis_files, seeded->open_uploads);
+          seeded->fastq_files, seeded->analysis_files, seeded->open_uploads, seeded->findings);
     }
     std::string token;
     std::ifstream(demo_dir / app::kDemoTokenFile) >> token;
@@ -455,6 +489,12 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("loaded {} codes for {}\n", *r, codes_system);
   } else if (*storage_scrub) {
     return blobs::RunScrubCommand(*(*rt)->blobs, std::cout);
+  } else if (*findings_tick) {
+    auto s = (*rt)->findings->Tick();
+    if (!s.ok()) return app::Fail(s.error());
+    std::cout << fmt::format("checked {} open findings: {} escalated, {} unreachable, {} moved "
+                             "by consent\n",
+                             s->checked, s->escalated, s->unreachable, s->consent_moves);
   } else if (*audit_verify) {
     return audit::RunVerifyCommand(*(*rt)->store, std::cout);
   }

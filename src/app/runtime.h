@@ -13,6 +13,7 @@
 #include "identity/identity.h"
 #include "clinical/records.h"
 #include "consent/consent.h"
+#include "findings/findings.h"
 #include "participants/participants.h"
 #include "sequencing/upload.h"
 #include "specimens/specimens.h"
@@ -40,6 +41,7 @@ struct Runtime {
   std::unique_ptr<participants::Registry> participants;
   std::unique_ptr<consent::Ledger> consents;
   std::unique_ptr<specimens::Specimens> specimens;
+  std::unique_ptr<findings::Findings> findings;
   std::unique_ptr<clinical::ClinicalStore> clinical;
   std::unique_ptr<blobs::LocalStore> blobs;
   std::unique_ptr<sequencing::Uploads> uploads;

@@ -85,6 +85,19 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
        {.roles = {kSequencer, kAnalyst, kSteward}, .own_organisation = true,
         .live_consent = true}},
       {"file.decrypt", {.roles = {kAnalyst}, .own_organisation = true, .live_consent = true}},
+      // Return of results and recontact (R1.1, R5.5-R5.7). A finding's organisation is the
+      // participant's hospital and its holder the analysis centre that filed it, so both
+      // parties (and data stewards) pass; which party makes which step is the findings
+      // module's transition table, and a hospital sees a finding only once it was sent.
+      {"finding.read", {.roles = {kAnalyst, kClinician, kSteward}, .own_organisation = true}},
+      {"finding.write", {.roles = {kAnalyst}, .own_organisation = true}},
+      {"finding.transition",
+       {.roles = {kAnalyst, kClinician, kSteward}, .own_organisation = true}},
+      {"finding.message", {.roles = {kAnalyst, kClinician, kSteward}, .own_organisation = true}},
+      // The patient report names the patient: the participant's hospital only.
+      {"finding.report", {.roles = {kClinician}, .own_organisation = true}},
+      {"finding.configure", {.roles = {kSteward}}},
+      {"finding.escalate", {.roles = {kSteward}}},
   };
   return *rules;
 }

@@ -85,6 +85,13 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"file.read", {"sequencing_operator", "analyst", "data_steward"}},
       {"file.download", {"sequencing_operator", "analyst", "data_steward"}},
       {"file.decrypt", {"analyst"}},
+      {"finding.read", {"analyst", "clinician", "data_steward"}},
+      {"finding.write", {"analyst"}},
+      {"finding.transition", {"analyst", "clinician", "data_steward"}},
+      {"finding.message", {"analyst", "clinician", "data_steward"}},
+      {"finding.report", {"clinician"}},
+      {"finding.configure", {"data_steward"}},
+      {"finding.escalate", {"data_steward"}},
   };
   ASSERT_EQ(KnownActions().size(), allowed_for.size()) << "a rule was added without a test row";
   for (const auto& action : KnownActions()) {
@@ -139,6 +146,24 @@ TEST(PolicyTest, HospitalStaffActOnlyOnTheirOwnHospitalsParticipants) {
   // The data steward works across organisations.
   EXPECT_TRUE(Decide(MakeSubject("data_steward"), "clinical.read", {"participant", "p2", "o2"}, {})
                   .allowed());
+}
+
+TEST(PolicyTest, AFindingIsTheHospitalsAndTheFilingAnalysisCentresOnly) {
+  const Resource finding{"finding", "FD-1", "hosp1", "ac1"};
+  Subject analyst = MakeSubject("analyst");
+  analyst.organisation = "ac1";
+  Subject clinician = MakeSubject("clinician");
+  clinician.organisation = "hosp1";
+  EXPECT_TRUE(Decide(analyst, "finding.transition", finding, {}).allowed());
+  EXPECT_TRUE(Decide(clinician, "finding.transition", finding, {}).allowed());
+  EXPECT_TRUE(Decide(clinician, "finding.report", finding, {}).allowed());
+  EXPECT_FALSE(Decide(analyst, "finding.report", finding, {}).allowed());
+  analyst.organisation = "ac2";
+  clinician.organisation = "hosp2";
+  EXPECT_FALSE(Decide(analyst, "finding.read", finding, {}).allowed());
+  EXPECT_FALSE(Decide(clinician, "finding.read", finding, {}).allowed());
+  EXPECT_TRUE(Decide(MakeSubject("data_steward"), "finding.message", finding, {}).allowed());
+  EXPECT_FALSE(Decide(MakeSubject("data_steward"), "finding.report", finding, {}).allowed());
 }
 
 TEST(PolicyTest, TokenScopeLimitsActionsEvenWithTheRole) {

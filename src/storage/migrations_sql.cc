@@ -178,6 +178,77 @@ CREATE TABLE uploads (
 CREATE INDEX uploads_run ON uploads (run_id);
 )sql";
 
+// Migration 6: findings, return of results and recontact (src/findings). Shared types only.
+constexpr std::string_view kFindingsSchema = R"sql(
+CREATE TABLE findings (
+  id TEXT PRIMARY KEY,             -- 'FD-' + 16 hex digits
+  participant_id TEXT NOT NULL REFERENCES participants (id),
+  analysis_center_id TEXT NOT NULL REFERENCES organisations (id),  -- who filed it
+  gene TEXT NOT NULL,              -- HGNC symbol
+  variant TEXT NOT NULL,           -- HGVS
+  origin TEXT NOT NULL CHECK (origin IN ('somatic', 'germline')),
+  category TEXT NOT NULL CHECK (category IN ('primary', 'secondary', 'reinterpretation')),
+  classification TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  acmg_sf_version TEXT NOT NULL,   -- secondary findings: the gene list in force; '' otherwise
+  state TEXT NOT NULL,
+  state_since TEXT NOT NULL,       -- RFC 3339: when it entered the state (SLA timers)
+  contact_attempts INTEGER NOT NULL,
+  sent_to_hospital INTEGER NOT NULL,  -- 1 once the hospital was involved: it may see it
+  supersedes TEXT,                 -- the finding this one re-interprets
+  superseded_by TEXT,
+  filed_by TEXT NOT NULL,
+  filed_at TEXT NOT NULL,
+  version INTEGER NOT NULL         -- bumped by every step (optimistic concurrency)
+);
+CREATE INDEX findings_participant ON findings (participant_id);
+CREATE INDEX findings_state ON findings (state);
+CREATE TABLE finding_events (
+  finding_id TEXT NOT NULL REFERENCES findings (id),
+  seq INTEGER NOT NULL,            -- 1 is the filing
+  event TEXT NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  party TEXT NOT NULL,             -- analysis_center | data_center | hospital | system
+  organisation_id TEXT NOT NULL,   -- '' for the system
+  user_id TEXT NOT NULL,
+  time TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  details TEXT NOT NULL,           -- JSON object: consent verdict, reason code, decision
+  PRIMARY KEY (finding_id, seq)
+);
+CREATE TABLE finding_messages (
+  id TEXT PRIMARY KEY,
+  finding_id TEXT NOT NULL REFERENCES findings (id),
+  seq INTEGER NOT NULL,
+  thread_id TEXT NOT NULL,         -- the first message of the thread
+  in_reply_to TEXT,
+  party TEXT NOT NULL,             -- analysis_center | data_center | hospital | patient
+  organisation_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  recipient TEXT NOT NULL,         -- analysis_center | data_center | hospital | all
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  consent_record_id TEXT,          -- preference_change: the consent record it made
+  created_at TEXT NOT NULL,
+  UNIQUE (finding_id, seq)
+);
+CREATE TABLE finding_message_reads (
+  message_id TEXT NOT NULL REFERENCES finding_messages (id),
+  user_id TEXT NOT NULL,
+  organisation_id TEXT NOT NULL,
+  read_at TEXT NOT NULL,
+  PRIMARY KEY (message_id, user_id)
+);
+CREATE TABLE findings_settings (
+  key TEXT PRIMARY KEY,            -- acmg_sf_version | ack_sla_days | contact_window_days
+  value TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+)sql";
+
+
 constexpr std::array kMigrations = {
     Migration{
         .version = 1,
@@ -408,6 +479,12 @@ CREATE TABLE login_sources (
         .name = "sequencing",
         .sqlite_sql = kSequencingSchema,
         .postgres_sql = kSequencingSchema,
+    },
+    Migration{
+        .version = 7,
+        .name = "findings",
+        .sqlite_sql = kFindingsSchema,
+        .postgres_sql = kFindingsSchema,
     },
 };
 

@@ -1,0 +1,487 @@
+#include "findings/findings_routes.h"
+
+#include <fmt/format.h>
+
+#include "findings/acmg_sf.h"
+#include "findings/report.h"
+
+namespace zengen::findings {
+namespace {
+
+using http::Request;
+using http::Response;
+using http::Wrap;
+using nlohmann::json;
+
+Actor ActorOf(const Request& req) {
+  return {req.subject.authenticated ? req.subject.id : "anonymous", req.subject.organisation,
+          req.subject.roles, req.remote_address, req.request_id};
+}
+
+Result<std::string> StringField(const json& body, const std::string& name, bool required) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) {
+      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
+    }
+    return std::string();
+  }
+  if (!it->is_string()) {
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
+  }
+  return it->get<std::string>();
+}
+
+Result<int64_t> IntField(const json& body, const std::string& name, int64_t def) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return def;
+  if (!it->is_number_integer()) {
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be an integer", name), name);
+  }
+  return it->get<int64_t>();
+}
+
+Status OnlyFields(const json& body, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidArgument("unknown_field", fmt::format("unknown field '{}'", key), key);
+    }
+  }
+  return Status::Ok();
+}
+
+json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+json FindingJson(const Finding& f, const Findings& findings, const Actor& actor,
+                 const Settings& settings) {
+  json j{{"id", f.id},
+         {"participant_id", f.participant_id},
+         {"hospital", f.hospital},
+         {"analysis_center", f.analysis_center},
+         {"gene", f.gene},
+         {"variant", f.variant},
+         {"origin", f.origin},
+         {"category", f.category},
+         {"classification", f.classification},
+         {"evidence", f.evidence},
+         {"acmg_sf_version", OrNull(f.acmg_sf_version)},
+         {"state", f.state},
+         {"state_since", f.state_since},
+         {"terminal", IsTerminal(f.state)},
+         {"contact_attempts", f.contact_attempts},
+         {"supersedes", OrNull(f.supersedes)},
+         {"superseded_by", OrNull(f.superseded_by)},
+         {"filed_by", f.filed_by},
+         {"filed_at", f.filed_at},
+         {"allowed_events", findings.AllowedEvents(f, actor)}};
+  if (f.state == "sent_to_sh") {
+    j["ack_due_days"] = settings.ack_sla_days;
+  }
+  return j;
+}
+
+json DetailJson(const FindingDetail& d, Findings& findings, const Actor& actor,
+                const Settings& settings) {
+  json j = FindingJson(d.finding, findings, actor, settings);
+  json history = json::array();
+  for (const auto& e : d.history) {
+    json details = json::parse(e.details, nullptr, false);
+    if (details.is_discarded()) details = json::object();
+    history.push_back({{"seq", e.seq},
+                       {"event", e.event},
+                       {"from", e.from},
+                       {"to", e.to},
+                       {"party", e.party},
+                       {"organisation", e.organisation},
+                       {"user", e.user},
+                       {"time", e.time},
+                       {"reason", e.reason},
+                       {"details", details}});
+  }
+  j["history"] = std::move(history);
+  return j;
+}
+
+json MessageJson(const Message& m, const std::string& me) {
+  json reads = json::array();
+  bool read = false;
+  for (const auto& r : m.read_by) {
+    reads.push_back({{"user", r.user}, {"organisation", r.organisation}, {"read_at", r.read_at}});
+    read = read || r.user == me;
+  }
+  return {{"id", m.id},
+          {"seq", m.seq},
+          {"thread_id", m.thread_id},
+          {"in_reply_to", OrNull(m.in_reply_to)},
+          {"party", m.party},
+          {"organisation", m.organisation},
+          {"user", m.user},
+          {"recipient", m.recipient},
+          {"type", m.type},
+          {"body", m.body},
+          {"consent_record_id", OrNull(m.consent_record_id)},
+          {"created_at", m.created_at},
+          {"read_by", reads},
+          {"read", read}};
+}
+
+json SettingsJson(const Settings& s) {
+  return {{"acmg_sf_version", s.acmg_sf_version},
+          {"ack_sla_days", s.ack_sla_days},
+          {"contact_window_days", s.contact_window_days},
+          {"min_contact_attempts", kMinContactAttempts}};
+}
+
+// Loads the finding, asks the Authorizer, and hides it from a party that may not see it yet.
+Result<FindingDetail> Authorised(Findings& fs, const http::Authorizer& authz, Request& req,
+                                 std::string_view action) {
+  const std::string& id = req.path_params.at("id");
+  ZG_ASSIGN_OR_RETURN(auto resource, fs.Resource(id));
+  ZG_RETURN_IF_ERROR(authz.Check(req, action, resource));
+  ZG_ASSIGN_OR_RETURN(FindingDetail d, fs.Get(id));
+  if (!fs.Visible(d.finding, ActorOf(req))) {
+    return NotFound("finding_not_found", fmt::format("no finding '{}'", id));
+  }
+  return d;
+}
+
+// The detail as the caller may see it: the local patient id only for the hospital's own staff.
+Result<Response> DetailResponse(int status, const FindingDetail& d, Findings& fs,
+                                const Request& req) {
+  const Actor actor = ActorOf(req);
+  ZG_ASSIGN_OR_RETURN(Settings settings, fs.GetSettings());
+  json j = DetailJson(d, fs, actor, settings);
+  if (req.subject.HasRole("clinician") && req.subject.organisation == d.finding.hospital) {
+    ZG_ASSIGN_OR_RETURN(j["local_id"], fs.LocalId(d.finding.participant_id));
+  }
+  ZG_ASSIGN_OR_RETURN(ConsentView c, fs.Consent(d.finding));
+  j["consent"] = {{"item", c.item}, {"verdict", VerdictName(c.verdict)}, {"reason", c.reason}};
+  ZG_ASSIGN_OR_RETURN(auto messages, fs.Messages(d.finding.id));
+  int64_t unread = 0;
+  for (const auto& m : messages) {
+    bool read = false;
+    for (const auto& r : m.read_by) read = read || r.user == actor.user;
+    if (!read) ++unread;
+  }
+  j["messages"] = static_cast<int64_t>(messages.size());
+  j["unread_messages"] = unread;
+  return Response::Json(status, j);
+}
+
+}  // namespace
+
+Status AddFindingRoutes(http::Router& router, Findings& findings,
+                        const http::Authorizer& authorizer, const Clock& clock) {
+  const http::Authorizer* authz = &authorizer;
+  Findings* fs = &findings;
+  const Clock* clk = &clock;
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "POST",
+      .pattern = "/api/v1/findings",
+      .action = "finding.write",
+      .resource = "finding",
+      .max_body_bytes = kMaxBodyBytes,
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+        ZG_RETURN_IF_ERROR(OnlyFields(body, {"participant_id", "gene", "variant", "origin",
+                                             "category", "classification", "evidence",
+                                             "acmg_sf_version"}));
+        NewFinding n;
+        ZG_ASSIGN_OR_RETURN(n.participant_id, StringField(body, "participant_id", true));
+        ZG_ASSIGN_OR_RETURN(n.gene, StringField(body, "gene", true));
+        ZG_ASSIGN_OR_RETURN(n.variant, StringField(body, "variant", true));
+        ZG_ASSIGN_OR_RETURN(n.origin, StringField(body, "origin", true));
+        ZG_ASSIGN_OR_RETURN(n.category, StringField(body, "category", true));
+        ZG_ASSIGN_OR_RETURN(n.classification, StringField(body, "classification", true));
+        ZG_ASSIGN_OR_RETURN(n.evidence, StringField(body, "evidence", true));
+        ZG_ASSIGN_OR_RETURN(n.acmg_sf_version, StringField(body, "acmg_sf_version", false));
+        // The analysis centre files into its own organisation; Findings checks its kind.
+        const std::string org = req.subject.organisation;
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.write", {"finding", "", org, org}));
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, fs->File(n, ActorOf(req)));
+        return DetailResponse(201, d, *fs, req);
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/findings",
+      .action = "finding.read",
+      .resource = "finding",
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        std::string state, participant;
+        if (auto it = req.query.find("state"); it != req.query.end()) state = it->second;
+        if (auto it = req.query.find("participant"); it != req.query.end()) {
+          participant = it->second;
+        }
+        const std::string org = req.subject.organisation;
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", org, org}));
+        const Actor actor = ActorOf(req);
+        ZG_ASSIGN_OR_RETURN(auto list, fs->List(actor, state, participant));
+        ZG_ASSIGN_OR_RETURN(Settings settings, fs->GetSettings());
+        json items = json::array();
+        for (const auto& f : list) items.push_back(FindingJson(f, *fs, actor, settings));
+        return Response::Json(200, json{{"items", items}});
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/findings/{id}",
+      .action = "finding.read",
+      .resource = "finding",
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.read"));
+        return DetailResponse(200, d, *fs, req);
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "POST",
+      .pattern = "/api/v1/findings/{id}/transitions",
+      .action = "finding.transition",
+      .resource = "finding",
+      .max_body_bytes = kMaxBodyBytes,
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+        ZG_RETURN_IF_ERROR(OnlyFields(body, {"event", "reason", "reason_code", "decision", "via"}));
+        StepInput in;
+        ZG_ASSIGN_OR_RETURN(in.event, StringField(body, "event", true));
+        ZG_ASSIGN_OR_RETURN(in.reason, StringField(body, "reason", false));
+        ZG_ASSIGN_OR_RETURN(in.reason_code, StringField(body, "reason_code", false));
+        ZG_ASSIGN_OR_RETURN(in.decision, StringField(body, "decision", false));
+        ZG_ASSIGN_OR_RETURN(in.via, StringField(body, "via", false));
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.transition"));
+        ZG_ASSIGN_OR_RETURN(FindingDetail after, fs->Step(d.finding.id, in, ActorOf(req)));
+        return DetailResponse(200, after, *fs, req);
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "POST",
+      .pattern = "/api/v1/findings/{id}/reclassify",
+      .action = "finding.write",
+      .resource = "finding",
+      .max_body_bytes = kMaxBodyBytes,
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+        ZG_RETURN_IF_ERROR(OnlyFields(body, {"classification", "evidence"}));
+        Reclassification r;
+        ZG_ASSIGN_OR_RETURN(r.classification, StringField(body, "classification", true));
+        ZG_ASSIGN_OR_RETURN(r.evidence, StringField(body, "evidence", true));
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.write"));
+        ZG_ASSIGN_OR_RETURN(FindingDetail fresh, fs->Reclassify(d.finding.id, r, ActorOf(req)));
+        return DetailResponse(201, fresh, *fs, req);
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/findings/{id}/messages",
+      .action = "finding.read",
+      .resource = "finding",
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.read"));
+        ZG_ASSIGN_OR_RETURN(auto messages, fs->Messages(d.finding.id));
+        json items = json::array();
+        int64_t unread = 0;
+        for (const auto& m : messages) {
+          json mj = MessageJson(m, req.subject.id);
+          if (!mj["read"].get<bool>()) ++unread;
+          items.push_back(std::move(mj));
+        }
+        return Response::Json(200, json{{"items", items}, {"unread", unread}});
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "POST",
+      .pattern = "/api/v1/findings/{id}/messages",
+      .action = "finding.message",
+      .resource = "finding",
+      .max_body_bytes = kMaxBodyBytes,
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+        ZG_RETURN_IF_ERROR(OnlyFields(
+            body, {"type", "body", "recipient", "in_reply_to", "from_patient", "decision"}));
+        NewMessage m;
+        ZG_ASSIGN_OR_RETURN(m.type, StringField(body, "type", true));
+        ZG_ASSIGN_OR_RETURN(m.body, StringField(body, "body", true));
+        ZG_ASSIGN_OR_RETURN(std::string recipient, StringField(body, "recipient", false));
+        if (!recipient.empty()) m.recipient = recipient;
+        ZG_ASSIGN_OR_RETURN(m.in_reply_to, StringField(body, "in_reply_to", false));
+        ZG_ASSIGN_OR_RETURN(m.decision, StringField(body, "decision", false));
+        if (auto it = body.find("from_patient"); it != body.end() && !it->is_null()) {
+          if (!it->is_boolean()) {
+            return InvalidArgument("invalid_type", "'from_patient' must be true or false",
+                                   "from_patient");
+          }
+          m.from_patient = it->get<bool>();
+        }
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.message"));
+        ZG_ASSIGN_OR_RETURN(Message posted, fs->Post(d.finding.id, m, ActorOf(req)));
+        return Response::Json(201, MessageJson(posted, req.subject.id));
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "POST",
+      .pattern = "/api/v1/findings/{id}/messages/read",
+      .action = "finding.message",
+      .resource = "finding",
+      .max_body_bytes = kMaxBodyBytes,
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        json body = json::object();
+        if (!req.body.empty()) {
+          ZG_ASSIGN_OR_RETURN(body, http::ParseJsonBody(req));
+        }
+        ZG_RETURN_IF_ERROR(OnlyFields(body, {"up_to_seq"}));
+        ZG_ASSIGN_OR_RETURN(const int64_t up_to, IntField(body, "up_to_seq", 0));
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.message"));
+        ZG_ASSIGN_OR_RETURN(const int64_t marked, fs->MarkRead(d.finding.id, up_to, ActorOf(req)));
+        return Response::Json(200, json{{"marked_read", marked}});
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/findings/{id}/report",
+      .action = "finding.report",
+      .resource = "finding",
+      .handler = Wrap([fs, authz, clk](Request& req) -> Result<Response> {
+        std::string lang = "ja";
+        if (auto it = req.query.find("lang"); it != req.query.end()) lang = it->second;
+        if (lang != "ja" && lang != "en") {
+          return InvalidArgument("invalid_parameter", "'lang' must be ja or en", "lang");
+        }
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.report"));
+        // The report names the patient: only the participant's own hospital prints it.
+        if (!req.subject.HasRole("clinician") ||
+            req.subject.organisation != d.finding.hospital) {
+          return PermissionDenied("forbidden",
+                                  "the patient report is printed by the participant's hospital");
+        }
+        if (!ReportAvailable(d.finding.state)) {
+          return Conflict("report_not_available",
+                          fmt::format("finding {} is '{}': the report is available from "
+                                      "pre-disclosure counselling on",
+                                      d.finding.id, d.finding.state));
+        }
+        ZG_ASSIGN_OR_RETURN(std::string local_id, fs->LocalId(d.finding.participant_id));
+        ZG_ASSIGN_OR_RETURN(std::string hospital, fs->OrganisationName(d.finding.hospital));
+        const std::string today = FormatRfc3339(clk->Now()).substr(0, 10);
+        Response r = Response::Text(200, ReportHtml(d, local_id, lang, hospital, today),
+                                    "text/html; charset=utf-8");
+        r.headers["Cache-Control"] = "no-store";
+        r.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'";
+        return r;
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/findings-table",
+      .action = "finding.read",
+      .resource = "finding",
+      .handler = Wrap([authz](Request& req) -> Result<Response> {
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", "", ""}));
+        json rows = json::array();
+        for (const auto& t : TransitionTable()) {
+          json needs = json::array();
+          if (t.needs_reason) needs.push_back("reason");
+          if (t.needs_reason_code) needs.push_back("reason_code");
+          if (t.needs_decision) needs.push_back("decision");
+          if (t.needs_via) needs.push_back("via");
+          rows.push_back({{"from", t.from},
+                          {"event", t.event},
+                          {"to", t.to},
+                          {"party", PartyName(t.party)},
+                          {"guard", GuardName(t.guard)},
+                          {"needs", needs},
+                          {"description", t.description}});
+        }
+        json states = json::array(), terminal = json::array();
+        for (auto s : kStates) states.push_back(s);
+        for (auto s : kTerminalStates) terminal.push_back(s);
+        return Response::Json(200, json{{"states", states},
+                                        {"terminal", terminal},
+                                        {"transitions", rows},
+                                        {"site_decline_reasons", kSiteDeclineReasons},
+                                        {"message_types", kMessageTypes}});
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/acmg-sf",
+      .action = "finding.read",
+      .resource = "finding",
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", "", ""}));
+        ZG_ASSIGN_OR_RETURN(Settings settings, fs->GetSettings());
+        json versions = json::array();
+        for (const auto& v : AcmgSfVersions()) {
+          versions.push_back({{"version", v.version},
+                              {"year", v.year},
+                              {"citation", v.citation},
+                              {"gene_count", v.genes.size()},
+                              {"genes", v.genes}});
+        }
+        return Response::Json(200,
+                              json{{"active", settings.acmg_sf_version}, {"versions", versions}});
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/findings-settings",
+      .action = "finding.read",
+      .resource = "finding",
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", "", ""}));
+        ZG_ASSIGN_OR_RETURN(Settings s, fs->GetSettings());
+        return Response::Json(200, SettingsJson(s));
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "PUT",
+      .pattern = "/api/v1/findings-settings",
+      .action = "finding.configure",
+      .resource = "finding",
+      .max_body_bytes = kMaxBodyBytes,
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+        ZG_RETURN_IF_ERROR(
+            OnlyFields(body, {"acmg_sf_version", "ack_sla_days", "contact_window_days"}));
+        ZG_ASSIGN_OR_RETURN(Settings s, fs->GetSettings());
+        ZG_ASSIGN_OR_RETURN(std::string version, StringField(body, "acmg_sf_version", false));
+        if (!version.empty()) s.acmg_sf_version = version;
+        ZG_ASSIGN_OR_RETURN(s.ack_sla_days, IntField(body, "ack_sla_days", s.ack_sla_days));
+        ZG_ASSIGN_OR_RETURN(s.contact_window_days,
+                            IntField(body, "contact_window_days", s.contact_window_days));
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.configure", {"finding", "", "", ""}));
+        ZG_ASSIGN_OR_RETURN(Settings saved, fs->PutSettings(s, ActorOf(req)));
+        return Response::Json(200, SettingsJson(saved));
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "POST",
+      .pattern = "/api/v1/findings-escalations",
+      .action = "finding.escalate",
+      .resource = "finding",
+      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.escalate", {"finding", "", "", ""}));
+        ZG_ASSIGN_OR_RETURN(TickSummary s, fs->Tick());
+        return Response::Json(200, json{{"checked", s.checked},
+                                        {"escalated", s.escalated},
+                                        {"unreachable", s.unreachable},
+                                        {"consent_moves", s.consent_moves}});
+      }),
+  }));
+  return Status::Ok();
+}
+
+}  // namespace zengen::findings

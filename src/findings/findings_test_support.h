@@ -1,0 +1,201 @@
+// Fixture shared by findings_test.cc and findings_routes_test.cc: a scratch database on one
+// backend with organisations of every party, the default ICFs, participants with chosen
+// consents, and helpers that drive a finding into any state. Tests only.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/audit_event.h"
+#include "common/clock.h"
+#include "consent/consent.h"
+#include "findings/findings.h"
+#include "participants/participants.h"
+#include "storage/store.h"
+#include "storage/testing.h"
+
+namespace zengen::findings::testing {
+
+inline Actor Person(std::string user, std::string org, std::string role) {
+  return {std::move(user), std::move(org), {std::move(role)}, "10.0.0.1", "req-1"};
+}
+
+inline const Actor kAn1 = Person("an-1", "ac-1", "analyst");
+inline const Actor kAn2 = Person("an-2", "ac-1", "analyst");  // the second pair of eyes
+inline const Actor kAn3 = Person("an-3", "ac-2", "analyst");  // another analysis centre
+inline const Actor kAnSeq = Person("an-seq", "seq-1", "analyst");  // not at an AC
+inline const Actor kClinA = Person("clin-a", "hosp-a", "clinician");
+inline const Actor kClinB = Person("clin-b", "hosp-b", "clinician");
+inline const Actor kSteward = Person("steward", "dc", "data_steward");
+
+class FindingsFixture : public ::testing::TestWithParam<std::string> {
+ protected:
+  FindingsFixture() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
+
+  void SetUp() override {
+    auto db = storage::ScratchDatabase::Create(GetParam());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_.emplace(std::move(*db));
+    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    {
+      auto tx = store_->Begin(storage::TxMode::kWrite);
+      ASSERT_TRUE(tx.ok());
+      for (const auto& [id, kind] :
+           std::vector<std::pair<std::string, std::string>>{{"hosp-a", "hospital"},
+                                                            {"hosp-b", "hospital"},
+                                                            {"seq-1", "sequencing_facility"},
+                                                            {"ac-1", "analysis_center"},
+                                                            {"ac-2", "analysis_center"},
+                                                            {"dc", "data_center"}}) {
+        ASSERT_TRUE((*tx)
+                        ->Exec("INSERT INTO organisations (id, name, kind, jurisdiction, "
+                               "created_at) VALUES ($1, $1, $2, 'JP', '2026-01-01T00:00:00Z')",
+                               {storage::Text(id), storage::Text(kind)})
+                        .ok());
+      }
+      ASSERT_TRUE((*tx)->Commit().ok());
+    }
+    ASSERT_TRUE(consent::EnsureDefaultIcf(*store_, clock_).ok());
+    registry_ = std::make_unique<participants::Registry>(*store_, clock_, audit_,
+                                                         std::string(32, 'k'));
+    ledger_ = std::make_unique<consent::Ledger>(*store_, clock_, audit_);
+    findings_ = std::make_unique<Findings>(*store_, clock_, audit_, *ledger_);
+  }
+
+  void TearDown() override {
+    findings_.reset();
+    ledger_.reset();
+    registry_.reset();
+    store_.reset();
+  }
+
+  // Registers a participant at hosp-a with a consent: every item permitted (C11 with a
+  // designated relative) except the overrides. An empty override map value means "no consent".
+  std::string NewParticipant(const std::map<std::string, std::string>& overrides = {},
+                             bool with_consent = true) {
+    const std::string local = "MRN-" + std::to_string(++participants_);
+    auto r = registry_->Register({"hosp-a", local, "cancer", "lung", "2026-01-10"}, "test", "cli",
+                                 "");
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    const std::string pid = r.ok() ? r->participant.id : "";
+    if (!with_consent) return pid;
+    consent::ConsentInput in;
+    in.kind = "initial";
+    in.icf_version = "1.0";
+    in.language = "ja";
+    in.signed_date = "2026-11-20";
+    for (const auto& item : consent::DefaultCatalogue("cancer")) in.decisions[item.code] = "permit";
+    for (const auto& [k, v] : overrides) in.decisions[k] = v;
+    in.details = {{"signer", "self"}, {"method", "paper"}};
+    if (in.decisions["C11"] == "permit") {
+      in.details["designated_relative"] = {{"name", "Hanako"}, {"contact", "+81-3-0000-0000"}};
+    }
+    auto c = ledger_->Record(pid, in, {"clin-a", "cli", ""});
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    return pid;
+  }
+
+  // Changes one consent item (a modification at the hospital).
+  void Modify(const std::string& pid, const std::string& item, const std::string& decision) {
+    auto cur = ledger_->Current(pid);
+    ASSERT_TRUE(cur.ok());
+    consent::ConsentInput in;
+    in.kind = "modification";
+    in.icf_version = cur->current->icf_version;
+    in.language = cur->current->icf_language;
+    in.decisions = cur->current->decisions;
+    in.decisions[item] = decision;
+    in.signed_date = "2026-11-20";
+    in.details = cur->current->details;
+    in.details.erase("withdrawal");
+    auto r = ledger_->Record(pid, in, {"clin-a", "cli", ""});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+
+  void Withdraw(const std::string& pid, const std::string& level) {
+    auto r = ledger_->Withdraw(pid, {level, "2026-11-20", "test"}, {"clin-a", "cli", ""});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+
+  NewFinding Germline(const std::string& pid, const std::string& category = "secondary") {
+    return {pid, "BRCA2", "NM_000059.4:c.5946del", "germline", category, "pathogenic",
+            "PVS1, PM2; segregates in family", ""};
+  }
+  NewFinding Somatic(const std::string& pid) {
+    return {pid, "EGFR", "NM_005228.5:c.2573T>G", "somatic", "primary", "pathogenic",
+            "L858R; sensitising to EGFR TKIs", ""};
+  }
+
+  std::string File(const NewFinding& n) {
+    auto r = findings_->File(n, kAn1);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? r->finding.id : "";
+  }
+
+  Result<FindingDetail> Do(const std::string& id, const std::string& event, const Actor& actor,
+                           StepInput in = {}) {
+    in.event = event;
+    return findings_->Step(id, in, actor);
+  }
+
+  std::string StateOf(const std::string& id) {
+    auto d = findings_->Get(id);
+    return d.ok() ? d->finding.state : "error: " + d.error().message;
+  }
+
+  // Moves a finding along the canonical path (consent permitting) until it is in `state`.
+  // Supported: every open state except consent_check (never at rest) and
+  // ask_preference_via_sh (needs an undecided participant: use DriveToAsk).
+  void DriveTo(const std::string& id, const std::string& state) {
+    struct Step {
+      std::string event;
+      Actor actor;
+      StepInput in;
+    };
+    const bool germline = findings_->Get(id)->finding.origin == "germline";
+    std::vector<std::pair<std::string, Step>> path = {
+        {"detected", {"classify", kAn1, {}}},
+        {"triaged", {"submit_review", kAn1, {}}},
+        {"expert_review", {"approve", kAn2, {}}},
+        {"sent_to_sh", {"acknowledge", kClinA, {}}},
+        {"sh_review", {"start_contact", kClinA, {}}},
+        {"contacting", {"reached", kClinA, {.via = "participant"}}},
+        {"pre_disclosure_counselling",
+         {germline ? "order_confirmatory_test" : "disclose", kClinA, {}}},
+        {"confirmatory_test", {"test_positive", kClinA, {}}},
+        {"disclosed", {"start_follow_up", kClinA, {}}},
+        {"follow_up", {"close_returned", kClinA, {}}},
+    };
+    bool started = false;
+    for (const auto& [from, step] : path) {
+      const std::string now = StateOf(id);
+      if (now == state) return;
+      if (!started && now != from) continue;  // already past this step
+      started = true;
+      ASSERT_EQ(now, from) << "driving " << id << " to " << state;
+      // The clock moves before each step, so the finding entered its state "now".
+      clock_.Advance(std::chrono::hours(1));
+      auto r = Do(id, step.event, step.actor, step.in);
+      ASSERT_TRUE(r.ok()) << step.event << ": " << r.error().code << " " << r.error().message;
+    }
+    ASSERT_EQ(StateOf(id), state);
+  }
+
+  FakeClock clock_;
+  RecordingAuditSink audit_;
+  std::optional<storage::ScratchDatabase> db_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<participants::Registry> registry_;
+  std::unique_ptr<consent::Ledger> ledger_;
+  std::unique_ptr<Findings> findings_;
+  int participants_ = 0;
+};
+
+}  // namespace zengen::findings::testing
