@@ -105,6 +105,11 @@ const texts = {
     en: 'Repeating items are entered by CSV import ({n} entries)',
   },
   version: { ja: '版', en: 'Version' },
+  changeReason: { ja: '変更理由', en: 'Reason for the change' },
+  changeReasonHelp: {
+    ja: '確定済みの内容を変更するときは理由を記入してください',
+    en: 'Required when a submitted record changes',
+  },
   changedBy: { ja: '更新者', en: 'Changed by' },
   changedAt: { ja: '更新日時', en: 'Changed at' },
   // Consent

@@ -115,6 +115,7 @@ export function ClinicalForm({ participant, dict }: { participant: { id: string;
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [serverProblems, setServerProblems] = useState<ApiProblem[]>([]);
   const [status, setStatus] = useState('');
+  const [reason, setReason] = useState('');
   const [focused, setFocused] = useState<{ field: DictField; value?: DictValue } | null>(null);
   const nullCodes = useMemo(() => new Set(dict.null_flavours.map((n) => n.code)), [dict]);
   const isNull = (s: string) => nullCodes.has(s);
@@ -166,8 +167,9 @@ export function ClinicalForm({ participant, dict }: { participant: { id: string;
     const payload = { ...(record?.data ?? {}), ...toPayload(visible, data, isNull) };
     for (const f of visible) if (isEmpty(data[f.code])) delete payload[f.code];
     try {
-      if (submit) await api('POST', `/api/v1/participants/${participant.id}/clinical/${category}/submit`, { data: payload });
-      else await api('PUT', `/api/v1/participants/${participant.id}/clinical/${category}`, { data: payload });
+      if (submit) await api('POST', `/api/v1/participants/${participant.id}/clinical/${category}/submit`, { data: payload, reason });
+      else await api('PUT', `/api/v1/participants/${participant.id}/clinical/${category}`, { data: payload, reason });
+      setReason('');
       setStatus(submit ? t('saved') : t('draftSaved'));
       await Promise.all([loadCategory(category), loadSummary()]);
     } catch (e) {
@@ -241,6 +243,13 @@ export function ClinicalForm({ participant, dict }: { participant: { id: string;
                 ))}
               </ul>
             </div>
+          )}
+          {record && (
+            <label className="field">
+              <span className="field-label">{t('changeReason')}</span>
+              <span className="field-def">{t('changeReasonHelp')}</span>
+              <input name="reason" value={reason} onChange={(e) => setReason(e.target.value)} />
+            </label>
           )}
           <div className="actions">
             <button type="button" onClick={() => save(false)}>
