@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh --target zengen
+bash scripts/web-build.sh
 exec build/zengen demo "$@"

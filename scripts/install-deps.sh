@@ -14,7 +14,13 @@ packages=(
   samtools bcftools fastp python3-nacl python3-bcrypt
   openssl curl ca-certificates
   postgresql-15 postgresql-client-15
+  chromium fonts-noto-cjk
 )
+# Node.js for the web front-end: Debian's nodejs and npm, unless a node is already installed
+# (another build of Node.js would conflict with Debian's npm package).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [[ "${ZENGEN_WITH_BENCH:-0}" == 1 ]]; then
   packages+=(nginx-light wrk oathtool)
 fi

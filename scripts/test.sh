@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: installs what it needs, builds, starts a
 # real PostgreSQL server on a loopback port in a temporary directory, and runs every test on
-# both metadata backends (SQLite and PostgreSQL).
+# both metadata backends (SQLite and PostgreSQL), and the web front-end's browser tests
+# (headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 bash scripts/build.sh
+bash scripts/web-build.sh
 
 # A free loopback port: nothing answers a connection to it.
 port=""

@@ -183,6 +183,8 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
   const std::map<std::string, Probe> probes = {
       {"system.health", {"GET", "/healthz", nullptr}},
       {"system.version", {"GET", "/api/v1/version", nullptr}},
+      {"system.web", {"GET", "/", nullptr}},
+      {"portal.read", {"GET", "/api/v1/portal/progress", nullptr}},
       {"setting.read", {"GET", "/api/v1/settings", nullptr}},
       {"setting.write", {"PUT", "/api/v1/settings/probe", {{"value", "v"}}}},
       {"auth.login", {"POST", "/api/v1/auth/login", {{"username", "nobody"}, {"password", "x"}}}},

@@ -34,9 +34,11 @@
 #include "fhir/fhir.h"
 #include "findings/findings_routes.h"
 #include "participants/participants_routes.h"
+#include "portal/portal.h"
 #include "specimens/specimens_routes.h"
 #include "storage/migrations.h"
 #include "storage/store.h"
+#include "web/web.h"
 
 namespace fs = std::filesystem;
 
@@ -188,9 +190,27 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
                   clinical::AddClinicalRoutes(router, *r.clinical, authorizer),
                   fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),
                   sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
-                                              authorizer)}) {
+                                              authorizer),
+                  portal::AddPortalRoutes(router, *r.store, r.clock)}) {
     if (!st.ok()) return Fail(st.error());
   }
+  // The front-end last: its fallback route answers every path no other route matched.
+  std::error_code exe_ec;
+  const fs::path web_root = web::FindWebRoot(
+      r.config.web_root.empty() ? fs::path() : r.config.Resolve(r.config.web_root),
+      fs::read_symlink("/proc/self/exe", exe_ec));
+  auto loaded = web_root.empty()
+                    ? Result<web::StaticSite>(NotFound(
+                          "web_root_missing",
+                          "no web front-end found; build it (npm run build in web/) or set "
+                          "web_root in zengen.conf"))
+                    : web::StaticSite::Load(web_root);
+  if (!loaded.ok() && !r.config.web_root.empty()) return Fail(loaded.error());
+  if (!loaded.ok()) spdlog::warn("web front-end not served: {}", loaded.error().message);
+  const web::StaticSite site =
+      loaded.ok() ? std::move(*loaded) : web::StaticSite::Unavailable(loaded.error().message);
+  if (loaded.ok()) spdlog::info("web front-end: {} files from {}", site.file_count(), web_root.string());
+  if (auto st = web::AddWebRoutes(router, site); !st.ok()) return Fail(st.error());
   auto record = [&sink](const http::Request& req) { return RecordDecision(sink, req); };
   http::Pipeline pipeline(std::move(router));
   pipeline.AddFilter(std::make_unique<http::RequestIdFilter>());

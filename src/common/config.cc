@@ -90,6 +90,7 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"allowed_jurisdictions",
        [&](const std::string& v, int) { c.allowed_jurisdictions = v; return Status::Ok(); }},
       {"blob_replicas", int_field(c.blob_replicas, 2, 16, "blob_replicas")},
+      {"web_root", [&](const std::string& v, int) { c.web_root = v; return Status::Ok(); }},
   };
   std::istringstream in(text);
   std::string raw;
@@ -186,6 +187,10 @@ lockout_s = 900
 blob_roots = hot1:hot:JP:blobs/hot1;hot2:hot:JP:blobs/hot2;cold1:cold:JP:blobs/cold1;cold2:cold:JP:blobs/cold2
 allowed_jurisdictions = JP
 blob_replicas = 2
+
+# The web front-end's built files (npm run build in web/ writes web/dist). Unset,
+# zengen serves the web/dist of the source tree it was built in, when there is one.
+# web_root = /srv/zengen/web
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

@@ -42,6 +42,8 @@ struct Config {
       "cold2:cold:JP:blobs/cold2";
   std::string allowed_jurisdictions = "JP";
   int64_t blob_replicas = 2;
+  // The built web front-end (web/dist). Empty: the web/dist beside the binary's build folder.
+  std::filesystem::path web_root;
 
   // Absolute path for a path setting (resolved against data_dir when relative).
   std::filesystem::path Resolve(const std::filesystem::path& p) const;

@@ -144,14 +144,27 @@ std::vector<std::string_view> Segments(std::string_view path) {
   return out;
 }
 
+// Whether the pattern ends with a rest capture "{name...}".
+bool IsRestCapture(std::string_view pattern) {
+  return pattern.size() > 5 && pattern.ends_with("...}") &&
+         pattern.find('{', pattern.rfind('/')) != std::string_view::npos;
+}
+
 bool MatchPattern(std::string_view pattern, std::string_view path,
                   std::map<std::string, std::string>& params) {
   const auto ps = Segments(pattern), xs = Segments(path);
-  if (ps.size() != xs.size()) return false;
+  const bool rest = IsRestCapture(pattern);
+  if (rest ? xs.size() < ps.size() : ps.size() != xs.size()) return false;
   // A trailing slash is a different resource; refuse it rather than guess.
   if (path.size() > 1 && path.back() == '/') return false;
   std::map<std::string, std::string> got;
   for (size_t i = 0; i < ps.size(); ++i) {
+    if (rest && i + 1 == ps.size()) {
+      // "{name...}" takes the remaining segments, joined as they came.
+      const size_t start = static_cast<size_t>(xs[i].data() - path.data());
+      got.emplace(std::string(ps[i].substr(1, ps[i].size() - 5)), std::string(path.substr(start)));
+      break;
+    }
     if (ps[i].size() > 2 && ps[i].front() == '{' && ps[i].back() == '}') {
       got.emplace(std::string(ps[i].substr(1, ps[i].size() - 2)), std::string(xs[i]));
     } else if (ps[i] != xs[i]) {
@@ -187,7 +200,8 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   for (const auto& r : routes_) {
     std::map<std::string, std::string> params;
     if (!MatchPattern(r->pattern, path, params)) continue;
-    m.path_known = true;
+    // A rest capture is a fallback, not a resource: other methods on its paths stay 404.
+    if (!IsRestCapture(r->pattern)) m.path_known = true;
     // HEAD is served by the GET route without a body (the server drops it).
     if (r->method == method || (method == "HEAD" && r->method == "GET")) {
       m.route = r.get();

@@ -99,7 +99,10 @@ Status OnlyFields(const nlohmann::json& body, std::initializer_list<std::string_
 
 struct Route {
   std::string method;
-  std::string pattern;   // "/api/v1/things/{id}": literal segments and {name} captures
+  // "/api/v1/things/{id}": literal segments and {name} captures. A last segment "{name...}"
+  // captures one or more remaining segments (a fallback: routes are tried in the order added,
+  // and other methods on its paths answer 404, not 405).
+  std::string pattern;
   std::string action;    // policy action, e.g. "system.read"
   std::string resource;  // policy resource kind, e.g. "system"
   int64_t max_body_bytes = -1;  // -1: the server's default limit

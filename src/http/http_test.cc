@@ -52,6 +52,26 @@ TEST(RouterTest, MatchesCapturesAndDistinguishes404From405) {
   EXPECT_EQ(r.Find("GET", "/api/v1/settings").route, nullptr);
 }
 
+TEST(RouterTest, RestCaptureIsAFallbackTriedLast) {
+  Router r;
+  ASSERT_TRUE(r.Add({.method = "GET", .pattern = "/api/v1/version", .action = "a",
+                     .resource = "system", .handler = Ok("")})
+                  .ok());
+  ASSERT_TRUE(r.Add({.method = "GET", .pattern = "/{path...}", .action = "a",
+                     .resource = "web", .handler = Ok("")})
+                  .ok());
+  EXPECT_EQ(r.Find("GET", "/api/v1/version").route->pattern, "/api/v1/version");
+  auto deep = r.Find("GET", "/console/participants/ZG-1");
+  ASSERT_NE(deep.route, nullptr);
+  EXPECT_EQ(deep.params.at("path"), "console/participants/ZG-1");
+  EXPECT_EQ(r.Find("GET", "/").route, nullptr);  // needs at least one segment
+  // Other methods on fallback paths stay 404, not 405.
+  auto post = r.Find("POST", "/api/v1/nothing");
+  EXPECT_EQ(post.route, nullptr);
+  EXPECT_FALSE(post.path_known);
+  EXPECT_TRUE(r.Find("POST", "/api/v1/version").path_known);
+}
+
 TEST(ParseTargetTest, DecodesPathAndQuery) {
   Request req;
   ASSERT_TRUE(ParseTarget("/a%20b/c?x=1&y=%E5%85%A8&flag", req).ok());

@@ -31,6 +31,8 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
   static const auto* rules = new std::map<std::string, Rule, std::less<>>{
       {"system.health", {.is_public = true}},
       {"system.version", {.is_public = true}},
+      // The web front-end's static files: the same for everyone, holding no data.
+      {"system.web", {.is_public = true}},
       {"setting.read", {.is_public = true}},
       {"setting.write", {.roles = {kSteward}}},
       // Authentication: logging in is open to all; what follows needs a session.
@@ -51,6 +53,8 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       // The audit log (R3.5 access monitoring): its head is published, its records are not.
       {"audit.head", {.is_public = true}},
       {"audit.read", {.roles = {kSecurity}}},
+      // The public data portal (R4.9): aggregates with small counts suppressed server-side.
+      {"portal.read", {.is_public = true}},
       // Participants, consent, clinical data and specimens (R2.1-R2.6, R3.4, R5.1-R5.4).
       // Hospital staff act only on their own hospital's participants: handlers pass the
       // participant's hospital as the resource's organisation.

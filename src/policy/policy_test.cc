@@ -48,6 +48,8 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
   const std::map<std::string, std::vector<std::string>> allowed_for = {
       {"system.health", subjects},
       {"system.version", subjects},
+      {"system.web", subjects},
+      {"portal.read", subjects},
       {"setting.read", subjects},
       {"setting.write", {"data_steward"}},
       {"auth.login", subjects},
@@ -127,7 +129,8 @@ TEST(PolicyTest, WithoutSecondFactorOnlyEnrolmentIsAllowed) {
                         action == "auth.session" || action == "system.health" ||
                         action == "system.version" || action == "setting.read" ||
                         action == "auth.login" || action == "audit.head" ||
-                        action == "icf.read" || action == "dictionary.read";
+                        action == "icf.read" || action == "dictionary.read" ||
+                        action == "system.web" || action == "portal.read";
     EXPECT_EQ(Decide(s, action, {"x", ""}, {}).allowed(), expect) << action;
   }
 }

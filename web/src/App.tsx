@@ -1,0 +1,73 @@
+import { useEffect, useMemo, useState } from 'react';
+import { I18nContext, Lang, loadLang, saveLang, translate, type I18n } from './i18n';
+import { Portal } from './portal/Portal';
+import { Console } from './console/Console';
+
+// Paths: "/" and "/portal" are the public portal; "/console…" the staff console. zengen answers
+// index.html for every such path (src/web).
+function usePath(): [string, (p: string) => void] {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const onPop = () => setPath(window.location.pathname);
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const go = (p: string) => {
+    window.history.pushState(null, '', p);
+    setPath(p);
+  };
+  return [path, go];
+}
+
+export function App() {
+  const [lang, setLang] = useState<Lang>(loadLang());
+  const [path, go] = usePath();
+  const i18n: I18n = useMemo(
+    () => ({ lang, t: (k, v) => translate(lang, k, v), pick: (b) => (b ? b[lang] : '') }),
+    [lang],
+  );
+  useEffect(() => {
+    document.documentElement.lang = lang;
+    document.title = `${translate(lang, 'appName')} Zengen`;
+  }, [lang]);
+  const inConsole = path.startsWith('/console');
+  const onLink = (p: string) => (ev: React.MouseEvent) => {
+    ev.preventDefault();
+    go(p);
+  };
+  return (
+    <I18nContext.Provider value={i18n}>
+      <a className="skip" href="#main">
+        {i18n.t('skipToContent')}
+      </a>
+      <header className="top">
+        <span className="brand">
+          Zengen <span className="brand-sub">{i18n.t('appName')}</span>
+        </span>
+        <nav aria-label={i18n.t('appName')}>
+          <a href="/" onClick={onLink('/')} aria-current={!inConsole ? 'page' : undefined}>
+            {i18n.t('portal')}
+          </a>
+          <a href="/console" onClick={onLink('/console')} aria-current={inConsole ? 'page' : undefined}>
+            {i18n.t('console')}
+          </a>
+        </nav>
+        <label className="lang">
+          {i18n.t('language')}{' '}
+          <select
+            value={lang}
+            onChange={(e) => {
+              const l = e.target.value as Lang;
+              saveLang(l);
+              setLang(l);
+            }}
+          >
+            <option value="ja">日本語</option>
+            <option value="en">English</option>
+          </select>
+        </label>
+      </header>
+      <main id="main">{inConsole ? <Console /> : <Portal />}</main>
+    </I18nContext.Provider>
+  );
+}
