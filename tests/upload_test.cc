@@ -4,15 +4,13 @@
 // decrypts to the original bytes; every malformed FASTQ is refused with its reason while the
 // server keeps serving; a full withdrawal stops delivery on the very next request.
 #include <gtest/gtest.h>
-#include <zlib.h>
-
-#include <random>
 
 #include <fmt/format.h>
 
 #include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
 #include "support/browser.h"
+#include "support/genomics.h"
 
 namespace zengen::testing {
 namespace {
@@ -20,32 +18,6 @@ namespace {
 using nlohmann::json;
 constexpr const char* kPassword = "upload-test-passphrase-2026";
 constexpr int64_t kChunk = 64 * 1024;
-
-std::string Fastq(int reads, int mate, int name_offset = 0) {
-  std::mt19937 rng(7 + mate);
-  std::string out;
-  for (int i = 0; i < reads; ++i) {
-    out += fmt::format("@A00123:8:HFLOWCELL:1:1101:{}:{} {}:N:0:ACGTACGT\n", 1000 + i + name_offset,
-                       2000 + i, mate);
-    for (int j = 0; j < 120; ++j) out += "ACGT"[rng() % 4];
-    out += "\n+\n" + std::string(120, 'F') + "\n";
-  }
-  return out;
-}
-
-std::string Gzip(const std::string& plain) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, plain.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  z.avail_in = static_cast<uInt>(plain.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 std::string Base64(const std::string& raw) {
   // The body line of a Crypt4GH public key file is the base64 of the key.

@@ -20,6 +20,7 @@
 #include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
+#include "ga4gh/ga4gh_routes.h"
 #include "sequencing/upload_routes.h"
 #include "app/system_routes.h"
 #include "audit/audit_routes.h"
@@ -179,6 +180,15 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       [&sink](const http::Request& req, std::string_view action, const policy::Resource& res,
               const policy::Decision& d) { return RecordResourceDecision(sink, req, action, res, d); });
   fhir::Sources fhir_sources{*r.participants, *r.consents, *r.clinical};
+  // Who may read a file's data: the file with its participant's live consent, decided by
+  // policy::Decide through the Authorizer (and so audited).
+  const ga4gh::AccessCheck file_access = [&r, &authorizer](const http::Request& req,
+                                                           std::string_view action,
+                                                           const sequencing::DataFile& f) {
+    auto resource = sequencing::FileResourceWithConsent(*r.uploads, *r.consents, f);
+    if (!resource.ok()) return Status(resource.error());
+    return authorizer.Check(req, action, *resource);
+  };
   http::Router router;
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
                   identity::AddIdentityRoutes(router, *r.identity),
@@ -191,7 +201,8 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
                   fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),
                   sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
                                               authorizer),
-                  portal::AddPortalRoutes(router, *r.store, r.clock)}) {
+                  portal::AddPortalRoutes(router, *r.store, r.clock),
+                  ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access, ""})}) {
     if (!st.ok()) return Fail(st.error());
   }
   // The front-end last: its fallback route answers every path no other route matched.

@@ -25,6 +25,7 @@ constexpr std::string_view kSecurity = "security_officer";
 constexpr std::string_view kClinician = "clinician";
 constexpr std::string_view kSequencer = "sequencing_operator";
 constexpr std::string_view kAnalyst = "analyst";
+constexpr std::string_view kResearcher = "researcher";
 
 // The rule table. Reading it answers "who may do what".
 const std::map<std::string, Rule, std::less<>>& Rules() {
@@ -89,6 +90,16 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
        {.roles = {kSequencer, kAnalyst, kSteward}, .own_organisation = true,
         .live_consent = true}},
       {"file.decrypt", {.roles = {kAnalyst}, .own_organisation = true, .live_consent = true}},
+      // GA4GH htsget and DRS (R4.3): service-info is public; objects and their bytes go to
+      // those who may read the file, never for a withdrawn participant. Researchers reach
+      // files through grants (the sharing module's facts, decided here).
+      {"ga4gh.info", {.is_public = true}},
+      {"htsget.read",
+       {.roles = {kSequencer, kAnalyst, kSteward, kResearcher}, .own_organisation = true,
+        .live_consent = true}},
+      {"drs.read",
+       {.roles = {kSequencer, kAnalyst, kSteward, kResearcher}, .own_organisation = true,
+        .live_consent = true}},
       // Return of results and recontact (R1.1, R5.5-R5.7). A finding's organisation is the
       // participant's hospital and its holder the analysis centre that filed it, so both
       // parties (and data stewards) pass; which party makes which step is the findings

@@ -87,6 +87,9 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"file.read", {"sequencing_operator", "analyst", "data_steward"}},
       {"file.download", {"sequencing_operator", "analyst", "data_steward"}},
       {"file.decrypt", {"analyst"}},
+      {"ga4gh.info", subjects},
+      {"htsget.read", {"sequencing_operator", "analyst", "data_steward", "researcher"}},
+      {"drs.read", {"sequencing_operator", "analyst", "data_steward", "researcher"}},
       {"finding.read", {"analyst", "clinician", "data_steward"}},
       {"finding.write", {"analyst"}},
       {"finding.transition", {"analyst", "clinician", "data_steward"}},
@@ -130,7 +133,8 @@ TEST(PolicyTest, WithoutSecondFactorOnlyEnrolmentIsAllowed) {
                         action == "system.version" || action == "setting.read" ||
                         action == "auth.login" || action == "audit.head" ||
                         action == "icf.read" || action == "dictionary.read" ||
-                        action == "system.web" || action == "portal.read";
+                        action == "system.web" || action == "portal.read" ||
+                        action == "ga4gh.info";
     EXPECT_EQ(Decide(s, action, {"x", ""}, {}).allowed(), expect) << action;
   }
 }

@@ -41,16 +41,15 @@ Result<std::string> RecipientKey(const Request& req) {
   return *key;
 }
 
-// The resource of a file with the participant's live consent attached.
-Result<policy::Resource> FileWithConsent(Uploads& uploads, consent::Ledger& consents,
-                                         const DataFile& f) {
+}  // namespace
+
+Result<policy::Resource> FileResourceWithConsent(Uploads& uploads, consent::Ledger& consents,
+                                                 const DataFile& f) {
   ZG_ASSIGN_OR_RETURN(policy::Resource r, uploads.FileResource(f.id));
   ZG_ASSIGN_OR_RETURN(consent::ConsentStatus st, consents.Current(f.participant_id));
   r.withdrawn = st.state == consent::State::kWithdrawnFull;
   return r;
 }
-
-}  // namespace
 
 Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore& blobs,
                        consent::Ledger& consents, const http::Authorizer& authorizer) {
@@ -274,7 +273,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
     const std::string action = decrypt ? "file.decrypt" : "file.download";
     const std::string& id = req.path_params.at("id");
     ZG_ASSIGN_OR_RETURN(DataFile f, up->GetFile(id));
-    ZG_ASSIGN_OR_RETURN(auto resource, FileWithConsent(*up, *cl, f));
+    ZG_ASSIGN_OR_RETURN(auto resource, FileResourceWithConsent(*up, *cl, f));
     ZG_RETURN_IF_ERROR(authz->Check(req, action, resource));
     const std::string part = Query(req, "part").empty() ? "data" : Query(req, "part");
     if (part != "data" && part != "index") {

@@ -40,6 +40,11 @@ namespace zengen::sequencing {
 inline constexpr int64_t kMaxJsonBodyBytes = 16 * 1024;
 inline constexpr int64_t kMaxDownloadBytes = int64_t{1} << 30;  // 1 GiB
 
+// The policy resource of a file with its participant's live consent attached
+// (Resource::withdrawn after a full withdrawal), for every route that serves file contents.
+Result<policy::Resource> FileResourceWithConsent(Uploads& uploads, consent::Ledger& consents,
+                                                 const DataFile& file);
+
 Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore& blobs,
                        consent::Ledger& consents, const http::Authorizer& authorizer);
 

@@ -1,0 +1,404 @@
+#include "ga4gh/ga4gh_routes.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "ga4gh/slices.h"
+
+namespace zengen::ga4gh {
+namespace {
+
+using http::Request;
+using http::Response;
+using nlohmann::json;
+
+constexpr std::string_view kTicketType = "application/vnd.ga4gh.htsget.v1.3.0+json; charset=utf-8";
+constexpr std::string_view kHtsgetBase = "/ga4gh/htsget/v1";
+constexpr std::string_view kDrsBase = "/ga4gh/drs/v1";
+
+// An htsget error: type (the htsget error name) and HTTP status.
+Response HtsgetError(int status, std::string_view type, std::string_view message) {
+  Response r = Response::Json(status, json{{"htsget", {{"error", type}, {"message", message}}}});
+  r.headers["Content-Type"] = "application/json; charset=utf-8";
+  return r;
+}
+
+// Maps a Zengen error to htsget's vocabulary.
+Response HtsgetFrom(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::kNotFound:
+      return HtsgetError(404, "NotFound", e.message);
+    case ErrorKind::kPermissionDenied:
+      return HtsgetError(403, "PermissionDenied", e.message);
+    case ErrorKind::kUnauthenticated:
+      return HtsgetError(401, "InvalidAuthentication", e.message);
+    case ErrorKind::kTooLarge:
+      return HtsgetError(413, "PayloadTooLarge", e.message);
+    case ErrorKind::kInvalidArgument: {
+      const std::string type =
+          e.code == "InvalidRange" || e.code == "UnsupportedFormat" ? e.code : "InvalidInput";
+      return HtsgetError(400, type, e.message);
+    }
+    default:
+      return Response::FromError(e);
+  }
+}
+
+Response DrsError(int status, std::string_view message) {
+  return Response::Json(status, json{{"msg", message}, {"status_code", status}});
+}
+
+Response DrsFrom(const Error& e) {
+  const int status = http::StatusFor(e.kind);
+  return status >= 500 ? Response::FromError(e) : DrsError(status, e.message);
+}
+
+std::string Query(const Request& req, const std::string& name) {
+  const auto it = req.query.find(name);
+  return it == req.query.end() ? std::string() : it->second;
+}
+bool Has(const Request& req, const std::string& name) { return req.query.count(name) != 0; }
+
+// An unsigned 32-bit decimal (htsget start/end).
+Result<int64_t> U32(const std::string& text, const std::string& name) {
+  if (text.empty() || text.size() > 10 ||
+      !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return InvalidArgument("InvalidInput", fmt::format("'{}' must be an unsigned integer", name),
+                           name);
+  }
+  const int64_t v = std::stoll(text);
+  if (v > 0xffffffffLL) {
+    return InvalidArgument("InvalidInput", fmt::format("'{}' exceeds 2^32-1", name), name);
+  }
+  return v;
+}
+
+std::string BaseUrl(const Request& req, const std::string& configured) {
+  if (!configured.empty()) return configured;
+  return "https://" + req.Header("Host");
+}
+
+// Whether a file holds the endpoint's data type.
+bool OfType(const sequencing::DataFile& f, std::string_view datatype) {
+  if (datatype == "reads") return f.kind == "bam" || f.kind == "cram";
+  return f.kind == "vcf" || f.kind == "bcf";
+}
+
+json ServiceInfo(std::string_view datatype) {
+  const bool reads = datatype == "reads";
+  return json{{"id", fmt::format("jp.zengen.htsget.{}", datatype)},
+              {"name", fmt::format("Zengen htsget ({})", datatype)},
+              {"type", {{"group", "org.ga4gh"}, {"artifact", "htsget"}, {"version", "1.3.0"}}},
+              {"description", "Region slices of consented, sanitised genome files"},
+              {"organization", {{"name", "Zengen"}, {"url", "https://zengen.invalid"}}},
+              {"version", "1.3.0"},
+              {"htsget",
+               {{"datatype", datatype},
+                {"formats", reads ? json::array({"BAM", "CRAM"}) : json::array({"VCF", "BCF"})},
+                {"fieldsParameterEffective", false},
+                {"tagsParametersEffective", false}}}};
+}
+
+// Parses and checks the ticket request's parameters against htsget 1.3 §GET parameters.
+struct TicketRequest {
+  std::string format;
+  bool header_only = false;
+  std::vector<Region> regions;
+};
+
+Result<TicketRequest> ParseTicket(const Request& req, std::string_view datatype,
+                                  const std::string& stored_format) {
+  static const std::set<std::string> kKnown = {"format", "class",  "referenceName", "start",
+                                               "end",    "fields", "tags",          "notags",
+                                               "encryptionScheme"};
+  for (const auto& [k, v] : req.query) {
+    if (!kKnown.count(k)) {
+      return InvalidArgument("InvalidInput", fmt::format("unknown parameter '{}'", k), k);
+    }
+  }
+  TicketRequest t;
+  const bool reads = datatype == "reads";
+  t.format = Has(req, "format") ? Query(req, "format") : (reads ? "BAM" : "VCF");
+  const bool known_format = reads ? (t.format == "BAM" || t.format == "CRAM")
+                                  : (t.format == "VCF" || t.format == "BCF");
+  if (!known_format || t.format != stored_format) {
+    return InvalidArgument("UnsupportedFormat",
+                           fmt::format("format '{}' is not available for this object; it is "
+                                       "served as {}",
+                                       t.format, stored_format),
+                           "format");
+  }
+  if (Has(req, "encryptionScheme")) {
+    return InvalidArgument("UnsupportedFormat", "encryptionScheme is not supported",
+                           "encryptionScheme");
+  }
+  if (Has(req, "class")) {
+    if (Query(req, "class") != "header") {
+      return InvalidArgument("InvalidInput", "'class' may only be 'header'", "class");
+    }
+    for (const char* p : {"referenceName", "start", "end", "fields", "tags", "notags"}) {
+      if (Has(req, p)) {
+        return InvalidArgument("InvalidInput",
+                               fmt::format("class=header cannot be combined with '{}'", p), p);
+      }
+    }
+    t.header_only = true;
+    return t;
+  }
+  if (Has(req, "fields")) {
+    static const std::set<std::string> kFields = {"QNAME", "FLAG", "RNAME", "POS",
+                                                  "MAPQ",  "CIGAR", "RNEXT", "PNEXT",
+                                                  "TLEN",  "SEQ",  "QUAL"};
+    std::string f = Query(req, "fields");
+    size_t i = 0;
+    while (i <= f.size()) {
+      const size_t j = std::min(f.find(',', i), f.size());
+      if (!kFields.count(f.substr(i, j - i))) {
+        return InvalidArgument("InvalidInput", fmt::format("unknown field '{}'", f.substr(i, j - i)),
+                               "fields");
+      }
+      i = j + 1;
+    }
+  }
+  if (Has(req, "tags") && Has(req, "notags")) {
+    std::set<std::string> tags;
+    const std::string a = Query(req, "tags"), b = Query(req, "notags");
+    for (size_t i = 0; i <= a.size();) {
+      const size_t j = std::min(a.find(',', i), a.size());
+      tags.insert(a.substr(i, j - i));
+      i = j + 1;
+    }
+    for (size_t i = 0; i <= b.size();) {
+      const size_t j = std::min(b.find(',', i), b.size());
+      if (tags.count(b.substr(i, j - i))) {
+        return InvalidArgument("InvalidInput", "'tags' and 'notags' overlap", "notags");
+      }
+      i = j + 1;
+    }
+  }
+  const bool has_ref = Has(req, "referenceName");
+  if (!has_ref) {
+    if (Has(req, "start") || Has(req, "end")) {
+      return InvalidArgument("InvalidInput", "'start' and 'end' need 'referenceName'",
+                             Has(req, "start") ? "start" : "end");
+    }
+    return t;
+  }
+  Region r;
+  r.reference = Query(req, "referenceName");
+  if (r.reference.empty()) {
+    return InvalidArgument("InvalidInput", "'referenceName' is empty", "referenceName");
+  }
+  if (r.reference == "*" && (Has(req, "start") || Has(req, "end"))) {
+    return InvalidArgument("InvalidInput", "'start'/'end' cannot be used with referenceName=*",
+                           "start");
+  }
+  if (Has(req, "start")) {
+    ZG_ASSIGN_OR_RETURN(int64_t v, U32(Query(req, "start"), "start"));
+    r.start = v;
+  }
+  if (Has(req, "end")) {
+    ZG_ASSIGN_OR_RETURN(int64_t v, U32(Query(req, "end"), "end"));
+    r.end = v;
+  }
+  if (r.start && r.end && *r.start > *r.end) {
+    return InvalidArgument("InvalidRange", "'start' is greater than 'end'", "start");
+  }
+  t.regions.push_back(r);
+  return t;
+}
+
+json TicketUrls(const SlicePlan& plan, const std::string& base, const std::string& id,
+                const Request& req, bool header_only) {
+  json headers = json::object();
+  if (const std::string auth = req.Header("Authorization"); !auth.empty()) {
+    headers["Authorization"] = auth;
+  }
+  json urls = json::array();
+  auto add = [&](const ByteRange& r, std::string_view cls) {
+    for (int64_t s = r.start; s < r.end; s += kMaxBlockBytes) {
+      const int64_t e = std::min(r.end, s + kMaxBlockBytes);
+      urls.push_back({{"url", fmt::format("{}{}/blocks/{}?start={}&end={}", base, kHtsgetBase, id,
+                                          s, e)},
+                      {"headers", headers},
+                      {"class", cls}});
+    }
+  };
+  add(plan.header, "header");
+  if (!header_only) {
+    for (const auto& r : plan.body) add(r, "body");
+  }
+  add(plan.eof, header_only ? "header" : "body");
+  return urls;
+}
+
+}  // namespace
+
+Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
+  auto src = std::make_shared<Ga4ghSources>(std::move(sources));
+
+  for (const std::string datatype : {"reads", "variants"}) {
+    ZG_RETURN_IF_ERROR(router.Add({
+        .method = "GET",
+        .pattern = fmt::format("{}/{}/service-info", kHtsgetBase, datatype),
+        .action = "ga4gh.info",
+        .resource = "system",
+        .handler = [datatype](Request&) { return Response::Json(200, ServiceInfo(datatype)); },
+    }));
+
+    ZG_RETURN_IF_ERROR(router.Add({
+        .method = "GET",
+        .pattern = fmt::format("{}/{}/{{id}}", kHtsgetBase, datatype),
+        .action = "htsget.read",
+        .resource = "file",
+        .handler = [src, datatype](Request& req) -> Response {
+          const std::string& id = req.path_params.at("id");
+          auto file = src->uploads.GetFile(id);
+          if (!file.ok() || !OfType(*file, datatype)) {
+            return HtsgetError(404, "NotFound", fmt::format("no {} object '{}'", datatype, id));
+          }
+          if (Status st = src->access(req, "htsget.read", *file); !st.ok()) {
+            return HtsgetFrom(st.error());
+          }
+          const std::string stored = datatype == "reads" ? (file->kind == "cram" ? "CRAM" : "BAM")
+                                                         : (file->kind == "bcf" ? "BCF" : "VCF");
+          auto ticket = ParseTicket(req, datatype, stored);
+          if (!ticket.ok()) return HtsgetFrom(ticket.error());
+          auto plan = PlanSlice(src->blobs, src->uploads.keys(), *file, ticket->regions,
+                                ticket->header_only);
+          if (!plan.ok()) return HtsgetFrom(plan.error());
+          const std::string base = BaseUrl(req, src->public_base_url);
+          json body{{"htsget",
+                     {{"format", plan->format},
+                      {"urls", TicketUrls(*plan, base, id, req, ticket->header_only)}}}};
+          Response r = Response::Json(200, body);
+          r.headers["Content-Type"] = std::string(kTicketType);
+          r.headers["Cache-Control"] = "no-store";
+          return r;
+        },
+    }));
+  }
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = fmt::format("{}/blocks/{{id}}", kHtsgetBase),
+      .action = "htsget.read",
+      .resource = "file",
+      .handler = [src](Request& req) -> Response {
+        const std::string& id = req.path_params.at("id");
+        auto file = src->uploads.GetFile(id);
+        if (!file.ok() || file->kind == "fastq") {
+          return HtsgetError(404, "NotFound", fmt::format("no object '{}'", id));
+        }
+        if (Status st = src->access(req, "htsget.read", *file); !st.ok()) {
+          return HtsgetFrom(st.error());
+        }
+        auto start = U32(Query(req, "start"), "start");
+        if (!start.ok()) return HtsgetFrom(start.error());
+        auto end = Has(req, "end") ? U32(Query(req, "end"), "end") : Result<int64_t>(file->size);
+        if (!end.ok()) return HtsgetFrom(end.error());
+        if (*start > *end || *end > file->size) {
+          return HtsgetError(400, "InvalidRange", "the block range is outside the object");
+        }
+        if (*end - *start > kMaxBlockBytes) {
+          return HtsgetError(413, "PayloadTooLarge", "a block is at most 64 MiB");
+        }
+        auto plain = PlainReader::Open(src->blobs, file->blob_id, src->uploads.keys());
+        if (!plain.ok()) return HtsgetFrom(plain.error());
+        auto bytes = plain->Read(*start, *end);
+        if (!bytes.ok()) return HtsgetFrom(bytes.error());
+        Response r = Response::Text(200, std::move(*bytes), "application/octet-stream");
+        r.headers["Cache-Control"] = "no-store";
+        return r;
+      },
+  }));
+
+  // ---- DRS ---------------------------------------------------------------------------------
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = fmt::format("{}/service-info", kDrsBase),
+      .action = "ga4gh.info",
+      .resource = "system",
+      .handler = [](Request&) {
+        return Response::Json(
+            200, json{{"id", "jp.zengen.drs"},
+                      {"name", "Zengen DRS"},
+                      {"type", {{"group", "org.ga4gh"}, {"artifact", "drs"}, {"version", "1.2.0"}}},
+                      {"description", "Consented, sanitised genome files of the program"},
+                      {"organization", {{"name", "Zengen"}, {"url", "https://zengen.invalid"}}},
+                      {"version", "1.2.0"}});
+      },
+  }));
+
+  auto drs_object = [src](const Request& req, const sequencing::DataFile& f) {
+    const std::string base = BaseUrl(req, src->public_base_url);
+    const std::string host = base.substr(base.find("://") + 3);
+    const std::string datatype = (f.kind == "cram" || f.kind == "bam") ? "reads" : "variants";
+    json methods = json::array();
+    methods.push_back({{"type", "https"}, {"access_id", "https"}, {"region", "jp"}});
+    methods.push_back({{"type", "htsget"},
+                       {"access_url",
+                        {{"url", fmt::format("{}{}/{}/{}", base, kHtsgetBase, datatype, f.id)}}},
+                       {"region", "jp"}});
+    return json{{"id", f.id},
+                {"self_uri", fmt::format("drs://{}/{}", host, f.id)},
+                {"name", f.file_name},
+                {"size", f.size},
+                {"created_time", f.created_at},
+                {"mime_type", "application/octet-stream"},
+                {"checksums", json::array({{{"checksum", f.sha256}, {"type", "sha-256"}}})},
+                {"access_methods", methods}};
+  };
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = fmt::format("{}/objects/{{id}}", kDrsBase),
+      .action = "drs.read",
+      .resource = "file",
+      .handler = [src, drs_object](Request& req) -> Response {
+        const std::string& id = req.path_params.at("id");
+        auto file = src->uploads.GetFile(id);
+        if (!file.ok() || file->kind == "fastq") {
+          return DrsError(404, fmt::format("no object '{}'", id));
+        }
+        if (Status st = src->access(req, "drs.read", *file); !st.ok()) return DrsFrom(st.error());
+        return Response::Json(200, drs_object(req, *file));
+      },
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = fmt::format("{}/objects/{{id}}/access/{{access_id}}", kDrsBase),
+      .action = "drs.read",
+      .resource = "file",
+      .handler = [src](Request& req) -> Response {
+        const std::string& id = req.path_params.at("id");
+        auto file = src->uploads.GetFile(id);
+        if (!file.ok() || file->kind == "fastq") {
+          return DrsError(404, fmt::format("no object '{}'", id));
+        }
+        if (Status st = src->access(req, "drs.read", *file); !st.ok()) return DrsFrom(st.error());
+        if (req.path_params.at("access_id") != "https") {
+          return DrsError(404, "no such access method for this object");
+        }
+        json headers = json::array();
+        if (const std::string auth = req.Header("Authorization"); !auth.empty()) {
+          headers.push_back("Authorization: " + auth);
+        }
+        if (file->size > kMaxBlockBytes) {
+          return DrsError(413, "objects over 64 MiB are served by ranges through htsget");
+        }
+        const std::string url = fmt::format("{}{}/blocks/{}?start=0&end={}",
+                                            BaseUrl(req, src->public_base_url), kHtsgetBase, id,
+                                            file->size);
+        return Response::Json(200, json{{"url", url}, {"headers", headers}});
+      },
+  }));
+  return Status::Ok();
+}
+
+}  // namespace zengen::ga4gh

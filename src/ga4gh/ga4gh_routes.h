@@ -1,0 +1,55 @@
+// GA4GH htsget 1.3 and DRS 1.2-compatible endpoints over the stored, encrypted CRAM/BAM/VCF/BCF
+// files (R4.3, R4.7; shared/docs/domain/ga4gh.md §1, §3).
+//
+//   GET /ga4gh/htsget/v1/reads/service-info, /variants/service-info   ga4gh.info (public)
+//   GET /ga4gh/htsget/v1/reads/{id}, /variants/{id}                   htsget.read: a ticket
+//        ?format=BAM|CRAM|VCF|BCF &class=header &referenceName= &start= &end= &fields= &tags=
+//        &notags=
+//   GET /ga4gh/htsget/v1/blocks/{id}?start=&end=                      htsget.read: plaintext
+//                                                                     bytes [start, end)
+//   GET /ga4gh/drs/v1/service-info                                    ga4gh.info (public)
+//   GET /ga4gh/drs/v1/objects/{id}                                    drs.read: DrsObject
+//   GET /ga4gh/drs/v1/objects/{id}/access/{access_id}                 drs.read: AccessURL
+//
+// Tickets list https URLs served by zengen itself: the header blocks, the body byte ranges
+// that hold the records overlapping the region (slices.h), and the EOF marker, each at most
+// kMaxBlockBytes. Every URL carries "headers": the caller's own Authorization header when
+// the ticket was asked for with one (htslib forwards ticket headers), otherwise {}. Each block
+// request is authenticated and decided again (AccessCheck → policy::Decide, audited), so a
+// withdrawal, an expired or a revoked grant stops the very next block.
+//
+// Errors: htsget's {"htsget":{"error","message"}} with its status codes (InvalidInput,
+// InvalidRange, UnsupportedFormat 400; PermissionDenied 403; NotFound 404), DRS's
+// {"msg","status_code"}. Failures of authentication itself (a bad token) are answered by the
+// filter chain in Zengen's shape (401).
+//
+// A requested format must be the stored one (no transcoding): a CRAM is served as CRAM.
+#pragma once
+
+#include <functional>
+
+#include "blobs/blobs.h"
+#include "http/filters.h"
+#include "http/http.h"
+#include "sequencing/upload.h"
+
+namespace zengen::ga4gh {
+
+inline constexpr int64_t kMaxBlockBytes = int64_t{64} << 20;
+
+// Decides whether the request's subject may read the file's data now, through policy::Decide
+// (and records the decision). The action is "htsget.read" or "drs.read". Returns the error to
+// answer (kPermissionDenied) when not.
+using AccessCheck = std::function<Status(const http::Request& req, std::string_view action,
+                                         const sequencing::DataFile& file)>;
+
+struct Ga4ghSources {
+  sequencing::Uploads& uploads;
+  blobs::BlobStore& blobs;
+  AccessCheck access;
+  std::string public_base_url;  // e.g. "https://zengen.example.jp"; empty: from the Host header
+};
+
+Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources);
+
+}  // namespace zengen::ga4gh

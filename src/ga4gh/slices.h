@@ -1,0 +1,79 @@
+// Region slices of stored (Crypt4GH-encrypted) CRAM, BAM, VCF.gz and BCF files, for htsget.
+//
+// A stored file is two blobs: the sanitised file and its index (hts module), both Crypt4GH for
+// the data center's key. A slice is planned without decrypting the file: the index blob is
+// decrypted (small), the header is read from a decrypted prefix of the file, and the byte
+// ranges of the file that hold the records overlapping the region are computed from the index
+// — BGZF blocks for BAM/VCF.gz/BCF (virtual offsets from BAI/CSI/TBI chunks, each range
+// extended to the end of the BGZF block holding the chunk's end), CRAM containers for CRAM
+// (from the .crai). A client that concatenates header + body ranges + EOF gets a valid file
+// holding every record overlapping the region; the edges may hold more (htsget allows it).
+//
+// Plaintext ranges are then served by PlainReader, which decrypts only the 64 KiB Crypt4GH
+// segments covering the range (DataSpanForRange), never the whole object.
+//
+// Working copies: htslib reads the index and the header prefix from anonymous in-memory files
+// (memfd), so no plaintext touches the disk.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blobs/blobs.h"
+#include "common/result.h"
+#include "sequencing/upload.h"
+
+namespace zengen::ga4gh {
+
+// Plaintext byte ranges of one stored Crypt4GH object.
+class PlainReader {
+ public:
+  // Errors: the blob store's (blob_not_found, no_healthy_copy).
+  static Result<PlainReader> Open(blobs::BlobStore& blobs, std::string_view blob_id,
+                                  const sequencing::UploadKeys& keys);
+  int64_t size() const { return plain_size_; }
+  // Plaintext bytes [start, end) (end clamped to size). Errors: kInvalidArgument
+  // "invalid_range" when start > end or start > size; crypt4gh errors.
+  Result<std::string> Read(int64_t start, int64_t end);
+
+ private:
+  PlainReader() = default;
+  std::shared_ptr<blobs::Reader> reader_;
+  std::string header_;  // the Crypt4GH header
+  int64_t data_offset_ = 0;
+  int64_t plain_size_ = 0;
+  std::string secret_;
+};
+
+struct ByteRange {
+  int64_t start = 0;  // plaintext offsets, [start, end)
+  int64_t end = 0;
+};
+
+struct Region {
+  std::string reference;  // "*" for unplaced unmapped reads (reads only)
+  std::optional<int64_t> start;  // 0-based, inclusive
+  std::optional<int64_t> end;    // 0-based, exclusive
+};
+
+struct SlicePlan {
+  std::string format;  // BAM | CRAM | VCF | BCF
+  ByteRange header;    // the file's header blocks/containers
+  std::vector<ByteRange> body;  // merged, ascending, non-overlapping
+  ByteRange eof;       // the format's end-of-file marker (BGZF EOF block, CRAM EOF container)
+  std::vector<std::string> references;  // reference names in the header, in order
+  std::vector<std::string> samples;     // samples in the header (@RG SM or VCF columns)
+};
+
+// Plans a slice of a stored file. `regions` empty: the whole file (every record); a region
+// with reference only: that reference. header_only: no body.
+// Errors (htsget types in Error::code): NotFound "NotFound" for an unknown reference name;
+// kInvalidArgument "InvalidInput" for "*" on variants; store and crypt4gh errors.
+Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKeys& keys,
+                            const sequencing::DataFile& file, const std::vector<Region>& regions,
+                            bool header_only);
+
+}  // namespace zengen::ga4gh

@@ -1,0 +1,344 @@
+// End-to-end tests of htsget and DRS against the real zengen binary on both metadata backends,
+// with the real clients: samtools and bcftools read region slices through ticket URLs (token
+// via HTS_AUTH_LOCATION, the server's certificate via CURL_CA_BUNDLE) and their records equal
+// a local samtools view / bcftools view -r of the same region; a withdrawal stops tickets,
+// blocks and DRS on the very next request.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "crypto/crypto.h"
+#include "support/browser.h"
+#include "support/genomics.h"
+
+namespace zengen::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+constexpr const char* kPassword = "htsget-test-passphrase-2026";
+const fs::path kFixtures = ZENGEN_FIXTURES_DIR;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+class HtsgetTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    server_ = ZengenServer::Start(GetParam());
+    ASSERT_NE(server_, nullptr);
+    for (const auto& [id, kind] : std::vector<std::pair<std::string, std::string>>{
+             {"hosp-a", "hospital"}, {"seq-1", "sequencing_facility"},
+             {"ana-1", "analysis_center"}, {"ana-2", "analysis_center"}}) {
+      ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/admin/organisations",
+                           {{"id", id}, {"name", id}, {"kind", kind}, {"jurisdiction", "JP"}})
+                    ->status,
+                201);
+    }
+    auto u = AsOperator(*server_, "POST", "/api/v1/admin/users",
+                        {{"id", "dr-a"}, {"organisation", "hosp-a"}, {"display_name", "dr-a"},
+                         {"email", "dr-a@example.org"}, {"roles", {"clinician"}},
+                         {"password", kPassword}});
+    ASSERT_EQ(u->status, 201) << u->body;
+    clinician_.server = server_.get();
+    ASSERT_FALSE(clinician_.LoginAndEnrol("dr-a", kPassword).empty());
+    seq_token_ = Token("seq-1", "sequencing_operator",
+                       {"specimen.custody", "run.write", "upload.write"});
+    ana_token_ = Token("ana-1", "analyst",
+                       {"specimen.custody", "upload.write", "file.read", "htsget.read", "drs.read"});
+    other_token_ = Token("ana-2", "analyst", {"htsget.read", "drs.read"});
+
+    auto p = clinician_.Send("POST", "/api/v1/participants",
+                             {{"local_id", "MRN-77"}, {"program", "cancer"},
+                              {"disease_category", "lung"}, {"index_date", "2026-03-02"}});
+    ASSERT_TRUE(p && p->status == 201) << (p ? p->body : "no answer");
+    participant_ = p->Json()["participant"]["id"];
+    auto icf = clinician_.Send("GET", "/api/v1/icf/cancer/1.0/ja");
+    json decisions = json::object();
+    const json items = icf->Json()["items"];
+    for (const auto& item : items) decisions[item["code"].get<std::string>()] = "permit";
+    decisions["C11"] = "deny";
+    ASSERT_EQ(clinician_.Send("POST", "/api/v1/participants/" + participant_ + "/consents",
+                              {{"kind", "initial"}, {"icf_version", "1.0"}, {"language", "ja"},
+                               {"decisions", decisions}, {"signed_date", "2026-03-02"},
+                               {"details", {{"signer", "self"}, {"method", "paper"}}}})
+                  ->status,
+              201);
+    auto sp = clinician_.Send("POST", "/api/v1/participants/" + participant_ + "/specimens",
+                              {{"tumour_normal", "normal"}, {"specimen_type", "blood"},
+                               {"preservation", "EDTA"}, {"collection_date", "2026-03-02"}});
+    ASSERT_TRUE(sp && sp->status == 201);
+    const std::string specimen = sp->Json()["id"];
+    const std::string custody = "/api/v1/specimens/" + specimen + "/custody";
+    ASSERT_EQ(clinician_.Send("POST", custody, {{"to", "shipped"}, {"destination", "seq-1"}})->status,
+              200);
+    for (const char* to : {"received", "library_prepared"}) {
+      ASSERT_EQ(Call(seq_token_, "POST", custody, json{{"to", to}})->status, 200) << to;
+    }
+    auto run = Call(seq_token_, "POST", "/api/v1/runs",
+                    {{"specimen_id", specimen}, {"instrument_model", "NovaSeq X"},
+                     {"flowcell", "HFLOWCELL"}, {"library", "L1"}, {"layout", "single"}});
+    ASSERT_EQ(run->status, 201) << run->body;
+    const json fq = Upload(seq_token_, {{"kind", "fastq"}, {"run_id", run->Json()["id"]},
+                                        {"read", 1}, {"file_name", "R1.fastq.gz"}},
+                           Gzip(Fastq(1500, 1)));
+    ASSERT_EQ(fq["run"]["status"], "qc_passed") << fq.dump();
+    ASSERT_EQ(Call(ana_token_, "POST", custody, json{{"to", "analysed"}})->status, 200);
+
+    bam_local_ = kFixtures / "htsget/reads/htsnexus_test_NA12878.bam";
+    bcf_local_ = kFixtures / "single-sample-bcf/G1.bcf";
+    const json bam = Upload(ana_token_, {{"kind", "bam"}, {"specimen_id", specimen},
+                                         {"derived_from", {fq["file"]["id"]}},
+                                         {"file_name", "NA12878.bam"}},
+                            ReadFileBytes(bam_local_.string()));
+    bam_id_ = bam["file"]["id"];
+    const json bcf = Upload(ana_token_, {{"kind", "bcf"}, {"specimen_id", specimen},
+                                         {"derived_from", {fq["file"]["id"]}},
+                                         {"file_name", "G1.bcf"}},
+                            ReadFileBytes(bcf_local_.string()));
+    bcf_id_ = bcf["file"]["id"];
+    cram_local_ = kFixtures / "htsget/reads/htsnexus_test_NA12878.cram";
+    const json cram = Upload(ana_token_, {{"kind", "cram"}, {"specimen_id", specimen},
+                                          {"derived_from", {fq["file"]["id"]}},
+                                          {"file_name", "NA12878.cram"}},
+                             ReadFileBytes(cram_local_.string()));
+    cram_id_ = cram["file"]["id"];
+
+    work_ = fs::temp_directory_path() / ("zg-htsget-" + crypto::ToHex(crypto::RandomBytes(6)));
+    fs::create_directories(work_);
+    std::ofstream(work_ / "token") << ana_token_;
+    chmod((work_ / "token").c_str(), 0600);
+  }
+
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(work_, ec);
+  }
+
+  std::string Token(const std::string& org, const std::string& role,
+                    const std::vector<std::string>& actions) {
+    auto t = AsOperator(*server_, "POST", "/api/v1/admin/tokens",
+                        {{"name", org + "-" + role}, {"organisation", org}, {"role", role},
+                         {"actions", actions}, {"days", 7}});
+    EXPECT_EQ(t->status, 201) << t->body;
+    return t->Json()["token"];
+  }
+
+  std::optional<HttpResponse> Call(const std::string& token, const std::string& method,
+                                   const std::string& path, const json& body = nullptr) {
+    std::map<std::string, std::string> h = {{"Authorization", "Bearer " + token}};
+    if (!body.is_null()) h["Content-Type"] = "application/json";
+    return server_->Request(method, path, h, body.is_null() ? "" : body.dump());
+  }
+
+  // Opens an upload, sends one or more 8 MiB chunks and completes it; returns the completion.
+  json Upload(const std::string& token, json spec, const std::string& bytes) {
+    spec["size"] = bytes.size();
+    spec["sha256"] = crypto::Sha256Hex(bytes);
+    spec["chunk_size"] = 8 << 20;
+    auto u = Call(token, "POST", "/api/v1/uploads", spec);
+    EXPECT_EQ(u->status, 201) << u->body;
+    const std::string id = u->Json()["id"];
+    const int64_t chunks = u->Json()["chunks"];
+    for (int64_t i = 0; i < chunks; ++i) {
+      auto r = server_->Request("PUT", fmt::format("/api/v1/uploads/{}/chunks/{}", id, i),
+                                {{"Authorization", "Bearer " + token},
+                                 {"Content-Type", "application/octet-stream"}},
+                                bytes.substr(static_cast<size_t>(i) << 23, size_t{8} << 20));
+      EXPECT_EQ(r->status, 204) << r->body;
+    }
+    auto c = Call(token, "POST", "/api/v1/uploads/" + id + "/complete");
+    EXPECT_EQ(c->status, 200) << c->body;
+    return c->Json();
+  }
+
+  std::string Url(const std::string& path) const {
+    return fmt::format("https://127.0.0.1:{}{}", server_->port(), path);
+  }
+
+  // Runs a client with the token file and the server's certificate.
+  CommandResult Client(std::vector<std::string> argv) {
+    std::vector<std::string> full = {"/usr/bin/env",
+                                     "HTS_AUTH_LOCATION=" + (work_ / "token").string(),
+                                     "CURL_CA_BUNDLE=" + server_->ca_cert().string()};
+    full.insert(full.end(), argv.begin(), argv.end());
+    return RunCommand(full);
+  }
+
+  std::unique_ptr<ZengenServer> server_;
+  Browser clinician_{nullptr};
+  std::string seq_token_, ana_token_, other_token_;
+  std::string participant_, bam_id_, bcf_id_, cram_id_;
+  fs::path bam_local_, bcf_local_, cram_local_, work_;
+};
+
+TEST_P(HtsgetTest, SamtoolsReadsRegionSlicesEqualToALocalView) {
+  // The local truth: the fixture, indexed in the scratch folder.
+  fs::copy_file(bam_local_, work_ / "local.bam");
+  ASSERT_EQ(RunCommand({"/usr/bin/samtools", "index", (work_ / "local.bam").string()}).exit_code, 0);
+  const std::string region = "11:5005001-5009000";
+  const auto local = RunCommand({"/usr/bin/samtools", "view", (work_ / "local.bam").string(), region});
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  ASSERT_GT(Lines(local.output).size(), 10u);
+
+  // Through htsget: samtools fetches the ticket, then every block; regions go in the URL.
+  const std::string url = Url("/ga4gh/htsget/v1/reads/" + bam_id_ +
+                              "?format=BAM&referenceName=11&start=5005000&end=5009000");
+  const auto slice = Client({"/usr/bin/samtools", "view", "-b", "-o", (work_ / "slice.bam").string(), url});
+  ASSERT_EQ(slice.exit_code, 0) << slice.output;
+  ASSERT_EQ(RunCommand({"/usr/bin/samtools", "index", (work_ / "slice.bam").string()}).exit_code, 0);
+  const auto remote = RunCommand({"/usr/bin/samtools", "view", (work_ / "slice.bam").string(), region});
+  EXPECT_EQ(Lines(remote.output), Lines(local.output));
+  // A real slice: far fewer records than the file holds, none from the other reference.
+  const auto sliced = RunCommand({"/usr/bin/samtools", "view", "-c", (work_ / "slice.bam").string()});
+  const auto total = RunCommand({"/usr/bin/samtools", "view", "-c", bam_local_.string()});
+  EXPECT_LT(std::stoll(sliced.output), std::stoll(total.output) / 4) << sliced.output;
+  EXPECT_EQ(Lines(RunCommand({"/usr/bin/samtools", "view", (work_ / "slice.bam").string(), "20"}).output)
+                .size(),
+            0u);
+
+  // The whole file: every record.
+  const auto whole = Client({"/usr/bin/samtools", "view", "-c", Url("/ga4gh/htsget/v1/reads/" + bam_id_)});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(std::stoll(whole.output), std::stoll(total.output));
+
+  // class=header: the sanitised header, with the pseudonym as sample.
+  const auto header =
+      Client({"/usr/bin/samtools", "view", "-H", Url("/ga4gh/htsget/v1/reads/" + bam_id_ + "?class=header")});
+  ASSERT_EQ(header.exit_code, 0) << header.output;
+  EXPECT_NE(header.output.find("SM:" + participant_), std::string::npos) << header.output;
+  EXPECT_EQ(header.output.find("SM:NA12878"), std::string::npos);
+  EXPECT_EQ(header.output.find("@CO"), std::string::npos);
+}
+
+TEST_P(HtsgetTest, SamtoolsReadsCramContainerSlices) {
+  fs::copy_file(cram_local_, work_ / "local.cram");
+  ASSERT_EQ(RunCommand({"/usr/bin/samtools", "index", (work_ / "local.cram").string()}).exit_code, 0);
+  const std::string region = "11:5005001-5009000";
+  const auto local = RunCommand({"/usr/bin/samtools", "view", (work_ / "local.cram").string(), region});
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  ASSERT_GT(Lines(local.output).size(), 10u);
+  const std::string url = Url("/ga4gh/htsget/v1/reads/" + cram_id_ +
+                              "?format=CRAM&referenceName=11&start=5005000&end=5009000");
+  const auto slice =
+      Client({"/usr/bin/samtools", "view", "-C", "-o", (work_ / "slice.cram").string(), url});
+  ASSERT_EQ(slice.exit_code, 0) << slice.output;
+  ASSERT_EQ(RunCommand({"/usr/bin/samtools", "index", (work_ / "slice.cram").string()}).exit_code, 0);
+  const auto remote = RunCommand({"/usr/bin/samtools", "view", (work_ / "slice.cram").string(), region});
+  EXPECT_EQ(Lines(remote.output), Lines(local.output));
+  const auto whole = Client({"/usr/bin/samtools", "view", "-c",
+                             Url("/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM")});
+  const auto total = RunCommand({"/usr/bin/samtools", "view", "-c", cram_local_.string()});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(std::stoll(whole.output), std::stoll(total.output));
+}
+
+TEST_P(HtsgetTest, BcftoolsReadsRegionSlicesEqualToALocalView) {
+  const std::string region = "1:1-5000000";
+  const auto local = RunCommand({"/usr/bin/bcftools", "view", "-H", "-r", region, bcf_local_.string()});
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  ASSERT_GT(Lines(local.output).size(), 3u);
+  const std::string url = Url("/ga4gh/htsget/v1/variants/" + bcf_id_ +
+                              "?format=BCF&referenceName=1&start=0&end=5000000");
+  const auto slice = Client({"/usr/bin/bcftools", "view", "-Ob", "-o", (work_ / "slice.bcf").string(), url});
+  ASSERT_EQ(slice.exit_code, 0) << slice.output;
+  ASSERT_EQ(RunCommand({"/usr/bin/bcftools", "index", (work_ / "slice.bcf").string()}).exit_code, 0);
+  const auto remote =
+      RunCommand({"/usr/bin/bcftools", "view", "-H", "-r", region, (work_ / "slice.bcf").string()});
+  EXPECT_EQ(Lines(remote.output), Lines(local.output));
+  const auto samples = Client({"/usr/bin/bcftools", "query", "-l", url});
+  EXPECT_EQ(Lines(samples.output), std::vector<std::string>{participant_}) << samples.output;
+}
+
+TEST_P(HtsgetTest, ErrorsHaveHtsgetShapeAndCodes) {
+  auto info = server_->Request("GET", "/ga4gh/htsget/v1/variants/service-info");
+  ASSERT_EQ(info->status, 200);
+  EXPECT_EQ(info->Json()["type"]["artifact"], "htsget");
+  EXPECT_EQ(info->Json()["htsget"]["formats"], json::array({"VCF", "BCF"}));
+  auto ticket = Call(ana_token_, "GET", "/ga4gh/htsget/v1/reads/" + bam_id_);
+  ASSERT_EQ(ticket->status, 200) << ticket->body;
+  EXPECT_EQ(ticket->headers["content-type"], "application/vnd.ga4gh.htsget.v1.3.0+json; charset=utf-8");
+  for (const auto& u : ticket->Json()["htsget"]["urls"]) {
+    EXPECT_TRUE(u.contains("headers")) << u.dump();
+    EXPECT_TRUE(u["url"].get<std::string>().starts_with("https://"));
+  }
+  const std::vector<std::tuple<std::string, int, std::string>> cases = {
+      {"/ga4gh/htsget/v1/reads/FL-NONE", 404, "NotFound"},
+      {"/ga4gh/htsget/v1/variants/" + bam_id_, 404, "NotFound"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?format=CRAM", 400, "UnsupportedFormat"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?format=VCF", 400, "UnsupportedFormat"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?referenceName=11&start=9&end=5", 400, "InvalidRange"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?start=5", 400, "InvalidInput"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?class=header&referenceName=11", 400, "InvalidInput"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?class=body", 400, "InvalidInput"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?referenceName=11&start=-1", 400, "InvalidInput"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?referenceName=*&start=1", 400, "InvalidInput"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?tags=NM,MD&notags=MD", 400, "InvalidInput"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?fields=QNAME,BOGUS", 400, "InvalidInput"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?referenceName=chrNope", 404, "NotFound"},
+      {"/ga4gh/htsget/v1/reads/" + bam_id_ + "?colour=red", 400, "InvalidInput"},
+      {"/ga4gh/htsget/v1/blocks/" + bam_id_ + "?start=10&end=5", 400, "InvalidRange"},
+  };
+  for (const auto& [path, status, type] : cases) {
+    auto r = Call(ana_token_, "GET", path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, status) << path << ": " << r->body;
+    EXPECT_EQ(r->Json()["htsget"]["error"], type) << path << ": " << r->body;
+  }
+  // Another analysis centre: PermissionDenied, in htsget's shape.
+  auto other = Call(other_token_, "GET", "/ga4gh/htsget/v1/reads/" + bam_id_);
+  EXPECT_EQ(other->status, 403);
+  EXPECT_EQ(other->Json()["htsget"]["error"], "PermissionDenied") << other->body;
+  EXPECT_EQ(server_->Request("GET", "/healthz")->status, 200);
+}
+
+TEST_P(HtsgetTest, WithdrawalStopsTicketsBlocksAndDrsOnTheNextRequest) {
+  auto drs = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bcf_id_);
+  ASSERT_EQ(drs->status, 200) << drs->body;
+  const json obj = drs->Json();
+  EXPECT_EQ(obj["id"], bcf_id_);
+  EXPECT_TRUE(obj["self_uri"].get<std::string>().starts_with("drs://"));
+  EXPECT_EQ(obj["checksums"][0]["type"], "sha-256");
+  auto access = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bcf_id_ + "/access/https");
+  ASSERT_EQ(access->status, 200) << access->body;
+  // The access URL gives the sanitised file, whose SHA-256 is the DRS checksum.
+  const std::string url = access->Json()["url"];
+  auto bytes = Call(ana_token_, "GET", url.substr(url.find("/ga4gh/")));
+  ASSERT_EQ(bytes->status, 200);
+  EXPECT_EQ(crypto::Sha256Hex(bytes->body), obj["checksums"][0]["checksum"]);
+
+  auto ticket = Call(ana_token_, "GET", "/ga4gh/htsget/v1/variants/" + bcf_id_ + "?format=BCF");
+  ASSERT_EQ(ticket->status, 200);
+  const std::string block = ticket->Json()["htsget"]["urls"][0]["url"];
+  const std::string block_path = block.substr(block.find("/ga4gh/"));
+  ASSERT_EQ(Call(ana_token_, "GET", block_path)->status, 200);
+
+  ASSERT_EQ(clinician_.Send("POST", "/api/v1/participants/" + participant_ + "/withdrawal",
+                            {{"level", "full"}, {"signed_date", "2026-04-01"}, {"reason", "test"}})
+                ->status,
+            201);
+  auto t2 = Call(ana_token_, "GET", "/ga4gh/htsget/v1/variants/" + bcf_id_ + "?format=BCF");
+  EXPECT_EQ(t2->status, 403);
+  EXPECT_EQ(t2->Json()["htsget"]["error"], "PermissionDenied");
+  EXPECT_EQ(Call(ana_token_, "GET", block_path)->status, 403);
+  auto d2 = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bcf_id_);
+  EXPECT_EQ(d2->status, 403);
+  EXPECT_EQ(d2->Json()["status_code"], 403);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HtsgetTest, ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace zengen::testing
