@@ -22,7 +22,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [[ "${ZENGEN_WITH_BENCH:-0}" == 1 ]]; then
-  packages+=(nginx-light wrk oathtool)
+  packages+=(nginx-light wrk oathtool jq bc)
 fi
 
 missing=()

@@ -82,8 +82,10 @@ Reads MakeReads(const Reference& ref, uint64_t seed, int pairs, int length, bool
   return out;
 }
 
-Status WriteCram(const Reference& ref, const Reads& reads, const std::string& sample,
-                 const std::filesystem::path& out) {
+namespace {
+
+Status WriteAlignments(const Reference& ref, const Reads& reads, const std::string& sample,
+                       const std::filesystem::path& out, bool cram) {
   struct Record {
     int64_t pos;
     std::string line;
@@ -103,9 +105,10 @@ Status WriteCram(const Reference& ref, const Reads& reads, const std::string& sa
   }
   std::stable_sort(records.begin(), records.end(),
                    [](const Record& a, const Record& b) { return a.pos < b.pos; });
-  std::unique_ptr<samFile, int (*)(samFile*)> fp(sam_open(out.c_str(), "wc"), &hts_close);
-  if (!fp) return Internal("write_failed", "cannot create the synthetic CRAM");
-  hts_set_opt(fp.get(), CRAM_OPT_NO_REF, 1);
+  std::unique_ptr<samFile, int (*)(samFile*)> fp(sam_open(out.c_str(), cram ? "wc" : "wb"),
+                                                 &hts_close);
+  if (!fp) return Internal("write_failed", "cannot create the synthetic alignments");
+  if (cram) hts_set_opt(fp.get(), CRAM_OPT_NO_REF, 1);
   std::unique_ptr<sam_hdr_t, void (*)(sam_hdr_t*)> hdr(sam_hdr_init(), &sam_hdr_destroy);
   const std::string text = fmt::format(
       "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:{}\tLN:{}\n@RG\tID:rg1\tSM:{}\tPL:ILLUMINA\tLB:LIB-1\n"
@@ -126,8 +129,20 @@ Status WriteCram(const Reference& ref, const Reads& reads, const std::string& sa
     }
   }
   ks_free(&ks);
-  if (hts_close(fp.release()) < 0) return Internal("write_failed", "cannot close the CRAM");
+  if (hts_close(fp.release()) < 0) return Internal("write_failed", "cannot close the file");
   return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteCram(const Reference& ref, const Reads& reads, const std::string& sample,
+                 const std::filesystem::path& out) {
+  return WriteAlignments(ref, reads, sample, out, true);
+}
+
+Status WriteBam(const Reference& ref, const Reads& reads, const std::string& sample,
+                const std::filesystem::path& out) {
+  return WriteAlignments(ref, reads, sample, out, false);
 }
 
 std::string MakeVcf(const Reference& ref, uint64_t seed, int variants, const std::string& sample) {

@@ -43,6 +43,9 @@ Reads MakeReads(const Reference& ref, uint64_t seed, int pairs, int length, bool
 // Writes the reads as a coordinate-sorted CRAM (no reference) with @RG SM = sample.
 Status WriteCram(const Reference& ref, const Reads& reads, const std::string& sample,
                  const std::filesystem::path& out);
+// The same records as a coordinate-sorted BAM.
+Status WriteBam(const Reference& ref, const Reads& reads, const std::string& sample,
+                const std::filesystem::path& out);
 
 // A VCF 4.2 text with `variants` heterozygous SNVs for one sample.
 std::string MakeVcf(const Reference& ref, uint64_t seed, int variants, const std::string& sample);
