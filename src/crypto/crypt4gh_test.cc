@@ -1,4 +1,5 @@
 #include "crypto/crypt4gh.h"
+#include "crypto/crypt4gh_python.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -78,55 +79,11 @@ Result<std::string> DecryptChunked(std::string_view data, std::string_view secre
 
 // ----- python3 as the independent implementation ----------------------------------------------
 
-// The interpreter with Debian's python3-nacl and python3-bcrypt: ZENGEN_TEST_PYTHON if set,
-// else /usr/bin/python3 (a pyenv or venv python3 earlier on PATH would not see them).
-std::string Python() {
-  if (const char* p = std::getenv("ZENGEN_TEST_PYTHON"); p != nullptr && *p != '\0') return p;
-  if (fs::exists("/usr/bin/python3")) return "/usr/bin/python3";
-  return "python3";
-}
-
-std::string ShellQuote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-struct PyRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs `script` with python3 and the given arguments through popen.
-PyRun RunPython(std::string_view script, const std::vector<std::string>& args) {
-  TempDir dir;
-  const fs::path file = dir.path() / "helper.py";
-  WriteFile(file, script);
-  std::string cmd = ShellQuote(Python()) + " " + ShellQuote(file.string());
-  for (const std::string& a : args) cmd += " " + ShellQuote(a);
-  cmd += " 2>&1";
-  PyRun run;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) run.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
 // Fails the test (not skips) when python3 or its modules are missing: CI installs them.
 void RequirePythonModules() {
-  const PyRun run = RunPython("import nacl.bindings, bcrypt, hashlib\nprint('ok')\n", {});
+  const testing::PyRun run = testing::RunPython("import nacl.bindings, bcrypt, hashlib\nprint('ok')\n", {});
   ASSERT_EQ(run.exit_code, 0)
-      << "The Crypt4GH interop tests need " << Python()
+      << "The Crypt4GH interop tests need " << testing::PythonInterpreter()
       << " with the Debian packages python3-nacl and python3-bcrypt (scripts/install-deps.sh "
          "installs them; or set ZENGEN_TEST_PYTHON). Output: "
       << run.output;
@@ -164,52 +121,6 @@ else:
 print(secret.hex())
 )PY";
 
-// Decrypts a Crypt4GH file: X25519 by crypto_scalarmult, the shared key by hashlib.blake2b,
-// ChaCha20-Poly1305 by PyNaCl. argv: secret-key-hex in-file out-file.
-constexpr std::string_view kDecryptPy = R"PY(
-import hashlib, sys
-from nacl.bindings import (crypto_scalarmult, crypto_scalarmult_base,
-                           crypto_aead_chacha20poly1305_ietf_decrypt)
-from nacl.exceptions import CryptoError
-sk = bytes.fromhex(sys.argv[1])
-pk = crypto_scalarmult_base(sk)
-data = open(sys.argv[2], 'rb').read()
-le = lambda b: int.from_bytes(b, 'little')
-assert data[:8] == b'crypt4gh', 'magic'
-assert le(data[8:12]) == 1, 'version'
-pos, keys = 16, []
-for _ in range(le(data[12:16])):
-    length = le(data[pos:pos + 4])
-    packet = data[pos:pos + length]
-    pos += length
-    if le(packet[4:8]) != 0:
-        continue
-    writer = packet[8:40]
-    shared = hashlib.blake2b(crypto_scalarmult(sk, writer) + pk + writer, digest_size=64).digest()[:32]
-    try:
-        body = crypto_aead_chacha20poly1305_ietf_decrypt(packet[52:], None, packet[40:52], shared)
-    except CryptoError:
-        continue
-    if le(body[:4]) == 0:
-        assert le(body[4:8]) == 0 and len(body) == 40
-        keys.append(body[8:40])
-if not keys:
-    sys.exit('no header packet for this key')
-out = bytearray()
-while pos < len(data):
-    segment = data[pos:pos + 65564]
-    pos += len(segment)
-    for key in keys:
-        try:
-            out += crypto_aead_chacha20poly1305_ietf_decrypt(segment[12:], None, segment[:12], key)
-            break
-        except CryptoError:
-            pass
-    else:
-        sys.exit('segment MAC failure')
-open(sys.argv[3], 'wb').write(out)
-print(len(out))
-)PY";
 
 // Encrypts a file for one recipient, optionally with an edit list.
 // argv: recipient-public-hex in-file out-file [comma-separated edit list].
@@ -240,7 +151,7 @@ open(sys.argv[3], 'wb').write(out)
 )PY";
 
 std::string SecretFromPython(const fs::path& key_file, std::string_view passphrase) {
-  const PyRun run = RunPython(kUnlockKeyPy, {key_file.string(), std::string(passphrase)});
+  const testing::PyRun run = testing::RunPython(kUnlockKeyPy, {key_file.string(), std::string(passphrase)});
   EXPECT_EQ(run.exit_code, 0) << run.output;
   auto bytes = FromHex(run.output.substr(0, run.output.find_last_not_of("\n") + 1));
   EXPECT_TRUE(bytes.ok()) << run.output;
@@ -702,7 +613,7 @@ TEST(Crypt4ghInteropTest, PythonDecryptsWhatWeEncryptForBob) {
   const std::string alice_sec = SecretFromPython(dir / "alice.sec", "alice");
   EXPECT_EQ(*PublicKeyFromSecret(alice_sec), *ReadPublicKeyFile(dir / "alice.pub"));
   // A wrong passphrase fails in the helper too.
-  EXPECT_NE(RunPython(kUnlockKeyPy, {(dir / "bob.sec").string(), "alice"}).exit_code, 0);
+  EXPECT_NE(testing::RunPython(kUnlockKeyPy, {(dir / "bob.sec").string(), "alice"}).exit_code, 0);
 
   TempDir tmp;
   for (const char* name : {"testfile.abcd", "testfile.abbbc"}) {
@@ -713,17 +624,17 @@ TEST(Crypt4ghInteropTest, PythonDecryptsWhatWeEncryptForBob) {
     const fs::path in = tmp.path() / (std::string(name) + ".c4gh");
     const fs::path out = tmp.path() / (std::string(name) + ".out");
     WriteFile(in, *enc);
-    const PyRun run = RunPython(kDecryptPy, {ToHex(bob_sec), in.string(), out.string()});
+    const testing::PyRun run = testing::RunPython(testing::kCrypt4ghDecryptPy, {ToHex(bob_sec), in.string(), out.string()});
     ASSERT_EQ(run.exit_code, 0) << name << ": " << run.output;
     EXPECT_TRUE(ReadFile(out) == plain) << name;
     // And our own decryption of the same bytes, with bob's key.
     EXPECT_TRUE(*Decrypt(*enc, bob_sec) == plain);
     // The python decryptor refuses alice's key and a corrupted segment.
-    EXPECT_NE(RunPython(kDecryptPy, {ToHex(alice_sec), in.string(), out.string()}).exit_code, 0);
+    EXPECT_NE(testing::RunPython(testing::kCrypt4ghDecryptPy, {ToHex(alice_sec), in.string(), out.string()}).exit_code, 0);
     std::string bad = *enc;
     bad[bad.size() - 100] ^= 1;
     WriteFile(in, bad);
-    EXPECT_NE(RunPython(kDecryptPy, {ToHex(bob_sec), in.string(), out.string()}).exit_code, 0);
+    EXPECT_NE(testing::RunPython(testing::kCrypt4ghDecryptPy, {ToHex(bob_sec), in.string(), out.string()}).exit_code, 0);
   }
 }
 
@@ -744,7 +655,7 @@ TEST(Crypt4ghInteropTest, WeDecryptWhatPythonEncryptsWithAnEditList) {
     std::string joined;
     for (uint64_t v : list) joined += (joined.empty() ? "" : ",") + std::to_string(v);
     if (!list.empty()) args.push_back(joined);
-    const PyRun run = RunPython(kEncryptPy, args);
+    const testing::PyRun run = testing::RunPython(kEncryptPy, args);
     ASSERT_EQ(run.exit_code, 0) << run.output;
     auto dec = Decrypt(ReadFile(out), bob_sec);
     ASSERT_TRUE(dec.ok()) << dec.error().message;
