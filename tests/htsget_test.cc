@@ -79,7 +79,8 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
                               {{"tumour_normal", "normal"}, {"specimen_type", "blood"},
                                {"preservation", "EDTA"}, {"collection_date", "2026-03-02"}});
     ASSERT_TRUE(sp && sp->status == 201);
-    const std::string specimen = sp->Json()["id"];
+    specimen_ = sp->Json()["id"];
+    const std::string& specimen = specimen_;
     const std::string custody = "/api/v1/specimens/" + specimen + "/custody";
     ASSERT_EQ(clinician_.Send("POST", custody, {{"to", "shipped"}, {"destination", "seq-1"}})->status,
               200);
@@ -94,6 +95,7 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
                                         {"read", 1}, {"file_name", "R1.fastq.gz"}},
                            Gzip(Fastq(1500, 1)));
     ASSERT_EQ(fq["run"]["status"], "qc_passed") << fq.dump();
+    fq_id_ = fq["file"]["id"];
     ASSERT_EQ(Call(ana_token_, "POST", custody, json{{"to", "analysed"}})->status, 200);
 
     bam_local_ = kFixtures / "htsget/reads/htsnexus_test_NA12878.bam";
@@ -124,6 +126,37 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     std::error_code ec;
     fs::remove_all(work_, ec);
+  }
+
+  // Another participant of hosp-a with consent and a specimen the analysis centre ana-1 analyses
+  // (custody moved by hand, without files). Returns the participant id.
+  std::string AnalysedParticipant(const std::string& local_id) {
+    auto p = clinician_.Send("POST", "/api/v1/participants",
+                             {{"local_id", local_id}, {"program", "cancer"},
+                              {"disease_category", "lung"}, {"index_date", "2026-03-02"}});
+    EXPECT_TRUE(p && p->status == 201);
+    const std::string pid = p->Json()["participant"]["id"];
+    auto icf = clinician_.Send("GET", "/api/v1/icf/cancer/1.0/ja");
+    json decisions = json::object();
+    const json items = icf->Json()["items"];
+    for (const auto& item : items) decisions[item["code"].get<std::string>()] = "permit";
+    decisions["C11"] = "deny";
+    EXPECT_EQ(clinician_.Send("POST", "/api/v1/participants/" + pid + "/consents",
+                              {{"kind", "initial"}, {"icf_version", "1.0"}, {"language", "ja"},
+                               {"decisions", decisions}, {"signed_date", "2026-03-02"},
+                               {"details", {{"signer", "self"}, {"method", "paper"}}}})
+                  ->status,
+              201);
+    auto sp = clinician_.Send("POST", "/api/v1/participants/" + pid + "/specimens",
+                              {{"tumour_normal", "normal"}, {"specimen_type", "blood"},
+                               {"preservation", "EDTA"}, {"collection_date", "2026-03-02"}});
+    const std::string custody = "/api/v1/specimens/" + sp->Json()["id"].get<std::string>() + "/custody";
+    EXPECT_EQ(clinician_.Send("POST", custody, {{"to", "shipped"}, {"destination", "seq-1"}})->status, 200);
+    for (const char* to : {"received", "library_prepared", "sequenced", "qc_passed"}) {
+      EXPECT_EQ(Call(seq_token_, "POST", custody, json{{"to", to}})->status, 200) << to;
+    }
+    EXPECT_EQ(Call(ana_token_, "POST", custody, json{{"to", "analysed"}})->status, 200);
+    return pid;
   }
 
   std::string Token(const std::string& org, const std::string& role,
@@ -179,7 +212,7 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<ZengenServer> server_;
   Browser clinician_{nullptr};
   std::string seq_token_, ana_token_, other_token_;
-  std::string participant_, bam_id_, bcf_id_, cram_id_;
+  std::string participant_, specimen_, fq_id_, bam_id_, bcf_id_, cram_id_;
   fs::path bam_local_, bcf_local_, cram_local_, work_;
 };
 
@@ -335,6 +368,51 @@ TEST_P(HtsgetTest, WithdrawalStopsTicketsBlocksAndDrsOnTheNextRequest) {
   auto d2 = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bcf_id_);
   EXPECT_EQ(d2->status, 403);
   EXPECT_EQ(d2->Json()["status_code"], 403);
+}
+
+TEST_P(HtsgetTest, JointVcfServesOnlyTheSamplesWhoseConsentHolds) {
+  const std::string p2 = AnalysedParticipant("MRN-78");
+  const std::string p3 = AnalysedParticipant("MRN-79");
+  const fs::path local = kFixtures / "htsget/variants/spec-v4.3.vcf.gz";
+  // Sample names that are not the participants' are refused before anything is stored.
+  auto bad = Call(ana_token_, "POST", "/api/v1/uploads",
+                  {{"kind", "vcf"}, {"specimen_id", specimen_}, {"derived_from", {fq_id_}},
+                   {"sample_map", {{"NA00001", participant_}, {"NA00002", "ZG-NONE"}}},
+                   {"file_name", "joint.vcf.gz"}, {"size", 10}, {"sha256", std::string(64, 'a')}});
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->ErrorField(), "sample_map");
+  const json joint = Upload(ana_token_,
+                            {{"kind", "vcf"}, {"specimen_id", specimen_}, {"derived_from", {fq_id_}},
+                             {"sample_map", {{"NA00001", participant_}, {"NA00002", p2},
+                                             {"NA00003", p3}}},
+                             {"file_name", "joint.vcf.gz"}},
+                            ReadFileBytes(local.string()));
+  const std::string id = joint["file"]["id"];
+  const std::string url = Url("/ga4gh/htsget/v1/variants/" + id);
+  auto all = Client({"/usr/bin/bcftools", "query", "-l", url});
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_EQ(Lines(all.output), (std::vector<std::string>{participant_, p2, p3}));
+
+  ASSERT_EQ(clinician_.Send("POST", "/api/v1/participants/" + p2 + "/withdrawal",
+                            {{"level", "full"}, {"signed_date", "2026-04-01"}, {"reason", "test"}})
+                ->status,
+            201);
+  auto rest = Client({"/usr/bin/bcftools", "query", "-l", url});
+  ASSERT_EQ(rest.exit_code, 0) << rest.output;
+  EXPECT_EQ(Lines(rest.output), (std::vector<std::string>{participant_, p3}));
+  // The genotypes are those of NA00001 and NA00003, and every record is there.
+  const auto want = RunCommand({"/usr/bin/bcftools", "query", "-f", "%POS[\\t%GT]\\n", "-s",
+                                "NA00001,NA00003", local.string()});
+  const auto got = Client({"/usr/bin/bcftools", "query", "-f", "%POS[\\t%GT]\\n", url});
+  EXPECT_EQ(Lines(got.output), Lines(want.output));
+  EXPECT_EQ(Lines(got.output).size(), 5u);
+  // The stored bytes (which still hold the withdrawn column) are no longer offered raw.
+  auto obj = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + id);
+  ASSERT_EQ(obj->status, 200);
+  EXPECT_EQ(obj->Json()["access_methods"].size(), 1u);
+  EXPECT_EQ(Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + id + "/access/https")->status, 404);
+  EXPECT_EQ(Call(ana_token_, "GET", "/ga4gh/htsget/v1/blocks/" + id + "?start=0&end=100")->status,
+            403);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HtsgetTest, ::testing::ValuesIn(storage::TestBackends()),

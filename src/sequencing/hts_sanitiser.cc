@@ -9,10 +9,11 @@ namespace zengen::sequencing {
 AnalysisSanitiser HtsSanitiser(std::filesystem::path reference) {
   return [reference = std::move(reference)](
              std::string_view kind, const std::filesystem::path& input,
-             const std::filesystem::path& work_dir,
-             std::string_view pseudonym) -> Result<SanitisedFile> {
+             const std::filesystem::path& work_dir, std::string_view pseudonym,
+             const std::map<std::string, std::string>& sample_map) -> Result<SanitisedFile> {
     hts::SanitiseOptions opts;
     opts.pseudonym = std::string(pseudonym);
+    opts.sample_map = sample_map;
     opts.reference = reference;
     const std::string ext = kind == "vcf" ? "vcf.gz" : std::string(kind);
     const std::filesystem::path out = work_dir / ("sanitised." + ext);

@@ -207,7 +207,7 @@ Run RunFromRow(const storage::Row& r) {
 
 constexpr std::string_view kUploadColumns =
     "id, kind, run_id, read_number, specimen_id, derived_from, organisation, file_name, size, "
-    "sha256, chunk_size, status, file_id, error, created_by, created_at";
+    "sha256, chunk_size, status, file_id, error, created_by, created_at, sample_map";
 
 Upload UploadFromRow(const storage::Row& r) {
   Upload u;
@@ -227,6 +227,12 @@ Upload UploadFromRow(const storage::Row& r) {
   u.error = ParseJsonOrNull(r.Text(13));
   u.created_by = r.Text(14);
   u.created_at = r.Text(15);
+  const json map = ParseJsonOrNull(r.Text(16));
+  if (map.is_object()) {
+    for (const auto& [k, v] : map.items()) {
+      if (v.is_string()) u.sample_map[k] = v.get<std::string>();
+    }
+  }
   return u;
 }
 
@@ -337,6 +343,7 @@ json UploadJson(const UploadProgress& p) {
               {"read", u.read == 0 ? json(nullptr) : json(u.read)},
               {"specimen_id", u.specimen_id},
               {"derived_from", StringList(u.derived_from)},
+              {"sample_map", json(u.sample_map)},
               {"organisation", u.organisation},
               {"file_name", u.file_name},
               {"size", u.size},
@@ -590,6 +597,47 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
                               "only the analysis centre holding the specimen may register its "
                               "outputs");
     }
+    // Participants the file is about: the specimen's, and those of a joint file's samples.
+    std::set<std::string> participants = {d.specimen.participant_id};
+    if (!n.sample_map.empty()) {
+      if (n.kind != "vcf" && n.kind != "bcf") {
+        return InvalidArgument("unexpected_field", "'sample_map' is for multi-sample VCF/BCF",
+                               "sample_map");
+      }
+      if (n.sample_map.size() > 10000) {
+        return InvalidArgument("invalid_sample_map", "'sample_map' has more than 10000 samples",
+                               "sample_map");
+      }
+      std::set<std::string> mapped;
+      for (const auto& [sample, pid] : n.sample_map) {
+        if (sample.empty() || sample.size() > 255) {
+          return InvalidArgument("invalid_sample_map", "sample names are 1-255 bytes",
+                                 "sample_map");
+        }
+        if (!mapped.insert(pid).second) {
+          return InvalidArgument("invalid_sample_map",
+                                 fmt::format("participant {} is mapped twice", pid), "sample_map");
+        }
+        ZG_ASSIGN_OR_RETURN(
+            auto held,
+            tx->Query("SELECT COUNT(*) FROM specimens WHERE participant_id = $1 AND holder_id = $2 "
+                      "AND state = 'analysed'",
+                      {Text(pid), Text(actor.organisation)}));
+        if (held.rows.front().Int(0) == 0) {
+          return InvalidArgument("invalid_sample_map",
+                                 fmt::format("participant {} has no specimen your centre "
+                                             "analyses",
+                                             pid),
+                                 "sample_map");
+        }
+      }
+      if (!mapped.count(d.specimen.participant_id)) {
+        return InvalidArgument("invalid_sample_map",
+                               "the specimen's participant must be one of the file's samples",
+                               "sample_map");
+      }
+      participants = mapped;
+    }
     std::set<std::string> seen;
     for (const auto& src : n.derived_from) {
       if (!seen.insert(src).second) {
@@ -601,24 +649,25 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
                                     {Text(src)}));
       if (rows.empty()) return NotFound("file_not_found", fmt::format("no file {}", src));
       if (rows.rows.front().Text(0) != "fastq" ||
-          rows.rows.front().Text(1) != d.specimen.participant_id) {
+          !participants.count(rows.rows.front().Text(1))) {
         return InvalidArgument("derived_from_mismatch",
-                               fmt::format("{} is not a FASTQ file of participant {}", src,
-                                           d.specimen.participant_id),
+                               fmt::format("{} is not a FASTQ file of the file's participants",
+                                           src),
                                "derived_from");
       }
     }
     u.specimen_id = n.specimen_id;
     u.derived_from = n.derived_from;
+    u.sample_map = n.sample_map;
   }
   ZG_RETURN_IF_ERROR(tx->Exec(
       fmt::format("INSERT INTO uploads ({}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                  "$9, $10, $11, $12, NULL, NULL, $13, $14, $14)",
+                  "$9, $10, $11, $12, NULL, NULL, $13, $14, $15, $14)",
                   kUploadColumns),
       {Text(u.id), Text(u.kind), OptText(u.run_id), Int(u.read), Text(u.specimen_id),
        Text(StringList(u.derived_from).dump()), Text(u.organisation), Text(u.file_name),
        Int(u.size), Text(u.sha256), Int(u.chunk_size), Text(u.status), Text(u.created_by),
-       Text(u.created_at)}));
+       Text(u.created_at), Text(json(u.sample_map).dump())}));
   std::error_code ec;
   fs::create_directories(staging_dir_ / u.id, ec);
   if (ec) {
@@ -954,7 +1003,8 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
                                        uploaded_sha, u.sha256));
   }
   ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail d, specimens_.Get(u.specimen_id));
-  ZG_ASSIGN_OR_RETURN(SanitisedFile s, sanitiser_(u.kind, input, work, d.specimen.participant_id));
+  ZG_ASSIGN_OR_RETURN(SanitisedFile s,
+                      sanitiser_(u.kind, input, work, d.specimen.participant_id, u.sample_map));
   ZG_ASSIGN_OR_RETURN(EncryptedBlob data, EncryptedBlob::Create(blobs_, keys_, u.kind));
   ZG_RETURN_IF_ERROR(ForEachPiece(s.data, [&data](std::string_view b) { return data.Write(b); }));
   ZG_ASSIGN_OR_RETURN(EncryptedBlob index, EncryptedBlob::Create(blobs_, keys_, "other"));
@@ -993,6 +1043,17 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
          Text(f.uploaded_sha256), Int(f.uploaded_size), Text(f.sha256), Int(f.size),
          Text(f.report.dump()), Text(StringList(f.derived_from).dump()), Text(f.created_by),
          Text(f.created_at)}));
+    // Whose each sample is, in the file's column order: the map's participants (samples were
+    // renamed to their pseudonyms), or the specimen's participant for a single-sample file.
+    int64_t position = 0;
+    for (const auto& sample : s.summary.value("samples", json::array())) {
+      const std::string name = sample.get<std::string>();
+      const std::string owner = u.sample_map.empty() ? f.participant_id : name;
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "INSERT INTO file_samples (file_id, sample, participant_id, position) VALUES ($1, $2, "
+          "$3, $4)",
+          {Text(f.id), Text(name), Text(owner), Int(position++)}));
+    }
     ZG_RETURN_IF_ERROR(tx->Exec(
         "UPDATE uploads SET status = 'complete', file_id = $2, updated_at = $3 WHERE id = $1",
         {Text(u.id), Text(f.id), Text(f.created_at)}));
@@ -1036,6 +1097,16 @@ Result<std::vector<DataFile>> Uploads::ListFiles(std::string_view participant_id
                            {Text(std::string(participant_id))}));
   std::vector<DataFile> out;
   for (const auto& r : rows.rows) out.push_back(FileFromRow(r));
+  return out;
+}
+
+Result<std::vector<Uploads::FileSample>> Uploads::FileSamples(std::string_view file_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT sample, participant_id FROM file_samples WHERE "
+                                           "file_id = $1 ORDER BY position",
+                                           {Text(std::string(file_id))}));
+  std::vector<FileSample> out;
+  for (const auto& r : rows.rows) out.push_back({r.Text(0), r.Text(1)});
   return out;
 }
 

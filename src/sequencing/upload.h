@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -94,6 +95,10 @@ struct NewUpload {
   int read = 0;              // fastq: 1, or 2 for the mate of a paired run
   std::string specimen_id;   // analysis files: the specimen the file is about
   std::vector<std::string> derived_from;  // analysis files: FASTQ file ids (1..16)
+  // Multi-sample VCF/BCF (joint calling): sample name in the file -> participant pseudonym.
+  // Every participant must have a specimen the uploader's centre analyses; the named
+  // specimen's participant must be one of them. Empty for single-sample files.
+  std::map<std::string, std::string> sample_map;
   std::string file_name;     // 1-255 bytes, no '/', '\\' or control characters
   int64_t size = 0;          // 1 .. kMaxUploadSize
   std::string sha256;        // 64 hex digits (lower-cased on input)
@@ -107,6 +112,7 @@ struct Upload {
   int read = 0;
   std::string specimen_id;
   std::vector<std::string> derived_from;
+  std::map<std::string, std::string> sample_map;
   std::string organisation;
   std::string file_name;
   int64_t size = 0;
@@ -169,14 +175,16 @@ struct SanitisedFile {
 // The port that validates and sanitises analysis outputs (implemented with htslib). It reads
 // `input` (of the declared kind), writes the sanitised file and index under `work_dir`, with
 // every sample renamed to `pseudonym`. Errors name the reason (kInvalidArgument).
+// With a non-empty sample_map every sample is renamed through it instead.
 using AnalysisSanitiser = std::function<Result<SanitisedFile>(
     std::string_view kind, const std::filesystem::path& input,
-    const std::filesystem::path& work_dir, std::string_view pseudonym)>;
+    const std::filesystem::path& work_dir, std::string_view pseudonym,
+    const std::map<std::string, std::string>& sample_map)>;
 
 // The htslib adapter of AnalysisSanitiser (hts::Sanitise): the detected format must be the
-// declared kind (kInvalidArgument "kind_mismatch"); the file must hold one sample, or none
-// (multi-sample outputs need a sample map, which registration does not take yet); CRAM is
-// read and written against `reference` when one is given.
+// declared kind (kInvalidArgument "kind_mismatch"); a file must hold one sample (renamed to the
+// pseudonym), none, or exactly the samples of the sample map; CRAM is read and written against
+// `reference` when one is given.
 AnalysisSanitiser HtsSanitiser(std::filesystem::path reference = {});
 
 nlohmann::json ReportJson(const FastqReport& r);
@@ -233,6 +241,12 @@ class Uploads {
   Result<DataFile> GetFile(std::string_view file_id);
   // Files about one participant, oldest first.
   Result<std::vector<DataFile>> ListFiles(std::string_view participant_id);
+  // The samples of a file and whose they are, by sample name.
+  struct FileSample {
+    std::string sample;
+    std::string participant_id;
+  };
+  Result<std::vector<FileSample>> FileSamples(std::string_view file_id);
   // The FASTQ files of one run, by read number.
   Result<std::vector<DataFile>> ListRunFiles(std::string_view run_id);
 

@@ -128,8 +128,8 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .handler = Wrap([up, authz](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"kind", "run_id", "read", "specimen_id",
-                                                   "derived_from", "file_name", "size",
-                                                   "sha256", "chunk_size"}));
+                                                   "derived_from", "sample_map", "file_name",
+                                                   "size", "sha256", "chunk_size"}));
         NewUpload n;
         ZG_ASSIGN_OR_RETURN(n.kind, http::JsonString(body, "kind", true));
         ZG_ASSIGN_OR_RETURN(n.run_id, http::JsonString(body, "run_id", false));
@@ -140,6 +140,19 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         n.read = static_cast<int>(read);
         ZG_ASSIGN_OR_RETURN(n.specimen_id, http::JsonString(body, "specimen_id", false));
         ZG_ASSIGN_OR_RETURN(n.derived_from, http::JsonStringList(body, "derived_from", false));
+        if (const auto m = body.find("sample_map"); m != body.end() && !m->is_null()) {
+          if (!m->is_object()) {
+            return InvalidArgument("invalid_type", "'sample_map' must map sample names to "
+                                   "participant ids", "sample_map");
+          }
+          for (const auto& [sample, pid] : m->items()) {
+            if (!pid.is_string()) {
+              return InvalidArgument("invalid_type", "'sample_map' values must be strings",
+                                     "sample_map");
+            }
+            n.sample_map[sample] = pid.get<std::string>();
+          }
+        }
         ZG_ASSIGN_OR_RETURN(n.file_name, http::JsonString(body, "file_name", true));
         ZG_ASSIGN_OR_RETURN(n.size, http::JsonInt(body, "size", true));
         ZG_ASSIGN_OR_RETURN(n.sha256, http::JsonString(body, "sha256", true));

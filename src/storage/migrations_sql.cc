@@ -156,6 +156,14 @@ CREATE TABLE data_files (
 );
 CREATE INDEX data_files_participant ON data_files (participant_id);
 CREATE UNIQUE INDEX data_files_run_read ON data_files (run_id, read_number);
+CREATE TABLE file_samples (        -- the samples of an analysis file and whose they are
+  file_id TEXT NOT NULL REFERENCES data_files (id),
+  sample TEXT NOT NULL,            -- the sample name in the stored (sanitised) file
+  participant_id TEXT NOT NULL REFERENCES participants (id),
+  position INTEGER NOT NULL,       -- 0-based column order in the file
+  PRIMARY KEY (file_id, sample)
+);
+CREATE INDEX file_samples_participant ON file_samples (participant_id);
 CREATE TABLE uploads (
   id TEXT PRIMARY KEY,             -- 'UP-' + 16 hex
   kind TEXT NOT NULL CHECK (kind IN ('fastq', 'cram', 'bam', 'vcf', 'bcf')),
@@ -163,6 +171,7 @@ CREATE TABLE uploads (
   read_number INTEGER NOT NULL,
   specimen_id TEXT NOT NULL REFERENCES specimens (id),
   derived_from TEXT NOT NULL,      -- JSON array
+  sample_map TEXT NOT NULL,        -- JSON object: sample name in the upload -> participant
   organisation TEXT NOT NULL REFERENCES organisations (id),
   file_name TEXT NOT NULL,
   size BIGINT NOT NULL,
