@@ -132,6 +132,29 @@ export const siteDeclineReasons: Record<string, Bilingual> = {
   other: { ja: 'その他', en: 'Other' },
 };
 
+// Why the server refused a filing or a step; its own message (English) is shown beside it.
+export const findingErrors: Record<string, Bilingual> = {
+  gene_not_in_acmg_sf: { ja: 'この遺伝子は選んだ版の ACMG SF リストにありません', en: 'The gene is not on the chosen ACMG SF list version' },
+  acmg_sf_version_not_active: { ja: 'この ACMG SF リストの版は使われていません', en: 'This ACMG SF list version is not in use' },
+  secondary_must_be_germline: { ja: '二次的所見は生殖細胞系列に限られます', en: 'Secondary findings must be germline' },
+  secondary_must_be_pathogenic: { ja: '二次的所見は病的またはおそらく病的に限られます', en: 'Secondary findings must be pathogenic or likely pathogenic' },
+  participant_withdrawn: { ja: '参加者は同意を撤回しています', en: 'The participant has withdrawn' },
+  four_eyes_required: { ja: '登録した本人以外の解析者が判断します（ダブルチェック）', en: 'A second analyst, not the one who filed it, must decide (four eyes)' },
+  wrong_party: { ja: 'この手順は別の担当者が行います', en: 'Another party makes this step' },
+  invalid_transition: { ja: '今の状態ではこの手順は行えません', en: 'This step is not possible in the current state' },
+  consent_changed: { ja: '同意の変更により状態が変わりました。確認してください', en: 'The live consent moved the finding first; please review it' },
+  concurrent_change: { ja: '他の人が同時に更新しました。再読み込みしてください', en: 'Someone else changed it at the same time; reload' },
+  too_few_contact_attempts: { ja: '連絡不能とするには規定回数の連絡記録が必要です', en: 'Record the required number of contact attempts first' },
+  confirmation_required: { ja: '確認が必要です', en: 'Confirmation is required' },
+  designated_relative_exists: { ja: '指定された家族がいるため、この理由では終了できません', en: 'A designated relative exists: this reason cannot close it' },
+  no_designated_relative: { ja: '指定された家族は登録されていません', en: 'No designated relative is recorded' },
+  not_germline: { ja: '生殖細胞系列の所見ではありません（確認検査は不要）', en: 'Not a germline finding (no confirmatory test)' },
+  not_reportable: { ja: 'この分類は返却の対象になりません', en: 'This classification is not reportable' },
+  finding_closed: { ja: 'この所見は終了しています', en: 'This finding is closed' },
+  already_reclassified: { ja: 'すでに再分類されています', en: 'Already reclassified' },
+  not_analysis_center: { ja: '解析センターの解析者だけが登録できます', en: 'Only an analysis centre analyst may file' },
+};
+
 export function label(map: Record<string, Bilingual>, lang: Lang, code: string | null | undefined): string {
   if (!code) return '—';
   return map[code]?.[lang] ?? code;

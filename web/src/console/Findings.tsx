@@ -9,7 +9,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, type SessionInfo } from '../api';
 import { useI18n, type Lang } from '../i18n';
 import {
-  classifications, findingEvents, findingStates, label, messageTypes, parties, siteDeclineReasons,
+  classifications, findingErrors, findingEvents, findingStates, label, messageTypes, parties, siteDeclineReasons,
 } from '../labels';
 
 interface Finding {
@@ -96,15 +96,20 @@ const verdictLabels: Record<string, { ja: string; en: string }> = {
   withdrawn: { ja: '同意撤回', en: 'withdrawn' },
 };
 
-function errorText(e: unknown): string {
-  const err = e as ApiError;
-  return `${err.code}: ${err.message}`;
+function useErrorText(): (e: unknown) => string {
+  const { lang } = useI18n();
+  return (e) => {
+    const err = e as ApiError;
+    const words = findingErrors[err.code]?.[lang];
+    return words ? `${words} (${err.code}: ${err.message})` : `${err.code}: ${err.message}`;
+  };
 }
 
 // ---- filing --------------------------------------------------------------------------------
 
 function FilingForm({ session, onFiled }: { session: SessionInfo; onFiled: (id: string) => void }) {
   const { t, lang } = useI18n();
+  const errorText = useErrorText();
   const [participants, setParticipants] = useState<string[]>([]);
   const [acmg, setAcmg] = useState<AcmgSf | null>(null);
   const [participant, setParticipant] = useState('');
@@ -234,6 +239,7 @@ function FilingForm({ session, onFiled }: { session: SessionInfo; onFiled: (id: 
 
 function StepForm({ finding, event, needs, onDone }: { finding: Finding; event: string; needs: string[]; onDone: (f: Finding) => void }) {
   const { t, lang } = useI18n();
+  const errorText = useErrorText();
   const [reason, setReason] = useState('');
   const [reasonCode, setReasonCode] = useState('');
   const [decision, setDecision] = useState('');
@@ -319,6 +325,7 @@ function StepForm({ finding, event, needs, onDone }: { finding: Finding; event: 
 
 function ReclassifyForm({ finding, onDone }: { finding: Finding; onDone: (id: string) => void }) {
   const { t, lang } = useI18n();
+  const errorText = useErrorText();
   const [classification, setClassification] = useState(finding.classification);
   const [evidence, setEvidence] = useState('');
   const [error, setError] = useState('');
@@ -359,6 +366,7 @@ function ReclassifyForm({ finding, onDone }: { finding: Finding; onDone: (id: st
 
 function Messages({ finding, session, onRead }: { finding: Finding; session: SessionInfo; onRead: () => void }) {
   const { t, lang } = useI18n();
+  const errorText = useErrorText();
   const [items, setItems] = useState<Message[]>([]);
   const [type, setType] = useState('question');
   const [body, setBody] = useState('');
@@ -502,6 +510,7 @@ function FindingDetail({ id, session, table, onChanged, onOpen }: {
   id: string; session: SessionInfo; table: Table | null; onChanged: () => void; onOpen: (id: string) => void;
 }) {
   const { t, lang } = useI18n();
+  const errorText = useErrorText();
   const [f, setF] = useState<Finding | null>(null);
   const [error, setError] = useState('');
   const [report, setReport] = useState<'unknown' | 'available' | 'not_available'>('unknown');
@@ -608,7 +617,8 @@ function FindingDetail({ id, session, table, onChanged, onOpen }: {
               </td>
               <td>{label(parties, lang, h.party)}</td>
               <td>
-                {h.user} ({h.organisation})
+                {h.user}
+                {h.organisation && ` (${h.organisation})`}
               </td>
               <td>
                 {h.reason}
@@ -669,6 +679,7 @@ function FindingDetail({ id, session, table, onChanged, onOpen }: {
 
 export function FindingsPage({ session }: { session: SessionInfo }) {
   const { t, lang } = useI18n();
+  const errorText = useErrorText();
   const [items, setItems] = useState<Finding[]>([]);
   const [table, setTable] = useState<Table | null>(null);
   const [state, setState] = useState('');
