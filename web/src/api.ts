@@ -50,9 +50,16 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 
 // Sends a non-JSON body (CSV import) with upload progress, which fetch cannot report.
 export function upload(path: string, body: Blob, contentType: string, onProgress: (fraction: number) => void): Promise<any> {
+  return sendBytes('POST', path, body, contentType, onProgress);
+}
+
+// Sends bytes (a CSV file, an upload chunk) with upload progress; resolves with the JSON answer
+// (null for 204), rejects with an ApiError (status 0 and code network_error when the connection
+// failed: the caller may retry).
+export function sendBytes(method: string, path: string, body: Blob, contentType: string, onProgress: (fraction: number) => void): Promise<any> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', path);
+    xhr.open(method, path);
     xhr.setRequestHeader('Content-Type', contentType);
     if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
     xhr.upload.onprogress = (ev) => {
@@ -74,6 +81,7 @@ export function upload(path: string, body: Blob, contentType: string, onProgress
       }
     };
     xhr.onerror = () => reject(new ApiError(0, 'network_error', 'network error'));
+    xhr.onabort = () => reject(new ApiError(0, 'network_error', 'aborted'));
     xhr.send(body);
   });
 }

@@ -2,8 +2,11 @@
 // holding the demo cohort. Fails — never skips — when the browser cannot start.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { labelAndKeyboardRules, repoRoot, runAxe, startZengen, totp } from './support.mjs';
 
@@ -53,19 +56,42 @@ async function shot(page, name) {
   await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 }
 
-// Logs in with the password, enrols TOTP from the QR page's key, passes the recovery codes.
+// TOTP secrets of the users enrolled so far, and the last 30-second step used by each (the
+// server refuses a replayed code, so a second login in the same step waits for the next).
+const secrets = new Map();
+const lastStep = new Map();
+async function freshCode(user) {
+  let step = Math.floor(Date.now() / 30_000);
+  if (lastStep.get(user) === step) {
+    await new Promise((r) => setTimeout(r, (step + 1) * 30_000 - Date.now() + 250));
+    step += 1;
+  }
+  lastStep.set(user, step);
+  return totp(secrets.get(user), step * 30 + 1);
+}
+
+// Logs in with the password; at the first login enrols TOTP from the QR page's key and passes
+// the recovery codes, later verifies a fresh code.
 async function logIn(page, user, screenshotPrefix) {
   await page.goto(`${server.url}/console`);
   await page.getByLabel('ユーザーID').fill(user);
   await page.getByLabel('パスワード').fill(password);
   await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.getByLabel('確認コード（6桁）').waitFor();
+  if (secrets.has(user)) {
+    await page.getByLabel('確認コード（6桁）').fill(await freshCode(user));
+    await page.getByRole('button', { name: '確認' }).click();
+    await page.getByTestId('signed-in').waitFor();
+    return;
+  }
   const secret = (await page.getByTestId('totp-secret').textContent()).trim();
+  secrets.set(user, secret);
   await page.getByTestId('totp-qr').waitFor();
   if (screenshotPrefix) {
     await shot(page, `${screenshotPrefix}-totp-enrolment`);
     await checkAxe(page, 'TOTP enrolment');
   }
-  await page.getByLabel('確認コード（6桁）').fill(totp(secret));
+  await page.getByLabel('確認コード（6桁）').fill(await freshCode(user));
   await page.getByRole('button', { name: '確認' }).click();
   await page.getByRole('heading', { name: 'リカバリーコード（一度だけ表示）' }).waitFor();
   await page.getByRole('button', { name: '続ける' }).click();
@@ -146,7 +172,10 @@ test('a clinician logs in with TOTP, enters a diagnosis by selection, is told of
   await page.locator('#f-onset_age').fill('12');
   await page.locator('#f-onset_age').press('Tab');
   await error.waitFor({ state: 'detached' });
-  await page.getByLabel('変更理由').fill('初診時の記録を修正');
+  // The reason field is offered only when the category already has a record (pseudonyms, and
+  // so the first participant listed, differ between demo directories).
+  const reasonField = page.getByLabel('変更理由');
+  if (await reasonField.count()) await reasonField.fill('初診時の記録を修正');
   await page.getByRole('button', { name: '下書き保存' }).click();
   await page.getByTestId('save-status').filter({ hasText: '下書きを保存しました' }).or(page.getByTestId('server-problems')).first().waitFor();
   assert.equal(await page.getByTestId('server-problems').count(), 0, await page.getByTestId('server-problems').textContent().catch(() => ''));
@@ -182,6 +211,268 @@ test("the security officer's audit view and administration", async () => {
   await shot(page, 'console-admin');
   await checkAxe(page, 'administration');
   await page.close();
+});
+
+// A small FASTQ pair that passes QC (5000 reads of 100 bases, high qualities, Illumina
+// names), gzipped as a facility would send it; and a FASTQ whose third record's quality is
+// shorter than its sequence.
+function makeFastqPair(reads = 5000, length = 100) {
+  const random = randomBytes(reads * 2 * length * 2);
+  let k = 0;
+  const rnd = () => random[k++];
+  const bases = 'ACGT';
+  const quals = 'FFFFIIII:,';
+  const r1 = [];
+  const r2 = [];
+  for (let i = 0; i < reads; i++) {
+    const name = `ZGWEB:1:HWEBTEST1:1:1101:${1000 + i}:${2000 + (i % 97)}`;
+    for (const [out, mate] of [[r1, 1], [r2, 2]]) {
+      let seq = '';
+      let q = '';
+      for (let j = 0; j < length; j++) {
+        seq += bases[rnd() % 4];
+        q += quals[rnd() % quals.length];
+      }
+      out.push(`@${name} ${mate}:N:0:ACGTACGT\n${seq}\n+\n${q}\n`);
+    }
+  }
+  return { r1: gzipSync(r1.join('')), r2: gzipSync(r2.join('')) };
+}
+
+function makeMalformedFastq() {
+  const recs = [];
+  for (let i = 0; i < 5; i++) {
+    const q = i === 2 ? 'I'.repeat(60) : 'I'.repeat(80);
+    recs.push(`@bad:${i}\n${'ACGT'.repeat(20)}\n+\n${q}\n`);
+  }
+  return Buffer.from(recs.join(''));
+}
+
+test('the sequencing facility opens a run, uploads a FASTQ pair (resuming a broken transfer), sees QC; a malformed FASTQ is rejected with its reason', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zengen-fastq-'));
+  const pair = makeFastqPair();
+  assert.ok(pair.r1.length > 3 * 65536, `R1 spans several 64 KiB chunks (${pair.r1.length} bytes)`);
+  writeFileSync(join(dir, 'HWEBTEST1_R1.fastq.gz'), pair.r1);
+  writeFileSync(join(dir, 'HWEBTEST1_R2.fastq.gz'), pair.r2);
+  writeFileSync(join(dir, 'broken.fastq'), makeMalformedFastq());
+  const page = await newPage();
+  await logIn(page, 'sequencer');
+  await page.getByRole('heading', { name: '解読ランを登録' }).waitFor();
+  await page.getByTestId('run-table').locator('tbody tr').first().waitFor();
+  await shot(page, 'console-uploads');
+  await checkAxe(page, 'uploads');
+
+  // Open a run for the first held specimen ready for sequencing.
+  const specimen = await page.getByTestId('run-specimen').inputValue();
+  assert.ok(specimen, 'a specimen is ready for a run');
+  await page.getByLabel('シーケンサー機種').fill('NovaSeq X');
+  await page.getByLabel('フローセル').fill('HWEBTEST1');
+  await page.getByLabel('ライブラリ').fill('LIB-WEB-1');
+  await page.getByRole('button', { name: '解読ランを登録' }).click();
+  await page.getByTestId('run-title').waitFor();
+  assert.match(await page.getByTestId('qc-verdict').textContent(), /受付中/);
+
+  // Read 1: the transfer of chunk 1 breaks once; resuming sends only the missing chunks.
+  const puts = [];
+  page.on('request', (r) => {
+    if (r.method() === 'PUT' && r.url().includes('/chunks/')) puts.push(r.url().replace(/.*\/chunks\//, ''));
+  });
+  let broken = false;
+  await page.route('**/api/v1/uploads/*/chunks/1', async (route) => {
+    if (!broken) {
+      broken = true;
+      await route.abort('connectionreset');
+    } else {
+      await route.continue();
+    }
+  });
+  await page.getByLabel('リード1（R1）の FASTQ ファイル').setInputFiles(join(dir, 'HWEBTEST1_R1.fastq.gz'));
+  await page.getByTestId('slot-1').getByRole('button', { name: 'アップロード開始' }).click();
+  await page.getByTestId('upload-status-1').filter({ hasText: '中断しました' }).waitFor();
+  await page.getByTestId('upload-error-1').waitFor();
+  await shot(page, 'console-upload-interrupted');
+  const beforeResume = puts.length;
+  await page.getByTestId('slot-1').getByRole('button', { name: 'アップロードを再開' }).click();
+  await page.getByTestId('upload-status-1').filter({ hasText: '受理されました' }).waitFor({ timeout: 60_000 });
+  const resumed = puts.slice(beforeResume);
+  assert.ok(!resumed.includes('0'), `chunk 0 was not sent again (resumed: ${resumed.join(',')})`);
+  assert.ok(resumed.includes('1'), 'the broken chunk was sent again');
+  await page.unroute('**/api/v1/uploads/*/chunks/1');
+
+  // Read 2, hashed by the incremental SHA-256 (the server checks it against its own).
+  await page.evaluate(() => localStorage.setItem('zengen.sha256.webCryptoMax', '0'));
+  await page.getByLabel('リード2（R2）の FASTQ ファイル').setInputFiles(join(dir, 'HWEBTEST1_R2.fastq.gz'));
+  await page.getByTestId('slot-2').getByRole('button', { name: 'アップロード開始' }).click();
+  await page.getByTestId('qc-verdict').filter({ hasText: /^✔ 合格$/ }).waitFor({ timeout: 60_000 });
+  await page.evaluate(() => localStorage.removeItem('zengen.sha256.webCryptoMax'));
+  assert.equal(await page.getByTestId('custody-state').textContent(), 'qc_passed');
+  const qcRows = await page.getByTestId('qc-table').locator('tbody tr').allTextContents();
+  assert.equal(qcRows.length, 2);
+  assert.match(qcRows[0], /5,000/);
+  const canvas = page.getByTestId('qc-chart').locator('canvas').first();
+  await canvas.waitFor();
+  assert.ok((await canvas.boundingBox()).width > 100, 'the per-position quality chart is drawn');
+  await shot(page, 'console-uploads-qc-pass');
+  await checkAxe(page, 'run with QC');
+
+  // The data file page: metadata and hashes.
+  await page.getByRole('list', { name: 'ファイル' }).getByRole('button').first().click();
+  await page.getByTestId('file-title').waitFor();
+  const meta = await page.getByTestId('file-meta').textContent();
+  assert.match(meta, /HWEBTEST1_R1\.fastq\.gz/);
+  assert.match(meta, /[0-9a-f]{64}/);
+  await shot(page, 'console-file');
+  await checkAxe(page, 'data file');
+  await page.getByRole('button', { name: '← 戻る' }).click();
+
+  // A second run on a non-standard instrument; its malformed FASTQ is rejected, naming the record.
+  await page.getByRole('heading', { name: '解読ランを登録' }).waitFor();
+  await page.getByLabel('シーケンサー機種').fill('MiSeq');
+  await page.getByLabel('フローセル').fill('MWEBTEST2');
+  await page.getByLabel('ライブラリ').fill('LIB-WEB-2');
+  await page.getByLabel('シングルエンド').check();
+  await page.getByRole('button', { name: '解読ランを登録' }).click();
+  await page.getByTestId('non-standard').waitFor();
+  await page.getByLabel('リード1（R1）の FASTQ ファイル').setInputFiles(join(dir, 'broken.fastq'));
+  await page.getByTestId('slot-1').getByRole('button', { name: 'アップロード開始' }).click();
+  const rejection = page.getByTestId('upload-error-1');
+  await rejection.waitFor({ timeout: 60_000 });
+  const text = await rejection.textContent();
+  assert.match(text, /fastq_length_mismatch/);
+  assert.match(text, /record 3/);
+  assert.match(text, /品質値の長さが塩基配列の長さと違います/);
+  await shot(page, 'console-upload-rejected-ja');
+  await page.getByLabel('表示言語').selectOption('en');
+  await rejection.filter({ hasText: 'The quality length differs from the sequence length' }).waitFor();
+  await shot(page, 'console-upload-rejected-en');
+  await checkAxe(page, 'upload rejected');
+  await page.getByLabel('Language').selectOption('ja');
+  rmSync(dir, { recursive: true, force: true });
+  await page.close();
+});
+
+const clinicianOf = { 'kanto-univ-hospital': 'dr-kanto', 'kansai-cancer-center': 'dr-kansai', 'tohoku-childrens': 'dr-tohoku' };
+
+async function openFinding(page, id) {
+  await page.getByRole('button', { name: /^(結果返却|Return of results)$/ }).click();
+  await page.locator(`[data-finding="${id}"]`).first().click();
+  await page.locator(`.finding[data-finding="${id}"]`).waitFor();
+}
+
+async function step(page, event, label) {
+  const form = page.getByTestId(`step-${event}`);
+  await form.getByRole('button', { name: label }).click();
+  await form.waitFor({ state: 'detached' });
+}
+
+async function stateOf(page) {
+  return page.getByTestId('finding-state').getAttribute('data-state');
+}
+
+test('one finding walks from filing to disclosure across the analysis centre, the data centre and the hospital', async () => {
+  // The analysis centre files a primary somatic finding for a participant whose consent
+  // permits the return of primary findings (the demo's KRAS finding was filed for one).
+  const analyst = await newPage();
+  await logIn(analyst, 'analyst');
+  await analyst.locator('[data-gene="KRAS"]').first().waitFor();
+  const participant = await analyst.locator('[data-gene="KRAS"]').first().getAttribute('data-participant');
+  await shot(analyst, 'findings-analyst-list');
+  await checkAxe(analyst, 'findings list');
+  await analyst.getByRole('button', { name: '所見を登録' }).first().click();
+  await analyst.getByLabel('参加者ID（仮名）').fill(participant);
+  await analyst.getByLabel('遺伝子').fill('PIK3CA');
+  await analyst.getByLabel('バリアント（HGVS 表記）').fill('NM_006218.4:c.3140A>G');
+  await analyst.getByLabel('体細胞').check();
+  await analyst.getByLabel('一次的所見（疾患関連）').check();
+  await analyst.getByLabel('根拠').fill('ACMG/AMP: PS3, PM1, PM2; OncoKB level 1');
+  await shot(analyst, 'findings-filing-form');
+  await checkAxe(analyst, 'filing form');
+  await analyst.locator('form[aria-labelledby="h-file-finding"]').getByRole('button', { name: '所見を登録' }).click();
+  await analyst.getByTestId('finding-state').waitFor();
+  const id = await analyst.locator('.finding').getAttribute('data-finding');
+  assert.equal(await stateOf(analyst), 'detected');
+  await step(analyst, 'classify', '一次判定を記録');
+  await step(analyst, 'submit_review', '専門家レビューへ提出');
+  assert.equal(await stateOf(analyst), 'expert_review');
+  // Four eyes: the analyst who filed cannot approve.
+  await analyst.getByTestId('step-approve').getByRole('button').click();
+  await analyst.getByTestId('step-approve').getByRole('alert').filter({ hasText: 'four_eyes_required' }).waitFor();
+  // A question to the hospital, read later.
+  await analyst.getByLabel('種類').selectOption('question');
+  await analyst.getByLabel('宛先').selectOption('hospital');
+  await analyst.getByLabel('本文').fill('家族歴の有無を教えてください。');
+  await analyst.getByRole('button', { name: '送信' }).click();
+  await analyst.getByTestId('message').first().waitFor();
+  await shot(analyst, 'findings-analyst-expert-review');
+  await checkAxe(analyst, 'finding detail (analyst)');
+
+  // A second analyst approves; the consent check runs and sends it to the hospital.
+  const reviewer = await newPage();
+  await logIn(reviewer, 'reviewer');
+  await reviewer.locator(`[data-finding="${id}"]`).first().click();
+  await reviewer.getByTestId('step-approve').waitFor();
+  await step(reviewer, 'approve', '承認（ダブルチェック）');
+  assert.equal(await stateOf(reviewer), 'sent_to_sh');
+  assert.match(await reviewer.getByTestId('finding-history').textContent(), /同意あり：医療機関へ送付/);
+  await shot(reviewer, 'findings-reviewer-approved');
+
+  // The data centre sees the consent check and tells the hospital.
+  const steward = await newPage();
+  await logIn(steward, 'steward');
+  await openFinding(steward, id);
+  assert.match(await steward.getByTestId('finding-consent').textContent(), /C09/);
+  assert.match(await steward.getByTestId('finding-consent').textContent(), /返却に同意/);
+  await steward.getByLabel('種類').selectOption('status');
+  await steward.getByLabel('本文').fill('同意確認済み。医療機関へ送付しました。');
+  await steward.getByRole('button', { name: '送信' }).click();
+  await steward.getByTestId('message').nth(1).waitFor();
+  await shot(steward, 'findings-steward');
+  await checkAxe(steward, 'finding detail (steward)');
+  const hospital = (await steward.getByTestId('finding-hospital').textContent()).trim();
+
+  // The hospital acknowledges, contacts, counsels, discloses.
+  const clinician = await newPage();
+  await logIn(clinician, clinicianOf[hospital]);
+  await openFinding(clinician, id);
+  assert.equal(await stateOf(clinician), 'sent_to_sh');
+  assert.match(await clinician.getByTestId('report-links').textContent(), /開示前カウンセリング/);
+  await step(clinician, 'acknowledge', '受領を確認');
+  await step(clinician, 'start_contact', '本人への連絡を開始');
+  await clinician.getByTestId('step-reached').getByLabel('本人').check();
+  await step(clinician, 'reached', '連絡がついた');
+  assert.equal(await stateOf(clinician), 'pre_disclosure_counselling');
+  await clinician.getByTestId('report-ja').waitFor();
+  for (const lang of ['ja', 'en']) {
+    const href = await clinician.getByTestId(`report-${lang}`).getAttribute('href');
+    const resp = await clinician.context().request.get(`${server.url}${href}`);
+    assert.equal(resp.status(), 200);
+    assert.match(resp.headers()['content-type'], /text\/html/);
+    assert.match(await resp.text(), /PIK3CA/);
+  }
+  // The patient's words, recorded by the hospital, answer the analysis centre's question.
+  await clinician.getByTestId('message').first().getByRole('button', { name: '返信' }).click();
+  await clinician.getByLabel('種類').selectOption('answer');
+  await clinician.getByLabel('本人の言葉として記録する').check();
+  await clinician.getByLabel('本文').fill('母が乳がんの既往あり、とのことです。');
+  await clinician.getByRole('button', { name: '送信' }).click();
+  await clinician.locator('.replies [data-testid="message"]').first().waitFor();
+  await shot(clinician, 'findings-clinician-counselling');
+  await checkAxe(clinician, 'finding detail (hospital)');
+  await step(clinician, 'disclose', '開示を記録');
+  assert.equal(await stateOf(clinician), 'disclosed');
+  await clinician.getByTestId('step-start_follow_up').waitFor();
+  await shot(clinician, 'findings-clinician-disclosed');
+
+  // The analysis centre sees the whole path and the hospital's read receipt.
+  await analyst.reload();
+  await analyst.locator(`[data-finding="${id}"]`).first().click();
+  await analyst.getByTestId('finding-state').filter({ hasText: '開示済み' }).waitFor();
+  const receipts = await analyst.getByTestId('read-receipts').first().textContent();
+  assert.match(receipts, new RegExp(clinicianOf[hospital]));
+  const history = await analyst.getByTestId('finding-history').locator('tbody tr').count();
+  assert.ok(history >= 8, `history has every step (${history})`);
+  await shot(analyst, 'findings-analyst-disclosed');
+  for (const p of [analyst, reviewer, steward, clinician]) await p.close();
 });
 
 test('no page broke the Content-Security-Policy or threw', () => {

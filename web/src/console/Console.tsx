@@ -4,22 +4,26 @@ import { api, ApiError, setCsrfToken, type SessionInfo } from '../api';
 import { diseaseLabel, useI18n, type TextKey } from '../i18n';
 import { Login } from './Login';
 import { ClinicalForm, type Dictionary } from './Clinical';
-import { ConsentPage, SpecimensPage, UploadsPage } from './Records';
+import { ConsentPage, SpecimensPage } from './Records';
+import { FilesPage, UploadsPage } from './Sequencing';
+import { FindingsPage } from './Findings';
 import { AdminPage, AuditPage, ImportForm } from './Admin';
 
-type Page = 'participants' | 'consent' | 'specimens' | 'uploads' | 'audit' | 'admin';
+type Page = 'participants' | 'consent' | 'specimens' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin';
 const pagesFor: Record<string, Page[]> = {
-  clinician: ['participants', 'consent', 'specimens'],
-  sequencing_operator: ['uploads', 'specimens'],
-  analyst: ['specimens'],
+  clinician: ['participants', 'consent', 'specimens', 'findings'],
+  sequencing_operator: ['uploads', 'specimens', 'files'],
+  analyst: ['findings', 'files', 'specimens'],
   security_officer: ['audit', 'admin'],
-  data_steward: ['admin', 'participants'],
+  data_steward: ['admin', 'participants', 'findings', 'files'],
 };
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
   consent: 'navConsent',
   specimens: 'navSpecimens',
   uploads: 'navUploads',
+  files: 'navFiles',
+  findings: 'navFindings',
   audit: 'navAudit',
   admin: 'navAdmin',
 };
@@ -78,6 +82,8 @@ export function Console() {
       {current === 'consent' && <ParticipantPicker render={(p) => <ConsentPage participant={p} />} />}
       {current === 'specimens' && <SpecimensPage session={session} />}
       {current === 'uploads' && <UploadsPage session={session} />}
+      {current === 'files' && <FilesPage session={session} />}
+      {current === 'findings' && <FindingsPage session={session} />}
       {current === 'audit' && <AuditPage />}
       {current === 'admin' && <AdminPage session={session} />}
     </div>

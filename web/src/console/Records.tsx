@@ -1,5 +1,4 @@
-// Consent entry, modification and withdrawal; specimen custody; the sequencing facility's
-// uploads page (a list of the specimens it holds until uploads land with issue 5).
+// Consent entry, modification and withdrawal; specimen custody.
 import { useEffect, useState } from 'react';
 import { api, ApiError, type SessionInfo } from '../api';
 import { useI18n, type TextKey } from '../i18n';
@@ -274,22 +273,6 @@ export function SpecimensPage({ session }: { session: SessionInfo }) {
     <div className="specimens">
       <SpecimenTable items={items} onPick={setPicked} />
       {picked && <SpecimenDetail key={picked} id={picked} onChanged={load} />}
-    </div>
-  );
-}
-
-export function UploadsPage({ session }: { session: SessionInfo }) {
-  const { t } = useI18n();
-  const [items, setItems] = useState<Specimen[]>([]);
-  useEffect(() => {
-    api<{ items: Specimen[] }>('GET', `/api/v1/specimens?holder=${encodeURIComponent(session.organisation)}`)
-      .then((r) => setItems(r.items))
-      .catch(() => setItems([]));
-  }, []);
-  return (
-    <div>
-      <p className="notice">{t('uploadsStub')}</p>
-      <SpecimenTable items={items} onPick={() => undefined} />
     </div>
   );
 }
