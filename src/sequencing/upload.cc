@@ -1110,6 +1110,17 @@ Result<std::vector<Uploads::FileSample>> Uploads::FileSamples(std::string_view f
   return out;
 }
 
+Result<std::vector<Upload>> Uploads::ListOpenRunUploads(std::string_view run_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query(fmt::format("SELECT {} FROM uploads WHERE run_id = $1 "
+                                                       "AND status = 'open' ORDER BY created_at, id",
+                                                       kUploadColumns),
+                                           {Text(std::string(run_id))}));
+  std::vector<Upload> out;
+  for (const auto& r : rows.rows) out.push_back(UploadFromRow(r));
+  return out;
+}
+
 Result<std::vector<DataFile>> Uploads::ListRunFiles(std::string_view run_id) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
   ZG_ASSIGN_OR_RETURN(

@@ -247,6 +247,8 @@ class Uploads {
     std::string participant_id;
   };
   Result<std::vector<FileSample>> FileSamples(std::string_view file_id);
+  // The uploads of one run that are still open (to resume), oldest first.
+  Result<std::vector<Upload>> ListOpenRunUploads(std::string_view run_id);
   // The FASTQ files of one run, by read number.
   Result<std::vector<DataFile>> ListRunFiles(std::string_view run_id);
 

@@ -115,6 +115,14 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         json list = json::array();
         for (const auto& f : files) list.push_back(DataFileJson(f));
         j["files"] = std::move(list);
+        // Open uploads, with the chunks still missing, so an interrupted upload can resume.
+        ZG_ASSIGN_OR_RETURN(auto open, up->ListOpenRunUploads(id));
+        json uploads = json::array();
+        for (const auto& u : open) {
+          ZG_ASSIGN_OR_RETURN(UploadProgress p, up->Get(u.id));
+          uploads.push_back(UploadJson(p));
+        }
+        j["open_uploads"] = std::move(uploads);
         return Response::Json(200, j);
       }),
   }));

@@ -287,6 +287,10 @@ TEST_P(UploadsTest, InterruptedUploadResumesAndReportsMissingChunks) {
   auto progress = uploads_->Get(u.id);
   ASSERT_TRUE(progress.ok());
   EXPECT_EQ(progress->missing, std::vector<int64_t>{1});
+  auto open = uploads_->ListOpenRunUploads(run.id);
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ(open->front().id, u.id);
   auto early = uploads_->Complete(u.id, kOp1);
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.error().code, "chunks_missing");
@@ -300,6 +304,7 @@ TEST_P(UploadsTest, InterruptedUploadResumesAndReportsMissingChunks) {
   auto done = uploads_->Complete(u.id, kOp1);
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->run->status, "qc_passed");
+  EXPECT_TRUE(uploads_->ListOpenRunUploads(run.id)->empty());
   EXPECT_EQ(uploads_->Complete(u.id, kOp1).error().code, "upload_not_open");
 }
 
