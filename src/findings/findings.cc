@@ -714,7 +714,26 @@ std::vector<std::string> Findings::AllowedEvents(const Finding& f, const Actor& 
         t.event == "reclassify") {
       continue;
     }
-    if (PartyMayAct(t.party, p)) out.emplace_back(t.event);
+    if (!PartyMayAct(t.party, p)) continue;
+    // Guards that depend only on the finding and the actor are checked here, so no button is
+    // offered that the step would refuse; consent, time and input guards are decided when the
+    // step is made.
+    switch (t.guard) {
+      case Guard::kFourEyes:
+      case Guard::kReportable:
+      case Guard::kGermline:
+      case Guard::kSomatic:
+      case Guard::kContactAttempts: {
+        GuardContext gc;
+        gc.finding = &f;
+        gc.actor_user = actor.user;
+        if (!CheckGuard(t.guard, gc).ok()) continue;
+        break;
+      }
+      default:
+        break;
+    }
+    out.emplace_back(t.event);
   }
   return out;
 }
