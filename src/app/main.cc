@@ -33,6 +33,7 @@
 #include "consent/consent_routes.h"
 #include "fhir/fhir.h"
 #include "findings/findings_routes.h"
+#include "sharing/sharing_routes.h"
 #include "participants/participants_routes.h"
 #include "portal/portal.h"
 #include "specimens/specimens_routes.h"
@@ -51,6 +52,10 @@ constexpr const char* kDemoTokenFile = "demo-operator-token.txt";
 // How often `serve` applies the findings' SLA timers and consent reconciliation. The timers
 // count days, so minutes of delay do not matter; the sweep is cheap (open findings only).
 constexpr std::chrono::seconds kFindingsSweepInterval{300};
+// How often `serve` records the release tier moves that came due (sharing::Sharing::Tick).
+// Access decisions read the tier from the release's dates, so the sweep only persists and
+// audits the moves; a minute keeps the portal's calendar and the audit log close to the date.
+constexpr std::chrono::seconds kSharingSweepInterval{60};
 const identity::Actor kCliActor{"cli", "cli", ""};
 
 int Fail(const Error& e) {
@@ -191,7 +196,9 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
                   fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),
                   sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
                                               authorizer),
-                  portal::AddPortalRoutes(router, *r.store, r.clock)}) {
+                  sharing::AddSharingRoutes(router, *r.sharing, authorizer, r.clock),
+                  portal::AddPortalRoutes(router, *r.store, r.clock,
+                                          [&r] { return r.sharing->ReleaseCalendar(); })}) {
     if (!st.ok()) return Fail(st.error());
   }
   // The front-end last: its fallback route answers every path no other route matched.
@@ -263,9 +270,28 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       }
     }
   });
+  // The release-tier sweep: embargoes that ended become controlled, audited.
+  std::jthread tiers([&r](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    while (true) {
+      auto s = r.sharing->Tick(r.clock.Now());
+      if (!s.ok()) {
+        spdlog::warn("release tier sweep failed: {} [{}]", s.error().message, s.error().code);
+      } else if (s->to_controlled + s->to_public_aggregates > 0) {
+        spdlog::info("release tier sweep: {} became controlled, {} public aggregates",
+                     s->to_controlled, s->to_public_aggregates);
+      }
+      cv.wait_for(lock, stop, kSharingSweepInterval, [] { return false; });
+      if (stop.stop_requested()) break;
+    }
+  });
   (*server)->Run();
   sweeper.request_stop();
+  tiers.request_stop();
   sweeper.join();
+  tiers.join();
   server->reset();
   rt->reset();  // flushes the audit log, then closes every database connection
   spdlog::info("stopped cleanly");
@@ -400,6 +426,12 @@ int main(int argc, char** argv) {
       "tick", "Apply the SLA timers and consent re-checks to every open finding now");
   findings_tick->add_option("--data", data_dir, "Data directory")->required();
 
+  auto* sharing_cmd =
+      cli.add_subcommand("sharing", "Controlled sharing")->require_subcommand(1);
+  auto* sharing_tick = sharing_cmd->add_subcommand(
+      "tick", "Apply the release tier moves that are due now (embargo ends, public aggregates)");
+  sharing_tick->add_option("--data", data_dir, "Data directory")->required();
+
   auto* audit_cmd = cli.add_subcommand("audit", "The audit log")->require_subcommand(1);
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
@@ -431,10 +463,12 @@ int main(int argc, char** argv) {
       std::cout << fmt::format(
           "zengen: demo cohort: {} organisations, {} users, {} participants, {} consents "
           "({} withdrawals), {} clinical records, {} specimens; {} sequencing runs, {} FASTQ "
-          "files, {} CRAM/VCF files, {} interrupted uploads; {} findings\n",
+          "files, {} CRAM/VCF files, {} interrupted uploads; {} findings; {} access "
+          "applications\n",
           seeded->organisations, seeded->users, seeded->participants, seeded->consents,
           seeded->withdrawals, seeded->clinical_records, seeded->specimens, seeded->runs,
-          seeded->fastq_files, seeded->analysis_files, seeded->open_uploads, seeded->findings);
+          seeded->fastq_files, seeded->analysis_files, seeded->open_uploads, seeded->findings,
+          seeded->applications);
     }
     std::string token;
     std::ifstream(demo_dir / app::kDemoTokenFile) >> token;
@@ -515,6 +549,11 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("checked {} open findings: {} escalated, {} unreachable, {} moved "
                              "by consent\n",
                              s->checked, s->escalated, s->unreachable, s->consent_moves);
+  } else if (*sharing_tick) {
+    auto s = (*rt)->sharing->Tick((*rt)->clock.Now());
+    if (!s.ok()) return app::Fail(s.error());
+    std::cout << fmt::format("checked {} releases: {} became controlled, {} public aggregates\n",
+                             s->checked, s->to_controlled, s->to_public_aggregates);
   } else if (*audit_verify) {
     return audit::RunVerifyCommand(*(*rt)->store, std::cout);
   }
