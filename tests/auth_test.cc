@@ -199,6 +199,7 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"group.write", {"POST", "/api/v1/admin/groups", json::object()}},
       {"token.read", {"GET", "/api/v1/admin/tokens", nullptr}},
       {"token.write", {"POST", "/api/v1/admin/tokens", json::object()}},
+      {"token.personal", {"POST", "/api/v1/auth/tokens", json::object()}},
       {"audit.head", {"GET", "/api/v1/audit/head", nullptr}},
       {"audit.read", {"GET", "/api/v1/audit", nullptr}},
       {"participant.read", {"GET", "/api/v1/participants", nullptr}},
@@ -231,6 +232,14 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"finding.report", {"GET", "/api/v1/findings/FD-NONE/report", nullptr}},
       {"finding.configure", {"PUT", "/api/v1/findings-settings", json::object()}},
       {"finding.escalate", {"POST", "/api/v1/findings-escalations", nullptr}},
+      {"dataset.read", {"GET", "/api/v1/datasets", nullptr}},
+      {"dataset.write", {"POST", "/api/v1/datasets", json::object()}},
+      {"data.access", {"GET", "/api/v1/shared-files/FL-NONE/access", nullptr}},
+      {"application.read", {"GET", "/api/v1/applications", nullptr}},
+      {"application.write", {"POST", "/api/v1/applications", json::object()}},
+      {"application.review", {"POST", "/api/v1/applications/AP-NONE/votes", json::object()}},
+      {"grant.read", {"GET", "/api/v1/grants", nullptr}},
+      {"grant.revoke", {"POST", "/api/v1/grants/GR-NONE/revoke", json::object()}},
       {"auth.logout", {"POST", "/api/v1/auth/logout", nullptr}},  // last: ends the session
   };
   // Actions whose routes are not built yet; policy_test.cc covers their table cells.

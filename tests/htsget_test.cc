@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,7 @@
 
 #include "crypto/crypto.h"
 #include "support/browser.h"
+#include "storage/store.h"
 #include "support/genomics.h"
 
 namespace zengen::testing {
@@ -413,6 +415,125 @@ TEST_P(HtsgetTest, JointVcfServesOnlyTheSamplesWhoseConsentHolds) {
   EXPECT_EQ(Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + id + "/access/https")->status, 404);
   EXPECT_EQ(Call(ana_token_, "GET", "/ga4gh/htsget/v1/blocks/" + id + "?start=0&end=100")->status,
             403);
+}
+
+// A date `days` from today (UTC), YYYY-MM-DD.
+std::string DateFromToday(int days) {
+  const auto d = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) +
+                 std::chrono::days(days);
+  const std::chrono::year_month_day ymd{d};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
+
+TEST_P(HtsgetTest, ResearcherReadsThroughAGrantUntilItExpiresOrIsRevoked) {
+  for (const auto& [org, kind] : std::vector<std::pair<std::string, std::string>>{
+           {"univ", "academic"}, {"dc", "data_center"}}) {
+    ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/admin/organisations",
+                         {{"id", org}, {"name", org}, {"kind", kind}, {"jurisdiction", "JP"}})
+                  ->status,
+              201);
+  }
+  ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/admin/groups",
+                       {{"id", "grp-wgs"}, {"name", "WGS group"}})->status, 201);
+  const std::string steward = Token("dc", "data_steward",
+                                    {"dataset.write", "dataset.read", "grant.revoke", "grant.read"});
+  // The researcher is a person: signs in with TOTP, applies, and makes a personal token for
+  // samtools (an organisation token could not hold the grant).
+  auto ru = AsOperator(*server_, "POST", "/api/v1/admin/users",
+                       {{"id", "res-a"}, {"organisation", "univ"}, {"display_name", "res-a"},
+                        {"email", "res-a@example.org"}, {"roles", {"researcher"}},
+                        {"password", kPassword}});
+  ASSERT_EQ(ru->status, 201) << ru->body;
+  Browser person{server_.get()};
+  ASSERT_FALSE(person.LoginAndEnrol("res-a", kPassword).empty());
+  auto pt = person.Send("POST", "/api/v1/auth/tokens",
+                        {{"name", "samtools"}, {"actions", {"htsget.read", "drs.read", "data.access"}}, {"days", 7}});
+  ASSERT_EQ(pt->status, 201) << pt->body;
+  const std::string researcher = pt->Json()["token"];
+  // A token cannot make tokens, nor do what its person may not.
+  EXPECT_EQ(Call(researcher, "POST", "/api/v1/auth/tokens",
+                 {{"name", "x"}, {"actions", {"htsget.read"}}})->status, 403);
+  auto beyond = person.Send("POST", "/api/v1/auth/tokens",
+                            {{"name", "x"}, {"actions", {"user.write"}}});
+  EXPECT_EQ(beyond->status, 400);
+  EXPECT_EQ(beyond->ErrorField(), "actions");
+  const std::string com1 = Token("dc", "committee_member", {"application.review", "application.read"});
+  const std::string com2 = Token("dc", "committee_member", {"application.review", "application.read"});
+  // Before any grant: the researcher is refused, in htsget's shape.
+  std::ofstream(work_ / "token", std::ios::trunc) << researcher;
+  auto none = Call(researcher, "GET", "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
+  EXPECT_EQ(none->status, 403);
+  EXPECT_EQ(none->Json()["htsget"]["error"], "PermissionDenied");
+
+  auto ds = Call(steward, "POST", "/api/v1/datasets",
+                 {{"name_ja", "肺がん"}, {"name_en", "Lung"}, {"program", "cancer"},
+                  {"group_id", "grp-wgs"}});
+  ASSERT_EQ(ds->status, 201) << ds->body;
+  const std::string dataset = ds->Json()["id"];
+  ASSERT_EQ(Call(steward, "POST", "/api/v1/datasets/" + dataset + "/files",
+                 {{"participant_ids", {participant_}}})->status, 200);
+  auto rel = Call(steward, "POST", "/api/v1/datasets/" + dataset + "/releases",
+                  {{"release_date", DateFromToday(0)}, {"embargo_months", 0}});
+  ASSERT_EQ(rel->status, 201) << rel->body;
+  ASSERT_EQ(rel->Json()["tier"], "controlled");
+  auto app = person.Send("POST", "/api/v1/applications",
+                  {{"title", "肺がんの体細胞変異"}, {"purpose", {{"primary", "HMB"}}},
+                   {"datasets", {dataset}},
+                   {"ethics", {{"file_name", "irb.pdf"}, {"sha256", std::string(64, 'e')}, {"size", 10}}},
+                   {"start_date", DateFromToday(0)}, {"end_date", DateFromToday(365)}});
+  ASSERT_EQ(app->status, 201) << app->body;
+  const std::string aid = app->Json()["id"];
+  ASSERT_EQ(person.Send("POST", "/api/v1/applications/" + aid + "/submit")->status, 200);
+  for (const auto& member : {com1, com2}) {
+    auto v = Call(member, "POST", "/api/v1/applications/" + aid + "/votes", {{"vote", "approve"}});
+    ASSERT_EQ(v->status, 201) << v->body;
+  }
+  auto decided = Call(com1, "POST", "/api/v1/applications/" + aid + "/decision");
+  ASSERT_EQ(decided->status, 200) << decided->body;
+  const std::string grant = decided->Json()["grant"]["id"];
+
+  // With the grant: samtools reads a region slice through the ticket.
+  auto direct = Call(researcher, "GET", "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
+  ASSERT_EQ(direct->status, 200) << direct->body;
+  const std::string url = Url("/ga4gh/htsget/v1/reads/" + cram_id_ +
+                              "?format=CRAM&referenceName=11&start=5005000&end=5009000");
+  auto slice = Client({"/usr/bin/samtools", "view", "-c", url});
+  ASSERT_EQ(slice.exit_code, 0) << slice.output;
+  EXPECT_GT(std::stoll(slice.output), 10);
+  EXPECT_EQ(Call(researcher, "GET", "/ga4gh/drs/v1/objects/" + cram_id_)->status, 200);
+
+  // Expiry: the grant's end moved into the past, as time passing would do.
+  auto store = storage::OpenStore({.location = server_->DatabaseLocation(), .migrate = false});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto set_expiry = [&](const std::string& when) {
+    auto tx = (*store)->Begin(storage::TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Exec("UPDATE grants SET expires_at = $1 WHERE id = $2",
+                            {storage::Text(when), storage::Text(grant)}).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  };
+  auto original = [&] {
+    auto tx = (*store)->Begin(storage::TxMode::kRead);
+    return (*tx)->Query("SELECT expires_at FROM grants WHERE id = $1", {storage::Text(grant)})
+        ->rows.front().Text(0);
+  }();
+  set_expiry("2020-01-01T00:00:00Z");
+  auto expired = Call(researcher, "GET", "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
+  EXPECT_EQ(expired->status, 403);
+  EXPECT_EQ(expired->Json()["htsget"]["error"], "PermissionDenied") << expired->body;
+  EXPECT_NE(expired->body.find("expired"), std::string::npos) << expired->body;
+  set_expiry(original);
+  ASSERT_EQ(Call(researcher, "GET", "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM")->status,
+            200);
+
+  // Revocation: the very next ticket is refused.
+  ASSERT_EQ(Call(steward, "POST", "/api/v1/grants/" + grant + "/revoke", {{"reason", "audit"}})->status,
+            200);
+  auto revoked = Call(researcher, "GET", "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
+  EXPECT_EQ(revoked->status, 403);
+  EXPECT_EQ(revoked->Json()["htsget"]["error"], "PermissionDenied");
+  EXPECT_NE(revoked->body.find("revoked"), std::string::npos) << revoked->body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HtsgetTest, ::testing::ValuesIn(storage::TestBackends()),

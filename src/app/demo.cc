@@ -1,5 +1,6 @@
 #include "app/demo.h"
 
+#include <chrono>
 #include <fstream>
 #include <optional>
 #include <random>
@@ -219,6 +220,138 @@ Result<int> SeedFindings(Runtime& rt, const std::vector<DemoParticipant>& cohort
   return filed;
 }
 
+// YYYY-MM-DD of today moved by `months` (negative: back), clamped to the month's end.
+std::string MonthsFrom(std::chrono::system_clock::time_point now, int months) {
+  const std::chrono::year_month_day today{std::chrono::floor<std::chrono::days>(now)};
+  std::chrono::year_month_day d = today + std::chrono::months{months};
+  if (!d.ok()) d = d.year() / d.month() / std::chrono::last;
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()),
+                     static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+}
+
+// Controlled sharing: a research group, three datasets whose releases sit in each tier, and a
+// pending and an approved application on each track. The approved academic grant lets
+// `researcher` read CRAM and VCF of the controlled dataset (htsget tests use it).
+Result<int> SeedSharing(Runtime& rt) {
+  ZG_ASSIGN_OR_RETURN(auto group, rt.identity->CreateGroup(
+                                      "grp-wgs-cancer", "がん全ゲノム解析研究班 (Cancer WGS group)",
+                                      kSeeder));
+  (void)group;
+  ZG_RETURN_IF_ERROR(rt.identity->AddGroupMember("grp-wgs-cancer", "analyst", kSeeder));
+  ZG_ASSIGN_OR_RETURN(auto rare_group,
+                      rt.identity->CreateGroup("grp-wgs-rare",
+                                               "難病全ゲノム解析研究班 (Rare disease WGS group)",
+                                               kSeeder));
+  (void)rare_group;
+  ZG_RETURN_IF_ERROR(rt.identity->AddGroupMember("grp-wgs-rare", "reviewer", kSeeder));
+  // Participants with CRAM/VCF, per program.
+  std::vector<std::string> cancer, rare;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, rt.store->Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query("SELECT DISTINCT f.participant_id, p.program FROM data_files f "
+                                  "JOIN participants p ON p.id = f.participant_id WHERE f.kind IN "
+                                  "('cram', 'vcf') ORDER BY f.participant_id"));
+    for (const auto& r : rows.rows) (r.Text(1) == "cancer" ? cancer : rare).push_back(r.Text(0));
+  }
+  const sharing::Actor steward{"steward", "zengen-dc", {"data_steward"}, "cli", ""};
+  const auto now = rt.clock.Now();
+  struct Plan {
+    const char* name_ja;
+    const char* name_en;
+    const char* program;
+    const char* group;
+    std::vector<std::string> participants;
+    int released_months_ago;
+    int public_months_ago;  // 0: no public aggregates
+  };
+  const size_t half = cancer.size() / 2;
+  const std::vector<Plan> plans = {
+      {"がん全ゲノム 第1次データセット", "Cancer WGS, first dataset", "cancer", "grp-wgs-cancer",
+       {cancer.begin(), cancer.begin() + static_cast<std::ptrdiff_t>(half)}, 26, 0},
+      {"がん全ゲノム 先行データセット", "Cancer WGS, pilot dataset", "cancer", "grp-wgs-cancer",
+       {cancer.begin() + static_cast<std::ptrdiff_t>(half), cancer.end()}, 40, 2},
+      {"難病全ゲノム 第1次データセット", "Rare disease WGS, first dataset", "rare_disease",
+       "grp-wgs-rare", rare, 1, 0},
+  };
+  std::vector<std::string> ids;
+  for (const auto& p : plans) {
+    ZG_ASSIGN_OR_RETURN(sharing::Dataset d,
+                        rt.sharing->CreateDataset({p.name_ja, p.name_en, p.program, p.group,
+                                                   "合成デモデータ (synthetic demo data)"},
+                                                  steward));
+    ids.push_back(d.id);
+    if (p.participants.empty()) continue;
+    ZG_ASSIGN_OR_RETURN(auto added,
+                        rt.sharing->AddFiles(d.id, {p.participants, {}, false}, steward));
+    (void)added;
+    sharing::NewRelease r{MonthsFrom(now, -p.released_months_ago), std::nullopt,
+                          p.public_months_ago > 0 ? MonthsFrom(now, -p.public_months_ago) : ""};
+    ZG_ASSIGN_OR_RETURN(auto rel, rt.sharing->CreateRelease(d.id, r, steward));
+    (void)rel;
+  }
+  ZG_ASSIGN_OR_RETURN(auto tick, rt.sharing->Tick(now));
+  (void)tick;
+
+  const sharing::Actor researcher{"researcher", "genome-univ", {"researcher"}, "cli", ""};
+  const sharing::Actor industry{"industry-researcher", "pharma-jp", {"researcher"}, "cli", ""};
+  const sharing::Actor committee{"committee", "zengen-dc", {"committee_member"}, "cli", ""};
+  const sharing::Actor committee2{"committee-2", "zengen-dc", {"committee_member"}, "cli", ""};
+  const std::string sha(64, 'd');
+  auto application = [&](std::string title, std::string dataset) {
+    sharing::NewApplication a;
+    a.title = std::move(title);
+    a.purpose.primary = "HMB";
+    a.datasets = {std::move(dataset)};
+    a.ethics = {{"file_name", "ethics-approval.pdf"}, {"sha256", sha}, {"size", 182044},
+                {"approval_number", "R2026-017"}};
+    a.start_date = MonthsFrom(now, -1);
+    a.end_date = MonthsFrom(now, 12);
+    return a;
+  };
+  int count = 0;
+  auto submit = [&](const sharing::NewApplication& a, const sharing::Actor& who,
+                    bool approve) -> Status {
+    ZG_ASSIGN_OR_RETURN(auto c, rt.sharing->CreateApplication(a, who));
+    ZG_ASSIGN_OR_RETURN(auto s, rt.sharing->Submit(c.application.id, who));
+    (void)s;
+    ++count;
+    ZG_ASSIGN_OR_RETURN(auto cm, rt.sharing->Comment(c.application.id,
+                                                     "研究計画と倫理審査の承認を確認しました。/ "
+                                                     "Protocol and ethics approval checked.",
+                                                     committee));
+    (void)cm;
+    if (!approve) return Status::Ok();
+    ZG_ASSIGN_OR_RETURN(auto v1, rt.sharing->Vote(c.application.id, "approve", "", committee));
+    ZG_ASSIGN_OR_RETURN(auto v2, rt.sharing->Vote(c.application.id, "approve", "", committee2));
+    (void)v1;
+    (void)v2;
+    return rt.sharing->DecideApplication(c.application.id, committee).status();
+  };
+  // Academic: approved on the controlled dataset; pending on the pilot dataset.
+  ZG_RETURN_IF_ERROR(submit(application("肺がんの胚細胞系列バリアント解析 (germline variants in "
+                                        "lung cancer)",
+                                        ids[0]),
+                            researcher, true));
+  ZG_RETURN_IF_ERROR(submit(application("大腸がんの体細胞変異シグネチャー (somatic signatures)",
+                                        ids[1]),
+                            researcher, false));
+  // Industry: a signed agreement and a fee record; commercial purpose.
+  sharing::NewApplication ia = application("創薬標的探索 (drug target discovery)", ids[0]);
+  ia.purpose.commercial = true;
+  ia.agreement = {{"signed_on", MonthsFrom(now, -1)}, {"sha256", sha}, {"reference", "DUA-2026-03"}};
+  ia.fee = {{"invoice_no", "INV-2026-0042"}, {"amount_jpy", 1200000}, {"paid_on", MonthsFrom(now, -1)}};
+  ZG_RETURN_IF_ERROR(submit(ia, industry, true));
+  sharing::NewApplication ip = application("バイオマーカー探索 (biomarker discovery, FASTQ)", ids[1]);
+  ip.purpose.commercial = true;
+  ip.data_types = {"cram", "vcf", "fastq"};
+  ip.fastq_justification = "独自の変異検出パイプラインの検証 (validating our own variant caller)";
+  ip.agreement = ia.agreement;
+  ip.fee = {{"invoice_no", "INV-2026-0051"}, {"amount_jpy", 1200000}, {"paid_on", MonthsFrom(now, -1)}};
+  ZG_RETURN_IF_ERROR(submit(ip, industry, false));
+  return count;
+}
+
 }  // namespace
 
 const std::vector<DemoUser>& DemoUsers() {
@@ -226,6 +359,7 @@ const std::vector<DemoUser>& DemoUsers() {
       {"steward", "zengen-dc", "data_steward"},
       {"security", "zengen-dc", "security_officer"},
       {"committee", "zengen-dc", "committee_member"},
+      {"committee-2", "zengen-dc", "committee_member"},  // a quorum needs two votes
       {"dr-kanto", "kanto-univ-hospital", "clinician"},
       {"dr-kansai", "kansai-cancer-center", "clinician"},
       {"dr-tohoku", "tohoku-childrens", "clinician"},
@@ -394,6 +528,7 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
     }
   }
   ZG_ASSIGN_OR_RETURN(s.findings, SeedFindings(rt, cohort));
+  ZG_ASSIGN_OR_RETURN(s.applications, SeedSharing(rt));
   return s;
 }
 

@@ -35,6 +35,7 @@ struct DemoSummary {
   int analysis_files = 0;  // CRAM and VCF registered through the upload path
   int open_uploads = 0;    // interrupted uploads waiting to be resumed
   int findings = 0;
+  int applications = 0;  // access applications: pending and approved on each track
 };
 
 // Specimens of the first kParticipantsWithFiles participants that reached sequencing have files

@@ -34,6 +34,7 @@
 #include "consent/consent_routes.h"
 #include "fhir/fhir.h"
 #include "findings/findings_routes.h"
+#include "sharing/sharing_routes.h"
 #include "participants/participants_routes.h"
 #include "portal/portal.h"
 #include "specimens/specimens_routes.h"
@@ -52,6 +53,10 @@ constexpr const char* kDemoTokenFile = "demo-operator-token.txt";
 // How often `serve` applies the findings' SLA timers and consent reconciliation. The timers
 // count days, so minutes of delay do not matter; the sweep is cheap (open findings only).
 constexpr std::chrono::seconds kFindingsSweepInterval{300};
+// How often `serve` records the release tier moves that came due (sharing::Sharing::Tick).
+// Access decisions read the tier from the release's dates, so the sweep only persists and
+// audits the moves; a minute keeps the portal's calendar and the audit log close to the date.
+constexpr std::chrono::seconds kSharingSweepInterval{60};
 const identity::Actor kCliActor{"cli", "cli", ""};
 
 int Fail(const Error& e) {
@@ -182,9 +187,36 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   fhir::Sources fhir_sources{*r.participants, *r.consents, *r.clinical};
   // Who may read a file's data: the file with its participant's live consent, decided by
   // policy::Decide through the Authorizer (and so audited).
+  // Researchers read shared data through releases and grants: the sharing module gathers the
+  // facts (tier, grant, the participant's consent against the grant's purpose) and
+  // policy::Decide ("data.access") decides; each decision is audited. For one sample of a joint
+  // file (f.participant_id is that sample's participant) the participant must also be visible
+  // in the dataset.
   const ga4gh::AccessCheck file_access = [&r, &authorizer](const http::Request& req,
                                                            std::string_view action,
-                                                           const sequencing::DataFile& f) {
+                                                           const sequencing::DataFile& f)
+      -> Status {
+    if (req.subject.HasRole("researcher")) {
+      auto access = r.sharing->FileAccessFor(req.subject, f.id);
+      if (!access.ok()) return Status(access.error());
+      bool allowed = access->decision.allowed();
+      std::string reason = access->decision.reason;
+      if (allowed && f.participant_id != access->participant_id) {
+        auto visible = r.sharing->VisibleParticipants(req.subject, access->dataset_id,
+                                                      {f.participant_id});
+        if (!visible.ok()) return Status(visible.error());
+        allowed = !visible->empty();
+        if (!allowed) reason = "this sample's participant is not visible under the grant";
+      }
+      sharing::FileAccess recorded = *access;
+      if (!allowed) {
+        recorded.decision = {policy::Effect::kDeny, reason, {}};
+      }
+      ZG_RETURN_IF_ERROR(r.sharing->RecordAccess(req.subject, f.id, recorded,
+                                                 req.remote_address, req.request_id));
+      if (!allowed) return Status(PermissionDenied("forbidden", reason));
+      return Status::Ok();
+    }
     auto resource = sequencing::FileResourceWithConsent(*r.uploads, *r.consents, f);
     if (!resource.ok()) return Status(resource.error());
     return authorizer.Check(req, action, *resource);
@@ -201,7 +233,9 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
                   fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),
                   sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
                                               authorizer),
-                  portal::AddPortalRoutes(router, *r.store, r.clock),
+                  sharing::AddSharingRoutes(router, *r.sharing, authorizer, r.clock),
+                  portal::AddPortalRoutes(router, *r.store, r.clock,
+                                          [&r] { return r.sharing->ReleaseCalendar(); }),
                   ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access, ""})}) {
     if (!st.ok()) return Fail(st.error());
   }
@@ -274,9 +308,28 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       }
     }
   });
+  // The release-tier sweep: embargoes that ended become controlled, audited.
+  std::jthread tiers([&r](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    while (true) {
+      auto s = r.sharing->Tick(r.clock.Now());
+      if (!s.ok()) {
+        spdlog::warn("release tier sweep failed: {} [{}]", s.error().message, s.error().code);
+      } else if (s->to_controlled + s->to_public_aggregates > 0) {
+        spdlog::info("release tier sweep: {} became controlled, {} public aggregates",
+                     s->to_controlled, s->to_public_aggregates);
+      }
+      cv.wait_for(lock, stop, kSharingSweepInterval, [] { return false; });
+      if (stop.stop_requested()) break;
+    }
+  });
   (*server)->Run();
   sweeper.request_stop();
+  tiers.request_stop();
   sweeper.join();
+  tiers.join();
   server->reset();
   rt->reset();  // flushes the audit log, then closes every database connection
   spdlog::info("stopped cleanly");
@@ -411,6 +464,12 @@ int main(int argc, char** argv) {
       "tick", "Apply the SLA timers and consent re-checks to every open finding now");
   findings_tick->add_option("--data", data_dir, "Data directory")->required();
 
+  auto* sharing_cmd =
+      cli.add_subcommand("sharing", "Controlled sharing")->require_subcommand(1);
+  auto* sharing_tick = sharing_cmd->add_subcommand(
+      "tick", "Apply the release tier moves that are due now (embargo ends, public aggregates)");
+  sharing_tick->add_option("--data", data_dir, "Data directory")->required();
+
   auto* audit_cmd = cli.add_subcommand("audit", "The audit log")->require_subcommand(1);
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
@@ -442,10 +501,12 @@ int main(int argc, char** argv) {
       std::cout << fmt::format(
           "zengen: demo cohort: {} organisations, {} users, {} participants, {} consents "
           "({} withdrawals), {} clinical records, {} specimens; {} sequencing runs, {} FASTQ "
-          "files, {} CRAM/VCF files, {} interrupted uploads; {} findings\n",
+          "files, {} CRAM/VCF files, {} interrupted uploads; {} findings; {} access "
+          "applications\n",
           seeded->organisations, seeded->users, seeded->participants, seeded->consents,
           seeded->withdrawals, seeded->clinical_records, seeded->specimens, seeded->runs,
-          seeded->fastq_files, seeded->analysis_files, seeded->open_uploads, seeded->findings);
+          seeded->fastq_files, seeded->analysis_files, seeded->open_uploads, seeded->findings,
+          seeded->applications);
     }
     std::string token;
     std::ifstream(demo_dir / app::kDemoTokenFile) >> token;
@@ -526,6 +587,11 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("checked {} open findings: {} escalated, {} unreachable, {} moved "
                              "by consent\n",
                              s->checked, s->escalated, s->unreachable, s->consent_moves);
+  } else if (*sharing_tick) {
+    auto s = (*rt)->sharing->Tick((*rt)->clock.Now());
+    if (!s.ok()) return app::Fail(s.error());
+    std::cout << fmt::format("checked {} releases: {} became controlled, {} public aggregates\n",
+                             s->checked, s->to_controlled, s->to_public_aggregates);
   } else if (*audit_verify) {
     return audit::RunVerifyCommand(*(*rt)->store, std::cout);
   }

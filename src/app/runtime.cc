@@ -68,6 +68,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
       std::make_unique<specimens::Specimens>(*rt->store, rt->clock, *rt->audit_sink);
   rt->findings = std::make_unique<findings::Findings>(*rt->store, rt->clock, *rt->audit_sink,
                                                       *rt->consents);
+  rt->sharing = std::make_unique<sharing::Sharing>(*rt->store, rt->clock, *rt->audit_sink,
+                                                   *rt->consents);
   rt->clinical = std::make_unique<clinical::ClinicalStore>(*rt->store, rt->clock, *rt->audit_sink);
   blobs::LocalStoreOptions bo;
   ZG_ASSIGN_OR_RETURN(bo.roots, blobs::ParseRoots(rt->config.blob_roots, rt->config.data_dir));
@@ -94,6 +96,7 @@ Runtime::~Runtime() {
   uploads.reset();
   blobs.reset();
   clinical.reset();
+  sharing.reset();   // uses the consent ledger
   findings.reset();  // uses the consent ledger
   specimens.reset();
   consents.reset();

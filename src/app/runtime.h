@@ -16,6 +16,7 @@
 #include "findings/findings.h"
 #include "participants/participants.h"
 #include "sequencing/upload.h"
+#include "sharing/sharing.h"
 #include "specimens/specimens.h"
 #include "storage/store.h"
 
@@ -45,6 +46,7 @@ struct Runtime {
   std::unique_ptr<clinical::ClinicalStore> clinical;
   std::unique_ptr<blobs::LocalStore> blobs;
   std::unique_ptr<sequencing::Uploads> uploads;
+  std::unique_ptr<sharing::Sharing> sharing;
 
   // Loads DIR/zengen.conf and opens the store (migrating it), the audit log and identity.
   // actor names who acts on the blob store ("system" for serve, "cli" for commands).

@@ -80,6 +80,7 @@ ApiToken TokenFromRow(const storage::Row& r) {
   t.created_by = r.Text(5);
   t.created_at = r.Text(6);
   t.expires_ms = r.Int(7);
+  if (r.size() > 9) t.user = r.Text(9);
   t.revoked = r.Int(8) != 0;
   return t;
 }
@@ -697,6 +698,79 @@ Result<std::pair<std::string, ApiToken>> Identity::CreateApiToken(const NewApiTo
   return std::pair{token, t};
 }
 
+Result<std::pair<std::string, ApiToken>> Identity::CreatePersonalToken(
+    const policy::Subject& owner, const std::string& name, const std::vector<std::string>& actions,
+    int days, const Actor& actor) {
+  if (!owner.authenticated || owner.scoped || !owner.mfa || owner.roles.empty()) {
+    return PermissionDenied("person_required",
+                            "personal tokens are made by a person signed in with a second factor");
+  }
+  if (name.empty() || name.size() > 200) return BadField("name", "a name of 1-200 bytes");
+  if (days < 1 || days > kMaxPersonalTokenDays) {
+    return BadField("days", fmt::format("days must be 1-{}", kMaxPersonalTokenDays));
+  }
+  if (actions.empty()) return BadField("actions", "at least one action is required");
+  const auto known = policy::KnownActions();
+  policy::Subject probe = owner;
+  for (const auto& a : actions) {
+    if (std::find(known.begin(), known.end(), a) == known.end()) {
+      return BadField("actions", fmt::format("unknown action '{}'", a));
+    }
+    if (!policy::Decide(probe, a, {"", "", owner.organisation}, {}).allowed()) {
+      return InvalidArgument("action_not_allowed",
+                             fmt::format("your roles may not perform '{}'", a), "actions");
+    }
+  }
+  ApiToken t;
+  t.id = "tok_" + crypto::ToHex(crypto::RandomBytes(8));
+  t.name = name;
+  t.organisation = owner.organisation;
+  t.role = owner.roles.front();
+  t.actions = actions;
+  t.created_by = actor.id;
+  t.created_at = FormatRfc3339(clock_.Now());
+  t.expires_ms = clock_.NowUnixMillis() + int64_t{days} * 86400 * 1000;
+  t.user = owner.id;
+  const std::string token = crypto::NewToken("zgt");
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_RETURN_IF_ERROR(tx->Exec(
+      "INSERT INTO api_tokens (id, token_hash, name, organisation_id, role, actions, "
+      "created_by, created_at, expires_ms, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+      "$10)",
+      {Text(t.id), Text(crypto::TokenHash(token)), Text(t.name), Text(t.organisation),
+       Text(t.role), Text(json(t.actions).dump()), Text(t.created_by), Text(t.created_at),
+       Int(t.expires_ms), Text(t.user)}));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  ZG_RETURN_IF_ERROR(Audit(actor, "token.personal", "token/" + t.id, "", "created",
+                           json{{"user", t.user}, {"actions", t.actions},
+                                {"expires_ms", t.expires_ms}}
+                               .dump()));
+  return std::pair{token, t};
+}
+
+Result<std::vector<ApiToken>> Identity::ListPersonalTokens(std::string_view user) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx->Query("SELECT id, name, organisation_id, role, actions, created_by, "
+                                "created_at, expires_ms, revoked, user_id FROM api_tokens WHERE "
+                                "user_id = $1 ORDER BY created_at DESC, id",
+                                {Text(std::string(user))}));
+  std::vector<ApiToken> out;
+  for (const auto& r : rows.rows) out.push_back(TokenFromRow(r));
+  return out;
+}
+
+Status Identity::RevokePersonalToken(std::string_view user, std::string_view id,
+                                     const Actor& actor) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(int64_t n, tx->Exec("UPDATE api_tokens SET revoked = 1 WHERE id = $1 AND "
+                                          "user_id = $2",
+                                          {Text(std::string(id)), Text(std::string(user))}));
+  if (n == 0) return NotFound("token_not_found", fmt::format("you have no token '{}'", id));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  return Audit(actor, "token.personal", fmt::format("token/{}", id), "", "revoked");
+}
+
 Result<std::vector<ApiToken>> Identity::ListApiTokens() {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
   ZG_ASSIGN_OR_RETURN(auto rows,
@@ -720,7 +794,7 @@ Result<policy::Subject> Identity::AuthenticateApiToken(std::string_view token) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
   ZG_ASSIGN_OR_RETURN(auto rows,
                       tx->Query("SELECT id, name, organisation_id, role, actions, created_by, "
-                                "created_at, expires_ms, revoked FROM api_tokens "
+                                "created_at, expires_ms, revoked, user_id FROM api_tokens "
                                 "WHERE token_hash = $1",
                                 {Text(crypto::TokenHash(token))}));
   if (rows.empty() || rows.rows[0].Int(8) != 0) {
@@ -729,6 +803,25 @@ Result<policy::Subject> Identity::AuthenticateApiToken(std::string_view token) {
   const ApiToken t = TokenFromRow(rows.rows[0]);
   if (t.expires_ms <= clock_.NowUnixMillis()) {
     return Unauthenticated("token_expired", "the API token has expired");
+  }
+  if (!t.user.empty()) {
+    // A personal token is its person, as they are now.
+    ZG_ASSIGN_OR_RETURN(auto u, tx->Query("SELECT organisation_id, disabled FROM users WHERE id = $1",
+                                          {Text(t.user)}));
+    if (u.empty() || u.rows[0].Int(1) != 0) {
+      return Unauthenticated("invalid_credentials", "the token's owner is disabled");
+    }
+    ZG_ASSIGN_OR_RETURN(auto roles, tx->Query("SELECT role FROM user_roles WHERE user_id = $1 "
+                                              "ORDER BY role",
+                                              {Text(t.user)}));
+    policy::Subject s{.authenticated = true,
+                      .id = t.user,
+                      .organisation = u.rows[0].Text(0),
+                      .mfa = true,
+                      .scoped = true,
+                      .scope = t.actions};
+    for (const auto& r : roles.rows) s.roles.push_back(r.Text(0));
+    return s;
   }
   return policy::Subject{.authenticated = true,
                          .id = t.id,

@@ -75,6 +75,7 @@ struct ApiToken {
   std::string created_at;
   int64_t expires_ms = 0;
   bool revoked = false;
+  std::string user;  // personal tokens: the person it acts as; "" for organisation tokens
 };
 
 struct NewApiToken {
@@ -172,6 +173,21 @@ class Identity {
                                                           const Actor& actor);
   Result<std::vector<ApiToken>> ListApiTokens();
   Status RevokeApiToken(std::string_view id, const Actor& actor);
+  // A personal data-access token (R1.3): made by a person signed in with a second factor, it
+  // acts as that person — their organisation, current roles, groups and grants — limited to
+  // `actions` (each one their roles allow) for 1..kMaxPersonalTokenDays days. For command-line
+  // clients (samtools/bcftools through htsget). Disabling the person stops the token.
+  // Errors: kInvalidArgument naming the field; kPermissionDenied "person_required" when the
+  // owner is itself a token or has not passed MFA.
+  static constexpr int kMaxPersonalTokenDays = 90;
+  Result<std::pair<std::string, ApiToken>> CreatePersonalToken(const policy::Subject& owner,
+                                                                const std::string& name,
+                                                                const std::vector<std::string>& actions,
+                                                                int days, const Actor& actor);
+  // The owner's personal tokens, newest first.
+  Result<std::vector<ApiToken>> ListPersonalTokens(std::string_view user);
+  // Revokes one of the owner's personal tokens. Errors: kNotFound "token_not_found".
+  Status RevokePersonalToken(std::string_view user, std::string_view id, const Actor& actor);
   // Errors: kUnauthenticated "invalid_credentials" (unknown or revoked), "token_expired".
   Result<policy::Subject> AuthenticateApiToken(std::string_view token);
 

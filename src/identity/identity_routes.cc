@@ -66,7 +66,8 @@ json UserJson(const User& u) {
 json TokenJson(const ApiToken& t) {
   return {{"id", t.id},           {"name", t.name},           {"organisation", t.organisation},
           {"role", t.role},       {"actions", t.actions},     {"created_by", t.created_by},
-          {"created_at", t.created_at}, {"expires_ms", t.expires_ms}, {"revoked", t.revoked}};
+          {"created_at", t.created_at}, {"expires_ms", t.expires_ms}, {"revoked", t.revoked},
+          {"user", t.user.empty() ? json(nullptr) : json(t.user)}};
 }
 
 // Handlers return Result<Response>; errors become the standard error body.
@@ -333,6 +334,40 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          json j = TokenJson(created.second);
          j["token"] = created.first;
          return Response::Json(201, j);
+       })}));
+  // Personal data-access tokens (the signed-in person's own).
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/auth/tokens", .action = "token.personal",
+       .resource = "token", .max_body_bytes = 8192,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"name", "actions", "days"}));
+         ZG_ASSIGN_OR_RETURN(std::string name, StringField(body, "name", true, 200));
+         ZG_ASSIGN_OR_RETURN(auto actions, StringListField(body, "actions"));
+         ZG_ASSIGN_OR_RETURN(int64_t days, http::JsonInt(body, "days", false, 30));
+         ZG_ASSIGN_OR_RETURN(auto created,
+                             id->CreatePersonalToken(req.subject, name, actions,
+                                                     static_cast<int>(std::clamp<int64_t>(
+                                                         days, -1, 100000)),
+                                                     ActorOf(req)));
+         json j = TokenJson(created.second);
+         j["token"] = created.first;
+         return Response::Json(201, j);
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/auth/tokens", .action = "token.personal",
+       .resource = "token", .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(auto tokens, id->ListPersonalTokens(req.subject.id));
+         json items = json::array();
+         for (const auto& t : tokens) items.push_back(TokenJson(t));
+         return Response::Json(200, {{"items", items}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST", .pattern = "/api/v1/auth/tokens/{id}/revoke", .action = "token.personal",
+       .resource = "token", .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_RETURN_IF_ERROR(
+             id->RevokePersonalToken(req.subject.id, req.path_params.at("id"), ActorOf(req)));
+         return Response::Json(200, {{"id", req.path_params.at("id")}, {"revoked", true}});
        })}));
   return router.Add(
       {.method = "POST", .pattern = "/api/v1/admin/tokens/{id}/revoke", .action = "token.write",

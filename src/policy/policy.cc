@@ -18,6 +18,10 @@ struct Rule {
   bool own_organisation = false;
   // Serves genome data about a participant: denied when the participant withdrew fully.
   bool live_consent = false;
+  // Shared data about one file (resource kind "data_file" with an id): the release tier, group membership, grant
+  // and consent decide for these roles (see SharedDataDecision); other roles of the rule
+  // (data stewards curating datasets) pass on role and live consent alone.
+  std::vector<std::string_view> tier_roles;
 };
 
 constexpr std::string_view kSteward = "data_steward";
@@ -26,6 +30,7 @@ constexpr std::string_view kClinician = "clinician";
 constexpr std::string_view kSequencer = "sequencing_operator";
 constexpr std::string_view kAnalyst = "analyst";
 constexpr std::string_view kResearcher = "researcher";
+constexpr std::string_view kCommittee = "committee_member";
 
 // The rule table. Reading it answers "who may do what".
 const std::map<std::string, Rule, std::less<>>& Rules() {
@@ -51,6 +56,8 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"group.write", {.roles = {kSteward}}},
       {"token.read", {.roles = {kSteward, kSecurity}}},
       {"token.write", {.roles = {kSteward}}},
+      // A person's own data-access tokens for command-line clients (after MFA).
+      {"token.personal", {.any_authenticated = true}},
       // The audit log (R3.5 access monitoring): its head is published, its records are not.
       {"audit.head", {.is_public = true}},
       {"audit.read", {.roles = {kSecurity}}},
@@ -113,8 +120,74 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"finding.report", {.roles = {kClinician}, .own_organisation = true}},
       {"finding.configure", {.roles = {kSteward}}},
       {"finding.escalate", {.roles = {kSteward}}},
+      // Controlled sharing (R4.3-R4.7): datasets and releases are curated by data stewards and
+      // listed to researchers and the committee; researchers apply, the review committee
+      // (審査会) comments and votes, approval makes a grant, stewards revoke grants. Which
+      // application a caller may see or act on (own applications, conflict of interest) is the
+      // sharing module's business; whether shared data may be read is decided here.
+      {"dataset.read", {.roles = {kResearcher, kCommittee, kSteward}}},
+      {"dataset.write", {.roles = {kSteward}}},
+      {"data.access",
+       {.roles = {kResearcher, kSteward}, .live_consent = true, .tier_roles = {kResearcher}}},
+      {"application.read", {.roles = {kResearcher, kCommittee, kSteward}}},
+      {"application.write", {.roles = {kResearcher}}},
+      {"application.review", {.roles = {kCommittee}}},
+      {"grant.read", {.roles = {kResearcher, kCommittee, kSteward}}},
+      {"grant.revoke", {.roles = {kSteward}}},
   };
   return *rules;
+}
+
+bool Contains(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// Shared data for a tier-gated role: group members of the producing research group read in
+// every tier; others only from the controlled tier on, with a grant that covers the dataset
+// and data type, is in its period and not revoked. In both cases the participant's live
+// consent must cover the purpose.
+Decision SharedDataDecision(const Subject& subject, const Resource& r, const Context& c) {
+  auto deny = [](std::string reason) { return Decision{Effect::kDeny, std::move(reason), {}}; };
+  if (r.tier.empty()) return deny(fmt::format("{} {} is in no release", r.kind, r.id));
+  const bool member = !r.group.empty() && Contains(subject.groups, r.group);
+  if (member) {
+    if (!r.consent_covers_purpose) {
+      return deny(fmt::format("the participant's consent does not cover research by group {}",
+                              r.group));
+    }
+    return {Effect::kAllow,
+            fmt::format("member of research group {} that produced dataset {}", r.group,
+                        r.dataset),
+            {}};
+  }
+  if (r.tier == "group_restricted") {
+    return deny(fmt::format("release {} is group-restricted (embargo) to research group {}",
+                            r.release, r.group));
+  }
+  if (r.tier != "controlled" && r.tier != "public_aggregates") {
+    return deny(fmt::format("unknown release tier '{}'", r.tier));
+  }
+  if (!c.grant) return deny(fmt::format("no grant covers dataset {}", r.dataset));
+  const Grant& g = *c.grant;
+  if (!g.holder.empty() && g.holder != subject.id) {
+    return deny(fmt::format("grant {} is held by someone else", g.id));
+  }
+  if (g.revoked) return deny(fmt::format("grant {} was revoked", g.id));
+  if (c.now < g.starts_at) return deny(fmt::format("grant {} has not started", g.id));
+  if (c.now >= g.expires_at) return deny(fmt::format("grant {} has expired", g.id));
+  if (!Contains(g.datasets, r.dataset)) {
+    return deny(fmt::format("grant {} does not cover dataset {}", g.id, r.dataset));
+  }
+  if (!Contains(g.data_types, r.data_type)) {
+    return deny(fmt::format("grant {} does not cover data type {}", g.id, r.data_type));
+  }
+  if (!r.consent_covers_purpose) {
+    return deny(fmt::format("the participant's consent does not cover the purpose {} of grant {}",
+                            g.purpose, g.id));
+  }
+  return {Effect::kAllow, fmt::format("grant {} covers dataset {} ({})", g.id, r.dataset,
+                                      r.data_type),
+          {}};
 }
 
 }  // namespace
@@ -124,7 +197,7 @@ bool Subject::HasRole(std::string_view role) const {
 }
 
 Decision Decide(const Subject& subject, std::string_view action, const Resource& resource,
-                const Context& /*context*/) {
+                const Context& context) {
   const auto& rules = Rules();
   const auto it = rules.find(action);
   if (it == rules.end()) {
@@ -159,6 +232,22 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
             {}};
   }
   if (rule.any_authenticated) return {Effect::kAllow, "any authenticated subject", {}};
+  if (!rule.tier_roles.empty() && resource.kind == "data_file" && !resource.id.empty()) {
+    // A concrete file of shared data (the sharing module fills the facts; a route-level check
+    // names another kind and passes on role alone): a role outside tier_roles passes on its
+    // role below.
+    bool other_role = false;
+    for (auto role : rule.roles) {
+      const bool tiered = std::find(rule.tier_roles.begin(), rule.tier_roles.end(), role) !=
+                          rule.tier_roles.end();
+      other_role = other_role || (!tiered && subject.HasRole(role));
+    }
+    if (!other_role) {
+      for (auto role : rule.tier_roles) {
+        if (subject.HasRole(role)) return SharedDataDecision(subject, resource, context);
+      }
+    }
+  }
   for (auto role : rule.roles) {
     if (subject.HasRole(role)) {
       return {Effect::kAllow, fmt::format("role {} may {}", role, action), {}};

@@ -3,9 +3,14 @@
 // Every route, exporter and job asks Decide before touching data; nothing else grants access.
 // Deny by default: an action missing from the rule table is denied. The rules cover roles,
 // public actions, organisation scope and live consent (a fully withdrawn participant's genome
-// data is served to nobody); grants and release tiers join through this same function.
+// data is served to nobody), and for shared data (action "data.access") the release tier,
+// research-group membership, the grant (datasets, data types, period, revocation) and whether
+// the participant's live consent covers the grant's purpose. Callers gather those facts (the
+// sharing module reads them from the store); Decide alone combines them.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +30,9 @@ struct Subject {
   // Machine tokens are limited to these actions; empty for people (their roles decide).
   bool scoped = false;
   std::vector<std::string> scope;
+  // Research groups (研究班) the subject belongs to; filled by callers that decide about shared
+  // data (sharing reads them from research_group_members), empty otherwise.
+  std::vector<std::string> groups;
 
   bool HasRole(std::string_view role) const;
 };
@@ -43,11 +51,40 @@ struct Resource {
   // The participant the resource is about has withdrawn fully (consent state): genome data
   // about them is not served to anyone (R5.1 live consent).
   bool withdrawn = false;
+  // Shared data (sharing module; action "data.access" on kind "data_file" with an id — other
+  // kinds are route-level checks decided on role alone): the dataset and release the file is
+  // served through, the
+  // release's tier now ("group_restricted" | "controlled" | "public_aggregates"; "" = not
+  // released), the research group that produced it, the file's data type ("cram" | "vcf" |
+  // "fastq") and whether the participant's live consent covers the purpose asked about (the
+  // grant's purpose, or the producing group's health research for group-restricted access).
+  std::string dataset;
+  std::string release;
+  std::string tier;
+  std::string group;
+  std::string data_type;
+  bool consent_covers_purpose = false;
+};
+
+// An access grant made by the review committee's approval (sharing module).
+struct Grant {
+  std::string id;
+  std::string holder;                   // the user it was granted to
+  std::vector<std::string> datasets;    // dataset ids
+  std::vector<std::string> data_types;  // "cram" | "vcf" | "fastq"
+  std::string purpose;                  // DUO primary code of the purpose, e.g. "HMB"
+  std::chrono::system_clock::time_point starts_at;
+  std::chrono::system_clock::time_point expires_at;  // exclusive: expired from this instant on
+  bool revoked = false;
 };
 
 struct Context {
   std::string remote_address;
   std::string purpose;  // DUO-coded purpose of use, when data access is asked for
+  // Shared data: the grant the caller holds for the resource's dataset, if any, and the time
+  // of the decision (grant period).
+  std::optional<Grant> grant;
+  std::chrono::system_clock::time_point now{};
 };
 
 enum class Effect { kAllow, kDeny };

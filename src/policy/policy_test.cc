@@ -65,6 +65,7 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"group.write", {"data_steward"}},
       {"token.read", {"data_steward", "security_officer"}},
       {"token.write", {"data_steward"}},
+      {"token.personal", people},
       {"audit.head", subjects},
       {"audit.read", {"security_officer"}},
       {"participant.read", {"clinician", "data_steward"}},
@@ -97,6 +98,14 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"finding.report", {"clinician"}},
       {"finding.configure", {"data_steward"}},
       {"finding.escalate", {"data_steward"}},
+      {"dataset.read", {"researcher", "committee_member", "data_steward"}},
+      {"dataset.write", {"data_steward"}},
+      {"data.access", {"researcher", "data_steward"}},
+      {"application.read", {"researcher", "committee_member", "data_steward"}},
+      {"application.write", {"researcher"}},
+      {"application.review", {"committee_member"}},
+      {"grant.read", {"researcher", "committee_member", "data_steward"}},
+      {"grant.revoke", {"data_steward"}},
   };
   ASSERT_EQ(KnownActions().size(), allowed_for.size()) << "a rule was added without a test row";
   for (const auto& action : KnownActions()) {
@@ -181,6 +190,90 @@ TEST(PolicyTest, TokenScopeLimitsActionsEvenWithTheRole) {
   const Decision d = Decide(token, "user.write", {"user", "u"}, {});
   EXPECT_FALSE(d.allowed());
   EXPECT_NE(d.reason.find("scope"), std::string::npos);
+}
+
+// data.access about one file: tier × group membership × grant × consent, one row per case.
+TEST(PolicyTest, SharedDataCombinesTierGroupGrantAndLiveConsent) {
+  using std::chrono::hours;
+  const auto t0 = std::chrono::sys_days{std::chrono::year{2027} / 1 / 1};
+  Subject researcher = MakeSubject("researcher");
+  researcher.id = "r1";
+  Subject member = researcher;
+  member.groups = {"grp-1"};
+  const Subject steward = MakeSubject("data_steward");
+  const Grant grant{.id = "GR-1", .holder = "r1", .datasets = {"DS-1"},
+                    .data_types = {"cram", "vcf"}, .purpose = "HMB",
+                    .starts_at = t0 - hours(24), .expires_at = t0 + hours(24)};
+  auto file = [](std::string tier) {
+    Resource r{"data_file", "FL-1", "hosp", ""};
+    r.dataset = "DS-1";
+    r.release = "RL-1";
+    r.tier = std::move(tier);
+    r.group = "grp-1";
+    r.data_type = "cram";
+    r.consent_covers_purpose = true;
+    return r;
+  };
+  struct Row {
+    std::string name;
+    Subject subject;
+    Resource resource;
+    std::optional<Grant> grant;
+    std::chrono::system_clock::time_point now;
+    bool allowed;
+    std::string reason_has;
+  };
+  Grant revoked = grant;
+  revoked.revoked = true;
+  Grant other_holder = grant;
+  other_holder.holder = "r2";
+  Resource fastq = file("controlled");
+  fastq.data_type = "fastq";
+  Resource other_ds = file("controlled");
+  other_ds.dataset = "DS-2";
+  Resource not_covered = file("controlled");
+  not_covered.consent_covers_purpose = false;
+  Resource withdrawn = file("controlled");
+  withdrawn.withdrawn = true;
+  Resource member_not_covered = file("group_restricted");
+  member_not_covered.consent_covers_purpose = false;
+  const std::vector<Row> rows = {
+      {"group member in embargo", member, file("group_restricted"), {}, t0, true, "member"},
+      {"group member after embargo", member, file("controlled"), {}, t0, true, "member"},
+      {"group member, consent does not cover", member, member_not_covered, {}, t0, false,
+       "consent"},
+      {"grant holder during embargo", researcher, file("group_restricted"), grant, t0, false,
+       "group-restricted"},
+      {"controlled with grant", researcher, file("controlled"), grant, t0, true, "GR-1"},
+      {"public aggregates keep controlled access", researcher, file("public_aggregates"), grant,
+       t0, true, "GR-1"},
+      {"controlled without grant", researcher, file("controlled"), {}, t0, false, "no grant"},
+      {"revoked grant", researcher, file("controlled"), revoked, t0, false, "revoked"},
+      {"expired grant at its end", researcher, file("controlled"), grant, t0 + hours(24), false,
+       "expired"},
+      {"one millisecond before the end", researcher, file("controlled"), grant,
+       t0 + hours(24) - std::chrono::milliseconds(1), true, "GR-1"},
+      {"before the start", researcher, file("controlled"), grant, t0 - hours(25), false,
+       "not started"},
+      {"someone else's grant", researcher, file("controlled"), other_holder, t0, false,
+       "someone else"},
+      {"data type not granted", researcher, fastq, grant, t0, false, "data type"},
+      {"dataset not granted", researcher, other_ds, grant, t0, false, "does not cover dataset"},
+      {"consent does not cover the purpose", researcher, not_covered, grant, t0, false,
+       "consent"},
+      {"withdrawn participant", researcher, withdrawn, grant, t0, false, "withdrawn"},
+      {"not released", researcher, file(""), grant, t0, false, "no release"},
+      {"steward curates any tier", steward, file("group_restricted"), {}, t0, true, "role"},
+      {"steward never sees the withdrawn", steward, withdrawn, {}, t0, false, "withdrawn"},
+  };
+  for (const auto& row : rows) {
+    Context c;
+    c.grant = row.grant;
+    c.now = row.now;
+    const Decision d = Decide(row.subject, "data.access", row.resource, c);
+    EXPECT_EQ(d.allowed(), row.allowed) << row.name << ": " << d.reason;
+    EXPECT_NE(d.reason.find(row.reason_has), std::string::npos) << row.name << ": " << d.reason;
+  }
 }
 
 }  // namespace

@@ -224,7 +224,8 @@ Result<std::map<std::string, std::string>> FacilityNames(storage::Store& store) 
 
 }  // namespace
 
-Status AddPortalRoutes(http::Router& router, storage::Store& store, const Clock& clock) {
+Status AddPortalRoutes(http::Router& router, storage::Store& store, const Clock& clock,
+                       ReleaseCalendar releases) {
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/portal/progress", .action = "portal.read",
        .resource = "portal", .handler = http::Wrap([&store, &clock](http::Request&)
@@ -236,13 +237,16 @@ Status AddPortalRoutes(http::Router& router, storage::Store& store, const Clock&
        })}));
   return router.Add(
       {.method = "GET", .pattern = "/api/v1/portal/releases", .action = "portal.read",
-       .resource = "portal", .handler = [&clock](http::Request&) {
-         // Releases are decided by the access committee (issue 6); until then the calendar is
-         // empty but has its final shape.
-         return http::Response::Json(200, {{"generated_at", FormatRfc3339(clock.Now())},
-                                           {"tiers", {"open", "registered", "controlled"}},
-                                           {"items", json::array()}});
-       }});
+       .resource = "portal", .handler = http::Wrap([&clock, releases](http::Request&)
+                                                      -> Result<http::Response> {
+         json out = {{"tiers", {"group_restricted", "controlled", "public_aggregates"}},
+                     {"items", json::array()}};
+         if (releases) {
+           ZG_ASSIGN_OR_RETURN(out, releases());
+         }
+         out["generated_at"] = FormatRfc3339(clock.Now());
+         return http::Response::Json(200, out);
+       })});
 }
 
 }  // namespace zengen::portal

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -92,8 +93,15 @@ nlohmann::json ProgressJson(const std::vector<ParticipantProgress>& participants
                             const std::map<std::string, std::string>& facility_names,
                             const std::string& generated_at);
 
+// The public release calendar: {"tiers":[…],"items":[{id, dataset_id, title{ja,en}, program,
+// tier, release_date, embargo_months, embargo_until, public_aggregates_date}]} (the sharing
+// module provides it; the portal does not depend on sharing).
+using ReleaseCalendar = std::function<Result<nlohmann::json>()>;
+
 // Registers GET /api/v1/portal/progress and GET /api/v1/portal/releases (action portal.read,
-// public). store and clock must outlive the router.
-Status AddPortalRoutes(http::Router& router, storage::Store& store, const Clock& clock);
+// public). store, clock and releases must outlive the router; without releases the calendar
+// is empty.
+Status AddPortalRoutes(http::Router& router, storage::Store& store, const Clock& clock,
+                       ReleaseCalendar releases = nullptr);
 
 }  // namespace zengen::portal

@@ -257,6 +257,112 @@ CREATE TABLE findings_settings (
 );
 )sql";
 
+// Migration 8: controlled sharing (src/sharing): datasets, releases with tiers, applications
+// with their review history, grants. Shared types only.
+constexpr std::string_view kSharingSchema = R"sql(
+CREATE TABLE sharing_settings (
+  program TEXT PRIMARY KEY CHECK (program IN ('cancer', 'rare_disease')),
+  embargo_months INTEGER NOT NULL,  -- group-restricted period of a release
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE datasets (
+  id TEXT PRIMARY KEY,             -- 'DS-' + 16 hex digits
+  name_ja TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  program TEXT NOT NULL CHECK (program IN ('cancer', 'rare_disease')),
+  group_id TEXT NOT NULL REFERENCES research_groups (id),  -- the producing research group
+  description TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE dataset_files (
+  dataset_id TEXT NOT NULL REFERENCES datasets (id),
+  file_id TEXT NOT NULL REFERENCES data_files (id),
+  participant_id TEXT NOT NULL REFERENCES participants (id),
+  data_type TEXT NOT NULL CHECK (data_type IN ('cram', 'vcf', 'fastq')),
+  added_by TEXT NOT NULL,
+  added_at TEXT NOT NULL,          -- RFC 3339; a release covers the files added up to it
+  PRIMARY KEY (dataset_id, file_id)
+);
+CREATE INDEX dataset_files_file ON dataset_files (file_id);
+CREATE TABLE releases (
+  id TEXT PRIMARY KEY,             -- 'RL-' + 16 hex digits
+  dataset_id TEXT NOT NULL REFERENCES datasets (id),
+  release_date TEXT NOT NULL,      -- YYYY-MM-DD
+  embargo_months INTEGER NOT NULL,
+  controlled_at TEXT NOT NULL,     -- RFC 3339: the embargo ends, the tier becomes controlled
+  public_aggregates_at TEXT,       -- RFC 3339, optional: counts become public
+  tier TEXT NOT NULL CHECK (tier IN ('group_restricted', 'controlled', 'public_aggregates')),
+  tier_since TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX releases_dataset ON releases (dataset_id);
+CREATE TABLE release_tier_events (
+  release_id TEXT NOT NULL REFERENCES releases (id),
+  seq INTEGER NOT NULL,            -- 1 is the creation
+  event TEXT NOT NULL,
+  from_tier TEXT NOT NULL,         -- '' for the creation
+  to_tier TEXT NOT NULL,
+  due_at TEXT NOT NULL,            -- when the transition was due
+  applied_at TEXT NOT NULL,        -- when Tick applied it
+  actor TEXT NOT NULL,
+  PRIMARY KEY (release_id, seq)
+);
+CREATE TABLE applications (
+  id TEXT PRIMARY KEY,             -- 'AP-' + 16 hex digits
+  applicant TEXT NOT NULL REFERENCES users (id),
+  organisation_id TEXT NOT NULL REFERENCES organisations (id),
+  track TEXT NOT NULL CHECK (track IN ('academic', 'industry')),
+  title TEXT NOT NULL,
+  purpose TEXT NOT NULL,           -- JSON: primary, disease, commercial, methods_development, ancestry
+  datasets TEXT NOT NULL,          -- JSON array of dataset ids
+  data_types TEXT NOT NULL,        -- JSON array: cram | vcf | fastq
+  fastq_justification TEXT NOT NULL,
+  ethics TEXT NOT NULL,            -- JSON: the ethics approval document's fingerprint, or {}
+  agreement TEXT NOT NULL,         -- JSON: signed agreement (industry), or {}
+  fee TEXT NOT NULL,               -- JSON: fee record (industry), or {}
+  start_date TEXT NOT NULL,        -- YYYY-MM-DD
+  end_date TEXT NOT NULL,          -- YYYY-MM-DD, inclusive
+  state TEXT NOT NULL CHECK (state IN ('draft', 'submitted', 'approved', 'rejected',
+                                       'withdrawn')),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  version INTEGER NOT NULL         -- bumped by every change (optimistic concurrency)
+);
+CREATE INDEX applications_applicant ON applications (applicant);
+CREATE TABLE application_events (
+  application_id TEXT NOT NULL REFERENCES applications (id),
+  seq INTEGER NOT NULL,            -- 1 is the creation
+  kind TEXT NOT NULL CHECK (kind IN ('created', 'submitted', 'comment', 'vote', 'decision',
+                                     'withdrawn')),
+  user_id TEXT NOT NULL,
+  organisation_id TEXT NOT NULL,
+  vote TEXT NOT NULL,              -- vote: approve | reject | abstain; decision: the outcome
+  body TEXT NOT NULL,              -- comment text, vote reason or decision tally
+  time TEXT NOT NULL,
+  PRIMARY KEY (application_id, seq)
+);
+CREATE TABLE grants (
+  id TEXT PRIMARY KEY,             -- 'GR-' + 16 hex digits
+  application_id TEXT NOT NULL UNIQUE REFERENCES applications (id),
+  holder TEXT NOT NULL REFERENCES users (id),
+  organisation_id TEXT NOT NULL REFERENCES organisations (id),
+  datasets TEXT NOT NULL,          -- JSON array
+  data_types TEXT NOT NULL,        -- JSON array
+  purpose TEXT NOT NULL,           -- JSON, as the application's
+  track TEXT NOT NULL,
+  starts_at TEXT NOT NULL,         -- RFC 3339
+  expires_at TEXT NOT NULL,        -- RFC 3339, exclusive
+  revoked_at TEXT,
+  revoked_by TEXT,
+  revoke_reason TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX grants_holder ON grants (holder);
+)sql";
+
 
 constexpr std::array kMigrations = {
     Migration{
@@ -494,6 +600,20 @@ CREATE TABLE login_sources (
         .name = "findings",
         .sqlite_sql = kFindingsSchema,
         .postgres_sql = kFindingsSchema,
+    },
+    Migration{
+        .version = 8,
+        .name = "sharing",
+        .sqlite_sql = kSharingSchema,
+        .postgres_sql = kSharingSchema,
+    },
+    Migration{
+        .version = 9,
+        .name = "personal_tokens",
+        // Personal data-access tokens: an API token that acts as the person who made it
+        // (their organisation, roles, groups and grants), for clients such as samtools.
+        .sqlite_sql = "ALTER TABLE api_tokens ADD COLUMN user_id TEXT REFERENCES users (id);",
+        .postgres_sql = "ALTER TABLE api_tokens ADD COLUMN user_id TEXT REFERENCES users (id);",
     },
 };
 

@@ -23,7 +23,7 @@ interface Progress {
 }
 interface Releases {
   tiers: string[];
-  items: { id: string; title: string; tier: string; embargo_until: string; release_date: string }[];
+  items: { id: string; title: { ja: string; en: string }; tier: string; embargo_until: string; release_date: string }[];
 }
 
 const numeric = (c: Count): number | null => (typeof c === 'number' ? c : null);
@@ -188,7 +188,7 @@ export function Portal() {
             <tbody>
               {releases.items.map((r) => (
                 <tr key={r.id}>
-                  <td>{r.title}</td>
+                  <td>{r.title[lang]}</td>
                   <td>{r.tier}</td>
                   <td>{r.embargo_until}</td>
                   <td>{r.release_date}</td>

@@ -1,0 +1,512 @@
+// Controlled sharing (R1.3, R4.3-R4.7, R5.1; domain: shared/docs/domain/ga4gh.md §6): datasets
+// of participants' files, releases that move through tiers as their embargo passes,
+// applications on an academic or an industry track, review by the committee (審査会), grants,
+// and the access API the htsget and DRS endpoints call.
+//
+// Datasets. A data steward creates a dataset (name ja/en, program, the research group 研究班
+// that produced it, description) and adds participants' files: CRAM/BAM and VCF/BCF by default,
+// FASTQ only with include_fastq (R4.6). Data types: "cram" (CRAM, BAM), "vcf" (VCF, BCF),
+// "fastq".
+//
+// Releases and tiers (R4.7). A release covers the files of its dataset added up to its
+// creation. TierTable() is the single source of truth:
+//
+//   (create)          -release->          group_restricted   members of the producing group
+//   group_restricted  -embargo_passed->   controlled         + holders of an approved grant
+//   controlled        -aggregates_due->   public_aggregates  + public counts (no files)
+//
+// Both moves are made by the system when the Clock reaches the date: controlled_at = 00:00 UTC
+// of release_date + embargo months (per-program setting, default 24; a day past the end of the
+// target month is clamped to its last day), public_aggregates_at optional and never before
+// controlled_at. The tier in force at any instant is a function of these dates (TierAt), so an
+// access decision never waits for the sweep; Tick(now) persists each due move, appends it to
+// the release's tier history and audits it ("release.tier"). serve runs Tick every minute,
+// `zengen sharing tick` runs it once. Members of the producing group keep access in every
+// tier; public_aggregates keeps controlled access for grant holders and adds counts only
+// (Aggregates), never clinical fields the data dictionary marks never_public.
+//
+// Applications (R4.3-R4.5). A researcher of an academic or industry organisation applies; the
+// track is the organisation's kind. Purpose (DUO-coded): primary GRU | HMB | DS (+ disease) |
+// POA, commercial, methods development, ancestry. Data types default to cram+vcf; fastq needs a
+// justification. The ethics approval is recorded as the document's fingerprint {file_name,
+// sha256, size, approval_number?} — the document itself stays with the applicant's institution
+// and is shown to the committee, which checks it against the fingerprint; Zengen never stores
+// the document. TrackRules() is the table of what each track must provide before submission:
+//
+//   academic: ethics_approval
+//   industry: ethics_approval, signed_agreement, fee_record; the requester is for-profit, so
+//             its purpose counts as commercial in DUO matching (NCU/NPU participants excluded)
+//
+// Application lifecycle (AppTransitions()): draft -submit-> submitted -decide-> approved |
+// rejected; draft|submitted -withdraw-> withdrawn. Only the applicant submits or withdraws.
+//
+// Pre-screen: DUO matching (consent::Match, ga4gh.md §6.2) of the application's purpose against
+// each participant's live consent-derived profile, per dataset: how many are covered.
+//
+// Committee. Members (role committee_member) comment and vote approve | reject | abstain; every
+// comment and vote is kept (application_events); a member's latest vote counts. Conflict of
+// interest: a member of the applicant's own organisation may neither vote nor decide. Decision
+// rule (TallyVotes): at least kMinDecisiveVotes approve-or-reject votes are needed (abstentions
+// count for neither side); then approved when approvals outnumber rejections, otherwise (a tie
+// or more rejections) rejected. A committee member asks for the decision (Decide); approval
+// inserts the grant in the same transaction as the state change.
+//
+// Grants cover the application's datasets and data types for its purpose, from start_date
+// 00:00 UTC until end_date + 1 day 00:00 UTC (exclusive). A data steward may revoke one. Both
+// expiry and revocation take effect on the next request: nothing is cached.
+//
+// Access. FileAccessFor, VisibleFiles and VisibleParticipants gather the facts (release tier,
+// group membership, grants, the participant's live consent) and ask policy::Decide (action
+// "data.access"); this module never decides on its own. They do not write to the audit log:
+// htsget asks per block; callers record the decision once per request.
+//
+// Thread-safe: all state lives in the store; an application changes with
+// `WHERE version = <read>`, so of two concurrent changes one gets kConflict "concurrent_change".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/audit_event.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "consent/consent.h"
+#include "policy/policy.h"
+#include "storage/store.h"
+
+namespace zengen::sharing {
+
+inline constexpr std::string_view kTiers[] = {"group_restricted", "controlled",
+                                              "public_aggregates"};
+inline constexpr std::string_view kTracks[] = {"academic", "industry"};
+inline constexpr std::string_view kDataTypes[] = {"cram", "vcf", "fastq"};
+inline constexpr std::string_view kPrimaryPurposes[] = {"GRU", "HMB", "DS", "POA"};
+inline constexpr std::string_view kVotes[] = {"approve", "reject", "abstain"};
+inline constexpr std::string_view kAppStates[] = {"draft", "submitted", "approved", "rejected",
+                                                  "withdrawn"};
+inline constexpr int64_t kDefaultEmbargoMonths = 24;
+inline constexpr int64_t kMaxEmbargoMonths = 120;
+inline constexpr int kMinDecisiveVotes = 2;
+inline constexpr size_t kMaxTextBytes = 4000;
+inline constexpr int64_t kMaxGrantDays = 5 * 366;
+
+// "cram" for cram/bam files, "vcf" for vcf/bcf, "fastq" for fastq; "" for anything else.
+std::string_view DataTypeOfKind(std::string_view file_kind);
+
+// ---- tiers ----------------------------------------------------------------------------------
+
+struct TierTransition {
+  std::string_view from;  // "" for the creation
+  std::string_view event;
+  std::string_view to;
+  std::string_view party;  // "steward" | "system"
+  std::string_view label_ja;
+  std::string_view label_en;
+};
+const std::vector<TierTransition>& TierTable();
+const TierTransition* FindTierTransition(std::string_view from, std::string_view event);
+
+// 00:00:00.000 UTC of date + months. Errors: kInvalidArgument "invalid_date" naming field.
+Result<std::chrono::system_clock::time_point> EmbargoEnd(std::string_view date, int64_t months,
+                                                         std::string_view field = "release_date");
+
+struct Release {
+  std::string id;
+  std::string dataset_id;
+  std::string release_date;  // YYYY-MM-DD
+  int64_t embargo_months = 0;
+  std::string controlled_at;         // RFC 3339
+  std::string public_aggregates_at;  // RFC 3339 or ""
+  std::string tier;                  // as persisted by the last Tick
+  std::string tier_since;
+  std::string created_by;
+  std::string created_at;
+};
+
+// The tier in force at now, from the release's dates alone.
+std::string TierAt(const Release& r, std::chrono::system_clock::time_point now);
+
+struct TierEvent {
+  int64_t seq = 0;
+  std::string event;
+  std::string from;
+  std::string to;
+  std::string due_at;
+  std::string applied_at;
+  std::string actor;
+};
+
+struct ReleaseDetail {
+  Release release;
+  std::string tier_now;  // TierAt(now)
+  std::vector<TierEvent> history;
+};
+
+// ---- tracks, purposes, votes ------------------------------------------------------------------
+
+enum class Requirement { kEthicsApproval, kSignedAgreement, kFeeRecord };
+std::string_view RequirementName(Requirement r);  // ethics_approval | signed_agreement | fee_record
+
+struct TrackRule {
+  std::string_view track;
+  std::vector<Requirement> requirements;
+  bool for_profit = false;  // the purpose counts as commercial in DUO matching
+  std::string_view label_ja;
+  std::string_view label_en;
+};
+const std::vector<TrackRule>& TrackRules();
+const TrackRule* FindTrack(std::string_view track);
+
+struct Purpose {
+  std::string primary = "HMB";  // kPrimaryPurposes
+  std::string disease;          // DS: the disease category (e.g. lung)
+  bool commercial = false;
+  bool methods_development = false;
+  bool ancestry = false;  // population origins or ancestry research
+};
+nlohmann::json PurposeJson(const Purpose& p);
+// Errors: kInvalidArgument naming the field (purpose.primary, purpose.disease, …).
+Result<Purpose> ParsePurpose(const nlohmann::json& j);
+// The research purpose DUO matching checks: POA or ancestry research needs GRU (ga4gh.md §6.2);
+// a for-profit track makes it commercial.
+consent::Purpose ToConsentPurpose(const Purpose& p, std::string_view track);
+
+struct Ballot {
+  std::string user;
+  std::string organisation;
+  std::string vote;  // kVotes
+};
+enum class Outcome { kPending, kApproved, kRejected };
+std::string_view OutcomeName(Outcome o);  // pending | approved | rejected
+struct Tally {
+  int approve = 0;
+  int reject = 0;
+  int abstain = 0;
+  int conflicted = 0;  // ballots from the applicant's organisation, not counted
+  Outcome outcome = Outcome::kPending;
+  std::string reason;
+};
+// The decision rule over each member's latest ballot (see the header comment). Pure.
+Tally TallyVotes(const std::vector<Ballot>& ballots, std::string_view applicant_organisation);
+
+struct AppTransition {
+  std::string_view from;
+  std::string_view event;
+  std::string_view to;
+  std::string_view party;  // applicant | committee
+};
+const std::vector<AppTransition>& AppTransitions();
+const AppTransition* FindAppTransition(std::string_view from, std::string_view event);
+
+// ---- records --------------------------------------------------------------------------------
+
+struct Actor {
+  std::string user;
+  std::string organisation;
+  std::vector<std::string> roles;
+  std::string source;      // IP address, "cli" or "system"
+  std::string request_id;  // empty outside requests
+  bool HasRole(std::string_view role) const;
+};
+
+struct Dataset {
+  std::string id;
+  std::string name_ja;
+  std::string name_en;
+  std::string program;
+  std::string group_id;
+  std::string description;
+  std::string created_by;
+  std::string created_at;
+};
+
+struct NewDataset {
+  std::string name_ja;
+  std::string name_en;
+  std::string program;
+  std::string group_id;
+  std::string description;
+};
+
+struct FileSelection {
+  std::vector<std::string> participant_ids;  // every file of these participants…
+  std::vector<std::string> file_ids;         // …and these files
+  bool include_fastq = false;                // FASTQ only when asked for (R4.6)
+};
+
+struct AddFilesResult {
+  std::vector<std::string> added;    // file ids
+  std::vector<std::string> skipped;  // FASTQ without include_fastq, already present
+};
+
+struct NewRelease {
+  std::string release_date;          // YYYY-MM-DD
+  std::optional<int64_t> embargo_months;  // default: the program's setting
+  std::string public_aggregates_date;     // YYYY-MM-DD or "" (never)
+};
+
+struct Application {
+  std::string id;
+  std::string applicant;
+  std::string organisation;
+  std::string track;
+  std::string title;
+  Purpose purpose;
+  std::vector<std::string> datasets;
+  std::vector<std::string> data_types;
+  std::string fastq_justification;
+  nlohmann::json ethics = nlohmann::json::object();
+  nlohmann::json agreement = nlohmann::json::object();
+  nlohmann::json fee = nlohmann::json::object();
+  std::string start_date;
+  std::string end_date;
+  std::string state;
+  std::string created_at;
+  std::string updated_at;
+  int64_t version = 0;
+};
+
+struct NewApplication {
+  std::string title;
+  Purpose purpose;
+  std::vector<std::string> datasets;
+  std::vector<std::string> data_types;  // empty: cram + vcf
+  std::string fastq_justification;
+  nlohmann::json ethics = nlohmann::json::object();
+  nlohmann::json agreement = nlohmann::json::object();
+  nlohmann::json fee = nlohmann::json::object();
+  std::string start_date;
+  std::string end_date;
+};
+
+// Checks the fields of an application (not the track's completeness). Errors: kInvalidArgument
+// naming the field.
+Status ValidateApplication(const NewApplication& a);
+// The track's requirements the application does not meet yet (names, table order).
+std::vector<std::string> MissingRequirements(std::string_view track, const nlohmann::json& ethics,
+                                             const nlohmann::json& agreement,
+                                             const nlohmann::json& fee);
+
+struct AppEvent {
+  int64_t seq = 0;
+  std::string kind;  // created | submitted | comment | vote | decision | withdrawn
+  std::string user;
+  std::string organisation;
+  std::string vote;
+  std::string body;
+  std::string time;
+};
+
+struct GrantRecord {
+  std::string id;
+  std::string application_id;
+  std::string holder;
+  std::string organisation;
+  std::vector<std::string> datasets;
+  std::vector<std::string> data_types;
+  Purpose purpose;
+  std::string track;
+  std::string starts_at;
+  std::string expires_at;
+  std::string revoked_at;  // "" unless revoked
+  std::string revoked_by;
+  std::string revoke_reason;
+  std::string created_at;
+  // active | expired | revoked | pending (not started) at the given instant
+  std::string StatusAt(std::chrono::system_clock::time_point now) const;
+};
+
+struct ApplicationDetail {
+  Application application;
+  std::vector<AppEvent> history;
+  Tally tally;
+  std::vector<std::string> missing;  // track requirements not met
+  std::optional<GrantRecord> grant;
+};
+
+struct PrescreenRow {
+  std::string dataset_id;
+  int64_t participants = 0;  // distinct participants with files in the dataset
+  int64_t covered = 0;       // whose live consent the purpose matches
+  int64_t withdrawn = 0;     // fully withdrawn (or without consent)
+  int64_t not_covered = 0;   // consented, but the purpose falls outside it
+  std::map<std::string, int64_t> reasons;  // why not covered → how many
+};
+
+struct TickSummary {
+  int64_t checked = 0;
+  int64_t to_controlled = 0;
+  int64_t to_public_aggregates = 0;
+};
+
+// What a subject may see of one data file now.
+struct FileAccess {
+  policy::Decision decision;
+  std::string dataset_id;
+  std::string release_id;
+  std::string tier;
+  std::string grant_id;  // the grant that allowed it; "" when allowed otherwise or denied
+  std::string participant_id;
+  std::string data_type;
+};
+
+struct VisibleFile {
+  std::string file_id;
+  std::string kind;       // cram | bam | vcf | bcf | fastq
+  std::string data_type;  // cram | vcf | fastq
+  std::string participant_id;
+  std::string file_name;
+  int64_t size = 0;
+  std::string sha256;
+  std::string release_id;
+  std::string tier;
+  std::string grant_id;
+};
+
+// Counts of a public_aggregates release: participants by disease category and by the value of
+// one enum clinical field (never a never_public one), with small counts suppressed as on the
+// portal.
+struct Aggregates {
+  std::string release_id;
+  std::string field;  // "category.field" or ""
+  std::map<std::string, int64_t> by_disease;
+  std::map<std::string, int64_t> by_value;
+  int64_t participants = 0;
+};
+
+class Sharing {
+ public:
+  Sharing(storage::Store& store, const Clock& clock, AuditSink& audit, consent::Ledger& ledger);
+
+  // ---- settings: per-program embargo ----
+  Result<int64_t> EmbargoMonths(std::string_view program);
+  // Errors: kInvalidArgument "program" / "embargo_months" (1..kMaxEmbargoMonths).
+  Status SetEmbargoMonths(std::string_view program, int64_t months, const Actor& actor);
+
+  // ---- datasets ----
+  // Errors: kInvalidArgument naming the field; kNotFound "group_not_found".
+  Result<Dataset> CreateDataset(const NewDataset& d, const Actor& actor);
+  Result<std::vector<Dataset>> ListDatasets();
+  // Errors: kNotFound "dataset_not_found".
+  Result<Dataset> GetDataset(std::string_view id);
+  // Adds files; all or nothing. Errors: kNotFound "dataset_not_found", "participant_not_found",
+  // "file_not_found"; kInvalidArgument "fastq_not_requested" (a FASTQ file id without
+  // include_fastq), "program_mismatch", "empty_selection".
+  Result<AddFilesResult> AddFiles(std::string_view dataset_id, const FileSelection& sel,
+                                  const Actor& actor);
+
+  // ---- releases ----
+  // Errors: kNotFound "dataset_not_found"; kInvalidArgument "release_date", "embargo_months",
+  // "public_aggregates_date" (before the embargo ends); kConflict "dataset_empty".
+  Result<ReleaseDetail> CreateRelease(std::string_view dataset_id, const NewRelease& r,
+                                      const Actor& actor);
+  // Releases of one dataset (or all with ""), oldest first.
+  Result<std::vector<Release>> ListReleases(std::string_view dataset_id);
+  // Errors: kNotFound "release_not_found".
+  Result<ReleaseDetail> GetRelease(std::string_view id);
+  // Applies every tier move due at now (each in its own transaction, audited "release.tier").
+  Result<TickSummary> Tick(std::chrono::system_clock::time_point now);
+  // The public release calendar: every release with its dataset's names and dates (portal).
+  Result<nlohmann::json> ReleaseCalendar();
+  // Errors: kNotFound "release_not_found"; kConflict "not_public" (tier below
+  // public_aggregates); kPermissionDenied "never_public_field"; kInvalidArgument "field"
+  // (unknown or not an enum field).
+  Result<Aggregates> PublicAggregates(std::string_view release_id, std::string_view field);
+
+  // ---- applications ----
+  // Errors: kInvalidArgument naming the field; kNotFound "dataset_not_found";
+  // kPermissionDenied "organisation_not_eligible" (neither academic nor industry).
+  Result<ApplicationDetail> CreateApplication(const NewApplication& a, const Actor& actor);
+  // Researchers: their own; committee and stewards: all but drafts. Newest first.
+  Result<std::vector<Application>> ListApplications(const Actor& actor);
+  // Errors: kNotFound "application_not_found" (also when the actor may not see it).
+  Result<ApplicationDetail> GetApplication(std::string_view id, const Actor& actor);
+  // Errors as Get; kPermissionDenied "not_applicant"; kConflict "invalid_transition",
+  // "requirements_missing" (naming them), "period_over", "concurrent_change".
+  Result<ApplicationDetail> Submit(std::string_view id, const Actor& actor);
+  Result<ApplicationDetail> Withdraw(std::string_view id, std::string_view reason,
+                                     const Actor& actor);
+  // Committee. Errors as Get; kPermissionDenied "not_committee", "conflict_of_interest";
+  // kConflict "not_under_review"; kInvalidArgument "body" / "vote".
+  Result<ApplicationDetail> Comment(std::string_view id, std::string_view body,
+                                    const Actor& actor);
+  Result<ApplicationDetail> Vote(std::string_view id, std::string_view vote,
+                                 std::string_view reason, const Actor& actor);
+  // Applies the decision rule; approval creates the grant in the same transaction. Errors as
+  // Vote; kConflict "no_quorum" while pending.
+  Result<ApplicationDetail> DecideApplication(std::string_view id, const Actor& actor);
+  // The pre-screen of an application's purpose against its datasets.
+  Result<std::vector<PrescreenRow>> Prescreen(std::string_view id, const Actor& actor);
+  // The same for any purpose and track (pure reading).
+  Result<std::vector<PrescreenRow>> PrescreenPurpose(const Purpose& p, std::string_view track,
+                                                     const std::vector<std::string>& datasets);
+
+  // ---- grants ----
+  // Researchers: their own; committee and stewards: all.
+  Result<std::vector<GrantRecord>> ListGrants(const Actor& actor);
+  // Errors: kNotFound "grant_not_found"; kConflict "already_revoked"; kInvalidArgument "reason".
+  Result<GrantRecord> Revoke(std::string_view id, std::string_view reason, const Actor& actor);
+
+  // ---- access (called by htsget, DRS and the listing routes) ----
+
+  // What a subject may see of one data file now: the policy decision (through policy::Decide,
+  // action "data.access") and, when allowed, the release and grant that allowed it. Every
+  // (dataset, release) the file is in is considered; the first allowing combination wins,
+  // otherwise the answer carries the denial. For a participant whose live consent does not
+  // cover the grant's purpose, or who withdrew fully, the answer is denied. purpose_hint, when
+  // set, restricts the grants considered to those whose purpose primary code equals it (e.g.
+  // "HMB"). A file in no dataset is denied ("not shared"). Reads live: a withdrawal, an
+  // expiry or a revocation shows on the very next call.
+  // Errors: kNotFound "file_not_found"; store errors.
+  Result<FileAccess> FileAccessFor(const policy::Subject& subject, std::string_view file_id,
+                                   std::string_view purpose_hint = {});
+
+  // The files of a dataset the subject may see now (each as FileAccessFor would allow it),
+  // ordered by participant, then file id. Errors: kNotFound "dataset_not_found".
+  Result<std::vector<VisibleFile>> VisibleFiles(const policy::Subject& subject,
+                                                std::string_view dataset_id,
+                                                std::string_view purpose_hint = {});
+
+  // For multi-sample files: which of these participant pseudonyms the subject may see in the
+  // dataset — those with at least one file in the dataset the subject may see now (so a
+  // withdrawn or non-covered participant, or one not in the dataset, is absent). Input order
+  // kept, duplicates dropped. Errors: kNotFound "dataset_not_found".
+  Result<std::vector<std::string>> VisibleParticipants(
+      const policy::Subject& subject, std::string_view dataset_id,
+      const std::vector<std::string>& participant_ids);
+
+  // Records one access decision in the audit log (action "data.access", resource
+  // data_file/<id>, allow|deny with the reason; details: dataset, release, tier, grant). For
+  // callers that serve data (htsget, DRS): once per request, not per block.
+  Status RecordAccess(const policy::Subject& subject, std::string_view file_id,
+                      const FileAccess& access, std::string_view source,
+                      std::string_view request_id);
+
+  // The research groups a user belongs to.
+  Result<std::vector<std::string>> GroupsOf(std::string_view user);
+
+ private:
+  struct Candidate;
+  Result<std::vector<FileAccess>> Evaluate(const policy::Subject& subject,
+                                           const std::vector<Candidate>& candidates,
+                                           std::string_view purpose_hint);
+  Result<std::vector<Candidate>> Candidates(std::string_view where_sql, const std::string& param);
+  Result<ApplicationDetail> Detail(storage::Transaction& tx, std::string_view id);
+  Result<ApplicationDetail> Visible(std::string_view id, const Actor& actor);
+  Status Audit(const Actor& actor, std::string action, std::string resource,
+                    std::string reason, const nlohmann::json& details);
+
+  storage::Store& store_;
+  const Clock& clock_;
+  AuditSink& audit_;
+  consent::Ledger& ledger_;
+};
+
+}  // namespace zengen::sharing
