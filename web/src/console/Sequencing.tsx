@@ -398,9 +398,10 @@ function RunDetail({ id, onChanged, onOpenFile }: { id: string; onChanged: () =>
   const [run, setRun] = useState<Run | null>(null);
   const [custody, setCustody] = useState('');
   const load = async () => {
+    // Both answers first, then one render: the verdict never shows beside a stale custody state.
     const r = await api<Run>('GET', `/api/v1/runs/${id}`);
-    setRun(r);
     const s = await api<Specimen>('GET', `/api/v1/specimens/${r.specimen_id}`).catch(() => null);
+    setRun(r);
     setCustody(s?.state ?? '');
   };
   useEffect(() => {
