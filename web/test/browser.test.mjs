@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { labelAndKeyboardRules, repoRoot, runAxe, startZengen, totp } from './support.mjs';
 
@@ -474,6 +474,106 @@ test('one finding walks from filing to disclosure across the analysis centre, th
   assert.ok(history >= 8, `history has every step (${history})`);
   await shot(analyst, 'findings-analyst-disclosed');
   for (const p of [analyst, reviewer, steward, clinician]) await p.close();
+});
+
+test('a committee member approves an application; the researcher sees the grant and makes a personal data-access token', async () => {
+  // The first committee member opens a pending academic application: the track's rules, the
+  // DUO pre-screen and the history come before the buttons.
+  const c1 = await newPage();
+  await logIn(c1, 'committee');
+  const row = c1.getByTestId('applications-review').locator('tr[data-track="academic"][data-state="submitted"]').first();
+  await row.waitFor();
+  const id = await row.getAttribute('data-application');
+  await shot(c1, 'sharing-committee-applications');
+  await checkAxe(c1, 'applications under review');
+  await row.getByRole('button').click();
+  await c1.getByTestId('application-state').waitFor();
+  assert.equal(await c1.getByTestId('application-state').getAttribute('data-state'), 'submitted');
+  await c1.getByTestId('prescreen-covered').first().waitFor();
+  assert.match(await c1.getByTestId('prescreen-covered').first().textContent(), /^\d+$/);
+  assert.match(await c1.getByTestId('track-rules').textContent(), /倫理審査の承認.*✔ 充足/);
+  assert.match(await c1.getByTestId('application-history').textContent(), /提出/);
+  await c1.getByRole('textbox', { name: 'コメント', exact: true }).fill('データ種別と利用目的は同意の範囲内です。');
+  await c1.getByRole('button', { name: 'コメントを記録' }).click();
+  await c1.getByTestId('application-history').filter({ hasText: 'データ種別と利用目的は同意の範囲内です。' }).waitFor();
+  await c1.getByLabel('賛成（承認）').check();
+  await c1.getByLabel('投票の理由').fill('倫理審査承認あり、DUO 事前確認で対象者を確認');
+  await c1.getByRole('button', { name: '投票する' }).click();
+  await c1.getByTestId('tally').filter({ hasText: '賛成 1' }).waitFor();
+  // One vote is no quorum: the decision is refused with its reason in words.
+  await c1.getByRole('button', { name: '審査結果を確定する' }).click();
+  assert.match(await c1.getByTestId('error-decision').textContent(), /票が足りません.*no_quorum/);
+  await shot(c1, 'sharing-committee-review');
+  await checkAxe(c1, 'application review');
+
+  // The second member votes and records the decision: approved, with its grant.
+  const c2 = await newPage();
+  await logIn(c2, 'committee-2');
+  await c2.locator(`tr[data-application="${id}"]`).getByRole('button').click();
+  await c2.getByTestId('application-history').filter({ hasText: 'データ種別と利用目的は同意の範囲内です。' }).waitFor();
+  await c2.getByLabel('賛成（承認）').check();
+  await c2.getByRole('button', { name: '投票する' }).click();
+  await c2.getByTestId('tally').filter({ hasText: '賛成 2' }).waitFor();
+  await c2.getByRole('button', { name: '審査結果を確定する' }).click();
+  await c2.locator('[data-testid="application-state"][data-state="approved"]').waitFor();
+  const grant = await c2.getByTestId('application-grant').getAttribute('data-grant');
+  assert.ok(grant, 'the approval made a grant');
+  assert.match(await c2.getByTestId('grant-status').textContent(), /有効/);
+  const history = await c2.getByTestId('application-history').locator('tbody tr').allTextContents();
+  assert.ok(history.some((h) => /決定.*承認/.test(h)), `the decision is in the history: ${history.join(' | ')}`);
+  await shot(c2, 'sharing-committee-approved');
+  await checkAxe(c2, 'application approved');
+
+  // The researcher sees the grant, the datasets and makes a personal token for samtools.
+  const r = await newPage();
+  await logIn(r, 'researcher');
+  await r.getByTestId('datasets-table').locator('tbody tr').first().waitFor();
+  await r.getByTestId('datasets-table').locator('tbody tr').first().getByRole('button').click();
+  await r.getByTestId('dataset-files').waitFor();
+  await shot(r, 'sharing-researcher-datasets');
+  await checkAxe(r, 'datasets (researcher)');
+  await r.getByRole('button', { name: '利用許可', exact: true }).click();
+  const grantRow = r.getByTestId('grants-table').locator(`tr[data-grant="${grant}"]`);
+  await grantRow.waitFor();
+  assert.equal(await grantRow.getAttribute('data-status'), 'active');
+  await shot(r, 'sharing-researcher-grants');
+  await checkAxe(r, 'grants (researcher)');
+  await r.getByRole('button', { name: 'アクセス用トークン', exact: true }).click();
+  await r.getByLabel('トークンの名前').fill('samtools on my workstation');
+  await r.getByRole('button', { name: 'トークンを作成' }).click();
+  const token = (await r.getByTestId('token-value').textContent()).trim();
+  assert.match(token, /^zgt_/);
+  const example = await r.getByTestId('token-example').textContent();
+  assert.ok(example.includes(token), 'the example carries the token');
+  assert.match(example, /HTS_AUTH_LOCATION/);
+  assert.match(example, /\/ga4gh\/htsget\/v1\/(reads|variants)\/\S+/);
+  await r.getByTestId('tokens-table').filter({ hasText: 'samtools on my workstation' }).waitFor();
+  await shot(r, 'sharing-researcher-token');
+  await checkAxe(r, 'personal token');
+
+  // The application form: the ethics document's SHA-256 is computed in the browser.
+  const dir = mkdtempSync(join(tmpdir(), 'zengen-ethics-'));
+  const ethics = Buffer.from('%PDF-1.4 ethics approval R2026-099\n');
+  writeFileSync(join(dir, 'ethics-approval.pdf'), ethics);
+  await r.getByRole('button', { name: '利用申請・審査', exact: true }).click();
+  await r.getByRole('button', { name: '新しい利用申請' }).click();
+  await r.getByLabel('研究課題名').fill('肺がんの体細胞変異の再解析');
+  await r.getByTestId('application-form').locator('fieldset', { hasText: 'データセット' }).getByRole('checkbox').first().check();
+  await r.getByLabel('倫理審査承認書のファイル').setInputFiles(join(dir, 'ethics-approval.pdf'));
+  const sha = createHash('sha256').update(ethics).digest('hex');
+  await r.getByTestId('ethics-file-sha256').filter({ hasText: sha }).waitFor();
+  await r.getByLabel('承認番号').fill('R2026-099');
+  await shot(r, 'sharing-researcher-application-form');
+  await checkAxe(r, 'application form');
+  await r.getByRole('button', { name: '下書きとして作成' }).click();
+  await r.locator('[data-testid="application-state"][data-state="draft"]').waitFor();
+  assert.match(await r.getByTestId('missing-requirements').textContent(), /なし/);
+  await r.getByTestId('prescreen-covered').first().waitFor();
+  await r.getByRole('button', { name: '審査に提出' }).click();
+  await r.locator('[data-testid="application-state"][data-state="submitted"]').waitFor();
+  await shot(r, 'sharing-researcher-application-submitted');
+  rmSync(dir, { recursive: true, force: true });
+  for (const p of [c1, c2, r]) await p.close();
 });
 
 test('no page broke the Content-Security-Policy or threw', () => {
