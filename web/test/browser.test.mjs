@@ -523,6 +523,11 @@ test('a committee member approves an application; the researcher sees the grant 
   assert.ok(history.some((h) => /決定.*承認/.test(h)), `the decision is in the history: ${history.join(' | ')}`);
   await shot(c2, 'sharing-committee-approved');
   await checkAxe(c2, 'application approved');
+  await c2.getByLabel('表示言語').selectOption('en');
+  await c2.getByTestId('application-state').filter({ hasText: 'Approved' }).waitFor();
+  assert.match(await c2.getByTestId('tally').textContent(), /2 approve, 0 reject/);
+  await shot(c2, 'sharing-committee-approved-en');
+  await c2.getByLabel('Language').selectOption('ja');
 
   // The researcher sees the grant, the datasets and makes a personal token for samtools.
   const r = await newPage();
@@ -574,6 +579,57 @@ test('a committee member approves an application; the researcher sees the grant 
   await shot(r, 'sharing-researcher-application-submitted');
   rmSync(dir, { recursive: true, force: true });
   for (const p of [c1, c2, r]) await p.close();
+});
+
+test('the data steward creates a dataset, adds a participant, releases it with an embargo, sees the tier history and revokes a grant', async () => {
+  const page = await newPage();
+  await logIn(page, 'steward');
+  await page.getByRole('button', { name: 'データセット', exact: true }).click();
+  const table = page.getByTestId('datasets-table');
+  await table.locator('tbody tr').first().waitFor();
+  // A participant of the first cancer dataset, seen by the steward (curation).
+  await table.locator('tbody tr').first().getByRole('button').click();
+  const fileRow = page.getByTestId('dataset-files').locator('tr[data-file]').first();
+  await fileRow.waitFor();
+  const participant = (await fileRow.locator('td').nth(2).textContent()).trim();
+  await page.getByTestId('tier-history').first().locator('tbody tr').first().waitFor();
+
+  await page.getByLabel('名称（日本語）').fill('がん全ゲノム ブラウザー試験データセット');
+  await page.getByLabel('名称（英語）').fill('Cancer WGS, browser test dataset');
+  await page.getByRole('button', { name: 'データセットを作成' }).click();
+  const created = table.locator('tr', { hasText: 'がん全ゲノム ブラウザー試験データセット' });
+  await created.waitFor();
+  await created.getByRole('button').click();
+  await page.getByRole('heading', { name: 'がん全ゲノム ブラウザー試験データセット のファイル' }).waitFor();
+  // Releasing an empty dataset is refused, in words.
+  await page.getByRole('button', { name: 'リリースを作成（公開制限つき）' }).click();
+  await page.getByRole('alert').filter({ hasText: 'dataset_empty' }).waitFor();
+  await page.getByLabel('参加者ID（仮名、1行に1つ）').fill(participant);
+  await page.getByRole('button', { name: '参加者のファイルを追加' }).click();
+  await page.getByRole('status').filter({ hasText: /追加 [1-9]\d* 件/ }).waitFor();
+  await page.getByTestId('dataset-files').locator('tr[data-file]').first().waitFor();
+  await page.getByLabel('公開制限期間（月）', { exact: true }).fill('24');
+  await page.getByRole('button', { name: 'リリースを作成（公開制限つき）' }).click();
+  await created.filter({ hasText: '研究班内限定' }).waitFor();
+  const history = page.getByTestId('tier-history').first();
+  await history.locator('tbody tr').first().waitFor();
+  assert.match(await history.textContent(), /release.*研究班内限定.*steward/);
+  await shot(page, 'sharing-steward-datasets');
+  await checkAxe(page, 'datasets (steward)');
+
+  // The industry grant is revoked with a reason.
+  await page.getByRole('button', { name: '利用許可', exact: true }).click();
+  const industry = page.getByTestId('grants-table').locator('tr[data-status="active"]', { hasText: 'pharma-jp' }).first();
+  await industry.waitFor();
+  const grant = await industry.getAttribute('data-grant');
+  await industry.getByLabel('取り消しの理由').fill('契約違反の疑いにより停止');
+  await industry.getByRole('button', { name: '取り消す' }).click();
+  const revoked = page.getByTestId('grants-table').locator(`tr[data-grant="${grant}"]`);
+  await revoked.filter({ hasText: '契約違反の疑いにより停止' }).waitFor();
+  assert.equal(await revoked.getAttribute('data-status'), 'revoked');
+  await shot(page, 'sharing-steward-grants');
+  await checkAxe(page, 'grants (steward)');
+  await page.close();
 });
 
 test('no page broke the Content-Security-Policy or threw', () => {
