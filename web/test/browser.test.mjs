@@ -77,9 +77,9 @@ async function logIn(page, user, screenshotPrefix) {
   await page.getByLabel('ユーザーID').fill(user);
   await page.getByLabel('パスワード').fill(password);
   await page.getByRole('button', { name: 'ログイン' }).click();
-  await page.getByLabel('確認コード（6桁）').waitFor();
+  await page.getByRole('textbox', { name: '確認コード（6桁）' }).waitFor();
   if (secrets.has(user)) {
-    await page.getByLabel('確認コード（6桁）').fill(await freshCode(user));
+    await page.getByRole('textbox', { name: '確認コード（6桁）' }).fill(await freshCode(user));
     await page.getByRole('button', { name: '確認' }).click();
     await page.getByTestId('signed-in').waitFor();
     return;
@@ -91,7 +91,7 @@ async function logIn(page, user, screenshotPrefix) {
     await shot(page, `${screenshotPrefix}-totp-enrolment`);
     await checkAxe(page, 'TOTP enrolment');
   }
-  await page.getByLabel('確認コード（6桁）').fill(await freshCode(user));
+  await page.getByRole('textbox', { name: '確認コード（6桁）' }).fill(await freshCode(user));
   await page.getByRole('button', { name: '確認' }).click();
   await page.getByRole('heading', { name: 'リカバリーコード（一度だけ表示）' }).waitFor();
   await page.getByRole('button', { name: '続ける' }).click();
