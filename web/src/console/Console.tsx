@@ -8,14 +8,21 @@ import { ConsentPage, SpecimensPage } from './Records';
 import { FilesPage, UploadsPage } from './Sequencing';
 import { FindingsPage } from './Findings';
 import { AdminPage, AuditPage, ImportForm } from './Admin';
+import { ApplicationsPage } from './Applications';
+import { DatasetsPage } from './Datasets';
+import { GrantsPage, TokensPage } from './Grants';
 
-type Page = 'participants' | 'consent' | 'specimens' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin';
+type Page =
+  | 'participants' | 'consent' | 'specimens' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
+  | 'applications' | 'datasets' | 'grants' | 'tokens';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'specimens', 'files'],
   analyst: ['findings', 'files', 'specimens'],
   security_officer: ['audit', 'admin'],
-  data_steward: ['admin', 'participants', 'findings', 'files'],
+  data_steward: ['admin', 'participants', 'findings', 'files', 'datasets', 'applications', 'grants'],
+  committee_member: ['applications', 'datasets', 'grants'],
+  researcher: ['datasets', 'applications', 'grants', 'tokens'],
 };
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
@@ -26,6 +33,10 @@ const navKey: Record<Page, TextKey> = {
   findings: 'navFindings',
   audit: 'navAudit',
   admin: 'navAdmin',
+  applications: 'navApplications',
+  datasets: 'navDatasets',
+  grants: 'navGrants',
+  tokens: 'navTokens',
 };
 
 export interface ParticipantRow {
@@ -86,6 +97,10 @@ export function Console() {
       {current === 'findings' && <FindingsPage session={session} />}
       {current === 'audit' && <AuditPage />}
       {current === 'admin' && <AdminPage session={session} />}
+      {current === 'applications' && <ApplicationsPage session={session} />}
+      {current === 'datasets' && <DatasetsPage session={session} />}
+      {current === 'grants' && <GrantsPage session={session} />}
+      {current === 'tokens' && <TokensPage />}
     </div>
   );
 }
