@@ -268,6 +268,25 @@ DataFile FileFromRow(const storage::Row& r) {
 
 storage::Value OptText(const std::string& s) { return s.empty() ? Null() : Text(s); }
 
+// Records a stored file and marks the upload it came from complete, in the caller's
+// transaction.
+Status RecordFile(storage::Transaction& tx, const DataFile& f, const std::string& upload_id) {
+  ZG_RETURN_IF_ERROR(tx.Exec(
+      "INSERT INTO data_files (id, kind, specimen_id, participant_id, run_id, read_number, "
+      "file_name, blob_id, index_blob_id, index_kind, uploaded_sha256, uploaded_md5, "
+      "uploaded_size, sha256, size, report, derived_from, created_by, created_at) VALUES ($1, $2, "
+      "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+      {Text(f.id), Text(f.kind), Text(f.specimen_id), Text(f.participant_id), OptText(f.run_id),
+       Int(f.read), Text(f.file_name), Text(f.blob_id), OptText(f.index_blob_id),
+       Text(f.index_kind), Text(f.uploaded_sha256), Text(f.uploaded_md5), Int(f.uploaded_size),
+       Text(f.sha256), Int(f.size), Text(f.report.dump()), Text(StringList(f.derived_from).dump()),
+       Text(f.created_by), Text(f.created_at)}));
+  return tx.Exec("UPDATE uploads SET status = 'complete', file_id = $2, updated_at = $3 "
+                 "WHERE id = $1",
+                 {Text(upload_id), Text(f.id), Text(f.created_at)})
+      .status();
+}
+
 }  // namespace
 
 QcThresholds DefaultQcThresholds() {
@@ -810,7 +829,6 @@ class EncryptedBlob {
     ZG_RETURN_IF_ERROR(writer_->Write(enc_.Finish()));
     return writer_->Commit(sha_.HexFinal(), size_);
   }
-  void Abort() { writer_->Abort(); }
 
  private:
   EncryptedBlob(std::unique_ptr<blobs::Writer> w, c4gh::Encryptor e)
@@ -887,18 +905,7 @@ Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Acto
   f.created_at = FormatRfc3339(clock_.Now());
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
-    ZG_RETURN_IF_ERROR(tx->Exec(
-        "INSERT INTO data_files (id, kind, specimen_id, participant_id, run_id, read_number, "
-        "file_name, blob_id, index_blob_id, index_kind, uploaded_sha256, uploaded_md5, "
-        "uploaded_size, sha256, size, report, derived_from, created_by, created_at) VALUES ($1, "
-        "$2, $3, $4, $5, $6, $7, $8, NULL, '', $9, $10, $11, $12, $13, $14, '[]', $15, $16)",
-        {Text(f.id), Text(f.kind), Text(f.specimen_id), Text(f.participant_id), Text(f.run_id),
-         Int(f.read), Text(f.file_name), Text(f.blob_id), Text(f.uploaded_sha256),
-         Text(f.uploaded_md5), Int(f.uploaded_size), Text(f.sha256), Int(f.size),
-         Text(f.report.dump()), Text(f.created_by), Text(f.created_at)}));
-    ZG_RETURN_IF_ERROR(tx->Exec(
-        "UPDATE uploads SET status = 'complete', file_id = $2, updated_at = $3 WHERE id = $1",
-        {Text(u.id), Text(f.id), Text(f.created_at)}));
+    ZG_RETURN_IF_ERROR(RecordFile(*tx, f, u.id));
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
   ZG_RETURN_IF_ERROR(Audit(actor, "upload.complete", "upload/" + u.id, "upload stored",
@@ -918,12 +925,10 @@ Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Acto
   // here (the stored mate's report was read above).
   const int expected = run.layout == "paired" ? 2 : 1;
   if (static_cast<int>(run_reports.size()) >= expected) {
-    const QcVerdict v = Evaluate(Merge(run_reports), thresholds_, run.instrument_model);
-    const json verdict = [&] {
-      json j = VerdictJson(v);
-      j["reads"] = Merge(run_reports).reads;
-      return j;
-    }();
+    const FastqReport merged = Merge(run_reports);
+    const QcVerdict v = Evaluate(merged, thresholds_, run.instrument_model);
+    json verdict = VerdictJson(v);
+    verdict["reads"] = merged.reads;
     run.status = v.pass ? "qc_passed" : "qc_failed";
     run.verdict = verdict;
     run.non_standard_instrument = v.non_standard_instrument;
@@ -1033,16 +1038,7 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
   f.created_at = FormatRfc3339(clock_.Now());
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
-    ZG_RETURN_IF_ERROR(tx->Exec(
-        "INSERT INTO data_files (id, kind, specimen_id, participant_id, run_id, read_number, "
-        "file_name, blob_id, index_blob_id, index_kind, uploaded_sha256, uploaded_md5, "
-        "uploaded_size, sha256, size, report, derived_from, created_by, created_at) VALUES ($1, "
-        "$2, $3, $4, NULL, 0, $5, $6, $7, $8, $9, '', $10, $11, $12, $13, $14, $15, $16)",
-        {Text(f.id), Text(f.kind), Text(f.specimen_id), Text(f.participant_id),
-         Text(f.file_name), Text(f.blob_id), Text(f.index_blob_id), Text(f.index_kind),
-         Text(f.uploaded_sha256), Int(f.uploaded_size), Text(f.sha256), Int(f.size),
-         Text(f.report.dump()), Text(StringList(f.derived_from).dump()), Text(f.created_by),
-         Text(f.created_at)}));
+    ZG_RETURN_IF_ERROR(RecordFile(*tx, f, u.id));
     // Whose each sample is, in the file's column order: the map's participants (samples were
     // renamed to their pseudonyms), or the specimen's participant for a single-sample file.
     int64_t position = 0;
@@ -1054,9 +1050,6 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
           "$3, $4)",
           {Text(f.id), Text(name), Text(owner), Int(position++)}));
     }
-    ZG_RETURN_IF_ERROR(tx->Exec(
-        "UPDATE uploads SET status = 'complete', file_id = $2, updated_at = $3 WHERE id = $1",
-        {Text(u.id), Text(f.id), Text(f.created_at)}));
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
   ZG_RETURN_IF_ERROR(Audit(actor, "upload.complete", "upload/" + u.id, "upload stored",
