@@ -18,38 +18,6 @@ Actor ActorOf(const Request& req) {
           req.subject.roles, req.remote_address, req.request_id};
 }
 
-Result<std::string> StringField(const json& body, const std::string& name, bool required) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required) {
-      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
-    }
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
-  }
-  return it->get<std::string>();
-}
-
-Result<int64_t> IntField(const json& body, const std::string& name, int64_t def) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return def;
-  if (!it->is_number_integer()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be an integer", name), name);
-  }
-  return it->get<int64_t>();
-}
-
-Status OnlyFields(const json& body, std::initializer_list<std::string_view> known) {
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return InvalidArgument("unknown_field", fmt::format("unknown field '{}'", key), key);
-    }
-  }
-  return Status::Ok();
-}
-
 json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 json FindingJson(const Finding& f, const Findings& findings, const Actor& actor,
@@ -184,18 +152,18 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .max_body_bytes = kMaxBodyBytes,
       .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-        ZG_RETURN_IF_ERROR(OnlyFields(body, {"participant_id", "gene", "variant", "origin",
-                                             "category", "classification", "evidence",
-                                             "acmg_sf_version"}));
+        ZG_RETURN_IF_ERROR(
+            http::OnlyFields(body, {"participant_id", "gene", "variant", "origin", "category",
+                                    "classification", "evidence", "acmg_sf_version"}));
         NewFinding n;
-        ZG_ASSIGN_OR_RETURN(n.participant_id, StringField(body, "participant_id", true));
-        ZG_ASSIGN_OR_RETURN(n.gene, StringField(body, "gene", true));
-        ZG_ASSIGN_OR_RETURN(n.variant, StringField(body, "variant", true));
-        ZG_ASSIGN_OR_RETURN(n.origin, StringField(body, "origin", true));
-        ZG_ASSIGN_OR_RETURN(n.category, StringField(body, "category", true));
-        ZG_ASSIGN_OR_RETURN(n.classification, StringField(body, "classification", true));
-        ZG_ASSIGN_OR_RETURN(n.evidence, StringField(body, "evidence", true));
-        ZG_ASSIGN_OR_RETURN(n.acmg_sf_version, StringField(body, "acmg_sf_version", false));
+        ZG_ASSIGN_OR_RETURN(n.participant_id, http::JsonString(body, "participant_id", true));
+        ZG_ASSIGN_OR_RETURN(n.gene, http::JsonString(body, "gene", true));
+        ZG_ASSIGN_OR_RETURN(n.variant, http::JsonString(body, "variant", true));
+        ZG_ASSIGN_OR_RETURN(n.origin, http::JsonString(body, "origin", true));
+        ZG_ASSIGN_OR_RETURN(n.category, http::JsonString(body, "category", true));
+        ZG_ASSIGN_OR_RETURN(n.classification, http::JsonString(body, "classification", true));
+        ZG_ASSIGN_OR_RETURN(n.evidence, http::JsonString(body, "evidence", true));
+        ZG_ASSIGN_OR_RETURN(n.acmg_sf_version, http::JsonString(body, "acmg_sf_version", false));
         // The analysis centre files into its own organisation; Findings checks its kind.
         const std::string org = req.subject.organisation;
         ZG_RETURN_IF_ERROR(authz->Check(req, "finding.write", {"finding", "", org, org}));
@@ -245,13 +213,14 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .max_body_bytes = kMaxBodyBytes,
       .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-        ZG_RETURN_IF_ERROR(OnlyFields(body, {"event", "reason", "reason_code", "decision", "via"}));
+        ZG_RETURN_IF_ERROR(
+            http::OnlyFields(body, {"event", "reason", "reason_code", "decision", "via"}));
         StepInput in;
-        ZG_ASSIGN_OR_RETURN(in.event, StringField(body, "event", true));
-        ZG_ASSIGN_OR_RETURN(in.reason, StringField(body, "reason", false));
-        ZG_ASSIGN_OR_RETURN(in.reason_code, StringField(body, "reason_code", false));
-        ZG_ASSIGN_OR_RETURN(in.decision, StringField(body, "decision", false));
-        ZG_ASSIGN_OR_RETURN(in.via, StringField(body, "via", false));
+        ZG_ASSIGN_OR_RETURN(in.event, http::JsonString(body, "event", true));
+        ZG_ASSIGN_OR_RETURN(in.reason, http::JsonString(body, "reason", false));
+        ZG_ASSIGN_OR_RETURN(in.reason_code, http::JsonString(body, "reason_code", false));
+        ZG_ASSIGN_OR_RETURN(in.decision, http::JsonString(body, "decision", false));
+        ZG_ASSIGN_OR_RETURN(in.via, http::JsonString(body, "via", false));
         ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.transition"));
         ZG_ASSIGN_OR_RETURN(FindingDetail after, fs->Step(d.finding.id, in, ActorOf(req)));
         return DetailResponse(200, after, *fs, req);
@@ -266,10 +235,10 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .max_body_bytes = kMaxBodyBytes,
       .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-        ZG_RETURN_IF_ERROR(OnlyFields(body, {"classification", "evidence"}));
+        ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"classification", "evidence"}));
         Reclassification r;
-        ZG_ASSIGN_OR_RETURN(r.classification, StringField(body, "classification", true));
-        ZG_ASSIGN_OR_RETURN(r.evidence, StringField(body, "evidence", true));
+        ZG_ASSIGN_OR_RETURN(r.classification, http::JsonString(body, "classification", true));
+        ZG_ASSIGN_OR_RETURN(r.evidence, http::JsonString(body, "evidence", true));
         ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.write"));
         ZG_ASSIGN_OR_RETURN(FindingDetail fresh, fs->Reclassify(d.finding.id, r, ActorOf(req)));
         return DetailResponse(201, fresh, *fs, req);
@@ -303,15 +272,15 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .max_body_bytes = kMaxBodyBytes,
       .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-        ZG_RETURN_IF_ERROR(OnlyFields(
+        ZG_RETURN_IF_ERROR(http::OnlyFields(
             body, {"type", "body", "recipient", "in_reply_to", "from_patient", "decision"}));
         NewMessage m;
-        ZG_ASSIGN_OR_RETURN(m.type, StringField(body, "type", true));
-        ZG_ASSIGN_OR_RETURN(m.body, StringField(body, "body", true));
-        ZG_ASSIGN_OR_RETURN(std::string recipient, StringField(body, "recipient", false));
+        ZG_ASSIGN_OR_RETURN(m.type, http::JsonString(body, "type", true));
+        ZG_ASSIGN_OR_RETURN(m.body, http::JsonString(body, "body", true));
+        ZG_ASSIGN_OR_RETURN(std::string recipient, http::JsonString(body, "recipient", false));
         if (!recipient.empty()) m.recipient = recipient;
-        ZG_ASSIGN_OR_RETURN(m.in_reply_to, StringField(body, "in_reply_to", false));
-        ZG_ASSIGN_OR_RETURN(m.decision, StringField(body, "decision", false));
+        ZG_ASSIGN_OR_RETURN(m.in_reply_to, http::JsonString(body, "in_reply_to", false));
+        ZG_ASSIGN_OR_RETURN(m.decision, http::JsonString(body, "decision", false));
         if (auto it = body.find("from_patient"); it != body.end() && !it->is_null()) {
           if (!it->is_boolean()) {
             return InvalidArgument("invalid_type", "'from_patient' must be true or false",
@@ -336,8 +305,8 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         if (!req.body.empty()) {
           ZG_ASSIGN_OR_RETURN(body, http::ParseJsonBody(req));
         }
-        ZG_RETURN_IF_ERROR(OnlyFields(body, {"up_to_seq"}));
-        ZG_ASSIGN_OR_RETURN(const int64_t up_to, IntField(body, "up_to_seq", 0));
+        ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"up_to_seq"}));
+        ZG_ASSIGN_OR_RETURN(const int64_t up_to, http::JsonInt(body, "up_to_seq", false, 0));
         ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.message"));
         ZG_ASSIGN_OR_RETURN(const int64_t marked, fs->MarkRead(d.finding.id, up_to, ActorOf(req)));
         return Response::Json(200, json{{"marked_read", marked}});
@@ -357,8 +326,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         }
         ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.report"));
         // The report names the patient: only the participant's own hospital prints it.
-        if (!req.subject.HasRole("clinician") ||
-            req.subject.organisation != d.finding.hospital) {
+        if (!req.subject.HasRole("clinician") || req.subject.organisation != d.finding.hospital) {
           return PermissionDenied("forbidden",
                                   "the patient report is printed by the participant's hospital");
         }
@@ -454,13 +422,14 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(
-            OnlyFields(body, {"acmg_sf_version", "ack_sla_days", "contact_window_days"}));
+            http::OnlyFields(body, {"acmg_sf_version", "ack_sla_days", "contact_window_days"}));
         ZG_ASSIGN_OR_RETURN(Settings s, fs->GetSettings());
-        ZG_ASSIGN_OR_RETURN(std::string version, StringField(body, "acmg_sf_version", false));
+        ZG_ASSIGN_OR_RETURN(std::string version, http::JsonString(body, "acmg_sf_version", false));
         if (!version.empty()) s.acmg_sf_version = version;
-        ZG_ASSIGN_OR_RETURN(s.ack_sla_days, IntField(body, "ack_sla_days", s.ack_sla_days));
-        ZG_ASSIGN_OR_RETURN(s.contact_window_days,
-                            IntField(body, "contact_window_days", s.contact_window_days));
+        ZG_ASSIGN_OR_RETURN(s.ack_sla_days,
+                            http::JsonInt(body, "ack_sla_days", false, s.ack_sla_days));
+        ZG_ASSIGN_OR_RETURN(s.contact_window_days, http::JsonInt(body, "contact_window_days", false,
+                                                                 s.contact_window_days));
         ZG_RETURN_IF_ERROR(authz->Check(req, "finding.configure", {"finding", "", "", ""}));
         ZG_ASSIGN_OR_RETURN(Settings saved, fs->PutSettings(s, ActorOf(req)));
         return Response::Json(200, SettingsJson(saved));

@@ -17,20 +17,6 @@ Actor ActorOf(const Request& req) {
           req.subject.roles, req.remote_address, req.request_id};
 }
 
-Result<std::string> StringField(const json& body, const std::string& name, bool required) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required) {
-      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
-    }
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
-  }
-  return it->get<std::string>();
-}
-
 Result<std::vector<std::string>> StringList(const json& body, const std::string& name) {
   std::vector<std::string> out;
   const auto it = body.find(name);
@@ -65,15 +51,6 @@ Result<json> ObjectField(const json& body, const std::string& name) {
     return InvalidArgument("invalid_type", fmt::format("'{}' must be an object", name), name);
   }
   return *it;
-}
-
-Status OnlyFields(const json& body, std::initializer_list<std::string_view> known) {
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return InvalidArgument("unknown_field", fmt::format("unknown field '{}'", key), key);
-    }
-  }
-  return Status::Ok();
 }
 
 // An empty body counts as {}.
@@ -163,9 +140,12 @@ json ApplicationJson(const Application& a) {
 }
 
 json TallyJson(const Tally& t) {
-  return {{"approve", t.approve},         {"reject", t.reject},
-          {"abstain", t.abstain},         {"conflicted", t.conflicted},
-          {"outcome", OutcomeName(t.outcome)}, {"reason", t.reason}};
+  return {{"approve", t.approve},
+          {"reject", t.reject},
+          {"abstain", t.abstain},
+          {"conflicted", t.conflicted},
+          {"outcome", OutcomeName(t.outcome)},
+          {"reason", t.reason}};
 }
 
 json DetailJson(const ApplicationDetail& d, std::chrono::system_clock::time_point now) {
@@ -201,11 +181,11 @@ json PrescreenJson(const std::vector<PrescreenRow>& rows) {
 }
 
 Result<NewApplication> ParseApplication(const json& body) {
-  ZG_RETURN_IF_ERROR(OnlyFields(body, {"title", "purpose", "datasets", "data_types",
-                                       "fastq_justification", "ethics", "agreement", "fee",
-                                       "start_date", "end_date"}));
+  ZG_RETURN_IF_ERROR(
+      http::OnlyFields(body, {"title", "purpose", "datasets", "data_types", "fastq_justification",
+                              "ethics", "agreement", "fee", "start_date", "end_date"}));
   NewApplication a;
-  ZG_ASSIGN_OR_RETURN(a.title, StringField(body, "title", true));
+  ZG_ASSIGN_OR_RETURN(a.title, http::JsonString(body, "title", true));
   const auto p = body.find("purpose");
   if (p == body.end() || p->is_null()) {
     return InvalidArgument("missing_field", "'purpose' is required", "purpose");
@@ -213,12 +193,12 @@ Result<NewApplication> ParseApplication(const json& body) {
   ZG_ASSIGN_OR_RETURN(a.purpose, ParsePurpose(*p));
   ZG_ASSIGN_OR_RETURN(a.datasets, StringList(body, "datasets"));
   ZG_ASSIGN_OR_RETURN(a.data_types, StringList(body, "data_types"));
-  ZG_ASSIGN_OR_RETURN(a.fastq_justification, StringField(body, "fastq_justification", false));
+  ZG_ASSIGN_OR_RETURN(a.fastq_justification, http::JsonString(body, "fastq_justification", false));
   ZG_ASSIGN_OR_RETURN(a.ethics, ObjectField(body, "ethics"));
   ZG_ASSIGN_OR_RETURN(a.agreement, ObjectField(body, "agreement"));
   ZG_ASSIGN_OR_RETURN(a.fee, ObjectField(body, "fee"));
-  ZG_ASSIGN_OR_RETURN(a.start_date, StringField(body, "start_date", true));
-  ZG_ASSIGN_OR_RETURN(a.end_date, StringField(body, "end_date", true));
+  ZG_ASSIGN_OR_RETURN(a.start_date, http::JsonString(body, "start_date", true));
+  ZG_ASSIGN_OR_RETURN(a.end_date, http::JsonString(body, "end_date", true));
   return a;
 }
 
@@ -231,8 +211,8 @@ std::string Query(const Request& req, const std::string& name) {
 
 json CountJson(int64_t n) { return n > 0 && n < 10 ? json("<10") : json(n); }
 
-Status AddSharingRoutes(http::Router& router, Sharing& sharing,
-                        const http::Authorizer& authorizer, const Clock& clock) {
+Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Authorizer& authorizer,
+                        const Clock& clock) {
   Sharing* sh = &sharing;
   (void)authorizer;  // route-level decisions suffice: Sharing scopes what each caller sees
   const Clock* clk = &clock;
@@ -249,321 +229,349 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing,
   // ---- datasets ----
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/datasets", "dataset.read", "dataset",
                          [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(auto datasets, sh->ListDatasets());
-    const std::string purpose = Query(req, "purpose");
-    json items = json::array();
-    for (const auto& d : datasets) {
-      json j = DatasetJson(d);
-      ZG_ASSIGN_OR_RETURN(auto releases, sh->ListReleases(d.id));
-      json rel = json::array();
-      for (const auto& r : releases) rel.push_back(ReleaseJson(r, TierAt(r, clk->Now())));
-      j["releases"] = rel;
-      // What the caller may see now: consent-filtered like every other answer.
-      ZG_ASSIGN_OR_RETURN(auto files, sh->VisibleFiles(req.subject, d.id, purpose));
-      std::set<std::string> people;
-      for (const auto& f : files) people.insert(f.participant_id);
-      j["visible_files"] = static_cast<int64_t>(files.size());
-      j["visible_participants"] = static_cast<int64_t>(people.size());
-      items.push_back(std::move(j));
-    }
-    return Response::Json(200, json{{"items", items}});
-  }));
+                           ZG_ASSIGN_OR_RETURN(auto datasets, sh->ListDatasets());
+                           const std::string purpose = Query(req, "purpose");
+                           json items = json::array();
+                           for (const auto& d : datasets) {
+                             json j = DatasetJson(d);
+                             ZG_ASSIGN_OR_RETURN(auto releases, sh->ListReleases(d.id));
+                             json rel = json::array();
+                             for (const auto& r : releases)
+                               rel.push_back(ReleaseJson(r, TierAt(r, clk->Now())));
+                             j["releases"] = rel;
+                             // What the caller may see now: consent-filtered like every other
+                             // answer.
+                             ZG_ASSIGN_OR_RETURN(auto files,
+                                                 sh->VisibleFiles(req.subject, d.id, purpose));
+                             std::set<std::string> people;
+                             for (const auto& f : files) people.insert(f.participant_id);
+                             j["visible_files"] = static_cast<int64_t>(files.size());
+                             j["visible_participants"] = static_cast<int64_t>(people.size());
+                             items.push_back(std::move(j));
+                           }
+                           return Response::Json(200, json{{"items", items}});
+                         }));
 
-  ZG_RETURN_IF_ERROR(add("POST", "/api/v1/datasets", "dataset.write", "dataset",
-                         [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {"name_ja", "name_en", "program", "group_id",
-                                         "description"}));
-    NewDataset n;
-    ZG_ASSIGN_OR_RETURN(n.name_ja, StringField(body, "name_ja", true));
-    ZG_ASSIGN_OR_RETURN(n.name_en, StringField(body, "name_en", true));
-    ZG_ASSIGN_OR_RETURN(n.program, StringField(body, "program", true));
-    ZG_ASSIGN_OR_RETURN(n.group_id, StringField(body, "group_id", true));
-    ZG_ASSIGN_OR_RETURN(n.description, StringField(body, "description", false));
-    ZG_ASSIGN_OR_RETURN(Dataset d, sh->CreateDataset(n, ActorOf(req)));
-    return Response::Json(201, DatasetJson(d));
-  }));
+  ZG_RETURN_IF_ERROR(
+      add("POST", "/api/v1/datasets", "dataset.write", "dataset",
+          [sh](Request& req) -> Result<Response> {
+            ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+            ZG_RETURN_IF_ERROR(http::OnlyFields(
+                body, {"name_ja", "name_en", "program", "group_id", "description"}));
+            NewDataset n;
+            ZG_ASSIGN_OR_RETURN(n.name_ja, http::JsonString(body, "name_ja", true));
+            ZG_ASSIGN_OR_RETURN(n.name_en, http::JsonString(body, "name_en", true));
+            ZG_ASSIGN_OR_RETURN(n.program, http::JsonString(body, "program", true));
+            ZG_ASSIGN_OR_RETURN(n.group_id, http::JsonString(body, "group_id", true));
+            ZG_ASSIGN_OR_RETURN(n.description, http::JsonString(body, "description", false));
+            ZG_ASSIGN_OR_RETURN(Dataset d, sh->CreateDataset(n, ActorOf(req)));
+            return Response::Json(201, DatasetJson(d));
+          }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/datasets/{id}", "dataset.read", "dataset",
                          [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(Dataset d, sh->GetDataset(req.path_params.at("id")));
-    json j = DatasetJson(d);
-    ZG_ASSIGN_OR_RETURN(auto releases, sh->ListReleases(d.id));
-    json rel = json::array();
-    for (const auto& r : releases) rel.push_back(ReleaseJson(r, TierAt(r, clk->Now())));
-    j["releases"] = rel;
-    return Response::Json(200, j);
-  }));
+                           ZG_ASSIGN_OR_RETURN(Dataset d, sh->GetDataset(req.path_params.at("id")));
+                           json j = DatasetJson(d);
+                           ZG_ASSIGN_OR_RETURN(auto releases, sh->ListReleases(d.id));
+                           json rel = json::array();
+                           for (const auto& r : releases)
+                             rel.push_back(ReleaseJson(r, TierAt(r, clk->Now())));
+                           j["releases"] = rel;
+                           return Response::Json(200, j);
+                         }));
 
-  ZG_RETURN_IF_ERROR(add("POST", "/api/v1/datasets/{id}/files", "dataset.write", "dataset",
-                         [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {"participant_ids", "file_ids", "include_fastq"}));
-    FileSelection sel;
-    ZG_ASSIGN_OR_RETURN(sel.participant_ids, StringList(body, "participant_ids"));
-    ZG_ASSIGN_OR_RETURN(sel.file_ids, StringList(body, "file_ids"));
-    ZG_ASSIGN_OR_RETURN(sel.include_fastq, BoolField(body, "include_fastq"));
-    ZG_ASSIGN_OR_RETURN(AddFilesResult r,
-                        sh->AddFiles(req.path_params.at("id"), sel, ActorOf(req)));
-    return Response::Json(200, json{{"added", r.added}, {"skipped", r.skipped}});
-  }));
+  ZG_RETURN_IF_ERROR(
+      add("POST", "/api/v1/datasets/{id}/files", "dataset.write", "dataset",
+          [sh](Request& req) -> Result<Response> {
+            ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+            ZG_RETURN_IF_ERROR(
+                http::OnlyFields(body, {"participant_ids", "file_ids", "include_fastq"}));
+            FileSelection sel;
+            ZG_ASSIGN_OR_RETURN(sel.participant_ids, StringList(body, "participant_ids"));
+            ZG_ASSIGN_OR_RETURN(sel.file_ids, StringList(body, "file_ids"));
+            ZG_ASSIGN_OR_RETURN(sel.include_fastq, BoolField(body, "include_fastq"));
+            ZG_ASSIGN_OR_RETURN(AddFilesResult r,
+                                sh->AddFiles(req.path_params.at("id"), sel, ActorOf(req)));
+            return Response::Json(200, json{{"added", r.added}, {"skipped", r.skipped}});
+          }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/datasets/{id}/files", "dataset.read", "dataset",
                          [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(auto files, sh->VisibleFiles(req.subject, req.path_params.at("id"),
-                                                     Query(req, "purpose")));
-    json items = json::array();
-    for (const auto& f : files) {
-      items.push_back({{"id", f.file_id},
-                       {"kind", f.kind},
-                       {"data_type", f.data_type},
-                       {"participant_id", f.participant_id},
-                       {"file_name", f.file_name},
-                       {"size", f.size},
-                       {"sha256", f.sha256},
-                       {"release_id", f.release_id},
-                       {"tier", f.tier},
-                       {"grant_id", OrNull(f.grant_id)}});
-    }
-    return Response::Json(200, json{{"items", items}});
-  }));
+                           ZG_ASSIGN_OR_RETURN(
+                               auto files, sh->VisibleFiles(req.subject, req.path_params.at("id"),
+                                                            Query(req, "purpose")));
+                           json items = json::array();
+                           for (const auto& f : files) {
+                             items.push_back({{"id", f.file_id},
+                                              {"kind", f.kind},
+                                              {"data_type", f.data_type},
+                                              {"participant_id", f.participant_id},
+                                              {"file_name", f.file_name},
+                                              {"size", f.size},
+                                              {"sha256", f.sha256},
+                                              {"release_id", f.release_id},
+                                              {"tier", f.tier},
+                                              {"grant_id", OrNull(f.grant_id)}});
+                           }
+                           return Response::Json(200, json{{"items", items}});
+                         }));
 
-  ZG_RETURN_IF_ERROR(add("POST", "/api/v1/datasets/{id}/releases", "dataset.write", "dataset",
-                         [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {"release_date", "embargo_months",
-                                         "public_aggregates_date"}));
-    NewRelease n;
-    ZG_ASSIGN_OR_RETURN(n.release_date, StringField(body, "release_date", true));
-    ZG_ASSIGN_OR_RETURN(n.public_aggregates_date,
-                        StringField(body, "public_aggregates_date", false));
-    if (auto it = body.find("embargo_months"); it != body.end() && !it->is_null()) {
-      if (!it->is_number_integer()) {
-        return InvalidArgument("invalid_type", "'embargo_months' must be an integer",
-                               "embargo_months");
-      }
-      n.embargo_months = it->get<int64_t>();
-    }
-    ZG_ASSIGN_OR_RETURN(ReleaseDetail d,
-                        sh->CreateRelease(req.path_params.at("id"), n, ActorOf(req)));
-    return Response::Json(201, ReleaseDetailJson(d));
-  }));
+  ZG_RETURN_IF_ERROR(
+      add("POST", "/api/v1/datasets/{id}/releases", "dataset.write", "dataset",
+          [sh](Request& req) -> Result<Response> {
+            ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+            ZG_RETURN_IF_ERROR(http::OnlyFields(
+                body, {"release_date", "embargo_months", "public_aggregates_date"}));
+            NewRelease n;
+            ZG_ASSIGN_OR_RETURN(n.release_date, http::JsonString(body, "release_date", true));
+            ZG_ASSIGN_OR_RETURN(n.public_aggregates_date,
+                                http::JsonString(body, "public_aggregates_date", false));
+            if (auto it = body.find("embargo_months"); it != body.end() && !it->is_null()) {
+              if (!it->is_number_integer()) {
+                return InvalidArgument("invalid_type", "'embargo_months' must be an integer",
+                                       "embargo_months");
+              }
+              n.embargo_months = it->get<int64_t>();
+            }
+            ZG_ASSIGN_OR_RETURN(ReleaseDetail d,
+                                sh->CreateRelease(req.path_params.at("id"), n, ActorOf(req)));
+            return Response::Json(201, ReleaseDetailJson(d));
+          }));
 
   // ---- releases ----
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/releases", "dataset.read", "release",
                          [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(auto releases, sh->ListReleases(Query(req, "dataset")));
-    json items = json::array();
-    for (const auto& r : releases) items.push_back(ReleaseJson(r, TierAt(r, clk->Now())));
-    return Response::Json(200, json{{"items", items}});
-  }));
+                           ZG_ASSIGN_OR_RETURN(auto releases,
+                                               sh->ListReleases(Query(req, "dataset")));
+                           json items = json::array();
+                           for (const auto& r : releases)
+                             items.push_back(ReleaseJson(r, TierAt(r, clk->Now())));
+                           return Response::Json(200, json{{"items", items}});
+                         }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/releases/{id}", "dataset.read", "release",
                          [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(ReleaseDetail d, sh->GetRelease(req.path_params.at("id")));
-    return Response::Json(200, ReleaseDetailJson(d));
-  }));
+                           ZG_ASSIGN_OR_RETURN(ReleaseDetail d,
+                                               sh->GetRelease(req.path_params.at("id")));
+                           return Response::Json(200, ReleaseDetailJson(d));
+                         }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/releases/{id}/aggregates", "portal.read", "release",
                          [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(Aggregates a,
-                        sh->PublicAggregates(req.path_params.at("id"), Query(req, "field")));
-    json by_disease = json::object(), by_value = json::object();
-    for (const auto& [k, v] : a.by_disease) by_disease[k] = CountJson(v);
-    for (const auto& [k, v] : a.by_value) by_value[k] = CountJson(v);
-    json j = {{"release_id", a.release_id},
-              {"participants", CountJson(a.participants)},
-              {"by_disease_category", by_disease}};
-    if (!a.field.empty()) {
-      j["field"] = a.field;
-      j["by_value"] = by_value;
-    }
-    return Response::Json(200, j);
-  }));
+                           ZG_ASSIGN_OR_RETURN(
+                               Aggregates a,
+                               sh->PublicAggregates(req.path_params.at("id"), Query(req, "field")));
+                           json by_disease = json::object(), by_value = json::object();
+                           for (const auto& [k, v] : a.by_disease) by_disease[k] = CountJson(v);
+                           for (const auto& [k, v] : a.by_value) by_value[k] = CountJson(v);
+                           json j = {{"release_id", a.release_id},
+                                     {"participants", CountJson(a.participants)},
+                                     {"by_disease_category", by_disease}};
+                           if (!a.field.empty()) {
+                             j["field"] = a.field;
+                             j["by_value"] = by_value;
+                           }
+                           return Response::Json(200, j);
+                         }));
 
   // ---- rules and settings ----
-  ZG_RETURN_IF_ERROR(add("GET", "/api/v1/sharing-rules", "dataset.read", "sharing",
-                         [](Request&) -> Result<Response> {
-    json tiers = json::array();
-    for (const auto& t : TierTable()) {
-      tiers.push_back({{"from", OrNull(std::string(t.from))},
-                       {"event", t.event},
-                       {"to", t.to},
-                       {"party", t.party},
-                       {"label", {{"ja", t.label_ja}, {"en", t.label_en}}}});
-    }
-    json tracks = json::array();
-    for (const auto& t : TrackRules()) {
-      json req = json::array();
-      for (auto r : t.requirements) req.push_back(RequirementName(r));
-      tracks.push_back({{"track", t.track},
-                        {"requirements", req},
-                        {"for_profit", t.for_profit},
-                        {"label", {{"ja", t.label_ja}, {"en", t.label_en}}}});
-    }
-    json apps = json::array();
-    for (const auto& t : AppTransitions()) {
-      apps.push_back({{"from", t.from}, {"event", t.event}, {"to", t.to}, {"party", t.party}});
-    }
-    return Response::Json(
-        200, json{{"tiers", tiers},
-                  {"tracks", tracks},
-                  {"application_transitions", apps},
-                  {"decision_rule",
-                   {{"min_decisive_votes", kMinDecisiveVotes},
-                    {"approve_when", "approvals > rejections"},
-                    {"conflict_of_interest", "members of the applicant's organisation abstain"}}},
-                  {"default_embargo_months", kDefaultEmbargoMonths}});
-  }));
+  ZG_RETURN_IF_ERROR(add(
+      "GET", "/api/v1/sharing-rules", "dataset.read", "sharing", [](Request&) -> Result<Response> {
+        json tiers = json::array();
+        for (const auto& t : TierTable()) {
+          tiers.push_back({{"from", OrNull(std::string(t.from))},
+                           {"event", t.event},
+                           {"to", t.to},
+                           {"party", t.party},
+                           {"label", {{"ja", t.label_ja}, {"en", t.label_en}}}});
+        }
+        json tracks = json::array();
+        for (const auto& t : TrackRules()) {
+          json req = json::array();
+          for (auto r : t.requirements) req.push_back(RequirementName(r));
+          tracks.push_back({{"track", t.track},
+                            {"requirements", req},
+                            {"for_profit", t.for_profit},
+                            {"label", {{"ja", t.label_ja}, {"en", t.label_en}}}});
+        }
+        json apps = json::array();
+        for (const auto& t : AppTransitions()) {
+          apps.push_back({{"from", t.from}, {"event", t.event}, {"to", t.to}, {"party", t.party}});
+        }
+        return Response::Json(
+            200,
+            json{{"tiers", tiers},
+                 {"tracks", tracks},
+                 {"application_transitions", apps},
+                 {"decision_rule",
+                  {{"min_decisive_votes", kMinDecisiveVotes},
+                   {"approve_when", "approvals > rejections"},
+                   {"conflict_of_interest", "members of the applicant's organisation abstain"}}},
+                 {"default_embargo_months", kDefaultEmbargoMonths}});
+      }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/sharing-settings", "dataset.read", "sharing",
                          [sh](Request&) -> Result<Response> {
-    json items = json::array();
-    for (const char* p : {"cancer", "rare_disease"}) {
-      ZG_ASSIGN_OR_RETURN(int64_t m, sh->EmbargoMonths(p));
-      items.push_back({{"program", p}, {"embargo_months", m}});
-    }
-    return Response::Json(200, json{{"items", items}});
-  }));
+                           json items = json::array();
+                           for (const char* p : {"cancer", "rare_disease"}) {
+                             ZG_ASSIGN_OR_RETURN(int64_t m, sh->EmbargoMonths(p));
+                             items.push_back({{"program", p}, {"embargo_months", m}});
+                           }
+                           return Response::Json(200, json{{"items", items}});
+                         }));
 
-  ZG_RETURN_IF_ERROR(add("PUT", "/api/v1/sharing-settings", "dataset.write", "sharing",
-                         [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {"program", "embargo_months"}));
-    ZG_ASSIGN_OR_RETURN(std::string program, StringField(body, "program", true));
-    const auto it = body.find("embargo_months");
-    if (it == body.end() || !it->is_number_integer()) {
-      return InvalidArgument("invalid_type", "'embargo_months' must be an integer",
-                             "embargo_months");
-    }
-    ZG_RETURN_IF_ERROR(sh->SetEmbargoMonths(program, it->get<int64_t>(), ActorOf(req)));
-    return Response::Json(200, json{{"program", program},
-                                    {"embargo_months", it->get<int64_t>()}});
-  }));
+  ZG_RETURN_IF_ERROR(
+      add("PUT", "/api/v1/sharing-settings", "dataset.write", "sharing",
+          [sh](Request& req) -> Result<Response> {
+            ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"program", "embargo_months"}));
+            ZG_ASSIGN_OR_RETURN(std::string program, http::JsonString(body, "program", true));
+            const auto it = body.find("embargo_months");
+            if (it == body.end() || !it->is_number_integer()) {
+              return InvalidArgument("invalid_type", "'embargo_months' must be an integer",
+                                     "embargo_months");
+            }
+            ZG_RETURN_IF_ERROR(sh->SetEmbargoMonths(program, it->get<int64_t>(), ActorOf(req)));
+            return Response::Json(
+                200, json{{"program", program}, {"embargo_months", it->get<int64_t>()}});
+          }));
 
   ZG_RETURN_IF_ERROR(add("POST", "/api/v1/sharing-tick", "dataset.write", "sharing",
                          [sh, clk](Request&) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(TickSummary s, sh->Tick(clk->Now()));
-    return Response::Json(200, json{{"checked", s.checked},
-                                    {"to_controlled", s.to_controlled},
-                                    {"to_public_aggregates", s.to_public_aggregates}});
-  }));
+                           ZG_ASSIGN_OR_RETURN(TickSummary s, sh->Tick(clk->Now()));
+                           return Response::Json(
+                               200, json{{"checked", s.checked},
+                                         {"to_controlled", s.to_controlled},
+                                         {"to_public_aggregates", s.to_public_aggregates}});
+                         }));
 
   // ---- applications ----
   ZG_RETURN_IF_ERROR(add("POST", "/api/v1/applications", "application.write", "application",
                          [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-    ZG_ASSIGN_OR_RETURN(NewApplication a, ParseApplication(body));
-    ZG_ASSIGN_OR_RETURN(ApplicationDetail d, sh->CreateApplication(a, ActorOf(req)));
-    return Response::Json(201, DetailJson(d, clk->Now()));
-  }));
+                           ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+                           ZG_ASSIGN_OR_RETURN(NewApplication a, ParseApplication(body));
+                           ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
+                                               sh->CreateApplication(a, ActorOf(req)));
+                           return Response::Json(201, DetailJson(d, clk->Now()));
+                         }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/applications", "application.read", "application",
                          [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(auto list, sh->ListApplications(ActorOf(req)));
-    json items = json::array();
-    for (const auto& a : list) items.push_back(ApplicationJson(a));
-    return Response::Json(200, json{{"items", items}});
-  }));
+                           ZG_ASSIGN_OR_RETURN(auto list, sh->ListApplications(ActorOf(req)));
+                           json items = json::array();
+                           for (const auto& a : list) items.push_back(ApplicationJson(a));
+                           return Response::Json(200, json{{"items", items}});
+                         }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/applications/{id}", "application.read", "application",
                          [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                        sh->GetApplication(req.path_params.at("id"), ActorOf(req)));
-    return Response::Json(200, DetailJson(d, clk->Now()));
-  }));
+                           ZG_ASSIGN_OR_RETURN(
+                               ApplicationDetail d,
+                               sh->GetApplication(req.path_params.at("id"), ActorOf(req)));
+                           return Response::Json(200, DetailJson(d, clk->Now()));
+                         }));
 
   ZG_RETURN_IF_ERROR(add("POST", "/api/v1/applications/{id}/submit", "application.write",
                          "application", [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, Body(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {}));
-    ZG_ASSIGN_OR_RETURN(ApplicationDetail d, sh->Submit(req.path_params.at("id"), ActorOf(req)));
-    return Response::Json(200, DetailJson(d, clk->Now()));
-  }));
+                           ZG_ASSIGN_OR_RETURN(json body, Body(req));
+                           ZG_RETURN_IF_ERROR(http::OnlyFields(body, {}));
+                           ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
+                                               sh->Submit(req.path_params.at("id"), ActorOf(req)));
+                           return Response::Json(200, DetailJson(d, clk->Now()));
+                         }));
 
-  ZG_RETURN_IF_ERROR(add("POST", "/api/v1/applications/{id}/withdraw", "application.write",
-                         "application", [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, Body(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {"reason"}));
-    ZG_ASSIGN_OR_RETURN(std::string reason, StringField(body, "reason", false));
-    ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                        sh->Withdraw(req.path_params.at("id"), reason, ActorOf(req)));
-    return Response::Json(200, DetailJson(d, clk->Now()));
-  }));
+  ZG_RETURN_IF_ERROR(
+      add("POST", "/api/v1/applications/{id}/withdraw", "application.write", "application",
+          [sh, clk](Request& req) -> Result<Response> {
+            ZG_ASSIGN_OR_RETURN(json body, Body(req));
+            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
+            ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", false));
+            ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
+                                sh->Withdraw(req.path_params.at("id"), reason, ActorOf(req)));
+            return Response::Json(200, DetailJson(d, clk->Now()));
+          }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/applications/{id}/prescreen", "application.read",
                          "application", [sh](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(auto rows, sh->Prescreen(req.path_params.at("id"), ActorOf(req)));
-    return Response::Json(200, PrescreenJson(rows));
-  }));
+                           ZG_ASSIGN_OR_RETURN(
+                               auto rows, sh->Prescreen(req.path_params.at("id"), ActorOf(req)));
+                           return Response::Json(200, PrescreenJson(rows));
+                         }));
 
-  ZG_RETURN_IF_ERROR(add("POST", "/api/v1/applications/{id}/comments", "application.review",
-                         "application", [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {"body"}));
-    ZG_ASSIGN_OR_RETURN(std::string text, StringField(body, "body", true));
-    ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                        sh->Comment(req.path_params.at("id"), text, ActorOf(req)));
-    return Response::Json(201, DetailJson(d, clk->Now()));
-  }));
+  ZG_RETURN_IF_ERROR(
+      add("POST", "/api/v1/applications/{id}/comments", "application.review", "application",
+          [sh, clk](Request& req) -> Result<Response> {
+            ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"body"}));
+            ZG_ASSIGN_OR_RETURN(std::string text, http::JsonString(body, "body", true));
+            ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
+                                sh->Comment(req.path_params.at("id"), text, ActorOf(req)));
+            return Response::Json(201, DetailJson(d, clk->Now()));
+          }));
 
-  ZG_RETURN_IF_ERROR(add("POST", "/api/v1/applications/{id}/votes", "application.review",
-                         "application", [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {"vote", "reason"}));
-    ZG_ASSIGN_OR_RETURN(std::string vote, StringField(body, "vote", true));
-    ZG_ASSIGN_OR_RETURN(std::string reason, StringField(body, "reason", false));
-    ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                        sh->Vote(req.path_params.at("id"), vote, reason, ActorOf(req)));
-    return Response::Json(201, DetailJson(d, clk->Now()));
-  }));
+  ZG_RETURN_IF_ERROR(
+      add("POST", "/api/v1/applications/{id}/votes", "application.review", "application",
+          [sh, clk](Request& req) -> Result<Response> {
+            ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"vote", "reason"}));
+            ZG_ASSIGN_OR_RETURN(std::string vote, http::JsonString(body, "vote", true));
+            ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", false));
+            ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
+                                sh->Vote(req.path_params.at("id"), vote, reason, ActorOf(req)));
+            return Response::Json(201, DetailJson(d, clk->Now()));
+          }));
 
   ZG_RETURN_IF_ERROR(add("POST", "/api/v1/applications/{id}/decision", "application.review",
                          "application", [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, Body(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {}));
-    ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                        sh->DecideApplication(req.path_params.at("id"), ActorOf(req)));
-    return Response::Json(200, DetailJson(d, clk->Now()));
-  }));
+                           ZG_ASSIGN_OR_RETURN(json body, Body(req));
+                           ZG_RETURN_IF_ERROR(http::OnlyFields(body, {}));
+                           ZG_ASSIGN_OR_RETURN(
+                               ApplicationDetail d,
+                               sh->DecideApplication(req.path_params.at("id"), ActorOf(req)));
+                           return Response::Json(200, DetailJson(d, clk->Now()));
+                         }));
 
   // ---- grants ----
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/grants", "grant.read", "grant",
                          [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(auto list, sh->ListGrants(ActorOf(req)));
-    json items = json::array();
-    for (const auto& g : list) items.push_back(GrantJson(g, clk->Now()));
-    return Response::Json(200, json{{"items", items}});
-  }));
+                           ZG_ASSIGN_OR_RETURN(auto list, sh->ListGrants(ActorOf(req)));
+                           json items = json::array();
+                           for (const auto& g : list) items.push_back(GrantJson(g, clk->Now()));
+                           return Response::Json(200, json{{"items", items}});
+                         }));
 
-  ZG_RETURN_IF_ERROR(add("POST", "/api/v1/grants/{id}/revoke", "grant.revoke", "grant",
-                         [sh, clk](Request& req) -> Result<Response> {
-    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-    ZG_RETURN_IF_ERROR(OnlyFields(body, {"reason"}));
-    ZG_ASSIGN_OR_RETURN(std::string reason, StringField(body, "reason", true));
-    ZG_ASSIGN_OR_RETURN(GrantRecord g,
-                        sh->Revoke(req.path_params.at("id"), reason, ActorOf(req)));
-    return Response::Json(200, GrantJson(g, clk->Now()));
-  }));
+  ZG_RETURN_IF_ERROR(
+      add("POST", "/api/v1/grants/{id}/revoke", "grant.revoke", "grant",
+          [sh, clk](Request& req) -> Result<Response> {
+            ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
+            ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", true));
+            ZG_ASSIGN_OR_RETURN(GrantRecord g,
+                                sh->Revoke(req.path_params.at("id"), reason, ActorOf(req)));
+            return Response::Json(200, GrantJson(g, clk->Now()));
+          }));
 
   // ---- access ----
-  ZG_RETURN_IF_ERROR(add("GET", "/api/v1/shared-files/{file}/access", "data.access",
-                         "shared_file", [sh](Request& req) -> Result<Response> {
-    const std::string& file = req.path_params.at("file");
-    ZG_ASSIGN_OR_RETURN(FileAccess a, sh->FileAccessFor(req.subject, file, Query(req, "purpose")));
-    ZG_RETURN_IF_ERROR(sh->RecordAccess(req.subject, file, a, req.remote_address, req.request_id));
-    return Response::Json(200, json{{"file_id", file},
-                                    {"allowed", a.decision.allowed()},
-                                    {"reason", a.decision.reason},
-                                    {"dataset_id", OrNull(a.dataset_id)},
-                                    {"release_id", OrNull(a.release_id)},
-                                    {"tier", OrNull(a.tier)},
-                                    {"grant_id", OrNull(a.grant_id)},
-                                    {"participant_id", a.decision.allowed()
-                                                           ? json(a.participant_id)
-                                                           : json(nullptr)},
-                                    {"data_type", OrNull(a.data_type)}});
-  }));
+  ZG_RETURN_IF_ERROR(add(
+      "GET", "/api/v1/shared-files/{file}/access", "data.access", "shared_file",
+      [sh](Request& req) -> Result<Response> {
+        const std::string& file = req.path_params.at("file");
+        ZG_ASSIGN_OR_RETURN(FileAccess a,
+                            sh->FileAccessFor(req.subject, file, Query(req, "purpose")));
+        ZG_RETURN_IF_ERROR(
+            sh->RecordAccess(req.subject, file, a, req.remote_address, req.request_id));
+        return Response::Json(
+            200,
+            json{{"file_id", file},
+                 {"allowed", a.decision.allowed()},
+                 {"reason", a.decision.reason},
+                 {"dataset_id", OrNull(a.dataset_id)},
+                 {"release_id", OrNull(a.release_id)},
+                 {"tier", OrNull(a.tier)},
+                 {"grant_id", OrNull(a.grant_id)},
+                 {"participant_id", a.decision.allowed() ? json(a.participant_id) : json(nullptr)},
+                 {"data_type", OrNull(a.data_type)}});
+      }));
   return Status::Ok();
 }
 

@@ -16,29 +16,6 @@ Actor ActorOf(const Request& req) {
           req.subject.roles, req.remote_address, req.request_id};
 }
 
-Result<std::string> StringField(const json& body, const std::string& name, bool required) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required) {
-      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
-    }
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
-  }
-  return it->get<std::string>();
-}
-
-Status OnlyFields(const json& body, std::initializer_list<std::string_view> known) {
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return InvalidArgument("unknown_field", fmt::format("unknown field '{}'", key), key);
-    }
-  }
-  return Status::Ok();
-}
-
 json SpecimenJson(const Specimen& s) {
   json j{{"id", s.id},
          {"participant_id", s.participant_id},
@@ -93,15 +70,15 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
         ZG_ASSIGN_OR_RETURN(auto resource, sp->ParticipantResource(pid));
         ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.write", resource));
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-        ZG_RETURN_IF_ERROR(OnlyFields(
+        ZG_RETURN_IF_ERROR(http::OnlyFields(
             body, {"tumour_normal", "specimen_type", "preservation", "collection_date", "note"}));
         NewSpecimen n;
         n.participant_id = pid;
-        ZG_ASSIGN_OR_RETURN(n.tumour_normal, StringField(body, "tumour_normal", true));
-        ZG_ASSIGN_OR_RETURN(n.specimen_type, StringField(body, "specimen_type", true));
-        ZG_ASSIGN_OR_RETURN(n.preservation, StringField(body, "preservation", true));
-        ZG_ASSIGN_OR_RETURN(n.collection_date, StringField(body, "collection_date", true));
-        ZG_ASSIGN_OR_RETURN(n.note, StringField(body, "note", false));
+        ZG_ASSIGN_OR_RETURN(n.tumour_normal, http::JsonString(body, "tumour_normal", true));
+        ZG_ASSIGN_OR_RETURN(n.specimen_type, http::JsonString(body, "specimen_type", true));
+        ZG_ASSIGN_OR_RETURN(n.preservation, http::JsonString(body, "preservation", true));
+        ZG_ASSIGN_OR_RETURN(n.collection_date, http::JsonString(body, "collection_date", true));
+        ZG_ASSIGN_OR_RETURN(n.note, http::JsonString(body, "note", false));
         ZG_ASSIGN_OR_RETURN(Specimen s, sp->Register(n, ActorOf(req)));
         ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Get(s.id));
         return Response::Json(201, DetailJson(d));
@@ -145,11 +122,11 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
         const std::string& id = req.path_params.at("id");
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-        ZG_RETURN_IF_ERROR(OnlyFields(body, {"to", "note", "destination"}));
+        ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"to", "note", "destination"}));
         CustodyStep step;
-        ZG_ASSIGN_OR_RETURN(step.to, StringField(body, "to", true));
-        ZG_ASSIGN_OR_RETURN(step.note, StringField(body, "note", false));
-        ZG_ASSIGN_OR_RETURN(step.destination, StringField(body, "destination", false));
+        ZG_ASSIGN_OR_RETURN(step.to, http::JsonString(body, "to", true));
+        ZG_ASSIGN_OR_RETURN(step.note, http::JsonString(body, "note", false));
+        ZG_ASSIGN_OR_RETURN(step.destination, http::JsonString(body, "destination", false));
         ZG_ASSIGN_OR_RETURN(auto resource, sp->CustodyResource(id, step.to, req.subject));
         ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.custody", resource));
         ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Custody(id, step, ActorOf(req)));
