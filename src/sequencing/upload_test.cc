@@ -4,7 +4,6 @@
 #include "sequencing/upload.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
 #include "participants/participants.h"
+#include "sequencing/synthetic.h"
 #include "storage/testing.h"
 
 namespace zengen::sequencing {
@@ -54,20 +54,6 @@ std::string Fastq(int reads, int len, int mate, char quality = 'F', int name_off
     out += std::string(static_cast<size_t>(len), quality);
     out += "\n";
   }
-  return out;
-}
-
-std::string Gzip(const std::string& plain) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, plain.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  z.avail_in = static_cast<uInt>(plain.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
   return out;
 }
 
@@ -229,8 +215,8 @@ class UploadsTest : public ::testing::TestWithParam<std::string> {
 TEST_P(UploadsTest, PairedRunRoundTripMovesCustodyAndDownloadsByteIdentical) {
   const std::string sp = Specimen("library_prepared");
   const SeqRun run = OpenRun(sp);
-  const std::string r1 = Gzip(Fastq(5000, 100, 1));
-  const std::string r2 = Gzip(Fastq(5000, 100, 2));
+  const std::string r1 = synthetic::Gzip(Fastq(5000, 100, 1));
+  const std::string r2 = synthetic::Gzip(Fastq(5000, 100, 2));
   ASSERT_GT(r1.size(), static_cast<size_t>(2 * kMinChunkSize));  // several chunks
 
   const Upload u1 = Send(FastqUpload(run, 1), r1);
@@ -282,7 +268,7 @@ TEST_P(UploadsTest, PairedRunRoundTripMovesCustodyAndDownloadsByteIdentical) {
 
 TEST_P(UploadsTest, InterruptedUploadResumesAndReportsMissingChunks) {
   const SeqRun run = OpenRun(Specimen("sequenced"), "single");
-  const std::string r1 = Gzip(Fastq(3000, 100, 1));
+  const std::string r1 = synthetic::Gzip(Fastq(3000, 100, 1));
   const Upload u = Send(FastqUpload(run, 1), r1, kOp1, /*skip=*/{1});
   auto progress = uploads_->Get(u.id);
   ASSERT_TRUE(progress.ok());
@@ -310,7 +296,7 @@ TEST_P(UploadsTest, InterruptedUploadResumesAndReportsMissingChunks) {
 
 TEST_P(UploadsTest, ChecksumMismatchRejectsAndStoresNothing) {
   const SeqRun run = OpenRun(Specimen("sequenced"), "single");
-  const std::string r1 = Gzip(Fastq(2000, 100, 1));
+  const std::string r1 = synthetic::Gzip(Fastq(2000, 100, 1));
   NewUpload n = FastqUpload(run, 1);
   n.sha256 = crypto::Sha256Hex("something else");
   const Upload u = Send(n, r1);
@@ -338,7 +324,7 @@ TEST_P(UploadsTest, MalformedFastqIsRejectedWithItsReasonAndNothingStays) {
   mismatch.replace(mismatch.find("\n+\n") + 3, 1, "");  // one quality char short
   std::string bad_char = good;
   bad_char[bad_char.find('\n') + 5] = 'X';
-  const std::string gz = Gzip(good);
+  const std::string gz = synthetic::Gzip(good);
   const std::string truncated_gz = gz.substr(0, gz.size() - 20);
   const std::string huge_header = "@" + std::string(3 << 20, 'h') + "\nACGT\n+\nFFFF\n";
   const fs::path fixtures = ZENGEN_FIXTURES_DIR;
@@ -347,7 +333,7 @@ TEST_P(UploadsTest, MalformedFastqIsRejectedWithItsReasonAndNothingStays) {
       {"length mismatch", mismatch, "fastq_length_mismatch"},
       {"bad character", bad_char, "fastq_bad_sequence"},
       {"truncated gzip", truncated_gz, "gzip_truncated"},
-      {"empty gzip", Gzip(""), "fastq_empty"},
+      {"empty gzip", synthetic::Gzip(""), "fastq_empty"},
       {"multi-megabyte header", huge_header, "fastq_header_too_long"},
       {"fixture quality_mismatch",
        ReadFile(fixtures / "bio-data-zoo/fastq/bad/quality_mismatch.fastq"), ""},

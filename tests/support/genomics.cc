@@ -1,12 +1,12 @@
 #include "support/genomics.h"
 
-#include <zlib.h>
-
 #include <fstream>
 #include <iterator>
 #include <random>
 
 #include <fmt/format.h>
+
+#include "sequencing/synthetic.h"
 
 namespace zengen::testing {
 
@@ -22,19 +22,7 @@ std::string Fastq(int reads, int mate, int name_offset) {
   return out;
 }
 
-std::string Gzip(const std::string& plain) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, plain.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  z.avail_in = static_cast<uInt>(plain.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+std::string Gzip(const std::string& plain) { return sequencing::synthetic::Gzip(plain); }
 
 std::string ReadFileBytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
