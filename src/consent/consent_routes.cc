@@ -18,26 +18,6 @@ Actor ActorOf(const Request& req) {
 
 using http::Wrap;
 
-Result<std::string> StringField(const json& body, const std::string& name, bool required,
-                                size_t max_bytes = 256) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required) {
-      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
-    }
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
-  }
-  std::string v = it->get<std::string>();
-  if (v.size() > max_bytes) {
-    return InvalidArgument("value_too_long", fmt::format("'{}' exceeds {} bytes", name, max_bytes),
-                           name);
-  }
-  return v;
-}
-
 Result<std::map<std::string, std::string>> DecisionsField(const json& body) {
   const auto it = body.find("decisions");
   if (it == body.end() || !it->is_object()) {
@@ -122,26 +102,27 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Author
                                                                  req.path_params["language"]));
                                    return Response::Json(200, IcfJson(icf));
                                  })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST",
-       .pattern = "/api/v1/icf",
-       .action = "icf.write",
-       .resource = "icf",
-       .max_body_bytes = kMaxConsentBodyBytes,
-       .handler = Wrap([l](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-         IcfVersion in;
-         ZG_ASSIGN_OR_RETURN(in.program, StringField(body, "program", true));
-         ZG_ASSIGN_OR_RETURN(in.version, StringField(body, "version", true));
-         ZG_ASSIGN_OR_RETURN(in.language, StringField(body, "language", true));
-         ZG_ASSIGN_OR_RETURN(in.effective_date, StringField(body, "effective_date", true));
-         if (!body.contains("items")) {
-           return InvalidArgument("missing_field", "'items' is required", "items");
-         }
-         ZG_ASSIGN_OR_RETURN(in.items, ParseCatalogue(body["items"]));
-         ZG_ASSIGN_OR_RETURN(IcfVersion icf, l->RegisterIcfVersion(in, ActorOf(req)));
-         return Response::Json(201, IcfJson(icf));
-       })}));
+  ZG_RETURN_IF_ERROR(
+      router.Add({.method = "POST",
+                  .pattern = "/api/v1/icf",
+                  .action = "icf.write",
+                  .resource = "icf",
+                  .max_body_bytes = kMaxConsentBodyBytes,
+                  .handler = Wrap([l](Request& req) -> Result<Response> {
+                    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+                    IcfVersion in;
+                    ZG_ASSIGN_OR_RETURN(in.program, http::JsonString(body, "program", true, 256));
+                    ZG_ASSIGN_OR_RETURN(in.version, http::JsonString(body, "version", true, 256));
+                    ZG_ASSIGN_OR_RETURN(in.language, http::JsonString(body, "language", true, 256));
+                    ZG_ASSIGN_OR_RETURN(in.effective_date,
+                                        http::JsonString(body, "effective_date", true, 256));
+                    if (!body.contains("items")) {
+                      return InvalidArgument("missing_field", "'items' is required", "items");
+                    }
+                    ZG_ASSIGN_OR_RETURN(in.items, ParseCatalogue(body["items"]));
+                    ZG_ASSIGN_OR_RETURN(IcfVersion icf, l->RegisterIcfVersion(in, ActorOf(req)));
+                    return Response::Json(201, IcfJson(icf));
+                  })}));
 
   // ---- participants' consents
   ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
@@ -155,51 +136,51 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Author
                                    ZG_ASSIGN_OR_RETURN(ConsentStatus s, l->Current(id));
                                    return Response::Json(200, StatusJson(*l, s));
                                  })}));
-  ZG_RETURN_IF_ERROR(
-      router.Add({.method = "POST",
-                  .pattern = "/api/v1/participants/{id}/consents",
-                  .action = "consent.write",
-                  .resource = "participant",
-                  .max_body_bytes = kMaxConsentBodyBytes,
-                  .handler = Wrap([l, az](Request& req) -> Result<Response> {
-                    const std::string id = req.path_params["id"];
-                    ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.write", id));
-                    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-                    ConsentInput in;
-                    ZG_ASSIGN_OR_RETURN(in.kind, StringField(body, "kind", true));
-                    ZG_ASSIGN_OR_RETURN(in.icf_version, StringField(body, "icf_version", true));
-                    ZG_ASSIGN_OR_RETURN(in.language, StringField(body, "language", true));
-                    ZG_ASSIGN_OR_RETURN(in.signed_date, StringField(body, "signed_date", true));
-                    ZG_ASSIGN_OR_RETURN(in.decisions, DecisionsField(body));
-                    if (!body.contains("details")) {
-                      return InvalidArgument("missing_field", "'details' is required", "details");
-                    }
-                    in.details = body["details"];
-                    ZG_ASSIGN_OR_RETURN(ConsentRecord r, l->Record(id, in, ActorOf(req)));
-                    ZG_ASSIGN_OR_RETURN(ConsentStatus s, l->Current(id));
-                    return Response::Json(201, {{"record", RecordJson(r)},
-                                                {"state", StateName(s.state)},
-                                                {"profile", ProfileJson(s.profile)}});
-                  })}));
-  ZG_RETURN_IF_ERROR(
-      router.Add({.method = "POST",
-                  .pattern = "/api/v1/participants/{id}/withdrawal",
-                  .action = "consent.write",
-                  .resource = "participant",
-                  .max_body_bytes = kMaxConsentBodyBytes,
-                  .handler = Wrap([l, az](Request& req) -> Result<Response> {
-                    const std::string id = req.path_params["id"];
-                    ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.write", id));
-                    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-                    WithdrawalInput in;
-                    ZG_ASSIGN_OR_RETURN(in.level, StringField(body, "level", true));
-                    ZG_ASSIGN_OR_RETURN(in.signed_date, StringField(body, "signed_date", true));
-                    ZG_ASSIGN_OR_RETURN(in.reason, StringField(body, "reason", false, 2000));
-                    ZG_ASSIGN_OR_RETURN(WithdrawalResult w, l->Withdraw(id, in, ActorOf(req)));
-                    return Response::Json(201, {{"record", RecordJson(w.record)},
-                                                {"state", StateName(w.record.state())},
-                                                {"notify", w.notify}});
-                  })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST",
+       .pattern = "/api/v1/participants/{id}/consents",
+       .action = "consent.write",
+       .resource = "participant",
+       .max_body_bytes = kMaxConsentBodyBytes,
+       .handler = Wrap([l, az](Request& req) -> Result<Response> {
+         const std::string id = req.path_params["id"];
+         ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.write", id));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ConsentInput in;
+         ZG_ASSIGN_OR_RETURN(in.kind, http::JsonString(body, "kind", true, 256));
+         ZG_ASSIGN_OR_RETURN(in.icf_version, http::JsonString(body, "icf_version", true, 256));
+         ZG_ASSIGN_OR_RETURN(in.language, http::JsonString(body, "language", true, 256));
+         ZG_ASSIGN_OR_RETURN(in.signed_date, http::JsonString(body, "signed_date", true, 256));
+         ZG_ASSIGN_OR_RETURN(in.decisions, DecisionsField(body));
+         if (!body.contains("details")) {
+           return InvalidArgument("missing_field", "'details' is required", "details");
+         }
+         in.details = body["details"];
+         ZG_ASSIGN_OR_RETURN(ConsentRecord r, l->Record(id, in, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(ConsentStatus s, l->Current(id));
+         return Response::Json(201, {{"record", RecordJson(r)},
+                                     {"state", StateName(s.state)},
+                                     {"profile", ProfileJson(s.profile)}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST",
+       .pattern = "/api/v1/participants/{id}/withdrawal",
+       .action = "consent.write",
+       .resource = "participant",
+       .max_body_bytes = kMaxConsentBodyBytes,
+       .handler = Wrap([l, az](Request& req) -> Result<Response> {
+         const std::string id = req.path_params["id"];
+         ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.write", id));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         WithdrawalInput in;
+         ZG_ASSIGN_OR_RETURN(in.level, http::JsonString(body, "level", true, 256));
+         ZG_ASSIGN_OR_RETURN(in.signed_date, http::JsonString(body, "signed_date", true, 256));
+         ZG_ASSIGN_OR_RETURN(in.reason, http::JsonString(body, "reason", false, 2000));
+         ZG_ASSIGN_OR_RETURN(WithdrawalResult w, l->Withdraw(id, in, ActorOf(req)));
+         return Response::Json(201, {{"record", RecordJson(w.record)},
+                                     {"state", StateName(w.record.state())},
+                                     {"notify", w.notify}});
+       })}));
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET",
        .pattern = "/api/v1/participants/{id}/permits",

@@ -268,7 +268,7 @@ Status ParseTarget(std::string_view target, Request& req) {
 }
 
 Result<std::string> JsonString(const nlohmann::json& body, const std::string& name,
-                               bool required) {
+                               bool required, size_t max_bytes) {
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) {
     if (required) {
@@ -279,7 +279,12 @@ Result<std::string> JsonString(const nlohmann::json& body, const std::string& na
   if (!it->is_string()) {
     return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
   }
-  return it->get<std::string>();
+  std::string v = it->get<std::string>();
+  if (v.size() > max_bytes) {
+    return InvalidArgument("value_too_long",
+                           fmt::format("'{}' exceeds {} bytes", name, max_bytes), name);
+  }
+  return v;
 }
 
 Result<int64_t> JsonInt(const nlohmann::json& body, const std::string& name, bool required,

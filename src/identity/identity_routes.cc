@@ -16,27 +16,6 @@ Actor ActorOf(const Request& req) {
           req.request_id};
 }
 
-// Reads a required (or optional) string field of a JSON object.
-Result<std::string> StringField(const json& body, const std::string& name, bool required,
-                                size_t max_bytes = 4096) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required) {
-      return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
-    }
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be a string", name), name);
-  }
-  std::string v = it->get<std::string>();
-  if (v.size() > max_bytes) {
-    return InvalidArgument("value_too_long",
-                           fmt::format("'{}' exceeds {} bytes", name, max_bytes), name);
-  }
-  return v;
-}
-
 Result<std::vector<std::string>> StringListField(const json& body, const std::string& name) {
   const auto it = body.find(name);
   if (it == body.end()) {
@@ -49,8 +28,8 @@ Result<std::vector<std::string>> StringListField(const json& body, const std::st
   std::vector<std::string> out;
   for (const auto& v : *it) {
     if (!v.is_string()) {
-      return InvalidArgument("invalid_type",
-                             fmt::format("'{}' must be an array of strings", name), name);
+      return InvalidArgument("invalid_type", fmt::format("'{}' must be an array of strings", name),
+                             name);
     }
     out.push_back(v.get<std::string>());
   }
@@ -58,15 +37,27 @@ Result<std::vector<std::string>> StringListField(const json& body, const std::st
 }
 
 json UserJson(const User& u) {
-  return {{"id", u.id},         {"organisation", u.organisation}, {"display_name", u.display_name},
-          {"email", u.email},   {"roles", u.roles},               {"disabled", u.disabled},
-          {"mfa_enrolled", u.mfa_enrolled}, {"locked", u.locked}, {"created_at", u.created_at}};
+  return {{"id", u.id},
+          {"organisation", u.organisation},
+          {"display_name", u.display_name},
+          {"email", u.email},
+          {"roles", u.roles},
+          {"disabled", u.disabled},
+          {"mfa_enrolled", u.mfa_enrolled},
+          {"locked", u.locked},
+          {"created_at", u.created_at}};
 }
 
 json TokenJson(const ApiToken& t) {
-  return {{"id", t.id},           {"name", t.name},           {"organisation", t.organisation},
-          {"role", t.role},       {"actions", t.actions},     {"created_by", t.created_by},
-          {"created_at", t.created_at}, {"expires_ms", t.expires_ms}, {"revoked", t.revoked},
+  return {{"id", t.id},
+          {"name", t.name},
+          {"organisation", t.organisation},
+          {"role", t.role},
+          {"actions", t.actions},
+          {"created_by", t.created_by},
+          {"created_at", t.created_at},
+          {"expires_ms", t.expires_ms},
+          {"revoked", t.revoked},
           {"user", t.user.empty() ? json(nullptr) : json(t.user)}};
 }
 
@@ -133,13 +124,16 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
   Identity* id = &identity;
   // ---- authentication
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/auth/login", .action = "auth.login",
-       .resource = "session", .max_body_bytes = 8192,
+      {.method = "POST",
+       .pattern = "/api/v1/auth/login",
+       .action = "auth.login",
+       .resource = "session",
+       .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-         ZG_ASSIGN_OR_RETURN(std::string user, StringField(body, "username", true, 64));
-         ZG_ASSIGN_OR_RETURN(std::string password, StringField(body, "password", true, 1024));
-         ZG_ASSIGN_OR_RETURN(std::string totp, StringField(body, "totp", false, 16));
+         ZG_ASSIGN_OR_RETURN(std::string user, http::JsonString(body, "username", true, 64));
+         ZG_ASSIGN_OR_RETURN(std::string password, http::JsonString(body, "password", true, 1024));
+         ZG_ASSIGN_OR_RETURN(std::string totp, http::JsonString(body, "totp", false, 16));
          ZG_ASSIGN_OR_RETURN(LoginResult r, id->Login(user, password, totp, ActorOf(req)));
          const char* next = r.mfa_passed ? "done" : r.mfa_enrolled ? "verify_mfa" : "enrol_mfa";
          Response resp = Response::Json(200, {{"user", UserJson(r.user)},
@@ -150,57 +144,72 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          resp.headers["Set-Cookie"] = SessionCookie(r.session_token, false);
          return resp;
        })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
+                                 .pattern = "/api/v1/auth/logout",
+                                 .action = "auth.logout",
+                                 .resource = "session",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
+                                   ZG_RETURN_IF_ERROR(id->Logout(s, ActorOf(req)));
+                                   Response resp = Response::Json(200, {{"logged_out", true}});
+                                   resp.headers["Set-Cookie"] = SessionCookie("", true);
+                                   return resp;
+                                 })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/auth/session",
+                                 .action = "auth.session",
+                                 .resource = "session",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   json j = {{"user", req.subject.id},
+                                             {"organisation", req.subject.organisation},
+                                             {"roles", req.subject.roles},
+                                             {"mfa_passed", req.subject.mfa}};
+                                   auto s = SessionOf(*id, req);
+                                   if (s.ok()) {
+                                     j["csrf_token"] = s->csrf_token;
+                                     j["mfa_enrolled"] = s->mfa_enrolled;
+                                   }
+                                   return Response::Json(200, j);
+                                 })}));
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/auth/logout", .action = "auth.logout",
-       .resource = "session", .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
-         ZG_RETURN_IF_ERROR(id->Logout(s, ActorOf(req)));
-         Response resp = Response::Json(200, {{"logged_out", true}});
-         resp.headers["Set-Cookie"] = SessionCookie("", true);
-         return resp;
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "GET", .pattern = "/api/v1/auth/session", .action = "auth.session",
-       .resource = "session", .handler = Wrap([id](Request& req) -> Result<Response> {
-         json j = {{"user", req.subject.id},
-                   {"organisation", req.subject.organisation},
-                   {"roles", req.subject.roles},
-                   {"mfa_passed", req.subject.mfa}};
-         auto s = SessionOf(*id, req);
-         if (s.ok()) {
-           j["csrf_token"] = s->csrf_token;
-           j["mfa_enrolled"] = s->mfa_enrolled;
-         }
-         return Response::Json(200, j);
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/auth/mfa/enrol", .action = "mfa.enrol",
-       .resource = "session", .handler = Wrap([id](Request& req) -> Result<Response> {
+      {.method = "POST",
+       .pattern = "/api/v1/auth/mfa/enrol",
+       .action = "mfa.enrol",
+       .resource = "session",
+       .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
          ZG_ASSIGN_OR_RETURN(TotpEnrolment e, id->BeginTotpEnrolment(s, ActorOf(req)));
-         return Response::Json(200, {{"secret", e.secret_base32},
-                                     {"otpauth_uri", e.otpauth_uri}});
+         return Response::Json(200, {{"secret", e.secret_base32}, {"otpauth_uri", e.otpauth_uri}});
        })}));
+  ZG_RETURN_IF_ERROR(
+      router.Add({.method = "POST",
+                  .pattern = "/api/v1/auth/mfa/confirm",
+                  .action = "mfa.enrol",
+                  .resource = "session",
+                  .max_body_bytes = 4096,
+                  .handler = Wrap([id](Request& req) -> Result<Response> {
+                    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+                    ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "code", true, 16));
+                    ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
+                    ZG_ASSIGN_OR_RETURN(auto codes, id->ConfirmTotp(s, code, ActorOf(req)));
+                    return Response::Json(200, {{"mfa_passed", true}, {"recovery_codes", codes}});
+                  })}));
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/auth/mfa/confirm", .action = "mfa.enrol",
-       .resource = "session", .max_body_bytes = 4096,
+      {.method = "POST",
+       .pattern = "/api/v1/auth/mfa/verify",
+       .action = "mfa.verify",
+       .resource = "session",
+       .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-         ZG_ASSIGN_OR_RETURN(std::string code, StringField(body, "code", true, 16));
-         ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
-         ZG_ASSIGN_OR_RETURN(auto codes, id->ConfirmTotp(s, code, ActorOf(req)));
-         return Response::Json(200, {{"mfa_passed", true}, {"recovery_codes", codes}});
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/auth/mfa/verify", .action = "mfa.verify",
-       .resource = "session", .max_body_bytes = 4096,
-       .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-         ZG_ASSIGN_OR_RETURN(std::string code, StringField(body, "code", false, 16));
-         ZG_ASSIGN_OR_RETURN(std::string recovery, StringField(body, "recovery_code", false, 64));
+         ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "code", false, 16));
+         ZG_ASSIGN_OR_RETURN(std::string recovery,
+                             http::JsonString(body, "recovery_code", false, 64));
          if (code.empty() == recovery.empty()) {
-           return InvalidArgument("missing_field", "give exactly one of 'code' and "
-                                  "'recovery_code'", "code");
+           return InvalidArgument("missing_field",
+                                  "give exactly one of 'code' and "
+                                  "'recovery_code'",
+                                  "code");
          }
          ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
          ZG_RETURN_IF_ERROR(id->VerifySecondFactor(s, code, recovery, ActorOf(req)));
@@ -208,58 +217,76 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        })}));
 
   // ---- administration
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/admin/organisations",
+                                 .action = "org.read",
+                                 .resource = "organisation",
+                                 .handler = Wrap([id](Request&) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(auto orgs, id->ListOrganisations());
+                                   json items = json::array();
+                                   for (const auto& o : orgs) {
+                                     items.push_back({{"id", o.id},
+                                                      {"name", o.name},
+                                                      {"kind", o.kind},
+                                                      {"jurisdiction", o.jurisdiction},
+                                                      {"created_at", o.created_at}});
+                                   }
+                                   return Response::Json(200, {{"items", items}});
+                                 })}));
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "GET", .pattern = "/api/v1/admin/organisations", .action = "org.read",
-       .resource = "organisation", .handler = Wrap([id](Request&) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(auto orgs, id->ListOrganisations());
-         json items = json::array();
-         for (const auto& o : orgs) {
-           items.push_back({{"id", o.id}, {"name", o.name}, {"kind", o.kind},
-                            {"jurisdiction", o.jurisdiction}, {"created_at", o.created_at}});
-         }
-         return Response::Json(200, {{"items", items}});
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/admin/organisations", .action = "org.write",
-       .resource = "organisation", .max_body_bytes = 8192,
+      {.method = "POST",
+       .pattern = "/api/v1/admin/organisations",
+       .action = "org.write",
+       .resource = "organisation",
+       .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          Organisation o;
-         ZG_ASSIGN_OR_RETURN(o.id, StringField(body, "id", true, 64));
-         ZG_ASSIGN_OR_RETURN(o.name, StringField(body, "name", true, 200));
-         ZG_ASSIGN_OR_RETURN(o.kind, StringField(body, "kind", true, 64));
-         ZG_ASSIGN_OR_RETURN(o.jurisdiction, StringField(body, "jurisdiction", true, 8));
+         ZG_ASSIGN_OR_RETURN(o.id, http::JsonString(body, "id", true, 64));
+         ZG_ASSIGN_OR_RETURN(o.name, http::JsonString(body, "name", true, 200));
+         ZG_ASSIGN_OR_RETURN(o.kind, http::JsonString(body, "kind", true, 64));
+         ZG_ASSIGN_OR_RETURN(o.jurisdiction, http::JsonString(body, "jurisdiction", true, 8));
          ZG_ASSIGN_OR_RETURN(Organisation c, id->CreateOrganisation(o, ActorOf(req)));
-         return Response::Json(201, {{"id", c.id}, {"name", c.name}, {"kind", c.kind},
+         return Response::Json(201, {{"id", c.id},
+                                     {"name", c.name},
+                                     {"kind", c.kind},
                                      {"jurisdiction", c.jurisdiction},
                                      {"created_at", c.created_at}});
        })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/admin/users",
+                                 .action = "user.read",
+                                 .resource = "user",
+                                 .handler = Wrap([id](Request&) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(auto users, id->ListUsers());
+                                   json items = json::array();
+                                   for (const auto& u : users) items.push_back(UserJson(u));
+                                   return Response::Json(200, {{"items", items}});
+                                 })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/admin/users/{id}",
+                                 .action = "user.read",
+                                 .resource = "user",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(User u,
+                                                       id->GetUser(req.path_params.at("id")));
+                                   return Response::Json(200, UserJson(u));
+                                 })}));
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "GET", .pattern = "/api/v1/admin/users", .action = "user.read",
-       .resource = "user", .handler = Wrap([id](Request&) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(auto users, id->ListUsers());
-         json items = json::array();
-         for (const auto& u : users) items.push_back(UserJson(u));
-         return Response::Json(200, {{"items", items}});
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "GET", .pattern = "/api/v1/admin/users/{id}", .action = "user.read",
-       .resource = "user", .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
-         return Response::Json(200, UserJson(u));
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/admin/users", .action = "user.write",
-       .resource = "user", .max_body_bytes = 8192,
+      {.method = "POST",
+       .pattern = "/api/v1/admin/users",
+       .action = "user.write",
+       .resource = "user",
+       .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          NewUser u;
-         ZG_ASSIGN_OR_RETURN(u.id, StringField(body, "id", true, 64));
-         ZG_ASSIGN_OR_RETURN(u.organisation, StringField(body, "organisation", true, 64));
-         ZG_ASSIGN_OR_RETURN(u.display_name, StringField(body, "display_name", true, 200));
-         ZG_ASSIGN_OR_RETURN(u.email, StringField(body, "email", true, 254));
+         ZG_ASSIGN_OR_RETURN(u.id, http::JsonString(body, "id", true, 64));
+         ZG_ASSIGN_OR_RETURN(u.organisation, http::JsonString(body, "organisation", true, 64));
+         ZG_ASSIGN_OR_RETURN(u.display_name, http::JsonString(body, "display_name", true, 200));
+         ZG_ASSIGN_OR_RETURN(u.email, http::JsonString(body, "email", true, 254));
          ZG_ASSIGN_OR_RETURN(u.roles, StringListField(body, "roles"));
-         ZG_ASSIGN_OR_RETURN(u.password, StringField(body, "password", true, 1024));
+         ZG_ASSIGN_OR_RETURN(u.password, http::JsonString(body, "password", true, 1024));
          ZG_ASSIGN_OR_RETURN(User c, id->CreateUser(u, ActorOf(req)));
          return Response::Json(201, UserJson(c));
        })}));
@@ -268,61 +295,77 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
            {"disable", &Identity::DisableUser},
            {"reset-mfa", &Identity::ResetMfa},
            {"unlock", &Identity::Unlock}}) {
-    ZG_RETURN_IF_ERROR(router.Add(
-        {.method = "POST", .pattern = "/api/v1/admin/users/{id}/" + verb,
-         .action = "user.write", .resource = "user",
-         .handler = Wrap([id, fn = fn](Request& req) -> Result<Response> {
-           ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), ActorOf(req)));
-           ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
-           return Response::Json(200, UserJson(u));
-         })}));
+    ZG_RETURN_IF_ERROR(
+        router.Add({.method = "POST",
+                    .pattern = "/api/v1/admin/users/{id}/" + verb,
+                    .action = "user.write",
+                    .resource = "user",
+                    .handler = Wrap([id, fn = fn](Request& req) -> Result<Response> {
+                      ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), ActorOf(req)));
+                      ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
+                      return Response::Json(200, UserJson(u));
+                    })}));
   }
+  ZG_RETURN_IF_ERROR(
+      router.Add({.method = "GET",
+                  .pattern = "/api/v1/admin/groups",
+                  .action = "group.read",
+                  .resource = "group",
+                  .handler = Wrap([id](Request&) -> Result<Response> {
+                    ZG_ASSIGN_OR_RETURN(auto groups, id->ListGroups());
+                    json items = json::array();
+                    for (const auto& g : groups) {
+                      items.push_back({{"id", g.id}, {"name", g.name}, {"members", g.members}});
+                    }
+                    return Response::Json(200, {{"items", items}});
+                  })}));
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "GET", .pattern = "/api/v1/admin/groups", .action = "group.read",
-       .resource = "group", .handler = Wrap([id](Request&) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(auto groups, id->ListGroups());
-         json items = json::array();
-         for (const auto& g : groups) {
-           items.push_back({{"id", g.id}, {"name", g.name}, {"members", g.members}});
-         }
-         return Response::Json(200, {{"items", items}});
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/admin/groups", .action = "group.write",
-       .resource = "group", .max_body_bytes = 8192,
+      {.method = "POST",
+       .pattern = "/api/v1/admin/groups",
+       .action = "group.write",
+       .resource = "group",
+       .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-         ZG_ASSIGN_OR_RETURN(std::string gid, StringField(body, "id", true, 64));
-         ZG_ASSIGN_OR_RETURN(std::string name, StringField(body, "name", true, 200));
+         ZG_ASSIGN_OR_RETURN(std::string gid, http::JsonString(body, "id", true, 64));
+         ZG_ASSIGN_OR_RETURN(std::string name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(Group g, id->CreateGroup(gid, name, ActorOf(req)));
          return Response::Json(201, {{"id", g.id}, {"name", g.name}, {"members", g.members}});
        })}));
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/admin/groups/{id}/members", .action = "group.write",
-       .resource = "group", .max_body_bytes = 4096,
+      {.method = "POST",
+       .pattern = "/api/v1/admin/groups/{id}/members",
+       .action = "group.write",
+       .resource = "group",
+       .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-         ZG_ASSIGN_OR_RETURN(std::string user, StringField(body, "user", true, 64));
+         ZG_ASSIGN_OR_RETURN(std::string user, http::JsonString(body, "user", true, 64));
          ZG_RETURN_IF_ERROR(id->AddGroupMember(req.path_params.at("id"), user, ActorOf(req)));
          return Response::Json(200, {{"group", req.path_params.at("id")}, {"user", user}});
        })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/admin/tokens",
+                                 .action = "token.read",
+                                 .resource = "token",
+                                 .handler = Wrap([id](Request&) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(auto tokens, id->ListApiTokens());
+                                   json items = json::array();
+                                   for (const auto& t : tokens) items.push_back(TokenJson(t));
+                                   return Response::Json(200, {{"items", items}});
+                                 })}));
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "GET", .pattern = "/api/v1/admin/tokens", .action = "token.read",
-       .resource = "token", .handler = Wrap([id](Request&) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(auto tokens, id->ListApiTokens());
-         json items = json::array();
-         for (const auto& t : tokens) items.push_back(TokenJson(t));
-         return Response::Json(200, {{"items", items}});
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/admin/tokens", .action = "token.write",
-       .resource = "token", .max_body_bytes = 8192,
+      {.method = "POST",
+       .pattern = "/api/v1/admin/tokens",
+       .action = "token.write",
+       .resource = "token",
+       .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          NewApiToken t;
-         ZG_ASSIGN_OR_RETURN(t.name, StringField(body, "name", true, 200));
-         ZG_ASSIGN_OR_RETURN(t.organisation, StringField(body, "organisation", true, 64));
-         ZG_ASSIGN_OR_RETURN(t.role, StringField(body, "role", true, 64));
+         ZG_ASSIGN_OR_RETURN(t.name, http::JsonString(body, "name", true, 200));
+         ZG_ASSIGN_OR_RETURN(t.organisation, http::JsonString(body, "organisation", true, 64));
+         ZG_ASSIGN_OR_RETURN(t.role, http::JsonString(body, "role", true, 64));
          ZG_ASSIGN_OR_RETURN(t.actions, StringListField(body, "actions"));
          if (auto it = body.find("days"); it != body.end()) {
            if (!it->is_number_integer()) {
@@ -337,41 +380,53 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        })}));
   // Personal data-access tokens (the signed-in person's own).
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/auth/tokens", .action = "token.personal",
-       .resource = "token", .max_body_bytes = 8192,
+      {.method = "POST",
+       .pattern = "/api/v1/auth/tokens",
+       .action = "token.personal",
+       .resource = "token",
+       .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"name", "actions", "days"}));
-         ZG_ASSIGN_OR_RETURN(std::string name, StringField(body, "name", true, 200));
+         ZG_ASSIGN_OR_RETURN(std::string name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(auto actions, StringListField(body, "actions"));
          ZG_ASSIGN_OR_RETURN(int64_t days, http::JsonInt(body, "days", false, 30));
-         ZG_ASSIGN_OR_RETURN(auto created,
-                             id->CreatePersonalToken(req.subject, name, actions,
-                                                     static_cast<int>(std::clamp<int64_t>(
-                                                         days, -1, 100000)),
-                                                     ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(
+             auto created,
+             id->CreatePersonalToken(req.subject, name, actions,
+                                     static_cast<int>(std::clamp<int64_t>(days, -1, 100000)),
+                                     ActorOf(req)));
          json j = TokenJson(created.second);
          j["token"] = created.first;
          return Response::Json(201, j);
        })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/auth/tokens",
+                                 .action = "token.personal",
+                                 .resource = "token",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(auto tokens,
+                                                       id->ListPersonalTokens(req.subject.id));
+                                   json items = json::array();
+                                   for (const auto& t : tokens) items.push_back(TokenJson(t));
+                                   return Response::Json(200, {{"items", items}});
+                                 })}));
   ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "GET", .pattern = "/api/v1/auth/tokens", .action = "token.personal",
-       .resource = "token", .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(auto tokens, id->ListPersonalTokens(req.subject.id));
-         json items = json::array();
-         for (const auto& t : tokens) items.push_back(TokenJson(t));
-         return Response::Json(200, {{"items", items}});
-       })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST", .pattern = "/api/v1/auth/tokens/{id}/revoke", .action = "token.personal",
-       .resource = "token", .handler = Wrap([id](Request& req) -> Result<Response> {
+      {.method = "POST",
+       .pattern = "/api/v1/auth/tokens/{id}/revoke",
+       .action = "token.personal",
+       .resource = "token",
+       .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_RETURN_IF_ERROR(
              id->RevokePersonalToken(req.subject.id, req.path_params.at("id"), ActorOf(req)));
          return Response::Json(200, {{"id", req.path_params.at("id")}, {"revoked", true}});
        })}));
   return router.Add(
-      {.method = "POST", .pattern = "/api/v1/admin/tokens/{id}/revoke", .action = "token.write",
-       .resource = "token", .handler = Wrap([id](Request& req) -> Result<Response> {
+      {.method = "POST",
+       .pattern = "/api/v1/admin/tokens/{id}/revoke",
+       .action = "token.write",
+       .resource = "token",
+       .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_RETURN_IF_ERROR(id->RevokeApiToken(req.path_params.at("id"), ActorOf(req)));
          return Response::Json(200, {{"id", req.path_params.at("id")}, {"revoked", true}});
        })});
