@@ -1145,6 +1145,10 @@ Result<policy::Resource> Uploads::UploadResource(std::string_view upload_id) {
 
 Result<policy::Resource> Uploads::FileResource(std::string_view file_id) {
   ZG_ASSIGN_OR_RETURN(DataFile f, GetFile(file_id));
+  return FileResource(f);
+}
+
+Result<policy::Resource> Uploads::FileResource(const DataFile& f) {
   ZG_ASSIGN_OR_RETURN(auto sp, specimens_.SpecimenResource(f.specimen_id));
   return policy::Resource{"file", f.id, f.hospital, sp.holder};
 }

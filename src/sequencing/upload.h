@@ -257,6 +257,8 @@ class Uploads {
   Result<policy::Resource> RunResource(std::string_view run_id);
   Result<policy::Resource> UploadResource(std::string_view upload_id);
   Result<policy::Resource> FileResource(std::string_view file_id);
+  // The same for a file already loaded (no second read of the file row).
+  Result<policy::Resource> FileResource(const DataFile& file);
 
   const UploadKeys& keys() const { return keys_; }
 

@@ -45,7 +45,7 @@ Result<std::string> RecipientKey(const Request& req) {
 
 Result<policy::Resource> FileResourceWithConsent(Uploads& uploads, consent::Ledger& consents,
                                                  const DataFile& f) {
-  ZG_ASSIGN_OR_RETURN(policy::Resource r, uploads.FileResource(f.id));
+  ZG_ASSIGN_OR_RETURN(policy::Resource r, uploads.FileResource(f));
   ZG_ASSIGN_OR_RETURN(consent::ConsentStatus st, consents.Current(f.participant_id));
   r.withdrawn = st.state == consent::State::kWithdrawnFull;
   return r;
@@ -271,7 +271,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         json items = json::array();
         bool any_denied = false;
         for (const auto& f : files) {
-          ZG_ASSIGN_OR_RETURN(auto resource, up->FileResource(f.id));
+          ZG_ASSIGN_OR_RETURN(auto resource, up->FileResource(f));
           if (authz->Check(req, "file.read", resource).ok()) {
             items.push_back(DataFileJson(f));
           } else {
