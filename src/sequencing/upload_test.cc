@@ -394,8 +394,14 @@ TEST_P(UploadsTest, FailedQcMovesCustodyToQcFailedAndFlagsNonStandardInstrument)
   EXPECT_EQ(specimens_->Get(sp)->specimen.state, "qc_failed");
   // The file is kept (it is valid FASTQ); the run is closed.
   EXPECT_EQ(Count("data_files"), 1);
-  auto late = uploads_->Create(FastqUpload(run, 1), kOp1);
-  EXPECT_FALSE(late.ok());
+  // A well-formed upload for the closed run is refused because of the run, not the input.
+  NewUpload late_upload = FastqUpload(run, 1);
+  late_upload.size = 100;
+  late_upload.sha256 = std::string(64, 'a');
+  late_upload.chunk_size = kMinChunkSize;
+  auto late = uploads_->Create(late_upload, kOp1);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, "run_not_open");
 }
 
 TEST_P(UploadsTest, RunsAndUploadsCheckWhoAndWhenWithSpecificErrors) {
@@ -464,6 +470,9 @@ TEST_P(UploadsTest, AnalysisFileIsSanitisedLinkedAndStoredWithItsIndex) {
   wrong.derived_from = {};
   EXPECT_EQ(uploads_->Create(wrong, kAn1).error().field, "derived_from");
   EXPECT_EQ(uploads_->Create(wrong, kOp1).error().code, "invalid_derived_from");
+  // Well-formed, but from the sequencing facility, which does not hold the analysed specimen.
+  wrong.derived_from = {fq->file.id};
+  EXPECT_EQ(uploads_->Create(wrong, kOp1).error().code, "not_specimen_holder");
 
   auto done = uploads_->Complete(Send(n, bcf, kAn1).id, kAn1);
   ASSERT_TRUE(done.ok()) << done.error().code << ": " << done.error().message;
