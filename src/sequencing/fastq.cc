@@ -1,5 +1,7 @@
 #include "sequencing/fastq.h"
 
+#include "sequencing/fastq_scan.h"
+
 #include <isa-l/igzip_lib.h>
 #include <openssl/evp.h>
 
@@ -86,18 +88,6 @@ constexpr unsigned char kQualMin = '!';
 constexpr unsigned char kQualMax = '~';
 constexpr unsigned char kQ30 = '!' + 30;
 
-uint64_t HashName(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;
-  }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Record parser: a state machine over line fragments. A fragment is the part of a line that
 // lies in one buffer; the per-line state (lengths, header text) carries across buffers.
@@ -107,9 +97,18 @@ class Parser {
       : max_header_(o.max_header_bytes),
         max_tracked_(o.max_tracked_length),
         pos_sum_(static_cast<size_t>(o.max_tracked_length), 0),
-        len_counts_(static_cast<size_t>(o.max_tracked_length) + 1, 0) {
+        len_counts_(static_cast<size_t>(o.max_tracked_length) + 1, 0),
+        pos16_(static_cast<size_t>((o.max_tracked_length + 31) / 32 * 32 + 32), 0),
+        scan_(o.vector_scan ? scan::RegularRecordScanner() : nullptr) {
     header_.reserve(256);
+    t_.max_header = max_header_;
+    t_.max_tracked = max_tracked_;
+    t_.len_counts = len_counts_.data();
+    t_.len_counts_size = static_cast<int64_t>(len_counts_.size());
+    t_.pos16 = pos16_.data();
   }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
 
   bool failed() const { return error_.has_value(); }
   const Error& error() const { return *error_; }
@@ -121,6 +120,17 @@ class Parser {
     const char* p = data.data();
     const char* end = p + data.size();
     while (p < end) {
+      if (scan_ && state_ == kHeader && at_line_start_ && t_.reads > 0) {
+        // Regular records in bulk; the state machine below takes whatever the scanner leaves.
+        for (;;) {
+          size_t used = scan_(reinterpret_cast<const unsigned char*>(p),
+                              reinterpret_cast<const unsigned char*>(end), t_);
+          p += used;
+          if (t_.pos16_records < scan::kPos16FlushEvery) break;
+          FoldPositions();
+        }
+        if (p == end) break;
+      }
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
       const char* frag_end = nl ? nl : end;
       if (!Fragment(reinterpret_cast<const unsigned char*>(p),
@@ -142,7 +152,7 @@ class Parser {
       return EndLine();
     }
     if (state_ == kHeader && at_line_start_) {
-      if (reads_ == 0) {
+      if (t_.reads == 0) {
         return Fail("fastq_empty", "the FASTQ holds no records");
       }
       return true;
@@ -163,14 +173,14 @@ class Parser {
 
   void Fill(FastqReport& r) const {
     r.fastq_bytes = bytes_;
-    r.reads = reads_;
-    r.bases = bases_;
-    r.gc_bases = static_cast<int64_t>(gc_);
-    r.n_bases = static_cast<int64_t>(n_);
-    r.q30_bases = static_cast<int64_t>(q30_);
-    uint64_t qsum = qual_sum_;
-    if (bases_ > 0) {
-      double b = static_cast<double>(bases_);
+    r.reads = t_.reads;
+    r.bases = t_.bases;
+    r.gc_bases = static_cast<int64_t>(t_.gc);
+    r.n_bases = static_cast<int64_t>(t_.n);
+    r.q30_bases = static_cast<int64_t>(t_.q30);
+    uint64_t qsum = t_.qual_sum;
+    if (t_.bases > 0) {
+      double b = static_cast<double>(t_.bases);
       r.mean_quality = static_cast<double>(qsum) / b;
       r.q30_fraction = static_cast<double>(r.q30_bases) / b;
       r.gc_fraction = static_cast<double>(r.gc_bases) / b;
@@ -196,19 +206,19 @@ class Parser {
       covering += len_counts_[static_cast<size_t>(i + 1)];
       if (covering > 0) {
         r.per_position_mean_quality[static_cast<size_t>(i)] =
-            static_cast<double>(pos_sum_[static_cast<size_t>(i)]) /
+            static_cast<double>(pos_sum_[static_cast<size_t>(i)] + pos16_[static_cast<size_t>(i)]) /
             static_cast<double>(covering);
       }
     }
     r.first_read_name = first_name_;
     r.instrument_id = instrument_id_;
-    r.name_digest = name_digest_;
+    r.name_digest = t_.name_digest;
   }
 
  private:
   enum State { kHeader, kSeq, kPlus, kQual };
 
-  int64_t record() const { return reads_ + 1; }
+  int64_t record() const { return t_.reads + 1; }
 
   bool Fail(std::string code, std::string message) {
     error_ = InvalidArgument(std::move(code),
@@ -271,8 +281,8 @@ class Parser {
             ok &= kSeqOk[p[i]];
           }
         }
-        gc_ += gc;
-        n_ += nn;
+        t_.gc += gc;
+        t_.n += nn;
         if (!ok) {
           for (size_t i = 0; i < n; ++i) {
             if (!kSeqOk[p[i]]) {
@@ -317,8 +327,8 @@ class Parser {
           q30 += c >= kQ30;
         }
         bool ok = bad == 0;
-        qual_sum_ += sum - static_cast<uint64_t>(n) * kQualMin;
-        q30_ += q30;
+        t_.qual_sum += sum - static_cast<uint64_t>(n) * kQualMin;
+        t_.q30 += q30;
         if (!ok) {
           for (size_t i = 0; i < n; ++i) {
             if (static_cast<unsigned char>(p[i] - kQualMin) > kQualMax - kQualMin) {
@@ -362,12 +372,12 @@ class Parser {
         if (name.empty() || header_[0] == ' ' || header_[0] == '\t') {
           return Fail("fastq_bad_header", "header has an empty read name");
         }
-        if (reads_ == 0) {
+        if (t_.reads == 0) {
           first_name_ = std::string(name);
           int colons = static_cast<int>(std::count(name.begin(), name.end(), ':'));
           if (colons >= 6) instrument_id_ = std::string(name.substr(0, name.find(':')));
         }
-        name_digest_ = name_digest_ * 0x9e3779b97f4a7c15ull + HashName(name) + 1;
+        t_.name_digest = scan::FoldName(t_.name_digest, name);
         state_ = kSeq;
         seq_len_ = 0;
         seq_lines_ = 0;
@@ -403,8 +413,8 @@ class Parser {
           return FailLengthMismatch(qual_line_start_len_ > 0 ? qual_line_start_len_ : qual_len_);
         }
         qual_line_start_len_ = 0;
-        ++reads_;
-        bases_ += seq_len_;
+        ++t_.reads;
+        t_.bases += seq_len_;
         if (seq_len_ < static_cast<int64_t>(len_counts_.size())) {
           ++len_counts_[static_cast<size_t>(seq_len_)];
         } else {
@@ -416,6 +426,13 @@ class Parser {
       }
     }
     return true;
+  }
+
+  // Moves the scanner's 16-bit per-position sums into the 64-bit ones.
+  void FoldPositions() {
+    for (size_t i = 0; i < pos_sum_.size(); ++i) pos_sum_[i] += pos16_[i];
+    std::fill(pos16_.begin(), pos16_.end(), uint16_t{0});
+    t_.pos16_records = 0;
   }
 
   bool FailLengthMismatch(int64_t qual_len) {
@@ -444,21 +461,20 @@ class Parser {
   int64_t qual_len_ = 0;
   int64_t seq_lines_ = 0;
   int64_t qual_line_start_len_ = 0;
-  int64_t reads_ = 0;
-  int64_t bases_ = 0;
   int64_t bytes_ = 0;
-  uint64_t gc_ = 0, n_ = 0, q30_ = 0, qual_sum_ = 0;
   std::vector<uint64_t> pos_sum_;
   std::vector<int64_t> len_counts_;
   std::map<int64_t, int64_t> long_counts_;
+  std::vector<uint16_t> pos16_;  // the scanner's per-position sums, folded every 600 records
+  scan::ScanFn scan_;
+  scan::Totals t_;
   std::string first_name_;
   std::string instrument_id_;
-  uint64_t name_digest_ = 0;
   std::optional<Error> error_;
 };
 
 // ---------------------------------------------------------------------------------------------
-// Bounded queue of buffers between the feeding thread and the parser thread.
+// Bounded queue of uploaded bytes between the feeding thread and the decoding thread.
 struct Chunk {
   std::string data;
   bool end = false;
@@ -502,7 +518,8 @@ class ChunkQueue {
   std::vector<std::string> free_;
 };
 
-constexpr size_t kOutBuffer = 256 * 1024;
+constexpr size_t kOutBuffer = 256 * 1024;  // inflated bytes handed to the parser at a time
+constexpr size_t kInBuffer = 256 * 1024;   // uploaded bytes per queue entry (threads == 2)
 constexpr size_t kQueueDepth = 8;
 
 }  // namespace
@@ -529,6 +546,7 @@ class FastqIngest::Impl {
   }
   ~Impl() { StopWorker(); }
 
+  // Caller's thread: hashes, sink, then the bytes go to Decode (inline, or on the worker).
   Status Feed(std::string_view bytes) {
     if (error_) return *error_;
     if (finished_) return Fail(Internal("fastq_finished", "Feed after Finish"));
@@ -540,38 +558,41 @@ class FastqIngest::Impl {
       Status s = opts_.sink(bytes);
       if (!s.ok()) return Fail(s.error());
     }
-    if (mode_ == Mode::kUnknown) {
-      sniff_.append(bytes);
-      if (sniff_.size() < 2 && sniff_[0] == '\x1f') return Status::Ok();
-      mode_ = (sniff_.size() >= 2 && sniff_[0] == '\x1f' && sniff_[1] == '\x8b') ? Mode::kGzip
-                                                                                : Mode::kPlain;
-      if (mode_ == Mode::kGzip) isal_inflate_init(&inflate_);
-      std::string first = std::move(sniff_);
-      return Process(first);
+    if (!queue_) {
+      if (!Decode(bytes)) return Fail(*decode_error_);
+      return Status::Ok();
     }
-    return Process(bytes);
+    while (!bytes.empty()) {  // bounded pieces, so memory stays constant
+      if (worker_failed_.load(std::memory_order_acquire)) {
+        StopWorker();  // join before reading the worker's error
+        return Fail(*decode_error_);
+      }
+      size_t n = std::min(bytes.size(), kInBuffer);
+      std::string buf = queue_->TakeFree();
+      buf.assign(bytes.data(), n);
+      queue_->Push(Chunk{std::move(buf), false});
+      bytes.remove_prefix(n);
+    }
+    return Status::Ok();
   }
 
   Result<FastqReport> Finish() {
     if (finished_) return Internal("fastq_finished", "Finish called twice");
     finished_ = true;
+    StopWorker();  // every queued byte decoded; the decode state is ours again
+    if (decode_error_) return *decode_error_;  // earlier in the stream than anything below
+    if (error_) return *error_;
     if (mode_ == Mode::kUnknown && !sniff_.empty()) {
       mode_ = Mode::kPlain;
       std::string first = std::move(sniff_);
-      (void)Process(first);
+      if (!Process(first)) return *decode_error_;
     }
-    std::optional<Error> gzip_error;
-    if (!error_ && mode_ == Mode::kGzip && !member_done_) {
-      gzip_error = InvalidArgument(
+    if (mode_ == Mode::kGzip && !member_done_) {
+      return InvalidArgument(
           "gzip_truncated", "gzip stream truncated: member " + std::to_string(members_ + 1) +
                                 " ends after " + std::to_string(out_total_) +
                                 " uncompressed bytes without its trailer");
     }
-    // Drain the parser (worker or inline) and collect its first error.
-    StopWorker();
-    if (parser_.failed()) return parser_.error();  // earlier in the stream than anything else
-    if (error_) return *error_;
-    if (gzip_error) return *gzip_error;
     if (uploaded_ == 0) return InvalidArgument("fastq_empty", "the upload is empty (0 bytes)");
     if (!parser_.End()) return parser_.error();
     FastqReport r;
@@ -592,42 +613,39 @@ class FastqIngest::Impl {
     return *error_;
   }
 
-  // Hands uncompressed bytes to the parser (inline or via the queue).
-  Status Emit(std::string_view data) {
-    if (queue_) {
-      if (worker_failed_.load(std::memory_order_relaxed)) return ParserFailedStatus();
-      std::string buf = queue_->TakeFree();
-      buf.assign(data.data(), data.size());
-      queue_->Push(Chunk{std::move(buf), false});
-      return Status::Ok();
+  // Decoding side (the worker's thread when threads == 2): format sniffing, inflate, parse.
+  // Returns false once decode_error_ is set; later calls do nothing.
+  bool Decode(std::string_view bytes) {
+    if (decode_error_) return false;
+    if (mode_ == Mode::kUnknown) {
+      sniff_.append(bytes);
+      if (sniff_.size() < 2 && sniff_[0] == '\x1f') return true;
+      mode_ = (sniff_.size() >= 2 && sniff_[0] == '\x1f' && sniff_[1] == '\x8b') ? Mode::kGzip
+                                                                                : Mode::kPlain;
+      if (mode_ == Mode::kGzip) isal_inflate_init(&inflate_);
+      std::string first = std::move(sniff_);
+      return Process(first);
     }
-    if (!parser_.Consume(data)) return ParserFailedStatus();
-    return Status::Ok();
+    return Process(bytes);
   }
 
-  Status ParserFailedStatus() {
-    if (queue_) {
-      StopWorker();  // the worker has stopped consuming; join it to read the error safely
-    }
-    return Fail(parser_.error());
+  bool Parse(std::string_view data) {
+    if (parser_.Consume(data)) return true;
+    decode_error_ = parser_.error();
+    return false;
   }
 
-  Status Process(std::string_view in) {
+  bool Process(std::string_view in) {
     if (mode_ == Mode::kPlain) {
       out_total_ += static_cast<int64_t>(in.size());
-      // Large plain chunks go to the worker in bounded pieces.
-      while (!in.empty()) {
-        size_t n = std::min(in.size(), kOutBuffer);
-        ZG_RETURN_IF_ERROR(Emit(in.substr(0, n)));
-        in.remove_prefix(n);
-      }
-      return Status::Ok();
+      return Parse(in);
     }
     inflate_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(in.data()));
     inflate_.avail_in = static_cast<uint32_t>(in.size());
+    if (out_.size() < kOutBuffer) out_.resize(kOutBuffer);
     for (;;) {
       if (member_done_) {
-        if (inflate_.avail_in == 0) return Status::Ok();
+        if (inflate_.avail_in == 0) return true;
         // Another gzip member (multi-member gzip, BGZF blocks).
         uint8_t* next = inflate_.next_in;
         uint32_t avail = inflate_.avail_in;
@@ -637,34 +655,24 @@ class FastqIngest::Impl {
         member_done_ = false;
       }
       inflate_.crc_flag = ISAL_GZIP;
-      if (queue_ && out_.capacity() < kOutBuffer) out_ = queue_->TakeFree();  // zero-copy hand-off
-      if (out_.size() < kOutBuffer) out_.resize(kOutBuffer);
       inflate_.next_out = reinterpret_cast<uint8_t*>(out_.data());
       inflate_.avail_out = static_cast<uint32_t>(out_.size());
       int rc = isal_inflate(&inflate_);
       size_t produced = out_.size() - inflate_.avail_out;
       if (produced > 0) {
         out_total_ += static_cast<int64_t>(produced);
-        if (queue_ && !worker_failed_.load(std::memory_order_relaxed)) {
-          out_.resize(produced);
-          queue_->Push(Chunk{std::move(out_), false});
-          out_ = std::string();
-        } else {
-          ZG_RETURN_IF_ERROR(Emit(std::string_view(out_.data(), produced)));
-        }
+        if (!Parse(std::string_view(out_.data(), produced))) return false;
       }
       if (rc < 0) {
-        Error e = GzipError(rc);
-        StopWorker();  // an earlier record error in the queued data takes precedence
-        if (parser_.failed()) return Fail(parser_.error());
-        return Fail(std::move(e));
+        decode_error_ = GzipError(rc);
+        return false;
       }
       if (inflate_.block_state == ISAL_BLOCK_FINISH) {
         ++members_;
         member_done_ = true;
         continue;
       }
-      if (inflate_.avail_in == 0 && inflate_.avail_out > 0) return Status::Ok();
+      if (inflate_.avail_in == 0 && inflate_.avail_out > 0) return true;
     }
   }
 
@@ -692,12 +700,7 @@ class FastqIngest::Impl {
     for (;;) {
       Chunk c = queue_->Pop();
       if (c.end) return;
-      if (!failed_local_) {
-        if (!parser_.Consume(c.data)) {
-          failed_local_ = true;
-          worker_failed_.store(true, std::memory_order_relaxed);
-        }
-      }
+      if (!decode_error_ && !Decode(c.data)) worker_failed_.store(true, std::memory_order_release);
       queue_->GiveFree(std::move(c.data));
     }
   }
@@ -710,23 +713,25 @@ class FastqIngest::Impl {
   }
 
   FastqOptions opts_;
+  // Caller's side.
   Digest sha_;
   Digest md5_;
+  int64_t uploaded_ = 0;
+  bool finished_ = false;
+  std::optional<Error> error_;
+  std::unique_ptr<ChunkQueue> queue_;
+  std::thread worker_;
+  std::atomic<bool> worker_failed_{false};
+  // Decoding side: touched by the worker between its start and StopWorker, else by the caller.
   Parser parser_;
   Mode mode_ = Mode::kUnknown;
   std::string sniff_;
   inflate_state inflate_{};
   bool member_done_ = false;
   int64_t members_ = 0;
-  int64_t uploaded_ = 0;
   int64_t out_total_ = 0;
   std::string out_;
-  bool finished_ = false;
-  std::optional<Error> error_;
-  std::unique_ptr<ChunkQueue> queue_;
-  std::thread worker_;
-  std::atomic<bool> worker_failed_{false};
-  bool failed_local_ = false;  // worker thread only
+  std::optional<Error> decode_error_;
 };
 
 FastqIngest::FastqIngest(FastqOptions options)

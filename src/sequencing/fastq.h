@@ -44,10 +44,12 @@
 // The sink sees bytes BEFORE the file is known to be valid: on any error the caller must
 // delete what the sink stored (R: nothing of an invalid file stays stored).
 //
-// Threads: with FastqOptions::threads == 2, Feed (the caller's thread) hashes, calls the sink
-// and inflates, and a worker thread parses and computes QC; they exchange 256 KiB buffers
-// through a bounded queue (at most 8 in flight, so memory stays constant). Results and error
-// precedence are identical to threads == 1 (errors are reported in stream order).
+// Threads: with FastqOptions::threads == 2, Feed (the caller's thread) hashes and calls the
+// sink, and a worker thread inflates, parses and computes QC; Feed hands it copies of the
+// uploaded bytes in 256 KiB buffers through a bounded queue (at most 8 in flight, so memory
+// stays constant). The sink is always called on the caller's thread. Results and error
+// precedence are identical to threads == 1 (errors are reported in stream order); a decoding
+// error reaches the caller at its next Feed or at Finish.
 //
 // Not thread-safe: one FastqIngest is fed from one thread at a time.
 #pragma once
@@ -76,6 +78,9 @@ struct FastqOptions {
   // Per-position mean quality is tracked for positions 1..max_tracked_length; the length
   // histogram is exact for every length.
   int64_t max_tracked_length = 1000;
+  // Regular records (fastq_scan.h) go through the vectorised scanner when the CPU allows;
+  // false makes the general parser read every record (tests compare the two).
+  bool vector_scan = true;
 };
 
 struct FastqReport {

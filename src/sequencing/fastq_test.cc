@@ -1,5 +1,7 @@
 #include "sequencing/fastq.h"
 
+#include "sequencing/fastq_scan.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -485,6 +487,194 @@ TEST(FastqPairs, MismatchesRejected) {
   auto fr2 = IngestFastq(ReadFile(kFixtures / "fastq-edge/r2.fq"));
   ASSERT_TRUE(il.ok() && fr2.ok());
   EXPECT_FALSE(CheckPair(*il, *fr2).ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The vectorised scanner (fastq_scan.h) against the general parser: every outcome — report or
+// error code and message — must be identical, however the bytes arrive.
+
+Result<FastqReport> IngestWith(std::string_view bytes, size_t chunk, int threads, bool vector_scan,
+                               FastqOptions o = {}) {
+  o.threads = threads;
+  o.vector_scan = vector_scan;
+  FastqIngest ingest(o);
+  for (size_t off = 0; off < bytes.size(); off += chunk) {
+    if (!ingest.Feed(bytes.substr(off, chunk)).ok()) break;
+  }
+  return ingest.Finish();
+}
+
+void ExpectSameReport(const FastqReport& a, const FastqReport& b) {
+  EXPECT_EQ(a.reads, b.reads);
+  EXPECT_EQ(a.bases, b.bases);
+  EXPECT_EQ(a.gc_bases, b.gc_bases);
+  EXPECT_EQ(a.n_bases, b.n_bases);
+  EXPECT_EQ(a.q30_bases, b.q30_bases);
+  EXPECT_EQ(a.mean_quality, b.mean_quality);
+  EXPECT_EQ(a.length_histogram, b.length_histogram);
+  EXPECT_EQ(a.per_position_mean_quality, b.per_position_mean_quality);
+  EXPECT_EQ(a.first_read_name, b.first_read_name);
+  EXPECT_EQ(a.instrument_id, b.instrument_id);
+  EXPECT_EQ(a.name_digest, b.name_digest);
+  EXPECT_EQ(a.fastq_bytes, b.fastq_bytes);
+  EXPECT_EQ(a.sha256_hex, b.sha256_hex);
+}
+
+// Returns the general parser's outcome after checking that the scanner agrees with it, fed in
+// the same way (the text quoted in a few messages is what one buffer held), for several ways.
+Result<FastqReport> ExpectScannerAgrees(std::string_view bytes, FastqOptions o = {}) {
+  auto whole = IngestWith(bytes, bytes.size() + 1, 1, false, o);
+  for (auto [chunk, threads] : {std::pair<size_t, int>{bytes.size() + 1, 1},
+                                {1, 1}, {61, 1}, {7919, 1}, {4096, 2}}) {
+    auto general = IngestWith(bytes, chunk, threads, false, o);
+    auto fast = IngestWith(bytes, chunk, threads, true, o);
+    SCOPED_TRACE("chunk " + std::to_string(chunk) + ", threads " + std::to_string(threads));
+    EXPECT_EQ(fast.ok(), general.ok());
+    if (fast.ok() && general.ok()) {
+      ExpectSameReport(*fast, *general);
+    } else if (!fast.ok() && !general.ok()) {
+      EXPECT_EQ(fast.error().code, general.error().code);
+      EXPECT_EQ(fast.error().message, general.error().message);
+    } else {
+      ADD_FAILURE() << "scanner: " << (fast.ok() ? "ok" : fast.error().message)
+                    << "; general: " << (general.ok() ? "ok" : general.error().message);
+    }
+  }
+  return whole;
+}
+
+bool HaveScanner() { return scan::RegularRecordScanner() != nullptr; }
+
+TEST(FastqScanner, StopsBeforeTheFirstIrregularRecordAndCountsTheRest) {
+  if (!HaveScanner()) GTEST_SKIP() << "no vector scanner on this CPU";
+  std::string regular = Synthetic(3, 150);
+  std::string buf = regular + Rec("low", "acgt", "IIII") + std::string(64, '@');
+  std::vector<int64_t> lens(1001, 0);
+  std::vector<uint16_t> pos16(1056, 0);
+  scan::Totals t;
+  t.max_header = 65536;
+  t.max_tracked = 1000;
+  t.len_counts = lens.data();
+  t.len_counts_size = static_cast<int64_t>(lens.size());
+  t.pos16 = pos16.data();
+  auto scanner = scan::RegularRecordScanner();
+  const auto* p = reinterpret_cast<const unsigned char*>(buf.data());
+  EXPECT_EQ(scanner(p, p + buf.size(), t), regular.size());
+  EXPECT_EQ(t.reads, 3);
+  EXPECT_EQ(t.bases, 450);
+  EXPECT_EQ(lens[150], 3);
+  EXPECT_EQ(t.pos16_records, 3);
+  // The general parser's figures for the same three records.
+  auto r = IngestWith(regular, regular.size(), 1, false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(static_cast<int64_t>(t.gc), r->gc_bases);
+  EXPECT_EQ(static_cast<int64_t>(t.n), r->n_bases);
+  EXPECT_EQ(static_cast<int64_t>(t.q30), r->q30_bases);
+  EXPECT_DOUBLE_EQ(static_cast<double>(t.qual_sum) / 450.0, r->mean_quality);
+  EXPECT_EQ(t.name_digest, r->name_digest);
+  // A record whose 32-byte loads would pass the end is left to the general parser.
+  scan::Totals t2 = t;
+  EXPECT_EQ(scanner(p, p + regular.size(), t2), regular.size() - regular.size() / 3);
+}
+
+TEST(FastqScanner, IrregularButValidRecordsAmidRegularOnes) {
+  if (!HaveScanner()) GTEST_SKIP() << "no vector scanner on this CPU";
+  const std::string before = Synthetic(40, 151, "/1", 3);
+  const std::string after = Synthetic(40, 101, "", 5);
+  const std::string q150(150, 'F');
+  const std::vector<std::string> middles = {
+      "@w1\nACGTACGTAC\nGTACGT\n+\nIIIIIIIIII\nIIIIII\n",                 // wrapped
+      Rec("low", std::string(150, 'a'), q150),                            // lower case
+      Rec("iupac", "ACGTRYKMSWBDHVU" + std::string(135, 'C'), q150),      // IUPAC codes
+      "@n1 c\nACGT\n+n1\nIIII\n",                                         // '+' repeats the name
+      "@n2 c d\nACGT\n+n2 c d\nIIII\n",                                   // '+' repeats the header
+      Rec("long", std::string(1500, 'G'), std::string(1500, '5')),        // beyond tracked length
+      Rec("empty", "", ""),                                               // zero-length read
+      Rec("tab\tcomment x", std::string(40, 'T'), std::string(40, '#')),  // tab separator
+      Rec(std::string(150, 'h') + " " + std::string(90, 'c'), "ACGT", "~~~~"),  // long header
+      Rec("q", std::string(150, 'N'), std::string(150, '!')),             // all N, Phred 0
+  };
+  for (const auto& middle : middles) {
+    SCOPED_TRACE(middle.substr(0, 40));
+    auto r = ExpectScannerAgrees(before + middle + after);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->reads, 81);
+  }
+  // A final record without its newline, and a file of only regular records.
+  std::string tail = before + after;
+  tail.pop_back();
+  ASSERT_TRUE(ExpectScannerAgrees(tail).ok());
+  ASSERT_TRUE(ExpectScannerAgrees(Gzip(before + after)).ok());
+  // Per-position sums over more records than the 16-bit counters hold between folds.
+  auto many = ExpectScannerAgrees(Synthetic(5000, 150, "", 11));
+  ASSERT_TRUE(many.ok());
+  EXPECT_EQ(many->reads, 5000);
+}
+
+TEST(FastqScanner, MalformedRecordsAmidRegularOnesGetTheGeneralParsersError) {
+  if (!HaveScanner()) GTEST_SKIP() << "no vector scanner on this CPU";
+  const std::string before = Synthetic(30, 150, "", 3);
+  const std::string after = Synthetic(30, 150, "", 5);
+  const std::string s150(150, 'A'), q150(150, 'F');
+  struct Case {
+    std::string middle, code;
+  };
+  const std::vector<Case> cases = {
+      {Rec("bad", s150, q150.substr(1)), "fastq_length_mismatch"},
+      {Rec("bad", s150, q150 + "F"), "fastq_length_mismatch"},
+      {Rec("bad", "ACXT" + s150, "FFFF" + q150), "fastq_bad_sequence"},
+      {Rec("bad", s150, q150.substr(0, 149) + " "), "fastq_bad_quality"},
+      {Rec("bad", s150, std::string(149, 'F') + "\x7f"), "fastq_bad_quality"},
+      {Rec("bad", s150, "\x80" + std::string(149, 'F')), "fastq_bad_quality"},
+      {Rec("bad\x01", s150, q150), "fastq_bad_header"},
+      {Rec("bad\x7f", s150, q150), "fastq_bad_header"},
+      {Rec("bad\r", s150, q150), "fastq_crlf"},
+      {"@bad\n" + s150 + "\r\n+\n" + q150 + "\n", "fastq_crlf"},
+      {"@bad\n" + s150 + "\n+\n" + q150 + "\r\n", "fastq_crlf"},
+      {"@bad\n" + s150 + "\n" + q150 + "\n", "fastq_missing_plus"},
+      {"@bad\n" + s150 + "\n+bad2\n" + q150 + "\n", "fastq_plus_mismatch"},
+      {Rec(" bad", s150, q150), "fastq_bad_header"},
+      {Rec("/1", s150, q150), "fastq_bad_header"},
+      {"bad\n" + s150 + "\n+\n" + q150 + "\n", "fastq_bad_header"},
+      {"\n", "fastq_bad_header"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.code + ": " + c.middle.substr(0, 20));
+    auto r = ExpectScannerAgrees(before + c.middle + after);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, c.code) << r.error().message;
+    EXPECT_TRUE(r.error().message.starts_with("record 31: ")) << r.error().message;
+  }
+  // The header limit applies to regular records too.
+  FastqOptions small;
+  small.max_header_bytes = 100;
+  auto r = ExpectScannerAgrees(before + Rec(std::string(101, 'h'), s150, q150) + after, small);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "fastq_header_too_long");
+}
+
+TEST(FastqScanner, RandomCorruptionsGiveTheSameOutcome) {
+  if (!HaveScanner()) GTEST_SKIP() << "no vector scanner on this CPU";
+  const std::string clean = Synthetic(120, 150, "/2", 13);
+  std::mt19937 rng(2026);
+  const std::string alphabet = std::string("ACGTNacgtn+@\n\r\t \x7f\x01!~#F:") + '\x80' + '\xff';
+  int failures = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string f = clean;
+    int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      size_t at = rng() % f.size();
+      switch (rng() % 3) {
+        case 0: f[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: f.erase(at, 1); break;
+        default: f.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+      }
+    }
+    SCOPED_TRACE("iteration " + std::to_string(i));
+    if (!ExpectScannerAgrees(f).ok()) ++failures;
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(failures, 100);  // most corruptions are errors, so the error paths were compared
 }
 
 TEST(FastqNames, Normalise) {
