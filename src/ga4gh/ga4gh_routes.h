@@ -13,7 +13,8 @@
 //
 // Tickets list https URLs served by zengen itself: the header blocks, the body byte ranges
 // that hold the records overlapping the region (slices.h), and the EOF marker, each at most
-// kMaxBlockBytes. Every URL carries "headers": the caller's own Authorization header when
+// kMaxBlockBytes. Block answers stream in 1 MiB pieces with an exact Content-Length (the DRS
+// https access URL is one block of the whole object, of any size). Every URL carries "headers": the caller's own Authorization header when
 // the ticket was asked for with one (htslib forwards ticket headers), otherwise {}. Each block
 // request is authenticated and decided again (AccessCheck → policy::Decide, audited), so a
 // withdrawal, an expired or a revoked grant stops the very next block.

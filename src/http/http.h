@@ -58,6 +58,13 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // A large body produced in pieces after the status line and headers are sent (downloads of
+  // stored objects, which may be tens of gigabytes): each call returns the next piece, "" at
+  // the end, or an error, after which the server closes the connection (the client sees a
+  // body shorter than Content-Length). Called on a worker thread, one call at a time, never
+  // for HEAD. With a source, `body` is ignored and content_length must be its exact length.
+  std::function<Result<std::string>()> body_source;
+  int64_t content_length = -1;
 
   static Response Json(int status, const nlohmann::json& body);
   // The error body {"error":{"code","message","field"}} with the status for the error's kind

@@ -72,9 +72,9 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   return tcp::endpoint(addr, static_cast<uint16_t>(p));
 }
 
-bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version, bool keep_alive,
-                                            bool head) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+// Status line and headers of a response, with the defaults that hold for every answer.
+template <class Body>
+void SetHead(bhttp::response<Body>& res, const Response& r, bool keep_alive) {
   for (const auto& [k, v] : r.headers) res.set(k, v);
   res.set(bhttp::field::server, "zengen");
   // Defaults that hold for every answer unless the handler chose otherwise.
@@ -88,6 +88,12 @@ bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version,
   res.set("X-Frame-Options", "DENY");
   res.set("Referrer-Policy", "no-referrer");
   res.keep_alive(keep_alive);
+}
+
+bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version, bool keep_alive,
+                                            bool head) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  SetHead(res, r, keep_alive);
   if (head) {
     res.content_length(r.body.size());
   } else {
@@ -345,6 +351,12 @@ class Server::Impl {
                                    asio::use_awaitable);
         resp = co_await std::move(work);
       }
+      if (resp.body_source) {
+        auto streamed = WriteStreamed(stream, &resp, message.version(), keep_alive, head);
+        const bool complete = co_await std::move(streamed);
+        if (!complete) co_return;
+        continue;
+      }
       auto res = ToBeast(resp, message.version(), keep_alive, head);
       lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
       auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
@@ -352,6 +364,57 @@ class Server::Impl {
     }
     lowest.expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(kTuple);
+  }
+
+  // Sends a response whose body comes from resp->body_source: the headers with its
+  // Content-Length, then each piece as the worker pool produces it. Returns false when the
+  // connection must close (write error, source error, or a source that broke its length).
+  asio::awaitable<bool> WriteStreamed(Stream& stream, Response* resp, unsigned version,
+                                      bool keep_alive, bool head) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(resp->status), version};
+    SetHead(res, *resp, keep_alive);
+    res.content_length(static_cast<uint64_t>(std::max<int64_t>(resp->content_length, 0)));
+    bhttp::response_serializer<bhttp::empty_body> sr{res};
+    lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
+    auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, kTuple);
+    if (hec) co_return false;
+    if (head) co_return true;
+    int64_t sent = 0;
+    for (;;) {
+      std::optional<Error> failure;
+      auto next = asio::co_spawn(workers_.get_executor(), NextPiece(resp, &failure),
+                                 asio::use_awaitable);
+      std::string piece = co_await std::move(next);
+      if (failure) {
+        spdlog::error("streamed body failed after {} of {} bytes: {}: {}", sent,
+                      resp->content_length, failure->code, failure->message);
+        co_return false;
+      }
+      if (piece.empty()) break;
+      sent += static_cast<int64_t>(piece.size());
+      if (sent > resp->content_length) break;
+      lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(piece), kTuple);
+      if (wec) co_return false;
+    }
+    if (sent != resp->content_length) {
+      spdlog::error("streamed body gave {} bytes, declared {}", sent, resp->content_length);
+      co_return false;
+    }
+    co_return true;
+  }
+
+  // The next piece of a streamed body, on a worker thread; sets *failure instead on error.
+  asio::awaitable<std::string> NextPiece(Response* resp, std::optional<Error>* failure) {
+    try {
+      Result<std::string> piece = resp->body_source();
+      if (piece.ok()) co_return std::move(*piece);
+      *failure = piece.error();
+    } catch (const std::exception& e) {
+      *failure = Internal("internal_error", e.what());
+    }
+    co_return std::string();
   }
 
   asio::awaitable<Response> HandleOnWorker(Request* req, const Router::Match* match) {

@@ -1155,46 +1155,93 @@ Result<policy::Resource> Uploads::FileResource(const DataFile& f) {
 
 // ---- Download ------------------------------------------------------------------------------
 
-Status StreamObject(blobs::BlobStore& blobs, std::string_view blob_id, const UploadKeys& keys,
-                    std::string_view recipient_public_key,
-                    const std::function<Status(std::string_view)>& out) {
-  ZG_ASSIGN_OR_RETURN(auto reader, blobs.Open(blob_id));
-  const int64_t size = reader->info().size;
-  if (recipient_public_key.empty()) {
-    ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(keys.secret_key));
-    for (int64_t off = 0; off < size;) {
-      ZG_ASSIGN_OR_RETURN(std::string piece, reader->ReadAt(off, kReadPiece));
-      if (piece.empty()) break;
-      off += static_cast<int64_t>(piece.size());
-      ZG_ASSIGN_OR_RETURN(std::string plain, dec.Update(piece));
-      if (!plain.empty()) ZG_RETURN_IF_ERROR(out(plain));
-    }
-    ZG_ASSIGN_OR_RETURN(std::string rest, dec.Finish());
-    return rest.empty() ? Status::Ok() : out(rest);
-  }
-  // Header re-encryption: find the header's length, re-wrap its packets for the recipient,
-  // then pass the encrypted segments through untouched.
+namespace {
+
+// Plaintext length of a Crypt4GH data part of `payload` bytes written without edit lists.
+int64_t PlaintextLength(int64_t payload) {
+  const auto seg = static_cast<int64_t>(c4gh::kCipherSegmentSize);
+  const auto overhead = static_cast<int64_t>(c4gh::kCipherSegmentSize - c4gh::kSegmentSize);
+  const int64_t rem = payload % seg;
+  return payload / seg * static_cast<int64_t>(c4gh::kSegmentSize) +
+         (rem > overhead ? rem - overhead : 0);
+}
+
+}  // namespace
+
+Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view blob_id,
+                                      const UploadKeys& keys,
+                                      std::string_view recipient_public_key) {
+  struct State {
+    std::unique_ptr<blobs::Reader> reader;
+    std::optional<c4gh::Decryptor> dec;  // decrypting delivery
+    std::string header;                  // re-encrypted header, sent first
+    int64_t off = 0;
+    int64_t size = 0;
+    bool done = false;
+  };
+  auto st = std::make_shared<State>();
+  ZG_ASSIGN_OR_RETURN(st->reader, blobs.Open(blob_id));
+  st->size = st->reader->info().size;
+  // The header's length (both deliveries need it: one re-wraps it, one sizes the plaintext).
   std::string prefix;
   size_t header_len = 0;
   while (header_len == 0) {
     ZG_ASSIGN_OR_RETURN(std::string piece,
-                        reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
+                        st->reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
     if (piece.empty()) return Internal("crypt4gh_truncated", "stored object ends in its header");
     prefix += piece;
     ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
   }
-  ZG_ASSIGN_OR_RETURN(std::string header,
+  ObjectStream out;
+  if (recipient_public_key.empty()) {
+    ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(keys.secret_key));
+    st->dec.emplace(std::move(dec));
+    out.length = PlaintextLength(st->size - static_cast<int64_t>(header_len));
+    out.next = [st]() -> Result<std::string> {
+      while (!st->done) {
+        if (st->off >= st->size) {
+          st->done = true;
+          return st->dec->Finish();
+        }
+        ZG_ASSIGN_OR_RETURN(std::string piece, st->reader->ReadAt(st->off, kReadPiece));
+        if (piece.empty()) return Internal("blob_truncated", "stored object ends early");
+        st->off += static_cast<int64_t>(piece.size());
+        ZG_ASSIGN_OR_RETURN(std::string plain, st->dec->Update(piece));
+        if (!plain.empty()) return plain;
+      }
+      return std::string();
+    };
+    return out;
+  }
+  // Header re-encryption: re-wrap the header's packets for the recipient, then pass the
+  // encrypted segments through untouched.
+  ZG_ASSIGN_OR_RETURN(st->header,
                       c4gh::ReencryptHeader(std::string_view(prefix).substr(0, header_len),
                                             keys.secret_key, {std::string(recipient_public_key)},
                                             keys.secret_key));
-  ZG_RETURN_IF_ERROR(out(header));
-  for (auto off = static_cast<int64_t>(header_len); off < size;) {
-    ZG_ASSIGN_OR_RETURN(std::string piece, reader->ReadAt(off, kReadPiece));
-    if (piece.empty()) break;
-    off += static_cast<int64_t>(piece.size());
+  st->off = static_cast<int64_t>(header_len);
+  out.length = static_cast<int64_t>(st->header.size()) + st->size - st->off;
+  out.next = [st]() -> Result<std::string> {
+    if (!st->header.empty()) return std::exchange(st->header, std::string());
+    if (st->off >= st->size) return std::string();
+    ZG_ASSIGN_OR_RETURN(std::string piece, st->reader->ReadAt(st->off, kReadPiece));
+    if (piece.empty()) return Internal("blob_truncated", "stored object ends early");
+    st->off += static_cast<int64_t>(piece.size());
+    return piece;
+  };
+  return out;
+}
+
+Status StreamObject(blobs::BlobStore& blobs, std::string_view blob_id, const UploadKeys& keys,
+                    std::string_view recipient_public_key,
+                    const std::function<Status(std::string_view)>& out) {
+  ZG_ASSIGN_OR_RETURN(ObjectStream stream,
+                      OpenObjectStream(blobs, blob_id, keys, recipient_public_key));
+  for (;;) {
+    ZG_ASSIGN_OR_RETURN(std::string piece, stream.next());
+    if (piece.empty()) return Status::Ok();
     ZG_RETURN_IF_ERROR(out(piece));
   }
-  return Status::Ok();
 }
 
 }  // namespace zengen::sequencing

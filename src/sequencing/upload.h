@@ -285,9 +285,21 @@ class Uploads {
   std::mutex complete_mu_;
 };
 
-// Streams a stored Crypt4GH object to `out` re-encrypted for `recipient_public_key` (header
+// A stored Crypt4GH object delivered re-encrypted for `recipient_public_key` (header
 // re-encryption only: the data segments are sent as stored), or decrypted when
-// recipient_public_key is empty. `out` receives the bytes in pieces of about 1 MiB.
+// recipient_public_key is empty. next() returns pieces of about 1 MiB, then "" at the end;
+// length is the exact number of bytes it yields (objects are written without edit lists).
+// Memory stays at one piece whatever the object's size. A decryption failure (a tampered
+// segment) is an error from next().
+struct ObjectStream {
+  int64_t length = 0;
+  std::function<Result<std::string>()> next;
+};
+Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view blob_id,
+                                      const UploadKeys& keys,
+                                      std::string_view recipient_public_key);
+
+// The same stream pushed to `out`.
 Status StreamObject(blobs::BlobStore& blobs, std::string_view blob_id, const UploadKeys& keys,
                     std::string_view recipient_public_key,
                     const std::function<Status(std::string_view)>& out);

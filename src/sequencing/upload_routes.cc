@@ -312,20 +312,12 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
                                "public_key");
       }
     }
-    ZG_ASSIGN_OR_RETURN(blobs::BlobInfo info, bs->Stat(blob));
-    if (info.size > kMaxDownloadBytes) {
-      return Error{ErrorKind::kTooLarge, "object_too_large",
-                   "objects over 1 GiB are served through htsget or DRS ranges", ""};
-    }
-    std::string body;
-    body.reserve(static_cast<size_t>(info.size));
-    ZG_RETURN_IF_ERROR(StreamObject(*bs, blob, up->keys(), key, [&body](std::string_view b) {
-      body.append(b);
-      return Status::Ok();
-    }));
-    Response r = Response::Text(200, std::move(body),
-                                decrypt ? "application/octet-stream"
-                                        : std::string(kCrypt4ghMediaType));
+    ZG_ASSIGN_OR_RETURN(ObjectStream stream, OpenObjectStream(*bs, blob, up->keys(), key));
+    Response r;
+    r.headers["Content-Type"] =
+        decrypt ? "application/octet-stream" : std::string(kCrypt4ghMediaType);
+    r.content_length = stream.length;
+    r.body_source = std::move(stream.next);
     const std::string name = part == "index" ? f.file_name + "." + f.index_kind : f.file_name;
     r.headers["Content-Disposition"] =
         fmt::format("attachment; filename=\"{}{}\"", name, decrypt ? "" : ".c4gh");

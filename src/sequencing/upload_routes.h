@@ -25,9 +25,10 @@
 //
 // Every handler asks the Authorizer about the concrete resource ({"run"|"upload"|"file", id,
 // the participant's hospital, the holder}); file contents also carry the participant's live
-// consent (policy denies a fully withdrawn participant's data). Downloads are answered in one
-// body of at most kMaxDownloadBytes; larger objects answer 413 until ranged delivery (htsget,
-// DRS) lands.
+// consent (policy denies a fully withdrawn participant's data). Downloads stream: the body
+// goes out in ~1 MiB pieces read from the blob store as the client takes them, with an exact
+// Content-Length, so an object of any size is served in constant memory; a piece that fails
+// (a tampered segment, a copy lost mid-way) closes the connection short of that length.
 #pragma once
 
 #include "consent/consent.h"
@@ -38,7 +39,6 @@
 namespace zengen::sequencing {
 
 inline constexpr int64_t kMaxJsonBodyBytes = 16 * 1024;
-inline constexpr int64_t kMaxDownloadBytes = int64_t{1} << 30;  // 1 GiB
 
 // The policy resource of a file with its participant's live consent attached
 // (Resource::withdrawn after a full withdrawal), for every route that serves file contents.

@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using specimens::Actor;
 using SeqRun = ::zengen::sequencing::Run;
+namespace c4gh = ::zengen::crypto::crypt4gh;
 
 Actor Person(std::string user, std::string org, std::string role) {
   return {std::move(user), std::move(org), {std::move(role)}, "10.0.0.1", "req-1"};
@@ -190,15 +191,25 @@ class UploadsTest : public ::testing::TestWithParam<std::string> {
     return n;
   }
 
-  std::string Download(const DataFile& f, const std::string& pk, bool index = false) {
+  // Every piece of a delivery stream, checked against the length it declared up front (the
+  // HTTP Content-Length).
+  std::string DrainBlob(const std::string& blob_id, const std::string& pk) {
+    auto stream = OpenObjectStream(*blobs_, blob_id, uploads_->keys(), pk);
+    EXPECT_TRUE(stream.ok()) << stream.error().message;
+    if (!stream.ok()) return "";
     std::string out;
-    auto st = StreamObject(*blobs_, index ? f.index_blob_id : f.blob_id, uploads_->keys(), pk,
-                           [&out](std::string_view b) {
-                             out.append(b);
-                             return Status::Ok();
-                           });
-    EXPECT_TRUE(st.ok()) << st.error().message;
+    for (;;) {
+      auto piece = stream->next();
+      EXPECT_TRUE(piece.ok()) << piece.error().message;
+      if (!piece.ok() || piece->empty()) break;
+      out += *piece;
+    }
+    EXPECT_EQ(static_cast<int64_t>(out.size()), stream->length);
     return out;
+  }
+
+  std::string Download(const DataFile& f, const std::string& pk, bool index = false) {
+    return DrainBlob(index ? f.index_blob_id : f.blob_id, pk);
   }
 
   FakeClock clock_;
@@ -264,6 +275,30 @@ TEST_P(UploadsTest, PairedRunRoundTripMovesCustodyAndDownloadsByteIdentical) {
   ASSERT_EQ(files->size(), 2u);
   EXPECT_EQ((*files)[0].read, 1);
   EXPECT_EQ((*files)[1].participant_id, participant_);
+}
+
+TEST_P(UploadsTest, DeliveryStreamsDeclareTheirExactLengthAtSegmentBoundaries) {
+  const auto reader = c4gh::GenerateKeyPair();
+  const int64_t seg = static_cast<int64_t>(c4gh::kSegmentSize);
+  for (int64_t size : {int64_t{1}, seg - 1, seg, seg + 1, 3 * seg, 17 * seg + 5}) {
+    SCOPED_TRACE("plaintext " + std::to_string(size));
+    std::string plain(static_cast<size_t>(size), '\0');
+    for (int64_t i = 0; i < size; ++i) plain[static_cast<size_t>(i)] = static_cast<char>(i * 7);
+    auto enc = c4gh::Encryptor::Create(uploads_->keys().secret_key, {uploads_->keys().public_key});
+    ASSERT_TRUE(enc.ok());
+    auto writer = blobs_->Create({.kind = "cram"});
+    ASSERT_TRUE(writer.ok()) << writer.error().message;
+    ASSERT_TRUE((*writer)->Write(enc->Update(plain)).ok());
+    ASSERT_TRUE((*writer)->Write(enc->Finish()).ok());
+    auto info = (*writer)->Commit(crypto::Sha256Hex(plain), size);
+    ASSERT_TRUE(info.ok()) << info.error().message;
+
+    EXPECT_TRUE(DrainBlob(info->id, "") == plain);  // decrypted delivery
+    const std::string wrapped = DrainBlob(info->id, reader.public_key);
+    auto back = c4gh::Decrypt(wrapped, reader.secret_key);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_TRUE(*back == plain);
+  }
 }
 
 TEST_P(UploadsTest, InterruptedUploadResumesAndReportsMissingChunks) {
