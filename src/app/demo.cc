@@ -64,7 +64,8 @@ Result<std::optional<sequencing::Completion>> Upload(sequencing::Uploads& up,
     ZG_RETURN_IF_ERROR(up.PutChunk(u.id, i,
                                    std::string_view(bytes).substr(
                                        static_cast<size_t>(i * u.chunk_size),
-                                       static_cast<size_t>(u.ChunkLength(i)))));
+                                       static_cast<size_t>(u.ChunkLength(i))),
+                                   actor));
   }
   if (interrupt) return std::optional<sequencing::Completion>();
   ZG_ASSIGN_OR_RETURN(sequencing::Completion c, up.Complete(u.id, actor));

@@ -699,7 +699,8 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
   return u;
 }
 
-Status Uploads::PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes) {
+Status Uploads::PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes,
+                         const specimens::Actor& actor) {
   Upload u;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
@@ -737,7 +738,10 @@ Status Uploads::PutChunk(std::string_view upload_id, int64_t index, std::string_
     fs::remove(temp, ec);
     return Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
   }
-  return Status::Ok();
+  return Audit(actor, "upload.chunk", "upload/" + u.id, "chunk staged",
+               json{{"index", index},
+                    {"bytes", static_cast<int64_t>(bytes.size())},
+                    {"sha256", crypto::Sha256Hex(bytes)}});
 }
 
 Result<UploadProgress> Uploads::Get(std::string_view upload_id) {

@@ -226,8 +226,10 @@ class Uploads {
   Result<Upload> Create(const NewUpload& n, const specimens::Actor& actor);
   // Stages chunk `index`, overwriting an earlier copy. Errors: kNotFound "upload_not_found";
   // kConflict "upload_not_open"; kInvalidArgument "invalid_chunk_index" / "invalid_chunk_size"
-  // (length differs from ChunkLength(index)).
-  Status PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes);
+  // (length differs from ChunkLength(index)). A staged chunk is audited ("upload.chunk" with
+  // its index, length and SHA-256), so a retried or replaced chunk leaves a trace.
+  Status PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes,
+                  const specimens::Actor& actor);
   // Errors: kNotFound "upload_not_found".
   Result<UploadProgress> Get(std::string_view upload_id);
   // Completes an open upload (see the header comment). Errors: kNotFound "upload_not_found";

@@ -205,7 +205,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
           return InvalidArgument("invalid_chunk_index", "the chunk index must be a number",
                                  "index");
         }
-        ZG_RETURN_IF_ERROR(up->PutChunk(id, index, req.body));
+        ZG_RETURN_IF_ERROR(up->PutChunk(id, index, req.body, ActorOf(req)));
         Response r;
         r.status = 204;
         return r;

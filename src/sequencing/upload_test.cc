@@ -157,10 +157,12 @@ class UploadsTest : public ::testing::TestWithParam<std::string> {
       if (std::find(skip.begin(), skip.end(), i) != skip.end()) continue;
       const std::string chunk = bytes.substr(static_cast<size_t>(i * u->chunk_size),
                                              static_cast<size_t>(u->ChunkLength(i)));
-      EXPECT_TRUE(uploads_->PutChunk(u->id, i, chunk).ok());
+      EXPECT_TRUE(uploads_->PutChunk(u->id, i, chunk, actor).ok());
     }
     if (u->chunks() > 0 && std::find(skip.begin(), skip.end(), 0) == skip.end()) {
-      EXPECT_TRUE(uploads_->PutChunk(u->id, 0, bytes.substr(0, static_cast<size_t>(u->ChunkLength(0)))).ok());
+      EXPECT_TRUE(
+          uploads_->PutChunk(u->id, 0, bytes.substr(0, static_cast<size_t>(u->ChunkLength(0))), actor)
+              .ok());
     }
     return *u;
   }
@@ -317,11 +319,21 @@ TEST_P(UploadsTest, InterruptedUploadResumesAndReportsMissingChunks) {
   EXPECT_EQ(early.error().code, "chunks_missing");
   EXPECT_EQ(uploads_->Get(u.id)->upload.status, "open");  // still resumable
   // Bad chunks are refused without harm.
-  EXPECT_EQ(uploads_->PutChunk(u.id, 1, "short").error().code, "invalid_chunk_size");
-  EXPECT_EQ(uploads_->PutChunk(u.id, u.chunks(), "x").error().code, "invalid_chunk_index");
-  ASSERT_TRUE(uploads_->PutChunk(u.id, 1, r1.substr(static_cast<size_t>(u.chunk_size),
-                                                    static_cast<size_t>(u.ChunkLength(1))))
-                  .ok());
+  EXPECT_EQ(uploads_->PutChunk(u.id, 1, "short", kOp1).error().code, "invalid_chunk_size");
+  EXPECT_EQ(uploads_->PutChunk(u.id, u.chunks(), "x", kOp1).error().code, "invalid_chunk_index");
+  const std::string chunk1 = r1.substr(static_cast<size_t>(u.chunk_size),
+                                       static_cast<size_t>(u.ChunkLength(1)));
+  const size_t audited = audit_.events().size();
+  ASSERT_TRUE(uploads_->PutChunk(u.id, 1, chunk1, kOp1).ok());
+  // The staged chunk is an audit record (refused ones were answered without one).
+  ASSERT_EQ(audit_.events().size(), audited + 1);
+  const AuditEvent staged = audit_.events().back();
+  EXPECT_EQ(staged.action, "upload.chunk");
+  EXPECT_EQ(staged.resource, "upload/" + u.id);
+  EXPECT_EQ(staged.actor, kOp1.user);
+  const auto details = nlohmann::json::parse(staged.details);
+  EXPECT_EQ(details["index"], 1);
+  EXPECT_EQ(details["sha256"], crypto::Sha256Hex(chunk1));
   auto done = uploads_->Complete(u.id, kOp1);
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->run->status, "qc_passed");
@@ -345,7 +357,7 @@ TEST_P(UploadsTest, ChecksumMismatchRejectsAndStoresNothing) {
   auto after = uploads_->Get(u.id);
   EXPECT_EQ(after->upload.status, "rejected");
   EXPECT_EQ(after->upload.error["code"], "checksum_mismatch");
-  EXPECT_EQ(uploads_->PutChunk(u.id, 0, "x").error().code, "upload_not_open");
+  EXPECT_EQ(uploads_->PutChunk(u.id, 0, "x", kOp1).error().code, "upload_not_open");
   // The read is free again for a correct upload.
   const Upload again = Send(FastqUpload(run, 1), r1);
   EXPECT_TRUE(uploads_->Complete(again.id, kOp1).ok());
@@ -478,7 +490,7 @@ TEST_P(UploadsTest, RunsAndUploadsCheckWhoAndWhenWithSpecificErrors) {
   n.kind = "fastq";
   ASSERT_TRUE(uploads_->Create(n, kOp1).ok());
   EXPECT_EQ(uploads_->Create(n, kOp1).error().code, "read_taken");
-  EXPECT_EQ(uploads_->PutChunk("UP-NONE", 0, "x").error().code, "upload_not_found");
+  EXPECT_EQ(uploads_->PutChunk("UP-NONE", 0, "x", kOp1).error().code, "upload_not_found");
 }
 
 TEST_P(UploadsTest, AnalysisFileIsSanitisedLinkedAndStoredWithItsIndex) {
