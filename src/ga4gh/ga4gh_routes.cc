@@ -23,6 +23,8 @@ using nlohmann::json;
 constexpr std::string_view kTicketType = "application/vnd.ga4gh.htsget.v1.3.0+json; charset=utf-8";
 constexpr std::string_view kHtsgetBase = "/ga4gh/htsget/v1";
 constexpr std::string_view kDrsBase = "/ga4gh/drs/v1";
+constexpr size_t kMaxTicketBodyBytes = 64 * 1024;  // a POST ticket request's body
+constexpr size_t kMaxTicketRegions = 256;          // regions in one POST ticket request
 
 // An htsget error: type (the htsget error name) and HTTP status.
 Response HtsgetError(int status, std::string_view type, std::string_view message) {
@@ -107,15 +109,36 @@ json ServiceInfo(std::string_view datatype) {
                 {"tagsParametersEffective", false}}}};
 }
 
-// Parses and checks the ticket request's parameters against htsget 1.3 §GET parameters.
+// A ticket request as the client sent it, before the rules (htsget 1.3 §GET parameters, and
+// the POST body, which carries the same fields and a list of regions).
+struct TicketParams {
+  std::optional<std::string> format, cls, encryption;
+  std::optional<std::vector<std::string>> fields, tags, notags;
+  struct RegionParams {
+    std::optional<std::string> reference;
+    std::optional<int64_t> start, end;
+  };
+  std::optional<std::vector<RegionParams>> regions;
+};
+
 struct TicketRequest {
   std::string format;
   bool header_only = false;
   std::vector<Region> regions;
 };
 
-Result<TicketRequest> ParseTicket(const Request& req, std::string_view datatype,
-                                  const std::string& stored_format) {
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i <= s.size();) {
+    const size_t j = std::min(s.find(',', i), s.size());
+    out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// GET: the query parameters; a region only when referenceName, start or end is present.
+Result<TicketParams> TicketFromQuery(const Request& req) {
   static const std::set<std::string> kKnown = {"format", "class",  "referenceName", "start",
                                                "end",    "fields", "tags",          "notags",
                                                "encryptionScheme"};
@@ -124,9 +147,132 @@ Result<TicketRequest> ParseTicket(const Request& req, std::string_view datatype,
       return InvalidArgument("InvalidInput", fmt::format("unknown parameter '{}'", k), k);
     }
   }
+  TicketParams p;
+  if (Has(req, "format")) p.format = Query(req, "format");
+  if (Has(req, "class")) p.cls = Query(req, "class");
+  if (Has(req, "encryptionScheme")) p.encryption = Query(req, "encryptionScheme");
+  if (Has(req, "fields")) p.fields = SplitCommas(Query(req, "fields"));
+  if (Has(req, "tags")) p.tags = SplitCommas(Query(req, "tags"));
+  if (Has(req, "notags")) p.notags = SplitCommas(Query(req, "notags"));
+  if (Has(req, "referenceName") || Has(req, "start") || Has(req, "end")) {
+    TicketParams::RegionParams r;
+    if (Has(req, "referenceName")) r.reference = Query(req, "referenceName");
+    if (Has(req, "start")) {
+      ZG_ASSIGN_OR_RETURN(int64_t v, U32(Query(req, "start"), "start"));
+      r.start = v;
+    }
+    if (Has(req, "end")) {
+      ZG_ASSIGN_OR_RETURN(int64_t v, U32(Query(req, "end"), "end"));
+      r.end = v;
+    }
+    p.regions.emplace({r});
+  }
+  return p;
+}
+
+// POST: the JSON body {format, class, fields, tags, notags, regions:[{referenceName, start,
+// end}]}; query parameters are refused.
+Result<TicketParams> TicketFromBody(const Request& req) {
+  if (!req.query.empty()) {
+    return InvalidArgument("InvalidInput", "a POST ticket request takes no query parameters",
+                           req.query.begin()->first);
+  }
+  if (req.body.size() > kMaxTicketBodyBytes) {
+    return Error{ErrorKind::kTooLarge, "PayloadTooLarge",
+                 fmt::format("the request body exceeds {} bytes", kMaxTicketBodyBytes), "body"};
+  }
+  json body;
+  if (req.body.empty()) {
+    body = json::object();  // every field is optional: the whole file
+  } else {
+    body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return InvalidArgument("InvalidInput", "the request body must be a JSON object", "body");
+    }
+  }
+  static const std::set<std::string> kKnown = {"format", "class", "fields", "tags", "notags",
+                                               "regions", "encryptionScheme"};
+  for (const auto& [k, v] : body.items()) {
+    if (!kKnown.count(k)) {
+      return InvalidArgument("InvalidInput", fmt::format("unknown field '{}'", k), k);
+    }
+  }
+  auto string_field = [&](const char* name) -> Result<std::optional<std::string>> {
+    if (!body.contains(name) || body[name].is_null()) return std::optional<std::string>();
+    if (!body[name].is_string()) {
+      return InvalidArgument("InvalidInput", fmt::format("'{}' must be a string", name), name);
+    }
+    return std::optional<std::string>(body[name].get<std::string>());
+  };
+  auto list_field = [&](const char* name) -> Result<std::optional<std::vector<std::string>>> {
+    if (!body.contains(name) || body[name].is_null()) {
+      return std::optional<std::vector<std::string>>();
+    }
+    const json& v = body[name];
+    if (!v.is_array() || !std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); })) {
+      return InvalidArgument("InvalidInput", fmt::format("'{}' must be an array of strings", name),
+                             name);
+    }
+    return std::optional<std::vector<std::string>>(v.get<std::vector<std::string>>());
+  };
+  TicketParams p;
+  ZG_ASSIGN_OR_RETURN(p.format, string_field("format"));
+  ZG_ASSIGN_OR_RETURN(p.cls, string_field("class"));
+  ZG_ASSIGN_OR_RETURN(p.encryption, string_field("encryptionScheme"));
+  ZG_ASSIGN_OR_RETURN(p.fields, list_field("fields"));
+  ZG_ASSIGN_OR_RETURN(p.tags, list_field("tags"));
+  ZG_ASSIGN_OR_RETURN(p.notags, list_field("notags"));
+  if (body.contains("regions") && !body["regions"].is_null()) {
+    const json& regions = body["regions"];
+    if (!regions.is_array() || regions.empty()) {
+      return InvalidArgument("InvalidInput", "'regions' must be a non-empty array", "regions");
+    }
+    if (regions.size() > kMaxTicketRegions) {
+      return InvalidArgument("InvalidInput",
+                             fmt::format("at most {} regions per request", kMaxTicketRegions),
+                             "regions");
+    }
+    p.regions.emplace();
+    for (size_t i = 0; i < regions.size(); ++i) {
+      const json& r = regions[i];
+      const std::string where = fmt::format("regions[{}]", i);
+      if (!r.is_object()) {
+        return InvalidArgument("InvalidInput", where + " must be an object", where);
+      }
+      TicketParams::RegionParams out;
+      for (const auto& [k, v] : r.items()) {
+        if (k == "referenceName" && v.is_string()) {
+          out.reference = v.get<std::string>();
+        } else if ((k == "start" || k == "end") && v.is_number_unsigned() &&
+                   v.get<uint64_t>() <= 0xffffffffULL) {
+          (k == "start" ? out.start : out.end) = static_cast<int64_t>(v.get<uint64_t>());
+        } else if (k == "referenceName" || k == "start" || k == "end") {
+          return InvalidArgument("InvalidInput",
+                                 fmt::format("{}.{} must be {}", where, k,
+                                             k == "referenceName" ? "a string"
+                                                                  : "an integer 0..2^32-1"),
+                                 where + "." + k);
+        } else {
+          return InvalidArgument("InvalidInput", fmt::format("unknown field {}.{}", where, k),
+                                 where + "." + k);
+        }
+      }
+      if (!out.reference) {
+        return InvalidArgument("InvalidInput", where + " needs 'referenceName'",
+                               where + ".referenceName");
+      }
+      p.regions->push_back(out);
+    }
+  }
+  return p;
+}
+
+// The rules both forms share.
+Result<TicketRequest> CheckTicket(const TicketParams& p, std::string_view datatype,
+                                  const std::string& stored_format) {
   TicketRequest t;
   const bool reads = datatype == "reads";
-  t.format = Has(req, "format") ? Query(req, "format") : (reads ? "BAM" : "VCF");
+  t.format = p.format.value_or(reads ? "BAM" : "VCF");
   const bool known_format = reads ? (t.format == "BAM" || t.format == "CRAM")
                                   : (t.format == "VCF" || t.format == "BCF");
   if (!known_format || t.format != stored_format) {
@@ -136,83 +282,67 @@ Result<TicketRequest> ParseTicket(const Request& req, std::string_view datatype,
                                        t.format, stored_format),
                            "format");
   }
-  if (Has(req, "encryptionScheme")) {
+  if (p.encryption) {
     return InvalidArgument("UnsupportedFormat", "encryptionScheme is not supported",
                            "encryptionScheme");
   }
-  if (Has(req, "class")) {
-    if (Query(req, "class") != "header") {
+  if (p.cls) {
+    if (*p.cls != "header") {
       return InvalidArgument("InvalidInput", "'class' may only be 'header'", "class");
     }
-    for (const char* p : {"referenceName", "start", "end", "fields", "tags", "notags"}) {
-      if (Has(req, p)) {
-        return InvalidArgument("InvalidInput",
-                               fmt::format("class=header cannot be combined with '{}'", p), p);
-      }
+    const char* other = p.regions ? "referenceName"
+                        : p.fields ? "fields"
+                        : p.tags   ? "tags"
+                        : p.notags ? "notags"
+                                   : nullptr;
+    if (other) {
+      return InvalidArgument("InvalidInput",
+                             fmt::format("class=header cannot be combined with '{}'", other),
+                             other);
     }
     t.header_only = true;
     return t;
   }
-  if (Has(req, "fields")) {
+  if (p.fields) {
     static const std::set<std::string> kFields = {"QNAME", "FLAG", "RNAME", "POS",
                                                   "MAPQ",  "CIGAR", "RNEXT", "PNEXT",
                                                   "TLEN",  "SEQ",  "QUAL"};
-    std::string f = Query(req, "fields");
-    size_t i = 0;
-    while (i <= f.size()) {
-      const size_t j = std::min(f.find(',', i), f.size());
-      if (!kFields.count(f.substr(i, j - i))) {
-        return InvalidArgument("InvalidInput", fmt::format("unknown field '{}'", f.substr(i, j - i)),
-                               "fields");
+    for (const auto& f : *p.fields) {
+      if (!kFields.count(f)) {
+        return InvalidArgument("InvalidInput", fmt::format("unknown field '{}'", f), "fields");
       }
-      i = j + 1;
     }
   }
-  if (Has(req, "tags") && Has(req, "notags")) {
-    std::set<std::string> tags;
-    const std::string a = Query(req, "tags"), b = Query(req, "notags");
-    for (size_t i = 0; i <= a.size();) {
-      const size_t j = std::min(a.find(',', i), a.size());
-      tags.insert(a.substr(i, j - i));
-      i = j + 1;
-    }
-    for (size_t i = 0; i <= b.size();) {
-      const size_t j = std::min(b.find(',', i), b.size());
-      if (tags.count(b.substr(i, j - i))) {
+  if (p.tags && p.notags) {
+    const std::set<std::string> tags(p.tags->begin(), p.tags->end());
+    for (const auto& n : *p.notags) {
+      if (tags.count(n)) {
         return InvalidArgument("InvalidInput", "'tags' and 'notags' overlap", "notags");
       }
-      i = j + 1;
     }
   }
-  const bool has_ref = Has(req, "referenceName");
-  if (!has_ref) {
-    if (Has(req, "start") || Has(req, "end")) {
+  if (!p.regions) return t;
+  for (const auto& rp : *p.regions) {
+    if (!rp.reference) {
       return InvalidArgument("InvalidInput", "'start' and 'end' need 'referenceName'",
-                             Has(req, "start") ? "start" : "end");
+                             rp.start ? "start" : "end");
     }
-    return t;
+    Region r;
+    r.reference = *rp.reference;
+    if (r.reference.empty()) {
+      return InvalidArgument("InvalidInput", "'referenceName' is empty", "referenceName");
+    }
+    if (r.reference == "*" && (rp.start || rp.end)) {
+      return InvalidArgument("InvalidInput", "'start'/'end' cannot be used with referenceName=*",
+                             "start");
+    }
+    r.start = rp.start;
+    r.end = rp.end;
+    if (r.start && r.end && *r.start > *r.end) {
+      return InvalidArgument("InvalidRange", "'start' is greater than 'end'", "start");
+    }
+    t.regions.push_back(r);
   }
-  Region r;
-  r.reference = Query(req, "referenceName");
-  if (r.reference.empty()) {
-    return InvalidArgument("InvalidInput", "'referenceName' is empty", "referenceName");
-  }
-  if (r.reference == "*" && (Has(req, "start") || Has(req, "end"))) {
-    return InvalidArgument("InvalidInput", "'start'/'end' cannot be used with referenceName=*",
-                           "start");
-  }
-  if (Has(req, "start")) {
-    ZG_ASSIGN_OR_RETURN(int64_t v, U32(Query(req, "start"), "start"));
-    r.start = v;
-  }
-  if (Has(req, "end")) {
-    ZG_ASSIGN_OR_RETURN(int64_t v, U32(Query(req, "end"), "end"));
-    r.end = v;
-  }
-  if (r.start && r.end && *r.start > *r.end) {
-    return InvalidArgument("InvalidRange", "'start' is greater than 'end'", "start");
-  }
-  t.regions.push_back(r);
   return t;
 }
 
@@ -319,43 +449,59 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         .handler = [datatype](Request&) { return Response::Json(200, ServiceInfo(datatype)); },
     }));
 
+    // GET (one region in the query) and POST (htsget 1.3: a JSON body with a list of
+    // regions) share everything after reading the request.
+    auto ticket_handler = [src, datatype](bool post) {
+      return [src, datatype, post](Request& req) -> Response {
+        const std::string& id = req.path_params.at("id");
+        auto file = src->uploads.GetFile(id);
+        if (!file.ok() || !OfType(*file, datatype)) {
+          return HtsgetError(404, "NotFound", fmt::format("no {} object '{}'", datatype, id));
+        }
+        auto visible = VisibleSamples(*src, req, "htsget.read", *file);
+        if (!visible.ok()) return HtsgetFrom(visible.error());
+        const std::string stored = datatype == "reads" ? (file->kind == "cram" ? "CRAM" : "BAM")
+                                                       : (file->kind == "bcf" ? "BCF" : "VCF");
+        auto params = post ? TicketFromBody(req) : TicketFromQuery(req);
+        if (!params.ok()) return HtsgetFrom(params.error());
+        auto ticket = CheckTicket(*params, datatype, stored);
+        if (!ticket.ok()) return HtsgetFrom(ticket.error());
+        auto plan = PlanSlice(src->blobs, src->uploads.keys(), *file, ticket->regions,
+                              ticket->header_only);
+        if (!plan.ok()) return HtsgetFrom(plan.error());
+        const std::string base = BaseUrl(req, src->public_base_url);
+        json urls = TicketUrls(*plan, base, id, req, ticket->header_only);
+        if (!visible->all) {
+          // Some samples are not for this caller: the body is the file rewritten with only
+          // the visible sample columns (all of it; the client gets more than the region,
+          // which htsget allows), made afresh — and decided again — on the block request.
+          json headers = urls.at(0).at("headers");
+          urls = json::array({{{"url", fmt::format("{}{}/blocks/{}?view=visible", base,
+                                                   kHtsgetBase, id)},
+                               {"headers", headers}}});
+        }
+        json body{{"htsget", {{"format", plan->format}, {"urls", urls}}}};
+        Response r = Response::Json(200, body);
+        r.headers["Content-Type"] = std::string(kTicketType);
+        r.headers["Cache-Control"] = "no-store";
+        return r;
+      };
+    };
     ZG_RETURN_IF_ERROR(router.Add({
         .method = "GET",
         .pattern = fmt::format("{}/{}/{{id}}", kHtsgetBase, datatype),
         .action = "htsget.read",
         .resource = "file",
-        .handler = [src, datatype](Request& req) -> Response {
-          const std::string& id = req.path_params.at("id");
-          auto file = src->uploads.GetFile(id);
-          if (!file.ok() || !OfType(*file, datatype)) {
-            return HtsgetError(404, "NotFound", fmt::format("no {} object '{}'", datatype, id));
-          }
-          auto visible = VisibleSamples(*src, req, "htsget.read", *file);
-          if (!visible.ok()) return HtsgetFrom(visible.error());
-          const std::string stored = datatype == "reads" ? (file->kind == "cram" ? "CRAM" : "BAM")
-                                                         : (file->kind == "bcf" ? "BCF" : "VCF");
-          auto ticket = ParseTicket(req, datatype, stored);
-          if (!ticket.ok()) return HtsgetFrom(ticket.error());
-          auto plan = PlanSlice(src->blobs, src->uploads.keys(), *file, ticket->regions,
-                                ticket->header_only);
-          if (!plan.ok()) return HtsgetFrom(plan.error());
-          const std::string base = BaseUrl(req, src->public_base_url);
-          json urls = TicketUrls(*plan, base, id, req, ticket->header_only);
-          if (!visible->all) {
-            // Some samples are not for this caller: the body is the file rewritten with only
-            // the visible sample columns (all of it; the client gets more than the region,
-            // which htsget allows), made afresh — and decided again — on the block request.
-            json headers = urls.at(0).at("headers");
-            urls = json::array({{{"url", fmt::format("{}{}/blocks/{}?view=visible", base,
-                                                     kHtsgetBase, id)},
-                                 {"headers", headers}}});
-          }
-          json body{{"htsget", {{"format", plan->format}, {"urls", urls}}}};
-          Response r = Response::Json(200, body);
-          r.headers["Content-Type"] = std::string(kTicketType);
-          r.headers["Cache-Control"] = "no-store";
-          return r;
-        },
+        .handler = ticket_handler(false),
+    }));
+    ZG_RETURN_IF_ERROR(router.Add({
+        .method = "POST",
+        .pattern = fmt::format("{}/{}/{{id}}", kHtsgetBase, datatype),
+        .action = "htsget.read",
+        .resource = "file",
+        // Larger bodies still reach the handler, so they are refused in htsget's own shape.
+        .max_body_bytes = static_cast<int64_t>(4 * kMaxTicketBodyBytes),
+        .handler = ticket_handler(true),
     }));
   }
 

@@ -5,6 +5,10 @@
 //   GET /ga4gh/htsget/v1/reads/{id}, /variants/{id}                   htsget.read: a ticket
 //        ?format=BAM|CRAM|VCF|BCF &class=header &referenceName= &start= &end= &fields= &tags=
 //        &notags=
+//   POST /ga4gh/htsget/v1/reads/{id}, /variants/{id}                  htsget.read: a ticket for
+//        {"format","class","fields","tags","notags",                  several regions at once
+//         "regions":[{"referenceName","start","end"}]}  (no query parameters; ≤ 64 KiB body,
+//        ≤ 256 regions; the same rules as GET, per region; an empty body is the whole file)
 //   GET /ga4gh/htsget/v1/blocks/{id}?start=&end=                      htsget.read: plaintext
 //                                                                     bytes [start, end)
 //   GET /ga4gh/drs/v1/service-info                                    ga4gh.info (public)
