@@ -712,22 +712,44 @@ Status Decryptor::ProcessSegment(std::string_view cipher, std::string& out) {
 Result<std::string> Decryptor::Update(std::string_view input) {
   if (state_ == State::kFailed) return error_;
   if (state_ == State::kData && Done()) return std::string();
-  buffer_.append(input);
   if (state_ == State::kHeader) {
+    buffer_.append(input);
     if (Status s = ParseHeaderIfComplete(); !s.ok()) return Fail(s.error());
     if (state_ == State::kHeader) return std::string();
+    input = {};  // what followed the header is in buffer_
   }
   std::string out;
+  out.reserve((buffer_.size() + input.size()) / kCipherSegmentSize * kSegmentSize + kSegmentSize);
+  // Whole segments held from before (after the header, or a part topped up from input), then
+  // whole segments straight from the input without copying it; only a partial tail is kept.
   size_t at = 0;
-  while (buffer_.size() - at >= kCipherSegmentSize && !Done()) {
-    Status s = ProcessSegment(std::string_view(buffer_).substr(at, kCipherSegmentSize), out);
+  for (;;) {
+    while (buffer_.size() - at >= kCipherSegmentSize && !Done()) {
+      Status s = ProcessSegment(std::string_view(buffer_).substr(at, kCipherSegmentSize), out);
+      if (!s.ok()) return Fail(s.error());
+      at += kCipherSegmentSize;
+    }
+    if (Done() || buffer_.size() - at == 0 || input.empty()) break;
+    buffer_.erase(0, at);
+    at = 0;
+    const size_t take = std::min(kCipherSegmentSize - buffer_.size(), input.size());
+    buffer_.append(input.substr(0, take));
+    input.remove_prefix(take);
+  }
+  if (Done()) {
+    buffer_.clear();
+    return out;
+  }
+  buffer_.erase(0, at);
+  while (buffer_.empty() && input.size() >= kCipherSegmentSize && !Done()) {
+    Status s = ProcessSegment(input.substr(0, kCipherSegmentSize), out);
     if (!s.ok()) return Fail(s.error());
-    at += kCipherSegmentSize;
+    input.remove_prefix(kCipherSegmentSize);
   }
   if (Done()) {
     buffer_.clear();
   } else {
-    buffer_.erase(0, at);
+    buffer_.append(input);
   }
   return out;
 }

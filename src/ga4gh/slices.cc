@@ -227,7 +227,7 @@ Result<std::string> PlainReader::Read(int64_t start, int64_t end) {
   ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(secret_, opts));
   std::string out;
   ZG_ASSIGN_OR_RETURN(std::string first, dec.Update(header_));
-  out += first;
+  out = std::move(first);
   const int64_t cipher_total = reader_->info().size;
   int64_t at = data_offset_ + static_cast<int64_t>(span.offset);
   const int64_t stop = span.length ? std::min(cipher_total, at + static_cast<int64_t>(*span.length))
@@ -238,7 +238,11 @@ Result<std::string> PlainReader::Read(int64_t start, int64_t end) {
     if (piece.empty()) break;
     at += static_cast<int64_t>(piece.size());
     ZG_ASSIGN_OR_RETURN(std::string plain, dec.Update(piece));
-    out += plain;
+    if (out.empty()) {
+      out = std::move(plain);  // the common case: one piece, no copy
+    } else {
+      out += plain;
+    }
   }
   ZG_ASSIGN_OR_RETURN(std::string rest, dec.Finish());
   out += rest;
