@@ -452,6 +452,14 @@ TEST_P(HtsgetTest, WithdrawalStopsTicketsBlocksAndDrsOnTheNextRequest) {
   auto bytes = Call(ana_token_, "GET", url.substr(url.find("/ga4gh/")));
   ASSERT_EQ(bytes->status, 200);
   EXPECT_EQ(crypto::Sha256Hex(bytes->body), obj["checksums"][0]["checksum"]);
+  // Authorisation discovery needs no token and answers alike for any id.
+  for (const std::string& id : {bcf_id_, std::string("FL-NONE")}) {
+    auto options = server_->Request("OPTIONS", "/ga4gh/drs/v1/objects/" + id);
+    ASSERT_TRUE(options);
+    EXPECT_EQ(options->status, 200) << options->body;
+    EXPECT_EQ(options->Json()["drs_object_id"], id);
+    EXPECT_EQ(options->Json()["supported_types"], json::array({"BearerAuth"}));
+  }
 
   auto ticket = Call(ana_token_, "GET", "/ga4gh/htsget/v1/variants/" + bcf_id_ + "?format=BCF");
   ASSERT_EQ(ticket->status, 200);

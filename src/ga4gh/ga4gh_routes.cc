@@ -598,6 +598,22 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
                 {"access_methods", methods}};
   };
 
+  // DRS authorisation discovery (OPTIONS, DRS 1.2+): how to authenticate. Public, and the
+  // same answer for every id, so it cannot be used to learn which objects exist.
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "OPTIONS",
+      .pattern = fmt::format("{}/objects/{{id}}", kDrsBase),
+      .action = "ga4gh.info",
+      .resource = "system",
+      .handler = [src](Request& req) -> Response {
+        return Response::Json(
+            200, json{{"drs_object_id", req.path_params.at("id")},
+                      {"supported_types", json::array({"BearerAuth"})},
+                      {"bearer_auth_issuers",
+                       json::array({BaseUrl(req, src->public_base_url)})}});
+      },
+  }));
+
   ZG_RETURN_IF_ERROR(router.Add({
       .method = "GET",
       .pattern = fmt::format("{}/objects/{{id}}", kDrsBase),

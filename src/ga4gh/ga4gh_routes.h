@@ -13,6 +13,8 @@
 //                                                                     bytes [start, end)
 //   GET /ga4gh/drs/v1/service-info                                    ga4gh.info (public)
 //   GET /ga4gh/drs/v1/objects/{id}                                    drs.read: DrsObject
+//   OPTIONS /ga4gh/drs/v1/objects/{id}                                ga4gh.info (public): the
+//        authorisation types (BearerAuth; the same answer for every id)
 //   GET /ga4gh/drs/v1/objects/{id}/access/{access_id}                 drs.read: AccessURL
 //
 // Tickets list https URLs served by zengen itself: the header blocks, the body byte ranges
