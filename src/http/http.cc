@@ -313,15 +313,15 @@ Result<std::vector<std::string>> JsonStringList(const nlohmann::json& body,
     return out;
   }
   if (!it->is_array()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be a list of strings", name),
+    return InvalidArgument("invalid_type", fmt::format("'{}' must be an array of strings", name),
                            name);
   }
-  for (const auto& e : *it) {
-    if (!e.is_string()) {
-      return InvalidArgument("invalid_type", fmt::format("'{}' must be a list of strings", name),
-                             name);
+  for (size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string()) {
+      return InvalidArgument("invalid_type", fmt::format("'{}[{}]' must be a string", name, i),
+                             fmt::format("{}[{}]", name, i));
     }
-    out.push_back(e.get<std::string>());
+    out.push_back((*it)[i].get<std::string>());
   }
   return out;
 }

@@ -96,7 +96,8 @@ Result<int64_t> IntQueryParam(const Request& req, std::string_view name, int64_t
 // Fields of a JSON request body, with 400 errors naming the field: "missing_field" when a
 // required one is absent or null, "invalid_type" when it has the wrong type, "value_too_long"
 // for a string over max_bytes, "unknown_field" for a field not in `known`. Absent optional
-// fields give "" / def / an empty list.
+// fields give "" / def / an empty list. A list element that is not a string is named with its
+// index ("roles[2]").
 Result<std::string> JsonString(const nlohmann::json& body, const std::string& name,
                                bool required, size_t max_bytes = SIZE_MAX);
 Result<int64_t> JsonInt(const nlohmann::json& body, const std::string& name, bool required,

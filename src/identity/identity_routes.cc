@@ -16,26 +16,6 @@ Actor ActorOf(const Request& req) {
           req.request_id};
 }
 
-Result<std::vector<std::string>> StringListField(const json& body, const std::string& name) {
-  const auto it = body.find(name);
-  if (it == body.end()) {
-    return InvalidArgument("missing_field", fmt::format("'{}' is required", name), name);
-  }
-  if (!it->is_array()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be an array of strings", name),
-                           name);
-  }
-  std::vector<std::string> out;
-  for (const auto& v : *it) {
-    if (!v.is_string()) {
-      return InvalidArgument("invalid_type", fmt::format("'{}' must be an array of strings", name),
-                             name);
-    }
-    out.push_back(v.get<std::string>());
-  }
-  return out;
-}
-
 json UserJson(const User& u) {
   return {{"id", u.id},
           {"organisation", u.organisation},
@@ -285,7 +265,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(u.organisation, http::JsonString(body, "organisation", true, 64));
          ZG_ASSIGN_OR_RETURN(u.display_name, http::JsonString(body, "display_name", true, 200));
          ZG_ASSIGN_OR_RETURN(u.email, http::JsonString(body, "email", true, 254));
-         ZG_ASSIGN_OR_RETURN(u.roles, StringListField(body, "roles"));
+         ZG_ASSIGN_OR_RETURN(u.roles, http::JsonStringList(body, "roles", true));
          ZG_ASSIGN_OR_RETURN(u.password, http::JsonString(body, "password", true, 1024));
          ZG_ASSIGN_OR_RETURN(User c, id->CreateUser(u, ActorOf(req)));
          return Response::Json(201, UserJson(c));
@@ -366,7 +346,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(t.name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(t.organisation, http::JsonString(body, "organisation", true, 64));
          ZG_ASSIGN_OR_RETURN(t.role, http::JsonString(body, "role", true, 64));
-         ZG_ASSIGN_OR_RETURN(t.actions, StringListField(body, "actions"));
+         ZG_ASSIGN_OR_RETURN(t.actions, http::JsonStringList(body, "actions", true));
          if (auto it = body.find("days"); it != body.end()) {
            if (!it->is_number_integer()) {
              return InvalidArgument("invalid_type", "'days' must be an integer", "days");
@@ -389,7 +369,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"name", "actions", "days"}));
          ZG_ASSIGN_OR_RETURN(std::string name, http::JsonString(body, "name", true, 200));
-         ZG_ASSIGN_OR_RETURN(auto actions, StringListField(body, "actions"));
+         ZG_ASSIGN_OR_RETURN(auto actions, http::JsonStringList(body, "actions", true));
          ZG_ASSIGN_OR_RETURN(int64_t days, http::JsonInt(body, "days", false, 30));
          ZG_ASSIGN_OR_RETURN(
              auto created,

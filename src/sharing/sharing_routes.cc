@@ -17,24 +17,6 @@ Actor ActorOf(const Request& req) {
           req.subject.roles, req.remote_address, req.request_id};
 }
 
-Result<std::vector<std::string>> StringList(const json& body, const std::string& name) {
-  std::vector<std::string> out;
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return out;
-  if (!it->is_array()) {
-    return InvalidArgument("invalid_type", fmt::format("'{}' must be an array of strings", name),
-                           name);
-  }
-  for (size_t i = 0; i < it->size(); ++i) {
-    if (!(*it)[i].is_string()) {
-      return InvalidArgument("invalid_type", fmt::format("'{}[{}]' must be a string", name, i),
-                             fmt::format("{}[{}]", name, i));
-    }
-    out.push_back((*it)[i].get<std::string>());
-  }
-  return out;
-}
-
 Result<bool> BoolField(const json& body, const std::string& name) {
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) return false;
@@ -191,8 +173,8 @@ Result<NewApplication> ParseApplication(const json& body) {
     return InvalidArgument("missing_field", "'purpose' is required", "purpose");
   }
   ZG_ASSIGN_OR_RETURN(a.purpose, ParsePurpose(*p));
-  ZG_ASSIGN_OR_RETURN(a.datasets, StringList(body, "datasets"));
-  ZG_ASSIGN_OR_RETURN(a.data_types, StringList(body, "data_types"));
+  ZG_ASSIGN_OR_RETURN(a.datasets, http::JsonStringList(body, "datasets", false));
+  ZG_ASSIGN_OR_RETURN(a.data_types, http::JsonStringList(body, "data_types", false));
   ZG_ASSIGN_OR_RETURN(a.fastq_justification, http::JsonString(body, "fastq_justification", false));
   ZG_ASSIGN_OR_RETURN(a.ethics, ObjectField(body, "ethics"));
   ZG_ASSIGN_OR_RETURN(a.agreement, ObjectField(body, "agreement"));
@@ -287,8 +269,9 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
             ZG_RETURN_IF_ERROR(
                 http::OnlyFields(body, {"participant_ids", "file_ids", "include_fastq"}));
             FileSelection sel;
-            ZG_ASSIGN_OR_RETURN(sel.participant_ids, StringList(body, "participant_ids"));
-            ZG_ASSIGN_OR_RETURN(sel.file_ids, StringList(body, "file_ids"));
+            ZG_ASSIGN_OR_RETURN(sel.participant_ids,
+                                http::JsonStringList(body, "participant_ids", false));
+            ZG_ASSIGN_OR_RETURN(sel.file_ids, http::JsonStringList(body, "file_ids", false));
             ZG_ASSIGN_OR_RETURN(sel.include_fastq, BoolField(body, "include_fastq"));
             ZG_ASSIGN_OR_RETURN(AddFilesResult r,
                                 sh->AddFiles(req.path_params.at("id"), sel, ActorOf(req)));
