@@ -404,35 +404,65 @@ Result<Visible> VisibleSamples(const Ga4ghSources& src, const Request& req,
 }
 
 // The whole file with only the visible sample columns (VCF/BCF), made in memory-backed
-// scratch space (/dev/shm when present) and removed at once.
-Result<std::string> SubsetBody(const Ga4ghSources& src, const sequencing::DataFile& f,
-                               const std::vector<std::string>& keep) {
+// scratch space (/dev/shm when present) and streamed from there: the plaintext goes to the
+// scratch file piece by piece, htslib writes the subset beside it, and the response reads that
+// in 1 MiB pieces. The scratch folder goes when the response is dropped (sent or abandoned),
+// so the server's heap holds one piece at a time whatever the file's size.
+Result<Response> SubsetResponse(const Ga4ghSources& src, const sequencing::DataFile& f,
+                                const std::vector<std::string>& keep) {
   namespace fs = std::filesystem;
-  const fs::path root = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-  const fs::path dir = root / ("zengen-subset-" + crypto::ToHex(crypto::RandomBytes(8)));
-  std::error_code ec;
-  fs::create_directory(dir, ec);
-  if (ec) return Internal("scratch_unavailable", "cannot create scratch space");
-  fs::permissions(dir, fs::perms::owner_all, ec);
-  struct Cleanup {
-    fs::path d;
-    ~Cleanup() {
+  struct Scratch {
+    fs::path dir;
+    std::ifstream out;
+    ~Scratch() {
+      out.close();
       std::error_code e;
-      fs::remove_all(d, e);
+      fs::remove_all(dir, e);
     }
-  } cleanup{dir};
+  };
+  auto scratch = std::make_shared<Scratch>();
+  const fs::path root = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  scratch->dir = root / ("zengen-subset-" + crypto::ToHex(crypto::RandomBytes(8)));
+  std::error_code ec;
+  fs::create_directory(scratch->dir, ec);
+  if (ec) return Internal("scratch_unavailable", "cannot create scratch space");
+  fs::permissions(scratch->dir, fs::perms::owner_all, ec);
   const std::string ext = f.kind == "bcf" ? ".bcf" : ".vcf.gz";
-  ZG_ASSIGN_OR_RETURN(PlainReader plain, PlainReader::Open(src.blobs, f.blob_id, src.uploads.keys()));
-  ZG_ASSIGN_OR_RETURN(std::string bytes, plain.Read(0, plain.size()));
+  const fs::path in_path = scratch->dir / ("in" + ext);
   {
-    std::ofstream out(dir / ("in" + ext), std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) return Internal("scratch_unavailable", "cannot write scratch space");
+    ZG_ASSIGN_OR_RETURN(PlainReader plain,
+                        PlainReader::Open(src.blobs, f.blob_id, src.uploads.keys()));
+    std::ofstream in(in_path, std::ios::binary);
+    for (int64_t at = 0; at < plain.size();) {
+      ZG_ASSIGN_OR_RETURN(std::string piece,
+                          plain.Read(at, std::min<int64_t>(plain.size(), at + (int64_t{1} << 20))));
+      if (piece.empty()) return Internal("blob_truncated", "stored object ends early");
+      at += static_cast<int64_t>(piece.size());
+      in.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    }
+    if (!in) return Internal("scratch_unavailable", "cannot write scratch space");
   }
   ZG_ASSIGN_OR_RETURN(hts::HtsFileInfo info,
-                      hts::SubsetSamples(dir / ("in" + ext), dir / ("out" + ext), keep));
-  std::ifstream in(info.output, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+                      hts::SubsetSamples(in_path, scratch->dir / ("out" + ext), keep));
+  fs::remove(in_path, ec);
+  const auto size = fs::file_size(info.output, ec);
+  if (ec) return Internal("scratch_unavailable", "cannot read scratch space");
+  scratch->out.open(info.output, std::ios::binary);
+  if (!scratch->out) return Internal("scratch_unavailable", "cannot read scratch space");
+  Response r;
+  r.headers["Content-Type"] = "application/octet-stream";
+  r.headers["Cache-Control"] = "no-store";
+  r.content_length = static_cast<int64_t>(size);
+  r.body_source = [scratch]() -> Result<std::string> {
+    std::string piece(size_t{1} << 20, '\0');
+    scratch->out.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+    piece.resize(static_cast<size_t>(scratch->out.gcount()));
+    if (piece.empty() && scratch->out.bad()) {
+      return Internal("scratch_unavailable", "cannot read scratch space");
+    }
+    return piece;
+  };
+  return r;
 }
 
 }  // namespace
@@ -522,11 +552,9 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
           if (Query(req, "view") != "visible" || Has(req, "start") || Has(req, "end")) {
             return HtsgetError(400, "InvalidInput", "'view' is 'visible', without a range");
           }
-          auto body = SubsetBody(*src, *file, visible->samples);
-          if (!body.ok()) return HtsgetFrom(body.error());
-          Response r = Response::Text(200, std::move(*body), "application/octet-stream");
-          r.headers["Cache-Control"] = "no-store";
-          return r;
+          auto subset = SubsetResponse(*src, *file, visible->samples);
+          if (!subset.ok()) return HtsgetFrom(subset.error());
+          return std::move(*subset);
         }
         if (!visible->all) {
           return HtsgetError(403, "PermissionDenied",
