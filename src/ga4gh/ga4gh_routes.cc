@@ -469,6 +469,7 @@ Result<Response> SubsetResponse(const Ga4ghSources& src, const sequencing::DataF
 
 Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
   auto src = std::make_shared<Ga4ghSources>(std::move(sources));
+  auto cache = std::make_shared<SliceCache>();  // decoded headers and indexes, across tickets
 
   for (const std::string datatype : {"reads", "variants"}) {
     ZG_RETURN_IF_ERROR(router.Add({
@@ -481,8 +482,8 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
 
     // GET (one region in the query) and POST (htsget 1.3: a JSON body with a list of
     // regions) share everything after reading the request.
-    auto ticket_handler = [src, datatype](bool post) {
-      return [src, datatype, post](Request& req) -> Response {
+    auto ticket_handler = [src, cache, datatype](bool post) {
+      return [src, cache, datatype, post](Request& req) -> Response {
         const std::string& id = req.path_params.at("id");
         auto file = src->uploads.GetFile(id);
         if (!file.ok() || !OfType(*file, datatype)) {
@@ -497,7 +498,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         auto ticket = CheckTicket(*params, datatype, stored);
         if (!ticket.ok()) return HtsgetFrom(ticket.error());
         auto plan = PlanSlice(src->blobs, src->uploads.keys(), *file, ticket->regions,
-                              ticket->header_only);
+                              ticket->header_only, cache.get());
         if (!plan.ok()) return HtsgetFrom(plan.error());
         const std::string base = BaseUrl(req, src->public_base_url);
         json urls = TicketUrls(*plan, base, id, req, ticket->header_only);

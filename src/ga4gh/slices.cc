@@ -10,8 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <list>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -249,45 +253,152 @@ Result<std::string> PlainReader::Read(int64_t start, int64_t end) {
   return out;
 }
 
-// ---- PlanSlice ---------------------------------------------------------------------------
+// ---- Decoded facts of a stored file, and their cache --------------------------------------
 
-Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKeys& keys,
-                            const sequencing::DataFile& file, const std::vector<Region>& regions,
-                            bool header_only) {
-  SlicePlan plan;
-  plan.format = FormatOf(file.kind);
-  const bool cram = plan.format == "CRAM";
-  const bool reads = plan.format == "BAM" || cram;
+namespace {
+
+// What planning needs from a stored file's header and index. Immutable once loaded, except
+// the index query state and the BGZF block lengths looked up so far (both under mu).
+struct FileFacts {
+  std::string format;
+  ByteRange header;
+  ByteRange eof;
+  std::vector<std::string> references;
+  std::vector<std::string> samples;
+  std::vector<CraiEntry> crai;
+  std::vector<int64_t> containers;  // CRAM container offsets, ascending, unique
+  std::unique_ptr<hts_idx_t, IdxFree> idx;
+  std::unique_ptr<tbx_t, TbxFree> tbx;
+  size_t bytes = 0;  // the decrypted index's size: the cache's budget unit
+  std::mutex mu;
+  std::map<int64_t, int64_t> block_len;
+};
+
+Result<std::shared_ptr<FileFacts>> LoadFacts(blobs::BlobStore& blobs,
+                                            const sequencing::UploadKeys& keys,
+                                            const sequencing::DataFile& file) {
+  auto f = std::make_shared<FileFacts>();
+  f->format = FormatOf(file.kind);
+  const bool cram = f->format == "CRAM";
   ZG_ASSIGN_OR_RETURN(PlainReader plain, PlainReader::Open(blobs, file.blob_id, keys));
   const int64_t eof_len = cram ? 38 : 28;
   if (plain.size() < eof_len) return Internal("stored_file_unreadable", "stored file too short");
-  plan.eof = {plain.size() - eof_len, plain.size()};
-  ZG_ASSIGN_OR_RETURN(HeaderInfo hdr, ReadHeader(plain, plan.format));
-  plan.references = hdr.references;
-  plan.samples = hdr.samples;
+  f->eof = {plain.size() - eof_len, plain.size()};
+  ZG_ASSIGN_OR_RETURN(HeaderInfo hdr, ReadHeader(plain, f->format));
+  f->references = hdr.references;
+  f->samples = hdr.samples;
 
   // The index, decrypted into memory.
   if (file.index_blob_id.empty()) return Internal("index_missing", "the stored file has no index");
   ZG_ASSIGN_OR_RETURN(PlainReader index_plain, PlainReader::Open(blobs, file.index_blob_id, keys));
   ZG_ASSIGN_OR_RETURN(std::string index_bytes, index_plain.Read(0, index_plain.size()));
+  f->bytes = index_bytes.size() + 4096;
   ZG_ASSIGN_OR_RETURN(MemFile index_mem, MemFile::Create("zg-index", index_bytes));
 
-  std::vector<CraiEntry> crai;
   if (cram) {
-    ZG_ASSIGN_OR_RETURN(crai, ParseCrai(index_mem.path()));
-    int64_t first = plan.eof.start;
-    for (const auto& e : crai) first = std::min(first, e.container);
-    plan.header = {0, first};
-  } else {
-    const int64_t c = hdr.end_voffset >> 16;
-    const int64_t u = hdr.end_voffset & 0xffff;
-    int64_t end = c;
-    if (u != 0) {  // the header ends inside a block: that block goes with the header
-      ZG_ASSIGN_OR_RETURN(int64_t len, BgzfBlockLength(plain, c));
-      end = c + len;
+    ZG_ASSIGN_OR_RETURN(f->crai, ParseCrai(index_mem.path()));
+    int64_t first = f->eof.start;
+    for (const auto& e : f->crai) {
+      first = std::min(first, e.container);
+      f->containers.push_back(e.container);
     }
-    plan.header = {0, end};
+    std::sort(f->containers.begin(), f->containers.end());
+    f->containers.erase(std::unique(f->containers.begin(), f->containers.end()),
+                        f->containers.end());
+    f->header = {0, first};
+    return f;
   }
+  const int64_t c = hdr.end_voffset >> 16;
+  const int64_t u = hdr.end_voffset & 0xffff;
+  int64_t end = c;
+  if (u != 0) {  // the header ends inside a block: that block goes with the header
+    ZG_ASSIGN_OR_RETURN(int64_t len, BgzfBlockLength(plain, c));
+    end = c + len;
+  }
+  f->header = {0, end};
+  if (f->format == "VCF") {
+    f->tbx.reset(tbx_index_load2(index_mem.path().c_str(), index_mem.path().c_str()));
+    if (!f->tbx) return Internal("index_unreadable", "cannot load the tabix index");
+  } else {
+    f->idx.reset(hts_idx_load2(index_mem.path().c_str(), index_mem.path().c_str()));
+    if (!f->idx) return Internal("index_unreadable", "cannot load the index");
+  }
+  return f;
+}
+
+}  // namespace
+
+struct SliceCache::Impl {
+  using Key = std::string;
+  struct Entry {
+    std::shared_ptr<FileFacts> facts;
+    std::list<Key>::iterator lru;
+  };
+  size_t max_bytes;
+  mutable std::mutex mu;
+  std::list<Key> lru;  // most recent first
+  std::unordered_map<Key, Entry> entries;
+  Stats stats;
+
+  std::shared_ptr<FileFacts> Get(const Key& key) {
+    std::lock_guard lock(mu);
+    auto it = entries.find(key);
+    if (it == entries.end()) {
+      ++stats.misses;
+      return nullptr;
+    }
+    ++stats.hits;
+    lru.splice(lru.begin(), lru, it->second.lru);
+    return it->second.facts;
+  }
+
+  void Put(const Key& key, std::shared_ptr<FileFacts> facts) {
+    std::lock_guard lock(mu);
+    if (entries.count(key)) return;  // another ticket loaded it meanwhile
+    lru.push_front(key);
+    stats.bytes += facts->bytes;
+    entries.emplace(key, Entry{std::move(facts), lru.begin()});
+    while (stats.bytes > max_bytes && entries.size() > 1) {
+      auto victim = entries.find(lru.back());
+      stats.bytes -= victim->second.facts->bytes;
+      entries.erase(victim);
+      lru.pop_back();
+    }
+    stats.entries = entries.size();
+  }
+};
+
+SliceCache::SliceCache(size_t max_bytes) : impl_(std::make_unique<Impl>()) {
+  impl_->max_bytes = max_bytes;
+}
+SliceCache::~SliceCache() = default;
+
+SliceCache::Stats SliceCache::stats() const {
+  std::lock_guard lock(impl_->mu);
+  Stats s = impl_->stats;
+  s.entries = impl_->entries.size();
+  return s;
+}
+
+// ---- PlanSlice ---------------------------------------------------------------------------
+
+Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKeys& keys,
+                            const sequencing::DataFile& file, const std::vector<Region>& regions,
+                            bool header_only, SliceCache* cache) {
+  const std::string key = file.blob_id + "/" + file.index_blob_id;
+  std::shared_ptr<FileFacts> f = cache ? cache->impl_->Get(key) : nullptr;
+  if (!f) {
+    ZG_ASSIGN_OR_RETURN(f, LoadFacts(blobs, keys, file));
+    if (cache) cache->impl_->Put(key, f);
+  }
+  SlicePlan plan;
+  plan.format = f->format;
+  plan.header = f->header;
+  plan.eof = f->eof;
+  plan.references = f->references;
+  plan.samples = f->samples;
+  const bool cram = plan.format == "CRAM";
+  const bool reads = plan.format == "BAM" || cram;
   if (header_only) return plan;
 
   if (regions.empty()) {
@@ -297,27 +408,24 @@ Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKey
   }
 
   // Container ends for CRAM: the next container's offset, or the EOF container.
-  std::vector<int64_t> containers;
-  for (const auto& e : crai) containers.push_back(e.container);
-  std::sort(containers.begin(), containers.end());
-  containers.erase(std::unique(containers.begin(), containers.end()), containers.end());
   auto container_end = [&](int64_t start) {
-    auto it = std::upper_bound(containers.begin(), containers.end(), start);
-    return it == containers.end() ? plan.eof.start : *it;
+    auto it = std::upper_bound(f->containers.begin(), f->containers.end(), start);
+    return it == f->containers.end() ? plan.eof.start : *it;
+  };
+  // BGZF block lengths: remembered per file, read (one segment decrypted) the first time.
+  std::optional<PlainReader> plain;
+  auto block_len = [&](int64_t at) -> Result<int64_t> {
+    if (auto it = f->block_len.find(at); it != f->block_len.end()) return it->second;
+    if (!plain) {
+      ZG_ASSIGN_OR_RETURN(PlainReader p, PlainReader::Open(blobs, file.blob_id, keys));
+      plain.emplace(std::move(p));
+    }
+    ZG_ASSIGN_OR_RETURN(int64_t len, BgzfBlockLength(*plain, at));
+    f->block_len[at] = len;
+    return len;
   };
 
-  std::unique_ptr<hts_idx_t, IdxFree> idx;
-  std::unique_ptr<tbx_t, TbxFree> tbx;
-  if (!cram) {
-    if (plan.format == "VCF") {
-      tbx.reset(tbx_index_load2(index_mem.path().c_str(), index_mem.path().c_str()));
-      if (!tbx) return Internal("index_unreadable", "cannot load the tabix index");
-    } else {
-      idx.reset(hts_idx_load2(index_mem.path().c_str(), index_mem.path().c_str()));
-      if (!idx) return Internal("index_unreadable", "cannot load the index");
-    }
-  }
-
+  std::lock_guard lock(f->mu);  // index iterators and block_len
   for (const auto& r : regions) {
     int tid = -1;
     if (r.reference == "*") {
@@ -329,13 +437,13 @@ Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKey
         return NotFound("NotFound", fmt::format("reference '{}' is not in this file", r.reference));
       }
       tid = static_cast<int>(it - plan.references.begin());
-      if (tbx) tid = tbx_name2id(tbx.get(), r.reference.c_str());
+      if (f->tbx) tid = tbx_name2id(f->tbx.get(), r.reference.c_str());
       if (tid < 0) continue;  // declared in the header but without records
     }
     const int64_t beg = r.start.value_or(0);
     const int64_t end = r.end.value_or(HTS_POS_MAX);
     if (cram) {
-      for (const auto& e : crai) {
+      for (const auto& e : f->crai) {
         const bool match = tid == HTS_IDX_NOCOOR
                                ? e.seq == -1
                                : e.seq == tid && e.start <= end && e.start + e.span > beg;
@@ -343,7 +451,7 @@ Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKey
       }
       continue;
     }
-    hts_idx_t* index = tbx ? tbx->idx : idx.get();
+    hts_idx_t* index = f->tbx ? f->tbx->idx : f->idx.get();
     std::unique_ptr<hts_itr_t, ItrFree> itr(hts_itr_query(index, tid, beg, end, nullptr));
     if (!itr) return Internal("index_query_failed", "the index query failed");
     if (tid == HTS_IDX_NOCOOR) {
@@ -356,7 +464,7 @@ Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKey
       const int64_t cstart = u >> 16;
       int64_t cend = v >> 16;
       if ((v & 0xffff) != 0) {
-        ZG_ASSIGN_OR_RETURN(int64_t len, BgzfBlockLength(plain, cend));
+        ZG_ASSIGN_OR_RETURN(int64_t len, block_len(cend));
         cend += len;
       }
       plan.body.push_back({std::max(cstart, plan.header.end), std::min(cend, plan.eof.start)});

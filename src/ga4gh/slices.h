@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,12 +69,43 @@ struct SlicePlan {
   std::vector<std::string> samples;     // samples in the header (@RG SM or VCF columns)
 };
 
+class SliceCache;
+
 // Plans a slice of a stored file. `regions` empty: the whole file (every record); a region
-// with reference only: that reference. header_only: no body.
+// with reference only: that reference. header_only: no body. With a cache, the file's decoded
+// header and index come from it (and go into it on a miss).
 // Errors (htsget types in Error::code): NotFound "NotFound" for an unknown reference name;
 // kInvalidArgument "InvalidInput" for "*" on variants; store and crypt4gh errors.
 Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKeys& keys,
                             const sequencing::DataFile& file, const std::vector<Region>& regions,
-                            bool header_only);
+                            bool header_only, SliceCache* cache = nullptr);
+
+// The decoded header facts and loaded index of stored files, kept across tickets so that a
+// ticket decrypts nothing it decrypted before. Stored blobs never change, so an entry is right
+// until it is evicted: least recently used first, once the decrypted indexes held pass
+// max_bytes (one entry always stays). BGZF block lengths looked up for region edges are kept
+// with the entry. Thread-safe.
+class SliceCache {
+ public:
+  explicit SliceCache(size_t max_bytes = size_t{256} << 20);
+  ~SliceCache();
+  SliceCache(const SliceCache&) = delete;
+  SliceCache& operator=(const SliceCache&) = delete;
+
+  struct Stats {
+    int64_t hits = 0;
+    int64_t misses = 0;
+    size_t entries = 0;
+    size_t bytes = 0;
+  };
+  Stats stats() const;
+
+ private:
+  friend Result<SlicePlan> PlanSlice(blobs::BlobStore&, const sequencing::UploadKeys&,
+                                     const sequencing::DataFile&, const std::vector<Region>&,
+                                     bool, SliceCache*);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace zengen::ga4gh
