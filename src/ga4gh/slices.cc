@@ -103,10 +103,14 @@ struct HeaderInfo {
   std::unique_ptr<bcf_hdr_t, BcfHdrFree> bcf;
 };
 
-Result<HeaderInfo> ReadHeader(PlainReader& plain, const std::string& format) {
+// `eof` is the file's end-of-file marker range: it is appended to a prefix, so that htslib,
+// which checks the marker on opening, takes the prefix for a whole file and does not warn.
+Result<HeaderInfo> ReadHeader(PlainReader& plain, const std::string& format, ByteRange eof) {
+  ZG_ASSIGN_OR_RETURN(const std::string marker, plain.Read(eof.start, eof.end));
   for (int64_t want = int64_t{1} << 20;; want *= 4) {
     const int64_t n = std::min(want, plain.size());
     ZG_ASSIGN_OR_RETURN(std::string prefix, plain.Read(0, n));
+    if (n < plain.size()) prefix += marker;
     ZG_ASSIGN_OR_RETURN(MemFile mem, MemFile::Create("zg-header", prefix));
     std::unique_ptr<htsFile, HtsCloser> fp(hts_open(mem.path().c_str(), "r"));
     HeaderInfo h;
@@ -284,7 +288,7 @@ Result<std::shared_ptr<FileFacts>> LoadFacts(blobs::BlobStore& blobs,
   const int64_t eof_len = cram ? 38 : 28;
   if (plain.size() < eof_len) return Internal("stored_file_unreadable", "stored file too short");
   f->eof = {plain.size() - eof_len, plain.size()};
-  ZG_ASSIGN_OR_RETURN(HeaderInfo hdr, ReadHeader(plain, f->format));
+  ZG_ASSIGN_OR_RETURN(HeaderInfo hdr, ReadHeader(plain, f->format, f->eof));
   f->references = hdr.references;
   f->samples = hdr.samples;
 
