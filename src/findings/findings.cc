@@ -350,10 +350,6 @@ ConsentView EvaluateConsent(std::string_view category, const consent::ConsentSta
   return v;
 }
 
-bool Actor::HasRole(std::string_view role) const {
-  return std::find(roles.begin(), roles.end(), role) != roles.end();
-}
-
 Actor SystemActor() { return {"system", "", {}, "system", ""}; }
 
 Status CheckGuard(Guard g, const GuardContext& c) {

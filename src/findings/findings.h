@@ -62,6 +62,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/actor.h"
 #include "common/audit_event.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -173,14 +174,7 @@ ConsentView EvaluateConsent(std::string_view category, const consent::ConsentSta
 
 // ---- records ---------------------------------------------------------------------------------
 
-struct Actor {
-  std::string user;
-  std::string organisation;
-  std::vector<std::string> roles;
-  std::string source;      // IP address, or "cli" / "system"
-  std::string request_id;  // empty outside requests
-  bool HasRole(std::string_view role) const;
-};
+using Actor = ::zengen::Actor;  // common/actor.h
 // The actor of automatic steps (reconciliation, SLA timers).
 Actor SystemActor();
 

@@ -8,15 +8,11 @@
 namespace zengen::findings {
 namespace {
 
+using http::RequestActor;
 using http::Request;
 using http::Response;
 using http::Wrap;
 using nlohmann::json;
-
-Actor ActorOf(const Request& req) {
-  return {req.subject.authenticated ? req.subject.id : "anonymous", req.subject.organisation,
-          req.subject.roles, req.remote_address, req.request_id};
-}
 
 json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
@@ -107,7 +103,7 @@ Result<FindingDetail> Authorised(Findings& fs, const http::Authorizer& authz, Re
   ZG_ASSIGN_OR_RETURN(auto resource, fs.Resource(id));
   ZG_RETURN_IF_ERROR(authz.Check(req, action, resource));
   ZG_ASSIGN_OR_RETURN(FindingDetail d, fs.Get(id));
-  if (!fs.Visible(d.finding, ActorOf(req))) {
+  if (!fs.Visible(d.finding, RequestActor(req))) {
     return NotFound("finding_not_found", fmt::format("no finding '{}'", id));
   }
   return d;
@@ -116,7 +112,7 @@ Result<FindingDetail> Authorised(Findings& fs, const http::Authorizer& authz, Re
 // The detail as the caller may see it: the local patient id only for the hospital's own staff.
 Result<Response> DetailResponse(int status, const FindingDetail& d, Findings& fs,
                                 const Request& req) {
-  const Actor actor = ActorOf(req);
+  const Actor actor = RequestActor(req);
   ZG_ASSIGN_OR_RETURN(Settings settings, fs.GetSettings());
   json j = DetailJson(d, fs, actor, settings);
   if (req.subject.HasRole("clinician") && req.subject.organisation == d.finding.hospital) {
@@ -167,7 +163,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         // The analysis centre files into its own organisation; Findings checks its kind.
         const std::string org = req.subject.organisation;
         ZG_RETURN_IF_ERROR(authz->Check(req, "finding.write", {"finding", "", org, org}));
-        ZG_ASSIGN_OR_RETURN(FindingDetail d, fs->File(n, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, fs->File(n, RequestActor(req)));
         return DetailResponse(201, d, *fs, req);
       }),
   }));
@@ -185,7 +181,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         }
         const std::string org = req.subject.organisation;
         ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", org, org}));
-        const Actor actor = ActorOf(req);
+        const Actor actor = RequestActor(req);
         ZG_ASSIGN_OR_RETURN(auto list, fs->List(actor, state, participant));
         ZG_ASSIGN_OR_RETURN(Settings settings, fs->GetSettings());
         json items = json::array();
@@ -222,7 +218,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         ZG_ASSIGN_OR_RETURN(in.decision, http::JsonString(body, "decision", false));
         ZG_ASSIGN_OR_RETURN(in.via, http::JsonString(body, "via", false));
         ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.transition"));
-        ZG_ASSIGN_OR_RETURN(FindingDetail after, fs->Step(d.finding.id, in, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(FindingDetail after, fs->Step(d.finding.id, in, RequestActor(req)));
         return DetailResponse(200, after, *fs, req);
       }),
   }));
@@ -240,7 +236,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         ZG_ASSIGN_OR_RETURN(r.classification, http::JsonString(body, "classification", true));
         ZG_ASSIGN_OR_RETURN(r.evidence, http::JsonString(body, "evidence", true));
         ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.write"));
-        ZG_ASSIGN_OR_RETURN(FindingDetail fresh, fs->Reclassify(d.finding.id, r, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(FindingDetail fresh, fs->Reclassify(d.finding.id, r, RequestActor(req)));
         return DetailResponse(201, fresh, *fs, req);
       }),
   }));
@@ -289,7 +285,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
           m.from_patient = it->get<bool>();
         }
         ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.message"));
-        ZG_ASSIGN_OR_RETURN(Message posted, fs->Post(d.finding.id, m, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(Message posted, fs->Post(d.finding.id, m, RequestActor(req)));
         return Response::Json(201, MessageJson(posted, req.subject.id));
       }),
   }));
@@ -308,7 +304,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"up_to_seq"}));
         ZG_ASSIGN_OR_RETURN(const int64_t up_to, http::JsonInt(body, "up_to_seq", false, 0));
         ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.message"));
-        ZG_ASSIGN_OR_RETURN(const int64_t marked, fs->MarkRead(d.finding.id, up_to, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(const int64_t marked, fs->MarkRead(d.finding.id, up_to, RequestActor(req)));
         return Response::Json(200, json{{"marked_read", marked}});
       }),
   }));
@@ -431,7 +427,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         ZG_ASSIGN_OR_RETURN(s.contact_window_days, http::JsonInt(body, "contact_window_days", false,
                                                                  s.contact_window_days));
         ZG_RETURN_IF_ERROR(authz->Check(req, "finding.configure", {"finding", "", "", ""}));
-        ZG_ASSIGN_OR_RETURN(Settings saved, fs->PutSettings(s, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(Settings saved, fs->PutSettings(s, RequestActor(req)));
         return Response::Json(200, SettingsJson(saved));
       }),
   }));

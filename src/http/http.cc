@@ -18,6 +18,11 @@ bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) con
   });
 }
 
+Actor RequestActor(const Request& req) {
+  return {req.subject.authenticated ? req.subject.id : "anonymous", req.subject.organisation,
+          req.subject.roles, req.remote_address, req.request_id};
+}
+
 std::string Request::Header(std::string_view name) const {
   auto it = headers.find(std::string(name));
   return it == headers.end() ? std::string() : it->second;

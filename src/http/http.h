@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/actor.h"
 #include "common/result.h"
 #include "policy/policy.h"
 
@@ -53,6 +54,10 @@ struct Request {
   // The value of a header, or "" when absent.
   std::string Header(std::string_view name) const;
 };
+
+// The request's subject as the actor of the changes it asks for ("anonymous" when not
+// authenticated), with its source address and request id for the audit record.
+Actor RequestActor(const Request& req);
 
 struct Response {
   int status = 200;

@@ -9,15 +9,11 @@
 namespace zengen::sequencing {
 namespace {
 
+using http::RequestActor;
 using http::Request;
 using http::Response;
 using http::Wrap;
 using nlohmann::json;
-
-specimens::Actor ActorOf(const Request& req) {
-  return {req.subject.authenticated ? req.subject.id : "anonymous", req.subject.organisation,
-          req.subject.roles, req.remote_address, req.request_id};
-}
 
 std::string Query(const Request& req, const std::string& name) {
   const auto it = req.query.find(name);
@@ -77,7 +73,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         ZG_RETURN_IF_ERROR(authz->Check(req, "run.write",
                                         {"run", "", req.subject.organisation,
                                          req.subject.organisation}));
-        ZG_ASSIGN_OR_RETURN(Run run, up->CreateRun(n, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(Run run, up->CreateRun(n, RequestActor(req)));
         json j = RunJson(run);
         j["files"] = json::array();
         return Response::Json(201, j);
@@ -173,7 +169,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
           if (run.ok()) resource = {"upload", "", run->organisation, run->holder};
         }
         ZG_RETURN_IF_ERROR(authz->Check(req, "upload.write", resource));
-        ZG_ASSIGN_OR_RETURN(Upload u, up->Create(n, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(Upload u, up->Create(n, RequestActor(req)));
         ZG_ASSIGN_OR_RETURN(UploadProgress p, up->Get(u.id));
         return Response::Json(201, UploadJson(p));
       }),
@@ -205,7 +201,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
           return InvalidArgument("invalid_chunk_index", "the chunk index must be a number",
                                  "index");
         }
-        ZG_RETURN_IF_ERROR(up->PutChunk(id, index, req.body, ActorOf(req)));
+        ZG_RETURN_IF_ERROR(up->PutChunk(id, index, req.body, RequestActor(req)));
         Response r;
         r.status = 204;
         return r;
@@ -236,7 +232,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         const std::string& id = req.path_params.at("id");
         ZG_ASSIGN_OR_RETURN(auto resource, up->UploadResource(id));
         ZG_RETURN_IF_ERROR(authz->Check(req, "upload.write", resource));
-        ZG_ASSIGN_OR_RETURN(Completion c, up->Complete(id, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(Completion c, up->Complete(id, RequestActor(req)));
         json j{{"upload", UploadJson({c.upload, {}, {}})},
                {"file", DataFileJson(c.file)},
                {"run", c.run ? RunJson(*c.run) : json(nullptr)},

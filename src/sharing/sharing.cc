@@ -423,8 +423,6 @@ const AppTransition* FindAppTransition(std::string_view from, std::string_view e
   return nullptr;
 }
 
-bool Actor::HasRole(std::string_view role) const { return Contains(roles, role); }
-
 std::string GrantRecord::StatusAt(TimePoint now) const {
   if (!revoked_at.empty()) return "revoked";
   if (now < ParseTime(starts_at)) return "pending";

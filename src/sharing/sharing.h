@@ -74,6 +74,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/actor.h"
 #include "common/audit_event.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -207,14 +208,7 @@ const AppTransition* FindAppTransition(std::string_view from, std::string_view e
 
 // ---- records --------------------------------------------------------------------------------
 
-struct Actor {
-  std::string user;
-  std::string organisation;
-  std::vector<std::string> roles;
-  std::string source;      // IP address, "cli" or "system"
-  std::string request_id;  // empty outside requests
-  bool HasRole(std::string_view role) const;
-};
+using Actor = ::zengen::Actor;  // common/actor.h
 
 struct Dataset {
   std::string id;

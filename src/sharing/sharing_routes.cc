@@ -7,15 +7,11 @@
 namespace zengen::sharing {
 namespace {
 
+using http::RequestActor;
 using http::Request;
 using http::Response;
 using http::Wrap;
 using nlohmann::json;
-
-Actor ActorOf(const Request& req) {
-  return {req.subject.authenticated ? req.subject.id : "anonymous", req.subject.organisation,
-          req.subject.roles, req.remote_address, req.request_id};
-}
 
 Result<bool> BoolField(const json& body, const std::string& name) {
   const auto it = body.find(name);
@@ -246,7 +242,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
             ZG_ASSIGN_OR_RETURN(n.program, http::JsonString(body, "program", true));
             ZG_ASSIGN_OR_RETURN(n.group_id, http::JsonString(body, "group_id", true));
             ZG_ASSIGN_OR_RETURN(n.description, http::JsonString(body, "description", false));
-            ZG_ASSIGN_OR_RETURN(Dataset d, sh->CreateDataset(n, ActorOf(req)));
+            ZG_ASSIGN_OR_RETURN(Dataset d, sh->CreateDataset(n, RequestActor(req)));
             return Response::Json(201, DatasetJson(d));
           }));
 
@@ -274,7 +270,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
             ZG_ASSIGN_OR_RETURN(sel.file_ids, http::JsonStringList(body, "file_ids", false));
             ZG_ASSIGN_OR_RETURN(sel.include_fastq, BoolField(body, "include_fastq"));
             ZG_ASSIGN_OR_RETURN(AddFilesResult r,
-                                sh->AddFiles(req.path_params.at("id"), sel, ActorOf(req)));
+                                sh->AddFiles(req.path_params.at("id"), sel, RequestActor(req)));
             return Response::Json(200, json{{"added", r.added}, {"skipped", r.skipped}});
           }));
 
@@ -317,7 +313,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
               n.embargo_months = it->get<int64_t>();
             }
             ZG_ASSIGN_OR_RETURN(ReleaseDetail d,
-                                sh->CreateRelease(req.path_params.at("id"), n, ActorOf(req)));
+                                sh->CreateRelease(req.path_params.at("id"), n, RequestActor(req)));
             return Response::Json(201, ReleaseDetailJson(d));
           }));
 
@@ -414,7 +410,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
               return InvalidArgument("invalid_type", "'embargo_months' must be an integer",
                                      "embargo_months");
             }
-            ZG_RETURN_IF_ERROR(sh->SetEmbargoMonths(program, it->get<int64_t>(), ActorOf(req)));
+            ZG_RETURN_IF_ERROR(sh->SetEmbargoMonths(program, it->get<int64_t>(), RequestActor(req)));
             return Response::Json(
                 200, json{{"program", program}, {"embargo_months", it->get<int64_t>()}});
           }));
@@ -434,13 +430,13 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
                            ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
                            ZG_ASSIGN_OR_RETURN(NewApplication a, ParseApplication(body));
                            ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                                               sh->CreateApplication(a, ActorOf(req)));
+                                               sh->CreateApplication(a, RequestActor(req)));
                            return Response::Json(201, DetailJson(d, clk->Now()));
                          }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/applications", "application.read", "application",
                          [sh](Request& req) -> Result<Response> {
-                           ZG_ASSIGN_OR_RETURN(auto list, sh->ListApplications(ActorOf(req)));
+                           ZG_ASSIGN_OR_RETURN(auto list, sh->ListApplications(RequestActor(req)));
                            json items = json::array();
                            for (const auto& a : list) items.push_back(ApplicationJson(a));
                            return Response::Json(200, json{{"items", items}});
@@ -450,7 +446,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
                          [sh, clk](Request& req) -> Result<Response> {
                            ZG_ASSIGN_OR_RETURN(
                                ApplicationDetail d,
-                               sh->GetApplication(req.path_params.at("id"), ActorOf(req)));
+                               sh->GetApplication(req.path_params.at("id"), RequestActor(req)));
                            return Response::Json(200, DetailJson(d, clk->Now()));
                          }));
 
@@ -459,7 +455,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
                            ZG_ASSIGN_OR_RETURN(json body, Body(req));
                            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {}));
                            ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                                               sh->Submit(req.path_params.at("id"), ActorOf(req)));
+                                               sh->Submit(req.path_params.at("id"), RequestActor(req)));
                            return Response::Json(200, DetailJson(d, clk->Now()));
                          }));
 
@@ -470,14 +466,14 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
             ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
             ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", false));
             ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                                sh->Withdraw(req.path_params.at("id"), reason, ActorOf(req)));
+                                sh->Withdraw(req.path_params.at("id"), reason, RequestActor(req)));
             return Response::Json(200, DetailJson(d, clk->Now()));
           }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/applications/{id}/prescreen", "application.read",
                          "application", [sh](Request& req) -> Result<Response> {
                            ZG_ASSIGN_OR_RETURN(
-                               auto rows, sh->Prescreen(req.path_params.at("id"), ActorOf(req)));
+                               auto rows, sh->Prescreen(req.path_params.at("id"), RequestActor(req)));
                            return Response::Json(200, PrescreenJson(rows));
                          }));
 
@@ -488,7 +484,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
             ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"body"}));
             ZG_ASSIGN_OR_RETURN(std::string text, http::JsonString(body, "body", true));
             ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                                sh->Comment(req.path_params.at("id"), text, ActorOf(req)));
+                                sh->Comment(req.path_params.at("id"), text, RequestActor(req)));
             return Response::Json(201, DetailJson(d, clk->Now()));
           }));
 
@@ -500,7 +496,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
             ZG_ASSIGN_OR_RETURN(std::string vote, http::JsonString(body, "vote", true));
             ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", false));
             ZG_ASSIGN_OR_RETURN(ApplicationDetail d,
-                                sh->Vote(req.path_params.at("id"), vote, reason, ActorOf(req)));
+                                sh->Vote(req.path_params.at("id"), vote, reason, RequestActor(req)));
             return Response::Json(201, DetailJson(d, clk->Now()));
           }));
 
@@ -510,14 +506,14 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
                            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {}));
                            ZG_ASSIGN_OR_RETURN(
                                ApplicationDetail d,
-                               sh->DecideApplication(req.path_params.at("id"), ActorOf(req)));
+                               sh->DecideApplication(req.path_params.at("id"), RequestActor(req)));
                            return Response::Json(200, DetailJson(d, clk->Now()));
                          }));
 
   // ---- grants ----
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/grants", "grant.read", "grant",
                          [sh, clk](Request& req) -> Result<Response> {
-                           ZG_ASSIGN_OR_RETURN(auto list, sh->ListGrants(ActorOf(req)));
+                           ZG_ASSIGN_OR_RETURN(auto list, sh->ListGrants(RequestActor(req)));
                            json items = json::array();
                            for (const auto& g : list) items.push_back(GrantJson(g, clk->Now()));
                            return Response::Json(200, json{{"items", items}});
@@ -530,7 +526,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
             ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
             ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", true));
             ZG_ASSIGN_OR_RETURN(GrantRecord g,
-                                sh->Revoke(req.path_params.at("id"), reason, ActorOf(req)));
+                                sh->Revoke(req.path_params.at("id"), reason, RequestActor(req)));
             return Response::Json(200, GrantJson(g, clk->Now()));
           }));
 

@@ -185,10 +185,6 @@ std::string_view NewHolderName(NewHolder h) {
   return "";
 }
 
-bool Actor::HasRole(std::string_view role) const {
-  return std::find(roles.begin(), roles.end(), role) != roles.end();
-}
-
 Specimens::Specimens(storage::Store& store, const Clock& clock, AuditSink& audit)
     : store_(store), clock_(clock), audit_(audit) {}
 

@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/actor.h"
 #include "common/audit_event.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -95,15 +96,7 @@ std::vector<std::string> AllowedNext(std::string_view from);
 std::string_view ActingOrganisationName(ActingOrganisation a);
 std::string_view NewHolderName(NewHolder h);
 
-// Who asks, with what authority (taken from the authenticated policy::Subject by the routes).
-struct Actor {
-  std::string user;
-  std::string organisation;
-  std::vector<std::string> roles;
-  std::string source;      // IP address, or "cli" / "system"
-  std::string request_id;  // empty outside requests
-  bool HasRole(std::string_view role) const;
-};
+using Actor = ::zengen::Actor;  // common/actor.h
 
 struct Specimen {
   std::string id;  // SP- and 16 upper-case hex characters

@@ -5,16 +5,12 @@
 namespace zengen::specimens {
 namespace {
 
+using http::RequestActor;
 using http::Request;
 using http::Response;
 using nlohmann::json;
 
 using http::Wrap;
-
-Actor ActorOf(const Request& req) {
-  return {req.subject.authenticated ? req.subject.id : "anonymous", req.subject.organisation,
-          req.subject.roles, req.remote_address, req.request_id};
-}
 
 json SpecimenJson(const Specimen& s) {
   json j{{"id", s.id},
@@ -79,7 +75,7 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
         ZG_ASSIGN_OR_RETURN(n.preservation, http::JsonString(body, "preservation", true));
         ZG_ASSIGN_OR_RETURN(n.collection_date, http::JsonString(body, "collection_date", true));
         ZG_ASSIGN_OR_RETURN(n.note, http::JsonString(body, "note", false));
-        ZG_ASSIGN_OR_RETURN(Specimen s, sp->Register(n, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(Specimen s, sp->Register(n, RequestActor(req)));
         ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Get(s.id));
         return Response::Json(201, DetailJson(d));
       }),
@@ -129,7 +125,7 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
         ZG_ASSIGN_OR_RETURN(step.destination, http::JsonString(body, "destination", false));
         ZG_ASSIGN_OR_RETURN(auto resource, sp->CustodyResource(id, step.to, req.subject));
         ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.custody", resource));
-        ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Custody(id, step, ActorOf(req)));
+        ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Custody(id, step, RequestActor(req)));
         return Response::Json(200, DetailJson(d));
       }),
   }));
