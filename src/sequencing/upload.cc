@@ -125,12 +125,6 @@ Status ForEachPiece(const fs::path& path, const std::function<Status(std::string
   }
 }
 
-json StringList(const std::vector<std::string>& v) {
-  json a = json::array();
-  for (const auto& s : v) a.push_back(s);
-  return a;
-}
-
 std::vector<std::string> ParseStringList(const std::string& text) {
   std::vector<std::string> out;
   const json j = json::parse(text, nullptr, false);
@@ -279,7 +273,7 @@ Status RecordFile(storage::Transaction& tx, const DataFile& f, const std::string
       {Text(f.id), Text(f.kind), Text(f.specimen_id), Text(f.participant_id), OptText(f.run_id),
        Int(f.read), Text(f.file_name), Text(f.blob_id), OptText(f.index_blob_id),
        Text(f.index_kind), Text(f.uploaded_sha256), Text(f.uploaded_md5), Int(f.uploaded_size),
-       Text(f.sha256), Int(f.size), Text(f.report.dump()), Text(StringList(f.derived_from).dump()),
+       Text(f.sha256), Int(f.size), Text(f.report.dump()), Text(json(f.derived_from).dump()),
        Text(f.created_by), Text(f.created_at)}));
   return tx.Exec("UPDATE uploads SET status = 'complete', file_id = $2, updated_at = $3 "
                  "WHERE id = $1",
@@ -361,7 +355,7 @@ json UploadJson(const UploadProgress& p) {
               {"run_id", u.run_id.empty() ? json(nullptr) : json(u.run_id)},
               {"read", u.read == 0 ? json(nullptr) : json(u.read)},
               {"specimen_id", u.specimen_id},
-              {"derived_from", StringList(u.derived_from)},
+              {"derived_from", json(u.derived_from)},
               {"sample_map", json(u.sample_map)},
               {"organisation", u.organisation},
               {"file_name", u.file_name},
@@ -395,7 +389,7 @@ json DataFileJson(const DataFile& f) {
               {"sha256", f.sha256},
               {"size", f.size},
               {"report", f.report},
-              {"derived_from", StringList(f.derived_from)},
+              {"derived_from", json(f.derived_from)},
               {"created_by", f.created_by},
               {"created_at", f.created_at}};
 }
@@ -684,7 +678,7 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
                   "$9, $10, $11, $12, NULL, NULL, $13, $14, $15, $14)",
                   kUploadColumns),
       {Text(u.id), Text(u.kind), OptText(u.run_id), Int(u.read), Text(u.specimen_id),
-       Text(StringList(u.derived_from).dump()), Text(u.organisation), Text(u.file_name),
+       Text(json(u.derived_from).dump()), Text(u.organisation), Text(u.file_name),
        Int(u.size), Text(u.sha256), Int(u.chunk_size), Text(u.status), Text(u.created_by),
        Text(u.created_at), Text(json(u.sample_map).dump())}));
   std::error_code ec;
@@ -1060,7 +1054,7 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
                            json{{"file_id", f.id}, {"blob_id", f.blob_id}}));
   ZG_RETURN_IF_ERROR(Audit(actor, "file.register", "file/" + f.id,
                            fmt::format("{} registered and sanitised", f.kind),
-                           json{{"derived_from", StringList(f.derived_from)},
+                           json{{"derived_from", json(f.derived_from)},
                                 {"sha256", f.sha256},
                                 {"summary", f.report}}));
   Completion c;
