@@ -1172,7 +1172,7 @@ Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view 
   struct State {
     std::unique_ptr<blobs::Reader> reader;
     std::optional<c4gh::Decryptor> dec;  // decrypting delivery
-    std::string header;                  // re-encrypted header, sent first
+    std::string header;  // re-encrypted header sent first, or bytes already read to decrypt
     int64_t off = 0;
     int64_t size = 0;
     bool done = false;
@@ -1195,7 +1195,13 @@ Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view 
     ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(keys.secret_key));
     st->dec.emplace(std::move(dec));
     out.length = PlaintextLength(st->size - static_cast<int64_t>(header_len));
+    st->off = static_cast<int64_t>(prefix.size());  // what was read for the header's length
+    st->header = std::move(prefix);
     out.next = [st]() -> Result<std::string> {
+      if (!st->header.empty()) {
+        ZG_ASSIGN_OR_RETURN(std::string plain, st->dec->Update(std::exchange(st->header, {})));
+        if (!plain.empty()) return plain;
+      }
       while (!st->done) {
         if (st->off >= st->size) {
           st->done = true;
@@ -1228,18 +1234,6 @@ Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view 
     return piece;
   };
   return out;
-}
-
-Status StreamObject(blobs::BlobStore& blobs, std::string_view blob_id, const UploadKeys& keys,
-                    std::string_view recipient_public_key,
-                    const std::function<Status(std::string_view)>& out) {
-  ZG_ASSIGN_OR_RETURN(ObjectStream stream,
-                      OpenObjectStream(blobs, blob_id, keys, recipient_public_key));
-  for (;;) {
-    ZG_ASSIGN_OR_RETURN(std::string piece, stream.next());
-    if (piece.empty()) return Status::Ok();
-    ZG_RETURN_IF_ERROR(out(piece));
-  }
 }
 
 }  // namespace zengen::sequencing

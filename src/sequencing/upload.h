@@ -301,9 +301,4 @@ Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view 
                                       const UploadKeys& keys,
                                       std::string_view recipient_public_key);
 
-// The same stream pushed to `out`.
-Status StreamObject(blobs::BlobStore& blobs, std::string_view blob_id, const UploadKeys& keys,
-                    std::string_view recipient_public_key,
-                    const std::function<Status(std::string_view)>& out);
-
 }  // namespace zengen::sequencing
