@@ -107,8 +107,37 @@ function useErrorText(): (e: unknown) => string {
 
 // ---- filing --------------------------------------------------------------------------------
 
-function FilingForm({ session, onFiled }: { session: SessionInfo; onFiled: (id: string) => void }) {
+// The classification and its evidence, as filed and as reclassified.
+function ClassificationFields({ classification, setClassification, evidence, setEvidence, rows }: {
+  classification: string;
+  setClassification: (c: string) => void;
+  evidence: string;
+  setEvidence: (e: string) => void;
+  rows: number;
+}) {
   const { t, lang } = useI18n();
+  return (
+    <>
+      <label>
+        {t('classification')}
+        <select value={classification} onChange={(e) => setClassification(e.target.value)}>
+          {Object.keys(classifications).map((c) => (
+            <option key={c} value={c}>
+              {label(classifications, lang, c)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('evidence')}
+        <textarea value={evidence} onChange={(e) => setEvidence(e.target.value)} required maxLength={4000} rows={rows} cols={60} />
+      </label>
+    </>
+  );
+}
+
+function FilingForm({ session, onFiled }: { session: SessionInfo; onFiled: (id: string) => void }) {
+  const { t } = useI18n();
   const errorText = useErrorText();
   const [participants, setParticipants] = useState<string[]>([]);
   const [acmg, setAcmg] = useState<AcmgSf | null>(null);
@@ -209,20 +238,8 @@ function FilingForm({ session, onFiled }: { session: SessionInfo; onFiled: (id: 
           <span className="field-def">{t('secondaryHelp')}</span>
         </label>
       )}
-      <label>
-        {t('classification')}
-        <select value={classification} onChange={(e) => setClassification(e.target.value)}>
-          {Object.keys(classifications).map((c) => (
-            <option key={c} value={c}>
-              {label(classifications, lang, c)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t('evidence')}
-        <textarea value={evidence} onChange={(e) => setEvidence(e.target.value)} required maxLength={4000} rows={3} cols={60} />
-      </label>
+      <ClassificationFields classification={classification} setClassification={setClassification}
+        evidence={evidence} setEvidence={setEvidence} rows={3} />
       <button type="submit" className="primary">
         {t('fileFinding')}
       </button>
@@ -341,20 +358,8 @@ function ReclassifyForm({ finding, onDone }: { finding: Finding; onDone: (id: st
           setError(errorText(err));
         }
       }}>
-        <label>
-          {t('classification')}
-          <select value={classification} onChange={(e) => setClassification(e.target.value)}>
-            {Object.keys(classifications).map((c) => (
-              <option key={c} value={c}>
-                {label(classifications, lang, c)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t('evidence')}
-          <textarea value={evidence} onChange={(e) => setEvidence(e.target.value)} required rows={2} cols={60} />
-        </label>
+        <ClassificationFields classification={classification} setClassification={setClassification}
+          evidence={evidence} setEvidence={setEvidence} rows={2} />
         <button type="submit">{label(findingEvents, lang, 'reclassify')}</button>
         {error && <p role="alert" className="error">{error}</p>}
       </form>
