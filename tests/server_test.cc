@@ -306,6 +306,34 @@ TEST(CommandLineTest, InitRefusesAnExistingDataDirectoryAndWritesPrivateKeys) {
   }
 }
 
+TEST(CommandLineTest, BadListenAddressIsAUsageErrorBeforeAnythingIsWritten) {
+  auto scratch = std::filesystem::temp_directory_path() /
+                 ("zengen-cli-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(scratch);
+  for (const char* listen : {"127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:", "nonsense",
+                             ":8443", "127.0.0.1:84x3"}) {
+    // demo would build a whole cohort before serving; a bad port must stop it first.
+    auto demo = RunCommand({ZengenBinary(), "demo", "--data", (scratch / "demo").string(),
+                            "--listen", listen});
+    EXPECT_EQ(demo.exit_code, 1) << listen << ": " << demo.output;
+    EXPECT_NE(demo.output.find("--listen"), std::string::npos) << demo.output;
+    EXPECT_FALSE(std::filesystem::exists(scratch / "demo")) << listen;
+    auto init = RunCommand({ZengenBinary(), "init", "--data", (scratch / "init").string(),
+                            "--listen", listen});
+    EXPECT_EQ(init.exit_code, 1) << listen;
+    EXPECT_FALSE(std::filesystem::exists(scratch / "init")) << listen;
+  }
+  std::filesystem::remove_all(scratch);
+}
+
+TEST(CommandLineTest, UsageErrorsExitOneAndHelpExitsZero) {
+  EXPECT_EQ(RunCommand({ZengenBinary(), "no-such-command"}).exit_code, 1);
+  EXPECT_EQ(RunCommand({ZengenBinary(), "serve"}).exit_code, 1);  // --data is required
+  EXPECT_EQ(RunCommand({ZengenBinary(), "init", "--data", "x", "--unknown-flag"}).exit_code, 1);
+  EXPECT_EQ(RunCommand({ZengenBinary(), "--help"}).exit_code, 0);
+  EXPECT_EQ(RunCommand({ZengenBinary(), "--version"}).exit_code, 0);
+}
+
 TEST(CommandLineTest, StorageScrubRunsOnAFreshDataDirectory) {
   auto server = ZengenServer::Start("sqlite");
   ASSERT_TRUE(server);

@@ -1,4 +1,5 @@
 // The zengen command: init, serve, demo, and administration (org, user, audit).
+#include <charconv>
 #include <termios.h>
 #include <unistd.h>
 
@@ -380,6 +381,22 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
   CLI::App cli{"Zengen: the data center of a national whole-genome program"};
+  // ADDRESS:PORT with a port in 0..65535 (0: any free port), checked while parsing: a bad value is a usage error
+  // before anything is created or written (no cohort built, nothing left in a config file).
+  const CLI::Validator listen_address(
+      [](std::string& value) -> std::string {
+        auto colon = value.rfind(':');
+        if (colon == std::string::npos || colon == 0) return "expected ADDRESS:PORT";
+        std::string_view port(value);
+        port.remove_prefix(colon + 1);
+        int n = 0;
+        auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+        if (ec != std::errc() || end != port.data() + port.size() || n < 0 || n > 65535) {
+          return "the port must be a number from 0 (any free port) to 65535";
+        }
+        return "";
+      },
+      "ADDRESS:PORT");
   cli.require_subcommand(1);
   cli.set_version_flag("--version", ZENGEN_VERSION);
 
@@ -388,19 +405,23 @@ int main(int argc, char** argv) {
   init->add_option("--data", init_opt.data_dir, "Data directory to create")->required();
   init->add_option("--database", init_opt.database,
                    "SQLite file (relative to the data directory) or postgres:// URL");
-  init->add_option("--listen", init_opt.listen, "Address:port to serve on");
+  init->add_option("--listen", init_opt.listen, "Address:port to serve on")
+      ->check(listen_address);
 
   fs::path data_dir;
   std::string serve_listen;
   auto* serve = cli.add_subcommand("serve", "Serve a data directory over HTTPS");
   serve->add_option("--data", data_dir, "Data directory")->required();
-  serve->add_option("--listen", serve_listen, "Address:port, overriding the config file");
+  serve->add_option("--listen", serve_listen, "Address:port, overriding the config file")
+      ->check(listen_address);
 
   fs::path demo_dir = "zengen-demo";
   std::string demo_listen = "127.0.0.1:8443";
   auto* demo = cli.add_subcommand("demo", "Create (if absent) and serve a demo data center");
   demo->add_option("--data", demo_dir, "Data directory")->capture_default_str();
-  demo->add_option("--listen", demo_listen, "Address:port")->capture_default_str();
+  demo->add_option("--listen", demo_listen, "Address:port")
+      ->capture_default_str()
+      ->check(listen_address);
 
   // Administration on a data directory (the server may be running: the store is shared).
   identity::Organisation org;
@@ -474,7 +495,12 @@ int main(int argc, char** argv) {
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
 
-  CLI11_PARSE(cli, argc, argv);
+  // Usage errors exit 1 like every other error (docs/operations.md); --help and --version 0.
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 1;
+  }
 
   if (*init) {
     auto token = app::Init(init_opt);
