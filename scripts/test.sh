@@ -20,14 +20,31 @@ for candidate in $(shuf -i 40000-60000 -n 50); do
 done
 [[ -n "$port" ]] || { echo "test.sh: no free port for PostgreSQL" >&2; exit 1; }
 
+# Ten free loopback ports in a row for Ceph (gateway, monitor, OSD).
+s3port=""
+for candidate in $(shuf -i 20000-39990 -n 50); do
+  busy=0
+  for p in $(seq "$candidate" $((candidate + 9))); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then busy=1; break; fi
+  done
+  if ((!busy)); then s3port=$candidate; break; fi
+done
+[[ -n "$s3port" ]] || { echo "test.sh: no free ports for Ceph" >&2; exit 1; }
+
 pgdir=$(mktemp -d /tmp/zengen-pg.XXXXXX)
+cephdir=$(mktemp -d /tmp/zengen-ceph.XXXXXX)
 cleanup() {
   bash scripts/postgres-test-server.sh stop "$pgdir" >/dev/null 2>&1 || true
-  rm -rf "$pgdir"
+  bash scripts/ceph-test-server.sh stop "$cephdir" >/dev/null 2>&1 || true
+  rm -rf "$pgdir" "$cephdir"
 }
 trap cleanup EXIT
 url=$(bash scripts/postgres-test-server.sh start "$pgdir" "$port" | tail -n 1)
 echo "test.sh: PostgreSQL for tests at $url"
+s3=$(bash scripts/ceph-test-server.sh start "$cephdir" "$s3port" | tail -n 1)
+echo "test.sh: Ceph RGW for tests at ${s3%% *}"
+export ZENGEN_TEST_S3="$s3"
+export ZENGEN_REQUIRE_S3=1
 
 export ZENGEN_TEST_POSTGRES_URL="$url"
 export ZENGEN_REQUIRE_POSTGRES=1
