@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Accuracy and orchestration overhead of the germline pipeline (pipelines/germline/1.0.0).
+#
+# Makes a synthetic diploid genome with known SNVs and indels (make_truth.py; LENGTH bp, default
+# 2 Mb), simulates ~30x paired reads with wgsim from each haplotype, then runs the same tool
+# commands three ways on the same input, in this order, and prints the wall time of each:
+#   1. by hand: the pipeline's commands in a plain shell script (the anchor);
+#   2. cwltool (the local executor's engine);
+#   3. toil-cwl-runner --batchSystem slurm on a single-node Slurm cluster started here
+#      (scripts/slurm-test-cluster.sh), unless SLURM=0.
+# Precision, recall and F1 for SNVs and indels (compare.py: exact-allele matching after
+# bcftools norm) are printed for every run. Needs root (Slurm and munge) and the packages of
+# scripts/install-deps.sh with ZENGEN_WITH_BENCH=1.
+#
+#   LENGTH=2000000 COVERAGE=30 SEED=1 SLURM=1 bash bench/pipeline/run.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd -P)
+root=$(cd "$here/../.." && pwd -P)
+pipeline="$root/pipelines/germline/1.0.0/germline.cwl"
+length=${LENGTH:-2000000}
+coverage=${COVERAGE:-30}
+seed=${SEED:-1}
+threads=${THREADS:-$(nproc)}
+
+work=$(mktemp -d /tmp/zengen-pipeline-bench.XXXXXX)
+slurmdir=""
+cleanup() {
+  if [[ -n "$slurmdir" ]]; then bash "$root/scripts/slurm-test-cluster.sh" stop "$slurmdir" || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+
+python3 "$here/make_truth.py" truth --length "$length" --seed "$seed"
+samtools faidx truth/ref.fa
+bwa index truth/ref.fa 2>/dev/null
+pairs=$((length * coverage / 300 / 2))
+wgsim -S $((seed * 2 + 1)) -N "$pairs" -1 150 -2 150 -r 0 -R 0 -e 0.002 truth/hap1.fa h1_1.fq h1_2.fq >/dev/null 2>&1
+wgsim -S $((seed * 2 + 2)) -N "$pairs" -1 150 -2 150 -r 0 -R 0 -e 0.002 truth/hap2.fa h2_1.fq h2_2.fq >/dev/null 2>&1
+cat h1_1.fq <(sed '1~4s/^@/@h2_/' h2_1.fq) | gzip -1 >r1.fq.gz
+cat h1_2.fq <(sed '1~4s/^@/@h2_/' h2_2.fq) | gzip -1 >r2.fq.gz
+rm -f h1_?.fq h2_?.fq
+bcftools norm -f truth/ref.fa -m -any truth/truth.vcf -Oz -o truth.norm.vcf.gz 2>/dev/null
+cat >job.yml <<EOF
+reads_1: {class: File, path: $work/r1.fq.gz}
+reads_2: {class: File, path: $work/r2.fq.gz}
+reference: {class: File, path: $work/truth/ref.fa}
+sample: S1
+threads: $threads
+EOF
+
+now() { date +%s.%N; }
+report() {  # name seconds vcf
+  printf '%-22s wall %7.1f s  %s\n' "$1" "$2" "$(python3 "$here/compare.py" truth.norm.vcf.gz "$3")"
+}
+
+# 1. By hand: the same commands as the CWL tools, in one shell.
+mkdir hand && cd hand
+t0=$(now)
+fastp -i ../r1.fq.gz -I ../r2.fq.gz -o trimmed_1.fq.gz -O trimmed_2.fq.gz -j fastp.json \
+  -h fastp.html -w "$threads" 2>/dev/null
+bwa mem -t "$threads" -R '@RG\tID:S1\tSM:S1\tPL:ILLUMINA' ../truth/ref.fa trimmed_1.fq.gz \
+  trimmed_2.fq.gz 2>/dev/null | samtools fixmate -m - - | samtools sort -@ "$threads" -o sorted.bam - 2>/dev/null
+samtools markdup -s -f markdup.txt sorted.bam markdup.bam 2>/dev/null
+samtools view -C -T ../truth/ref.fa -o S1.cram markdup.bam
+samtools index S1.cram
+bcftools mpileup -f ../truth/ref.fa -a AD,DP S1.cram 2>/dev/null | bcftools call -mv -Ou 2>/dev/null |
+  bcftools norm -f ../truth/ref.fa -m -any -Oz -o S1.vcf.gz 2>/dev/null
+bcftools index -t S1.vcf.gz
+t_hand=$(echo "$(now) - $t0" | bc)
+cd ..
+report "by hand (anchor)" "$t_hand" hand/S1.vcf.gz
+
+# 2. cwltool.
+mkdir -p cwl/tmp
+t0=$(now)
+cwltool --quiet --outdir cwl/out --tmpdir-prefix cwl/tmp/ --tmp-outdir-prefix cwl/tmp/ \
+  "$pipeline" job.yml >cwl/result.json 2>cwl/log
+t_cwl=$(echo "$(now) - $t0" | bc)
+report "cwltool (local)" "$t_cwl" cwl/out/S1.vcf.gz
+echo "cwltool overhead: $(echo "scale=3; ($t_cwl - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
+
+# 3. Toil on Slurm.
+if [[ "${SLURM:-1}" == 1 ]]; then
+  slurmdir=$(mktemp -d /tmp/zengen-slurm.XXXXXX)
+  port=$(shuf -i 30000-39990 -n 1)
+  export SLURM_CONF
+  SLURM_CONF=$(bash "$root/scripts/slurm-test-cluster.sh" start "$slurmdir" "$port" | tail -n 1)
+  mkdir -p toil/work
+  t0=$(now)
+  toil-cwl-runner --batchSystem slurm --jobStore "file:$work/toil/js" --workDir "$work/toil/work" \
+    --outdir toil/out --disableCaching --defaultCores "$threads" --defaultMemory 2G \
+    --logFile toil/log "$pipeline" job.yml >toil/result.json 2>toil/err
+  t_toil=$(echo "$(now) - $t0" | bc)
+  report "toil on Slurm" "$t_toil" toil/out/S1.vcf.gz
+  echo "toil+Slurm overhead: $(echo "scale=3; ($t_toil - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
+fi
