@@ -23,7 +23,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [[ "${ZENGEN_WITH_BENCH:-0}" == 1 ]]; then
-  packages+=(nginx-light wrk oathtool jq bc)
+  packages+=(nginx-light wrk oathtool jq bc bwa cwltool toil slurmctld slurmd slurm-client munge)
 fi
 
 missing=()
