@@ -14,7 +14,8 @@ packages=(
   samtools bcftools fastp python3-nacl python3-bcrypt
   openssl curl ca-certificates
   postgresql-15 postgresql-client-15
-  libcurl4-openssl-dev libpugixml-dev ceph-mon ceph-osd radosgw ceph-common
+  libcurl4-openssl-dev libpugixml-dev libroaring-dev
+  ceph-mon ceph-osd radosgw ceph-common
   chromium fonts-noto-cjk
 )
 # Node.js for the web front-end: Debian's nodejs and npm, unless a node is already installed

@@ -1,0 +1,123 @@
+// The cohort variant store's genotype level (issue 15; R4.1, R4.6, R4.9): genotypes of many
+// samples kept as immutable region chunks of per-site carrier bitmaps (CRoaring), from which
+// consent-filtered allele counts are popcounts: AC = 2·|hom ∧ allowed| + |het ∧ allowed|.
+//
+// Model.
+//   - Every sample of the cohort has a dense index (uint32). A batch is the set of samples
+//     added together (a registered single-sample VCF/BCF each, or one joint VCF); batches are
+//     never rewritten: adding samples adds chunks.
+//   - A chunk holds one region [start, end) of one contig for one batch: the batch's samples
+//     and, per site, the bitmaps of samples carrying one alternate copy (het), two (hom), and
+//     of no-calls. A sample of the batch absent from a site is homozygous reference there
+//     (`bcftools merge -0` semantics: single-sample WGS VCFs list only variant sites).
+//   - Sites are biallelic: a multi-allelic record is split into one site per alternate allele
+//     (a 1/2 genotype is het at both), and each allele pair is trimmed of common leading and
+//     trailing bases (bcftools norm -m -any). Left-alignment needs the reference and is done at
+//     registration (bcftools norm -f REF) before records reach the builder. Symbolic and '*'
+//     alleles are skipped. Calls are diploid; a call with any missing allele is a no-call;
+//     haploid calls are no-calls.
+//   - AN counts every allowed sample of the region's batches that is not a no-call, twice.
+//
+// Chunks are encoded (Encode) as a zstd-compressed binary (magic "ZGVC1"), so they can live in
+// the blob store and follow it to S3 and across sites; Decode checks every length and refuses
+// anything malformed (kInvalidArgument "bad_chunk").
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <roaring/roaring.hh>
+
+#include "common/result.h"
+#include "hts/genotypes.h"
+
+namespace zengen::variants {
+
+struct Site {
+  std::string chrom;
+  int64_t pos = 0;  // 1-based
+  std::string ref;
+  std::string alt;
+  auto operator<=>(const Site&) const = default;
+};
+
+// Splits one record into biallelic, trimmed sites: one per usable alternate allele, with the
+// allele index it came from.
+struct SplitAllele {
+  Site site;
+  int allele = 0;  // 1-based index into the record's alternates
+};
+std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_view ref,
+                               const std::vector<std::string>& alts);
+
+struct SiteCalls {
+  Site site;
+  Roaring het;
+  Roaring hom;
+  Roaring nocall;
+};
+
+struct Chunk {
+  std::string chrom;
+  int64_t start = 0;  // 1-based, inclusive
+  int64_t end = 0;    // exclusive
+  Roaring samples;    // the batch's samples
+  std::vector<SiteCalls> sites;  // sorted by site, unique
+};
+
+std::string Encode(const Chunk& chunk);
+Result<Chunk> Decode(std::string_view bytes);
+
+// Builds one batch's chunks from VCF/BCF records. Regions are aligned to multiples of
+// chunk_size (1-based: [k·size+1, (k+1)·size+1)).
+class ChunkBuilder {
+ public:
+  explicit ChunkBuilder(int64_t chunk_size = 1'000'000);
+  // Adds every record of reader; sample_index[i] is the cohort index of the reader's i-th
+  // sample. Every listed sample joins the batch, also where it carries nothing.
+  // Errors: kInvalidArgument "sample_map_mismatch" when the sizes differ; the reader's errors.
+  Status Add(hts::GenotypeReader& reader, const std::vector<uint32_t>& sample_index);
+  // Adds one record directly (tests, importers).
+  void AddRecord(const hts::GenotypeRecord& record, const std::vector<uint32_t>& sample_index);
+  // The batch's chunks that hold at least one site, in (chrom, start) order.
+  std::vector<Chunk> Finish();
+
+ private:
+  int64_t chunk_size_;
+  Roaring samples_;
+  // (contig, region index) -> site -> calls
+  std::map<std::pair<std::string, int64_t>, std::map<Site, SiteCalls>> regions_;
+};
+
+struct SiteCount {
+  Site site;
+  int64_t ac = 0;
+  int64_t an = 0;
+  int64_t het = 0;
+  int64_t hom = 0;
+  double af() const { return an == 0 ? 0.0 : static_cast<double>(ac) / static_cast<double>(an); }
+};
+
+// Sites of chrom with start <= pos <= end that at least one allowed sample carries, with
+// their counts over the allowed samples, from the chunks of every batch covering the region
+// (chunks of other contigs or regions are ignored). Sorted by site.
+std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chrom,
+                             int64_t start, int64_t end, const Roaring& allowed);
+
+// The genotype (0, 1, 2 alternate copies; -1 no call) of each of `samples` at each site that
+// Count returns for the same arguments with allowed = samples. Samples in no batch of the
+// region are -1.
+struct SiteGenotypes {
+  Site site;
+  std::vector<int> genotypes;  // parallel to samples
+};
+std::vector<SiteGenotypes> Genotypes(std::span<const Chunk> chunks, std::string_view chrom,
+                                     int64_t start, int64_t end,
+                                     const std::vector<uint32_t>& samples);
+
+}  // namespace zengen::variants
