@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <bit>
 #include <fmt/format.h>
 
 namespace zengen::variants {
@@ -29,7 +30,22 @@ void PutBytes(std::string& out, std::string_view b) {
   out.append(b);
 }
 
+// Small sets (most sites of a cohort are rare) as a count and delta-coded members; larger ones
+// as CRoaring's portable serialisation.
+constexpr uint64_t kListMax = UINT32_MAX;  // every set as a delta list: zstd packs it best
+
 void PutBitmap(std::string& out, const Roaring& r) {
+  uint64_t n = r.cardinality();
+  PutVarint(out, n);
+  if (n == 0) return;
+  if (n <= kListMax) {
+    uint32_t last = 0;
+    for (uint32_t v : r) {
+      PutVarint(out, v - last);
+      last = v;
+    }
+    return;
+  }
   Roaring copy = r;
   copy.runOptimize();
   std::string buf(copy.getSizeInBytes(true), '\0');
@@ -66,10 +82,27 @@ struct In {
     return out;
   }
   Roaring Bitmap() {
+    uint64_t n = Varint();
+    if (bad || n == 0) return {};
+    if (n <= kListMax) {
+      Roaring r;
+      uint64_t v = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        v += Varint();
+        if (bad || v > UINT32_MAX) {
+          bad = true;
+          return {};
+        }
+        r.add(static_cast<uint32_t>(v));
+      }
+      return r;
+    }
     auto bytes = Bytes();
     if (bad) return {};
     try {
-      return Roaring::readSafe(bytes.data(), bytes.size());
+      Roaring r = Roaring::readSafe(bytes.data(), bytes.size());
+      if (r.cardinality() != n) bad = true;
+      return r;
     } catch (...) {
       bad = true;
       return {};
@@ -105,6 +138,29 @@ std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_
                    static_cast<int>(k) + 1});
   }
   return out;
+}
+
+namespace {
+
+constexpr uint64_t kDenseMin = 64;  // carriers from which a dense copy pays off
+
+DenseSet ToDense(const Roaring& r) {
+  DenseSet d;
+  if (r.cardinality() < kDenseMin) return d;
+  uint32_t lo = r.minimum() / 64, hi = r.maximum() / 64;
+  d.base = lo;
+  d.words.assign(hi - lo + 1, 0);
+  for (uint32_t v : r) d.words[v / 64 - lo] |= uint64_t{1} << (v % 64);
+  return d;
+}
+
+}  // namespace
+
+void Prepare(Chunk& chunk) {
+  for (auto& s : chunk.sites) {
+    s.het_dense = ToDense(s.het);
+    s.hom_dense = ToDense(s.hom);
+  }
 }
 
 std::string Encode(const Chunk& chunk) {
@@ -166,6 +222,7 @@ Result<Chunk> Decode(std::string_view bytes) {
     c.sites.push_back(std::move(s));
   }
   if (!in.b.empty()) return bad("trailing bytes");
+  Prepare(c);
   return c;
 }
 
@@ -227,6 +284,7 @@ std::vector<Chunk> ChunkBuilder::Finish() {
       calls.nocall -= calls.hom;
       c.sites.push_back(std::move(calls));
     }
+    Prepare(c);
     out.push_back(std::move(c));
   }
   regions_.clear();
@@ -261,21 +319,88 @@ std::map<Site, Merged> MergeRegion(std::span<const Chunk> chunks, std::string_vi
 
 }  // namespace
 
+namespace {
+
+// Walks the sites of chrom in [start, end] across the chunks of every batch, in site order,
+// calling fn(site, calls of each batch holding it). Batches hold disjoint samples, so counts
+// over them add up; nothing is copied.
+template <typename Fn>
+void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
+                 int64_t end, Fn&& fn) {
+  struct Cursor {
+    const SiteCalls* at;
+    const SiteCalls* stop;
+  };
+  std::vector<Cursor> cursors;
+  for (const auto& c : chunks) {
+    if (c.chrom != chrom || c.end <= start || c.start > end) continue;
+    auto first = std::lower_bound(c.sites.begin(), c.sites.end(), start,
+                                  [](const SiteCalls& s, int64_t p) { return s.site.pos < p; });
+    auto last = std::upper_bound(first, c.sites.end(), end,
+                                 [](int64_t p, const SiteCalls& s) { return p < s.site.pos; });
+    if (first != last) cursors.push_back({&*first, &*first + (last - first)});
+  }
+  std::vector<const SiteCalls*> here;
+  while (!cursors.empty()) {
+    const Site* min = &cursors[0].at->site;
+    for (const auto& cur : cursors) {
+      if (cur.at->site < *min) min = &cur.at->site;
+    }
+    here.clear();
+    for (const auto& cur : cursors) {
+      if (cur.at->site == *min) here.push_back(cur.at);
+    }
+    fn(*min, here);  // before the cursors move on: min points into a chunk
+    for (const SiteCalls* h : here) {
+      for (auto& cur : cursors) {
+        if (cur.at == h) ++cur.at;
+      }
+    }
+    std::erase_if(cursors, [](const Cursor& c) { return c.at == c.stop; });
+  }
+}
+
+}  // namespace
+
 std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chrom,
                              int64_t start, int64_t end, const Roaring& allowed) {
+  // Allowed samples present in the region's batches (each batch once, whatever its chunks).
   Roaring batch_samples;
-  auto sites = MergeRegion(chunks, chrom, start, end, batch_samples);
-  const int64_t present = static_cast<int64_t>(batch_samples.and_cardinality(allowed));
-  std::vector<SiteCount> out;
-  for (auto& [site, m] : sites) {
-    SiteCount sc{site};
-    sc.het = static_cast<int64_t>(m.het.and_cardinality(allowed));
-    sc.hom = static_cast<int64_t>(m.hom.and_cardinality(allowed));
-    sc.ac = sc.het + 2 * sc.hom;
-    if (sc.ac == 0) continue;
-    sc.an = 2 * (present - static_cast<int64_t>(m.nocall.and_cardinality(allowed)));
-    out.push_back(std::move(sc));
+  for (const auto& c : chunks) {
+    if (c.chrom == chrom && c.end > start && c.start <= end) batch_samples |= c.samples;
   }
+  const int64_t present = static_cast<int64_t>(batch_samples.and_cardinality(allowed));
+  // The allowed set as a bit array over the cohort's index space, for O(1) membership and
+  // word-wise AND with dense carrier sets.
+  std::vector<uint64_t> bits(allowed.isEmpty() ? 0 : allowed.maximum() / 64 + 1, 0);
+  for (uint32_t v : allowed) bits[v / 64] |= uint64_t{1} << (v % 64);
+  auto allowed_in = [&](const Roaring& sparse, const DenseSet& dense) -> int64_t {
+    if (!dense.empty()) {
+      int64_t n = 0;
+      size_t end_word = std::min(bits.size(), dense.base + dense.words.size());
+      for (size_t w = dense.base; w < end_word; ++w) {
+        n += std::popcount(dense.words[w - dense.base] & bits[w]);
+      }
+      return n;
+    }
+    int64_t n = 0;
+    for (uint32_t v : sparse) {
+      if (v / 64 < bits.size() && (bits[v / 64] >> (v % 64) & 1)) ++n;
+    }
+    return n;
+  };
+  std::vector<SiteCount> out;
+  ForEachSite(chunks, chrom, start, end,
+              [&](const Site& site, const std::vector<const SiteCalls*>& calls) {
+                int64_t het = 0, hom = 0, nocall = 0;
+                for (const SiteCalls* c : calls) {
+                  het += allowed_in(c->het, c->het_dense);
+                  hom += allowed_in(c->hom, c->hom_dense);
+                }
+                if (het + 2 * hom == 0) return;
+                for (const SiteCalls* c : calls) nocall += allowed_in(c->nocall, DenseSet{});
+                out.push_back(SiteCount{site, het + 2 * hom, 2 * (present - nocall), het, hom});
+              });
   return out;
 }
 

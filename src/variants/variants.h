@@ -55,12 +55,27 @@ struct SplitAllele {
 std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_view ref,
                                const std::vector<std::string>& alts);
 
+// A set of sample indices as 64-bit words from word `base` on: the query form of a carrier
+// set with many members (popcount of a word-wise AND), built in memory, never stored.
+struct DenseSet {
+  uint32_t base = 0;
+  std::vector<uint64_t> words;
+  bool empty() const { return words.empty(); }
+};
+
 struct SiteCalls {
   Site site;
   Roaring het;
   Roaring hom;
   Roaring nocall;
+  // Dense copies of het and hom when they have many members (see Prepare).
+  DenseSet het_dense;
+  DenseSet hom_dense;
 };
+
+// Builds the dense query forms of a chunk's large carrier sets. Decode and ChunkBuilder::Finish
+// call it; chunks assembled by hand work without it (only slower).
+void Prepare(struct Chunk& chunk);
 
 struct Chunk {
   std::string chrom;
