@@ -56,6 +56,7 @@ void PutBitmap(std::string& out, const Roaring& r) {
 struct In {
   std::string_view b;
   bool bad = false;
+  std::vector<uint32_t> members;  // scratch for Bitmap
   uint64_t Varint() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -85,7 +86,11 @@ struct In {
     uint64_t n = Varint();
     if (bad || n == 0) return {};
     if (n <= kListMax) {
-      Roaring r;
+      if (n > b.size()) {  // every member takes at least one byte
+        bad = true;
+        return {};
+      }
+      members.resize(n);
       uint64_t v = 0;
       for (uint64_t i = 0; i < n; ++i) {
         v += Varint();
@@ -93,8 +98,10 @@ struct In {
           bad = true;
           return {};
         }
-        r.add(static_cast<uint32_t>(v));
+        members[i] = static_cast<uint32_t>(v);
       }
+      Roaring r;
+      r.addMany(n, members.data());
       return r;
     }
     auto bytes = Bytes();

@@ -92,7 +92,7 @@ Result<Chunk> Decode(std::string_view bytes);
 // chunk_size (1-based: [k·size+1, (k+1)·size+1)).
 class ChunkBuilder {
  public:
-  explicit ChunkBuilder(int64_t chunk_size = 1'000'000);
+  explicit ChunkBuilder(int64_t chunk_size = 100'000);
   // Adds every record of reader; sample_index[i] is the cohort index of the reader's i-th
   // sample. Every listed sample joins the batch, also where it carries nothing.
   // Errors: kInvalidArgument "sample_map_mismatch" when the sizes differ; the reader's errors.
