@@ -146,7 +146,13 @@ std::vector<Range> ExactRanges(const std::vector<Range>& start,
 size_t ReaderSystem::Count(std::string name, Range r) {
   names.push_back(std::move(name));
   start.push_back(r);
+  known_lo.push_back(0);
   return names.size() - 1;
+}
+
+void ReaderSystem::AtLeastOne(size_t id) {
+  known_lo[id] = 1;
+  start[id].lo = std::max<int64_t>(start[id].lo, 1);
 }
 
 size_t ReaderSystem::Find(const std::string& name) const {
@@ -188,16 +194,36 @@ void AddProgress(ReaderSystem& sys, const json& progress,
   } else {
     nesting = {{"enrolled", "consented"}};  // every participant is enrolled
   }
-  std::map<std::string, size_t> total;
-  for (const auto& s : stages) {
-    total[s] = sys.Count("totals." + s, Read(progress["totals"][s], reading));
-  }
-  auto nest = [&](const std::map<std::string, size_t>& row) {
-    for (const auto& [whole, part] : nesting) sys.Subset(row.at(whole), row.at(part));
+  // A row of counts: per stage, then per nesting pair the unpublished difference.
+  struct Row {
+    std::map<std::string, size_t> stage;
+    std::vector<size_t> diff;
   };
+  auto nest = [&](Row& row) {
+    for (const auto& [whole, part] : nesting) {
+      row.diff.push_back(sys.Subset(row.stage.at(whole), row.stage.at(part)));
+    }
+  };
+  // whole = Σ parts, stage by stage, and so the differences between stages too.
+  auto add_sum = [&](const Row& whole, const std::vector<const Row*>& parts) {
+    for (const auto& s : stages) {
+      std::vector<size_t> ids;
+      for (const Row* p : parts) ids.push_back(p->stage.at(s));
+      sys.sums.push_back({whole.stage.at(s), ids});
+    }
+    for (size_t k = 0; k < nesting.size(); ++k) {
+      std::vector<size_t> ids;
+      for (const Row* p : parts) ids.push_back(p->diff[k]);
+      sys.sums.push_back({whole.diff[k], ids});
+    }
+  };
+  Row total;
+  for (const auto& s : stages) {
+    total.stage[s] = sys.Count("totals." + s, Read(progress["totals"][s], reading));
+  }
   nest(total);
-  // table name → row key → stage → id
-  std::map<std::string, std::map<std::string, std::map<std::string, size_t>>> tables;
+  // table name → row key → row
+  std::map<std::string, std::map<std::string, Row>> tables;
   for (const std::string table : {"by_month", "by_quarter", "cumulative_by_month", "by_program",
                                   "by_disease_category", "by_facility"}) {
     if (!progress.contains(table)) continue;
@@ -205,58 +231,69 @@ void AddProgress(ReaderSystem& sys, const json& progress,
     for (const auto& row : progress[table]) {
       const std::string key = row["key"];
       for (const auto& s : stages) {
-        rows[key][s] = sys.Count(table + "." + key + "." + s, Read(row["counts"][s], reading));
+        rows[key].stage[s] =
+            sys.Count(table + "." + key + "." + s, Read(row["counts"][s], reading));
       }
       nest(rows[key]);
     }
   }
-  for (const auto& s : stages) {
-    for (const std::string table :
-         {"by_month", "by_quarter", "by_program", "by_disease_category", "by_facility"}) {
-      if (!tables.contains(table)) continue;
-      std::vector<size_t> parts;
-      for (const auto& [key, row] : tables[table]) parts.push_back(row.at(s));
-      sys.sums.push_back({total[s], parts});
+  auto rows_of = [&](const std::string& table) {
+    std::vector<const Row*> out;
+    for (const auto& [key, row] : tables[table]) out.push_back(&row);
+    return out;
+  };
+  for (const std::string table :
+       {"by_month", "by_quarter", "by_program", "by_disease_category", "by_facility"}) {
+    if (tables.contains(table)) add_sum(total, rows_of(table));
+  }
+  // Rows are shown only because someone is in them: every disease category, and (the months
+  // run without gaps, or only with data before bands) the first and last month.
+  const std::string first = stages.front();
+  if (tables.contains("by_disease_category")) {
+    for (const auto& [key, row] : tables["by_disease_category"]) sys.AtLeastOne(row.stage.at(first));
+  }
+  if (tables.contains("by_month") && !tables["by_month"].empty()) {
+    if (reading == Reading::kExact) {
+      for (const auto& [key, row] : tables["by_month"]) sys.AtLeastOne(row.stage.at(first));
     }
-    if (tables.contains("by_quarter")) {
-      std::map<std::string, std::vector<size_t>> months_of;
-      for (const auto& [key, row] : tables["by_month"]) {
-        const int month = std::stoi(key.substr(5, 2));
-        months_of[key.substr(0, 4) + "-Q" + std::to_string((month - 1) / 3 + 1)].push_back(
-            row.at(s));
-      }
-      for (const auto& [q, row] : tables["by_quarter"]) sys.sums.push_back({row.at(s), months_of[q]});
+    sys.AtLeastOne(tables["by_month"].begin()->second.stage.at(first));
+    sys.AtLeastOne(tables["by_month"].rbegin()->second.stage.at(first));
+  }
+  if (tables.contains("by_quarter")) {
+    std::map<std::string, std::vector<const Row*>> months_of;
+    for (const auto& [key, row] : tables["by_month"]) {
+      const int month = std::stoi(key.substr(5, 2));
+      months_of[key.substr(0, 4) + "-Q" + std::to_string((month - 1) / 3 + 1)].push_back(&row);
     }
-    if (tables.contains("cumulative_by_month")) {
-      const auto& cumulative = tables["cumulative_by_month"];
-      size_t previous = SIZE_MAX;
-      for (const auto& [key, row] : tables["by_month"]) {
-        const size_t c = cumulative.at(key).at(s);
-        if (previous == SIZE_MAX) {
-          sys.sums.push_back({c, {row.at(s)}});
-        } else {
-          sys.sums.push_back({c, {previous, row.at(s)}});
-        }
-        previous = c;
+    for (const auto& [q, row] : tables["by_quarter"]) add_sum(row, months_of[q]);
+  }
+  if (tables.contains("cumulative_by_month")) {
+    const auto& cumulative = tables["cumulative_by_month"];
+    const Row* previous = nullptr;
+    for (const auto& [key, row] : tables["by_month"]) {
+      const Row& c = cumulative.at(key);
+      if (previous == nullptr) {
+        add_sum(c, {&row});
+      } else {
+        add_sum(c, {previous, &row});
       }
-      if (previous != SIZE_MAX) sys.sums.push_back({total[s], {previous}});
+      previous = &c;
     }
-    if (tables.contains("by_program") && tables.contains("by_disease_category")) {
-      std::map<std::string, std::vector<size_t>> diseases_of;
-      for (const auto& row : progress["by_disease_category"]) {
-        std::string program;
-        if (row.contains("program")) {
-          program = row["program"];
-        } else if (const auto it = program_of.find(row["key"]); it != program_of.end()) {
-          program = it->second;
-        }
-        if (program.empty()) continue;
-        diseases_of[program].push_back(tables["by_disease_category"][row["key"]].at(s));
+    if (previous != nullptr) add_sum(total, {previous});
+  }
+  if (tables.contains("by_program") && tables.contains("by_disease_category")) {
+    std::map<std::string, std::vector<const Row*>> diseases_of;
+    for (const auto& row : progress["by_disease_category"]) {
+      std::string program;
+      if (row.contains("program")) {
+        program = row["program"];
+      } else if (const auto it = program_of.find(row["key"]); it != program_of.end()) {
+        program = it->second;
       }
-      for (const auto& [program, row] : tables["by_program"]) {
-        sys.sums.push_back({row.at(s), diseases_of[program]});
-      }
+      if (program.empty()) continue;
+      diseases_of[program].push_back(&tables["by_disease_category"][row["key"]]);
     }
+    for (const auto& [program, row] : tables["by_program"]) add_sum(row, diseases_of[program]);
   }
 }
 
@@ -271,6 +308,9 @@ void AddReleaseAggregates(ReaderSystem& sys, const std::vector<json>& docs) {
   if (released < sys.names.size()) sys.Subset(released, participants);
   for (const auto& [key, v] : first["by_disease_category"].items()) {
     const size_t d = sys.Count(prefix + ".by_disease_category." + key, Read(v, reading));
+    // Before issue 12 a category was listed only when someone was in it; now every category
+    // of the portal is listed, zero or not.
+    if (reading == Reading::kExact) sys.AtLeastOne(d);
     diseases.push_back(d);
     const size_t portal_row = sys.Find("by_disease_category." + key + ".released");
     if (portal_row < sys.names.size()) sys.Subset(portal_row, d);
@@ -288,9 +328,12 @@ void AddReleaseAggregates(ReaderSystem& sys, const std::vector<json>& docs) {
 }
 
 std::vector<Breach> Breaches(const ReaderSystem& sys, const std::vector<Range>& ranges) {
+  std::vector<Range> nothing(sys.known_lo.size());
+  for (size_t i = 0; i < nothing.size(); ++i) nothing[i] = {sys.known_lo[i], kUnbounded};
+  const std::vector<Range> baseline = Propagate(nothing, sys.sums);
   std::vector<Breach> out;
   for (size_t i = 0; i < ranges.size(); ++i) {
-    if (!KeepsPromise(ranges[i])) out.push_back({sys.names[i], ranges[i]});
+    if (!KeepsPromise(ranges[i], baseline[i])) out.push_back({sys.names[i], ranges[i]});
   }
   return out;
 }

@@ -32,7 +32,12 @@ struct ReaderSystem {
   std::vector<std::string> names;
   std::vector<Range> start;
   std::vector<SumRelation> sums;
+  // What the reader knows without any figure: 1 where a row is listed only because someone is
+  // in it, else 0.
+  std::vector<int64_t> known_lo;
   size_t Count(std::string name, Range r);
+  // The count is at least 1 (its row is listed only because someone is in it).
+  void AtLeastOne(size_t id);
   size_t Find(const std::string& name) const;  // names.size() if absent
   // whole ⊇ part: adds the unpublished count whole − part ("whole - part").
   size_t Subset(size_t whole, size_t part);
@@ -65,7 +70,8 @@ struct Breach {
   std::string name;
   Range range;
 };
-// The counts of `ranges` that do not keep the promise (KeepsPromise).
+// The counts of `ranges` that do not keep the promise (KeepsPromise against the baseline the
+// reader has from known_lo alone).
 std::vector<Breach> Breaches(const ReaderSystem& sys, const std::vector<Range>& ranges);
 
 }  // namespace zengen::portal::testing

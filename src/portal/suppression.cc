@@ -15,9 +15,9 @@ int64_t AddClamped(int64_t a, int64_t b) { return std::min(a + b, kUnbounded); }
 
 }  // namespace
 
-bool KeepsPromise(Range r) {
+bool KeepsPromise(Range r, Range baseline) {
   if (r.hi < 1 || r.lo > kBase - 1) return true;
-  return r.lo <= 1 && r.hi >= kBase - 1;
+  return r.lo <= std::max<int64_t>(1, baseline.lo) && r.hi >= kBase - 1;
 }
 
 Shown Round(int64_t count) { return {std::max<int64_t>(count, 0) / kBase * kBase, false}; }
@@ -107,6 +107,7 @@ size_t Publication::Add(std::string name, int64_t value) {
   names_.push_back(std::move(name));
   values_.push_back(value);
   published_.push_back(true);
+  at_least_one_.push_back(false);
   return names_.size() - 1;
 }
 
@@ -127,82 +128,122 @@ size_t Publication::Subset(size_t whole, size_t part) {
   return diff;
 }
 
+std::vector<Range> Publication::ReaderRanges(const std::vector<Shown>& shown) const {
+  std::vector<Range> out(shown.size());
+  for (size_t i = 0; i < shown.size(); ++i) {
+    out[i] = RangeOf(shown[i]);
+    if (at_least_one_[i]) out[i].lo = std::max<int64_t>(out[i].lo, 1);
+  }
+  return out;
+}
+
+namespace {
+
+// The published figures a derived bound rests on: follows the relation that last moved the
+// bound (Propagate's causes) to the bounds it was computed from, down to counts whose bound is
+// their own published band. `lo_side` picks the lower (true) or upper bound of `v`.
+void Explain(size_t v, bool lo_side, const std::vector<Range>& ranges,
+             const std::vector<std::pair<size_t, size_t>>& causes,
+             const std::vector<SumRelation>& sums, std::vector<std::vector<bool>>& seen,
+             std::vector<size_t>& leaves) {
+  if (seen[lo_side ? 0 : 1][v]) return;
+  seen[lo_side ? 0 : 1][v] = true;
+  // A trivial bound (0, or none) narrows nothing.
+  if (lo_side ? ranges[v].lo <= 0 : ranges[v].hi >= kUnbounded) return;
+  const size_t rel = lo_side ? causes[v].first : causes[v].second;
+  if (rel == kNoCause) {
+    leaves.push_back(v);
+    return;
+  }
+  const SumRelation& s = sums[rel];
+  if (s.whole == v) {
+    for (size_t p : s.parts) Explain(p, lo_side, ranges, causes, sums, seen, leaves);
+    return;
+  }
+  Explain(s.whole, lo_side, ranges, causes, sums, seen, leaves);
+  for (size_t p : s.parts) {
+    if (p != v) Explain(p, !lo_side, ranges, causes, sums, seen, leaves);
+  }
+}
+
+size_t CountBroken(const std::vector<Range>& ranges, const std::vector<Range>& baseline) {
+  size_t broken = 0;
+  for (size_t i = 0; i < ranges.size(); ++i) broken += KeepsPromise(ranges[i], baseline[i]) ? 0 : 1;
+  return broken;
+}
+
+// How many candidate withholdings are tried per step (each costs one propagation).
+constexpr size_t kTrials = 6;
+
+}  // namespace
+
 std::vector<Shown> Publication::Protect() const {
   const size_t n = size();
   std::vector<Shown> shown(n);
   for (size_t i = 0; i < n; ++i) {
     shown[i] = published_[i] ? Round(values_[i]) : Shown{0, true};
   }
-  std::vector<std::vector<size_t>> relations_of(n);
-  for (size_t i = 0; i < sums_.size(); ++i) {
-    relations_of[sums_[i].whole].push_back(i);
-    for (size_t p : sums_[i].parts) relations_of[p].push_back(i);
-  }
-  auto members = [this](size_t rel) {
-    std::vector<size_t> m = sums_[rel].parts;
-    m.push_back(sums_[rel].whole);
-    return m;
-  };
+  auto withholdable = [&](size_t u) { return published_[u] && !shown[u].withheld; };
+  std::vector<Shown> nothing(n, Shown{0, true});
+  const std::vector<Range> baseline = Propagate(ReaderRanges(nothing), sums_);
   // Each round withholds one more published figure, so there are at most n rounds; with
-  // everything withheld every range is [0, kUnbounded], which keeps the promise.
+  // everything withheld every range is [0, kUnbounded] (or [1, kUnbounded]), which keeps the
+  // promise.
+  std::vector<std::pair<size_t, size_t>> causes;
+  std::vector<Range> ranges = Propagate(ReaderRanges(shown), sums_, &causes);
   for (;;) {
-    std::vector<Range> start(n);
-    for (size_t i = 0; i < n; ++i) start[i] = RangeOf(shown[i]);
-    std::vector<std::pair<size_t, size_t>> causes;
-    const std::vector<Range> ranges = Propagate(start, sums_, &causes);
     size_t violated = n;
     for (size_t i = 0; i < n && violated == n; ++i) {
-      if (!KeepsPromise(ranges[i])) violated = i;
+      if (!KeepsPromise(ranges[i], baseline[i])) violated = i;
     }
     if (violated == n) return shown;
-    // Widen nearest the violation: the relations that produced its bounds first, then every
-    // relation around it, moving outwards one relation at a time. Among the published figures
-    // found at the nearest distance, the smallest band goes (a "<10" is the cheapest to lose).
-    std::vector<size_t> layer;
-    std::vector<bool> relation_seen(sums_.size(), false), count_seen(n, false);
-    count_seen[violated] = true;
-    for (size_t c : {causes[violated].first, causes[violated].second}) {
-      if (c != kNoCause && !relation_seen[c]) {
-        relation_seen[c] = true;
-        layer.push_back(c);
+    // The published figures the offending bound rests on are the candidates. A lower bound
+    // that is too high (it excludes 1) or an upper bound too low (it excludes 9) is the fault.
+    const Range r = ranges[violated];
+    std::vector<size_t> leaves;
+    std::vector<std::vector<bool>> seen(2, std::vector<bool>(n, false));
+    if (r.lo > std::max<int64_t>(1, baseline[violated].lo)) Explain(violated, true, ranges, causes, sums_, seen, leaves);
+    if (r.hi < kBase - 1) Explain(violated, false, ranges, causes, sums_, seen, leaves);
+    std::vector<size_t> candidates;
+    for (size_t u : leaves) {
+      if (withholdable(u)) candidates.push_back(u);
+    }
+    std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
+      return std::tie(shown[a].band, a) < std::tie(shown[b].band, b);
+    });
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    if (candidates.empty()) {
+      // Nothing published explains it (cannot happen for consistent data): widen everything.
+      for (size_t i = 0; i < n; ++i) shown[i].withheld = true;
+      return shown;
+    }
+    // Try the cheapest few (small bands lose least) and the largest; keep the one that mends
+    // the offending count, then the one leaving fewest broken counts, then the smallest band.
+    std::vector<size_t> trials(candidates.begin(),
+                               candidates.begin() +
+                                   static_cast<std::ptrdiff_t>(std::min(kTrials, candidates.size())));
+    if (candidates.size() > kTrials) trials.push_back(candidates.back());
+    size_t best = n;
+    std::tuple<bool, size_t> best_score{true, 0};
+    std::vector<Range> best_ranges;
+    std::vector<std::pair<size_t, size_t>> best_causes;
+    for (size_t u : trials) {
+      shown[u].withheld = true;
+      std::vector<std::pair<size_t, size_t>> c;
+      std::vector<Range> rr = Propagate(ReaderRanges(shown), sums_, &c);
+      shown[u].withheld = false;
+      const std::tuple<bool, size_t> score{!KeepsPromise(rr[violated], baseline[violated]),
+                                           CountBroken(rr, baseline)};
+      if (best == n || score < best_score) {
+        best = u;
+        best_score = score;
+        best_ranges = std::move(rr);
+        best_causes = std::move(c);
       }
     }
-    for (size_t rel : relations_of[violated]) {
-      if (!relation_seen[rel]) {
-        relation_seen[rel] = true;
-        layer.push_back(rel);
-      }
-    }
-    size_t pick = n;
-    while (!layer.empty() && pick == n) {
-      std::vector<size_t> next;
-      for (size_t rel : layer) {
-        for (size_t u : members(rel)) {
-          if (u != violated && published_[u] && !shown[u].withheld &&
-              (pick == n || std::tie(shown[u].band, u) < std::tie(shown[pick].band, pick))) {
-            pick = u;
-          }
-          if (count_seen[u]) continue;
-          count_seen[u] = true;
-          for (size_t r2 : relations_of[u]) {
-            if (!relation_seen[r2]) {
-              relation_seen[r2] = true;
-              next.push_back(r2);
-            }
-          }
-        }
-      }
-      layer = std::move(next);
-    }
-    if (pick == n) {
-      // Nothing published is connected to the violated count except the count itself.
-      if (!published_[violated] || shown[violated].withheld) {
-        for (size_t i = 0; i < n; ++i) shown[i].withheld = true;
-        return shown;
-      }
-      pick = violated;
-    }
-    shown[pick].withheld = true;
+    shown[best].withheld = true;
+    ranges = std::move(best_ranges);
+    causes = std::move(best_causes);
   }
 }
 

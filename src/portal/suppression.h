@@ -22,7 +22,8 @@
 //
 // The promise (what the attack tests check): for every count — published, withheld or implied
 // (a total minus its rows, one stage minus the next) — the range a reader can derive from all
-// published figures either stays clear of 1..9 or contains every value from 1 to 9.
+// published figures either stays clear of 1..9 or contains every value from 1 to 9 (from the
+// least value the mere listing of rows already implies, when that is more than 1).
 #pragma once
 
 #include <cstddef>
@@ -50,8 +51,12 @@ struct Range {
   bool operator==(const Range&) const = default;
 };
 
-// Whether a derived range keeps the promise: it stays clear of 1..9, or it covers all of 1..9.
-bool KeepsPromise(Range r);
+// Whether a derived range keeps the promise: it stays clear of 1..9, or it covers every value
+// from 1 to 9 that `baseline` allows. The baseline is what a reader knows without any figure
+// (a row is listed only because someone is in it, so its count is at least 1; four categories
+// listed under a programme make the programme at least 4): publishing may not narrow a small
+// count beyond it.
+bool KeepsPromise(Range r, Range baseline = {});
 
 // How a count is published.
 struct Shown {
@@ -101,6 +106,9 @@ class Publication {
   size_t Implied(std::string name, int64_t value);
   // whole = Σ parts. REQUIRES: the ids exist and the values add up (the relation is true).
   void Sum(size_t whole, std::vector<size_t> parts);
+  // Tells the audit that a reader knows the count is at least 1 (its row is shown only
+  // because someone is in it).
+  void AtLeastOne(size_t id) { at_least_one_[id] = true; }
   // part ⊆ whole: adds the implied count whole − part (named "<whole> - <part>") and the
   // relation whole = part + difference. Returns the difference's id. REQUIRES: whole ≥ part.
   size_t Subset(size_t whole, size_t part);
@@ -115,11 +123,15 @@ class Publication {
   int64_t value(size_t id) const { return values_[id]; }
   bool published(size_t id) const { return published_[id]; }
   const std::vector<SumRelation>& relations() const { return sums_; }
+  // What a reader knows of each count from the published forms alone (RangeOf, raised to 1
+  // where AtLeastOne was called): the start of every attack.
+  std::vector<Range> ReaderRanges(const std::vector<Shown>& shown) const;
 
  private:
   std::vector<std::string> names_;
   std::vector<int64_t> values_;
   std::vector<bool> published_;
+  std::vector<bool> at_least_one_;
   std::vector<SumRelation> sums_;
 };
 

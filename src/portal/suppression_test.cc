@@ -247,7 +247,7 @@ TEST(ProtectTest, RandomCohortsWithstandTheExactLpAttack) {
   for (int trial = 0; trial < 25; ++trial) {
     const Publication pub = RandomCohort(rng);
     ReaderSystem names;
-    for (size_t i = 0; i < pub.size(); ++i) names.names.push_back(pub.name(i));
+    for (size_t i = 0; i < pub.size(); ++i) names.Count(pub.name(i), {});
     std::vector<Shown> rounded(pub.size());
     for (size_t i = 0; i < pub.size(); ++i) {
       rounded[i] = pub.published(i) ? Round(pub.value(i)) : Shown{0, true};
@@ -281,7 +281,7 @@ TEST(ProtectTest, RandomCohortsWithstandPropagation) {
   for (int trial = 0; trial < 200; ++trial) {
     const Publication pub = RandomCohort(rng);
     ReaderSystem names;
-    for (size_t i = 0; i < pub.size(); ++i) names.names.push_back(pub.name(i));
+    for (size_t i = 0; i < pub.size(); ++i) names.Count(pub.name(i), {});
     const auto ranges = Propagate(StartOf(pub.Protect()), pub.relations());
     for (const auto& b : testing::Breaches(names, ranges)) {
       ADD_FAILURE() << "trial " << trial << ": " << b.name;
