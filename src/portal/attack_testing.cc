@@ -304,7 +304,10 @@ void AddReleaseAggregates(ReaderSystem& sys, const std::vector<json>& docs) {
   const std::string prefix = "release." + first["release_id"].get<std::string>();
   const size_t participants = sys.Count(prefix + ".participants", Read(first["participants"], reading));
   std::vector<size_t> diseases;
-  const size_t released = sys.Find("totals.released");
+  // Under today's rule the released stage holds every public release's participants (before
+  // issue 12 it was always 0, so the relation did not hold and a reader could not use it).
+  const bool linked = reading == Reading::kBands;
+  const size_t released = linked ? sys.Find("totals.released") : sys.names.size();
   if (released < sys.names.size()) sys.Subset(released, participants);
   for (const auto& [key, v] : first["by_disease_category"].items()) {
     const size_t d = sys.Count(prefix + ".by_disease_category." + key, Read(v, reading));
@@ -312,7 +315,8 @@ void AddReleaseAggregates(ReaderSystem& sys, const std::vector<json>& docs) {
     // of the portal is listed, zero or not.
     if (reading == Reading::kExact) sys.AtLeastOne(d);
     diseases.push_back(d);
-    const size_t portal_row = sys.Find("by_disease_category." + key + ".released");
+    const size_t portal_row =
+        linked ? sys.Find("by_disease_category." + key + ".released") : sys.names.size();
     if (portal_row < sys.names.size()) sys.Subset(portal_row, d);
   }
   sys.sums.push_back({participants, diseases});

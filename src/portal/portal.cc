@@ -352,11 +352,16 @@ Result<json> ReleaseAggregatesJson(const PublicFigures& figures, std::string_vie
                     fmt::format("release {} has no public aggregates", release_id));
   }
   json j = {{"release_id", release_id},
-            {"participants", it->second["participants"]},
-            {"by_disease_category", it->second["by_disease_category"]},
+            {"participants", it->second.at("participants")},
+            {"by_disease_category", it->second.at("by_disease_category")},
             {"suppression", MethodJson()}};
-  if (!field.empty()) {
-    const json& by_field = it->second["by_field"];
+  const json& by_field = it->second.at("by_field");
+  if (field.empty()) {
+    // The fields whose counts may be asked for (?field=), for clients.
+    json fields = json::array();
+    for (const auto& [key, values] : by_field.items()) fields.push_back(key);
+    j["fields"] = std::move(fields);
+  } else {
     const auto f = by_field.find(std::string(field));
     if (f == by_field.end()) {
       return InvalidArgument("invalid_field",

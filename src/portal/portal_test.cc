@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <functional>
 
 #include "portal/attack_testing.h"
@@ -142,6 +143,33 @@ TEST(PublishTest, TheAttackBreaksExactPublication) {
   ReaderSystem sys;
   AddProgress(sys, doc, {});
   EXPECT_FALSE(Breaches(sys, Propagate(sys.start, sys.sums)).empty());
+}
+
+// The attack fails on today's main: its outputs over HTTPS from `zengen demo` (fixture), read
+// with the rule they were published under (exact numbers, "<10" for 1..9), give exact small
+// counts away — e.g. a category's enrolled minus consented.
+TEST(PublishTest, TheAttackBreaksTheOutputsOfMainBeforeIssue12) {
+  std::ifstream in(std::string(ZENGEN_PORTAL_TESTDATA) + "/main_demo_outputs.json");
+  ASSERT_TRUE(in) << "fixture missing";
+  const json fixture = json::parse(in);
+  std::map<std::string, std::string> program_of;
+  for (const auto& row : fixture["progress"]["by_disease_category"]) {
+    const std::string key = row["key"];
+    program_of[key] = key.starts_with("rd_") ? "rare_disease" : "cancer";
+  }
+  ReaderSystem sys;
+  AddProgress(sys, fixture["progress"], program_of);
+  AddReleaseAggregates(sys, fixture["release_aggregates"].get<std::vector<json>>());
+  const auto ranges = Propagate(sys.start, sys.sums);
+  const auto breaches = Breaches(sys, ranges);
+  EXPECT_GT(breaches.size(), 10u);
+  const size_t colorectal = sys.Find("by_disease_category.colorectal.enrolled - "
+                                     "by_disease_category.colorectal.consented");
+  ASSERT_LT(colorectal, sys.names.size());
+  EXPECT_EQ(ranges[colorectal], (Range{5, 5})) << "33 enrolled, 28 consented: exactly 5";
+  // Issue 14: the calendar lists released datasets while the released stage says 0.
+  EXPECT_EQ(fixture["progress"]["totals"]["released"], 0);
+  EXPECT_FALSE(fixture["calendar"]["items"].empty());
 }
 
 TEST(PublishTest, FiguresAreBandsAndTheStagesNest) {
