@@ -228,6 +228,7 @@ PublicFigures Publish(const std::vector<ParticipantProgress>& participants,
   }
   if (!months.keys.empty()) {
     for (size_t s = 0; s < n_stages; ++s) pub.Sum(total_id[s], {cumul.stage.back()[s]});
+    for (size_t k = 0; k < nesting.size(); ++k) pub.Sum(total_diff[k], {cumul.diff.back()[k]});
     pub.AtLeastOne(months.stage.front()[0]);
     pub.AtLeastOne(months.stage.back()[0]);
   }
