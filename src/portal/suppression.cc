@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <mutex>
 #include <tuple>
 
 namespace zengen::portal {
@@ -179,10 +180,38 @@ constexpr size_t kTrials = 6;
 
 std::vector<Shown> Publication::Protect() const {
   const size_t n = size();
-  std::vector<Shown> shown(n);
+  std::vector<Shown> rounded(n);
   for (size_t i = 0; i < n; ++i) {
-    shown[i] = published_[i] ? Round(values_[i]) : Shown{0, true};
+    rounded[i] = published_[i] ? Round(values_[i]) : Shown{0, true};
   }
+  // One publication is read by several endpoints in turn; the audit is the same for the same
+  // bands and relations.
+  struct Memo {
+    std::vector<Shown> rounded;
+    std::vector<bool> at_least_one;
+    std::vector<SumRelation> sums;
+    std::vector<Shown> result;
+  };
+  static std::mutex mu;
+  static Memo memo;
+  {
+    std::lock_guard lock(mu);
+    if (memo.rounded == rounded && memo.at_least_one == at_least_one_ && memo.sums == sums_) {
+      return memo.result;
+    }
+  }
+  std::vector<Shown> result = Audit(std::move(rounded));
+  std::lock_guard lock(mu);
+  memo = {std::vector<Shown>(), at_least_one_, sums_, result};
+  memo.rounded.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    memo.rounded[i] = published_[i] ? Round(values_[i]) : Shown{0, true};
+  }
+  return result;
+}
+
+std::vector<Shown> Publication::Audit(std::vector<Shown> shown) const {
+  const size_t n = size();
   auto withholdable = [&](size_t u) { return published_[u] && !shown[u].withheld; };
   std::vector<Shown> nothing(n, Shown{0, true});
   const std::vector<Range> baseline = Propagate(ReaderRanges(nothing), sums_);

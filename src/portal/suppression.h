@@ -81,6 +81,7 @@ nlohmann::json MethodJson();
 struct SumRelation {
   size_t whole = 0;
   std::vector<size_t> parts;
+  bool operator==(const SumRelation&) const = default;
 };
 
 // Interval propagation to a fixed point over counts that are integers ≥ 0: starting from
@@ -115,7 +116,9 @@ class Publication {
 
   // The published form of every count (implied ones: withheld), such that every range derived
   // by Propagate from the published forms and the relations keeps the promise. Deterministic;
-  // depends only on the bands of the counts, never on the exact values.
+  // depends only on the bands of the counts, never on the exact values. The last answer is
+  // kept (keyed by the bands and relations), so that the endpoints sharing one publication do
+  // not each repeat the audit. Thread-safe.
   std::vector<Shown> Protect() const;
 
   size_t size() const { return names_.size(); }
@@ -128,6 +131,10 @@ class Publication {
   std::vector<Range> ReaderRanges(const std::vector<Shown>& shown) const;
 
  private:
+  // Protect without the memo: withholds figures of `shown` (the rounded forms) until the
+  // promise holds.
+  std::vector<Shown> Audit(std::vector<Shown> shown) const;
+
   std::vector<std::string> names_;
   std::vector<int64_t> values_;
   std::vector<bool> published_;

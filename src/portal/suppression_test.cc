@@ -144,6 +144,20 @@ TEST(ProtectTest, WithholdsUntilNoMonthIsPinned) {
   EXPECT_EQ(ShownJson(shown[total]), 90);
 }
 
+TEST(ProtectTest, RemembersTheLastAnswerForTheSameBands) {
+  Publication pub;
+  const size_t total = pub.Add("total", 90);
+  std::vector<size_t> months;
+  for (int m = 0; m < 10; ++m) months.push_back(pub.Add("month", 9));
+  pub.Sum(total, months);
+  const auto first = pub.Protect();
+  EXPECT_EQ(pub.Protect(), first);
+  Publication other;
+  other.Add("a", 5);
+  EXPECT_EQ(other.Protect(), std::vector<Shown>{Round(5)});
+  EXPECT_EQ(pub.Protect(), first);
+}
+
 TEST(ProtectTest, ImpliedCountsAreNeverPublished) {
   Publication pub;
   const size_t enrolled = pub.Add("enrolled", 13);
@@ -304,7 +318,9 @@ TEST(ProtectTest, DependsOnlyOnTheBands) {
       }
     }
     for (const SumRelation& s : pub.relations()) moved.Sum(s.whole, s.parts);
-    EXPECT_EQ(pub.Protect(), moved.Protect()) << "trial " << trial;
+    const auto first = pub.Protect();
+    (void)Publication().Protect();  // so that the second answer is computed, not remembered
+    EXPECT_EQ(first, moved.Protect()) << "trial " << trial;
   }
 }
 
