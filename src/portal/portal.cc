@@ -60,6 +60,7 @@ FROM participants p
   out.reserve(rows.rows.size());
   for (const auto& row : rows.rows) {
     ParticipantProgress p{row.Text(4), row.Text(1), row.Text(2), row.Text(3), {}};
+    // In the order of Stages().
     p.reached = {true,
                  row.Int(5) != 0,
                  row.Int(6) != 0,
@@ -250,7 +251,8 @@ PublicFigures Publish(const std::vector<ParticipantProgress>& participants,
   }
   // Release aggregates, published at the same time: a release's participants are some of the
   // released ones, in total and per disease category.
-  const size_t released_stage = 6;
+  const size_t released_stage = static_cast<size_t>(
+      std::find(stages.begin(), stages.end(), "released") - stages.begin());
   struct ReleaseIds {
     size_t participants;
     std::map<std::string, size_t> by_disease;
