@@ -223,6 +223,20 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
     return authorizer.Check(req, action, *resource);
   };
   http::Router router;
+  // Everything public is published through one disclosure control (portal/suppression.h):
+  // the portal asks sharing for the released participants and the public releases' counts.
+  const portal::SharingSources public_sources{
+      .calendar = [&r] { return r.sharing->ReleaseCalendar(); },
+      .released_participants = [&r] { return r.sharing->ReleasedParticipants(); },
+      .public_release_counts = [&r]() -> Result<std::vector<portal::ReleaseCounts>> {
+        ZG_ASSIGN_OR_RETURN(auto all, r.sharing->AllPublicAggregates());
+        std::vector<portal::ReleaseCounts> out;
+        for (auto& a : all) {
+          out.push_back({a.release_id, a.participants, std::move(a.by_disease),
+                         std::move(a.by_field)});
+        }
+        return out;
+      }};
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
                   identity::AddIdentityRoutes(router, *r.identity),
                   audit::AddAuditRoutes(router, *r.audit_log),
@@ -234,9 +248,16 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
                   fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),
                   sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
                                               authorizer),
-                  sharing::AddSharingRoutes(router, *r.sharing, authorizer, r.clock),
-                  portal::AddPortalRoutes(router, *r.store, r.clock,
-                                          [&r] { return r.sharing->ReleaseCalendar(); }),
+                  sharing::AddSharingRoutes(router, *r.sharing, authorizer, r.clock,
+                                            [&r, public_sources](std::string_view id,
+                                                                 std::string_view field)
+                                                -> Result<nlohmann::json> {
+                                              ZG_ASSIGN_OR_RETURN(
+                                                  auto figures, portal::ComputePublicFigures(
+                                                                    *r.store, public_sources, r.clock));
+                                              return portal::ReleaseAggregatesJson(figures, id, field);
+                                            }),
+                  portal::AddPortalRoutes(router, *r.store, r.clock, public_sources),
                   ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access, ""})}) {
     if (!st.ok()) return Fail(st.error());
   }

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+
+#include "portal/attack_testing.h"
 #include "storage/testing.h"
 
 namespace zengen::portal {
@@ -9,164 +15,197 @@ namespace {
 
 using nlohmann::json;
 
-// 'S' marks a suppressed small cell, 'X' one withheld by secondary suppression, otherwise the
-// published number.
-std::vector<std::string> Render(const std::vector<std::vector<Cell>>& cells) {
-  std::vector<std::string> out;
-  for (const auto& row : cells) {
-    std::string line;
-    for (const auto& c : row) {
-      if (!line.empty()) line += ' ';
-      line += c.secondary ? "X" : c.suppressed ? "S" : std::to_string(c.value);
-    }
-    out.push_back(line);
-  }
-  return out;
-}
+using testing::AddProgress;
+using testing::AddReleaseAggregates;
+using testing::Breaches;
+using testing::ReaderSystem;
 
-struct SuppressionCase {
-  std::string name;
-  std::vector<std::vector<int64_t>> counts;
-  Margins margins;
-  std::vector<std::string> want;
-};
-
-TEST(SuppressTest, PrimaryAndSecondaryTableDriven) {
-  const std::vector<SuppressionCase> cases = {
-      {"nothing small", {{10, 20}, {30, 40}}, {true, true}, {"10 20", "30 40"}},
-      {"zeros are published", {{0, 12}, {15, 0}}, {true, true}, {"0 12", "15 0"}},
-      {"1 and 9 suppressed, 10 not", {{1, 9, 10}}, {false, false}, {"S S 10"}},
-      {"a suppressed total protects nothing", {{4}, {0}}, {true, false}, {"S", "0"}},
-      {"no margins: primary only", {{5, 100}, {50, 60}}, {false, false}, {"S 100", "50 60"}},
-      // Column total 55 minus 50 would give the 5 away: the next-smallest (50) goes too.
-      {"lone cell in a column", {{5}, {50}}, {true, false}, {"S", "X"}},
-      {"next-smallest, not the largest", {{3}, {40}, {20}, {100}}, {true, false},
-       {"S", "40", "X", "100"}},
-      {"two small cells protect each other", {{3}, {4}, {100}}, {true, false},
-       {"S", "S", "100"}},
-      {"zeros are chosen last", {{0}, {7}, {0}, {30}}, {true, false}, {"0", "S", "0", "X"}},
-      {"a zero when nothing else is left", {{5, 50}, {0, 60}}, {true, true},
-       {"S X", "X X"}},
-      {"ties pick the first", {{2}, {25}, {25}}, {true, false}, {"S", "X", "25"}},
-      // A total below the threshold is suppressed itself: nothing to subtract from.
-      {"small cells in a small total", {{4}, {0}, {3}}, {true, false}, {"S", "0", "S"}},
-      {"row totals", {{8, 30, 40}}, {false, true}, {"S X 40"}},
-      // The column pass suppresses (1,0); its row then holds one suppressed cell, so (1,1) goes.
-      {"cascades across rows and columns", {{5, 50}, {20, 30}}, {true, true},
-       {"S X", "X X"}},
-      {"cascade stops when lines hold two", {{5, 15, 100}, {12, 40, 100}, {200, 200, 200}},
-       {true, true}, {"S X 100", "X X 100", "200 200 200"}},
-      {"empty table", {}, {true, true}, {}},
-  };
-  for (const auto& tc : cases) {
-    EXPECT_EQ(Render(Suppress(tc.counts, tc.margins)), tc.want) << tc.name;
-  }
-}
-
-// Whatever the table, no line with a published total holds exactly one suppressed cell, and
-// no count from 1 to 9 is published.
-TEST(SuppressTest, NoLineLeavesOneCellDerivable) {
-  uint64_t seed = 12345;
-  auto next = [&seed] {
+struct Lcg {
+  uint64_t seed;
+  uint64_t Next() {
     seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
     return seed >> 33;
-  };
-  for (int trial = 0; trial < 500; ++trial) {
-    const size_t rows = 1 + next() % 6, cols = 1 + next() % 6;
-    std::vector<std::vector<int64_t>> counts(rows, std::vector<int64_t>(cols));
-    for (auto& row : counts) {
-      for (auto& v : row) v = next() % 3 == 0 ? static_cast<int64_t>(next() % 10) : next() % 60;
+  }
+  int64_t Below(int64_t n) { return static_cast<int64_t>(Next() % static_cast<uint64_t>(n)); }
+};
+
+// A cohort like the demo's: ~240 participants over two years, six cancer and four rare-disease
+// categories, three hospitals; the funnel thins out stage by stage; one public release.
+struct DemoLike {
+  std::vector<ParticipantProgress> participants;
+  std::map<std::string, std::string> facilities;
+  std::vector<ReleaseCounts> releases;
+};
+
+DemoLike MakeDemoLike(uint64_t seed, int people) {
+  Lcg rng{seed};
+  DemoLike d;
+  d.facilities = {{"kanto", "関東大学病院 (Kanto University Hospital)"},
+                  {"kansai", "関西がんセンター (Kansai Cancer Center)"},
+                  {"tohoku", "東北こども病院 (Tohoku Children's Hospital)"},
+                  {"kyushu", "九州医療センター (Kyushu Medical Center)"}};
+  const std::vector<std::string> cancers = {"lung", "colorectal", "breast", "gastric",
+                                            "pancreatic", "sarcoma"};
+  const std::vector<std::string> rare = {"rd_neuromuscular", "rd_epilepsy", "rd_cardiomyopathy",
+                                         "rd_skeletal_dysplasia"};
+  const std::vector<std::string> hospitals = {"kanto", "kansai", "tohoku"};
+  ReleaseCounts rel{"REL-1", 0, {}, {}};
+  auto& sex = rel.by_field["case_basics.sex"];
+  sex = {{"female", 0}, {"male", 0}, {"other", 0}, {"not_recorded", 0}};
+  for (int i = 0; i < people; ++i) {
+    const bool is_rare = rng.Below(4) == 0;
+    const std::string category =
+        is_rare ? rare[rng.Below(static_cast<int64_t>(rare.size()))]
+                : cancers[rng.Below(static_cast<int64_t>(cancers.size()))];
+    const int month = static_cast<int>(rng.Below(24));
+    ParticipantProgress p{fmt::format("{:04}-{:02}", 2024 + month / 12, month % 12 + 1),
+                          is_rare ? "rare_disease" : "cancer", category,
+                          hospitals[rng.Below(3)], std::vector<bool>(Stages().size(), false)};
+    p.reached[0] = true;
+    for (size_t s = 1; s < 6; ++s) p.reached[s] = p.reached[s - 1] && rng.Below(10) < 8;
+    p.reached[6] = p.reached[5] && rng.Below(3) == 0;
+    if (p.reached[6] && !is_rare && rng.Below(2) == 0) {
+      ++rel.participants;
+      ++rel.by_disease[category];
+      ++sex[rng.Below(5) == 0 ? "not_recorded" : rng.Below(2) == 0 ? "female" : "male"];
     }
-    const auto table = SuppressTable(counts, {true, true});
-    const auto& cells = table.cells;
-    for (size_t r = 0; r < rows; ++r) {
-      int64_t total = 0;
-      int n = 0;
-      for (size_t c = 0; c < cols; ++c) {
-        total += counts[r][c];
-        n += cells[r][c].suppressed;
-        if (counts[r][c] > 0 && counts[r][c] < 10) {
-          EXPECT_TRUE(cells[r][c].suppressed);
-        }
-      }
-      if (total >= 10 && !table.row_total_withheld[r]) {
-        EXPECT_NE(n, 1) << "row " << r << " of trial " << trial << ":\n"
-                        << ::testing::PrintToString(counts) << "\n"
-                        << ::testing::PrintToString(Render(cells));
-      }
+    d.participants.push_back(std::move(p));
+  }
+  d.releases.push_back(std::move(rel));
+  return d;
+}
+
+// Every figure a client can fetch at the same time, read back as a client reads it.
+ReaderSystem ReadAsAClient(const PublicFigures& figures) {
+  ReaderSystem sys;
+  AddProgress(sys, figures.progress, {});
+  for (const auto& [id, release] : figures.releases) {
+    std::vector<json> docs;
+    auto whole = ReleaseAggregatesJson(figures, id, "");
+    EXPECT_TRUE(whole.ok());
+    docs.push_back(*whole);
+    for (const auto& [field, values] : release["by_field"].items()) {
+      auto doc = ReleaseAggregatesJson(figures, id, field);
+      EXPECT_TRUE(doc.ok());
+      docs.push_back(*doc);
     }
-    for (size_t c = 0; c < cols; ++c) {
-      int64_t total = 0;
-      int n = 0;
-      for (size_t r = 0; r < rows; ++r) {
-        total += counts[r][c];
-        n += cells[r][c].suppressed;
-      }
-      if (total >= 10 && !table.column_total_withheld[c]) {
-        EXPECT_NE(n, 1) << "column " << c << " of trial " << trial;
-      }
+    AddReleaseAggregates(sys, docs);
+  }
+  return sys;
+}
+
+// Issue 12, finding 5: from all figures published together (portal progress and release
+// aggregates), a reader derives the range of every count; none breaks the promise.
+TEST(PublishTest, NoCountFromOneToNineCanBeDerived) {
+  for (uint64_t seed : {1u, 2u, 3u, 4u}) {
+    const DemoLike d = MakeDemoLike(seed, seed == 4 ? 60 : 240);
+    const PublicFigures figures =
+        Publish(d.participants, d.facilities, d.releases, "2026-01-01T00:00:00Z");
+    ReaderSystem sys = ReadAsAClient(figures);
+    const auto ranges = Propagate(sys.start, sys.sums);
+    for (const auto& b : Breaches(sys, ranges)) {
+      ADD_FAILURE() << "seed " << seed << ": " << b.name << " in " << b.range.lo << ".."
+                    << b.range.hi;
     }
   }
 }
 
-TEST(SuppressTest, WithholdsATotalThatWouldEqualTheCell) {
-  // Column 0's 6 forces the 10 to be withheld; row 1 then has no other cell, so its total goes.
-  const auto t = SuppressTable({{6}, {10}}, {true, true});
-  EXPECT_EQ(Render(t.cells), (std::vector<std::string>{"S", "X"}));
-  EXPECT_EQ(t.row_total_withheld, (std::vector<bool>{false, true}));
-  EXPECT_EQ(t.column_total_withheld, (std::vector<bool>{false}));
+// The attack is able to fail: the same figures published exactly, with "<10" for 1..9 and the
+// totals exact (the rule before issue 12), give small counts away.
+TEST(PublishTest, TheAttackBreaksExactPublication) {
+  const DemoLike d = MakeDemoLike(1, 240);
+  PublicFigures figures = Publish(d.participants, d.facilities, d.releases, "t");
+  // Rebuild the document with exact counts where the published ones stand.
+  auto exact = [](int64_t v) { return v > 0 && v < 10 ? json("<10") : json(v); };
+  json doc = figures.progress;
+  doc.erase("suppression");
+  doc.erase("nesting");
+  std::vector<int64_t> totals(Stages().size(), 0);
+  for (const auto& p : d.participants) {
+    for (size_t s = 0; s < totals.size(); ++s) totals[s] += p.reached[s];
+  }
+  for (size_t s = 0; s < totals.size(); ++s) doc["totals"][Stages()[s]] = exact(totals[s]);
+  std::map<std::string, std::vector<int64_t>> by_program;
+  for (const auto& p : d.participants) {
+    auto& row = by_program[p.program];
+    row.resize(totals.size(), 0);
+    for (size_t s = 0; s < totals.size(); ++s) row[s] += p.reached[s];
+  }
+  for (auto& row : doc["by_program"]) {
+    for (size_t s = 0; s < totals.size(); ++s) {
+      row["counts"][Stages()[s]] = exact(by_program[row["key"]][s]);
+    }
+  }
+  for (const std::string t : {"by_month", "by_quarter", "cumulative_by_month",
+                              "by_disease_category", "by_facility"}) {
+    doc.erase(t);
+  }
+  ReaderSystem sys;
+  AddProgress(sys, doc, {});
+  EXPECT_FALSE(Breaches(sys, Propagate(sys.start, sys.sums)).empty());
 }
 
-TEST(SuppressTest, PublishedFormNeverCarriesTheSmallNumber) {
-  EXPECT_EQ(CellJson(SuppressOne(3)), json("<10"));
-  EXPECT_EQ(CellJson(SuppressOne(0)), json(0));
-  EXPECT_EQ(CellJson(SuppressOne(10)), json(10));
+// The attack fails on today's main: its outputs over HTTPS from `zengen demo` (fixture), read
+// with the rule they were published under (exact numbers, "<10" for 1..9), give exact small
+// counts away — e.g. a category's enrolled minus consented.
+TEST(PublishTest, TheAttackBreaksTheOutputsOfMainBeforeIssue12) {
+  std::ifstream in(std::string(ZENGEN_PORTAL_TESTDATA) + "/main_demo_outputs.json");
+  ASSERT_TRUE(in) << "fixture missing";
+  const json fixture = json::parse(in);
+  std::map<std::string, std::string> program_of;
+  for (const auto& row : fixture["progress"]["by_disease_category"]) {
+    const std::string key = row["key"];
+    program_of[key] = key.starts_with("rd_") ? "rare_disease" : "cancer";
+  }
+  ReaderSystem sys;
+  AddProgress(sys, fixture["progress"], program_of);
+  AddReleaseAggregates(sys, fixture["release_aggregates"].get<std::vector<json>>());
+  const auto ranges = Propagate(sys.start, sys.sums);
+  const auto breaches = Breaches(sys, ranges);
+  EXPECT_GT(breaches.size(), 10u);
+  const size_t colorectal = sys.Find("by_disease_category.colorectal.enrolled - "
+                                     "by_disease_category.colorectal.consented");
+  ASSERT_LT(colorectal, sys.names.size());
+  EXPECT_EQ(ranges[colorectal], (Range{5, 5})) << "33 enrolled, 28 consented: exactly 5";
+  // Issue 14: the calendar lists released datasets while the released stage says 0.
+  EXPECT_EQ(fixture["progress"]["totals"]["released"], 0);
+  EXPECT_FALSE(fixture["calendar"]["items"].empty());
 }
 
-ParticipantProgress P(std::string month, std::string program, std::string category,
-                      std::string facility, int stages_reached) {
-  ParticipantProgress p{std::move(month), std::move(program), std::move(category),
-                        std::move(facility), std::vector<bool>(Stages().size(), false)};
-  for (int s = 0; s < stages_reached; ++s) p.reached[s] = true;
-  return p;
-}
-
-TEST(ProgressJsonTest, TablesAreSuppressedAndLabelled) {
-  std::vector<ParticipantProgress> ps;
-  for (int i = 0; i < 30; ++i) ps.push_back(P("2025-01", "cancer", "lung", "hosp-a", 6));
-  for (int i = 0; i < 3; ++i) ps.push_back(P("2025-02", "rare_disease", "rd_epilepsy", "hosp-b", 2));
-  for (int i = 0; i < 12; ++i) ps.push_back(P("2025-02", "cancer", "breast", "hosp-b", 1));
-  const json doc = ProgressJson(ps, {{"hosp-a", "Hospital A"}}, "2026-01-01T00:00:00Z");
-  EXPECT_EQ(doc["totals"]["enrolled"], 45);
-  EXPECT_EQ(doc["totals"]["consented"], 33);
-  EXPECT_EQ(doc["totals"]["released"], 0);
-  const json& programs = doc["by_program"];
-  ASSERT_EQ(programs.size(), 2u);
-  EXPECT_EQ(programs[0]["key"], "cancer");
-  // rare_disease: 3 enrolled and consented → "<10"; the totals (45, 33) would give them away
-  // from cancer's 42 and 30, so those are withheld ("x"); stages with no small cell are shown.
-  EXPECT_EQ(programs[1]["counts"]["enrolled"], "<10");
-  EXPECT_EQ(programs[1]["counts"]["consented"], "<10");
-  EXPECT_EQ(programs[0]["counts"]["enrolled"], "x");
-  EXPECT_EQ(programs[0]["counts"]["consented"], "x");
-  EXPECT_EQ(programs[0]["counts"]["specimens_received"], 30);
-  EXPECT_EQ(programs[1]["counts"]["sequenced"], 0);
-  EXPECT_EQ(doc["by_facility"][0]["label"], "Hospital A");
-  EXPECT_EQ(doc["by_facility"][1]["label"], "hosp-b");
-  EXPECT_EQ(doc["suppression"]["marker"], "<10");
-  // No number from 1 to 9 anywhere in the document.
+TEST(PublishTest, FiguresAreBandsAndTheStagesNest) {
+  const DemoLike d = MakeDemoLike(7, 240);
+  const PublicFigures figures = Publish(d.participants, d.facilities, d.releases, "t");
+  const json& doc = figures.progress;
+  EXPECT_EQ(doc["suppression"], MethodJson());
+  EXPECT_EQ(doc["nesting"][5], json({"consented", "released"}));
+  // No number that is not a multiple of ten, anywhere.
   std::function<void(const json&)> check = [&](const json& j) {
     if (j.is_number_integer()) {
-      const auto v = j.get<int64_t>();
-      EXPECT_TRUE(v == 0 || v >= kMinPublished) << v;
+      EXPECT_EQ(j.get<int64_t>() % kBase, 0) << j;
     }
     if (j.is_structured()) {
       for (const auto& child : j) check(child);
     }
   };
-  json without_threshold = doc;
-  without_threshold.erase("suppression");
-  check(without_threshold);
+  json figures_only = doc;
+  figures_only.erase("suppression");
+  check(figures_only);
+  for (const auto& [id, r] : figures.releases) check(r);
+  // Every hospital is listed, also one without participants; months run without gaps.
+  EXPECT_EQ(doc["by_facility"].size(), 4u);
+  EXPECT_EQ(doc["by_month"].size(), 24u);
+  EXPECT_EQ(doc["by_quarter"].size(), 8u);
+  EXPECT_EQ(doc["by_quarter"][0]["key"], "2024-Q1");
+  EXPECT_EQ(doc["by_disease_category"][0]["program"], "cancer");
+  // The released stage is counted (issue 14: it was always 0).
+  EXPECT_NE(doc["totals"]["released"], "<10");
+  EXPECT_NE(doc["totals"]["released"], 0);
+  auto release = ReleaseAggregatesJson(figures, "REL-1", "case_basics.sex");
+  ASSERT_TRUE(release.ok());
+  EXPECT_EQ((*release)["by_value"].size(), 4u);
+  EXPECT_EQ(ReleaseAggregatesJson(figures, "REL-2", "").error().code, "release_not_found");
+  EXPECT_EQ(ReleaseAggregatesJson(figures, "REL-1", "case_basics.nothing").error().field,
+            "field");
 }
 
 class ReadProgressTest : public ::testing::TestWithParam<std::string> {};
@@ -198,22 +237,29 @@ TEST_P(ReadProgressTest, CountsStagesFromTheTables) {
         "INSERT INTO custody_events VALUES ('SP-1', 2, 'library_prepared', 'sequenced', 's', 'u', "
         "'t', '')",
         "INSERT INTO custody_events VALUES ('SP-1', 3, 'sequenced', 'qc_failed', 's', 'u', 't', '')",
+        // ZG-3 has no consent: its received specimen is outside the funnel.
+        "INSERT INTO specimens VALUES ('SP-3', 'ZG-3', 'normal', 'blood', 'EDTA', "
+        "'2025-04-09', 'received', 's', 'u', 't')",
+        "INSERT INTO custody_events VALUES ('SP-3', 1, 'shipped', 'received', 's', 'u', 't', '')",
     };
     for (const auto& s : sql) ASSERT_TRUE((*tx)->Exec(s).ok()) << s;
     ASSERT_TRUE((*tx)->Commit().ok());
   }
-  auto progress = ReadProgress(**store);
+  // The sharing module says ZG-1 and ZG-2 are in released datasets; ZG-2 withdrew.
+  auto progress = ReadProgress(**store, {"ZG-1", "ZG-2"});
   ASSERT_TRUE(progress.ok()) << progress.error().message;
   ASSERT_EQ(progress->size(), 3u);
   std::map<std::string, std::vector<bool>> by_category_month;
   for (const auto& p : *progress) by_category_month[p.disease_category + p.month] = p.reached;
   using V = std::vector<bool>;
   // enrolled, consented, received, sequenced, qc_passed, analysed, released
-  EXPECT_EQ(by_category_month["lung2025-03"], (V{true, true, true, true, false, false, false}));
+  EXPECT_EQ(by_category_month["lung2025-03"], (V{true, true, true, true, false, false, true}))
+      << "released comes from the sharing module (issue 14: it was always false)";
   EXPECT_EQ(by_category_month["rd_epilepsy2025-04"],
             (V{true, false, false, false, false, false, false}))
       << "a full withdrawal no longer counts as consented";
-  EXPECT_EQ(by_category_month["lung2025-04"], (V{true, false, false, false, false, false, false}));
+  EXPECT_EQ(by_category_month["lung2025-04"], (V{true, false, false, false, false, false, false}))
+      << "stages form a funnel: no specimen stage without consent";
   store->reset();
 }
 

@@ -929,6 +929,81 @@ Result<json> Sharing::ReleaseCalendar() {
               {"items", items}};
 }
 
+namespace {
+
+// An enumerated clinical field whose counts may be public.
+struct PublicField {
+  std::string key;  // category.field
+  std::string category;
+  std::string code;
+  std::vector<std::string> values;  // every value a record may hold, and "not_recorded"
+};
+
+std::vector<PublicField> PublicEnumFields() {
+  std::vector<PublicField> out;
+  const auto& dict = clinical::BuiltinDictionary();
+  for (const auto& c : dict.categories) {
+    for (const auto& f : c.fields) {
+      if (f.type != clinical::FieldType::kEnum || f.never_public) continue;
+      PublicField pf{c.code + "." + f.code, c.code, f.code, {"not_recorded"}};
+      for (const auto& v : f.values) pf.values.push_back(v.code);
+      if (f.null_flavours) {
+        for (const auto& v : dict.null_flavours) pf.values.push_back(v.code);
+      }
+      out.push_back(std::move(pf));
+    }
+  }
+  return out;
+}
+
+// Counts the participants of a release who may still be counted (not fully withdrawn), by
+// disease category and by the value of each of `fields`, every value listed (zero or not).
+// The clinical values are the latest submitted record of each category.
+Result<Aggregates> CountRelease(storage::Transaction& tx, consent::Ledger& ledger,
+                                const Release& release, const std::vector<PublicField>& fields) {
+  Aggregates out;
+  out.release_id = release.id;
+  for (const auto& f : fields) {
+    auto& counts = out.by_field[f.key];
+    for (const auto& v : f.values) counts[v] = 0;
+  }
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx.Query("SELECT DISTINCT df.participant_id, p.disease_category FROM "
+                               "dataset_files df JOIN participants p ON p.id = df.participant_id "
+                               "WHERE df.dataset_id = $1 AND df.added_at <= $2 "
+                               "ORDER BY df.participant_id",
+                               {Text(release.dataset_id), Text(release.created_at)}));
+  for (const auto& r : rows.rows) {
+    const std::string pid = r.Text(0);
+    // A participant who withdrew fully is not counted any more.
+    ZG_ASSIGN_OR_RETURN(consent::ConsentStatus cs, ledger.Current(pid));
+    if (!cs.profile.any_use) continue;
+    ++out.participants;
+    ++out.by_disease[r.Text(1)];
+    if (fields.empty()) continue;
+    ZG_ASSIGN_OR_RETURN(auto rec, tx.Query("SELECT category, data FROM clinical_records WHERE "
+                                           "participant_id = $1 AND status = 'submitted' "
+                                           "ORDER BY category, version DESC",
+                                           {Text(pid)}));
+    std::map<std::string, json> latest;
+    for (const auto& row : rec.rows) {
+      if (!latest.contains(row.Text(0))) latest[row.Text(0)] = ParseObject(row.Text(1));
+    }
+    for (const auto& f : fields) {
+      std::string value = "not_recorded";
+      if (const auto c = latest.find(f.category); c != latest.end()) {
+        if (auto it = c->second.find(f.code); it != c->second.end() && it->is_string()) {
+          value = it->get<std::string>();
+        }
+      }
+      ++out.by_field[f.key][value];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Aggregates> Sharing::PublicAggregates(std::string_view release_id, std::string_view field) {
   ZG_ASSIGN_OR_RETURN(ReleaseDetail rd, GetRelease(release_id));
   if (rd.tier_now != "public_aggregates") {
@@ -936,17 +1011,13 @@ Result<Aggregates> Sharing::PublicAggregates(std::string_view release_id, std::s
                     fmt::format("release {} is {}: its counts are not public", release_id,
                                 rd.tier_now));
   }
-  Aggregates out;
-  out.release_id = std::string(release_id);
-  out.field = std::string(field);
-  std::string category, code;
+  std::vector<PublicField> fields;
   if (!field.empty()) {
-    const auto dot = field.find('.');
-    category = std::string(field.substr(0, dot));
-    code = dot == std::string_view::npos ? "" : std::string(field.substr(dot + 1));
     const auto& dict = clinical::BuiltinDictionary();
-    const clinical::Category* c = dict.FindCategory(category);
-    const clinical::Field* f = c == nullptr ? nullptr : c->FindField(code);
+    const auto dot = field.find('.');
+    const clinical::Category* c = dict.FindCategory(field.substr(0, dot));
+    const clinical::Field* f =
+        c == nullptr || dot == std::string_view::npos ? nullptr : c->FindField(field.substr(dot + 1));
     if (f == nullptr) {
       return Bad("field", fmt::format("no clinical field '{}' (category.field)", field));
     }
@@ -958,34 +1029,47 @@ Result<Aggregates> Sharing::PublicAggregates(std::string_view release_id, std::s
     if (f->type != clinical::FieldType::kEnum) {
       return Bad("field", fmt::format("'{}' is not an enumerated field", field));
     }
+    for (auto& pf : PublicEnumFields()) {
+      if (pf.key == field) fields.push_back(std::move(pf));
+    }
   }
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(auto rows,
-                      tx->Query("SELECT DISTINCT df.participant_id, p.disease_category FROM "
-                                "dataset_files df JOIN participants p ON p.id = df.participant_id "
-                                "WHERE df.dataset_id = $1 AND df.added_at <= $2 "
-                                "ORDER BY df.participant_id",
-                                {Text(rd.release.dataset_id), Text(rd.release.created_at)}));
+  ZG_ASSIGN_OR_RETURN(Aggregates out, CountRelease(*tx, ledger_, rd.release, fields));
+  out.field = std::string(field);
+  if (!field.empty()) out.by_value = out.by_field[out.field];
+  return out;
+}
+
+Result<std::vector<Aggregates>> Sharing::AllPublicAggregates() {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto ids, tx->Query("SELECT id FROM releases ORDER BY id"));
+  std::vector<std::string> public_ids;
+  for (const auto& r : ids.rows) public_ids.push_back(r.Text(0));
+  tx.reset();
+  const std::vector<PublicField> fields = PublicEnumFields();
+  std::vector<Aggregates> out;
+  for (const auto& id : public_ids) {
+    ZG_ASSIGN_OR_RETURN(ReleaseDetail rd, GetRelease(id));
+    if (rd.tier_now != "public_aggregates") continue;
+    ZG_ASSIGN_OR_RETURN(auto read, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(Aggregates a, CountRelease(*read, ledger_, rd.release, fields));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::set<std::string>> Sharing::ReleasedParticipants() {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query("SELECT DISTINCT df.participant_id FROM dataset_files df JOIN releases r ON "
+                "r.dataset_id = df.dataset_id WHERE r.release_date <= $1 AND df.added_at <= "
+                "r.created_at ORDER BY df.participant_id",
+                {Text(DateOf(clock_.Now()))}));
+  std::set<std::string> out;
   for (const auto& r : rows.rows) {
-    const std::string pid = r.Text(0);
-    // A participant who withdrew fully is not counted any more.
-    ZG_ASSIGN_OR_RETURN(consent::ConsentStatus cs, ledger_.Current(pid));
-    if (!cs.profile.any_use) continue;
-    ++out.participants;
-    ++out.by_disease[r.Text(1)];
-    if (category.empty()) continue;
-    ZG_ASSIGN_OR_RETURN(auto rec, tx->Query("SELECT data FROM clinical_records WHERE "
-                                            "participant_id = $1 AND category = $2 AND status = "
-                                            "'submitted' ORDER BY version DESC",
-                                            {Text(pid), Text(category)}));
-    std::string value = "not_recorded";
-    if (!rec.empty()) {
-      const json data = ParseObject(rec.rows[0].Text(0));
-      if (auto it = data.find(code); it != data.end() && it->is_string()) {
-        value = it->get<std::string>();
-      }
-    }
-    ++out.by_value[value];
+    ZG_ASSIGN_OR_RETURN(consent::ConsentStatus cs, ledger_.Current(r.Text(0)));
+    if (cs.profile.any_use) out.insert(r.Text(0));
   }
   return out;
 }

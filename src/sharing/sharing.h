@@ -68,6 +68,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -365,13 +366,15 @@ struct VisibleFile {
 };
 
 // Counts of a public_aggregates release: participants by disease category and by the value of
-// one enum clinical field (never a never_public one), with small counts suppressed as on the
-// portal.
+// one enum clinical field (never a never_public one). These are the true counts: they are
+// published only through the one disclosure control (portal/suppression.h).
 struct Aggregates {
   std::string release_id;
   std::string field;  // "category.field" or ""
   std::map<std::string, int64_t> by_disease;
-  std::map<std::string, int64_t> by_value;
+  std::map<std::string, int64_t> by_value;  // the field's values (every one, zero or not)
+  // Every public enum field ("category.field") → value → participants (AllPublicAggregates).
+  std::map<std::string, std::map<std::string, int64_t>> by_field;
   int64_t participants = 0;
 };
 
@@ -413,6 +416,13 @@ class Sharing {
   // public_aggregates); kPermissionDenied "never_public_field"; kInvalidArgument "field"
   // (unknown or not an enum field).
   Result<Aggregates> PublicAggregates(std::string_view release_id, std::string_view field);
+  // The true counts of every release in the public_aggregates tier, by disease category and by
+  // every enum field that is not never_public. For the one disclosure control that publishes
+  // them together with the portal (portal::Publish); never sent as they are.
+  Result<std::vector<Aggregates>> AllPublicAggregates();
+  // Participants (not fully withdrawn) whose data are in a dataset released by today: the
+  // portal's "released" stage. Each public release's participants are among them.
+  Result<std::set<std::string>> ReleasedParticipants();
 
   // ---- applications ----
   // Errors: kInvalidArgument naming the field; kNotFound "dataset_not_found";

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
+
+#include "portal/suppression.h"
 
 namespace zengen::sharing {
 namespace {
@@ -187,10 +190,36 @@ std::string Query(const Request& req, const std::string& name) {
 
 }  // namespace
 
-json CountJson(int64_t n) { return n > 0 && n < 10 ? json("<10") : json(n); }
+json ReleaseOnlyJson(const Aggregates& a) {
+  portal::Publication pub;
+  const size_t participants = pub.Add("participants", a.participants);
+  std::map<std::string, size_t> by_disease, by_value;
+  std::vector<size_t> parts;
+  for (const auto& [k, v] : a.by_disease) {
+    parts.push_back(by_disease[k] = pub.Add("by_disease_category." + k, v));
+    if (v > 0) pub.AtLeastOne(parts.back());  // a category is listed only when someone is in it
+  }
+  pub.Sum(participants, parts);
+  parts.clear();
+  for (const auto& [k, v] : a.by_value) parts.push_back(by_value[k] = pub.Add("by_value." + k, v));
+  if (!a.field.empty()) pub.Sum(participants, parts);
+  const auto shown = pub.Protect();
+  json by_disease_json = json::object(), by_value_json = json::object();
+  for (const auto& [k, id] : by_disease) by_disease_json[k] = portal::ShownJson(shown[id]);
+  for (const auto& [k, id] : by_value) by_value_json[k] = portal::ShownJson(shown[id]);
+  json j = {{"release_id", a.release_id},
+            {"participants", portal::ShownJson(shown[participants])},
+            {"by_disease_category", by_disease_json},
+            {"suppression", portal::MethodJson()}};
+  if (!a.field.empty()) {
+    j["field"] = a.field;
+    j["by_value"] = by_value_json;
+  }
+  return j;
+}
 
 Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Authorizer& authorizer,
-                        const Clock& clock) {
+                        const Clock& clock, PublishedAggregates published) {
   Sharing* sh = &sharing;
   (void)authorizer;  // route-level decisions suffice: Sharing scopes what each caller sees
   const Clock* clk = &clock;
@@ -336,20 +365,13 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
                          }));
 
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/releases/{id}/aggregates", "portal.read", "release",
-                         [sh](Request& req) -> Result<Response> {
-                           ZG_ASSIGN_OR_RETURN(
-                               Aggregates a,
-                               sh->PublicAggregates(req.path_params.at("id"), Query(req, "field")));
-                           json by_disease = json::object(), by_value = json::object();
-                           for (const auto& [k, v] : a.by_disease) by_disease[k] = CountJson(v);
-                           for (const auto& [k, v] : a.by_value) by_value[k] = CountJson(v);
-                           json j = {{"release_id", a.release_id},
-                                     {"participants", CountJson(a.participants)},
-                                     {"by_disease_category", by_disease}};
-                           if (!a.field.empty()) {
-                             j["field"] = a.field;
-                             j["by_value"] = by_value;
-                           }
+                         [sh, published](Request& req) -> Result<Response> {
+                           const std::string id = req.path_params.at("id");
+                           const std::string field = Query(req, "field");
+                           // Validates the release and the field (errors name them).
+                           ZG_ASSIGN_OR_RETURN(Aggregates a, sh->PublicAggregates(id, field));
+                           if (!published) return Response::Json(200, ReleaseOnlyJson(a));
+                           ZG_ASSIGN_OR_RETURN(json j, published(id, field));
                            return Response::Json(200, j);
                          }));
 

@@ -39,6 +39,9 @@
 // concrete resource before acting.
 #pragma once
 
+#include <functional>
+#include <string_view>
+
 #include "http/filters.h"
 #include "http/http.h"
 #include "sharing/sharing.h"
@@ -47,10 +50,20 @@ namespace zengen::sharing {
 
 inline constexpr int64_t kMaxBodyBytes = 64 * 1024;
 
-Status AddSharingRoutes(http::Router& router, Sharing& sharing,
-                        const http::Authorizer& authorizer, const Clock& clock);
+// The published document of a release's aggregates, protected together with every other
+// public figure (portal::ReleaseAggregatesJson over portal::ComputePublicFigures, wired in
+// app/main.cc): (release id, field or "") → JSON.
+using PublishedAggregates =
+    std::function<Result<nlohmann::json>(std::string_view release_id, std::string_view field)>;
 
-// The public counts of a cell: "<10" for 1..9 (as the portal suppresses small counts).
-nlohmann::json CountJson(int64_t n);
+// Without `published`, GET /api/v1/releases/{id}/aggregates protects the release's figures on
+// their own (ReleaseOnlyJson): safe by themselves, but not audited against the portal.
+Status AddSharingRoutes(http::Router& router, Sharing& sharing,
+                        const http::Authorizer& authorizer, const Clock& clock,
+                        PublishedAggregates published = nullptr);
+
+// A release's aggregates published through the disclosure control (portal/suppression.h) as
+// the only figures: participants = Σ disease categories = Σ values of the field.
+nlohmann::json ReleaseOnlyJson(const Aggregates& a);
 
 }  // namespace zengen::sharing

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "portal/attack_testing.h"
+
 #include "sharing/sharing_test_support.h"
 
 namespace zengen::sharing {
@@ -235,6 +237,28 @@ TEST_P(SharingRoutesTest, PublicAggregatesAndRules) {
   ASSERT_EQ(tick.status, 200) << tick.body;
   EXPECT_EQ(J(tick)["to_controlled"], 1);
   EXPECT_EQ(J(tick)["to_public_aggregates"], 1);
+}
+
+// Issue 12, finding 5: {"lung":12,"sarcoma":"<10"},"participants":13 published the total
+// exactly, so sarcoma = 13 - 12 = 1. Through the disclosure control no count from 1 to 9 can be
+// derived from the document.
+TEST(ReleaseOnlyJsonTest, NoHiddenCellIsASubtractionAway) {
+  Aggregates a;
+  a.release_id = "RL-1";
+  a.participants = 13;
+  a.by_disease = {{"lung", 12}, {"sarcoma", 1}};
+  a.field = "case_basics.sex";
+  a.by_value = {{"female", 7}, {"male", 6}, {"not_recorded", 0}};
+  const nlohmann::json doc = ReleaseOnlyJson(a);
+  EXPECT_EQ(doc["suppression"]["base"], 10);
+  portal::testing::ReaderSystem sys;
+  portal::testing::AddReleaseAggregates(sys, {doc});
+  const auto ranges = portal::Propagate(sys.start, sys.sums);
+  EXPECT_TRUE(portal::testing::Breaches(sys, ranges).empty()) << doc;
+  const size_t sarcoma = sys.Find("release.RL-1.by_disease_category.sarcoma");
+  ASSERT_LT(sarcoma, sys.names.size());
+  EXPECT_LE(ranges[sarcoma].lo, 1);
+  EXPECT_GE(ranges[sarcoma].hi, 9);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SharingRoutesTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -362,6 +362,20 @@ TEST_P(SharingTest, PublicAggregatesFollowAndNeverPublicFieldsStayOut) {
   EXPECT_EQ(secret.error().code, "never_public_field");
   EXPECT_EQ(sharing_->PublicAggregates(r->release.id, "case_basics.nothing").error().field,
             "field");
+  // Every value of the field is counted, zero or not, so the list of keys says nothing.
+  EXPECT_GE(agg->by_value.size(), 3u);
+  EXPECT_EQ(agg->by_value.at("not_recorded"), 1);
+  // The portal's disclosure control gets every public release with every public enum field.
+  auto all = sharing_->AllPublicAggregates();
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].release_id, r->release.id);
+  EXPECT_TRUE((*all)[0].by_field.contains("case_basics.sex"));
+  EXPECT_FALSE((*all)[0].by_field.contains("case_basics.birth_year"));
+  // Issue 14: the portal's released stage comes from here.
+  auto released = sharing_->ReleasedParticipants();
+  ASSERT_TRUE(released.ok()) << released.error().message;
+  EXPECT_EQ(*released, std::set<std::string>{p1});
 }
 
 TEST_P(SharingTest, FastqOnlyOnRequest) {

@@ -52,8 +52,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
   return r;
 }
 
-std::unique_ptr<ZengenServer> ZengenServer::Start(const std::string& backend,
-                                                  const std::vector<std::string>& config_lines) {
+std::unique_ptr<ZengenServer> ZengenServer::Start(
+    const std::string& backend, const std::vector<std::string>& config_lines,
+    const std::function<void(const std::filesystem::path& data_dir)>& before_serve) {
   std::unique_ptr<ZengenServer> s(new ZengenServer());
   char tmpl[] = "/tmp/zg-it-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return nullptr;
@@ -86,6 +87,7 @@ std::unique_ptr<ZengenServer> ZengenServer::Start(const std::string& backend,
     conf << "\n# test overrides\n";
     for (const auto& line : config_lines) conf << line << "\n";
   }
+  if (before_serve) before_serve(s->data_dir_);
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return nullptr;
   const std::string log_path = (root / "server.log").string();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,8 +33,11 @@ class ZengenServer {
   // Initialises a data directory on backend ("sqlite" or "postgres"), appends config_lines to
   // its zengen.conf (later keys override earlier ones) and starts `zengen serve`. Test
   // failures are reported through GoogleTest; returns null when start-up failed.
-  static std::unique_ptr<ZengenServer> Start(const std::string& backend,
-                                             const std::vector<std::string>& config_lines = {});
+  // before_serve, when given, runs on the initialised data directory before the server starts
+  // (e.g. to load the demo cohort in-process).
+  static std::unique_ptr<ZengenServer> Start(
+      const std::string& backend, const std::vector<std::string>& config_lines = {},
+      const std::function<void(const std::filesystem::path& data_dir)>& before_serve = nullptr);
   ~ZengenServer();
 
   uint16_t port() const { return port_; }

@@ -44,6 +44,32 @@ const texts = {
   stage_qc_passed: { ja: '品質基準合格', en: 'QC passed' },
   stage_analysed: { ja: '解析済み', en: 'Analysed' },
   stage_released: { ja: '公開済み', en: 'Released' },
+  // Portal: disclosure control and periods (issue 12 finding 5, issue 14)
+  progressIntroBands: {
+    ja: '参加者数を段階ごとに集計しています。個人が特定されないよう、数値は 10 人単位の幅で示します（「240–249」）。0〜9 人は「<10」、他の数値から小さな人数が割り出せてしまう箇所は「x」（非公表）と表示します。',
+    en: 'Participants counted by stage. So that no one can be singled out, figures are shown as bands of ten ("240–249"); 0 to 9 is shown as "<10", and figures from which a small count could be worked out are withheld ("x").',
+  },
+  withheldShort: { ja: 'x', en: 'x' },
+  period: { ja: '集計単位', en: 'Period' },
+  periodMonth: { ja: '月別', en: 'Monthly' },
+  periodQuarter: { ja: '四半期別', en: 'Quarterly' },
+  periodCumulative: { ja: '累計（月末時点）', en: 'Cumulative (end of month)' },
+  byQuarter: { ja: '登録四半期別', en: 'By quarter of enrolment' },
+  cumulativeByMonth: { ja: '登録月別の累計', en: 'Cumulative by month of enrolment' },
+  stageDefinitions: { ja: '段階の定義', en: 'Stage definitions' },
+  stageDef_enrolled: { ja: '医療機関で登録された参加者。', en: 'Participants registered by a hospital.' },
+  stageDef_consented: {
+    ja: '同意を取得し、全面撤回していない参加者。以降の段階はこの参加者だけを数えます。',
+    en: 'Participants with a consent that has not been fully withdrawn. Later stages count only these participants.',
+  },
+  stageDef_specimens_received: { ja: '検体が解析施設に届いた参加者。', en: 'Participants whose specimen has reached a sequencing facility.' },
+  stageDef_sequenced: { ja: '検体の全ゲノム解読が済んだ参加者。', en: 'Participants whose specimen has been sequenced.' },
+  stageDef_qc_passed: { ja: '解読データが品質基準に合格した参加者。', en: 'Participants whose sequence data passed quality control.' },
+  stageDef_analysed: { ja: '解析センターでの解析が済んだ参加者。', en: 'Participants whose data have been analysed.' },
+  stageDef_released: {
+    ja: '公開日を迎えたデータセットにデータが含まれる参加者（同意取得済みに含まれます）。',
+    en: 'Participants whose data are in a dataset past its release date (a subset of consented).',
+  },
   program_cancer: { ja: 'がん', en: 'Cancer' },
   program_rare_disease: { ja: '難病', en: 'Rare disease' },
   // Login

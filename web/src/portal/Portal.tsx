@@ -1,6 +1,8 @@
 // The public portal (R4.9): programme progress as charts and tables, the release calendar and
-// the audit chain head. Every number arrives already suppressed by the server ("<10", "x").
-import { useEffect, useMemo, useState } from 'react';
+// the audit chain head. Every number arrives already protected by the server's disclosure
+// control: a number is the lower end of a band of ten (240 means 240–249), "<10" is 0–9 and
+// "x" is withheld. Small and withheld counts stay visible in charts as marked bars.
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api } from '../api';
 import { Chart } from '../Chart';
 import { diseaseLabel, useI18n, type TextKey } from '../i18n';
@@ -14,9 +16,11 @@ interface ProgressRow {
 interface Progress {
   generated_at: string;
   stages: string[];
-  suppression: { threshold: number; marker: string; withheld: string };
+  suppression: { base: number; marker: string; withheld: string };
   totals: Record<string, Count>;
   by_month: ProgressRow[];
+  by_quarter?: ProgressRow[];
+  cumulative_by_month?: ProgressRow[];
   by_program: ProgressRow[];
   by_disease_category: ProgressRow[];
   by_facility: ProgressRow[];
@@ -26,22 +30,63 @@ interface Releases {
   items: { id: string; title: { ja: string; en: string }; tier: string; embargo_until: string; release_date: string }[];
 }
 
-const numeric = (c: Count): number | null => (typeof c === 'number' ? c : null);
+const BASE = 10;
+const SMALL = '<10';
 
-function Breakdown({ title, rows, stages, labelOf, kind, id }: {
+// How a published count reads: a band "240–249", "<10", or "x".
+export function countText(c: Count): string {
+  return typeof c === 'number' ? `${c}–${c + BASE - 1}` : String(c);
+}
+
+// A chart datum: a band is drawn at its lower end; "<10" and "x" are drawn as marked bars (a
+// hatched bar reaching 9 for "<10", an empty outlined stub for "x") so that they do not vanish.
+function datum(c: Count, withheldLabel: string) {
+  if (typeof c === 'number') return { value: c };
+  if (c === SMALL) {
+    return {
+      value: BASE - 1,
+      itemStyle: { opacity: 0.35, borderType: 'dashed', borderWidth: 1, borderColor: '#555' },
+      label: { show: true, position: 'top', formatter: SMALL, color: '#555' },
+    };
+  }
+  return {
+    value: 1,
+    itemStyle: { color: 'transparent', borderType: 'dotted', borderWidth: 1, borderColor: '#555' },
+    label: { show: true, position: 'top', formatter: withheldLabel, color: '#555' },
+  };
+}
+
+// Months where most cells are "<10" or "x" say little: the portal then starts with quarters.
+function mostlySmall(rows: ProgressRow[]): boolean {
+  const cells = rows.flatMap((r) => Object.values(r.counts));
+  const small = cells.filter((c) => typeof c !== 'number').length;
+  return cells.length > 0 && small * 2 > cells.length;
+}
+
+function Breakdown({ title, rows, stages, labelOf, kind, id, children }: {
   title: TextKey;
   rows: ProgressRow[];
   stages: string[];
   labelOf: (r: ProgressRow) => string;
   kind: 'bar' | 'line';
   id: string;
+  children?: ReactNode;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [asTable, setAsTable] = useState(false);
   const stageLabel = (s: string) => t(`stage_${s}` as TextKey);
   const option = useMemo(
     () => ({
-      tooltip: { trigger: 'axis' },
+      tooltip: {
+        trigger: 'axis',
+        formatter: (items: { seriesName: string; dataIndex: number; seriesIndex: number; marker: string }[]) =>
+          items
+            .map((it) => {
+              const stage = stages.filter((s) => s !== 'released')[it.seriesIndex];
+              return `${it.marker}${it.seriesName}: ${countText(rows[it.dataIndex].counts[stage])}`;
+            })
+            .join('<br/>'),
+      },
       legend: { top: 0, type: 'scroll' },
       grid: { left: 48, right: 16, top: 40, bottom: kind === 'line' ? 40 : 64, containLabel: true },
       xAxis: { type: 'category', data: rows.map(labelOf), axisLabel: { rotate: kind === 'line' ? 0 : 20, hideOverlap: true } },
@@ -52,18 +97,20 @@ function Breakdown({ title, rows, stages, labelOf, kind, id }: {
           name: stageLabel(s),
           type: kind,
           connectNulls: false,
-          data: rows.map((r) => numeric(r.counts[s])),
+          data: rows.map((r) => datum(r.counts[s], t('withheldShort'))),
         })),
     }),
     [rows, stages, t],
   );
+  // Excel opens UTF-8 CSV correctly only with a byte-order mark; headers in the page's language.
   const csv = () => {
-    const head = ['key', ...stages].join(',');
-    const lines = rows.map((r) => [JSON.stringify(labelOf(r)), ...stages.map((s) => String(r.counts[s]))].join(','));
-    const blob = new Blob([[head, ...lines].join('\n') + '\n'], { type: 'text/csv' });
+    const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
+    const head = [t(title), ...stages.map(stageLabel)].map(quote).join(',');
+    const lines = rows.map((r) => [labelOf(r), ...stages.map((s) => countText(r.counts[s]))].map(quote).join(','));
+    const blob = new Blob(['\ufeff' + [head, ...lines].join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
-    a.download = `zengen-progress-${id}.csv`;
+    a.download = `zengen-progress-${id}-${lang}.csv`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
@@ -72,6 +119,7 @@ function Breakdown({ title, rows, stages, labelOf, kind, id }: {
       <div className="card-head">
         <h2 id={`h-${id}`}>{t(title)}</h2>
         <div className="actions">
+          {children}
           <button type="button" onClick={() => setAsTable(!asTable)} aria-pressed={asTable}>
             {asTable ? t('showChart') : t('showTable')}
           </button>
@@ -100,7 +148,7 @@ function Breakdown({ title, rows, stages, labelOf, kind, id }: {
                 <th scope="row">{labelOf(r)}</th>
                 {stages.map((s) => (
                   <td key={s} className={typeof r.counts[s] === 'string' ? 'suppressed' : undefined}>
-                    {String(r.counts[s])}
+                    {countText(r.counts[s])}
                   </td>
                 ))}
               </tr>
@@ -118,6 +166,7 @@ export function Portal() {
   const [releases, setReleases] = useState<Releases | null>(null);
   const [head, setHead] = useState<{ seq: number; hash: string } | null>(null);
   const [failed, setFailed] = useState('');
+  const [period, setPeriod] = useState<'month' | 'quarter' | 'cumulative' | null>(null);
   useEffect(() => {
     api<Progress>('GET', '/api/v1/portal/progress').then(setProgress).catch((e) => setFailed(String(e.message)));
     api<Releases>('GET', '/api/v1/portal/releases').then(setReleases).catch(() => setReleases({ tiers: [], items: [] }));
@@ -126,17 +175,25 @@ export function Portal() {
   if (failed) return <p role="alert">{t('loadFailed')}: {failed}</p>;
   if (!progress) return <p aria-busy="true">{t('loading')}</p>;
   const stages = progress.stages;
+  const chosen = period ?? (mostlySmall(progress.by_month) && progress.by_quarter ? 'quarter' : 'month');
+  const periodRows =
+    chosen === 'quarter'
+      ? progress.by_quarter ?? progress.by_month
+      : chosen === 'cumulative'
+        ? progress.cumulative_by_month ?? progress.by_month
+        : progress.by_month;
+  const periodTitle: TextKey = chosen === 'quarter' ? 'byQuarter' : chosen === 'cumulative' ? 'cumulativeByMonth' : 'byMonth';
   const funnel = {
     tooltip: { trigger: 'axis' },
     grid: { left: 48, right: 16, top: 16, bottom: 24, containLabel: true },
     xAxis: { type: 'category', data: stages.map((s) => t(`stage_${s}` as TextKey)), axisLabel: { interval: 0 } },
     yAxis: { type: 'value' },
-    series: [{ type: 'bar', name: t('totals'), data: stages.map((s) => numeric(progress.totals[s])), label: { show: true, position: 'top' } }],
+    series: [{ type: 'bar', name: t('totals'), data: stages.map((s) => datum(progress.totals[s], t('withheldShort'))), label: { show: true, position: 'top' } }],
   };
   return (
     <div className="portal">
       <h1>{t('progressTitle')}</h1>
-      <p className="intro">{t('progressIntro')}</p>
+      <p className="intro">{t('progressIntroBands')}</p>
       <dl className="facts">
         <div>
           <dt>{t('lastUpdate')}</dt>
@@ -161,15 +218,35 @@ export function Portal() {
         <ul className="totals">
           {stages.map((s) => (
             <li key={s}>
-              <span>{t(`stage_${s}` as TextKey)}</span> <strong>{String(progress.totals[s])}</strong>
+              <span>{t(`stage_${s}` as TextKey)}</span> <strong>{countText(progress.totals[s])}</strong>
             </li>
           ))}
         </ul>
       </section>
-      <Breakdown id="month" title="byMonth" kind="line" rows={progress.by_month} stages={stages} labelOf={(r) => r.key} />
+      <Breakdown id="month" title={periodTitle} kind={chosen === 'month' ? 'line' : 'bar'} rows={periodRows} stages={stages} labelOf={(r) => r.key}>
+        <label>
+          {t('period')}{' '}
+          <select value={chosen} onChange={(e) => setPeriod(e.target.value as 'month' | 'quarter' | 'cumulative')} data-testid="period">
+            <option value="month">{t('periodMonth')}</option>
+            {progress.by_quarter ? <option value="quarter">{t('periodQuarter')}</option> : null}
+            {progress.cumulative_by_month ? <option value="cumulative">{t('periodCumulative')}</option> : null}
+          </select>
+        </label>
+      </Breakdown>
       <Breakdown id="program" title="byProgram" kind="bar" rows={progress.by_program} stages={stages} labelOf={(r) => t(`program_${r.key}` as TextKey)} />
       <Breakdown id="disease" title="byDisease" kind="bar" rows={progress.by_disease_category} stages={stages} labelOf={(r) => diseaseLabel(lang, r.key)} />
       <Breakdown id="facility" title="byFacility" kind="bar" rows={progress.by_facility} stages={stages} labelOf={(r) => facilityName(r.label ?? r.key, lang)} />
+      <section className="card" aria-labelledby="h-stages">
+        <h2 id="h-stages">{t('stageDefinitions')}</h2>
+        <dl className="definitions" data-testid="stage-definitions">
+          {stages.map((s) => (
+            <div key={s}>
+              <dt>{t(`stage_${s}` as TextKey)}</dt>
+              <dd>{t(`stageDef_${s}` as TextKey)}</dd>
+            </div>
+          ))}
+        </dl>
+      </section>
       <section className="card" aria-labelledby="h-releases">
         <h2 id="h-releases">{t('releases')}</h2>
         {!releases || releases.items.length === 0 ? (
