@@ -134,6 +134,8 @@ TEST_P(CohortTest, CustodyMovesAcrossOrganisationsStepByStep) {
   EXPECT_EQ(queue->status, 200) << queue->body;
   auto back = As("seq-op").Send("POST", custody, {{"to", "received"}});
   EXPECT_EQ(back->status, 409) << "no step backwards from qc_passed";
+  ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/analysis-orders",
+                       {{"specimen_id", sid}, {"centre", "ana-1"}})->status, 201);
   auto done = As("ana").Send("POST", custody, {{"to", "analysed"}});
   ASSERT_TRUE(done);
   EXPECT_EQ(done->status, 200) << done->body;

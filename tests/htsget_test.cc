@@ -98,6 +98,8 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
                            Gzip(Fastq(1500, 1)));
     ASSERT_EQ(fq["run"]["status"], "qc_passed") << fq.dump();
     fq_id_ = fq["file"]["id"];
+    ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/analysis-orders",
+                         {{"specimen_id", specimen}, {"centre", "ana-1"}})->status, 201);
     ASSERT_EQ(Call(ana_token_, "POST", custody, json{{"to", "analysed"}})->status, 200);
 
     bam_local_ = kFixtures / "htsget/reads/htsnexus_test_NA12878.bam";
@@ -157,6 +159,8 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
     for (const char* to : {"received", "library_prepared", "sequenced", "qc_passed"}) {
       EXPECT_EQ(Call(seq_token_, "POST", custody, json{{"to", to}})->status, 200) << to;
     }
+    EXPECT_EQ(AsOperator(*server_, "POST", "/api/v1/analysis-orders",
+                         {{"specimen_id", sp->Json()["id"]}, {"centre", "ana-1"}})->status, 201);
     EXPECT_EQ(Call(ana_token_, "POST", custody, json{{"to", "analysed"}})->status, 200);
     return pid;
   }

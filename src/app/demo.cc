@@ -11,6 +11,7 @@
 #include "crypto/crypto.h"
 #include "sequencing/synthetic.h"
 #include "findings/findings.h"
+#include "specimens/analysis_orders.h"
 
 namespace zengen::app {
 namespace {
@@ -190,6 +191,12 @@ Result<int> SeedFindings(Runtime& rt, const std::vector<DemoParticipant>& cohort
     size_t pick = cohort.size();
     for (size_t i = 0; i < cohort.size() && pick == cohort.size(); ++i) {
       if (used[i]) continue;
+      {  // only the centre that analysed the participant's specimens files findings
+        ZG_ASSIGN_OR_RETURN(auto tx, rt.store->Begin(storage::TxMode::kRead));
+        ZG_ASSIGN_OR_RETURN(const bool analysed,
+                            specimens::AnalysedBy(*tx, cohort[i].id, analyst.organisation));
+        if (!analysed) continue;
+      }
       ZG_ASSIGN_OR_RETURN(auto status, rt.consents->Current(cohort[i].id));
       if (status.state != consent::State::kActive) continue;
       if (findings::EvaluateConsent(plan.category, status).verdict == plan.consent) pick = i;
@@ -388,6 +395,13 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
                                                            kSeeder));
     (void)user;
     ++s.users;
+  }
+  {  // Standing analysis orders: specimens passing QC go to the demo's analysis centre.
+    specimens::AnalysisOrders orders(*rt.store, rt.clock, *rt.audit_sink);
+    const specimens::Actor steward{"demo", "zengen-dc", {"data_steward"}, "cli", ""};
+    for (auto program : specimens::kPrograms) {
+      ZG_RETURN_IF_ERROR(orders.SetRule(program, "analysis-center", steward).status());
+    }
   }
   std::mt19937_64 rng(20261124);
   // The demo's reference: one synthetic 200 kb contig.

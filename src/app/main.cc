@@ -38,6 +38,7 @@
 #include "sharing/sharing_routes.h"
 #include "participants/participants_routes.h"
 #include "portal/portal.h"
+#include "specimens/analysis_orders_routes.h"
 #include "specimens/specimens_routes.h"
 #include "storage/migrations.h"
 #include "storage/store.h"
@@ -237,12 +238,15 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
         }
         return out;
       }};
+  specimens::AnalysisOrders analysis_orders(*r.store, r.clock, *r.audit_sink);
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
                   identity::AddIdentityRoutes(router, *r.identity),
                   audit::AddAuditRoutes(router, *r.audit_log),
                   participants::AddParticipantRoutes(router, *r.participants, authorizer),
                   consent::AddConsentRoutes(router, *r.consents, authorizer),
                   specimens::AddSpecimenRoutes(router, *r.specimens, authorizer),
+                  specimens::AddAnalysisOrderRoutes(router, analysis_orders, authorizer),
+                  specimens::AddOrganisationDirectoryRoute(router, *r.identity, authorizer),
                   findings::AddFindingRoutes(router, *r.findings, authorizer, r.clock),
                   clinical::AddClinicalRoutes(router, *r.clinical, authorizer),
                   fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),

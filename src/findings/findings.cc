@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 
 #include "crypto/crypto.h"
 #include "findings/acmg_sf.h"
 #include "participants/participants.h"
+#include "specimens/analysis_orders.h"
 
 namespace zengen::findings {
 namespace {
@@ -475,10 +477,11 @@ Findings::Findings(storage::Store& store, const Clock& clock, AuditSink& audit,
                    consent::Ledger& ledger)
     : store_(store), clock_(clock), audit_(audit), ledger_(ledger) {}
 
-Status Findings::AuditDenial(const Actor& actor, const std::string& resource, const Error& e) {
+Status Findings::AuditDenial(const Actor& actor, const std::string& resource, const Error& e,
+                             std::string action) {
   return audit_.Append({.actor = actor.user,
                         .source = actor.source,
-                        .action = "finding.transition",
+                        .action = std::move(action),
                         .resource = resource,
                         .decision = "deny",
                         .reason = e.message,
@@ -608,6 +611,33 @@ Result<FindingDetail> Findings::File(const NewFinding& n, const Actor& actor) {
     }
   }
 
+  // Who may file comes first, before anything about the participant is looked at: a centre
+  // that did not analyse this participant's specimens gets the same answer whether the
+  // participant exists, consented or withdrew (issue 12 finding 3).
+  {
+    ZG_ASSIGN_OR_RETURN(auto check, store_.Begin(storage::TxMode::kRead));
+    std::optional<Error> refusal;
+    if (!actor.HasRole("analyst") || Kind(*check, actor.organisation) != "analysis_center") {
+      refusal = PermissionDenied("not_analysis_center",
+                                 "findings are filed by analysts of an analysis centre");
+    } else {
+      ZG_ASSIGN_OR_RETURN(const bool analysed,
+                          specimens::AnalysedBy(*check, n.participant_id, actor.organisation));
+      if (!analysed) {
+        refusal = PermissionDenied("not_participant_analyst",
+                                   "findings are filed only by the analysis centre that "
+                                   "analysed one of the participant's specimens");
+      }
+    }
+    if (refusal) {
+      check.reset();
+      const Status st =
+          AuditDenial(actor, "participant/" + n.participant_id, *refusal, "finding.write");
+      if (!st.ok()) return st.error();
+      return *refusal;
+    }
+  }
+
   // Consent is read before the write transaction: the ledger takes transactions of its own.
   ZG_ASSIGN_OR_RETURN(auto consent_status, ledger_.Current(n.participant_id));
   if (consent_status.state == consent::State::kWithdrawnFull) {
@@ -617,14 +647,6 @@ Result<FindingDetail> Findings::File(const NewFinding& n, const Actor& actor) {
 
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
   ZG_RETURN_IF_ERROR(participants::HospitalOf(*tx, n.participant_id));
-  if (!actor.HasRole("analyst") || Kind(*tx, actor.organisation) != "analysis_center") {
-    Error e = PermissionDenied("not_analysis_center",
-                               "findings are filed by analysts of an analysis centre");
-    tx.reset();
-    const Status st = AuditDenial(actor, "participant/" + n.participant_id, e);
-    if (!st.ok()) return st.error();
-    return e;
-  }
   const std::string id = NewId("FD-");
   const std::string now = FormatRfc3339(clock_.Now());
   ZG_RETURN_IF_ERROR(tx->Exec(

@@ -308,7 +308,10 @@ class Findings {
   Findings(storage::Store& store, const Clock& clock, AuditSink& audit, consent::Ledger& ledger);
 
   // Files a finding in state detected. Errors: kInvalidArgument naming the field;
-  // kNotFound "participant_not_found"; kPermissionDenied "not_analysis_center";
+  // kPermissionDenied "not_analysis_center" (not an analyst of an analysis centre) or
+  // "not_participant_analyst" (the centre took custody `analysed` of none of the participant's
+  // specimens), both audited and decided before the participant's existence or consent is
+  // looked at; kNotFound "participant_not_found";
   // kConflict "participant_withdrawn", "gene_not_in_acmg_sf", "acmg_sf_version_not_active",
   // "secondary_must_be_germline", "secondary_must_be_pathogenic".
   Result<FindingDetail> File(const NewFinding& n, const Actor& actor);
@@ -368,7 +371,8 @@ class Findings {
   Result<bool> Reconcile(Finding& f);
   Result<std::string> RecordPreference(const Finding& f, std::string_view decision,
                                        const Actor& actor);
-  Status AuditDenial(const Actor& actor, const std::string& resource, const Error& e);
+  Status AuditDenial(const Actor& actor, const std::string& resource, const Error& e,
+                     std::string action = "finding.transition");
 
   storage::Store& store_;
   const Clock& clock_;

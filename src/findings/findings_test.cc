@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "findings/acmg_sf.h"
@@ -353,8 +354,8 @@ TEST_P(FindingsTest, FilingRejectsBadInputNamingTheFieldAndWritesNothing) {
     EXPECT_EQ(r.error().code, c.code) << r.error().message;
     EXPECT_EQ(r.error().field, c.field) << c.code;
   }
-  NewFinding unknown = Germline("ZG-NOPE");
-  EXPECT_EQ(findings_->File(unknown, kAn1).error().code, "participant_not_found");
+  NewFinding unknown = Germline("ZG-NOPE");  // no centre analysed an unknown participant
+  EXPECT_EQ(findings_->File(unknown, kAn1).error().code, "not_participant_analyst");
   EXPECT_TRUE(findings_->List(kSteward, "", "")->empty()) << "nothing was written";
   // A germline finding outside the list is fine as a primary finding.
   NewFinding primary = Germline(pid, "primary");
@@ -391,6 +392,41 @@ TEST_P(FindingsTest, OnlyAnalystsOfAnAnalysisCentreFileAndNotForWithdrawnPartici
   }
   Withdraw(pid, "full");
   EXPECT_EQ(findings_->File(Germline(pid), kAn1).error().code, "participant_withdrawn");
+}
+
+// Issue 12 finding 3: a centre that did not analyse the participant's specimens is refused
+// before consent is looked at, with one answer whatever the participant's consent (or
+// existence); on the old code the answers differed (201 with the consent verdict, 409
+// participant_withdrawn, 404).
+TEST_P(FindingsTest, AStrangerCentreIsRefusedAlikeWhateverTheConsent) {
+  const std::string permits = NewParticipant();
+  const std::string denies = NewParticipant({{"C10", "deny"}});
+  const std::string unconsented = NewParticipant({}, /*with_consent=*/false);
+  const std::string withdrawn = NewParticipant();
+  Withdraw(withdrawn, "full");
+  std::optional<Error> first;
+  for (const std::string& pid : {permits, denies, unconsented, withdrawn, std::string("ZG-NOPE")}) {
+    SCOPED_TRACE(pid);
+    auto r = findings_->File(Germline(pid), kAn3);  // ac-2 analysed none of them
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::kPermissionDenied);
+    EXPECT_EQ(r.error().code, "not_participant_analyst");
+    EXPECT_EQ(audit_.events().back().decision, "deny");
+    EXPECT_EQ(audit_.events().back().action, "finding.write");
+    if (!first) first = r.error();
+    EXPECT_EQ(r.error().message, first->message);
+    EXPECT_EQ(r.error().field, first->field);
+  }
+  EXPECT_TRUE(findings_->List(kSteward, "", "")->empty()) << "nothing was written";
+  // ac-1 analysed them: its answers follow the consent as before.
+  EXPECT_TRUE(findings_->File(Germline(permits), kAn1).ok());
+  EXPECT_EQ(findings_->File(Germline(withdrawn), kAn1).error().code, "participant_withdrawn");
+  // Having analysed another participant is not enough; having analysed this one is.
+  const std::string fresh = NewParticipant({}, true, /*analysed=*/false);
+  EXPECT_EQ(findings_->File(Germline(fresh), kAn1).error().code, "not_participant_analyst");
+  MarkAnalysed(fresh, "ac-2");
+  EXPECT_EQ(findings_->File(Germline(fresh), kAn1).error().code, "not_participant_analyst");
+  EXPECT_TRUE(findings_->File(Germline(fresh), kAn3).ok());
 }
 
 // Every row a person makes: refused to a party the row does not name, applied for the one it
@@ -891,6 +927,7 @@ TEST_P(FindingsTest, ListsWhatEachPartyMaySee) {
   const std::string sent = File(Germline(pid));
   DriveTo(sent, "sent_to_sh");
   const std::string internal = File(Somatic(pid));
+  MarkAnalysed(pid, "ac-2");
   auto other = findings_->File(Somatic(pid), kAn3);
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(findings_->List(kAn1, "", "")->size(), 2u);

@@ -76,15 +76,39 @@ class FindingsFixture : public ::testing::TestWithParam<std::string> {
     store_.reset();
   }
 
+  // Records that `centre` took custody `analysed` of a specimen of the participant (what the
+  // custody steps leave behind; only such a centre files findings about the participant).
+  void MarkAnalysed(const std::string& pid, const std::string& centre) {
+    auto tx = store_->Begin(storage::TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    const std::string sp = "SP-" + pid + "-" + centre;
+    ASSERT_TRUE((*tx)
+                    ->Exec("INSERT INTO specimens (id, participant_id, tumour_normal, "
+                           "specimen_type, preservation, collection_date, state, holder_id, "
+                           "created_by, created_at) VALUES ($1, $2, 'normal', 'blood', 'EDTA', "
+                           "'2026-01-10', 'analysed', $3, 'test', '2026-01-10T00:00:00Z')",
+                           {storage::Text(sp), storage::Text(pid), storage::Text(centre)})
+                    .ok());
+    ASSERT_TRUE((*tx)
+                    ->Exec("INSERT INTO custody_events (specimen_id, seq, from_state, to_state, "
+                           "organisation_id, user_id, time, note) VALUES ($1, 1, 'qc_passed', "
+                           "'analysed', $2, 'test', '2026-01-10T00:00:00Z', '{}')",
+                           {storage::Text(sp), storage::Text(centre)})
+                    .ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+
   // Registers a participant at hosp-a with a consent: every item permitted (C11 with a
   // designated relative) except the overrides. An empty override map value means "no consent".
+  // ac-1 analysed a specimen of the participant unless `analysed` is false.
   std::string NewParticipant(const std::map<std::string, std::string>& overrides = {},
-                             bool with_consent = true) {
+                             bool with_consent = true, bool analysed = true) {
     const std::string local = "MRN-" + std::to_string(++participants_);
     auto r = registry_->Register({"hosp-a", local, "cancer", "lung", "2026-01-10"}, "test", "cli",
                                  "");
     EXPECT_TRUE(r.ok()) << r.error().message;
     const std::string pid = r.ok() ? r->participant.id : "";
+    if (analysed && !pid.empty()) MarkAnalysed(pid, "ac-1");
     if (!with_consent) return pid;
     consent::ConsentInput in;
     in.kind = "initial";

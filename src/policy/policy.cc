@@ -83,6 +83,15 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       // Which role may make which custody step is the specimens module's transition table.
       {"specimen.custody",
        {.roles = {kClinician, kSequencer, kAnalyst}, .own_organisation = true}},
+      // Analysis orders (issue 12 finding 2): the data centre names the one analysis centre
+      // that may take a specimen into custody; the holding facility and the ordered centre
+      // read the orders (resource: the specimen's holder, the caller's centre when named).
+      {"analysis_order.read",
+       {.roles = {kSequencer, kAnalyst, kSteward}, .own_organisation = true}},
+      {"analysis_order.write", {.roles = {kSteward}}},
+      // Names and kinds of the registered organisations (the shipping form's destinations).
+      {"org.directory",
+       {.roles = {kClinician, kSequencer, kAnalyst, kSteward, kSecurity, kCommittee}}},
       // Sequencing data (R3.5, R3.7-R3.9): the facility holding a specimen opens runs and
       // uploads FASTQ; the analysis centre holding it registers CRAM/VCF. Files are read by
       // the organisations in the chain of custody and by data stewards; their bytes are served

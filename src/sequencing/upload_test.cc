@@ -17,6 +17,7 @@
 #include "crypto/crypto.h"
 #include "participants/participants.h"
 #include "sequencing/synthetic.h"
+#include "specimens/analysis_orders.h"
 #include "storage/testing.h"
 
 namespace zengen::sequencing {
@@ -91,6 +92,10 @@ class UploadsTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(p.ok()) << p.error().message;
     participant_ = p->participant.id;
     specimens_ = std::make_unique<specimens::Specimens>(*store_, clock_, audit_);
+    // The data centre's standing order: specimens passing QC are analysed by ac-1.
+    ASSERT_TRUE(specimens::AnalysisOrders(*store_, clock_, audit_)
+                    .SetRule("cancer", "ac-1", {"steward", "dc", {"data_steward"}, "cli", ""})
+                    .ok());
 
     dir_ = fs::temp_directory_path() / ("zg-upload-" + crypto::ToHex(crypto::RandomBytes(6)));
     std::vector<blobs::Root> roots;

@@ -10,6 +10,7 @@
 
 #include "crypto/crypto.h"
 #include "participants/participants.h"
+#include "specimens/analysis_orders.h"
 
 namespace zengen::specimens {
 namespace {
@@ -130,6 +131,11 @@ const std::vector<Transition>& CustodyTable() {
        "the hospital ships the specimen to a sequencing facility"},
       {"shipped", "received", "sequencing_operator", A::kDestination, H::kDestination, false,
        "the destination facility records receipt and becomes the holder"},
+      {"shipped", "rejected", "sequencing_operator", A::kDestination, H::kUnchanged, false,
+       "the destination facility refuses the shipment, giving a reason; the hospital keeps it",
+       /*needs_note=*/true},
+      {"rejected", "shipped", "clinician", A::kHolder, H::kUnchanged, true,
+       "the hospital ships the refused specimen again"},
       {"received", "library_prepared", "sequencing_operator", A::kHolder, H::kUnchanged, false,
        "the facility prepares a library"},
       {"library_prepared", "sequenced", "sequencing_operator", A::kHolder, H::kUnchanged, false,
@@ -140,8 +146,9 @@ const std::vector<Transition>& CustodyTable() {
        "the run fails quality control"},
       {"qc_failed", "received", "sequencing_operator", A::kHolder, H::kUnchanged, false,
        "re-sequencing: the facility starts again from the remaining material"},
-      {"qc_passed", "analysed", "analyst", A::kAnalysisCentre, H::kActingOrganisation, false,
-       "an analysis centre analyses the data and becomes the holder"},
+      {"qc_passed", "analysed", "analyst", A::kOrderedCentre, H::kActingOrganisation, false,
+       "the analysis centre named by the open analysis order takes it on and becomes the "
+       "holder"},
   };
   return table;
 }
@@ -167,8 +174,8 @@ std::string_view ActingOrganisationName(ActingOrganisation a) {
       return "holder";
     case ActingOrganisation::kDestination:
       return "destination";
-    case ActingOrganisation::kAnalysisCentre:
-      return "analysis_center";
+    case ActingOrganisation::kOrderedCentre:
+      return "ordered_centre";
   }
   return "";
 }
@@ -322,6 +329,7 @@ Result<SpecimenDetail> Specimens::Custody(std::string_view specimen_id, const Cu
                                           t->role, t->from, t->to));
   }
   std::string new_holder = s.holder;
+  AnalysisOrder order;  // the open order, for the step to analysed
   switch (t->acting) {
     case ActingOrganisation::kHolder:
       if (actor.organisation != s.holder) {
@@ -339,13 +347,13 @@ Result<SpecimenDetail> Specimens::Custody(std::string_view specimen_id, const Cu
                                 t->to));
       }
       break;
-    case ActingOrganisation::kAnalysisCentre: {
-      ZG_ASSIGN_OR_RETURN(const std::string kind, KindOf(*tx, actor.organisation));
-      if (kind != "analysis_center") {
+    case ActingOrganisation::kOrderedCentre: {
+      ZG_ASSIGN_OR_RETURN(order, OpenOrder(*tx, s.id));
+      if (order.state.empty() || order.centre != actor.organisation) {
+        // The answer names neither the ordered centre nor whether an order exists.
         return deny("wrong_organisation",
-                    fmt::format("only an analysis centre may move a specimen to '{}'; {} is not "
-                                "one",
-                                t->to, actor.organisation));
+                    fmt::format("no open analysis order assigns specimen {} to {}", s.id,
+                                actor.organisation));
       }
       break;
     }
@@ -369,6 +377,10 @@ Result<SpecimenDetail> Specimens::Custody(std::string_view specimen_id, const Cu
         "unexpected_field",
         fmt::format("a destination is given only when shipping, not for '{}'", t->to),
         "destination");
+  }
+  if (t->needs_note && step.note.empty()) {
+    return InvalidArgument("missing_field",
+                           fmt::format("moving to '{}' needs a reason in 'note'", t->to), "note");
   }
   switch (t->holder_after) {
     case NewHolder::kUnchanged:
@@ -406,6 +418,18 @@ Result<SpecimenDetail> Specimens::Custody(std::string_view specimen_id, const Cu
     if (inserted.error().code == "unique_violation") return raced();
     return inserted.error();
   }
+  if (t->acting == ActingOrganisation::kOrderedCentre) {
+    ZG_RETURN_IF_ERROR(StartOrder(*tx, s.id, actor.organisation, actor.user, now));
+  }
+  AnalysisOrder by_rule;
+  if (step.to == "qc_passed") {
+    auto made = OrderByRule(*tx, s.id, actor.user, now);
+    if (!made.ok()) {
+      if (made.error().code == "order_exists") return raced();
+      return made.error();
+    }
+    by_rule = std::move(*made);
+  }
   ZG_RETURN_IF_ERROR(tx->Commit());
 
   ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
@@ -419,8 +443,22 @@ Result<SpecimenDetail> Specimens::Custody(std::string_view specimen_id, const Cu
                                                     {"to", step.to},
                                                     {"organisation", actor.organisation},
                                                     {"holder", new_holder},
-                                                    {"destination", step.destination}}
+                                                    {"destination", step.destination},
+                                                    {"order", order.id}}
                                                    .dump()}));
+  if (!by_rule.id.empty()) {
+    ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
+                                      .source = actor.source,
+                                      .action = "analysis_order.write",
+                                      .resource = "analysis_order/" + by_rule.id,
+                                      .decision = "allow",
+                                      .reason = "ordered by program rule",
+                                      .request_id = actor.request_id,
+                                      .details = json{{"specimen", s.id},
+                                                      {"centre", by_rule.centre},
+                                                      {"basis", by_rule.basis}}
+                                                     .dump()}));
+  }
   return Get(specimen_id);
 }
 
@@ -462,6 +500,27 @@ Result<std::vector<Specimen>> Specimens::ListHeldBy(std::string_view organisatio
   return out;
 }
 
+Result<std::vector<Specimen>> Specimens::Incoming(std::string_view organisation) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  // The destination lives in the shipping event's note (JSON), so shipped specimens are
+  // filtered here; few are in transit at any time.
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx->Query(std::string(kSelect) +
+                                    "WHERE s.state = 'shipped' OR (s.state = 'qc_passed' AND "
+                                    "EXISTS (SELECT 1 FROM analysis_orders o WHERE "
+                                    "o.specimen_id = s.id AND o.state = 'open' AND "
+                                    "o.centre_id = $1)) ORDER BY s.created_at, s.id",
+                                {Text(std::string(organisation))}));
+  std::vector<Specimen> out;
+  for (const auto& r : rows.rows) {
+    Specimen s = FromRow(r);
+    if (s.state == "qc_passed" || (!organisation.empty() && s.destination == organisation)) {
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
 Result<std::map<std::string, int64_t>> Specimens::CountByState(std::string_view holder) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
   Result<storage::Rows> rows =
@@ -488,18 +547,34 @@ Result<policy::Resource> Specimens::SpecimenResource(std::string_view specimen_i
   return policy::Resource{"specimen", s.id, s.hospital, s.holder};
 }
 
+Result<policy::Resource> Specimens::ReadResource(std::string_view specimen_id,
+                                                 const policy::Subject& subject) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(Specimen s, ReadSpecimen(*tx, specimen_id));
+  policy::Resource r{"specimen", s.id, s.hospital, s.holder};
+  if (subject.organisation.empty()) return r;
+  if (s.state == "shipped" && s.destination == subject.organisation) {
+    r.holder = s.destination;
+  } else {
+    ZG_ASSIGN_OR_RETURN(AnalysisOrder open, OpenOrder(*tx, s.id));
+    if (!open.state.empty() && open.centre == subject.organisation) r.holder = open.centre;
+  }
+  return r;
+}
+
 Result<policy::Resource> Specimens::CustodyResource(std::string_view specimen_id,
                                                     std::string_view to,
-                                                    const policy::Subject& subject) {
+                                                    const policy::Subject& /*subject*/) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
   ZG_ASSIGN_OR_RETURN(Specimen s, ReadSpecimen(*tx, specimen_id));
   policy::Resource r{"specimen", s.id, s.hospital, s.holder};
   if (s.state == "shipped" && !s.destination.empty()) {
     r.holder = s.destination;  // in transit: the destination is the next to act
   } else if (const Transition* t = FindTransition(s.state, to); t != nullptr) {
-    if (t->acting == ActingOrganisation::kAnalysisCentre) {
-      ZG_ASSIGN_OR_RETURN(const std::string kind, KindOf(*tx, subject.organisation));
-      if (kind == "analysis_center") r.holder = subject.organisation;
+    if (t->acting == ActingOrganisation::kOrderedCentre) {
+      // Only the ordered centre passes the policy; without an order, nobody.
+      ZG_ASSIGN_OR_RETURN(AnalysisOrder open, OpenOrder(*tx, s.id));
+      r.holder = open.centre;
     }
   }
   return r;

@@ -8,9 +8,9 @@
 // afterwards. Everything not in the table is refused.
 //
 //   collected -> shipped -> received -> library_prepared -> sequenced -> qc_passed -> analysed
-//                               ^                                      |
-//                               +------ qc_failed <--------------------+
-//                                  (re-sequencing)
+//                 ^   |         ^                                      |
+//                 |   v         +------ qc_failed <--------------------+
+//               rejected           (re-sequencing)
 //
 // Decisions recorded here:
 //   - qc_failed is not a dead end: the facility holding the specimen may send it back to
@@ -18,8 +18,16 @@
 //   - `analysed` is terminal, and only reachable from qc_passed.
 //   - While a specimen is `shipped` the hospital still holds it; the destination facility is
 //     recorded in the shipping event and becomes the holder when it records receipt.
-//   - Any analysis centre may take on a qc_passed specimen (there is no assignment step yet);
-//     it becomes the holder.
+//   - The destination facility may refuse a shipment (shipped -> rejected), giving a reason
+//     (`note`, required); the hospital keeps the specimen and may ship it again (rejected ->
+//     shipped, to the same or another facility).
+//   - Only the analysis centre named by the specimen's open analysis order
+//     (analysis_orders.h) may take it on (qc_passed -> analysed); it becomes the holder, and
+//     the order becomes `started` in the same transaction. A centre without an order is
+//     refused, so it never becomes the holder and never reads the specimen's files.
+//   - When a specimen passes QC without an open order and its participant's program has an
+//     order rule, the step to qc_passed makes the order (basis program_rule) in the same
+//     transaction.
 //   - collection_date must be a real date, not after today (UTC, from the Clock) and not more
 //     than kMaxYearsBeforeIndex years before the participant's index date: archival FFPE
 //     blocks from an earlier diagnosis are legitimate, older dates are almost surely typos.
@@ -50,7 +58,8 @@ namespace zengen::specimens {
 
 inline constexpr std::string_view kStates[] = {"collected",        "shipped",   "received",
                                                "library_prepared", "sequenced", "qc_passed",
-                                               "qc_failed",        "analysed"};
+                                               "qc_failed",        "analysed",
+                                               "rejected"};
 inline constexpr std::string_view kTumourNormal[] = {"tumour", "normal"};
 inline constexpr std::string_view kSpecimenTypes[] = {"solid_tissue",   "blood",  "bone_marrow",
                                                       "saliva",         "buccal", "plasma_cfDNA",
@@ -66,7 +75,7 @@ bool IsState(std::string_view s);
 enum class ActingOrganisation {
   kHolder,          // the organisation holding the specimen now
   kDestination,     // the destination recorded when the specimen was shipped
-  kAnalysisCentre,  // any organisation of kind analysis_center
+  kOrderedCentre,   // the analysis centre named by the specimen's open analysis order
 };
 
 // Who holds the specimen after the step.
@@ -85,6 +94,8 @@ struct Transition {
   // The step names a destination organisation, which must be a sequencing_facility.
   bool needs_destination = false;
   std::string_view description;
+  // The step needs a reason in `note` (a refusal).
+  bool needs_note = false;
 };
 
 // The whole custody state machine, one row per allowed step, in process order.
@@ -158,8 +169,10 @@ class Specimens {
   // "value_too_long"), existence (kNotFound "specimen_not_found"), the table (kConflict
   // "invalid_transition", naming current, requested and allowed next states), the role
   // (kPermissionDenied "wrong_role") and the organisation (kPermissionDenied
-  // "wrong_organisation"), then the destination (kInvalidArgument "missing_field" /
-  // "invalid_destination" / "unexpected_field", field "destination"). A concurrent step that
+  // "wrong_organisation"; for the step to analysed: no open analysis order names the actor's
+  // organisation), then the destination (kInvalidArgument "missing_field" /
+  // "invalid_destination" / "unexpected_field", field "destination") and a required reason
+  // (kInvalidArgument "missing_field", field "note"). A concurrent step that
   // got there first gives kConflict "concurrent_change". Permission refusals are audited with
   // decision "deny"; applied steps with action specimen.custody.
   Result<SpecimenDetail> Custody(std::string_view specimen_id, const CustodyStep& step,
@@ -173,6 +186,10 @@ class Specimens {
   // Errors: kInvalidArgument "invalid_state" (field "state").
   Result<std::vector<Specimen>> ListHeldBy(std::string_view organisation,
                                            std::string_view state = {});
+  // A facility's or centre's incoming work: specimens shipped to `organisation` (state
+  // shipped, it is the destination), and specimens in qc_passed with an open analysis order
+  // for it. Ordered by creation time, then id.
+  Result<std::vector<Specimen>> Incoming(std::string_view organisation);
   // Number of specimens in each state (every state present, zero included); of one holder
   // when holder is not empty.
   Result<std::map<std::string, int64_t>> CountByState(std::string_view holder = {});
@@ -182,11 +199,16 @@ class Specimens {
   Result<policy::Resource> ParticipantResource(std::string_view participant_id);
   // {"specimen", id, hospital, holder}. Errors: kNotFound "specimen_not_found".
   Result<policy::Resource> SpecimenResource(std::string_view specimen_id);
+  // As SpecimenResource for reading one specimen, but `holder` is the subject's organisation
+  // when it is the destination of the shipment in transit or the centre of the specimen's
+  // open analysis order (those may read what they are about to receive).
+  Result<policy::Resource> ReadResource(std::string_view specimen_id,
+                                        const policy::Subject& subject);
   // As SpecimenResource, but `holder` is the organisation the table lets act next: while the
   // specimen is shipped, the recorded destination (whatever `to` is, so that a wrong step by
   // the destination is answered invalid_transition, not forbidden); for a step to analysed,
-  // the subject's own organisation when it is an analysis centre; the current holder
-  // otherwise. The decisive check is the
+  // the centre named by the open analysis order (nobody when there is none); the current
+  // holder otherwise. The decisive check is the
   // table's, inside Custody; this lets the own-organisation policy admit the right people.
   Result<policy::Resource> CustodyResource(std::string_view specimen_id, std::string_view to,
                                            const policy::Subject& subject);

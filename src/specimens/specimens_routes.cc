@@ -102,7 +102,7 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .resource = "specimen",
       .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
         const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, sp->SpecimenResource(id));
+        ZG_ASSIGN_OR_RETURN(auto resource, sp->ReadResource(id, req.subject));
         ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", resource));
         ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Get(id));
         return Response::Json(200, DetailJson(d));
@@ -151,6 +151,20 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
 
   ZG_RETURN_IF_ERROR(router.Add({
       .method = "GET",
+      .pattern = "/api/v1/shipments/incoming",
+      .action = "specimen.read",
+      .resource = "specimen",
+      .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
+        // Always the caller's own organisation: there is no parameter to name another.
+        const std::string org = req.subject.organisation;
+        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", {"specimen", "", org, org}));
+        ZG_ASSIGN_OR_RETURN(auto list, sp->Incoming(org));
+        return Response::Json(200, ListJson(list));
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
       .pattern = "/api/v1/specimen-counts",
       .action = "specimen.read",
       .resource = "specimen",
@@ -182,6 +196,7 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
                           {"acting_organisation", ActingOrganisationName(t.acting)},
                           {"holder_after", NewHolderName(t.holder_after)},
                           {"needs_destination", t.needs_destination},
+                          {"needs_note", t.needs_note},
                           {"description", t.description}});
         }
         json states = json::array();

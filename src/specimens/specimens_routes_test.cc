@@ -6,7 +6,9 @@
 #include <chrono>
 #include <optional>
 
+#include "identity/identity.h"
 #include "participants/participants.h"
+#include "specimens/analysis_orders_routes.h"
 #include "storage/testing.h"
 
 namespace zengen::specimens {
@@ -26,7 +28,9 @@ class TableAuthenticator final : public http::Authenticator {
         {"op-1", {"seq-1", "sequencing_operator"}},
         {"op-2", {"seq-2", "sequencing_operator"}},
         {"an-1", {"ac-1", "analyst"}},
+        {"an-2", {"ac-2", "analyst"}},
         {"steward", {"dc", "data_steward"}},
+        {"researcher", {"univ", "researcher"}},
     };
     const std::string a = req.Header("Authorization");
     if (a.empty()) return http::Subject{};
@@ -62,6 +66,8 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
                                                             {"seq-1", "sequencing_facility"},
                                                             {"seq-2", "sequencing_facility"},
                                                             {"ac-1", "analysis_center"},
+                                                            {"ac-2", "analysis_center"},
+                                                            {"univ", "academic"},
                                                             {"dc", "data_center"}}) {
         ASSERT_TRUE((*tx)
                         ->Exec("INSERT INTO organisations (id, name, kind, jurisdiction, "
@@ -77,6 +83,8 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(p.ok());
     participant_ = p->participant.id;
     specimens_ = std::make_unique<Specimens>(*store_, clock_, audit_);
+    orders_ = std::make_unique<AnalysisOrders>(*store_, clock_, audit_);
+    identity_ = std::make_unique<identity::Identity>(*store_, clock_, audit_);
     authorizer_ = std::make_unique<http::Authorizer>([this](const Request&, std::string_view action,
                                                             const policy::Resource& r,
                                                             const policy::Decision& d) {
@@ -86,6 +94,8 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
     });
     http::Router router;
     ASSERT_TRUE(AddSpecimenRoutes(router, *specimens_, *authorizer_).ok());
+    ASSERT_TRUE(AddAnalysisOrderRoutes(router, *orders_, *authorizer_).ok());
+    ASSERT_TRUE(AddOrganisationDirectoryRoute(router, *identity_, *authorizer_).ok());
     pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
     pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
     pipeline_->AddFilter(
@@ -126,6 +136,8 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
   std::optional<storage::ScratchDatabase> db_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Specimens> specimens_;
+  std::unique_ptr<AnalysisOrders> orders_;
+  std::unique_ptr<identity::Identity> identity_;
   std::unique_ptr<http::Authorizer> authorizer_;
   std::unique_ptr<http::Pipeline> pipeline_;
   std::vector<std::string> decisions_;
@@ -198,6 +210,10 @@ TEST_P(SpecimenRoutesTest, DestinationFacilitySeesTheSpecimenInItsQueueAfterRece
   for (const char* to : {"library_prepared", "sequenced", "qc_passed"}) {
     ASSERT_EQ(Step(id, "op-1", {{"to", to}}).status, 200) << to;
   }
+  ASSERT_EQ(Call("POST", "/api/v1/analysis-orders", "steward",
+                 json({{"specimen_id", id}, {"centre", "ac-1"}}).dump())
+                .status,
+            201);
   Response analysed = Step(id, "an-1", {{"to", "analysed"}});
   ASSERT_EQ(analysed.status, 200) << analysed.body;
   EXPECT_EQ(json::parse(analysed.body)["holder"], "ac-1");
@@ -263,7 +279,7 @@ TEST_P(SpecimenRoutesTest, CustodyTableIsListed) {
   Response r = Call("GET", "/api/v1/custody-table", "op-2");
   ASSERT_EQ(r.status, 200) << r.body;
   const json body = json::parse(r.body);
-  EXPECT_EQ(body["states"].size(), 8u);
+  EXPECT_EQ(body["states"].size(), 9u);
   ASSERT_EQ(body["transitions"].size(), CustodyTable().size());
   EXPECT_EQ(body["transitions"][0],
             json({{"from", "collected"},
@@ -272,8 +288,134 @@ TEST_P(SpecimenRoutesTest, CustodyTableIsListed) {
                   {"acting_organisation", "holder"},
                   {"holder_after", "unchanged"},
                   {"needs_destination", true},
+                  {"needs_note", false},
                   {"description", std::string(CustodyTable()[0].description)}}));
   EXPECT_EQ(Call("GET", "/api/v1/custody-table", "").status, 401);
+}
+
+// Issue 12 finding 2 over the HTTP face: the data centre orders the analysis by ac-1; ac-2
+// is refused the custody step and the order list, the holder and ac-1 read the orders.
+TEST_P(SpecimenRoutesTest, AnalysisOrdersDecideWhichCentreTakesCustody) {
+  const std::string id = RegisterOne();
+  ASSERT_EQ(Step(id, "clin-a", {{"to", "shipped"}, {"destination", "seq-1"}}).status, 200);
+  for (const char* to : {"received", "library_prepared", "sequenced", "qc_passed"}) {
+    ASSERT_EQ(Step(id, "op-1", {{"to", to}}).status, 200) << to;
+  }
+  const auto order = [&](const std::string& user, const json& body) {
+    return Call("POST", "/api/v1/analysis-orders", user, body.dump());
+  };
+  // Nobody takes it on before an order exists.
+  EXPECT_EQ(Step(id, "an-1", {{"to", "analysed"}}).status, 403);
+  EXPECT_EQ(order("op-1", {{"specimen_id", id}, {"centre", "ac-1"}}).status, 403);
+  EXPECT_EQ(order("an-1", {{"specimen_id", id}, {"centre", "ac-1"}}).status, 403);
+  EXPECT_EQ(ErrorField(order("steward", {{"centre", "ac-1"}})), "specimen_id");
+  EXPECT_EQ(ErrorField(order("steward", {{"specimen_id", id}})), "centre");
+  EXPECT_EQ(ErrorField(order("steward", {{"specimen_id", id}, {"centre", ""}})), "centre");
+  EXPECT_EQ(ErrorField(order("steward", {{"specimen_id", id}, {"centre", "seq-1"}})), "centre");
+  EXPECT_EQ(ErrorField(order("steward", {{"specimen_id", id}, {"centre", "ac-1"}, {"x", 1}})),
+            "x");
+  EXPECT_EQ(order("steward", {{"specimen_id", "SP-NOPE"}, {"centre", "ac-1"}}).status, 404);
+  Response made = order("steward", {{"specimen_id", id}, {"centre", "ac-1"}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const json o = json::parse(made.body);
+  EXPECT_EQ(o["centre"], "ac-1");
+  EXPECT_EQ(o["state"], "open");
+  EXPECT_EQ(o["closed_at"], nullptr);
+  EXPECT_EQ(order("steward", {{"specimen_id", id}, {"centre", "ac-2"}}).status, 409);
+
+  const std::string list = "/api/v1/analysis-orders?specimen_id=" + id;
+  EXPECT_EQ(ErrorField(Call("GET", "/api/v1/analysis-orders", "op-1")), "specimen_id");
+  EXPECT_EQ(ErrorField(Call("GET", "/api/v1/analysis-orders?specimen_id=", "op-1")),
+            "specimen_id");
+  for (const char* user : {"op-1", "an-1", "steward"}) {
+    Response r = Call("GET", list, user);
+    ASSERT_EQ(r.status, 200) << user << r.body;
+    EXPECT_EQ(json::parse(r.body)["items"].size(), 1u) << user;
+  }
+  for (const char* user : {"an-2", "op-2", "clin-a", "clin-b", "researcher"}) {
+    EXPECT_EQ(Call("GET", list, user).status, 403) << user;
+  }
+  // The ordered centre sees the specimen before it takes custody; another centre does not.
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "an-1").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "an-2").status, 403);
+  Response incoming = Call("GET", "/api/v1/shipments/incoming", "an-1");
+  ASSERT_EQ(incoming.status, 200) << incoming.body;
+  EXPECT_EQ(json::parse(incoming.body)["items"][0]["id"], id);
+  EXPECT_TRUE(json::parse(Call("GET", "/api/v1/shipments/incoming", "an-2").body)["items"].empty());
+
+  Response stolen = Step(id, "an-2", {{"to", "analysed"}});
+  EXPECT_EQ(stolen.status, 403) << stolen.body;
+  EXPECT_EQ(decisions_.back(), "specimen.custody specimen/" + id + " deny");
+  Response taken = Step(id, "an-1", {{"to", "analysed"}});
+  ASSERT_EQ(taken.status, 200) << taken.body;
+  EXPECT_EQ(json::parse(taken.body)["holder"], "ac-1");
+  EXPECT_EQ(Step(id, "an-1", {{"to", "analysed"}}).status, 409);  // replay
+  EXPECT_EQ(Step(id, "an-2", {{"to", "analysed"}}).status, 403);  // replay by another
+  Response after = Call("GET", list, "an-1");
+  EXPECT_EQ(json::parse(after.body)["items"][0]["state"], "started");
+
+  // Cancelling: a reason is required, and only an open order is cancelled.
+  const std::string cancel = "/api/v1/analysis-orders/" + o["id"].get<std::string>() + "/cancel";
+  EXPECT_EQ(ErrorField(Call("POST", cancel, "steward", "{}")), "reason");
+  EXPECT_EQ(ErrorField(Call("POST", cancel, "steward", R"({"reason":""})")), "reason");
+  EXPECT_EQ(Call("POST", cancel, "an-1", R"({"reason":"busy"})").status, 403);
+  EXPECT_EQ(Call("POST", cancel, "steward", R"({"reason":"late"})").status, 409);
+  EXPECT_EQ(Call("POST", "/api/v1/analysis-orders/AO-NOPE/cancel", "steward",
+                 R"({"reason":"typo"})")
+                .status,
+            404);
+}
+
+// Issue 14: the destination facility lists and reads a shipment in transit, receives it or
+// rejects it with a reason; the hospital may ship a rejected specimen again.
+TEST_P(SpecimenRoutesTest, TheDestinationListsReadsAndRejectsIncomingShipments) {
+  const std::string id = RegisterOne();
+  EXPECT_TRUE(json::parse(Call("GET", "/api/v1/shipments/incoming", "op-1").body)["items"].empty());
+  ASSERT_EQ(Step(id, "clin-a", {{"to", "shipped"}, {"destination", "seq-1"}}).status, 200);
+  Response incoming = Call("GET", "/api/v1/shipments/incoming", "op-1");
+  ASSERT_EQ(incoming.status, 200) << incoming.body;
+  const json items = json::parse(incoming.body)["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["id"], id);
+  EXPECT_EQ(items[0]["destination"], "seq-1");
+  EXPECT_EQ(items[0]["allowed_next"], json({"received", "rejected"}));
+  EXPECT_TRUE(json::parse(Call("GET", "/api/v1/shipments/incoming", "op-2").body)["items"].empty());
+  EXPECT_EQ(Call("GET", "/api/v1/shipments/incoming", "").status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "op-1").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "op-2").status, 403);
+
+  EXPECT_EQ(ErrorField(Step(id, "op-1", {{"to", "rejected"}})), "note");
+  EXPECT_EQ(ErrorField(Step(id, "op-1", {{"to", "rejected"}, {"note", ""}})), "note");
+  EXPECT_EQ(Step(id, "op-2", {{"to", "rejected"}, {"note", "not ours"}}).status, 403);
+  Response rejected = Step(id, "op-1", {{"to", "rejected"}, {"note", "haemolysed"}});
+  ASSERT_EQ(rejected.status, 200) << rejected.body;
+  EXPECT_EQ(json::parse(rejected.body)["holder"], "hosp-a");
+  EXPECT_EQ(json::parse(rejected.body)["history"].back()["note"], "haemolysed");
+  EXPECT_EQ(Step(id, "op-1", {{"to", "rejected"}, {"note", "again"}}).status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "op-1").status, 403);
+  EXPECT_TRUE(json::parse(Call("GET", "/api/v1/shipments/incoming", "op-1").body)["items"].empty());
+  ASSERT_EQ(Step(id, "clin-a", {{"to", "shipped"}, {"destination", "seq-2"}}).status, 200);
+  EXPECT_EQ(json::parse(Call("GET", "/api/v1/shipments/incoming", "op-2").body)["items"].size(),
+            1u);
+  EXPECT_EQ(Step(id, "op-2", {{"to", "received"}}).status, 200);
+}
+
+TEST_P(SpecimenRoutesTest, TheOrganisationDirectoryGivesIdNameAndKind) {
+  Response all = Call("GET", "/api/v1/organisations", "clin-a");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(json::parse(all.body)["items"].size(), 8u);
+  Response seq = Call("GET", "/api/v1/organisations?kind=sequencing_facility", "clin-a");
+  ASSERT_EQ(seq.status, 200) << seq.body;
+  const json items = json::parse(seq.body)["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0], json({{"id", "seq-1"}, {"name", "seq-1"}, {"kind", "sequencing_facility"}}));
+  for (const char* kind : {"analysis_centre", "analysis_center"}) {
+    Response ac = Call("GET", std::string("/api/v1/organisations?kind=") + kind, "op-1");
+    EXPECT_EQ(json::parse(ac.body)["items"].size(), 2u) << kind;
+  }
+  EXPECT_EQ(ErrorField(Call("GET", "/api/v1/organisations?kind=lab", "clin-a")), "kind");
+  EXPECT_EQ(Call("GET", "/api/v1/organisations", "").status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/organisations", "researcher").status, 403);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SpecimenRoutesTest, ::testing::ValuesIn(storage::TestBackends()),

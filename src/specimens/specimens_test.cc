@@ -9,118 +9,16 @@
 #include <optional>
 #include <thread>
 
-#include "participants/participants.h"
-#include "storage/testing.h"
+#include "specimens/specimens_test_support.h"
 
 namespace zengen::specimens {
 namespace {
 
 using namespace std::chrono_literals;
-
-Actor Person(std::string user, std::string org, std::string role) {
-  return {std::move(user), std::move(org), {std::move(role)}, "10.0.0.1", "req-1"};
-}
-
-// Organisations and people shared by the module and route tests.
-const Actor kClinA = Person("clin-a", "hosp-a", "clinician");
-const Actor kClinB = Person("clin-b", "hosp-b", "clinician");
-const Actor kOp1 = Person("op-1", "seq-1", "sequencing_operator");
-const Actor kOp2 = Person("op-2", "seq-2", "sequencing_operator");
-const Actor kAn1 = Person("an-1", "ac-1", "analyst");
-const Actor kAn2 = Person("an-2", "ac-2", "analyst");
-// An analyst, but not at an analysis centre.
-const Actor kAnSeq = Person("an-seq", "seq-1", "analyst");
-const Actor kSteward = Person("steward", "dc", "data_steward");
-
-class SpecimensTest : public ::testing::TestWithParam<std::string> {
- protected:
-  SpecimensTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
-
-  void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    {
-      auto tx = store_->Begin(storage::TxMode::kWrite);
-      ASSERT_TRUE(tx.ok());
-      for (const auto& [id, kind] :
-           std::vector<std::pair<std::string, std::string>>{{"hosp-a", "hospital"},
-                                                            {"hosp-b", "hospital"},
-                                                            {"seq-1", "sequencing_facility"},
-                                                            {"seq-2", "sequencing_facility"},
-                                                            {"ac-1", "analysis_center"},
-                                                            {"ac-2", "analysis_center"},
-                                                            {"dc", "data_center"}}) {
-        ASSERT_TRUE((*tx)
-                        ->Exec("INSERT INTO organisations (id, name, kind, jurisdiction, "
-                               "created_at) VALUES ($1, $1, $2, 'JP', '2026-01-01T00:00:00Z')",
-                               {storage::Text(id), storage::Text(kind)})
-                        .ok());
-      }
-      ASSERT_TRUE((*tx)->Commit().ok());
-    }
-    participants::Registry registry(*store_, clock_, audit_, std::string(32, 'k'));
-    auto p =
-        registry.Register({"hosp-a", "MRN-1", "cancer", "lung", "2026-06-01"}, "clin-a", "cli", "");
-    ASSERT_TRUE(p.ok()) << p.error().message;
-    participant_ = p->participant.id;
-    specimens_ = std::make_unique<Specimens>(*store_, clock_, audit_);
-  }
-
-  NewSpecimen Valid() const {
-    return {participant_, "tumour", "solid_tissue", "FFPE", "2026-06-02", "biopsy"};
-  }
-
-  std::string Register() {
-    auto s = specimens_->Register(Valid(), kClinA);
-    EXPECT_TRUE(s.ok()) << s.error().message;
-    return s.ok() ? s->id : "";
-  }
-
-  // The actor the table expects for a step on the canonical path (shipped to seq-1).
-  static Actor RightActor(const Transition& t) {
-    if (t.role == "clinician") return kClinA;
-    if (t.role == "analyst") return kAn1;
-    return kOp1;
-  }
-  static CustodyStep StepTo(std::string_view to) {
-    return {std::string(to), "", to == "shipped" ? "seq-1" : ""};
-  }
-
-  // Registers a specimen and moves it along the canonical path into `state`.
-  std::string DriveTo(std::string_view state) {
-    static const std::vector<std::string> kPathPassed = {
-        "collected", "shipped",   "received", "library_prepared",
-        "sequenced", "qc_passed", "analysed"};
-    std::vector<std::string> path = kPathPassed;
-    if (state == "qc_failed") {
-      path = {"collected", "shipped", "received", "library_prepared", "sequenced", "qc_failed"};
-    }
-    const std::string id = Register();
-    for (size_t i = 1; i < path.size() && path[i - 1] != state; ++i) {
-      const Transition* t = FindTransition(path[i - 1], path[i]);
-      EXPECT_NE(t, nullptr);
-      clock_.Advance(60s);
-      auto r = specimens_->Custody(id, StepTo(path[i]), RightActor(*t));
-      EXPECT_TRUE(r.ok()) << path[i] << ": " << r.error().message;
-    }
-    EXPECT_EQ(specimens_->Get(id)->specimen.state, state);
-    return id;
-  }
-
-  FakeClock clock_;
-  RecordingAuditSink audit_;
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<Specimens> specimens_;
-  std::string participant_;
-};
+using namespace testing;
 
 TEST(CustodyTableTest, ListsEveryAllowedStepOnceBetweenKnownStates) {
-  EXPECT_EQ(CustodyTable().size(), 8u);
+  EXPECT_EQ(CustodyTable().size(), 10u);
   for (const auto& t : CustodyTable()) {
     SCOPED_TRACE(std::string(t.from) + " -> " + std::string(t.to));
     EXPECT_TRUE(IsState(t.from));
@@ -128,11 +26,14 @@ TEST(CustodyTableTest, ListsEveryAllowedStepOnceBetweenKnownStates) {
     EXPECT_EQ(FindTransition(t.from, t.to), &t);
     EXPECT_FALSE(t.description.empty());
     EXPECT_EQ(t.needs_destination, t.to == "shipped");
+    EXPECT_EQ(t.needs_note, t.to == "rejected");
   }
   using V = std::vector<std::string>;
   EXPECT_EQ(AllowedNext("sequenced"), (V{"qc_passed", "qc_failed"}));
   EXPECT_EQ(AllowedNext("qc_failed"), (V{"received"}));
   EXPECT_EQ(AllowedNext("analysed"), V{});
+  EXPECT_EQ(AllowedNext("shipped"), (V{"received", "rejected"}));
+  EXPECT_EQ(AllowedNext("rejected"), (V{"shipped"}));
 }
 
 TEST_P(SpecimensTest, RegistersCollectedAtTheHospitalWithAFirstCustodyEvent) {
@@ -205,7 +106,7 @@ TEST_P(SpecimensTest, OnlyAClinicianOfTheParticipantsHospitalRegisters) {
   EXPECT_TRUE(specimens_->ListForParticipant(participant_)->empty());
 }
 
-// Every (from, to) pair of the eight states: the table's rows succeed with the right person,
+// Every (from, to) pair of the nine states: the table's rows succeed with the right person,
 // every other pair is refused as invalid_transition whoever asks.
 TEST_P(SpecimensTest, EveryPairOfStatesFollowsTheTable) {
   int allowed = 0;
@@ -266,8 +167,8 @@ TEST_P(SpecimensTest, WrongRoleOrOrganisationIsRefusedForEveryStep) {
         case ActingOrganisation::kDestination:
           right_org = a.organisation == "seq-1";
           break;
-        case ActingOrganisation::kAnalysisCentre:
-          right_org = a.organisation.substr(0, 3) == "ac-";
+        case ActingOrganisation::kOrderedCentre:
+          right_org = a.organisation == "ac-1";  // DriveTo orders the analysis by ac-1
           break;
       }
       if (right_role && right_org) continue;
@@ -280,11 +181,14 @@ TEST_P(SpecimensTest, WrongRoleOrOrganisationIsRefusedForEveryStep) {
     }
     EXPECT_EQ(specimens_->Get(id)->specimen.state, t.from);
   }
-  // Any analysis centre may take a qc_passed specimen on.
+  // Another analysis centre may not take on a specimen ordered from ac-1 (issue 12 finding
+  // 2: on the old table any centre could, and became the holder).
   const std::string id = DriveTo("qc_passed");
   auto r = specimens_->Custody(id, StepTo("analysed"), kAn2);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->specimen.holder, "ac-2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "wrong_organisation");
+  EXPECT_EQ(r.error().message.find("ac-1"), std::string::npos) << "names the ordered centre";
+  EXPECT_EQ(specimens_->Get(id)->specimen.holder, "seq-1");
 }
 
 TEST_P(SpecimensTest, ShippingNeedsASequencingFacilityAsDestination) {
@@ -401,7 +305,7 @@ TEST_P(SpecimensTest, QueriesByParticipantHolderAndState) {
   EXPECT_EQ(specimens_->ListHeldBy("seq-1", "done").error().field, "state");
   auto counts = specimens_->CountByState();
   ASSERT_TRUE(counts.ok());
-  EXPECT_EQ(counts->size(), 8u);
+  EXPECT_EQ(counts->size(), 9u);
   EXPECT_EQ(counts->at("collected"), 1);
   EXPECT_EQ(counts->at("received"), 1);
   EXPECT_EQ(counts->at("sequenced"), 1);
@@ -424,8 +328,11 @@ TEST_P(SpecimensTest, ResourcesNameHospitalAndTheOrganisationThatMayAct) {
   EXPECT_EQ(specimens_->ParticipantResource(participant_)->organisation, "hosp-a");
   const std::string passed = DriveTo("qc_passed");
   policy::Subject an{.authenticated = true, .id = "an-1", .organisation = "ac-1"};
+  // The step to analysed is the ordered centre's, whoever asks.
   EXPECT_EQ(specimens_->CustodyResource(passed, "analysed", an)->holder, "ac-1");
-  EXPECT_EQ(specimens_->CustodyResource(passed, "analysed", op)->holder, "seq-1");
+  EXPECT_EQ(specimens_->CustodyResource(passed, "analysed", op)->holder, "ac-1");
+  policy::Subject an2{.authenticated = true, .id = "an-2", .organisation = "ac-2"};
+  EXPECT_EQ(specimens_->CustodyResource(passed, "analysed", an2)->holder, "ac-1");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SpecimensTest, ::testing::ValuesIn(storage::TestBackends()),

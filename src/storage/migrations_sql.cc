@@ -364,6 +364,33 @@ CREATE INDEX grants_holder ON grants (holder);
 )sql";
 
 
+// Migration 10: analysis orders (src/specimens/analysis_orders.h). Shared types only.
+constexpr std::string_view kAnalysisOrdersSchema = R"sql(
+CREATE TABLE analysis_orders (
+  id TEXT PRIMARY KEY,             -- AO- and 16 upper-case hex characters
+  specimen_id TEXT NOT NULL REFERENCES specimens (id),
+  centre_id TEXT NOT NULL REFERENCES organisations (id),  -- the analysis centre ordered
+  state TEXT NOT NULL CHECK (state IN ('open', 'started', 'cancelled')),
+  basis TEXT NOT NULL CHECK (basis IN ('steward', 'program_rule')),
+  ordered_by TEXT NOT NULL,
+  ordered_at TEXT NOT NULL,
+  closed_by TEXT NOT NULL,         -- who started or cancelled it; '' while open
+  closed_at TEXT NOT NULL,
+  reason TEXT NOT NULL             -- why it was cancelled; '' otherwise
+);
+CREATE INDEX analysis_orders_specimen ON analysis_orders (specimen_id);
+CREATE INDEX analysis_orders_centre ON analysis_orders (centre_id, state);
+CREATE UNIQUE INDEX analysis_orders_one_open ON analysis_orders (specimen_id)
+  WHERE state = 'open';
+CREATE TABLE analysis_order_rules (
+  program TEXT PRIMARY KEY CHECK (program IN ('cancer', 'rare_disease')),
+  centre_id TEXT NOT NULL REFERENCES organisations (id),
+  set_by TEXT NOT NULL,
+  set_at TEXT NOT NULL
+);
+)sql";
+
+
 constexpr std::array kMigrations = {
     Migration{
         .version = 1,
@@ -614,6 +641,15 @@ CREATE TABLE login_sources (
         // (their organisation, roles, groups and grants), for clients such as samtools.
         .sqlite_sql = "ALTER TABLE api_tokens ADD COLUMN user_id TEXT REFERENCES users (id);",
         .postgres_sql = "ALTER TABLE api_tokens ADD COLUMN user_id TEXT REFERENCES users (id);",
+    },
+    Migration{
+        .version = 10,
+        .name = "analysis_orders",
+        // The data centre orders the analysis of a specimen by a named analysis centre
+        // (src/specimens/analysis_orders.h); at most one open order per specimen. A program
+        // rule makes the order itself when a specimen of that program passes QC.
+        .sqlite_sql = kAnalysisOrdersSchema,
+        .postgres_sql = kAnalysisOrdersSchema,
     },
 };
 

@@ -153,9 +153,31 @@ export const findingErrors: Record<string, Bilingual> = {
   finding_closed: { ja: 'この所見は終了しています', en: 'This finding is closed' },
   already_reclassified: { ja: 'すでに再分類されています', en: 'Already reclassified' },
   not_analysis_center: { ja: '解析センターの解析者だけが登録できます', en: 'Only an analysis centre analyst may file' },
+  not_participant_analyst: { ja: 'この参加者の検体を解析した解析センターだけが登録できます', en: "Only the analysis centre that analysed this participant's specimens may file" },
 };
 
 export function label(map: Record<string, Bilingual>, lang: Lang, code: string | null | undefined): string {
   if (!code) return '—';
   return map[code]?.[lang] ?? code;
 }
+
+// Analysis orders, incoming shipments and the custody steps they govern (server codes).
+export const orderStates: Record<string, Bilingual> = {
+  open: { ja: '依頼中', en: 'Open' },
+  started: { ja: '解析開始', en: 'Started' },
+  cancelled: { ja: '取消', en: 'Cancelled' },
+};
+
+export const custodyErrors: Record<string, Bilingual> = {
+  wrong_organisation: { ja: 'この検体に対してこの手順を行えるのは別の機関です', en: 'Another organisation makes this step for this specimen' },
+  wrong_role: { ja: 'この手順は別の役割の担当者が行います', en: 'A person with another role makes this step' },
+  invalid_transition: { ja: '今の状態ではこの手順は行えません', en: 'This step is not possible in the current state' },
+  invalid_destination: { ja: '送付先は登録されたシーケンス施設を選んでください', en: 'Choose a registered sequencing facility as destination' },
+  missing_field: { ja: '必須項目が入力されていません', en: 'A required item is missing' },
+  concurrent_change: { ja: '他の人が同時に更新しました。再読み込みしてください', en: 'Someone else changed it at the same time; reload' },
+  not_data_steward: { ja: 'データセンターのデータ管理者だけが行えます', en: 'Only a data steward of the data centre may do this' },
+  invalid_centre: { ja: '登録された解析センターを選んでください', en: 'Choose a registered analysis centre' },
+  order_exists: { ja: 'この検体にはすでに有効な解析依頼があります', en: 'This specimen already has an open analysis order' },
+  order_not_found: { ja: '解析依頼が見つかりません', en: 'Analysis order not found' },
+  invalid_specimen_state: { ja: 'この検体はすでに解析済みです', en: 'This specimen is already analysed' },
+};
