@@ -15,6 +15,7 @@ packages=(
   openssl curl ca-certificates
   postgresql-15 postgresql-client-15
   chromium fonts-noto-cjk
+  clang libclang-rt-14-dev llvm
 )
 # Node.js for the web front-end: Debian's nodejs and npm, unless a node is already installed
 # (another build of Node.js would conflict with Debian's npm package).
