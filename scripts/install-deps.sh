@@ -17,6 +17,7 @@ packages=(
   libcurl4-openssl-dev libpugixml-dev libroaring-dev
   ceph-mon ceph-osd radosgw ceph-common
   chromium fonts-noto-cjk
+  clang libclang-rt-14-dev llvm
 )
 # Node.js for the web front-end: Debian's nodejs and npm, unless a node is already installed
 # (another build of Node.js would conflict with Debian's npm package).

@@ -49,3 +49,6 @@ export ZENGEN_REQUIRE_S3=1
 export ZENGEN_TEST_POSTGRES_URL="$url"
 export ZENGEN_REQUIRE_POSTGRES=1
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
+
+# The fuzzers, each for a short bounded time under ASan + UBSan (scripts/fuzz.sh; issue 13).
+bash scripts/fuzz.sh ci

@@ -25,6 +25,7 @@
 #include "sequencing/upload_routes.h"
 #include "app/system_routes.h"
 #include "audit/audit_routes.h"
+#include "audit/checkpoint.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "crypto/crypto.h"
@@ -182,6 +183,14 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   auto operator_auth = OperatorTokenAuthenticator::Load(r.config.Resolve(kOperatorTokenHash));
   if (!operator_auth.ok()) return Fail(operator_auth.error());
 
+  // Signed heads of the audit log, anchored outside the database (docs/security.md).
+  auto checkpoints = audit::Checkpointer::Open(
+      *r.store, r.clock,
+      {.key_file = r.config.Resolve(std::string(audit::kSigningKeyFile)),
+       .heads_file = r.config.Resolve(std::string(audit::kHeadsFile)),
+       .syslog = true});
+  if (!checkpoints.ok()) return Fail(checkpoints.error());
+
   AuditSink& sink = *r.audit_sink;
   const http::Authorizer authorizer(
       [&sink](const http::Request& req, std::string_view action, const policy::Resource& res,
@@ -241,7 +250,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   specimens::AnalysisOrders analysis_orders(*r.store, r.clock, *r.audit_sink);
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
                   identity::AddIdentityRoutes(router, *r.identity),
-                  audit::AddAuditRoutes(router, *r.audit_log),
+                  audit::AddAuditRoutes(router, *r.audit_log, checkpoints->get()),
                   participants::AddParticipantRoutes(router, *r.participants, authorizer),
                   consent::AddConsentRoutes(router, *r.consents, authorizer),
                   specimens::AddSpecimenRoutes(router, *r.specimens, authorizer),
@@ -351,12 +360,14 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       if (stop.stop_requested()) break;
     }
   });
+  (*checkpoints)->Start(audit::kCheckpointInterval);
   (*server)->Run();
   sweeper.request_stop();
   tiers.request_stop();
   sweeper.join();
   tiers.join();
   server->reset();
+  checkpoints->reset();  // signs a last head
   rt->reset();  // flushes the audit log, then closes every database connection
   spdlog::info("stopped cleanly");
   return 0;
@@ -519,6 +530,9 @@ int main(int argc, char** argv) {
   auto* audit_cmd = cli.add_subcommand("audit", "The audit log")->require_subcommand(1);
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
+  fs::path audit_against;
+  audit_verify->add_option("--against", audit_against,
+                           "Heads file: also prove that the log extends every signed head in it");
 
   // Usage errors exit 1 like every other error (docs/operations.md); --help and --version 0.
   try {
@@ -644,6 +658,11 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("checked {} releases: {} became controlled, {} public aggregates\n",
                              s->checked, s->to_controlled, s->to_public_aggregates);
   } else if (*audit_verify) {
+    if (!audit_against.empty()) {
+      return audit::RunVerifyAgainstCommand(
+          *(*rt)->store, (*rt)->config.Resolve(std::string(audit::kSigningKeyFile)),
+          audit_against, std::cout);
+    }
     return audit::RunVerifyCommand(*(*rt)->store, std::cout);
   }
   return 0;

@@ -442,6 +442,18 @@ Result<Head> ReadHead(storage::Store& store) {
   return ReadHeadIn(**tx);
 }
 
+Result<std::vector<Record>> ReadRecords(storage::Transaction& tx, int64_t after_seq,
+                                        int64_t limit) {
+  auto rows = tx.Query(
+      fmt::format("SELECT {} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT {}", kColumns, limit),
+      {Int(after_seq)});
+  if (!rows.ok()) return rows.error();
+  std::vector<Record> out;
+  out.reserve(rows->size());
+  for (const auto& row : rows->rows) out.push_back(FromRow(row));
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Verification
 

@@ -206,6 +206,10 @@ Status AppendInTransaction(storage::Store& store, storage::Transaction& tx, cons
 // The latest record's seq and hash, read in its own transaction.
 Result<Head> ReadHead(storage::Store& store);
 
+// Up to limit records with seq > after_seq, ascending by seq, read in tx. REQUIRES: limit > 0.
+Result<std::vector<Record>> ReadRecords(storage::Transaction& tx, int64_t after_seq,
+                                        int64_t limit);
+
 struct Problem {
   int64_t seq = 0;
   // "altered": the stored hash does not match the record's content (detail "hash mismatch").

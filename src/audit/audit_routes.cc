@@ -86,7 +86,7 @@ json RecordJson(const Record& r) {
           {"hash", r.hash}};
 }
 
-Status AddAuditRoutes(http::Router& router, Log& log) {
+Status AddAuditRoutes(http::Router& router, Log& log, const Checkpointer* checkpoints) {
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET",
        .pattern = "/api/v1/audit",
@@ -107,10 +107,20 @@ Status AddAuditRoutes(http::Router& router, Log& log) {
                      .pattern = "/api/v1/audit/head",
                      .action = "audit.head",
                      .resource = "audit",
-                     .handler = [&log](Request&) {
+                     .handler = [&log, checkpoints](Request&) {
                        auto head = log.GetHead();
                        if (!head.ok()) return Response::FromError(head.error());
-                       return Response::Json(200, {{"seq", head->seq}, {"hash", head->hash}});
+                       json signed_head = nullptr;
+                       if (checkpoints != nullptr) {
+                         if (auto latest = checkpoints->Latest()) {
+                           signed_head = HeadJson(*latest);
+                           // why: the compact range only serves the server's own restart.
+                           signed_head.erase("compact_range");
+                         }
+                       }
+                       return Response::Json(200, {{"seq", head->seq},
+                                                   {"hash", head->hash},
+                                                   {"signed", std::move(signed_head)}});
                      }});
 }
 

@@ -8,18 +8,23 @@
 //       parameter answers 400 with the parameter's name in error.field (a misspelt filter must
 //       not silently widen the result).
 //   GET /api/v1/audit/head  action "audit.head" (public), resource "audit".
-//       Answers {"seq": N, "hash": "<64 hex>"} (seq 0 and 64 zeros when empty), so outside
-//       parties can record heads and later detect truncation.
+//       Answers {"seq": N, "hash": "<64 hex>", "signed": {…} | null}: the chain's newest record
+//       (seq 0 and 64 zeros when empty) and the latest signed checkpoint (checkpoint.h):
+//       {"tree_size", "root_hash", "timestamp", "public_key", "signature", "previous_size",
+//       "consistency"} with hashes, key and signature in hex, so that outside parties can
+//       record signed heads and later prove that the log still extends them. "signed" is null
+//       until the first checkpoint (or when the server runs without a checkpointer).
 #pragma once
 
 #include "audit/audit.h"
+#include "audit/checkpoint.h"
 #include "common/result.h"
 #include "http/http.h"
 
 namespace zengen::audit {
 
-// Registers both routes on router. log must outlive the router.
-Status AddAuditRoutes(http::Router& router, Log& log);
+// Registers both routes on router. log and checkpoints (may be null) must outlive the router.
+Status AddAuditRoutes(http::Router& router, Log& log, const Checkpointer* checkpoints = nullptr);
 
 // The JSON form of a record as the API returns it.
 nlohmann::json RecordJson(const Record& r);

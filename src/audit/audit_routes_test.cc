@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
+
+#include "crypto/crypto.h"
 
 #include "http/filters.h"
 #include "storage/testing.h"
@@ -92,11 +95,41 @@ class AuditRoutesTest : public ::testing::Test {
 TEST_F(AuditRoutesTest, HeadIsPublic) {
   Response empty = Get("/api/v1/audit/head", "");
   ASSERT_EQ(empty.status, 200) << empty.body;
-  EXPECT_EQ(json::parse(empty.body), json({{"seq", 0}, {"hash", std::string(64, '0')}}));
+  EXPECT_EQ(json::parse(empty.body),
+            json({{"seq", 0}, {"hash", std::string(64, '0')}, {"signed", nullptr}}));
   Add("alice", "file.read");
   const json head = json::parse(Get("/api/v1/audit/head", "").body);
   EXPECT_EQ(head["seq"], 1);
   EXPECT_EQ(head["hash"], log_->GetHead()->hash);
+}
+
+TEST_F(AuditRoutesTest, HeadPublishesTheLatestSignedCheckpoint) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("zengen-audit-routes-" + crypto::ToHex(crypto::RandomBytes(6)));
+  auto checkpoints = Checkpointer::Open(
+      *store_, clock_, {.key_file = dir / "audit.key", .heads_file = dir / "heads.jsonl"});
+  ASSERT_TRUE(checkpoints.ok()) << checkpoints.error().message;
+  http::Router router;
+  ASSERT_TRUE(AddAuditRoutes(router, *log_, checkpoints->get()).ok());
+  pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
+  pipeline_->AddFilter(
+      std::make_unique<http::AuthenticationFilter>(std::make_shared<RoleAuthenticator>()));
+  pipeline_->AddFilter(std::make_unique<http::PolicyFilter>());
+  EXPECT_TRUE(json::parse(Get("/api/v1/audit/head", "").body)["signed"].is_null());
+
+  Add("alice", "file.read");
+  Add("bob", "file.read");
+  auto latest = (*checkpoints)->Checkpoint();
+  ASSERT_TRUE(latest.ok());
+  const json head = json::parse(Get("/api/v1/audit/head", "").body);
+  const json& s = head["signed"];
+  EXPECT_EQ(s["tree_size"], 2);
+  EXPECT_FALSE(s.contains("compact_range"));
+  auto parsed = ParseHead(s.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_TRUE(SignatureValid(*parsed, (*checkpoints)->public_key()));
+  checkpoints->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(AuditRoutesTest, RecordsAreForSecurityOfficersOnly) {

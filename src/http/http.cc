@@ -121,6 +121,8 @@ Result<nlohmann::json> ParseJsonBody(const Request& req) {
       static_cast<void>(unused);
     } catch (const nlohmann::json::parse_error& e) {
       detail = fmt::format("malformed JSON at byte {}", e.byte);
+    } catch (const nlohmann::json::exception&) {
+      detail = "a number in the JSON is out of range";  // e.g. 1e999 (out_of_range 406)
     }
     return InvalidArgument("invalid_json", detail, "body");
   }
