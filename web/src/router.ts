@@ -46,8 +46,10 @@ export function consolePath(...parts: string[]): string {
 }
 
 // Sets the document title to "<title> | <suffix>" while the component is shown.
+// An empty suffix leaves the title to a component further down.
 export function useTitle(title: string, suffix: string): void {
   useEffect(() => {
+    if (!suffix) return;
     document.title = title ? `${title} | ${suffix}` : suffix;
   }, [title, suffix]);
 }

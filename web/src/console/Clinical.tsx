@@ -327,6 +327,10 @@ export function ClinicalForm({ participant, dict, category: asked, canWrite = tr
         .catch(() => undefined);
     }
   }, [pid]);
+  // The latest input, so that leaving the category writes it at once instead of waiting for the
+  // debounced autosave.
+  const latest = useRef<{ data: Data; dirty: boolean; loaded: boolean; version: number }>({ data: {}, dirty: false, loaded: false, version: 0 });
+  latest.current = { data, dirty, loaded, version: record?.version ?? 0 };
   useEffect(() => {
     setFieldErrors({});
     setServerProblems([]);
@@ -334,6 +338,10 @@ export function ClinicalForm({ participant, dict, category: asked, canWrite = tr
     setAutosaved(false);
     setLoaded(false);
     loadCategory(category, true);
+    return () => {
+      const l = latest.current;
+      if (l.dirty && l.loaded) writeDraft(pid, category, { data: l.data, saved_at: new Date().toISOString(), base_version: l.version });
+    };
   }, [pid, category]);
 
   // Autosave on the device, debounced, while there are changes not saved to the server.
@@ -467,7 +475,7 @@ export function ClinicalForm({ participant, dict, category: asked, canWrite = tr
         })}
       </div>
       <div className="form-and-side">
-        <form id="category-panel" role="tabpanel" aria-labelledby={`tab-${category}`} onSubmit={(e) => e.preventDefault()} noValidate>
+        <form id="category-panel" role="tabpanel" aria-labelledby={`tab-${category}`} data-loaded={loaded ? category : ''} onSubmit={(e) => e.preventDefault()} noValidate>
           <p className="completeness" data-testid="completeness">
             {t('completeness')}: {filled}
             {t('of')}

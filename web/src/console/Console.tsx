@@ -76,7 +76,9 @@ export function Console() {
   useEffect(() => {
     if (session && current && asked !== current) navigate(consolePath(current), { replace: true });
   }, [session, current, asked]);
-  useTitle(!checked ? t('loading') : !session ? t('login') : current ? t(navKey[current]) : t('noAccess'), t('appName'));
+  // Records (a participant, a specimen) set their own titles; the console titles the pages.
+  const pageTitle = !checked ? t('loading') : !session ? t('login') : current ? t(navKey[current]) : t('noAccess');
+  useTitle(parts.length <= 1 ? pageTitle : '', parts.length <= 1 ? t('appName') : '');
   if (!checked) return <p aria-busy="true">{t('loading')}</p>;
   if (!session) return <Login onDone={(s) => setSession(s)} />;
   const logout = async () => {
@@ -105,7 +107,12 @@ export function Console() {
       {current === null && <p>{t('noAccess')}</p>}
       {current === 'participants' && <ParticipantsPage session={session} rest={rest} />}
       {current === 'consent' && (
-        <ParticipantPicker page="consent" selectedId={rest[0]} render={(p) => <ConsentPage participant={p} />} />
+        <ParticipantPicker page="consent" selectedId={rest[0]} render={(p) => (
+          <>
+            <ParticipantNav id={p.id} current="consent" canWrite={session.roles.includes('clinician')} />
+            <ConsentPage participant={p} />
+          </>
+        )} />
       )}
       {current === 'specimens' && <SpecimensPage session={session} selectedId={rest[0]} />}
       {current === 'incoming' && <IncomingPage session={session} />}
@@ -144,7 +151,7 @@ export function ParticipantPicker({ page, selectedId, render, extra }: {
   }, [selectedId]);
   const all = items ?? [];
   const selected = all.find((p) => p.id === selectedId) ?? null;
-  useTitle(selected ? `${selected.local_id ?? selected.id}` : '', `${t(page === 'consent' ? 'navConsent' : 'navParticipants')} | ${t('appName')}`);
+  useTitle(selected ? `${selected.local_id ?? selected.id}` : '', selectedId ? `${t(page === 'consent' ? 'navConsent' : 'navParticipants')} | ${t('appName')}` : '');
   const shown = all.filter((p) => !query || `${p.id} ${p.local_id ?? ''} ${p.disease_category} ${diseaseLabel(lang, p.disease_category)}`.toLowerCase().includes(query.toLowerCase()));
   const start = Math.min(offset, Math.max(0, shown.length - 1 - ((shown.length - 1) % pageSize)));
   return (
@@ -228,19 +235,7 @@ function ParticipantsPage({ session, rest }: { session: SessionInfo; rest: strin
         ) : undefined}
         render={(p) => (
           <>
-            <nav className="subnav" aria-label={t('participantSections')}>
-              <a href={consolePath('participants', p.id)} aria-current={sub !== 'specimens' ? 'page' : undefined} onClick={linkClick(consolePath('participants', p.id, sub === 'specimens' ? dict.categories[0].code : sub))}>
-                {t('clinicalData')}
-              </a>
-              <a href={consolePath('participants', p.id, 'specimens')} aria-current={sub === 'specimens' ? 'page' : undefined} onClick={linkClick(consolePath('participants', p.id, 'specimens'))}>
-                {t('specimens')}
-              </a>
-              {canWrite && (
-                <a href={consolePath('consent', p.id)} onClick={linkClick(consolePath('consent', p.id))}>
-                  {t('navConsent')}
-                </a>
-              )}
-            </nav>
+            <ParticipantNav id={p.id} current={sub === 'specimens' ? 'specimens' : 'clinical'} canWrite={canWrite} category={sub === 'specimens' ? undefined : sub} />
             {sub === 'specimens' ? (
               <ParticipantSpecimens participant={p} canWrite={canWrite} />
             ) : (
@@ -251,5 +246,22 @@ function ParticipantsPage({ session, rest }: { session: SessionInfo; rest: strin
       />
       {canWrite && <ImportForm categories={dict.categories} />}
     </>
+  );
+}
+
+// The sections of one participant: clinical data, specimens, consent.
+function ParticipantNav({ id, current, canWrite, category }: { id: string; current: 'clinical' | 'specimens' | 'consent'; canWrite: boolean; category?: string }) {
+  const { t } = useI18n();
+  const link = (to: string, label: string, on: boolean) => (
+    <a href={to} aria-current={on ? 'page' : undefined} onClick={linkClick(to)}>
+      {label}
+    </a>
+  );
+  return (
+    <nav className="subnav" aria-label={t('participantSections')}>
+      {link(consolePath('participants', id, category ?? ''), t('clinicalData'), current === 'clinical')}
+      {link(consolePath('participants', id, 'specimens'), t('specimens'), current === 'specimens')}
+      {canWrite && link(consolePath('consent', id), t('navConsent'), current === 'consent')}
+    </nav>
   );
 }

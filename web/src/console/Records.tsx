@@ -472,7 +472,7 @@ function SpecimenDetail({ id, onChanged }: { id: string; onChanged: () => void }
         <dd>{s.holder}</dd>
       </dl>
       {s.allowed_next.length > 0 && (
-        <form aria-label={t('moveTo')} onSubmit={async (e) => {
+        <form onSubmit={async (e) => {
           e.preventDefault();
           try {
             await api('POST', `/api/v1/specimens/${encodeURIComponent(id)}/custody`, { to, note, destination: to === 'shipped' ? destination || undefined : undefined });
@@ -573,7 +573,7 @@ function SpecimenTable({ items, caption }: { items: Specimen[]; caption?: string
 export function SpecimensPage({ session, selectedId }: { session: SessionInfo; selectedId?: string }) {
   const { t } = useI18n();
   const [items, setItems] = useState<Specimen[]>([]);
-  useTitle(selectedId ? '' : t('navSpecimens'), t('appName'));
+  useTitle(t('navSpecimens'), selectedId ? '' : t('appName'));
   const load = () =>
     api<{ items: Specimen[] }>('GET', `/api/v1/specimens?holder=${encodeURIComponent(session.organisation)}`)
       .then((r) => setItems(r.items))
