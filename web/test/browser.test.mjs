@@ -308,7 +308,8 @@ test('the sequencing facility opens a run, uploads a FASTQ pair (resuming a brok
   await page.getByTestId('slot-2').getByRole('button', { name: 'アップロード開始' }).click();
   await page.getByTestId('qc-verdict').filter({ hasText: /^✔ 合格$/ }).waitFor({ timeout: 60_000 });
   await page.evaluate(() => localStorage.removeItem('zengen.sha256.webCryptoMax'));
-  assert.equal(await page.getByTestId('custody-state').textContent(), 'qc_passed');
+  assert.equal(await page.getByTestId('custody-state').getAttribute('data-state'), 'qc_passed');
+  assert.equal(await page.getByTestId('custody-state').textContent(), '品質基準合格');
   const qcRows = await page.getByTestId('qc-table').locator('tbody tr').allTextContents();
   assert.equal(qcRows.length, 2);
   assert.match(qcRows[0], /5,000/);
