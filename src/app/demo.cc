@@ -457,6 +457,10 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
     ci.signed_date = p.index_date;
     ci.details = {{"signer", rare && i % 4 == 0 ? "legal_representative" : "self"},
                   {"method", i % 2 == 0 ? "electronic" : "paper"}};
+    if (rare && i % 4 == 0) {
+      ci.details["representative"] = {{"name", fmt::format("代諾者 {}", i)},
+                                      {"relationship", "parent"}};
+    }
     for (const auto& item : consent::DefaultCatalogue(p.program)) {
       std::string d = "permit";
       if (item.item_class == consent::ItemClass::kOptOut && rng() % 10 == 0) d = "deny";

@@ -392,6 +392,100 @@ Text FormatHint(std::string_view format) {
   return {"既定の書式", "the expected format"};
 }
 
+const Field* FieldAtCheckPath(const Dictionary& d, std::string_view path, std::string* list_code) {
+  if (list_code) list_code->clear();
+  const size_t dot = path.find('.');
+  if (dot == std::string_view::npos) return nullptr;
+  const Category* cat = d.FindCategory(path.substr(0, dot));
+  if (!cat) return nullptr;
+  std::string_view rest = path.substr(dot + 1);
+  const size_t list_end = rest.find("[].");
+  if (list_end == std::string_view::npos) {
+    return rest.find('.') == std::string_view::npos ? cat->FindField(rest) : nullptr;
+  }
+  const Field* list = cat->FindField(rest.substr(0, list_end));
+  if (!list || list->type != FieldType::kList) return nullptr;
+  if (list_code) *list_code = list->code;
+  const std::string_view sub = rest.substr(list_end + 3);
+  if (sub.find('.') != std::string_view::npos || sub.find('[') != std::string_view::npos) {
+    return nullptr;
+  }
+  return list->FindSubfield(sub);
+}
+
+namespace {
+
+Status LoadChecks(Dictionary& d, const json& checks) {
+  if (!checks.is_array()) return Bad("checks", "must be an array");
+  Loader loader(d);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const std::string p = fmt::format("checks[{}]", i);
+    const json& j = checks[i];
+    if (!j.is_object() || !j.contains("code") || !j["code"].is_string() ||
+        j["code"].get<std::string>().empty()) {
+      return Bad(p, "needs a non-empty string \"code\"");
+    }
+    Check c;
+    c.code = j["code"].get<std::string>();
+    if (!seen.insert(c.code).second) return Bad(p, "duplicate check " + c.code);
+    c.kind = j.value("kind", "");
+    c.severity = j.value("severity", "");
+    if (c.kind != "not_in_future" && c.kind != "birth_year_age" && c.kind != "order") {
+      return Bad(p + ".kind", "must be not_in_future, birth_year_age or order");
+    }
+    if (c.severity != "error" && c.severity != "warning") {
+      return Bad(p + ".severity", "must be error or warning");
+    }
+    ZG_ASSIGN_OR_RETURN(c.message, loader.LoadText(j.value("message", json()), p + ".message"));
+    c.same_row = j.value("same_row", false);
+    // A path must name a date-like field (an int for birth_year_age).
+    const auto path_ok = [&](const json& v, const std::string& at, bool want_int,
+                             std::string* list) -> Result<std::string> {
+      if (!v.is_string()) return Bad(at, "must be a path string");
+      const std::string path = v.get<std::string>();
+      const Field* f = FieldAtCheckPath(d, path, list);
+      if (!f) return Bad(at, "names no field: " + path);
+      const bool date_like = f->type == FieldType::kRelDay || f->type == FieldType::kDate;
+      if (want_int ? f->type != FieldType::kInt : !date_like) {
+        return Bad(at, fmt::format("{} is a {} field", path, TypeName(f->type)));
+      }
+      return path;
+    };
+    if (c.kind == "birth_year_age") {
+      std::string list;
+      ZG_ASSIGN_OR_RETURN(c.birth_year,
+                          path_ok(j.value("birth_year", json()), p + ".birth_year", true, &list));
+      if (!list.empty()) return Bad(p + ".birth_year", "must be a top-level field");
+      ZG_ASSIGN_OR_RETURN(c.age, path_ok(j.value("age", json()), p + ".age", true, &list));
+      if (!list.empty()) return Bad(p + ".age", "must be a top-level field");
+    }
+    if (c.kind == "order") {
+      std::set<std::string> lists;
+      for (const char* side : {"before", "after"}) {
+        const json& arr = j.value(side, json());
+        if (!arr.is_array() || arr.empty()) {
+          return Bad(p + "." + side, "must be a non-empty array of paths");
+        }
+        for (size_t k = 0; k < arr.size(); ++k) {
+          std::string list;
+          ZG_ASSIGN_OR_RETURN(std::string path,
+                              path_ok(arr[k], fmt::format("{}.{}[{}]", p, side, k), false, &list));
+          lists.insert(list);
+          (std::string_view(side) == "before" ? c.before : c.after).push_back(std::move(path));
+        }
+      }
+      if (c.same_row && (lists.size() != 1 || lists.begin()->empty())) {
+        return Bad(p + ".same_row", "needs every path in the same list");
+      }
+    }
+    d.checks.push_back(std::move(c));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Dictionary> LoadDictionary(std::string_view json_text) {
   Dictionary d;
   try {
@@ -446,6 +540,7 @@ Result<Dictionary> LoadDictionary(std::string_view json_text) {
       ZG_RETURN_IF_ERROR(loader.CheckFields(c.fields, c.fields, p));
       d.categories.push_back(std::move(c));
     }
+    ZG_RETURN_IF_ERROR(LoadChecks(d, s.value("checks", json::array())));
   } catch (const json::exception& e) {
     return Bad("(structure)", e.what());
   }

@@ -99,9 +99,31 @@ struct CodeSystem {
   std::string uri;  // FHIR system URI
 };
 
+// A plausibility check across fields and categories (the dictionary's "checks"). A path is
+// "category.field" or "category.list[].field" and names a date-like field (rel_day, date) or,
+// for birth_year_age, an int. Kinds:
+//   not_in_future   no date or rel_day (from the index date) after today
+//   birth_year_age  |index year - birth_year - age| <= 1, and the birth year not in the future
+//   order           every value at a `before` path <= every value at an `after` path (with
+//                   same_row: only values in the same row of one list are compared)
+// Severity "error" stops submission in the console; "warning" is shown. The console evaluates
+// the checks over all six categories (web/src/console/Clinical.tsx runChecks).
+struct Check {
+  std::string code;
+  std::string kind;      // not_in_future | birth_year_age | order
+  std::string severity;  // error | warning
+  std::vector<std::string> before;
+  std::vector<std::string> after;
+  bool same_row = false;
+  std::string birth_year;  // birth_year_age
+  std::string age;         // birth_year_age
+  Text message;
+};
+
 struct Dictionary {
   std::string version;
   std::vector<Category> categories;
+  std::vector<Check> checks;
   std::vector<Value> null_flavours;
   std::vector<CodeSystem> code_systems;
   json source;  // the dictionary as loaded, served to the UI
@@ -113,7 +135,8 @@ struct Dictionary {
 
 // Parses and checks a dictionary. Errors: kInvalidArgument "invalid_dictionary" naming the JSON
 // path of the first defect (malformed JSON, unknown type, enum without values, a condition or
-// system_from naming an unknown field, an unknown code system or format, duplicates, …).
+// system_from naming an unknown field, an unknown code system or format, duplicates, a check of
+// an unknown kind or severity or naming a path that is no date field, …).
 Result<Dictionary> LoadDictionary(std::string_view json_text);
 
 // The dictionary compiled into the binary (dictionary/clinical-v1.json).
@@ -125,6 +148,10 @@ const Dictionary& BuiltinDictionary();
 // The one condition engine. item is the list item (or the record) holding the field;
 // record is the whole category record.
 bool Applies(const Condition& c, const json& item, const json& record, std::string_view program);
+
+// The field a check path ("category.field" or "category.list[].field") names, or nullptr.
+// list_code receives the list's code for a path into a list ("" otherwise).
+const Field* FieldAtCheckPath(const Dictionary& d, std::string_view path, std::string* list_code);
 inline bool Applies(const Field& f, const json& item, const json& record,
                     std::string_view program) {
   return !f.condition || Applies(*f.condition, item, record, program);

@@ -80,6 +80,61 @@ TEST(DictionaryTest, MalformedDictionariesAreRefusedWithAPath) {
   }
 }
 
+// The plausibility checks of the embedded dictionary name real date fields, and a check naming
+// anything else (no such field, a text field, rows of two lists compared row by row, an unknown
+// kind or severity) is refused with its path.
+TEST(DictionaryTest, PlausibilityChecksNameDateFields) {
+  std::vector<std::string> codes;
+  for (const auto& c : D().checks) codes.push_back(c.code);
+  EXPECT_EQ(codes, (std::vector<std::string>{"dates_not_in_future", "birth_year_matches_age",
+                                             "diagnosis_before_treatment",
+                                             "drug_line_start_before_end",
+                                             "radiotherapy_start_before_end",
+                                             "events_before_death"}));
+  std::string list;
+  const Field* f = FieldAtCheckPath(D(), "treatment.drug_lines[].start_day", &list);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->type, FieldType::kRelDay);
+  EXPECT_EQ(list, "drug_lines");
+  EXPECT_EQ(FieldAtCheckPath(D(), "course.death_day", &list)->code, "death_day");
+  EXPECT_EQ(list, "");
+  EXPECT_EQ(FieldAtCheckPath(D(), "course.nope", nullptr), nullptr);
+  EXPECT_EQ(FieldAtCheckPath(D(), "treatment.drug_lines[].drugs[].generic_name", nullptr), nullptr);
+
+  nlohmann::json base = nlohmann::json::parse(EmbeddedDictionaryJson());
+  const auto order = [](nlohmann::json before, nlohmann::json after, bool same_row) {
+    return nlohmann::json{{"code", "x"},
+                          {"kind", "order"},
+                          {"severity", "error"},
+                          {"same_row", same_row},
+                          {"before", std::move(before)},
+                          {"after", std::move(after)},
+                          {"message", {{"ja", "x"}, {"en", "x"}}}};
+  };
+  const std::vector<std::pair<nlohmann::json, std::string>> bad = {
+      {order({"course.nope"}, {"course.death_day"}, false), "checks[0].before[0]"},
+      {order({"case_basics.remarks"}, {"course.death_day"}, false), "string field"},
+      {order({"treatment.drug_lines[].start_day"}, {"treatment.radiotherapy[].end_day"}, true),
+       "same_row"},
+      {order({"diagnosis.dx_day"}, {"course.death_day"}, true), "same_row"},
+      {order(nlohmann::json::array(), {"course.death_day"}, false), "before"},
+      {{{"code", "x"}, {"kind", "fortune"}, {"severity", "error"},
+        {"message", {{"ja", "x"}, {"en", "x"}}}}, "kind"},
+      {{{"code", "x"}, {"kind", "not_in_future"}, {"severity", "loud"},
+        {"message", {{"ja", "x"}, {"en", "x"}}}}, "severity"},
+      {{{"code", "x"}, {"kind", "birth_year_age"}, {"severity", "error"},
+        {"birth_year", "case_basics.enrolment_day"}, {"age", "case_basics.age_at_enrolment"},
+        {"message", {{"ja", "x"}, {"en", "x"}}}}, "birth_year"},
+  };
+  for (const auto& [check, part] : bad) {
+    nlohmann::json d = base;
+    d["checks"] = nlohmann::json::array({check});
+    auto r = LoadDictionary(d.dump());
+    ASSERT_FALSE(r.ok()) << check.dump();
+    EXPECT_NE(r.error().message.find(part), std::string::npos) << r.error().message;
+  }
+}
+
 struct FormatCase {
   std::string format;
   std::string value;

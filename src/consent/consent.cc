@@ -281,7 +281,8 @@ Status ValidateDetails(const json& d, const std::map<std::string, std::string>& 
     return InvalidArgument("value_too_long", "'details' is too large", "details");
   }
   static const std::set<std::string> kKnown = {
-      "signer", "method", "designated_relative", "preferred_channel", "assent", "note"};
+      "signer",    "method", "representative", "designated_relative", "preferred_channel",
+      "assent",    "note"};
   for (const auto& [key, v] : d.items()) {
     if (!kKnown.contains(key)) {
       return InvalidArgument("unknown_field", fmt::format("'details.{}' is not known", key),
@@ -299,6 +300,33 @@ Status ValidateDetails(const json& d, const std::map<std::string, std::string>& 
         "invalid_signer",
         "'details.signer' must be self, legal_representative or self_plus_representative",
         "details.signer");
+  }
+  // Someone other than the participant signed: who, and how they are related (R5.1).
+  if (signer != "self" || d.contains("representative")) {
+    if (!d.contains("representative") || !d["representative"].is_object()) {
+      return InvalidArgument("missing_field",
+                             "a representative signed: 'details.representative' {name, "
+                             "relationship} is required",
+                             "details.representative");
+    }
+    const json& rep = d["representative"];
+    ZG_RETURN_IF_ERROR(ValidateShortString(rep, "name", "details.representative.", 200));
+    static const std::set<std::string> kRelationships = {"parent",  "spouse",   "child",
+                                                         "sibling", "guardian", "other"};
+    const auto rel = rep.find("relationship");
+    if (rel == rep.end() || !rel->is_string() || !kRelationships.contains(rel->get<std::string>())) {
+      return InvalidArgument("invalid_relationship",
+                             "'details.representative.relationship' must be parent, spouse, "
+                             "child, sibling, guardian or other",
+                             "details.representative.relationship");
+    }
+    for (const auto& [key, v] : rep.items()) {
+      if (key != "name" && key != "relationship") {
+        return InvalidArgument("unknown_field",
+                               fmt::format("'details.representative.{}' is not known", key),
+                               "details.representative." + key);
+      }
+    }
   }
   const std::string method = str("method");
   if (method != "paper" && method != "electronic") {

@@ -157,8 +157,9 @@ struct ConsentInput {
   std::map<std::string, std::string> decisions;
   std::string signed_date;  // YYYY-MM-DD, not in the future
   // {signer: self | legal_representative | self_plus_representative, method: paper |
-  //  electronic, designated_relative?: {name, contact} (C11), preferred_channel?: hospital |
-  //  app | post (C15), assent?: bool, note?: string}
+  //  electronic, representative: {name, relationship: parent | spouse | child | sibling |
+  //  guardian | other} (required unless signer is self), designated_relative?: {name, contact}
+  //  (C11), preferred_channel?: hospital | app | post (C15), assent?: bool, note?: string}
   nlohmann::json details = nlohmann::json::object();
 };
 

@@ -288,6 +288,21 @@ TEST_P(ConsentTest, ValidationNamesTheField) {
        "missing_field", "details.designated_relative.contact"},
       {"bad channel", [](ConsentInput& in) { in.details["preferred_channel"] = "fax"; },
        "invalid_channel", "details.preferred_channel"},
+      {"proxy without representative",
+       [](ConsentInput& in) { in.details["signer"] = "legal_representative"; }, "missing_field",
+       "details.representative"},
+      {"representative without name",
+       [](ConsentInput& in) {
+         in.details["signer"] = "self_plus_representative";
+         in.details["representative"] = {{"relationship", "parent"}};
+       },
+       "missing_field", "details.representative.name"},
+      {"representative of unknown relationship",
+       [](ConsentInput& in) {
+         in.details["signer"] = "legal_representative";
+         in.details["representative"] = {{"name", "山田 花子"}, {"relationship", "friend"}};
+       },
+       "invalid_relationship", "details.representative.relationship"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -305,7 +320,11 @@ TEST_P(ConsentTest, ValidationNamesTheField) {
   // Today is allowed; a withdrawal validates its level and date.
   ConsentInput today = Input("initial");
   today.signed_date = "2026-11-24";
+  // Signed by a representative, named with the relationship: recorded as given.
+  today.details["signer"] = "legal_representative";
+  today.details["representative"] = {{"name", "山田 花子"}, {"relationship", "parent"}};
   ASSERT_TRUE(ledger_->Record(id, today, actor_).ok());
+  EXPECT_EQ(ledger_->Current(id)->current->details["representative"]["relationship"], "parent");
   EXPECT_EQ(ledger_->Withdraw(id, {"partial", "2026-11-24", ""}, actor_).error().field, "level");
   EXPECT_EQ(ledger_->Withdraw(id, {"full", "2026-11-31", ""}, actor_).error().field, "signed_date");
   EXPECT_EQ(ledger_->Record("ZG-NOPE", Input("initial"), actor_).error().code,

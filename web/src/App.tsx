@@ -1,39 +1,27 @@
 import { useEffect, useMemo, useState } from 'react';
+import { navigate, usePath } from './router';
 import { I18nContext, Lang, loadLang, saveLang, translate, type I18n } from './i18n';
 import { Portal } from './portal/Portal';
 import { Console } from './console/Console';
 
-// Paths: "/" and "/portal" are the public portal; "/console…" the staff console. zengen answers
-// index.html for every such path (src/web).
-function usePath(): [string, (p: string) => void] {
-  const [path, setPath] = useState(window.location.pathname);
-  useEffect(() => {
-    const onPop = () => setPath(window.location.pathname);
-    window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
-  }, []);
-  const go = (p: string) => {
-    window.history.pushState(null, '', p);
-    setPath(p);
-  };
-  return [path, go];
-}
-
+// Paths: "/" and "/portal" are the public portal; "/console…" the staff console (router.ts).
+// zengen answers index.html for every such path (src/web).
 export function App() {
   const [lang, setLang] = useState<Lang>(loadLang());
-  const [path, go] = usePath();
+  const path = usePath();
   const i18n: I18n = useMemo(
     () => ({ lang, t: (k, v) => translate(lang, k, v), pick: (b) => (b ? b[lang] : '') }),
     [lang],
   );
+  const inConsole = path.startsWith('/console');
+  // The console's pages set their own titles (router.ts useTitle).
   useEffect(() => {
     document.documentElement.lang = lang;
-    document.title = `${translate(lang, 'appName')} Zengen`;
-  }, [lang]);
-  const inConsole = path.startsWith('/console');
+    if (!inConsole) document.title = `${translate(lang, 'portal')} | ${translate(lang, 'appName')} Zengen`;
+  }, [lang, inConsole]);
   const onLink = (p: string) => (ev: React.MouseEvent) => {
     ev.preventDefault();
-    go(p);
+    navigate(p);
   };
   return (
     <I18nContext.Provider value={i18n}>

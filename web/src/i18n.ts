@@ -351,6 +351,103 @@ const texts = {
   importDone: { ja: '取り込みました', en: 'Imported' },
   noAccess: { ja: 'この画面を使う権限がありません', en: 'You have no access to this page' },
   error: { ja: 'エラー', en: 'Error' },
+  // Console pages, registration, repeating rows, dates, drafts, consent, shipments
+  navIncoming: { ja: '入荷予定の検体', en: 'Incoming shipments' },
+  previousPage: { ja: '前へ', en: 'Previous' },
+  nextPage: { ja: '次へ', en: 'Next' },
+  pageOf: { ja: '{from}〜{to} 件目 / 全 {total} 件', en: '{from}–{to} of {total}' },
+  participantNotListed: { ja: 'この参加者は見つからないか、表示する権限がありません', en: 'This participant does not exist or you may not see it' },
+  registerParticipant: { ja: '参加者を登録', en: 'Register a participant' },
+  registerHelp: {
+    ja: '院内IDは医療機関の中だけで使われ、データセンターには仮名IDだけが渡ります。',
+    en: 'The local ID stays inside the hospital; the data centre sees only the pseudonym.',
+  },
+  localIdHelp: { ja: '院内で患者を識別する番号（半角英数字、空白なし）', en: 'The number the hospital knows the patient by (ASCII, no spaces)' },
+  indexDateHelp: {
+    ja: '研究の基準日（通常は同意取得日または診断日）。研究用データでは日付はこの日からの日数で表されます。',
+    en: 'The reference date (usually the consent or diagnosis date). Research data show dates as days from it.',
+  },
+  register: { ja: '登録する', en: 'Register' },
+  cancel: { ja: 'やめる', en: 'Cancel' },
+  participantSections: { ja: '参加者の情報', en: 'Participant sections' },
+  clinicalData: { ja: '臨床情報', en: 'Clinical data' },
+  registerSpecimen: { ja: '検体を登録', en: 'Register a specimen' },
+  tumourOrNormal: { ja: '腫瘍／正常', en: 'Tumour or normal' },
+  specimenType: { ja: '検体の種類', en: 'Specimen type' },
+  preservation: { ja: '保存方法', en: 'Preservation' },
+  collectionDate: { ja: '採取日', en: 'Collection date' },
+  specimenRegistered: { ja: '検体を登録しました', en: 'Specimen registered' },
+  open: { ja: '開く', en: 'Open' },
+  addRow: { ja: '行を追加', en: 'Add a row' },
+  removeRow: { ja: '削除', en: 'Remove' },
+  moveUp: { ja: '上へ', en: 'Move up' },
+  moveDown: { ja: '下へ', en: 'Move down' },
+  rowN: { ja: '{n} 行目', en: 'Row {n}' },
+  noRows: { ja: 'まだ行がありません', en: 'No rows yet' },
+  minRows: { ja: '{min} 行以上入力してください', en: 'Enter at least {min} row(s)' },
+  bool_true: { ja: 'はい', en: 'Yes' },
+  bool_false: { ja: 'いいえ', en: 'No' },
+  dayFromIndex: { ja: 'インデックス日から {n} 日', en: 'day {n} from the index date' },
+  mustBeDate: { ja: '日付を入力してください', en: 'Enter a date' },
+  dateInFuture: { ja: '未来の日付は入力できません', en: 'The date cannot be in the future' },
+  codeNotInList: { ja: '読み込まれたコード一覧にありません', en: 'Not in the loaded code list' },
+  codePickerHelp: { ja: '入力すると候補が表示されます', en: 'Type to see matching codes' },
+  plausibilityTitle: { ja: '整合性の確認', en: 'Plausibility checks' },
+  warning: { ja: '注意', en: 'Warning' },
+  localDraftRestored: {
+    ja: 'この端末に自動保存された入力を復元しました（{time}）',
+    en: 'Restored the input autosaved on this device ({time})',
+  },
+  discardLocalDraft: { ja: '自動保存を破棄して保存済みの内容に戻す', en: 'Discard the autosave and show the saved record' },
+  autosaved: { ja: 'この端末に自動保存しました', en: 'Autosaved on this device' },
+  unsavedChanges: { ja: '未保存の変更', en: 'unsaved changes' },
+  leaveUnsaved: {
+    ja: 'サーバーに保存していない変更があります（この端末には自動保存されています）。移動しますか？',
+    en: 'There are changes not saved to the server (they are autosaved on this device). Leave?',
+  },
+  consentBanner_none: { ja: 'この参加者の同意はまだ記録されていません。臨床情報は同意の記録後に入力してください。', en: 'No consent is recorded for this participant yet; record it before entering clinical data.' },
+  consentBanner_withdrawn_full: { ja: 'この参加者は同意を全面撤回しています。臨床情報は入力できません。', en: 'This participant has fully withdrawn; no clinical data may be entered.' },
+  consentBanner_withdrawn_no_new_data: { ja: 'この参加者は新たなデータ収集への同意を撤回しています。', en: 'This participant has withdrawn from new data collection.' },
+  icfVersionHelp: { ja: '署名した説明文書の版', en: 'The version of the form that was signed' },
+  signer: { ja: '署名者', en: 'Signer' },
+  representativeName: { ja: '代諾者の氏名', en: "Representative's name" },
+  relationship: { ja: '本人との関係', en: 'Relationship to the participant' },
+  consentMethod: { ja: '同意の方法', en: 'Method' },
+  designatedRelative: { ja: '指定された家族（C11）', en: 'Designated relative (C11)' },
+  relativeName: { ja: '指定された家族の氏名', en: "Designated relative's name" },
+  relativeContact: { ja: '指定された家族の連絡先', en: "Designated relative's contact" },
+  relativeHelp: {
+    ja: 'C11 に同意した場合、本人に連絡がつかないときに結果を伝える家族を記録します。',
+    en: 'When C11 is permitted, record the relative to tell when the participant cannot be reached.',
+  },
+  permitMandatory: { ja: '必須項目をすべて「同意する」にする', en: 'Set every mandatory item to permit' },
+  consentErrors: { ja: '{n} 件の項目を確認してください', en: 'Please check {n} entries' },
+  withdrawConfirmTitle: { ja: '同意撤回の確認', en: 'Confirm the withdrawal' },
+  withdrawConsequence_no_contact: {
+    ja: '今後、本人にも指定された家族にも連絡しません（結果の返却・再連絡を含む）。データの利用は続きます。',
+    en: 'Nobody will contact the participant or the designated relative again (no return of results, no recontact). Data use continues.',
+  },
+  withdrawConsequence_no_new_data: {
+    ja: '新たな検体・臨床情報の収集と連結を止めます。これまでのデータの利用は続き、連絡もしません。',
+    en: 'No new specimens or clinical data are collected or linked; data already collected stay in use, and no contact is made.',
+  },
+  withdrawConsequence_full: {
+    ja: 'すべての利用を止め、今後の共有から除外します。この撤回は取り消せません。',
+    en: 'All use stops and the participant is removed from future sharing. This cannot be undone.',
+  },
+  withdrawConfirm: { ja: '撤回を記録する', en: 'Record the withdrawal' },
+  noConsentToWithdraw: { ja: '撤回できる同意がありません', en: 'There is no consent to withdraw' },
+  incomingTitle: { ja: 'この施設宛てに発送された検体', en: 'Specimens shipped to this facility' },
+  noIncoming: { ja: '入荷予定の検体はありません', en: 'No incoming specimens' },
+  receive: { ja: '受領する', en: 'Receive' },
+  reject: { ja: '受領を拒否', en: 'Reject' },
+  rejectReason: { ja: '拒否の理由', en: 'Reason for rejecting' },
+  incomingUnavailable: {
+    ja: 'このサーバーはまだ入荷予定の一覧を提供していません',
+    en: 'This server does not offer the incoming list yet',
+  },
+  shippedFrom: { ja: '発送元', en: 'Shipped from' },
+  collected: { ja: '採取日', en: 'Collected' },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;
@@ -406,6 +503,14 @@ const diseaseLabels: Record<string, Bilingual> = {
   rd_cardiomyopathy: { ja: '心筋症', en: 'Cardiomyopathy' },
   rd_skeletal_dysplasia: { ja: '骨系統疾患', en: 'Skeletal dysplasia' },
 };
+
+// The disease categories a participant of the programme may be registered under.
+export function diseaseCategories(program: string): string[] {
+  const all = Object.keys(diseaseLabels);
+  if (program === 'rare_disease') return all.filter((c) => c.startsWith('rd_'));
+  if (program === 'cancer') return all.filter((c) => !c.startsWith('rd_'));
+  return [];
+}
 
 export function diseaseLabel(lang: Lang, code: string): string {
   return diseaseLabels[code]?.[lang] ?? code;

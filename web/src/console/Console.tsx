@@ -1,10 +1,15 @@
-// The staff console: login, then the pages the user's roles may use.
+// The staff console: login, then the pages the user's roles may use. Every page and record has
+// its own URL (router.ts): /console/<page>[/<record>[/<part>]], so deep links, reload and Back
+// work, and each sets the page title.
 import { useEffect, useState } from 'react';
-import { api, ApiError, setCsrfToken, type SessionInfo } from '../api';
+import { api, setCsrfToken, type SessionInfo } from '../api';
 import { diseaseLabel, useI18n, type TextKey } from '../i18n';
+import { consoleParts, consolePath, linkClick, navigate, usePath, useTitle } from '../router';
+import { describeError } from '../codes';
 import { Login } from './Login';
 import { ClinicalForm, type Dictionary } from './Clinical';
-import { ConsentPage, SpecimensPage } from './Records';
+import { ConsentPage, IncomingPage, ParticipantSpecimens, SpecimensPage } from './Records';
+import { RegisterParticipant } from './Register';
 import { FilesPage, UploadsPage } from './Sequencing';
 import { FindingsPage } from './Findings';
 import { AdminPage, AuditPage, ImportForm } from './Admin';
@@ -13,11 +18,11 @@ import { DatasetsPage } from './Datasets';
 import { GrantsPage, TokensPage } from './Grants';
 
 type Page =
-  | 'participants' | 'consent' | 'specimens' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
+  | 'participants' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
   | 'applications' | 'datasets' | 'grants' | 'tokens';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'consent', 'specimens', 'findings'],
-  sequencing_operator: ['uploads', 'specimens', 'files'],
+  sequencing_operator: ['incoming', 'uploads', 'specimens', 'files'],
   analyst: ['findings', 'files', 'specimens'],
   security_officer: ['audit', 'admin'],
   data_steward: ['admin', 'participants', 'findings', 'files', 'datasets', 'applications', 'grants'],
@@ -28,6 +33,7 @@ const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
   consent: 'navConsent',
   specimens: 'navSpecimens',
+  incoming: 'navIncoming',
   uploads: 'navUploads',
   files: 'navFiles',
   findings: 'navFindings',
@@ -50,9 +56,9 @@ export interface ParticipantRow {
 
 export function Console() {
   const { t } = useI18n();
+  const path = usePath();
   const [session, setSession] = useState<SessionInfo | null>(null);
   const [checked, setChecked] = useState(false);
-  const [page, setPage] = useState<Page | null>(null);
   useEffect(() => {
     api<SessionInfo>('GET', '/api/v1/auth/session')
       .then((s) => {
@@ -62,21 +68,31 @@ export function Console() {
       .catch(() => undefined)
       .finally(() => setChecked(true));
   }, []);
+  const parts = consoleParts(path);
+  const pages = session ? [...new Set(session.roles.flatMap((r) => pagesFor[r] ?? []))] : [];
+  const asked = parts[0] as Page | undefined;
+  const current: Page | null = asked && pages.includes(asked) ? asked : pages[0] ?? null;
+  // The bare /console (or a page this user may not use) becomes the first page's URL.
+  useEffect(() => {
+    if (session && current && asked !== current) navigate(consolePath(current), { replace: true });
+  }, [session, current, asked]);
+  // Records (a participant, a specimen) set their own titles; the console titles the pages.
+  const pageTitle = !checked ? t('loading') : !session ? t('login') : current ? t(navKey[current]) : t('noAccess');
+  useTitle(parts.length <= 1 ? pageTitle : '', parts.length <= 1 ? t('appName') : '');
   if (!checked) return <p aria-busy="true">{t('loading')}</p>;
   if (!session) return <Login onDone={(s) => setSession(s)} />;
-  const pages = [...new Set(session.roles.flatMap((r) => pagesFor[r] ?? []))];
-  const current = page ?? pages[0] ?? null;
   const logout = async () => {
     await api('POST', '/api/v1/auth/logout').catch(() => undefined);
     setCsrfToken('');
     setSession(null);
   };
+  const rest = current === asked ? parts.slice(1) : [];
   return (
     <div className="console">
       <div className="console-bar">
         <nav aria-label={t('console')} className="console-nav">
           {pages.map((p) => (
-            <button key={p} type="button" aria-current={p === current ? 'page' : undefined} onClick={() => setPage(p)}>
+            <button key={p} type="button" aria-current={p === current ? 'page' : undefined} onClick={() => navigate(consolePath(p))}>
               {t(navKey[p])}
             </button>
           ))}
@@ -89,9 +105,17 @@ export function Console() {
         </button>
       </div>
       {current === null && <p>{t('noAccess')}</p>}
-      {current === 'participants' && <ParticipantsPage canImport={session.roles.includes('clinician')} />}
-      {current === 'consent' && <ParticipantPicker render={(p) => <ConsentPage participant={p} />} />}
-      {current === 'specimens' && <SpecimensPage session={session} />}
+      {current === 'participants' && <ParticipantsPage session={session} rest={rest} />}
+      {current === 'consent' && (
+        <ParticipantPicker page="consent" selectedId={rest[0]} render={(p) => (
+          <>
+            <ParticipantNav id={p.id} current="consent" canWrite={session.roles.includes('clinician')} />
+            <ConsentPage participant={p} />
+          </>
+        )} />
+      )}
+      {current === 'specimens' && <SpecimensPage session={session} selectedId={rest[0]} />}
+      {current === 'incoming' && <IncomingPage session={session} />}
       {current === 'uploads' && <UploadsPage session={session} />}
       {current === 'files' && <FilesPage session={session} />}
       {current === 'findings' && <FindingsPage session={session} />}
@@ -105,41 +129,69 @@ export function Console() {
   );
 }
 
-export function ParticipantPicker({ render }: { render: (p: ParticipantRow) => React.ReactNode }) {
+const pageSize = 50;
+
+// The participants of the user's hospital (all, for a data steward), filterable and paged; the
+// chosen one is part of the URL (/console/<page>/<id>).
+export function ParticipantPicker({ page, selectedId, render, extra }: {
+  page: string;
+  selectedId?: string;
+  render: (p: ParticipantRow) => React.ReactNode;
+  extra?: React.ReactNode;
+}) {
   const { t, lang } = useI18n();
-  const [items, setItems] = useState<ParticipantRow[]>([]);
-  const [selected, setSelected] = useState<ParticipantRow | null>(null);
+  const [items, setItems] = useState<ParticipantRow[] | null>(null);
   const [query, setQuery] = useState('');
+  const [offset, setOffset] = useState(0);
   const [error, setError] = useState('');
   useEffect(() => {
     api<{ items: ParticipantRow[] }>('GET', '/api/v1/participants?limit=1000')
       .then((r) => setItems(r.items))
-      .catch((e: ApiError) => setError(e.message));
-  }, []);
-  const shown = items.filter((p) => !query || `${p.id} ${p.local_id ?? ''} ${p.disease_category}`.toLowerCase().includes(query.toLowerCase()));
+      .catch((e) => setError(describeError(lang, e)));
+  }, [selectedId]);
+  const all = items ?? [];
+  const selected = all.find((p) => p.id === selectedId) ?? null;
+  useTitle(selected ? `${selected.local_id ?? selected.id}` : '', selectedId ? `${t(page === 'consent' ? 'navConsent' : 'navParticipants')} | ${t('appName')}` : '');
+  const shown = all.filter((p) => !query || `${p.id} ${p.local_id ?? ''} ${p.disease_category} ${diseaseLabel(lang, p.disease_category)}`.toLowerCase().includes(query.toLowerCase()));
+  const start = Math.min(offset, Math.max(0, shown.length - 1 - ((shown.length - 1) % pageSize)));
   return (
     <div className="picker">
       <section className="card list" aria-labelledby="h-participants">
         <h2 id="h-participants">
-          {t('participants')} ({items.length})
+          {t('participants')} ({all.length})
         </h2>
+        {extra}
         <label>
           {t('filter')}
-          <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <input type="search" value={query} onChange={(e) => {
+            setQuery(e.target.value);
+            setOffset(0);
+          }} />
         </label>
         {error && <p role="alert">{error}</p>}
         <ul className="plist" data-testid="participant-list">
-          {shown.slice(0, 200).map((p) => (
+          {shown.slice(start, start + pageSize).map((p) => (
             <li key={p.id}>
-              <button type="button" aria-pressed={selected?.id === p.id} onClick={() => setSelected(p)} data-participant={p.id}>
+              <a href={consolePath(page, p.id)} className="pbutton" aria-current={selected?.id === p.id ? 'page' : undefined} onClick={linkClick(consolePath(page, p.id))} data-participant={p.id}>
                 <span className="pid">{p.local_id ?? p.id}</span>
                 <span className="muted">
                   {t(`program_${p.program}` as TextKey)} · {diseaseLabel(lang, p.disease_category)} · {p.index_date}
                 </span>
-              </button>
+              </a>
             </li>
           ))}
         </ul>
+        {shown.length > pageSize && (
+          <div className="pager" data-testid="participant-pager">
+            <button type="button" disabled={start === 0} onClick={() => setOffset(Math.max(0, start - pageSize))}>
+              {t('previousPage')}
+            </button>
+            <span>{t('pageOf', { from: start + 1, to: Math.min(shown.length, start + pageSize), total: shown.length })}</span>
+            <button type="button" disabled={start + pageSize >= shown.length} onClick={() => setOffset(start + pageSize)}>
+              {t('nextPage')}
+            </button>
+          </div>
+        )}
       </section>
       <section className="detail" aria-label={t('participant')}>
         {selected ? (
@@ -149,22 +201,67 @@ export function ParticipantPicker({ render }: { render: (p: ParticipantRow) => R
             </h2>
             {render(selected)}
           </>
+        ) : selectedId && items ? (
+          <p role="alert">{t('participantNotListed')}</p>
         ) : null}
       </section>
     </div>
   );
 }
 
-function ParticipantsPage({ canImport }: { canImport: boolean }) {
+// /console/participants                      the list (and, for clinicians, registration)
+// /console/participants/new                  registering a participant
+// /console/participants/<id>[/<category>]    clinical entry
+// /console/participants/<id>/specimens       the participant's specimens and their registration
+function ParticipantsPage({ session, rest }: { session: SessionInfo; rest: string[] }) {
+  const { t } = useI18n();
   const [dict, setDict] = useState<Dictionary | null>(null);
+  const canWrite = session.roles.includes('clinician');
   useEffect(() => {
     api<Dictionary>('GET', '/api/v1/dictionary').then(setDict);
   }, []);
   if (!dict) return null;
+  if (rest[0] === 'new' && canWrite) return <RegisterParticipant />;
+  const sub = rest[1] ?? dict.categories[0].code;
   return (
     <>
-      <ParticipantPicker render={(p) => <ClinicalForm key={p.id} participant={p} dict={dict} />} />
-      {canImport && <ImportForm categories={dict.categories} />}
+      <ParticipantPicker
+        page="participants"
+        selectedId={rest[0]}
+        extra={canWrite ? (
+          <a className="button primary" href={consolePath('participants', 'new')} onClick={linkClick(consolePath('participants', 'new'))}>
+            {t('registerParticipant')}
+          </a>
+        ) : undefined}
+        render={(p) => (
+          <>
+            <ParticipantNav id={p.id} current={sub === 'specimens' ? 'specimens' : 'clinical'} canWrite={canWrite} category={sub === 'specimens' ? undefined : sub} />
+            {sub === 'specimens' ? (
+              <ParticipantSpecimens participant={p} canWrite={canWrite} />
+            ) : (
+              <ClinicalForm key={p.id} participant={p} dict={dict} category={sub} canWrite={canWrite} />
+            )}
+          </>
+        )}
+      />
+      {canWrite && <ImportForm categories={dict.categories} />}
     </>
+  );
+}
+
+// The sections of one participant: clinical data, specimens, consent.
+function ParticipantNav({ id, current, canWrite, category }: { id: string; current: 'clinical' | 'specimens' | 'consent'; canWrite: boolean; category?: string }) {
+  const { t } = useI18n();
+  const link = (to: string, label: string, on: boolean) => (
+    <a href={to} aria-current={on ? 'page' : undefined} onClick={linkClick(to)}>
+      {label}
+    </a>
+  );
+  return (
+    <nav className="subnav" aria-label={t('participantSections')}>
+      {link(consolePath('participants', id, category ?? ''), t('clinicalData'), current === 'clinical')}
+      {link(consolePath('participants', id, 'specimens'), t('specimens'), current === 'specimens')}
+      {canWrite && link(consolePath('consent', id), t('navConsent'), current === 'consent')}
+    </nav>
   );
 }

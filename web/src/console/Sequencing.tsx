@@ -8,6 +8,7 @@ import { Chart } from '../Chart';
 import { useI18n, type TextKey } from '../i18n';
 import { uploadErrorLabel } from '../labels';
 import { sha256File } from '../sha256';
+import { codeLabel, specimenStates, specimenTypes, tumourNormal } from '../codes';
 
 interface Specimen {
   id: string;
@@ -394,7 +395,7 @@ export function VerdictView({ run }: { run: Run }) {
 }
 
 function RunDetail({ id, onChanged, onOpenFile }: { id: string; onChanged: () => void; onOpenFile: (id: string) => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [run, setRun] = useState<Run | null>(null);
   const [custody, setCustody] = useState('');
   const load = async () => {
@@ -438,7 +439,7 @@ function RunDetail({ id, onChanged, onOpenFile }: { id: string; onChanged: () =>
         </div>
         <div>
           <dt>{t('custodyState')}</dt>
-          <dd data-testid="custody-state">{custody || '—'}</dd>
+          <dd data-testid="custody-state" data-state={custody}>{custody ? codeLabel(specimenStates, lang, custody) : '—'}</dd>
         </div>
       </dl>
       <VerdictView run={run} />
@@ -472,7 +473,7 @@ function RunDetail({ id, onChanged, onOpenFile }: { id: string; onChanged: () =>
 }
 
 function OpenRunForm({ specimens, onOpened }: { specimens: Specimen[]; onOpened: (id: string) => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const eligible = specimens.filter((s) => s.state === 'library_prepared' || s.state === 'sequenced');
   const [specimen, setSpecimen] = useState('');
   const [instrument, setInstrument] = useState(standardInstruments[0]);
@@ -507,7 +508,7 @@ function OpenRunForm({ specimens, onOpened }: { specimens: Specimen[]; onOpened:
           <select value={specimen} onChange={(e) => setSpecimen(e.target.value)} required data-testid="run-specimen">
             {eligible.map((s) => (
               <option key={s.id} value={s.id}>
-                {s.id} ({s.tumour_normal}/{s.specimen_type}, {s.state})
+                {s.id} ({codeLabel(tumourNormal, lang, s.tumour_normal)} / {codeLabel(specimenTypes, lang, s.specimen_type)}, {codeLabel(specimenStates, lang, s.state)})
               </option>
             ))}
           </select>

@@ -1,0 +1,234 @@
+// ja/en text for the codes the server sends bare (states, roles, classes, units, kinds) and for
+// its error codes, so the Japanese console never shows an English server message or a raw code.
+// An error is shown as: what went wrong (from the code), which field (from the field name,
+// through fieldLabels), and never the server's English message in the Japanese UI.
+import { ApiError } from './api';
+import type { Bilingual, Lang } from './i18n';
+
+const b = (ja: string, en: string): Bilingual => ({ ja, en });
+
+export const specimenStates: Record<string, Bilingual> = {
+  collected: b('採取済み', 'Collected'),
+  shipped: b('発送済み', 'Shipped'),
+  received: b('受領済み', 'Received'),
+  rejected: b('受領拒否', 'Rejected'),
+  library_prepared: b('ライブラリ調製済み', 'Library prepared'),
+  sequenced: b('解読済み', 'Sequenced'),
+  qc_passed: b('品質基準合格', 'QC passed'),
+  qc_failed: b('品質基準不合格', 'QC failed'),
+  analysed: b('解析済み', 'Analysed'),
+};
+
+export const tumourNormal: Record<string, Bilingual> = {
+  tumour: b('腫瘍', 'Tumour'),
+  normal: b('正常（対照）', 'Normal'),
+};
+
+export const specimenTypes: Record<string, Bilingual> = {
+  solid_tissue: b('固形組織', 'Solid tissue'),
+  blood: b('血液', 'Blood'),
+  bone_marrow: b('骨髄', 'Bone marrow'),
+  saliva: b('唾液', 'Saliva'),
+  buccal: b('口腔粘膜', 'Buccal swab'),
+  plasma_cfDNA: b('血漿（cfDNA）', 'Plasma (cfDNA)'),
+  cultured_cells: b('培養細胞', 'Cultured cells'),
+  other: b('その他', 'Other'),
+};
+
+export const preservations: Record<string, Bilingual> = {
+  fresh_frozen: b('新鮮凍結', 'Fresh frozen'),
+  FFPE: b('ホルマリン固定パラフィン包埋（FFPE）', 'FFPE'),
+  EDTA: b('EDTA 採血管', 'EDTA tube'),
+  cfDNA_tube: b('cfDNA 採血管', 'cfDNA tube'),
+  other: b('その他', 'Other'),
+};
+
+export const consentStates: Record<string, Bilingual> = {
+  none: b('同意なし（未取得）', 'No consent yet'),
+  active: b('同意あり', 'Active'),
+  withdrawn_no_contact: b('撤回（今後の連絡のみ拒否）', 'Withdrawn: no further contact'),
+  withdrawn_no_new_data: b('撤回（新たな収集を停止）', 'Withdrawn: no new data'),
+  withdrawn_full: b('全面撤回', 'Fully withdrawn'),
+};
+
+export const itemClasses: Record<string, Bilingual> = {
+  MANDATORY: b('必須', 'Mandatory'),
+  OPT_OUT: b('拒否できる項目（既定は同意）', 'Opt-out'),
+  OPT_IN: b('希望する場合に同意する項目', 'Opt-in'),
+};
+
+export const signers: Record<string, Bilingual> = {
+  self: b('本人', 'The participant'),
+  legal_representative: b('代諾者', 'Legal representative'),
+  self_plus_representative: b('本人と代諾者', 'The participant and a representative'),
+};
+
+export const relationships: Record<string, Bilingual> = {
+  parent: b('親', 'Parent'),
+  spouse: b('配偶者', 'Spouse'),
+  child: b('子', 'Child'),
+  sibling: b('兄弟姉妹', 'Sibling'),
+  guardian: b('後見人', 'Guardian'),
+  other: b('その他', 'Other'),
+};
+
+export const consentMethods: Record<string, Bilingual> = {
+  paper: b('紙の同意書', 'Paper form'),
+  electronic: b('電子同意', 'Electronic'),
+};
+
+export const roles: Record<string, Bilingual> = {
+  clinician: b('医療機関の入力担当者', 'Clinician'),
+  sequencing_operator: b('解読施設の担当者', 'Sequencing operator'),
+  analyst: b('解析担当者', 'Analyst'),
+  security_officer: b('セキュリティ責任者', 'Security officer'),
+  data_steward: b('データスチュワード', 'Data steward'),
+  committee_member: b('審査委員', 'Committee member'),
+  researcher: b('研究者', 'Researcher'),
+};
+
+export const organisationKinds: Record<string, Bilingual> = {
+  hospital: b('医療機関', 'Hospital'),
+  sequencing_facility: b('解読施設', 'Sequencing facility'),
+  analysis_center: b('解析センター', 'Analysis centre'),
+  data_center: b('データセンター', 'Data centre'),
+  academic: b('学術機関', 'Academic'),
+  industry: b('企業', 'Industry'),
+};
+
+export const tiers: Record<string, Bilingual> = {
+  public: b('公開', 'Public'),
+  registered: b('登録利用者限定', 'Registered'),
+  controlled: b('制限公開（審査あり）', 'Controlled'),
+  consortium: b('研究班内限定', 'Consortium'),
+};
+
+// Units of the data dictionary, as shown after a value.
+export const units: Record<string, Bilingual> = {
+  year: b('歳', 'years'),
+  day: b('日', 'days'),
+  '%': b('%', '%'),
+  min: b('分', 'min'),
+  h: b('時間', 'h'),
+  ng: b('ng', 'ng'),
+  cm: b('cm', 'cm'),
+  kg: b('kg', 'kg'),
+  Gy: b('Gy', 'Gy'),
+  'pack-year': b('パック・年', 'pack-years'),
+};
+
+export function codeLabel(map: Record<string, Bilingual>, lang: Lang, code: string | null | undefined): string {
+  if (!code) return '—';
+  return map[code]?.[lang] ?? code;
+}
+
+// Labels of the request fields the server names in its errors.
+export const fieldLabels: Record<string, Bilingual> = {
+  local_id: b('院内ID', 'Local ID'),
+  program: b('事業', 'Programme'),
+  disease_category: b('疾患区分', 'Disease category'),
+  index_date: b('インデックス日', 'Index date'),
+  tumour_normal: b('腫瘍／正常', 'Tumour or normal'),
+  specimen_type: b('検体の種類', 'Specimen type'),
+  preservation: b('保存方法', 'Preservation'),
+  collection_date: b('採取日', 'Collection date'),
+  note: b('メモ', 'Note'),
+  to: b('次の状態', 'Next state'),
+  destination: b('送付先', 'Destination'),
+  kind: b('種別', 'Kind'),
+  icf_version: b('説明文書の版', 'ICF version'),
+  language: b('言語', 'Language'),
+  signed_date: b('署名日', 'Signed date'),
+  decisions: b('同意項目', 'Consent items'),
+  details: b('同意の詳細', 'Consent details'),
+  'details.signer': b('署名者', 'Signer'),
+  'details.method': b('同意の方法', 'Method'),
+  'details.representative': b('代諾者', 'Representative'),
+  'details.representative.name': b('代諾者の氏名', "Representative's name"),
+  'details.representative.relationship': b('本人との関係', 'Relationship'),
+  'details.designated_relative': b('指定された家族', 'Designated relative'),
+  'details.designated_relative.name': b('指定された家族の氏名', "Designated relative's name"),
+  'details.designated_relative.contact': b('指定された家族の連絡先', "Designated relative's contact"),
+  level: b('撤回の範囲', 'Withdrawal level'),
+  reason: b('理由', 'Reason'),
+  data: b('入力内容', 'Data'),
+  holder: b('保管者', 'Holder'),
+};
+
+export function fieldLabel(lang: Lang, field: string | undefined): string {
+  if (!field) return '';
+  if (fieldLabels[field]) return fieldLabels[field][lang];
+  const item = /^decisions\.(C\d\d)$/.exec(field);
+  if (item) return lang === 'ja' ? `同意項目 ${item[1]}` : `consent item ${item[1]}`;
+  return field;
+}
+
+// What an error code means, in words. A field-specific "invalid_<field>" falls back to the
+// generic "not a valid value" with the field's label.
+export const errorTexts: Record<string, Bilingual> = {
+  missing_field: b('{field}を入力してください', '{field} is required'),
+  invalid_type: b('{field}の形式が正しくありません', '{field} has the wrong type'),
+  value_too_long: b('{field}が長すぎます', '{field} is too long'),
+  unknown_field: b('{field}はこの画面では使えません', '{field} is not accepted here'),
+  unexpected_field: b('{field}はこの画面では使えません', '{field} is not accepted here'),
+  invalid_date: b('{field}は実在する日付（YYYY-MM-DD）で入力してください', '{field} must be a real date (YYYY-MM-DD)'),
+  date_in_future: b('{field}に未来の日付は入力できません', '{field} cannot be in the future'),
+  invalid_collection_date: b('採取日が正しくありません（実在する日付で、未来でなく、インデックス日の10年以上前でないこと）', 'The collection date is not valid (a real date, not in the future, not more than 10 years before the index date)'),
+  invalid_local_id: b('院内IDは空白を含まない半角英数字・記号 1〜64 文字です', 'A local ID is 1–64 printable ASCII characters without spaces'),
+  invalid_program: b('事業を選んでください', 'Choose a programme'),
+  invalid_disease_category: b('疾患区分を選んでください', 'Choose a disease category'),
+  invalid_index_date: b('インデックス日は実在する日付で入力してください', 'The index date must be a real date'),
+  not_a_hospital: b('医療機関の利用者だけが参加者を登録できます', 'Only hospital staff can register participants'),
+  participant_not_found: b('参加者が見つかりません', 'No such participant'),
+  specimen_not_found: b('検体が見つかりません', 'No such specimen'),
+  invalid_transition: b('今の状態ではこの操作は行えません', 'This step is not possible in the current state'),
+  invalid_to: b('次の状態を選んでください', 'Choose the next state'),
+  invalid_destination: b('送付先は登録済みの解読施設から選んでください', 'Choose a registered sequencing facility as the destination'),
+  unknown_organisation: b('登録されていない組織です', 'Unknown organisation'),
+  not_specimen_holder: b('この検体を保管していません', 'You do not hold this specimen'),
+  concurrent_change: b('他の人が同時に更新しました。再読み込みしてください', 'Someone else changed it at the same time; reload'),
+  forbidden: b('この操作を行う権限がありません', 'You are not allowed to do this'),
+  authentication_required: b('ログインし直してください', 'Please log in again'),
+  session_expired: b('ログインの有効期限が切れました。ログインし直してください', 'Your session expired; please log in again'),
+  csrf_token_missing: b('画面を再読み込みしてください', 'Reload the page'),
+  csrf_token_invalid: b('画面を再読み込みしてください', 'Reload the page'),
+  mandatory_item_denied: b('必須項目です。同意しない場合は参加できません', 'Mandatory item: without it the participant cannot join'),
+  mandatory_item_changed: b('必須項目は変更できません', 'A mandatory item cannot be changed'),
+  missing_decision: b('回答を選んでください', 'Choose an answer'),
+  unknown_item: b('この版の説明文書にない項目です', 'Not an item of this ICF version'),
+  invalid_decision: b('同意する・同意しない・未定 から選んでください', 'Choose permit, deny or undecided'),
+  invalid_signer: b('署名者を選んでください', 'Choose who signed'),
+  invalid_method: b('同意の方法を選んでください', 'Choose the method'),
+  invalid_relationship: b('本人との関係を選んでください', 'Choose the relationship'),
+  invalid_consent_transition: b('今の同意の状態ではこの記録はできません', 'This record is not possible in the current consent state'),
+  icf_not_found: b('この版の説明文書は登録されていません', 'This ICF version is not registered'),
+  icf_version_mismatch: b('変更は現在の説明文書の版で記録してください', 'A modification keeps the current ICF version'),
+  invalid_version: b('新しい版の説明文書を選んでください', 'Choose a newer ICF version'),
+  invalid_level: b('撤回の範囲を選んでください', 'Choose the withdrawal level'),
+  invalid_kind: b('記録の種別が正しくありません', 'Invalid record kind'),
+  concurrent_consent_change: b('他の人が同時に同意を更新しました。再読み込みしてください', 'Someone else changed the consent; reload'),
+  invalid_json: b('送信内容を読み取れませんでした', 'The request could not be read'),
+  route_not_found: b('この機能はまだこのサーバーにありません', 'This server does not offer this yet'),
+  network_error: b('通信が途切れました。もう一度お試しください', 'The connection failed; try again'),
+  http_error: b('サーバーがエラーを返しました', 'The server returned an error'),
+  no_consent: b('同意が記録されていません', 'No consent is recorded'),
+  participant_withdrawn: b('参加者は同意を撤回しています', 'The participant has withdrawn'),
+  reason_required: b('理由を入力してください', 'A reason is required'),
+};
+
+export function errorMessage(lang: Lang, code: string, field?: string): string {
+  const f = fieldLabel(lang, field) || (lang === 'ja' ? '入力内容' : 'The input');
+  const text = errorTexts[code] ?? (code.startsWith('invalid_') ? b('{field}の値が正しくありません', '{field} is not a valid value') : null);
+  if (text) return text[lang].replaceAll('{field}', f);
+  return lang === 'ja' ? `処理できませんでした（${field ? `${f}、` : ''}コード ${code}）` : `Could not be done (${field ? `${f}, ` : ''}code ${code})`;
+}
+
+// An error from api() in words; an unknown code is named but the server's English message is
+// shown only in the English UI.
+export function describeError(lang: Lang, e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 404 && e.code === 'http_error') return errorMessage(lang, 'route_not_found');
+    return errorMessage(lang, e.code, e.field);
+  }
+  return lang === 'ja' ? '予期しないエラーが発生しました' : 'An unexpected error occurred';
+}
