@@ -14,7 +14,7 @@ packages=(
   samtools bcftools fastp python3-nacl python3-bcrypt
   openssl curl ca-certificates
   postgresql-15 postgresql-client-15
-  libcurl4-openssl-dev libpugixml-dev libroaring-dev
+  libcurl4-gnutls-dev libpugixml-dev libroaring-dev
   ceph-mon ceph-osd radosgw ceph-common
   chromium fonts-noto-cjk
   clang libclang-rt-14-dev llvm
