@@ -77,7 +77,8 @@ bool AddSecurityOfficer(const ZengenServer& server, const std::string& id,
   if (!u || u->status != 201) return false;
   auto grants = AsOperator(server, "GET", "/api/v1/admin/role-grants");
   if (!grants || grants->status != 200) return false;
-  for (const auto& g : grants->Json()["items"]) {
+  const nlohmann::json items = grants->Json()["items"];
+  for (const auto& g : items) {
     if (g["user"] != id) continue;
     auto a = AsOperator(server, "POST",
                         "/api/v1/admin/role-grants/" + g["id"].get<std::string>() + "/approve");
