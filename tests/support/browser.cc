@@ -45,10 +45,10 @@ bool Browser::Login(const std::string& user, const std::string& password,
 }
 
 std::string Browser::LoginAndEnrol(const std::string& user, const std::string& password) {
-  if (!Login(user, password)) return "";
   // The one-time enrolment code an administrator hands over out of band (issue 12 finding 8).
   auto issued = AsOperator(*server, "POST", "/api/v1/admin/users/" + user + "/enrolment-code");
   if (!issued || issued->status != 201) return "";
+  if (!Login(user, password)) return "";
   auto e = Send("POST", "/api/v1/auth/mfa/enrol",
                 {{"enrolment_code", issued->Json()["enrolment_code"]}});
   if (!e || e->status != 200) return "";
