@@ -150,8 +150,9 @@ void StaleSessionCookieFilter::OnResponse(const Request& req, Response& resp) {
   if (resp.status != 401 || resp.headers.count("Set-Cookie")) return;
   if (CookieValue(req.Header("Cookie"), kSessionCookie).empty()) return;
   const json body = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return;
-  const json& code = body["error"]["code"];
+  const auto error = body.is_object() ? body.find("error") : body.end();
+  if (error == body.end() || !error->is_object()) return;
+  const std::string code = error->value("code", std::string());
   if (code == "session_expired" || code == "session_invalid") {
     resp.headers["Set-Cookie"] = SessionCookie("", true);
   }
