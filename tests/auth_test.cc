@@ -401,6 +401,24 @@ TEST_P(AuthTest, StewardCannotMintSecurityOfficerOrHospitalCredentials) {
   ASSERT_EQ(Admin("POST", approve)->status, 200);
   EXPECT_EQ(Admin("GET", "/api/v1/admin/users/new-sec")->Json()["roles"],
             json::array({"security_officer"}));
+  // The new security officer finds each refused attempt in the audit log.
+  Browser sec{server_.get()};
+  Enrol(sec, "new-sec");
+  std::set<std::string> refused;
+  for (const char* action : {"token.write", "user.write", "role.approve"}) {
+    auto page =
+        sec.Send("GET", std::string("/api/v1/audit?actor=steward&limit=100&action=") + action);
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->status, 200) << page->body;
+    const json items = page->Json()["items"];
+    for (const auto& rec : items) {
+      if (rec["decision"] == "deny" && rec["details"].contains("code")) {
+        refused.insert(rec["details"]["code"].get<std::string>());
+      }
+    }
+  }
+  EXPECT_EQ(refused, (std::set<std::string>{"grant_requires_approval", "grant_not_allowed",
+                                            "approval_needs_second_person"}));
 }
 
 // Issue 12 finding 4: no one holds both the steward's and the security officer's role, and the
