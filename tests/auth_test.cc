@@ -19,8 +19,8 @@ constexpr const char* kPassword = "sequencing-the-nation-2026";
 class AuthTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    server_ = ZengenServer::Start(GetParam(), {"lockout_threshold = 3",
-                                               "session_idle_timeout_s = 6"});
+    server_ =
+        ZengenServer::Start(GetParam(), {"lockout_threshold = 3", "session_idle_timeout_s = 6"});
     ASSERT_NE(server_, nullptr);
     ASSERT_EQ(Admin("POST", "/api/v1/admin/organisations",
                     {{"id", "dc"}, {"name", "Data center"}, {"kind", "data_center"},
@@ -227,7 +227,8 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"dictionary.read", {"GET", "/api/v1/dictionary", nullptr}},
       {"codelist.write", {"PUT", "/api/v1/code-lists/icd10", json::object()}},
       {"clinical.read", {"GET", "/api/v1/participants/ZG-NONE/clinical", nullptr}},
-      {"clinical.write", {"PUT", "/api/v1/participants/ZG-NONE/clinical/diagnosis", json::object()}},
+      {"clinical.write",
+       {"PUT", "/api/v1/participants/ZG-NONE/clinical/diagnosis", json::object()}},
       {"clinical.export", {"GET", "/api/v1/participants/ZG-NONE/fhir/bundle", nullptr}},
       {"specimen.write", {"POST", "/api/v1/participants/ZG-NONE/specimens", json::object()}},
       {"specimen.custody", {"POST", "/api/v1/specimens/SP-NONE/custody", json::object()}},
@@ -352,29 +353,38 @@ TEST_P(AuthTest, DecisionsAreAuditedAndTheChainVerifies) {
 // Issue 12 finding 4: a data steward cannot become anyone. Each attempt is a 403 with its own
 // code and an audit record; nothing is created.
 TEST_P(AuthTest, StewardCannotMintSecurityOfficerOrHospitalCredentials) {
-  ASSERT_EQ(Admin("POST", "/api/v1/admin/organisations",
-                  {{"id", "hosp"}, {"name", "Hospital"}, {"kind", "hospital"},
-                   {"jurisdiction", "JP"}})
-                ->status,
-            201);
+  ASSERT_EQ(
+      Admin("POST", "/api/v1/admin/organisations",
+            {{"id", "hosp"}, {"name", "Hospital"}, {"kind", "hospital"}, {"jurisdiction", "JP"}})
+          ->status,
+      201);
   AddUser("steward", "dc", "data_steward");
   Browser b{server_.get()};
   Enrol(b, "steward");
   auto so_token = b.Send("POST", "/api/v1/admin/tokens",
-                         {{"name", "x"}, {"organisation", "dc"}, {"role", "security_officer"},
-                          {"actions", {"audit.read"}}, {"days", 7}});
+                         {{"name", "x"},
+                          {"organisation", "dc"},
+                          {"role", "security_officer"},
+                          {"actions", {"audit.read"}},
+                          {"days", 7}});
   ASSERT_TRUE(so_token);
   EXPECT_EQ(so_token->status, 403) << so_token->body;
   EXPECT_EQ(so_token->ErrorCode(), "grant_requires_approval");
   auto clin_token = b.Send("POST", "/api/v1/admin/tokens",
-                           {{"name", "x"}, {"organisation", "hosp"}, {"role", "clinician"},
-                            {"actions", {"participant.read"}}, {"days", 7}});
+                           {{"name", "x"},
+                            {"organisation", "hosp"},
+                            {"role", "clinician"},
+                            {"actions", {"participant.read"}},
+                            {"days", 7}});
   ASSERT_TRUE(clin_token);
   EXPECT_EQ(clin_token->status, 403) << clin_token->body;
   EXPECT_EQ(clin_token->ErrorCode(), "grant_not_allowed");
   auto clin_user = b.Send("POST", "/api/v1/admin/users",
-                          {{"id", "fake-dr"}, {"organisation", "hosp"}, {"display_name", "F"},
-                           {"email", "f@example.org"}, {"roles", {"clinician"}},
+                          {{"id", "fake-dr"},
+                           {"organisation", "hosp"},
+                           {"display_name", "F"},
+                           {"email", "f@example.org"},
+                           {"roles", {"clinician"}},
                            {"password", kPassword}});
   ASSERT_TRUE(clin_user);
   EXPECT_EQ(clin_user->status, 403) << clin_user->body;
@@ -383,8 +393,11 @@ TEST_P(AuthTest, StewardCannotMintSecurityOfficerOrHospitalCredentials) {
   EXPECT_EQ(Admin("GET", "/api/v1/admin/users/fake-dr")->status, 404);
   // A security officer asked for by the steward waits for the operator's approval.
   auto so_user = b.Send("POST", "/api/v1/admin/users",
-                        {{"id", "new-sec"}, {"organisation", "dc"}, {"display_name", "S"},
-                         {"email", "s@example.org"}, {"roles", {"security_officer"}},
+                        {{"id", "new-sec"},
+                         {"organisation", "dc"},
+                         {"display_name", "S"},
+                         {"email", "s@example.org"},
+                         {"roles", {"security_officer"}},
                          {"password", kPassword}});
   ASSERT_TRUE(so_user);
   ASSERT_EQ(so_user->status, 201) << so_user->body;
@@ -425,8 +438,11 @@ TEST_P(AuthTest, StewardCannotMintSecurityOfficerOrHospitalCredentials) {
 // operator alone never makes a security officer.
 TEST_P(AuthTest, ForbiddenRoleCombinationAndOperatorAloneAreRefused) {
   auto both = Admin("POST", "/api/v1/admin/users",
-                    {{"id", "both"}, {"organisation", "dc"}, {"display_name", "B"},
-                     {"email", "b@example.org"}, {"roles", {"data_steward", "security_officer"}},
+                    {{"id", "both"},
+                     {"organisation", "dc"},
+                     {"display_name", "B"},
+                     {"email", "b@example.org"},
+                     {"roles", {"data_steward", "security_officer"}},
                      {"password", kPassword}});
   ASSERT_TRUE(both);
   EXPECT_EQ(both->status, 403) << both->body;
@@ -438,16 +454,19 @@ TEST_P(AuthTest, ForbiddenRoleCombinationAndOperatorAloneAreRefused) {
   EXPECT_EQ(later->status, 403) << later->body;
   EXPECT_EQ(later->ErrorCode(), "forbidden_role_combination");
   auto alone = Admin("POST", "/api/v1/admin/users",
-                     {{"id", "sec"}, {"organisation", "dc"}, {"display_name", "S"},
-                      {"email", "s@example.org"}, {"roles", {"security_officer"}},
+                     {{"id", "sec"},
+                      {"organisation", "dc"},
+                      {"display_name", "S"},
+                      {"email", "s@example.org"},
+                      {"roles", {"security_officer"}},
                       {"password", kPassword}});
   ASSERT_TRUE(alone);
   ASSERT_EQ(alone->status, 201) << alone->body;
   EXPECT_TRUE(alone->Json()["roles"].empty()) << alone->body;
   const json grants = Admin("GET", "/api/v1/admin/role-grants")->Json()["items"];
   ASSERT_EQ(grants.size(), 1u);
-  auto own = Admin("POST", "/api/v1/admin/role-grants/" + grants[0]["id"].get<std::string>() +
-                               "/approve");
+  auto own =
+      Admin("POST", "/api/v1/admin/role-grants/" + grants[0]["id"].get<std::string>() + "/approve");
   ASSERT_TRUE(own);
   EXPECT_EQ(own->status, 403);
   EXPECT_EQ(own->ErrorCode(), "approval_needs_second_person");
@@ -463,8 +482,8 @@ TEST_P(AuthTest, EnrolmentNeedsAOneTimeCode) {
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 400) << none->body;
   EXPECT_EQ(none->ErrorField(), "enrolment_code");
-  auto others = b.Send("POST", "/api/v1/auth/mfa/enrol",
-                       {{"enrolment_code", EnrolmentCode("other")}});
+  auto others =
+      b.Send("POST", "/api/v1/auth/mfa/enrol", {{"enrolment_code", EnrolmentCode("other")}});
   ASSERT_TRUE(others);
   EXPECT_EQ(others->status, 403) << others->body;
   EXPECT_EQ(others->ErrorCode(), "enrolment_code_invalid");
@@ -486,8 +505,8 @@ TEST_P(AuthTest, StaleCookieIsClearedAndDoesNotBlockLogin) {
   const std::string stale = b.cookie;
   std::this_thread::sleep_for(std::chrono::milliseconds(6600));  // idle timeout is 6 s here
   // The browser still sends the old cookie when it logs in again.
-  auto again = b.Send("POST", "/api/v1/auth/login",
-                      {{"username", "member"}, {"password", kPassword}});
+  auto again =
+      b.Send("POST", "/api/v1/auth/login", {{"username", "member"}, {"password", kPassword}});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 200) << again->body;
   EXPECT_NE(b.cookie, stale);

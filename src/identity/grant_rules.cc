@@ -96,7 +96,8 @@ GrantVerdict DecideGrant(const Grantor& grantor, std::string_view role,
   bool needs_approval = false;
   for (const auto& rule : kRules) {
     if (rule.role != role || std::find(as.begin(), as.end(), rule.grantor) == as.end()) continue;
-    if (rule.scope == kOwn && (grantor.organisation.empty() || organisation != grantor.organisation)) {
+    if (rule.scope == kOwn &&
+        (grantor.organisation.empty() || organisation != grantor.organisation)) {
       continue;
     }
     if (rule.mode == kDirect) return {GrantVerdict::Kind::kAllow, "", "granted"};
@@ -106,14 +107,13 @@ GrantVerdict DecideGrant(const Grantor& grantor, std::string_view role,
     return {GrantVerdict::Kind::kNeedsApproval, "",
             fmt::format("{} needs a second person's approval", role)};
   }
-  const std::string who = grantor.is_operator ? "the operator"
+  const std::string who = grantor.is_operator  ? "the operator"
                           : grantor.is_console ? "the console"
                           : grantor.roles.empty()
                               ? grantor.id
                               : fmt::format("{}", fmt::join(grantor.roles, "+"));
-  return Deny("grant_not_allowed",
-              fmt::format("{} may not grant the role {} in organisation {}", who, role,
-                          organisation));
+  return Deny("grant_not_allowed", fmt::format("{} may not grant the role {} in organisation {}",
+                                               who, role, organisation));
 }
 
 GrantVerdict DecideApproval(const Grantor& approver, std::string_view requester,

@@ -51,9 +51,10 @@ std::vector<std::string> RolesOf(storage::Transaction& tx, const std::string& us
 std::vector<std::string> PendingRolesOf(storage::Transaction& tx, const std::string& user,
                                         Status& status) {
   std::vector<std::string> roles;
-  auto rows = tx.Query("SELECT role FROM role_grants WHERE user_id = $1 AND state = 'pending' "
-                       "ORDER BY role",
-                       {Text(user)});
+  auto rows = tx.Query(
+      "SELECT role FROM role_grants WHERE user_id = $1 AND state = 'pending' "
+      "ORDER BY role",
+      {Text(user)});
   if (!rows.ok()) {
     status = rows.error();
     return roles;
@@ -225,10 +226,10 @@ Result<Identity::GrantPlan> Identity::PlanGrants(const Grantor& grantor, const s
 Error Identity::RefuseGrant(Error e, const Grantor& grantor, const Actor& actor,
                             const std::string& action, const std::string& resource) {
   if (e.kind != ErrorKind::kPermissionDenied) return e;
-  if (auto st = Audit(actor, action, resource, "deny", e.message,
-                      json{{"code", e.code}, {"grantor", grantor.id},
-                           {"break_glass", grantor.is_operator}}
-                          .dump());
+  if (auto st = Audit(
+          actor, action, resource, "deny", e.message,
+          json{{"code", e.code}, {"grantor", grantor.id}, {"break_glass", grantor.is_operator}}
+              .dump());
       !st.ok()) {
     return st.error();
   }
@@ -236,14 +237,13 @@ Error Identity::RefuseGrant(Error e, const Grantor& grantor, const Actor& actor,
 }
 
 Status Identity::WritePendingGrants(storage::Transaction& tx, const std::string& user,
-                                    const std::vector<std::string>& roles,
-                                    const Grantor& grantor) {
+                                    const std::vector<std::string>& roles, const Grantor& grantor) {
   for (const auto& role : roles) {
-    ZG_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO role_grants (id, user_id, role, requested_by, requested_at, state) "
-        "VALUES ($1, $2, $3, $4, $5, 'pending')",
-        {Text("rg_" + crypto::ToHex(crypto::RandomBytes(8))), Text(user), Text(role),
-         Text(grantor.id), Text(FormatRfc3339(clock_.Now()))}));
+    ZG_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO role_grants (id, user_id, role, requested_by, requested_at, state) "
+                "VALUES ($1, $2, $3, $4, $5, 'pending')",
+                {Text("rg_" + crypto::ToHex(crypto::RandomBytes(8))), Text(user), Text(role),
+                 Text(grantor.id), Text(FormatRfc3339(clock_.Now()))}));
   }
   return Status::Ok();
 }
@@ -315,8 +315,12 @@ Result<User> Identity::CreateUser(const NewUser& in, const Grantor& grantor, con
                                 {"grantor", grantor.id},
                                 {"break_glass", grantor.is_operator}}
                                .dump()));
-  User u{.id = in.id, .organisation = in.organisation, .display_name = in.display_name,
-         .email = in.email, .roles = plan->direct, .pending_roles = plan->pending,
+  User u{.id = in.id,
+         .organisation = in.organisation,
+         .display_name = in.display_name,
+         .email = in.email,
+         .roles = plan->direct,
+         .pending_roles = plan->pending,
          .created_at = now};
   return u;
 }
@@ -353,8 +357,8 @@ Result<User> Identity::GrantRole(std::string_view user, std::string_view role,
       return RefuseGrant(std::move(e), grantor, actor, "user.write", "user/" + uid);
     }
     for (const auto& r : plan->direct) {
-      ZG_RETURN_IF_ERROR(tx->Exec("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)",
-                                  {Text(uid), Text(r)}));
+      ZG_RETURN_IF_ERROR(
+          tx->Exec("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)", {Text(uid), Text(r)}));
     }
     ZG_RETURN_IF_ERROR(WritePendingGrants(*tx, uid, plan->pending, grantor));
     ZG_RETURN_IF_ERROR(tx->Commit());
@@ -398,7 +402,9 @@ Result<RoleGrant> Identity::ApproveRoleGrant(std::string_view id, const Grantor&
   auto deny = [&](const GrantVerdict& v) -> Result<RoleGrant> {
     tx.reset();
     ZG_RETURN_IF_ERROR(Audit(actor, "role.approve", resource, "deny", v.reason,
-                             json{{"code", v.code}, {"user", g.user}, {"role", g.role},
+                             json{{"code", v.code},
+                                  {"user", g.user},
+                                  {"role", g.role},
                                   {"requested_by", g.requested_by},
                                   {"break_glass", approver.is_operator}}
                                  .dump()));
@@ -429,7 +435,8 @@ Result<RoleGrant> Identity::ApproveRoleGrant(std::string_view id, const Grantor&
                               {Text(g.user), Text(g.role)}));
   ZG_RETURN_IF_ERROR(tx->Commit());
   ZG_RETURN_IF_ERROR(Audit(actor, "role.approve", resource, "allow", "role grant approved",
-                           json{{"user", g.user}, {"role", g.role},
+                           json{{"user", g.user},
+                                {"role", g.role},
                                 {"requested_by", g.requested_by},
                                 {"break_glass", approver.is_operator}}
                                .dump()));
@@ -744,16 +751,16 @@ Status Identity::Logout(const Session& session, const Actor& actor) {
   return Audit(actor, "auth.logout", "user/" + session.subject.id, "", "session ended");
 }
 
-Result<EnrolmentCode> Identity::IssueEnrolmentCode(std::string_view user,
-                                                  const Grantor& grantor, const Actor& actor) {
+Result<EnrolmentCode> Identity::IssueEnrolmentCode(std::string_view user, const Grantor& grantor,
+                                                   const Actor& actor) {
   ZG_RETURN_IF_ERROR(CheckMayAdminister(user, grantor, actor, "mfa.enrolment_code"));
   const std::string uid(user);
   EnrolmentCode out;
   out.code = crypto::NewRecoveryCodes(1).front();
   out.expires_ms = clock_.NowUnixMillis() + options_.enrolment_code_ms;
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
-  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT totp_confirmed FROM users WHERE id = $1",
-                                           {Text(uid)}));
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx->Query("SELECT totp_confirmed FROM users WHERE id = $1", {Text(uid)}));
   if (rows.empty()) return NotFound("user_not_found", fmt::format("no user '{}'", user));
   if (rows.rows[0].Int(0) != 0) {
     return Conflict("mfa_already_enrolled",
@@ -761,17 +768,15 @@ Result<EnrolmentCode> Identity::IssueEnrolmentCode(std::string_view user,
   }
   // One code per user: a new one replaces any earlier, unused code.
   ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM enrolment_codes WHERE user_id = $1", {Text(uid)}));
-  ZG_RETURN_IF_ERROR(tx->Exec(
-      "INSERT INTO enrolment_codes (user_id, code_hash, issued_by, issued_at, expires_ms) "
-      "VALUES ($1, $2, $3, $4, $5)",
-      {Text(uid), Text(crypto::TokenHash(crypto::NormaliseRecoveryCode(out.code))),
-       Text(grantor.id), Text(FormatRfc3339(clock_.Now())), Int(out.expires_ms)}));
+  ZG_RETURN_IF_ERROR(
+      tx->Exec("INSERT INTO enrolment_codes (user_id, code_hash, issued_by, issued_at, expires_ms) "
+               "VALUES ($1, $2, $3, $4, $5)",
+               {Text(uid), Text(crypto::TokenHash(crypto::NormaliseRecoveryCode(out.code))),
+                Text(grantor.id), Text(FormatRfc3339(clock_.Now())), Int(out.expires_ms)}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "mfa.enrolment_code", "user/" + uid, "allow",
-                           "enrolment code issued",
-                           json{{"expires_ms", out.expires_ms},
-                                {"break_glass", grantor.is_operator}}
-                               .dump()));
+  ZG_RETURN_IF_ERROR(
+      Audit(actor, "mfa.enrolment_code", "user/" + uid, "allow", "enrolment code issued",
+            json{{"expires_ms", out.expires_ms}, {"break_glass", grantor.is_operator}}.dump()));
   return out;
 }
 
@@ -782,8 +787,8 @@ Result<TotpEnrolment> Identity::BeginTotpEnrolment(const Session& session,
   const int64_t now = clock_.NowUnixMillis();
   const std::string secret = crypto::NewTotpSecret();
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
-  ZG_ASSIGN_OR_RETURN(auto enrolled, tx->Query("SELECT totp_confirmed FROM users WHERE id = $1",
-                                               {Text(user)}));
+  ZG_ASSIGN_OR_RETURN(auto enrolled,
+                      tx->Query("SELECT totp_confirmed FROM users WHERE id = $1", {Text(user)}));
   if (enrolled.empty() || enrolled.rows[0].Int(0) != 0) {
     return Conflict("mfa_already_enrolled",
                     "a second factor is already enrolled; an administrator can reset it");
@@ -1000,9 +1005,12 @@ Result<std::pair<std::string, ApiToken>> Identity::CreateApiToken(const NewApiTo
        Int(t.expires_ms)}));
   ZG_RETURN_IF_ERROR(tx->Commit());
   ZG_RETURN_IF_ERROR(Audit(actor, "token.write", "token/" + t.id, "allow", "created",
-                           json{{"organisation", t.organisation}, {"role", t.role},
-                                {"actions", t.actions}, {"expires_ms", t.expires_ms},
-                                {"grantor", grantor.id}, {"break_glass", grantor.is_operator}}
+                           json{{"organisation", t.organisation},
+                                {"role", t.role},
+                                {"actions", t.actions},
+                                {"expires_ms", t.expires_ms},
+                                {"grantor", grantor.id},
+                                {"break_glass", grantor.is_operator}}
                                .dump()));
   return std::pair{token, t};
 }

@@ -121,7 +121,7 @@ struct Options {
   int64_t lockout_ms = 15 * 60 * 1000;                // for this long (or until an admin unlocks)
   int source_threshold = 20;                          // failed logins from one address
   int64_t source_window_ms = 15 * 60 * 1000;          // within this window lock that address
-  int64_t enrolment_code_ms = 72 * 60 * 60 * 1000;   // an MFA enrolment code expires after this
+  int64_t enrolment_code_ms = 72 * 60 * 60 * 1000;    // an MFA enrolment code expires after this
   crypto::PasswordCost password_cost;
   std::string totp_issuer = "Zengen";
 };
@@ -207,8 +207,8 @@ class Identity {
   // needs a new code. Errors: kConflict "mfa_already_enrolled" once confirmed (the code is not
   // spent); kPermissionDenied "enrolment_code_invalid" (wrong, used, another user's or none
   // issued) or "enrolment_code_expired" (audited as denials).
-  Result<TotpEnrolment> BeginTotpEnrolment(const Session& session,
-                                           std::string_view enrolment_code, const Actor& actor);
+  Result<TotpEnrolment> BeginTotpEnrolment(const Session& session, std::string_view enrolment_code,
+                                           const Actor& actor);
   // Confirms enrolment with a first code; marks the session as having passed the second factor
   // and returns fresh one-time recovery codes (shown once).
   Result<std::vector<std::string>> ConfirmTotp(const Session& session, std::string_view code,

@@ -122,8 +122,8 @@ Result<http::Subject> RequestAuthenticator::Authenticate(const Request& req) {
     ZG_ASSIGN_OR_RETURN(http::Subject s, fallback_->Authenticate(req));
     if (GrantorOf(s).is_operator) {
       // Break-glass: no use of the operator token goes unrecorded (issue 12 finding 4).
-      ZG_RETURN_IF_ERROR(identity_.RecordBreakGlass(
-          {s.id, req.remote_address, req.request_id}, req.method, req.path));
+      ZG_RETURN_IF_ERROR(identity_.RecordBreakGlass({s.id, req.remote_address, req.request_id},
+                                                    req.method, req.path));
     }
     return s;
   }
@@ -220,8 +220,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          // password alone does not enrol a second factor.
          ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"enrolment_code"}));
-         ZG_ASSIGN_OR_RETURN(std::string code,
-                             http::JsonString(body, "enrolment_code", true, 64));
+         ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "enrolment_code", true, 64));
          ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
          ZG_ASSIGN_OR_RETURN(TotpEnrolment e, id->BeginTotpEnrolment(s, code, ActorOf(req)));
          return Response::Json(200, {{"secret", e.secret_base32}, {"otpauth_uri", e.otpauth_uri}});
@@ -349,63 +348,62 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                                                    GrantorOf(req.subject), ActorOf(req)));
          return Response::Json(200, UserJson(u));
        })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST",
-       .pattern = "/api/v1/admin/users/{id}/enrolment-code",
-       .action = "user.write",
-       .resource = "user",
-       .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(EnrolmentCode c,
-                             id->IssueEnrolmentCode(req.path_params.at("id"),
-                                                    GrantorOf(req.subject), ActorOf(req)));
-         return Response::Json(201, {{"user", req.path_params.at("id")},
-                                     {"enrolment_code", c.code},
-                                     {"expires_ms", c.expires_ms}});
-       })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
+                                 .pattern = "/api/v1/admin/users/{id}/enrolment-code",
+                                 .action = "user.write",
+                                 .resource = "user",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(EnrolmentCode c,
+                                                       id->IssueEnrolmentCode(
+                                                           req.path_params.at("id"),
+                                                           GrantorOf(req.subject), ActorOf(req)));
+                                   return Response::Json(201, {{"user", req.path_params.at("id")},
+                                                               {"enrolment_code", c.code},
+                                                               {"expires_ms", c.expires_ms}});
+                                 })}));
   ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
                                  .pattern = "/api/v1/admin/role-grants",
                                  .action = "user.read",
                                  .resource = "user",
                                  .handler = Wrap([id](Request& req) -> Result<Response> {
-                                   const bool all = req.query.count("state") &&
-                                                    req.query.at("state") == "all";
+                                   const bool all =
+                                       req.query.count("state") && req.query.at("state") == "all";
                                    ZG_ASSIGN_OR_RETURN(auto grants, id->ListRoleGrants(!all));
                                    json items = json::array();
                                    for (const auto& g : grants) items.push_back(GrantJson(g));
                                    return Response::Json(200, {{"items", items}});
                                  })}));
-  ZG_RETURN_IF_ERROR(router.Add(
-      {.method = "POST",
-       .pattern = "/api/v1/admin/role-grants/{id}/approve",
-       .action = "role.approve",
-       .resource = "role_grant",
-       .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(RoleGrant g, id->ApproveRoleGrant(req.path_params.at("id"),
-                                                               GrantorOf(req.subject),
-                                                               ActorOf(req)));
-         return Response::Json(200, GrantJson(g));
-       })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
+                                 .pattern = "/api/v1/admin/role-grants/{id}/approve",
+                                 .action = "role.approve",
+                                 .resource = "role_grant",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(
+                                       RoleGrant g,
+                                       id->ApproveRoleGrant(req.path_params.at("id"),
+                                                            GrantorOf(req.subject), ActorOf(req)));
+                                   return Response::Json(200, GrantJson(g));
+                                 })}));
   for (const auto& [verb, fn] :
        std::vector<std::pair<std::string, Status (Identity::*)(std::string_view, const Actor&)>>{
            {"disable", &Identity::DisableUser},
            {"reset-mfa", &Identity::ResetMfa},
            {"unlock", &Identity::Unlock}}) {
-    ZG_RETURN_IF_ERROR(
-        router.Add({.method = "POST",
-                    .pattern = "/api/v1/admin/users/{id}/" + verb,
-                    .action = "user.write",
-                    .resource = "user",
-                    .handler = Wrap([id, fn = fn, verb = verb](Request& req) -> Result<Response> {
-                      if (verb == "reset-mfa") {
-                        // Whoever resets a second factor could steer the next enrolment.
-                        ZG_RETURN_IF_ERROR(id->CheckMayAdminister(req.path_params.at("id"),
-                                                                  GrantorOf(req.subject),
-                                                                  ActorOf(req), "user.write"));
-                      }
-                      ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), ActorOf(req)));
-                      ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
-                      return Response::Json(200, UserJson(u));
-                    })}));
+    ZG_RETURN_IF_ERROR(router.Add(
+        {.method = "POST",
+         .pattern = "/api/v1/admin/users/{id}/" + verb,
+         .action = "user.write",
+         .resource = "user",
+         .handler = Wrap([id, fn = fn, verb = verb](Request& req) -> Result<Response> {
+           if (verb == "reset-mfa") {
+             // Whoever resets a second factor could steer the next enrolment.
+             ZG_RETURN_IF_ERROR(id->CheckMayAdminister(
+                 req.path_params.at("id"), GrantorOf(req.subject), ActorOf(req), "user.write"));
+           }
+           ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), ActorOf(req)));
+           ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
+           return Response::Json(200, UserJson(u));
+         })}));
   }
   ZG_RETURN_IF_ERROR(
       router.Add({.method = "GET",

@@ -32,9 +32,9 @@ class IdentityTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(identity_->CreateOrganisation({"dc", "Data center", "data_center", "JP"}, admin_).ok());
     ASSERT_TRUE(identity_->CreateOrganisation({"hosp-a", "Hospital A", "hospital", "JP"}, admin_).ok());
     ASSERT_TRUE(identity_
-                    ->CreateUser({"alice", "hosp-a", "Alice", "alice@example.org", {"clinician"},
-                                  kPassword},
-                                 console_, admin_)
+                    ->CreateUser(
+                        {"alice", "hosp-a", "Alice", "alice@example.org", {"clinician"}, kPassword},
+                        console_, admin_)
                     .ok());
   }
 
@@ -94,14 +94,15 @@ TEST_P(IdentityTest, RejectsBadInputNamingTheField) {
       {"bob", "hosp-a", "Bob", "bob@example.org", {"clinician"}, "password1234"}, console_, admin_);
   ASSERT_FALSE(weak.ok());
   EXPECT_EQ(weak.error().code, "password_common");
-  EXPECT_EQ(identity_->CreateUser({"bob", "nowhere", "Bob", "b@x.org", {"clinician"}, kPassword},
-                                  console_, admin_)
+  EXPECT_EQ(identity_
+                ->CreateUser({"bob", "nowhere", "Bob", "b@x.org", {"clinician"}, kPassword},
+                             console_, admin_)
                 .error()
                 .code,
             "unknown_organisation");
-  EXPECT_EQ(identity_->CreateUser({"bob", "hosp-a", "Bob", "not-an-email", {"clinician"},
-                                   kPassword},
-                                  console_, admin_)
+  EXPECT_EQ(identity_
+                ->CreateUser({"bob", "hosp-a", "Bob", "not-an-email", {"clinician"}, kPassword},
+                             console_, admin_)
                 .error()
                 .field,
             "email");
@@ -147,7 +148,8 @@ TEST_P(IdentityTest, EnrolmentThenTotpLoginAndReplayIsRefused) {
   EXPECT_TRUE(identity_->VerifySecondFactor(*s, Code(secret), "", from_).ok());
   EXPECT_TRUE(identity_->AuthenticateSession(step1->session_token)->subject.mfa);
   // Enrolling again is refused once confirmed.
-  EXPECT_EQ(identity_->BeginTotpEnrolment(*s, "any-code", from_).error().code, "mfa_already_enrolled");
+  EXPECT_EQ(identity_->BeginTotpEnrolment(*s, "any-code", from_).error().code,
+            "mfa_already_enrolled");
 }
 
 TEST_P(IdentityTest, RecoveryCodeWorksOnce) {
@@ -245,8 +247,8 @@ TEST_P(IdentityTest, ApiTokensAreScopedExpiringAndRevocable) {
   ASSERT_FALSE(too_much.ok());
   EXPECT_EQ(too_much.error().code, "action_not_allowed");
   ASSERT_TRUE(identity_->CreateOrganisation({"dc2", "DC 2", "data_center", "JP"}, admin_).ok());
-  auto created =
-      identity_->CreateApiToken({"steward-bot", "dc2", "data_steward", {"setting.write"}, 1}, console_, admin_);
+  auto created = identity_->CreateApiToken(
+      {"steward-bot", "dc2", "data_steward", {"setting.write"}, 1}, console_, admin_);
   ASSERT_TRUE(created.ok()) << created.error().message;
   const std::string token = created->first;
   auto subject = identity_->AuthenticateApiToken(token);
@@ -258,8 +260,8 @@ TEST_P(IdentityTest, ApiTokensAreScopedExpiringAndRevocable) {
   ASSERT_EQ(listed->size(), 1u);
   clock_.Advance(milliseconds(86400 * 1000 + 1));
   EXPECT_EQ(identity_->AuthenticateApiToken(token).error().code, "token_expired");
-  auto fresh =
-      identity_->CreateApiToken({"steward-bot-2", "dc2", "data_steward", {"setting.write"}, 5}, console_, admin_);
+  auto fresh = identity_->CreateApiToken(
+      {"steward-bot-2", "dc2", "data_steward", {"setting.write"}, 5}, console_, admin_);
   ASSERT_TRUE(fresh.ok());
   ASSERT_TRUE(identity_->RevokeApiToken(fresh->second.id, admin_).ok());
   EXPECT_EQ(identity_->AuthenticateApiToken(fresh->first).error().code, "invalid_credentials");
@@ -268,11 +270,11 @@ TEST_P(IdentityTest, ApiTokensAreScopedExpiringAndRevocable) {
 
 TEST_P(IdentityTest, ResearchGroupsGatherUsersAcrossOrganisations) {
   ASSERT_TRUE(identity_->CreateOrganisation({"univ", "University", "academic", "JP"}, admin_).ok());
-  ASSERT_TRUE(identity_
-                  ->CreateUser({"carol", "univ", "Carol", "carol@example.org", {"researcher"},
-                                kPassword},
-                               console_, admin_)
-                  .ok());
+  ASSERT_TRUE(
+      identity_
+          ->CreateUser({"carol", "univ", "Carol", "carol@example.org", {"researcher"}, kPassword},
+                       console_, admin_)
+          .ok());
   ASSERT_TRUE(identity_->CreateGroup("rare-disease-1", "Rare disease group 1", admin_).ok());
   ASSERT_TRUE(identity_->AddGroupMember("rare-disease-1", "alice", admin_).ok());
   ASSERT_TRUE(identity_->AddGroupMember("rare-disease-1", "carol", admin_).ok());
@@ -337,8 +339,11 @@ TEST_P(IdentityTest, StewardCannotMakeAClinicianAndTheRefusalIsAudited) {
   EXPECT_EQ(token.error().code, "grant_not_allowed");
   EXPECT_EQ(CountEvents("token.write", "deny"), 1);
   // The operator (break-glass) onboards hospital staff; the record says so.
-  Grantor op = GrantorOf({.authenticated = true, .id = "operator", .organisation = "data_center",
-                          .roles = {"data_steward"}, .mfa = true});
+  Grantor op = GrantorOf({.authenticated = true,
+                          .id = "operator",
+                          .organisation = "data_center",
+                          .roles = {"data_steward"},
+                          .mfa = true});
   ASSERT_TRUE(op.is_operator);
   ASSERT_TRUE(identity_
                   ->CreateUser({"bob", "hosp-a", "Bob", "b@example.org", {"clinician"}, kPassword},
@@ -350,7 +355,8 @@ TEST_P(IdentityTest, StewardCannotMakeAClinicianAndTheRefusalIsAudited) {
 TEST_P(IdentityTest, SecurityOfficerNeedsTheOperatorAndASecondPerson) {
   NewSteward(*identity_, console_, admin_);
   const Grantor steward = Person("steward", "dc", {"data_steward"});
-  const Grantor op = GrantorOf({.authenticated = true, .id = "operator", .roles = {"data_steward"}});
+  const Grantor op =
+      GrantorOf({.authenticated = true, .id = "operator", .roles = {"data_steward"}});
   // A steward never mints a security officer's token, nor does the operator.
   for (const Grantor& g : {steward, op}) {
     auto t = identity_->CreateApiToken({"audit-bot", "dc", "security_officer", {"audit.read"}, 5},
@@ -389,16 +395,16 @@ TEST_P(IdentityTest, SecurityOfficerNeedsTheOperatorAndASecondPerson) {
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ(identity_->ApproveRoleGrant((*pending)[0].id, op, admin_).error().code,
             "approval_needs_second_person");
-  EXPECT_TRUE(identity_
-                  ->ApproveRoleGrant((*pending)[0].id, Person("sec", "dc", {"security_officer"}),
-                                     admin_)
-                  .ok());
+  EXPECT_TRUE(
+      identity_
+          ->ApproveRoleGrant((*pending)[0].id, Person("sec", "dc", {"security_officer"}), admin_)
+          .ok());
 }
 
 TEST_P(IdentityTest, ForbiddenCombinationsBindEveryGrantorAndLaterGrants) {
-  auto both = identity_->CreateUser({"eve", "dc", "Eve", "eve@example.org",
-                                     {"data_steward", "security_officer"}, kPassword},
-                                    console_, admin_);
+  auto both = identity_->CreateUser(
+      {"eve", "dc", "Eve", "eve@example.org", {"data_steward", "security_officer"}, kPassword},
+      console_, admin_);
   ASSERT_FALSE(both.ok());
   EXPECT_EQ(both.error().code, "forbidden_role_combination");
   NewSteward(*identity_, console_, admin_);
@@ -442,7 +448,8 @@ TEST_P(IdentityTest, EnrolmentNeedsAFreshCodeOfOneselfIssuedByAnAdministrator) {
   auto old = identity_->IssueEnrolmentCode("alice", console_, admin_);
   ASSERT_TRUE(old.ok());
   clock_.Advance(milliseconds(72LL * 3600 * 1000 + 1));
-  s = identity_->AuthenticateSession(identity_->Login("alice", kPassword, "", from_)->session_token);
+  s = identity_->AuthenticateSession(
+      identity_->Login("alice", kPassword, "", from_)->session_token);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(identity_->BeginTotpEnrolment(*s, old->code, from_).error().code,
             "enrolment_code_expired");
@@ -463,8 +470,8 @@ TEST_P(IdentityTest, LoginIgnoresAStaleSessionCookieAndItsExpiry401ClearsIt) {
   ASSERT_TRUE(login.ok());
   clock_.Advance(milliseconds(31 * 60 * 1000));
   RequestAuthenticator auth(*identity_, nullptr);
-  http::Route login_route{.method = "POST", .pattern = "/api/v1/auth/login",
-                          .action = "auth.login"};
+  http::Route login_route{
+      .method = "POST", .pattern = "/api/v1/auth/login", .action = "auth.login"};
   http::Request req;
   req.method = "POST";
   req.headers["Cookie"] = "zg_session=" + login->session_token;
@@ -475,8 +482,8 @@ TEST_P(IdentityTest, LoginIgnoresAStaleSessionCookieAndItsExpiry401ClearsIt) {
   EXPECT_FALSE(anon->authenticated);
   // The 401 for an expired session clears the cookie; other 401s leave it.
   StaleSessionCookieFilter filter;
-  http::Response expired = http::Response::FromError(
-      Unauthenticated("session_expired", "the session has expired"));
+  http::Response expired =
+      http::Response::FromError(Unauthenticated("session_expired", "the session has expired"));
   filter.OnResponse(req, expired);
   EXPECT_NE(expired.headers["Set-Cookie"].find("Max-Age=0"), std::string::npos);
   http::Response wrong_code = http::Response::FromError(Unauthenticated("invalid_code", "no"));
@@ -488,8 +495,11 @@ TEST_P(IdentityTest, LoginIgnoresAStaleSessionCookieAndItsExpiry401ClearsIt) {
 class FakeOperatorAuthenticator final : public http::Authenticator {
  public:
   Result<http::Subject> Authenticate(const http::Request&) override {
-    return http::Subject{.authenticated = true, .id = "operator", .organisation = "data_center",
-                         .roles = {"data_steward"}, .mfa = true};
+    return http::Subject{.authenticated = true,
+                         .id = "operator",
+                         .organisation = "data_center",
+                         .roles = {"data_steward"},
+                         .mfa = true};
   }
 };
 
@@ -527,7 +537,8 @@ TEST(GrantRulesTest, EveryGrantorRoleAndOrganisationCell) {
                 : who == "operator" ? GrantorOf({.authenticated = true, .id = "operator"})
                                     : Person("someone", "dc", {who});
     for (const auto& [role, cell] : row) {
-      for (const auto& [org, want] : {std::pair{"dc", cell.first}, std::pair{"hosp", cell.second}}) {
+      for (const auto& [org, want] :
+           {std::pair{"dc", cell.first}, std::pair{"hosp", cell.second}}) {
         const GrantVerdict v = DecideGrant(g, role, org, {role});
         const char got = v.kind == GrantVerdict::Kind::kAllow           ? 'A'
                          : v.kind == GrantVerdict::Kind::kNeedsApproval ? 'P'
@@ -540,7 +551,8 @@ TEST(GrantRulesTest, EveryGrantorRoleAndOrganisationCell) {
       }
     }
   }
-  EXPECT_EQ(cells, static_cast<int>((std::size(policy::kRoles) + 2) * std::size(policy::kRoles) * 2));
+  EXPECT_EQ(cells,
+            static_cast<int>((std::size(policy::kRoles) + 2) * std::size(policy::kRoles) * 2));
   // Every row of the table is exercised above (no row names an unknown role or grantor).
   for (const auto& rule : GrantRules()) {
     EXPECT_TRUE(expected.count(std::string(rule.grantor))) << rule.grantor;
@@ -550,13 +562,15 @@ TEST(GrantRulesTest, EveryGrantorRoleAndOrganisationCell) {
 
 TEST(GrantRulesTest, ForbiddenPairsBindEvenTheConsole) {
   for (const auto& [a, b] : ForbiddenRoleCombinations()) {
-    for (const Grantor& g : {Grantor::Console(), GrantorOf({.authenticated = true, .id = "operator"})}) {
+    for (const Grantor& g :
+         {Grantor::Console(), GrantorOf({.authenticated = true, .id = "operator"})}) {
       const GrantVerdict v = DecideGrant(g, a, "dc", {std::string(a), std::string(b)});
       EXPECT_TRUE(v.denied()) << a << "+" << b;
       EXPECT_EQ(v.code, "forbidden_role_combination");
     }
   }
-  EXPECT_FALSE(DecideGrant(Grantor::Console(), "clinician", "h", {"clinician", "researcher"}).denied());
+  EXPECT_FALSE(
+      DecideGrant(Grantor::Console(), "clinician", "h", {"clinician", "researcher"}).denied());
 }
 
 TEST(GrantRulesTest, ApprovalCells) {

@@ -64,15 +64,21 @@ bool AddSecurityOfficer(const ZengenServer& server, const std::string& id,
   // Two people: a data steward asks, the operator approves (identity/grant_rules.h).
   const std::string sponsor = id + "-sponsor";
   auto s = AsOperator(server, "POST", "/api/v1/admin/users",
-                      {{"id", sponsor}, {"organisation", organisation}, {"display_name", sponsor},
-                       {"email", sponsor + "@example.org"}, {"roles", {"data_steward"}},
+                      {{"id", sponsor},
+                       {"organisation", organisation},
+                       {"display_name", sponsor},
+                       {"email", sponsor + "@example.org"},
+                       {"roles", {"data_steward"}},
                        {"password", password}});
   if (!s || s->status != 201) return false;
   Browser steward{&server};
   if (steward.LoginAndEnrol(sponsor, password).empty()) return false;
   auto u = steward.Send("POST", "/api/v1/admin/users",
-                        {{"id", id}, {"organisation", organisation}, {"display_name", id},
-                         {"email", id + "@example.org"}, {"roles", {"security_officer"}},
+                        {{"id", id},
+                         {"organisation", organisation},
+                         {"display_name", id},
+                         {"email", id + "@example.org"},
+                         {"roles", {"security_officer"}},
                          {"password", password}});
   if (!u || u->status != 201) return false;
   auto grants = AsOperator(server, "GET", "/api/v1/admin/role-grants");
