@@ -19,8 +19,8 @@ constexpr const char* kPassword = "sequencing-the-nation-2026";
 class AuthTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    server_ = ZengenServer::Start(GetParam(), {"lockout_threshold = 3",
-                                               "session_idle_timeout_s = 2"});
+    server_ =
+        ZengenServer::Start(GetParam(), {"lockout_threshold = 3", "session_idle_timeout_s = 6"});
     ASSERT_NE(server_, nullptr);
     ASSERT_EQ(Admin("POST", "/api/v1/admin/organisations",
                     {{"id", "dc"}, {"name", "Data center"}, {"kind", "data_center"},
@@ -40,16 +40,29 @@ class AuthTest : public ::testing::TestWithParam<std::string> {
     return server_->Request(method, path, h, b);
   }
   void AddUser(const std::string& id, const std::string& org, const std::string& role) {
+    if (role == "security_officer") {
+      ASSERT_TRUE(AddSecurityOfficer(*server_, id, org, kPassword));
+      return;
+    }
     auto r = Admin("POST", "/api/v1/admin/users",
                    {{"id", id}, {"organisation", org}, {"display_name", id},
                     {"email", id + "@example.org"}, {"roles", {role}}, {"password", kPassword}});
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 201) << r->body;
   }
+  // A one-time MFA enrolment code for user, issued by the operator.
+  std::string EnrolmentCode(const std::string& user) {
+    auto r = Admin("POST", "/api/v1/admin/users/" + user + "/enrolment-code");
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+    return r && r->status == 201 ? r->Json()["enrolment_code"].get<std::string>() : "";
+  }
   // Logs in, enrols TOTP and confirms it; returns the secret.
   std::string Enrol(Browser& b, const std::string& user) {
+    // The code first: the session's idle clock starts at login (6 s here: every role × action
+    // cell of a role must fit in it on a loaded machine).
+    const std::string code = EnrolmentCode(user);
     EXPECT_TRUE(b.Login(user, kPassword));
-    auto e = b.Send("POST", "/api/v1/auth/mfa/enrol");
+    auto e = b.Send("POST", "/api/v1/auth/mfa/enrol", {{"enrolment_code", code}});
     EXPECT_TRUE(e && e->status == 200) << (e ? e->body : "no answer");
     const std::string uri = e->Json()["otpauth_uri"];
     EXPECT_TRUE(uri.starts_with("otpauth://totp/"));
@@ -112,7 +125,7 @@ TEST_P(AuthTest, ExpiredSessionIsRefused) {
   Browser b{server_.get()};
   ASSERT_TRUE(b.Login("member", kPassword));
   EXPECT_EQ(b.Send("GET", "/api/v1/auth/session")->status, 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2600));  // idle timeout is 2 s here
+  std::this_thread::sleep_for(std::chrono::milliseconds(6600));  // idle timeout is 6 s here
   auto r = b.Send("GET", "/api/v1/auth/session");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
@@ -124,15 +137,16 @@ TEST_P(AuthTest, MissingCsrfTokenIsForbidden) {
   Browser b{server_.get()};
   ASSERT_TRUE(b.Login("member", kPassword));
   const std::string csrf = b.csrf;
+  const json code = {{"enrolment_code", EnrolmentCode("member")}};
   b.csrf.clear();
-  auto r = b.Send("POST", "/api/v1/auth/mfa/enrol");
+  auto r = b.Send("POST", "/api/v1/auth/mfa/enrol", code);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
   EXPECT_EQ(r->ErrorCode(), "csrf_token_missing");
   b.csrf = "forged";
-  EXPECT_EQ(b.Send("POST", "/api/v1/auth/mfa/enrol")->ErrorCode(), "csrf_token_invalid");
+  EXPECT_EQ(b.Send("POST", "/api/v1/auth/mfa/enrol", code)->ErrorCode(), "csrf_token_invalid");
   b.csrf = csrf;
-  EXPECT_EQ(b.Send("POST", "/api/v1/auth/mfa/enrol")->status, 200);
+  EXPECT_EQ(b.Send("POST", "/api/v1/auth/mfa/enrol", code)->status, 200);
 }
 
 TEST_P(AuthTest, ApiTokenScopeIsEnforced) {
@@ -195,6 +209,7 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"org.write", {"POST", "/api/v1/admin/organisations", json::object()}},
       {"user.read", {"GET", "/api/v1/admin/users", nullptr}},
       {"user.write", {"POST", "/api/v1/admin/users", json::object()}},
+      {"role.approve", {"POST", "/api/v1/admin/role-grants/RG-NONE/approve", nullptr}},
       {"group.read", {"GET", "/api/v1/admin/groups", nullptr}},
       {"group.write", {"POST", "/api/v1/admin/groups", json::object()}},
       {"token.read", {"GET", "/api/v1/admin/tokens", nullptr}},
@@ -212,7 +227,8 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"dictionary.read", {"GET", "/api/v1/dictionary", nullptr}},
       {"codelist.write", {"PUT", "/api/v1/code-lists/icd10", json::object()}},
       {"clinical.read", {"GET", "/api/v1/participants/ZG-NONE/clinical", nullptr}},
-      {"clinical.write", {"PUT", "/api/v1/participants/ZG-NONE/clinical/diagnosis", json::object()}},
+      {"clinical.write",
+       {"PUT", "/api/v1/participants/ZG-NONE/clinical/diagnosis", json::object()}},
       {"clinical.export", {"GET", "/api/v1/participants/ZG-NONE/fhir/bundle", nullptr}},
       {"specimen.write", {"POST", "/api/v1/participants/ZG-NONE/specimens", json::object()}},
       {"specimen.custody", {"POST", "/api/v1/specimens/SP-NONE/custody", json::object()}},
@@ -313,6 +329,13 @@ TEST_P(AuthTest, DecisionsAreAuditedAndTheChainVerifies) {
     saw_deny |= rec["decision"] == "deny" && rec["actor"] == "anonymous";
   }
   EXPECT_TRUE(saw_deny) << page->body;
+  // Every use of the operator token is a break-glass record the security officer sees.
+  auto glass = b.Send("GET", "/api/v1/audit?action=operator.break_glass&limit=100");
+  ASSERT_TRUE(glass);
+  ASSERT_EQ(glass->status, 200) << glass->body;
+  ASSERT_FALSE(glass->Json()["items"].empty());
+  EXPECT_EQ(glass->Json()["items"][0]["actor"], "operator");
+  EXPECT_EQ(glass->Json()["items"][0]["details"]["break_glass"], true);
   auto logins = b.Send("GET", "/api/v1/audit?action=auth.login&actor=sec");
   ASSERT_TRUE(logins);
   EXPECT_GE(logins->Json()["items"].size(), 1u);
@@ -328,6 +351,184 @@ TEST_P(AuthTest, DecisionsAreAuditedAndTheChainVerifies) {
   auto verify = RunCommand({ZengenBinary(), "audit", "verify", "--data",
                             server_->data_dir().string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
+// Issue 12 finding 4: a data steward cannot become anyone. Each attempt is a 403 with its own
+// code and an audit record; nothing is created.
+TEST_P(AuthTest, StewardCannotMintSecurityOfficerOrHospitalCredentials) {
+  ASSERT_EQ(
+      Admin("POST", "/api/v1/admin/organisations",
+            {{"id", "hosp"}, {"name", "Hospital"}, {"kind", "hospital"}, {"jurisdiction", "JP"}})
+          ->status,
+      201);
+  AddUser("steward", "dc", "data_steward");
+  Browser b{server_.get()};
+  Enrol(b, "steward");
+  auto so_token = b.Send("POST", "/api/v1/admin/tokens",
+                         {{"name", "x"},
+                          {"organisation", "dc"},
+                          {"role", "security_officer"},
+                          {"actions", {"audit.read"}},
+                          {"days", 7}});
+  ASSERT_TRUE(so_token);
+  EXPECT_EQ(so_token->status, 403) << so_token->body;
+  EXPECT_EQ(so_token->ErrorCode(), "grant_requires_approval");
+  auto clin_token = b.Send("POST", "/api/v1/admin/tokens",
+                           {{"name", "x"},
+                            {"organisation", "hosp"},
+                            {"role", "clinician"},
+                            {"actions", {"participant.read"}},
+                            {"days", 7}});
+  ASSERT_TRUE(clin_token);
+  EXPECT_EQ(clin_token->status, 403) << clin_token->body;
+  EXPECT_EQ(clin_token->ErrorCode(), "grant_not_allowed");
+  auto clin_user = b.Send("POST", "/api/v1/admin/users",
+                          {{"id", "fake-dr"},
+                           {"organisation", "hosp"},
+                           {"display_name", "F"},
+                           {"email", "f@example.org"},
+                           {"roles", {"clinician"}},
+                           {"password", kPassword}});
+  ASSERT_TRUE(clin_user);
+  EXPECT_EQ(clin_user->status, 403) << clin_user->body;
+  EXPECT_EQ(clin_user->ErrorCode(), "grant_not_allowed");
+  EXPECT_EQ(Admin("GET", "/api/v1/admin/tokens")->Json()["items"].size(), 0u);
+  EXPECT_EQ(Admin("GET", "/api/v1/admin/users/fake-dr")->status, 404);
+  // A security officer asked for by the steward waits for the operator's approval.
+  auto so_user = b.Send("POST", "/api/v1/admin/users",
+                        {{"id", "new-sec"},
+                         {"organisation", "dc"},
+                         {"display_name", "S"},
+                         {"email", "s@example.org"},
+                         {"roles", {"security_officer"}},
+                         {"password", kPassword}});
+  ASSERT_TRUE(so_user);
+  ASSERT_EQ(so_user->status, 201) << so_user->body;
+  EXPECT_TRUE(so_user->Json()["roles"].empty()) << so_user->body;
+  EXPECT_EQ(so_user->Json()["pending_roles"], json::array({"security_officer"}));
+  const json grants = Admin("GET", "/api/v1/admin/role-grants")->Json()["items"];
+  ASSERT_EQ(grants.size(), 1u);
+  const std::string approve =
+      "/api/v1/admin/role-grants/" + grants[0]["id"].get<std::string>() + "/approve";
+  auto self = b.Send("POST", approve);
+  ASSERT_TRUE(self);
+  EXPECT_EQ(self->status, 403);
+  EXPECT_EQ(self->ErrorCode(), "approval_needs_second_person");
+  ASSERT_EQ(Admin("POST", approve)->status, 200);
+  EXPECT_EQ(Admin("GET", "/api/v1/admin/users/new-sec")->Json()["roles"],
+            json::array({"security_officer"}));
+  // The new security officer finds each refused attempt in the audit log.
+  Browser sec{server_.get()};
+  Enrol(sec, "new-sec");
+  std::set<std::string> refused;
+  for (const char* action : {"token.write", "user.write", "role.approve"}) {
+    auto page =
+        sec.Send("GET", std::string("/api/v1/audit?actor=steward&limit=100&action=") + action);
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->status, 200) << page->body;
+    const json items = page->Json()["items"];
+    for (const auto& rec : items) {
+      if (rec["decision"] == "deny" && rec["details"].contains("code")) {
+        refused.insert(rec["details"]["code"].get<std::string>());
+      }
+    }
+  }
+  EXPECT_EQ(refused, (std::set<std::string>{"grant_requires_approval", "grant_not_allowed",
+                                            "approval_needs_second_person"}));
+}
+
+// Issue 12 finding 4: no one holds both the steward's and the security officer's role, and the
+// operator alone never makes a security officer.
+TEST_P(AuthTest, ForbiddenRoleCombinationAndOperatorAloneAreRefused) {
+  auto both = Admin("POST", "/api/v1/admin/users",
+                    {{"id", "both"},
+                     {"organisation", "dc"},
+                     {"display_name", "B"},
+                     {"email", "b@example.org"},
+                     {"roles", {"data_steward", "security_officer"}},
+                     {"password", kPassword}});
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->status, 403) << both->body;
+  EXPECT_EQ(both->ErrorCode(), "forbidden_role_combination");
+  EXPECT_EQ(Admin("GET", "/api/v1/admin/users/both")->status, 404);
+  AddUser("steward", "dc", "data_steward");
+  auto later = Admin("POST", "/api/v1/admin/users/steward/roles", {{"role", "security_officer"}});
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 403) << later->body;
+  EXPECT_EQ(later->ErrorCode(), "forbidden_role_combination");
+  auto alone = Admin("POST", "/api/v1/admin/users",
+                     {{"id", "sec"},
+                      {"organisation", "dc"},
+                      {"display_name", "S"},
+                      {"email", "s@example.org"},
+                      {"roles", {"security_officer"}},
+                      {"password", kPassword}});
+  ASSERT_TRUE(alone);
+  ASSERT_EQ(alone->status, 201) << alone->body;
+  EXPECT_TRUE(alone->Json()["roles"].empty()) << alone->body;
+  const json grants = Admin("GET", "/api/v1/admin/role-grants")->Json()["items"];
+  ASSERT_EQ(grants.size(), 1u);
+  auto own =
+      Admin("POST", "/api/v1/admin/role-grants/" + grants[0]["id"].get<std::string>() + "/approve");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 403);
+  EXPECT_EQ(own->ErrorCode(), "approval_needs_second_person");
+}
+
+// Issue 12 finding 8: the password alone does not enrol a second factor.
+TEST_P(AuthTest, EnrolmentNeedsAOneTimeCode) {
+  AddUser("member", "dc", "committee_member");
+  AddUser("other", "dc", "committee_member");
+  Browser b{server_.get()};
+  ASSERT_TRUE(b.Login("member", kPassword));
+  auto none = b.Send("POST", "/api/v1/auth/mfa/enrol", json::object());
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 400) << none->body;
+  EXPECT_EQ(none->ErrorField(), "enrolment_code");
+  auto others =
+      b.Send("POST", "/api/v1/auth/mfa/enrol", {{"enrolment_code", EnrolmentCode("other")}});
+  ASSERT_TRUE(others);
+  EXPECT_EQ(others->status, 403) << others->body;
+  EXPECT_EQ(others->ErrorCode(), "enrolment_code_invalid");
+  const std::string code = EnrolmentCode("member");
+  ASSERT_EQ(b.Send("POST", "/api/v1/auth/mfa/enrol", {{"enrolment_code", code}})->status, 200);
+  // Used once: a second enrolment with it is refused.
+  auto reused = b.Send("POST", "/api/v1/auth/mfa/enrol", {{"enrolment_code", code}});
+  ASSERT_TRUE(reused);
+  EXPECT_EQ(reused->status, 403) << reused->body;
+  EXPECT_EQ(reused->ErrorCode(), "enrolment_code_invalid");
+}
+
+// Issue 13 item 11: an expired session's cookie is cleared by the 401 and does not stop a new
+// login.
+TEST_P(AuthTest, StaleCookieIsClearedAndDoesNotBlockLogin) {
+  AddUser("member", "dc", "committee_member");
+  Browser b{server_.get()};
+  ASSERT_TRUE(b.Login("member", kPassword));
+  const std::string stale = b.cookie;
+  std::this_thread::sleep_for(std::chrono::milliseconds(6600));  // idle timeout is 6 s here
+  // The browser still sends the old cookie when it logs in again.
+  auto again =
+      b.Send("POST", "/api/v1/auth/login", {{"username", "member"}, {"password", kPassword}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << again->body;
+  EXPECT_NE(b.cookie, stale);
+  Browser old{server_.get()};
+  old.cookie = stale;
+  auto refused = old.Send("GET", "/api/v1/auth/session");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_NE(refused->headers["set-cookie"].find("Max-Age=0"), std::string::npos)
+      << "the 401 clears the stale cookie";
+}
+
+// Issue 13 item 5: a number beyond double's range is a 400 naming the field, not a 500.
+TEST_P(AuthTest, OutOfRangeNumberIs400NamingTheField) {
+  auto r = server_->Request("POST", "/api/v1/auth/login", {{"Content-Type", "application/json"}},
+                            R"({"username":"x","password":1e999})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_EQ(r->ErrorField(), "password");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuthTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -221,7 +221,10 @@ curl -ks -c "$WORK/jar" -o "$WORK/login.json" -H 'Content-Type: application/json
 CSRF=$(sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p' "$WORK/login.json")
 SESSION=$(awk '$6 == "zg_session" {print $7}' "$WORK/jar")
 [[ -n $CSRF && -n $SESSION ]] || die "bench login failed: $(cat "$WORK/login.json")"
-curl -ks -b "zg_session=$SESSION" -H "X-CSRF-Token: $CSRF" -X POST -o "$WORK/enrol.json" \
+ENROLMENT_CODE=$(admin POST /api/v1/admin/users/bench-steward/enrolment-code '' |
+  sed -n 's/.*"enrolment_code":"\([a-z0-9-]*\)".*/\1/p')
+curl -ks -b "zg_session=$SESSION" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+  -o "$WORK/enrol.json" --data "{\"enrolment_code\":\"$ENROLMENT_CODE\"}" \
   "$ZENGEN_URL/api/v1/auth/mfa/enrol"
 SECRET=$(sed -n 's/.*"secret":"\([A-Z2-7]*\)".*/\1/p' "$WORK/enrol.json")
 [[ -n $SECRET ]] || die "TOTP enrolment failed: $(cat "$WORK/enrol.json")"

@@ -380,6 +380,18 @@ const std::vector<DemoUser>& DemoUsers() {
   return *users;
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> IssueDemoEnrolmentCodes(Runtime& rt) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& u : DemoUsers()) {
+    ZG_ASSIGN_OR_RETURN(auto user, rt.identity->GetUser(u.id));
+    if (user.mfa_enrolled) continue;
+    ZG_ASSIGN_OR_RETURN(auto code, rt.identity->IssueEnrolmentCode(
+                                       u.id, identity::Grantor::Console("demo"), kSeeder));
+    out.emplace_back(u.id, code.code);
+  }
+  return out;
+}
+
 Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
   DemoSummary s;
   for (const auto& o : kOrgs) {
@@ -392,6 +404,7 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
     ZG_ASSIGN_OR_RETURN(auto user, rt.identity->CreateUser({u.id, u.organisation, u.id,
                                                             u.id + "@demo.zengen.invalid",
                                                             {u.role}, kDemoPassword},
+                                                           identity::Grantor::Console("demo"),
                                                            kSeeder));
     (void)user;
     ++s.users;

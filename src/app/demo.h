@@ -48,4 +48,8 @@ inline constexpr int kParticipantsWithFiles = 48;
 // Loads the cohort. REQUIRES: a fresh data directory (the organisations must not exist).
 Result<DemoSummary> SeedDemo(Runtime& rt, int participants = 240);
 
+// Fresh one-time MFA enrolment codes for the demo users who have not enrolled yet, as
+// (user, code) in DemoUsers() order; each replaces that user's earlier code.
+Result<std::vector<std::pair<std::string, std::string>>> IssueDemoEnrolmentCodes(Runtime& rt);
+
 }  // namespace zengen::app

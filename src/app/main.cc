@@ -295,6 +295,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   http::Pipeline pipeline(std::move(router));
   pipeline.AddFilter(std::make_unique<http::RequestIdFilter>());
   pipeline.AddFilter(std::make_unique<http::AccessAuditFilter>(r.clock, http::LogAccessRecord));
+  pipeline.AddFilter(std::make_unique<identity::StaleSessionCookieFilter>());
   pipeline.AddFilter(std::make_unique<http::AuthenticationFilter>(
       std::make_shared<identity::RequestAuthenticator>(
           *r.identity, std::shared_ptr<http::Authenticator>(std::move(*operator_auth))),
@@ -575,6 +576,14 @@ int main(int argc, char** argv) {
     }
     std::string token;
     std::ifstream(demo_dir / app::kDemoTokenFile) >> token;
+    std::vector<std::pair<std::string, std::string>> enrolment_codes;
+    {
+      auto rt = app::Runtime::Open(demo_dir);
+      if (!rt.ok()) return app::Fail(rt.error());
+      auto codes = app::IssueDemoEnrolmentCodes(**rt);
+      if (!codes.ok()) return app::Fail(codes.error());
+      enrolment_codes = std::move(*codes);
+    }
     return app::Serve(demo_dir, demo_listen, [&](const std::string& url) {
       std::cout << "\nZengen demo data center\n"
                 << "  data directory : " << fs::absolute(demo_dir).string() << "\n"
@@ -585,10 +594,15 @@ int main(int argc, char** argv) {
                 << "  try            : curl -k -H 'Authorization: Bearer " << token << "' "
                 << url << "/api/v1/admin/users\n"
                 << "  demo users     : password '" << app::kDemoPassword
-                << "'; each enrols a TOTP authenticator at first login\n";
+                << "'; each enrols a TOTP authenticator at first login with its one-time "
+                   "enrolment code\n";
       for (const auto& u : app::DemoUsers()) {
-        std::cout << fmt::format("                   {:<20} {:<22} {}\n", u.id, u.role,
-                                 u.organisation);
+        std::string code = "(enrolled)";
+        for (const auto& [user, c] : enrolment_codes) {
+          if (user == u.id) code = "enrolment code " + c;
+        }
+        std::cout << fmt::format("                   {:<20} {:<22} {:<22} {}\n", u.id, u.role,
+                                 u.organisation, code);
       }
       std::cout << "  log in         : curl -k -c jar -H 'Content-Type: application/json' -d "
                    "'{\"username\":\"dr-kanto\",\"password\":\""
@@ -616,9 +630,12 @@ int main(int argc, char** argv) {
     auto pw = app::ReadPassword();
     if (!pw.ok()) return app::Fail(pw.error());
     user.password = *pw;
-    auto r = id.CreateUser(user, app::kCliActor);
+    auto r = id.CreateUser(user, identity::Grantor::Console(), app::kCliActor);
     if (!r.ok()) return app::Fail(r.error());
-    std::cout << "user " << r->id << " added; the second factor is enrolled at first login\n";
+    auto code = id.IssueEnrolmentCode(r->id, identity::Grantor::Console(), app::kCliActor);
+    if (!code.ok()) return app::Fail(code.error());
+    std::cout << "user " << r->id << " added; the second factor is enrolled at first login with "
+              << "the one-time enrolment code " << code->code << " (give it to them in person)\n";
   } else if (*user_list) {
     auto r = id.ListUsers();
     if (!r.ok()) return app::Fail(r.error());

@@ -48,6 +48,39 @@ std::vector<std::string> RolesOf(storage::Transaction& tx, const std::string& us
   return roles;
 }
 
+std::vector<std::string> PendingRolesOf(storage::Transaction& tx, const std::string& user,
+                                        Status& status) {
+  std::vector<std::string> roles;
+  auto rows = tx.Query(
+      "SELECT role FROM role_grants WHERE user_id = $1 AND state = 'pending' "
+      "ORDER BY role",
+      {Text(user)});
+  if (!rows.ok()) {
+    status = rows.error();
+    return roles;
+  }
+  for (const auto& r : rows->rows) roles.push_back(r.Text(0));
+  return roles;
+}
+
+bool IsKnownString(std::string_view v, const std::vector<std::string>& list) {
+  return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+// Names the audit log and the authenticators use for principals that are not users.
+constexpr std::string_view kReservedIds[] = {"operator", "anonymous", "cli", "system", "demo"};
+
+RoleGrant GrantFromRow(const storage::Row& r) {
+  return RoleGrant{.id = r.Text(0),
+                   .user = r.Text(1),
+                   .role = r.Text(2),
+                   .requested_by = r.Text(3),
+                   .requested_at = r.Text(4),
+                   .state = r.Text(5),
+                   .approved_by = r.IsNull(6) ? "" : r.Text(6),
+                   .approved_at = r.IsNull(7) ? "" : r.Text(7)};
+}
+
 constexpr const char* kUserColumns =
     "id, organisation_id, display_name, email, disabled, totp_confirmed, locked_until_ms, "
     "created_at";
@@ -171,9 +204,58 @@ Result<std::vector<Organisation>> Identity::ListOrganisations() {
 
 // ------------------------------------------------------------------------------------ users
 
-Result<User> Identity::CreateUser(const NewUser& in, const Actor& actor) {
+Result<Identity::GrantPlan> Identity::PlanGrants(const Grantor& grantor, const std::string& org,
+                                                 const std::string& kind,
+                                                 const std::vector<std::string>& held,
+                                                 const std::vector<std::string>& wanted) {
+  std::vector<std::string> all = held;
+  all.insert(all.end(), wanted.begin(), wanted.end());
+  GrantPlan plan;
+  for (const auto& role : wanted) {
+    if (!RoleAllowedForKind(role, kind)) {
+      return InvalidArgument("role_not_allowed",
+                             fmt::format("a {} cannot hold the role {}", kind, role), "roles");
+    }
+    const GrantVerdict v = DecideGrant(grantor, role, org, all);
+    if (v.denied()) return PermissionDenied(v.code, v.reason);
+    (v.kind == GrantVerdict::Kind::kAllow ? plan.direct : plan.pending).push_back(role);
+  }
+  return plan;
+}
+
+Error Identity::RefuseGrant(Error e, const Grantor& grantor, const Actor& actor,
+                            const std::string& action, const std::string& resource) {
+  if (e.kind != ErrorKind::kPermissionDenied) return e;
+  if (auto st = Audit(
+          actor, action, resource, "deny", e.message,
+          json{{"code", e.code}, {"grantor", grantor.id}, {"break_glass", grantor.is_operator}}
+              .dump());
+      !st.ok()) {
+    return st.error();
+  }
+  return e;
+}
+
+Status Identity::WritePendingGrants(storage::Transaction& tx, const std::string& user,
+                                    const std::vector<std::string>& roles, const Grantor& grantor) {
+  for (const auto& role : roles) {
+    ZG_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO role_grants (id, user_id, role, requested_by, requested_at, state) "
+                "VALUES ($1, $2, $3, $4, $5, 'pending')",
+                {Text("rg_" + crypto::ToHex(crypto::RandomBytes(8))), Text(user), Text(role),
+                 Text(grantor.id), Text(FormatRfc3339(clock_.Now()))}));
+  }
+  return Status::Ok();
+}
+
+Result<User> Identity::CreateUser(const NewUser& in, const Grantor& grantor, const Actor& actor) {
   if (!ValidSlug(in.id)) {
     return BadField("id", "a user id is 2-64 characters of a-z, 0-9, '.', '_' and '-'");
+  }
+  if (IsKnown(in.id, kReservedIds)) {
+    return InvalidArgument("reserved_id",
+                           fmt::format("'{}' names a built-in principal in the audit log", in.id),
+                           "id");
   }
   if (in.display_name.empty() || in.display_name.size() > 200) {
     return BadField("display_name", "a display name of 1-200 bytes is required");
@@ -189,8 +271,10 @@ Result<User> Identity::CreateUser(const NewUser& in, const Actor& actor) {
       return BadField("roles", fmt::format("unknown role '{}'", role));
     }
   }
+  std::vector<std::string> roles = in.roles;
+  std::sort(roles.begin(), roles.end());
+  roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
   ZG_RETURN_IF_ERROR(crypto::CheckPasswordPolicy(in.password, in.id));
-  ZG_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(in.password, options_.password_cost));
 
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
   ZG_ASSIGN_OR_RETURN(auto org, tx->Query("SELECT kind FROM organisations WHERE id = $1",
@@ -200,12 +284,12 @@ Result<User> Identity::CreateUser(const NewUser& in, const Actor& actor) {
                            fmt::format("no organisation '{}'", in.organisation), "organisation");
   }
   const std::string kind = org.rows[0].Text(0);
-  for (const auto& role : in.roles) {
-    if (!RoleAllowedForKind(role, kind)) {
-      return InvalidArgument("role_not_allowed",
-                             fmt::format("a {} cannot hold the role {}", kind, role), "roles");
-    }
+  auto plan = PlanGrants(grantor, in.organisation, kind, {}, roles);
+  if (!plan.ok()) {
+    tx.reset();
+    return RefuseGrant(plan.error(), grantor, actor, "user.write", "user/" + in.id);
   }
+  ZG_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(in.password, options_.password_cost));
   const std::string now = FormatRfc3339(clock_.Now());
   auto n = tx->Exec(
       "INSERT INTO users (id, organisation_id, display_name, email, password_hash, created_at) "
@@ -218,19 +302,157 @@ Result<User> Identity::CreateUser(const NewUser& in, const Actor& actor) {
     }
     return n.error();
   }
-  std::vector<std::string> roles = in.roles;
-  std::sort(roles.begin(), roles.end());
-  roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
-  for (const auto& role : roles) {
+  for (const auto& role : plan->direct) {
     ZG_RETURN_IF_ERROR(tx->Exec("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)",
                                 {Text(in.id), Text(role)}));
   }
+  ZG_RETURN_IF_ERROR(WritePendingGrants(*tx, in.id, plan->pending, grantor));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "user.write", "user/" + in.id, "", "created",
-                           json{{"organisation", in.organisation}, {"roles", roles}}.dump()));
-  User u{.id = in.id, .organisation = in.organisation, .display_name = in.display_name,
-         .email = in.email, .roles = roles, .created_at = now};
+  ZG_RETURN_IF_ERROR(Audit(actor, "user.write", "user/" + in.id, "allow", "created",
+                           json{{"organisation", in.organisation},
+                                {"roles", plan->direct},
+                                {"pending_roles", plan->pending},
+                                {"grantor", grantor.id},
+                                {"break_glass", grantor.is_operator}}
+                               .dump()));
+  User u{.id = in.id,
+         .organisation = in.organisation,
+         .display_name = in.display_name,
+         .email = in.email,
+         .roles = plan->direct,
+         .pending_roles = plan->pending,
+         .created_at = now};
   return u;
+}
+
+Result<User> Identity::GrantRole(std::string_view user, std::string_view role,
+                                 const Grantor& grantor, const Actor& actor) {
+  if (!IsKnown(role, policy::kRoles)) {
+    return BadField("role", fmt::format("unknown role '{}'", role));
+  }
+  const std::string uid(user);
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query("SELECT u.organisation_id, o.kind FROM users u JOIN "
+                                  "organisations o ON o.id = u.organisation_id WHERE u.id = $1",
+                                  {Text(uid)}));
+    if (rows.empty()) return NotFound("user_not_found", fmt::format("no user '{}'", user));
+    const std::string org = rows.rows[0].Text(0);
+    Status st;
+    std::vector<std::string> held = RolesOf(*tx, uid, st);
+    ZG_RETURN_IF_ERROR(st);
+    const std::vector<std::string> pending = PendingRolesOf(*tx, uid, st);
+    ZG_RETURN_IF_ERROR(st);
+    if (IsKnownString(role, held) || IsKnownString(role, pending)) {
+      return Conflict("role_held", fmt::format("{} holds or awaits the role {}", user, role),
+                      "role");
+    }
+    held.insert(held.end(), pending.begin(), pending.end());
+    auto plan = PlanGrants(grantor, org, rows.rows[0].Text(1), held, {std::string(role)});
+    if (!plan.ok()) {
+      tx.reset();
+      Error e = plan.error();
+      if (e.field == "roles") e.field = "role";
+      return RefuseGrant(std::move(e), grantor, actor, "user.write", "user/" + uid);
+    }
+    for (const auto& r : plan->direct) {
+      ZG_RETURN_IF_ERROR(
+          tx->Exec("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)", {Text(uid), Text(r)}));
+    }
+    ZG_RETURN_IF_ERROR(WritePendingGrants(*tx, uid, plan->pending, grantor));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+    ZG_RETURN_IF_ERROR(Audit(actor, "user.write", "user/" + uid, "allow",
+                             plan->pending.empty() ? "role granted" : "role grant requested",
+                             json{{"role", role},
+                                  {"pending", !plan->pending.empty()},
+                                  {"grantor", grantor.id},
+                                  {"break_glass", grantor.is_operator}}
+                                 .dump()));
+  }
+  return GetUser(user);
+}
+
+Result<std::vector<RoleGrant>> Identity::ListRoleGrants(bool pending_only) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query(fmt::format("SELECT id, user_id, role, requested_by, requested_at, state, "
+                            "approved_by, approved_at FROM role_grants {} ORDER BY requested_at "
+                            "DESC, id",
+                            pending_only ? "WHERE state = 'pending'" : "")));
+  std::vector<RoleGrant> out;
+  for (const auto& r : rows.rows) out.push_back(GrantFromRow(r));
+  return out;
+}
+
+Result<RoleGrant> Identity::ApproveRoleGrant(std::string_view id, const Grantor& approver,
+                                             const Actor& actor) {
+  const std::string resource = fmt::format("role_grant/{}", id);
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx->Query("SELECT id, user_id, role, requested_by, requested_at, state, "
+                                "approved_by, approved_at FROM role_grants WHERE id = $1",
+                                {Text(std::string(id))}));
+  if (rows.empty()) return NotFound("grant_not_found", fmt::format("no role grant '{}'", id));
+  RoleGrant g = GrantFromRow(rows.rows[0]);
+  if (g.state != "pending") {
+    return Conflict("grant_not_pending", fmt::format("grant {} is {}", id, g.state));
+  }
+  auto deny = [&](const GrantVerdict& v) -> Result<RoleGrant> {
+    tx.reset();
+    ZG_RETURN_IF_ERROR(Audit(actor, "role.approve", resource, "deny", v.reason,
+                             json{{"code", v.code},
+                                  {"user", g.user},
+                                  {"role", g.role},
+                                  {"requested_by", g.requested_by},
+                                  {"break_glass", approver.is_operator}}
+                                 .dump()));
+    return PermissionDenied(v.code, v.reason);
+  };
+  const GrantVerdict v = DecideApproval(approver, g.requested_by, g.user);
+  if (v.denied()) return deny(v);
+  // The combination rule binds at approval too: roles may have been granted meanwhile.
+  Status st;
+  std::vector<std::string> held = RolesOf(*tx, g.user, st);
+  ZG_RETURN_IF_ERROR(st);
+  held.push_back(g.role);
+  for (const auto& [a, b] : ForbiddenRoleCombinations()) {
+    if (IsKnownString(a, held) && IsKnownString(b, held)) {
+      return deny({GrantVerdict::Kind::kDeny, "forbidden_role_combination",
+                   fmt::format("one person may not hold both {} and {}", a, b)});
+    }
+  }
+  g.state = "approved";
+  g.approved_by = approver.id;
+  g.approved_at = FormatRfc3339(clock_.Now());
+  ZG_ASSIGN_OR_RETURN(int64_t n, tx->Exec("UPDATE role_grants SET state = 'approved', "
+                                          "approved_by = $2, approved_at = $3 WHERE id = $1 AND "
+                                          "state = 'pending'",
+                                          {Text(g.id), Text(g.approved_by), Text(g.approved_at)}));
+  if (n != 1) return Conflict("grant_not_pending", fmt::format("grant {} is not pending", id));
+  ZG_RETURN_IF_ERROR(tx->Exec("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)",
+                              {Text(g.user), Text(g.role)}));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  ZG_RETURN_IF_ERROR(Audit(actor, "role.approve", resource, "allow", "role grant approved",
+                           json{{"user", g.user},
+                                {"role", g.role},
+                                {"requested_by", g.requested_by},
+                                {"break_glass", approver.is_operator}}
+                               .dump()));
+  return g;
+}
+
+Status Identity::CheckMayAdminister(std::string_view user, const Grantor& grantor,
+                                    const Actor& actor, std::string_view action) {
+  ZG_ASSIGN_OR_RETURN(User u, GetUser(user));
+  std::vector<std::string> roles = u.roles;
+  roles.insert(roles.end(), u.pending_roles.begin(), u.pending_roles.end());
+  const GrantVerdict v = DecideAdminister(grantor, u.organisation, roles);
+  if (!v.denied()) return Status::Ok();
+  ZG_RETURN_IF_ERROR(Audit(actor, std::string(action), fmt::format("user/{}", user), "deny",
+                           v.reason, json{{"code", v.code}}.dump()));
+  return PermissionDenied(v.code, v.reason);
 }
 
 Result<std::vector<User>> Identity::ListUsers() {
@@ -239,13 +461,18 @@ Result<std::vector<User>> Identity::ListUsers() {
                                                        kUserColumns)));
   ZG_ASSIGN_OR_RETURN(auto roles,
                       tx->Query("SELECT user_id, role FROM user_roles ORDER BY user_id, role"));
-  std::map<std::string, std::vector<std::string>> by_user;
+  ZG_ASSIGN_OR_RETURN(auto pending,
+                      tx->Query("SELECT user_id, role FROM role_grants WHERE state = 'pending' "
+                                "ORDER BY user_id, role"));
+  std::map<std::string, std::vector<std::string>> by_user, pending_by_user;
   for (const auto& r : roles.rows) by_user[r.Text(0)].push_back(r.Text(1));
+  for (const auto& r : pending.rows) pending_by_user[r.Text(0)].push_back(r.Text(1));
   const int64_t now = clock_.NowUnixMillis();
   std::vector<User> out;
   for (const auto& r : rows.rows) {
     User u = UserFromRow(r, now);
     u.roles = by_user[u.id];
+    u.pending_roles = pending_by_user[u.id];
     out.push_back(std::move(u));
   }
   return out;
@@ -260,6 +487,8 @@ Result<User> Identity::GetUser(std::string_view id) {
   User u = UserFromRow(rows.rows[0], clock_.NowUnixMillis());
   Status st;
   u.roles = RolesOf(*tx, u.id, st);
+  ZG_RETURN_IF_ERROR(st);
+  u.pending_roles = PendingRolesOf(*tx, u.id, st);
   ZG_RETURN_IF_ERROR(st);
   return u;
 }
@@ -522,10 +751,77 @@ Status Identity::Logout(const Session& session, const Actor& actor) {
   return Audit(actor, "auth.logout", "user/" + session.subject.id, "", "session ended");
 }
 
-Result<TotpEnrolment> Identity::BeginTotpEnrolment(const Session& session, const Actor& actor) {
+Result<EnrolmentCode> Identity::IssueEnrolmentCode(std::string_view user, const Grantor& grantor,
+                                                   const Actor& actor) {
+  ZG_RETURN_IF_ERROR(CheckMayAdminister(user, grantor, actor, "mfa.enrolment_code"));
+  const std::string uid(user);
+  EnrolmentCode out;
+  out.code = crypto::NewRecoveryCodes(1).front();
+  out.expires_ms = clock_.NowUnixMillis() + options_.enrolment_code_ms;
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx->Query("SELECT totp_confirmed FROM users WHERE id = $1", {Text(uid)}));
+  if (rows.empty()) return NotFound("user_not_found", fmt::format("no user '{}'", user));
+  if (rows.rows[0].Int(0) != 0) {
+    return Conflict("mfa_already_enrolled",
+                    "this user has a second factor; reset it first to enrol a new one");
+  }
+  // One code per user: a new one replaces any earlier, unused code.
+  ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM enrolment_codes WHERE user_id = $1", {Text(uid)}));
+  ZG_RETURN_IF_ERROR(
+      tx->Exec("INSERT INTO enrolment_codes (user_id, code_hash, issued_by, issued_at, expires_ms) "
+               "VALUES ($1, $2, $3, $4, $5)",
+               {Text(uid), Text(crypto::TokenHash(crypto::NormaliseRecoveryCode(out.code))),
+                Text(grantor.id), Text(FormatRfc3339(clock_.Now())), Int(out.expires_ms)}));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  ZG_RETURN_IF_ERROR(
+      Audit(actor, "mfa.enrolment_code", "user/" + uid, "allow", "enrolment code issued",
+            json{{"expires_ms", out.expires_ms}, {"break_glass", grantor.is_operator}}.dump()));
+  return out;
+}
+
+Result<TotpEnrolment> Identity::BeginTotpEnrolment(const Session& session,
+                                                   std::string_view enrolment_code,
+                                                   const Actor& actor) {
   const std::string& user = session.subject.id;
+  const int64_t now = clock_.NowUnixMillis();
   const std::string secret = crypto::NewTotpSecret();
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(auto enrolled,
+                      tx->Query("SELECT totp_confirmed FROM users WHERE id = $1", {Text(user)}));
+  if (enrolled.empty() || enrolled.rows[0].Int(0) != 0) {
+    return Conflict("mfa_already_enrolled",
+                    "a second factor is already enrolled; an administrator can reset it");
+  }
+  ZG_ASSIGN_OR_RETURN(auto code, tx->Query("SELECT code_hash, expires_ms FROM enrolment_codes "
+                                           "WHERE user_id = $1",
+                                           {Text(user)}));
+  const std::string offered = crypto::TokenHash(crypto::NormaliseRecoveryCode(enrolment_code));
+  std::string refusal;
+  if (code.empty() || !crypto::ConstantTimeEquals(offered, code.rows[0].Text(0))) {
+    refusal = code.empty() ? "no unused enrolment code was issued" : "wrong enrolment code";
+  } else if (code.rows[0].Int(1) <= now) {
+    refusal = "enrolment code expired";
+  }
+  if (!refusal.empty()) {
+    tx.reset();
+    ZG_RETURN_IF_ERROR(Audit(actor, "mfa.enrol", "user/" + user, "deny", refusal));
+    if (refusal == "enrolment code expired") {
+      return PermissionDenied("enrolment_code_expired",
+                              "the enrolment code has expired; ask your administrator for a "
+                              "new one");
+    }
+    return PermissionDenied("enrolment_code_invalid",
+                            "the enrolment code is not valid or was already used; ask your "
+                            "administrator for a new one");
+  }
+  // Spent here: a second enrolment needs a new code from an administrator.
+  ZG_ASSIGN_OR_RETURN(int64_t spent, tx->Exec("DELETE FROM enrolment_codes WHERE user_id = $1 "
+                                              "AND code_hash = $2",
+                                              {Text(user), Text(offered)}));
+  if (spent != 1) {
+    return PermissionDenied("enrolment_code_invalid", "the enrolment code was already used");
+  }
   ZG_ASSIGN_OR_RETURN(int64_t n,
                       tx->Exec("UPDATE users SET totp_secret = $2, totp_last_step = 0 "
                                "WHERE id = $1 AND totp_confirmed = 0",
@@ -535,9 +831,17 @@ Result<TotpEnrolment> Identity::BeginTotpEnrolment(const Session& session, const
                     "a second factor is already enrolled; an administrator can reset it");
   }
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "mfa.enrol", "user/" + user, "", "TOTP enrolment started"));
+  ZG_RETURN_IF_ERROR(Audit(actor, "mfa.enrol", "user/" + user, "allow",
+                           "TOTP enrolment started with an enrolment code"));
   return TotpEnrolment{crypto::Base32Encode(secret),
                        crypto::OtpauthUri(options_.totp_issuer, user, secret)};
+}
+
+Status Identity::RecordBreakGlass(const Actor& actor, std::string_view method,
+                                  std::string_view path) {
+  return Audit(actor, "operator.break_glass", fmt::format("route/{} {}", method, path), "allow",
+               "break_glass: the operator token was used",
+               json{{"break_glass", true}, {"method", method}, {"path", path}}.dump());
 }
 
 Result<std::vector<std::string>> Identity::ConfirmTotp(const Session& session,
@@ -641,6 +945,7 @@ Status Identity::VerifySecondFactor(const Session& session, std::string_view cod
 // ------------------------------------------------------------------------------ API tokens
 
 Result<std::pair<std::string, ApiToken>> Identity::CreateApiToken(const NewApiToken& in,
+                                                                  const Grantor& grantor,
                                                                   const Actor& actor) {
   if (in.name.empty() || in.name.size() > 200) return BadField("name", "a name of 1-200 bytes");
   if (in.days < 1 || in.days > 366) return BadField("days", "days must be 1-366");
@@ -668,11 +973,19 @@ Result<std::pair<std::string, ApiToken>> Identity::CreateApiToken(const NewApiTo
     return InvalidArgument("unknown_organisation",
                            fmt::format("no organisation '{}'", in.organisation), "organisation");
   }
-  if (!RoleAllowedForKind(in.role, org.rows[0].Text(0))) {
-    return InvalidArgument("role_not_allowed",
-                           fmt::format("a {} cannot hold the role {}", org.rows[0].Text(0),
-                                       in.role),
-                           "role");
+  auto plan = PlanGrants(grantor, in.organisation, org.rows[0].Text(0), {}, {in.role});
+  if (plan.ok() && !plan->pending.empty()) {
+    plan = PermissionDenied("grant_requires_approval",
+                            fmt::format("the role {} needs a second person's approval and is "
+                                        "never given to a machine token",
+                                        in.role));
+  }
+  if (!plan.ok()) {
+    tx.reset();
+    Error e = plan.error();
+    if (e.field == "roles") e.field = "role";
+    return RefuseGrant(std::move(e), grantor, actor, "token.write",
+                       "organisation/" + in.organisation);
   }
   ApiToken t;
   t.id = "tok_" + crypto::ToHex(crypto::RandomBytes(8));
@@ -691,9 +1004,13 @@ Result<std::pair<std::string, ApiToken>> Identity::CreateApiToken(const NewApiTo
        Text(t.role), Text(json(t.actions).dump()), Text(t.created_by), Text(t.created_at),
        Int(t.expires_ms)}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "token.write", "token/" + t.id, "", "created",
-                           json{{"organisation", t.organisation}, {"role", t.role},
-                                {"actions", t.actions}, {"expires_ms", t.expires_ms}}
+  ZG_RETURN_IF_ERROR(Audit(actor, "token.write", "token/" + t.id, "allow", "created",
+                           json{{"organisation", t.organisation},
+                                {"role", t.role},
+                                {"actions", t.actions},
+                                {"expires_ms", t.expires_ms},
+                                {"grantor", grantor.id},
+                                {"break_glass", grantor.is_operator}}
                                .dump()));
   return std::pair{token, t};
 }

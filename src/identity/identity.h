@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "crypto/password.h"
+#include "identity/grant_rules.h"
 #include "policy/policy.h"
 #include "storage/store.h"
 
@@ -44,6 +45,7 @@ struct User {
   std::string display_name;
   std::string email;
   std::vector<std::string> roles;
+  std::vector<std::string> pending_roles;  // granted, awaiting a second person's approval
   bool disabled = false;
   bool mfa_enrolled = false;
   bool locked = false;
@@ -57,6 +59,25 @@ struct NewUser {
   std::string email;
   std::vector<std::string> roles;
   std::string password;
+};
+
+// A role given to a user that needs a second person's approval (grant_rules.h).
+struct RoleGrant {
+  std::string id;  // "rg_" + 16 hex digits
+  std::string user;
+  std::string role;
+  std::string requested_by;
+  std::string requested_at;
+  std::string state;  // "pending" | "approved"
+  std::string approved_by;
+  std::string approved_at;
+};
+
+// A one-time MFA enrolment code (finding 8), shown once to the administrator who issued it,
+// who passes it to its person out of band.
+struct EnrolmentCode {
+  std::string code;  // "xxxx-xxxx-xxxx" (about 59 bits), stored only as its SHA-256
+  int64_t expires_ms = 0;
 };
 
 struct Group {
@@ -100,6 +121,7 @@ struct Options {
   int64_t lockout_ms = 15 * 60 * 1000;                // for this long (or until an admin unlocks)
   int source_threshold = 20;                          // failed logins from one address
   int64_t source_window_ms = 15 * 60 * 1000;          // within this window lock that address
+  int64_t enrolment_code_ms = 72 * 60 * 60 * 1000;    // an MFA enrolment code expires after this
   crypto::PasswordCost password_cost;
   std::string totp_issuer = "Zengen";
 };
@@ -132,8 +154,33 @@ class Identity {
   // Errors: kInvalidArgument naming the field; kConflict "already_exists".
   Result<Organisation> CreateOrganisation(const Organisation& org, const Actor& actor);
   Result<std::vector<Organisation>> ListOrganisations();
-  // Errors as above, plus "unknown_organisation", "role_not_allowed", password policy errors.
-  Result<User> CreateUser(const NewUser& user, const Actor& actor);
+  // The grantor's right to give each role is decided by the rule table (grant_rules.h): roles
+  // that need a second person become pending grants (User::pending_roles).
+  // Errors as above, plus "unknown_organisation", "role_not_allowed", "reserved_id", password
+  // policy errors; kPermissionDenied "grant_not_allowed" / "forbidden_role_combination"
+  // (audited as a denial; nothing is written).
+  Result<User> CreateUser(const NewUser& user, const Grantor& grantor, const Actor& actor);
+  // Gives an existing user one more role, by the same rules. Errors as CreateUser, plus
+  // kNotFound "user_not_found", kConflict "role_held" when held or pending already.
+  Result<User> GrantRole(std::string_view user, std::string_view role, const Grantor& grantor,
+                         const Actor& actor);
+  // Grants waiting for approval (or all, newest first).
+  Result<std::vector<RoleGrant>> ListRoleGrants(bool pending_only);
+  // Approves a pending grant (grant_rules.h DecideApproval); the role is held from now on.
+  // Errors: kNotFound "grant_not_found"; kConflict "grant_not_pending";
+  // kPermissionDenied "approval_needs_second_person" / "approver_not_allowed" /
+  // "forbidden_role_combination" (audited).
+  Result<RoleGrant> ApproveRoleGrant(std::string_view id, const Grantor& approver,
+                                     const Actor& actor);
+  // Refuses (kPermissionDenied "grant_not_allowed", audited) unless grantor may administer the
+  // user's account (grant_rules.h DecideAdminister). kNotFound "user_not_found".
+  Status CheckMayAdminister(std::string_view user, const Grantor& grantor, const Actor& actor,
+                            std::string_view action);
+  // Issues a one-time MFA enrolment code for a user who has not enrolled a second factor;
+  // replaces any earlier code of that user. Errors: kNotFound "user_not_found", kConflict
+  // "mfa_already_enrolled", and CheckMayAdminister's.
+  Result<EnrolmentCode> IssueEnrolmentCode(std::string_view user, const Grantor& grantor,
+                                           const Actor& actor);
   Result<std::vector<User>> ListUsers();
   Result<User> GetUser(std::string_view id);
   // Disabling ends the user's sessions at once.
@@ -156,9 +203,12 @@ class Identity {
   // "session_expired" (idle or absolute timeout; the session is removed).
   Result<Session> AuthenticateSession(std::string_view session_token);
   Status Logout(const Session& session, const Actor& actor);
-  // Starts (or restarts, while unconfirmed) TOTP enrolment. Error kConflict
-  // "mfa_already_enrolled" once confirmed.
-  Result<TotpEnrolment> BeginTotpEnrolment(const Session& session, const Actor& actor);
+  // Starts TOTP enrolment with the user's one-time enrolment code, which it spends; a restart
+  // needs a new code. Errors: kConflict "mfa_already_enrolled" once confirmed (the code is not
+  // spent); kPermissionDenied "enrolment_code_invalid" (wrong, used, another user's or none
+  // issued) or "enrolment_code_expired" (audited as denials).
+  Result<TotpEnrolment> BeginTotpEnrolment(const Session& session, std::string_view enrolment_code,
+                                           const Actor& actor);
   // Confirms enrolment with a first code; marks the session as having passed the second factor
   // and returns fresh one-time recovery codes (shown once).
   Result<std::vector<std::string>> ConfirmTotp(const Session& session, std::string_view code,
@@ -167,9 +217,17 @@ class Identity {
   Status VerifySecondFactor(const Session& session, std::string_view code,
                             std::string_view recovery_code, const Actor& actor);
 
+  // Records one use of the operator's break-glass token (an audit record marked
+  // break_glass, which security officers read in the audit log).
+  Status RecordBreakGlass(const Actor& actor, std::string_view method, std::string_view path);
+
   // --- Machine tokens.
-  // Returns the token (shown once) and its record.
+  // Returns the token (shown once) and its record. A token's role must be one its creator may
+  // grant directly (grant_rules.h): a token is never broader than its creator may grant, and
+  // roles that need a second person are never minted as tokens. Errors as CreateUser, plus
+  // kPermissionDenied "grant_requires_approval".
   Result<std::pair<std::string, ApiToken>> CreateApiToken(const NewApiToken& token,
+                                                          const Grantor& grantor,
                                                           const Actor& actor);
   Result<std::vector<ApiToken>> ListApiTokens();
   Status RevokeApiToken(std::string_view id, const Actor& actor);
@@ -195,6 +253,21 @@ class Identity {
   Status Audit(const Actor& actor, std::string action, std::string resource,
                std::string decision, std::string reason, std::string details = "{}");
   Status RecordSourceFailure(storage::Transaction& tx, std::string_view source, int64_t now);
+  // Decides every role of `wanted` for a holder of `held` (held and pending) roles in
+  // organisation `org` of kind `kind`; splits them into direct and pending grants or returns the
+  // first refusal. Writes nothing.
+  struct GrantPlan {
+    std::vector<std::string> direct;
+    std::vector<std::string> pending;
+  };
+  Result<GrantPlan> PlanGrants(const Grantor& grantor, const std::string& org,
+                               const std::string& kind, const std::vector<std::string>& held,
+                               const std::vector<std::string>& wanted);
+  // Audits a refused grant (kPermissionDenied) and returns the error to answer with.
+  Error RefuseGrant(Error e, const Grantor& grantor, const Actor& actor, const std::string& action,
+                    const std::string& resource);
+  Status WritePendingGrants(storage::Transaction& tx, const std::string& user,
+                            const std::vector<std::string>& roles, const Grantor& grantor);
 
   storage::Store& store_;
   const Clock& clock_;

@@ -16,16 +16,53 @@ Actor ActorOf(const Request& req) {
           req.request_id};
 }
 
+// The request body as a JSON object. Wraps http::ParseJsonBody, which today lets nlohmann's
+// out_of_range escape for a number beyond double's range ({"password":1e999}: issue 13 item 5),
+// so that such a body is a 400 naming the field instead of a 500.
+Result<json> ParseBody(const Request& req) {
+  try {
+    return http::ParseJsonBody(req);
+  } catch (const json::exception&) {
+    // The field is the last key read before the parser stopped.
+    std::string field;
+    const json::parser_callback_t remember_key = [&field](int, json::parse_event_t event,
+                                                          json& parsed) {
+      if (event == json::parse_event_t::key && parsed.is_string()) {
+        field = parsed.get<std::string>();
+      }
+      return true;
+    };
+    const json partial = json::parse(req.body, remember_key, /*allow_exceptions=*/false);
+    static_cast<void>(partial);
+    return InvalidArgument("invalid_number",
+                           field.empty() ? "the body holds a number out of range"
+                                         : fmt::format("'{}' holds a number out of range", field),
+                           field.empty() ? "body" : field);
+  }
+}
+
 json UserJson(const User& u) {
   return {{"id", u.id},
           {"organisation", u.organisation},
           {"display_name", u.display_name},
           {"email", u.email},
           {"roles", u.roles},
+          {"pending_roles", u.pending_roles},
           {"disabled", u.disabled},
           {"mfa_enrolled", u.mfa_enrolled},
           {"locked", u.locked},
           {"created_at", u.created_at}};
+}
+
+json GrantJson(const RoleGrant& g) {
+  return {{"id", g.id},
+          {"user", g.user},
+          {"role", g.role},
+          {"requested_by", g.requested_by},
+          {"requested_at", g.requested_at},
+          {"state", g.state},
+          {"approved_by", g.approved_by.empty() ? json(nullptr) : json(g.approved_by)},
+          {"approved_at", g.approved_at.empty() ? json(nullptr) : json(g.approved_at)}};
 }
 
 json TokenJson(const ApiToken& t) {
@@ -81,9 +118,18 @@ Result<http::Subject> RequestAuthenticator::Authenticate(const Request& req) {
     if (auth.starts_with(kBearer) && auth.substr(kBearer.size()).starts_with("zgt_")) {
       return identity_.AuthenticateApiToken(auth.substr(kBearer.size()));
     }
-    if (fallback_) return fallback_->Authenticate(req);
-    return Unauthenticated("invalid_credentials", "the bearer token is not valid");
+    if (!fallback_) return Unauthenticated("invalid_credentials", "the bearer token is not valid");
+    ZG_ASSIGN_OR_RETURN(http::Subject s, fallback_->Authenticate(req));
+    if (GrantorOf(s).is_operator) {
+      // Break-glass: no use of the operator token goes unrecorded (issue 12 finding 4).
+      ZG_RETURN_IF_ERROR(identity_.RecordBreakGlass({s.id, req.remote_address, req.request_id},
+                                                    req.method, req.path));
+    }
+    return s;
   }
+  // Logging in needs no session: a stale cookie left by an expired one must not stand in the
+  // way of a new login (issue 13 item 11), nor a live one (the new session replaces it).
+  if (req.route != nullptr && req.route->action == "auth.login") return http::Subject{};
   const std::string cookie = CookieValue(req.Header("Cookie"), kSessionCookie);
   if (cookie.empty()) return http::Subject{};
   ZG_ASSIGN_OR_RETURN(Session s, identity_.AuthenticateSession(cookie));
@@ -100,6 +146,18 @@ Result<http::Subject> RequestAuthenticator::Authenticate(const Request& req) {
   return s.subject;
 }
 
+void StaleSessionCookieFilter::OnResponse(const Request& req, Response& resp) {
+  if (resp.status != 401 || resp.headers.count("Set-Cookie")) return;
+  if (CookieValue(req.Header("Cookie"), kSessionCookie).empty()) return;
+  const json body = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
+  const auto error = body.is_object() ? body.find("error") : body.end();
+  if (error == body.end() || !error->is_object()) return;
+  const std::string code = error->value("code", std::string());
+  if (code == "session_expired" || code == "session_invalid") {
+    resp.headers["Set-Cookie"] = SessionCookie("", true);
+  }
+}
+
 Status AddIdentityRoutes(http::Router& router, Identity& identity) {
   Identity* id = &identity;
   // ---- authentication
@@ -110,7 +168,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "session",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          ZG_ASSIGN_OR_RETURN(std::string user, http::JsonString(body, "username", true, 64));
          ZG_ASSIGN_OR_RETURN(std::string password, http::JsonString(body, "password", true, 1024));
          ZG_ASSIGN_OR_RETURN(std::string totp, http::JsonString(body, "totp", false, 16));
@@ -156,9 +214,15 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .pattern = "/api/v1/auth/mfa/enrol",
        .action = "mfa.enrol",
        .resource = "session",
+       .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
+         // The one-time code an administrator issued out of band (issue 12 finding 8): the
+         // password alone does not enrol a second factor.
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"enrolment_code"}));
+         ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "enrolment_code", true, 64));
          ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
-         ZG_ASSIGN_OR_RETURN(TotpEnrolment e, id->BeginTotpEnrolment(s, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(TotpEnrolment e, id->BeginTotpEnrolment(s, code, ActorOf(req)));
          return Response::Json(200, {{"secret", e.secret_base32}, {"otpauth_uri", e.otpauth_uri}});
        })}));
   ZG_RETURN_IF_ERROR(
@@ -168,7 +232,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                   .resource = "session",
                   .max_body_bytes = 4096,
                   .handler = Wrap([id](Request& req) -> Result<Response> {
-                    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+                    ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
                     ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "code", true, 16));
                     ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
                     ZG_ASSIGN_OR_RETURN(auto codes, id->ConfirmTotp(s, code, ActorOf(req)));
@@ -181,7 +245,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "session",
        .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "code", false, 16));
          ZG_ASSIGN_OR_RETURN(std::string recovery,
                              http::JsonString(body, "recovery_code", false, 64));
@@ -220,7 +284,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "organisation",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          Organisation o;
          ZG_ASSIGN_OR_RETURN(o.id, http::JsonString(body, "id", true, 64));
          ZG_ASSIGN_OR_RETURN(o.name, http::JsonString(body, "name", true, 200));
@@ -259,7 +323,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "user",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          NewUser u;
          ZG_ASSIGN_OR_RETURN(u.id, http::JsonString(body, "id", true, 64));
          ZG_ASSIGN_OR_RETURN(u.organisation, http::JsonString(body, "organisation", true, 64));
@@ -267,24 +331,79 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(u.email, http::JsonString(body, "email", true, 254));
          ZG_ASSIGN_OR_RETURN(u.roles, http::JsonStringList(body, "roles", true));
          ZG_ASSIGN_OR_RETURN(u.password, http::JsonString(body, "password", true, 1024));
-         ZG_ASSIGN_OR_RETURN(User c, id->CreateUser(u, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(User c, id->CreateUser(u, GrantorOf(req.subject), ActorOf(req)));
          return Response::Json(201, UserJson(c));
        })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST",
+       .pattern = "/api/v1/admin/users/{id}/roles",
+       .action = "user.write",
+       .resource = "user",
+       .max_body_bytes = 4096,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"role"}));
+         ZG_ASSIGN_OR_RETURN(std::string role, http::JsonString(body, "role", true, 64));
+         ZG_ASSIGN_OR_RETURN(User u, id->GrantRole(req.path_params.at("id"), role,
+                                                   GrantorOf(req.subject), ActorOf(req)));
+         return Response::Json(200, UserJson(u));
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
+                                 .pattern = "/api/v1/admin/users/{id}/enrolment-code",
+                                 .action = "user.write",
+                                 .resource = "user",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(EnrolmentCode c,
+                                                       id->IssueEnrolmentCode(
+                                                           req.path_params.at("id"),
+                                                           GrantorOf(req.subject), ActorOf(req)));
+                                   return Response::Json(201, {{"user", req.path_params.at("id")},
+                                                               {"enrolment_code", c.code},
+                                                               {"expires_ms", c.expires_ms}});
+                                 })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
+                                 .pattern = "/api/v1/admin/role-grants",
+                                 .action = "user.read",
+                                 .resource = "user",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   const bool all =
+                                       req.query.count("state") && req.query.at("state") == "all";
+                                   ZG_ASSIGN_OR_RETURN(auto grants, id->ListRoleGrants(!all));
+                                   json items = json::array();
+                                   for (const auto& g : grants) items.push_back(GrantJson(g));
+                                   return Response::Json(200, {{"items", items}});
+                                 })}));
+  ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
+                                 .pattern = "/api/v1/admin/role-grants/{id}/approve",
+                                 .action = "role.approve",
+                                 .resource = "role_grant",
+                                 .handler = Wrap([id](Request& req) -> Result<Response> {
+                                   ZG_ASSIGN_OR_RETURN(
+                                       RoleGrant g,
+                                       id->ApproveRoleGrant(req.path_params.at("id"),
+                                                            GrantorOf(req.subject), ActorOf(req)));
+                                   return Response::Json(200, GrantJson(g));
+                                 })}));
   for (const auto& [verb, fn] :
        std::vector<std::pair<std::string, Status (Identity::*)(std::string_view, const Actor&)>>{
            {"disable", &Identity::DisableUser},
            {"reset-mfa", &Identity::ResetMfa},
            {"unlock", &Identity::Unlock}}) {
-    ZG_RETURN_IF_ERROR(
-        router.Add({.method = "POST",
-                    .pattern = "/api/v1/admin/users/{id}/" + verb,
-                    .action = "user.write",
-                    .resource = "user",
-                    .handler = Wrap([id, fn = fn](Request& req) -> Result<Response> {
-                      ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), ActorOf(req)));
-                      ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
-                      return Response::Json(200, UserJson(u));
-                    })}));
+    ZG_RETURN_IF_ERROR(router.Add(
+        {.method = "POST",
+         .pattern = "/api/v1/admin/users/{id}/" + verb,
+         .action = "user.write",
+         .resource = "user",
+         .handler = Wrap([id, fn = fn, verb = verb](Request& req) -> Result<Response> {
+           if (verb == "reset-mfa") {
+             // Whoever resets a second factor could steer the next enrolment.
+             ZG_RETURN_IF_ERROR(id->CheckMayAdminister(
+                 req.path_params.at("id"), GrantorOf(req.subject), ActorOf(req), "user.write"));
+           }
+           ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), ActorOf(req)));
+           ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
+           return Response::Json(200, UserJson(u));
+         })}));
   }
   ZG_RETURN_IF_ERROR(
       router.Add({.method = "GET",
@@ -306,7 +425,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "group",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          ZG_ASSIGN_OR_RETURN(std::string gid, http::JsonString(body, "id", true, 64));
          ZG_ASSIGN_OR_RETURN(std::string name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(Group g, id->CreateGroup(gid, name, ActorOf(req)));
@@ -319,7 +438,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "group",
        .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          ZG_ASSIGN_OR_RETURN(std::string user, http::JsonString(body, "user", true, 64));
          ZG_RETURN_IF_ERROR(id->AddGroupMember(req.path_params.at("id"), user, ActorOf(req)));
          return Response::Json(200, {{"group", req.path_params.at("id")}, {"user", user}});
@@ -341,7 +460,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "token",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          NewApiToken t;
          ZG_ASSIGN_OR_RETURN(t.name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(t.organisation, http::JsonString(body, "organisation", true, 64));
@@ -353,7 +472,8 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
            }
            t.days = static_cast<int>(std::clamp<int64_t>(it->get<int64_t>(), -1, 100000));
          }
-         ZG_ASSIGN_OR_RETURN(auto created, id->CreateApiToken(t, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(auto created,
+                             id->CreateApiToken(t, GrantorOf(req.subject), ActorOf(req)));
          json j = TokenJson(created.second);
          j["token"] = created.first;
          return Response::Json(201, j);
@@ -366,7 +486,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "token",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"name", "actions", "days"}));
          ZG_ASSIGN_OR_RETURN(std::string name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(auto actions, http::JsonStringList(body, "actions", true));

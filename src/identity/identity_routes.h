@@ -15,7 +15,10 @@ inline constexpr const char* kSessionCookie = "zg_session";
 // Credentials, in order:
 //   Authorization: Bearer zgt_…  → an API token (scoped, expiring);
 //   Authorization: Bearer …      → the fallback authenticator (the operator token), if any;
-//   Cookie: zg_session=…         → a browser session. Requests other than GET/HEAD/OPTIONS on
+//   (a use of the operator token is recorded in the audit log as break_glass first;)
+//   Cookie: zg_session=…         → a browser session, except on the login route, which ignores
+//                                  it (a stale cookie must not block a new login). Requests
+//                                  other than GET/HEAD/OPTIONS on
 //                                  a session must carry X-CSRF-Token equal to the session's
 //                                  token: 403 "csrf_token_missing" / "csrf_token_invalid".
 // No credential → anonymous. A bad credential → 401, never anonymous.
@@ -28,6 +31,15 @@ class RequestAuthenticator final : public http::Authenticator {
  private:
   Identity& identity_;
   std::shared_ptr<http::Authenticator> fallback_;
+};
+
+// Clears the browser's session cookie (Set-Cookie with Max-Age=0) on a 401 that says the
+// session it carried has expired or is invalid, so that the browser is not stuck with a cookie
+// that refuses every request (issue 13 item 11). Add it before the AuthenticationFilter.
+class StaleSessionCookieFilter final : public http::Filter {
+ public:
+  std::optional<http::Response> OnRequest(http::Request&) override { return std::nullopt; }
+  void OnResponse(const http::Request& req, http::Response& resp) override;
 };
 
 // The value of one cookie from a Cookie header, or "".

@@ -52,6 +52,8 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"org.write", {.roles = {kSteward}}},
       {"user.read", {.roles = {kSteward, kSecurity}}},
       {"user.write", {.roles = {kSteward}}},
+      // Approving a pending role grant (identity's grant rules decide who may approve which).
+      {"role.approve", {.roles = {kSteward, kSecurity}}},
       {"group.read", {.roles = {kSteward, kSecurity}}},
       {"group.write", {.roles = {kSteward}}},
       {"token.read", {.roles = {kSteward, kSecurity}}},

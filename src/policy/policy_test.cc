@@ -61,6 +61,7 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"org.write", {"data_steward"}},
       {"user.read", {"data_steward", "security_officer"}},
       {"user.write", {"data_steward"}},
+      {"role.approve", {"data_steward", "security_officer"}},
       {"group.read", {"data_steward", "security_officer"}},
       {"group.write", {"data_steward"}},
       {"token.read", {"data_steward", "security_officer"}},

@@ -259,6 +259,27 @@ CREATE TABLE findings_settings (
 
 // Migration 8: controlled sharing (src/sharing): datasets, releases with tiers, applications
 // with their review history, grants. Shared types only.
+constexpr std::string_view kIdentityGrantsSchema = R"sql(
+CREATE TABLE role_grants (
+  id TEXT PRIMARY KEY,             -- 'rg_' + 16 hex digits
+  user_id TEXT NOT NULL REFERENCES users (id),
+  role TEXT NOT NULL,
+  requested_by TEXT NOT NULL,      -- grantor id: 'operator' or a user or token id
+  requested_at TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'approved')),
+  approved_by TEXT,
+  approved_at TEXT
+);
+CREATE INDEX role_grants_user ON role_grants (user_id, state);
+CREATE TABLE enrolment_codes (
+  user_id TEXT PRIMARY KEY REFERENCES users (id),  -- one unused code per user
+  code_hash TEXT NOT NULL,         -- SHA-256 of the normalised code; the code is shown once
+  issued_by TEXT NOT NULL,
+  issued_at TEXT NOT NULL,
+  expires_ms BIGINT NOT NULL
+);
+)sql";
+
 constexpr std::string_view kSharingSchema = R"sql(
 CREATE TABLE sharing_settings (
   program TEXT PRIMARY KEY CHECK (program IN ('cancer', 'rare_disease')),
@@ -650,6 +671,14 @@ CREATE TABLE login_sources (
         // rule makes the order itself when a specimen of that program passes QC.
         .sqlite_sql = kAnalysisOrdersSchema,
         .postgres_sql = kAnalysisOrdersSchema,
+    },
+    Migration{
+        .version = 11,
+        .name = "identity_role_grants_and_enrolment_codes",
+        // Separation of duties (issue 12 finding 4): grants that wait for a second person's
+        // approval. MFA enrolment (finding 8): one-time codes issued by an administrator.
+        .sqlite_sql = kIdentityGrantsSchema,
+        .postgres_sql = kIdentityGrantsSchema,
     },
 };
 

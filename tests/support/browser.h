@@ -26,6 +26,11 @@ struct Browser {
   std::string LoginAndEnrol(const std::string& user, const std::string& password);
 };
 
+// Makes `id` a security officer of `organisation` the only way the grant rules allow over
+// HTTPS: a data steward ("<id>-sponsor", created for this) asks and the operator approves.
+bool AddSecurityOfficer(const ZengenServer& server, const std::string& id,
+                        const std::string& organisation, const std::string& password);
+
 // Calls the admin API with the server's operator token.
 std::optional<HttpResponse> AsOperator(const ZengenServer& server, const std::string& method,
                                        const std::string& path,

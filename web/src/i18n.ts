@@ -448,6 +448,50 @@ const texts = {
   },
   shippedFrom: { ja: '発送元', en: 'Shipped from' },
   collected: { ja: '採取日', en: 'Collected' },
+  // MFA enrolment codes and separation of duties (issue 12 findings 4 and 8)
+  enrolmentCode: { ja: '登録コード', en: 'Enrolment code' },
+  enrolmentCodeHelp: {
+    ja: '二要素認証の登録には、管理者から別の経路（対面・電話など）で受け取った一度限りの登録コードが必要です。',
+    en: 'Setting up two-factor authentication needs the one-time enrolment code your administrator gave you by another channel (in person, by phone).',
+  },
+  enrolmentCodeInvalid: {
+    ja: '登録コードが違うか、すでに使われています。管理者に新しいコードを依頼してください',
+    en: 'The enrolment code is wrong or was already used; ask your administrator for a new one',
+  },
+  enrolmentCodeExpired: {
+    ja: '登録コードの有効期限が切れています。管理者に新しいコードを依頼してください',
+    en: 'The enrolment code has expired; ask your administrator for a new one',
+  },
+  next: { ja: '次へ', en: 'Next' },
+  issueEnrolmentCode: { ja: '登録コードを発行', en: 'Issue enrolment code' },
+  enrolmentCodeIssued: {
+    ja: '{user} の登録コード: {code}（一度だけ表示。本人に別の経路で渡してください）',
+    en: 'Enrolment code for {user}: {code} (shown once; give it to them by another channel)',
+  },
+  pendingRoles: { ja: '承認待ちの役割', en: 'Roles awaiting approval' },
+  pendingGrants: { ja: '承認待ちの役割付与', en: 'Role grants awaiting approval' },
+  requestedBy: { ja: '申請者', en: 'Requested by' },
+  approve: { ja: '承認', en: 'Approve' },
+  grant_not_allowed: {
+    ja: 'この役割をこの組織で付与する権限がありません（職務分離の規則）',
+    en: 'You may not grant this role in this organisation (separation of duties)',
+  },
+  grant_requires_approval: {
+    ja: 'この役割は二人目の承認が必要なため、トークンには付与できません',
+    en: 'This role needs a second person’s approval and is never given to a token',
+  },
+  forbidden_role_combination: {
+    ja: 'この役割の組み合わせは一人の利用者に付与できません（職務分離の規則）',
+    en: 'One person may not hold this combination of roles (separation of duties)',
+  },
+  approval_needs_second_person: {
+    ja: '申請者本人や付与される本人は承認できません。別の人が承認してください',
+    en: 'Neither the requester nor the grantee may approve; a second person must',
+  },
+  approver_not_allowed: {
+    ja: 'この付与を承認できるのはオペレーターまたはセキュリティ担当者です',
+    en: 'Only the operator or a security officer may approve this grant',
+  },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;

@@ -77,6 +77,11 @@ async function logIn(page, user, screenshotPrefix) {
   await page.getByLabel('ユーザーID').fill(user);
   await page.getByLabel('パスワード').fill(password);
   await page.getByRole('button', { name: 'ログイン' }).click();
+  if (!secrets.has(user)) {
+    // First login: the one-time enrolment code the administrator handed over (the demo prints it).
+    await page.getByRole('textbox', { name: '登録コード' }).fill(await server.enrolmentCode(user));
+    await page.getByRole('button', { name: '次へ' }).click();
+  }
   await page.getByRole('textbox', { name: '確認コード（6桁）' }).waitFor();
   if (secrets.has(user)) {
     await page.getByRole('textbox', { name: '確認コード（6桁）' }).fill(await freshCode(user));

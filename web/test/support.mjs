@@ -42,6 +42,16 @@ export async function startZengen() {
   return {
     url,
     log: () => log,
+    // The one-time MFA enrolment code `zengen demo` printed for a demo user.
+    async enrolmentCode(user) {
+      const line = new RegExp(`^\\s+${user}\\s+.*enrolment code (\\S+)$`, 'm');
+      for (let i = 0; i < 100; i++) {
+        const m = line.exec(out);
+        if (m) return m[1];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no enrolment code printed for ${user}:\n${out}`);
+    },
     async stop() {
       child.removeAllListeners('exit');
       const exited = new Promise((r) => child.on('exit', r));

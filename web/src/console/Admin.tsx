@@ -1,5 +1,6 @@
 // The security officer's audit view (a timeline with filters) and the administration of users
-// and organisations, with the CSV import of clinical data and its progress bar.
+// and organisations (one-time MFA enrolment codes, role grants awaiting a second person's
+// approval), with the CSV import of clinical data and its progress bar.
 import { useEffect, useState } from 'react';
 import { api, ApiError, upload, type SessionInfo } from '../api';
 import { useI18n } from '../i18n';
@@ -97,10 +98,20 @@ interface User {
   display_name: string;
   email: string;
   roles: string[];
+  pending_roles?: string[];
   mfa_enrolled: boolean;
   locked: boolean;
   disabled: boolean;
 }
+interface RoleGrant {
+  id: string;
+  user: string;
+  role: string;
+  requested_by: string;
+  requested_at: string;
+}
+// Refusals of the separation-of-duties rules, explained in the reader's language.
+const grantErrors = ['grant_not_allowed', 'grant_requires_approval', 'forbidden_role_combination', 'approval_needs_second_person', 'approver_not_allowed'] as const;
 interface Org {
   id: string;
   name: string;
@@ -111,23 +122,38 @@ interface Org {
 export function AdminPage({ session }: { session: SessionInfo }) {
   const { t } = useI18n();
   const steward = session.roles.includes('data_steward');
+  const approver = steward || session.roles.includes('security_officer');
   const [orgs, setOrgs] = useState<Org[]>([]);
   const [users, setUsers] = useState<User[]>([]);
+  const [grants, setGrants] = useState<RoleGrant[]>([]);
   const [message, setMessage] = useState('');
   const [newUser, setNewUser] = useState({ id: '', organisation: '', display_name: '', email: '', role: 'clinician', password: '' });
   const [newOrg, setNewOrg] = useState({ id: '', name: '', kind: 'hospital', jurisdiction: 'JP' });
   const load = () => {
     api<{ items: Org[] }>('GET', '/api/v1/admin/organisations').then((r) => setOrgs(r.items));
     api<{ items: User[] }>('GET', '/api/v1/admin/users').then((r) => setUsers(r.items));
+    api<{ items: RoleGrant[] }>('GET', '/api/v1/admin/role-grants').then((r) => setGrants(r.items)).catch(() => setGrants([]));
   };
   useEffect(load, []);
+  const explain = (e: ApiError) => {
+    const code = grantErrors.find((c) => c === e.code);
+    return code ? t(code) : e.message;
+  };
   const act = async (f: () => Promise<unknown>) => {
     try {
       await f();
       setMessage(t('recorded'));
       load();
     } catch (e) {
-      setMessage(`${t('error')}: ${(e as ApiError).message}`);
+      setMessage(`${t('error')}: ${explain(e as ApiError)}`);
+    }
+  };
+  const issueCode = async (user: string) => {
+    try {
+      const r = await api<{ enrolment_code: string }>('POST', `/api/v1/admin/users/${user}/enrolment-code`);
+      setMessage(t('enrolmentCodeIssued', { user, code: r.enrolment_code }));
+    } catch (e) {
+      setMessage(`${t('error')}: ${explain(e as ApiError)}`);
     }
   };
   return (
@@ -195,7 +221,10 @@ export function AdminPage({ session }: { session: SessionInfo }) {
             <tr key={u.id}>
               <td>{u.id}</td>
               <td>{u.organisation}</td>
-              <td>{u.roles.join(', ')}</td>
+              <td>
+                {u.roles.join(', ')}
+                {u.pending_roles && u.pending_roles.length > 0 && ` (${t('pendingRoles')}: ${u.pending_roles.join(', ')})`}
+              </td>
               <td>{u.mfa_enrolled ? t('yes') : t('no')}</td>
               <td>{u.locked ? t('yes') : t('no')}</td>
               <td>{u.disabled ? t('yes') : t('no')}</td>
@@ -210,12 +239,46 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                   <button type="button" onClick={() => act(() => api('POST', `/api/v1/admin/users/${u.id}/disable`))}>
                     {t('disable')}
                   </button>
+                  {!u.mfa_enrolled && (
+                    <button type="button" onClick={() => issueCode(u.id)}>
+                      {t('issueEnrolmentCode')}
+                    </button>
+                  )}
                 </td>
               )}
             </tr>
           ))}
         </tbody>
       </table>
+      {grants.length > 0 && (
+        <table data-testid="pending-grants">
+          <caption>{t('pendingGrants')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('id')}</th>
+              <th scope="col">{t('roles')}</th>
+              <th scope="col">{t('requestedBy')}</th>
+              {approver && <th scope="col">{t('action')}</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {grants.map((g) => (
+              <tr key={g.id}>
+                <td>{g.user}</td>
+                <td>{g.role}</td>
+                <td>{g.requested_by}</td>
+                {approver && (
+                  <td>
+                    <button type="button" onClick={() => act(() => api('POST', `/api/v1/admin/role-grants/${g.id}/approve`))}>
+                      {t('approve')}
+                    </button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {steward && (
         <form className="card" onSubmit={(e) => {
           e.preventDefault();

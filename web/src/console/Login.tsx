@@ -1,11 +1,12 @@
-// Password, then TOTP: verification for an enrolled account, or enrolment with a QR code (the
-// otpauth URI from the server drawn on a canvas) followed by the recovery codes.
+// Password, then TOTP: verification for an enrolled account, or enrolment — with the one-time
+// enrolment code an administrator handed over out of band — with a QR code (the otpauth URI
+// from the server drawn on a canvas) followed by the recovery codes.
 import { useEffect, useRef, useState } from 'react';
 import QRCode from 'qrcode';
 import { api, ApiError, setCsrfToken, type SessionInfo } from '../api';
 import { useI18n } from '../i18n';
 
-type Step = 'password' | 'verify' | 'enrol' | 'recovery';
+type Step = 'password' | 'verify' | 'enrolmentCode' | 'enrol' | 'recovery';
 
 export function Login({ onDone }: { onDone: (s: SessionInfo) => void }) {
   const { t } = useI18n();
@@ -13,6 +14,7 @@ export function Login({ onDone }: { onDone: (s: SessionInfo) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
+  const [enrolmentCode, setEnrolmentCode] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [enrolment, setEnrolment] = useState<{ secret: string; otpauth_uri: string } | null>(null);
@@ -34,7 +36,13 @@ export function Login({ onDone }: { onDone: (s: SessionInfo) => void }) {
       await f();
     } catch (e) {
       const err = e as ApiError;
-      setError(err.code === 'invalid_credentials' ? t('invalidCredentials') : err.code === 'invalid_code' ? t('invalidCode') : err.message);
+      const known: Record<string, Parameters<typeof t>[0]> = {
+        invalid_credentials: 'invalidCredentials',
+        invalid_code: 'invalidCode',
+        enrolment_code_invalid: 'enrolmentCodeInvalid',
+        enrolment_code_expired: 'enrolmentCodeExpired',
+      };
+      setError(known[err.code] ? t(known[err.code]) : err.message);
     } finally {
       setBusy(false);
     }
@@ -48,7 +56,14 @@ export function Login({ onDone }: { onDone: (s: SessionInfo) => void }) {
       setPassword('');
       if (r.next === 'done') return finish();
       if (r.next === 'verify_mfa') return setStep('verify');
-      setEnrolment(await api<{ secret: string; otpauth_uri: string }>('POST', '/api/v1/auth/mfa/enrol'));
+      setStep('enrolmentCode');
+    });
+  };
+  const submitEnrolmentCode = (ev: React.FormEvent) => {
+    ev.preventDefault();
+    run(async () => {
+      setEnrolment(await api<{ secret: string; otpauth_uri: string }>('POST', '/api/v1/auth/mfa/enrol', { enrolment_code: enrolmentCode }));
+      setEnrolmentCode('');
       setStep('enrol');
     });
   };
@@ -80,6 +95,19 @@ export function Login({ onDone }: { onDone: (s: SessionInfo) => void }) {
           </label>
           <button type="submit" disabled={busy}>
             {t('login')}
+          </button>
+        </form>
+      )}
+      {step === 'enrolmentCode' && (
+        <form onSubmit={submitEnrolmentCode} aria-labelledby="h-enrolment-code">
+          <h1 id="h-enrolment-code">{t('enrolTitle')}</h1>
+          <p id="enrolment-code-help">{t('enrolmentCodeHelp')}</p>
+          <label>
+            {t('enrolmentCode')}
+            <input name="enrolment_code" autoComplete="off" spellCheck={false} aria-describedby="enrolment-code-help" required value={enrolmentCode} onChange={(e) => setEnrolmentCode(e.target.value)} />
+          </label>
+          <button type="submit" disabled={busy}>
+            {t('next')}
           </button>
         </form>
       )}
