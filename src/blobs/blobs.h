@@ -172,6 +172,11 @@ class BlobStore {
   // a copy already marked is left as it is. Errors: the metadata store's or the audit sink's.
   virtual Status ReportBadCopy(std::string_view blob_id, std::string_view root,
                                std::string_view detail) = 0;
+  // Removes the files of an object that Commit never recorded (a process killed between
+  // renaming the copies into place and the metadata commit): by the contract above such an
+  // object was never stored. Run by recovery passes for the ids they recorded as intended.
+  // Returns how many files were removed; 0 and nothing touched when the object is recorded.
+  virtual Result<int64_t> RemoveUnrecorded(std::string_view blob_id) = 0;
   // The recorded metadata of an object. Errors: kNotFound "blob_not_found".
   virtual Result<BlobInfo> Stat(std::string_view blob_id) = 0;
   // Re-reads every copy of every blob and compares it with the recorded SHA-256. A corrupt or

@@ -735,6 +735,33 @@ Status LocalStore::ReportBadCopy(std::string_view blob_id, std::string_view root
                             -1, ' ', false, nlohmann::json::error_handler_t::replace)});
 }
 
+Result<int64_t> LocalStore::RemoveUnrecorded(std::string_view blob_id) {
+  if (!ValidBlobId(blob_id)) return int64_t{0};
+  auto recorded = Stat(blob_id);
+  if (recorded.ok()) return int64_t{0};
+  if (recorded.error().kind != ErrorKind::kNotFound) return recorded.error();
+  int64_t removed = 0;
+  const fs::path rel = FanOut(blob_id);
+  for (const auto& root : options_.roots) {
+    const fs::path dir = root.path / rel;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> victims;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name == blob_id || name.starts_with("." + std::string(blob_id) + ".tmp-")) {
+        victims.push_back(it->path());
+      }
+    }
+    for (const auto& v : victims) {
+      std::error_code rec;
+      if (fs::remove(v, rec)) ++removed;
+    }
+    if (!victims.empty()) FsyncPath(dir);
+  }
+  return removed;
+}
+
 int64_t LocalStore::RemoveInterruptedWrites(std::chrono::seconds min_age) {
   const auto cutoff = std::chrono::system_clock::now() - min_age;
   int64_t removed = 0;

@@ -85,6 +85,7 @@ class LocalStore final : public BlobStore {
   // Returns how many were removed.
   int64_t RemoveInterruptedWrites(std::chrono::seconds min_age);
   Result<BlobInfo> Stat(std::string_view blob_id) override;
+  Result<int64_t> RemoveUnrecorded(std::string_view blob_id) override;
   Result<ScrubReport> Scrub() override;
 
   const LocalStoreOptions& options() const { return options_; }

@@ -410,7 +410,7 @@ class Parser {
           }
         }
         if (const size_t bad = FirstInvalidUtf8(header_); bad != std::string::npos) {
-          return Fail("fastq_bad_header",
+          return Fail("fastq_header_not_utf8",
                       "header is not valid UTF-8 (" +
                           CharName(static_cast<unsigned char>(header_[bad])) + " at column " +
                           std::to_string(bad + 2) + ")");

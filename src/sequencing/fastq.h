@@ -23,7 +23,7 @@
 //   - Header: starts with '@'; the name (up to the first space or tab) is non-empty; the whole
 //     line is at most max_header_bytes (64 KiB by default) — a longer line is rejected as soon
 //     as the limit is crossed, without buffering it. No control characters other than tab;
-//     valid UTF-8 (a byte that is not, e.g. Latin-1 or a corrupted name, is fastq_bad_header
+//     valid UTF-8 (a byte that is not, e.g. Latin-1 or a corrupted name, is fastq_header_not_utf8
 //     naming the record: the name goes into JSON reports and downstream SAM files).
 //   - Sequence alphabet: IUPAC nucleotide codes in upper or lower case
 //     (A C G T U N R Y K M S W B D H V, and '.' is NOT accepted). GC counts G/C/g/c and

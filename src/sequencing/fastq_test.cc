@@ -476,11 +476,11 @@ TEST(FastqValidation, OverflowingQualityContinuationGivesOneErrorWhateverTheChun
 
 // Regression (issue 13 item 5): a read name with a byte that is not UTF-8 was accepted, and
 // the completion then failed with 500 writing the QC report as JSON.
-TEST(FastqValidation, NonUtf8ReadNameIsABadHeaderNamingTheRecord) {
+TEST(FastqValidation, NonUtf8ReadNameIsRejectedNamingTheRecord) {
   const std::string bad = Synthetic(5, 50) + "@r\xff" "6\nACGT\n+\nIIII\n" + Synthetic(3, 50);
-  ExpectErrorAllWays(bad, "fastq_bad_header", "record 6: header is not valid UTF-8");
+  ExpectErrorAllWays(bad, "fastq_header_not_utf8", "record 6: header is not valid UTF-8");
   const std::string overlong = Synthetic(700, 50) + "@r7 \xc0\xaf\nACGT\n+\nIIII\n";
-  ExpectErrorAllWays(overlong, "fastq_bad_header", "record 701:");
+  ExpectErrorAllWays(overlong, "fastq_header_not_utf8", "record 701:");
   const std::string utf8 = Synthetic(700, 50) + "@r7 \xe6\xa4\x9c\xe4\xbd\x93\nACGT\n+\nIIII\n";
   auto ok = IngestFastq(utf8);
   ASSERT_TRUE(ok.ok()) << ok.error().message;

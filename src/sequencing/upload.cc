@@ -1166,7 +1166,13 @@ Result<Uploads::RecoveryReport> Uploads::Recover() {
     for (const auto& r : rows.rows) interrupted.push_back(UploadFromRow(r));
   }
   for (const Upload& u : interrupted) {
-    if (!blobs_.Stat(u.pending_blob_id).ok()) continue;  // never stored: the client resumes
+    if (!blobs_.Stat(u.pending_blob_id).ok()) {
+      // Never recorded, so never stored: copies renamed into place just before the process
+      // died go, and the client resumes the upload.
+      ZG_ASSIGN_OR_RETURN(int64_t removed, blobs_.RemoveUnrecorded(u.pending_blob_id));
+      report.unrecorded_blob_files_removed += removed;
+      continue;
+    }
     // The uploader's authority: a FASTQ upload is opened by an operator of the run's facility.
     const specimens::Actor actor{u.created_by, u.organisation, {"sequencing_operator"},
                                  "system", ""};

@@ -283,6 +283,7 @@ class Uploads {
     int64_t custody_finished = 0;      // runs whose pending custody moves were applied
     int64_t staging_removed = 0;       // staging directories of uploads no longer open
     int64_t temporaries_removed = 0;   // partial chunks and work directories of open uploads
+    int64_t unrecorded_blob_files_removed = 0;  // copies of a blob whose commit never recorded it
     std::vector<std::string> problems; // what could not be finished, in words
   };
   // The recovery pass, run at start before serving: finishes the idempotent steps a killed

@@ -569,7 +569,7 @@ TEST_P(UploadsTest, NonUtf8ReadNameIsAClientErrorNamingTheRecordAndFreesTheRead)
   auto done = uploads_->Complete(u.id, kOp1);
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(done.error().kind, ErrorKind::kInvalidArgument);
-  EXPECT_EQ(done.error().code, "fastq_bad_header");
+  EXPECT_EQ(done.error().code, "fastq_header_not_utf8");
   EXPECT_NE(done.error().message.find("record 3:"), std::string::npos) << done.error().message;
   EXPECT_EQ(uploads_->Get(u.id)->upload.status, "rejected");
   EXPECT_EQ(Count("blobs"), 0);
@@ -709,6 +709,35 @@ TEST_P(UploadsTest, CompletionKilledAtEachStepIsFinishedByTheRecoveryPass) {
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->completions_finished + again->custody_finished + again->staging_removed, 0);
   }
+}
+
+// Issue 13 item 7: killed between renaming a blob's copies into place and recording it, a
+// completion leaves object files that no metadata names; the recovery pass removes them (the
+// object was never stored) and the upload completes afterwards.
+TEST_P(UploadsTest, RecoveryRemovesTheCopiesOfABlobThatWasNeverRecorded) {
+  const SeqRun run = OpenRun(Specimen("sequenced"), "single");
+  const Upload u = Send(FastqUpload(run, 1), Fastq(1500, 100, 1));
+  const std::string id = "blob_" + crypto::ToHex(crypto::RandomBytes(16));
+  {
+    auto tx = store_->Begin(storage::TxMode::kWrite);
+    ASSERT_TRUE((*tx)->Exec("UPDATE uploads SET pending_blob_id = $1 WHERE id = $2",
+                            {storage::Text(id), storage::Text(u.id)})
+                    .ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  for (const char* root : {"cold1", "cold2"}) {
+    const fs::path dir = dir_ / root / id.substr(5, 2) / id.substr(7, 2);
+    fs::create_directories(dir);
+    ASSERT_TRUE(std::ofstream(dir / id) << "crypt4gh...");
+  }
+  ASSERT_EQ(FilesUnderRoots(), 2);
+  auto rec = uploads_->Recover();
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  EXPECT_EQ(rec->unrecorded_blob_files_removed, 2);
+  EXPECT_EQ(FilesUnderRoots(), 0);
+  auto done = uploads_->Complete(u.id, kOp1);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(FilesUnderRoots(), 2);  // the new blob's two copies
 }
 
 // Stores plaintext as a Crypt4GH blob of kind cram (hot tier, two copies).
