@@ -13,8 +13,9 @@
 #                       their audit record
 #   missing_audit_other the same for specimens (custody), consent and clinical records, which
 #                       still append their record after the commit
-#   plaintext_files     files under staging or the blob roots that are not Crypt4GH
-#   unreferenced_blobs  stored objects no file refers to, and object files without metadata
+#   plaintext_files     non-empty files under staging or the blob roots that are not Crypt4GH
+#   unreferenced_blobs  stored objects no file refers to, object files without metadata and
+#                       temporary files of interrupted blob writes
 # Targets: all 0. The exit status is 1 when one is not (missing_audit_other only counts with
 # STRICT=1, the default; STRICT=0 reports it without failing), 2 when a check could not run.
 #

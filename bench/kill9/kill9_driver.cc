@@ -348,7 +348,7 @@ int Check(const fs::path& data) {
   if (fs::is_directory(data / "staging")) {
     for (fs::recursive_directory_iterator it(data / "staging", ec), end; !ec && it != end;
          it.increment(ec)) {
-      if (it->is_regular_file() && !StartsWith(it->path(), "crypt4gh")) {
+      if (it->is_regular_file() && it->file_size(ec) > 0 && !StartsWith(it->path(), "crypt4gh")) {
         ++plaintext;
         findings.push_back("plaintext in staging: " + it->path().lexically_relative(data).string());
       }
@@ -360,9 +360,13 @@ int Check(const fs::path& data) {
          it.increment(ec)) {
       if (!it->is_regular_file()) continue;
       const std::string rel = it->path().lexically_relative(root.path).generic_string();
-      if (!StartsWith(it->path(), "crypt4gh")) {
+      if (it->file_size(ec) > 0 && !StartsWith(it->path(), "crypt4gh")) {
         ++plaintext;
         findings.push_back("plaintext under " + root.name + ": " + rel);
+      }
+      if (it->path().filename().string().starts_with(".blob_")) {
+        ++orphans;
+        findings.push_back("temporary file of an interrupted write: " + root.name + ":" + rel);
       }
       if (it->path().filename().string().starts_with("blob_") &&
           !known_copies.count(root.name + ":" + rel)) {

@@ -136,7 +136,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
     // The serving process starts with the recovery pass: what a killed predecessor left
     // half-done is finished before anyone is served (issue 13 items 7 and 8). Commands acting
     // beside a running server ("cli") must not, as its writes may be in flight.
-    rt->blobs->RemoveInterruptedWrites(std::chrono::minutes(5));
+    // why: the blob roots belong to this serving process, so any temporary file there is
+    // left by a killed predecessor; a writer of another process caught mid-write would fail
+    // its commit cleanly (the copy cannot be read back) and its upload stays open.
+    rt->blobs->RemoveInterruptedWrites(std::chrono::seconds(0));
     ZG_ASSIGN_OR_RETURN(rt->recovery, rt->uploads->Recover());
   }
   return rt;

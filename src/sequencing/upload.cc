@@ -570,9 +570,9 @@ Result<Run> Uploads::CreateRun(const NewRun& n, const specimens::Actor& actor) {
                 Text(run.instrument_model), Text(run.flowcell), Text(run.library),
                 Text(run.layout), Text(run.status), Int(run.non_standard_instrument ? 1 : 0),
                 Text(run.created_by), Text(run.created_at)}));
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "run.create", "run/" + run.id, "sequencing run opened", RunJson(run)));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "run.create", "run/" + run.id, "sequencing run opened",
-                           RunJson(run)));
   return run;
 }
 
@@ -784,9 +784,9 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
     return Unavailable("staging_unavailable",
                        fmt::format("cannot create the staging directory: {}", ec.message()));
   }
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "upload.create", "upload/" + u.id, "upload opened",
+                             UploadJson({u, {}, {}})));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "upload.create", "upload/" + u.id, "upload opened",
-                           UploadJson({u, {}, {}})));
   return u;
 }
 

@@ -38,7 +38,9 @@
 // uploader's name, through specimens::Specimens::Custody and its transition table.
 //
 // Every state change is an audit record: upload.create, upload.complete, upload.reject,
-// run.create, run.qc, file.register.
+// run.create, run.qc, file.register — each appended in the transaction of its change
+// (audit::AppendInTransaction), so a crash cannot separate them; upload.chunk (a staged file,
+// not a database change) goes through the AuditSink after the chunk is in place.
 //
 // Thread safety: thread-safe. Completions are serialised per object (one mutex), so two
 // completions of the same run or upload never interleave; chunk writes run in parallel.

@@ -700,8 +700,9 @@ TEST_P(UploadsTest, CompletionKilledAtEachStepIsFinishedByTheRecoveryPass) {
     EXPECT_FALSE(fs::exists(dir_ / "staging" / u.id));
     EXPECT_FALSE(fs::exists(dir_ / "staging" / "UP-0000000000000000"));
     EXPECT_EQ(AuditedActions(*store_, "upload/" + u.id),
-              (std::vector<std::string>{"upload.complete"}));
-    EXPECT_EQ(AuditedActions(*store_, "run/" + run.id), (std::vector<std::string>{"run.qc"}));
+              (std::vector<std::string>{"upload.create", "upload.complete"}));
+    EXPECT_EQ(AuditedActions(*store_, "run/" + run.id),
+              (std::vector<std::string>{"run.create", "run.qc"}));
     EXPECT_EQ(AuditedActions(*store_, "file/" + files->front().id),
               (std::vector<std::string>{"file.register"}));
     // Recovering again finds nothing to do.
