@@ -16,6 +16,7 @@
 #   plaintext_files     non-empty files under staging or the blob roots that are not Crypt4GH
 #   unreferenced_blobs  stored objects no file refers to, object files without metadata and
 #                       temporary files of interrupted blob writes
+#   loose_modes         entries of the data directory readable by group or others
 # Targets: all 0. The exit status is 1 when one is not (missing_audit_other only counts with
 # STRICT=1, the default; STRICT=0 reports it without failing), 2 when a check could not run.
 #
@@ -61,7 +62,7 @@ init_args=(init --data "$DATA" --listen 127.0.0.1:0)
 
 RANDOM=$SEED
 echo "kill9-campaign: $TRIALS trials, seed $SEED"
-declare -A total=([stuck_runs]=0 [missing_audit]=0 [missing_audit_other]=0 [plaintext_files]=0 [unreferenced_blobs]=0)
+declare -A total=([stuck_runs]=0 [missing_audit]=0 [missing_audit_other]=0 [plaintext_files]=0 [unreferenced_blobs]=0 [loose_modes]=0)
 declare -A interrupted=()
 failed_checks=0
 started=$SECONDS
@@ -91,7 +92,7 @@ for ((t = 1; t <= TRIALS; t++)); do
   integrity=$(sed -n 's/^db_integrity=//p' "$WORK/check.out")
   [[ $integrity == ok || $integrity == n/a ]] || failed_checks=$((failed_checks + 1))
   line="trial $t: killed in $step; recovered $recovered; audit verify $verify; scrub $scrub; db $integrity"
-  for k in stuck_runs missing_audit missing_audit_other plaintext_files unreferenced_blobs; do
+  for k in stuck_runs missing_audit missing_audit_other plaintext_files unreferenced_blobs loose_modes; do
     v=$(sed -n "s/^$k=//p" "$WORK/check.out")
     line+="; $k $v"
     total[$k]=$v  # cumulative state: the latest check sees everything so far
@@ -101,7 +102,7 @@ for ((t = 1; t <= TRIALS; t++)); do
   # The next trial's worker resumes the uploads left open (and the recovery pass runs again).
 done
 echo "kill9-campaign: $TRIALS trials in $((SECONDS - started)) s; interrupted steps:$(for k in "${!interrupted[@]}"; do printf ' %s=%s' "$k" "${interrupted[$k]}"; done)"
-echo "kill9-campaign: after the last recovery pass: stuck_runs=${total[stuck_runs]} missing_audit=${total[missing_audit]} missing_audit_other=${total[missing_audit_other]} plaintext_files=${total[plaintext_files]} unreferenced_blobs=${total[unreferenced_blobs]} failed_checks=$failed_checks"
+echo "kill9-campaign: after the last recovery pass: stuck_runs=${total[stuck_runs]} missing_audit=${total[missing_audit]} missing_audit_other=${total[missing_audit_other]} plaintext_files=${total[plaintext_files]} unreferenced_blobs=${total[unreferenced_blobs]} loose_modes=${total[loose_modes]} failed_checks=$failed_checks"
 other=0
 [[ $STRICT == 1 ]] && other=${total[missing_audit_other]}
-((total[stuck_runs] + total[missing_audit] + other + total[plaintext_files] + total[unreferenced_blobs] + failed_checks == 0))
+((total[stuck_runs] + total[missing_audit] + other + total[plaintext_files] + total[unreferenced_blobs] + total[loose_modes] + failed_checks == 0))

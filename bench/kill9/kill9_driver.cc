@@ -375,6 +375,20 @@ int Check(const fs::path& data) {
       }
     }
   }
+  // Modes (issue 13 item 8): nothing in the data directory readable by group or others.
+  int64_t loose = 0;
+  auto check_mode = [&](const fs::path& p) {
+    std::error_code mec;
+    const auto perms = fs::symlink_status(p, mec).permissions();
+    if (!mec && (perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+      ++loose;
+      findings.push_back("readable by others: " + p.lexically_relative(data).string());
+    }
+  };
+  check_mode(data);
+  for (fs::recursive_directory_iterator it(data, ec), end; !ec && it != end; it.increment(ec)) {
+    check_mode(it->path());
+  }
   std::string integrity = "n/a";
   if (rt.store->backend() == storage::Backend::kSqlite) {
     const auto rows = q("PRAGMA integrity_check");
@@ -387,6 +401,7 @@ int Check(const fs::path& data) {
             << "missing_audit_other=" << missing_other << "\n"
             << "plaintext_files=" << plaintext << "\n"
             << "unreferenced_blobs=" << unreferenced + orphans << "\n"
+            << "loose_modes=" << loose << "\n"
             << "open_uploads=" << uploads_open << "\n"
             << "db_integrity=" << integrity << "\n";
   return 0;

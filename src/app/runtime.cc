@@ -26,9 +26,10 @@ Result<std::string> ReadKey(const std::filesystem::path& path) {
 }
 
 // Owner-only modes, given explicitly (issue 13 item 8): the data directory and the directories
-// directly below it (tls, keys, blobs and its roots, staging) 0700; the files directly in it
-// (zengen.conf, zengen.db and its -wal/-shm/-journal) 0600. Deeper entries get their modes
-// where they are created (blob fan-out directories and copies, staged chunks, keys).
+// in it and one level below (tls, keys, blobs and its roots, staging and its uploads) 0700;
+// the files at those levels (zengen.conf, zengen.db and its -wal/-shm/-journal, the TLS
+// certificate and key, the keys) 0600. Deeper entries get their modes where they are created
+// (blob fan-out directories and copies, staged chunks).
 Status SecureDataDirectory(const std::filesystem::path& data_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -44,7 +45,7 @@ Status SecureDataDirectory(const std::filesystem::path& data_dir) {
     if (type == fs::file_type::directory) {
       fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::replace, fec);
       if (it.depth() >= 1) it.disable_recursion_pending();
-    } else if (type == fs::file_type::regular && it.depth() == 0) {
+    } else if (type == fs::file_type::regular) {
       fs::permissions(it->path(), fs::perms::owner_read | fs::perms::owner_write,
                       fs::perm_options::replace, fec);
     }
