@@ -25,6 +25,34 @@ Result<std::string> ReadKey(const std::filesystem::path& path) {
   return *raw;
 }
 
+// Owner-only modes, given explicitly (issue 13 item 8): the data directory and the directories
+// in it and one level below (tls, keys, blobs and its roots, staging and its uploads) 0700;
+// the files at those levels (zengen.conf, zengen.db and its -wal/-shm/-journal, the TLS
+// certificate and key, the keys) 0600. Deeper entries get their modes where they are created
+// (blob fan-out directories and copies, staged chunks).
+Status SecureDataDirectory(const std::filesystem::path& data_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) {
+    return Unavailable("data_dir_mode", fmt::format("cannot make {} owner-only: {}",
+                                                    data_dir.string(), ec.message()));
+  }
+  for (fs::recursive_directory_iterator it(data_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::error_code fec;
+    const auto type = it->symlink_status(fec).type();
+    if (type == fs::file_type::directory) {
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::replace, fec);
+      if (it.depth() >= 1) it.disable_recursion_pending();
+    } else if (type == fs::file_type::regular) {
+      fs::permissions(it->path(), fs::perms::owner_read | fs::perms::owner_write,
+                      fs::perm_options::replace, fec);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status AuditLogSink::Append(AuditEvent e) {
@@ -43,6 +71,7 @@ Status AuditLogSink::Append(AuditEvent e) {
 Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data_dir,
                                                const std::string& actor) {
   auto rt = std::make_unique<Runtime>();
+  ZG_RETURN_IF_ERROR(SecureDataDirectory(data_dir));
   ZG_ASSIGN_OR_RETURN(rt->config, LoadConfig(data_dir));
   storage::OpenOptions so;
   so.location =
@@ -50,6 +79,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
   // Every worker may hold a connection, plus the audit writer's.
   so.pool_size = rt->config.worker_threads + 2;
   ZG_ASSIGN_OR_RETURN(rt->store, storage::OpenStore(so));
+  // The database files SQLite just created (mode from its default and the umask).
+  ZG_RETURN_IF_ERROR(SecureDataDirectory(data_dir));
   ZG_ASSIGN_OR_RETURN(rt->audit_log, audit::Log::Open(*rt->store, rt->clock));
   rt->audit_sink = std::make_unique<AuditLogSink>(*rt->audit_log);
   identity::Options io;
@@ -77,6 +108,20 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
                       blobs::ParseJurisdictions(rt->config.allowed_jurisdictions));
   bo.replicas = static_cast<int>(rt->config.blob_replicas);
   bo.actor = actor;
+  // why: a stored object and its "blob.write" record commit together (issue 13 item 7).
+  bo.audit_in_transaction = [store = rt->store.get(), clock = &rt->clock](
+                                storage::Transaction& tx, AuditEvent e) {
+    audit::Record r;
+    r.actor = std::move(e.actor);
+    r.source = std::move(e.source);
+    r.action = std::move(e.action);
+    r.resource = std::move(e.resource);
+    r.decision = std::move(e.decision);
+    r.reason = std::move(e.reason);
+    r.request_id = std::move(e.request_id);
+    r.details = std::move(e.details);
+    return audit::AppendInTransaction(*store, tx, *clock, r);
+  };
   ZG_ASSIGN_OR_RETURN(rt->blobs, blobs::LocalStore::Create(std::move(bo), *rt->store, rt->clock,
                                                            *rt->audit_sink));
   // Everything stored is Crypt4GH-encrypted for the data center's key: the storage master key
@@ -88,6 +133,16 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
       *rt->store, rt->clock, *rt->audit_sink, *rt->blobs, *rt->specimens,
       rt->config.data_dir / "staging", std::move(keys), sequencing::DefaultQcThresholds(),
       sequencing::HtsSanitiser());
+  if (actor == "system") {
+    // The serving process starts with the recovery pass: what a killed predecessor left
+    // half-done is finished before anyone is served (issue 13 items 7 and 8). Commands acting
+    // beside a running server ("cli") must not, as its writes may be in flight.
+    // why: the blob roots belong to this serving process, so any temporary file there is
+    // left by a killed predecessor; a writer of another process caught mid-write would fail
+    // its commit cleanly (the copy cannot be read back) and its upload stays open.
+    rt->blobs->RemoveInterruptedWrites(std::chrono::seconds(0));
+    ZG_ASSIGN_OR_RETURN(rt->recovery, rt->uploads->Recover());
+  }
   return rt;
 }
 

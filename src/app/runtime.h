@@ -47,9 +47,14 @@ struct Runtime {
   std::unique_ptr<blobs::LocalStore> blobs;
   std::unique_ptr<sequencing::Uploads> uploads;
   std::unique_ptr<sharing::Sharing> sharing;
+  // What the recovery pass at start did (serving process only).
+  sequencing::Uploads::RecoveryReport recovery;
 
   // Loads DIR/zengen.conf and opens the store (migrating it), the audit log and identity.
-  // actor names who acts on the blob store ("system" for serve, "cli" for commands).
+  // actor names who acts on the blob store ("system" for serve, "cli" for commands). The
+  // data directory is made owner-only (0700 directories, 0600 files) on every open. With
+  // actor "system" (the serving process) the recovery pass runs before returning:
+  // interrupted blob writes are removed and Uploads::Recover finishes interrupted completions.
   static Result<std::unique_ptr<Runtime>> Open(const std::filesystem::path& data_dir,
                                                const std::string& actor = "system");
   ~Runtime();

@@ -82,6 +82,9 @@ class Writer {
  public:
   // Abandons the object unless Commit succeeded (as Abort).
   virtual ~Writer() = default;
+  // The object's id, fixed at Create: a caller may record its intent to store the object
+  // before Commit, so that a completion interrupted after Commit can find and adopt it.
+  virtual const std::string& id() const = 0;
   // Appends bytes to every copy. After an error the writer is finished: every temporary file
   // is already removed and later calls fail.
   virtual Status Write(std::string_view bytes) = 0;
@@ -96,6 +99,11 @@ class Writer {
   virtual void Abort() = 0;
 };
 
+// Readers of stored Crypt4GH objects (sequencing::OpenObjectStream, ga4gh::PlainReader) decrypt
+// and authenticate what they read. When a segment fails authentication, or a copy cannot be
+// read, they call ReportBadCopy and continue from OpenExcept(…, the roots tried so far) at the
+// same offset; when no good copy remains the read fails (a streamed response that has started
+// is then cut short, never completed with missing bytes).
 class Reader {
  public:
   virtual ~Reader() = default;
@@ -154,6 +162,21 @@ class BlobStore {
   // with the recorded length). Content is not hashed here: that is Scrub's job. Errors:
   // kNotFound "blob_not_found"; kUnavailable "no_healthy_copy".
   virtual Result<std::unique_ptr<Reader>> Open(std::string_view blob_id) = 0;
+  // As Open, but never from a copy on one of skip_roots: a reader that met a bad copy
+  // continues from another one (issue 13 item 9). Errors as Open.
+  virtual Result<std::unique_ptr<Reader>> OpenExcept(std::string_view blob_id,
+                                                     const std::vector<std::string>& skip_roots) = 0;
+  // A reader found the copy on `root` bad (its bytes fail authentication or cannot be read):
+  // the copy is marked "corrupt" so that readers skip it until Scrub repairs it, and the
+  // operator is alerted (a "blob.copy_corrupt" audit event and an error log line). Idempotent:
+  // a copy already marked is left as it is. Errors: the metadata store's or the audit sink's.
+  virtual Status ReportBadCopy(std::string_view blob_id, std::string_view root,
+                               std::string_view detail) = 0;
+  // Removes the files of an object that Commit never recorded (a process killed between
+  // renaming the copies into place and the metadata commit): by the contract above such an
+  // object was never stored. Run by recovery passes for the ids they recorded as intended.
+  // Returns how many files were removed; 0 and nothing touched when the object is recorded.
+  virtual Result<int64_t> RemoveUnrecorded(std::string_view blob_id) = 0;
   // The recorded metadata of an object. Errors: kNotFound "blob_not_found".
   virtual Result<BlobInfo> Stat(std::string_view blob_id) = 0;
   // Re-reads every copy of every blob and compares it with the recorded SHA-256. A corrupt or

@@ -519,6 +519,51 @@ TEST_P(BlobsTest, ScrubRemovesStaleTemporaryFilesAndListsOrphans) {
   EXPECT_NE(out.str().find("orphan"), std::string::npos) << out.str();
 }
 
+// Issue 13 items 7 and 8: at start the temporary files of interrupted writes go, and the
+// copies of an object whose commit was never recorded can be removed by its id; recorded
+// objects are never touched.
+TEST_P(BlobsTest, InterruptedWritesAndUnrecordedObjectsAreRemovedRecordedOnesKept) {
+  Open();
+  BlobInfo kept = Put("kept", "cram");
+  fs::path dir = CopyPath(kept, "hot1").parent_path();
+  fs::path temp = dir / ("." + kept.id.substr(0, 30) + "1234567.tmp-0a0b0c0d");
+  WriteFile(temp, "crypt4gh partial");
+  EXPECT_EQ(blobs_->RemoveInterruptedWrites(std::chrono::seconds(0)), 1);
+  EXPECT_FALSE(fs::exists(temp));
+  const std::string never = "blob_" + std::string(32, 'd');
+  for (const char* root : {"cold1", "cold2"}) {
+    fs::create_directories(dir_ / root / "dd" / "dd");
+    WriteFile(dir_ / root / "dd" / "dd" / never, "renamed before the process died");
+  }
+  auto removed = blobs_->RemoveUnrecorded(never);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "cold1" / "dd" / "dd" / never));
+  EXPECT_EQ(*blobs_->RemoveUnrecorded(kept.id), 0);
+  EXPECT_EQ(ReadAll(kept.id), "kept");
+}
+
+// Issue 13 item 9: a copy a reader found bad is skipped by later opens, alerted once, and
+// repaired by scrub.
+TEST_P(BlobsTest, ReportedBadCopyIsSkippedAlertedOnceAndRepairedByScrub) {
+  Open();
+  BlobInfo b = Put("some stored bytes", "cram");
+  const std::string first = b.copies.at(0).root;
+  ASSERT_TRUE(blobs_->ReportBadCopy(b.id, first, "crypt4gh_mac_mismatch: segment 0").ok());
+  ASSERT_TRUE(blobs_->ReportBadCopy(b.id, first, "crypt4gh_mac_mismatch: segment 0").ok());
+  auto r = blobs_->Open(b.id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE((*r)->root(), first);
+  EXPECT_FALSE(blobs_->OpenExcept(b.id, {(*r)->root()}).ok());
+  int alerts = 0;
+  for (const auto& e : audit_.events()) alerts += e.action == "blob.copy_corrupt";
+  EXPECT_EQ(alerts, 1);
+  auto report = blobs_->Scrub();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->healthy());
+  EXPECT_EQ(blobs_->Stat(b.id)->copies.at(0).status, "ok");  // its bytes were good after all
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BlobsTest, ::testing::ValuesIn(storage::TestBackends()),
                          [](const auto& info) { return info.param; });
 

@@ -13,7 +13,9 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 
 #include "crypto/crypto.h"
 
@@ -26,6 +28,9 @@ using storage::Text;
 using storage::TxMode;
 
 constexpr size_t kIoChunk = 1 << 20;
+// Owner only, whatever the umask (open/mkdir can only narrow these).
+constexpr mode_t kFileMode = 0600;
+constexpr mode_t kDirMode = 0700;
 constexpr std::string_view kDefaultMediaType = "application/octet-stream";
 
 // Streaming SHA-256 over OpenSSL EVP.
@@ -189,7 +194,7 @@ Status MakeFanOut(const fs::path& root, const fs::path& rel) {
   for (const auto& part : rel) {
     fs::path parent = dir;
     dir /= part;
-    if (::mkdir(dir.c_str(), 0750) == 0) {
+    if (::mkdir(dir.c_str(), kDirMode) == 0) {
       if (int err = FsyncPath(parent); err != 0) return WriteFailed(parent, "fsync", err);
     } else if (errno != EEXIST) {
       return WriteFailed(dir, "mkdir", errno);
@@ -246,7 +251,7 @@ Status RepairCopy(const fs::path& source, const fs::path& root, std::string_view
   fs::path tmp = TempPath(dir, id);
   Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) return WriteFailed(source, "open", errno);
-  Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+  Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode));
   if (!out.valid()) return WriteFailed(tmp, "create", errno);
   auto fail = [&](Error e) -> Status {
     out.Close();
@@ -366,6 +371,7 @@ class LocalWriter final : public Writer {
   LocalWriter(LocalStore& store, BlobInfo info, std::string expected_plain)
       : store_(store), info_(std::move(info)), expected_plain_(std::move(expected_plain)) {}
   ~LocalWriter() override { Abort(); }
+  const std::string& id() const override { return info_.id; }
 
   // Creates the temporary files; on error removes those already created.
   Status Open(const std::vector<const Root*>& roots) {
@@ -376,7 +382,7 @@ class LocalWriter final : public Writer {
       Slot slot{.root = r, .dir = r->path / rel};
       slot.tmp = TempPath(slot.dir, info_.id);
       slot.final_path = slot.dir / info_.id;
-      slot.fd = Fd(::open(slot.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+      slot.fd = Fd(::open(slot.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode));
       if (!slot.fd.valid()) return Fail(WriteFailed(slot.tmp, "create", errno));
       slots_.push_back(std::move(slot));
     }
@@ -462,18 +468,9 @@ class LocalWriter final : public Writer {
     if (!recorded.ok()) return Fail(recorded.error());
     finished_ = true;
     slots_.clear();  // the files are the object now; Abort must not touch them
-
-    std::vector<std::string> roots;
-    for (const auto& c : info_.copies) roots.push_back(c.root);
-    ZG_RETURN_IF_ERROR(store_.audit_.Append(
-        {.actor = store_.options_.actor,
-         .source = "system",
-         .action = "blob.write",
-         .resource = "blob/" + info_.id,
-         .reason = "stored",
-         .details = fmt::format(R"({{"kind":"{}","tier":"{}","size":{},"roots":["{}"]}})",
-                                info_.kind, info_.tier, info_.size,
-                                fmt::join(roots, "\",\""))}));
+    if (!store_.options_.audit_in_transaction) {
+      ZG_RETURN_IF_ERROR(store_.audit_.Append(WriteEvent()));
+    }
     return info_;
   }
 
@@ -505,7 +502,23 @@ class LocalWriter final : public Writer {
           {Text(info_.id), Text(c.root), Text(c.path), Text(c.sha256), Text(c.verified_at),
            Text(c.status)}));
     }
+    if (store_.options_.audit_in_transaction) {
+      ZG_RETURN_IF_ERROR(store_.options_.audit_in_transaction(*tx, WriteEvent()));
+    }
     return tx->Commit();
+  }
+
+  AuditEvent WriteEvent() const {
+    std::vector<std::string> roots;
+    for (const auto& c : info_.copies) roots.push_back(c.root);
+    return {.actor = store_.options_.actor,
+            .source = "system",
+            .action = "blob.write",
+            .resource = "blob/" + info_.id,
+            .reason = "stored",
+            .details = fmt::format(R"({{"kind":"{}","tier":"{}","size":{},"roots":["{}"]}})",
+                                   info_.kind, info_.tier, info_.size,
+                                   fmt::join(roots, "\",\""))};
   }
 
   Error Fail(Error e) {
@@ -676,9 +689,15 @@ Result<BlobInfo> LocalStore::Stat(std::string_view blob_id) {
 }
 
 Result<std::unique_ptr<Reader>> LocalStore::Open(std::string_view blob_id) {
+  return OpenExcept(blob_id, {});
+}
+
+Result<std::unique_ptr<Reader>> LocalStore::OpenExcept(
+    std::string_view blob_id, const std::vector<std::string>& skip_roots) {
   ZG_ASSIGN_OR_RETURN(BlobInfo info, Stat(blob_id));
   for (const auto& c : info.copies) {
     if (c.status != "ok") continue;
+    if (std::find(skip_roots.begin(), skip_roots.end(), c.root) != skip_roots.end()) continue;
     const Root* root = FindRoot(c.root);
     if (root == nullptr) continue;
     Fd fd(::open((root->path / c.path).c_str(), O_RDONLY | O_CLOEXEC));
@@ -691,6 +710,82 @@ Result<std::unique_ptr<Reader>> LocalStore::Open(std::string_view blob_id) {
   }
   return Unavailable("no_healthy_copy",
                      fmt::format("no readable copy of {} with the recorded length", blob_id));
+}
+
+Status LocalStore::ReportBadCopy(std::string_view blob_id, std::string_view root,
+                                 std::string_view detail) {
+  int64_t marked = 0;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_ASSIGN_OR_RETURN(marked, tx->Exec("UPDATE blob_copies SET status = 'corrupt' WHERE "
+                                         "blob_id = $1 AND root = $2 AND status = 'ok'",
+                                         {Text(std::string(blob_id)), Text(std::string(root))}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
+  if (marked == 0) return Status::Ok();  // already reported (or unknown): one alert per copy
+  spdlog::error("blob {}: copy on root {} is bad ({}); reads continue from another copy, "
+                "`zengen storage scrub` repairs it",
+                blob_id, root, detail);
+  return audit_.Append({.actor = options_.actor,
+                        .source = "system",
+                        .action = "blob.copy_corrupt",
+                        .resource = "blob/" + std::string(blob_id),
+                        .reason = fmt::format("copy on root {} failed a read: {}", root, detail),
+                        .details = nlohmann::json{{"root", root}, {"detail", detail}}.dump(
+                            -1, ' ', false, nlohmann::json::error_handler_t::replace)});
+}
+
+Result<int64_t> LocalStore::RemoveUnrecorded(std::string_view blob_id) {
+  if (!ValidBlobId(blob_id)) return int64_t{0};
+  auto recorded = Stat(blob_id);
+  if (recorded.ok()) return int64_t{0};
+  if (recorded.error().kind != ErrorKind::kNotFound) return recorded.error();
+  int64_t removed = 0;
+  const fs::path rel = FanOut(blob_id);
+  for (const auto& root : options_.roots) {
+    const fs::path dir = root.path / rel;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> victims;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name == blob_id || name.starts_with("." + std::string(blob_id) + ".tmp-")) {
+        victims.push_back(it->path());
+      }
+    }
+    for (const auto& v : victims) {
+      std::error_code rec;
+      if (fs::remove(v, rec)) ++removed;
+    }
+    if (!victims.empty()) FsyncPath(dir);
+  }
+  return removed;
+}
+
+int64_t LocalStore::RemoveInterruptedWrites(std::chrono::seconds min_age) {
+  const auto cutoff = std::chrono::system_clock::now() - min_age;
+  int64_t removed = 0;
+  for (const auto& root : options_.roots) {
+    std::error_code ec;
+    if (!fs::is_directory(root.path, ec)) continue;
+    fs::recursive_directory_iterator it(root.path, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      if (it.depth() > 2) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      const std::string name = it->path().filename().string();
+      if (!name.starts_with(".blob_") || name.find(".tmp-") == std::string::npos) continue;
+      struct stat st {};
+      if (::stat(it->path().c_str(), &st) != 0) continue;
+      std::error_code fec;
+      if (std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec) <= cutoff &&
+          fs::remove(it->path(), fec)) {
+        ++removed;
+      }
+    }
+  }
+  return removed;
 }
 
 Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, ScrubReport& report) {

@@ -4,6 +4,9 @@
 // Layout on each root:   <root>/<h1h2>/<h3h4>/<id>     (h = the first hex digits of the id's
 //                                                      random part; the same on every tier)
 // Temporary files:       <root>/<h1h2>/<h3h4>/.<id>.tmp-<8 hex>   (removed on any error)
+// Modes:                 directories 0700, files 0600, given explicitly at creation (whatever
+//                        the umask); the copies are Crypt4GH ciphertext, but still nobody
+//                        else's business.
 // Ids:                   "blob_" + 32 random lower-case hex digits.
 //
 // Placement: the candidates are the roots of the requested tier whose jurisdiction is allowed
@@ -18,7 +21,9 @@
 //   replicas               integer ≥ 2 (default 2)
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,6 +58,10 @@ struct LocalStoreOptions {
   int replicas = 2;                                // copies per object, ≥ 2
   // Actor recorded on audit events (e.g. "cli" for `zengen storage scrub`, "system").
   std::string actor = "system";
+  // When set, the "blob.write" event is appended inside the metadata transaction that records
+  // the object (audit::AppendInTransaction), so that a crash cannot leave a stored object
+  // without its audit record. When empty, the event goes to the AuditSink after the commit.
+  std::function<Status(storage::Transaction&, AuditEvent)> audit_in_transaction;
 };
 
 class LocalStore final : public BlobStore {
@@ -67,7 +76,16 @@ class LocalStore final : public BlobStore {
 
   Result<std::unique_ptr<Writer>> Create(const PutRequest& request) override;
   Result<std::unique_ptr<Reader>> Open(std::string_view blob_id) override;
+  Result<std::unique_ptr<Reader>> OpenExcept(std::string_view blob_id,
+                                             const std::vector<std::string>& skip_roots) override;
+  Status ReportBadCopy(std::string_view blob_id, std::string_view root,
+                       std::string_view detail) override;
+  // Removes the temporary files of interrupted writes (".<id>.tmp-…" on every root) last
+  // modified at least min_age ago; run at start, when no writer of this process exists yet.
+  // Returns how many were removed.
+  int64_t RemoveInterruptedWrites(std::chrono::seconds min_age);
   Result<BlobInfo> Stat(std::string_view blob_id) override;
+  Result<int64_t> RemoveUnrecorded(std::string_view blob_id) override;
   Result<ScrubReport> Scrub() override;
 
   const LocalStoreOptions& options() const { return options_; }

@@ -203,8 +203,15 @@ Result<PlainReader> PlainReader::Open(blobs::BlobStore& blobs, std::string_view 
                                       const sequencing::UploadKeys& keys) {
   ZG_ASSIGN_OR_RETURN(auto reader, blobs.Open(blob_id));
   PlainReader p;
+  p.blobs_ = &blobs;
+  p.blob_id_ = std::string(blob_id);
   p.plain_size_ = reader->info().plaintext_size;
   p.secret_ = keys.secret_key;
+  ZG_RETURN_IF_ERROR(p.UseCopy(std::move(reader)));
+  return p;
+}
+
+Status PlainReader::UseCopy(std::unique_ptr<blobs::Reader> reader) {
   std::string prefix;
   size_t header_len = 0;
   while (header_len == 0) {
@@ -214,13 +221,36 @@ Result<PlainReader> PlainReader::Open(blobs::BlobStore& blobs, std::string_view 
     prefix += piece;
     ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
   }
-  p.header_ = prefix.substr(0, header_len);
-  p.data_offset_ = static_cast<int64_t>(header_len);
-  p.reader_ = std::shared_ptr<blobs::Reader>(std::move(reader));
-  return p;
+  header_ = prefix.substr(0, header_len);
+  data_offset_ = static_cast<int64_t>(header_len);
+  reader_ = std::shared_ptr<blobs::Reader>(std::move(reader));
+  return Status::Ok();
 }
 
 Result<std::string> PlainReader::Read(int64_t start, int64_t end) {
+  // why (issue 13 item 9): one bad replica must not block reads while another is good.
+  for (;;) {
+    auto out = ReadFromCopy(start, end);
+    if (out.ok() || out.error().kind == ErrorKind::kInvalidArgument) return out;
+    const Error& e = out.error();
+    const bool copy_fault = e.code == "crypt4gh_mac_mismatch" || e.code == "crypt4gh_truncated" ||
+                            e.code == "blob_read_failed" ||
+                            e.code == "no_crypt4gh_packet_for_key";
+    if (!copy_fault || blobs_ == nullptr) return out;
+    const std::string root = reader_->root();
+    (void)blobs_->ReportBadCopy(blob_id_, root, e.code + ": " + e.message);
+    bad_roots_.push_back(root);
+    auto next = blobs_->OpenExcept(blob_id_, bad_roots_);
+    if (!next.ok()) {
+      return Unavailable("no_good_copy",
+                         fmt::format("{} failed on root {} ({}) and no other good copy is left",
+                                     blob_id_, root, e.code));
+    }
+    ZG_RETURN_IF_ERROR(UseCopy(std::move(*next)));
+  }
+}
+
+Result<std::string> PlainReader::ReadFromCopy(int64_t start, int64_t end) {
   end = std::min(end, plain_size_);
   if (start < 0 || start > end) {
     return InvalidArgument("invalid_range", fmt::format("range {}-{} is out of bounds", start, end));

@@ -36,12 +36,19 @@ class PlainReader {
   static Result<PlainReader> Open(blobs::BlobStore& blobs, std::string_view blob_id,
                                   const sequencing::UploadKeys& keys);
   int64_t size() const { return plain_size_; }
-  // Plaintext bytes [start, end) (end clamped to size). Errors: kInvalidArgument
-  // "invalid_range" when start > end or start > size; crypt4gh errors.
+  // Plaintext bytes [start, end) (end clamped to size). A copy whose bytes fail (MAC mismatch,
+  // read error) is reported (BlobStore::ReportBadCopy) and the range is read again from another
+  // copy. Errors: kInvalidArgument "invalid_range" when start > end or start > size;
+  // kUnavailable "no_good_copy" when every copy failed; crypt4gh errors.
   Result<std::string> Read(int64_t start, int64_t end);
 
  private:
   PlainReader() = default;
+  Result<std::string> ReadFromCopy(int64_t start, int64_t end);
+  Status UseCopy(std::unique_ptr<blobs::Reader> reader);
+  blobs::BlobStore* blobs_ = nullptr;
+  std::string blob_id_;
+  std::vector<std::string> bad_roots_;
   std::shared_ptr<blobs::Reader> reader_;
   std::string header_;  // the Crypt4GH header
   int64_t data_offset_ = 0;

@@ -73,6 +73,43 @@ std::string CharName(unsigned char c) {
   return "byte " + Printable(std::string_view(reinterpret_cast<const char*>(&c), 1));
 }
 
+// Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+size_t FirstInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c1 < lo || c1 > hi) return i;
+    for (size_t k = 2; k < len; ++k) {
+      const auto ck = static_cast<unsigned char>(s[i + k]);
+      if (ck < 0x80 || ck > 0xbf) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 // Byte classes of the sequence alphabet.
 constexpr std::array<bool, 256> MakeSeqTable() {
   std::array<bool, 256> t{};
@@ -314,7 +351,15 @@ class Parser {
       case kQual: {
         int64_t pos = qual_len_;
         if (qual_line_start_len_ > 0 && pos + static_cast<int64_t>(n) > seq_len_) {
-          // A continuation line that overflows: the quality ended on the previous line.
+          // A continuation line that overflows: the quality ended on the previous line. The
+          // bytes before the overflow are checked first, so that the error is the one the first
+          // offending byte gives whatever the fragment boundaries (issue 13 item 13).
+          const auto fits = static_cast<size_t>(std::max<int64_t>(0, seq_len_ - pos));
+          for (size_t i = 0; i < fits; ++i) {
+            if (static_cast<unsigned char>(p[i] - kQualMin) > kQualMax - kQualMin) {
+              return FailBadQuality(p[i], pos + static_cast<int64_t>(i));
+            }
+          }
           return FailLengthMismatch(qual_line_start_len_);
         }
         // Vectorisable reductions (binned qualities repeat one character for long runs).
@@ -332,11 +377,7 @@ class Parser {
         if (!ok) {
           for (size_t i = 0; i < n; ++i) {
             if (static_cast<unsigned char>(p[i] - kQualMin) > kQualMax - kQualMin) {
-              if (p[i] == '\r') return FailCr();
-              return Fail("fastq_bad_quality",
-                          "invalid quality character " + CharName(p[i]) + " at position " +
-                              std::to_string(pos + static_cast<int64_t>(i) + 1) +
-                              " (allowed: '!'..'~', Phred+33)");
+              return FailBadQuality(p[i], pos + static_cast<int64_t>(i));
             }
           }
         }
@@ -367,6 +408,12 @@ class Parser {
             if (c == '\r') return FailCr();
             return Fail("fastq_bad_header", "control character " + CharName(u) + " in header");
           }
+        }
+        if (const size_t bad = FirstInvalidUtf8(header_); bad != std::string::npos) {
+          return Fail("fastq_header_not_utf8",
+                      "header is not valid UTF-8 (" +
+                          CharName(static_cast<unsigned char>(header_[bad])) + " at column " +
+                          std::to_string(bad + 2) + ")");
         }
         std::string_view name = NormaliseReadName(header_);
         if (name.empty() || header_[0] == ' ' || header_[0] == '\t') {
@@ -439,6 +486,14 @@ class Parser {
     return Fail("fastq_length_mismatch", "quality length " + std::to_string(qual_len) +
                                              " differs from sequence length " +
                                              std::to_string(seq_len_));
+  }
+
+  // offset: 0-based position of the byte in the record's quality.
+  bool FailBadQuality(unsigned char c, int64_t offset) {
+    if (c == '\r') return FailCr();
+    return Fail("fastq_bad_quality", "invalid quality character " + CharName(c) +
+                                         " at position " + std::to_string(offset + 1) +
+                                         " (allowed: '!'..'~', Phred+33)");
   }
 
   bool FailCr() {
@@ -588,10 +643,8 @@ class FastqIngest::Impl {
       if (!Process(first)) return *decode_error_;
     }
     if (mode_ == Mode::kGzip && !member_done_) {
-      return InvalidArgument(
-          "gzip_truncated", "gzip stream truncated: member " + std::to_string(members_ + 1) +
-                                " ends after " + std::to_string(out_total_) +
-                                " uncompressed bytes without its trailer");
+      return InvalidArgument("gzip_truncated",
+                             "gzip stream truncated: " + MemberName() + " ends without its trailer");
     }
     if (uploaded_ == 0) return InvalidArgument("fastq_empty", "the upload is empty (0 bytes)");
     if (!parser_.End()) return parser_.error();
@@ -653,15 +706,23 @@ class FastqIngest::Impl {
         inflate_.next_in = next;
         inflate_.avail_in = avail;
         member_done_ = false;
+        member_start_ = compressed_in_;
       }
       inflate_.crc_flag = ISAL_GZIP;
       inflate_.next_out = reinterpret_cast<uint8_t*>(out_.data());
       inflate_.avail_out = static_cast<uint32_t>(out_.size());
+      const uint32_t avail_before = inflate_.avail_in;
       int rc = isal_inflate(&inflate_);
+      compressed_in_ += avail_before - inflate_.avail_in;
       size_t produced = out_.size() - inflate_.avail_out;
       if (produced > 0) {
         out_total_ += static_cast<int64_t>(produced);
-        if (!Parse(std::string_view(out_.data(), produced))) return false;
+        // why: how much of a corrupt member inflates before the corruption is detected depends
+        // on how its bytes arrived, so a FASTQ error counts only once its member has passed its
+        // CRC; until then the member keeps inflating (unparsed) and a gzip error wins.
+        if (!member_error_ && !parser_.Consume(std::string_view(out_.data(), produced))) {
+          member_error_ = parser_.error();
+        }
       }
       if (rc < 0) {
         decode_error_ = GzipError(rc);
@@ -670,10 +731,22 @@ class FastqIngest::Impl {
       if (inflate_.block_state == ISAL_BLOCK_FINISH) {
         ++members_;
         member_done_ = true;
+        if (member_error_) {
+          decode_error_ = std::move(member_error_);
+          return false;
+        }
         continue;
       }
       if (inflate_.avail_in == 0 && inflate_.avail_out > 0) return true;
     }
+  }
+
+  // Names the member being inflated by its number and where it starts in the upload: both
+  // independent of how the bytes arrived (the inflated offset at which a corruption shows is
+  // not).
+  std::string MemberName() const {
+    return "member " + std::to_string(members_ + 1) + " (starting at byte " +
+           std::to_string(member_start_) + " of the upload)";
   }
 
   Error GzipError(int rc) {
@@ -690,10 +763,7 @@ class FastqIngest::Impl {
       case ISAL_INVALID_LOOKBACK: what = "invalid back-reference distance"; break;
       default: what = "inflate error " + std::to_string(rc); break;
     }
-    return InvalidArgument("gzip_corrupt", "corrupt gzip: " + what + " in member " +
-                                               std::to_string(members_ + 1) + " after " +
-                                               std::to_string(out_total_) +
-                                               " uncompressed bytes");
+    return InvalidArgument("gzip_corrupt", "corrupt gzip: " + what + " in " + MemberName());
   }
 
   void WorkerLoop() {
@@ -730,6 +800,9 @@ class FastqIngest::Impl {
   bool member_done_ = false;
   int64_t members_ = 0;
   int64_t out_total_ = 0;
+  int64_t compressed_in_ = 0;  // gzip bytes consumed by the inflater
+  int64_t member_start_ = 0;   // offset in the upload of the member being inflated
+  std::optional<Error> member_error_;  // the parser's error in a member not yet verified
   std::string out_;
   std::optional<Error> decode_error_;
 };

@@ -22,7 +22,9 @@
 //     non-base character is a missing '+' line (fastq_missing_plus).
 //   - Header: starts with '@'; the name (up to the first space or tab) is non-empty; the whole
 //     line is at most max_header_bytes (64 KiB by default) — a longer line is rejected as soon
-//     as the limit is crossed, without buffering it. No control characters other than tab.
+//     as the limit is crossed, without buffering it. No control characters other than tab;
+//     valid UTF-8 (a byte that is not, e.g. Latin-1 or a corrupted name, is fastq_header_not_utf8
+//     naming the record: the name goes into JSON reports and downstream SAM files).
 //   - Sequence alphabet: IUPAC nucleotide codes in upper or lower case
 //     (A C G T U N R Y K M S W B D H V, and '.' is NOT accepted). GC counts G/C/g/c and
 //     S (strong, G or C) is not counted; N rate counts N/n. Zero-length reads are accepted.
@@ -39,7 +41,14 @@
 //
 // Every error names the 1-based record number: code + message, e.g.
 //   fastq_length_mismatch "record 1234: quality length 99 differs from sequence length 100".
-// Gzip errors name the member and the uncompressed offset instead.
+// Gzip errors name the member (its number and the upload offset where it starts) instead.
+//
+// Deterministic rejection (issue 13 item 13): the error (code and message) depends only on the
+// bytes, never on how they were chunked or on the thread count. The first offending byte of the
+// decompressed stream decides among FASTQ errors. In gzip input a FASTQ error counts only once
+// the member holding it has passed its CRC-32/length trailer: until then the member keeps
+// inflating (without parsing), and a gzip error in that member (corrupt or truncated) wins —
+// how much of a corrupt member inflates before its corruption shows depends on the chunking.
 //
 // The sink sees bytes BEFORE the file is known to be valid: on any error the caller must
 // delete what the sink stored (R: nothing of an invalid file stays stored).

@@ -55,8 +55,8 @@ ZG_AVX2 inline uint32_t Low(unsigned k) { return k >= 32 ? 0xffffffffu : (1u << 
 // One regular record at p (p < end), or 0 when the record is not regular/complete.
 ZG_AVX2 size_t ScanOne(const unsigned char* p, const unsigned char* end, Totals& t) {
   if (p[0] != '@') return 0;
-  // Header: the first control byte (tab excepted) must be its newline; the name ends at the
-  // first space or tab.
+  // Header: the first control or non-ASCII byte (tab excepted) must be its newline; the name
+  // ends at the first space or tab.
   const unsigned char* h = p + 1;
   const __m256i c1f = Splat(0x1f);
   size_t hlen = 0, name_len = 0;
@@ -68,7 +68,8 @@ ZG_AVX2 size_t ScanOne(const unsigned char* p, const unsigned char* end, Totals&
         _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(b, Splat('\t')),
                                             _mm256_cmpeq_epi8(_mm256_min_epu8(b, c1f), b)),
                         _mm256_cmpeq_epi8(b, Splat(0x7f)));
-    uint32_t cm = Bits(ctrl);
+    // Bytes >= 0x80 stop the scan too: the general parser checks that the header is UTF-8.
+    uint32_t cm = Bits(ctrl) | Bits(b);
     uint32_t sm =
         Bits(_mm256_or_si256(_mm256_cmpeq_epi8(b, Splat(' ')), _mm256_cmpeq_epi8(b, Splat('\t'))));
     if (!have_name) {

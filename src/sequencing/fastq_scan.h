@@ -2,7 +2,7 @@
 //
 // A regular record is the common case of every modern sequencer: four lines, each complete in
 // the buffer —
-//   "@" name [" " or "\t" comment] — no control character other than tab, at most max_header
+//   "@" name [" " or "\t" comment] — ASCII, no control character other than tab, at most max_header
 //                                    bytes after the '@', a non-empty name (after dropping a
 //                                    trailing "/1" or "/2");
 //   sequence                       — one line of 1..len_counts_size-1 upper-case A C G T N;

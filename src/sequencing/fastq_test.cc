@@ -346,11 +346,8 @@ TEST(FastqGzip, TruncatedAndCorrupt) {
   ExpectErrorAllWays(gz.substr(0, gz.size() - 4), "gzip_truncated", "without its trailer");
   std::string corrupt = gz;
   for (size_t i = 0; i < 64; ++i) corrupt[gz.size() / 3 + i] ^= 0x5a;
-  auto r = IngestFastq(corrupt);
-  ASSERT_FALSE(r.ok());
-  // Flipped deflate bits either break the stream or yield garbage that fails the FASTQ checks.
-  EXPECT_TRUE(r.error().code == "gzip_corrupt" || r.error().code.rfind("fastq_", 0) == 0)
-      << r.error().code;
+  // Flipped deflate bits break the stream or yield garbage that the trailer's CRC refuses.
+  ExpectErrorAllWays(corrupt, "gzip_corrupt", "member 1");
   std::string bad_crc = gz;
   bad_crc[gz.size() - 6] ^= 1;  // CRC-32 in the trailer
   ExpectErrorAllWays(bad_crc, "gzip_corrupt", "trailer");
@@ -440,13 +437,121 @@ TEST(FastqIngestApi, Md5CanBeDisabled) {
   EXPECT_EQ(r->sha256_hex.size(), 64u);
 }
 
-TEST(FastqIngestApi, ErrorInEarlierDataWinsOverLaterGzipCorruption) {
+TEST(FastqIngestApi, FastqErrorInAVerifiedMemberWinsOverALaterGzipError) {
+  // Member 1 is whole (its trailer verified) and holds a bad record; member 2 is truncated.
+  const std::string bad = Gzip(Rec("r1", "ACGT", "III") + Synthetic(20, 150));
+  const std::string second = Gzip(Synthetic(2000, 150));
+  const std::string input = bad + second.substr(0, second.size() - 100);
+  for (int threads : {1, 2}) {
+    ExpectError(IngestChunks(input, 4096, threads), "fastq_length_mismatch", "record 1");
+  }
+}
+
+// Regression (issue 13 item 13): a FASTQ error inside a member that then fails its trailer
+// used to win or lose against the gzip error depending on the chunking.
+TEST(FastqIngestApi, GzipErrorInTheSameMemberWinsOverTheFastqError) {
   std::string plain = Rec("r1", "ACGT", "III") + Synthetic(2000, 150);
   std::string gz = Gzip(plain);
-  for (int threads : {1, 2}) {
-    ExpectError(IngestChunks(gz.substr(0, gz.size() - 100), 4096, threads),
-                "fastq_length_mismatch", "record 1");
+  ExpectErrorAllWays(gz.substr(0, gz.size() - 100), "gzip_truncated", "member 1");
+  std::string bad_crc = gz;
+  bad_crc[gz.size() - 6] ^= 1;
+  ExpectErrorAllWays(bad_crc, "gzip_corrupt", "member 1 (starting at byte 0");
+}
+
+// Regression (issue 13 item 13): a quality continuation line that overflows and also holds an
+// invalid character gave fastq_length_mismatch or fastq_bad_quality depending on where a chunk
+// boundary fell inside the line.
+TEST(FastqValidation, OverflowingQualityContinuationGivesOneErrorWhateverTheChunks) {
+  const std::string input = Synthetic(3, 20) + "@w\nACGTACGT\n+\nIIII\nI\x01IIIIIIII\n";
+  ExpectErrorAllWays(input, "fastq_bad_quality", "record 4: invalid quality character byte");
+  for (size_t cut = 1; cut < input.size(); ++cut) {
+    FastqIngest ingest;
+    (void)ingest.Feed(std::string_view(input).substr(0, cut));
+    (void)ingest.Feed(std::string_view(input).substr(cut));
+    auto r = ingest.Finish();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "fastq_bad_quality") << "cut at " << cut;
   }
+}
+
+// Regression (issue 13 item 5): a read name with a byte that is not UTF-8 was accepted, and
+// the completion then failed with 500 writing the QC report as JSON.
+TEST(FastqValidation, NonUtf8ReadNameIsRejectedNamingTheRecord) {
+  const std::string bad = Synthetic(5, 50) + "@r\xff" "6\nACGT\n+\nIIII\n" + Synthetic(3, 50);
+  ExpectErrorAllWays(bad, "fastq_header_not_utf8", "record 6: header is not valid UTF-8");
+  const std::string overlong = Synthetic(700, 50) + "@r7 \xc0\xaf\nACGT\n+\nIIII\n";
+  ExpectErrorAllWays(overlong, "fastq_header_not_utf8", "record 701:");
+  const std::string utf8 = Synthetic(700, 50) + "@r7 \xe6\xa4\x9c\xe4\xbd\x93\nACGT\n+\nIIII\n";
+  auto ok = IngestFastq(utf8);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->reads, 701);
+}
+
+// Feeds bytes in random pieces of 1..max_piece bytes.
+Result<FastqReport> IngestRandomChunks(std::string_view bytes, std::mt19937& rng,
+                                       size_t max_piece, FastqOptions o) {
+  FastqIngest ingest(o);
+  size_t off = 0;
+  while (off < bytes.size()) {
+    const size_t n = 1 + rng() % max_piece;
+    if (!ingest.Feed(bytes.substr(off, n)).ok()) break;
+    off += n;
+  }
+  return ingest.Finish();
+}
+
+// Property (issue 13 item 13): random corruptions of plain, gzip and multi-member gzip FASTQ
+// give the same outcome (accepted, or the same code and message) fed whole, in random
+// chunkings, on one or two threads, with or without the vector scanner.
+TEST(FastqProperty, RandomCorruptionsGiveIdenticalErrorsWhateverTheChunking) {
+  const std::string plain = Synthetic(300, 100, "/1", 5);
+  std::string members;
+  for (size_t off = 0; off < plain.size(); off += 9000) members += Gzip(plain.substr(off, 9000), 1);
+  const std::string bases[] = {plain, Gzip(plain, 1), members};
+  std::mt19937 rng(1313);
+  const std::string alphabet = std::string("ACGTN+@\n\r\t I!~\x1f\x8b") + '\0' + '\xff';
+  int errors = 0, gzip_errors = 0;
+  for (int i = 0; i < 240; ++i) {
+    const std::string& base = bases[i % 3];
+    std::string f = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = rng() % f.size();
+      const char c = rng() % 2 ? alphabet[rng() % alphabet.size()] : static_cast<char>(rng());
+      switch (rng() % 4) {
+        case 0: f[at] = c; break;
+        case 1: f.erase(at, 1 + rng() % 8); break;
+        case 2: f.insert(at, 1, c); break;
+        default: f[at] = static_cast<char>(f[at] ^ (1u << (rng() % 8))); break;
+      }
+    }
+    SCOPED_TRACE("iteration " + std::to_string(i));
+    FastqOptions whole_opts;
+    FastqIngest whole(whole_opts);
+    (void)whole.Feed(f);
+    const auto want = whole.Finish();
+    if (!want.ok()) {
+      ++errors;
+      if (want.error().code.rfind("gzip_", 0) == 0) ++gzip_errors;
+    }
+    for (int way = 0; way < 3; ++way) {
+      FastqOptions o;
+      o.threads = way == 1 ? 2 : 1;
+      o.vector_scan = way != 2;
+      const auto got = IngestRandomChunks(f, rng, way == 0 ? 64 : 20000, o);
+      ASSERT_EQ(got.ok(), want.ok()) << (want.ok() ? got.error().message : want.error().message);
+      if (!want.ok()) {
+        EXPECT_EQ(got.error().code, want.error().code) << got.error().message;
+        EXPECT_EQ(got.error().message, want.error().message);
+      } else {
+        EXPECT_EQ(got->reads, want->reads);
+        EXPECT_EQ(got->sha256_hex, want->sha256_hex);
+      }
+    }
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(errors, 150);      // most corruptions are errors, so the error paths were compared
+  EXPECT_GT(gzip_errors, 40);  // including corrupt gzip
 }
 
 TEST(FastqPairs, FixturePairsAgree) {

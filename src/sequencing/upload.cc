@@ -1,6 +1,9 @@
 #include "sequencing/upload.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "audit/audit.h"
 #include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
 
@@ -25,6 +29,41 @@ using storage::Null;
 using storage::Text;
 
 constexpr size_t kReadPiece = size_t{1} << 20;  // 1 MiB
+// Stored objects are read in whole Crypt4GH segments (16 × 64 KiB of plaintext, about 1 MiB),
+// so that every byte handed on has been authenticated.
+constexpr size_t kSegmentsPerPiece = 16;
+// Owner only, whatever the umask.
+constexpr fs::perms kDirPerms = fs::perms::owner_all;
+
+// JSON text of data that may hold bytes from a file (read names, htslib summaries): invalid
+// UTF-8 is replaced instead of throwing.
+std::string SafeDump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Creates dir (and parents) and gives it mode 0700 explicitly.
+std::error_code MakeOwnerOnlyDir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!ec) fs::permissions(dir, kDirPerms, fs::perm_options::replace, ec);
+  return ec;
+}
+
+// Writes bytes to a new file of mode 0600 (O_EXCL: never into an existing file).
+bool WriteOwnerOnlyFile(const fs::path& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = ::fchmod(fd, 0600) == 0;
+  while (ok && !bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) ::unlink(path.c_str());
+  return ok;
+}
 
 std::string NewId(std::string_view prefix) {
   std::string hex = crypto::ToHex(crypto::RandomBytes(8));
@@ -125,6 +164,25 @@ Status ForEachPiece(const fs::path& path, const std::function<Status(std::string
   }
 }
 
+// Calls fn with the plaintext of a staged chunk (Crypt4GH for the data center's key), piece by
+// piece. A chunk that does not decrypt was damaged on disk: kUnavailable, never a client error.
+Status ForEachStagedPiece(const fs::path& path, const std::string& secret_key,
+                          const std::function<Status(std::string_view)>& fn) {
+  ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(secret_key));
+  auto damaged = [&path](const Error& e) {
+    return Unavailable("staging_damaged", fmt::format("staged chunk {} does not decrypt ({})",
+                                                      path.filename().string(), e.code));
+  };
+  ZG_RETURN_IF_ERROR(ForEachPiece(path, [&](std::string_view cipher) -> Status {
+    auto plain = dec.Update(cipher);
+    if (!plain.ok()) return damaged(plain.error());
+    return plain->empty() ? Status::Ok() : fn(*plain);
+  }));
+  auto rest = dec.Finish();
+  if (!rest.ok()) return damaged(rest.error());
+  return rest->empty() ? Status::Ok() : fn(*rest);
+}
+
 std::vector<std::string> ParseStringList(const std::string& text) {
   std::vector<std::string> out;
   const json j = json::parse(text, nullptr, false);
@@ -179,7 +237,7 @@ FastqReport Merge(const std::vector<FastqReport>& parts) {
 
 constexpr std::string_view kRunColumns =
     "id, specimen_id, organisation, instrument_model, flowcell, library, layout, status, "
-    "non_standard_instrument, verdict, created_by, created_at, completed_at";
+    "non_standard_instrument, verdict, created_by, created_at, completed_at, custody_pending_by";
 
 Run RunFromRow(const storage::Row& r) {
   Run run;
@@ -196,12 +254,14 @@ Run RunFromRow(const storage::Row& r) {
   run.created_by = r.Text(10);
   run.created_at = r.Text(11);
   run.completed_at = r.Text(12);
+  run.custody_pending_by = r.Text(13);
   return run;
 }
 
 constexpr std::string_view kUploadColumns =
     "id, kind, run_id, read_number, specimen_id, derived_from, organisation, file_name, size, "
-    "sha256, chunk_size, status, file_id, error, created_by, created_at, sample_map";
+    "sha256, chunk_size, status, file_id, error, created_by, created_at, sample_map, "
+    "pending_blob_id";
 
 Upload UploadFromRow(const storage::Row& r) {
   Upload u;
@@ -227,6 +287,7 @@ Upload UploadFromRow(const storage::Row& r) {
       if (v.is_string()) u.sample_map[k] = v.get<std::string>();
     }
   }
+  u.pending_blob_id = r.Text(17);
   return u;
 }
 
@@ -273,12 +334,17 @@ Status RecordFile(storage::Transaction& tx, const DataFile& f, const std::string
       {Text(f.id), Text(f.kind), Text(f.specimen_id), Text(f.participant_id), OptText(f.run_id),
        Int(f.read), Text(f.file_name), Text(f.blob_id), OptText(f.index_blob_id),
        Text(f.index_kind), Text(f.uploaded_sha256), Text(f.uploaded_md5), Int(f.uploaded_size),
-       Text(f.sha256), Int(f.size), Text(f.report.dump()), Text(json(f.derived_from).dump()),
+       Text(f.sha256), Int(f.size), Text(SafeDump(f.report)), Text(json(f.derived_from).dump()),
        Text(f.created_by), Text(f.created_at)}));
-  return tx.Exec("UPDATE uploads SET status = 'complete', file_id = $2, updated_at = $3 "
-                 "WHERE id = $1",
-                 {Text(upload_id), Text(f.id), Text(f.created_at)})
-      .status();
+  ZG_ASSIGN_OR_RETURN(int64_t changed,
+                      tx.Exec("UPDATE uploads SET status = 'complete', file_id = $2, "
+                              "pending_blob_id = NULL, updated_at = $3 WHERE id = $1 AND "
+                              "status = 'open'",
+                              {Text(upload_id), Text(f.id), Text(f.created_at)}));
+  if (changed != 1) {
+    return Conflict("upload_not_open", fmt::format("upload {} is no longer open", upload_id));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -407,8 +473,7 @@ Uploads::Uploads(storage::Store& store, const Clock& clock, AuditSink& audit,
       keys_(std::move(keys)),
       thresholds_(std::move(thresholds)),
       sanitiser_(std::move(sanitiser)) {
-  std::error_code ec;
-  fs::create_directories(staging_dir_, ec);
+  (void)MakeOwnerOnlyDir(staging_dir_);
 }
 
 Status Uploads::Audit(const specimens::Actor& actor, std::string action, std::string resource,
@@ -420,8 +485,42 @@ Status Uploads::Audit(const specimens::Actor& actor, std::string action, std::st
   e.resource = std::move(resource);
   e.reason = std::move(reason);
   e.request_id = actor.request_id;
-  e.details = details.dump();
+  e.details = SafeDump(details);
   return audit_.Append(std::move(e));
+}
+
+Status Uploads::AuditIn(storage::Transaction& tx, const specimens::Actor& actor,
+                        std::string action, std::string resource, std::string reason,
+                        const json& details) {
+  audit::Record r;
+  r.actor = actor.user;
+  r.source = actor.source;
+  r.action = std::move(action);
+  r.resource = std::move(resource);
+  r.reason = std::move(reason);
+  r.request_id = actor.request_id;
+  r.details = SafeDump(details);
+  return audit::AppendInTransaction(store_, tx, clock_, r);
+}
+
+bool Uploads::Crash(std::string_view point) const { return crash_point_ && crash_point_(point); }
+
+void Uploads::SetCrashPointForTest(std::function<bool(std::string_view point)> hook) {
+  crash_point_ = std::move(hook);
+}
+
+Error Uploads::Redact(Error e, std::string_view upload_id) const {
+  // why: sanitiser and I/O messages name the files they were given; the client may know the
+  // file's name in the upload, not where the server stages it.
+  const std::string work = (staging_dir_ / std::string(upload_id) / "work").string() + "/";
+  const std::string root = staging_dir_.string();
+  for (const auto& [from, to] : {std::pair{work, std::string()}, {root, std::string("staging")}}) {
+    for (size_t at = e.message.find(from); at != std::string::npos;
+         at = e.message.find(from, at + to.size())) {
+      e.message.replace(at, from.size(), to);
+    }
+  }
+  return e;
 }
 
 fs::path Uploads::ChunkPath(std::string_view id, int64_t index) const {
@@ -465,15 +564,15 @@ Result<Run> Uploads::CreateRun(const NewRun& n, const specimens::Actor& actor) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
   ZG_RETURN_IF_ERROR(
       tx->Exec(fmt::format("INSERT INTO sequencing_runs ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                           "$8, $9, NULL, $10, $11, NULL)",
+                           "$8, $9, NULL, $10, $11, NULL, NULL)",
                            kRunColumns),
                {Text(run.id), Text(run.specimen_id), Text(run.organisation),
                 Text(run.instrument_model), Text(run.flowcell), Text(run.library),
                 Text(run.layout), Text(run.status), Int(run.non_standard_instrument ? 1 : 0),
                 Text(run.created_by), Text(run.created_at)}));
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "run.create", "run/" + run.id, "sequencing run opened", RunJson(run)));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "run.create", "run/" + run.id, "sequencing run opened",
-                           RunJson(run)));
   return run;
 }
 
@@ -675,21 +774,19 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
   }
   ZG_RETURN_IF_ERROR(tx->Exec(
       fmt::format("INSERT INTO uploads ({}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                  "$9, $10, $11, $12, NULL, NULL, $13, $14, $15, $14)",
+                  "$9, $10, $11, $12, NULL, NULL, $13, $14, $15, NULL, $14)",
                   kUploadColumns),
       {Text(u.id), Text(u.kind), OptText(u.run_id), Int(u.read), Text(u.specimen_id),
        Text(json(u.derived_from).dump()), Text(u.organisation), Text(u.file_name),
        Int(u.size), Text(u.sha256), Int(u.chunk_size), Text(u.status), Text(u.created_by),
        Text(u.created_at), Text(json(u.sample_map).dump())}));
-  std::error_code ec;
-  fs::create_directories(staging_dir_ / u.id, ec);
-  if (ec) {
+  if (const std::error_code ec = MakeOwnerOnlyDir(staging_dir_ / u.id); ec) {
     return Unavailable("staging_unavailable",
                        fmt::format("cannot create the staging directory: {}", ec.message()));
   }
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "upload.create", "upload/" + u.id, "upload opened",
+                             UploadJson({u, {}, {}})));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "upload.create", "upload/" + u.id, "upload opened",
-                           UploadJson({u, {}, {}})));
   return u;
 }
 
@@ -716,15 +813,12 @@ Status Uploads::PutChunk(std::string_view upload_id, int64_t index, std::string_
   }
   const fs::path final_path = ChunkPath(u.id, index);
   const fs::path temp = final_path.string() + ".part-" + crypto::ToHex(crypto::RandomBytes(4));
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(temp, ec);
-      return Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
-    }
+  // Staged chunks are plaintext FASTQ or CRAM until completion: encrypted at rest for the data
+  // center's key (a fresh session key per chunk), in a file only the server may read.
+  ZG_ASSIGN_OR_RETURN(std::string sealed,
+                      c4gh::Encrypt(bytes, keys_.secret_key, {keys_.public_key}));
+  if (!WriteOwnerOnlyFile(temp, sealed)) {
+    return Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
   }
   std::error_code ec;
   fs::rename(temp, final_path, ec);
@@ -746,9 +840,9 @@ Result<UploadProgress> Uploads::Get(std::string_view upload_id) {
   }
   if (p.upload.status == "open") {
     for (int64_t i = 0; i < p.upload.chunks(); ++i) {
+      // A chunk is renamed into place whole (its length was checked before it was sealed).
       std::error_code ec;
-      const auto size = fs::file_size(ChunkPath(p.upload.id, i), ec);
-      if (!ec && static_cast<int64_t>(size) == p.upload.ChunkLength(i)) {
+      if (fs::is_regular_file(ChunkPath(p.upload.id, i), ec)) {
         p.present.push_back(i);
       } else {
         p.missing.push_back(i);
@@ -759,17 +853,20 @@ Result<UploadProgress> Uploads::Get(std::string_view upload_id) {
 }
 
 Status Uploads::Reject(const Upload& u, const Error& e, const specimens::Actor& actor) {
-  std::error_code ec;
-  fs::remove_all(staging_dir_ / u.id, ec);
   const json err{{"code", e.code}, {"message", e.message}};
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
   ZG_RETURN_IF_ERROR(tx->Exec(
       "UPDATE uploads SET status = 'rejected', error = $2, updated_at = $3 WHERE id = $1 AND "
       "status = 'open'",
-      {Text(u.id), Text(err.dump()), Text(FormatRfc3339(clock_.Now()))}));
+      {Text(u.id), Text(SafeDump(err)), Text(FormatRfc3339(clock_.Now()))}));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "upload.reject", "upload/" + u.id, e.message,
+                             json{{"code", e.code}, {"file_name", u.file_name}, {"kind", u.kind}}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  return Audit(actor, "upload.reject", "upload/" + u.id, e.message,
-               json{{"code", e.code}, {"file_name", u.file_name}, {"kind", u.kind}});
+  // The staged chunks go once the rejection is recorded (the recovery pass removes them if
+  // this process dies first).
+  std::error_code ec;
+  fs::remove_all(staging_dir_ / u.id, ec);
+  return Status::Ok();
 }
 
 Result<Completion> Uploads::Complete(std::string_view upload_id, const specimens::Actor& actor) {
@@ -792,10 +889,18 @@ Result<Completion> Uploads::Complete(std::string_view upload_id, const specimens
     return Conflict("chunks_missing", fmt::format("{} of {} chunks missing: {}", p.missing.size(),
                                                   u.chunks(), list));
   }
-  Result<Completion> done = u.kind == "fastq" ? CompleteFastq(u, actor) : CompleteAnalysis(u, actor);
+  bool stored = false;
+  Result<Completion> done =
+      u.kind == "fastq" ? CompleteFastq(u, actor, stored) : CompleteAnalysis(u, actor);
   if (!done.ok()) {
-    ZG_RETURN_IF_ERROR(Reject(u, done.error(), actor));
-    return done.error();
+    const Error e = Redact(done.error(), u.id);
+    // A simulated crash leaves everything as a dead process would: for the recovery pass.
+    if (e.code == "injected_crash") return e;
+    // why: once the file's blob is stored, a later failure (the database) is not the file's
+    // fault: the upload stays open and a retry, or the recovery pass, adopts the stored blob.
+    if (stored && e.kind != ErrorKind::kInvalidArgument) return e;
+    ZG_RETURN_IF_ERROR(Reject(u, e, actor));
+    return e;
   }
   std::error_code ec;
   fs::remove_all(staging_dir_ / u.id, ec);
@@ -816,6 +921,7 @@ class EncryptedBlob {
     ZG_ASSIGN_OR_RETURN(auto enc, c4gh::Encryptor::Create(keys.secret_key, {keys.public_key}));
     return EncryptedBlob(std::move(writer), std::move(enc));
   }
+  const std::string& id() const { return writer_->id(); }
   Status Write(std::string_view plain) {
     sha_.Update(plain);
     size_ += static_cast<int64_t>(plain.size());
@@ -839,19 +945,39 @@ class EncryptedBlob {
 
 }  // namespace
 
-Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Actor& actor) {
+Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Actor& actor,
+                                          bool& stored) {
   ZG_ASSIGN_OR_RETURN(Run run, GetRun(u.run_id));
   if (run.status != "open") {
     return Conflict("run_not_open", fmt::format("run {} is {}", run.id, run.status));
   }
-  ZG_ASSIGN_OR_RETURN(EncryptedBlob blob, EncryptedBlob::Create(blobs_, keys_, "fastq"));
+  // An earlier completion of this upload that stored its blob and then died is finished with
+  // that blob (found through the intent recorded before storing it), not a second copy.
+  std::optional<blobs::BlobInfo> adopted;
+  if (!u.pending_blob_id.empty()) {
+    auto info = blobs_.Stat(u.pending_blob_id);
+    if (info.ok()) {
+      adopted = std::move(*info);
+    } else if (info.error().kind != ErrorKind::kNotFound) {
+      return info.error();
+    }
+  }
+  std::optional<EncryptedBlob> blob;
+  if (!adopted) {
+    ZG_ASSIGN_OR_RETURN(EncryptedBlob created, EncryptedBlob::Create(blobs_, keys_, "fastq"));
+    blob.emplace(std::move(created));
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(tx->Exec("UPDATE uploads SET pending_blob_id = $2 WHERE id = $1",
+                                {Text(u.id), Text(blob->id())}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
   FastqOptions opts;
   opts.threads = 2;
-  opts.sink = [&blob](std::string_view bytes) { return blob.Write(bytes); };
+  if (blob) opts.sink = [&blob](std::string_view bytes) { return blob->Write(bytes); };
   FastqIngest ingest(std::move(opts));
   for (int64_t i = 0; i < u.chunks(); ++i) {
-    ZG_RETURN_IF_ERROR(ForEachPiece(ChunkPath(u.id, i),
-                                    [&ingest](std::string_view b) { return ingest.Feed(b); }));
+    ZG_RETURN_IF_ERROR(ForEachStagedPiece(ChunkPath(u.id, i), keys_.secret_key,
+                                          [&ingest](std::string_view b) { return ingest.Feed(b); }));
   }
   ZG_ASSIGN_OR_RETURN(FastqReport report, ingest.Finish());
   if (report.uploaded_bytes != u.size) {
@@ -881,7 +1007,19 @@ Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Acto
     }
   }
   ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail d, specimens_.Get(u.specimen_id));
-  ZG_ASSIGN_OR_RETURN(blobs::BlobInfo info, blob.Commit());
+  blobs::BlobInfo info;
+  if (adopted) {
+    if (adopted->plaintext_sha256 != report.sha256_hex) {
+      return Internal("pending_blob_mismatch",
+                      fmt::format("blob {} recorded for upload {} holds other content",
+                                  adopted->id, u.id));
+    }
+    info = *adopted;
+  } else {
+    ZG_ASSIGN_OR_RETURN(info, blob->Commit());
+  }
+  stored = true;
+  if (Crash("blob_stored")) return Internal("injected_crash", "crash point blob_stored");
 
   DataFile f;
   f.id = NewId("FL-");
@@ -901,74 +1039,206 @@ Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Acto
   f.report = ReportJson(report);
   f.created_by = actor.user;
   f.created_at = FormatRfc3339(clock_.Now());
-  {
-    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
-    ZG_RETURN_IF_ERROR(RecordFile(*tx, f, u.id));
-    ZG_RETURN_IF_ERROR(tx->Commit());
-  }
-  ZG_RETURN_IF_ERROR(Audit(actor, "upload.complete", "upload/" + u.id, "upload stored",
-                           json{{"file_id", f.id}, {"blob_id", f.blob_id}}));
-  ZG_RETURN_IF_ERROR(Audit(actor, "file.register", "file/" + f.id, "FASTQ registered",
-                           json{{"run_id", run.id},
-                                {"read", f.read},
-                                {"reads", report.reads},
-                                {"sha256", f.uploaded_sha256},
-                                {"md5", f.uploaded_md5}}));
   Completion c;
   c.upload = u;
   c.upload.status = "complete";
   c.upload.file_id = f.id;
+  c.upload.pending_blob_id.clear();
   c.file = f;
   // The run's verdict needs every file; with the reports of both mates at hand it is decided
   // here (the stored mate's report was read above).
   const int expected = run.layout == "paired" ? 2 : 1;
-  if (static_cast<int>(run_reports.size()) >= expected) {
+  const bool run_complete = static_cast<int>(run_reports.size()) >= expected;
+  json verdict;
+  if (run_complete) {
     const FastqReport merged = Merge(run_reports);
     const QcVerdict v = Evaluate(merged, thresholds_, run.instrument_model);
-    json verdict = VerdictJson(v);
+    verdict = VerdictJson(v);
     verdict["reads"] = merged.reads;
     run.status = v.pass ? "qc_passed" : "qc_failed";
     run.verdict = verdict;
     run.non_standard_instrument = v.non_standard_instrument;
     run.completed_at = FormatRfc3339(clock_.Now());
-    {
-      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
-      ZG_RETURN_IF_ERROR(tx->Exec(
-          "UPDATE sequencing_runs SET status = $2, verdict = $3, non_standard_instrument = $4, "
-          "completed_at = $5 WHERE id = $1 AND status = 'open'",
-          {Text(run.id), Text(run.status), Text(verdict.dump()),
-           Int(v.non_standard_instrument ? 1 : 0), Text(run.completed_at)}));
-      ZG_RETURN_IF_ERROR(tx->Commit());
-    }
-    ZG_RETURN_IF_ERROR(Audit(actor, "run.qc", "run/" + run.id,
-                             v.pass ? "QC passed" : "QC failed", verdict));
-    // Custody follows the verdict, through the specimens transition table.
-    ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail now, specimens_.Get(run.specimen_id));
-    std::vector<std::string> steps;
-    if (now.specimen.state == "library_prepared") steps.push_back("sequenced");
-    if (now.specimen.state == "library_prepared" || now.specimen.state == "sequenced") {
-      steps.push_back(v.pass ? "qc_passed" : "qc_failed");
-    }
-    for (const auto& to : steps) {
-      specimens::CustodyStep step;
-      step.to = to;
-      step.note = to == "sequenced"
-                      ? fmt::format("FASTQ of run {} stored", run.id)
-                      : fmt::format("run {}: {}", run.id,
-                                    v.pass ? std::string("QC passed")
-                                           : fmt::format("QC failed ({})",
-                                                         fmt::join(v.reasons, "; ")));
-      if (step.note.size() > specimens::kMaxNoteBytes) step.note.resize(specimens::kMaxNoteBytes);
-      auto moved = specimens_.Custody(run.specimen_id, step, actor);
-      if (!moved.ok()) {
-        c.custody.push_back(fmt::format("{} refused: {}", to, moved.error().message));
-        break;
+    run.custody_pending_by = actor.user;
+  }
+  // One transaction: the file, the upload's completion, the run's verdict, the custody still
+  // to apply, and their audit records commit together or not at all (issue 13 item 7).
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(RecordFile(*tx, f, u.id));
+    ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "upload.complete", "upload/" + u.id, "upload stored",
+                               json{{"file_id", f.id}, {"blob_id", f.blob_id}}));
+    ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "file.register", "file/" + f.id, "FASTQ registered",
+                               json{{"run_id", run.id},
+                                    {"read", f.read},
+                                    {"reads", report.reads},
+                                    {"sha256", f.uploaded_sha256},
+                                    {"md5", f.uploaded_md5}}));
+    if (run_complete) {
+      ZG_ASSIGN_OR_RETURN(
+          int64_t changed,
+          tx->Exec("UPDATE sequencing_runs SET status = $2, verdict = $3, "
+                   "non_standard_instrument = $4, completed_at = $5, custody_pending_by = $6 "
+                   "WHERE id = $1 AND status = 'open'",
+                   {Text(run.id), Text(run.status), Text(SafeDump(verdict)),
+                    Int(run.non_standard_instrument ? 1 : 0), Text(run.completed_at),
+                    Text(run.custody_pending_by)}));
+      if (changed != 1) {
+        return Conflict("run_not_open", fmt::format("run {} is no longer open", run.id));
       }
-      c.custody.push_back(to);
+      ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "run.qc", "run/" + run.id,
+                                 verdict.value("pass", false) ? "QC passed" : "QC failed",
+                                 verdict));
+    }
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
+  if (Crash("file_recorded")) return Internal("injected_crash", "crash point file_recorded");
+  if (run_complete) {
+    // why: the completion is committed whatever happens here; a failure leaves the custody
+    // pending on the run, and the recovery pass applies it.
+    auto custody = ApplyCustody(run, actor);
+    if (!custody.ok() && custody.error().code == "injected_crash") return custody.error();
+    if (custody.ok()) {
+      c.custody = std::move(*custody);
+      run.custody_pending_by.clear();
+    } else {
+      c.custody.push_back(fmt::format("pending: {}", custody.error().message));
     }
   }
   c.run = run;
   return c;
+}
+
+Result<std::vector<std::string>> Uploads::ApplyCustody(const Run& run,
+                                                       const specimens::Actor& actor) {
+  const bool pass = run.verdict.is_object() && run.verdict.value("pass", false);
+  std::vector<std::string> reasons;
+  if (run.verdict.is_object() && run.verdict.contains("reasons") &&
+      run.verdict["reasons"].is_array()) {
+    for (const auto& r : run.verdict["reasons"]) {
+      if (r.is_string()) reasons.push_back(r.get<std::string>());
+    }
+  }
+  // Custody follows the verdict, through the specimens transition table. The steps are
+  // derived from the specimen's state now, so applying them again after a crash is harmless.
+  ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail now, specimens_.Get(run.specimen_id));
+  std::vector<std::string> steps;
+  if (now.specimen.state == "library_prepared") steps.push_back("sequenced");
+  if (now.specimen.state == "library_prepared" || now.specimen.state == "sequenced") {
+    steps.push_back(pass ? "qc_passed" : "qc_failed");
+  }
+  std::vector<std::string> applied;
+  for (const auto& to : steps) {
+    specimens::CustodyStep step;
+    step.to = to;
+    step.note = to == "sequenced"
+                    ? fmt::format("FASTQ of run {} stored", run.id)
+                    : fmt::format("run {}: {}", run.id,
+                                  pass ? std::string("QC passed")
+                                       : fmt::format("QC failed ({})", fmt::join(reasons, "; ")));
+    if (step.note.size() > specimens::kMaxNoteBytes) step.note.resize(specimens::kMaxNoteBytes);
+    if (Crash("custody_step")) return Internal("injected_crash", "crash point custody_step");
+    auto moved = specimens_.Custody(run.specimen_id, step, actor);
+    if (!moved.ok()) {
+      if (moved.error().kind == ErrorKind::kUnavailable) return moved.error();  // retried later
+      applied.push_back(fmt::format("{} refused: {}", to, moved.error().message));
+      break;
+    }
+    applied.push_back(to);
+  }
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+  ZG_RETURN_IF_ERROR(tx->Exec("UPDATE sequencing_runs SET custody_pending_by = NULL WHERE id = $1",
+                              {Text(run.id)}));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  return applied;
+}
+
+Result<Uploads::RecoveryReport> Uploads::Recover() {
+  RecoveryReport report;
+  // 1. Completions that stored their blob and died before recording the file.
+  std::vector<Upload> interrupted;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query(fmt::format("SELECT {} FROM uploads WHERE status = 'open' AND "
+                                              "pending_blob_id IS NOT NULL ORDER BY id",
+                                              kUploadColumns)));
+    for (const auto& r : rows.rows) interrupted.push_back(UploadFromRow(r));
+  }
+  for (const Upload& u : interrupted) {
+    if (!blobs_.Stat(u.pending_blob_id).ok()) {
+      // Never recorded, so never stored: copies renamed into place just before the process
+      // died go, and the client resumes the upload.
+      ZG_ASSIGN_OR_RETURN(int64_t removed, blobs_.RemoveUnrecorded(u.pending_blob_id));
+      report.unrecorded_blob_files_removed += removed;
+      continue;
+    }
+    // The uploader's authority: a FASTQ upload is opened by an operator of the run's facility.
+    const specimens::Actor actor{u.created_by, u.organisation, {"sequencing_operator"},
+                                 "system", ""};
+    auto done = Complete(u.id, actor);
+    if (done.ok()) {
+      ++report.completions_finished;
+    } else {
+      report.problems.push_back(fmt::format("upload {}: {}", u.id, done.error().message));
+    }
+  }
+  // 2. Custody that a recorded verdict calls for.
+  std::vector<Run> pending;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query(fmt::format("SELECT {} FROM sequencing_runs WHERE "
+                                                         "custody_pending_by IS NOT NULL "
+                                                         "ORDER BY id",
+                                                         kRunColumns)));
+    for (const auto& r : rows.rows) pending.push_back(RunFromRow(r));
+  }
+  for (const Run& run : pending) {
+    const specimens::Actor actor{run.custody_pending_by, run.organisation,
+                                 {"sequencing_operator"}, "system", ""};
+    auto applied = ApplyCustody(run, actor);
+    if (applied.ok()) {
+      ++report.custody_finished;
+    } else {
+      report.problems.push_back(fmt::format("run {}: {}", run.id, applied.error().message));
+    }
+  }
+  // 3. Staging: whole directories of uploads that ended, and the temporary files (partial
+  // chunks, assembled analysis inputs) of interrupted writes.
+  std::error_code ec;
+  std::vector<fs::path> dirs;
+  for (fs::directory_iterator it(staging_dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    dirs.push_back(it->path());
+  }
+  for (const fs::path& dir : dirs) {
+    const std::string name = dir.filename().string();
+    std::optional<Upload> u;
+    if (name.starts_with("UP-")) {
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+      auto loaded = LoadUpload(*tx, name);
+      if (loaded.ok()) {
+        u = std::move(*loaded);
+      } else if (loaded.error().kind != ErrorKind::kNotFound) {
+        return loaded.error();
+      }
+    }
+    std::error_code rec;
+    if (!u || u->status != "open") {
+      if (fs::remove_all(dir, rec) > 0) ++report.staging_removed;
+      continue;
+    }
+    std::vector<fs::path> temporaries;
+    for (fs::directory_iterator it(dir, rec), end; !rec && it != end; it.increment(rec)) {
+      const std::string file = it->path().filename().string();
+      if (file == "work" || file.find(".part-") != std::string::npos) {
+        temporaries.push_back(it->path());
+      }
+    }
+    for (const auto& t : temporaries) {
+      if (fs::remove_all(t, rec) > 0) ++report.temporaries_removed;
+    }
+  }
+  return report;
 }
 
 Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::Actor& actor) {
@@ -977,15 +1247,21 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
                        "this server cannot validate analysis files (no htslib sanitiser)");
   }
   const fs::path work = staging_dir_ / u.id / "work";
-  std::error_code ec;
-  fs::create_directories(work, ec);
+  // The plaintext htslib reads lives only here, owner-only, until completion ends (the
+  // recovery pass removes a work directory left by a crash).
+  (void)MakeOwnerOnlyDir(work);
   const fs::path input = work / ("input." + u.kind);
   Sha256Stream sha;
   int64_t size = 0;
   {
+    std::error_code ec;
+    fs::remove(input, ec);
+    if (!WriteOwnerOnlyFile(input, "")) {
+      return Unavailable("staging_write_failed", "cannot assemble the upload");
+    }
     std::ofstream out(input, std::ios::binary | std::ios::trunc);
     for (int64_t i = 0; i < u.chunks(); ++i) {
-      ZG_RETURN_IF_ERROR(ForEachPiece(ChunkPath(u.id, i), [&](std::string_view b) {
+      ZG_RETURN_IF_ERROR(ForEachStagedPiece(ChunkPath(u.id, i), keys_.secret_key, [&](std::string_view b) {
         sha.Update(b);
         size += static_cast<int64_t>(b.size());
         out.write(b.data(), static_cast<std::streamsize>(b.size()));
@@ -1008,6 +1284,11 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
   ZG_ASSIGN_OR_RETURN(specimens::SpecimenDetail d, specimens_.Get(u.specimen_id));
   ZG_ASSIGN_OR_RETURN(SanitisedFile s,
                       sanitiser_(u.kind, input, work, d.specimen.participant_id, u.sample_map));
+  for (const fs::path& out : {s.data, s.index}) {
+    std::error_code pec;
+    fs::permissions(out, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, pec);
+  }
   ZG_ASSIGN_OR_RETURN(EncryptedBlob data, EncryptedBlob::Create(blobs_, keys_, u.kind));
   ZG_RETURN_IF_ERROR(ForEachPiece(s.data, [&data](std::string_view b) { return data.Write(b); }));
   ZG_ASSIGN_OR_RETURN(EncryptedBlob index, EncryptedBlob::Create(blobs_, keys_, "other"));
@@ -1048,15 +1329,15 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
           "$3, $4)",
           {Text(f.id), Text(name), Text(owner), Int(position++)}));
     }
+    ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "upload.complete", "upload/" + u.id, "upload stored",
+                               json{{"file_id", f.id}, {"blob_id", f.blob_id}}));
+    ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "file.register", "file/" + f.id,
+                               fmt::format("{} registered and sanitised", f.kind),
+                               json{{"derived_from", json(f.derived_from)},
+                                    {"sha256", f.sha256},
+                                    {"summary", f.report}}));
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
-  ZG_RETURN_IF_ERROR(Audit(actor, "upload.complete", "upload/" + u.id, "upload stored",
-                           json{{"file_id", f.id}, {"blob_id", f.blob_id}}));
-  ZG_RETURN_IF_ERROR(Audit(actor, "file.register", "file/" + f.id,
-                           fmt::format("{} registered and sanitised", f.kind),
-                           json{{"derived_from", json(f.derived_from)},
-                                {"sha256", f.sha256},
-                                {"summary", f.report}}));
   Completion c;
   c.upload = u;
   c.upload.status = "complete";
@@ -1166,72 +1447,156 @@ int64_t PlaintextLength(int64_t payload) {
 
 }  // namespace
 
+namespace {
+
+// One delivery's position in a stored object, and the copy it reads from. Every byte is
+// authenticated (decrypted) before it is handed on; a copy that fails is reported and the
+// delivery continues from another copy at the same segment.
+struct Delivery {
+  blobs::BlobStore* blobs = nullptr;
+  std::string blob_id;
+  std::string secret;
+  std::unique_ptr<blobs::Reader> reader;
+  std::vector<std::string> bad_roots;  // copies that failed this delivery
+  std::optional<c4gh::Decryptor> dec;
+  std::string header;  // the stored Crypt4GH header
+  int64_t size = 0;    // stored bytes
+  int64_t off = 0;     // stored offset of the next segment to read (segment-aligned)
+  bool done = false;
+
+  // Reads and checks the header of the current copy, and positions the decryptor at off (0:
+  // the first segment).
+  Status Start() {
+    std::string prefix;
+    size_t header_len = 0;
+    while (header_len == 0) {
+      ZG_ASSIGN_OR_RETURN(std::string piece,
+                          reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
+      if (piece.empty()) return Internal("crypt4gh_truncated", "stored object ends in its header");
+      prefix += piece;
+      ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
+    }
+    header = prefix.substr(0, header_len);
+    if (off == 0) off = static_cast<int64_t>(header_len);
+    const auto seg = static_cast<int64_t>(c4gh::kCipherSegmentSize);
+    c4gh::DecryptOptions opts;
+    opts.start = static_cast<uint64_t>((off - static_cast<int64_t>(header_len)) / seg) *
+                 c4gh::kSegmentSize;
+    opts.data_begins_at_range = true;
+    ZG_ASSIGN_OR_RETURN(auto d, c4gh::Decryptor::Create(secret, opts));
+    dec.emplace(std::move(d));
+    ZG_ASSIGN_OR_RETURN(std::string none, dec->Update(header));
+    (void)none;  // a header yields no plaintext
+    return Status::Ok();
+  }
+
+  // The current copy failed with `why`: reports it and continues from another copy.
+  Status SwitchCopy(const Error& why) {
+    const std::string root = reader->root();
+    // why: the alert is best effort; serving the good copy matters more than recording it.
+    (void)blobs->ReportBadCopy(blob_id, root, why.code + ": " + why.message);
+    bad_roots.push_back(root);
+    auto next = blobs->OpenExcept(blob_id, bad_roots);
+    if (!next.ok()) {
+      return Unavailable("no_good_copy",
+                         fmt::format("{} failed on root {} ({}) and no other good copy is left",
+                                     blob_id, root, why.code));
+    }
+    reader = std::move(*next);
+    return Start();
+  }
+
+  // Opens the object from its first good copy.
+  Status Open() {
+    for (;;) {
+      Status s = Start();
+      if (s.ok()) return s;
+      if (!IsCopyFault(s.error())) return s;
+      ZG_RETURN_IF_ERROR(SwitchCopy(s.error()));
+    }
+  }
+
+  // Faults of a copy's bytes (another copy may be good), as opposed to faults of the request.
+  static bool IsCopyFault(const Error& e) {
+    return e.code == "crypt4gh_mac_mismatch" || e.code == "crypt4gh_truncated" ||
+           e.code == "blob_read_failed" || e.code == "not_crypt4gh" ||
+           e.code == "invalid_crypt4gh_header" || e.code == "no_crypt4gh_packet_for_key" ||
+           e.code == "unsupported_crypt4gh_version";
+  }
+
+  // The next whole segments: their stored bytes and their plaintext (the final piece includes
+  // what Finish returns). Empty stored bytes at the end.
+  struct Piece {
+    std::string stored;
+    std::string plain;
+  };
+  Result<Piece> Next() {
+    while (!done) {
+      if (off >= size) {
+        done = true;
+        break;
+      }
+      const size_t want = kSegmentsPerPiece * c4gh::kCipherSegmentSize;
+      auto stored = reader->ReadAt(off, want);
+      if (!stored.ok()) {
+        if (!IsCopyFault(stored.error())) return stored.error();
+        ZG_RETURN_IF_ERROR(SwitchCopy(stored.error()));
+        continue;
+      }
+      if (stored->empty()) return Internal("blob_truncated", "stored object ends early");
+      const bool last = off + static_cast<int64_t>(stored->size()) >= size;
+      auto plain = dec->Update(*stored);
+      Result<std::string> tail = std::string();
+      if (plain.ok() && last) tail = dec->Finish();
+      if (!plain.ok() || !tail.ok()) {
+        const Error e = !plain.ok() ? plain.error() : tail.error();
+        if (!IsCopyFault(e)) return e;
+        ZG_RETURN_IF_ERROR(SwitchCopy(e));
+        continue;
+      }
+      off += static_cast<int64_t>(stored->size());
+      done = last;
+      return Piece{std::move(*stored), *plain + *tail};
+    }
+    return Piece{};
+  }
+};
+
+}  // namespace
+
 Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view blob_id,
                                       const UploadKeys& keys,
                                       std::string_view recipient_public_key) {
-  struct State {
-    std::unique_ptr<blobs::Reader> reader;
-    std::optional<c4gh::Decryptor> dec;  // decrypting delivery
-    std::string header;  // re-encrypted header sent first, or bytes already read to decrypt
-    int64_t off = 0;
-    int64_t size = 0;
-    bool done = false;
-  };
-  auto st = std::make_shared<State>();
+  auto st = std::make_shared<Delivery>();
+  st->blobs = &blobs;
+  st->blob_id = std::string(blob_id);
+  st->secret = keys.secret_key;
   ZG_ASSIGN_OR_RETURN(st->reader, blobs.Open(blob_id));
   st->size = st->reader->info().size;
-  // The header's length (both deliveries need it: one re-wraps it, one sizes the plaintext).
-  std::string prefix;
-  size_t header_len = 0;
-  while (header_len == 0) {
-    ZG_ASSIGN_OR_RETURN(std::string piece,
-                        st->reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
-    if (piece.empty()) return Internal("crypt4gh_truncated", "stored object ends in its header");
-    prefix += piece;
-    ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
-  }
+  ZG_RETURN_IF_ERROR(st->Open());
+  const auto header_len = static_cast<int64_t>(st->header.size());
   ObjectStream out;
   if (recipient_public_key.empty()) {
-    ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(keys.secret_key));
-    st->dec.emplace(std::move(dec));
-    out.length = PlaintextLength(st->size - static_cast<int64_t>(header_len));
-    st->off = static_cast<int64_t>(prefix.size());  // what was read for the header's length
-    st->header = std::move(prefix);
+    out.length = PlaintextLength(st->size - header_len);
     out.next = [st]() -> Result<std::string> {
-      if (!st->header.empty()) {
-        ZG_ASSIGN_OR_RETURN(std::string plain, st->dec->Update(std::exchange(st->header, {})));
-        if (!plain.empty()) return plain;
+      for (;;) {
+        ZG_ASSIGN_OR_RETURN(Delivery::Piece piece, st->Next());
+        if (piece.stored.empty() || !piece.plain.empty()) return std::move(piece.plain);
       }
-      while (!st->done) {
-        if (st->off >= st->size) {
-          st->done = true;
-          return st->dec->Finish();
-        }
-        ZG_ASSIGN_OR_RETURN(std::string piece, st->reader->ReadAt(st->off, kReadPiece));
-        if (piece.empty()) return Internal("blob_truncated", "stored object ends early");
-        st->off += static_cast<int64_t>(piece.size());
-        ZG_ASSIGN_OR_RETURN(std::string plain, st->dec->Update(piece));
-        if (!plain.empty()) return plain;
-      }
-      return std::string();
     };
     return out;
   }
   // Header re-encryption: re-wrap the header's packets for the recipient, then pass the
-  // encrypted segments through untouched.
-  ZG_ASSIGN_OR_RETURN(st->header,
-                      c4gh::ReencryptHeader(std::string_view(prefix).substr(0, header_len),
-                                            keys.secret_key, {std::string(recipient_public_key)},
-                                            keys.secret_key));
-  st->off = static_cast<int64_t>(header_len);
-  out.length = static_cast<int64_t>(st->header.size()) + st->size - st->off;
-  out.next = [st]() -> Result<std::string> {
-    if (!st->header.empty()) return std::exchange(st->header, std::string());
-    if (st->off >= st->size) return std::string();
-    ZG_ASSIGN_OR_RETURN(std::string piece, st->reader->ReadAt(st->off, kReadPiece));
-    if (piece.empty()) return Internal("blob_truncated", "stored object ends early");
-    st->off += static_cast<int64_t>(piece.size());
-    return piece;
+  // encrypted segments through as stored (each authenticated first).
+  ZG_ASSIGN_OR_RETURN(std::string wrapped,
+                      c4gh::ReencryptHeader(st->header, keys.secret_key,
+                                            {std::string(recipient_public_key)}, keys.secret_key));
+  out.length = static_cast<int64_t>(wrapped.size()) + st->size - header_len;
+  auto first = std::make_shared<std::string>(std::move(wrapped));
+  out.next = [st, first]() -> Result<std::string> {
+    if (!first->empty()) return std::exchange(*first, std::string());
+    ZG_ASSIGN_OR_RETURN(Delivery::Piece piece, st->Next());
+    return std::move(piece.stored);
   };
   return out;
 }

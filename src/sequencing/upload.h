@@ -11,13 +11,25 @@
 // encrypts the sanitised file and its index into the hot tier.
 //
 // Staging: chunk i of upload U is the file <staging_dir>/<U>/<i>, written to a temporary name
-// and renamed, so a chunk is either whole or absent. Staging is removed when the upload
-// completes or is rejected.
+// and renamed, so a chunk is either whole or absent. A staged chunk is Crypt4GH-encrypted for
+// the data center's key (a fresh session key per chunk): plaintext FASTQ never rests on disk.
+// Directories are 0700 and files 0600, set explicitly. Staging is removed when the upload
+// completes or is rejected, and by Recover for uploads that ended while the process was down.
 //
 // Completion is all-or-nothing. On any failure (invalid file, size or checksum mismatch, a
 // FASTQ mate that disagrees with the run's other file, a store error) the blob writer is
 // aborted, staging is removed and the upload is marked rejected with the error: nothing of the
 // file stays stored. "chunks_missing" is the exception: nothing changes and the client resumes.
+// Error messages never name the server's staging paths.
+//
+// Crash safety (issue 13 item 7). A FASTQ completion records the id of the blob it is about to
+// store (uploads.pending_blob_id), stores the blob, then commits ONE transaction holding the
+// file row, the upload's completion, the run's verdict and their audit records (upload.complete,
+// file.register, run.qc through audit::AppendInTransaction). Custody moves follow; the run
+// keeps custody_pending_by until they are applied. A process killed at any point leaves either
+// an open upload (resumable; a stored blob is adopted by the next completion, not stored
+// twice), or a committed completion whose custody Recover applies at start. A failure after
+// the blob is stored that is not the file's fault (the database) leaves the upload open.
 //
 // Runs: when the last file of a run is stored (1 for single, 2 for paired; mates must agree
 // in read count and names), the QC thresholds decide pass or fail; the run records the verdict
@@ -26,7 +38,9 @@
 // uploader's name, through specimens::Specimens::Custody and its transition table.
 //
 // Every state change is an audit record: upload.create, upload.complete, upload.reject,
-// run.create, run.qc, file.register.
+// run.create, run.qc, file.register — each appended in the transaction of its change
+// (audit::AppendInTransaction), so a crash cannot separate them; upload.chunk (a staged file,
+// not a database change) goes through the AuditSink after the chunk is in place.
 //
 // Thread safety: thread-safe. Completions are serialised per object (one mutex), so two
 // completions of the same run or upload never interleave; chunk writes run in parallel.
@@ -87,6 +101,7 @@ struct Run {
   std::string created_by;
   std::string created_at;
   std::string completed_at;
+  std::string custody_pending_by;  // who completed it, while custody moves are still to apply
 };
 
 struct NewUpload {
@@ -123,6 +138,7 @@ struct Upload {
   nlohmann::json error;  // when rejected: {"code", "message"}; else null
   std::string created_by;
   std::string created_at;
+  std::string pending_blob_id;  // the blob an interrupted completion may have stored
   int64_t chunks() const { return (size + chunk_size - 1) / chunk_size; }
   // Expected byte length of chunk `index` (0-based).
   int64_t ChunkLength(int64_t index) const;
@@ -264,10 +280,37 @@ class Uploads {
 
   const UploadKeys& keys() const { return keys_; }
 
+  struct RecoveryReport {
+    int64_t completions_finished = 0;  // interrupted completions finished with their blob
+    int64_t custody_finished = 0;      // runs whose pending custody moves were applied
+    int64_t staging_removed = 0;       // staging directories of uploads no longer open
+    int64_t temporaries_removed = 0;   // partial chunks and work directories of open uploads
+    int64_t unrecorded_blob_files_removed = 0;  // copies of a blob whose commit never recorded it
+    std::vector<std::string> problems; // what could not be finished, in words
+  };
+  // The recovery pass, run at start before serving: finishes the idempotent steps a killed
+  // process left (see "Crash safety" above) and removes what staging no longer needs. Errors:
+  // the store's; problems with single uploads or runs are in the report.
+  Result<RecoveryReport> Recover();
+
+  // Test hook: when set, completion stops at each named crash point for which it returns true
+  // ("blob_stored", "file_recorded", "custody_step"), as if the process died there (Complete
+  // returns kInternal "injected_crash" and cleans nothing up).
+  void SetCrashPointForTest(std::function<bool(std::string_view point)> hook);
+
  private:
   std::filesystem::path ChunkPath(std::string_view id, int64_t index) const;
   Result<Upload> LoadUpload(storage::Transaction& tx, std::string_view id);
-  Result<Completion> CompleteFastq(const Upload& u, const specimens::Actor& actor);
+  // stored: set once the file's blob is stored (or adopted).
+  Result<Completion> CompleteFastq(const Upload& u, const specimens::Actor& actor, bool& stored);
+  // Applies the custody moves of a run's recorded verdict and clears custody_pending_by.
+  Result<std::vector<std::string>> ApplyCustody(const Run& run, const specimens::Actor& actor);
+  // An audit record inside tx, committed with the state change it records.
+  Status AuditIn(storage::Transaction& tx, const specimens::Actor& actor, std::string action,
+                 std::string resource, std::string reason, const nlohmann::json& details);
+  bool Crash(std::string_view point) const;
+  // The error without the server's staging paths.
+  Error Redact(Error e, std::string_view upload_id) const;
   Result<Completion> CompleteAnalysis(const Upload& u, const specimens::Actor& actor);
   Status Reject(const Upload& u, const Error& e, const specimens::Actor& actor);
   Result<Run> FinishRunIfComplete(const Run& run, const specimens::Actor& actor,
@@ -284,6 +327,7 @@ class Uploads {
   UploadKeys keys_;
   QcThresholds thresholds_;
   AnalysisSanitiser sanitiser_;
+  std::function<bool(std::string_view)> crash_point_;
   std::mutex complete_mu_;
 };
 

@@ -10,6 +10,8 @@
 #include <optional>
 #include <random>
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "blobs/local_store.h"
@@ -559,6 +561,270 @@ TEST_P(UploadsTest, AnalysisFileIsSanitisedLinkedAndStoredWithItsIndex) {
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().kind, ErrorKind::kInvalidArgument);
   EXPECT_EQ(Count("blobs"), blobs_before);
+}
+
+// Regression (issue 13 item 5): a read name with a non-UTF-8 byte gave 500 on every
+// completion (writing the report as JSON threw), kept the read slot taken and left the blob.
+TEST_P(UploadsTest, NonUtf8ReadNameIsAClientErrorNamingTheRecordAndFreesTheRead) {
+  const SeqRun run = OpenRun(Specimen("sequenced"), "single");
+  std::string bytes = Fastq(1500, 100, 1);
+  const size_t third = bytes.find("\n@", bytes.find("\n@") + 1) + 1;  // record 3's header
+  bytes.replace(third + 5, 1, "\xff");
+  const Upload u = Send(FastqUpload(run, 1), bytes);
+  auto done = uploads_->Complete(u.id, kOp1);
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(done.error().code, "fastq_header_not_utf8");
+  EXPECT_NE(done.error().message.find("record 3:"), std::string::npos) << done.error().message;
+  EXPECT_EQ(uploads_->Get(u.id)->upload.status, "rejected");
+  EXPECT_EQ(Count("blobs"), 0);
+  EXPECT_EQ(FilesUnderRoots(), 0);
+  EXPECT_FALSE(fs::exists(dir_ / "staging" / u.id));
+  // The read is free: a corrected file completes.
+  auto again = uploads_->Complete(Send(FastqUpload(run, 1), Fastq(1500, 100, 1)).id, kOp1);
+  ASSERT_TRUE(again.ok()) << again.error().code << ": " << again.error().message;
+}
+
+// Regression (issue 12 finding 7, issue 13 item 5): an upload error named the server's
+// staging path (the sanitiser's messages name the file they were given).
+TEST_P(UploadsTest, UploadErrorsDoNotNameTheStagingPath) {
+  const std::string sp = Specimen("library_prepared");
+  const SeqRun run = OpenRun(sp, "single");
+  auto fq = uploads_->Complete(Send(FastqUpload(run, 1), Fastq(1500, 100, 1)).id, kOp1);
+  ASSERT_TRUE(fq.ok()) << fq.error().message;
+  ASSERT_TRUE(specimens_->Custody(sp, {"analysed", "", ""}, kAn1).ok());
+  AnalysisSanitiser echoing = [](std::string_view, const fs::path& input, const fs::path&,
+                                 std::string_view, const std::map<std::string, std::string>&)
+      -> Result<SanitisedFile> {
+    return InvalidArgument("empty_file", input.string() + " is empty");
+  };
+  uploads_ = std::make_unique<Uploads>(*store_, clock_, audit_, *blobs_, *specimens_,
+                                       dir_ / "staging", uploads_->keys(), DefaultQcThresholds(),
+                                       echoing);
+  NewUpload n;
+  n.kind = "vcf";
+  n.specimen_id = sp;
+  n.derived_from = {fq->file.id};
+  n.file_name = "calls.vcf";
+  const Upload u = Send(n, "##fileformat=VCFv4.2\n", kAn1);
+  auto done = uploads_->Complete(u.id, kAn1);
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.error().code, "empty_file");
+  EXPECT_EQ(done.error().message.find(dir_.string()), std::string::npos) << done.error().message;
+  EXPECT_EQ(done.error().message, "input.vcf is empty");
+  const auto stored = uploads_->Get(u.id)->upload.error;
+  EXPECT_EQ(stored["message"], "input.vcf is empty");
+}
+
+int Mode(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return static_cast<int>(st.st_mode & 07777);
+}
+
+// Regression (issue 13 item 8): staged chunks were plaintext FASTQ in mode 0644 files, and
+// blob copies 0640 in 0750 directories.
+TEST_P(UploadsTest, StagedChunksAreEncryptedOwnerOnlyAndStoredCopiesTooWhateverTheUmask) {
+  const mode_t old_umask = ::umask(0);  // the modes must not come from the umask
+  const SeqRun run = OpenRun(Specimen("sequenced"), "single");
+  const std::string bytes = Fastq(1500, 100, 1);
+  const Upload u = Send(FastqUpload(run, 1), bytes);
+  EXPECT_EQ(Mode(dir_ / "staging"), 0700);
+  EXPECT_EQ(Mode(dir_ / "staging" / u.id), 0700);
+  ASSERT_GT(u.chunks(), 1);
+  for (int64_t i = 0; i < u.chunks(); ++i) {
+    const fs::path chunk = dir_ / "staging" / u.id / std::to_string(i);
+    EXPECT_EQ(Mode(chunk), 0600) << chunk;
+    const std::string on_disk = ReadFile(chunk);
+    EXPECT_EQ(on_disk.find("A00123:8:HFLOWCELL"), std::string::npos) << "plaintext on disk";
+    EXPECT_EQ(on_disk.rfind("crypt4gh", 0), 0u);
+  }
+  auto done = uploads_->Complete(u.id, kOp1);
+  ::umask(old_umask);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_FALSE(fs::exists(dir_ / "staging" / u.id));
+  auto info = blobs_->Stat(done->file.blob_id);
+  ASSERT_TRUE(info.ok());
+  for (const auto& c : info->copies) {
+    const fs::path copy = dir_ / c.root / c.path;
+    EXPECT_EQ(Mode(copy), 0600) << copy;
+    EXPECT_EQ(Mode(copy.parent_path()), 0700) << copy.parent_path();
+    EXPECT_EQ(Mode(copy.parent_path().parent_path()), 0700);
+  }
+}
+
+// The audit actions recorded in the database for one resource, in order.
+std::vector<std::string> AuditedActions(storage::Store& store, const std::string& resource) {
+  auto tx = store.Begin(storage::TxMode::kRead);
+  auto rows = (*tx)->Query("SELECT action FROM audit_log WHERE resource = $1 ORDER BY seq",
+                           {storage::Text(resource)});
+  std::vector<std::string> out;
+  for (const auto& r : rows->rows) out.push_back(r.Text(0));
+  return out;
+}
+
+// Issue 13 item 7: a process killed at any step of a completion (simulated by the crash hook:
+// Complete returns at that point and cleans nothing up) leaves a state that the recovery pass
+// at the next start finishes: no stuck run, the audit records of every committed change, no
+// second blob, no staging left.
+TEST_P(UploadsTest, CompletionKilledAtEachStepIsFinishedByTheRecoveryPass) {
+  for (const std::string point : {"blob_stored", "file_recorded", "custody_step"}) {
+    SCOPED_TRACE(point);
+    const std::string sp = Specimen("library_prepared");
+    const SeqRun run = OpenRun(sp, "single");
+    const Upload u = Send(FastqUpload(run, 1), Fastq(1500, 100, 1));
+    // A partial chunk of an interrupted chunk write, and staging of an upload that is gone.
+    ASSERT_TRUE(std::ofstream(dir_ / "staging" / u.id / "0.part-deadbeef").put('x'));
+    fs::create_directories(dir_ / "staging" / "UP-0000000000000000");
+    const int64_t blobs_before = Count("blobs");
+    uploads_->SetCrashPointForTest([&](std::string_view at) { return at == point; });
+    auto crashed = uploads_->Complete(u.id, kOp1);
+    ASSERT_FALSE(crashed.ok());
+    ASSERT_EQ(crashed.error().code, "injected_crash");
+
+    // The restart: a new Uploads on the same state, then the recovery pass.
+    uploads_ = std::make_unique<Uploads>(*store_, clock_, audit_, *blobs_, *specimens_,
+                                         dir_ / "staging", uploads_->keys(),
+                                         DefaultQcThresholds(), HtsSanitiser());
+    auto rec = uploads_->Recover();
+    ASSERT_TRUE(rec.ok()) << rec.error().message;
+    EXPECT_TRUE(rec->problems.empty()) << rec->problems.front();
+    EXPECT_EQ(rec->completions_finished, point == "blob_stored" ? 1 : 0);
+    EXPECT_EQ(rec->custody_finished, point == "blob_stored" ? 0 : 1);
+
+    const SeqRun after = *uploads_->GetRun(run.id);
+    EXPECT_EQ(after.status, "qc_passed");
+    EXPECT_TRUE(after.verdict.is_object());
+    EXPECT_TRUE(after.custody_pending_by.empty());
+    EXPECT_EQ(specimens_->Get(sp)->specimen.state, "qc_passed");
+    EXPECT_EQ(uploads_->Get(u.id)->upload.status, "complete");
+    EXPECT_EQ(Count("blobs"), blobs_before + 1);  // the stored blob adopted, not stored again
+    auto files = uploads_->ListRunFiles(run.id);
+    ASSERT_EQ(files->size(), 1u);
+    EXPECT_EQ(Download(files->front(), "").size(), Fastq(1500, 100, 1).size());
+    EXPECT_FALSE(fs::exists(dir_ / "staging" / u.id));
+    EXPECT_FALSE(fs::exists(dir_ / "staging" / "UP-0000000000000000"));
+    EXPECT_EQ(AuditedActions(*store_, "upload/" + u.id),
+              (std::vector<std::string>{"upload.create", "upload.complete"}));
+    EXPECT_EQ(AuditedActions(*store_, "run/" + run.id),
+              (std::vector<std::string>{"run.create", "run.qc"}));
+    EXPECT_EQ(AuditedActions(*store_, "file/" + files->front().id),
+              (std::vector<std::string>{"file.register"}));
+    // Recovering again finds nothing to do.
+    auto again = uploads_->Recover();
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->completions_finished + again->custody_finished + again->staging_removed, 0);
+  }
+}
+
+// Issue 13 item 7: killed between renaming a blob's copies into place and recording it, a
+// completion leaves object files that no metadata names; the recovery pass removes them (the
+// object was never stored) and the upload completes afterwards.
+TEST_P(UploadsTest, RecoveryRemovesTheCopiesOfABlobThatWasNeverRecorded) {
+  const SeqRun run = OpenRun(Specimen("sequenced"), "single");
+  const Upload u = Send(FastqUpload(run, 1), Fastq(1500, 100, 1));
+  const std::string id = "blob_" + crypto::ToHex(crypto::RandomBytes(16));
+  {
+    auto tx = store_->Begin(storage::TxMode::kWrite);
+    ASSERT_TRUE((*tx)->Exec("UPDATE uploads SET pending_blob_id = $1 WHERE id = $2",
+                            {storage::Text(id), storage::Text(u.id)})
+                    .ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  for (const char* root : {"cold1", "cold2"}) {
+    const fs::path dir = dir_ / root / id.substr(5, 2) / id.substr(7, 2);
+    fs::create_directories(dir);
+    ASSERT_TRUE(std::ofstream(dir / id) << "crypt4gh...");
+  }
+  ASSERT_EQ(FilesUnderRoots(), 2);
+  auto rec = uploads_->Recover();
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  EXPECT_EQ(rec->unrecorded_blob_files_removed, 2);
+  EXPECT_EQ(FilesUnderRoots(), 0);
+  auto done = uploads_->Complete(u.id, kOp1);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(FilesUnderRoots(), 2);  // the new blob's two copies
+}
+
+// Stores plaintext as a Crypt4GH blob of kind cram (hot tier, two copies).
+blobs::BlobInfo StorePlain(blobs::BlobStore& store, const UploadKeys& keys,
+                           const std::string& plain) {
+  auto enc = c4gh::Encryptor::Create(keys.secret_key, {keys.public_key});
+  auto writer = store.Create({.kind = "cram"});
+  EXPECT_TRUE(writer.ok());
+  EXPECT_TRUE((*writer)->Write(enc->Update(plain)).ok());
+  EXPECT_TRUE((*writer)->Write(enc->Finish()).ok());
+  auto info = (*writer)->Commit(crypto::Sha256Hex(plain), static_cast<int64_t>(plain.size()));
+  EXPECT_TRUE(info.ok());
+  return *info;
+}
+
+void FlipByte(const fs::path& file, int64_t at) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(at);
+  char c = 0;
+  f.get(c);
+  f.seekp(at);
+  f.put(static_cast<char>(c ^ 0x20));
+}
+
+// Regression (issue 13 item 9): one byte flipped in the first copy made every read fail
+// (crypt4gh_mac_mismatch) although the second copy was good.
+TEST_P(UploadsTest, ReadsContinueFromAGoodCopyFlagTheBadOneAndNeverEndShort) {
+  std::string plain(static_cast<size_t>(40 * c4gh::kSegmentSize + 123), '\0');
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<char>(i * 31 + i / 977);
+  const blobs::BlobInfo info = StorePlain(*blobs_, uploads_->keys(), plain);
+  ASSERT_EQ(info.copies.size(), 2u);
+  const fs::path first = dir_ / info.copies[0].root / info.copies[0].path;
+  const fs::path second = dir_ / info.copies[1].root / info.copies[1].path;
+  // Segment 21 of copy 1: after the first piece of 16 segments was delivered.
+  FlipByte(first, static_cast<int64_t>(info.size) -
+                      static_cast<int64_t>(19 * c4gh::kCipherSegmentSize) + 500);
+
+  EXPECT_TRUE(DrainBlob(info.id, "") == plain);
+  auto after = blobs_->Stat(info.id);
+  EXPECT_EQ(after->copies[0].status, "corrupt");
+  EXPECT_EQ(after->copies[1].status, "ok");
+  int alerts = 0;
+  for (const auto& e : audit_.events()) alerts += e.action == "blob.copy_corrupt";
+  EXPECT_EQ(alerts, 1);
+  // Re-encrypted delivery authenticates what it passes on, so it too is whole.
+  const auto reader = c4gh::GenerateKeyPair();
+  auto back = c4gh::Decrypt(DrainBlob(info.id, reader.public_key), reader.secret_key);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_TRUE(*back == plain);
+  // Scrub repairs the flagged copy from the good one.
+  auto scrub = blobs_->Scrub();
+  ASSERT_TRUE(scrub.ok());
+  EXPECT_EQ(scrub->repaired_corrupt, 1);
+  EXPECT_EQ(blobs_->Stat(info.id)->copies[0].status, "ok");
+
+  // Both copies bad: the stream fails instead of ending early with a clean "".
+  FlipByte(first, static_cast<int64_t>(info.size) - 100);
+  FlipByte(second, static_cast<int64_t>(info.size) - 100);
+  for (const std::string& pk : {std::string(), reader.public_key}) {
+    {  // as before the first delivery met the damage
+      auto tx = store_->Begin(storage::TxMode::kWrite);
+      ASSERT_TRUE((*tx)->Exec("UPDATE blob_copies SET status = 'ok'").ok());
+      ASSERT_TRUE((*tx)->Commit().ok());
+    }
+    auto stream = OpenObjectStream(*blobs_, info.id, uploads_->keys(), pk);
+    ASSERT_TRUE(stream.ok()) << stream.error().message;
+    int64_t delivered = 0;
+    std::optional<Error> failure;
+    for (;;) {
+      auto piece = stream->next();
+      if (!piece.ok()) {
+        failure = piece.error();
+        break;
+      }
+      if (piece->empty()) break;
+      delivered += static_cast<int64_t>(piece->size());
+    }
+    ASSERT_TRUE(failure.has_value()) << "delivered " << delivered << " of " << stream->length;
+    EXPECT_EQ(failure->code, "no_good_copy");
+    EXPECT_LT(delivered, stream->length);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, UploadsTest, ::testing::ValuesIn(storage::TestBackends()),

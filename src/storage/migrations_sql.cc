@@ -680,6 +680,17 @@ CREATE TABLE login_sources (
         .sqlite_sql = kIdentityGrantsSchema,
         .postgres_sql = kIdentityGrantsSchema,
     },
+    Migration{
+        .version = 12,
+        .name = "upload_completion_recovery",
+        // Completion of an upload is one transaction plus two idempotent steps that the
+        // recovery pass at start finishes: the blob an interrupted completion stored (adopted
+        // instead of stored again) and the custody moves a run's verdict calls for.
+        .sqlite_sql = "ALTER TABLE uploads ADD COLUMN pending_blob_id TEXT; "
+                      "ALTER TABLE sequencing_runs ADD COLUMN custody_pending_by TEXT;",
+        .postgres_sql = "ALTER TABLE uploads ADD COLUMN pending_blob_id TEXT; "
+                        "ALTER TABLE sequencing_runs ADD COLUMN custody_pending_by TEXT;",
+    },
 };
 
 }  // namespace

@@ -29,6 +29,8 @@ export const uploadErrors: Record<string, Bilingual> = {
   invalid_specimen_state: { ja: '検体の状態がランに合いません', en: 'The specimen is not in a state for a run' },
   not_specimen_holder: { ja: 'この検体を保管していません', en: 'You do not hold this specimen' },
   network_error: { ja: '通信が途切れました（再開できます）', en: 'The connection failed (the upload can be resumed)' },
+  fastq_header_not_utf8: { ja: 'ヘッダー行が UTF-8 ではありません（リード名に不正なバイト）', en: 'The header line is not UTF-8 (an invalid byte in the read name)' },
+  staging_damaged: { ja: '一時保存された分割が壊れています（アップロードをやり直してください）', en: 'A staged chunk is damaged (start the upload again)' },
 };
 
 export function uploadErrorLabel(lang: Lang, code: string): string {
