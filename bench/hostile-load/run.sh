@@ -67,6 +67,11 @@ URL=$(sed -n 's/^zengen: serving \(https:\/\/[^ ]*\).*/\1/p' "$WORK/zengen.out" 
 PORT=${BASH_REMATCH[1]}
 CA=$DATA/tls/server.crt
 
+code=$(curl -ks -o "$WORK/put.out" -w '%{http_code}' -X PUT \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  --data '{"value":"全ゲノム"}' "$URL/api/v1/settings/program_name")
+[[ $code == 200 ]] || { cat "$WORK/put.out" >&2; die "setting program_name returned HTTP $code"; }
+
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$ZENGEN_PID/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$ZENGEN_PID/status"; }
 db_bytes() { stat -c %s "$DATA/zengen.db" 2>/dev/null || echo 0; }

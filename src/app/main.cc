@@ -345,6 +345,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   sweeper.join();
   tiers.join();
   server->reset();
+  refusals.Stop();  // the last interval's refusal counts, while the audit log is open
   rt->reset();  // flushes the audit log, then closes every database connection
   spdlog::info("stopped cleanly");
   return 0;

@@ -11,7 +11,11 @@ namespace zengen::http {
 RefusalAggregator::RefusalAggregator(const Clock& clock, AuditSink& sink, size_t max_keys)
     : clock_(clock), sink_(sink), max_keys_(max_keys), interval_start_(clock.Now()) {}
 
-RefusalAggregator::~RefusalAggregator() {
+RefusalAggregator::~RefusalAggregator() { Stop(); }
+
+void RefusalAggregator::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
   if (flusher_.joinable()) {
     flusher_.request_stop();
     flusher_.join();

@@ -30,7 +30,7 @@ class RefusalAggregator {
   // At most max_keys (address, reason) pairs are kept per interval; further pairs are counted
   // under the address "*" so that the total stays exact while memory stays bounded.
   RefusalAggregator(const Clock& clock, AuditSink& sink, size_t max_keys = 4096);
-  // Stops the flushing thread, then flushes what was counted.
+  // Stop(), unless already stopped.
   ~RefusalAggregator();
   RefusalAggregator(const RefusalAggregator&) = delete;
   RefusalAggregator& operator=(const RefusalAggregator&) = delete;
@@ -43,8 +43,12 @@ class RefusalAggregator {
   // and the error is returned.
   Status Flush();
 
-  // Flushes every `interval` on a thread of its own until destruction.
+  // Flushes every `interval` on a thread of its own until Stop().
   void StartFlushing(std::chrono::milliseconds interval);
+
+  // Stops the flushing thread and flushes what was counted (the last interval). Call it before
+  // the audit sink closes; later counts are kept in memory only. Idempotent.
+  void Stop();
 
   // A DecisionRecorder for the filters: a denial of an unauthenticated request (a refused
   // credential, or anonymous access to a protected route) is counted here; every other
@@ -68,6 +72,7 @@ class RefusalAggregator {
   std::map<std::pair<std::string, std::string>, Entry> entries_;
   std::chrono::system_clock::time_point interval_start_;
   int64_t total_ = 0;
+  bool stopped_ = false;
   std::jthread flusher_;
 };
 
