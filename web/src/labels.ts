@@ -29,6 +29,11 @@ export const uploadErrors: Record<string, Bilingual> = {
   invalid_specimen_state: { ja: '検体の状態がランに合いません', en: 'The specimen is not in a state for a run' },
   not_specimen_holder: { ja: 'この検体を保管していません', en: 'You do not hold this specimen' },
   network_error: { ja: '通信が途切れました（再開できます）', en: 'The connection failed (the upload can be resumed)' },
+  server_busy: { ja: 'サーバーが混み合っています（しばらくして再開できます）', en: 'The server is busy (the upload can be resumed shortly)' },
+  rate_limited: { ja: 'この接続元からの要求が多すぎます（しばらく待ってください）', en: 'Too many requests from this address (wait a moment)' },
+  body_too_large: { ja: '送信データが上限を超えています', en: 'The request body exceeds the limit' },
+  json_too_deep: { ja: 'JSON の入れ子が深すぎます（64 段まで）', en: 'The JSON is nested too deeply (64 levels at most)' },
+  number_out_of_range: { ja: '数値が扱える範囲を超えています', en: 'A number is out of range' },
 };
 
 export function uploadErrorLabel(lang: Lang, code: string): string {
