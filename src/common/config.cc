@@ -199,8 +199,8 @@ idle_timeout_ms = 30000
 shutdown_grace_ms = 20000
 
 # An address whose requests are refused (4xx) more than refusal_burst_per_address
-# times, beyond refusals_per_second_per_address, gets 429 on connections that have
-# not authenticated. requests_per_second_per_address limits all such requests
+# times, beyond refusals_per_second_per_address, gets 429 for requests that do not
+# authenticate. requests_per_second_per_address limits all such requests
 # (0: off). Refused requests are written to the audit log as counts per address
 # and reason, one record per refusal_record_interval_ms.
 refusals_per_second_per_address = 50

@@ -474,25 +474,6 @@ class Server::Impl {
         co_await Reject(stream, st.error(), version, body_pending);
         co_return;
       }
-      // Before any work: an address that keeps being refused waits (connections that have
-      // authenticated are exempt: their subject is accountable).
-      if (!conn->authenticated &&
-          (refusal_limiter_.Exhausted(remote) || !request_limiter_.Take(remote))) {
-        Response r = Response::FromError(Error{
-            ErrorKind::kTooManyRequests, "rate_limited",
-            "too many requests from this address; retry later", "address"});
-        r.headers["Retry-After"] = "1";
-        NoteRefusal(remote, "rate_limited");
-        if (body_pending || !header.keep_alive()) {
-          co_await Refuse(stream, r, version, body_pending);
-          co_return;
-        }
-        auto res = ToBeast(r, version, true, req.method == "HEAD");
-        lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
-        auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
-        if (wec) co_return;
-        continue;
-      }
       const auto match = pipeline_.router().Find(req.method, req.path);
       int64_t limit = opt_.max_body_bytes;
       if (match.route != nullptr && match.route->max_body_bytes >= 0) {
@@ -516,6 +497,17 @@ class Server::Impl {
       auto admitting = AdmitOnWorker(&req, &match);
       Pipeline::Admission admission = co_await std::move(admitting);
       if (req.subject.authenticated) MarkAuthenticated(*conn);
+      // An address that keeps being refused waits, unless the request (or its connection)
+      // authenticated: authenticated clients keep their capacity behind a hostile neighbour.
+      if (!req.subject.authenticated && !conn->authenticated &&
+          (refusal_limiter_.Exhausted(remote) || !request_limiter_.Take(remote))) {
+        Response limited = Response::FromError(
+            Error{ErrorKind::kTooManyRequests, "rate_limited",
+                  "too many refused requests from this address; retry later", "address"});
+        limited.headers["Retry-After"] = "1";
+        admission.stopped = std::move(limited);
+        NoteRefusal(remote, "rate_limited");
+      }
 
       // The body, for admitted requests only, within the memory budget.
       int64_t reserved = 0;
@@ -557,7 +549,7 @@ class Server::Impl {
       req.body.clear();
       req.body.shrink_to_fit();
       ReleaseBody(reserved);
-      if (!conn->authenticated && resp.status >= 400 && resp.status < 500) {
+      if (!conn->authenticated && resp.status >= 400 && resp.status < 500 && resp.status != 429) {
         refusal_limiter_.Take(remote);
       }
       if (close_after) {

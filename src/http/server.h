@@ -25,8 +25,9 @@
 //   - body over the route's limit (or max_body_bytes): 413 and close, without reading it;
 //   - bodies over the memory budget: 503 "server_busy" with Retry-After, without reading it;
 //   - an address whose requests were refused (4xx) more than refusal_burst_per_address times,
-//     beyond refusals_per_second_per_address: 429 "rate_limited" with Retry-After on
-//     connections that have not authenticated, before any other work (compare nginx limit_req);
+//     beyond refusals_per_second_per_address: 429 "rate_limited" with Retry-After for requests
+//     that do not authenticate, before the body or the handler (compare nginx limit_req);
+//     authenticated requests are never limited by their address;
 //   - a request that is not valid HTTP/1.1: 400 and close.
 // When the server answers without reading a body the client is still sending, it closes in
 // the lingering way: it half-closes, then reads and discards (at most linger_bytes, for at most

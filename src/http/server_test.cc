@@ -379,11 +379,18 @@ TEST_F(HardenedServerTest, AddressThatKeepsBeingRefusedIsRateLimitedAlone) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   ExpectServed("127.0.0.1");
-  // The authenticated connection from the limited address is not limited.
+  // The authenticated connection from the limited address is not limited, nor a new one that
+  // authenticates.
   ASSERT_TRUE(known->Send(Upload(0, true)));
   auto after = known->Read();
   ASSERT_TRUE(after);
   EXPECT_EQ(after->status, 200);
+  auto fresh = Connect({.source_address = "127.0.0.2"});
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE(fresh->Send(Upload(0, true)));
+  auto served = fresh->Read();
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
 }
 
 TEST_F(HardenedServerTest, TlsOffersOnlyAeadSuitesInTheServersOrder) {
