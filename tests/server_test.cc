@@ -18,7 +18,8 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     server_ = ZengenServer::Start(GetParam(), {"read_timeout_ms = 1500", "idle_timeout_ms = 3000",
-                                               "max_connections = 8", "max_body_bytes = 65536"});
+                                               "max_connections = 8", "reserved_connections = 0",
+                                               "max_body_bytes = 65536"});
     ASSERT_NE(server_, nullptr);
   }
   std::map<std::string, std::string> Auth() const {
@@ -40,7 +41,7 @@ TEST_P(ServerTest, HealthReadinessAndVersion) {
   EXPECT_EQ(h->Json()["status"], "ok");
   EXPECT_EQ(h->headers["content-type"], "application/json");
   EXPECT_FALSE(h->headers["x-request-id"].empty());
-  EXPECT_EQ(h->headers["strict-transport-security"], "max-age=31536000");
+  EXPECT_EQ(h->headers["strict-transport-security"], "max-age=63072000; includeSubDomains");
   EXPECT_EQ(h->headers["x-content-type-options"], "nosniff");
 
   auto r = server_->Request("GET", "/readyz");

@@ -291,7 +291,11 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       loaded.ok() ? std::move(*loaded) : web::StaticSite::Unavailable(loaded.error().message);
   if (loaded.ok()) spdlog::info("web front-end: {} files from {}", site.file_count(), web_root.string());
   if (auto st = web::AddWebRoutes(router, site); !st.ok()) return Fail(st.error());
-  auto record = [&sink](const http::Request& req) { return RecordDecision(sink, req); };
+  // Refused anonymous requests are counted and recorded once per interval (issue 13).
+  http::RefusalAggregator refusals(r.clock, sink);
+  refusals.StartFlushing(std::chrono::milliseconds(r.config.refusal_record_interval_ms));
+  auto record =
+      refusals.Wrap([&sink](const http::Request& req) { return RecordDecision(sink, req); });
   http::Pipeline pipeline(std::move(router));
   pipeline.AddFilter(std::make_unique<http::RequestIdFilter>());
   pipeline.AddFilter(std::make_unique<http::AccessAuditFilter>(r.clock, http::LogAccessRecord));
@@ -310,9 +314,19 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   opt.threads = c.threads;
   opt.worker_threads = c.worker_threads;
   opt.max_connections = c.max_connections;
+  opt.max_connections_per_address = static_cast<int>(c.max_connections_per_address);
+  opt.reserved_connections = static_cast<int>(c.reserved_connections);
   opt.max_header_bytes = c.max_header_bytes;
   opt.max_body_bytes = c.max_body_bytes;
+  opt.body_memory_budget_bytes = c.body_memory_budget_bytes;
   opt.handshake_timeout_ms = c.handshake_timeout_ms;
+  opt.header_timeout_ms = c.header_timeout_ms;
+  opt.refusals_per_second_per_address = static_cast<double>(c.refusals_per_second_per_address);
+  opt.refusal_burst_per_address = static_cast<double>(c.refusal_burst_per_address);
+  opt.requests_per_second_per_address = static_cast<double>(c.requests_per_second_per_address);
+  opt.request_burst_per_address = static_cast<double>(c.request_burst_per_address);
+  opt.refusals = &refusals;
+  opt.clock = &r.clock;
   opt.read_timeout_ms = c.read_timeout_ms;
   opt.idle_timeout_ms = c.idle_timeout_ms;
   opt.shutdown_grace_ms = c.shutdown_grace_ms;
@@ -368,6 +382,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   sweeper.join();
   tiers.join();
   server->reset();
+  refusals.Stop();  // the last interval's refusal counts, while the audit log is open
   checkpoints->reset();  // signs a last head
   rt->reset();  // flushes the audit log, then closes every database connection
   spdlog::info("stopped cleanly");

@@ -141,7 +141,8 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
       }
       ZG_ASSIGN_OR_RETURN(std::string reason, ReasonOf(body));
       std::optional<json> data;
-      if (body.contains("data") && !body["data"].is_null()) data = body["data"];
+      // Moved, not copied: a request tree is never deep-copied (issue 13).
+      if (body.contains("data") && !body["data"].is_null()) data = std::move(body["data"]);
       if (!submit && !data) {
         return InvalidArgument("missing_field", "'data' is required", "data");
       }

@@ -152,6 +152,19 @@ TEST_P(ClinicalRoutesTest, DraftSubmitHistoryAndOverview) {
   EXPECT_EQ(Call("GET", "/api/v1/participants/P9/clinical", "clin-h1").status, 404);
 }
 
+TEST_P(ClinicalRoutesTest, NestingBombIs400AndNothingIsWritten) {
+  // Issue 13 item 1: a body nested 200,000 levels overflowed the stack (the handler copied it).
+  constexpr int kLevels = 200000;
+  const std::string bomb =
+      "{\"data\":" + std::string(kLevels, '[') + std::string(kLevels, ']') + "}";
+  Response r = Call("PUT", "/api/v1/participants/P0/clinical/treatment", "clin-h1", bomb);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "json_too_deep");
+  Response get = Call("GET", "/api/v1/participants/P0/clinical/treatment", "clin-h1");
+  ASSERT_EQ(get.status, 200) << get.body;
+  EXPECT_TRUE(json::parse(get.body)["record"].is_null());
+}
+
 TEST_P(ClinicalRoutesTest, AnotherHospitalsClinicianIsRefused) {
   const json data = {{"data", {{"hsct_given", "no"}}}};
   EXPECT_EQ(Call("PUT", "/api/v1/participants/P0/clinical/treatment", "clin-h2", data.dump()).status,

@@ -73,6 +73,25 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"threads", int_field(threads, 1, 256, "threads")},
       {"worker_threads", int_field(workers, 1, 1024, "worker_threads")},
       {"max_connections", int_field(max_conn, 1, 1000000, "max_connections")},
+      {"max_connections_per_address",
+       int_field(c.max_connections_per_address, 1, 1000000, "max_connections_per_address")},
+      {"reserved_connections",
+       int_field(c.reserved_connections, 0, 1000000, "reserved_connections")},
+      {"body_memory_budget_bytes",
+       int_field(c.body_memory_budget_bytes, 0, int64_t{1} << 40, "body_memory_budget_bytes")},
+      {"header_timeout_ms", int_field(c.header_timeout_ms, 10, 3600000, "header_timeout_ms")},
+      {"refusals_per_second_per_address",
+       int_field(c.refusals_per_second_per_address, 0, 1000000,
+                 "refusals_per_second_per_address")},
+      {"refusal_burst_per_address",
+       int_field(c.refusal_burst_per_address, 0, 1000000, "refusal_burst_per_address")},
+      {"requests_per_second_per_address",
+       int_field(c.requests_per_second_per_address, 0, 1000000,
+                 "requests_per_second_per_address")},
+      {"request_burst_per_address",
+       int_field(c.request_burst_per_address, 0, 1000000, "request_burst_per_address")},
+      {"refusal_record_interval_ms",
+       int_field(c.refusal_record_interval_ms, 100, 3600000, "refusal_record_interval_ms")},
       {"max_header_bytes", int_field(c.max_header_bytes, 1024, 1 << 20, "max_header_bytes")},
       {"max_body_bytes", int_field(c.max_body_bytes, 0, int64_t{1} << 40, "max_body_bytes")},
       {"handshake_timeout_ms",
@@ -162,14 +181,33 @@ storage_master_key = keys/storage-master.key
 threads = 2
 worker_threads = 16
 
-# Hard limits against bad or hostile input.
+# Hard limits against bad or hostile input. Connections beyond max_connections, or
+# beyond max_connections_per_address from one address, are refused; the last
+# reserved_connections are kept for clients that have authenticated. Bodies are read
+# only for admitted requests, and only while all of them together stay within
+# body_memory_budget_bytes (else 503 with Retry-After).
 max_connections = 256
+max_connections_per_address = 64
+reserved_connections = 32
 max_header_bytes = 16384
 max_body_bytes = 1048576
-handshake_timeout_ms = 10000
+body_memory_budget_bytes = 268435456
+handshake_timeout_ms = 5000
+header_timeout_ms = 5000
 read_timeout_ms = 10000
 idle_timeout_ms = 30000
 shutdown_grace_ms = 20000
+
+# An address whose requests are refused (4xx) more than refusal_burst_per_address
+# times, beyond refusals_per_second_per_address, gets 429 for requests that do not
+# authenticate. requests_per_second_per_address limits all such requests
+# (0: off). Refused requests are written to the audit log as counts per address
+# and reason, one record per refusal_record_interval_ms.
+refusals_per_second_per_address = 50
+refusal_burst_per_address = 200
+requests_per_second_per_address = 0
+request_burst_per_address = 0
+refusal_record_interval_ms = 10000
 
 # Browser sessions end after this long unused, and in any case after the absolute
 # limit. Repeated failed logins lock an account for lockout_s seconds (an

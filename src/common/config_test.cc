@@ -13,6 +13,16 @@ TEST(ConfigTest, DefaultTextParsesToDefaults) {
   EXPECT_EQ(c->SqlitePath(), "/data/zengen.db");
   EXPECT_EQ(c->Resolve("tls/server.crt"), "/data/tls/server.crt");
   EXPECT_EQ(c->max_header_bytes, 16384);
+  // The written limits against hostile clients are the built-in ones (issue 13).
+  const Config defaults;
+  EXPECT_EQ(c->max_connections_per_address, defaults.max_connections_per_address);
+  EXPECT_EQ(c->reserved_connections, defaults.reserved_connections);
+  EXPECT_EQ(c->body_memory_budget_bytes, defaults.body_memory_budget_bytes);
+  EXPECT_EQ(c->handshake_timeout_ms, 5000);
+  EXPECT_EQ(c->header_timeout_ms, 5000);
+  EXPECT_EQ(c->refusals_per_second_per_address, defaults.refusals_per_second_per_address);
+  EXPECT_EQ(c->refusal_burst_per_address, defaults.refusal_burst_per_address);
+  EXPECT_EQ(c->refusal_record_interval_ms, defaults.refusal_record_interval_ms);
 }
 
 TEST(ConfigTest, RecognisesPostgresUrls) {

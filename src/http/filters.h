@@ -77,7 +77,7 @@ class Authorizer {
 
 // One record per request once the response is known: time, request id, source address,
 // subject, method and path, action, decision and reason, status, duration.
-// The record goes to a sink (the server log now; the hash-chained audit log with issue 3).
+// The record goes to a sink (the server log); decisions are audited by the DecisionRecorder.
 struct AccessRecord {
   std::string time;
   std::string request_id;
@@ -104,7 +104,8 @@ class AccessAuditFilter final : public Filter {
   Sink sink_;
 };
 
-// The default sink: one JSON line per request through the logger.
+// The default sink: one JSON line per request through the logger; lines of refused anonymous
+// requests (status >= 400) are limited to 20 a second, with a count of those suppressed.
 void LogAccessRecord(const AccessRecord& r);
 
 }  // namespace zengen::http

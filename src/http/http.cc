@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -95,6 +96,139 @@ Response Response::Text(int status, std::string body, std::string content_type) 
   return r;
 }
 
+namespace {
+
+// Builds the document from nlohmann's SAX events, refusing to open a level past kMaxJsonDepth
+// (the parser stops at the first refusal, so a 200,000-level body costs 64 levels of memory),
+// and remembers where it is so that an error can name the field that caused it.
+class BoundedJsonBuilder {
+ public:
+  using json = nlohmann::json;
+
+  bool null() { return Place(json(nullptr)); }
+  bool boolean(bool v) { return Place(json(v)); }
+  bool number_integer(json::number_integer_t v) { return Place(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return Place(json(v)); }
+  bool number_float(json::number_float_t v, const json::string_t& /*text*/) {
+    return Place(json(v));
+  }
+  bool string(json::string_t& v) { return Place(json(std::move(v))); }
+  bool binary(json::binary_t& v) { return Place(json::binary(std::move(v))); }
+  bool start_object(std::size_t /*size*/) { return Open(json::object()); }
+  bool start_array(std::size_t /*size*/) { return Open(json::array()); }
+  bool end_object() { return Close(); }
+  bool end_array() { return Close(); }
+  bool key(json::string_t& k) {
+    Frame& f = frames_.back();
+    f.key = k;
+    f.slot = &(*f.value)[std::move(k)];
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string& /*last_token*/,
+                   const json::exception& e) {
+    error_position_ = position;
+    error_id_ = e.id;
+    return false;
+  }
+
+  json& root() { return root_; }
+  bool too_deep() const { return too_deep_; }
+  size_t error_position() const { return error_position_; }
+  int error_id() const { return error_id_; }
+
+  // Where the parser is: "password", "items[2].size"; "body" at the top level. The innermost
+  // array's index is that of the element not yet placed (the one that failed).
+  std::string Path() const {
+    std::string out;
+    for (size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.value->is_array()) {
+        const size_t n = f.value->size();
+        const size_t index = i + 1 == frames_.size() ? n : (n == 0 ? 0 : n - 1);
+        out += fmt::format("[{}]", index);
+      } else {
+        if (!out.empty()) out += '.';
+        out += f.key;
+      }
+    }
+    return out.empty() || out.front() == '[' ? "body" + out : out;
+  }
+
+ private:
+  struct Frame {
+    json* value = nullptr;
+    std::string key;       // the object's current key
+    json* slot = nullptr;  // where the object's current value goes
+  };
+
+  json* Put(json v) {
+    if (frames_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    Frame& f = frames_.back();
+    if (f.value->is_array()) {
+      f.value->push_back(std::move(v));
+      return &f.value->back();
+    }
+    *f.slot = std::move(v);
+    return f.slot;
+  }
+  bool Place(json v) {
+    Put(std::move(v));
+    return true;
+  }
+  bool Open(json v) {
+    if (frames_.size() >= kMaxJsonDepth) {
+      too_deep_ = true;
+      return false;
+    }
+    frames_.push_back({Put(std::move(v)), "", nullptr});
+    return true;
+  }
+  bool Close() {
+    frames_.pop_back();
+    return true;
+  }
+
+  json root_;
+  std::vector<Frame> frames_;
+  bool too_deep_ = false;
+  size_t error_position_ = 0;
+  int error_id_ = 0;
+};
+
+}  // namespace
+
+Result<nlohmann::json> ParseJson(std::string_view text) {
+  BoundedJsonBuilder builder;
+  bool ok = false;
+  try {
+    ok = nlohmann::json::sax_parse(text, &builder);
+  } catch (const std::exception& e) {
+    // The SAX interface reports errors without throwing; anything else is a library surprise,
+    // still the client's malformed input rather than a server fault.
+    return InvalidArgument("invalid_json", fmt::format("malformed JSON: {}", e.what()), "body");
+  }
+  if (ok) return std::move(builder.root());
+  if (builder.too_deep()) {
+    return InvalidArgument("json_too_deep",
+                           fmt::format("JSON nests arrays and objects deeper than {} levels",
+                                       kMaxJsonDepth),
+                           "body");
+  }
+  // 406: a number the parser cannot represent (nlohmann's out_of_range "number overflow").
+  if (builder.error_id() == 406) {
+    const std::string field = builder.Path();
+    return InvalidArgument("number_out_of_range",
+                           fmt::format("'{}' holds a number outside the range of a double", field),
+                           field);
+  }
+  return InvalidArgument("invalid_json",
+                         fmt::format("malformed JSON at byte {}", builder.error_position()),
+                         "body");
+}
+
 Result<nlohmann::json> ParseJsonBody(const Request& req) {
   const std::string ct = req.Header("Content-Type");
   if (!ct.empty()) {
@@ -112,20 +246,7 @@ Result<nlohmann::json> ParseJsonBody(const Request& req) {
     return InvalidArgument("invalid_json", "request body is empty; a JSON object is required",
                            "body");
   }
-  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    // Re-parse with exceptions only on the error path, to report where the problem is.
-    std::string detail = "malformed JSON";
-    try {
-      const auto unused = nlohmann::json::parse(req.body);
-      static_cast<void>(unused);
-    } catch (const nlohmann::json::parse_error& e) {
-      detail = fmt::format("malformed JSON at byte {}", e.byte);
-    } catch (const nlohmann::json::exception&) {
-      detail = "a number in the JSON is out of range";  // e.g. 1e999 (out_of_range 406)
-    }
-    return InvalidArgument("invalid_json", detail, "body");
-  }
+  ZG_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(req.body));
   if (!j.is_object()) {
     return InvalidArgument("json_object_required", "the request body must be a JSON object",
                            "body");
@@ -220,15 +341,26 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
 }
 
 Response Pipeline::Handle(Request& req, const Router::Match& match) const {
+  Admission admission = Admit(req, match);
+  return Complete(req, match, std::move(admission));
+}
+
+Pipeline::Admission Pipeline::Admit(Request& req, const Router::Match& match) const {
   req.route = match.route;
   req.path_params = match.params;
-  size_t ran = 0;
-  std::optional<Response> resp;
+  Admission a;
   for (const auto& f : filters_) {
-    ++ran;
-    resp = f->OnRequest(req);
-    if (resp) break;
+    ++a.ran;
+    a.stopped = f->OnRequest(req);
+    if (a.stopped) break;
   }
+  return a;
+}
+
+Response Pipeline::Complete(Request& req, const Router::Match& match,
+                            Admission admission) const {
+  const size_t ran = admission.ran;
+  std::optional<Response> resp = std::move(admission.stopped);
   if (!resp) {
     if (req.route == nullptr) {
       resp = match.path_known
@@ -305,6 +437,13 @@ Result<int64_t> JsonInt(const nlohmann::json& body, const std::string& name, boo
   }
   if (!it->is_number_integer()) {
     return InvalidArgument("invalid_type", fmt::format("'{}' must be an integer", name), name);
+  }
+  // Unsigned values above INT64_MAX would wrap to negative numbers in get<int64_t>().
+  if (it->is_number_unsigned() &&
+      it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return InvalidArgument("number_out_of_range",
+                           fmt::format("'{}' is outside the range of a 64-bit integer", name),
+                           name);
   }
   return it->get<int64_t>();
 }

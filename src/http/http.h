@@ -9,6 +9,7 @@
 // without passing the policy check.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -50,6 +51,8 @@ struct Request {
   Subject subject;             // set by the authentication filter
   std::optional<policy::Decision> decision;  // set by the policy filter
   const Route* route = nullptr;  // the matched route
+  // When the request's headers were complete (set by the server; now() when built otherwise).
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
 
   // The value of a header, or "" when absent.
   std::string Header(std::string_view name) const;
@@ -81,8 +84,20 @@ struct Response {
 // HTTP status code for an error kind (400, 401, 403, 404, 409, 413, 415, 503, 500).
 int StatusFor(ErrorKind kind);
 
-// Parses the request body as a JSON object. Errors (400): "invalid_json" naming the byte offset
-// of the problem; "json_object_required" when the top level is not an object; (415)
+// The deepest nesting of arrays and objects a request's JSON may have. Deeper documents are
+// refused while parsing, so no handler ever walks (or recursively copies) an unbounded tree.
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// Parses untrusted JSON text (any top-level value) in one pass, never holding more than
+// kMaxJsonDepth levels. Errors (400, field "body" unless said otherwise): "invalid_json" naming
+// the byte offset of the problem (also for invalid UTF-8); "json_too_deep" when arrays and
+// objects nest deeper than kMaxJsonDepth; "number_out_of_range" naming the field that holds a
+// number a double cannot represent (1e999), e.g. "password" or "items[2].size".
+// Never throws.
+Result<nlohmann::json> ParseJson(std::string_view text);
+
+// Parses the request body as a JSON object through ParseJson (so with its errors). Further
+// errors: (400) "json_object_required" when the top level is not an object; (415)
 // "unsupported_media_type" when Content-Type is present and not application/json.
 Result<nlohmann::json> ParseJsonBody(const Request& req);
 
@@ -102,7 +117,7 @@ Result<int64_t> IntQueryParam(const Request& req, std::string_view name, int64_t
 // required one is absent or null, "invalid_type" when it has the wrong type, "value_too_long"
 // for a string over max_bytes, "unknown_field" for a field not in `known`. Absent optional
 // fields give "" / def / an empty list. A list element that is not a string is named with its
-// index ("roles[2]").
+// index ("roles[2]"). JsonInt answers "number_out_of_range" for an integer outside int64.
 Result<std::string> JsonString(const nlohmann::json& body, const std::string& name,
                                bool required, size_t max_bytes = SIZE_MAX);
 Result<int64_t> JsonInt(const nlohmann::json& body, const std::string& name, bool required,
@@ -162,7 +177,20 @@ class Pipeline {
   const Router& router() const { return router_; }
   // Runs the whole chain for a request whose route was matched by the caller (req.route may be
   // null: the chain then answers 404/405 after the request-id and audit filters ran).
+  // Equivalent to Admit, then Complete.
   Response Handle(Request& req, const Router::Match& match) const;
+
+  // The two halves of Handle, so that the server can authenticate and authorise on the headers
+  // before it reads the body (issue 13 item 2). Admit runs the filters' OnRequest in order
+  // (they never look at the body); Complete runs the handler when no filter stopped the
+  // request, then OnResponse of the filters that ran, in reverse. Call Complete exactly once
+  // with the Admission Admit returned, on any thread.
+  struct Admission {
+    size_t ran = 0;                  // filters whose OnRequest ran
+    std::optional<Response> stopped;  // the answer of the filter that stopped the request
+  };
+  Admission Admit(Request& req, const Router::Match& match) const;
+  Response Complete(Request& req, const Router::Match& match, Admission admission) const;
 
  private:
   Router router_;

@@ -2,7 +2,10 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -16,6 +19,8 @@
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "http/admission.h"
 
 namespace zengen::http {
 namespace {
@@ -34,6 +39,8 @@ struct Connection {
   Stream* stream = nullptr;  // null once the session has ended
   std::atomic<bool> busy{false};
   asio::any_io_executor executor;
+  std::string address;         // the peer's IP address
+  bool authenticated = false;  // a request on it authenticated; guarded by the server's mutex
 };
 
 Result<tcp::endpoint> ParseListen(const std::string& listen) {
@@ -72,6 +79,16 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   return tcp::endpoint(addr, static_cast<uint16_t>(p));
 }
 
+// TLS 1.2: Mozilla's "intermediate" suites (ECDHE key exchange, AEAD only: no CBC, no static
+// RSA), in the server's order of preference. DHE suites are left out: they would need
+// configured parameters. TLS 1.3 suites are all AEAD.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
 // Status line and headers of a response, with the defaults that hold for every answer.
 template <class Body>
 void SetHead(bhttp::response<Body>& res, const Response& r, bool keep_alive) {
@@ -82,7 +99,7 @@ void SetHead(bhttp::response<Body>& res, const Response& r, bool keep_alive) {
     if (res.find(name) == res.end()) res.set(name, v);
   };
   set_default("Cache-Control", "no-store");
-  set_default("Strict-Transport-Security", "max-age=31536000");
+  set_default("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
   set_default("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
@@ -108,15 +125,27 @@ bhttp::response<bhttp::string_body> ToBeast(const Response& r, unsigned version,
 class Server::Impl {
  public:
   Impl(const ServerOptions& o, const Pipeline& p)
-      : opt_(o), pipeline_(p), ioc_(o.threads), workers_(static_cast<size_t>(o.worker_threads)),
-        tls_(ssl::context::tls_server), acceptor_(ioc_), signals_(ioc_), grace_timer_(ioc_) {}
+      : opt_(o), pipeline_(p), clock_(o.clock != nullptr ? *o.clock : system_clock_),
+        refusal_limiter_(clock_, o.refusals_per_second_per_address, o.refusal_burst_per_address),
+        request_limiter_(clock_, o.requests_per_second_per_address, o.request_burst_per_address),
+        refusal_log_(clock_, 10, std::chrono::seconds(1)), ioc_(o.threads),
+        workers_(static_cast<size_t>(o.worker_threads)), tls_(ssl::context::tls_server),
+        acceptor_(ioc_), signals_(ioc_), grace_timer_(ioc_) {}
 
   Status Init() {
     try {
       tls_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                        ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-      SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
+      SSL_CTX* ctx = tls_.native_handle();
+      SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+      // The server's order decides, and clients cannot renegotiate or compress.
+      SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
+                                   SSL_OP_NO_COMPRESSION);
+      if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1 ||
+          SSL_CTX_set_ciphersuites(ctx, kTls13Suites) != 1) {
+        return Internal("tls_config", "the TLS cipher lists were refused by OpenSSL");
+      }
       tls_.use_certificate_chain_file(opt_.tls_certificate.string());
       tls_.use_private_key_file(opt_.tls_private_key.string(), ssl::context::pem);
     } catch (const boost::system::system_error& e) {
@@ -168,6 +197,12 @@ class Server::Impl {
     asio::post(ioc_, [this] { BeginDrain(); });
   }
 
+  ServerStats stats() const {
+    std::lock_guard lock(mu_);
+    return {static_cast<int>(conns_.size()), authenticated_, refused_connections_,
+            body_reserved_.load(), body_reserved_peak_.load()};
+  }
+
  private:
   void BeginDrain() {
     if (draining_.exchange(true)) return;
@@ -198,13 +233,72 @@ class Server::Impl {
     });
   }
 
+  // Admits a new connection against the limits, or says why not (an empty string: admitted).
+  std::string AdmitConnection(const std::shared_ptr<Connection>& conn) {
+    std::lock_guard lock(mu_);
+    const int open = static_cast<int>(conns_.size());
+    const int reserved = std::clamp(opt_.reserved_connections, 0, opt_.max_connections - 1);
+    std::string refusal;
+    if (per_address_[conn->address] >= opt_.max_connections_per_address) {
+      refusal = "connection_limit_per_address";
+    } else if (open >= opt_.max_connections) {
+      refusal = "connection_limit";
+    } else if (open - authenticated_ >= opt_.max_connections - reserved) {
+      refusal = "connection_limit_unauthenticated";
+    }
+    if (!refusal.empty()) {
+      if (per_address_[conn->address] == 0) per_address_.erase(conn->address);
+      ++refused_connections_;
+      return refusal;
+    }
+    ++per_address_[conn->address];
+    conns_.insert(conn);
+    ++active_;
+    return refusal;
+  }
+
+  void MarkAuthenticated(Connection& conn) {
+    std::lock_guard lock(mu_);
+    if (conn.authenticated) return;
+    conn.authenticated = true;
+    ++authenticated_;
+  }
+
   void SessionEnded(const std::shared_ptr<Connection>& c) {
     {
       std::lock_guard lock(mu_);
       conns_.erase(c);
+      if (auto it = per_address_.find(c->address); it != per_address_.end() && --it->second <= 0) {
+        per_address_.erase(it);
+      }
+      if (c->authenticated) --authenticated_;
     }
     if (--active_ == 0 && draining_) ioc_.stop();
   }
+
+  // A refusal by the server itself: counted for the audit log, and a log line unless too many.
+  void NoteRefusal(const std::string& address, std::string_view reason) {
+    if (opt_.refusals != nullptr) opt_.refusals->Count(address, fmt::format("server: {}", reason), "");
+    const auto v = refusal_log_.Allow();
+    if (!v.allow) return;
+    if (v.suppressed_before > 0) {
+      spdlog::warn("{} refusal lines suppressed (counted in the audit log)", v.suppressed_before);
+    }
+    spdlog::warn("refused {}: {}", address, reason);
+  }
+
+  // Reserves n bytes of the body memory budget; false when it would be exceeded.
+  bool ReserveBody(int64_t n) {
+    int64_t cur = body_reserved_.load();
+    do {
+      if (cur + n > opt_.body_memory_budget_bytes) return false;
+    } while (!body_reserved_.compare_exchange_weak(cur, cur + n));
+    int64_t peak = body_reserved_peak_.load();
+    while (cur + n > peak && !body_reserved_peak_.compare_exchange_weak(peak, cur + n)) {
+    }
+    return true;
+  }
+  void ReleaseBody(int64_t n) { body_reserved_ -= n; }
 
   asio::awaitable<void> Accept() {
     while (!draining_) {
@@ -218,47 +312,116 @@ class Server::Impl {
         co_await t.async_wait(kTuple);
         continue;
       }
-      if (active_ >= opt_.max_connections) {
-        spdlog::warn("connection limit {} reached; refusing a connection", opt_.max_connections);
-        boost::system::error_code ignored;
-        socket.close(ignored);
-        continue;
-      }
-      ++active_;
       auto conn = std::make_shared<Connection>();
       conn->executor = socket.get_executor();
       {
-        std::lock_guard lock(mu_);
-        conns_.insert(conn);
+        boost::system::error_code rec;
+        auto ep = socket.remote_endpoint(rec);
+        if (!rec) conn->address = ep.address().to_string();
+      }
+      if (const std::string refusal = AdmitConnection(conn); !refusal.empty()) {
+        NoteRefusal(conn->address, refusal);
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        continue;
       }
       asio::co_spawn(conn->executor, Session(std::move(socket), conn), asio::detached);
     }
   }
 
-  // Writes a response generated by the server itself (not by the pipeline) and closes.
-  asio::awaitable<void> Reject(Stream& stream, const Error& e, unsigned version) {
-    const Response resp = Response::FromError(e);
+  // Writes an answer of the server's own (not of the pipeline) and closes: in the lingering
+  // way when the client may still be sending a body the server did not read.
+  asio::awaitable<void> Refuse(Stream& stream, const Response& resp, unsigned version,
+                               bool body_pending) {
     auto res = ToBeast(resp, version == 0 ? 11 : version, false, false);
     beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
-    co_await bhttp::async_write(stream, res, kTuple);
+    auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    if (!wec && body_pending) co_await Linger(stream);
+  }
+
+  asio::awaitable<void> Reject(Stream& stream, const Error& e, unsigned version,
+                               bool body_pending) {
+    const Response resp = Response::FromError(e);
+    co_await Refuse(stream, resp, version, body_pending);
+  }
+
+  // Lingering close: the answer is written; stop sending (FIN), then read and discard what the
+  // client still sends, so that closing with unread data does not reset the connection and
+  // destroy the answer in the client's buffers before it reads it. The TLS layer is bypassed:
+  // the discarded bytes are never decrypted. Bounded by linger_bytes and linger_ms.
+  asio::awaitable<void> Linger(Stream& stream) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    boost::system::error_code ec;
+    lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    lowest.expires_after(std::chrono::milliseconds(opt_.linger_ms));
+    std::array<char, 16384> scratch;
+    int64_t drained = 0;
+    while (drained < opt_.linger_bytes) {
+      auto [rec, n] = co_await lowest.async_read_some(asio::buffer(scratch), kTuple);
+      if (rec) break;
+      drained += static_cast<int64_t>(n);
+    }
   }
 
   asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<Connection> conn) {
-    std::string remote;
-    {
-      boost::system::error_code ec;
-      auto ep = socket.remote_endpoint(ec);
-      if (!ec) remote = ep.address().to_string();
-    }
     Stream stream(beast::tcp_stream(std::move(socket)), tls_);
     conn->stream = &stream;
-    co_await Serve(stream, conn, remote);
+    co_await Serve(stream, conn);
     conn->stream = nullptr;
     SessionEnded(conn);
   }
 
-  asio::awaitable<void> Serve(Stream& stream, const std::shared_ptr<Connection>& conn,
-                              const std::string& remote) {
+  // Runs the pipeline's first half (filters on the headers) or its second (the handler), on a
+  // worker unless the route runs inline (liveness and version answers: a thread hop would cost
+  // more than the work).
+  asio::awaitable<Pipeline::Admission> AdmitOnWorker(Request* req, const Router::Match* match) {
+    if (match->route != nullptr && match->route->runs_inline) co_return AdmitGuarded(req, match);
+    auto work = asio::co_spawn(workers_.get_executor(), AdmitTask(req, match),
+                               asio::use_awaitable);
+    co_return co_await std::move(work);
+  }
+  asio::awaitable<Pipeline::Admission> AdmitTask(Request* req, const Router::Match* match) {
+    co_return AdmitGuarded(req, match);
+  }
+
+  Pipeline::Admission AdmitGuarded(Request* req, const Router::Match* match) {
+    try {
+      return pipeline_.Admit(*req, *match);
+    } catch (const std::exception& e) {
+      spdlog::error("request {}: unhandled exception in a filter: {}", req->request_id, e.what());
+    }
+    Pipeline::Admission a;
+    a.stopped = Response::FromError(Internal("internal_error", "internal error; see server log"));
+    return a;
+  }
+
+  asio::awaitable<Response> CompleteOnWorker(Request* req, const Router::Match* match,
+                                             Pipeline::Admission* admission) {
+    if (match->route != nullptr && match->route->runs_inline) {
+      co_return CompleteGuarded(req, match, admission);
+    }
+    auto work = asio::co_spawn(workers_.get_executor(), CompleteTask(req, match, admission),
+                               asio::use_awaitable);
+    co_return co_await std::move(work);
+  }
+  asio::awaitable<Response> CompleteTask(Request* req, const Router::Match* match,
+                                         Pipeline::Admission* admission) {
+    co_return CompleteGuarded(req, match, admission);
+  }
+
+  Response CompleteGuarded(Request* req, const Router::Match* match,
+                           Pipeline::Admission* admission) {
+    try {
+      return pipeline_.Complete(*req, *match, std::move(*admission));
+    } catch (const std::exception& e) {
+      spdlog::error("request {}: unhandled exception: {}", req->request_id, e.what());
+    }
+    return Response::FromError(Internal("internal_error", "internal error; see server log"));
+  }
+
+  asio::awaitable<void> Serve(Stream& stream, const std::shared_ptr<Connection>& conn) {
+    const std::string& remote = conn->address;
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_after(std::chrono::milliseconds(opt_.handshake_timeout_ms));
     auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
@@ -273,7 +436,7 @@ class Server::Impl {
       // The body limit depends on the route, known only once the header is in.
       parser.body_limit(boost::none);
       lowest.expires_after(
-          std::chrono::milliseconds(first ? opt_.read_timeout_ms : opt_.idle_timeout_ms));
+          std::chrono::milliseconds(first ? opt_.header_timeout_ms : opt_.idle_timeout_ms));
       first = false;
       conn->busy = false;
       auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
@@ -285,24 +448,30 @@ class Server::Impl {
                       fmt::format("request line and headers exceed {} bytes",
                                   opt_.max_header_bytes),
                       "headers"};
-        co_await Reject(stream, e, 11);
+        NoteRefused(conn, e.code);
+        co_await Reject(stream, e, 11, true);
         co_return;
       }
       if (ec) {
         if (IsParseError(ec)) {
           const Error e = InvalidArgument(
               "malformed_request", fmt::format("not a valid HTTP/1.1 request: {}", ec.message()));
-          co_await Reject(stream, e, 11);
+          NoteRefused(conn, e.code);
+          co_await Reject(stream, e, 11, true);
         }
         co_return;  // timeout, end of stream, cancelled by drain, TLS failure: just close
       }
       const auto& header = parser.get();
+      const unsigned version = header.version();
+      const bool body_pending = !parser.is_done();
       Request req;
+      req.received = std::chrono::steady_clock::now();
       req.method = std::string(header.method_string());
       req.target = std::string(header.target());
       req.remote_address = remote;
       if (auto st = ParseTarget(req.target, req); !st.ok()) {
-        co_await Reject(stream, st.error(), header.version());
+        NoteRefused(conn, st.error().code);
+        co_await Reject(stream, st.error(), version, body_pending);
         co_return;
       }
       const auto match = pipeline_.router().Find(req.method, req.path);
@@ -312,58 +481,101 @@ class Server::Impl {
       }
       const auto too_large = Error{ErrorKind::kTooLarge, "body_too_large",
                                    fmt::format("request body exceeds {} bytes", limit), "body"};
-      if (auto len = parser.content_length(); len && *len > static_cast<uint64_t>(limit)) {
-        co_await Reject(stream, too_large, header.version());
+      const auto declared = parser.content_length();
+      if (declared && *declared > static_cast<uint64_t>(limit)) {
+        NoteRefused(conn, too_large.code);
+        co_await Reject(stream, too_large, version, body_pending);
         co_return;
       }
-      parser.body_limit(static_cast<uint64_t>(limit));
-      if (!parser.is_done()) {
-        lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
-        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-        if (bec == bhttp::error::body_limit) {
-          co_await Reject(stream, too_large, header.version());
-          co_return;
-        }
-        if (bec) {
-          if (IsParseError(bec)) {
-            const Error e = InvalidArgument(
-                "malformed_request", fmt::format("malformed request body: {}", bec.message()));
-            co_await Reject(stream, e, header.version());
-          }
-          co_return;
-        }
-      }
-      auto message = parser.release();
-      for (const auto& field : message) {
+      for (const auto& field : header) {
         req.headers[std::string(field.name_string())] = std::string(field.value());
       }
-      req.body = std::move(message.body());
-      keep_alive = message.keep_alive() && !draining_;
+      keep_alive = header.keep_alive() && !draining_;
       const bool head = req.method == "HEAD";
-      Response resp;
-      if (match.route != nullptr && match.route->runs_inline) {
-        // Liveness and version answers: a thread hop would cost more than the work.
-        auto work = HandleOnWorker(&req, &match);
-        resp = co_await std::move(work);
-      } else {
-        // Named before co_await: see the note on GCC 12 above.
-        auto work = asio::co_spawn(workers_.get_executor(), HandleOnWorker(&req, &match),
-                                   asio::use_awaitable);
-        resp = co_await std::move(work);
+
+      // First half: authentication and policy on the headers alone.
+      auto admitting = AdmitOnWorker(&req, &match);
+      Pipeline::Admission admission = co_await std::move(admitting);
+      if (req.subject.authenticated) MarkAuthenticated(*conn);
+      // An address that keeps being refused waits, unless the request (or its connection)
+      // authenticated: authenticated clients keep their capacity behind a hostile neighbour.
+      if (!req.subject.authenticated && !conn->authenticated &&
+          (refusal_limiter_.Exhausted(remote) || !request_limiter_.Take(remote))) {
+        Response limited = Response::FromError(
+            Error{ErrorKind::kTooManyRequests, "rate_limited",
+                  "too many refused requests from this address; retry later", "address"});
+        limited.headers["Retry-After"] = "1";
+        admission.stopped = std::move(limited);
+        NoteRefusal(remote, "rate_limited");
+      }
+
+      // The body, for admitted requests only, within the memory budget.
+      int64_t reserved = 0;
+      bool close_after = false;  // the body was not read: linger, then close
+      if (body_pending && !admission.stopped) {
+        const int64_t need = declared ? static_cast<int64_t>(*declared) : limit;
+        if (!ReserveBody(need)) {
+          Response busy = Response::FromError(
+              Unavailable("server_busy", "the server holds too many request bodies; retry"));
+          busy.headers["Retry-After"] = "1";
+          admission.stopped = std::move(busy);
+          NoteRefusal(remote, "server_busy");
+        } else {
+          reserved = need;
+          parser.body_limit(static_cast<uint64_t>(limit));
+          lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
+          auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+          if (bec == bhttp::error::body_limit) {
+            admission.stopped = Response::FromError(too_large);
+          } else if (bec && IsParseError(bec)) {
+            admission.stopped = Response::FromError(InvalidArgument(
+                "malformed_request", fmt::format("malformed request body: {}", bec.message())));
+          } else if (bec) {
+            // Timeout or the client went away: nobody to answer.
+            ReleaseBody(reserved);
+            co_return;
+          }
+          if (!bec) req.body = std::move(parser.get().body());
+          close_after = static_cast<bool>(bec);
+        }
+      }
+      if (admission.stopped && body_pending && req.body.empty()) close_after = true;
+      // A drain that began while the body arrived ends the connection after this answer.
+      keep_alive = keep_alive && !close_after && !draining_;
+
+      // Second half: the handler (unless stopped) and the filters' OnResponse.
+      auto completing = CompleteOnWorker(&req, &match, &admission);
+      Response resp = co_await std::move(completing);
+      req.body.clear();
+      req.body.shrink_to_fit();
+      ReleaseBody(reserved);
+      if (!conn->authenticated && resp.status >= 400 && resp.status < 500 && resp.status != 429) {
+        refusal_limiter_.Take(remote);
+      }
+      if (close_after) {
+        co_await Refuse(stream, resp, version, true);
+        co_return;
       }
       if (resp.body_source) {
-        auto streamed = WriteStreamed(stream, &resp, message.version(), keep_alive, head);
+        auto streamed = WriteStreamed(stream, &resp, version, keep_alive, head);
         const bool complete = co_await std::move(streamed);
         if (!complete) co_return;
         continue;
       }
-      auto res = ToBeast(resp, message.version(), keep_alive, head);
+      auto res = ToBeast(resp, version, keep_alive, head);
       lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
       auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
       if (wec) co_return;
     }
     lowest.expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(kTuple);
+  }
+
+  // A request refused by the server before the pipeline saw it: counted like the pipeline's
+  // refusals for the address's rate limit, and for the audit log.
+  void NoteRefused(const std::shared_ptr<Connection>& conn, std::string_view code) {
+    if (!conn->authenticated) refusal_limiter_.Take(conn->address);
+    NoteRefusal(conn->address, code);
   }
 
   // Sends a response whose body comes from resp->body_source: the headers with its
@@ -417,15 +629,6 @@ class Server::Impl {
     co_return std::string();
   }
 
-  asio::awaitable<Response> HandleOnWorker(Request* req, const Router::Match* match) {
-    try {
-      co_return pipeline_.Handle(*req, *match);
-    } catch (const std::exception& e) {
-      spdlog::error("request {}: unhandled exception: {}", req->request_id, e.what());
-    }
-    co_return Response::FromError(Internal("internal_error", "internal error; see server log"));
-  }
-
   static bool IsParseError(const boost::system::error_code& ec) {
     // Beast reports both malformed input and ordinary ends of a connection in its own
     // category; only the former deserves a 400.
@@ -435,6 +638,11 @@ class Server::Impl {
 
   ServerOptions opt_;
   const Pipeline& pipeline_;
+  SystemClock system_clock_;
+  const Clock& clock_;
+  RateLimiter refusal_limiter_;
+  RateLimiter request_limiter_;
+  LogLimiter refusal_log_;
   asio::io_context ioc_;
   asio::thread_pool workers_;
   ssl::context tls_;
@@ -443,8 +651,13 @@ class Server::Impl {
   asio::steady_timer grace_timer_;
   std::atomic<int> active_{0};
   std::atomic<bool> draining_{false};
-  std::mutex mu_;
+  std::atomic<int64_t> body_reserved_{0};
+  std::atomic<int64_t> body_reserved_peak_{0};
+  mutable std::mutex mu_;
   std::set<std::shared_ptr<Connection>> conns_;
+  std::map<std::string, int> per_address_;
+  int authenticated_ = 0;
+  int64_t refused_connections_ = 0;
 };
 
 Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
@@ -459,5 +672,6 @@ Server::~Server() = default;
 uint16_t Server::port() const { return impl_->port(); }
 void Server::Run() { impl_->Run(); }
 void Server::Shutdown() { impl_->Shutdown(); }
+ServerStats Server::stats() const { return impl_->stats(); }
 
 }  // namespace zengen::http

@@ -1,16 +1,37 @@
 // The HTTPS server: a Boost.Beast adapter that feeds requests into a Pipeline.
 //
-// TLS 1.2+ only, HTTP/1.1 with keep-alive, one C++20 coroutine per connection on a pool of
-// I/O threads. The pipeline (filters and handlers) runs on a separate pool of worker threads,
-// because handlers block on the database and on the durable audit record of their decision;
-// the connection's coroutine waits for it without holding an I/O thread. Hard limits protect it from bad or hostile clients:
-//   - more than max_connections open connections: new ones are closed at once;
-//   - TLS handshake longer than handshake_timeout_ms: closed;
-//   - a request (headers and body) not received whole within read_timeout_ms, or a keep-alive
-//     connection idle longer than idle_timeout_ms: closed;
+// TLS 1.2 (AEAD suites only, in the server's order) and TLS 1.3, HTTP/1.1 with keep-alive, one
+// C++20 coroutine per connection on a pool of I/O threads. The pipeline (filters and handlers)
+// runs on a separate pool of worker threads, because handlers block on the database and on the
+// durable audit record of their decision; the connection's coroutine waits for it without
+// holding an I/O thread.
+//
+// A request is admitted in two steps (issue 13): once its headers are in, the filters
+// (authentication, policy) run on them alone; only an admitted request has its body read, and
+// only while the bodies held in memory by all connections stay within body_memory_budget_bytes.
+// So an anonymous client can make the server hold its headers (max_header_bytes) but never its
+// body.
+//
+// Hard limits protect it from bad or hostile clients:
+//   - a connection from an address that already has max_connections_per_address open, or when
+//     max_connections are open, or when max_connections - reserved_connections are open and
+//     have not authenticated: closed at once (the reserve keeps room for established,
+//     authenticated clients);
+//   - TLS handshake longer than handshake_timeout_ms, or the first request's headers not in
+//     within header_timeout_ms: closed;
+//   - a body not received whole within read_timeout_ms, or a keep-alive connection idle longer
+//     than idle_timeout_ms: closed;
 //   - request line + headers over max_header_bytes: 431 and close;
 //   - body over the route's limit (or max_body_bytes): 413 and close, without reading it;
+//   - bodies over the memory budget: 503 "server_busy" with Retry-After, without reading it;
+//   - an address whose requests were refused (4xx) more than refusal_burst_per_address times,
+//     beyond refusals_per_second_per_address: 429 "rate_limited" with Retry-After for requests
+//     that do not authenticate, before the body or the handler (compare nginx limit_req);
+//     authenticated requests are never limited by their address;
 //   - a request that is not valid HTTP/1.1: 400 and close.
+// When the server answers without reading a body the client is still sending, it closes in
+// the lingering way: it half-closes, then reads and discards (at most linger_bytes, for at most
+// linger_ms) so that the client reads the answer instead of a reset.
 // Errors are JSON {"error":{"code","message","field"}}. The server keeps serving others.
 //
 // Shutdown (Shutdown() or SIGTERM/SIGINT): stop accepting, close idle connections, let
@@ -22,8 +43,10 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "http/http.h"
+#include "http/refusals.h"
 
 namespace zengen::http {
 
@@ -34,13 +57,37 @@ struct ServerOptions {
   int threads = 2;          // I/O threads: TLS and HTTP parsing
   int worker_threads = 16;  // threads that run the pipeline; they may block (database, audit)
   int max_connections = 256;
+  int max_connections_per_address = 64;
+  int reserved_connections = 32;  // of max_connections, for connections that authenticated
   int64_t max_header_bytes = 16 * 1024;
   int64_t max_body_bytes = 1024 * 1024;
-  int64_t handshake_timeout_ms = 10000;
+  int64_t body_memory_budget_bytes = int64_t{256} << 20;  // bodies held by all connections
+  int64_t handshake_timeout_ms = 5000;
+  int64_t header_timeout_ms = 5000;  // the first request's headers, after the handshake
   int64_t read_timeout_ms = 10000;
   int64_t idle_timeout_ms = 30000;
   int64_t shutdown_grace_ms = 20000;
+  int64_t linger_ms = 2000;
+  int64_t linger_bytes = int64_t{4} << 20;
+  // Refused requests (4xx) allowed per address: a burst, then this many a second. <= 0: off.
+  double refusals_per_second_per_address = 50;
+  double refusal_burst_per_address = 200;
+  // Every request on connections that have not authenticated, per address. <= 0: off.
+  double requests_per_second_per_address = 0;
+  double request_burst_per_address = 0;
   bool handle_signals = true;  // SIGTERM and SIGINT start a graceful shutdown
+  // Where the server counts the connections and requests it refuses itself (may be null).
+  RefusalAggregator* refusals = nullptr;
+  const Clock* clock = nullptr;  // for the rate limits; null: the system clock
+};
+
+// Counters for tests and figures.
+struct ServerStats {
+  int open_connections = 0;
+  int authenticated_connections = 0;
+  int64_t refused_connections = 0;
+  int64_t body_bytes_reserved = 0;       // bodies held in memory now
+  int64_t body_bytes_reserved_peak = 0;  // the most ever held at once
 };
 
 class Server {
@@ -61,6 +108,7 @@ class Server {
   void Run();
   // Starts a graceful shutdown. Thread-safe; may be called before or during Run().
   void Shutdown();
+  ServerStats stats() const;
 
  private:
   class Impl;

@@ -3,9 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include "crypto/crypto.h"
 #include "support/tls_client.h"
@@ -166,6 +170,246 @@ TEST_F(StreamingServerTest, SourceThatBreaksItsDeclaredLengthIsCutOff) {
     EXPECT_TRUE(c->ClosedByPeer(3000));
   }
   ExpectStillServing();
+}
+
+// Issue 13: bounded resources before authentication, connection and rate limits, lingering
+// 413s and the TLS settings, against a server with a stand-in authentication filter.
+class TokenFilter final : public Filter {
+ public:
+  std::optional<Response> OnRequest(Request& req) override {
+    if (req.Header("Authorization") == "Bearer good") {
+      req.subject.authenticated = true;
+      req.subject.id = "tester";
+      return std::nullopt;
+    }
+    if (req.path == "/small") return std::nullopt;
+    return Response::FromError(Unauthenticated("authentication_required", "a token is required"));
+  }
+};
+
+constexpr int64_t kUploadLimit = int64_t{1} << 20;
+
+class HardenedServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("zg-hard-" + crypto::ToHex(crypto::RandomBytes(6)));
+    fs::create_directories(dir_);
+    ASSERT_TRUE(
+        crypto::WriteSelfSignedCertificate(dir_ / "cert.pem", dir_ / "key.pem", {"127.0.0.1"}, 2)
+            .ok());
+    Router router;
+    ASSERT_TRUE(router
+                    .Add({.method = "GET",
+                          .pattern = "/small",
+                          .action = "system.health",
+                          .resource = "system",
+                          .handler = [](Request&) { return Response::Text(200, "ok"); }})
+                    .ok());
+    ASSERT_TRUE(router
+                    .Add({.method = "POST",
+                          .pattern = "/upload",
+                          .action = "upload.write",
+                          .resource = "upload",
+                          .max_body_bytes = kUploadLimit,
+                          .handler =
+                              [](Request& req) {
+                                return Response::Text(200, std::to_string(req.body.size()));
+                              }})
+                    .ok());
+    pipeline_ = std::make_unique<Pipeline>(std::move(router));
+    pipeline_->AddFilter(std::make_unique<TokenFilter>());
+    options_.listen = "127.0.0.1:0";
+    options_.tls_certificate = dir_ / "cert.pem";
+    options_.tls_private_key = dir_ / "key.pem";
+    options_.worker_threads = 4;
+    options_.handle_signals = false;
+    options_.shutdown_grace_ms = 2000;
+    options_.read_timeout_ms = 3000;
+  }
+
+  void Start() {
+    auto server = Server::Create(options_, *pipeline_);
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_ = std::move(*server);
+    thread_ = std::thread([this] { server_->Run(); });
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+    if (thread_.joinable()) thread_.join();
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<TlsConnection> Connect(const zengen::testing::ConnectOptions& o = {}) {
+    return TlsConnection::Connect(server_->port(), dir_ / "cert.pem", o);
+  }
+
+  static std::string Upload(int64_t content_length, bool authenticated) {
+    std::map<std::string, std::string> h = {{"Content-Length", std::to_string(content_length)}};
+    if (authenticated) h["Authorization"] = "Bearer good";
+    return BuildRequest("POST", "/upload", h);
+  }
+
+  void ExpectServed(const std::string& source) {
+    auto c = Connect({.source_address = source});
+    ASSERT_TRUE(c) << "no connection from " << source;
+    ASSERT_TRUE(c->Send(BuildRequest("GET", "/small")));
+    auto r = c->Read();
+    ASSERT_TRUE(r) << "no answer from " << source;
+    EXPECT_EQ(r->status, 200);
+  }
+
+  fs::path dir_;
+  ServerOptions options_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+TEST_F(HardenedServerTest, AnonymousLargeBodyIsRefusedOnItsHeadersBeforeAnyBodyByte) {
+  // Issue 13 item 2: the body was read whole, up to the route's limit, before authentication.
+  // Here no body byte is ever sent: the answer can only come from the headers.
+  options_.body_memory_budget_bytes = 64 << 20;
+  Start();
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->Send(Upload(kUploadLimit, false)));
+  auto r = c->Read();
+  ASSERT_TRUE(r) << "no answer before the body";
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->ErrorCode(), "authentication_required");
+  // It may send its body now: it is discarded while the connection closes, never held.
+  c->Send(std::string(256 << 10, 'x'));
+  EXPECT_TRUE(c->ClosedByPeer(5000));
+  EXPECT_EQ(server_->stats().body_bytes_reserved_peak, 0);
+  ExpectServed("127.0.0.1");
+}
+
+TEST_F(HardenedServerTest, BodiesBeyondTheMemoryBudgetAreRefusedWith503) {
+  options_.body_memory_budget_bytes = kUploadLimit + kUploadLimit / 2;
+  Start();
+  auto first = Connect();
+  ASSERT_TRUE(first);
+  const std::string body(static_cast<size_t>(kUploadLimit), 'b');
+  ASSERT_TRUE(first->Send(Upload(kUploadLimit, true) + body.substr(0, 1000)));
+  // The first request holds its reservation while its body trickles in.
+  for (int i = 0; i < 200 && server_->stats().body_bytes_reserved == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server_->stats().body_bytes_reserved, kUploadLimit);
+  auto second = Connect();
+  ASSERT_TRUE(second);
+  second->Send(Upload(kUploadLimit, true) + body);
+  auto busy = second->Read();
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 503);
+  EXPECT_EQ(busy->ErrorCode(), "server_busy");
+  EXPECT_EQ(busy->headers["retry-after"], "1");
+  ASSERT_TRUE(first->Send(body.substr(1000)));
+  auto ok = first->Read();
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body, std::to_string(kUploadLimit));
+  EXPECT_LE(server_->stats().body_bytes_reserved_peak, options_.body_memory_budget_bytes);
+  EXPECT_EQ(server_->stats().body_bytes_reserved, 0);
+}
+
+TEST_F(HardenedServerTest, TooLargeAnswerArrivesEveryTime) {
+  // Issue 13 item 6: the 413 was destroyed by the reset in 3 of 5 tries at 200 KB over.
+  Start();
+  const std::string body(static_cast<size_t>(kUploadLimit + 200 * 1000), 'x');
+  int received = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto c = Connect();
+    ASSERT_TRUE(c);
+    c->Send(Upload(static_cast<int64_t>(body.size()), true) + body);  // may fail: the answer counts
+    auto r = c->Read();
+    if (r && r->status == 413 && r->ErrorCode() == "body_too_large") ++received;
+  }
+  EXPECT_EQ(received, 5);
+  ExpectServed("127.0.0.1");
+}
+
+TEST_F(HardenedServerTest, IdleConnectionsFromOneAddressDoNotLockOutAnother) {
+  // Issue 13 item 3: 260 idle TCP connections locked everyone out (default limits here).
+  Start();
+  std::vector<int> idle;
+  for (int i = 0; i < 300; ++i) {
+    const int fd = zengen::testing::ConnectTcp(server_->port(), "127.0.0.2");
+    ASSERT_GE(fd, 0) << "connection " << i;
+    idle.push_back(fd);
+  }
+  ExpectServed("127.0.0.1");
+  const ServerStats st = server_->stats();
+  EXPECT_LE(st.open_connections, options_.max_connections_per_address + 1);
+  EXPECT_GE(st.refused_connections, 300 - options_.max_connections_per_address);
+  for (int fd : idle) ::close(fd);
+}
+
+TEST_F(HardenedServerTest, AddressThatKeepsBeingRefusedIsRateLimitedAlone) {
+  options_.refusals_per_second_per_address = 0.001;
+  options_.refusal_burst_per_address = 5;
+  Start();
+  // A connection that authenticated before the address was limited.
+  auto known = Connect({.source_address = "127.0.0.2"});
+  ASSERT_TRUE(known);
+  ASSERT_TRUE(known->Send(Upload(0, true)));
+  auto before = known->Read();
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 200);
+  auto c = Connect({.source_address = "127.0.0.2"});
+  ASSERT_TRUE(c);
+  std::vector<int> statuses;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(c->Send(Upload(0, false)));
+    auto r = c->Read();
+    ASSERT_TRUE(r) << "request " << i;
+    statuses.push_back(r->status);
+    if (r->status == 429) {
+      EXPECT_EQ(r->ErrorCode(), "rate_limited");
+      EXPECT_EQ(r->headers["retry-after"], "1");
+    }
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{401, 401, 401, 401, 401, 429, 429, 429}));
+  // Another address is answered as usual, refused or not.
+  auto other = Connect({.source_address = "127.0.0.1"});
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(other->Send(Upload(0, false)));
+  auto r = other->Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  ExpectServed("127.0.0.1");
+  // The authenticated connection from the limited address is not limited, nor a new one that
+  // authenticates.
+  ASSERT_TRUE(known->Send(Upload(0, true)));
+  auto after = known->Read();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+  auto fresh = Connect({.source_address = "127.0.0.2"});
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE(fresh->Send(Upload(0, true)));
+  auto served = fresh->Read();
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
+}
+
+TEST_F(HardenedServerTest, TlsOffersOnlyAeadSuitesInTheServersOrder) {
+  // Issue 13 item 12: TLS 1.2 offered CBC suites in the client's order.
+  Start();
+  for (const char* cbc : {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384",
+                          "ECDHE-ECDSA-AES128-SHA256"}) {
+    EXPECT_EQ(Connect({.tls12_ciphers = cbc}), nullptr) << cbc << " was accepted";
+  }
+  auto c = Connect({.tls12_ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256"});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->cipher(), "ECDHE-ECDSA-AES128-GCM-SHA256");
+  ASSERT_TRUE(c->Send(BuildRequest("GET", "/small")));
+  auto r = c->Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->headers["strict-transport-security"], "max-age=63072000; includeSubDomains");
+  auto modern = Connect();
+  ASSERT_TRUE(modern);
+  EXPECT_EQ(modern->cipher(), "TLS_AES_128_GCM_SHA256");
 }
 
 }  // namespace

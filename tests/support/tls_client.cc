@@ -33,8 +33,17 @@ std::string HttpResponse::ErrorField() const {
   return j["error"].value("field", "");
 }
 
-int ConnectTcp(uint16_t port) {
+int ConnectTcp(uint16_t port, const std::string& source_address) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (!source_address.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_address.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -48,10 +57,25 @@ int ConnectTcp(uint16_t port) {
 
 std::unique_ptr<TlsConnection> TlsConnection::Connect(uint16_t port,
                                                       const std::filesystem::path& ca_cert) {
+  return Connect(port, ca_cert, ConnectOptions{});
+}
+
+std::string TlsConnection::cipher() const {
+  const char* name = SSL_get_cipher_name(ssl_);
+  return name != nullptr ? name : "";
+}
+
+std::unique_ptr<TlsConnection> TlsConnection::Connect(uint16_t port,
+                                                      const std::filesystem::path& ca_cert,
+                                                      const ConnectOptions& options) {
   std::unique_ptr<TlsConnection> c(new TlsConnection());
-  c->fd_ = ConnectTcp(port);
+  c->fd_ = ConnectTcp(port, options.source_address);
   if (c->fd_ < 0) return nullptr;
   c->ctx_ = SSL_CTX_new(TLS_client_method());
+  if (!options.tls12_ciphers.empty()) {
+    SSL_CTX_set_max_proto_version(c->ctx_, TLS1_2_VERSION);
+    if (SSL_CTX_set_cipher_list(c->ctx_, options.tls12_ciphers.c_str()) != 1) return nullptr;
+  }
   SSL_CTX_set_verify(c->ctx_, SSL_VERIFY_PEER, nullptr);
   if (SSL_CTX_load_verify_locations(c->ctx_, ca_cert.c_str(), nullptr) != 1) return nullptr;
   c->ssl_ = SSL_new(c->ctx_);

@@ -24,11 +24,20 @@ struct HttpResponse {
   std::string ErrorField() const;  // body's error.field, or ""
 };
 
+struct ConnectOptions {
+  std::string source_address;  // a local address to connect from, e.g. "127.0.0.2"
+  std::string tls12_ciphers;   // offer only these TLS 1.2 suites, and no TLS 1.3
+};
+
 class TlsConnection {
  public:
   // Connects to 127.0.0.1:port and completes a TLS handshake, verifying the server against
   // ca_cert (the data directory's self-signed certificate). Returns null on failure.
   static std::unique_ptr<TlsConnection> Connect(uint16_t port, const std::filesystem::path& ca_cert);
+  static std::unique_ptr<TlsConnection> Connect(uint16_t port, const std::filesystem::path& ca_cert,
+                                                const ConnectOptions& options);
+  // The negotiated cipher suite, e.g. "ECDHE-ECDSA-AES128-GCM-SHA256".
+  std::string cipher() const;
   ~TlsConnection();
 
   bool Send(std::string_view bytes);
@@ -52,7 +61,8 @@ std::string BuildRequest(const std::string& method, const std::string& target,
                          const std::map<std::string, std::string>& headers = {},
                          const std::string& body = "");
 
-// A plain TCP connection (no TLS), for tests that speak the wrong protocol.
-int ConnectTcp(uint16_t port);
+// A plain TCP connection (no TLS), for tests that speak the wrong protocol; from
+// source_address when given.
+int ConnectTcp(uint16_t port, const std::string& source_address = "");
 
 }  // namespace zengen::testing

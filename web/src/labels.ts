@@ -31,6 +31,11 @@ export const uploadErrors: Record<string, Bilingual> = {
   network_error: { ja: '通信が途切れました（再開できます）', en: 'The connection failed (the upload can be resumed)' },
   fastq_header_not_utf8: { ja: 'ヘッダー行が UTF-8 ではありません（リード名に不正なバイト）', en: 'The header line is not UTF-8 (an invalid byte in the read name)' },
   staging_damaged: { ja: '一時保存された分割が壊れています（アップロードをやり直してください）', en: 'A staged chunk is damaged (start the upload again)' },
+  server_busy: { ja: 'サーバーが混み合っています（しばらくして再開できます）', en: 'The server is busy (the upload can be resumed shortly)' },
+  rate_limited: { ja: 'この接続元からの要求が多すぎます（しばらく待ってください）', en: 'Too many requests from this address (wait a moment)' },
+  body_too_large: { ja: '送信データが上限を超えています', en: 'The request body exceeds the limit' },
+  json_too_deep: { ja: 'JSON の入れ子が深すぎます（64 段まで）', en: 'The JSON is nested too deeply (64 levels at most)' },
+  number_out_of_range: { ja: '数値が扱える範囲を超えています', en: 'A number is out of range' },
 };
 
 export function uploadErrorLabel(lang: Lang, code: string): string {
