@@ -160,7 +160,10 @@ PublicFigures Publish(const std::vector<ParticipantProgress>& participants,
 
   Publication pub;
   std::vector<size_t> total_id(n_stages), total_diff(nesting.size());
-  for (size_t s = 0; s < n_stages; ++s) total_id[s] = pub.Add("totals." + stages[s], totals[s]);
+  for (size_t s = 0; s < n_stages; ++s) {
+    total_id[s] = pub.Add("totals." + stages[s], totals[s]);
+    pub.Headline(total_id[s]);
+  }
   for (size_t k = 0; k < nesting.size(); ++k) {
     total_diff[k] = pub.Subset(total_id[nesting[k].first], total_id[nesting[k].second]);
   }

@@ -109,6 +109,7 @@ size_t Publication::Add(std::string name, int64_t value) {
   values_.push_back(value);
   published_.push_back(true);
   at_least_one_.push_back(false);
+  headline_.push_back(false);
   return names_.size() - 1;
 }
 
@@ -189,6 +190,7 @@ std::vector<Shown> Publication::Protect() const {
   struct Memo {
     std::vector<Shown> rounded;
     std::vector<bool> at_least_one;
+    std::vector<bool> headline;
     std::vector<SumRelation> sums;
     std::vector<Shown> result;
   };
@@ -196,13 +198,14 @@ std::vector<Shown> Publication::Protect() const {
   static Memo memo;
   {
     std::lock_guard lock(mu);
-    if (memo.rounded == rounded && memo.at_least_one == at_least_one_ && memo.sums == sums_) {
+    if (memo.rounded == rounded && memo.at_least_one == at_least_one_ &&
+        memo.headline == headline_ && memo.sums == sums_) {
       return memo.result;
     }
   }
   std::vector<Shown> result = Audit(std::move(rounded));
   std::lock_guard lock(mu);
-  memo = {std::vector<Shown>(), at_least_one_, sums_, result};
+  memo = {std::vector<Shown>(), at_least_one_, headline_, sums_, result};
   memo.rounded.resize(n);
   for (size_t i = 0; i < n; ++i) {
     memo.rounded[i] = published_[i] ? Round(values_[i]) : Shown{0, true};
@@ -238,7 +241,8 @@ std::vector<Shown> Publication::Audit(std::vector<Shown> shown) const {
       if (withholdable(u)) candidates.push_back(u);
     }
     std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
-      return std::tie(shown[a].band, a) < std::tie(shown[b].band, b);
+      const bool ha = headline_[a], hb = headline_[b];
+      return std::tie(ha, shown[a].band, a) < std::tie(hb, shown[b].band, b);
     });
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     if (candidates.empty()) {
@@ -252,6 +256,22 @@ std::vector<Shown> Publication::Audit(std::vector<Shown> shown) const {
                                candidates.begin() +
                                    static_cast<std::ptrdiff_t>(std::min(kTrials, candidates.size())));
     if (candidates.size() > kTrials) trials.push_back(candidates.back());
+    // A headline figure goes only when nothing else mends the count.
+    const auto mends_without_headline = [&] {
+      for (size_t u : trials) {
+        if (headline_[u]) continue;
+        shown[u].withheld = true;
+        const bool mended =
+            KeepsPromise(Propagate(ReaderRanges(shown), sums_)[violated], baseline[violated]);
+        shown[u].withheld = false;
+        if (mended) return true;
+      }
+      return false;
+    };
+    if (std::any_of(trials.begin(), trials.end(), [&](size_t u) { return headline_[u]; }) &&
+        mends_without_headline()) {
+      std::erase_if(trials, [&](size_t u) { return headline_[u]; });
+    }
     size_t best = n;
     std::tuple<bool, size_t> best_score{true, 0};
     std::vector<Range> best_ranges;

@@ -110,6 +110,9 @@ class Publication {
   // Tells the audit that a reader knows the count is at least 1 (its row is shown only
   // because someone is in it).
   void AtLeastOne(size_t id) { at_least_one_[id] = true; }
+  // A headline figure (e.g. a stage total): withheld only when no other candidate mends the
+  // count at hand.
+  void Headline(size_t id) { headline_[id] = true; }
   // part ⊆ whole: adds the implied count whole − part (named "<whole> - <part>") and the
   // relation whole = part + difference. Returns the difference's id. REQUIRES: whole ≥ part.
   size_t Subset(size_t whole, size_t part);
@@ -139,6 +142,7 @@ class Publication {
   std::vector<int64_t> values_;
   std::vector<bool> published_;
   std::vector<bool> at_least_one_;
+  std::vector<bool> headline_;
   std::vector<SumRelation> sums_;
 };
 

@@ -158,6 +158,26 @@ TEST(ProtectTest, RemembersTheLastAnswerForTheSameBands) {
   EXPECT_EQ(pub.Protect(), first);
 }
 
+TEST(ProtectTest, HeadlineFiguresAreWithheldLast) {
+  // 20 = 9 + 9 + 2: each part is at least 2. Withholding the total mends everything at once,
+  // but when it is a headline, parts go instead.
+  auto build = [](bool headline) {
+    Publication pub;
+    const size_t total = pub.Add("total", 20);
+    pub.Sum(total, {pub.Add("a", 9), pub.Add("b", 9), pub.Add("c", 2)});
+    if (headline) pub.Headline(total);
+    const auto shown = pub.Protect();
+    for (const Range& r : Propagate(pub.ReaderRanges(shown), pub.relations())) {
+      EXPECT_TRUE(KeepsPromise(r)) << r.lo << ".." << r.hi;
+    }
+    return shown;
+  };
+  EXPECT_TRUE(build(false)[0].withheld);
+  const auto kept = build(true);
+  EXPECT_FALSE(kept[0].withheld);
+  EXPECT_EQ(ShownJson(kept[0]), 20);
+}
+
 TEST(ProtectTest, ImpliedCountsAreNeverPublished) {
   Publication pub;
   const size_t enrolled = pub.Add("enrolled", 13);
