@@ -146,9 +146,17 @@ test('a clinician logs in with TOTP, enters a diagnosis by selection, is told of
   await checkAxe(page, 'login');
   await logIn(page, 'dr-tohoku', 'console');
 
-  const first = page.getByTestId('participant-list').locator('a').first();
-  const pid = await first.getAttribute('data-participant');
-  await first.click();
+  // The first participant listed whose consent lets clinical data be entered (pseudonyms, and
+  // so the order, differ between demo directories; some demo participants have withdrawn).
+  let pid = '';
+  for (let i = 0; i < 20 && !pid; i++) {
+    const link = page.getByTestId('participant-list').locator('a').nth(i);
+    await link.click();
+    const form = page.locator('.clinical[data-consent]:not([data-consent=""])');
+    await form.waitFor();
+    if (['active', 'withdrawn_no_contact'].includes(await form.getAttribute('data-consent'))) pid = await link.getAttribute('data-participant');
+  }
+  assert.ok(pid, 'a participant with an active consent is listed');
   await page.locator('#tab-diagnosis').click();
   await page.locator('#f-onset_age').waitFor();
   // Selection: the code system and the diagnosis status are radio buttons with definitions.
@@ -275,7 +283,7 @@ test('the sequencing facility opens a run, uploads a FASTQ pair (resuming a brok
   assert.ok(specimen, 'a specimen is ready for a run');
   await page.getByLabel('シーケンサー機種').fill('NovaSeq X');
   await page.getByLabel('フローセル').fill('HWEBTEST1');
-  await page.getByLabel('ライブラリ').fill('LIB-WEB-1');
+  await page.getByLabel('ライブラリ', { exact: true }).fill('LIB-WEB-1');
   await page.getByRole('button', { name: '解読ランを登録' }).click();
   await page.getByTestId('run-title').waitFor();
   assert.match(await page.getByTestId('qc-verdict').textContent(), /受付中/);
@@ -338,7 +346,7 @@ test('the sequencing facility opens a run, uploads a FASTQ pair (resuming a brok
   await page.getByRole('heading', { name: '解読ランを登録' }).waitFor();
   await page.getByLabel('シーケンサー機種').fill('MiSeq');
   await page.getByLabel('フローセル').fill('MWEBTEST2');
-  await page.getByLabel('ライブラリ').fill('LIB-WEB-2');
+  await page.getByLabel('ライブラリ', { exact: true }).fill('LIB-WEB-2');
   await page.getByLabel('シングルエンド').check();
   await page.getByRole('button', { name: '解読ランを登録' }).click();
   await page.getByTestId('non-standard').waitFor();

@@ -319,7 +319,7 @@ export function ClinicalForm({ participant, dict, category: asked, canWrite = tr
     loadSummary();
     api<{ state: string }>('GET', `/api/v1/participants/${pid}/consents`)
       .then((s) => setConsent(s.state))
-      .catch(() => setConsent(''));
+      .catch(() => setConsent('unknown'));
     // The other categories, for the plausibility checks across them.
     for (const c of dict.categories) {
       api<any>('GET', `/api/v1/participants/${pid}/clinical/${c.code}`)
@@ -443,7 +443,7 @@ export function ClinicalForm({ participant, dict, category: asked, canWrite = tr
   };
 
   return (
-    <div className="clinical" onKeyDown={(e) => {
+    <div className="clinical" data-consent={consent} onKeyDown={(e) => {
       if ((e.ctrlKey || e.metaKey) && e.key === 's') {
         e.preventDefault();
         save(false);

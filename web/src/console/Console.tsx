@@ -22,7 +22,7 @@ type Page =
   | 'applications' | 'datasets' | 'grants' | 'tokens';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'consent', 'specimens', 'findings'],
-  sequencing_operator: ['incoming', 'uploads', 'specimens', 'files'],
+  sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
   analyst: ['findings', 'files', 'specimens'],
   security_officer: ['audit', 'admin'],
   data_steward: ['admin', 'participants', 'findings', 'files', 'datasets', 'applications', 'grants'],
