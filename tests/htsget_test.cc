@@ -438,6 +438,51 @@ TEST_P(HtsgetTest, ErrorsHaveHtsgetShapeAndCodes) {
   EXPECT_EQ(server_->Request("GET", "/healthz")->status, 200);
 }
 
+// Issue 12 finding 6: a forged Host header never decides where tickets and access URLs point
+// (the client would send its token there); they are built from the configured public URL.
+TEST_P(HtsgetTest, TicketAndAccessUrlsUseTheConfiguredBaseNotTheHostHeader) {
+  const std::string base = fmt::format("https://127.0.0.1:{}", server_->port());
+  const std::map<std::string, std::string> forged = {{"Authorization", "Bearer " + ana_token_},
+                                                     {"Host", "attacker.example"}};
+  auto ticket = server_->Request("GET", "/ga4gh/htsget/v1/reads/" + bam_id_, forged);
+  ASSERT_EQ(ticket->status, 200) << ticket->body;
+  const json urls = ticket->Json()["htsget"]["urls"];
+  ASSERT_FALSE(urls.empty());
+  for (const auto& u : urls) {
+    EXPECT_TRUE(u["url"].get<std::string>().starts_with(base + "/ga4gh/htsget/v1/blocks/"))
+        << u.dump();
+  }
+  EXPECT_EQ(ticket->body.find("attacker"), std::string::npos) << ticket->body;
+  auto access = server_->Request("GET", "/ga4gh/drs/v1/objects/" + cram_id_ + "/access/https",
+                                 forged);
+  ASSERT_EQ(access->status, 200) << access->body;
+  EXPECT_TRUE(access->Json()["url"].get<std::string>().starts_with(base + "/")) << access->body;
+  auto obj = server_->Request("GET", "/ga4gh/drs/v1/objects/" + cram_id_, forged);
+  ASSERT_EQ(obj->status, 200) << obj->body;
+  EXPECT_EQ(obj->body.find("attacker"), std::string::npos) << obj->body;
+  EXPECT_EQ(obj->Json()["self_uri"], fmt::format("drs://127.0.0.1:{}/{}", server_->port(), cram_id_));
+  // Issue 12 (GA4GH): the DRS htsget link names the stored format, so it works as given
+  // (without it htsget's default BAM is refused for a CRAM with UnsupportedFormat).
+  std::string htsget_url;
+  for (const auto& m : obj->Json()["access_methods"]) {
+    if (m["type"] == "htsget") htsget_url = m["access_url"]["url"];
+  }
+  EXPECT_EQ(htsget_url, base + "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
+  auto via_link = Call(ana_token_, "GET", htsget_url.substr(base.size()));
+  ASSERT_TRUE(via_link);
+  EXPECT_EQ(via_link->status, 200) << via_link->body;
+  EXPECT_EQ(via_link->Json()["htsget"]["format"], "CRAM");
+  auto options = server_->Request("OPTIONS", "/ga4gh/drs/v1/objects/x", {{"Host", "attacker.example"}});
+  EXPECT_EQ(options->Json()["bearer_auth_issuers"], json::array({base}));
+
+  // A configured public_url is used as it stands (behind a proxy), whatever the Host says.
+  auto proxied = ZengenServer::Start(GetParam(), {"public_url = https://zengen.example.jp/"});
+  ASSERT_NE(proxied, nullptr);
+  auto o2 = proxied->Request("OPTIONS", "/ga4gh/drs/v1/objects/x", {{"Host", "attacker.example"}});
+  ASSERT_TRUE(o2);
+  EXPECT_EQ(o2->Json()["bearer_auth_issuers"], json::array({"https://zengen.example.jp"}));
+}
+
 TEST_P(HtsgetTest, WithdrawalStopsTicketsBlocksAndDrsOnTheNextRequest) {
   auto drs = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bcf_id_);
   ASSERT_EQ(drs->status, 200) << drs->body;

@@ -221,6 +221,8 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
     if (!resource.ok()) return Status(resource.error());
     return authorizer.Check(req, action, *resource);
   };
+  // Set once the port is bound, before the first request is served.
+  std::string public_url;
   http::Router router;
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
                   identity::AddIdentityRoutes(router, *r.identity),
@@ -236,7 +238,8 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
                   sharing::AddSharingRoutes(router, *r.sharing, authorizer, r.clock),
                   portal::AddPortalRoutes(router, *r.store, r.clock,
                                           [&r] { return r.sharing->ReleaseCalendar(); }),
-                  ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access, ""})}) {
+                  ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access,
+                                                           [&public_url] { return public_url; }})}) {
     if (!st.ok()) return Fail(st.error());
   }
   // The front-end last: its fallback route answers every path no other route matched.
@@ -282,6 +285,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   opt.shutdown_grace_ms = c.shutdown_grace_ms;
   auto server = http::Server::Create(opt, pipeline);
   if (!server.ok()) return Fail(server.error());
+  public_url = PublicBaseUrl(c, (*server)->port());
 
   std::string host = c.listen.substr(0, c.listen.rfind(':'));
   if (host == "0.0.0.0" || host == "[::]") host = "localhost";

@@ -17,7 +17,7 @@
 //        authorisation types (BearerAuth; the same answer for every id)
 //   GET /ga4gh/drs/v1/objects/{id}/access/{access_id}                 drs.read: AccessURL
 //
-// Tickets list https URLs served by zengen itself: the header blocks, the body byte ranges
+// Tickets list https URLs served by zengen itself (on the configured public base URL): the header blocks, the body byte ranges
 // that hold the records overlapping the region (slices.h), and the EOF marker, each at most
 // kMaxBlockBytes. Block answers stream in 1 MiB pieces with an exact Content-Length (the DRS
 // https access URL is one block of the whole object, of any size). Every URL carries "headers": the caller's own Authorization header when
@@ -54,7 +54,11 @@ struct Ga4ghSources {
   sequencing::Uploads& uploads;
   blobs::BlobStore& blobs;
   AccessCheck access;
-  std::string public_base_url;  // e.g. "https://zengen.example.jp"; empty: from the Host header
+  // The configured public base URL (common/config.h PublicBaseUrl), e.g.
+  // "https://zengen.example.jp": ticket and access URLs are built from it alone, never from the
+  // request's Host header, so a forged Host cannot send the caller's token elsewhere. Read per
+  // request (the port is known only once the server is bound).
+  std::function<std::string()> public_base_url;
 };
 
 Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources);
