@@ -390,15 +390,14 @@ Result<Visible> VisibleSamples(const Ga4ghSources& src, const Request& req,
   ZG_ASSIGN_OR_RETURN(auto samples, src.uploads.FileSamples(f.id));
   Visible v;
   if (samples.size() <= 1) {
-    ZG_RETURN_IF_ERROR(src.access(req, action, f));
+    // The file as a whole was decided by the policy filter (the route's resolver is the
+    // access gate): no second decision, no second audit record.
     for (const auto& s : samples) v.samples.push_back(s.sample);
     return v;
   }
   std::optional<Error> last;
   for (const auto& s : samples) {
-    sequencing::DataFile about = f;
-    about.participant_id = s.participant_id;
-    if (Status st = src.access(req, action, about); st.ok()) {
+    if (Status st = src.access(req, action, f, s.participant_id); st.ok()) {
       v.samples.push_back(s.sample);
     } else {
       last = st.error();
@@ -529,6 +528,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         .action = "htsget.read",
         .resource = "file",
         .handler = ticket_handler(false),
+        .refuse = HtsgetFrom,
     }));
     ZG_RETURN_IF_ERROR(router.Add({
         .method = "POST",
@@ -538,6 +538,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         // Larger bodies still reach the handler, so they are refused in htsget's own shape.
         .max_body_bytes = static_cast<int64_t>(4 * kMaxTicketBodyBytes),
         .handler = ticket_handler(true),
+        .refuse = HtsgetFrom,
     }));
   }
 
@@ -592,6 +593,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         };
         return r;
       },
+      .refuse = HtsgetFrom,
   }));
 
   // ---- DRS ---------------------------------------------------------------------------------
@@ -676,6 +678,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         }
         return Response::Json(200, obj);
       },
+      .refuse = DrsFrom,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -703,6 +706,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
                                             file->size);
         return Response::Json(200, json{{"url", url}, {"headers", headers}});
       },
+      .refuse = DrsFrom,
   }));
   return Status::Ok();
 }

@@ -325,6 +325,12 @@ const texts = {
   importDone: { ja: '取り込みました', en: 'Imported' },
   noAccess: { ja: 'この画面を使う権限がありません', en: 'You have no access to this page' },
   error: { ja: 'エラー', en: 'Error' },
+  // A refusal by the access policy (issue 12): it says nothing about the resource; the reason is
+  // in the audit log under the request id.
+  access_denied: {
+    ja: 'この操作は許可されていません（理由は監査ログに記録されています）',
+    en: 'Access denied (the reason is recorded in the audit log)',
+  },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;
