@@ -290,7 +290,14 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
         EXPECT_NE(r->ErrorCode(), "authentication_required") << role << " " << action;
       } else {
         EXPECT_EQ(r->status, 403) << role << " should be denied " << action << ": " << r->body;
-        EXPECT_EQ(r->ErrorCode(), "access_denied") << role << " " << action;
+        // The protocols' own shapes on /ga4gh (issue 12), Zengen's elsewhere.
+        const json j = r->Json();
+        const bool protocol_shape =
+            p.path.starts_with("/ga4gh/") &&
+            ((j.contains("htsget") && j["htsget"].value("error", "") == "PermissionDenied") ||
+             j.value("status_code", 0) == 403);
+        EXPECT_TRUE(r->ErrorCode() == "access_denied" || protocol_shape)
+            << role << " " << action << ": " << r->body;
       }
       ++cells;
     }

@@ -198,8 +198,8 @@ TEST_P(CohortTest, CohortExportStaysInTheCallersHospital) {
   EXPECT_EQ(empty->status, 400) << empty->body;
   EXPECT_EQ(empty->ErrorField(), "hospital");
   EXPECT_EQ(empty->body.find(other), std::string::npos);
-  for (const std::string h : {"hosp-b", "*", "%2A"}) {
-    auto cross = As("dr-a").Send("GET", "/api/v1/fhir/bundle?hospital=" + h);
+  for (const char* h : {"hosp-b", "*", "%2A"}) {
+    auto cross = As("dr-a").Send("GET", std::string("/api/v1/fhir/bundle?hospital=") + h);
     ASSERT_TRUE(cross);
     EXPECT_EQ(cross->status, 403) << h << ": " << cross->body;
     EXPECT_EQ(cross->ErrorCode(), "access_denied") << h;

@@ -492,7 +492,8 @@ TEST_P(HtsgetTest, TicketAndAccessUrlsUseTheConfiguredBaseNotTheHostHeader) {
   // Issue 12 (GA4GH): the DRS htsget link names the stored format, so it works as given
   // (without it htsget's default BAM is refused for a CRAM with UnsupportedFormat).
   std::string htsget_url;
-  for (const auto& m : obj->Json()["access_methods"]) {
+  const json methods = obj->Json()["access_methods"];  // a named copy outlives the loop
+  for (const auto& m : methods) {
     if (m["type"] == "htsget") htsget_url = m["access_url"]["url"];
   }
   EXPECT_EQ(htsget_url, base + "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
@@ -763,7 +764,7 @@ TEST_P(HtsgetTest, ResearcherReadsThroughAGrantUntilItExpiresOrIsRevoked) {
                             {{"level", "full"}, {"signed_date", "2026-04-01"}, {"reason", "test"}})
                 ->status,
             201);
-  for (const std::string path : {"/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM",
+  for (const std::string& path : {"/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM",
                                  "/ga4gh/drs/v1/objects/" + cram_id_}) {
     auto withdrawn = Refused(researcher, path, "res-withdrawn");
     EXPECT_EQ(withdrawn->status, 403) << path;

@@ -102,6 +102,10 @@ std::optional<Response> PolicyFilter::OnRequest(Request& req) {
       r.headers["WWW-Authenticate"] = "Bearer";
       return r;
     }
+    // About the caller's own credential (no second factor yet, a token's scope): it may know.
+    if (!req.decision->code.empty()) {
+      return Refuse(req, PermissionDenied(req.decision->code, req.decision->reason));
+    }
     return Refuse(req, AccessDenied());
   }
   if (resolve_error) return Refuse(req, *resolve_error);

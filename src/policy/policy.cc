@@ -211,12 +211,14 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
   }
   if (subject.scoped &&
       std::find(subject.scope.begin(), subject.scope.end(), action) == subject.scope.end()) {
-    return {Effect::kDeny, fmt::format("the token's scope does not include '{}'", action), {}};
+    return {Effect::kDeny, fmt::format("the token's scope does not include '{}'", action), {},
+            "scope_exceeded"};
   }
   if (!subject.mfa && !rule.before_mfa) {
     return {Effect::kDeny,
             fmt::format("'{}' requires a second factor; enrol and confirm TOTP first", action),
-            {}};
+            {},
+            "mfa_required"};
   }
   // Shared data about one file (the access gate fills the release, grant and consent facts
   // as a "data_file" resource) for a subject whose only role of the rule is tier-gated: the

@@ -99,8 +99,12 @@ enum class Effect { kAllow, kDeny };
 
 struct Decision {
   Effect effect = Effect::kDeny;
-  std::string reason;                    // why, for the audit record and the error message
+  std::string reason;                    // why, for the audit record
   std::vector<std::string> obligations;  // e.g. "audit_bytes" (later issues)
+  // Set when the denial is about the caller's own credential, not the resource, so the caller
+  // may be told: "mfa_required" (no second factor yet), "scope_exceeded" (the token's actions).
+  // Empty otherwise: the refusal then names nothing (the reason stays in the audit record).
+  std::string code;
   bool allowed() const { return effect == Effect::kAllow; }
 };
 
