@@ -300,7 +300,9 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
                           [](const std::string& a) { return a != "auth.logout"; });
     for (const auto& action : order) {
       const Probe& p = probes.at(action);
-      const bool allowed = policy::Decide(subject, action, {}, {}).allowed();
+      // The probes name unknown ids or collections: decided within the caller's own scope.
+      const bool allowed =
+          policy::Decide(subject, action, {"probe", "", policy::ScopeOf(subject)}, {}).allowed();
       auto r = b.Send(p.method, p.path, p.body);
       ASSERT_TRUE(r) << role << " " << action;
       if (allowed) {
@@ -308,7 +310,14 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
         EXPECT_NE(r->ErrorCode(), "authentication_required") << role << " " << action;
       } else {
         EXPECT_EQ(r->status, 403) << role << " should be denied " << action << ": " << r->body;
-        EXPECT_EQ(r->ErrorCode(), "forbidden") << role << " " << action;
+        // The protocols' own shapes on /ga4gh (issue 12), Zengen's elsewhere.
+        const json j = r->Json();
+        const bool protocol_shape =
+            p.path.starts_with("/ga4gh/") &&
+            ((j.contains("htsget") && j["htsget"].value("error", "") == "PermissionDenied") ||
+             j.value("status_code", 0) == 403);
+        EXPECT_TRUE(r->ErrorCode() == "access_denied" || protocol_shape)
+            << role << " " << action << ": " << r->body;
       }
       ++cells;
     }

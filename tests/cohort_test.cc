@@ -3,6 +3,9 @@
 // custody moves across organisations step by step.
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "storage/store.h"
 #include "support/browser.h"
 
 namespace zengen::testing {
@@ -169,6 +172,60 @@ TEST_P(CohortTest, ClinicalDraftSubmitAndFhirBundle) {
   EXPECT_EQ(b["entry"][0]["resource"]["resourceType"], "Patient");
   EXPECT_EQ(b["entry"][0]["resource"]["id"], id);
   EXPECT_EQ(bundle->body.find("MRN-3"), std::string::npos) << "the local id never leaves";
+}
+
+// Issue 12 finding 1: a clinician's cohort export and listing never reach another hospital's
+// participants, whatever ?hospital= says (missing, empty, another hospital, every hospital).
+TEST_P(CohortTest, CohortExportStaysInTheCallersHospital) {
+  const std::string own = Register("MRN-10");
+  auto theirs = As("dr-b").Send("POST", "/api/v1/participants",
+                                {{"local_id", "MRN-20"}, {"program", "cancer"},
+                                 {"disease_category", "lung"}, {"index_date", "2026-03-02"}});
+  ASSERT_TRUE(theirs && theirs->status == 201);
+  const std::string other = theirs->Json()["participant"]["id"];
+  auto patients = [](const HttpResponse& r) {
+    std::set<std::string> ids;
+    const json b = r.Json();
+    for (const auto& e : b.value("entry", json::array())) {
+      if (e["resource"]["resourceType"] == "Patient") ids.insert(e["resource"]["id"].get<std::string>());
+    }
+    return ids;
+  };
+  auto missing = As("dr-a").Send("GET", "/api/v1/fhir/bundle");
+  ASSERT_TRUE(missing);
+  ASSERT_EQ(missing->status, 200) << missing->body;
+  EXPECT_EQ(patients(*missing), std::set<std::string>{own});
+  auto empty = As("dr-a").Send("GET", "/api/v1/fhir/bundle?hospital=");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 400) << empty->body;
+  EXPECT_EQ(empty->ErrorField(), "hospital");
+  EXPECT_EQ(empty->body.find(other), std::string::npos);
+  for (const char* h : {"hosp-b", "*", "%2A"}) {
+    auto cross = As("dr-a").Send("GET", std::string("/api/v1/fhir/bundle?hospital=") + h);
+    ASSERT_TRUE(cross);
+    EXPECT_EQ(cross->status, 403) << h << ": " << cross->body;
+    EXPECT_EQ(cross->ErrorCode(), "access_denied") << h;
+    EXPECT_EQ(cross->body.find(other), std::string::npos) << h;
+  }
+  auto list = As("dr-a").Send("GET", "/api/v1/participants");
+  ASSERT_TRUE(list && list->status == 200);
+  const json items = list->Json()["items"];
+  ASSERT_EQ(items.size(), 1u) << list->body;
+  EXPECT_EQ(items[0]["id"], own);
+  EXPECT_EQ(As("dr-a").Send("GET", "/api/v1/participants/" + other + "/fhir/bundle")->status, 403);
+  // The refusals were decided on the other hospital and recorded with the reason.
+  auto store = storage::OpenStore({.location = server_->DatabaseLocation(), .migrate = false});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto tx = (*store)->Begin(storage::TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  auto denied = (*tx)->Query(
+      "SELECT reason, details FROM audit_log WHERE action = 'clinical.export' AND decision = "
+      "'deny' ORDER BY seq");
+  ASSERT_TRUE(denied.ok());
+  ASSERT_GE(denied->rows.size(), 3u);
+  EXPECT_NE(denied->rows[0].Text(0).find("another organisation"), std::string::npos)
+      << denied->rows[0].Text(0);
+  EXPECT_NE(denied->rows[0].Text(1).find("hosp-b"), std::string::npos) << denied->rows[0].Text(1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CohortTest, ::testing::ValuesIn(storage::TestBackends()),

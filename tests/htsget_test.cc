@@ -202,6 +202,34 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
     return c->Json();
   }
 
+  // A GET with a chosen request id, to find its audit records.
+  std::optional<HttpResponse> Refused(const std::string& token, const std::string& path,
+                                      const std::string& request_id) {
+    return server_->Request("GET", path, {{"Authorization", "Bearer " + token},
+                                          {"X-Request-Id", request_id}});
+  }
+  // The audit records of one request id: how many, and their reasons joined.
+  std::vector<std::string> AuditRows(const std::string& request_id) {
+    auto store = storage::OpenStore({.location = server_->DatabaseLocation(), .migrate = false});
+    EXPECT_TRUE(store.ok());
+    if (!store.ok()) return {};
+    auto tx = (*store)->Begin(storage::TxMode::kRead);
+    auto rows = (*tx)->Query("SELECT reason FROM audit_log WHERE request_id = $1 ORDER BY seq",
+                             {storage::Text(request_id)});
+    EXPECT_TRUE(rows.ok());
+    std::vector<std::string> out;
+    for (const auto& r : rows->rows) out.push_back(r.Text(0));
+    return out;
+  }
+  int AuditCount(const std::string& request_id) {
+    return static_cast<int>(AuditRows(request_id).size());
+  }
+  std::string AuditReasons(const std::string& request_id) {
+    std::string all;
+    for (const auto& r : AuditRows(request_id)) all += r + "\n";
+    return all;
+  }
+
   std::string Url(const std::string& path) const {
     return fmt::format("https://127.0.0.1:{}{}", server_->port(), path);
   }
@@ -442,6 +470,52 @@ TEST_P(HtsgetTest, ErrorsHaveHtsgetShapeAndCodes) {
   EXPECT_EQ(server_->Request("GET", "/healthz")->status, 200);
 }
 
+// Issue 12 finding 6: a forged Host header never decides where tickets and access URLs point
+// (the client would send its token there); they are built from the configured public URL.
+TEST_P(HtsgetTest, TicketAndAccessUrlsUseTheConfiguredBaseNotTheHostHeader) {
+  const std::string base = fmt::format("https://127.0.0.1:{}", server_->port());
+  const std::map<std::string, std::string> forged = {{"Authorization", "Bearer " + ana_token_},
+                                                     {"Host", "attacker.example"}};
+  auto ticket = server_->Request("GET", "/ga4gh/htsget/v1/reads/" + bam_id_, forged);
+  ASSERT_EQ(ticket->status, 200) << ticket->body;
+  const json urls = ticket->Json()["htsget"]["urls"];
+  ASSERT_FALSE(urls.empty());
+  for (const auto& u : urls) {
+    EXPECT_TRUE(u["url"].get<std::string>().starts_with(base + "/ga4gh/htsget/v1/blocks/"))
+        << u.dump();
+  }
+  EXPECT_EQ(ticket->body.find("attacker"), std::string::npos) << ticket->body;
+  auto access = server_->Request("GET", "/ga4gh/drs/v1/objects/" + cram_id_ + "/access/https",
+                                 forged);
+  ASSERT_EQ(access->status, 200) << access->body;
+  EXPECT_TRUE(access->Json()["url"].get<std::string>().starts_with(base + "/")) << access->body;
+  auto obj = server_->Request("GET", "/ga4gh/drs/v1/objects/" + cram_id_, forged);
+  ASSERT_EQ(obj->status, 200) << obj->body;
+  EXPECT_EQ(obj->body.find("attacker"), std::string::npos) << obj->body;
+  EXPECT_EQ(obj->Json()["self_uri"], fmt::format("drs://127.0.0.1:{}/{}", server_->port(), cram_id_));
+  // Issue 12 (GA4GH): the DRS htsget link names the stored format, so it works as given
+  // (without it htsget's default BAM is refused for a CRAM with UnsupportedFormat).
+  std::string htsget_url;
+  const json methods = obj->Json()["access_methods"];  // a named copy outlives the loop
+  for (const auto& m : methods) {
+    if (m["type"] == "htsget") htsget_url = m["access_url"]["url"];
+  }
+  EXPECT_EQ(htsget_url, base + "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
+  auto via_link = Call(ana_token_, "GET", htsget_url.substr(base.size()));
+  ASSERT_TRUE(via_link);
+  EXPECT_EQ(via_link->status, 200) << via_link->body;
+  EXPECT_EQ(via_link->Json()["htsget"]["format"], "CRAM");
+  auto options = server_->Request("OPTIONS", "/ga4gh/drs/v1/objects/x", {{"Host", "attacker.example"}});
+  EXPECT_EQ(options->Json()["bearer_auth_issuers"], json::array({base}));
+
+  // A configured public_url is used as it stands (behind a proxy), whatever the Host says.
+  auto proxied = ZengenServer::Start(GetParam(), {"public_url = https://zengen.example.jp/"});
+  ASSERT_NE(proxied, nullptr);
+  auto o2 = proxied->Request("OPTIONS", "/ga4gh/drs/v1/objects/x", {{"Host", "attacker.example"}});
+  ASSERT_TRUE(o2);
+  EXPECT_EQ(o2->Json()["bearer_auth_issuers"], json::array({"https://zengen.example.jp"}));
+}
+
 TEST_P(HtsgetTest, WithdrawalStopsTicketsBlocksAndDrsOnTheNextRequest) {
   auto drs = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bcf_id_);
   ASSERT_EQ(drs->status, 200) << drs->body;
@@ -470,6 +544,12 @@ TEST_P(HtsgetTest, WithdrawalStopsTicketsBlocksAndDrsOnTheNextRequest) {
   const std::string block = ticket->Json()["htsget"]["urls"][0]["url"];
   const std::string block_path = block.substr(block.find("/ga4gh/"));
   ASSERT_EQ(Call(ana_token_, "GET", block_path)->status, 200);
+  // Issue 12, the one gate: one block request, one policy decision, one audit record (the
+  // resolver gathered custody and live consent; the handler decides nothing again).
+  ASSERT_EQ(Refused(ana_token_, block_path, "block-once-1")->status, 200);
+  EXPECT_EQ(AuditCount("block-once-1"), 1);
+  ASSERT_EQ(Refused(ana_token_, "/ga4gh/drs/v1/objects/" + bcf_id_, "drs-once-1")->status, 200);
+  EXPECT_EQ(AuditCount("drs-once-1"), 1);
 
   ASSERT_EQ(clinician_.Send("POST", "/api/v1/participants/" + participant_ + "/withdrawal",
                             {{"level", "full"}, {"signed_date", "2026-04-01"}, {"reason", "test"}})
@@ -478,10 +558,24 @@ TEST_P(HtsgetTest, WithdrawalStopsTicketsBlocksAndDrsOnTheNextRequest) {
   auto t2 = Call(ana_token_, "GET", "/ga4gh/htsget/v1/variants/" + bcf_id_ + "?format=BCF");
   EXPECT_EQ(t2->status, 403);
   EXPECT_EQ(t2->Json()["htsget"]["error"], "PermissionDenied");
-  EXPECT_EQ(Call(ana_token_, "GET", block_path)->status, 403);
+  auto b2 = Refused(ana_token_, block_path, "block-withdrawn-1");
+  EXPECT_EQ(b2->status, 403);
+  EXPECT_EQ(b2->Json()["htsget"]["error"], "PermissionDenied") << b2->body;
+  EXPECT_EQ(AuditCount("block-withdrawn-1"), 1);
+  EXPECT_NE(AuditReasons("block-withdrawn-1").find("withdrawn"), std::string::npos);
   auto d2 = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bcf_id_);
   EXPECT_EQ(d2->status, 403);
   EXPECT_EQ(d2->Json()["status_code"], 403);
+  EXPECT_EQ(d2->body.find("withdr"), std::string::npos) << d2->body;
+  // Issue 12 (GA4GH): refusals of the filter chain are in the protocols' own shapes too.
+  auto anon_htsget = server_->Request("GET", block_path);
+  EXPECT_EQ(anon_htsget->status, 401);
+  EXPECT_EQ(anon_htsget->Json()["htsget"]["error"], "InvalidAuthentication") << anon_htsget->body;
+  auto bad_token = server_->Request("GET", "/ga4gh/drs/v1/objects/" + bcf_id_,
+                                    {{"Authorization", "Bearer zg_forged"}});
+  EXPECT_EQ(bad_token->status, 401);
+  EXPECT_EQ(bad_token->Json()["status_code"], 401) << bad_token->body;
+  EXPECT_TRUE(bad_token->Json().contains("msg")) << bad_token->body;
 }
 
 TEST_P(HtsgetTest, JointVcfServesOnlyTheSamplesWhoseConsentHolds) {
@@ -614,6 +708,11 @@ TEST_P(HtsgetTest, ResearcherReadsThroughAGrantUntilItExpiresOrIsRevoked) {
   ASSERT_EQ(slice.exit_code, 0) << slice.output;
   EXPECT_GT(std::stoll(slice.output), 10);
   EXPECT_EQ(Call(researcher, "GET", "/ga4gh/drs/v1/objects/" + cram_id_)->status, 200);
+  // Issue 12, the one gate: a researcher's block request is decided once and audited once.
+  const std::string rblock = direct->Json()["htsget"]["urls"][0]["url"];
+  auto rb = Refused(researcher, rblock.substr(rblock.find("/ga4gh/")), "res-block-1");
+  ASSERT_EQ(rb->status, 200);
+  EXPECT_EQ(AuditCount("res-block-1"), 1);
 
   // Expiry: the grant's end moved into the past, as time passing would do.
   auto store = storage::OpenStore({.location = server_->DatabaseLocation(), .migrate = false});
@@ -631,10 +730,16 @@ TEST_P(HtsgetTest, ResearcherReadsThroughAGrantUntilItExpiresOrIsRevoked) {
         ->rows.front().Text(0);
   }();
   set_expiry("2020-01-01T00:00:00Z");
-  auto expired = Call(researcher, "GET", "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
+  auto expired = Refused(researcher, "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM",
+                         "res-expired");
   EXPECT_EQ(expired->status, 403);
   EXPECT_EQ(expired->Json()["htsget"]["error"], "PermissionDenied") << expired->body;
-  EXPECT_NE(expired->body.find("expired"), std::string::npos) << expired->body;
+  // Issue 12 finding 7: the refusal names no grant, dataset or release and does not say why;
+  // the audit record does.
+  for (const std::string& secret : {std::string("expired"), grant, dataset, std::string("RL-")}) {
+    EXPECT_EQ(expired->body.find(secret), std::string::npos) << secret << ": " << expired->body;
+  }
+  EXPECT_NE(AuditReasons("res-expired").find("expired"), std::string::npos);
   set_expiry(original);
   ASSERT_EQ(Call(researcher, "GET", "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM")->status,
             200);
@@ -642,10 +747,35 @@ TEST_P(HtsgetTest, ResearcherReadsThroughAGrantUntilItExpiresOrIsRevoked) {
   // Revocation: the very next ticket is refused.
   ASSERT_EQ(Call(steward, "POST", "/api/v1/grants/" + grant + "/revoke", {{"reason", "audit"}})->status,
             200);
-  auto revoked = Call(researcher, "GET", "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM");
+  auto revoked = Refused(researcher, "/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM",
+                         "res-revoked");
   EXPECT_EQ(revoked->status, 403);
   EXPECT_EQ(revoked->Json()["htsget"]["error"], "PermissionDenied");
-  EXPECT_NE(revoked->body.find("revoked"), std::string::npos) << revoked->body;
+  for (const std::string& secret : {std::string("revoked"), grant, dataset}) {
+    EXPECT_EQ(revoked->body.find(secret), std::string::npos) << secret << ": " << revoked->body;
+  }
+  EXPECT_NE(AuditReasons("res-revoked").find("revoked"), std::string::npos);
+  auto access = Refused(researcher, "/api/v1/shared-files/" + cram_id_ + "/access", "res-access");
+  ASSERT_EQ(access->status, 200) << access->body;
+  EXPECT_EQ(access->Json()["allowed"], false);
+  EXPECT_EQ(access->Json()["reason"], "access_denied");
+  for (const std::string& secret : {std::string("revoked"), grant, dataset}) {
+    EXPECT_EQ(access->body.find(secret), std::string::npos) << secret << ": " << access->body;
+  }
+
+  // A withdrawal is not revealed to the researcher either (only the audit record says it).
+  ASSERT_EQ(clinician_.Send("POST", "/api/v1/participants/" + participant_ + "/withdrawal",
+                            {{"level", "full"}, {"signed_date", "2026-04-01"}, {"reason", "test"}})
+                ->status,
+            201);
+  for (const std::string& path : {"/ga4gh/htsget/v1/reads/" + cram_id_ + "?format=CRAM",
+                                 "/ga4gh/drs/v1/objects/" + cram_id_}) {
+    auto withdrawn = Refused(researcher, path, "res-withdrawn");
+    EXPECT_EQ(withdrawn->status, 403) << path;
+    EXPECT_EQ(withdrawn->body.find("withdr"), std::string::npos) << withdrawn->body;
+    EXPECT_EQ(withdrawn->body.find(participant_), std::string::npos) << withdrawn->body;
+  }
+  EXPECT_NE(AuditReasons("res-withdrawn").find("withdrawn"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HtsgetTest, ::testing::ValuesIn(storage::TestBackends()),

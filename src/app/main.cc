@@ -18,6 +18,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "access/access.h"
 #include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
@@ -121,55 +122,118 @@ Result<std::string> Init(const InitOptions& o) {
   return token;
 }
 
-// Percent-encodes bytes outside printable ASCII, so that any path (even invalid UTF-8 sent by
-// a hostile client) makes a valid audit record.
-std::string AuditSafe(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '%') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-// Writes one audit record per decision. Liveness and version probes carry no data and no
-// subject; recording them would bury the log in load-balancer noise.
+// Writes one audit record per decision: the policy filter's (about the resolved resource) or
+// a refused credential's. Liveness and version probes carry no data and no subject;
+// recording them would bury the log in load-balancer noise.
 Status RecordDecision(AuditSink& sink, const http::Request& req) {
   if (req.route != nullptr && req.route->action.starts_with("system.")) return Status::Ok();
-  std::string resource = req.route ? req.route->resource : "request";
-  for (const char* key : {"id", "key"}) {
-    if (auto it = req.path_params.find(key); it != req.path_params.end()) {
-      resource += "/" + AuditSafe(it->second);
-    }
+  const policy::Decision decision =
+      req.decision.value_or(policy::Decision{policy::Effect::kDeny, "", {}});
+  if (req.route != nullptr && req.resolved) {
+    return access::RecordDecision(sink, req, req.route->action, *req.resolved, decision);
   }
-  nlohmann::json details = {{"method", AuditSafe(req.method)}, {"path", AuditSafe(req.path)}};
-  return sink.Append({.actor = req.subject.authenticated ? AuditSafe(req.subject.id) : "anonymous",
-                      .source = req.remote_address,
-                      .action = req.route ? req.route->action : "auth.credential",
-                      .resource = resource,
-                      .decision = req.decision && req.decision->allowed() ? "allow" : "deny",
-                      .reason = req.decision ? req.decision->reason : "",
-                      .request_id = req.request_id,
-                      .details = details.dump()});
+  http::Target request_only;
+  request_only.resource = {req.route ? req.route->resource : "request", ""};
+  return access::RecordDecision(sink, req, req.route ? req.route->action : "auth.credential",
+                                request_only, decision);
 }
 
-// The same for decisions a handler takes about one resource (a participant of a hospital).
-Status RecordResourceDecision(AuditSink& sink, const http::Request& req, std::string_view action,
-                              const policy::Resource& resource, const policy::Decision& d) {
-  nlohmann::json details = {{"method", AuditSafe(req.method)}, {"path", AuditSafe(req.path)}};
-  if (!resource.organisation.empty()) details["organisation"] = resource.organisation;
-  return sink.Append({.actor = req.subject.authenticated ? AuditSafe(req.subject.id) : "anonymous",
-                      .source = req.remote_address,
-                      .action = std::string(action),
-                      .resource = resource.id.empty() ? resource.kind
-                                                      : resource.kind + "/" + AuditSafe(resource.id),
-                      .decision = d.allowed() ? "allow" : "deny",
-                      .reason = d.reason,
-                      .request_id = req.request_id,
-                      .details = details.dump()});
+// What the routes hold on to besides the runtime; lives as long as the router.
+struct Wiring {
+  explicit Wiring(Runtime& r)
+      : authorizer([&sink = *r.audit_sink](const http::Request& req, std::string_view action,
+                                            const policy::Resource& res,
+                                            const policy::Decision& d) {
+          return access::RecordDecision(sink, req, action, http::Target{.resource = res}, d);
+        }),
+        fhir_sources{*r.participants, *r.consents, *r.clinical},
+        gate(*r.uploads, *r.consents, *r.sharing, *r.audit_sink),
+        analysis_orders(*r.store, r.clock, *r.audit_sink),
+        // Everything public is published through one disclosure control
+        // (portal/suppression.h): the portal asks sharing for the released participants and
+        // the public releases' counts.
+        public_sources{
+            .calendar = [&r] { return r.sharing->ReleaseCalendar(); },
+            .released_participants = [&r] { return r.sharing->ReleasedParticipants(); },
+            .public_release_counts = [&r]() -> Result<std::vector<portal::ReleaseCounts>> {
+              ZG_ASSIGN_OR_RETURN(auto all, r.sharing->AllPublicAggregates());
+              std::vector<portal::ReleaseCounts> out;
+              for (auto& a : all) {
+                out.push_back({a.release_id, a.participants, std::move(a.by_disease),
+                               std::move(a.by_field)});
+              }
+              return out;
+            }} {}
+  Wiring(const Wiring&) = delete;
+  Wiring& operator=(const Wiring&) = delete;
+
+  const http::Authorizer authorizer;
+  fhir::Sources fhir_sources;
+  // The one gate for genome files: it resolves every "file" route's resource with its facts
+  // (custody, live consent, and for researchers release, tier and grant), so the policy
+  // filter decides once and writes one record; a sample of a joint file is decided by the
+  // same gate.
+  access::Gate gate;
+  specimens::AnalysisOrders analysis_orders;
+  portal::SharingSources public_sources;
+  // Set once the port is bound, before the first request is served.
+  std::string public_url;
+};
+
+// Every route of the server but the web front-end's (which goes last: its fallback answers
+// every path no other route matched).
+Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
+                    const audit::Checkpointer* checkpoints = nullptr) {
+  router.SetResolver("file", w.gate.FileResolver());
+  const ga4gh::AccessCheck file_access = [&gate = w.gate](const http::Request& req,
+                                                          std::string_view action,
+                                                          const sequencing::DataFile& f,
+                                                          std::string_view sample_participant) {
+    return gate.Check(req, action, f, sample_participant);
+  };
+  for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
+                  identity::AddIdentityRoutes(router, *r.identity),
+                  audit::AddAuditRoutes(router, *r.audit_log, checkpoints),
+                  participants::AddParticipantRoutes(router, *r.participants, w.authorizer),
+                  consent::AddConsentRoutes(router, *r.consents, w.authorizer),
+                  specimens::AddSpecimenRoutes(router, *r.specimens, w.authorizer),
+                  specimens::AddAnalysisOrderRoutes(router, w.analysis_orders, w.authorizer),
+                  specimens::AddOrganisationDirectoryRoute(router, *r.identity, w.authorizer),
+                  findings::AddFindingRoutes(router, *r.findings, w.authorizer, r.clock),
+                  clinical::AddClinicalRoutes(router, *r.clinical, w.authorizer),
+                  fhir::AddFhirRoutes(router, w.fhir_sources, r.clock, w.authorizer),
+                  sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
+                                              w.authorizer),
+                  sharing::AddSharingRoutes(
+                      router, *r.sharing, w.authorizer, r.clock,
+                      [&r, &w](std::string_view id, std::string_view field) -> Result<nlohmann::json> {
+                        ZG_ASSIGN_OR_RETURN(auto figures, portal::ComputePublicFigures(
+                                                              *r.store, w.public_sources, r.clock));
+                        return portal::ReleaseAggregatesJson(figures, id, field);
+                      }),
+                  portal::AddPortalRoutes(router, *r.store, r.clock, w.public_sources),
+                  ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access,
+                                                 [&w] { return w.public_url; }})}) {
+    ZG_RETURN_IF_ERROR(st);
+  }
+  return Status::Ok();
+}
+
+// `zengen routes`: the route table as the server builds it (method, pattern, action, resource
+// kind; tab-separated), for the route matrix test and for reviewers.
+int PrintRoutes(const fs::path& data_dir) {
+  auto rt = Runtime::Open(data_dir, "cli");
+  if (!rt.ok()) return Fail(rt.error());
+  Wiring wiring(**rt);
+  http::Router router;
+  if (auto st = AddAllRoutes(router, **rt, wiring); !st.ok()) return Fail(st.error());
+  const web::StaticSite site = web::StaticSite::Unavailable("listing routes only");
+  if (auto st = web::AddWebRoutes(router, site); !st.ok()) return Fail(st.error());
+  for (const auto& route : router.routes()) {
+    std::cout << fmt::format("{}\t{}\t{}\t{}\n", route->method, route->pattern, route->action,
+                             route->resource);
+  }
+  return 0;
 }
 
 // Serves a data directory until SIGTERM/SIGINT. on_ready runs once the port is bound.
@@ -192,88 +256,9 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   if (!checkpoints.ok()) return Fail(checkpoints.error());
 
   AuditSink& sink = *r.audit_sink;
-  const http::Authorizer authorizer(
-      [&sink](const http::Request& req, std::string_view action, const policy::Resource& res,
-              const policy::Decision& d) { return RecordResourceDecision(sink, req, action, res, d); });
-  fhir::Sources fhir_sources{*r.participants, *r.consents, *r.clinical};
-  // Who may read a file's data: the file with its participant's live consent, decided by
-  // policy::Decide through the Authorizer (and so audited).
-  // Researchers read shared data through releases and grants: the sharing module gathers the
-  // facts (tier, grant, the participant's consent against the grant's purpose) and
-  // policy::Decide ("data.access") decides; each decision is audited. For one sample of a joint
-  // file (f.participant_id is that sample's participant) the participant must also be visible
-  // in the dataset.
-  const ga4gh::AccessCheck file_access = [&r, &authorizer](const http::Request& req,
-                                                           std::string_view action,
-                                                           const sequencing::DataFile& f)
-      -> Status {
-    if (req.subject.HasRole("researcher")) {
-      auto access = r.sharing->FileAccessFor(req.subject, f.id);
-      if (!access.ok()) return Status(access.error());
-      bool allowed = access->decision.allowed();
-      std::string reason = access->decision.reason;
-      if (allowed && f.participant_id != access->participant_id) {
-        auto visible = r.sharing->VisibleParticipants(req.subject, access->dataset_id,
-                                                      {f.participant_id});
-        if (!visible.ok()) return Status(visible.error());
-        allowed = !visible->empty();
-        if (!allowed) reason = "this sample's participant is not visible under the grant";
-      }
-      sharing::FileAccess recorded = *access;
-      if (!allowed) {
-        recorded.decision = {policy::Effect::kDeny, reason, {}};
-      }
-      ZG_RETURN_IF_ERROR(r.sharing->RecordAccess(req.subject, f.id, recorded,
-                                                 req.remote_address, req.request_id));
-      if (!allowed) return Status(PermissionDenied("forbidden", reason));
-      return Status::Ok();
-    }
-    auto resource = sequencing::FileResourceWithConsent(*r.uploads, *r.consents, f);
-    if (!resource.ok()) return Status(resource.error());
-    return authorizer.Check(req, action, *resource);
-  };
+  Wiring wiring(r);
   http::Router router;
-  // Everything public is published through one disclosure control (portal/suppression.h):
-  // the portal asks sharing for the released participants and the public releases' counts.
-  const portal::SharingSources public_sources{
-      .calendar = [&r] { return r.sharing->ReleaseCalendar(); },
-      .released_participants = [&r] { return r.sharing->ReleasedParticipants(); },
-      .public_release_counts = [&r]() -> Result<std::vector<portal::ReleaseCounts>> {
-        ZG_ASSIGN_OR_RETURN(auto all, r.sharing->AllPublicAggregates());
-        std::vector<portal::ReleaseCounts> out;
-        for (auto& a : all) {
-          out.push_back({a.release_id, a.participants, std::move(a.by_disease),
-                         std::move(a.by_field)});
-        }
-        return out;
-      }};
-  specimens::AnalysisOrders analysis_orders(*r.store, r.clock, *r.audit_sink);
-  for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
-                  identity::AddIdentityRoutes(router, *r.identity),
-                  audit::AddAuditRoutes(router, *r.audit_log, checkpoints->get()),
-                  participants::AddParticipantRoutes(router, *r.participants, authorizer),
-                  consent::AddConsentRoutes(router, *r.consents, authorizer),
-                  specimens::AddSpecimenRoutes(router, *r.specimens, authorizer),
-                  specimens::AddAnalysisOrderRoutes(router, analysis_orders, authorizer),
-                  specimens::AddOrganisationDirectoryRoute(router, *r.identity, authorizer),
-                  findings::AddFindingRoutes(router, *r.findings, authorizer, r.clock),
-                  clinical::AddClinicalRoutes(router, *r.clinical, authorizer),
-                  fhir::AddFhirRoutes(router, fhir_sources, r.clock, authorizer),
-                  sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
-                                              authorizer),
-                  sharing::AddSharingRoutes(router, *r.sharing, authorizer, r.clock,
-                                            [&r, public_sources](std::string_view id,
-                                                                 std::string_view field)
-                                                -> Result<nlohmann::json> {
-                                              ZG_ASSIGN_OR_RETURN(
-                                                  auto figures, portal::ComputePublicFigures(
-                                                                    *r.store, public_sources, r.clock));
-                                              return portal::ReleaseAggregatesJson(figures, id, field);
-                                            }),
-                  portal::AddPortalRoutes(router, *r.store, r.clock, public_sources),
-                  ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access, ""})}) {
-    if (!st.ok()) return Fail(st.error());
-  }
+  if (auto st = AddAllRoutes(router, r, wiring, checkpoints->get()); !st.ok()) return Fail(st.error());
   // The front-end last: its fallback route answers every path no other route matched.
   std::error_code exe_ec;
   const fs::path web_root = web::FindWebRoot(
@@ -332,6 +317,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   opt.shutdown_grace_ms = c.shutdown_grace_ms;
   auto server = http::Server::Create(opt, pipeline);
   if (!server.ok()) return Fail(server.error());
+  wiring.public_url = PublicBaseUrl(c, (*server)->port());
 
   std::string host = c.listen.substr(0, c.listen.rfind(':'));
   if (host == "0.0.0.0" || host == "[::]") host = "localhost";
@@ -543,6 +529,10 @@ int main(int argc, char** argv) {
       "tick", "Apply the release tier moves that are due now (embargo ends, public aggregates)");
   sharing_tick->add_option("--data", data_dir, "Data directory")->required();
 
+  auto* routes_cmd = cli.add_subcommand(
+      "routes", "List every route with its policy action and resource kind (tab-separated)");
+  routes_cmd->add_option("--data", data_dir, "Data directory")->required();
+
   auto* audit_cmd = cli.add_subcommand("audit", "The audit log")->require_subcommand(1);
   auto* audit_verify = audit_cmd->add_subcommand("verify", "Recompute the hash chain");
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
@@ -565,6 +555,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*serve) return app::Serve(data_dir, serve_listen, nullptr);
+  if (*routes_cmd) return app::PrintRoutes(data_dir);
   if (*demo) {
     if (!fs::exists(demo_dir / "zengen.conf")) {
       app::InitOptions o{.data_dir = demo_dir, .listen = demo_listen};

@@ -239,7 +239,9 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
          if (req.subject.HasRole("data_steward") && !req.query.contains("hospital")) {
            hospital.clear();
          }
-         ZG_RETURN_IF_ERROR(authz->Check(req, "clinical.export", {"clinical", cat, hospital, ""}));
+         // Every hospital is named "*" (policy::kEveryOrganisation), never "" (issue 12).
+         const std::string scope = hospital.empty() ? std::string(policy::kEveryOrganisation) : hospital;
+         ZG_RETURN_IF_ERROR(authz->Check(req, "clinical.export", {"clinical", cat, scope, ""}));
          if (hospital.empty() && !req.subject.HasRole("data_steward")) {
            return PermissionDenied("forbidden", "name your hospital to export");
          }

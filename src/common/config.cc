@@ -110,6 +110,22 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
        [&](const std::string& v, int) { c.allowed_jurisdictions = v; return Status::Ok(); }},
       {"blob_replicas", int_field(c.blob_replicas, 2, 16, "blob_replicas")},
       {"web_root", [&](const std::string& v, int) { c.web_root = v; return Status::Ok(); }},
+      {"public_url", [&](const std::string& v, int line) -> Status {
+         std::string u = v;
+         while (u.ends_with('/')) u.pop_back();
+         const bool ok = u.starts_with("https://") && u.size() > 8 &&
+                         u.find_first_of(" \t?#@") == std::string::npos;
+         if (!ok) {
+           return InvalidArgument(
+               "config_invalid_value",
+               fmt::format("line {}: public_url must be an https:// URL without query, "
+                           "fragment or credentials",
+                           line),
+               "public_url");
+         }
+         c.public_url = u;
+         return Status::Ok();
+       }},
   };
   std::istringstream in(text);
   std::string raw;
@@ -137,6 +153,13 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
   c.worker_threads = static_cast<int>(workers);
   c.max_connections = static_cast<int>(max_conn);
   return c;
+}
+
+std::string PublicBaseUrl(const Config& c, uint16_t bound_port) {
+  if (!c.public_url.empty()) return c.public_url;
+  std::string host = c.listen.substr(0, c.listen.rfind(':'));
+  if (host == "0.0.0.0" || host == "[::]" || host.empty()) host = "localhost";
+  return fmt::format("https://{}:{}", host, bound_port);
 }
 
 Result<Config> LoadConfig(const std::filesystem::path& data_dir) {
@@ -229,6 +252,11 @@ blob_replicas = 2
 # The web front-end's built files (npm run build in web/ writes web/dist). Unset,
 # zengen serves the web/dist of the source tree it was built in, when there is one.
 # web_root = /srv/zengen/web
+
+# The https address clients reach this server at (behind a proxy or load
+# balancer: its public name). htsget tickets and DRS access URLs point there, never
+# at a request's Host header. Unset: https://<listen host>:<port>.
+# public_url = https://zengen.example.jp
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

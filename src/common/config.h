@@ -53,6 +53,11 @@ struct Config {
   int64_t blob_replicas = 2;
   // The built web front-end (web/dist). Empty: the web/dist beside the binary's build folder.
   std::filesystem::path web_root;
+  // The address clients reach this server at, "https://host[:port][/prefix]" without a
+  // trailing slash. htsget ticket URLs and DRS access URLs are built from it, never from a
+  // request's Host header (a forged Host would send the caller's token elsewhere). Empty:
+  // derived from the listen address and the bound port (PublicBaseUrl).
+  std::string public_url;
 
   // Absolute path for a path setting (resolved against data_dir when relative).
   std::filesystem::path Resolve(const std::filesystem::path& p) const;
@@ -60,6 +65,10 @@ struct Config {
   // The SQLite file path when !UsesPostgres().
   std::filesystem::path SqlitePath() const;
 };
+
+// The public base URL: public_url when set, otherwise https://HOST:PORT from the listen
+// address (0.0.0.0 and [::] become localhost) with the port actually bound.
+std::string PublicBaseUrl(const Config& c, uint16_t bound_port);
 
 // Parses the text of a configuration file. data_dir is recorded for path resolution.
 Result<Config> ParseConfig(const std::string& text, const std::filesystem::path& data_dir);

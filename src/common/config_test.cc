@@ -47,6 +47,24 @@ TEST(ConfigTest, OutOfRangeIntegerIsRefused) {
   EXPECT_FALSE(ParseConfig("no equals sign\n", "/d").ok());
 }
 
+// Issue 12 finding 6: ticket URLs come from configuration, never from the Host header.
+TEST(ConfigTest, PublicUrlIsConfiguredOrDerivedFromTheListenAddress) {
+  auto c = ParseConfig("listen = 0.0.0.0:0\npublic_url = https://zengen.example.jp/\n", "/d");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(PublicBaseUrl(*c, 8443), "https://zengen.example.jp");
+  auto d = ParseConfig("listen = 10.0.0.5:0\n", "/d");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(PublicBaseUrl(*d, 9443), "https://10.0.0.5:9443");
+  auto e = ParseConfig("listen = [::]:0\n", "/d");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(PublicBaseUrl(*e, 1), "https://localhost:1");
+  for (const char* bad : {"http://x", "https://", "https://x?y", "https://u@x", "https://a b"}) {
+    auto r = ParseConfig(std::string("public_url = ") + bad + "\n", "/d");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().field, "public_url");
+  }
+}
+
 TEST(ConfigTest, CommentsAndBlankLinesAreIgnored) {
   auto c = ParseConfig("# comment\n\n  threads = 4   # trailing\n", "/d");
   ASSERT_TRUE(c.ok());

@@ -1149,4 +1149,15 @@ Result<ConsentStatus> Ledger::Current(std::string_view participant_id) {
   return s;
 }
 
+Result<State> Ledger::CurrentState(std::string_view participant_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT withdrawal_level FROM consent_records WHERE "
+                                           "participant_id = $1 ORDER BY seq DESC LIMIT 1",
+                                           {storage::Text(std::string(participant_id))}));
+  if (rows.empty()) return State::kNone;
+  ConsentRecord latest;
+  latest.withdrawal_level = rows.rows[0].Text(0);
+  return latest.state();
+}
+
 }  // namespace zengen::consent

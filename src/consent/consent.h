@@ -295,6 +295,10 @@ class Ledger {
                                     const Actor& actor);
   // Current state, record, profile and full history. Errors: kNotFound.
   Result<ConsentStatus> Current(std::string_view participant_id);
+  // The current state alone, from the latest record (one indexed read, no history, no ICF):
+  // for access decisions made per request (issue 12, the access gate). kNone when the
+  // participant has no record, or is unknown.
+  Result<State> CurrentState(std::string_view participant_id);
 
  private:
   Result<ConsentRecord> Append(std::string_view participant_id, Event event, const ConsentInput& in,

@@ -65,30 +65,47 @@ json Bundle(const std::vector<json>& resources, std::string_view timestamp) {
           {"entry", entries}};
 }
 
+http::Resolver CohortResolver() {
+  return [](const Request& req) -> Result<http::Target> {
+    std::string hospital = req.subject.organisation;
+    if (auto it = req.query.find("hospital"); it != req.query.end()) {
+      // An empty value once exported every hospital (issue 12 finding 1): it is an error.
+      if (it->second.empty()) {
+        return InvalidArgument("invalid_parameter",
+                               "'hospital' names a hospital ('*' for all, data stewards only)",
+                               "hospital");
+      }
+      hospital = it->second;
+    }
+    http::Target t;
+    t.resource = {"participant", "", hospital, ""};
+    return t;
+  };
+}
+
 Status AddFhirRoutes(http::Router& router, Sources& sources, const Clock& clock,
-                     const http::Authorizer& authorizer) {
+                     const http::Authorizer& /*authorizer*/) {
   Sources* src = &sources;
   const Clock* clk = &clock;
-  const http::Authorizer* auth = &authorizer;
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/participants/{id}/fhir/bundle",
        .action = "clinical.export", .resource = "participant",
-       .handler = Wrap([src, clk, auth](Request& req) -> Result<Response> {
+       .handler = Wrap([src, clk](Request& req) -> Result<Response> {
+         // Decided by the policy filter on the participant's hospital (ParticipantById).
          ZG_ASSIGN_OR_RETURN(auto p, src->participants.Get(req.path_params.at("id")));
-         ZG_RETURN_IF_ERROR(auth->Check(req, "clinical.export", {"participant", p.id, p.hospital}));
          ZG_ASSIGN_OR_RETURN(auto resources, ParticipantResources(
                                                  *src, p, req.subject.organisation == p.hospital));
          return FhirJson(Bundle(resources, FormatRfc3339(clk->Now())));
-       })}));
+       }),
+       .resolve = participants::ParticipantById(sources.participants)}));
   return router.Add(
       {.method = "GET", .pattern = "/api/v1/fhir/bundle", .action = "clinical.export",
-       .resource = "participant", .handler = Wrap([src, clk, auth](Request& req) -> Result<Response> {
+       .resource = "participant", .handler = Wrap([src, clk](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(int64_t limit, http::IntQueryParam(req, "limit", 100, 1, 500));
          ZG_ASSIGN_OR_RETURN(int64_t offset, http::IntQueryParam(req, "offset", 0, 0, 100000000));
-         std::string hospital = req.subject.organisation;
-         if (auto it = req.query.find("hospital"); it != req.query.end()) hospital = it->second;
-         // The cohort of one hospital: the decision is taken for that hospital's data.
-         ZG_RETURN_IF_ERROR(auth->Check(req, "clinical.export", {"participant", "", hospital}));
+         // The cohort the policy filter decided for (CohortResolver): one hospital, or every
+         // hospital ("*") for a data steward who asked for it.
+         const std::string hospital = req.resolved ? req.resolved->resource.organisation : "";
          ZG_ASSIGN_OR_RETURN(auto list, src->participants.List(hospital, limit, offset));
          std::vector<json> resources;
          int excluded = 0;
@@ -110,7 +127,8 @@ Status AddFhirRoutes(http::Router& router, Sources& sources, const Clock& clock,
                                                       "withdrawal",
                                                       list.size() - excluded, excluded)}}})}};
          return FhirJson(bundle);
-       })});
+       }),
+       .resolve = CohortResolver()});
 }
 
 }  // namespace zengen::fhir

@@ -16,6 +16,7 @@
 #include "http/filters.h"
 #include "http/http.h"
 #include "participants/participants.h"
+#include "participants/participants_routes.h"
 
 namespace zengen::fhir {
 
@@ -37,7 +38,12 @@ Result<std::vector<nlohmann::json>> ParticipantResources(Sources& s,
 // Wraps resources in a Bundle of type collection (fullUrl urn:uuid-free "Type/id" form).
 nlohmann::json Bundle(const std::vector<nlohmann::json>& resources, std::string_view timestamp);
 
-// GET /api/v1/participants/{id}/fhir/bundle    one participant
+// The resolver of the cohort export: the hospital named by ?hospital= (default: the caller's
+// own organisation; "*" every hospital, which only data-center-wide roles pass). An empty
+// value is refused (400 invalid_parameter, field "hospital"), never read as "all".
+http::Resolver CohortResolver();
+
+// GET /api/v1/participants/{id}/fhir/bundle    one participant (decided on its hospital)
 // GET /api/v1/fhir/bundle?hospital=H&limit=&offset=   a cohort (own hospital for clinicians)
 Status AddFhirRoutes(http::Router& router, Sources& sources, const Clock& clock,
                      const http::Authorizer& authorizer);

@@ -349,7 +349,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.read",
       .resource = "finding",
       .handler = Wrap([authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", "", ""}));
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", policy::ScopeOf(req.subject), ""}));
         json rows = json::array();
         for (const auto& t : TransitionTable()) {
           json needs = json::array();
@@ -382,7 +382,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.read",
       .resource = "finding",
       .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", "", ""}));
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", policy::ScopeOf(req.subject), ""}));
         ZG_ASSIGN_OR_RETURN(Settings settings, fs->GetSettings());
         json versions = json::array();
         for (const auto& v : AcmgSfVersions()) {
@@ -403,7 +403,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.read",
       .resource = "finding",
       .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", "", ""}));
+        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", policy::ScopeOf(req.subject), ""}));
         ZG_ASSIGN_OR_RETURN(Settings s, fs->GetSettings());
         return Response::Json(200, SettingsJson(s));
       }),

@@ -83,9 +83,15 @@ Result<int64_t> U32(const std::string& text, const std::string& name) {
   return v;
 }
 
-std::string BaseUrl(const Request& req, const std::string& configured) {
-  if (!configured.empty()) return configured;
-  return "https://" + req.Header("Host");
+// Never the request's Host header: a client would send its token to whatever host the
+// request named (issue 12 finding 6).
+std::string BaseUrl(const Ga4ghSources& src) { return src.public_base_url(); }
+
+// The htsget format name of a stored file ("BAM", "CRAM", "VCF", "BCF").
+std::string StoredFormat(const sequencing::DataFile& f) {
+  if (f.kind == "cram") return "CRAM";
+  if (f.kind == "bam") return "BAM";
+  return f.kind == "bcf" ? "BCF" : "VCF";
 }
 
 // Whether a file holds the endpoint's data type.
@@ -384,15 +390,14 @@ Result<Visible> VisibleSamples(const Ga4ghSources& src, const Request& req,
   ZG_ASSIGN_OR_RETURN(auto samples, src.uploads.FileSamples(f.id));
   Visible v;
   if (samples.size() <= 1) {
-    ZG_RETURN_IF_ERROR(src.access(req, action, f));
+    // The file as a whole was decided by the policy filter (the route's resolver is the
+    // access gate): no second decision, no second audit record.
     for (const auto& s : samples) v.samples.push_back(s.sample);
     return v;
   }
   std::optional<Error> last;
   for (const auto& s : samples) {
-    sequencing::DataFile about = f;
-    about.participant_id = s.participant_id;
-    if (Status st = src.access(req, action, about); st.ok()) {
+    if (Status st = src.access(req, action, f, s.participant_id); st.ok()) {
       v.samples.push_back(s.sample);
     } else {
       last = st.error();
@@ -491,8 +496,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         }
         auto visible = VisibleSamples(*src, req, "htsget.read", *file);
         if (!visible.ok()) return HtsgetFrom(visible.error());
-        const std::string stored = datatype == "reads" ? (file->kind == "cram" ? "CRAM" : "BAM")
-                                                       : (file->kind == "bcf" ? "BCF" : "VCF");
+        const std::string stored = StoredFormat(*file);
         auto params = post ? TicketFromBody(req) : TicketFromQuery(req);
         if (!params.ok()) return HtsgetFrom(params.error());
         auto ticket = CheckTicket(*params, datatype, stored);
@@ -500,7 +504,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         auto plan = PlanSlice(src->blobs, src->uploads.keys(), *file, ticket->regions,
                               ticket->header_only, cache.get());
         if (!plan.ok()) return HtsgetFrom(plan.error());
-        const std::string base = BaseUrl(req, src->public_base_url);
+        const std::string base = BaseUrl(*src);
         json urls = TicketUrls(*plan, base, id, req, ticket->header_only);
         if (!visible->all) {
           // Some samples are not for this caller: the body is the file rewritten with only
@@ -524,6 +528,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         .action = "htsget.read",
         .resource = "file",
         .handler = ticket_handler(false),
+        .refuse = HtsgetFrom,
     }));
     ZG_RETURN_IF_ERROR(router.Add({
         .method = "POST",
@@ -533,6 +538,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         // Larger bodies still reach the handler, so they are refused in htsget's own shape.
         .max_body_bytes = static_cast<int64_t>(4 * kMaxTicketBodyBytes),
         .handler = ticket_handler(true),
+        .refuse = HtsgetFrom,
     }));
   }
 
@@ -587,6 +593,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         };
         return r;
       },
+      .refuse = HtsgetFrom,
   }));
 
   // ---- DRS ---------------------------------------------------------------------------------
@@ -607,15 +614,18 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
       },
   }));
 
-  auto drs_object = [src](const Request& req, const sequencing::DataFile& f) {
-    const std::string base = BaseUrl(req, src->public_base_url);
+  auto drs_object = [src](const sequencing::DataFile& f) {
+    const std::string base = BaseUrl(*src);
     const std::string host = base.substr(base.find("://") + 3);
     const std::string datatype = (f.kind == "cram" || f.kind == "bam") ? "reads" : "variants";
     json methods = json::array();
     methods.push_back({{"type", "https"}, {"access_id", "https"}, {"region", "jp"}});
+    // The link names the stored format: htsget's default (BAM, VCF) would be refused with
+    // UnsupportedFormat for a CRAM or BCF, and clients do not guess.
     methods.push_back({{"type", "htsget"},
                        {"access_url",
-                        {{"url", fmt::format("{}{}/{}/{}", base, kHtsgetBase, datatype, f.id)}}},
+                        {{"url", fmt::format("{}{}/{}/{}?format={}", base, kHtsgetBase, datatype,
+                                             f.id, StoredFormat(f))}}},
                        {"region", "jp"}});
     return json{{"id", f.id},
                 {"self_uri", fmt::format("drs://{}/{}", host, f.id)},
@@ -639,7 +649,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
             200, json{{"drs_object_id", req.path_params.at("id")},
                       {"supported_types", json::array({"BearerAuth"})},
                       {"bearer_auth_issuers",
-                       json::array({BaseUrl(req, src->public_base_url)})}});
+                       json::array({BaseUrl(*src)})}});
       },
   }));
 
@@ -656,7 +666,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         }
         auto visible = VisibleSamples(*src, req, "drs.read", *file);
         if (!visible.ok()) return DrsFrom(visible.error());
-        json obj = drs_object(req, *file);
+        json obj = drs_object(*file);
         if (!visible->all) {
           // The bytes as stored hold samples this caller may not see: only htsget, which
           // serves the visible columns, is offered.
@@ -668,6 +678,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         }
         return Response::Json(200, obj);
       },
+      .refuse = DrsFrom,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -691,10 +702,11 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
           headers.push_back("Authorization: " + auth);
         }
         const std::string url = fmt::format("{}{}/blocks/{}?start=0&end={}",
-                                            BaseUrl(req, src->public_base_url), kHtsgetBase, id,
+                                            BaseUrl(*src), kHtsgetBase, id,
                                             file->size);
         return Response::Json(200, json{{"url", url}, {"headers", headers}});
       },
+      .refuse = DrsFrom,
   }));
   return Status::Ok();
 }

@@ -17,18 +17,20 @@
 //        authorisation types (BearerAuth; the same answer for every id)
 //   GET /ga4gh/drs/v1/objects/{id}/access/{access_id}                 drs.read: AccessURL
 //
-// Tickets list https URLs served by zengen itself: the header blocks, the body byte ranges
+// Tickets list https URLs served by zengen itself (on the configured public base URL): the header blocks, the body byte ranges
 // that hold the records overlapping the region (slices.h), and the EOF marker, each at most
 // kMaxBlockBytes. Block answers stream in 1 MiB pieces with an exact Content-Length (the DRS
 // https access URL is one block of the whole object, of any size). Every URL carries "headers": the caller's own Authorization header when
 // the ticket was asked for with one (htslib forwards ticket headers), otherwise {}. Each block
-// request is authenticated and decided again (AccessCheck → policy::Decide, audited), so a
-// withdrawal, an expired or a revoked grant stops the very next block.
+// request is authenticated and decided again — once: the routes' resource kind is "file",
+// whose resolver is the access gate, so the policy filter takes one decision and writes one
+// audit record per request (one more per sample of a multi-sample file) — and a withdrawal, an
+// expired or a revoked grant stops the very next block.
 //
 // Errors: htsget's {"htsget":{"error","message"}} with its status codes (InvalidInput,
-// InvalidRange, UnsupportedFormat 400; PermissionDenied 403; NotFound 404), DRS's
-// {"msg","status_code"}. Failures of authentication itself (a bad token) are answered by the
-// filter chain in Zengen's shape (401).
+// InvalidRange, UnsupportedFormat 400; InvalidAuthentication 401; PermissionDenied 403;
+// NotFound 404), DRS's {"msg","status_code"} — also for the refusals of the filter chain
+// (authentication and policy), through each route's Route::refuse.
 //
 // A requested format must be the stored one (no transcoding): a CRAM is served as CRAM.
 #pragma once
@@ -44,17 +46,23 @@ namespace zengen::ga4gh {
 
 inline constexpr int64_t kMaxBlockBytes = int64_t{64} << 20;
 
-// Decides whether the request's subject may read the file's data now, through policy::Decide
-// (and records the decision). The action is "htsget.read" or "drs.read". Returns the error to
-// answer (kPermissionDenied) when not.
+// Decides whether the request's subject may read one sample of a multi-sample file now (the
+// access gate: policy::Decide once, recorded). The action is "htsget.read" or "drs.read".
+// Returns the error to answer (kPermissionDenied) when not. The file as a whole is decided
+// before the handler runs, by the policy filter on the route's resolver (the same gate).
 using AccessCheck = std::function<Status(const http::Request& req, std::string_view action,
-                                         const sequencing::DataFile& file)>;
+                                         const sequencing::DataFile& file,
+                                         std::string_view sample_participant)>;
 
 struct Ga4ghSources {
   sequencing::Uploads& uploads;
   blobs::BlobStore& blobs;
   AccessCheck access;
-  std::string public_base_url;  // e.g. "https://zengen.example.jp"; empty: from the Host header
+  // The configured public base URL (common/config.h PublicBaseUrl), e.g.
+  // "https://zengen.example.jp": ticket and access URLs are built from it alone, never from the
+  // request's Host header, so a forged Host cannot send the caller's token elsewhere. Read per
+  // request (the port is known only once the server is bound).
+  std::function<std::string()> public_base_url;
 };
 
 Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources);

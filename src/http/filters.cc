@@ -24,6 +24,18 @@ bool ValidRequestId(std::string_view id) {
 // More lines per second than this of refused anonymous requests are counted, not written.
 constexpr int kRefusedLinesPerSecond = 20;
 
+Response Refuse(const Request& req, const Error& e) {
+  if (req.route != nullptr && req.route->refuse) return req.route->refuse(e);
+  return Response::FromError(e);
+}
+
+std::string PathId(const Request& req) {
+  for (const char* key : {"id", "key"}) {
+    if (auto it = req.path_params.find(key); it != req.path_params.end()) return it->second;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::optional<Response> RequestIdFilter::OnRequest(Request& req) {
@@ -43,7 +55,7 @@ std::optional<Response> AuthenticationFilter::OnRequest(Request& req) {
     if (on_refusal_) {
       if (auto st = on_refusal_(req); !st.ok()) return Response::FromError(st.error());
     }
-    Response r = Response::FromError(subject.error());
+    Response r = Refuse(req, subject.error());
     r.headers["WWW-Authenticate"] = "Bearer";
     return r;
   }
@@ -51,24 +63,54 @@ std::optional<Response> AuthenticationFilter::OnRequest(Request& req) {
   return std::nullopt;
 }
 
+Error AccessDenied() {
+  return PermissionDenied("access_denied",
+                          "access denied: the reason is recorded in the audit log under this "
+                          "request's id");
+}
+
+
 std::optional<Response> PolicyFilter::OnRequest(Request& req) {
   if (req.route == nullptr) return std::nullopt;  // 404/405 follow; nothing to decide
-  policy::Resource resource{req.route->resource, ""};
-  if (auto it = req.path_params.find("id"); it != req.path_params.end()) resource.id = it->second;
-  if (auto it = req.path_params.find("key"); it != req.path_params.end()) resource.id = it->second;
-  policy::Context context{req.remote_address, req.query.count("purpose") ? req.query["purpose"] : ""};
-  req.decision = policy::Decide(req.subject, req.route->action, resource, context);
+  auto resolved = req.route->resolve ? req.route->resolve(req)
+                                     : Unscoped(req.route->resource)(req);
+  std::optional<Error> resolve_error;
+  Target target;
+  if (resolved.ok()) {
+    target = std::move(*resolved);
+  } else {
+    // Whether the caller may ask at all, decided on role within its own scope: only then does
+    // it learn that the id is unknown or a parameter is wrong.
+    resolve_error = resolved.error();
+    const std::string scope = policy::ScopeOf(req.subject);
+    target.resource = {req.route->resource, PathId(req), scope, scope};
+  }
+  policy::Subject subject = req.subject;
+  subject.groups.insert(subject.groups.end(), target.groups.begin(), target.groups.end());
+  policy::Context context{req.remote_address, "", target.grant, target.now};
+  if (auto it = req.query.find("purpose"); it != req.query.end()) context.purpose = it->second;
+  req.decision = policy::Decide(subject, req.route->action, target.resource, context);
+  req.resolved = std::move(target);
   if (record_) {
     if (auto st = record_(req); !st.ok()) return Response::FromError(st.error());
   }
-  if (req.decision->allowed()) return std::nullopt;
-  if (!req.subject.authenticated) {
-    Response r = Response::FromError(Unauthenticated("authentication_required",
-                                                     req.decision->reason));
-    r.headers["WWW-Authenticate"] = "Bearer";
-    return r;
+  if (!req.decision->allowed()) {
+    // The reason (which grant, which release, a participant's withdrawal) goes only to the
+    // audit record: a refusal tells the caller nothing it may not know (issue 12 finding 7).
+    if (!req.subject.authenticated) {
+      Response r = Refuse(req, Unauthenticated("authentication_required",
+                                               "this action requires authentication"));
+      r.headers["WWW-Authenticate"] = "Bearer";
+      return r;
+    }
+    // About the caller's own credential (no second factor yet, a token's scope): it may know.
+    if (!req.decision->code.empty()) {
+      return Refuse(req, PermissionDenied(req.decision->code, req.decision->reason));
+    }
+    return Refuse(req, AccessDenied());
   }
-  return Response::FromError(PermissionDenied("forbidden", req.decision->reason));
+  if (resolve_error) return Refuse(req, *resolve_error);
+  return std::nullopt;
 }
 
 Status Authorizer::Check(const Request& req, std::string_view action,
@@ -78,7 +120,7 @@ Status Authorizer::Check(const Request& req, std::string_view action,
   const policy::Decision d = policy::Decide(req.subject, action, resource, context);
   if (record_) ZG_RETURN_IF_ERROR(record_(req, action, resource, d));
   if (d.allowed()) return Status::Ok();
-  return PermissionDenied("forbidden", d.reason);
+  return AccessDenied();
 }
 
 std::optional<Response> AccessAuditFilter::OnRequest(Request& /*req*/) {

@@ -45,9 +45,14 @@ class AuthenticationFilter final : public Filter {
   DecisionRecorder on_refusal_;
 };
 
-// Asks policy::Decide for the matched route's action and resource ({id} or {key} path
-// parameter as the resource id). A denial answers 401 to anonymous subjects and 403 to
-// authenticated ones. Every decision is passed to the recorder, if any, before anything else.
+// The one decision per request: resolves the matched route's resource (Route::resolve: its
+// owning organisation and live facts, or a collection in the caller's scope), asks
+// policy::Decide once, keeps the decision and target on the request and passes them to the
+// recorder (one audit record) before anything else. A denial answers 401 to anonymous
+// subjects and 403 "access_denied" to authenticated ones, without the reason, which only the
+// audit record holds (issue 12 finding 7); refusals use the route's own error shape (refuse).
+// A resolver error (unknown id, bad parameter) is answered only when the caller's roles may
+// perform the action within its own scope; otherwise the caller gets the denial.
 class PolicyFilter final : public Filter {
  public:
   explicit PolicyFilter(DecisionRecorder record = nullptr) : record_(std::move(record)) {}
@@ -57,10 +62,14 @@ class PolicyFilter final : public Filter {
   DecisionRecorder record_;
 };
 
+// The error every policy denial answers with: 403 "access_denied" and a message that names
+// nothing about the resource (the reason is in the audit record).
+Error AccessDenied();
+
 // Per-resource decisions inside handlers: the route-level decision knows only the kind of
 // resource, a handler knows which participant's hospital it belongs to. Check decides, hands
 // the decision to the recorder (the audit log), and returns the error to answer with when
-// denied (kPermissionDenied "forbidden", or the recorder's error).
+// denied (AccessDenied(), or the recorder's error).
 using ResourceRecorder =
     std::function<Status(const Request& req, std::string_view action,
                          const policy::Resource& resource, const policy::Decision& decision)>;

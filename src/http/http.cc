@@ -305,6 +305,52 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
 
 }  // namespace
 
+namespace {
+
+std::string PathId(const Request& req) {
+  for (const char* key : {"id", "key"}) {
+    if (auto it = req.path_params.find(key); it != req.path_params.end()) return it->second;
+  }
+  return "";
+}
+
+}  // namespace
+
+Resolver Unscoped(std::string kind) {
+  return [kind = std::move(kind)](const Request& req) -> Result<Target> {
+    Target t;
+    t.resource = {kind, PathId(req)};
+    return t;
+  };
+}
+
+Resolver CallerScope(std::string kind) {
+  return [kind = std::move(kind)](const Request& req) -> Result<Target> {
+    Target t;
+    const std::string scope = policy::ScopeOf(req.subject);
+    t.resource = {kind, PathId(req), scope, scope};
+    return t;
+  };
+}
+
+Router::Router() {
+  // Never organisation data: decided on role (and public rules) alone.
+  for (const char* kind : {"system", "web", "session", "setting", "icf", "dictionary",
+                           "code_list", "audit", "portal", "organisation", "user", "group",
+                           "token", "dataset", "release", "sharing", "application", "grant",
+                           "shared_file"}) {
+    resolvers_[kind] = Unscoped(kind);
+  }
+  // Organisation data whose handlers filter to the caller's scope or decide per item.
+  for (const char* kind : {"participant", "specimen", "finding", "run", "upload", "clinical"}) {
+    resolvers_[kind] = CallerScope(kind);
+  }
+}
+
+void Router::SetResolver(const std::string& kind, Resolver resolver) {
+  resolvers_[kind] = std::move(resolver);
+}
+
 Status Router::Add(Route route) {
   if (route.method.empty() || route.pattern.empty() || route.action.empty() ||
       route.resource.empty() || !route.handler) {
@@ -312,6 +358,21 @@ Status Router::Add(Route route) {
         "route_incomplete",
         fmt::format("route {} {} must declare method, pattern, action, resource and handler",
                     route.method, route.pattern));
+  }
+  if (!policy::DescribeRule(route.action)) {
+    return InvalidArgument("route_unknown_action",
+                           fmt::format("route {} {} names the action '{}', which the policy "
+                                       "does not know",
+                                       route.method, route.pattern, route.action));
+  }
+  if (!route.resolve) {
+    const auto it = resolvers_.find(route.resource);
+    if (it == resolvers_.end()) {
+      return InvalidArgument("route_unresolved",
+                             fmt::format("route {} {} has no resolver for its resource kind '{}'",
+                                         route.method, route.pattern, route.resource));
+    }
+    route.resolve = it->second;
   }
   for (const auto& r : routes_) {
     if (r->method == route.method && r->pattern == route.pattern) {

@@ -4,9 +4,10 @@
 // and from the wire. This keeps third-party headers out of domain code and lets handlers be
 // tested without sockets.
 //
-// Every route declares the action it performs and the kind of resource it touches (the inputs
-// of policy::Decide); Router::Add refuses a route without them, so no handler can be reached
-// without passing the policy check.
+// Every route declares the action it performs, the kind of resource it touches and how to
+// resolve that resource from a request (its owning organisation and the live facts the policy
+// needs); Router::Add refuses a route without them or whose action the policy does not know, so
+// no handler can be reached without passing the one policy decision.
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,18 @@ using policy::Subject;
 
 struct Route;
 
+// What a route's resolver found out about the resource a request touches, for the one policy
+// decision (PolicyFilter): the resource with its owning organisation and live facts, and for
+// shared data the caller's grant and research groups and the decision's time.
+struct Target {
+  policy::Resource resource;
+  std::optional<policy::Grant> grant;
+  std::chrono::system_clock::time_point now{};
+  std::vector<std::string> groups;  // added to the subject's for the decision
+  // Facts for the audit record beyond the resource (dataset, release, tier, grant ids).
+  nlohmann::json details = nlohmann::json::object();
+};
+
 struct Request {
   std::string method;  // upper case, e.g. "GET"
   std::string target;  // as received, e.g. "/api/v1/x?y=1"
@@ -50,6 +63,7 @@ struct Request {
   std::string request_id;      // set by the request-id filter
   Subject subject;             // set by the authentication filter
   std::optional<policy::Decision> decision;  // set by the policy filter
+  std::optional<Target> resolved;  // the resolved resource the decision was about
   const Route* route = nullptr;  // the matched route
   // When the request's headers were complete (set by the server; now() when built otherwise).
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
@@ -103,6 +117,22 @@ Result<nlohmann::json> ParseJsonBody(const Request& req);
 
 using Handler = std::function<Response(Request&)>;
 
+// Finds the resource a request touches (after authentication, before the decision). Errors
+// (kNotFound for an unknown id, kInvalidArgument naming a bad parameter) are answered only to
+// callers whose roles may perform the action at all; others get the denial.
+using Resolver = std::function<Result<Target>(const Request&)>;
+
+// Standard resolvers.
+// The route's resource kind and its {id} / {key} path parameter, with no organisation: for
+// actions that are not organisation data (settings, administration, datasets). Used with an
+// organisation-scoped action it is denied (policy: a missing organisation is a deny).
+Resolver Unscoped(std::string kind);
+// The collection as seen from the caller's scope (policy::ScopeOf: the caller's own
+// organisation, or every organisation for data-center-wide roles): the route-level decision is
+// on role, and the handler filters to that scope or decides again per item once it knows the
+// item's owner (http::Authorizer).
+Resolver CallerScope(std::string kind);
+
 // A handler whose errors are values. Wrap turns it into a Handler: an error becomes the
 // standard error body (Response::FromError).
 using ResultHandler = std::function<Result<Response>(Request&)>;
@@ -139,12 +169,27 @@ struct Route {
   // so the server may run it on the I/O thread instead of handing it to a worker.
   bool runs_inline = false;
   Handler handler;
+  // How to find the resource; when empty, the router's resolver for `resource` (see Router).
+  Resolver resolve;
+  // How the filters write this route's refusals (401, 403, resolver errors) when the route's
+  // protocol has its own error shape (htsget, DRS); empty: Response::FromError.
+  std::function<Response(const Error&)> refuse;
 };
 
 class Router {
  public:
+  // A router with the standard resolvers by resource kind: Unscoped for kinds that are never
+  // organisation data, CallerScope for organisation data whose handlers decide per item
+  // (participant, specimen, finding, run, upload, clinical). Genome files ("file") have none:
+  // the composition root registers the access gate's.
+  Router();
+  // Sets (or replaces) the resolver for routes of a resource kind that bring none; applies to
+  // routes added afterwards.
+  void SetResolver(const std::string& kind, Resolver resolver);
   // Adds a route. Fails ("route_incomplete") when method, pattern, action, resource or handler
-  // is missing, and ("route_duplicate") when method + pattern is already registered.
+  // is missing, ("route_unknown_action") when the policy has no rule for the action,
+  // ("route_unresolved") when neither the route nor the router has a resolver for it, and
+  // ("route_duplicate") when method + pattern is already registered.
   Status Add(Route route);
 
   struct Match {
@@ -157,6 +202,7 @@ class Router {
 
  private:
   std::vector<std::unique_ptr<Route>> routes_;
+  std::map<std::string, Resolver> resolvers_;
 };
 
 // A step of the middleware chain. OnRequest runs before the handler in chain order and may

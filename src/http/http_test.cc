@@ -24,9 +24,38 @@ TEST(RouterTest, RefusesRouteWithoutActionOrResource) {
   EXPECT_TRUE(r.routes().empty());
 }
 
+// Issue 12: no route can be reached without the one policy decision on a resolved resource.
+TEST(RouterTest, RefusesUnknownActionAndUnresolvedKind) {
+  Router r;
+  auto unknown = r.Add({.method = "GET", .pattern = "/x", .action = "system.read",
+                        .resource = "system", .handler = Ok("x")});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, "route_unknown_action");
+  // Genome files have no standard resolver: only the access gate may resolve them.
+  auto file = r.Add({.method = "GET", .pattern = "/files/{id}", .action = "file.read",
+                     .resource = "file", .handler = Ok("x")});
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.error().code, "route_unresolved");
+  auto invented = r.Add({.method = "GET", .pattern = "/y", .action = "system.health",
+                         .resource = "gizmo", .handler = Ok("x")});
+  ASSERT_FALSE(invented.ok());
+  EXPECT_EQ(invented.error().code, "route_unresolved");
+  EXPECT_TRUE(r.routes().empty());
+  // A route's own resolver, or one set for its kind, makes it complete.
+  r.SetResolver("file", Unscoped("file"));
+  EXPECT_TRUE(r.Add({.method = "GET", .pattern = "/files/{id}", .action = "file.read",
+                     .resource = "file", .handler = Ok("x")})
+                  .ok());
+  EXPECT_TRUE(r.Add({.method = "GET", .pattern = "/y", .action = "system.health",
+                     .resource = "gizmo", .handler = Ok("x"), .resolve = Unscoped("gizmo")})
+                  .ok());
+  for (const auto& route : r.routes()) EXPECT_TRUE(route->resolve);
+}
+
 TEST(RouterTest, RefusesDuplicateRoute) {
   Router r;
-  Route route{.method = "GET", .pattern = "/x", .action = "a", .resource = "b", .handler = Ok("")};
+  Route route{.method = "GET", .pattern = "/x", .action = "system.health", .resource = "system",
+              .handler = Ok("")};
   ASSERT_TRUE(r.Add(route).ok());
   auto st = r.Add(route);
   ASSERT_FALSE(st.ok());
@@ -35,7 +64,7 @@ TEST(RouterTest, RefusesDuplicateRoute) {
 
 TEST(RouterTest, MatchesCapturesAndDistinguishes404From405) {
   Router r;
-  ASSERT_TRUE(r.Add({.method = "GET", .pattern = "/api/v1/settings/{key}", .action = "a",
+  ASSERT_TRUE(r.Add({.method = "GET", .pattern = "/api/v1/settings/{key}", .action = "setting.read",
                      .resource = "setting", .handler = Ok("")})
                   .ok());
   auto m = r.Find("GET", "/api/v1/settings/program_name");
@@ -54,10 +83,10 @@ TEST(RouterTest, MatchesCapturesAndDistinguishes404From405) {
 
 TEST(RouterTest, RestCaptureIsAFallbackTriedLast) {
   Router r;
-  ASSERT_TRUE(r.Add({.method = "GET", .pattern = "/api/v1/version", .action = "a",
+  ASSERT_TRUE(r.Add({.method = "GET", .pattern = "/api/v1/version", .action = "system.version",
                      .resource = "system", .handler = Ok("")})
                   .ok());
-  ASSERT_TRUE(r.Add({.method = "GET", .pattern = "/{path...}", .action = "a",
+  ASSERT_TRUE(r.Add({.method = "GET", .pattern = "/{path...}", .action = "system.web",
                      .resource = "web", .handler = Ok("")})
                   .ok());
   EXPECT_EQ(r.Find("GET", "/api/v1/version").route->pattern, "/api/v1/version");
@@ -132,6 +161,10 @@ class FixedAuthenticator final : public Authenticator {
     if (a == "Bearer steward") {
       return Subject{.authenticated = true, .id = "s", .organisation = "dc", .roles = {"data_steward"}, .mfa = true};
     }
+    if (a == "Bearer clinician-h1" || a == "Bearer clinician-h2") {
+      return Subject{.authenticated = true, .id = "c", .organisation = a.substr(17),
+                     .roles = {"clinician"}, .mfa = true};
+    }
     if (a == "Bearer researcher") {
       return Subject{.authenticated = true, .id = "r", .organisation = "u", .roles = {"researcher"}, .mfa = true};
     }
@@ -147,6 +180,21 @@ class PipelineTest : public ::testing::Test {
                        .resource = "setting", .handler = [this](Request& req) {
                          ++handled_;
                          return Response::Text(200, req.path_params.at("key"));
+                       }})
+                    .ok());
+    // A participant of hospital "h2" whose resolver fails for "missing".
+    EXPECT_TRUE(r.Add({.method = "GET", .pattern = "/participants/{id}",
+                       .action = "participant.read", .resource = "participant",
+                       .handler = [this](Request&) {
+                         ++handled_;
+                         return Response::Text(200, "p");
+                       },
+                       .resolve = [](const Request& req) -> Result<Target> {
+                         if (req.path_params.at("id") == "missing") {
+                           return NotFound("participant_not_found", "no participant");
+                         }
+                         return Target{.resource = {"participant", req.path_params.at("id"),
+                                                    "h2", ""}};
                        }})
                     .ok());
     EXPECT_TRUE(r.Add({.method = "GET", .pattern = "/boom", .action = "system.health",
@@ -196,6 +244,26 @@ TEST_F(PipelineTest, WrongRoleIsForbiddenRightRoleReachesHandler) {
   EXPECT_EQ(handled_, 1);
   EXPECT_EQ(records_.back().decision, "allow");
   EXPECT_EQ(records_.back().action, "setting.write");
+}
+
+// Issue 12 findings 1 and 7: the decision is about the resolved owner, and a refusal says
+// nothing about the resource (the reason is only in the decision, for the audit record).
+TEST_F(PipelineTest, DecidesOnTheResolvedOwnerAndRefusesWithoutDetail) {
+  Response other = Send("GET", "/participants/p1", "Bearer clinician-h1");
+  EXPECT_EQ(other.status, 403);
+  const auto body = nlohmann::json::parse(other.body);
+  EXPECT_EQ(body["error"]["code"], "access_denied");
+  EXPECT_EQ(other.body.find("organisation"), std::string::npos) << other.body;
+  EXPECT_EQ(records_.back().decision, "deny");
+  EXPECT_NE(records_.back().reason.find("another organisation"), std::string::npos);
+  EXPECT_EQ(handled_, 0);
+  EXPECT_EQ(Send("GET", "/participants/p1", "Bearer clinician-h2").status, 200);
+  EXPECT_EQ(handled_, 1);
+  // An unknown id is answered only to a caller who may ask: 404 for a clinician, 401 for
+  // anonymous, 403 for a role without the action.
+  EXPECT_EQ(Send("GET", "/participants/missing", "Bearer clinician-h1").status, 404);
+  EXPECT_EQ(Send("GET", "/participants/missing").status, 401);
+  EXPECT_EQ(Send("GET", "/participants/missing", "Bearer researcher").status, 403);
 }
 
 TEST_F(PipelineTest, InvalidCredentialIsRefusedNotDowngraded) {

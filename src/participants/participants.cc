@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/totp.h"
+#include "policy/policy.h"
 
 namespace zengen::participants {
 namespace {
@@ -128,9 +129,14 @@ Result<Participant> Registry::Get(std::string_view id) {
 }
 
 Result<std::vector<Participant>> Registry::List(std::string_view hospital, int limit, int offset) {
+  if (hospital.empty()) {
+    return InvalidArgument("hospital_required",
+                           "a listing of participants names its hospital, or '*' for all",
+                           "hospital");
+  }
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
   Result<storage::Rows> rows =
-      hospital.empty()
+      hospital == policy::kEveryOrganisation
           ? tx->Query(fmt::format("SELECT {} FROM participants ORDER BY id LIMIT $1 OFFSET $2",
                                   kColumns),
                       {Int(limit), Int(offset)})

@@ -62,7 +62,9 @@ class Registry {
                               const std::string& source, const std::string& request_id);
   // Errors: kNotFound "participant_not_found".
   Result<Participant> Get(std::string_view id);
-  // Participants of one hospital, or of all when hospital is empty; ordered by id.
+  // Participants of one hospital, or of every hospital with policy::kEveryOrganisation ("*");
+  // ordered by id. An empty hospital is refused, never read as "all" (issue 12 finding 1).
+  // Errors: kInvalidArgument "hospital_required" (field "hospital").
   Result<std::vector<Participant>> List(std::string_view hospital, int limit, int offset);
 
  private:

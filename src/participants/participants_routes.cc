@@ -34,6 +34,16 @@ using http::Wrap;
 
 }  // namespace
 
+http::Resolver ParticipantById(Registry& registry) {
+  Registry* reg = &registry;
+  return [reg](const Request& req) -> Result<http::Target> {
+    ZG_ASSIGN_OR_RETURN(Participant p, reg->Get(req.path_params.at("id")));
+    http::Target t;
+    t.resource = {"participant", p.id, p.hospital, ""};
+    return t;
+  };
+}
+
 Status AddParticipantRoutes(http::Router& router, Registry& registry,
                             const http::Authorizer& authorizer) {
   Registry* reg = &registry;
@@ -59,12 +69,12 @@ Status AddParticipantRoutes(http::Router& router, Registry& registry,
        })}));
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/participants", .action = "participant.read",
-       .resource = "participant", .handler = Wrap([reg, auth](Request& req) -> Result<Response> {
+       .resource = "participant", .handler = Wrap([reg](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(int64_t limit, http::IntQueryParam(req, "limit", 100, 1, 1000));
          ZG_ASSIGN_OR_RETURN(int64_t offset, http::IntQueryParam(req, "offset", 0, 0, 100000000));
-         const bool steward = req.subject.HasRole("data_steward");
-         const std::string hospital = steward ? "" : req.subject.organisation;
-         ZG_RETURN_IF_ERROR(auth->Check(req, "participant.read", {"participant", "", hospital}));
+         // The route's resolver (http::CallerScope) decided for the caller's scope: its own
+         // hospital, or every hospital for data-center-wide roles. The listing is that scope.
+         const std::string hospital = policy::ScopeOf(req.subject);
          ZG_ASSIGN_OR_RETURN(auto list, reg->List(hospital, limit, offset));
          json items = json::array();
          for (const auto& p : list) {
@@ -74,11 +84,12 @@ Status AddParticipantRoutes(http::Router& router, Registry& registry,
        })}));
   return router.Add(
       {.method = "GET", .pattern = "/api/v1/participants/{id}", .action = "participant.read",
-       .resource = "participant", .handler = Wrap([reg, auth](Request& req) -> Result<Response> {
+       .resource = "participant", .handler = Wrap([reg](Request& req) -> Result<Response> {
+         // Decided by the policy filter on the participant's hospital (ParticipantById).
          ZG_ASSIGN_OR_RETURN(Participant p, reg->Get(req.path_params.at("id")));
-         ZG_RETURN_IF_ERROR(auth->Check(req, "participant.read", {"participant", p.id, p.hospital}));
          return Response::Json(200, ToJson(p, p.hospital == req.subject.organisation));
-       })});
+       }),
+       .resolve = ParticipantById(registry)});
 }
 
 }  // namespace zengen::participants

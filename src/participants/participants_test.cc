@@ -65,8 +65,12 @@ TEST_P(RegistryTest, RegisteringTheSameLocalIdAgainReturnsTheSameParticipant) {
   auto other = registry_->Register({"hosp-b", "MRN-1", "cancer", "lung", "2026-04-01"}, "dr", "ip", "");
   ASSERT_TRUE(other.ok());
   EXPECT_NE(other->participant.id, first->participant.id);
-  EXPECT_EQ(registry_->List("", 10, 0)->size(), 2u);
+  EXPECT_EQ(registry_->List("*", 10, 0)->size(), 2u);
   EXPECT_EQ(registry_->List("hosp-a", 10, 0)->size(), 1u);
+  // Issue 12 finding 1: an empty hospital is refused, never read as "everyone".
+  auto unscoped = registry_->List("", 10, 0);
+  ASSERT_FALSE(unscoped.ok());
+  EXPECT_EQ(unscoped.error().field, "hospital");
   int registrations = 0;
   for (const auto& e : audit_.events()) registrations += e.action == "participant.write";
   EXPECT_EQ(registrations, 2) << "one audit event per registration, none for the repeat";
@@ -88,7 +92,7 @@ TEST_P(RegistryTest, BadInputNamesTheField) {
     ASSERT_FALSE(r.ok()) << c.field;
     EXPECT_EQ(r.error().field, c.field);
   }
-  EXPECT_TRUE(registry_->List("", 10, 0)->empty());
+  EXPECT_TRUE(registry_->List("*", 10, 0)->empty());
 }
 
 TEST_P(RegistryTest, RoutesKeepHospitalsApart) {
@@ -124,6 +128,12 @@ TEST_P(RegistryTest, RoutesKeepHospitalsApart) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(send("GET", "/api/v1/participants?limit=0", "hosp-a", "clinician").status, 400);
   EXPECT_EQ(send("GET", "/api/v1/participants/ZG-NONE", "hosp-a", "clinician").status, 404);
+  // A data steward lists every hospital; a clinician without an organisation lists nothing
+  // (issue 12 finding 1: its scope is empty, which is a denial, not "everyone").
+  EXPECT_EQ(nlohmann::json::parse(send("GET", "/api/v1/participants", "dc", "data_steward").body)["items"].size(), 1u);
+  auto no_org = send("GET", "/api/v1/participants", "", "clinician");
+  EXPECT_EQ(no_org.status, 403) << no_org.body;
+  EXPECT_EQ(send("GET", "/api/v1/participants/" + id, "", "clinician").status, 403);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -114,10 +114,10 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"ga4gh.info", {.is_public = true}},
       {"htsget.read",
        {.roles = {kSequencer, kAnalyst, kSteward, kResearcher}, .own_organisation = true,
-        .live_consent = true}},
+        .live_consent = true, .tier_roles = {kResearcher}}},
       {"drs.read",
        {.roles = {kSequencer, kAnalyst, kSteward, kResearcher}, .own_organisation = true,
-        .live_consent = true}},
+        .live_consent = true, .tier_roles = {kResearcher}}},
       // Return of results and recontact (R1.1, R5.5-R5.7). A finding's organisation is the
       // participant's hospital and its holder the analysis centre that filed it, so both
       // parties (and data stewards) pass; which party makes which step is the findings
@@ -222,19 +222,44 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
   }
   if (subject.scoped &&
       std::find(subject.scope.begin(), subject.scope.end(), action) == subject.scope.end()) {
-    return {Effect::kDeny, fmt::format("the token's scope does not include '{}'", action), {}};
+    return {Effect::kDeny, fmt::format("the token's scope does not include '{}'", action), {},
+            "scope_exceeded"};
   }
   if (!subject.mfa && !rule.before_mfa) {
     return {Effect::kDeny,
             fmt::format("'{}' requires a second factor; enrol and confirm TOTP first", action),
-            {}};
+            {},
+            "mfa_required"};
   }
-  if (rule.own_organisation && !resource.organisation.empty() &&
-      resource.organisation != subject.organisation &&
-      (resource.holder.empty() || resource.holder != subject.organisation) &&
-      !subject.HasRole(kSteward) && !subject.HasRole(kSecurity)) {
-    return {Effect::kDeny,
-            fmt::format("{} belongs to another organisation", resource.kind), {}};
+  // Shared data about one file (the access gate fills the release, grant and consent facts
+  // as a "data_file" resource) for a subject whose only role of the rule is tier-gated: the
+  // release tier and grant decide, across organisations (a grant crosses them by design).
+  bool shared_data = false;
+  if (!rule.tier_roles.empty() && resource.kind == "data_file" && !resource.id.empty()) {
+    bool other_role = false;
+    for (auto role : rule.roles) {
+      const bool tiered = std::find(rule.tier_roles.begin(), rule.tier_roles.end(), role) !=
+                          rule.tier_roles.end();
+      other_role = other_role || (!tiered && subject.HasRole(role));
+    }
+    for (auto role : rule.tier_roles) shared_data = shared_data || subject.HasRole(role);
+    shared_data = shared_data && !other_role;
+  }
+  if (rule.own_organisation && !shared_data) {
+    // An organisation-scoped resource without an owner is a caller's mistake, and reading it
+    // as "unscoped" once exported every hospital's records (issue 12 finding 1): deny.
+    if (resource.organisation.empty()) {
+      return {Effect::kDeny,
+              fmt::format("{} names no owning organisation for the organisation-scoped action "
+                          "'{}'",
+                          resource.kind, action),
+              {}};
+    }
+    if (!DataCenterWide(subject) && resource.organisation != subject.organisation &&
+        (resource.holder.empty() || resource.holder != subject.organisation)) {
+      return {Effect::kDeny,
+              fmt::format("{} belongs to another organisation", resource.kind), {}};
+    }
   }
   if (rule.live_consent && resource.withdrawn) {
     return {Effect::kDeny,
@@ -243,28 +268,38 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
             {}};
   }
   if (rule.any_authenticated) return {Effect::kAllow, "any authenticated subject", {}};
-  if (!rule.tier_roles.empty() && resource.kind == "data_file" && !resource.id.empty()) {
-    // A concrete file of shared data (the sharing module fills the facts; a route-level check
-    // names another kind and passes on role alone): a role outside tier_roles passes on its
-    // role below.
-    bool other_role = false;
-    for (auto role : rule.roles) {
-      const bool tiered = std::find(rule.tier_roles.begin(), rule.tier_roles.end(), role) !=
-                          rule.tier_roles.end();
-      other_role = other_role || (!tiered && subject.HasRole(role));
-    }
-    if (!other_role) {
-      for (auto role : rule.tier_roles) {
-        if (subject.HasRole(role)) return SharedDataDecision(subject, resource, context);
-      }
-    }
-  }
+  if (shared_data) return SharedDataDecision(subject, resource, context);
   for (auto role : rule.roles) {
     if (subject.HasRole(role)) {
       return {Effect::kAllow, fmt::format("role {} may {}", role, action), {}};
     }
   }
   return {Effect::kDeny, fmt::format("none of the subject's roles may '{}'", action), {}};
+}
+
+bool DataCenterWide(const Subject& subject) {
+  return subject.HasRole(kSteward) || subject.HasRole(kSecurity);
+}
+
+std::string ScopeOf(const Subject& subject) {
+  return DataCenterWide(subject) ? std::string(kEveryOrganisation) : subject.organisation;
+}
+
+std::optional<RuleView> DescribeRule(std::string_view action) {
+  const auto& rules = Rules();
+  const auto it = rules.find(action);
+  if (it == rules.end()) return std::nullopt;
+  const Rule& r = it->second;
+  RuleView v{.is_public = r.is_public,
+             .any_authenticated = r.any_authenticated,
+             .before_mfa = r.before_mfa,
+             .own_organisation = r.own_organisation,
+             .live_consent = r.live_consent,
+             .roles = {},
+             .tier_roles = {}};
+  for (auto role : r.roles) v.roles.emplace_back(role);
+  for (auto role : r.tier_roles) v.tier_roles.emplace_back(role);
+  return v;
 }
 
 std::vector<std::string> KnownActions() {

@@ -43,10 +43,18 @@ inline constexpr std::string_view kRoles[] = {
     "committee_member",  "data_steward",        "security_officer",
 };
 
+// The organisation of a collection that spans every organisation (a data steward's listing
+// of all hospitals). Only data-center-wide roles pass the organisation check with it.
+inline constexpr std::string_view kEveryOrganisation = "*";
+
 struct Resource {
   std::string kind;          // e.g. "system", "setting", "participant"
   std::string id;            // empty for collections
-  std::string organisation;  // owning organisation (a participant's hospital), when known
+  // The owning organisation (a participant's hospital), or for a collection the organisation
+  // it is filtered to (kEveryOrganisation: all). For an organisation-scoped action an empty
+  // organisation is DENIED, never read as "unscoped" (issue 12 finding 1): whoever builds the
+  // resource must name its owner.
+  std::string organisation;
   std::string holder;        // organisation holding it now (a specimen at a sequencer), if any
   // The participant the resource is about has withdrawn fully (consent state): genome data
   // about them is not served to anyone (R5.1 live consent).
@@ -91,8 +99,12 @@ enum class Effect { kAllow, kDeny };
 
 struct Decision {
   Effect effect = Effect::kDeny;
-  std::string reason;                    // why, for the audit record and the error message
+  std::string reason;                    // why, for the audit record
   std::vector<std::string> obligations;  // e.g. "audit_bytes" (later issues)
+  // Set when the denial is about the caller's own credential, not the resource, so the caller
+  // may be told: "mfa_required" (no second factor yet), "scope_exceeded" (the token's actions).
+  // Empty otherwise: the refusal then names nothing (the reason stays in the audit record).
+  std::string code;
   bool allowed() const { return effect == Effect::kAllow; }
 };
 
@@ -103,5 +115,26 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
 
 // Every action the rule table knows, for the table-driven tests and documentation.
 std::vector<std::string> KnownActions();
+
+// A rule of the table as data, for tests generated from it (the route matrix) and
+// documentation. Unknown actions give nullopt.
+struct RuleView {
+  bool is_public = false;
+  bool any_authenticated = false;
+  bool before_mfa = false;
+  bool own_organisation = false;
+  bool live_consent = false;
+  std::vector<std::string> roles;
+  std::vector<std::string> tier_roles;
+};
+std::optional<RuleView> DescribeRule(std::string_view action);
+
+// Whether the subject's roles reach across organisations (data steward, security officer).
+bool DataCenterWide(const Subject& subject);
+
+// The organisation a subject's collection requests are decided for and filtered to:
+// kEveryOrganisation for data-center-wide roles, otherwise the subject's own organisation
+// ("" when it has none, which the organisation check denies).
+std::string ScopeOf(const Subject& subject);
 
 }  // namespace zengen::policy

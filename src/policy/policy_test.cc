@@ -117,11 +117,38 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
     const auto& ok = allowed_for.at(action);
     for (const auto& who : subjects) {
       const bool expect = std::find(ok.begin(), ok.end(), who) != ok.end();
-      const Decision d = Decide(MakeSubject(who), action, {"system", ""}, {});
+      const Decision d = Decide(MakeSubject(who), action, {"system", "", "o1"}, {});
       EXPECT_EQ(d.allowed(), expect) << who << " / " << action << ": " << d.reason;
       EXPECT_FALSE(d.reason.empty());
     }
   }
+}
+
+// Issue 12 finding 1: an organisation-scoped resource that arrives without an organisation is
+// denied to everyone (it once exported every hospital's records as "unscoped"); a collection
+// over every organisation says so ("*") and passes only for data-center-wide roles.
+TEST(PolicyTest, OrganisationScopedResourceWithoutOrganisationIsDenied) {
+  for (const auto& action : KnownActions()) {
+    const auto rule = DescribeRule(action);
+    ASSERT_TRUE(rule.has_value());
+    if (!rule->own_organisation) continue;
+    for (auto role : kRoles) {
+      const Decision d = Decide(MakeSubject(std::string(role)), action, {"participant", ""}, {});
+      EXPECT_FALSE(d.allowed()) << role << " / " << action;
+      Subject no_org = MakeSubject(std::string(role));
+      no_org.organisation.clear();
+      EXPECT_FALSE(Decide(no_org, action, {"participant", "p1", ""}, {}).allowed())
+          << role << " / " << action;
+    }
+  }
+  const Subject clinician = MakeSubject("clinician");
+  const Subject steward = MakeSubject("data_steward");
+  const Resource every{"participant", "", std::string(kEveryOrganisation)};
+  EXPECT_FALSE(Decide(clinician, "clinical.export", every, {}).allowed());
+  EXPECT_TRUE(Decide(steward, "clinical.export", every, {}).allowed());
+  EXPECT_TRUE(Decide(clinician, "clinical.export", {"participant", "", "o1"}, {}).allowed());
+  EXPECT_EQ(ScopeOf(clinician), "o1");
+  EXPECT_EQ(ScopeOf(steward), kEveryOrganisation);
 }
 
 TEST(PolicyTest, UnknownActionIsDeniedEvenToEveryRole) {

@@ -24,8 +24,9 @@
 //        ?part=data|index                                 centre that analyses it)
 //
 // Every handler asks the Authorizer about the concrete resource ({"run"|"upload"|"file", id,
-// the participant's hospital, the holder}); file contents also carry the participant's live
-// consent (policy denies a fully withdrawn participant's data). Downloads stream: the body
+// the participant's hospital, the holder}); file contents are decided before the handler by
+// the policy filter on the access gate's facts (the "file" resolver, access/access.h), which
+// carry the participant's live consent (policy denies a fully withdrawn participant's data). Downloads stream: the body
 // goes out in ~1 MiB pieces read from the blob store as the client takes them, with an exact
 // Content-Length, so an object of any size is served in constant memory; a piece that fails
 // (a tampered segment, a copy lost mid-way) closes the connection short of that length.
@@ -39,11 +40,6 @@
 namespace zengen::sequencing {
 
 inline constexpr int64_t kMaxJsonBodyBytes = 16 * 1024;
-
-// The policy resource of a file with its participant's live consent attached
-// (Resource::withdrawn after a full withdrawal), for every route that serves file contents.
-Result<policy::Resource> FileResourceWithConsent(Uploads& uploads, consent::Ledger& consents,
-                                                 const DataFile& file);
 
 Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore& blobs,
                        consent::Ledger& consents, const http::Authorizer& authorizer);

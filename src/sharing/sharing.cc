@@ -1522,7 +1522,8 @@ Result<std::vector<FileAccess>> Sharing::Evaluate(const policy::Subject& in_subj
     res.tier = c.release ? TierAt(*c.release, now) : "";
     res.group = c.group_id;
     res.data_type = std::string(DataTypeOfKind(c.kind));
-    FileAccess fa{{}, c.dataset_id, res.release, res.tier, "", c.participant_id, res.data_type};
+    FileAccess fa{{}, c.dataset_id, res.release, res.tier, "", c.participant_id, res.data_type,
+                  {}, std::nullopt, subject.groups, now};
     policy::Context ctx;
     ctx.now = now;
     ctx.purpose = std::string(purpose_hint);
@@ -1532,6 +1533,7 @@ Result<std::vector<FileAccess>> Sharing::Evaluate(const policy::Subject& in_subj
       res.consent_covers_purpose =
           consent::Match(cs.profile, ToConsentPurpose(Purpose{}, "academic")).allowed;
       fa.decision = policy::Decide(subject, "data.access", res, ctx);
+      fa.resource = res;
     } else {
       // Each grant the subject holds, until one allows.
       for (const GrantRecord& g : grants) {
@@ -1539,6 +1541,8 @@ Result<std::vector<FileAccess>> Sharing::Evaluate(const policy::Subject& in_subj
             consent::Match(cs.profile, ToConsentPurpose(g.purpose, g.track)).allowed;
         ctx.grant = PolicyGrant(g);
         fa.decision = policy::Decide(subject, "data.access", res, ctx);
+        fa.resource = res;
+        fa.grant = ctx.grant;
         if (fa.decision.allowed()) {
           fa.grant_id = g.id;
           break;
@@ -1567,6 +1571,10 @@ Result<FileAccess> Sharing::FileAccessFor(const policy::Subject& subject,
                      fmt::format("file {} is not shared in any dataset", file_id), {}};
       fa.participant_id = rows.rows[0].Text(0);
       fa.data_type = std::string(DataTypeOfKind(rows.rows[0].Text(1)));
+      // In no release: the policy denies it as such.
+      fa.resource = {"data_file", std::string(file_id), "", ""};
+      fa.resource.data_type = fa.data_type;
+      fa.now = clock_.Now();
       return fa;
     }
     ZG_ASSIGN_OR_RETURN(std::vector<FileAccess> answers, Evaluate(subject, cands, purpose_hint));

@@ -350,6 +350,13 @@ struct FileAccess {
   std::string grant_id;  // the grant that allowed it; "" when allowed otherwise or denied
   std::string participant_id;
   std::string data_type;
+  // The facts the decision was taken on (the access gate decides on them again, once, and
+  // records them): the "data_file" resource, the grant presented, the subject's research
+  // groups and the decision's time.
+  policy::Resource resource;
+  std::optional<policy::Grant> grant;
+  std::vector<std::string> groups;
+  std::chrono::system_clock::time_point now{};
 };
 
 struct VisibleFile {

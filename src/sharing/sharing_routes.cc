@@ -561,16 +561,20 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Auth
                             sh->FileAccessFor(req.subject, file, Query(req, "purpose")));
         ZG_RETURN_IF_ERROR(
             sh->RecordAccess(req.subject, file, a, req.remote_address, req.request_id));
+        // A refusal names no grant, dataset or release and does not say why (a participant's
+        // withdrawal, say): the reason is in the audit record only (issue 12 finding 7).
+        const bool ok = a.decision.allowed();
+        auto known = [ok](const std::string& v) { return ok ? OrNull(v) : json(nullptr); };
         return Response::Json(
             200,
             json{{"file_id", file},
-                 {"allowed", a.decision.allowed()},
-                 {"reason", a.decision.reason},
-                 {"dataset_id", OrNull(a.dataset_id)},
-                 {"release_id", OrNull(a.release_id)},
-                 {"tier", OrNull(a.tier)},
-                 {"grant_id", OrNull(a.grant_id)},
-                 {"participant_id", a.decision.allowed() ? json(a.participant_id) : json(nullptr)},
+                 {"allowed", ok},
+                 {"reason", ok ? json(a.decision.reason) : json("access_denied")},
+                 {"dataset_id", known(a.dataset_id)},
+                 {"release_id", known(a.release_id)},
+                 {"tier", known(a.tier)},
+                 {"grant_id", known(a.grant_id)},
+                 {"participant_id", known(a.participant_id)},
                  {"data_type", OrNull(a.data_type)}});
       }));
   return Status::Ok();

@@ -128,6 +128,10 @@ TEST_P(SharingRoutesTest, FromDatasetToGrantToConsentFilteredListings) {
   access = Call("GET", "/api/v1/shared-files/" + Cram(p1) + "/access", "res-a");
   EXPECT_FALSE(J(access)["allowed"].get<bool>());
   EXPECT_TRUE(J(access)["participant_id"].is_null());
+  // Issue 12 finding 7: the refusal names no dataset or grant and not the withdrawal.
+  EXPECT_EQ(J(access)["reason"], "access_denied");
+  EXPECT_TRUE(J(access)["dataset_id"].is_null());
+  EXPECT_TRUE(J(access)["grant_id"].is_null());
 
   // Revocation shows on the next listing.
   ASSERT_EQ(Call("POST", "/api/v1/grants/" + gid + "/revoke", "steward",

@@ -187,7 +187,7 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .action = "specimen.read",
       .resource = "specimen",
       .handler = Wrap([authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", {"specimen", "", "", ""}));
+        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", {"specimen", "", policy::ScopeOf(req.subject), ""}));
         json rows = json::array();
         for (const auto& t : CustodyTable()) {
           rows.push_back({{"from", t.from},

@@ -166,7 +166,9 @@ bool TlsConnection::ClosedByPeer(int timeout_ms) {
 std::string BuildRequest(const std::string& method, const std::string& target,
                          const std::map<std::string, std::string>& headers,
                          const std::string& body) {
-  std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  // A test may send its own Host (a forged one, for example).
+  std::string out = method + " " + target + " HTTP/1.1\r\n";
+  if (!headers.count("Host")) out += "Host: 127.0.0.1\r\n";
   for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") {
     if (!headers.count("Content-Length") && !headers.count("Transfer-Encoding")) {

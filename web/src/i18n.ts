@@ -492,6 +492,12 @@ const texts = {
     ja: 'この付与を承認できるのはオペレーターまたはセキュリティ担当者です',
     en: 'Only the operator or a security officer may approve this grant',
   },
+  // A refusal by the access policy (issue 12): it says nothing about the resource; the reason is
+  // in the audit log under the request id.
+  access_denied: {
+    ja: 'この操作は許可されていません（理由は監査ログに記録されています）',
+    en: 'Access denied (the reason is recorded in the audit log)',
+  },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;

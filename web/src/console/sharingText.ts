@@ -299,6 +299,7 @@ export const sharingErrors: Record<string, Bilingual> = {
   group_not_found: { ja: 'その研究班はありません', en: 'No such research group' },
   missing_field: { ja: '必須項目が空です', en: 'A required field is empty' },
   action_not_allowed: { ja: 'あなたの役割では許可されない操作です', en: 'Your roles may not perform this action' },
+  access_denied: { ja: 'この操作は許可されていません（理由は監査ログに記録されています）', en: 'Access denied (the reason is recorded in the audit log)' },
   person_required: { ja: '二要素認証でログインした本人だけが作成できます', en: 'Only a person signed in with a second factor may create one' },
 };
 

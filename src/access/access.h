@@ -1,0 +1,72 @@
+// The one access gate for genome files (issue 12; R1.3 only permitted persons, within the
+// permitted scope; R5.1 live consent).
+//
+// "May this person read these bytes now?" is answered here and nowhere else: for a subject, an
+// action ("file.read", "file.download", "file.decrypt", "htsget.read", "drs.read") and a file,
+// the gate gathers the facts — the owning hospital and the organisation holding the specimen
+// (custody), the participant's live consent (a current-state read, not the history), and for
+// researchers the release tier, research group and grant through which the file is shared
+// (sharing) — so that policy::Decide is asked once per request and one audit record is written.
+//
+// Over HTTP the gate is the resolver of every route whose resource kind is "file"
+// (FileResolver): http::PolicyFilter takes the one decision on the facts and records it through
+// RecordDecision. Inside a handler (one sample of a multi-sample file) Check decides and
+// records in the same way.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/audit_event.h"
+#include "common/result.h"
+#include "consent/consent.h"
+#include "http/http.h"
+#include "policy/policy.h"
+#include "sequencing/upload.h"
+#include "sharing/sharing.h"
+
+namespace zengen::access {
+
+class Gate {
+ public:
+  // Every reference must outlive the gate.
+  Gate(sequencing::Uploads& files, consent::Ledger& consents, sharing::Sharing& sharing,
+       AuditSink& audit);
+
+  // The facts about one file for subject and action, as the target of the one decision.
+  // A subject whose only role of the action's rule is tier-gated (a researcher) gets the
+  // shared-data facts: resource kind "data_file" with dataset, release, tier, group, data type
+  // and consent-covers-purpose, and the grant presented. Everyone else gets the custody facts:
+  // kind "file", the participant's hospital as organisation, the specimen's holder, and
+  // withdrawn after a full withdrawal. sample_participant, when set, decides one sample of a
+  // multi-sample file; otherwise a multi-sample file is decided as a whole (withdrawn only when
+  // every sample's participant withdrew fully; the handler narrows it per sample).
+  // Errors: kNotFound "file_not_found"; store errors.
+  Result<http::Target> FileTarget(const policy::Subject& subject, std::string_view action,
+                                  const sequencing::DataFile& file,
+                                  std::string_view sample_participant = {});
+
+  // The resolver for routes whose {id} is a file id (the route's action decides which facts).
+  http::Resolver FileResolver();
+
+  // Decides one sample of a file inside a handler: FileTarget, policy::Decide once, one audit
+  // record. Returns http::AccessDenied() when denied (the reason only in the record), the
+  // recorder's error when the record could not be written.
+  Status Check(const http::Request& req, std::string_view action,
+               const sequencing::DataFile& file, std::string_view sample_participant);
+
+ private:
+  sequencing::Uploads& files_;
+  consent::Ledger& consents_;
+  sharing::Sharing& sharing_;
+  AuditSink& audit_;
+};
+
+// The one audit record of a decision about a request: actor, source, action, the resolved
+// resource ("kind/id"), allow|deny with the reason, the request id, and details (method, path,
+// the resource's organisation and holder, and the target's facts such as dataset, release and
+// grant). Non-printable bytes of the path and ids are percent-encoded.
+Status RecordDecision(AuditSink& sink, const http::Request& req, std::string_view action,
+                      const http::Target& target, const policy::Decision& decision);
+
+}  // namespace zengen::access
