@@ -21,8 +21,8 @@ conf="$dir/ceph.conf"
 ours() {
   local pid=$1
   [[ -r /proc/$pid/status ]] || return 1
-  grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" && return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$conf"
+  grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$conf"
 }
 
 stop() {

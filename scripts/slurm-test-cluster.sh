@@ -24,7 +24,7 @@ ours() {
   [[ -f "$f" ]] || return 1
   pid=$(cat "$f")
   [[ -r /proc/$pid/status ]] || return 1
-  grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" && return 1
+  grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir"
 }
 
