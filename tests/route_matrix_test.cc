@@ -83,6 +83,13 @@ const std::vector<Row> kRows = {
     {"POST", "/api/v1/admin/groups", Names::kScope, "/api/v1/admin/groups", json::object()},
     {"POST", "/api/v1/admin/groups/{id}/members", Names::kScope,
      "/api/v1/admin/groups/none/members", json::object()},
+    {"POST", "/api/v1/admin/users/{id}/roles", Names::kScope, "/api/v1/admin/users/none/roles",
+     json::object()},
+    {"POST", "/api/v1/admin/users/{id}/enrolment-code", Names::kScope,
+     "/api/v1/admin/users/none/enrolment-code", json::object()},
+    {"GET", "/api/v1/admin/role-grants", Names::kScope, "/api/v1/admin/role-grants"},
+    {"POST", "/api/v1/admin/role-grants/{id}/approve", Names::kScope,
+     "/api/v1/admin/role-grants/RG-NONE/approve", json::object()},
     {"GET", "/api/v1/admin/tokens", Names::kScope, "/api/v1/admin/tokens"},
     {"POST", "/api/v1/admin/tokens", Names::kScope, "/api/v1/admin/tokens", json::object()},
     {"POST", "/api/v1/auth/tokens", Names::kScope, "/api/v1/auth/tokens", json::object()},
@@ -116,6 +123,17 @@ const std::vector<Row> kRows = {
     {"POST", "/api/v1/specimens/{id}/custody", Names::kSpecimen, "/api/v1/specimens/{S}/custody",
      json{{"to", "received"}}},
     {"GET", "/api/v1/specimens", Names::kScope, "/api/v1/specimens"},
+    {"GET", "/api/v1/shipments/incoming", Names::kScope, "/api/v1/shipments/incoming"},
+    {"POST", "/api/v1/analysis-orders", Names::kScope, "/api/v1/analysis-orders", json::object()},
+    {"GET", "/api/v1/analysis-orders", Names::kScope, "/api/v1/analysis-orders"},
+    {"POST", "/api/v1/analysis-orders/{id}/cancel", Names::kScope,
+     "/api/v1/analysis-orders/AO-NONE/cancel", json::object()},
+    {"GET", "/api/v1/analysis-order-rules", Names::kScope, "/api/v1/analysis-order-rules"},
+    {"PUT", "/api/v1/analysis-order-rules/{program}", Names::kScope,
+     "/api/v1/analysis-order-rules/none", json::object()},
+    {"DELETE", "/api/v1/analysis-order-rules/{program}", Names::kScope,
+     "/api/v1/analysis-order-rules/none"},
+    {"GET", "/api/v1/organisations", Names::kScope, "/api/v1/organisations"},
     // Without ?holder= the counts span every holder.
     {"GET", "/api/v1/specimen-counts", Names::kEvery, "/api/v1/specimen-counts"},
     {"GET", "/api/v1/custody-table", Names::kScope, "/api/v1/custody-table"},
@@ -256,12 +274,17 @@ class RouteMatrixTest : public ::testing::TestWithParam<std::string> {
   void AddPerson(const std::string& role, const std::string& org) {
     std::string user = role + "-" + org;
     std::replace(user.begin(), user.end(), '_', '-');
-    auto r = AsOperator(*server_, "POST", "/api/v1/admin/users",
-                        {{"id", user}, {"organisation", org}, {"display_name", user},
-                         {"email", user + "@example.org"}, {"roles", {role}},
-                         {"password", kPassword}});
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 201) << r->body;
+    if (role == "security_officer") {
+      // Only through the two-person grant (separation of duties, issue 12 finding 4).
+      ASSERT_TRUE(AddSecurityOfficer(*server_, user, org, kPassword)) << user;
+    } else {
+      auto r = AsOperator(*server_, "POST", "/api/v1/admin/users",
+                          {{"id", user}, {"organisation", org}, {"display_name", user},
+                           {"email", user + "@example.org"}, {"roles", {role}},
+                           {"password", kPassword}});
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 201) << r->body;
+    }
     Person p{user, role, org, Browser{server_.get()}};
     ASSERT_FALSE(p.browser.LoginAndEnrol(user, kPassword).empty()) << user;
     people_.push_back(std::move(p));
@@ -389,6 +412,11 @@ TEST_P(RouteMatrixTest, EveryRouteRoleAndOrganisationAnswersAsThePolicyTableSays
                                {"file_name", "R1.fastq.gz"}},
                          Gzip(Fastq(1500, 1)));
   ASSERT_EQ(fq["run"]["status"], "qc_passed") << fq.dump();
+  // The data centre orders the analysis by ana-1, the only centre that may then take it.
+  auto order = AsOperator(*server_, "POST", "/api/v1/analysis-orders",
+                          {{"specimen_id", specimen}, {"centre", "ana-1"}});
+  ASSERT_TRUE(order);
+  ASSERT_EQ(order->status, 201) << order->body;
   ASSERT_EQ(Call(ana, "POST", custody, json{{"to", "analysed"}})->status, 200);
   const json bam = Upload(ana, {{"kind", "bam"}, {"specimen_id", specimen},
                                 {"derived_from", {fq["file"]["id"]}},
