@@ -10,27 +10,6 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 bash scripts/web-build.sh
 
-# A free loopback port: nothing answers a connection to it.
-port=""
-for candidate in $(shuf -i 40000-60000 -n 50); do
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-    port=$candidate
-    break
-  fi
-done
-[[ -n "$port" ]] || { echo "test.sh: no free port for PostgreSQL" >&2; exit 1; }
-
-# Ten free loopback ports in a row for Ceph (gateway, monitor, OSD).
-s3port=""
-for candidate in $(shuf -i 20000-39990 -n 50); do
-  busy=0
-  for p in $(seq "$candidate" $((candidate + 9))); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then busy=1; break; fi
-  done
-  if ((!busy)); then s3port=$candidate; break; fi
-done
-[[ -n "$s3port" ]] || { echo "test.sh: no free ports for Ceph" >&2; exit 1; }
-
 pgdir=$(mktemp -d /tmp/zengen-pg.XXXXXX)
 cephdir=$(mktemp -d /tmp/zengen-ceph.XXXXXX)
 cleanup() {
@@ -39,9 +18,41 @@ cleanup() {
   rm -rf "$pgdir" "$cephdir"
 }
 trap cleanup EXIT
-url=$(bash scripts/postgres-test-server.sh start "$pgdir" "$port" | tail -n 1)
+
+# True when nothing answers on any of the loopback ports FIRST..FIRST+COUNT-1.
+ports_free() {
+  local p
+  for p in $(seq "$1" $(($1 + $2 - 1))); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then return 1; fi
+  done
+}
+
+# PostgreSQL on a free loopback port. A port that looked free can still be taken (by a
+# client's ephemeral port, for one): then another is tried.
+url=""
+for candidate in $(shuf -i 40000-60000 -n 20); do
+  ports_free "$candidate" 1 || continue
+  rm -rf "${pgdir:?}"/*
+  if url=$(bash scripts/postgres-test-server.sh start "$pgdir" "$candidate" | tail -n 1); then
+    break
+  fi
+  url=""
+done
+[[ -n "$url" ]] || { echo "test.sh: PostgreSQL could not start on a free port" >&2; exit 1; }
 echo "test.sh: PostgreSQL for tests at $url"
-s3=$(bash scripts/ceph-test-server.sh start "$cephdir" "$s3port" | tail -n 1)
+
+# Ceph (gateway, monitor, OSD) on ten free loopback ports in a row, likewise.
+s3=""
+for candidate in $(shuf -i 20000-39990 -n 20); do
+  ports_free "$candidate" 10 || continue
+  bash scripts/ceph-test-server.sh stop "$cephdir" >/dev/null 2>&1 || true
+  rm -rf "${cephdir:?}"/*
+  if s3=$(bash scripts/ceph-test-server.sh start "$cephdir" "$candidate" | tail -n 1); then
+    break
+  fi
+  s3=""
+done
+[[ -n "$s3" ]] || { echo "test.sh: Ceph could not start on free ports" >&2; exit 1; }
 echo "test.sh: Ceph RGW for tests at ${s3%% *}"
 export ZENGEN_TEST_S3="$s3"
 export ZENGEN_REQUIRE_S3=1
