@@ -16,31 +16,6 @@ Actor ActorOf(const Request& req) {
           req.request_id};
 }
 
-// The request body as a JSON object. Wraps http::ParseJsonBody, which today lets nlohmann's
-// out_of_range escape for a number beyond double's range ({"password":1e999}: issue 13 item 5),
-// so that such a body is a 400 naming the field instead of a 500.
-Result<json> ParseBody(const Request& req) {
-  try {
-    return http::ParseJsonBody(req);
-  } catch (const json::exception&) {
-    // The field is the last key read before the parser stopped.
-    std::string field;
-    const json::parser_callback_t remember_key = [&field](int, json::parse_event_t event,
-                                                          json& parsed) {
-      if (event == json::parse_event_t::key && parsed.is_string()) {
-        field = parsed.get<std::string>();
-      }
-      return true;
-    };
-    const json partial = json::parse(req.body, remember_key, /*allow_exceptions=*/false);
-    static_cast<void>(partial);
-    return InvalidArgument("invalid_number",
-                           field.empty() ? "the body holds a number out of range"
-                                         : fmt::format("'{}' holds a number out of range", field),
-                           field.empty() ? "body" : field);
-  }
-}
-
 json UserJson(const User& u) {
   return {{"id", u.id},
           {"organisation", u.organisation},
@@ -168,7 +143,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "session",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_ASSIGN_OR_RETURN(std::string user, http::JsonString(body, "username", true, 64));
          ZG_ASSIGN_OR_RETURN(std::string password, http::JsonString(body, "password", true, 1024));
          ZG_ASSIGN_OR_RETURN(std::string totp, http::JsonString(body, "totp", false, 16));
@@ -218,7 +193,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .handler = Wrap([id](Request& req) -> Result<Response> {
          // The one-time code an administrator issued out of band (issue 12 finding 8): the
          // password alone does not enrol a second factor.
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"enrolment_code"}));
          ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "enrolment_code", true, 64));
          ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
@@ -232,7 +207,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                   .resource = "session",
                   .max_body_bytes = 4096,
                   .handler = Wrap([id](Request& req) -> Result<Response> {
-                    ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+                    ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
                     ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "code", true, 16));
                     ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
                     ZG_ASSIGN_OR_RETURN(auto codes, id->ConfirmTotp(s, code, ActorOf(req)));
@@ -245,7 +220,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "session",
        .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "code", false, 16));
          ZG_ASSIGN_OR_RETURN(std::string recovery,
                              http::JsonString(body, "recovery_code", false, 64));
@@ -284,7 +259,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "organisation",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          Organisation o;
          ZG_ASSIGN_OR_RETURN(o.id, http::JsonString(body, "id", true, 64));
          ZG_ASSIGN_OR_RETURN(o.name, http::JsonString(body, "name", true, 200));
@@ -323,7 +298,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "user",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          NewUser u;
          ZG_ASSIGN_OR_RETURN(u.id, http::JsonString(body, "id", true, 64));
          ZG_ASSIGN_OR_RETURN(u.organisation, http::JsonString(body, "organisation", true, 64));
@@ -341,7 +316,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "user",
        .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"role"}));
          ZG_ASSIGN_OR_RETURN(std::string role, http::JsonString(body, "role", true, 64));
          ZG_ASSIGN_OR_RETURN(User u, id->GrantRole(req.path_params.at("id"), role,
@@ -425,7 +400,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "group",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_ASSIGN_OR_RETURN(std::string gid, http::JsonString(body, "id", true, 64));
          ZG_ASSIGN_OR_RETURN(std::string name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(Group g, id->CreateGroup(gid, name, ActorOf(req)));
@@ -438,7 +413,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "group",
        .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_ASSIGN_OR_RETURN(std::string user, http::JsonString(body, "user", true, 64));
          ZG_RETURN_IF_ERROR(id->AddGroupMember(req.path_params.at("id"), user, ActorOf(req)));
          return Response::Json(200, {{"group", req.path_params.at("id")}, {"user", user}});
@@ -460,7 +435,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "token",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          NewApiToken t;
          ZG_ASSIGN_OR_RETURN(t.name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(t.organisation, http::JsonString(body, "organisation", true, 64));
@@ -486,7 +461,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "token",
        .max_body_bytes = 8192,
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(json body, ParseBody(req));
+         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"name", "actions", "days"}));
          ZG_ASSIGN_OR_RETURN(std::string name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(auto actions, http::JsonStringList(body, "actions", true));
