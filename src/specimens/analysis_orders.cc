@@ -208,18 +208,22 @@ Result<AnalysisOrder> AnalysisOrders::Create(const NewOrder& n, const Actor& act
     ZG_RETURN_IF_ERROR(InsertOrder(*tx, o));
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                    .source = actor.source,
-                                    .action = "analysis_order.write",
-                                    .resource = "analysis_order/" + o.id,
-                                    .decision = "allow",
-                                    .reason = "ordered",
-                                    .request_id = actor.request_id,
-                                    .details = json{{"specimen", o.specimen_id},
-                                                    {"centre", o.centre},
-                                                    {"basis", o.basis}}
-                                                   .dump()}));
+  ZG_RETURN_IF_ERROR(audit_.Append(OrderedEvent(o, actor, "ordered")));
   return o;
+}
+
+AuditEvent OrderedEvent(const AnalysisOrder& order, const Actor& actor, std::string_view reason) {
+  return {.actor = actor.user,
+          .source = actor.source,
+          .action = "analysis_order.write",
+          .resource = "analysis_order/" + order.id,
+          .decision = "allow",
+          .reason = std::string(reason),
+          .request_id = actor.request_id,
+          .details = json{{"specimen", order.specimen_id},
+                          {"centre", order.centre},
+                          {"basis", order.basis}}
+                         .dump()};
 }
 
 Result<AnalysisOrder> AnalysisOrders::Cancel(std::string_view id, std::string_view reason,

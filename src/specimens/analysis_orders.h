@@ -94,6 +94,8 @@ Status StartOrder(storage::Transaction& tx, std::string_view specimen_id, std::s
 // has a rule, makes the order (basis program_rule) and returns it; otherwise state "".
 Result<AnalysisOrder> OrderByRule(storage::Transaction& tx, std::string_view specimen_id,
                                   std::string_view user, std::string_view now);
+// The audit event of a new order (by a steward or a program rule); `reason` says which.
+AuditEvent OrderedEvent(const AnalysisOrder& order, const Actor& actor, std::string_view reason);
 // Whether `organisation` took custody `analysed` of any specimen of the participant (it
 // analysed that participant). False for an unknown participant.
 Result<bool> AnalysedBy(storage::Transaction& tx, std::string_view participant_id,

@@ -447,17 +447,7 @@ Result<SpecimenDetail> Specimens::Custody(std::string_view specimen_id, const Cu
                                                     {"order", order.id}}
                                                    .dump()}));
   if (!by_rule.id.empty()) {
-    ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                      .source = actor.source,
-                                      .action = "analysis_order.write",
-                                      .resource = "analysis_order/" + by_rule.id,
-                                      .decision = "allow",
-                                      .reason = "ordered by program rule",
-                                      .request_id = actor.request_id,
-                                      .details = json{{"specimen", s.id},
-                                                      {"centre", by_rule.centre},
-                                                      {"basis", by_rule.basis}}
-                                                     .dump()}));
+    ZG_RETURN_IF_ERROR(audit_.Append(OrderedEvent(by_rule, actor, "ordered by program rule")));
   }
   return Get(specimen_id);
 }
