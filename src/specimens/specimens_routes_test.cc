@@ -57,26 +57,15 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
     auto store = storage::OpenStore({.location = db_->location(), .pool_size = 2});
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
-    {
-      auto tx = store_->Begin(storage::TxMode::kWrite);
-      ASSERT_TRUE(tx.ok());
-      for (const auto& [id, kind] :
-           std::vector<std::pair<std::string, std::string>>{{"hosp-a", "hospital"},
-                                                            {"hosp-b", "hospital"},
-                                                            {"seq-1", "sequencing_facility"},
-                                                            {"seq-2", "sequencing_facility"},
-                                                            {"ac-1", "analysis_center"},
-                                                            {"ac-2", "analysis_center"},
-                                                            {"univ", "academic"},
-                                                            {"dc", "data_center"}}) {
-        ASSERT_TRUE((*tx)
-                        ->Exec("INSERT INTO organisations (id, name, kind, jurisdiction, "
-                               "created_at) VALUES ($1, $1, $2, 'JP', '2026-01-01T00:00:00Z')",
-                               {storage::Text(id), storage::Text(kind)})
-                        .ok());
-      }
-      ASSERT_TRUE((*tx)->Commit().ok());
-    }
+    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"},
+                                                     {"hosp-b", "hospital"},
+                                                     {"seq-1", "sequencing_facility"},
+                                                     {"seq-2", "sequencing_facility"},
+                                                     {"ac-1", "analysis_center"},
+                                                     {"ac-2", "analysis_center"},
+                                                     {"univ", "academic"},
+                                                     {"dc", "data_center"}})
+                    .ok());
     participants::Registry registry(*store_, clock_, audit_, std::string(32, 'k'));
     auto p =
         registry.Register({"hosp-a", "MRN-1", "cancer", "lung", "2026-06-01"}, "clin-a", "cli", "");

@@ -133,4 +133,16 @@ void ScratchDatabase::Destroy() {
   location_.clear();
 }
 
+Status SeedOrganisations(Store& store,
+                         const std::vector<std::pair<std::string, std::string>>& id_kind) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store.Begin(TxMode::kWrite));
+  for (const auto& [id, kind] : id_kind) {
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "INSERT INTO organisations (id, name, kind, jurisdiction, created_at) "
+        "VALUES ($1, $1, $2, 'JP', '2026-01-01T00:00:00Z')",
+        {Text(id), Text(kind)}));
+  }
+  return tx->Commit();
+}
+
 }  // namespace zengen::storage

@@ -11,9 +11,11 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
+#include "storage/store.h"
 
 namespace zengen::storage {
 
@@ -48,6 +50,11 @@ class ScratchDatabase {
   std::string admin_url_;  // postgres: where to issue DROP DATABASE
   std::string db_name_;    // postgres: the database name
 };
+
+// Inserts organisations (id, kind) in one transaction, each named by its id, in Japan: the
+// fixture most module tests start from.
+Status SeedOrganisations(Store& store,
+                         const std::vector<std::pair<std::string, std::string>>& id_kind);
 
 // Replaces the database name in a postgres:// URL, keeping user, host, port and options.
 std::string PostgresUrlWithDatabase(std::string_view url, std::string_view database);
