@@ -42,12 +42,12 @@ std::string AuditSafe(std::string_view s) {
 
 }  // namespace
 
-Gate::Gate(sequencing::Uploads& files, consent::Ledger& consents, sharing::Sharing& sharing,
+Gate::Gate(genomefiles::Files& files, consent::Ledger& consents, sharing::Sharing& sharing,
            AuditSink& audit)
     : files_(files), consents_(consents), sharing_(sharing), audit_(audit) {}
 
 Result<http::Target> Gate::FileTarget(const policy::Subject& subject, std::string_view action,
-                                      const sequencing::DataFile& file,
+                                      const genomefiles::DataFile& file,
                                       std::string_view sample_participant) {
   http::Target t;
   if (ThroughSharing(subject, action)) {
@@ -108,7 +108,7 @@ http::Resolver Gate::FileResolver() {
 }
 
 Status Gate::Check(const http::Request& req, std::string_view action,
-                   const sequencing::DataFile& file, std::string_view sample_participant) {
+                   const genomefiles::DataFile& file, std::string_view sample_participant) {
   ZG_ASSIGN_OR_RETURN(http::Target t, FileTarget(req.subject, action, file, sample_participant));
   policy::Subject subject = req.subject;
   subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());

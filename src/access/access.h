@@ -20,9 +20,9 @@
 #include "common/audit_event.h"
 #include "common/result.h"
 #include "consent/consent.h"
+#include "genomefiles/files.h"
 #include "http/http.h"
 #include "policy/policy.h"
-#include "sequencing/upload.h"
 #include "sharing/sharing.h"
 
 namespace zengen::access {
@@ -30,7 +30,7 @@ namespace zengen::access {
 class Gate {
  public:
   // Every reference must outlive the gate.
-  Gate(sequencing::Uploads& files, consent::Ledger& consents, sharing::Sharing& sharing,
+  Gate(genomefiles::Files& files, consent::Ledger& consents, sharing::Sharing& sharing,
        AuditSink& audit);
 
   // The facts about one file for subject and action, as the target of the one decision.
@@ -43,7 +43,7 @@ class Gate {
   // every sample's participant withdrew fully; the handler narrows it per sample).
   // Errors: kNotFound "file_not_found"; store errors.
   Result<http::Target> FileTarget(const policy::Subject& subject, std::string_view action,
-                                  const sequencing::DataFile& file,
+                                  const genomefiles::DataFile& file,
                                   std::string_view sample_participant = {});
 
   // The resolver for routes whose {id} is a file id (the route's action decides which facts).
@@ -53,10 +53,10 @@ class Gate {
   // record. Returns http::AccessDenied() when denied (the reason only in the record), the
   // recorder's error when the record could not be written.
   Status Check(const http::Request& req, std::string_view action,
-               const sequencing::DataFile& file, std::string_view sample_participant);
+               const genomefiles::DataFile& file, std::string_view sample_participant);
 
  private:
-  sequencing::Uploads& files_;
+  genomefiles::Files& files_;
   consent::Ledger& consents_;
   sharing::Sharing& sharing_;
   AuditSink& audit_;

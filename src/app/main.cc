@@ -147,7 +147,7 @@ struct Wiring {
           return access::RecordDecision(sink, req, action, http::Target{.resource = res}, d);
         }),
         fhir_sources{*r.participants, *r.consents, *r.clinical},
-        gate(*r.uploads, *r.consents, *r.sharing, *r.audit_sink),
+        gate(*r.files, *r.consents, *r.sharing, *r.audit_sink),
         analysis_orders(*r.store, r.clock, *r.audit_sink),
         // Everything public is published through one disclosure control
         // (portal/suppression.h): the portal asks sharing for the released participants and
@@ -187,7 +187,7 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
   router.SetResolver("file", w.gate.FileResolver());
   const ga4gh::AccessCheck file_access = [&gate = w.gate](const http::Request& req,
                                                           std::string_view action,
-                                                          const sequencing::DataFile& f,
+                                                          const genomefiles::DataFile& f,
                                                           std::string_view sample_participant) {
     return gate.Check(req, action, f, sample_participant);
   };
@@ -212,7 +212,7 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                         return portal::ReleaseAggregatesJson(figures, id, field);
                       }),
                   portal::AddPortalRoutes(router, *r.store, r.clock, w.public_sources),
-                  ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access,
+                  ga4gh::AddGa4ghRoutes(router, {*r.files, *r.blobs, file_access,
                                                  [&w] { return w.public_url; }})}) {
     ZG_RETURN_IF_ERROR(st);
   }

@@ -126,13 +126,14 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
                                                            *rt->audit_sink));
   // Everything stored is Crypt4GH-encrypted for the data center's key: the storage master key
   // is its X25519 secret (R3.9 encryption at rest).
-  sequencing::UploadKeys keys;
+  genomefiles::UploadKeys keys;
   ZG_ASSIGN_OR_RETURN(keys.secret_key, ReadKey(rt->config.Resolve(rt->config.storage_master_key)));
   ZG_ASSIGN_OR_RETURN(keys.public_key, crypto::crypt4gh::PublicKeyFromSecret(keys.secret_key));
+  rt->files = std::make_unique<genomefiles::Files>(*rt->store, *rt->specimens, keys);
   rt->uploads = std::make_unique<sequencing::Uploads>(
       *rt->store, rt->clock, *rt->audit_sink, *rt->blobs, *rt->specimens,
       rt->config.data_dir / "staging", std::move(keys), sequencing::DefaultQcThresholds(),
-      sequencing::HtsSanitiser());
+      genomefiles::HtsSanitiser());
   if (actor == "system") {
     // The serving process starts with the recovery pass: what a killed predecessor left
     // half-done is finished before anyone is served (issue 13 items 7 and 8). Commands acting

@@ -15,6 +15,7 @@
 #include "consent/consent.h"
 #include "findings/findings.h"
 #include "participants/participants.h"
+#include "genomefiles/files.h"
 #include "sequencing/upload.h"
 #include "sharing/sharing.h"
 #include "specimens/specimens.h"
@@ -45,6 +46,8 @@ struct Runtime {
   std::unique_ptr<findings::Findings> findings;
   std::unique_ptr<clinical::ClinicalStore> clinical;
   std::unique_ptr<blobs::LocalStore> blobs;
+  // The registry of stored genome files (genomefiles), readers' side.
+  std::unique_ptr<genomefiles::Files> files;
   std::unique_ptr<sequencing::Uploads> uploads;
   std::unique_ptr<sharing::Sharing> sharing;
   // What the recovery pass at start did (serving process only).

@@ -2,20 +2,24 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "crypto/crypto.h"
-#include "ga4gh/slices.h"
-#include "hts/hts.h"
+#include "genomefiles/slices.h"
 
 namespace zengen::ga4gh {
 namespace {
 
+using genomefiles::ByteRange;
+using genomefiles::DataFile;
+using genomefiles::PlainReader;
+using genomefiles::PlanSlice;
+using genomefiles::Region;
+using genomefiles::SliceCache;
+using genomefiles::SlicePlan;
 using http::Request;
 using http::Response;
 using nlohmann::json;
@@ -88,14 +92,14 @@ Result<int64_t> U32(const std::string& text, const std::string& name) {
 std::string BaseUrl(const Ga4ghSources& src) { return src.public_base_url(); }
 
 // The htsget format name of a stored file ("BAM", "CRAM", "VCF", "BCF").
-std::string StoredFormat(const sequencing::DataFile& f) {
+std::string StoredFormat(const DataFile& f) {
   if (f.kind == "cram") return "CRAM";
   if (f.kind == "bam") return "BAM";
   return f.kind == "bcf" ? "BCF" : "VCF";
 }
 
 // Whether a file holds the endpoint's data type.
-bool OfType(const sequencing::DataFile& f, std::string_view datatype) {
+bool OfType(const DataFile& f, std::string_view datatype) {
   if (datatype == "reads") return f.kind == "bam" || f.kind == "cram";
   return f.kind == "vcf" || f.kind == "bcf";
 }
@@ -386,8 +390,8 @@ struct Visible {
 };
 
 Result<Visible> VisibleSamples(const Ga4ghSources& src, const Request& req,
-                               std::string_view action, const sequencing::DataFile& f) {
-  ZG_ASSIGN_OR_RETURN(auto samples, src.uploads.FileSamples(f.id));
+                               std::string_view action, const DataFile& f) {
+  ZG_ASSIGN_OR_RETURN(auto samples, src.files.FileSamples(f.id));
   Visible v;
   if (samples.size() <= 1) {
     // The file as a whole was decided by the policy filter (the route's resolver is the
@@ -408,65 +412,17 @@ Result<Visible> VisibleSamples(const Ga4ghSources& src, const Request& req,
   return v;
 }
 
-// The whole file with only the visible sample columns (VCF/BCF), made in memory-backed
-// scratch space (/dev/shm when present) and streamed from there: the plaintext goes to the
-// scratch file piece by piece, htslib writes the subset beside it, and the response reads that
-// in 1 MiB pieces. The scratch folder goes when the response is dropped (sent or abandoned),
-// so the server's heap holds one piece at a time whatever the file's size.
-Result<Response> SubsetResponse(const Ga4ghSources& src, const sequencing::DataFile& f,
+// The whole file with only the visible sample columns (VCF/BCF), streamed in 1 MiB pieces
+// (genomefiles::SubsetSamples).
+Result<Response> SubsetResponse(const Ga4ghSources& src, const DataFile& f,
                                 const std::vector<std::string>& keep) {
-  namespace fs = std::filesystem;
-  struct Scratch {
-    fs::path dir;
-    std::ifstream out;
-    ~Scratch() {
-      out.close();
-      std::error_code e;
-      fs::remove_all(dir, e);
-    }
-  };
-  auto scratch = std::make_shared<Scratch>();
-  const fs::path root = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-  scratch->dir = root / ("zengen-subset-" + crypto::ToHex(crypto::RandomBytes(8)));
-  std::error_code ec;
-  fs::create_directory(scratch->dir, ec);
-  if (ec) return Internal("scratch_unavailable", "cannot create scratch space");
-  fs::permissions(scratch->dir, fs::perms::owner_all, ec);
-  const std::string ext = f.kind == "bcf" ? ".bcf" : ".vcf.gz";
-  const fs::path in_path = scratch->dir / ("in" + ext);
-  {
-    ZG_ASSIGN_OR_RETURN(PlainReader plain,
-                        PlainReader::Open(src.blobs, f.blob_id, src.uploads.keys()));
-    std::ofstream in(in_path, std::ios::binary);
-    for (int64_t at = 0; at < plain.size();) {
-      ZG_ASSIGN_OR_RETURN(std::string piece,
-                          plain.Read(at, std::min<int64_t>(plain.size(), at + (int64_t{1} << 20))));
-      if (piece.empty()) return Internal("blob_truncated", "stored object ends early");
-      at += static_cast<int64_t>(piece.size());
-      in.write(piece.data(), static_cast<std::streamsize>(piece.size()));
-    }
-    if (!in) return Internal("scratch_unavailable", "cannot write scratch space");
-  }
-  ZG_ASSIGN_OR_RETURN(hts::HtsFileInfo info,
-                      hts::SubsetSamples(in_path, scratch->dir / ("out" + ext), keep));
-  fs::remove(in_path, ec);
-  const auto size = fs::file_size(info.output, ec);
-  if (ec) return Internal("scratch_unavailable", "cannot read scratch space");
-  scratch->out.open(info.output, std::ios::binary);
-  if (!scratch->out) return Internal("scratch_unavailable", "cannot read scratch space");
+  ZG_ASSIGN_OR_RETURN(genomefiles::ObjectStream subset,
+                      genomefiles::SubsetSamples(src.blobs, src.files.keys(), f, keep));
   Response r;
   r.headers["Content-Type"] = "application/octet-stream";
   r.headers["Cache-Control"] = "no-store";
-  r.content_length = static_cast<int64_t>(size);
-  r.body_source = [scratch]() -> Result<std::string> {
-    std::string piece(size_t{1} << 20, '\0');
-    scratch->out.read(piece.data(), static_cast<std::streamsize>(piece.size()));
-    piece.resize(static_cast<size_t>(scratch->out.gcount()));
-    if (piece.empty() && scratch->out.bad()) {
-      return Internal("scratch_unavailable", "cannot read scratch space");
-    }
-    return piece;
-  };
+  r.content_length = subset.length;
+  r.body_source = std::move(subset.next);
   return r;
 }
 
@@ -490,7 +446,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
     auto ticket_handler = [src, cache, datatype](bool post) {
       return [src, cache, datatype, post](Request& req) -> Response {
         const std::string& id = req.path_params.at("id");
-        auto file = src->uploads.GetFile(id);
+        auto file = src->files.GetFile(id);
         if (!file.ok() || !OfType(*file, datatype)) {
           return HtsgetError(404, "NotFound", fmt::format("no {} object '{}'", datatype, id));
         }
@@ -501,7 +457,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         if (!params.ok()) return HtsgetFrom(params.error());
         auto ticket = CheckTicket(*params, datatype, stored);
         if (!ticket.ok()) return HtsgetFrom(ticket.error());
-        auto plan = PlanSlice(src->blobs, src->uploads.keys(), *file, ticket->regions,
+        auto plan = PlanSlice(src->blobs, src->files.keys(), *file, ticket->regions,
                               ticket->header_only, cache.get());
         if (!plan.ok()) return HtsgetFrom(plan.error());
         const std::string base = BaseUrl(*src);
@@ -549,7 +505,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
       .resource = "file",
       .handler = [src](Request& req) -> Response {
         const std::string& id = req.path_params.at("id");
-        auto file = src->uploads.GetFile(id);
+        auto file = src->files.GetFile(id);
         if (!file.ok() || file->kind == "fastq") {
           return HtsgetError(404, "NotFound", fmt::format("no object '{}'", id));
         }
@@ -574,7 +530,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         if (*start > *end || *end > file->size) {
           return HtsgetError(400, "InvalidRange", "the block range is outside the object");
         }
-        auto plain = PlainReader::Open(src->blobs, file->blob_id, src->uploads.keys());
+        auto plain = PlainReader::Open(src->blobs, file->blob_id, src->files.keys());
         if (!plain.ok()) return HtsgetFrom(plain.error());
         // Streamed in 1 MiB pieces (tickets cut blocks at 64 MiB; the DRS URL asks for the
         // whole object), so memory stays constant whatever the range.
@@ -614,7 +570,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
       },
   }));
 
-  auto drs_object = [src](const sequencing::DataFile& f) {
+  auto drs_object = [src](const DataFile& f) {
     const std::string base = BaseUrl(*src);
     const std::string host = base.substr(base.find("://") + 3);
     const std::string datatype = (f.kind == "cram" || f.kind == "bam") ? "reads" : "variants";
@@ -660,7 +616,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
       .resource = "file",
       .handler = [src, drs_object](Request& req) -> Response {
         const std::string& id = req.path_params.at("id");
-        auto file = src->uploads.GetFile(id);
+        auto file = src->files.GetFile(id);
         if (!file.ok() || file->kind == "fastq") {
           return DrsError(404, fmt::format("no object '{}'", id));
         }
@@ -688,7 +644,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
       .resource = "file",
       .handler = [src](Request& req) -> Response {
         const std::string& id = req.path_params.at("id");
-        auto file = src->uploads.GetFile(id);
+        auto file = src->files.GetFile(id);
         if (!file.ok() || file->kind == "fastq") {
           return DrsError(404, fmt::format("no object '{}'", id));
         }

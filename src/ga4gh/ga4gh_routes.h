@@ -18,7 +18,7 @@
 //   GET /ga4gh/drs/v1/objects/{id}/access/{access_id}                 drs.read: AccessURL
 //
 // Tickets list https URLs served by zengen itself (on the configured public base URL): the header blocks, the body byte ranges
-// that hold the records overlapping the region (slices.h), and the EOF marker, each at most
+// that hold the records overlapping the region (genomefiles/slices.h), and the EOF marker, each at most
 // kMaxBlockBytes. Block answers stream in 1 MiB pieces with an exact Content-Length (the DRS
 // https access URL is one block of the whole object, of any size). Every URL carries "headers": the caller's own Authorization header when
 // the ticket was asked for with one (htslib forwards ticket headers), otherwise {}. Each block
@@ -40,7 +40,7 @@
 #include "blobs/blobs.h"
 #include "http/filters.h"
 #include "http/http.h"
-#include "sequencing/upload.h"
+#include "genomefiles/files.h"
 
 namespace zengen::ga4gh {
 
@@ -51,11 +51,11 @@ inline constexpr int64_t kMaxBlockBytes = int64_t{64} << 20;
 // Returns the error to answer (kPermissionDenied) when not. The file as a whole is decided
 // before the handler runs, by the policy filter on the route's resolver (the same gate).
 using AccessCheck = std::function<Status(const http::Request& req, std::string_view action,
-                                         const sequencing::DataFile& file,
+                                         const genomefiles::DataFile& file,
                                          std::string_view sample_participant)>;
 
 struct Ga4ghSources {
-  sequencing::Uploads& uploads;
+  genomefiles::Files& files;  // the registry, and the key its files are stored under
   blobs::BlobStore& blobs;
   AccessCheck access;
   // The configured public base URL (common/config.h PublicBaseUrl), e.g.

@@ -27,11 +27,12 @@ using nlohmann::json;
 using storage::Int;
 using storage::Null;
 using storage::Text;
+using genomefiles::DataFile;
+using genomefiles::EncryptedBlob;
+using genomefiles::Files;
+using genomefiles::SanitisedFile;
 
 constexpr size_t kReadPiece = size_t{1} << 20;  // 1 MiB
-// Stored objects are read in whole Crypt4GH segments (16 × 64 KiB of plaintext, about 1 MiB),
-// so that every byte handed on has been authenticated.
-constexpr size_t kSegmentsPerPiece = 16;
 // Owner only, whatever the umask.
 constexpr fs::perms kDirPerms = fs::perms::owner_all;
 
@@ -291,51 +292,13 @@ Upload UploadFromRow(const storage::Row& r) {
   return u;
 }
 
-constexpr std::string_view kFileColumns =
-    "f.id, f.kind, f.specimen_id, f.participant_id, p.hospital_id, f.run_id, f.read_number, "
-    "f.file_name, f.blob_id, f.index_blob_id, f.index_kind, f.uploaded_sha256, f.uploaded_md5, "
-    "f.uploaded_size, f.sha256, f.size, f.report, f.derived_from, f.created_by, f.created_at";
-
-DataFile FileFromRow(const storage::Row& r) {
-  DataFile f;
-  f.id = r.Text(0);
-  f.kind = r.Text(1);
-  f.specimen_id = r.Text(2);
-  f.participant_id = r.Text(3);
-  f.hospital = r.Text(4);
-  f.run_id = r.Text(5);
-  f.read = static_cast<int>(r.Int(6));
-  f.file_name = r.Text(7);
-  f.blob_id = r.Text(8);
-  f.index_blob_id = r.Text(9);
-  f.index_kind = r.Text(10);
-  f.uploaded_sha256 = r.Text(11);
-  f.uploaded_md5 = r.Text(12);
-  f.uploaded_size = r.Int(13);
-  f.sha256 = r.Text(14);
-  f.size = r.Int(15);
-  f.report = ParseJsonOrNull(r.Text(16));
-  f.derived_from = ParseStringList(r.Text(17));
-  f.created_by = r.Text(18);
-  f.created_at = r.Text(19);
-  return f;
-}
-
 storage::Value OptText(const std::string& s) { return s.empty() ? Null() : Text(s); }
 
-// Records a stored file and marks the upload it came from complete, in the caller's
-// transaction.
-Status RecordFile(storage::Transaction& tx, const DataFile& f, const std::string& upload_id) {
-  ZG_RETURN_IF_ERROR(tx.Exec(
-      "INSERT INTO data_files (id, kind, specimen_id, participant_id, run_id, read_number, "
-      "file_name, blob_id, index_blob_id, index_kind, uploaded_sha256, uploaded_md5, "
-      "uploaded_size, sha256, size, report, derived_from, created_by, created_at) VALUES ($1, $2, "
-      "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-      {Text(f.id), Text(f.kind), Text(f.specimen_id), Text(f.participant_id), OptText(f.run_id),
-       Int(f.read), Text(f.file_name), Text(f.blob_id), OptText(f.index_blob_id),
-       Text(f.index_kind), Text(f.uploaded_sha256), Text(f.uploaded_md5), Int(f.uploaded_size),
-       Text(f.sha256), Int(f.size), Text(SafeDump(f.report)), Text(json(f.derived_from).dump()),
-       Text(f.created_by), Text(f.created_at)}));
+// Registers a stored file (and its samples) and marks the upload it came from complete, in the
+// caller's transaction.
+Status RecordFile(storage::Transaction& tx, const DataFile& f, const std::string& upload_id,
+                  const std::vector<genomefiles::FileSample>& samples = {}) {
+  ZG_RETURN_IF_ERROR(Files::Record(tx, f, samples));
   ZG_ASSIGN_OR_RETURN(int64_t changed,
                       tx.Exec("UPDATE uploads SET status = 'complete', file_id = $2, "
                               "pending_blob_id = NULL, updated_at = $3 WHERE id = $1 AND "
@@ -438,39 +401,18 @@ json UploadJson(const UploadProgress& p) {
               {"created_at", u.created_at}};
 }
 
-json DataFileJson(const DataFile& f) {
-  return json{{"id", f.id},
-              {"kind", f.kind},
-              {"specimen_id", f.specimen_id},
-              {"participant_id", f.participant_id},
-              {"run_id", f.run_id.empty() ? json(nullptr) : json(f.run_id)},
-              {"read", f.read == 0 ? json(nullptr) : json(f.read)},
-              {"file_name", f.file_name},
-              {"blob_id", f.blob_id},
-              {"index_blob_id", f.index_blob_id.empty() ? json(nullptr) : json(f.index_blob_id)},
-              {"index_kind", f.index_kind.empty() ? json(nullptr) : json(f.index_kind)},
-              {"uploaded_sha256", f.uploaded_sha256},
-              {"uploaded_md5", f.uploaded_md5.empty() ? json(nullptr) : json(f.uploaded_md5)},
-              {"uploaded_size", f.uploaded_size},
-              {"sha256", f.sha256},
-              {"size", f.size},
-              {"report", f.report},
-              {"derived_from", json(f.derived_from)},
-              {"created_by", f.created_by},
-              {"created_at", f.created_at}};
-}
-
 Uploads::Uploads(storage::Store& store, const Clock& clock, AuditSink& audit,
                  blobs::BlobStore& blobs, specimens::Specimens& specimens,
-                 std::filesystem::path staging_dir, UploadKeys keys, QcThresholds thresholds,
-                 AnalysisSanitiser sanitiser)
+                 std::filesystem::path staging_dir, genomefiles::UploadKeys keys,
+                 QcThresholds thresholds, genomefiles::AnalysisSanitiser sanitiser)
     : store_(store),
       clock_(clock),
       audit_(audit),
       blobs_(blobs),
       specimens_(specimens),
       staging_dir_(std::move(staging_dir)),
-      keys_(std::move(keys)),
+      keys_(keys),
+      files_(store, specimens, std::move(keys)),
       thresholds_(std::move(thresholds)),
       sanitiser_(std::move(sanitiser)) {
   (void)MakeOwnerOnlyDir(staging_dir_);
@@ -669,16 +611,17 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
                                          max_read == 1 ? "1" : "1 or 2", run.layout),
                              "read");
     }
-    ZG_ASSIGN_OR_RETURN(
-        auto taken,
-        tx->Query("SELECT id FROM data_files WHERE run_id = $1 AND read_number = $2 UNION ALL "
-                  "SELECT id FROM uploads WHERE run_id = $1 AND read_number = $2 AND "
-                  "status = 'open'",
-                  {Text(run.id), Int(n.read)}));
+    ZG_ASSIGN_OR_RETURN(std::string taken, Files::RunReadFile(*tx, run.id, n.read));
+    if (taken.empty()) {
+      ZG_ASSIGN_OR_RETURN(auto open,
+                          tx->Query("SELECT id FROM uploads WHERE run_id = $1 AND read_number = "
+                                    "$2 AND status = 'open'",
+                                    {Text(run.id), Int(n.read)}));
+      if (!open.empty()) taken = open.rows.front().Text(0);
+    }
     if (!taken.empty()) {
-      return Conflict("read_taken",
-                      fmt::format("read {} of run {} already has {}", n.read, run.id,
-                                  taken.rows.front().Text(0)));
+      return Conflict("read_taken", fmt::format("read {} of run {} already has {}", n.read,
+                                                run.id, taken));
     }
     u.run_id = run.id;
     u.read = n.read;
@@ -756,12 +699,8 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
         return InvalidArgument("invalid_derived_from",
                                fmt::format("'derived_from' lists {} twice", src), "derived_from");
       }
-      ZG_ASSIGN_OR_RETURN(auto rows,
-                          tx->Query("SELECT kind, participant_id FROM data_files WHERE id = $1",
-                                    {Text(src)}));
-      if (rows.empty()) return NotFound("file_not_found", fmt::format("no file {}", src));
-      if (rows.rows.front().Text(0) != "fastq" ||
-          !participants.count(rows.rows.front().Text(1))) {
+      ZG_ASSIGN_OR_RETURN(DataFile source, Files::GetFileIn(*tx, src));
+      if (source.kind != "fastq" || !participants.count(source.participant_id)) {
         return InvalidArgument("derived_from_mismatch",
                                fmt::format("{} is not a FASTQ file of the file's participants",
                                            src),
@@ -907,44 +846,6 @@ Result<Completion> Uploads::Complete(std::string_view upload_id, const specimens
   return done;
 }
 
-namespace {
-
-// Streams plaintext into a Crypt4GH blob for the data center's own key.
-class EncryptedBlob {
- public:
-  static Result<EncryptedBlob> Create(blobs::BlobStore& store, const UploadKeys& keys,
-                                      std::string kind) {
-    blobs::PutRequest req;
-    req.kind = std::move(kind);
-    req.media_type = std::string(kCrypt4ghMediaType);
-    ZG_ASSIGN_OR_RETURN(auto writer, store.Create(req));
-    ZG_ASSIGN_OR_RETURN(auto enc, c4gh::Encryptor::Create(keys.secret_key, {keys.public_key}));
-    return EncryptedBlob(std::move(writer), std::move(enc));
-  }
-  const std::string& id() const { return writer_->id(); }
-  Status Write(std::string_view plain) {
-    sha_.Update(plain);
-    size_ += static_cast<int64_t>(plain.size());
-    const std::string c = enc_.Update(plain);
-    return c.empty() ? Status::Ok() : writer_->Write(c);
-  }
-  // Ends the stream and commits the blob under the plaintext's SHA-256 and size.
-  Result<blobs::BlobInfo> Commit() {
-    ZG_RETURN_IF_ERROR(writer_->Write(enc_.Finish()));
-    return writer_->Commit(sha_.HexFinal(), size_);
-  }
-
- private:
-  EncryptedBlob(std::unique_ptr<blobs::Writer> w, c4gh::Encryptor e)
-      : writer_(std::move(w)), enc_(std::move(e)) {}
-  std::unique_ptr<blobs::Writer> writer_;
-  c4gh::Encryptor enc_;
-  Sha256Stream sha_;
-  int64_t size_ = 0;
-};
-
-}  // namespace
-
 Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Actor& actor,
                                           bool& stored) {
   ZG_ASSIGN_OR_RETURN(Run run, GetRun(u.run_id));
@@ -994,13 +895,8 @@ Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Acto
   // The mate, if already stored, must agree in read count and names.
   std::vector<FastqReport> run_reports{report};
   {
-    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-    ZG_ASSIGN_OR_RETURN(auto rows,
-                        tx->Query("SELECT report FROM data_files WHERE run_id = $1 AND "
-                                  "read_number <> $2",
-                                  {Text(run.id), Int(u.read)}));
-    for (const auto& r : rows.rows) {
-      const json other = ParseJsonOrNull(r.Text(0));
+    ZG_ASSIGN_OR_RETURN(auto others, files_.MateReports(run.id, u.read));
+    for (const json& other : others) {
       FastqReport mate = ReportFromJson(other);
       ZG_RETURN_IF_ERROR(CheckPair(mate, report));
       run_reports.push_back(mate);
@@ -1022,7 +918,7 @@ Result<Completion> Uploads::CompleteFastq(const Upload& u, const specimens::Acto
   if (Crash("blob_stored")) return Internal("injected_crash", "crash point blob_stored");
 
   DataFile f;
-  f.id = NewId("FL-");
+  f.id = genomefiles::NewFileId();
   f.kind = "fastq";
   f.specimen_id = u.specimen_id;
   f.participant_id = d.specimen.participant_id;
@@ -1298,7 +1194,7 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
   ZG_ASSIGN_OR_RETURN(blobs::BlobInfo index_info, index.Commit());
 
   DataFile f;
-  f.id = NewId("FL-");
+  f.id = genomefiles::NewFileId();
   f.kind = u.kind;
   f.specimen_id = u.specimen_id;
   f.participant_id = d.specimen.participant_id;
@@ -1317,18 +1213,10 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
   f.created_at = FormatRfc3339(clock_.Now());
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
-    ZG_RETURN_IF_ERROR(RecordFile(*tx, f, u.id));
     // Whose each sample is, in the file's column order: the map's participants (samples were
     // renamed to their pseudonyms), or the specimen's participant for a single-sample file.
-    int64_t position = 0;
-    for (const auto& sample : s.summary.value("samples", json::array())) {
-      const std::string name = sample.get<std::string>();
-      const std::string owner = u.sample_map.empty() ? f.participant_id : name;
-      ZG_RETURN_IF_ERROR(tx->Exec(
-          "INSERT INTO file_samples (file_id, sample, participant_id, position) VALUES ($1, $2, "
-          "$3, $4)",
-          {Text(f.id), Text(name), Text(owner), Int(position++)}));
-    }
+    ZG_RETURN_IF_ERROR(RecordFile(
+        *tx, f, u.id, genomefiles::SamplesOf(s.summary, !u.sample_map.empty(), f.participant_id)));
     ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "upload.complete", "upload/" + u.id, "upload stored",
                                json{{"file_id", f.id}, {"blob_id", f.blob_id}}));
     ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "file.register", "file/" + f.id,
@@ -1346,41 +1234,7 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
   return c;
 }
 
-// ---- Files ---------------------------------------------------------------------------------
-
-Result<DataFile> Uploads::GetFile(std::string_view file_id) {
-  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(
-      auto rows, tx->Query(fmt::format("SELECT {} FROM data_files f JOIN participants p ON "
-                                       "p.id = f.participant_id WHERE f.id = $1",
-                                       kFileColumns),
-                           {Text(std::string(file_id))}));
-  if (rows.empty()) return NotFound("file_not_found", fmt::format("no file {}", file_id));
-  return FileFromRow(rows.rows.front());
-}
-
-Result<std::vector<DataFile>> Uploads::ListFiles(std::string_view participant_id) {
-  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(
-      auto rows, tx->Query(fmt::format("SELECT {} FROM data_files f JOIN participants p ON "
-                                       "p.id = f.participant_id WHERE f.participant_id = $1 "
-                                       "ORDER BY f.created_at, f.id",
-                                       kFileColumns),
-                           {Text(std::string(participant_id))}));
-  std::vector<DataFile> out;
-  for (const auto& r : rows.rows) out.push_back(FileFromRow(r));
-  return out;
-}
-
-Result<std::vector<Uploads::FileSample>> Uploads::FileSamples(std::string_view file_id) {
-  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT sample, participant_id FROM file_samples WHERE "
-                                           "file_id = $1 ORDER BY position",
-                                           {Text(std::string(file_id))}));
-  std::vector<FileSample> out;
-  for (const auto& r : rows.rows) out.push_back({r.Text(0), r.Text(1)});
-  return out;
-}
+// ---- Open uploads and resources ------------------------------------------------------------
 
 Result<std::vector<Upload>> Uploads::ListOpenRunUploads(std::string_view run_id) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
@@ -1390,19 +1244,6 @@ Result<std::vector<Upload>> Uploads::ListOpenRunUploads(std::string_view run_id)
                                            {Text(std::string(run_id))}));
   std::vector<Upload> out;
   for (const auto& r : rows.rows) out.push_back(UploadFromRow(r));
-  return out;
-}
-
-Result<std::vector<DataFile>> Uploads::ListRunFiles(std::string_view run_id) {
-  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(
-      auto rows, tx->Query(fmt::format("SELECT {} FROM data_files f JOIN participants p ON "
-                                       "p.id = f.participant_id WHERE f.run_id = $1 "
-                                       "ORDER BY f.read_number",
-                                       kFileColumns),
-                           {Text(std::string(run_id))}));
-  std::vector<DataFile> out;
-  for (const auto& r : rows.rows) out.push_back(FileFromRow(r));
   return out;
 }
 
@@ -1420,185 +1261,6 @@ Result<policy::Resource> Uploads::UploadResource(std::string_view upload_id) {
   }
   ZG_ASSIGN_OR_RETURN(auto sp, specimens_.SpecimenResource(u.specimen_id));
   return policy::Resource{"upload", u.id, sp.organisation, u.organisation};
-}
-
-Result<policy::Resource> Uploads::FileResource(std::string_view file_id) {
-  ZG_ASSIGN_OR_RETURN(DataFile f, GetFile(file_id));
-  return FileResource(f);
-}
-
-Result<policy::Resource> Uploads::FileResource(const DataFile& f) {
-  ZG_ASSIGN_OR_RETURN(auto sp, specimens_.SpecimenResource(f.specimen_id));
-  return policy::Resource{"file", f.id, f.hospital, sp.holder};
-}
-
-// ---- Download ------------------------------------------------------------------------------
-
-namespace {
-
-// Plaintext length of a Crypt4GH data part of `payload` bytes written without edit lists.
-int64_t PlaintextLength(int64_t payload) {
-  const auto seg = static_cast<int64_t>(c4gh::kCipherSegmentSize);
-  const auto overhead = static_cast<int64_t>(c4gh::kCipherSegmentSize - c4gh::kSegmentSize);
-  const int64_t rem = payload % seg;
-  return payload / seg * static_cast<int64_t>(c4gh::kSegmentSize) +
-         (rem > overhead ? rem - overhead : 0);
-}
-
-}  // namespace
-
-namespace {
-
-// One delivery's position in a stored object, and the copy it reads from. Every byte is
-// authenticated (decrypted) before it is handed on; a copy that fails is reported and the
-// delivery continues from another copy at the same segment.
-struct Delivery {
-  blobs::BlobStore* blobs = nullptr;
-  std::string blob_id;
-  std::string secret;
-  std::unique_ptr<blobs::Reader> reader;
-  std::vector<std::string> bad_roots;  // copies that failed this delivery
-  std::optional<c4gh::Decryptor> dec;
-  std::string header;  // the stored Crypt4GH header
-  int64_t size = 0;    // stored bytes
-  int64_t off = 0;     // stored offset of the next segment to read (segment-aligned)
-  bool done = false;
-
-  // Reads and checks the header of the current copy, and positions the decryptor at off (0:
-  // the first segment).
-  Status Start() {
-    std::string prefix;
-    size_t header_len = 0;
-    while (header_len == 0) {
-      ZG_ASSIGN_OR_RETURN(std::string piece,
-                          reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
-      if (piece.empty()) return Internal("crypt4gh_truncated", "stored object ends in its header");
-      prefix += piece;
-      ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
-    }
-    header = prefix.substr(0, header_len);
-    if (off == 0) off = static_cast<int64_t>(header_len);
-    const auto seg = static_cast<int64_t>(c4gh::kCipherSegmentSize);
-    c4gh::DecryptOptions opts;
-    opts.start = static_cast<uint64_t>((off - static_cast<int64_t>(header_len)) / seg) *
-                 c4gh::kSegmentSize;
-    opts.data_begins_at_range = true;
-    ZG_ASSIGN_OR_RETURN(auto d, c4gh::Decryptor::Create(secret, opts));
-    dec.emplace(std::move(d));
-    ZG_ASSIGN_OR_RETURN(std::string none, dec->Update(header));
-    (void)none;  // a header yields no plaintext
-    return Status::Ok();
-  }
-
-  // The current copy failed with `why`: reports it and continues from another copy.
-  Status SwitchCopy(const Error& why) {
-    const std::string root = reader->root();
-    // why: the alert is best effort; serving the good copy matters more than recording it.
-    (void)blobs->ReportBadCopy(blob_id, root, why.code + ": " + why.message);
-    bad_roots.push_back(root);
-    auto next = blobs->OpenExcept(blob_id, bad_roots);
-    if (!next.ok()) {
-      return Unavailable("no_good_copy",
-                         fmt::format("{} failed on root {} ({}) and no other good copy is left",
-                                     blob_id, root, why.code));
-    }
-    reader = std::move(*next);
-    return Start();
-  }
-
-  // Opens the object from its first good copy.
-  Status Open() {
-    for (;;) {
-      Status s = Start();
-      if (s.ok()) return s;
-      if (!IsCopyFault(s.error())) return s;
-      ZG_RETURN_IF_ERROR(SwitchCopy(s.error()));
-    }
-  }
-
-  // Faults of a copy's bytes (another copy may be good), as opposed to faults of the request.
-  static bool IsCopyFault(const Error& e) {
-    return e.code == "crypt4gh_mac_mismatch" || e.code == "crypt4gh_truncated" ||
-           e.code == "blob_read_failed" || e.code == "not_crypt4gh" ||
-           e.code == "invalid_crypt4gh_header" || e.code == "no_crypt4gh_packet_for_key" ||
-           e.code == "unsupported_crypt4gh_version";
-  }
-
-  // The next whole segments: their stored bytes and their plaintext (the final piece includes
-  // what Finish returns). Empty stored bytes at the end.
-  struct Piece {
-    std::string stored;
-    std::string plain;
-  };
-  Result<Piece> Next() {
-    while (!done) {
-      if (off >= size) {
-        done = true;
-        break;
-      }
-      const size_t want = kSegmentsPerPiece * c4gh::kCipherSegmentSize;
-      auto stored = reader->ReadAt(off, want);
-      if (!stored.ok()) {
-        if (!IsCopyFault(stored.error())) return stored.error();
-        ZG_RETURN_IF_ERROR(SwitchCopy(stored.error()));
-        continue;
-      }
-      if (stored->empty()) return Internal("blob_truncated", "stored object ends early");
-      const bool last = off + static_cast<int64_t>(stored->size()) >= size;
-      auto plain = dec->Update(*stored);
-      Result<std::string> tail = std::string();
-      if (plain.ok() && last) tail = dec->Finish();
-      if (!plain.ok() || !tail.ok()) {
-        const Error e = !plain.ok() ? plain.error() : tail.error();
-        if (!IsCopyFault(e)) return e;
-        ZG_RETURN_IF_ERROR(SwitchCopy(e));
-        continue;
-      }
-      off += static_cast<int64_t>(stored->size());
-      done = last;
-      return Piece{std::move(*stored), *plain + *tail};
-    }
-    return Piece{};
-  }
-};
-
-}  // namespace
-
-Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view blob_id,
-                                      const UploadKeys& keys,
-                                      std::string_view recipient_public_key) {
-  auto st = std::make_shared<Delivery>();
-  st->blobs = &blobs;
-  st->blob_id = std::string(blob_id);
-  st->secret = keys.secret_key;
-  ZG_ASSIGN_OR_RETURN(st->reader, blobs.Open(blob_id));
-  st->size = st->reader->info().size;
-  ZG_RETURN_IF_ERROR(st->Open());
-  const auto header_len = static_cast<int64_t>(st->header.size());
-  ObjectStream out;
-  if (recipient_public_key.empty()) {
-    out.length = PlaintextLength(st->size - header_len);
-    out.next = [st]() -> Result<std::string> {
-      for (;;) {
-        ZG_ASSIGN_OR_RETURN(Delivery::Piece piece, st->Next());
-        if (piece.stored.empty() || !piece.plain.empty()) return std::move(piece.plain);
-      }
-    };
-    return out;
-  }
-  // Header re-encryption: re-wrap the header's packets for the recipient, then pass the
-  // encrypted segments through as stored (each authenticated first).
-  ZG_ASSIGN_OR_RETURN(std::string wrapped,
-                      c4gh::ReencryptHeader(st->header, keys.secret_key,
-                                            {std::string(recipient_public_key)}, keys.secret_key));
-  out.length = static_cast<int64_t>(wrapped.size()) + st->size - header_len;
-  auto first = std::make_shared<std::string>(std::move(wrapped));
-  out.next = [st, first]() -> Result<std::string> {
-    if (!first->empty()) return std::exchange(*first, std::string());
-    ZG_ASSIGN_OR_RETURN(Delivery::Piece piece, st->Next());
-    return std::move(piece.stored);
-  };
-  return out;
 }
 
 }  // namespace zengen::sequencing

@@ -1,4 +1,7 @@
-// Sequencing runs, resumable uploads and the registry of stored data files (R3.5, R3.7–R3.9).
+// Sequencing runs and resumable uploads, which become stored genome files (R3.5, R3.7–R3.9).
+// The registry of stored files, the stored-object reader and the analysis-file sanitiser port
+// are genomefiles' (genomefiles/files.h, object.h, sanitiser.h); completion registers the file
+// there (genomefiles::Files::Record) in its own transaction.
 //
 // A sequencing facility opens a run for a specimen it holds (instrument model, flowcell,
 // library, layout single|paired), then uploads the run's FASTQ files: each upload is opened
@@ -61,6 +64,9 @@
 #include "common/audit_event.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "genomefiles/files.h"
+#include "genomefiles/object.h"
+#include "genomefiles/sanitiser.h"
 #include "sequencing/fastq.h"
 #include "specimens/specimens.h"
 #include "storage/store.h"
@@ -73,7 +79,6 @@ inline constexpr int64_t kDefaultChunkSize = int64_t{8} << 20;   // 8 MiB
 inline constexpr int64_t kMaxUploadSize = int64_t{1} << 40;      // 1 TiB
 
 inline constexpr std::string_view kUploadKinds[] = {"fastq", "cram", "bam", "vcf", "bcf"};
-inline constexpr std::string_view kCrypt4ghMediaType = "application/vnd.ga4gh.crypt4gh";
 
 // Default QC thresholds: at least 1000 reads, mean quality >= 20, Q30 >= 0.5,
 // N rate <= 0.05; standard instruments: the program's uniform sequencers (R3.5-5).
@@ -150,76 +155,25 @@ struct UploadProgress {
   std::vector<int64_t> missing;  // chunk indexes still to send (open uploads only)
 };
 
-// A stored, registered data file.
-struct DataFile {
-  std::string id;  // "FL-" + 16 upper-case hex
-  std::string kind;
-  std::string specimen_id;
-  std::string participant_id;
-  std::string hospital;   // the participant's hospital (policy owner)
-  std::string run_id;     // fastq
-  int read = 0;           // fastq
-  std::string file_name;
-  std::string blob_id;
-  std::string index_blob_id;  // analysis files: the index (crai, bai, tbi, csi)
-  std::string index_kind;     // "crai" | "bai" | "tbi" | "csi" | ""
-  std::string uploaded_sha256;
-  std::string uploaded_md5;   // fastq
-  int64_t uploaded_size = 0;
-  std::string sha256;  // of the stored plaintext (the sanitised file for analysis files)
-  int64_t size = 0;    // plaintext bytes stored
-  nlohmann::json report;  // fastq: QC report; analysis files: htslib summary
-  std::vector<std::string> derived_from;
-  std::string created_by;
-  std::string created_at;
-};
-
 struct Completion {
   Upload upload;
-  DataFile file;
+  genomefiles::DataFile file;
   std::optional<Run> run;           // fastq: the run, with its verdict when it is now complete
   std::vector<std::string> custody;  // custody steps applied, e.g. "sequenced", "qc_passed"
 };
-
-// What the sanitiser made of a staged analysis file.
-struct SanitisedFile {
-  std::filesystem::path data;   // the sanitised file
-  std::filesystem::path index;  // its index
-  std::string index_kind;       // crai | bai | tbi | csi
-  nlohmann::json summary;       // records, samples, contigs, dropped header items, …
-};
-// The port that validates and sanitises analysis outputs (implemented with htslib). It reads
-// `input` (of the declared kind), writes the sanitised file and index under `work_dir`, with
-// every sample renamed to `pseudonym`. Errors name the reason (kInvalidArgument).
-// With a non-empty sample_map every sample is renamed through it instead.
-using AnalysisSanitiser = std::function<Result<SanitisedFile>(
-    std::string_view kind, const std::filesystem::path& input,
-    const std::filesystem::path& work_dir, std::string_view pseudonym,
-    const std::map<std::string, std::string>& sample_map)>;
-
-// The htslib adapter of AnalysisSanitiser (hts::Sanitise): the detected format must be the
-// declared kind (kInvalidArgument "kind_mismatch"); a file must hold one sample (renamed to the
-// pseudonym), none, or exactly the samples of the sample map; CRAM is read and written against
-// `reference` when one is given.
-AnalysisSanitiser HtsSanitiser(std::filesystem::path reference = {});
 
 nlohmann::json ReportJson(const FastqReport& r);
 nlohmann::json VerdictJson(const QcVerdict& v);
 nlohmann::json RunJson(const Run& r);
 nlohmann::json UploadJson(const UploadProgress& p);
-nlohmann::json DataFileJson(const DataFile& f);
-
-struct UploadKeys {
-  std::string secret_key;  // data center Crypt4GH secret (writer and reader), 32 bytes
-  std::string public_key;  // its public key (the recipient of everything stored)
-};
 
 class Uploads {
  public:
   // Every reference must outlive the object; staging_dir is created if absent.
   Uploads(storage::Store& store, const Clock& clock, AuditSink& audit, blobs::BlobStore& blobs,
-          specimens::Specimens& specimens, std::filesystem::path staging_dir, UploadKeys keys,
-          QcThresholds thresholds = DefaultQcThresholds(), AnalysisSanitiser sanitiser = {});
+          specimens::Specimens& specimens, std::filesystem::path staging_dir,
+          genomefiles::UploadKeys keys, QcThresholds thresholds = DefaultQcThresholds(),
+          genomefiles::AnalysisSanitiser sanitiser = {});
 
   // Opens a run. Errors: kInvalidArgument naming the field; kNotFound "specimen_not_found";
   // kPermissionDenied "not_specimen_holder" unless the actor is a sequencing operator of the
@@ -255,30 +209,15 @@ class Uploads {
   // store errors (upload rejected).
   Result<Completion> Complete(std::string_view upload_id, const specimens::Actor& actor);
 
-  // Errors: kNotFound "file_not_found".
-  Result<DataFile> GetFile(std::string_view file_id);
-  // Files about one participant, oldest first.
-  Result<std::vector<DataFile>> ListFiles(std::string_view participant_id);
-  // The samples of a file and whose they are, by sample name.
-  struct FileSample {
-    std::string sample;
-    std::string participant_id;
-  };
-  Result<std::vector<FileSample>> FileSamples(std::string_view file_id);
   // The uploads of one run that are still open (to resume), oldest first.
   Result<std::vector<Upload>> ListOpenRunUploads(std::string_view run_id);
-  // The FASTQ files of one run, by read number.
-  Result<std::vector<DataFile>> ListRunFiles(std::string_view run_id);
-
   // Policy resources: {"run", id, hospital, facility}, {"upload", id, hospital, uploader's
-  // organisation}, {"file", id, hospital, specimen holder}. Errors: kNotFound.
+  // organisation}. Errors: kNotFound.
   Result<policy::Resource> RunResource(std::string_view run_id);
   Result<policy::Resource> UploadResource(std::string_view upload_id);
-  Result<policy::Resource> FileResource(std::string_view file_id);
-  // The same for a file already loaded (no second read of the file row).
-  Result<policy::Resource> FileResource(const DataFile& file);
-
-  const UploadKeys& keys() const { return keys_; }
+  const genomefiles::UploadKeys& keys() const { return keys_; }
+  // The registry the uploads' files are recorded in.
+  genomefiles::Files& files() { return files_; }
 
   struct RecoveryReport {
     int64_t completions_finished = 0;  // interrupted completions finished with their blob
@@ -324,25 +263,12 @@ class Uploads {
   blobs::BlobStore& blobs_;
   specimens::Specimens& specimens_;
   std::filesystem::path staging_dir_;
-  UploadKeys keys_;
+  genomefiles::UploadKeys keys_;
+  genomefiles::Files files_;
   QcThresholds thresholds_;
-  AnalysisSanitiser sanitiser_;
+  genomefiles::AnalysisSanitiser sanitiser_;
   std::function<bool(std::string_view)> crash_point_;
   std::mutex complete_mu_;
 };
-
-// A stored Crypt4GH object delivered re-encrypted for `recipient_public_key` (header
-// re-encryption only: the data segments are sent as stored), or decrypted when
-// recipient_public_key is empty. next() returns pieces of about 1 MiB, then "" at the end;
-// length is the exact number of bytes it yields (objects are written without edit lists).
-// Memory stays at one piece whatever the object's size. A decryption failure (a tampered
-// segment) is an error from next().
-struct ObjectStream {
-  int64_t length = 0;
-  std::function<Result<std::string>()> next;
-};
-Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view blob_id,
-                                      const UploadKeys& keys,
-                                      std::string_view recipient_public_key);
 
 }  // namespace zengen::sequencing

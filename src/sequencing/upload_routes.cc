@@ -12,6 +12,8 @@ namespace {
 using http::RequestActor;
 using http::Request;
 using http::Response;
+using genomefiles::DataFile;
+using genomefiles::DataFileJson;
 using http::Wrap;
 using nlohmann::json;
 
@@ -98,7 +100,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         ZG_ASSIGN_OR_RETURN(auto resource, up->RunResource(id));
         ZG_RETURN_IF_ERROR(authz->Check(req, "run.read", resource));
         ZG_ASSIGN_OR_RETURN(Run run, up->GetRun(id));
-        ZG_ASSIGN_OR_RETURN(auto files, up->ListRunFiles(id));
+        ZG_ASSIGN_OR_RETURN(auto files, up->files().ListRunFiles(id));
         json j = RunJson(run);
         json list = json::array();
         for (const auto& f : files) list.push_back(DataFileJson(f));
@@ -240,9 +242,9 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .resource = "file",
       .handler = Wrap([up, authz](Request& req) -> Result<Response> {
         const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, up->FileResource(id));
+        ZG_ASSIGN_OR_RETURN(auto resource, up->files().FileResource(id));
         ZG_RETURN_IF_ERROR(authz->Check(req, "file.read", resource));
-        ZG_ASSIGN_OR_RETURN(DataFile f, up->GetFile(id));
+        ZG_ASSIGN_OR_RETURN(DataFile f, up->files().GetFile(id));
         return Response::Json(200, DataFileJson(f));
       }),
   }));
@@ -254,12 +256,12 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .resource = "participant",
       .handler = Wrap([up, authz](Request& req) -> Result<Response> {
         const std::string& pid = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto files, up->ListFiles(pid));
+        ZG_ASSIGN_OR_RETURN(auto files, up->files().ListFiles(pid));
         // One decision per file: a facility sees the files of specimens it holds.
         json items = json::array();
         bool any_denied = false;
         for (const auto& f : files) {
-          ZG_ASSIGN_OR_RETURN(auto resource, up->FileResource(f));
+          ZG_ASSIGN_OR_RETURN(auto resource, up->files().FileResource(f));
           if (authz->Check(req, "file.read", resource).ok()) {
             items.push_back(DataFileJson(f));
           } else {
@@ -281,7 +283,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
   auto deliver = [up, bs](Request& req, bool decrypt) -> Result<Response> {
     const std::string action = decrypt ? "file.decrypt" : "file.download";
     const std::string& id = req.path_params.at("id");
-    ZG_ASSIGN_OR_RETURN(DataFile f, up->GetFile(id));
+    ZG_ASSIGN_OR_RETURN(DataFile f, up->files().GetFile(id));
     // Decided before the handler, once, by the policy filter on the access gate's facts (the
     // "file" resolver: custody holder and live consent).
     const std::string part = Query(req, "part").empty() ? "data" : Query(req, "part");
@@ -300,10 +302,11 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
                                "public_key");
       }
     }
-    ZG_ASSIGN_OR_RETURN(ObjectStream stream, OpenObjectStream(*bs, blob, up->keys(), key));
+    ZG_ASSIGN_OR_RETURN(genomefiles::ObjectStream stream,
+                        genomefiles::OpenObjectStream(*bs, blob, up->keys(), key));
     Response r;
     r.headers["Content-Type"] =
-        decrypt ? "application/octet-stream" : std::string(kCrypt4ghMediaType);
+        decrypt ? "application/octet-stream" : std::string(genomefiles::kCrypt4ghMediaType);
     r.content_length = stream.length;
     r.body_source = std::move(stream.next);
     const std::string name = part == "index" ? f.file_name + "." + f.index_kind : f.file_name;

@@ -28,6 +28,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using specimens::Actor;
+using genomefiles::AnalysisSanitiser;
+using genomefiles::DataFile;
+using genomefiles::HtsSanitiser;
+using genomefiles::OpenObjectStream;
+using genomefiles::SanitisedFile;
+using genomefiles::UploadKeys;
 using SeqRun = ::zengen::sequencing::Run;
 namespace c4gh = ::zengen::crypto::crypt4gh;
 
@@ -279,7 +285,7 @@ TEST_P(UploadsTest, PairedRunRoundTripMovesCustodyAndDownloadsByteIdentical) {
   // Decrypted delivery gives the original too.
   EXPECT_TRUE(Download(c1->file, "") == r1);
 
-  auto files = uploads_->ListRunFiles(run.id);
+  auto files = uploads_->files().ListRunFiles(run.id);
   ASSERT_TRUE(files.ok());
   ASSERT_EQ(files->size(), 2u);
   EXPECT_EQ((*files)[0].read, 1);
@@ -699,7 +705,7 @@ TEST_P(UploadsTest, CompletionKilledAtEachStepIsFinishedByTheRecoveryPass) {
     EXPECT_EQ(specimens_->Get(sp)->specimen.state, "qc_passed");
     EXPECT_EQ(uploads_->Get(u.id)->upload.status, "complete");
     EXPECT_EQ(Count("blobs"), blobs_before + 1);  // the stored blob adopted, not stored again
-    auto files = uploads_->ListRunFiles(run.id);
+    auto files = uploads_->files().ListRunFiles(run.id);
     ASSERT_EQ(files->size(), 1u);
     EXPECT_EQ(Download(files->front(), "").size(), Fastq(1500, 100, 1).size());
     EXPECT_FALSE(fs::exists(dir_ / "staging" / u.id));

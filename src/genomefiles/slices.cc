@@ -1,4 +1,4 @@
-#include "ga4gh/slices.h"
+#include "genomefiles/slices.h"
 
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <list>
 #include <map>
 #include <memory>
@@ -20,8 +22,10 @@
 #include <fmt/format.h>
 
 #include "crypto/crypt4gh.h"
+#include "crypto/crypto.h"
+#include "hts/hts.h"
 
-namespace zengen::ga4gh {
+namespace zengen::genomefiles {
 namespace {
 
 namespace c4gh = crypto::crypt4gh;
@@ -197,96 +201,6 @@ Result<std::vector<CraiEntry>> ParseCrai(const std::string& path) {
 
 }  // namespace
 
-// ---- PlainReader -------------------------------------------------------------------------
-
-Result<PlainReader> PlainReader::Open(blobs::BlobStore& blobs, std::string_view blob_id,
-                                      const sequencing::UploadKeys& keys) {
-  ZG_ASSIGN_OR_RETURN(auto reader, blobs.Open(blob_id));
-  PlainReader p;
-  p.blobs_ = &blobs;
-  p.blob_id_ = std::string(blob_id);
-  p.plain_size_ = reader->info().plaintext_size;
-  p.secret_ = keys.secret_key;
-  ZG_RETURN_IF_ERROR(p.UseCopy(std::move(reader)));
-  return p;
-}
-
-Status PlainReader::UseCopy(std::unique_ptr<blobs::Reader> reader) {
-  std::string prefix;
-  size_t header_len = 0;
-  while (header_len == 0) {
-    ZG_ASSIGN_OR_RETURN(std::string piece,
-                        reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
-    if (piece.empty()) return Internal("crypt4gh_truncated", "stored object ends in its header");
-    prefix += piece;
-    ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
-  }
-  header_ = prefix.substr(0, header_len);
-  data_offset_ = static_cast<int64_t>(header_len);
-  reader_ = std::shared_ptr<blobs::Reader>(std::move(reader));
-  return Status::Ok();
-}
-
-Result<std::string> PlainReader::Read(int64_t start, int64_t end) {
-  // why (issue 13 item 9): one bad replica must not block reads while another is good.
-  for (;;) {
-    auto out = ReadFromCopy(start, end);
-    if (out.ok() || out.error().kind == ErrorKind::kInvalidArgument) return out;
-    const Error& e = out.error();
-    const bool copy_fault = e.code == "crypt4gh_mac_mismatch" || e.code == "crypt4gh_truncated" ||
-                            e.code == "blob_read_failed" ||
-                            e.code == "no_crypt4gh_packet_for_key";
-    if (!copy_fault || blobs_ == nullptr) return out;
-    const std::string root = reader_->root();
-    (void)blobs_->ReportBadCopy(blob_id_, root, e.code + ": " + e.message);
-    bad_roots_.push_back(root);
-    auto next = blobs_->OpenExcept(blob_id_, bad_roots_);
-    if (!next.ok()) {
-      return Unavailable("no_good_copy",
-                         fmt::format("{} failed on root {} ({}) and no other good copy is left",
-                                     blob_id_, root, e.code));
-    }
-    ZG_RETURN_IF_ERROR(UseCopy(std::move(*next)));
-  }
-}
-
-Result<std::string> PlainReader::ReadFromCopy(int64_t start, int64_t end) {
-  end = std::min(end, plain_size_);
-  if (start < 0 || start > end) {
-    return InvalidArgument("invalid_range", fmt::format("range {}-{} is out of bounds", start, end));
-  }
-  if (start == end) return std::string();
-  const c4gh::DataSpan span =
-      c4gh::DataSpanForRange(static_cast<uint64_t>(start), static_cast<uint64_t>(end));
-  c4gh::DecryptOptions opts;
-  opts.start = static_cast<uint64_t>(start);
-  opts.end = static_cast<uint64_t>(end);
-  opts.data_begins_at_range = true;
-  ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(secret_, opts));
-  std::string out;
-  ZG_ASSIGN_OR_RETURN(std::string first, dec.Update(header_));
-  out = std::move(first);
-  const int64_t cipher_total = reader_->info().size;
-  int64_t at = data_offset_ + static_cast<int64_t>(span.offset);
-  const int64_t stop = span.length ? std::min(cipher_total, at + static_cast<int64_t>(*span.length))
-                                   : cipher_total;
-  while (at < stop) {
-    ZG_ASSIGN_OR_RETURN(std::string piece,
-                        reader_->ReadAt(at, static_cast<size_t>(std::min<int64_t>(stop - at, 1 << 20))));
-    if (piece.empty()) break;
-    at += static_cast<int64_t>(piece.size());
-    ZG_ASSIGN_OR_RETURN(std::string plain, dec.Update(piece));
-    if (out.empty()) {
-      out = std::move(plain);  // the common case: one piece, no copy
-    } else {
-      out += plain;
-    }
-  }
-  ZG_ASSIGN_OR_RETURN(std::string rest, dec.Finish());
-  out += rest;
-  return out;
-}
-
 // ---- Decoded facts of a stored file, and their cache --------------------------------------
 
 namespace {
@@ -309,8 +223,8 @@ struct FileFacts {
 };
 
 Result<std::shared_ptr<FileFacts>> LoadFacts(blobs::BlobStore& blobs,
-                                            const sequencing::UploadKeys& keys,
-                                            const sequencing::DataFile& file) {
+                                            const UploadKeys& keys,
+                                            const DataFile& file) {
   auto f = std::make_shared<FileFacts>();
   f->format = FormatOf(file.kind);
   const bool cram = f->format == "CRAM";
@@ -416,8 +330,8 @@ SliceCache::Stats SliceCache::stats() const {
 
 // ---- PlanSlice ---------------------------------------------------------------------------
 
-Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKeys& keys,
-                            const sequencing::DataFile& file, const std::vector<Region>& regions,
+Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const UploadKeys& keys,
+                            const DataFile& file, const std::vector<Region>& regions,
                             bool header_only, SliceCache* cache) {
   const std::string key = file.blob_id + "/" + file.index_blob_id;
   std::shared_ptr<FileFacts> f = cache ? cache->impl_->Get(key) : nullptr;
@@ -508,4 +422,66 @@ Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKey
   return plan;
 }
 
-}  // namespace zengen::ga4gh
+// ---- Sample subsets ------------------------------------------------------------------------
+
+// Made in memory-backed
+// scratch space (/dev/shm when present) and streamed from there: the plaintext goes to the
+// scratch file piece by piece, htslib writes the subset beside it, and the response reads that
+// in 1 MiB pieces. The scratch folder goes when the response is dropped (sent or abandoned),
+// so the server's heap holds one piece at a time whatever the file's size.
+Result<ObjectStream> SubsetSamples(blobs::BlobStore& blobs, const UploadKeys& keys,
+                                   const DataFile& f, const std::vector<std::string>& keep) {
+  namespace fs = std::filesystem;
+  struct Scratch {
+    fs::path dir;
+    std::ifstream out;
+    ~Scratch() {
+      out.close();
+      std::error_code e;
+      fs::remove_all(dir, e);
+    }
+  };
+  auto scratch = std::make_shared<Scratch>();
+  const fs::path root = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  scratch->dir = root / ("zengen-subset-" + crypto::ToHex(crypto::RandomBytes(8)));
+  std::error_code ec;
+  fs::create_directory(scratch->dir, ec);
+  if (ec) return Internal("scratch_unavailable", "cannot create scratch space");
+  fs::permissions(scratch->dir, fs::perms::owner_all, ec);
+  const std::string ext = f.kind == "bcf" ? ".bcf" : ".vcf.gz";
+  const fs::path in_path = scratch->dir / ("in" + ext);
+  {
+    ZG_ASSIGN_OR_RETURN(PlainReader plain,
+                        PlainReader::Open(blobs, f.blob_id, keys));
+    std::ofstream in(in_path, std::ios::binary);
+    for (int64_t at = 0; at < plain.size();) {
+      ZG_ASSIGN_OR_RETURN(std::string piece,
+                          plain.Read(at, std::min<int64_t>(plain.size(), at + (int64_t{1} << 20))));
+      if (piece.empty()) return Internal("blob_truncated", "stored object ends early");
+      at += static_cast<int64_t>(piece.size());
+      in.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    }
+    if (!in) return Internal("scratch_unavailable", "cannot write scratch space");
+  }
+  ZG_ASSIGN_OR_RETURN(hts::HtsFileInfo info,
+                      hts::SubsetSamples(in_path, scratch->dir / ("out" + ext), keep));
+  fs::remove(in_path, ec);
+  const auto size = fs::file_size(info.output, ec);
+  if (ec) return Internal("scratch_unavailable", "cannot read scratch space");
+  scratch->out.open(info.output, std::ios::binary);
+  if (!scratch->out) return Internal("scratch_unavailable", "cannot read scratch space");
+  ObjectStream r;
+  r.length = static_cast<int64_t>(size);
+  r.next = [scratch]() -> Result<std::string> {
+    std::string piece(size_t{1} << 20, '\0');
+    scratch->out.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+    piece.resize(static_cast<size_t>(scratch->out.gcount()));
+    if (piece.empty() && scratch->out.bad()) {
+      return Internal("scratch_unavailable", "cannot read scratch space");
+    }
+    return piece;
+  };
+  return r;
+}
+
+}  // namespace zengen::genomefiles

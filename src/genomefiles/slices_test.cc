@@ -1,5 +1,5 @@
 // PlanSlice over real stored (Crypt4GH, two copies) BAM files, with and without SliceCache.
-#include "ga4gh/slices.h"
+#include "genomefiles/slices.h"
 
 #include <gtest/gtest.h>
 #include <htslib/sam.h>
@@ -14,7 +14,7 @@
 #include "sequencing/synthetic.h"
 #include "storage/testing.h"
 
-namespace zengen::ga4gh {
+namespace zengen::genomefiles {
 namespace {
 
 namespace fs = std::filesystem;
@@ -68,13 +68,13 @@ class SlicesTest : public ::testing::Test {
   }
 
   // A coordinate-sorted BAM of `pairs` read pairs with its BAI, stored as a data file would be.
-  sequencing::DataFile StoreBam(uint64_t seed, int pairs) {
+  DataFile StoreBam(uint64_t seed, int pairs) {
     const auto ref = synthetic::MakeReference(seed, 2'000'000);
     const auto reads = synthetic::MakeReads(ref, seed, pairs, 150, false);
     const fs::path bam = dir_ / ("f" + std::to_string(seed) + ".bam");
     EXPECT_TRUE(synthetic::WriteBam(ref, reads, "ZG-TEST", bam).ok());
     EXPECT_EQ(sam_index_build(bam.c_str(), 0), 0);
-    sequencing::DataFile f;
+    DataFile f;
     f.id = "FL-" + std::to_string(seed);
     f.kind = "bam";
     f.blob_id = Store(ReadAll(bam), "bam");
@@ -87,7 +87,7 @@ class SlicesTest : public ::testing::Test {
   std::optional<storage::ScratchDatabase> db_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<blobs::LocalStore> blobs_;
-  sequencing::UploadKeys keys_;
+  UploadKeys keys_;
   fs::path dir_;
 };
 
@@ -194,4 +194,4 @@ TEST_F(SlicesTest, LeastRecentlyUsedFileGoesWhenTheBudgetIsFull) {
 }
 
 }  // namespace
-}  // namespace zengen::ga4gh
+}  // namespace zengen::genomefiles

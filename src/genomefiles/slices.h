@@ -9,7 +9,7 @@
 // (from the .crai). A client that concatenates header + body ranges + EOF gets a valid file
 // holding every record overlapping the region; the edges may hold more (htsget allows it).
 //
-// Plaintext ranges are then served by PlainReader, which decrypts only the 64 KiB Crypt4GH
+// Plaintext ranges are then served by PlainReader (object.h), which decrypts only the 64 KiB Crypt4GH
 // segments covering the range (DataSpanForRange), never the whole object.
 //
 // Working copies: htslib reads the index and the header prefix from anonymous in-memory files
@@ -25,36 +25,10 @@
 
 #include "blobs/blobs.h"
 #include "common/result.h"
-#include "sequencing/upload.h"
+#include "genomefiles/files.h"
+#include "genomefiles/object.h"
 
-namespace zengen::ga4gh {
-
-// Plaintext byte ranges of one stored Crypt4GH object.
-class PlainReader {
- public:
-  // Errors: the blob store's (blob_not_found, no_healthy_copy).
-  static Result<PlainReader> Open(blobs::BlobStore& blobs, std::string_view blob_id,
-                                  const sequencing::UploadKeys& keys);
-  int64_t size() const { return plain_size_; }
-  // Plaintext bytes [start, end) (end clamped to size). A copy whose bytes fail (MAC mismatch,
-  // read error) is reported (BlobStore::ReportBadCopy) and the range is read again from another
-  // copy. Errors: kInvalidArgument "invalid_range" when start > end or start > size;
-  // kUnavailable "no_good_copy" when every copy failed; crypt4gh errors.
-  Result<std::string> Read(int64_t start, int64_t end);
-
- private:
-  PlainReader() = default;
-  Result<std::string> ReadFromCopy(int64_t start, int64_t end);
-  Status UseCopy(std::unique_ptr<blobs::Reader> reader);
-  blobs::BlobStore* blobs_ = nullptr;
-  std::string blob_id_;
-  std::vector<std::string> bad_roots_;
-  std::shared_ptr<blobs::Reader> reader_;
-  std::string header_;  // the Crypt4GH header
-  int64_t data_offset_ = 0;
-  int64_t plain_size_ = 0;
-  std::string secret_;
-};
+namespace zengen::genomefiles {
 
 struct ByteRange {
   int64_t start = 0;  // plaintext offsets, [start, end)
@@ -83,8 +57,8 @@ class SliceCache;
 // header and index come from it (and go into it on a miss).
 // Errors (htsget types in Error::code): NotFound "NotFound" for an unknown reference name;
 // kInvalidArgument "InvalidInput" for "*" on variants; store and crypt4gh errors.
-Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const sequencing::UploadKeys& keys,
-                            const sequencing::DataFile& file, const std::vector<Region>& regions,
+Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const UploadKeys& keys,
+                            const DataFile& file, const std::vector<Region>& regions,
                             bool header_only, SliceCache* cache = nullptr);
 
 // The decoded header facts and loaded index of stored files, kept across tickets so that a
@@ -108,11 +82,20 @@ class SliceCache {
   Stats stats() const;
 
  private:
-  friend Result<SlicePlan> PlanSlice(blobs::BlobStore&, const sequencing::UploadKeys&,
-                                     const sequencing::DataFile&, const std::vector<Region>&,
+  friend Result<SlicePlan> PlanSlice(blobs::BlobStore&, const UploadKeys&,
+                                     const DataFile&, const std::vector<Region>&,
                                      bool, SliceCache*);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace zengen::ga4gh
+// The whole stored VCF/BCF with only the `keep` sample columns (htslib), for a multi-sample
+// file of which the caller may see some samples only. Made in memory-backed scratch space
+// (/dev/shm when present): the plaintext goes to a scratch file piece by piece, htslib writes
+// the subset beside it, and the stream reads that in 1 MiB pieces; the scratch folder goes
+// when the stream is dropped (read or abandoned), so the heap holds one piece at a time
+// whatever the file's size. Errors: kInternal "scratch_unavailable"; the reader's; htslib's.
+Result<ObjectStream> SubsetSamples(blobs::BlobStore& blobs, const UploadKeys& keys,
+                                   const DataFile& f, const std::vector<std::string>& keep);
+
+}  // namespace zengen::genomefiles

@@ -1,10 +1,10 @@
-// AnalysisSanitiser on htslib: the adapter between the upload pipeline and src/hts.
+// AnalysisSanitiser on htslib: the adapter between the producers of genome files and src/hts.
 #include <fmt/format.h>
 
 #include "hts/hts.h"
-#include "sequencing/upload.h"
+#include "genomefiles/sanitiser.h"
 
-namespace zengen::sequencing {
+namespace zengen::genomefiles {
 
 AnalysisSanitiser HtsSanitiser(std::filesystem::path reference) {
   return [reference = std::move(reference)](
@@ -45,4 +45,4 @@ AnalysisSanitiser HtsSanitiser(std::filesystem::path reference) {
   };
 }
 
-}  // namespace zengen::sequencing
+}  // namespace zengen::genomefiles
