@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -79,7 +78,23 @@ Result<blobs::BlobInfo> EncryptedBlob::Commit() {
   return impl_->writer->Commit(impl_->sha.HexFinal(), impl_->size);
 }
 
-// ---- PlainReader -------------------------------------------------------------------------
+// ---- PlainReader ---------------------------------------------------------------------------
+
+namespace {
+
+// Faults of a copy's bytes (another copy may be good), as opposed to faults of the request.
+bool IsCopyFault(const Error& e) {
+  return e.code == "crypt4gh_mac_mismatch" || e.code == "crypt4gh_truncated" ||
+         e.code == "blob_read_failed" || e.code == "blob_truncated" || e.code == "not_crypt4gh" ||
+         e.code == "invalid_crypt4gh_header" || e.code == "no_crypt4gh_packet_for_key" ||
+         e.code == "unsupported_crypt4gh_version";
+}
+
+}  // namespace
+
+PlainReader::PlainReader(PlainReader&&) noexcept = default;
+PlainReader& PlainReader::operator=(PlainReader&&) noexcept = default;
+PlainReader::~PlainReader() = default;
 
 Result<PlainReader> PlainReader::Open(blobs::BlobStore& blobs, std::string_view blob_id,
                                       const UploadKeys& keys) {
@@ -89,50 +104,69 @@ Result<PlainReader> PlainReader::Open(blobs::BlobStore& blobs, std::string_view 
   p.blob_id_ = std::string(blob_id);
   p.plain_size_ = reader->info().plaintext_size;
   p.secret_ = keys.secret_key;
-  ZG_RETURN_IF_ERROR(p.UseCopy(std::move(reader)));
+  // why (issue 13 item 9): a copy whose header is damaged must not hide a good one.
+  if (Status s = p.UseCopy(std::move(reader)); !s.ok()) {
+    if (!IsCopyFault(s.error())) return s.error();
+    ZG_RETURN_IF_ERROR(p.SwitchCopy(s.error()));
+  }
   return p;
 }
 
 Status PlainReader::UseCopy(std::unique_ptr<blobs::Reader> reader) {
+  reader_ = std::move(reader);
+  pass_.reset();
+  pass_next_ = -1;
+  stored_size_ = reader_->info().size;
   std::string prefix;
   size_t header_len = 0;
   while (header_len == 0) {
     ZG_ASSIGN_OR_RETURN(std::string piece,
-                        reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
+                        reader_->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
     if (piece.empty()) return Internal("crypt4gh_truncated", "stored object ends in its header");
     prefix += piece;
     ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
   }
   header_ = prefix.substr(0, header_len);
   data_offset_ = static_cast<int64_t>(header_len);
-  reader_ = std::shared_ptr<blobs::Reader>(std::move(reader));
   return Status::Ok();
 }
 
-Result<std::string> PlainReader::Read(int64_t start, int64_t end) {
-  // why (issue 13 item 9): one bad replica must not block reads while another is good.
+Status PlainReader::SwitchCopy(const Error& why) {
+  const std::string root = reader_->root();
+  // why: the alert is best effort; serving the good copy matters more than recording it.
+  (void)blobs_->ReportBadCopy(blob_id_, root, why.code + ": " + why.message);
+  bad_roots_.push_back(root);
   for (;;) {
-    auto out = ReadFromCopy(start, end);
-    if (out.ok() || out.error().kind == ErrorKind::kInvalidArgument) return out;
-    const Error& e = out.error();
-    const bool copy_fault = e.code == "crypt4gh_mac_mismatch" || e.code == "crypt4gh_truncated" ||
-                            e.code == "blob_read_failed" ||
-                            e.code == "no_crypt4gh_packet_for_key";
-    if (!copy_fault || blobs_ == nullptr) return out;
-    const std::string root = reader_->root();
-    (void)blobs_->ReportBadCopy(blob_id_, root, e.code + ": " + e.message);
-    bad_roots_.push_back(root);
     auto next = blobs_->OpenExcept(blob_id_, bad_roots_);
     if (!next.ok()) {
       return Unavailable("no_good_copy",
                          fmt::format("{} failed on root {} ({}) and no other good copy is left",
-                                     blob_id_, root, e.code));
+                                     blob_id_, root, why.code));
     }
-    ZG_RETURN_IF_ERROR(UseCopy(std::move(*next)));
+    Status s = UseCopy(std::move(*next));
+    if (s.ok() || !IsCopyFault(s.error())) return s;
+    (void)blobs_->ReportBadCopy(blob_id_, reader_->root(), s.error().code + ": " + s.error().message);
+    bad_roots_.push_back(reader_->root());
   }
 }
 
-Result<std::string> PlainReader::ReadFromCopy(int64_t start, int64_t end) {
+Result<std::string> PlainReader::Read(int64_t start, int64_t end) {
+  for (;;) {
+    auto out = ReadFromCopy(start, end, nullptr);
+    if (out.ok() || !IsCopyFault(out.error())) return out;
+    ZG_RETURN_IF_ERROR(SwitchCopy(out.error()));
+  }
+}
+
+Result<PlainReader::Segments> PlainReader::ReadSegments(int64_t first, int64_t count) {
+  for (;;) {
+    auto out = SegmentsFromCopy(first, count);
+    if (out.ok() || !IsCopyFault(out.error())) return out;
+    ZG_RETURN_IF_ERROR(SwitchCopy(out.error()));
+  }
+}
+
+Result<std::string> PlainReader::ReadFromCopy(int64_t start, int64_t end, std::string* stored) {
   end = std::min(end, plain_size_);
   if (start < 0 || start > end) {
     return InvalidArgument("invalid_range", fmt::format("range {}-{} is out of bounds", start, end));
@@ -148,16 +182,16 @@ Result<std::string> PlainReader::ReadFromCopy(int64_t start, int64_t end) {
   std::string out;
   ZG_ASSIGN_OR_RETURN(std::string first, dec.Update(header_));
   out = std::move(first);
-  const int64_t cipher_total = reader_->info().size;
   int64_t at = data_offset_ + static_cast<int64_t>(span.offset);
-  const int64_t stop = span.length ? std::min(cipher_total, at + static_cast<int64_t>(*span.length))
-                                   : cipher_total;
+  const int64_t stop = span.length ? std::min(stored_size_, at + static_cast<int64_t>(*span.length))
+                                   : stored_size_;
   while (at < stop) {
     ZG_ASSIGN_OR_RETURN(std::string piece,
                         reader_->ReadAt(at, static_cast<size_t>(std::min<int64_t>(stop - at, 1 << 20))));
     if (piece.empty()) break;
     at += static_cast<int64_t>(piece.size());
     ZG_ASSIGN_OR_RETURN(std::string plain, dec.Update(piece));
+    if (stored != nullptr) *stored += piece;
     if (out.empty()) {
       out = std::move(plain);  // the common case: one piece, no copy
     } else {
@@ -169,171 +203,74 @@ Result<std::string> PlainReader::ReadFromCopy(int64_t start, int64_t end) {
   return out;
 }
 
-// ---- OpenObjectStream ----------------------------------------------------------------------
-
-namespace {
-
-// Plaintext length of a Crypt4GH data part of `payload` bytes written without edit lists.
-int64_t PlaintextLength(int64_t payload) {
-  const auto seg = static_cast<int64_t>(c4gh::kCipherSegmentSize);
-  const auto overhead = static_cast<int64_t>(c4gh::kCipherSegmentSize - c4gh::kSegmentSize);
-  const int64_t rem = payload % seg;
-  return payload / seg * static_cast<int64_t>(c4gh::kSegmentSize) +
-         (rem > overhead ? rem - overhead : 0);
+Result<PlainReader::Segments> PlainReader::SegmentsFromCopy(int64_t first, int64_t count) {
+  const auto seg = static_cast<int64_t>(c4gh::kSegmentSize);
+  const auto cseg = static_cast<int64_t>(c4gh::kCipherSegmentSize);
+  Segments out;
+  if (first < 0 || count < 0) {
+    return InvalidArgument("invalid_range", fmt::format("segments {}+{}", first, count));
+  }
+  const int64_t at = data_offset_ + first * cseg;
+  if (count == 0 || first * seg >= plain_size_ || at >= stored_size_) return out;
+  const int64_t stop = std::min(stored_size_, at + count * cseg);
+  if (!pass_ || pass_next_ != first) {
+    c4gh::DecryptOptions opts;
+    opts.start = static_cast<uint64_t>(first * seg);
+    opts.data_begins_at_range = true;
+    ZG_ASSIGN_OR_RETURN(auto dec, c4gh::Decryptor::Create(secret_, opts));
+    pass_ = std::make_unique<c4gh::Decryptor>(std::move(dec));
+    pass_next_ = -1;
+    ZG_ASSIGN_OR_RETURN(std::string none, pass_->Update(header_));
+    (void)none;  // a header yields no plaintext
+  }
+  pass_next_ = -1;  // until this batch is whole
+  ZG_ASSIGN_OR_RETURN(out.stored, reader_->ReadAt(at, static_cast<size_t>(stop - at)));
+  if (static_cast<int64_t>(out.stored.size()) != stop - at) {
+    return Internal("blob_truncated", "stored object ends early");
+  }
+  ZG_ASSIGN_OR_RETURN(out.plain, pass_->Update(out.stored));
+  if (stop == stored_size_) {
+    ZG_ASSIGN_OR_RETURN(std::string rest, pass_->Finish());
+    out.plain += rest;
+    pass_.reset();
+  } else {
+    pass_next_ = first + count;
+  }
+  return out;
 }
 
-}  // namespace
-
-namespace {
-
-// One delivery's position in a stored object, and the copy it reads from. Every byte is
-// authenticated (decrypted) before it is handed on; a copy that fails is reported and the
-// delivery continues from another copy at the same segment.
-struct Delivery {
-  blobs::BlobStore* blobs = nullptr;
-  std::string blob_id;
-  std::string secret;
-  std::unique_ptr<blobs::Reader> reader;
-  std::vector<std::string> bad_roots;  // copies that failed this delivery
-  std::optional<c4gh::Decryptor> dec;
-  std::string header;  // the stored Crypt4GH header
-  int64_t size = 0;    // stored bytes
-  int64_t off = 0;     // stored offset of the next segment to read (segment-aligned)
-  bool done = false;
-
-  // Reads and checks the header of the current copy, and positions the decryptor at off (0:
-  // the first segment).
-  Status Start() {
-    std::string prefix;
-    size_t header_len = 0;
-    while (header_len == 0) {
-      ZG_ASSIGN_OR_RETURN(std::string piece,
-                          reader->ReadAt(static_cast<int64_t>(prefix.size()), 64 * 1024));
-      if (piece.empty()) return Internal("crypt4gh_truncated", "stored object ends in its header");
-      prefix += piece;
-      ZG_ASSIGN_OR_RETURN(header_len, c4gh::HeaderLength(prefix));
-    }
-    header = prefix.substr(0, header_len);
-    if (off == 0) off = static_cast<int64_t>(header_len);
-    const auto seg = static_cast<int64_t>(c4gh::kCipherSegmentSize);
-    c4gh::DecryptOptions opts;
-    opts.start = static_cast<uint64_t>((off - static_cast<int64_t>(header_len)) / seg) *
-                 c4gh::kSegmentSize;
-    opts.data_begins_at_range = true;
-    ZG_ASSIGN_OR_RETURN(auto d, c4gh::Decryptor::Create(secret, opts));
-    dec.emplace(std::move(d));
-    ZG_ASSIGN_OR_RETURN(std::string none, dec->Update(header));
-    (void)none;  // a header yields no plaintext
-    return Status::Ok();
-  }
-
-  // The current copy failed with `why`: reports it and continues from another copy.
-  Status SwitchCopy(const Error& why) {
-    const std::string root = reader->root();
-    // why: the alert is best effort; serving the good copy matters more than recording it.
-    (void)blobs->ReportBadCopy(blob_id, root, why.code + ": " + why.message);
-    bad_roots.push_back(root);
-    auto next = blobs->OpenExcept(blob_id, bad_roots);
-    if (!next.ok()) {
-      return Unavailable("no_good_copy",
-                         fmt::format("{} failed on root {} ({}) and no other good copy is left",
-                                     blob_id, root, why.code));
-    }
-    reader = std::move(*next);
-    return Start();
-  }
-
-  // Opens the object from its first good copy.
-  Status Open() {
-    for (;;) {
-      Status s = Start();
-      if (s.ok()) return s;
-      if (!IsCopyFault(s.error())) return s;
-      ZG_RETURN_IF_ERROR(SwitchCopy(s.error()));
-    }
-  }
-
-  // Faults of a copy's bytes (another copy may be good), as opposed to faults of the request.
-  static bool IsCopyFault(const Error& e) {
-    return e.code == "crypt4gh_mac_mismatch" || e.code == "crypt4gh_truncated" ||
-           e.code == "blob_read_failed" || e.code == "not_crypt4gh" ||
-           e.code == "invalid_crypt4gh_header" || e.code == "no_crypt4gh_packet_for_key" ||
-           e.code == "unsupported_crypt4gh_version";
-  }
-
-  // The next whole segments: their stored bytes and their plaintext (the final piece includes
-  // what Finish returns). Empty stored bytes at the end.
-  struct Piece {
-    std::string stored;
-    std::string plain;
-  };
-  Result<Piece> Next() {
-    while (!done) {
-      if (off >= size) {
-        done = true;
-        break;
-      }
-      const size_t want = kSegmentsPerPiece * c4gh::kCipherSegmentSize;
-      auto stored = reader->ReadAt(off, want);
-      if (!stored.ok()) {
-        if (!IsCopyFault(stored.error())) return stored.error();
-        ZG_RETURN_IF_ERROR(SwitchCopy(stored.error()));
-        continue;
-      }
-      if (stored->empty()) return Internal("blob_truncated", "stored object ends early");
-      const bool last = off + static_cast<int64_t>(stored->size()) >= size;
-      auto plain = dec->Update(*stored);
-      Result<std::string> tail = std::string();
-      if (plain.ok() && last) tail = dec->Finish();
-      if (!plain.ok() || !tail.ok()) {
-        const Error e = !plain.ok() ? plain.error() : tail.error();
-        if (!IsCopyFault(e)) return e;
-        ZG_RETURN_IF_ERROR(SwitchCopy(e));
-        continue;
-      }
-      off += static_cast<int64_t>(stored->size());
-      done = last;
-      return Piece{std::move(*stored), *plain + *tail};
-    }
-    return Piece{};
-  }
-};
-
-}  // namespace
+// ---- OpenObjectStream ----------------------------------------------------------------------
 
 Result<ObjectStream> OpenObjectStream(blobs::BlobStore& blobs, std::string_view blob_id,
                                       const UploadKeys& keys,
                                       std::string_view recipient_public_key) {
-  auto st = std::make_shared<Delivery>();
-  st->blobs = &blobs;
-  st->blob_id = std::string(blob_id);
-  st->secret = keys.secret_key;
-  ZG_ASSIGN_OR_RETURN(st->reader, blobs.Open(blob_id));
-  st->size = st->reader->info().size;
-  ZG_RETURN_IF_ERROR(st->Open());
-  const auto header_len = static_cast<int64_t>(st->header.size());
+  ZG_ASSIGN_OR_RETURN(PlainReader opened, PlainReader::Open(blobs, blob_id, keys));
+  auto reader = std::make_shared<PlainReader>(std::move(opened));
+  auto next_segment = std::make_shared<int64_t>(0);
+  const auto per_piece = static_cast<int64_t>(kSegmentsPerPiece);
   ObjectStream out;
   if (recipient_public_key.empty()) {
-    out.length = PlaintextLength(st->size - header_len);
-    out.next = [st]() -> Result<std::string> {
-      for (;;) {
-        ZG_ASSIGN_OR_RETURN(Delivery::Piece piece, st->Next());
-        if (piece.stored.empty() || !piece.plain.empty()) return std::move(piece.plain);
-      }
+    out.length = reader->size();
+    out.next = [reader, next_segment, per_piece]() -> Result<std::string> {
+      ZG_ASSIGN_OR_RETURN(PlainReader::Segments s, reader->ReadSegments(*next_segment, per_piece));
+      *next_segment += per_piece;
+      return std::move(s.plain);
     };
     return out;
   }
   // Header re-encryption: re-wrap the header's packets for the recipient, then pass the
   // encrypted segments through as stored (each authenticated first).
   ZG_ASSIGN_OR_RETURN(std::string wrapped,
-                      c4gh::ReencryptHeader(st->header, keys.secret_key,
+                      c4gh::ReencryptHeader(reader->header(), keys.secret_key,
                                             {std::string(recipient_public_key)}, keys.secret_key));
-  out.length = static_cast<int64_t>(wrapped.size()) + st->size - header_len;
+  out.length = static_cast<int64_t>(wrapped.size()) + reader->stored_size() -
+               static_cast<int64_t>(reader->header().size());
   auto first = std::make_shared<std::string>(std::move(wrapped));
-  out.next = [st, first]() -> Result<std::string> {
+  out.next = [reader, next_segment, per_piece, first]() -> Result<std::string> {
     if (!first->empty()) return std::exchange(*first, std::string());
-    ZG_ASSIGN_OR_RETURN(Delivery::Piece piece, st->Next());
-    return std::move(piece.stored);
+    ZG_ASSIGN_OR_RETURN(PlainReader::Segments s, reader->ReadSegments(*next_segment, per_piece));
+    *next_segment += per_piece;
+    return std::move(s.stored);
   };
   return out;
 }

@@ -106,44 +106,6 @@ void ExpectSamePlan(const SlicePlan& a, const SlicePlan& b) {
   EXPECT_EQ(a.samples, b.samples);
 }
 
-// Regression (issue 13 item 9): with one byte flipped in the first copy, htsget blocks failed
-// (crypt4gh_mac_mismatch) although the second copy was good.
-TEST_F(SlicesTest, PlainReaderContinuesFromAGoodCopyAndFlagsTheBadOne) {
-  std::string plain(static_cast<size_t>(5 * c4gh::kSegmentSize + 77), '\0');
-  for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<char>(i * 13 + i / 301);
-  const std::string id = Store(plain, "bam");
-  auto info = blobs_->Stat(id);
-  ASSERT_TRUE(info.ok());
-  const fs::path first = dir_ / info->copies[0].root / info->copies[0].path;
-  {
-    std::fstream f(first, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(info->size) - 1000);
-    f.put('\x55');
-  }
-  auto reader = PlainReader::Open(*blobs_, id, keys_);
-  ASSERT_TRUE(reader.ok()) << reader.error().message;
-  auto tail = reader->Read(4 * static_cast<int64_t>(c4gh::kSegmentSize),
-                           static_cast<int64_t>(plain.size()));
-  ASSERT_TRUE(tail.ok()) << tail.error().message;
-  EXPECT_TRUE(*tail == plain.substr(4 * c4gh::kSegmentSize));
-  EXPECT_EQ(blobs_->Stat(id)->copies[0].status, "corrupt");
-  int alerts = 0;
-  for (const auto& e : audit_.events()) alerts += e.action == "blob.copy_corrupt";
-  EXPECT_EQ(alerts, 1);
-  // With the second copy bad too, the read fails instead of returning short or wrong bytes.
-  const fs::path second = dir_ / info->copies[1].root / info->copies[1].path;
-  {
-    std::fstream f(second, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(info->size) - 1000);
-    f.put('\x55');
-  }
-  auto again = PlainReader::Open(*blobs_, id, keys_);
-  ASSERT_TRUE(again.ok()) << again.error().message;
-  auto broken = again->Read(0, static_cast<int64_t>(plain.size()));
-  ASSERT_FALSE(broken.ok());
-  EXPECT_EQ(broken.error().code, "no_good_copy");
-}
-
 TEST_F(SlicesTest, CachedPlansEqualFreshOnesAndRepeatedTicketsHitTheCache) {
   const auto f = StoreBam(7, 20000);
   SliceCache cache;
