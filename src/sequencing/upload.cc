@@ -301,7 +301,8 @@ Status RecordFile(storage::Transaction& tx, const DataFile& f, const std::string
   ZG_RETURN_IF_ERROR(Files::Record(tx, f, samples));
   ZG_ASSIGN_OR_RETURN(int64_t changed,
                       tx.Exec("UPDATE uploads SET status = 'complete', file_id = $2, "
-                              "pending_blob_id = NULL, updated_at = $3 WHERE id = $1 AND "
+                              "pending_blob_id = NULL, pending_index_blob_id = NULL, "
+                              "updated_at = $3 WHERE id = $1 AND "
                               "status = 'open'",
                               {Text(upload_id), Text(f.id), Text(f.created_at)}));
   if (changed != 1) {
@@ -830,7 +831,7 @@ Result<Completion> Uploads::Complete(std::string_view upload_id, const specimens
   }
   bool stored = false;
   Result<Completion> done =
-      u.kind == "fastq" ? CompleteFastq(u, actor, stored) : CompleteAnalysis(u, actor);
+      u.kind == "fastq" ? CompleteFastq(u, actor, stored) : CompleteAnalysis(u, actor, stored);
   if (!done.ok()) {
     const Error e = Redact(done.error(), u.id);
     // A simulated crash leaves everything as a dead process would: for the recovery pass.
@@ -1062,13 +1063,22 @@ Result<Uploads::RecoveryReport> Uploads::Recover() {
     for (const auto& r : rows.rows) interrupted.push_back(UploadFromRow(r));
   }
   for (const Upload& u : interrupted) {
-    if (!blobs_.Stat(u.pending_blob_id).ok()) {
+    // An analysis file's index is a second blob, recorded beside the first.
+    ZG_ASSIGN_OR_RETURN(std::string index_blob, PendingIndexBlob(u.id));
+    bool any_stored = false;
+    for (const std::string& id : {u.pending_blob_id, index_blob}) {
+      if (id.empty()) continue;
+      if (blobs_.Stat(id).ok()) {
+        any_stored = true;
+        continue;
+      }
       // Never recorded, so never stored: copies renamed into place just before the process
-      // died go, and the client resumes the upload.
-      ZG_ASSIGN_OR_RETURN(int64_t removed, blobs_.RemoveUnrecorded(u.pending_blob_id));
+      // died go.
+      ZG_ASSIGN_OR_RETURN(int64_t removed, blobs_.RemoveUnrecorded(id));
       report.unrecorded_blob_files_removed += removed;
-      continue;
     }
+    // Nothing stored: the client resumes the upload.
+    if (!any_stored) continue;
     // The uploader's authority: a FASTQ upload is opened by an operator of the run's facility.
     const specimens::Actor actor{u.created_by, u.organisation, {"sequencing_operator"},
                                  "system", ""};
@@ -1137,14 +1147,27 @@ Result<Uploads::RecoveryReport> Uploads::Recover() {
   return report;
 }
 
-Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::Actor& actor) {
+Result<std::string> Uploads::PendingIndexBlob(std::string_view upload_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT pending_index_blob_id FROM uploads WHERE id = $1",
+                                           {Text(std::string(upload_id))}));
+  return rows.empty() ? std::string() : rows.rows.front().Text(0);
+}
+
+Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::Actor& actor,
+                                             bool& stored) {
   if (!sanitiser_) {
     return Unavailable("sanitiser_unavailable",
                        "this server cannot validate analysis files (no htslib sanitiser)");
   }
   const fs::path work = staging_dir_ / u.id / "work";
   // The plaintext htslib reads lives only here, owner-only, until completion ends (the
-  // recovery pass removes a work directory left by a crash).
+  // recovery pass removes a work directory left by a crash). What an interrupted attempt left
+  // here goes first: the sanitiser writes into a fresh directory.
+  {
+    std::error_code ec;
+    fs::remove_all(work, ec);
+  }
   (void)MakeOwnerOnlyDir(work);
   const fs::path input = work / ("input." + u.kind);
   Sha256Stream sha;
@@ -1185,13 +1208,71 @@ Result<Completion> Uploads::CompleteAnalysis(const Upload& u, const specimens::A
     fs::permissions(out, fs::perms::owner_read | fs::perms::owner_write,
                     fs::perm_options::replace, pec);
   }
-  ZG_ASSIGN_OR_RETURN(EncryptedBlob data, EncryptedBlob::Create(blobs_, keys_, u.kind));
-  ZG_RETURN_IF_ERROR(ForEachPiece(s.data, [&data](std::string_view b) { return data.Write(b); }));
-  ZG_ASSIGN_OR_RETURN(EncryptedBlob index, EncryptedBlob::Create(blobs_, keys_, "other"));
-  ZG_RETURN_IF_ERROR(
-      ForEachPiece(s.index, [&index](std::string_view b) { return index.Write(b); }));
-  ZG_ASSIGN_OR_RETURN(blobs::BlobInfo data_info, data.Commit());
-  ZG_ASSIGN_OR_RETURN(blobs::BlobInfo index_info, index.Commit());
+  // The file and its index are two blobs. Both ids are recorded before either is stored
+  // (issue 13 item 7), so that a completion killed after storing finds them again: a stored
+  // blob of an earlier attempt is adopted (the sanitiser is a function of the declared input),
+  // one never recorded by the store is removed, and the registry refers to every blob stored.
+  ZG_ASSIGN_OR_RETURN(std::string pending_index, PendingIndexBlob(u.id));
+  struct Part {
+    const fs::path& path;
+    std::string kind;
+    std::string pending;
+    std::optional<blobs::BlobInfo> adopted;
+    std::optional<EncryptedBlob> blob;
+  };
+  Part parts[] = {{s.data, u.kind, u.pending_blob_id, {}, {}},
+                  {s.index, "other", pending_index, {}, {}}};
+  for (Part& part : parts) {
+    if (!part.pending.empty()) {
+      auto info = blobs_.Stat(part.pending);
+      if (info.ok()) {
+        Sha256Stream file_sha;
+        ZG_RETURN_IF_ERROR(ForEachPiece(part.path, [&file_sha](std::string_view b) {
+          file_sha.Update(b);
+          return Status::Ok();
+        }));
+        if (info->plaintext_sha256 != file_sha.HexFinal()) {
+          return Internal("pending_blob_mismatch",
+                          fmt::format("blob {} recorded for upload {} holds other content",
+                                      part.pending, u.id));
+        }
+        part.adopted = std::move(*info);
+        continue;
+      }
+      if (info.error().kind != ErrorKind::kNotFound) return info.error();
+      ZG_RETURN_IF_ERROR(blobs_.RemoveUnrecorded(part.pending).status());
+    }
+    ZG_ASSIGN_OR_RETURN(EncryptedBlob created, EncryptedBlob::Create(blobs_, keys_, part.kind));
+    part.blob.emplace(std::move(created));
+  }
+  if (parts[0].blob || parts[1].blob) {
+    auto id_of = [](const Part& p) { return p.blob ? p.blob->id() : p.adopted->id; };
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "UPDATE uploads SET pending_blob_id = $2, pending_index_blob_id = $3 WHERE id = $1",
+        {Text(u.id), Text(id_of(parts[0])), Text(id_of(parts[1]))}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
+  for (Part& part : parts) {
+    if (!part.blob) continue;
+    EncryptedBlob& blob = *part.blob;
+    ZG_RETURN_IF_ERROR(ForEachPiece(part.path, [&blob](std::string_view b) { return blob.Write(b); }));
+  }
+  for (Part& part : parts) {
+    if (part.blob) {
+      ZG_ASSIGN_OR_RETURN(blobs::BlobInfo info, part.blob->Commit());
+      part.adopted = std::move(info);
+    }
+    // why: once a blob is stored, a later failure (the database, the store) is not the file's
+    // fault: the upload stays open and a retry, or the recovery pass, adopts what is stored.
+    stored = true;
+    if (&part == &parts[0] && Crash("analysis_data_stored")) {
+      return Internal("injected_crash", "crash point analysis_data_stored");
+    }
+  }
+  if (Crash("blob_stored")) return Internal("injected_crash", "crash point blob_stored");
+  const blobs::BlobInfo& data_info = *parts[0].adopted;
+  const blobs::BlobInfo& index_info = *parts[1].adopted;
 
   DataFile f;
   f.id = genomefiles::NewFileId();

@@ -33,6 +33,10 @@
 // an open upload (resumable; a stored blob is adopted by the next completion, not stored
 // twice), or a committed completion whose custody Recover applies at start. A failure after
 // the blob is stored that is not the file's fault (the database) leaves the upload open.
+// An analysis completion does the same with its two blobs (the sanitised file and its index):
+// both ids are recorded (pending_blob_id, pending_index_blob_id) before either is stored, and
+// the recovery pass removes the copies of a recorded id the store never committed and finishes
+// the completion with what it did commit, so no stored blob is left without a file row.
 //
 // Runs: when the last file of a run is stored (1 for single, 2 for paired; mates must agree
 // in read count and names), the QC thresholds decide pass or fail; the run records the verdict
@@ -233,7 +237,8 @@ class Uploads {
   Result<RecoveryReport> Recover();
 
   // Test hook: when set, completion stops at each named crash point for which it returns true
-  // ("blob_stored", "file_recorded", "custody_step"), as if the process died there (Complete
+  // ("blob_stored", "file_recorded", "custody_step"; "analysis_data_stored" between an
+  // analysis file's two blobs), as if the process died there (Complete
   // returns kInternal "injected_crash" and cleans nothing up).
   void SetCrashPointForTest(std::function<bool(std::string_view point)> hook);
 
@@ -250,7 +255,11 @@ class Uploads {
   bool Crash(std::string_view point) const;
   // The error without the server's staging paths.
   Error Redact(Error e, std::string_view upload_id) const;
-  Result<Completion> CompleteAnalysis(const Upload& u, const specimens::Actor& actor);
+  // stored: set once a blob of the file is stored (or adopted).
+  Result<Completion> CompleteAnalysis(const Upload& u, const specimens::Actor& actor,
+                                      bool& stored);
+  // The index blob an interrupted analysis completion may have stored ("" when none).
+  Result<std::string> PendingIndexBlob(std::string_view upload_id);
   Status Reject(const Upload& u, const Error& e, const specimens::Actor& actor);
   Result<Run> FinishRunIfComplete(const Run& run, const specimens::Actor& actor,
                                   std::vector<std::string>& custody);

@@ -728,6 +728,79 @@ TEST_P(UploadsTest, RecoveryRemovesTheCopiesOfABlobThatWasNeverRecorded) {
   EXPECT_EQ(FilesUnderRoots(), 2);  // the new blob's two copies
 }
 
+// Closing note of session 1 (CompleteAnalysis did not record its blob ids before storing): an
+// analysis completion killed after storing its file and index blobs, or between the two, left
+// stored blobs that no file row named, and the recovery pass (which looked at pending_blob_id
+// only) never found them. Now both ids are recorded first: the pass adopts what was committed,
+// stores what was not, and every blob belongs to a file.
+TEST_P(UploadsTest, AnalysisCompletionKilledAfterStoringLeavesNoUnreferencedBlob) {
+  const fs::path fixtures = ZENGEN_FIXTURES_DIR;
+  const std::string bcf = ReadFile(fixtures / "single-sample-bcf/G1.bcf");
+  ASSERT_FALSE(bcf.empty());
+  for (const std::string point : {"analysis_data_stored", "blob_stored"}) {
+    SCOPED_TRACE(point);
+    const std::string sp = Specimen("library_prepared");
+    const SeqRun run = OpenRun(sp, "single");
+    auto fq = uploads_->Complete(Send(FastqUpload(run, 1), Fastq(1500, 100, 1)).id, kOp1);
+    ASSERT_TRUE(fq.ok()) << fq.error().message;
+    ASSERT_TRUE(specimens_->Custody(sp, {"analysed", "", ""}, kAn1).ok());
+    NewUpload n;
+    n.kind = "bcf";
+    n.specimen_id = sp;
+    n.derived_from = {fq->file.id};
+    n.file_name = "G1.bcf";
+    const Upload u = Send(n, bcf, kAn1);
+    const int64_t blobs_before = Count("blobs");
+    uploads_->SetCrashPointForTest([&](std::string_view at) { return at == point; });
+    auto crashed = uploads_->Complete(u.id, kAn1);
+    ASSERT_FALSE(crashed.ok());
+    ASSERT_EQ(crashed.error().code, "injected_crash");
+    // What the dead process left: stored blobs, each recorded on the upload as intended.
+    EXPECT_EQ(Count("blobs"), blobs_before + (point == "blob_stored" ? 2 : 1));
+    {
+      auto tx = store_->Begin(storage::TxMode::kRead);
+      ASSERT_TRUE(tx.ok());
+      auto rows = (*tx)->Query(
+          "SELECT COUNT(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE "
+          "u.pending_blob_id = b.id OR u.pending_index_blob_id = b.id) AND NOT EXISTS (SELECT "
+          "1 FROM data_files f WHERE f.blob_id = b.id OR f.index_blob_id = b.id)");
+      ASSERT_TRUE(rows.ok()) << rows.error().message;
+      EXPECT_EQ(rows->rows.front().Int(0), 0) << "a stored blob nobody recorded";
+    }
+
+    uploads_ = std::make_unique<Uploads>(*store_, clock_, audit_, *blobs_, *specimens_,
+                                         dir_ / "staging", uploads_->keys(),
+                                         DefaultQcThresholds(), HtsSanitiser());
+    auto rec = uploads_->Recover();
+    ASSERT_TRUE(rec.ok()) << rec.error().message;
+    EXPECT_TRUE(rec->problems.empty()) << rec->problems.front();
+    EXPECT_EQ(rec->completions_finished, 1);
+    const UploadProgress after = *uploads_->Get(u.id);
+    EXPECT_EQ(after.upload.status, "complete");
+    EXPECT_EQ(Count("blobs"), blobs_before + 2);  // adopted, never stored twice
+    {
+      auto tx = store_->Begin(storage::TxMode::kRead);
+      ASSERT_TRUE(tx.ok());
+      auto rows = (*tx)->Query(
+          "SELECT COUNT(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM data_files f WHERE "
+          "f.blob_id = b.id OR f.index_blob_id = b.id)");
+      ASSERT_TRUE(rows.ok()) << rows.error().message;
+      EXPECT_EQ(rows->rows.front().Int(0), 0) << "unreferenced blobs after the recovery pass";
+      auto pending = (*tx)->Query(
+          "SELECT COUNT(*) FROM uploads WHERE pending_blob_id IS NOT NULL OR "
+          "pending_index_blob_id IS NOT NULL");
+      EXPECT_EQ(pending->rows.front().Int(0), 0);
+    }
+    auto file = uploads_->files().GetFile(after.upload.file_id);
+    ASSERT_TRUE(file.ok()) << file.error().message;
+    EXPECT_EQ(crypto::Sha256Hex(Download(*file, "")), file->sha256);
+    EXPECT_FALSE(Download(*file, "", /*index=*/true).empty());
+    EXPECT_EQ(AuditedActions(*store_, "upload/" + u.id),
+              (std::vector<std::string>{"upload.create", "upload.complete"}));
+    uploads_->SetCrashPointForTest({});
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, UploadsTest, ::testing::ValuesIn(storage::TestBackends()),
                          [](const auto& info) { return info.param; });
 

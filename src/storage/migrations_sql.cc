@@ -691,6 +691,15 @@ CREATE TABLE login_sources (
         .postgres_sql = "ALTER TABLE uploads ADD COLUMN pending_blob_id TEXT; "
                         "ALTER TABLE sequencing_runs ADD COLUMN custody_pending_by TEXT;",
     },
+    Migration{
+        .version = 13,
+        .name = "genomefiles_pending_index_blob",
+        // An analysis file is two blobs (the file and its index): a completion records both ids
+        // before storing either (pending_blob_id and this), so that the recovery pass finds
+        // what a killed completion stored and adopts it, or removes what was never recorded.
+        .sqlite_sql = "ALTER TABLE uploads ADD COLUMN pending_index_blob_id TEXT;",
+        .postgres_sql = "ALTER TABLE uploads ADD COLUMN pending_index_blob_id TEXT;",
+    },
 };
 
 }  // namespace
