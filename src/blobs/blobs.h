@@ -99,7 +99,7 @@ class Writer {
   virtual void Abort() = 0;
 };
 
-// Readers of stored Crypt4GH objects (sequencing::OpenObjectStream, ga4gh::PlainReader) decrypt
+// Readers of stored Crypt4GH objects (genomefiles::PlainReader, OpenObjectStream) decrypt
 // and authenticate what they read. When a segment fails authentication, or a copy cannot be
 // read, they call ReportBadCopy and continue from OpenExcept(…, the roots tried so far) at the
 // same offset; when no good copy remains the read fails (a streamed response that has started
