@@ -245,6 +245,13 @@ const std::vector<Row> kRows = {
     {"GET", "/ga4gh/drs/v1/objects/{id}", Names::kFile, "/ga4gh/drs/v1/objects/{F}"},
     {"GET", "/ga4gh/drs/v1/objects/{id}/access/{access_id}", Names::kFile,
      "/ga4gh/drs/v1/objects/{F}/access/https"},
+    // The cohort variant store (issue 15): collections decided in the caller's scope; the
+    // gate then decides per sample inside.
+    {"GET", "/api/v1/variants/counts", Names::kScope, "/api/v1/variants/counts"},
+    {"GET", "/api/v1/variants/carriers", Names::kScope, "/api/v1/variants/carriers"},
+    {"GET", "/api/v1/variants/export", Names::kScope, "/api/v1/variants/export"},
+    {"POST", "/api/v1/variants/ingest", Names::kScope, "/api/v1/variants/ingest",
+     json::object()},
     {"GET", "/", Names::kPublic, "/"},
     {"GET", "/{path...}", Names::kPublic, "/console"},
 };

@@ -29,6 +29,7 @@
 #include "audit/checkpoint.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
 #include "http/filters.h"
 #include "http/server.h"
@@ -44,6 +45,8 @@
 #include "specimens/specimens_routes.h"
 #include "storage/migrations.h"
 #include "storage/store.h"
+#include "variants/cohort.h"
+#include "variants/variants_routes.h"
 #include "web/web.h"
 
 namespace fs = std::filesystem;
@@ -138,6 +141,41 @@ Status RecordDecision(AuditSink& sink, const http::Request& req) {
                                 request_only, decision);
 }
 
+// The cohort variant store (issue 15) on the runtime's stores: chunks sealed with Crypt4GH for
+// the data centre's key, each ingest recorded with its audit record in one transaction.
+std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r) {
+  const sequencing::UploadKeys keys = r.uploads->keys();
+  variants::ChunkSealer sealer{
+      .seal = [keys](std::string_view plain) {
+        return crypto::crypt4gh::Encrypt(plain, keys.secret_key, {keys.public_key});
+      },
+      .open = [keys](std::string_view sealed) {
+        return crypto::crypt4gh::Decrypt(sealed, keys.secret_key);
+      }};
+  variants::Cohort::Options options;
+  options.audit_in_transaction = [store = r.store.get(), clock = &r.clock](
+                                     storage::Transaction& tx, AuditEvent e) {
+    audit::Record rec;
+    rec.actor = std::move(e.actor);
+    rec.source = std::move(e.source);
+    rec.action = std::move(e.action);
+    rec.resource = std::move(e.resource);
+    rec.decision = std::move(e.decision);
+    rec.reason = std::move(e.reason);
+    rec.request_id = std::move(e.request_id);
+    rec.details = std::move(e.details);
+    return audit::AppendInTransaction(*store, tx, *clock, rec);
+  };
+  return std::make_unique<variants::Cohort>(*r.store, *r.blobs, std::move(sealer), r.clock,
+                                            *r.audit_sink, std::move(options));
+}
+
+Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
+                                                 std::string_view file_id, const Actor& actor) {
+  return variants::IngestRegisteredFile(cohort, *r.uploads, *r.blobs, r.config.data_dir / "staging",
+                                        file_id, actor);
+}
+
 // What the routes hold on to besides the runtime; lives as long as the router.
 struct Wiring {
   explicit Wiring(Runtime& r)
@@ -149,6 +187,7 @@ struct Wiring {
         fhir_sources{*r.participants, *r.consents, *r.clinical},
         gate(*r.uploads, *r.consents, *r.sharing, *r.audit_sink),
         analysis_orders(*r.store, r.clock, *r.audit_sink),
+        cohort(MakeCohort(r)),
         // Everything public is published through one disclosure control
         // (portal/suppression.h): the portal asks sharing for the released participants and
         // the public releases' counts.
@@ -175,6 +214,8 @@ struct Wiring {
   // same gate.
   access::Gate gate;
   specimens::AnalysisOrders analysis_orders;
+  // The cohort variant store: every answer over the samples the gate allows per request.
+  std::unique_ptr<variants::Cohort> cohort;
   portal::SharingSources public_sources;
   // Set once the port is bound, before the first request is served.
   std::string public_url;
@@ -213,7 +254,30 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                       }),
                   portal::AddPortalRoutes(router, *r.store, r.clock, w.public_sources),
                   ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access,
-                                                 [&w] { return w.public_url; }})}) {
+                                                 [&w] { return w.public_url; }}),
+                  // The cohort variant store (issue 15): the gate decides per sample.
+                  variants::AddVariantRoutes(
+                      router,
+                      {.cohort = *w.cohort,
+                       .store = *r.store,
+                       .allowed = [&r, &gate = w.gate](const http::Request& req,
+                                                       const variants::CohortSample& s)
+                           -> Result<bool> {
+                         ZG_ASSIGN_OR_RETURN(auto file, r.uploads->GetFile(s.file_id));
+                         ZG_ASSIGN_OR_RETURN(http::Target t,
+                                             gate.FileTarget(req.subject, "variants.read", file,
+                                                             s.participant_id));
+                         policy::Subject subject = req.subject;
+                         subject.groups.insert(subject.groups.end(), t.groups.begin(),
+                                               t.groups.end());
+                         return policy::Decide(subject, "variants.read", t.resource,
+                                               {req.remote_address, "", t.grant, t.now})
+                             .allowed();
+                       },
+                       .ingest = [&r, &w](std::string_view file_id, const Actor& actor) {
+                         return IngestVariantFile(r, *w.cohort, file_id, actor);
+                       },
+                       .audit = *r.audit_sink})}) {
     ZG_RETURN_IF_ERROR(st);
   }
   return Status::Ok();
@@ -529,6 +593,24 @@ int main(int argc, char** argv) {
       "tick", "Apply the release tier moves that are due now (embargo ends, public aggregates)");
   sharing_tick->add_option("--data", data_dir, "Data directory")->required();
 
+  // The cohort variant store (issue 15).
+  std::string variants_file_id;
+  fs::path genes_file;
+  bool genes_synthetic = false;
+  auto* variants_cmd =
+      cli.add_subcommand("variants", "The cohort variant store")->require_subcommand(1);
+  auto* variants_ingest = variants_cmd->add_subcommand(
+      "ingest", "Add a registered VCF/BCF to the cohort (new chunks; nothing is re-merged)");
+  variants_ingest->add_option("--data", data_dir, "Data directory")->required();
+  variants_ingest->add_option("file_id", variants_file_id, "Registered file id (FL-…)")->required();
+  auto* variants_genes = variants_cmd->add_subcommand(
+      "load-genes", "Replace the gene table from a GTF or GFF3 file (rows of feature 'gene')");
+  variants_genes->add_option("--data", data_dir, "Data directory")->required();
+  auto* genes_source = variants_genes->add_option("file", genes_file, "GTF or GFF3 file");
+  variants_genes->add_flag("--synthetic", genes_synthetic,
+                           "Load the small synthetic table of the demo instead")
+      ->excludes(genes_source);
+
   auto* routes_cmd = cli.add_subcommand(
       "routes", "List every route with its policy action and resource kind (tab-separated)");
   routes_cmd->add_option("--data", data_dir, "Data directory")->required();
@@ -675,6 +757,34 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("checked {} open findings: {} escalated, {} unreachable, {} moved "
                              "by consent\n",
                              s->checked, s->escalated, s->unreachable, s->consent_moves);
+  } else if (*variants_ingest) {
+    auto cohort = app::MakeCohort(**rt);
+    auto r = app::IngestVariantFile(**rt, *cohort, variants_file_id, {.user = "cli", .organisation = "", .roles = {}, .source = "cli", .request_id = ""});
+    if (!r.ok()) return app::Fail(r.error());
+    std::cout << fmt::format("file {} is batch {}: {} samples, {} records, {} sites, {} chunks\n",
+                             variants_file_id, r->batch_id, r->samples, r->records, r->sites,
+                             r->chunks);
+  } else if (*variants_genes) {
+    if (genes_file.empty() && !genes_synthetic) {
+      std::cerr << "zengen: variants load-genes needs a FILE or --synthetic\n";
+      return 1;
+    }
+    std::vector<variants::GeneInterval> genes = variants::SyntheticGenes();
+    if (!genes_synthetic) {
+      std::ifstream in(genes_file);
+      if (!in) {
+        std::cerr << "zengen: cannot read " << genes_file.string() << "\n";
+        return 1;
+      }
+      auto parsed = variants::ParseGeneTable(in);
+      if (!parsed.ok()) return app::Fail(parsed.error());
+      genes = std::move(*parsed);
+    }
+    auto cohort = app::MakeCohort(**rt);
+    if (auto st = cohort->LoadGenes(genes, {.user = "cli", .organisation = "", .roles = {}, .source = "cli", .request_id = ""}); !st.ok()) {
+      return app::Fail(st.error());
+    }
+    std::cout << fmt::format("{} genes loaded\n", genes.size());
   } else if (*sharing_tick) {
     auto s = (*rt)->sharing->Tick((*rt)->clock.Now());
     if (!s.ok()) return app::Fail(s.error());

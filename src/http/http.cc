@@ -343,7 +343,8 @@ Router::Router() {
   }
   // Organisation data whose handlers filter to the caller's scope or decide per item.
   for (const char* kind :
-       {"participant", "specimen", "finding", "run", "upload", "clinical", "analysis_order"}) {
+       {"participant", "specimen", "finding", "run", "upload", "clinical", "analysis_order",
+        "variant"}) {
     resolvers_[kind] = CallerScope(kind);
   }
 }

@@ -111,6 +111,8 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"application.review", {"committee_member"}},
       {"grant.read", {"researcher", "committee_member", "data_steward"}},
       {"grant.revoke", {"data_steward"}},
+      {"variants.read", {"analyst", "data_steward", "researcher"}},
+      {"variants.ingest", {"data_steward"}},
   };
   ASSERT_EQ(KnownActions().size(), allowed_for.size()) << "a rule was added without a test row";
   for (const auto& action : KnownActions()) {
