@@ -781,7 +781,8 @@ TEST_P(HtsgetTest, ResearcherReadsThroughAGrantUntilItExpiresOrIsRevoked) {
 
 // Issue 15: the cohort variant store answers over the samples the gate allows per request. A
 // joint VCF ingested into the cohort; after one participant's full withdrawal the very next
-// counts, carriers and export leave that participant out; another analysis centre sees none.
+// counts, carriers, export and Beacon records leave that participant out; another analysis
+// centre sees none.
 TEST_P(HtsgetTest, CohortQueriesLeaveOutAWithdrawnParticipantOnTheNextRequest) {
   const std::string p2 = AnalysedParticipant("MRN-88");
   const std::string p3 = AnalysedParticipant("MRN-89");
@@ -823,6 +824,17 @@ TEST_P(HtsgetTest, CohortQueriesLeaveOutAWithdrawnParticipantOnTheNextRequest) {
   EXPECT_EQ(c1->Json()["carriers"],
             json::parse(fmt::format(R"([{{"participant_id":"{}","genotype":"het"}},)"
                                     R"({{"participant_id":"{}","genotype":"hom"}}])", p2, p3)));
+  const std::string beacon =
+      "/ga4gh/beacon/v2/g_variants?referenceName=20&start=14369&referenceBases=G&"
+      "alternateBases=A&requestedGranularity=record";
+  auto b1 = Call(steward, "GET", beacon);
+  ASSERT_EQ(b1->status, 200) << b1->body;
+  ASSERT_EQ(b1->Json()["meta"]["returnedGranularity"], "record") << b1->body;
+  EXPECT_EQ(b1->Json()["response"]["resultSets"][0]["results"][0]["caseLevelData"].size(), 2u);
+  // Nothing is released: the public's answer counts no sample.
+  auto anonymous = server_->Request("GET", beacon);
+  ASSERT_EQ(anonymous->status, 200) << anonymous->body;
+  EXPECT_EQ(anonymous->Json()["responseSummary"]["exists"], false);
   auto e1 = Call(analyst, "GET", "/api/v1/variants/export?chrom=20&start=1&end=2000000&format=csv");
   ASSERT_EQ(e1->status, 200) << e1->body;
   EXPECT_NE(e1->body.find(p2), std::string::npos);
@@ -839,6 +851,10 @@ TEST_P(HtsgetTest, CohortQueriesLeaveOutAWithdrawnParticipantOnTheNextRequest) {
   auto c2 = Call(analyst, "GET", carriers);
   EXPECT_EQ(c2->Json()["carriers"].size(), 1u) << c2->body;
   EXPECT_EQ(c2->body.find(p2), std::string::npos) << c2->body;
+  auto b2 = Call(steward, "GET", beacon);
+  ASSERT_EQ(b2->status, 200) << b2->body;
+  EXPECT_EQ(b2->Json()["response"]["resultSets"][0]["results"][0]["caseLevelData"].size(), 1u);
+  EXPECT_EQ(b2->body.find(p2), std::string::npos) << b2->body;
   auto e2 = Call(analyst, "GET", "/api/v1/variants/export?chrom=20&start=1&end=2000000");
   ASSERT_EQ(e2->status, 200);
   EXPECT_EQ(e2->Json()["participants"].size(), 2u);

@@ -27,6 +27,7 @@
 #include "app/system_routes.h"
 #include "audit/audit_routes.h"
 #include "audit/checkpoint.h"
+#include "beacon/beacon.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "crypto/crypt4gh.h"
@@ -221,6 +222,24 @@ struct Wiring {
   std::string public_url;
 };
 
+// The access gate's decision for one sample of the cohort variant store: the same facts and
+// policy decision as for reading the sample's file ("variants.read"), without an audit record
+// of its own (the query's record covers every sample).
+Result<bool> GateAllowsSample(Runtime& r, Wiring& w, const http::Request& req,
+                              const variants::CohortSample& s) {
+  ZG_ASSIGN_OR_RETURN(auto file, r.uploads->GetFile(s.file_id));
+  ZG_ASSIGN_OR_RETURN(http::Target t,
+                      w.gate.FileTarget(req.subject, "variants.read", file, s.participant_id));
+  policy::Subject subject = req.subject;
+  subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
+  return policy::Decide(subject, "variants.read", t.resource,
+                        {req.remote_address, "", t.grant, t.now})
+      .allowed();
+}
+
+// Beacon v2 variant queries per day: far below the thousands a membership attack needs.
+constexpr beacon::Budget kBeaconBudget{.per_user = 500, .per_address = 200};
+
 // Every route of the server but the web front-end's (which goes last: its fallback answers
 // every path no other route matched).
 Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
@@ -260,24 +279,38 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                       router,
                       {.cohort = *w.cohort,
                        .store = *r.store,
-                       .allowed = [&r, &gate = w.gate](const http::Request& req,
-                                                       const variants::CohortSample& s)
-                           -> Result<bool> {
-                         ZG_ASSIGN_OR_RETURN(auto file, r.uploads->GetFile(s.file_id));
-                         ZG_ASSIGN_OR_RETURN(http::Target t,
-                                             gate.FileTarget(req.subject, "variants.read", file,
-                                                             s.participant_id));
-                         policy::Subject subject = req.subject;
-                         subject.groups.insert(subject.groups.end(), t.groups.begin(),
-                                               t.groups.end());
-                         return policy::Decide(subject, "variants.read", t.resource,
-                                               {req.remote_address, "", t.grant, t.now})
-                             .allowed();
+                       .allowed = [&r, &w](const http::Request& req,
+                                           const variants::CohortSample& s) {
+                         return GateAllowsSample(r, w, req, s);
                        },
                        .ingest = [&r, &w](std::string_view file_id, const Actor& actor) {
                          return IngestVariantFile(r, *w.cohort, file_id, actor);
                        },
-                       .audit = *r.audit_sink})}) {
+                       .audit = *r.audit_sink}),
+                  // Beacon v2 (issue 15): public booleans and registered counts over the
+                  // released samples; records over the samples the gate allows.
+                  beacon::AddBeaconRoutes(
+                      router,
+                      {.cohort = *w.cohort,
+                       .samples = [&r, &w](const http::Request& req, beacon::Tier tier)
+                           -> Result<variants::SampleSet> {
+                         if (tier == beacon::Tier::kRecord) {
+                           return variants::SelectSamples(
+                               *w.cohort, [&](const variants::CohortSample& s) {
+                                 return GateAllowsSample(r, w, req, s);
+                               });
+                         }
+                         ZG_ASSIGN_OR_RETURN(auto released, r.sharing->ReleasedParticipants());
+                         return variants::SelectSamples(
+                             *w.cohort, [&](const variants::CohortSample& s) -> Result<bool> {
+                               return released.contains(s.participant_id);
+                             });
+                       },
+                       .store = *r.store,
+                       .clock = r.clock,
+                       .audit = *r.audit_sink,
+                       .budget = kBeaconBudget,
+                       .public_url = [&w] { return w.public_url; }})}) {
     ZG_RETURN_IF_ERROR(st);
   }
   return Status::Ok();

@@ -152,6 +152,9 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
        {.roles = {kAnalyst, kSteward, kResearcher}, .own_organisation = true,
         .live_consent = true, .tier_roles = {kResearcher}}},
       {"variants.ingest", {.roles = {kSteward}}},
+      // Beacon v2: open to everyone; the granularity (boolean, rounded counts, records through
+      // the gate) and the query budget are the beacon module's (issue 15).
+      {"beacon.read", {.is_public = true}},
   };
   return *rules;
 }

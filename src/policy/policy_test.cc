@@ -113,6 +113,7 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"grant.revoke", {"data_steward"}},
       {"variants.read", {"analyst", "data_steward", "researcher"}},
       {"variants.ingest", {"data_steward"}},
+      {"beacon.read", subjects},
   };
   ASSERT_EQ(KnownActions().size(), allowed_for.size()) << "a rule was added without a test row";
   for (const auto& action : KnownActions()) {

@@ -462,6 +462,16 @@ CREATE TABLE variant_genes (       -- loaded by `zengen variants load-genes`
 CREATE INDEX variant_genes_region ON variant_genes (chrom, gene_start);
 )sql";
 
+// Beacon v2 query budgets (issue 15, src/beacon/beacon.h).
+constexpr const char* kBeaconBudgetSchema = R"sql(
+CREATE TABLE beacon_query_budget (
+  budget_key TEXT NOT NULL,        -- 'user:<id>' or 'address:<ip>'
+  day TEXT NOT NULL,               -- YYYY-MM-DD (UTC)
+  queries INTEGER NOT NULL,
+  PRIMARY KEY (budget_key, day)
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{
         .version = 1,
@@ -747,6 +757,13 @@ CREATE TABLE login_sources (
         // The cohort variant store (issue 15): sample index, chunk index, sites, genes.
         .sqlite_sql = kVariantStoreSchema,
         .postgres_sql = kVariantStoreSchema,
+    },
+    Migration{
+        .version = 14,
+        .name = "beacon_query_budget",
+        // Beacon v2 (issue 15): variant queries per user and per source address per UTC day.
+        .sqlite_sql = kBeaconBudgetSchema,
+        .postgres_sql = kBeaconBudgetSchema,
     },
 };
 

@@ -163,6 +163,20 @@ json OptJson(const std::optional<T>& v) {
 
 }  // namespace
 
+Result<SampleSet> SelectSamples(Cohort& cohort,
+                                const std::function<Result<bool>(const CohortSample&)>& keep) {
+  ZG_ASSIGN_OR_RETURN(std::vector<CohortSample> samples, cohort.Samples());
+  SampleSet out;
+  out.considered = static_cast<int64_t>(samples.size());
+  for (const auto& s : samples) {
+    ZG_ASSIGN_OR_RETURN(bool yes, keep(s));
+    if (!yes) continue;
+    out.bits.add(s.bit);
+    out.participant[s.bit] = s.participant_id;
+  }
+  return out;
+}
+
 Result<IngestReport> IngestRegisteredFile(Cohort& cohort, sequencing::Uploads& files,
                                           blobs::BlobStore& blobs, const fs::path& work_dir,
                                           std::string_view file_id, const Actor& actor) {

@@ -26,6 +26,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "blobs/blobs.h"
@@ -36,6 +38,16 @@
 #include "variants/cohort.h"
 
 namespace zengen::variants {
+
+// A set of the cohort's samples: their bits and, for each, the participant pseudonym.
+struct SampleSet {
+  Roaring bits;
+  std::map<uint32_t, std::string> participant;
+  int64_t considered = 0;  // samples in the cohort
+};
+// The samples for which keep says yes (errors of keep are returned).
+Result<SampleSet> SelectSamples(Cohort& cohort,
+                                const std::function<Result<bool>(const CohortSample&)>& keep);
 
 // The gate's decision for one sample of the cohort and the request's subject (no audit record:
 // the query's one record covers every sample).
