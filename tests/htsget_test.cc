@@ -866,6 +866,10 @@ TEST_P(HtsgetTest, CohortQueriesLeaveOutAWithdrawnParticipantOnTheNextRequest) {
   ASSERT_EQ(none->status, 200) << none->body;
   EXPECT_EQ(none->Json()["samples"], 0);
   EXPECT_TRUE(none->Json()["sites"].empty());
+  // Clinical filters narrow the samples (nobody here has a submitted clinical record).
+  auto filtered = Call(analyst, "GET", site + "&sex=female");
+  ASSERT_EQ(filtered->status, 200) << filtered->body;
+  EXPECT_EQ(filtered->Json()["samples"], 0);
   // Bad parameters are 400s naming the parameter.
   EXPECT_EQ(Call(analyst, "GET", "/api/v1/variants/counts?chrom=20&start=10&end=5")->ErrorField(),
             "end");
