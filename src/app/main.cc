@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "access/access.h"
+#include "app/cohort_wiring.h"
 #include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
@@ -27,10 +28,8 @@
 #include "app/system_routes.h"
 #include "audit/audit_routes.h"
 #include "audit/checkpoint.h"
-#include "beacon/beacon.h"
 #include "common/clock.h"
 #include "common/config.h"
-#include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
 #include "http/filters.h"
 #include "http/server.h"
@@ -46,8 +45,6 @@
 #include "specimens/specimens_routes.h"
 #include "storage/migrations.h"
 #include "storage/store.h"
-#include "variants/cohort.h"
-#include "variants/variants_routes.h"
 #include "web/web.h"
 
 namespace fs = std::filesystem;
@@ -142,41 +139,6 @@ Status RecordDecision(AuditSink& sink, const http::Request& req) {
                                 request_only, decision);
 }
 
-// The cohort variant store (issue 15) on the runtime's stores: chunks sealed with Crypt4GH for
-// the data centre's key, each ingest recorded with its audit record in one transaction.
-std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r) {
-  const sequencing::UploadKeys keys = r.uploads->keys();
-  variants::ChunkSealer sealer{
-      .seal = [keys](std::string_view plain) {
-        return crypto::crypt4gh::Encrypt(plain, keys.secret_key, {keys.public_key});
-      },
-      .open = [keys](std::string_view sealed) {
-        return crypto::crypt4gh::Decrypt(sealed, keys.secret_key);
-      }};
-  variants::Cohort::Options options;
-  options.audit_in_transaction = [store = r.store.get(), clock = &r.clock](
-                                     storage::Transaction& tx, AuditEvent e) {
-    audit::Record rec;
-    rec.actor = std::move(e.actor);
-    rec.source = std::move(e.source);
-    rec.action = std::move(e.action);
-    rec.resource = std::move(e.resource);
-    rec.decision = std::move(e.decision);
-    rec.reason = std::move(e.reason);
-    rec.request_id = std::move(e.request_id);
-    rec.details = std::move(e.details);
-    return audit::AppendInTransaction(*store, tx, *clock, rec);
-  };
-  return std::make_unique<variants::Cohort>(*r.store, *r.blobs, std::move(sealer), r.clock,
-                                            *r.audit_sink, std::move(options));
-}
-
-Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
-                                                 std::string_view file_id, const Actor& actor) {
-  return variants::IngestRegisteredFile(cohort, *r.uploads, *r.blobs, r.config.data_dir / "staging",
-                                        file_id, actor);
-}
-
 // What the routes hold on to besides the runtime; lives as long as the router.
 struct Wiring {
   explicit Wiring(Runtime& r)
@@ -222,24 +184,6 @@ struct Wiring {
   std::string public_url;
 };
 
-// The access gate's decision for one sample of the cohort variant store: the same facts and
-// policy decision as for reading the sample's file ("variants.read"), without an audit record
-// of its own (the query's record covers every sample).
-Result<bool> GateAllowsSample(Runtime& r, Wiring& w, const http::Request& req,
-                              const variants::CohortSample& s) {
-  ZG_ASSIGN_OR_RETURN(auto file, r.uploads->GetFile(s.file_id));
-  ZG_ASSIGN_OR_RETURN(http::Target t,
-                      w.gate.FileTarget(req.subject, "variants.read", file, s.participant_id));
-  policy::Subject subject = req.subject;
-  subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
-  return policy::Decide(subject, "variants.read", t.resource,
-                        {req.remote_address, "", t.grant, t.now})
-      .allowed();
-}
-
-// Beacon v2 variant queries per day: far below the thousands a membership attack needs.
-constexpr beacon::Budget kBeaconBudget{.per_user = 500, .per_address = 200};
-
 // Every route of the server but the web front-end's (which goes last: its fallback answers
 // every path no other route matched).
 Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
@@ -274,43 +218,9 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                   portal::AddPortalRoutes(router, *r.store, r.clock, w.public_sources),
                   ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access,
                                                  [&w] { return w.public_url; }}),
-                  // The cohort variant store (issue 15): the gate decides per sample.
-                  variants::AddVariantRoutes(
-                      router,
-                      {.cohort = *w.cohort,
-                       .store = *r.store,
-                       .allowed = [&r, &w](const http::Request& req,
-                                           const variants::CohortSample& s) {
-                         return GateAllowsSample(r, w, req, s);
-                       },
-                       .ingest = [&r, &w](std::string_view file_id, const Actor& actor) {
-                         return IngestVariantFile(r, *w.cohort, file_id, actor);
-                       },
-                       .audit = *r.audit_sink}),
-                  // Beacon v2 (issue 15): public booleans and registered counts over the
-                  // released samples; records over the samples the gate allows.
-                  beacon::AddBeaconRoutes(
-                      router,
-                      {.cohort = *w.cohort,
-                       .samples = [&r, &w](const http::Request& req, beacon::Tier tier)
-                           -> Result<variants::SampleSet> {
-                         if (tier == beacon::Tier::kRecord) {
-                           return variants::SelectSamples(
-                               *w.cohort, [&](const variants::CohortSample& s) {
-                                 return GateAllowsSample(r, w, req, s);
-                               });
-                         }
-                         ZG_ASSIGN_OR_RETURN(auto released, r.sharing->ReleasedParticipants());
-                         return variants::SelectSamples(
-                             *w.cohort, [&](const variants::CohortSample& s) -> Result<bool> {
-                               return released.contains(s.participant_id);
-                             });
-                       },
-                       .store = *r.store,
-                       .clock = r.clock,
-                       .audit = *r.audit_sink,
-                       .budget = kBeaconBudget,
-                       .public_url = [&w] { return w.public_url; }})}) {
+                  // The cohort variant store and Beacon v2 (issue 15).
+                  AddCohortRoutes(router, r, w.gate, *w.cohort,
+                                  [&w] { return w.public_url; })}) {
     ZG_RETURN_IF_ERROR(st);
   }
   return Status::Ok();
@@ -704,6 +614,10 @@ int main(int argc, char** argv) {
       auto codes = app::IssueDemoEnrolmentCodes(**rt);
       if (!codes.ok()) return app::Fail(codes.error());
       enrolment_codes = std::move(*codes);
+      // The cohort variant store (issue 15): genes and the demo's VCFs.
+      auto ingested = app::SeedDemoCohort(**rt);
+      if (!ingested.ok()) return app::Fail(ingested.error());
+      if (*ingested > 0) std::cout << fmt::format("cohort: {} VCF files ingested\n", *ingested);
     }
     return app::Serve(demo_dir, demo_listen, [&](const std::string& url) {
       std::cout << "\nZengen demo data center\n"

@@ -87,7 +87,8 @@ struct GeneInterval {
   int64_t end = 0;    // inclusive
 };
 
-// A small gene table on the contigs of the demo and test files (chr1, chr2, chr20): made-up
+// A small gene table on the contigs of the demo and test files (chr1, chr2, chr20, chrV and
+// the demo's chrZ): made-up
 // names (ZG-prefixed) over fixed intervals, generated here rather than copied from a
 // third-party annotation.
 std::vector<GeneInterval> SyntheticGenes();
