@@ -353,9 +353,12 @@ Result<Response> GVariants(Sources& s, const Request& req, const json& params,
   }
   const VariantQuery& q = *parsed;
   // The tier: what the caller may get, capped by what was asked for.
-  Tier tier = req.subject.authenticated ? Tier::kRegistered : Tier::kPublic;
+  // Registered means signed in with the second factor (or a machine credential): a session
+  // that has not passed it yet is treated as anonymous.
+  const bool registered = req.subject.authenticated && req.subject.mfa;
+  Tier tier = registered ? Tier::kRegistered : Tier::kPublic;
   variants::SampleSet samples;
-  if (q.requested == "record" && req.subject.authenticated) {
+  if (q.requested == "record" && registered) {
     ZG_ASSIGN_OR_RETURN(samples, s.samples(req, Tier::kRecord));
     if (!samples.bits.isEmpty()) tier = Tier::kRecord;
   }

@@ -7,9 +7,10 @@
 // requested granularity is a ceiling:
 //   - anonymous callers get boolean answers, over the released samples (participants in a
 //     released dataset whose live consent holds: the portal's "released" set);
-//   - registered (authenticated) callers get counts over the same samples, through the one
-//     disclosure control (portal/suppression.h): the count is rounded down to its band of ten
-//     and a band below ten is never shown (the answer falls back to boolean);
+//   - registered callers (signed in with the second factor, or machine credentials) get
+//     counts over the same samples, through the one disclosure control
+//     (portal/suppression.h): the count is rounded down to its band of ten and a band below
+//     ten is never shown (the answer falls back to boolean);
 //   - record level goes only to callers the access gate allows samples to (grant holders,
 //     analysts of the holding centre, data stewards): per variant the AC/AN/AF over those
 //     samples and the carriers' pseudonyms and zygosity (caseLevelData). A caller asking for

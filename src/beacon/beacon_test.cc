@@ -131,7 +131,7 @@ class BeaconTest : public ::testing::TestWithParam<std::string> {
     if (!body.empty()) req.headers["Content-Type"] = "application/json";
     if (!user.empty()) {
       req.subject = {.authenticated = true, .id = user, .organisation = "univ",
-                     .roles = {"researcher"}, .mfa = true};
+                     .roles = {"researcher"}, .mfa = !no_mfa_};
     }
     auto m = router_->Find(method, req.path);
     EXPECT_NE(m.route, nullptr) << method << " " << req.path;
@@ -155,6 +155,7 @@ class BeaconTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<variants::Cohort> cohort_;
   std::unique_ptr<http::Router> router_;
   std::set<std::string> withdrawn_;
+  bool no_mfa_ = false;
   int requests_ = 0;
   fs::path dir_;
 };
@@ -179,6 +180,11 @@ TEST_P(BeaconTest, GranularityFollowsTheTierAndSmallCountsAreNeverShown) {
   EXPECT_EQ(ten["responseSummary"]["numTotalResults"], 10);
   EXPECT_EQ(ten["response"]["resultSets"][0]["resultsCount"], 10);
   // A registered user without record-level access asking for records gets counts.
+  // A session before its second factor is no registered user.
+  no_mfa_ = true;
+  auto half = json::parse(Call("GET", std::string(kTen) + "&requestedGranularity=count", "reader").body);
+  EXPECT_EQ(half["meta"]["returnedGranularity"], "boolean");
+  no_mfa_ = false;
   auto no_grant = json::parse(Call("GET", std::string(kTen) + "&requestedGranularity=record", "reader").body);
   EXPECT_EQ(no_grant["meta"]["returnedGranularity"], "count");
   EXPECT_TRUE(no_grant["response"]["resultSets"][0]["results"].empty());
@@ -211,7 +217,7 @@ TEST_P(BeaconTest, GranularityFollowsTheTierAndSmallCountsAreNeverShown) {
                                       {"requestedGranularity", "record"}}}}.dump());
   ASSERT_EQ(bracket.status, 200) << bracket.body;
   EXPECT_EQ(json::parse(bracket.body)["responseSummary"]["numTotalResults"], 2);
-  EXPECT_EQ(BeaconRecords(), 9) << "one audit record per g_variants query";
+  EXPECT_EQ(BeaconRecords(), 10) << "one audit record per g_variants query";
 }
 
 TEST_P(BeaconTest, TheBudgetRefusesQueryNPlusOnePerAddressAndPerUser) {

@@ -178,7 +178,7 @@ TEST(PolicyTest, WithoutSecondFactorOnlyEnrolmentIsAllowed) {
                         action == "auth.login" || action == "audit.head" ||
                         action == "icf.read" || action == "dictionary.read" ||
                         action == "system.web" || action == "portal.read" ||
-                        action == "ga4gh.info";
+                        action == "ga4gh.info" || action == "beacon.read";
     EXPECT_EQ(Decide(s, action, {"x", ""}, {}).allowed(), expect) << action;
   }
 }
