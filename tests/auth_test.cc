@@ -260,6 +260,9 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"application.review", {"POST", "/api/v1/applications/AP-NONE/votes", json::object()}},
       {"grant.read", {"GET", "/api/v1/grants", nullptr}},
       {"grant.revoke", {"POST", "/api/v1/grants/GR-NONE/revoke", json::object()}},
+      {"variants.read", {"GET", "/api/v1/variants/counts?chrom=20&start=1&end=10", nullptr}},
+      {"variants.ingest", {"POST", "/api/v1/variants/ingest", json::object()}},
+      {"beacon.read", {"GET", "/ga4gh/beacon/v2/info", nullptr}},
       {"auth.logout", {"POST", "/api/v1/auth/logout", nullptr}},  // last: ends the session
   };
   // Actions whose routes are not built yet; policy_test.cc covers their table cells.

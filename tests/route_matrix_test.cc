@@ -245,6 +245,25 @@ const std::vector<Row> kRows = {
     {"GET", "/ga4gh/drs/v1/objects/{id}", Names::kFile, "/ga4gh/drs/v1/objects/{F}"},
     {"GET", "/ga4gh/drs/v1/objects/{id}/access/{access_id}", Names::kFile,
      "/ga4gh/drs/v1/objects/{F}/access/https"},
+    // The cohort variant store (issue 15): collections decided in the caller's scope; the
+    // gate then decides per sample inside.
+    {"GET", "/api/v1/variants/counts", Names::kScope, "/api/v1/variants/counts"},
+    {"GET", "/api/v1/variants/carriers", Names::kScope, "/api/v1/variants/carriers"},
+    {"GET", "/api/v1/variants/export", Names::kScope, "/api/v1/variants/export"},
+    {"POST", "/api/v1/variants/ingest", Names::kScope, "/api/v1/variants/ingest",
+     json::object()},
+    // Beacon v2 (issue 15): public; the granularity and budget are the beacon's business.
+    {"GET", "/ga4gh/beacon/v2", Names::kPublic, "/ga4gh/beacon/v2"},
+    {"GET", "/ga4gh/beacon/v2/info", Names::kPublic, "/ga4gh/beacon/v2/info"},
+    {"GET", "/ga4gh/beacon/v2/service-info", Names::kPublic, "/ga4gh/beacon/v2/service-info"},
+    {"GET", "/ga4gh/beacon/v2/configuration", Names::kPublic, "/ga4gh/beacon/v2/configuration"},
+    {"GET", "/ga4gh/beacon/v2/map", Names::kPublic, "/ga4gh/beacon/v2/map"},
+    {"GET", "/ga4gh/beacon/v2/entry_types", Names::kPublic, "/ga4gh/beacon/v2/entry_types"},
+    {"GET", "/ga4gh/beacon/v2/filtering_terms", Names::kPublic, "/ga4gh/beacon/v2/filtering_terms"},
+    {"GET", "/ga4gh/beacon/v2/datasets", Names::kPublic, "/ga4gh/beacon/v2/datasets"},
+    {"GET", "/ga4gh/beacon/v2/g_variants", Names::kPublic, "/ga4gh/beacon/v2/g_variants?referenceName=20&start=1&end=100"},
+    {"POST", "/ga4gh/beacon/v2/g_variants", Names::kPublic, "/ga4gh/beacon/v2/g_variants",
+     json::object()},
     {"GET", "/", Names::kPublic, "/"},
     {"GET", "/{path...}", Names::kPublic, "/console"},
 };

@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "access/access.h"
+#include "app/cohort_wiring.h"
 #include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
@@ -149,6 +150,7 @@ struct Wiring {
         fhir_sources{*r.participants, *r.consents, *r.clinical},
         gate(*r.files, *r.consents, *r.sharing, *r.audit_sink),
         analysis_orders(*r.store, r.clock, *r.audit_sink),
+        cohort(MakeCohort(r)),
         // Everything public is published through one disclosure control
         // (portal/suppression.h): the portal asks sharing for the released participants and
         // the public releases' counts.
@@ -175,6 +177,8 @@ struct Wiring {
   // same gate.
   access::Gate gate;
   specimens::AnalysisOrders analysis_orders;
+  // The cohort variant store: every answer over the samples the gate allows per request.
+  std::unique_ptr<variants::Cohort> cohort;
   portal::SharingSources public_sources;
   // Set once the port is bound, before the first request is served.
   std::string public_url;
@@ -213,7 +217,10 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                       }),
                   portal::AddPortalRoutes(router, *r.store, r.clock, w.public_sources),
                   ga4gh::AddGa4ghRoutes(router, {*r.files, *r.blobs, file_access,
-                                                 [&w] { return w.public_url; }})}) {
+                                                 [&w] { return w.public_url; }}),
+                  // The cohort variant store and Beacon v2 (issue 15).
+                  AddCohortRoutes(router, r, w.gate, *w.cohort,
+                                  [&w] { return w.public_url; })}) {
     ZG_RETURN_IF_ERROR(st);
   }
   return Status::Ok();
@@ -529,6 +536,24 @@ int main(int argc, char** argv) {
       "tick", "Apply the release tier moves that are due now (embargo ends, public aggregates)");
   sharing_tick->add_option("--data", data_dir, "Data directory")->required();
 
+  // The cohort variant store (issue 15).
+  std::string variants_file_id;
+  fs::path genes_file;
+  bool genes_synthetic = false;
+  auto* variants_cmd =
+      cli.add_subcommand("variants", "The cohort variant store")->require_subcommand(1);
+  auto* variants_ingest = variants_cmd->add_subcommand(
+      "ingest", "Add a registered VCF/BCF to the cohort (new chunks; nothing is re-merged)");
+  variants_ingest->add_option("--data", data_dir, "Data directory")->required();
+  variants_ingest->add_option("file_id", variants_file_id, "Registered file id (FL-…)")->required();
+  auto* variants_genes = variants_cmd->add_subcommand(
+      "load-genes", "Replace the gene table from a GTF or GFF3 file (rows of feature 'gene')");
+  variants_genes->add_option("--data", data_dir, "Data directory")->required();
+  auto* genes_source = variants_genes->add_option("file", genes_file, "GTF or GFF3 file");
+  variants_genes->add_flag("--synthetic", genes_synthetic,
+                           "Load the small synthetic table of the demo instead")
+      ->excludes(genes_source);
+
   auto* routes_cmd = cli.add_subcommand(
       "routes", "List every route with its policy action and resource kind (tab-separated)");
   routes_cmd->add_option("--data", data_dir, "Data directory")->required();
@@ -589,6 +614,10 @@ int main(int argc, char** argv) {
       auto codes = app::IssueDemoEnrolmentCodes(**rt);
       if (!codes.ok()) return app::Fail(codes.error());
       enrolment_codes = std::move(*codes);
+      // The cohort variant store (issue 15): genes and the demo's VCFs.
+      auto ingested = app::SeedDemoCohort(**rt);
+      if (!ingested.ok()) return app::Fail(ingested.error());
+      if (*ingested > 0) std::cout << fmt::format("cohort: {} VCF files ingested\n", *ingested);
     }
     return app::Serve(demo_dir, demo_listen, [&](const std::string& url) {
       std::cout << "\nZengen demo data center\n"
@@ -675,6 +704,34 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("checked {} open findings: {} escalated, {} unreachable, {} moved "
                              "by consent\n",
                              s->checked, s->escalated, s->unreachable, s->consent_moves);
+  } else if (*variants_ingest) {
+    auto cohort = app::MakeCohort(**rt);
+    auto r = app::IngestVariantFile(**rt, *cohort, variants_file_id, {.user = "cli", .organisation = "", .roles = {}, .source = "cli", .request_id = ""});
+    if (!r.ok()) return app::Fail(r.error());
+    std::cout << fmt::format("file {} is batch {}: {} samples, {} records, {} sites, {} chunks\n",
+                             variants_file_id, r->batch_id, r->samples, r->records, r->sites,
+                             r->chunks);
+  } else if (*variants_genes) {
+    if (genes_file.empty() && !genes_synthetic) {
+      std::cerr << "zengen: variants load-genes needs a FILE or --synthetic\n";
+      return 1;
+    }
+    std::vector<variants::GeneInterval> genes = variants::SyntheticGenes();
+    if (!genes_synthetic) {
+      std::ifstream in(genes_file);
+      if (!in) {
+        std::cerr << "zengen: cannot read " << genes_file.string() << "\n";
+        return 1;
+      }
+      auto parsed = variants::ParseGeneTable(in);
+      if (!parsed.ok()) return app::Fail(parsed.error());
+      genes = std::move(*parsed);
+    }
+    auto cohort = app::MakeCohort(**rt);
+    if (auto st = cohort->LoadGenes(genes, {.user = "cli", .organisation = "", .roles = {}, .source = "cli", .request_id = ""}); !st.ok()) {
+      return app::Fail(st.error());
+    }
+    std::cout << fmt::format("{} genes loaded\n", genes.size());
   } else if (*sharing_tick) {
     auto s = (*rt)->sharing->Tick((*rt)->clock.Now());
     if (!s.ok()) return app::Fail(s.error());

@@ -33,6 +33,7 @@ class HtsGenotypeReader final : public GenotypeReader {
     }
     out.chrom = chrom;
     out.pos = rec_->pos + 1;
+    out.id = rec_->d.id != nullptr ? rec_->d.id : ".";
     out.ref = rec_->n_allele > 0 ? rec_->d.allele[0] : "";
     out.alts.clear();
     for (int i = 1; i < rec_->n_allele; ++i) out.alts.emplace_back(rec_->d.allele[i]);

@@ -27,6 +27,7 @@ struct GenotypeRecord {
   static constexpr int kMissing = -1;
   static constexpr int kAbsent = -2;
   std::vector<std::array<int, 2>> gt;  // one per sample, in header order
+  std::string id = ".";  // the ID column ("." when absent)
 };
 
 class GenotypeReader {

@@ -145,6 +145,16 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"application.review", {.roles = {kCommittee}}},
       {"grant.read", {.roles = {kResearcher, kCommittee, kSteward}}},
       {"grant.revoke", {.roles = {kSteward}}},
+      // The cohort variant store (issue 15, R4.1/R4.6): counts, carriers and exports over the
+      // samples a caller may see. The access gate decides this action per sample on the
+      // sample's file (custody, live consent; for researchers release, grant and purpose).
+      {"variants.read",
+       {.roles = {kAnalyst, kSteward, kResearcher}, .own_organisation = true,
+        .live_consent = true, .tier_roles = {kResearcher}}},
+      {"variants.ingest", {.roles = {kSteward}}},
+      // Beacon v2: open to everyone; the granularity (boolean, rounded counts, records through
+      // the gate) and the query budget are the beacon module's (issue 15).
+      {"beacon.read", {.is_public = true}},
   };
   return *rules;
 }

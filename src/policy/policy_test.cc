@@ -111,6 +111,9 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"application.review", {"committee_member"}},
       {"grant.read", {"researcher", "committee_member", "data_steward"}},
       {"grant.revoke", {"data_steward"}},
+      {"variants.read", {"analyst", "data_steward", "researcher"}},
+      {"variants.ingest", {"data_steward"}},
+      {"beacon.read", subjects},
   };
   ASSERT_EQ(KnownActions().size(), allowed_for.size()) << "a rule was added without a test row";
   for (const auto& action : KnownActions()) {
@@ -175,7 +178,7 @@ TEST(PolicyTest, WithoutSecondFactorOnlyEnrolmentIsAllowed) {
                         action == "auth.login" || action == "audit.head" ||
                         action == "icf.read" || action == "dictionary.read" ||
                         action == "system.web" || action == "portal.read" ||
-                        action == "ga4gh.info";
+                        action == "ga4gh.info" || action == "beacon.read";
     EXPECT_EQ(Decide(s, action, {"x", ""}, {}).allowed(), expect) << action;
   }
 }

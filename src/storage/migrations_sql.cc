@@ -412,6 +412,66 @@ CREATE TABLE analysis_order_rules (
 )sql";
 
 
+// The cohort variant store (issue 15, src/variants/cohort.h): the index of the genotype chunks
+// kept in the blob store, the cohort's sample index, variant sites and the gene table.
+// Genotypes themselves are never rows here (30-300x the bytes of the chunks).
+constexpr const char* kVariantStoreSchema = R"sql(
+CREATE TABLE variant_batches (     -- one ingested VCF/BCF; never rewritten
+  id TEXT PRIMARY KEY,             -- 'VB-' + 16 hex
+  file_id TEXT NOT NULL UNIQUE,    -- data_files.id (or an importer's id): ingested once
+  samples INTEGER NOT NULL,
+  sites INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE variant_samples (     -- the sample index: bit <-> sample <-> participant
+  bit INTEGER PRIMARY KEY,         -- 0, 1, 2, ... in ingest order; never reused
+  batch_id TEXT NOT NULL REFERENCES variant_batches (id),
+  file_id TEXT NOT NULL,
+  sample TEXT NOT NULL,            -- the sample name in the file
+  participant_id TEXT NOT NULL REFERENCES participants (id),
+  UNIQUE (file_id, sample)
+);
+CREATE INDEX variant_samples_participant ON variant_samples (participant_id);
+CREATE TABLE variant_chunks (      -- one stored chunk of one batch
+  batch_id TEXT NOT NULL REFERENCES variant_batches (id),
+  chrom TEXT NOT NULL,
+  region_start BIGINT NOT NULL,    -- 1-based, inclusive
+  region_end BIGINT NOT NULL,      -- exclusive
+  version INTEGER NOT NULL,        -- 1 + chunks of this region written before it
+  sample_list_version INTEGER NOT NULL,  -- samples in the index when written
+  blob_id TEXT NOT NULL REFERENCES blobs (id),
+  sites INTEGER NOT NULL,
+  PRIMARY KEY (batch_id, chrom, region_start)
+);
+CREATE INDEX variant_chunks_region ON variant_chunks (chrom, region_start);
+CREATE TABLE variant_sites (       -- biallelic, trimmed sites
+  chrom TEXT NOT NULL,
+  pos BIGINT NOT NULL,
+  ref TEXT NOT NULL,
+  alt TEXT NOT NULL,
+  id TEXT NOT NULL,                -- VCF ID of the first file that named it, or '.'
+  PRIMARY KEY (chrom, pos, ref, alt)
+);
+CREATE TABLE variant_genes (       -- loaded by `zengen variants load-genes`
+  name TEXT PRIMARY KEY,
+  chrom TEXT NOT NULL,
+  gene_start BIGINT NOT NULL,      -- 1-based, inclusive
+  gene_end BIGINT NOT NULL         -- inclusive
+);
+CREATE INDEX variant_genes_region ON variant_genes (chrom, gene_start);
+)sql";
+
+// Beacon v2 query budgets (issue 15, src/beacon/beacon.h).
+constexpr const char* kBeaconBudgetSchema = R"sql(
+CREATE TABLE beacon_query_budget (
+  budget_key TEXT NOT NULL,        -- 'user:<id>' or 'address:<ip>'
+  day TEXT NOT NULL,               -- YYYY-MM-DD (UTC)
+  queries INTEGER NOT NULL,
+  PRIMARY KEY (budget_key, day)
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{
         .version = 1,
@@ -699,6 +759,20 @@ CREATE TABLE login_sources (
         // what a killed completion stored and adopts it, or removes what was never recorded.
         .sqlite_sql = "ALTER TABLE uploads ADD COLUMN pending_index_blob_id TEXT;",
         .postgres_sql = "ALTER TABLE uploads ADD COLUMN pending_index_blob_id TEXT;",
+    },
+    Migration{
+        .version = 14,
+        .name = "variant_store",
+        // The cohort variant store (issue 15): sample index, chunk index, sites, genes.
+        .sqlite_sql = kVariantStoreSchema,
+        .postgres_sql = kVariantStoreSchema,
+    },
+    Migration{
+        .version = 15,
+        .name = "beacon_query_budget",
+        // Beacon v2 (issue 15): variant queries per user and per source address per UTC day.
+        .sqlite_sql = kBeaconBudgetSchema,
+        .postgres_sql = kBeaconBudgetSchema,
     },
 };
 

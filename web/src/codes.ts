@@ -153,6 +153,19 @@ export const fieldLabels: Record<string, Bilingual> = {
   reason: b('理由', 'Reason'),
   data: b('入力内容', 'Data'),
   holder: b('保管者', 'Holder'),
+  // The cohort variant store (issue 15).
+  chrom: b('染色体', 'Chromosome'),
+  start: b('開始位置', 'Start'),
+  end: b('終了位置', 'End'),
+  gene: b('遺伝子', 'Gene'),
+  pos: b('位置', 'Position'),
+  ref: b('参照塩基', 'Reference bases'),
+  alt: b('変異塩基', 'Alternate bases'),
+  diagnosis: b('診断（ICD-10）', 'Diagnosis (ICD-10)'),
+  stage: b('病期', 'Stage'),
+  sex: b('性別', 'Sex'),
+  age_band: b('年齢階級', 'Age band'),
+  file_id: b('ファイル', 'File'),
 };
 
 export function fieldLabel(lang: Lang, field: string | undefined): string {
@@ -214,6 +227,17 @@ export const errorTexts: Record<string, Bilingual> = {
   no_consent: b('同意が記録されていません', 'No consent is recorded'),
   participant_withdrawn: b('参加者は同意を撤回しています', 'The participant has withdrawn'),
   reason_required: b('理由を入力してください', 'A reason is required'),
+  // The cohort variant store and Beacon (issue 15).
+  gene_not_found: b('この遺伝子は遺伝子表にありません', 'This gene is not in the gene table'),
+  region_too_large: b('領域が広すぎます（1 回に 10 Mb まで）', 'The region is too large (at most 10 Mb per query)'),
+  invalid_parameter: b('{field}の値が正しくありません', '{field} is not a valid value'),
+  already_ingested: b('このファイルはすでにコホートに取り込まれています', 'This file is already in the cohort'),
+  not_a_variant_file: b('VCF または BCF ファイルを指定してください', 'Choose a VCF or BCF file'),
+  sample_not_mapped: b('ファイルの検体に参加者が対応付けられていません', 'A sample of the file names no participant'),
+  file_not_found: b('ファイルが見つかりません', 'No such file'),
+  invalid_gene_table: b('遺伝子表の行が正しくありません', 'A row of the gene table is not valid'),
+  duplicate_gene: b('遺伝子表に同じ遺伝子が 2 回あります', 'A gene is listed twice in the gene table'),
+  empty_gene_table: b('遺伝子表に遺伝子がありません', 'The gene table holds no gene'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {

@@ -498,6 +498,8 @@ const texts = {
     ja: 'この操作は許可されていません（理由は監査ログに記録されています）',
     en: 'Access denied (the reason is recorded in the audit log)',
   },
+  // The cohort builder (issue 15).
+  navCohort: { ja: 'コホート検索', en: 'Cohort' },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;

@@ -16,18 +16,19 @@ import { AdminPage, AuditPage, ImportForm } from './Admin';
 import { ApplicationsPage } from './Applications';
 import { DatasetsPage } from './Datasets';
 import { GrantsPage, TokensPage } from './Grants';
+import { CohortPage } from './Cohort';
 
 type Page =
   | 'participants' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
-  | 'applications' | 'datasets' | 'grants' | 'tokens';
+  | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
-  analyst: ['findings', 'files', 'specimens'],
+  analyst: ['findings', 'files', 'specimens', 'cohort'],
   security_officer: ['audit', 'admin'],
-  data_steward: ['admin', 'participants', 'findings', 'files', 'datasets', 'applications', 'grants'],
+  data_steward: ['admin', 'participants', 'findings', 'files', 'datasets', 'applications', 'grants', 'cohort'],
   committee_member: ['applications', 'datasets', 'grants'],
-  researcher: ['datasets', 'applications', 'grants', 'tokens'],
+  researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort'],
 };
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
@@ -43,6 +44,7 @@ const navKey: Record<Page, TextKey> = {
   datasets: 'navDatasets',
   grants: 'navGrants',
   tokens: 'navTokens',
+  cohort: 'navCohort',
 };
 
 export interface ParticipantRow {
@@ -125,6 +127,7 @@ export function Console() {
       {current === 'datasets' && <DatasetsPage session={session} />}
       {current === 'grants' && <GrantsPage session={session} />}
       {current === 'tokens' && <TokensPage />}
+      {current === 'cohort' && <CohortPage />}
     </div>
   );
 }

@@ -1,0 +1,111 @@
+#include "app/cohort_wiring.h"
+
+#include "audit/audit.h"
+#include "crypto/crypt4gh.h"
+#include "policy/policy.h"
+
+namespace zengen::app {
+
+std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r) {
+  const genomefiles::UploadKeys keys = r.files->keys();
+  variants::ChunkSealer sealer{
+      .seal = [keys](std::string_view plain) {
+        return crypto::crypt4gh::Encrypt(plain, keys.secret_key, {keys.public_key});
+      },
+      .open = [keys](std::string_view sealed) {
+        return crypto::crypt4gh::Decrypt(sealed, keys.secret_key);
+      }};
+  variants::Cohort::Options options;
+  options.audit_in_transaction = [store = r.store.get(), clock = &r.clock](
+                                     storage::Transaction& tx, AuditEvent e) {
+    audit::Record rec;
+    rec.actor = std::move(e.actor);
+    rec.source = std::move(e.source);
+    rec.action = std::move(e.action);
+    rec.resource = std::move(e.resource);
+    rec.decision = std::move(e.decision);
+    rec.reason = std::move(e.reason);
+    rec.request_id = std::move(e.request_id);
+    rec.details = std::move(e.details);
+    return audit::AppendInTransaction(*store, tx, *clock, rec);
+  };
+  return std::make_unique<variants::Cohort>(*r.store, *r.blobs, std::move(sealer), r.clock,
+                                            *r.audit_sink, std::move(options));
+}
+
+Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
+                                                 std::string_view file_id, const Actor& actor) {
+  return variants::IngestRegisteredFile(cohort, *r.files, *r.blobs,
+                                        r.config.data_dir / "staging", file_id, actor);
+}
+
+Result<int64_t> SeedDemoCohort(Runtime& r) {
+  auto cohort = MakeCohort(r);
+  const Actor demo{.user = "demo", .organisation = "", .roles = {}, .source = "cli",
+                   .request_id = ""};
+  if (!cohort->Gene("ZGZ1").ok()) {
+    ZG_RETURN_IF_ERROR(cohort->LoadGenes(variants::SyntheticGenes(), demo));
+  }
+  std::vector<std::string> files;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, r.store->Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT id FROM data_files WHERE kind IN ('vcf', "
+                                             "'bcf') AND id NOT IN (SELECT file_id FROM "
+                                             "variant_batches) ORDER BY id"));
+    for (const auto& row : rows.rows) files.push_back(row.Text(0));
+  }
+  for (const auto& id : files) {
+    ZG_RETURN_IF_ERROR(IngestVariantFile(r, *cohort, id, demo).status());
+  }
+  return static_cast<int64_t>(files.size());
+}
+
+Result<bool> GateAllowsSample(Runtime& r, access::Gate& gate, const http::Request& req,
+                              const variants::CohortSample& sample) {
+  ZG_ASSIGN_OR_RETURN(auto file, r.files->GetFile(sample.file_id));
+  ZG_ASSIGN_OR_RETURN(http::Target t, gate.FileTarget(req.subject, "variants.read", file,
+                                                      sample.participant_id));
+  policy::Subject subject = req.subject;
+  subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
+  return policy::Decide(subject, "variants.read", t.resource,
+                        {req.remote_address, "", t.grant, t.now})
+      .allowed();
+}
+
+Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
+                       variants::Cohort& cohort, std::function<std::string()> public_url) {
+  ZG_RETURN_IF_ERROR(variants::AddVariantRoutes(
+      router,
+      {.cohort = cohort,
+       .store = *r.store,
+       .allowed = [&r, &gate](const http::Request& req, const variants::CohortSample& s) {
+         return GateAllowsSample(r, gate, req, s);
+       },
+       .ingest = [&r, &cohort](std::string_view file_id, const Actor& actor) {
+         return IngestVariantFile(r, cohort, file_id, actor);
+       },
+       .audit = *r.audit_sink}));
+  return beacon::AddBeaconRoutes(
+      router,
+      {.cohort = cohort,
+       .samples = [&r, &gate, &cohort](const http::Request& req,
+                                       beacon::Tier tier) -> Result<variants::SampleSet> {
+         if (tier == beacon::Tier::kRecord) {
+           return variants::SelectSamples(cohort, [&](const variants::CohortSample& s) {
+             return GateAllowsSample(r, gate, req, s);
+           });
+         }
+         ZG_ASSIGN_OR_RETURN(auto released, r.sharing->ReleasedParticipants());
+         return variants::SelectSamples(cohort,
+                                        [&](const variants::CohortSample& s) -> Result<bool> {
+                                          return released.contains(s.participant_id);
+                                        });
+       },
+       .store = *r.store,
+       .clock = r.clock,
+       .audit = *r.audit_sink,
+       .budget = kBeaconBudget,
+       .public_url = std::move(public_url)});
+}
+
+}  // namespace zengen::app

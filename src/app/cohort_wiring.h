@@ -1,0 +1,47 @@
+// The cohort variant store and Beacon v2 (issue 15) wired on a runtime: the store on the
+// runtime's metadata and blob stores, the ingest of registered files, the demo's cohort, and
+// the routes with the access gate deciding per sample.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "access/access.h"
+#include "app/runtime.h"
+#include "beacon/beacon.h"
+#include "http/http.h"
+#include "variants/cohort.h"
+#include "variants/variants_routes.h"
+
+namespace zengen::app {
+
+// Beacon v2 variant queries per day: far below the thousands a membership attack needs.
+inline constexpr beacon::Budget kBeaconBudget{.per_user = 500, .per_address = 200};
+
+// The store: chunks sealed with Crypt4GH for the data centre's key, each ingest recorded with
+// its audit record in one transaction.
+std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r);
+
+// Adds a registered VCF/BCF to the cohort (working copy under the data directory's staging/).
+Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
+                                                 std::string_view file_id, const Actor& actor);
+
+// The demo's cohort: the synthetic gene table (when absent) and every registered VCF/BCF not
+// yet ingested. Returns how many files were ingested.
+Result<int64_t> SeedDemoCohort(Runtime& r);
+
+// The access gate's decision for one sample: the same facts and policy decision as for reading
+// the sample's file ("variants.read"), without an audit record of its own (the query's record
+// covers every sample).
+Result<bool> GateAllowsSample(Runtime& r, access::Gate& gate, const http::Request& req,
+                              const variants::CohortSample& sample);
+
+// The variant store's routes and Beacon v2's. Public and registered Beacon answers are over
+// the released participants' samples; records and the console's queries over the samples the
+// gate allows.
+Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
+                       variants::Cohort& cohort, std::function<std::string()> public_url);
+
+}  // namespace zengen::app

@@ -1,0 +1,154 @@
+// The cohort variant store (issue 15; R4.1, R4.6, R4.9): the genotype chunks of variants.h
+// kept in the blob store, and their index, the cohort's samples, the variant sites and the gene
+// table in the metadata store (migration "variant_store").
+//
+// Tables.
+//   variant_batches  one row per ingested file (a registered single-sample or joint VCF/BCF):
+//                    a batch is never rewritten; a file is ingested at most once.
+//   variant_samples  the cohort's sample index: bit (dense, 0, 1, 2, … in ingest order) ↔ the
+//                    file's sample name ↔ the participant pseudonym. Bits are never reused.
+//   variant_chunks   one row per stored chunk: batch, contig, region [start, end), the region's
+//                    version (1 + the number of chunks of that region written before it, over
+//                    every batch), the sample-list version (how many samples the index held
+//                    when it was written: its bits are all below it) and the blob id.
+//   variant_sites    one row per biallelic, trimmed site (chrom, pos, ref, alt) with the VCF
+//                    ID of the first file that named it ('.' when none).
+//   variant_genes    the gene table (name → contig and 1-based inclusive interval), replaced
+//                    as a whole by LoadGenes.
+//
+// Incremental by construction: Ingest adds one batch's chunks and never reads or rewrites
+// another batch's, so adding N samples costs the N samples' records, not the cohort's. Queries
+// read the chunks of every batch that cover the region and combine them (variants::Count).
+//
+// Chunks are sealed (ChunkSealer: Crypt4GH for the data centre's key in production) before
+// they reach the blob store, which only ever receives ciphertext, so they follow it to other
+// roots and sites like every genome file.
+//
+// Thread safety: Cohort is thread-safe (the stores are); ingests of different files may run
+// at once, but two concurrent ingests may race for the same sample bits: the second then fails
+// with kConflict "unique_violation" and leaves nothing (its chunks' blobs stay unreferenced,
+// as after any failed commit).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <istream>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blobs/blobs.h"
+#include "common/actor.h"
+#include "common/audit_event.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "storage/store.h"
+#include "variants/variants.h"
+
+namespace zengen::variants {
+
+// Seals chunk bytes before they are stored and opens them after they are read.
+struct ChunkSealer {
+  std::function<Result<std::string>(std::string_view plain)> seal;
+  std::function<Result<std::string>(std::string_view sealed)> open;
+};
+
+// A registered VCF/BCF, readable in plaintext at path for the time of the ingest.
+struct SourceFile {
+  std::string file_id;
+  std::filesystem::path path;
+  // Sample name in the file → participant pseudonym; every sample of the file must be listed.
+  std::map<std::string, std::string> participants;
+};
+
+struct CohortSample {
+  uint32_t bit = 0;
+  std::string batch_id;
+  std::string file_id;
+  std::string sample;
+  std::string participant_id;
+};
+
+struct IngestReport {
+  std::string batch_id;  // "VB-" + 16 upper-case hex
+  int64_t samples = 0;
+  int64_t records = 0;
+  int64_t sites = 0;   // distinct biallelic sites of the file
+  int64_t chunks = 0;
+};
+
+struct GeneInterval {
+  std::string name;
+  std::string chrom;
+  int64_t start = 0;  // 1-based, inclusive
+  int64_t end = 0;    // inclusive
+};
+
+// A small gene table on the contigs of the demo and test files (chr1, chr2, chr20, chrV and
+// the demo's chrZ): made-up
+// names (ZG-prefixed) over fixed intervals, generated here rather than copied from a
+// third-party annotation.
+std::vector<GeneInterval> SyntheticGenes();
+
+// Reads genes from GTF (attribute gene_name "X", else gene_id) or GFF3 (Name=X, else
+// gene_name=, else ID=) text: rows whose feature (column 3) is "gene"; '#' lines are skipped.
+// Errors: kInvalidArgument "invalid_gene_table" naming the line ("line N") for a row with too
+// few columns, bad coordinates or no name; "empty_gene_table" when no gene row was found;
+// "duplicate_gene" naming the line of a second row with the same name.
+Result<std::vector<GeneInterval>> ParseGeneTable(std::istream& in);
+
+class Cohort {
+ public:
+  struct Options {
+    int64_t chunk_size = 100'000;
+    // When set, the audit record of an ingest or gene-table load is appended inside the
+    // metadata transaction that records it (audit::AppendInTransaction); otherwise to the
+    // sink after the commit.
+    std::function<Status(storage::Transaction&, AuditEvent)> audit_in_transaction;
+  };
+  // Every reference must outlive the object.
+  Cohort(storage::Store& store, blobs::BlobStore& blobs, ChunkSealer sealer, const Clock& clock,
+         AuditSink& audit, Options options);
+
+  // Adds a file's samples to the index, its chunks to the blob store and its sites, in one
+  // metadata transaction with its "variants.ingest" audit record. Left-alignment is the
+  // registration's business (variants.h); splitting and trimming happen here. Errors:
+  // kConflict "already_ingested" (the file is a batch already); kInvalidArgument
+  // "sample_not_mapped" naming the sample when a sample has no participant, the reader's
+  // errors ("unreadable_vcf", "malformed_record"); the stores' errors. Nothing is recorded on
+  // any error.
+  Result<IngestReport> Ingest(const SourceFile& file, const Actor& actor);
+
+  // The whole sample index, by bit.
+  Result<std::vector<CohortSample>> Samples();
+
+  // The chunks of every batch that overlap chrom:[start, end] (1-based, inclusive), opened
+  // and decoded. Errors: the stores'; kInvalidArgument "bad_chunk" for a stored chunk that
+  // does not decode.
+  Result<std::vector<Chunk>> Chunks(std::string_view chrom, int64_t start, int64_t end);
+
+  // The VCF ID of each site ('.' when unknown), keyed by site.
+  Result<std::map<Site, std::string>> SiteIds(std::string_view chrom, int64_t start,
+                                              int64_t end);
+
+  // Replaces the gene table in one transaction with a "variants.genes" audit record.
+  // Errors: kInvalidArgument "empty_gene_table"; the store's.
+  Status LoadGenes(const std::vector<GeneInterval>& genes, const Actor& actor);
+  // Errors: kNotFound "gene_not_found".
+  Result<GeneInterval> Gene(std::string_view name);
+
+ private:
+  Status Record(storage::Transaction& tx, AuditEvent e);
+
+  storage::Store& store_;
+  blobs::BlobStore& blobs_;
+  ChunkSealer sealer_;
+  const Clock& clock_;
+  AuditSink& audit_;
+  Options options_;
+};
+
+}  // namespace zengen::variants
