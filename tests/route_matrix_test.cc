@@ -76,6 +76,7 @@ const std::vector<Row> kRows = {
     {"GET", "/api/v1/admin/users/{id}", Names::kScope, "/api/v1/admin/users/none"},
     {"POST", "/api/v1/admin/users", Names::kScope, "/api/v1/admin/users", json::object()},
     {"POST", "/api/v1/admin/users/{id}/disable", Names::kScope, "/api/v1/admin/users/none/disable"},
+    {"POST", "/api/v1/admin/users/{id}/enable", Names::kScope, "/api/v1/admin/users/none/enable"},
     {"POST", "/api/v1/admin/users/{id}/reset-mfa", Names::kScope,
      "/api/v1/admin/users/none/reset-mfa"},
     {"POST", "/api/v1/admin/users/{id}/unlock", Names::kScope, "/api/v1/admin/users/none/unlock"},

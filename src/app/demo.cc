@@ -374,9 +374,7 @@ Result<int> SeedSharing(Runtime& rt) {
     return rt.sharing->DecideApplication(c.application.id, committee).status();
   };
   // Academic: approved on the controlled dataset; pending on the pilot dataset.
-  ZG_RETURN_IF_ERROR(submit(application("肺がんの胚細胞系列バリアント解析 (germline variants in "
-                                        "lung cancer)",
-                                        ids[0]),
+  ZG_RETURN_IF_ERROR(submit(application("肺がんの胚細胞系列バリアント解析", ids[0]),
                             researcher, true));
   ZG_RETURN_IF_ERROR(submit(application("大腸がんの体細胞変異シグネチャー (somatic signatures)",
                                         ids[1]),
