@@ -158,6 +158,8 @@ export const fieldLabels: Record<string, Bilingual> = {
 export function fieldLabel(lang: Lang, field: string | undefined): string {
   if (!field) return '';
   if (fieldLabels[field]) return fieldLabels[field][lang];
+  const line = /^line (\d+)$/.exec(field);
+  if (line) return lang === 'ja' ? `${line[1]} 行目` : `line ${line[1]}`;
   const item = /^decisions\.(C\d\d)$/.exec(field);
   if (item) return lang === 'ja' ? `同意項目 ${item[1]}` : `consent item ${item[1]}`;
   return field;
@@ -214,6 +216,10 @@ export const errorTexts: Record<string, Bilingual> = {
   no_consent: b('同意が記録されていません', 'No consent is recorded'),
   participant_withdrawn: b('参加者は同意を撤回しています', 'The participant has withdrawn'),
   reason_required: b('理由を入力してください', 'A reason is required'),
+  validation_failed: b('{field}: 入力内容に問題があります', '{field}: the input has problems'),
+  unknown_system: b('データ辞書にないコード体系です', 'Not a code system of the data dictionary'),
+  invalid_code: b('コードの形式が正しくありません（{field}）', 'A code has the wrong format ({field})'),
+  empty_code_list: b('コードが1つもありません', 'The list holds no code'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {

@@ -16,21 +16,23 @@ import { AdminPage, AuditPage, ImportForm } from './Admin';
 import { ApplicationsPage } from './Applications';
 import { DatasetsPage } from './Datasets';
 import { GrantsPage, TokensPage } from './Grants';
+import { WorklistPage } from './Worklist';
 
 type Page =
-  | 'participants' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
+  | 'participants' | 'worklist' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
   | 'applications' | 'datasets' | 'grants' | 'tokens';
 const pagesFor: Record<string, Page[]> = {
-  clinician: ['participants', 'consent', 'specimens', 'findings'],
+  clinician: ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
   analyst: ['findings', 'files', 'specimens'],
   security_officer: ['audit', 'admin'],
-  data_steward: ['admin', 'participants', 'findings', 'files', 'datasets', 'applications', 'grants'],
+  data_steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants'],
   committee_member: ['applications', 'datasets', 'grants'],
   researcher: ['datasets', 'applications', 'grants', 'tokens'],
 };
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
+  worklist: 'navWorklist',
   consent: 'navConsent',
   specimens: 'navSpecimens',
   incoming: 'navIncoming',
@@ -114,6 +116,7 @@ export function Console() {
           </>
         )} />
       )}
+      {current === 'worklist' && <WorklistPage />}
       {current === 'specimens' && <SpecimensPage session={session} selectedId={rest[0]} />}
       {current === 'incoming' && <IncomingPage session={session} />}
       {current === 'uploads' && <UploadsPage session={session} />}
