@@ -408,6 +408,12 @@ test('one finding walks from filing to disclosure across the analysis centre, th
   await analyst.getByTestId('finding-state').waitFor();
   const id = await analyst.locator('.finding').getAttribute('data-finding');
   assert.equal(await stateOf(analyst), 'detected');
+  // The finding has its own URL: a reload opens it again, titled by its gene and variant.
+  assert.equal(new URL(analyst.url()).pathname, `/console/findings/${id}`);
+  await analyst.reload();
+  await analyst.getByTestId('finding-state').waitFor();
+  assert.equal(await analyst.locator('.finding').getAttribute('data-finding'), id);
+  assert.match(await analyst.title(), /PIK3CA/);
   await step(analyst, 'classify', '一次判定を記録');
   await step(analyst, 'submit_review', '専門家レビューへ提出');
   assert.equal(await stateOf(analyst), 'expert_review');
@@ -506,6 +512,10 @@ test('a committee member approves an application; the researcher sees the grant 
   await row.getByRole('button').click();
   await c1.getByTestId('application-state').waitFor();
   assert.equal(await c1.getByTestId('application-state').getAttribute('data-state'), 'submitted');
+  // The application has its own URL: a reload opens it again.
+  assert.equal(new URL(c1.url()).pathname, `/console/applications/${id}`);
+  await c1.reload();
+  await c1.getByTestId('application-state').waitFor();
   await c1.getByTestId('prescreen-covered').first().waitFor();
   assert.match(await c1.getByTestId('prescreen-covered').first().textContent(), /^\d+$/);
   assert.match(await c1.getByTestId('track-rules').textContent(), /倫理審査の承認.*✔ 充足/);

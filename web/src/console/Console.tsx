@@ -121,10 +121,10 @@ export function Console() {
       {current === 'incoming' && <IncomingPage session={session} />}
       {current === 'uploads' && <UploadsPage session={session} />}
       {current === 'files' && <FilesPage session={session} />}
-      {current === 'findings' && <FindingsPage session={session} />}
+      {current === 'findings' && <FindingsPage session={session} selectedId={rest[0]} />}
       {current === 'audit' && <AuditPage />}
       {current === 'admin' && <AdminPage session={session} />}
-      {current === 'applications' && <ApplicationsPage session={session} />}
+      {current === 'applications' && <ApplicationsPage session={session} selectedId={rest[0]} />}
       {current === 'datasets' && <DatasetsPage session={session} />}
       {current === 'grants' && <GrantsPage session={session} />}
       {current === 'tokens' && <TokensPage />}
