@@ -227,6 +227,7 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"specimen.read", {"GET", "/api/v1/custody-table", nullptr}},
       {"dictionary.read", {"GET", "/api/v1/dictionary", nullptr}},
       {"codelist.write", {"PUT", "/api/v1/code-lists/icd10", json::object()}},
+      {"codelist.read", {"GET", "/api/v1/code-lists/icd10", nullptr}},
       {"clinical.read", {"GET", "/api/v1/participants/ZG-NONE/clinical", nullptr}},
       {"clinical.write",
        {"PUT", "/api/v1/participants/ZG-NONE/clinical/diagnosis", json::object()}},

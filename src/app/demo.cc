@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -41,6 +42,42 @@ constexpr const char* kCancerTypes[] = {"lung", "colorectal", "breast", "gastric
                                         "sarcoma"};
 constexpr const char* kRareDiseases[] = {"rd_neuromuscular", "rd_epilepsy", "rd_cardiomyopathy",
                                          "rd_skeletal_dysplasia"};
+
+// What a cancer of each demo disease category looks like in the dictionary's codes (issue 14:
+// the demo once filed lung cancers with oral-mucosa tumours): the primary site (ICD-O-3
+// topography, also the tumour specimen's site), a typical morphology and the ICD-10 code.
+struct CancerCodes {
+  const char* topography;
+  const char* morphology;
+  const char* icd10;
+};
+const CancerCodes* CodesOf(std::string_view disease) {
+  static const std::map<std::string_view, CancerCodes> kCodes = {
+      {"lung", {"C34.1", "8140/3", "C34.1"}},       {"colorectal", {"C18.7", "8140/3", "C18.7"}},
+      {"breast", {"C50.9", "8500/3", "C50.9"}},     {"gastric", {"C16.9", "8144/3", "C16.9"}},
+      {"pancreatic", {"C25.0", "8500/3", "C25.0"}}, {"sarcoma", {"C49.9", "8800/3", "C49.9"}}};
+  const auto it = kCodes.find(disease);
+  return it == kCodes.end() ? nullptr : &it->second;
+}
+
+// Makes a synthetic record agree with the participant's disease: the diagnosis names the
+// disease's site and morphology, a tumour specimen comes from that site and is solid tissue.
+void MatchDisease(std::string_view category, std::string_view disease, nlohmann::json& data) {
+  const CancerCodes* codes = CodesOf(disease);
+  if (!codes || !data.is_object()) return;
+  if (category == "diagnosis") {
+    if (data.contains("topography")) data["topography"] = codes->topography;
+    if (data.contains("morphology")) data["morphology"] = codes->morphology;
+    if (data.contains("icd10")) data["icd10"] = codes->icd10;
+  } else if (category == "specimen" && data.value("tumor_normal", "") == "tumor") {
+    if (data.contains("site")) data["site"] = codes->topography;
+    data["specimen_type"] = "solid_tissue";
+    const std::string preservation = data.value("preservation", "");
+    if (preservation == "EDTA" || preservation == "cfDNA_tube") data["preservation"] = "fresh_frozen";
+    const std::string method = data.value("collection_method", "");
+    if (method != "resection" && method != "biopsy") data["collection_method"] = "biopsy";
+  }
+}
 
 std::string ClinicianOf(const std::string& hospital) {
   if (hospital == "kanto-univ-hospital") return "dr-kanto";
@@ -337,9 +374,7 @@ Result<int> SeedSharing(Runtime& rt) {
     return rt.sharing->DecideApplication(c.application.id, committee).status();
   };
   // Academic: approved on the controlled dataset; pending on the pilot dataset.
-  ZG_RETURN_IF_ERROR(submit(application("肺がんの胚細胞系列バリアント解析 (germline variants in "
-                                        "lung cancer)",
-                                        ids[0]),
+  ZG_RETURN_IF_ERROR(submit(application("肺がんの胚細胞系列バリアント解析", ids[0]),
                             researcher, true));
   ZG_RETURN_IF_ERROR(submit(application("大腸がんの体細胞変異シグネチャー (somatic signatures)",
                                         ids[1]),
@@ -449,7 +484,8 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
       const auto pick = (i + static_cast<int>(c)) % 10;
       if (pick == 9) continue;  // not started
       const bool complete = pick < 7;
-      const auto data = clinical::SyntheticRecord(dict, cat, p.program, seed, complete);
+      auto data = clinical::SyntheticRecord(dict, cat, p.program, seed, complete, p.index_date);
+      MatchDisease(cat, category, data);
       if (complete) {
         ZG_ASSIGN_OR_RETURN(auto rec, rt.clinical->Submit(pid, cat, data, "", clin_actor));
         (void)rec;

@@ -205,6 +205,13 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                   specimens::AddOrganisationDirectoryRoute(router, *r.identity, w.authorizer),
                   findings::AddFindingRoutes(router, *r.findings, w.authorizer, r.clock),
                   clinical::AddClinicalRoutes(router, *r.clinical, w.authorizer),
+                  // The clinician's worklist: clinical completeness with the consent state.
+                  clinical::AddWorklistRoute(
+                      router, *r.clinical,
+                      [&r](std::string_view id) -> Result<std::string> {
+                        ZG_ASSIGN_OR_RETURN(auto state, r.consents->CurrentState(id));
+                        return std::string(consent::StateName(state));
+                      }),
                   fhir::AddFhirRoutes(router, w.fhir_sources, r.clock, w.authorizer),
                   sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
                                               w.authorizer),

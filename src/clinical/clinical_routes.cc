@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "clinical/fhir.h"
+#include "policy/policy.h"
 
 namespace zengen::clinical {
 namespace {
@@ -251,6 +252,31 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
          return r;
        })}));
 
+  // The console's code picker: codes of a loaded list matching q (codes only: titles of
+  // licensed terminologies are never stored).
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "GET", .pattern = "/api/v1/code-lists/{system}", .action = "codelist.read",
+       .resource = "code_list", .handler = Wrap([c](Request& req) -> Result<Response> {
+         const std::string& system = req.path_params.at("system");
+         if (!c->dictionary().FindSystem(system)) {
+           return Error{ErrorKind::kNotFound, "unknown_system",
+                        fmt::format("the dictionary has no code system '{}'", system), "system"};
+         }
+         ZG_ASSIGN_OR_RETURN(int64_t limit, http::IntQueryParam(req, "limit", 20, 1, 100));
+         std::string q;
+         if (auto it = req.query.find("q"); it != req.query.end()) q = it->second;
+         if (q.size() > 64) return InvalidArgument("value_too_long", "q is at most 64 bytes", "q");
+         ZG_ASSIGN_OR_RETURN(auto lists, c->Lists());
+         json codes = json::array();
+         for (auto& code : lists->Search(system, q, static_cast<size_t>(limit))) {
+           codes.push_back(std::move(code));
+         }
+         return Response::Json(200, {{"system", system},
+                                     {"loaded", lists->Loaded(system)},
+                                     {"size", lists->size(system)},
+                                     {"codes", std::move(codes)}});
+       })}));
+
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "PUT", .pattern = "/api/v1/code-lists/{system}", .action = "codelist.write",
        .resource = "code_list", .max_body_bytes = kImportMaxBytes,
@@ -262,6 +288,78 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
          return Response::Json(200, {{"system", system}, {"codes", n}});
        })}));
   return Status::Ok();
+}
+
+Status AddWorklistRoute(http::Router& router, ClinicalStore& clinical,
+                        ConsentStateFn consent_state) {
+  ClinicalStore* c = &clinical;
+  return router.Add(
+      {.method = "GET", .pattern = "/api/v1/clinical/worklist", .action = "clinical.read",
+       .resource = "clinical",
+       .handler = Wrap([c, consent_state = std::move(consent_state)](
+                           Request& req) -> Result<Response> {
+         WorklistQuery q;
+         // The route's resolver (caller scope) decided for this scope: the caller's hospital,
+         // or every hospital ("*") for data-center-wide roles.
+         q.hospital = policy::ScopeOf(req.subject);
+         if (q.hospital.empty()) return PermissionDenied("forbidden", "no hospital");
+         ZG_ASSIGN_OR_RETURN(q.limit, http::IntQueryParam(req, "limit", 50, 1, 500));
+         ZG_ASSIGN_OR_RETURN(q.offset, http::IntQueryParam(req, "offset", 0, 0, 100000000));
+         static const std::map<std::string, WorklistFilter, std::less<>> kFilters = {
+             {"all", WorklistFilter::kAll},
+             {"due", WorklistFilter::kDue},
+             {"incomplete", WorklistFilter::kIncomplete},
+             {"consent_due", WorklistFilter::kConsentDue},
+             {"withdrawn", WorklistFilter::kWithdrawn}};
+         static const std::map<std::string, WorklistSort, std::less<>> kSorts = {
+             {"participant", WorklistSort::kParticipant},
+             {"least_complete", WorklistSort::kLeastComplete},
+             {"index_date", WorklistSort::kIndexDate}};
+         if (auto it = req.query.find("filter"); it != req.query.end()) {
+           const auto f = kFilters.find(it->second);
+           if (f == kFilters.end()) {
+             return InvalidArgument("invalid_filter", "filter: all, due, incomplete, "
+                                    "consent_due or withdrawn", "filter");
+           }
+           q.filter = f->second;
+         }
+         if (auto it = req.query.find("sort"); it != req.query.end()) {
+           const auto f = kSorts.find(it->second);
+           if (f == kSorts.end()) {
+             return InvalidArgument("invalid_sort", "sort: participant, least_complete or "
+                                    "index_date", "sort");
+           }
+           q.sort = f->second;
+         }
+         ZG_ASSIGN_OR_RETURN(WorklistPage page,
+                             Worklist(c->store(), c->dictionary(), consent_state, q));
+         json items = json::array();
+         for (const auto& r : page.rows) {
+           json cats = json::array();
+           for (const auto& wc : r.categories) {
+             cats.push_back({{"category", wc.category},
+                             {"status", wc.status},
+                             {"filled", wc.filled},
+                             {"applicable", wc.applicable}});
+           }
+           json item = {{"participant_id", r.participant_id},
+                        {"hospital", r.hospital},
+                        {"program", r.program},
+                        {"disease_category", r.disease_category},
+                        {"index_date", r.index_date},
+                        {"consent", r.consent},
+                        {"complete", r.complete},
+                        {"due", r.due},
+                        {"categories", std::move(cats)}};
+           // The link to the patient stays inside the hospital that made it (R5.6).
+           if (r.hospital == req.subject.organisation) item["local_id"] = r.local_id;
+           items.push_back(std::move(item));
+         }
+         return Response::Json(200, {{"items", std::move(items)},
+                                     {"total", page.total},
+                                     {"limit", q.limit},
+                                     {"offset", q.offset}});
+       })});
 }
 
 }  // namespace zengen::clinical

@@ -19,6 +19,7 @@
 #pragma once
 
 #include "clinical/records.h"
+#include "clinical/worklist.h"
 #include "http/filters.h"
 #include "http/http.h"
 
@@ -28,5 +29,15 @@ inline constexpr int64_t kImportMaxBytes = 64ll << 20;
 
 Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
                          const http::Authorizer& authorizer);
+
+// GET /api/v1/clinical/worklist[?filter=F&sort=S&limit=N&offset=M]   clinical.read
+// The worklist of the caller's scope (their hospital; every hospital for a data steward):
+// {items: [{participant_id, hospital, local_id (own hospital only), program,
+// disease_category, index_date, consent, complete, due: [...], categories: [{category, status,
+// filled, applicable}]}], total, limit, offset}. filter: all | due | incomplete | consent_due
+// | withdrawn; sort: participant | least_complete | index_date (newest first). Unknown values
+// are 400 naming the parameter.
+Status AddWorklistRoute(http::Router& router, ClinicalStore& clinical,
+                        ConsentStateFn consent_state);
 
 }  // namespace zengen::clinical

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "clinical/synthetic.h"
@@ -65,6 +67,10 @@ class ClinicalRoutesTest : public ::testing::TestWithParam<std::string> {
     authorizer_ = std::make_unique<http::Authorizer>();
     http::Router router;
     ASSERT_TRUE(AddClinicalRoutes(router, *clinical_, *authorizer_).ok());
+    ASSERT_TRUE(AddWorklistRoute(router, *clinical_, [this](std::string_view id) {
+                  const auto it = consent_.find(std::string(id));
+                  return Result<std::string>(it == consent_.end() ? "none" : it->second);
+                }).ok());
     pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
     pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
     pipeline_->AddFilter(
@@ -91,6 +97,7 @@ class ClinicalRoutesTest : public ::testing::TestWithParam<std::string> {
 
   FakeClock clock_;
   RecordingAuditSink audit_;
+  std::map<std::string, std::string> consent_ = {{"P0", "active"}, {"P2", "active"}};
   std::optional<storage::ScratchDatabase> db_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<ClinicalStore> clinical_;
@@ -229,6 +236,140 @@ TEST_P(ClinicalRoutesTest, CodeListsAreForStewards) {
   Response bad = Call("PUT", "/api/v1/code-lists/icd10", "steward", "C34.1\nlung\n", "text/plain");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["error"]["field"], "line 2");
+}
+
+// Issue 14: the code picker reads the loaded codes (clinicians and stewards only).
+TEST_P(ClinicalRoutesTest, CodePickerSearchesTheLoadedList) {
+  Response none = Call("GET", "/api/v1/code-lists/icd10?q=C34", "clin-h1");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(json::parse(none.body)["loaded"], false);
+  EXPECT_EQ(json::parse(none.body)["codes"], json::array());
+  ASSERT_EQ(Call("PUT", "/api/v1/code-lists/icd10", "steward", "C34.1\nC34.9\nE11.9\n",
+                 "text/plain")
+                .status,
+            200);
+  Response r = Call("GET", "/api/v1/code-lists/icd10?q=c34&limit=5", "clin-h1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = json::parse(r.body);
+  EXPECT_EQ(j["loaded"], true);
+  EXPECT_EQ(j["size"], 3);
+  EXPECT_EQ(j["codes"], json::parse(R"(["C34.1", "C34.9"])"));
+  EXPECT_EQ(json::parse(Call("GET", "/api/v1/code-lists/icd10?limit=1", "steward").body)["codes"],
+            json::parse(R"(["C34.1"])"));
+  EXPECT_EQ(Call("GET", "/api/v1/code-lists/icd10", "analyst").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/code-lists/icd10", "").status, 401);
+  Response unknown = Call("GET", "/api/v1/code-lists/snomed", "clin-h1");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(json::parse(unknown.body)["error"]["field"], "system");
+  EXPECT_EQ(Call("GET", "/api/v1/code-lists/icd10?limit=0", "clin-h1").status, 400);
+}
+
+// Issue 14: the dictionary's plausibility checks ran only in the browser, so the API stored a
+// drug line ending before it starts, a death before the diagnosis and dates in the future.
+// The server now refuses them with 400 naming the field, ja/en, and writes nothing.
+TEST_P(ClinicalRoutesTest, ImplausibleRecordsAreRefusedNamingTheField) {
+  const std::string line =
+      R"({"line_no":1,"intent":"adjuvant","regimen_name":"CBDCA+PTX","stop_reason":"completed",)";
+  Response r = Call("POST", "/api/v1/participants/P0/clinical/treatment/submit", "clin-h1",
+                    R"({"data":{"hsct_given":"no","drug_lines":[)" + line +
+                        R"("start_day":30,"end_day":20}]}})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["error"]["code"], "validation_failed");
+  EXPECT_EQ(j["error"]["field"], "drug_lines[0].end_day");
+  ASSERT_EQ(j["problems"].size(), 2u);
+  EXPECT_EQ(j["problems"][0]["code"], "implausible");
+  EXPECT_EQ(j["problems"][0]["message_key"], "clinical.check.drug_line_start_before_end");
+  EXPECT_EQ(j["problems"][0]["message"]["ja"], "薬物療法の終了日が開始日より前です");
+  EXPECT_EQ(j["problems"][0]["message"]["en"], "A drug therapy line ends before it starts");
+  EXPECT_TRUE(json::parse(Call("GET", "/api/v1/participants/P0/clinical/treatment", "clin-h1")
+                              .body)["record"]
+                  .is_null());
+  // The same line the right way round is accepted.
+  ASSERT_EQ(Call("POST", "/api/v1/participants/P0/clinical/treatment/submit", "clin-h1",
+                 R"({"data":{"hsct_given":"no","drug_lines":[)" + line +
+                     R"("start_day":20,"end_day":30}]}})")
+                .status,
+            200);
+
+  // Across categories: a death before the treatment already stored.
+  r = Call("PUT", "/api/v1/participants/P0/clinical/course", "clin-h1",
+           R"({"data":{"vital_status":"dead","death_day":25}})");
+  ASSERT_EQ(r.status, 200) << "cross-field checks wait for submission: " << r.body;
+  r = Call("POST", "/api/v1/participants/P0/clinical/course/submit", "clin-h1",
+           R"({"data":{"disease_status":"worsened","vital_status":"dead","last_contact_day":25,)"
+           R"("death_day":25,"cause_of_death":"index_cancer"}})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  j = json::parse(r.body);
+  EXPECT_EQ(j["error"]["field"], "death_day");
+  EXPECT_EQ(j["problems"][0]["message_key"], "clinical.check.events_before_death");
+
+  // A date after today (2026-11-24 = day 602 of the index date 2025-04-01), even in a draft.
+  r = Call("PUT", "/api/v1/participants/P1/clinical/course", "clin-h1",
+           R"({"data":{"last_contact_day":603}})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"]["field"], "last_contact_day");
+  EXPECT_EQ(json::parse(r.body)["problems"][0]["message_key"],
+            "clinical.check.dates_not_in_future");
+  EXPECT_EQ(Call("PUT", "/api/v1/participants/P1/clinical/course", "clin-h1",
+                 R"({"data":{"last_contact_day":602}})")
+                .status,
+            200);
+}
+
+// Issue 14: the hospital's worklist — completeness per category and consent actions due.
+TEST_P(ClinicalRoutesTest, WorklistShowsTheHospitalsMissingCategoriesAndConsentActions) {
+  const Dictionary& d = BuiltinDictionary();
+  for (const auto& c : d.categories) {
+    ASSERT_EQ(Call("POST", "/api/v1/participants/P0/clinical/" + c.code + "/submit", "clin-h1",
+                   json{{"data", SyntheticRecord(d, c.code, "cancer", 7, true, "2025-04-01")}}
+                       .dump())
+                  .status,
+              200)
+        << c.code;
+  }
+  ASSERT_EQ(Call("PUT", "/api/v1/participants/P1/clinical/course", "clin-h1",
+                 R"({"data":{"vital_status":"alive"}})")
+                .status,
+            200);
+  Response r = Call("GET", "/api/v1/clinical/worklist", "clin-h1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  ASSERT_EQ(j["total"], 2);  // P0 and P1 of h1; never h2's P2
+  EXPECT_EQ(j["items"][0]["participant_id"], "P0");
+  EXPECT_EQ(j["items"][0]["local_id"], "P0");
+  EXPECT_EQ(j["items"][0]["complete"], 6);
+  EXPECT_EQ(j["items"][0]["consent"], "active");
+  EXPECT_EQ(j["items"][0]["due"], json::array());
+  EXPECT_EQ(j["items"][1]["complete"], 0);
+  EXPECT_EQ(j["items"][1]["due"], json::parse(R"(["record_consent", "complete_categories"])"));
+  const json course = j["items"][1]["categories"][5];
+  EXPECT_EQ(course["category"], "course");
+  EXPECT_EQ(course["status"], "draft");
+  EXPECT_EQ(course["filled"], 1);
+  EXPECT_GT(course["applicable"].get<int>(), 1);
+
+  j = json::parse(Call("GET", "/api/v1/clinical/worklist?filter=consent_due", "clin-h1").body);
+  ASSERT_EQ(j["total"], 1);
+  EXPECT_EQ(j["items"][0]["participant_id"], "P1");
+  j = json::parse(
+      Call("GET", "/api/v1/clinical/worklist?sort=least_complete&limit=1", "clin-h1").body);
+  EXPECT_EQ(j["total"], 2);
+  ASSERT_EQ(j["items"].size(), 1u);
+  EXPECT_EQ(j["items"][0]["participant_id"], "P1");
+  // A participant who withdrew from new data is flagged, no longer asked for categories.
+  consent_["P1"] = "withdrawn_full";
+  j = json::parse(Call("GET", "/api/v1/clinical/worklist?filter=withdrawn", "clin-h1").body);
+  ASSERT_EQ(j["total"], 1);
+  EXPECT_EQ(j["items"][0]["due"], json::parse(R"(["withdrawn"])"));
+  // A steward sees every hospital, without the hospitals' local ids.
+  j = json::parse(Call("GET", "/api/v1/clinical/worklist", "steward").body);
+  EXPECT_EQ(j["total"], 3);
+  EXPECT_FALSE(j["items"][2].contains("local_id"));
+  EXPECT_EQ(Call("GET", "/api/v1/clinical/worklist", "analyst").status, 403);
+  Response bad = Call("GET", "/api/v1/clinical/worklist?filter=late", "clin-h1");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body)["error"]["field"], "filter");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClinicalRoutesTest,

@@ -367,8 +367,9 @@ Result<Record> ClinicalStore::Write(std::string_view participant_id, std::string
   }
   ZG_ASSIGN_OR_RETURN(auto lists, Lists());
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
-  ZG_ASSIGN_OR_RETURN(auto p, tx->Query("SELECT program FROM participants WHERE id = $1",
-                                        {SqlText(std::string(participant_id))}));
+  ZG_ASSIGN_OR_RETURN(auto p,
+                      tx->Query("SELECT program, index_date FROM participants WHERE id = $1",
+                                {SqlText(std::string(participant_id))}));
   if (p.empty()) {
     return NotFound("participant_not_found", fmt::format("no participant '{}'", participant_id));
   }
@@ -394,6 +395,20 @@ Result<Record> ClinicalStore::Write(std::string_view participant_id, std::string
     body = FromRow(prev.rows[0]).data;
   }
   std::vector<Problem> found = Validate(dict_, category, body, program, mode, *lists);
+  if (found.empty()) {
+    // The dictionary's plausibility checks, against the other categories' current data.
+    ZG_ASSIGN_OR_RETURN(
+        auto others,
+        tx->Query("SELECT r.category, r.data FROM clinical_records r WHERE r.participant_id = $1 "
+                  "AND r.version = (SELECT MAX(s.version) FROM clinical_records s WHERE "
+                  "s.participant_id = r.participant_id AND s.category = r.category)",
+                  {SqlText(std::string(participant_id))}));
+    std::map<std::string, json, std::less<>> records;
+    for (const auto& row : others.rows) records[row.Text(0)] = json::parse(row.Text(1), nullptr, false);
+    records[std::string(category)] = body;
+    const std::string today = FormatRfc3339(clock_.Now()).substr(0, 10);
+    found = RunChecks(dict_, category, records, {p.rows[0].Text(1), today}, mode);
+  }
   if (!found.empty()) {
     Error e = ValidationFailed(found);
     if (problems) *problems = std::move(found);

@@ -154,12 +154,13 @@ class ClinicalStore {
 
   // Replaces a code list (LoadCodeList) and makes validation use it at once.
   Result<int64_t> LoadCodes(std::string_view system, std::istream& in, const Actor& actor);
+  // The loaded code lists (cached; reloaded after LoadCodes or a minute).
+  Result<std::shared_ptr<const CodeLists>> Lists();
 
  private:
   Result<Record> Write(std::string_view participant_id, std::string_view category,
                        const std::optional<json>& data, std::string_view reason,
                        const Actor& actor, Mode mode, std::vector<Problem>* problems);
-  Result<std::shared_ptr<const CodeLists>> Lists();
 
   storage::Store& store_;
   const Clock& clock_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <mutex>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -73,12 +75,67 @@ std::string FormatSample(Rng& rng, const std::string& format) {
   return "x";
 }
 
-json Object(const Dictionary& d, const std::vector<Field>& fields, const json& record,
-            std::string_view program, Rng& rng);
+// Days per window of the timeline: a field of rank r lies in
+// [-(R - r + 1) * kWindow + 1, -(R - r) * kWindow] for the highest rank R.
+constexpr int64_t kWindow = 60;
 
-// A value for field f; item holds the answers given so far at f's level.
-json Generate(const Dictionary& d, const Field& f, const json& item, const json& record,
-              std::string_view program, Rng& rng) {
+// The order of the dictionary's day fields, from its "order" checks: a field's rank is the
+// length of the longest chain of checks placing fields before it. Keys are check paths
+// ("category.field", "category.list[].field").
+struct Timeline {
+  std::map<std::string, int64_t, std::less<>> rank;
+  int64_t max_rank = 0;
+  std::map<std::string, std::string, std::less<>> birth_year_age;  // birth year path -> age path
+};
+
+const Timeline& TimelineOf(const Dictionary& d) {
+  static std::map<const Dictionary*, Timeline>* cache = new std::map<const Dictionary*, Timeline>;
+  static std::mutex* mu = new std::mutex;
+  std::lock_guard lock(*mu);
+  auto [it, inserted] = cache->try_emplace(&d);
+  if (!inserted) return it->second;
+  Timeline& t = it->second;
+  // Longest paths by relaxation; the checks form no cycle in a sane dictionary, and the number
+  // of rounds is bounded either way.
+  for (size_t round = 0; round <= d.checks.size() + 1; ++round) {
+    bool changed = false;
+    for (const auto& c : d.checks) {
+      if (c.kind != "order") continue;
+      for (const auto& b : c.before) {
+        for (const auto& a : c.after) {
+          const int64_t want = t.rank[b] + 1;
+          if (t.rank[a] < want && want <= 64) {
+            t.rank[a] = want;
+            changed = true;
+          }
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  for (const auto& [path, r] : t.rank) t.max_rank = std::max(t.max_rank, r);
+  for (const auto& c : d.checks) {
+    if (c.kind == "birth_year_age") t.birth_year_age[c.birth_year] = c.age;
+  }
+  return t;
+}
+
+struct Gen {
+  const Dictionary& d;
+  const Timeline& timeline;
+  std::string_view program;
+  int index_year = 0;  // 0: unknown
+  Rng& rng;
+};
+
+json Object(Gen& g, const std::vector<Field>& fields, const json& record,
+            const std::string& prefix);
+
+// A value for field f (at check path `path`); item holds the answers given so far at f's level.
+json Generate(Gen& g, const Field& f, const json& item, const json& record,
+              const std::string& path) {
+  const Dictionary& d = g.d;
+  Rng& rng = g.rng;
   switch (f.type) {
     case FieldType::kEnum: {
       // "unknown" now and then, as in real data.
@@ -86,14 +143,25 @@ json Generate(const Dictionary& d, const Field& f, const json& item, const json&
       if (v.code == "unknown" && rng.Chance(70)) return f.values.front().code;
       return v.code;
     }
-    case FieldType::kInt:
     case FieldType::kRelDay: {
+      if (f.null_flavours && rng.Chance(5)) return "UNK";
+      const auto r = g.timeline.rank.find(path);
+      const int64_t rank = r == g.timeline.rank.end() ? 0 : r->second;
+      const int64_t latest = -(g.timeline.max_rank - rank) * kWindow;
+      return latest - rng.Range(0, kWindow - 1);
+    }
+    case FieldType::kInt: {
+      if (const auto by = g.timeline.birth_year_age.find(path);
+          by != g.timeline.birth_year_age.end()) {
+        const std::string age_field = by->second.substr(by->second.find('.') + 1);
+        const auto age = record.find(age_field);
+        if (g.index_year > 0 && age != record.end() && age->is_number_integer()) {
+          return g.index_year - age->get<int64_t>() - rng.Range(0, 1);
+        }
+        if (g.index_year > 0) return g.index_year - rng.Range(20, 80);
+      }
       int64_t lo = static_cast<int64_t>(f.min.value_or(0));
       int64_t hi = static_cast<int64_t>(f.max.value_or(100));
-      if (f.type == FieldType::kRelDay) {
-        lo = std::max<int64_t>(lo, -365);
-        hi = std::min<int64_t>(hi, 3650);
-      }
       if (f.null_flavours && rng.Chance(5)) return "UNK";
       return rng.Range(lo, hi);
     }
@@ -127,20 +195,27 @@ json Generate(const Dictionary& d, const Field& f, const json& item, const json&
       json arr = json::array();
       const int64_t n = rng.Range(std::max<int64_t>(1, static_cast<int64_t>(f.min_items)),
                                   std::max<int64_t>(3, static_cast<int64_t>(f.min_items)));
-      for (int64_t i = 0; i < n; ++i) arr.push_back(Object(d, f.subfields, record, program, rng));
+      for (int64_t i = 0; i < n; ++i) arr.push_back(Object(g, f.subfields, record, path + "[]."));
       return arr;
     }
   }
   return nullptr;
 }
 
-json Object(const Dictionary& d, const std::vector<Field>& fields, const json& record,
-            std::string_view program, Rng& rng) {
+// Whether field f (at check path) can be generated: a birth year needs the index date.
+bool Generable(const Gen& g, const std::string& path) {
+  return g.index_year > 0 || !g.timeline.birth_year_age.contains(path);
+}
+
+json Object(Gen& g, const std::vector<Field>& fields, const json& record,
+            const std::string& prefix) {
   json item = json::object();
   for (const auto& f : fields) {
-    if (!Applies(f, item, record, program)) continue;
-    if (!f.required && !rng.Chance(60)) continue;
-    item[f.code] = Generate(d, f, item, record, program, rng);
+    if (!Applies(f, item, record, g.program)) continue;
+    if (!f.required && !g.rng.Chance(60)) continue;
+    const std::string path = prefix + f.code;
+    if (!Generable(g, path)) continue;
+    item[f.code] = Generate(g, f, item, record, path);
   }
   return item;
 }
@@ -148,16 +223,21 @@ json Object(const Dictionary& d, const std::vector<Field>& fields, const json& r
 }  // namespace
 
 json SyntheticRecord(const Dictionary& dict, std::string_view category, std::string_view program,
-                     uint64_t seed, bool complete) {
+                     uint64_t seed, bool complete, std::string_view index_date) {
   const Category* cat = dict.FindCategory(category);
   if (!cat) return json::object();
   Rng rng(seed);
+  Gen g{dict, TimelineOf(dict), program, 0, rng};
+  if (index_date.size() >= 4) g.index_year = std::atoi(std::string(index_date.substr(0, 4)).c_str());
+  const std::string prefix = std::string(category) + ".";
   // The top level is built in place so that later conditions see earlier answers.
   json record = json::object();
   for (const auto& f : cat->fields) {
     if (!Applies(f, record, record, program)) continue;
     if (!f.required && !rng.Chance(60)) continue;
-    record[f.code] = Generate(dict, f, record, record, program, rng);
+    const std::string path = prefix + f.code;
+    if (!Generable(g, path)) continue;
+    record[f.code] = Generate(g, f, record, record, path);
   }
   if (complete) return record;
   // Drop required answers, keeping only drops that leave a valid draft (a controlling answer

@@ -13,7 +13,14 @@ namespace zengen::clinical {
 // passes Validate in submit mode (without loaded code lists: codes are format-valid samples,
 // not drawn from licensed lists). Otherwise an incomplete draft: valid in draft mode with at
 // least one required field missing. An unknown category gives an empty object.
+//
+// The records of one participant also pass the dictionary's plausibility checks (RunChecks)
+// together, whatever their seeds, on any day from index_date on: every day field is at most
+// the index date, and a field that a check orders after another ("order" checks, followed
+// transitively) lies in a later window of days than it (issue 14: the demo was implausible).
+// The birth year of a birth_year_age check agrees with the age and the index date's year; it
+// is left out when index_date is empty.
 json SyntheticRecord(const Dictionary& dict, std::string_view category, std::string_view program,
-                     uint64_t seed, bool complete);
+                     uint64_t seed, bool complete, std::string_view index_date = {});
 
 }  // namespace zengen::clinical

@@ -1,6 +1,10 @@
 #include "clinical/validate.h"
 
+#include <chrono>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -223,7 +227,217 @@ bool Filled(const Field& f, const json& v) {
   return true;
 }
 
+// Days since 1970-01-01 of a real date YYYY-MM-DD, or nullopt.
+std::optional<int64_t> EpochDays(std::string_view date) {
+  if (!participants::ValidDate(date)) return std::nullopt;
+  const auto num = [&](size_t at, size_t n) {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) v = v * 10 + (date[i] - '0');
+    return v;
+  };
+  const std::chrono::year_month_day ymd{std::chrono::year{num(0, 4)},
+                                        std::chrono::month{static_cast<unsigned>(num(5, 2))},
+                                        std::chrono::day{static_cast<unsigned>(num(8, 2))}};
+  return std::chrono::sys_days{ymd}.time_since_epoch().count();
+}
+
+// One value at a check path: its row in the list (-1 at the top level), its path relative to
+// the category and its day from the index date.
+struct DayValue {
+  int64_t row = -1;
+  std::string path;
+  int64_t day = 0;
+};
+
+class CheckRunner {
+ public:
+  CheckRunner(const std::map<std::string, json, std::less<>>& records, const CheckDates& dates)
+      : records_(records) {
+    index_ = EpochDays(dates.index_date);
+    today_ = EpochDays(dates.today);
+    if (dates.today.size() >= 4) today_year_ = std::atoi(std::string(dates.today.substr(0, 4)).c_str());
+    if (dates.index_date.size() >= 4) {
+      index_year_ = std::atoi(std::string(dates.index_date.substr(0, 4)).c_str());
+    }
+  }
+
+  // Days from the index date of a date-like value (rel_day number or date string).
+  std::optional<int64_t> Day(const json& v) const {
+    if (v.is_number_integer()) return v.get<int64_t>();
+    if (v.is_number_float()) return static_cast<int64_t>(std::floor(v.get<double>()));
+    if (v.is_string() && index_) {
+      if (auto d = EpochDays(v.get_ref<const std::string&>())) return *d - *index_;
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<double> Number(const json& v) {
+    if (v.is_number()) return v.get<double>();
+    return std::nullopt;
+  }
+
+  // The values at "category.field" or "category.list[].field".
+  std::vector<DayValue> At(std::string_view path, std::string* category) const {
+    std::vector<DayValue> out;
+    const size_t dot = path.find('.');
+    if (dot == std::string_view::npos) return out;
+    *category = std::string(path.substr(0, dot));
+    const std::string_view rest = path.substr(dot + 1);
+    const auto rec = records_.find(*category);
+    if (rec == records_.end() || !rec->second.is_object()) return out;
+    const json& data = rec->second;
+    const size_t list_end = rest.find("[].");
+    if (list_end == std::string_view::npos) {
+      const auto it = data.find(std::string(rest));
+      if (it != data.end()) {
+        if (auto day = Day(*it)) out.push_back({-1, std::string(rest), *day});
+      }
+      return out;
+    }
+    const std::string list(rest.substr(0, list_end));
+    const std::string field(rest.substr(list_end + 3));
+    const auto rows = data.find(list);
+    if (rows == data.end() || !rows->is_array()) return out;
+    for (size_t i = 0; i < rows->size(); ++i) {
+      const json& row = (*rows)[i];
+      if (!row.is_object()) continue;
+      const auto it = row.find(field);
+      if (it == row.end()) continue;
+      if (auto day = Day(*it)) {
+        out.push_back({static_cast<int64_t>(i), fmt::format("{}[{}].{}", list, i, field), *day});
+      }
+    }
+    return out;
+  }
+
+  // Paths (relative to category) of the values of category that break check c.
+  std::set<std::string> Offending(const Check& c, std::string_view category) const {
+    std::set<std::string> bad;
+    if (c.kind == "order") {
+      struct Tagged {
+        std::string category;
+        DayValue v;
+      };
+      auto gather = [&](const std::vector<std::string>& paths) {
+        std::vector<Tagged> out;
+        for (const auto& p : paths) {
+          std::string cat;
+          for (auto& v : At(p, &cat)) out.push_back({cat, std::move(v)});
+        }
+        return out;
+      };
+      const auto before = gather(c.before);
+      const auto after = gather(c.after);
+      for (const auto& a : after) {
+        for (const auto& b : before) {
+          if (c.same_row && a.v.row != b.v.row) continue;
+          if (b.v.day <= a.v.day) continue;
+          if (a.category == category) bad.insert(a.v.path);
+          if (b.category == category) bad.insert(b.v.path);
+        }
+      }
+    } else if (c.kind == "birth_year_age") {
+      const auto top = [&](std::string_view path, std::string* cat) -> std::optional<double> {
+        const size_t dot = path.find('.');
+        if (dot == std::string_view::npos) return std::nullopt;
+        *cat = std::string(path.substr(0, dot));
+        const auto rec = records_.find(*cat);
+        if (rec == records_.end() || !rec->second.is_object()) return std::nullopt;
+        const auto it = rec->second.find(std::string(path.substr(dot + 1)));
+        return it == rec->second.end() ? std::nullopt : Number(*it);
+      };
+      std::string by_cat;
+      std::string age_cat;
+      const auto by = top(c.birth_year, &by_cat);
+      const auto age = top(c.age, &age_cat);
+      if (by && ((today_year_ > 0 && *by > today_year_) ||
+                 (age && index_year_ > 0 && std::fabs(index_year_ - *by - *age) > 1))) {
+        if (by_cat == category) bad.insert(c.birth_year.substr(c.birth_year.find('.') + 1));
+        if (age && age_cat == category) bad.insert(c.age.substr(c.age.find('.') + 1));
+      }
+    }
+    return bad;
+  }
+
+  // Every date-like value of fields (recursively) after today.
+  void Future(const std::vector<Field>& fields, const json& item, const std::string& prefix,
+              std::set<std::string>& bad) const {
+    if (!item.is_object() || !today_ || !index_) return;
+    for (const auto& f : fields) {
+      const auto it = item.find(f.code);
+      if (it == item.end()) continue;
+      const std::string path = prefix.empty() ? f.code : prefix + "." + f.code;
+      if (f.type == FieldType::kList && it->is_array()) {
+        for (size_t i = 0; i < it->size(); ++i) {
+          Future(f.subfields, (*it)[i], fmt::format("{}[{}]", path, i), bad);
+        }
+      } else if (f.type == FieldType::kRelDay || f.type == FieldType::kDate) {
+        if (auto day = Day(*it); day && *day > *today_ - *index_) bad.insert(path);
+      }
+    }
+  }
+
+ private:
+  const std::map<std::string, json, std::less<>>& records_;
+  std::optional<int64_t> index_;
+  std::optional<int64_t> today_;
+  int today_year_ = 0;
+  int index_year_ = 0;
+};
+
 }  // namespace
+
+std::vector<std::string> CodeLists::Search(std::string_view system, std::string_view query,
+                                           size_t limit) const {
+  std::vector<std::string> out;
+  const auto it = lists_.find(system);
+  if (it == lists_.end() || limit == 0) return out;
+  const auto lower = [](std::string_view s) {
+    std::string l(s);
+    for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return l;
+  };
+  const std::string q = lower(query);
+  std::vector<std::string> inside;
+  for (const auto& code : it->second) {
+    const std::string l = lower(code);
+    const size_t at = l.find(q);
+    if (at == 0) {
+      out.push_back(code);
+      if (out.size() == limit) return out;
+    } else if (at != std::string::npos && inside.size() < limit) {
+      inside.push_back(code);
+    }
+  }
+  for (auto& code : inside) {
+    if (out.size() == limit) break;
+    out.push_back(std::move(code));
+  }
+  return out;
+}
+
+std::vector<Problem> RunChecks(const Dictionary& dict, std::string_view category,
+                               const std::map<std::string, json, std::less<>>& records,
+                               const CheckDates& dates, Mode mode) {
+  std::vector<Problem> out;
+  const Category* cat = dict.FindCategory(category);
+  if (!cat) return out;
+  const CheckRunner runner(records, dates);
+  for (const auto& c : dict.checks) {
+    if (c.severity != "error") continue;
+    std::set<std::string> bad;
+    if (c.kind == "not_in_future") {
+      const auto rec = records.find(category);
+      if (rec != records.end()) runner.Future(cat->fields, rec->second, "", bad);
+    } else if (mode == Mode::kSubmit) {
+      bad = runner.Offending(c, category);
+    }
+    for (const auto& path : bad) {
+      out.push_back({path, "implausible", "clinical.check." + c.code, c.message});
+    }
+  }
+  return out;
+}
 
 json ProblemJson(const Problem& p) {
   return {{"path", p.path},

@@ -47,6 +47,11 @@ class CodeLists {
     const auto it = lists_.find(system);
     return it == lists_.end() ? 0 : it->second.size();
   }
+  // Up to limit codes of system matching query, for the console's code picker: codes that
+  // start with the query (letters compared without case) in code order, then codes that
+  // contain it elsewhere. An empty query gives the first codes. Empty when not Loaded.
+  std::vector<std::string> Search(std::string_view system, std::string_view query,
+                                  size_t limit) const;
 
  private:
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> lists_;
@@ -68,5 +73,27 @@ struct Completeness {
 };
 Completeness ComputeCompleteness(const Category& category, const json& data,
                                  std::string_view program);
+
+// The dictionary's plausibility checks (Dictionary::checks), the same the console runs
+// (web/src/console/Clinical.tsx runChecks), for a write of category (issue 14). records holds
+// the current data of every category of the participant, the record being written included
+// (category code -> data object; missing categories are empty). Values are rel_day numbers
+// (days from index_date) or date strings (YYYY-MM-DD, converted to days from index_date); null
+// flavours and other non-dates take part in no check. today is the server's date (YYYY-MM-DD).
+//
+// Returns one problem per offending value of category (path relative to the category, as
+// Validate's: "drug_lines[1].end_day") for each check of severity "error" that fails; warnings
+// never refuse a write and are not returned. Problem code "implausible", message_key
+// "clinical.check.<check code>", message the check's ja/en text. not_in_future applies in
+// both modes (a draft may be incomplete, never wrong); the cross-field checks (order,
+// birth_year_age) at submission, as in the console. A failing check whose offending values all
+// lie in other categories is not this write's problem and is not returned.
+struct CheckDates {
+  std::string_view index_date;
+  std::string_view today;
+};
+std::vector<Problem> RunChecks(const Dictionary& dict, std::string_view category,
+                               const std::map<std::string, json, std::less<>>& records,
+                               const CheckDates& dates, Mode mode);
 
 }  // namespace zengen::clinical

@@ -513,6 +513,11 @@ Status Identity::DisableUser(std::string_view id, const Actor& actor) {
   return Audit(actor, "user.write", fmt::format("user/{}", id), "", "disabled");
 }
 
+Status Identity::EnableUser(std::string_view id, const Actor& actor) {
+  ZG_RETURN_IF_ERROR(UpdateUser(store_, id, "UPDATE users SET disabled = 0 WHERE id = $1", {}));
+  return Audit(actor, "user.write", fmt::format("user/{}", id), "", "enabled");
+}
+
 Status Identity::ResetMfa(std::string_view id, const Actor& actor) {
   ZG_RETURN_IF_ERROR(UpdateUser(
       store_, id,

@@ -185,6 +185,8 @@ class Identity {
   Result<User> GetUser(std::string_view id);
   // Disabling ends the user's sessions at once.
   Status DisableUser(std::string_view id, const Actor& actor);
+  // Lets a disabled user log in again (password and second factor unchanged); audited.
+  Status EnableUser(std::string_view id, const Actor& actor);
   // Removes the second factor and recovery codes; the user must enrol again.
   Status ResetMfa(std::string_view id, const Actor& actor);
   // Clears a lockout and the failure count.

@@ -362,6 +362,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
   for (const auto& [verb, fn] :
        std::vector<std::pair<std::string, Status (Identity::*)(std::string_view, const Actor&)>>{
            {"disable", &Identity::DisableUser},
+           {"enable", &Identity::EnableUser},
            {"reset-mfa", &Identity::ResetMfa},
            {"unlock", &Identity::Unlock}}) {
     ZG_RETURN_IF_ERROR(router.Add(

@@ -209,6 +209,18 @@ TEST_P(IdentityTest, UnknownAndDisabledUsersLookLikeWrongPasswords) {
       << "disabling ends existing sessions";
 }
 
+// Issue 14: a disabled user could not be re-enabled.
+TEST_P(IdentityTest, ADisabledUserCanBeEnabledAgain) {
+  ASSERT_TRUE(identity_->DisableUser("alice", admin_).ok());
+  ASSERT_EQ(identity_->Login("alice", kPassword, "", from_).error().code, "invalid_credentials");
+  ASSERT_TRUE(identity_->EnableUser("alice", admin_).ok());
+  EXPECT_TRUE(identity_->Login("alice", kPassword, "", from_).ok());
+  auto u = identity_->GetUser("alice");
+  ASSERT_TRUE(u.ok());
+  EXPECT_FALSE(u->disabled);
+  EXPECT_EQ(identity_->EnableUser("nobody", admin_).error().code, "user_not_found");
+}
+
 TEST_P(IdentityTest, SessionsExpireWhenIdleAndAbsolutely) {
   auto login = identity_->Login("alice", kPassword, "", from_);
   ASSERT_TRUE(login.ok());

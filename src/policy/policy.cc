@@ -76,6 +76,8 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"consent.write", {.roles = {kClinician}, .own_organisation = true}},
       {"dictionary.read", {.is_public = true}},
       {"codelist.write", {.roles = {kSteward}}},
+      // The loaded codes, for the console's code picker (codes only, never titles).
+      {"codelist.read", {.roles = {kClinician, kSteward}}},
       {"clinical.read", {.roles = {kClinician, kSteward}, .own_organisation = true}},
       {"clinical.write", {.roles = {kClinician}, .own_organisation = true}},
       {"clinical.export", {.roles = {kClinician, kSteward}, .own_organisation = true}},

@@ -77,6 +77,7 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"consent.write", {"clinician"}},
       {"dictionary.read", subjects},
       {"codelist.write", {"data_steward"}},
+      {"codelist.read", {"clinician", "data_steward"}},
       {"clinical.read", {"clinician", "data_steward"}},
       {"clinical.write", {"clinician"}},
       {"clinical.export", {"clinician", "data_steward"}},

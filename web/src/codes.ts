@@ -171,6 +171,8 @@ export const fieldLabels: Record<string, Bilingual> = {
 export function fieldLabel(lang: Lang, field: string | undefined): string {
   if (!field) return '';
   if (fieldLabels[field]) return fieldLabels[field][lang];
+  const line = /^line (\d+)$/.exec(field);
+  if (line) return lang === 'ja' ? `${line[1]} 行目` : `line ${line[1]}`;
   const item = /^decisions\.(C\d\d)$/.exec(field);
   if (item) return lang === 'ja' ? `同意項目 ${item[1]}` : `consent item ${item[1]}`;
   return field;
@@ -238,6 +240,10 @@ export const errorTexts: Record<string, Bilingual> = {
   invalid_gene_table: b('遺伝子表の行が正しくありません', 'A row of the gene table is not valid'),
   duplicate_gene: b('遺伝子表に同じ遺伝子が 2 回あります', 'A gene is listed twice in the gene table'),
   empty_gene_table: b('遺伝子表に遺伝子がありません', 'The gene table holds no gene'),
+  validation_failed: b('{field}: 入力内容に問題があります', '{field}: the input has problems'),
+  unknown_system: b('データ辞書にないコード体系です', 'Not a code system of the data dictionary'),
+  invalid_code: b('コードの形式が正しくありません（{field}）', 'A code has the wrong format ({field})'),
+  empty_code_list: b('コードが1つもありません', 'The list holds no code'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {

@@ -122,8 +122,8 @@ test('the public portal shows charts, tables with suppressed small cells, and sw
   const cells = await monthTable.locator('td').allTextContents();
   assert.ok(cells.includes('<10'), 'a suppressed small cell is shown');
   assert.ok(cells.every((c) => !/^[1-9]$/.test(c)), 'no count from 1 to 9 is shown');
-  // The demo's releases: one per tier, dates from the sharing module.
-  await page.getByRole('cell', { name: 'controlled', exact: true }).first().waitFor();
+  // The demo's releases: one per tier (in words), dates from the sharing module.
+  await page.getByRole('cell', { name: '制限公開（承認された申請者）', exact: true }).first().waitFor();
   assert.match(await page.getByTestId('audit-head').textContent(), /通番 \d+/);
   await shot(page, 'portal-ja');
   await checkAxe(page, 'portal');
@@ -408,6 +408,12 @@ test('one finding walks from filing to disclosure across the analysis centre, th
   await analyst.getByTestId('finding-state').waitFor();
   const id = await analyst.locator('.finding').getAttribute('data-finding');
   assert.equal(await stateOf(analyst), 'detected');
+  // The finding has its own URL: a reload opens it again, titled by its gene and variant.
+  assert.equal(new URL(analyst.url()).pathname, `/console/findings/${id}`);
+  await analyst.reload();
+  await analyst.getByTestId('finding-state').waitFor();
+  assert.equal(await analyst.locator('.finding').getAttribute('data-finding'), id);
+  assert.match(await analyst.title(), /PIK3CA/);
   await step(analyst, 'classify', '一次判定を記録');
   await step(analyst, 'submit_review', '専門家レビューへ提出');
   assert.equal(await stateOf(analyst), 'expert_review');
@@ -506,6 +512,10 @@ test('a committee member approves an application; the researcher sees the grant 
   await row.getByRole('button').click();
   await c1.getByTestId('application-state').waitFor();
   assert.equal(await c1.getByTestId('application-state').getAttribute('data-state'), 'submitted');
+  // The application has its own URL: a reload opens it again.
+  assert.equal(new URL(c1.url()).pathname, `/console/applications/${id}`);
+  await c1.reload();
+  await c1.getByTestId('application-state').waitFor();
   await c1.getByTestId('prescreen-covered').first().waitFor();
   assert.match(await c1.getByTestId('prescreen-covered').first().textContent(), /^\d+$/);
   assert.match(await c1.getByTestId('track-rules').textContent(), /倫理審査の承認.*✔ 充足/);
@@ -561,7 +571,7 @@ test('a committee member approves an application; the researcher sees the grant 
   await shot(r, 'sharing-researcher-grants');
   await checkAxe(r, 'grants (researcher)');
   await r.getByRole('button', { name: 'アクセス用トークン', exact: true }).click();
-  await r.getByLabel('トークンの名前').fill('samtools on my workstation');
+  await r.getByLabel('トークンの名前').fill('研究室の解析用端末（samtools）');
   await r.getByRole('button', { name: 'トークンを作成' }).click();
   const token = (await r.getByTestId('token-value').textContent()).trim();
   assert.match(token, /^zgt_/);
@@ -569,7 +579,7 @@ test('a committee member approves an application; the researcher sees the grant 
   assert.ok(example.includes(token), 'the example carries the token');
   assert.match(example, /HTS_AUTH_LOCATION/);
   assert.match(example, /\/ga4gh\/htsget\/v1\/(reads|variants)\/\S+/);
-  await r.getByTestId('tokens-table').filter({ hasText: 'samtools on my workstation' }).waitFor();
+  await r.getByTestId('tokens-table').filter({ hasText: '研究室の解析用端末（samtools）' }).waitFor();
   await shot(r, 'sharing-researcher-token');
   await checkAxe(r, 'personal token');
 
@@ -651,6 +661,40 @@ test('the data steward creates a dataset, adds a participant, releases it with a
 
 // ---- The front door: registration, consent, six categories, specimens, shipments --------------
 
+test('the data steward loads an ICD-10 code list, and disables and re-enables a user after confirming', async () => {
+  const page = await newPage();
+  await logIn(page, 'steward');
+  await page.goto(`${server.url}/console/admin`);
+  const form = page.getByTestId('code-list-form');
+  await form.getByLabel('コード体系').selectOption('icd10');
+  await form.getByLabel(/^コード（/).fill('C34.1\tMalignant neoplasm: upper lobe, bronchus or lung\nC34.2\nC34.9\nC18.7\nE11.9\n');
+  await form.getByRole('button', { name: 'コード表を置き換える' }).click();
+  await page.getByTestId('code-list-status').filter({ hasText: '5 件' }).waitFor();
+  // A code of the wrong format is refused in words, naming its line.
+  await form.getByLabel(/^コード（/).fill('C34.1\nlung\n');
+  await form.getByRole('button', { name: 'コード表を置き換える' }).click();
+  await page.getByTestId('code-list-status').filter({ hasText: '2 行目' }).waitFor();
+  await shot(page, 'admin-code-list');
+  await checkAxe(page, 'code list form');
+  await scanJapanese(page, 'code list form');
+  // Disabling asks first, naming the user and what follows; a disabled user can be enabled again.
+  const user = page.locator('tr[data-user="industry-researcher"]');
+  await user.getByRole('button', { name: '無効化' }).click();
+  const confirm = user.getByTestId('admin-confirm');
+  assert.match(await confirm.textContent(), /industry-researcher を無効化します.*ログインできなくなり/);
+  await shot(page, 'admin-confirm-disable');
+  await checkAxe(page, 'admin confirmation');
+  await confirm.getByRole('button', { name: 'やめる' }).click();
+  assert.equal(await user.getByTestId('admin-confirm').count(), 0);
+  await user.getByRole('button', { name: '無効化' }).click();
+  await confirm.getByRole('button', { name: '無効化' }).click();
+  await user.getByRole('button', { name: '有効にする' }).click();
+  assert.match(await confirm.textContent(), /industry-researcher を再び有効にします/);
+  await confirm.getByRole('button', { name: '有効にする' }).click();
+  await user.getByRole('button', { name: '無効化' }).waitFor();
+  await page.close();
+});
+
 // Counts what a user does: a click (a radio, a button, a tab; a drop-down list counts two: open
 // and choose) and a keystroke group (typing one value, a date included, ended by Tab).
 function measured(page) {
@@ -689,10 +733,19 @@ function measured(page) {
   };
 }
 
-// Japanese pages show no raw code (snake_case) and no English sentence.
+// Japanese pages show no raw code (snake_case) and no English sentence. Identifiers shown as
+// such — in <code>, like the audit log's action names and resource paths for the security
+// officer — are not text and are not scanned.
 const untranslated = [];
 async function scanJapanese(page, name) {
-  const text = await page.evaluate(() => document.body.innerText);
+  const text = await page.evaluate(() => {
+    const codes = [...document.querySelectorAll('code')];
+    const before = codes.map((c) => c.style.display);
+    for (const c of codes) c.style.display = 'none';
+    const t = document.body.innerText;
+    codes.forEach((c, i) => (c.style.display = before[i]));
+    return t;
+  });
   const codes = (text.match(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g) ?? []).filter((c) => !/^zgt_/.test(c));
   const english = text.match(/\b[A-Z]?[a-z]{2,}(?: [a-z]{2,}){3,}\b/g) ?? [];
   for (const c of [...codes, ...english]) untranslated.push(`${name}: ${c}`);
@@ -721,6 +774,13 @@ async function fillCategory(page, ui, category, values) {
   lap('saved');
   if (await page.getByTestId('server-problems').count()) assert.fail(`${category}: ${await page.getByTestId('server-problems').textContent()}`);
   assert.match(await page.getByTestId('record-status').textContent(), /確定/);
+}
+
+// Chooses a value of a clinical form's selection (radio buttons or a list), not counted.
+async function choose(page, path, value) {
+  const radio = page.locator(`input[type=radio][name="${path}"][value="${value}"]`);
+  if (await radio.count()) await radio.check();
+  else await page.locator(`#f-${path.replace(/\[(\d+)\]\./g, '-$1-').replace(/\./g, '-')}`).selectOption(value);
 }
 
 const past = (days) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
@@ -846,6 +906,19 @@ test('a clinician registers a cancer participant, records consent by a proxy wit
     ['staging_system', 'UICC_TNM'], ['stage_basis', 'c'], ['t_category', 'T2a'], ['n_category', 'N1'], ['m_category', 'M1a'],
     ['metastatic_sites[0].site', 'C34.9'],
   ]);
+  // The code picker: the ICD-10 field suggests codes of the list the steward loaded.
+  await page.locator('#f-icd10').fill('c34');
+  await page.getByTestId('code-list-icd10').filter({ hasText: '候補 3 件' }).waitFor();
+  assert.deepEqual(await page.locator('#f-icd10-codes option').evaluateAll((os) => os.map((o) => o.value)), ['C34.1', 'C34.2', 'C34.9']);
+  await page.locator('#f-icd10').fill('C99.9');
+  await page.getByTestId('code-list-icd10').filter({ hasText: 'コード表（5 件）にありません' }).waitFor();
+  await shot(page, 'clinical-code-picker');
+  await checkAxe(page, 'code picker');
+  await page.locator('#f-icd10').fill('C34.1');
+  await page.getByTestId('code-list-icd10').filter({ hasText: 'コード表 5 件から' }).waitFor();
+  await page.getByLabel('変更理由').fill('ICD-10 を追記');
+  await page.getByRole('button', { name: '確定して保存' }).click();
+  await page.getByTestId('save-status').filter({ hasText: '保存しました' }).waitFor();
   // Treatment: two drug lines; a line that ends before it starts is refused before submission.
   await fillCategory(page, ui, 'treatment', [
     ['drug_lines[0].line_no', '1'], ['drug_lines[0].intent', 'first_palliative'], ['drug_lines[0].regimen_name', 'CBDCA+PEM'],
@@ -890,6 +963,38 @@ test('a clinician registers a cancer participant, records consent by a proxy wit
   console.log(`ux-measure: registering a cancer participant and recording a proxy consent with a designated relative: ${afterConsent.clicks} clicks, ${afterConsent.keystrokeGroups} keystroke groups`);
   console.log(`ux-measure: entering one complete cancer participant (six categories, two drug lines, one AE): ${entry.clicks} clicks, ${entry.keystrokeGroups} keystroke groups`);
   writeFileSync(join(screenshots, 'ux-measures.json'), JSON.stringify({ registrationAndConsent: afterConsent, cancerEntry: entry }, null, 1));
+
+  // The server runs the same plausibility checks: a second window that still shows the old
+  // treatment records a death before a drug line entered meanwhile, and the server refuses it,
+  // naming the field, in Japanese.
+  const stale = await page.context().newPage();
+  await stale.goto(`${server.url}/console/participants/${id}/course`);
+  await stale.locator('#category-panel[data-loaded="course"]').waitFor();
+  await page.goto(`${server.url}/console/participants/${id}/treatment`);
+  await page.locator('#category-panel[data-loaded="treatment"]').waitFor();
+  await page.locator('[data-list="drug_lines"] > button.add-row').click();
+  await page.locator('#f-drug_lines-2-line_no').fill('3');
+  await choose(page, 'drug_lines[2].intent', 'later_palliative');
+  await page.locator('#f-drug_lines-2-regimen_name').fill('NIVO');
+  await page.locator('#f-drug_lines-2-start_day').fill(past(2));
+  await choose(page, 'drug_lines[2].stop_reason', 'ongoing');
+  await page.getByLabel('変更理由').fill('三次治療を追加');
+  await page.getByRole('button', { name: '確定して保存' }).click();
+  await page.getByTestId('save-status').filter({ hasText: '保存しました' }).waitFor();
+  const courseVersion = await stale.getByTestId('record-status').textContent();
+  await choose(stale, 'vital_status', 'dead');
+  await stale.locator('#f-death_day').fill(past(5));
+  await stale.locator('#f-death_day').press('Tab');
+  await choose(stale, 'cause_of_death', 'index_cancer');
+  await stale.getByLabel('変更理由').fill('死亡の連絡');
+  await stale.getByRole('button', { name: '確定して保存' }).click();
+  const refused = stale.getByTestId('server-problems');
+  await refused.waitFor();
+  assert.match(await refused.textContent(), /死亡日.*死亡日より後の日付があります/);
+  assert.equal(await stale.getByTestId('record-status').textContent(), courseVersion, 'nothing was written');
+  await shot(stale, 'clinical-server-check');
+  await scanJapanese(stale, 'server plausibility check');
+  await stale.close();
 
   // Deep link and Back: the treatment tab has its own URL.
   await page.goto(`${server.url}/console/participants/${id}/treatment`);
@@ -942,19 +1047,15 @@ test('a clinician registers a cancer participant, records consent by a proxy wit
 
 let shippedSpecimen = '';
 
-test('the sequencing facility sees the shipped specimen in its incoming list and receives it', async (t) => {
+test('the sequencing facility sees the shipped specimen in its incoming list and receives it', async () => {
   const page = await newPage();
   await logIn(page, 'sequencer');
   await page.goto(`${server.url}/console/incoming`);
   await page.getByRole('heading', { name: 'この施設宛てに発送された検体' }).waitFor();
-  await page.getByTestId('incoming-unavailable').or(page.getByTestId('incoming-table')).or(page.getByText('入荷予定の検体はありません')).first().waitFor();
+  await page.getByTestId('incoming-table').waitFor();
+  assert.equal(await page.getByTestId('incoming-unavailable').count(), 0, 'the incoming-shipments API answers');
   await shot(page, 'incoming');
   await checkAxe(page, 'incoming shipments');
-  if (await page.getByTestId('incoming-unavailable').count()) {
-    t.skip('GET /api/v1/shipments/incoming answers 404 on this server: the incoming-shipments API is not merged yet');
-    await page.close();
-    return;
-  }
   await scanJapanese(page, 'incoming shipments');
   assert.ok(shippedSpecimen, 'the previous test shipped a specimen');
   const row = page.getByTestId('incoming-table').locator(`tr[data-specimen="${shippedSpecimen}"]`);
@@ -964,6 +1065,11 @@ test('the sequencing facility sees the shipped specimen in its incoming list and
   await row.getByRole('button', { name: '受領する' }).click();
   await row.waitFor({ state: 'detached' });
   await page.getByTestId('incoming-status').filter({ hasText: '受領済み' }).waitFor();
+  // The received specimen is the facility's now: its own page shows it received.
+  await page.goto(`${server.url}/console/specimens/${shippedSpecimen}`);
+  await page.getByTestId('specimen-state').filter({ hasText: '受領済み' }).waitFor();
+  await shot(page, 'incoming-received-specimen');
+  await scanJapanese(page, 'received specimen');
   await page.close();
 });
 
@@ -977,6 +1083,18 @@ test('a rare-disease participant: background with phenotype and prior genetic te
   // No consent yet: clinical entry says so and does not save.
   await page.getByTestId('consent-banner').waitFor();
   assert.equal(await page.getByTestId('consent-banner').getAttribute('data-state'), 'none');
+  // The worklist lists the participant among those whose consent is due and links there.
+  await page.goto(`${server.url}/console/worklist`);
+  await page.getByLabel('表示する参加者').selectOption('consent_due');
+  const due = page.getByTestId('worklist-table').locator(`tr[data-participant="${id}"]`);
+  await due.waitFor();
+  assert.match(await due.getAttribute('data-due'), /record_consent/);
+  assert.match(await due.textContent(), /同意なし.*同意を記録/);
+  await shot(page, 'worklist-consent-due');
+  await checkAxe(page, 'worklist');
+  await scanJapanese(page, 'worklist');
+  await due.getByRole('link').click();
+  assert.equal(new URL(page.url()).pathname, `/console/consent/${id}`);
   await recordConsent(page, ui, id, { proxy: false });
   await page.goto(`${server.url}/console/participants/${id}/case_basics`);
   await page.getByTestId('completeness').waitFor();
@@ -1030,7 +1148,53 @@ test('a rare-disease participant: background with phenotype and prior genetic te
   assert.equal(await page.getByTestId('consent-banner').getAttribute('data-state'), 'withdrawn_full');
   assert.equal(await page.getByRole('button', { name: '確定して保存' }).count(), 0);
   await shot(page, 'clinical-withdrawn');
+  await page.goto(`${server.url}/console/worklist`);
+  await page.getByLabel('表示する参加者').selectOption('withdrawn');
+  const withdrawn = page.getByTestId('worklist-table').locator(`tr[data-participant="${id}"]`);
+  await withdrawn.waitFor();
+  assert.equal(await withdrawn.getAttribute('data-due'), 'withdrawn');
+  assert.match(await withdrawn.textContent(), /全面撤回/);
   await page.close();
+});
+
+// Every page of the console, for each kind of user, in Japanese and in English: a screenshot
+// of each (build/screenshots/page-<user>-<page>-<lang>.png, listed in docs/ux-measures.md) and
+// the untranslated-text scan of each Japanese page.
+const tour = {
+  'dr-kansai': ['participants', 'worklist', 'consent', 'specimens', 'findings'],
+  sequencer: ['uploads', 'incoming', 'specimens', 'files'],
+  analyst: ['findings', 'files', 'specimens'],
+  security: ['audit', 'admin'],
+  steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants'],
+  committee: ['applications', 'datasets', 'grants'],
+  researcher: ['datasets', 'applications', 'grants', 'tokens'],
+};
+test('every console page, for every kind of user, in Japanese and in English', async () => {
+  for (const [user, pages] of Object.entries(tour)) {
+    const page = await newPage();
+    await logIn(page, user);
+    for (const lang of ['ja', 'en']) {
+      for (const p of pages) {
+        await page.goto(`${server.url}/console/${p}`);
+        await page.getByTestId('signed-in').waitFor();
+        await page.waitForLoadState('networkidle');
+        await shot(page, `page-${user}-${p}-${lang}`);
+        if (lang === 'ja') await scanJapanese(page, `${user} ${p}`);
+      }
+      if (lang === 'ja') await page.getByLabel('表示言語').selectOption('en');
+      else await page.getByLabel('Language').selectOption('ja');
+    }
+    await page.close();
+  }
+  for (const lang of ['ja', 'en']) {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    if (lang === 'en') await page.getByLabel('表示言語').selectOption('en');
+    await page.waitForLoadState('networkidle');
+    await shot(page, `page-portal-${lang}`);
+    if (lang === 'ja') await scanJapanese(page, 'portal');
+    await page.close();
+  }
 });
 
 test('the Japanese pages visited show no raw code or English sentence', () => {

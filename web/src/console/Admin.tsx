@@ -2,8 +2,9 @@
 // and organisations (one-time MFA enrolment codes, role grants awaiting a second person's
 // approval), with the CSV import of clinical data and its progress bar.
 import { useEffect, useState } from 'react';
-import { api, ApiError, upload, type SessionInfo } from '../api';
-import { useI18n } from '../i18n';
+import { api, ApiError, sendBytes, upload, type SessionInfo } from '../api';
+import { codeLabel, consentStates, describeError, organisationKinds, roles as roleLabels, specimenStates } from '../codes';
+import { useI18n, type Bilingual, type TextKey } from '../i18n';
 
 interface AuditRecord {
   seq: number;
@@ -16,15 +17,41 @@ interface AuditRecord {
   reason: string;
 }
 
+// An audit reason in words: the state codes it names (a custody step, a consent state or
+// withdrawal level) become their labels; any other code stays marked as a code.
+function auditReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] {
+  const out: React.ReactNode[] = [];
+  let last = 0;
+  for (const m of reason.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)) {
+    out.push(reason.slice(last, m.index));
+    const code = m[0];
+    const label = specimenStates[code] ?? consentStates[code] ?? consentStates[`withdrawn_${code}`] ?? roleLabels[code];
+    out.push(label ? label[lang] : <code key={m.index}>{code}</code>);
+    last = (m.index ?? 0) + code.length;
+  }
+  out.push(reason.slice(last));
+  return out;
+}
+
+// Dates of the filter (YYYY-MM-DD, UTC) as the RFC 3339 bounds the audit API takes: "from" the
+// start of its day, "to" the end of its day.
+function auditBound(date: string, end: boolean): string {
+  return end ? `${date}T23:59:59.999Z` : `${date}T00:00:00.000Z`;
+}
+
 export function AuditPage() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [filters, setFilters] = useState({ actor: '', action: '', resource: '' });
+  const [range, setRange] = useState({ from: '', to: '' });
+  const [denyOnly, setDenyOnly] = useState(false);
   const [items, setItems] = useState<AuditRecord[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState('');
   const search = async (after?: number) => {
     const q = new URLSearchParams({ limit: '100' });
     for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+    if (range.from) q.set('from', auditBound(range.from, false));
+    if (range.to) q.set('to', auditBound(range.to, true));
     if (after !== undefined) q.set('after_seq', String(after));
     try {
       const r = await api<{ items: AuditRecord[]; next_after_seq: number | null }>('GET', `/api/v1/audit?${q}`);
@@ -32,12 +59,13 @@ export function AuditPage() {
       setNext(r.next_after_seq);
       setError('');
     } catch (e) {
-      setError((e as ApiError).message);
+      setError(describeError(lang, e));
     }
   };
   useEffect(() => {
     search();
   }, []);
+  const shown = denyOnly ? items.filter((r) => r.decision === 'deny') : items;
   return (
     <div>
       <form className="card filters" onSubmit={(e) => {
@@ -51,6 +79,18 @@ export function AuditPage() {
             <input value={filters[k]} onChange={(e) => setFilters({ ...filters, [k]: e.target.value })} />
           </label>
         ))}
+        <label>
+          {t('auditFrom')}
+          <input type="date" value={range.from} onChange={(e) => setRange({ ...range, from: e.target.value })} />
+        </label>
+        <label>
+          {t('auditTo')}
+          <input type="date" value={range.to} onChange={(e) => setRange({ ...range, to: e.target.value })} />
+        </label>
+        <label className="radio">
+          <input type="checkbox" checked={denyOnly} onChange={(e) => setDenyOnly(e.target.checked)} />
+          {t('auditDenyOnly')}
+        </label>
         <button type="submit">{t('search')}</button>
       </form>
       {error && <p role="alert">{error}</p>}
@@ -69,16 +109,20 @@ export function AuditPage() {
           </tr>
         </thead>
         <tbody>
-          {items.map((r) => (
-            <tr key={r.seq} className={r.decision === 'deny' ? 'deny' : undefined}>
+          {shown.map((r) => (
+            <tr key={r.seq} className={r.decision === 'deny' ? 'deny' : undefined} data-decision={r.decision}>
               <td>{r.seq}</td>
               <td>{r.time}</td>
               <td>{r.actor}</td>
               <td>{r.source}</td>
-              <td>{r.action}</td>
-              <td>{r.resource}</td>
-              <td>{r.decision}</td>
-              <td>{r.reason}</td>
+              <td>
+                <code>{r.action}</code>
+              </td>
+              <td>
+                <code>{r.resource}</code>
+              </td>
+              <td>{r.decision === 'deny' ? t('auditDeny') : r.decision === 'allow' ? t('auditAllow') : r.decision}</td>
+              <td>{auditReason(lang, r.reason)}</td>
             </tr>
           ))}
         </tbody>
@@ -91,6 +135,14 @@ export function AuditPage() {
     </div>
   );
 }
+
+type UserVerb = 'unlock' | 'reset-mfa' | 'disable' | 'enable';
+const confirmLabel: Record<UserVerb, TextKey> = {
+  unlock: 'unlock',
+  'reset-mfa': 'resetMfa',
+  disable: 'disable',
+  enable: 'enable',
+};
 
 interface User {
   id: string;
@@ -120,13 +172,16 @@ interface Org {
 }
 
 export function AdminPage({ session }: { session: SessionInfo }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const roleText = (rs: string[]) => rs.map((r) => codeLabel(roleLabels, lang, r)).join('、');
   const steward = session.roles.includes('data_steward');
   const approver = steward || session.roles.includes('security_officer');
   const [orgs, setOrgs] = useState<Org[]>([]);
   const [users, setUsers] = useState<User[]>([]);
   const [grants, setGrants] = useState<RoleGrant[]>([]);
   const [message, setMessage] = useState('');
+  // A destructive action waits for a confirmation naming the user and what follows.
+  const [confirming, setConfirming] = useState<{ user: string; verb: UserVerb } | null>(null);
   const [newUser, setNewUser] = useState({ id: '', organisation: '', display_name: '', email: '', role: 'clinician', password: '' });
   const [newOrg, setNewOrg] = useState({ id: '', name: '', kind: 'hospital', jurisdiction: 'JP' });
   const load = () => {
@@ -137,7 +192,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
   useEffect(load, []);
   const explain = (e: ApiError) => {
     const code = grantErrors.find((c) => c === e.code);
-    return code ? t(code) : e.message;
+    return code ? t(code) : describeError(lang, e);
   };
   const act = async (f: () => Promise<unknown>) => {
     try {
@@ -174,7 +229,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
             <tr key={o.id}>
               <td>{o.id}</td>
               <td>{o.name}</td>
-              <td>{o.kind}</td>
+              <td>{codeLabel(organisationKinds, lang, o.kind)}</td>
               <td>{o.jurisdiction}</td>
             </tr>
           ))}
@@ -196,7 +251,9 @@ export function AdminPage({ session }: { session: SessionInfo }) {
             {t('kind')}
             <select value={newOrg.kind} onChange={(e) => setNewOrg({ ...newOrg, kind: e.target.value })}>
               {['hospital', 'sequencing_facility', 'analysis_center', 'data_center', 'academic', 'industry'].map((k) => (
-                <option key={k}>{k}</option>
+                <option key={k} value={k}>
+                  {codeLabel(organisationKinds, lang, k)}
+                </option>
               ))}
             </select>
           </label>
@@ -218,27 +275,51 @@ export function AdminPage({ session }: { session: SessionInfo }) {
         </thead>
         <tbody>
           {users.map((u) => (
-            <tr key={u.id}>
+            <tr key={u.id} data-user={u.id}>
               <td>{u.id}</td>
               <td>{u.organisation}</td>
               <td>
-                {u.roles.join(', ')}
-                {u.pending_roles && u.pending_roles.length > 0 && ` (${t('pendingRoles')}: ${u.pending_roles.join(', ')})`}
+                {roleText(u.roles)}
+                {u.pending_roles && u.pending_roles.length > 0 && ` (${t('pendingRoles')}: ${roleText(u.pending_roles)})`}
               </td>
               <td>{u.mfa_enrolled ? t('yes') : t('no')}</td>
               <td>{u.locked ? t('yes') : t('no')}</td>
               <td>{u.disabled ? t('yes') : t('no')}</td>
               {steward && (
                 <td className="row-actions">
-                  <button type="button" onClick={() => act(() => api('POST', `/api/v1/admin/users/${u.id}/unlock`))}>
-                    {t('unlock')}
-                  </button>
-                  <button type="button" onClick={() => act(() => api('POST', `/api/v1/admin/users/${u.id}/reset-mfa`))}>
-                    {t('resetMfa')}
-                  </button>
-                  <button type="button" onClick={() => act(() => api('POST', `/api/v1/admin/users/${u.id}/disable`))}>
-                    {t('disable')}
-                  </button>
+                  {confirming?.user === u.id ? (
+                    <div role="alertdialog" aria-labelledby={`confirm-${u.id}`} className="confirm" data-testid="admin-confirm">
+                      <p id={`confirm-${u.id}`}>{t(`confirm_${confirming.verb}` as TextKey, { user: u.id })}</p>
+                      <button type="button" className="danger" onClick={() => {
+                        const verb = confirming.verb;
+                        setConfirming(null);
+                        act(() => api('POST', `/api/v1/admin/users/${u.id}/${verb}`));
+                      }}>
+                        {t(confirmLabel[confirming.verb])}
+                      </button>
+                      <button type="button" onClick={() => setConfirming(null)}>
+                        {t('cancel')}
+                      </button>
+                    </div>
+                  ) : (
+                    <>
+                      <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'unlock' })}>
+                        {t('unlock')}
+                      </button>
+                      <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'reset-mfa' })}>
+                        {t('resetMfa')}
+                      </button>
+                      {u.disabled ? (
+                        <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'enable' })}>
+                          {t('enable')}
+                        </button>
+                      ) : (
+                        <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'disable' })}>
+                          {t('disable')}
+                        </button>
+                      )}
+                    </>
+                  )}
                   {!u.mfa_enrolled && (
                     <button type="button" onClick={() => issueCode(u.id)}>
                       {t('issueEnrolmentCode')}
@@ -265,7 +346,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
             {grants.map((g) => (
               <tr key={g.id}>
                 <td>{g.user}</td>
-                <td>{g.role}</td>
+                <td>{codeLabel(roleLabels, lang, g.role)}</td>
                 <td>{g.requested_by}</td>
                 {approver && (
                   <td>
@@ -279,6 +360,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
           </tbody>
         </table>
       )}
+      {steward && <CodeListForm />}
       {steward && (
         <form className="card" onSubmit={(e) => {
           e.preventDefault();
@@ -307,7 +389,9 @@ export function AdminPage({ session }: { session: SessionInfo }) {
             {t('roles')}
             <select value={newUser.role} onChange={(e) => setNewUser({ ...newUser, role: e.target.value })}>
               {['clinician', 'sequencing_operator', 'analyst', 'researcher', 'committee_member', 'data_steward', 'security_officer'].map((r) => (
-                <option key={r}>{r}</option>
+                <option key={r} value={r}>
+                  {codeLabel(roleLabels, lang, r)}
+                </option>
               ))}
             </select>
           </label>
@@ -324,7 +408,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
 
 // CSV import of one clinical category with an upload progress bar (hospital staff).
 export function ImportForm({ categories }: { categories: { code: string; label: { ja: string; en: string } }[] }) {
-  const { t, pick } = useI18n();
+  const { t, pick, lang } = useI18n();
   const [category, setCategory] = useState(categories[0]?.code ?? '');
   const [file, setFile] = useState<File | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
@@ -340,7 +424,7 @@ export function ImportForm({ categories }: { categories: { code: string; label: 
         setMessage(t('importDone'));
       } catch (err) {
         const ae = err as ApiError;
-        setMessage(`${t('error')}: ${ae.message} ${ae.problems.slice(0, 5).map((p) => p.message.en).join('; ')}`);
+        setMessage(`${t('error')}: ${describeError(lang, ae)} ${ae.problems.slice(0, 5).map((p: any) => `${p.row ? `${p.row}: ` : ''}${p.message?.[lang] ?? ''}`).join('; ')}`);
       }
     }}>
       <h3>{t('importTitle')}</h3>
@@ -363,6 +447,57 @@ export function ImportForm({ categories }: { categories: { code: string; label: 
       </button>
       {progress !== null && <progress max={1} value={progress} aria-label={t('importTitle')} />}
       <p role="status">{message}</p>
+    </form>
+  );
+}
+
+// The operator's code lists for licensed terminologies (ICD-10, ICD-O-3, MedDRA …): codes only,
+// one per line ("code<TAB>title" lines keep the code); the clinical form's code picker
+// suggests from them and the server refuses codes outside a loaded list (data stewards).
+export function CodeListForm() {
+  const { t, pick, lang } = useI18n();
+  const [systems, setSystems] = useState<{ code: string; label: Bilingual }[]>([]);
+  const [system, setSystem] = useState('');
+  const [codes, setCodes] = useState('');
+  const [message, setMessage] = useState('');
+  useEffect(() => {
+    api<{ code_systems: { code: string; label: Bilingual }[] }>('GET', '/api/v1/dictionary')
+      .then((d) => {
+        setSystems(d.code_systems);
+        setSystem(d.code_systems[0]?.code ?? '');
+      })
+      .catch(() => setSystems([]));
+  }, []);
+  return (
+    <form className="card" data-testid="code-list-form" onSubmit={async (e) => {
+      e.preventDefault();
+      setMessage('');
+      try {
+        const r = await sendBytes('PUT', `/api/v1/code-lists/${encodeURIComponent(system)}`, new Blob([codes], { type: 'text/plain' }), 'text/plain', () => undefined);
+        setMessage(t('codeListSaved', { n: r.codes }));
+      } catch (err) {
+        setMessage(`${t('error')}: ${describeError(lang, err)}`);
+      }
+    }}>
+      <h3>{t('codeListTitle')}</h3>
+      <label>
+        {t('codeSystem')}
+        <select value={system} onChange={(e) => setSystem(e.target.value)}>
+          {systems.map((s) => (
+            <option key={s.code} value={s.code}>
+              {pick(s.label)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('codeListCodes')}
+        <textarea rows={6} value={codes} onChange={(e) => setCodes(e.target.value)} />
+      </label>
+      <button type="submit" disabled={!system || !codes.trim()}>
+        {t('codeListLoad')}
+      </button>
+      <p role="status" data-testid="code-list-status">{message}</p>
     </form>
   );
 }

@@ -9,6 +9,7 @@ import { api, type SessionInfo } from '../api';
 import { diseaseLabel, useI18n } from '../i18n';
 import { label } from '../labels';
 import { sha256File } from '../sha256';
+import { consolePath, navigate, useTitle } from '../router';
 import {
   applicationStates, bytes, errorWords, grantStatuses, historyKinds, outcomes, primaryPurposes, requirements, tracks,
   useSharingText, votes,
@@ -102,11 +103,15 @@ export function purposeText(lang: 'ja' | 'en', p: Purpose): string {
   return parts.join(' · ');
 }
 
-export function ApplicationsPage({ session }: { session: SessionInfo }) {
+// /console/applications[/<id>]: the open application is part of the URL (deep link, reload,
+// Back).
+export function ApplicationsPage({ session, selectedId = '' }: { session: SessionInfo; selectedId?: string }) {
   const s = useSharingText();
-  const { lang } = useI18n();
+  const { t, lang } = useI18n();
   const [items, setItems] = useState<Application[] | null>(null);
-  const [open, setOpen] = useState<string | null>(null);
+  const open = selectedId || null;
+  const setOpen = (id: string | null) => navigate(consolePath('applications', id ?? ''));
+  useTitle(open ?? '', open ? `${t('navApplications')} | ${t('appName')}` : '');
   const [creating, setCreating] = useState(false);
   const [datasets, setDatasets] = useState<DatasetRow[]>([]);
   const [error, setError] = useState('');

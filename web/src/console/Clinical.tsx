@@ -585,7 +585,49 @@ function fieldId(path: string): string {
 
 function FieldView({ f, path, item, ctx, onChange }: { f: DictField; path: string; item: Data; ctx: Ctx; onChange: (v: unknown) => void }) {
   if (f.type === 'list') return <ListEditor f={f} path={path} rows={Array.isArray(item[f.code]) ? (item[f.code] as Row[]) : []} ctx={ctx} onChange={onChange} />;
-  return <FieldInput f={f} path={path} value={item[f.code]} ctx={ctx} onChange={onChange} />;
+  const system = f.type === 'code' ? (f.system_from ? (typeof item[f.system_from] === 'string' ? (item[f.system_from] as string) : '') : f.system ?? '') : '';
+  return <FieldInput f={f} path={path} value={item[f.code]} ctx={ctx} onChange={onChange} system={system} />;
+}
+
+// ---- The code picker: suggestions from the code list the operator loaded ----------------------
+
+interface CodeMatches {
+  loaded: boolean;
+  size: number;
+  codes: string[];
+}
+const codeCache = new Map<string, CodeMatches>();
+
+// Codes of the loaded list for system matching what is typed (GET /api/v1/code-lists/{system}),
+// asked 200 ms after the last keystroke; null while unknown or when the list cannot be read.
+function useCodeMatches(system: string, query: string): CodeMatches | null {
+  const key = `${system}\u0000${query}`;
+  const [found, setFound] = useState<CodeMatches | null>(codeCache.get(key) ?? null);
+  useEffect(() => {
+    if (!system) {
+      setFound(null);
+      return;
+    }
+    const cached = codeCache.get(key);
+    if (cached) {
+      setFound(cached);
+      return;
+    }
+    let live = true;
+    const timer = window.setTimeout(() => {
+      api<CodeMatches>('GET', `/api/v1/code-lists/${encodeURIComponent(system)}?limit=30&q=${encodeURIComponent(query)}`)
+        .then((r) => {
+          codeCache.set(key, r);
+          if (live) setFound(r);
+        })
+        .catch(() => live && setFound(null));
+    }, 200);
+    return () => {
+      live = false;
+      window.clearTimeout(timer);
+    };
+  }, [key]);
+  return found;
 }
 
 // A repeating item: one card per row with the item's fields, add / remove / move up / move down.
@@ -656,7 +698,7 @@ function ListEditor({ f, path, rows, ctx, onChange }: { f: DictField; path: stri
   );
 }
 
-function FieldInput({ f, path, value, ctx, onChange }: { f: DictField; path: string; value: unknown; ctx: Ctx; onChange: (v: unknown) => void }) {
+function FieldInput({ f, path, value, ctx, onChange, system = '' }: { f: DictField; path: string; value: unknown; ctx: Ctx; onChange: (v: unknown) => void; system?: string }) {
   const { t, pick, lang } = ctx.i18n;
   const id = fieldId(path);
   const descId = `${id}-def`;
@@ -686,6 +728,8 @@ function FieldInput({ f, path, value, ctx, onChange }: { f: DictField; path: str
     </span>
   ) : null;
   const disabled = ctx.readOnly;
+  const typed = typeof value === 'string' && !ctx.isNull(value) ? value.trim() : '';
+  const matches = useCodeMatches(disabled ? '' : system, typed);
 
   if (f.type === 'enum' || f.type === 'bool') {
     const choices: { code: string; value: unknown; label: string; def?: DictValue }[] =
@@ -784,6 +828,23 @@ function FieldInput({ f, path, value, ctx, onChange }: { f: DictField; path: str
     );
   }
   const numeric = numericTypes.has(f.type);
+  const pickerId = `${id}-codes`;
+  const picker = matches?.loaded ? (
+    <>
+      <datalist id={pickerId} data-testid={`codes-${path}`}>
+        {matches.codes.map((c) => (
+          <option key={c} value={c} />
+        ))}
+      </datalist>
+      <span className="muted" data-testid={`code-list-${path}`} data-loaded="true">
+        {typed && !matches.codes.some((c) => c.toUpperCase() === typed.toUpperCase())
+          ? matches.codes.length
+            ? t('codeMatches', { n: matches.codes.length, size: matches.size })
+            : t('codeNotInLoadedList', { size: matches.size })
+          : t('codeListLoaded', { size: matches.size })}
+      </span>
+    </>
+  ) : null;
   return (
     <div className="field">
       <label htmlFor={id} className="field-label">
@@ -794,6 +855,8 @@ function FieldInput({ f, path, value, ctx, onChange }: { f: DictField; path: str
         <input
           id={id}
           name={path}
+          list={picker ? pickerId : undefined}
+          autoComplete={picker ? 'off' : undefined}
           disabled={disabled}
           inputMode={numeric ? (f.type === 'decimal' ? 'decimal' : 'numeric') : undefined}
           value={value === undefined || value === null ? '' : String(value)}
@@ -804,6 +867,7 @@ function FieldInput({ f, path, value, ctx, onChange }: { f: DictField; path: str
           onFocus={() => onFocusInfo()}
         />
         {unknownButton}
+        {picker}
       </div>
       {err}
     </div>

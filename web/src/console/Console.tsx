@@ -17,21 +17,23 @@ import { ApplicationsPage } from './Applications';
 import { DatasetsPage } from './Datasets';
 import { GrantsPage, TokensPage } from './Grants';
 import { CohortPage } from './Cohort';
+import { WorklistPage } from './Worklist';
 
 type Page =
-  | 'participants' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
+  | 'participants' | 'worklist' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
   | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort';
 const pagesFor: Record<string, Page[]> = {
-  clinician: ['participants', 'consent', 'specimens', 'findings'],
+  clinician: ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
   analyst: ['findings', 'files', 'specimens', 'cohort'],
   security_officer: ['audit', 'admin'],
-  data_steward: ['admin', 'participants', 'findings', 'files', 'datasets', 'applications', 'grants', 'cohort'],
+  data_steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'cohort'],
   committee_member: ['applications', 'datasets', 'grants'],
   researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort'],
 };
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
+  worklist: 'navWorklist',
   consent: 'navConsent',
   specimens: 'navSpecimens',
   incoming: 'navIncoming',
@@ -116,14 +118,15 @@ export function Console() {
           </>
         )} />
       )}
+      {current === 'worklist' && <WorklistPage />}
       {current === 'specimens' && <SpecimensPage session={session} selectedId={rest[0]} />}
       {current === 'incoming' && <IncomingPage session={session} />}
       {current === 'uploads' && <UploadsPage session={session} />}
       {current === 'files' && <FilesPage session={session} />}
-      {current === 'findings' && <FindingsPage session={session} />}
+      {current === 'findings' && <FindingsPage session={session} selectedId={rest[0]} />}
       {current === 'audit' && <AuditPage />}
       {current === 'admin' && <AdminPage session={session} />}
-      {current === 'applications' && <ApplicationsPage session={session} />}
+      {current === 'applications' && <ApplicationsPage session={session} selectedId={rest[0]} />}
       {current === 'datasets' && <DatasetsPage session={session} />}
       {current === 'grants' && <GrantsPage session={session} />}
       {current === 'tokens' && <TokensPage />}

@@ -8,6 +8,7 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError, type SessionInfo } from '../api';
 import { useI18n, type Lang } from '../i18n';
+import { consolePath, navigate, useTitle } from '../router';
 import {
   classifications, findingErrors, findingEvents, findingStates, label, messageTypes, parties, siteDeclineReasons,
 } from '../labels';
@@ -682,13 +683,17 @@ function FindingDetail({ id, session, table, onChanged, onOpen }: {
 
 // ---- the page -----------------------------------------------------------------------------------
 
-export function FindingsPage({ session }: { session: SessionInfo }) {
+// /console/findings[/<id>]: the open finding is part of the URL (deep link, reload, Back).
+export function FindingsPage({ session, selectedId = '' }: { session: SessionInfo; selectedId?: string }) {
   const { t, lang } = useI18n();
   const errorText = useErrorText();
   const [items, setItems] = useState<Finding[]>([]);
   const [table, setTable] = useState<Table | null>(null);
   const [state, setState] = useState('');
-  const [selected, setSelected] = useState('');
+  const selected = selectedId;
+  const setSelected = (id: string) => navigate(consolePath('findings', id));
+  const open = items.find((f) => f.id === selected);
+  useTitle(open ? `${open.gene} ${open.variant}` : selected, selected ? `${t('navFindings')} | ${t('appName')}` : '');
   const [filing, setFiling] = useState(false);
   const [error, setError] = useState('');
   const [sweep, setSweep] = useState('');

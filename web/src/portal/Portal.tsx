@@ -6,6 +6,7 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api } from '../api';
 import { Chart } from '../Chart';
 import { diseaseLabel, useI18n, type TextKey } from '../i18n';
+import { tiers } from '../console/sharingText';
 
 type Count = number | string;
 interface ProgressRow {
@@ -266,7 +267,7 @@ export function Portal() {
               {releases.items.map((r) => (
                 <tr key={r.id}>
                   <td>{r.title[lang]}</td>
-                  <td>{r.tier}</td>
+                  <td>{tiers[r.tier]?.[lang] ?? r.tier}</td>
                   <td>{r.embargo_until}</td>
                   <td>{r.release_date}</td>
                 </tr>
