@@ -120,6 +120,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
       *rt->store, rt->clock, *rt->audit_sink, *rt->blobs, *rt->specimens,
       rt->config.data_dir / "staging", std::move(keys), sequencing::DefaultQcThresholds(),
       sequencing::HtsSanitiser());
+  rt->uploads->SetUploadLifetime(std::chrono::seconds(rt->config.upload_expiry_s));
   if (actor == "system") {
     // The serving process starts with the recovery pass: what a killed predecessor left
     // half-done is finished before anyone is served (issue 13 items 7 and 8). Commands acting

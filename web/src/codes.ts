@@ -214,6 +214,7 @@ export const errorTexts: Record<string, Bilingual> = {
   no_consent: b('同意が記録されていません', 'No consent is recorded'),
   participant_withdrawn: b('参加者は同意を撤回しています', 'The participant has withdrawn'),
   reason_required: b('理由を入力してください', 'A reason is required'),
+  upload_expired: b('アップロードの有効期限が切れました。新しくアップロードしてください', 'The upload expired; start a new upload'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {
