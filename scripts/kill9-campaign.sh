@@ -107,6 +107,7 @@ for ((t = 1; t <= TRIALS; t++)); do
   # The next trial's worker resumes the uploads left open (and the recovery pass runs again).
 done
 echo "kill9-campaign: $TRIALS trials in $((SECONDS - started)) s; interrupted steps:$(for k in "${!interrupted[@]}"; do printf ' %s=%s' "$k" "${interrupted[$k]}"; done)"
+echo "kill9-campaign: changes checked: $(sed -n 's/^covered //p' "$WORK/check.out")"
 echo "kill9-campaign: after the last recovery pass: stuck_runs=${total[stuck_runs]} missing_audit=${total[missing_audit]} missing_audit_other=${total[missing_audit_other]} plaintext_files=${total[plaintext_files]} unreferenced_blobs=${total[unreferenced_blobs]} loose_modes=${total[loose_modes]} failed_checks=$failed_checks"
 other=0
 [[ $STRICT == 1 ]] && other=${total[missing_audit_other]}

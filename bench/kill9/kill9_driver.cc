@@ -498,6 +498,22 @@ int Check(const fs::path& data) {
     integrity = rows.empty() ? "no answer" : rows.rows.front().Text(0);
   }
   int64_t uploads_open = q("SELECT COUNT(*) FROM uploads WHERE status = 'open'").rows.front().Int(0);
+  // What the checks covered: the committed changes of each kind so far.
+  const auto count = [&](std::string_view sql) { return q(sql).rows.front().Int(0); };
+  std::cout << fmt::format(
+      "covered uploads={} chunks_audited={} files={} specimens={} custody_steps={} "
+      "analysis_orders={} findings={} finding_steps={} consent_records={} clinical_records={} "
+      "clinical_imports={}\n",
+      count("SELECT COUNT(*) FROM uploads"),
+      count("SELECT COUNT(*) FROM audit_log WHERE action = 'upload.chunk'"),
+      count("SELECT COUNT(*) FROM data_files"), count("SELECT COUNT(*) FROM specimens"),
+      count("SELECT COUNT(*) FROM custody_events WHERE seq > 1"),
+      count("SELECT COUNT(*) FROM analysis_orders"), count("SELECT COUNT(*) FROM findings"),
+      count("SELECT COUNT(*) FROM finding_events WHERE seq > 1"),
+      count("SELECT COUNT(*) FROM consent_records"),
+      count("SELECT COUNT(*) FROM clinical_records"),
+      count("SELECT COUNT(*) FROM audit_log WHERE action = 'clinical.write' AND "
+            "resource LIKE 'clinical/%'"));
   for (const auto& f : findings) std::cout << "finding: " << f << "\n";
   std::cout << "stuck_runs=" << stuck << "\n"
             << "missing_audit=" << missing << "\n"
