@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The kill -9 campaign (issue 13): a worker changes state without end — FASTQ chunk uploads,
-# upload completions (blob, file row, verdict, custody), clinical record submissions and
-# consent modifications — and is killed with SIGKILL at a random moment, TRIALS times. After
+# The kill -9 campaign (issue 13): a worker changes state without end — specimens and their
+# custody, FASTQ chunk uploads, upload completions (blob, file row, verdict, custody, the
+# analysis order a program rule makes), the analysis centre's custody step and findings,
+# clinical record submissions, clinical CSV imports and consent modifications — and is killed
+# with SIGKILL at a random moment, TRIALS times. After
 # each kill the data directory is restarted as the server starts it (recovery pass), then
 #   zengen audit verify      the audit chain is intact
 #   zengen storage scrub     every stored copy is good
@@ -11,14 +13,17 @@
 #   stuck_runs          runs with every file stored but no verdict, or custody not applied
 #   missing_audit       committed state changes of uploads, files, runs and blobs without
 #                       their audit record
-#   missing_audit_other the same for specimens (custody), consent and clinical records, which
-#                       still append their record after the commit
+#   missing_audit_other the same for specimens, custody, analysis orders, consent, clinical
+#                       records (single and imported) and findings, which append their
+#                       record in the transaction of the change since issue 13's second
+#                       session (they used to append it after the commit)
 #   plaintext_files     non-empty files under staging or the blob roots that are not Crypt4GH
 #   unreferenced_blobs  stored objects no file refers to, object files without metadata and
 #                       temporary files of interrupted blob writes
 #   loose_modes         entries of the data directory readable by group or others
 # Targets: all 0. The exit status is 1 when one is not (missing_audit_other only counts with
-# STRICT=1, the default; STRICT=0 reports it without failing), 2 when a check could not run.
+# STRICT=1, the default and the CI mode; STRICT=0 reports it without failing), 2 when a check
+# could not run.
 #
 #   bash scripts/kill9-campaign.sh              # 30 trials
 #   TRIALS=5 bash scripts/kill9-campaign.sh     # the short CI mode
@@ -102,6 +107,7 @@ for ((t = 1; t <= TRIALS; t++)); do
   # The next trial's worker resumes the uploads left open (and the recovery pass runs again).
 done
 echo "kill9-campaign: $TRIALS trials in $((SECONDS - started)) s; interrupted steps:$(for k in "${!interrupted[@]}"; do printf ' %s=%s' "$k" "${interrupted[$k]}"; done)"
+echo "kill9-campaign: changes checked: $(sed -n 's/^covered //p' "$WORK/check.out")"
 echo "kill9-campaign: after the last recovery pass: stuck_runs=${total[stuck_runs]} missing_audit=${total[missing_audit]} missing_audit_other=${total[missing_audit_other]} plaintext_files=${total[plaintext_files]} unreferenced_blobs=${total[unreferenced_blobs]} loose_modes=${total[loose_modes]} failed_checks=$failed_checks"
 other=0
 [[ $STRICT == 1 ]] && other=${total[missing_audit_other]}

@@ -65,7 +65,7 @@ ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
 bash scripts/fuzz.sh ci
 # The kill -9 campaign's short mode (issue 13): 5 kills of a worker uploading, completing,
 # importing and changing consent; 0 stuck runs, missing records, plaintext or unreferenced
-# blobs after each recovery pass. STRICT=0 until specimens, consent and clinical records append
-# their audit records in the transaction of the change.
-TRIALS=5 STRICT=0 ZENGEN_BIN=build/zengen KILL9_DRIVER=build/bench/kill9/kill9_driver \
+# blobs after each recovery pass. STRICT=1: every module appends its audit record in the
+# transaction of its change, so a change without its record fails the run.
+TRIALS=5 STRICT=1 ZENGEN_BIN=build/zengen KILL9_DRIVER=build/bench/kill9/kill9_driver \
   bash scripts/kill9-campaign.sh

@@ -1,22 +1,29 @@
 // The worker and the checker of the kill -9 campaign (scripts/kill9-campaign.sh, issue 13).
 //
-//   kill9_driver setup DATA       organisations, participants and their first consent
+//   kill9_driver setup DATA       organisations, participants and their first consent, and
+//                                 the program rule that orders the analysis at QC pass
 //   kill9_driver work DATA SEED   starts as the server does (Runtime::Open runs the recovery
 //                                 pass), resumes the uploads a killed predecessor left open,
-//                                 then changes state without end: FASTQ uploads (chunks and
-//                                 completion), clinical record submissions and consent
-//                                 modifications. Before each step it prints "step <name>", so
-//                                 the campaign knows what a kill interrupted.
+//                                 then changes state without end: specimens and their custody,
+//                                 FASTQ uploads (chunks and completion, which makes the
+//                                 analysis order), the analysis centre taking the specimen and
+//                                 filing and classifying a finding, clinical record
+//                                 submissions, clinical CSV imports and consent modifications.
+//                                 Before each step it prints "step <name>", so the campaign
+//                                 knows what a kill interrupted.
 //   kill9_driver recover DATA     starts as the server does (the recovery pass) and stops
 //   kill9_driver check DATA       consistency queries after a restart; prints one line
 //                                 "name=count" per measure (targets: all 0) and a line per
 //                                 finding. missing_audit counts the changes of uploads, files,
 //                                 runs and blobs; missing_audit_other those of specimens,
-//                                 consent and clinical records.
+//                                 custody, analysis orders, consent, clinical records (single
+//                                 and imported) and findings. Every one of them appends its
+//                                 record in the transaction of its change, so both are 0.
 //
 // The worker goes through the same domain modules as the HTTP routes (the part a crash can
 // interrupt); the campaign kills it with SIGKILL at random moments.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -24,16 +31,15 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include "app/runtime.h"
 #include "clinical/synthetic.h"
 #include "crypto/crypto.h"
+#include "specimens/analysis_orders.h"
 
 namespace zengen::app {
 namespace {
@@ -43,9 +49,12 @@ using nlohmann::json;
 
 constexpr const char* kHospital = "k9-hospital";
 constexpr const char* kFacility = "k9-seq";
+constexpr const char* kCentre = "k9-ac";
 constexpr int kParticipants = 4;
 const specimens::Actor kClinician{"k9-clin", kHospital, {"clinician"}, "cli", ""};
 const specimens::Actor kOperator{"k9-op", kFacility, {"sequencing_operator"}, "cli", ""};
+const specimens::Actor kAnalyst{"k9-an", kCentre, {"analyst"}, "cli", ""};
+const specimens::Actor kSteward{"k9-steward", "k9-dc", {"data_steward"}, "cli", ""};
 
 int Fail(const Error& e) {
   std::cerr << "kill9_driver: " << e.code << ": " << e.message << "\n";
@@ -96,11 +105,17 @@ int Setup(const fs::path& data) {
   auto rt = Runtime::Open(data, "cli");
   if (!rt.ok()) return Fail(rt.error());
   const identity::Actor seeder{"k9", "cli", ""};
-  for (const auto& [id, kind] : std::vector<std::pair<std::string, std::string>>{
-           {kHospital, "hospital"}, {kFacility, "sequencing_facility"}}) {
+  for (const auto& [id, kind] :
+       std::vector<std::pair<std::string, std::string>>{{kHospital, "hospital"},
+                                                        {kFacility, "sequencing_facility"},
+                                                        {kCentre, "analysis_center"}}) {
     auto org = (*rt)->identity->CreateOrganisation({id, id, kind, "JP"}, seeder);
     if (!org.ok()) return Fail(org.error());
   }
+  // Specimens passing QC are ordered for analysis by k9-ac (in the custody step's transaction).
+  auto rule = specimens::AnalysisOrders(*(*rt)->store, (*rt)->clock, *(*rt)->audit_sink)
+                  .SetRule("cancer", kCentre, kSteward);
+  if (!rule.ok()) return Fail(rule.error());
   for (int i = 0; i < kParticipants; ++i) {
     auto reg = (*rt)->participants->Register(
         {kHospital, fmt::format("K9-{}", i), "cancer", "lung", "2026-06-01"}, "k9", "cli", "");
@@ -151,7 +166,40 @@ Status Sequence(Runtime& rt, const std::string& pid, uint64_t seed) {
   n.sha256 = crypto::Sha256Hex(bytes);
   n.chunk_size = sequencing::kMinChunkSize;
   ZG_ASSIGN_OR_RETURN(auto u, rt.uploads->Create(n, kOperator));
-  return Finish(rt, u);
+  ZG_RETURN_IF_ERROR(Finish(rt, u));
+  ZG_ASSIGN_OR_RETURN(auto detail, rt.specimens->Get(sp.id));
+  if (detail.specimen.state != "qc_passed") return Status::Ok();
+  // The ordered centre takes the specimen on, then files and classifies a finding.
+  Step("analysis");
+  ZG_RETURN_IF_ERROR(rt.specimens->Custody(sp.id, {"analysed", "", ""}, kAnalyst).status());
+  Step("finding");
+  ZG_ASSIGN_OR_RETURN(
+      auto filed, rt.findings->File({pid, "BRCA2", "NM_000059.4:c.5946del", "germline", "secondary",
+                                     "pathogenic", "PVS1, PM2", ""},
+                                    kAnalyst));
+  return rt.findings->Step(filed.finding.id, {.event = "classify"}, kAnalyst).status();
+}
+
+// A CSV of one clinical category for every participant (one import, one transaction).
+std::string ClinicalCsv(const clinical::Dictionary& dict, const std::string& category,
+                        const std::vector<std::string>& pids, uint64_t seed) {
+  const clinical::Category* c = dict.FindCategory(category);
+  std::string out = "participant_id";
+  for (const auto& f : c->fields) out += "," + f.code;
+  out += "\n";
+  for (size_t i = 0; i < pids.size(); ++i) {
+    const json d = clinical::SyntheticRecord(dict, category, "cancer", seed + i, true);
+    out += pids[i];
+    for (const auto& f : c->fields) {
+      out.push_back(',');
+      if (d.contains(f.code)) {
+        clinical::AppendCsvCell(
+            out, d[f.code].is_string() ? d[f.code].get<std::string>() : d[f.code].dump());
+      }
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 void PrintRecovery(const Runtime& rt) {
@@ -197,19 +245,29 @@ int Work(const fs::path& data, uint64_t seed) {
   const auto& dict = rt.clinical->dictionary();
   for (uint64_t i = 0;; ++i) {
     const std::string& pid = (*pids)[rng() % pids->size()];
-    switch (rng() % 4) {
+    switch (rng() % 5) {
       case 0:
       case 1: {
         if (Status s = Sequence(rt, pid, seed * 1000003 + i); !s.ok()) return Fail(s.error());
         break;
       }
       case 2: {
-        Step("clinical_import");
+        Step("clinical_submit");
         const std::string& cat = dict.categories[rng() % dict.categories.size()].code;
         auto rec = rt.clinical->Submit(pid, cat,
                                        clinical::SyntheticRecord(dict, cat, "cancer", rng(), true),
                                        "campaign update", {"k9-clin", "cli", ""});
         if (!rec.ok()) return Fail(rec.error());
+        break;
+      }
+      case 3: {
+        Step("clinical_import");
+        // why: a category whose fields are all CSV cells (the tests import it too).
+        const std::string cat = "course";
+        auto imported =
+            rt.clinical->Import(cat, ClinicalCsv(dict, cat, *pids, rng()),
+                                {.reason = "campaign import", .actor = {"k9-clin", "cli", ""}});
+        if (!imported.ok()) return Fail(imported.error());
         break;
       }
       default: {
@@ -267,7 +325,9 @@ int Check(const fs::path& data) {
   std::set<std::pair<std::string, std::string>> audited;  // (action, resource)
   std::set<std::string> consent_ids;
   std::set<std::string> clinical_versions;  // pid/category/version
+  std::map<std::string, int64_t> imported_rows;  // category/changed_at -> rows (CSV imports)
   std::map<std::string, int64_t> custody_audits;
+  std::map<std::string, int64_t> finding_transitions;
   for (const auto& r : q("SELECT action, resource, details, decision FROM audit_log").rows) {
     const std::string action = r.Text(0);
     audited.insert({action, r.Text(1)});
@@ -276,25 +336,38 @@ int Check(const fs::path& data) {
       if (d.is_object() && d.contains("consent_id")) consent_ids.insert(d["consent_id"].dump());
     } else if (action == "clinical.write") {
       const json d = json::parse(r.Text(2), nullptr, false);
-      if (d.is_object()) {
+      if (d.is_object() && d.contains("import_rows")) {
+        imported_rows[fmt::format("{}/{}", r.Text(1).substr(r.Text(1).find('/') + 1),
+                                  d.value("changed_at", ""))] += d.value("import_rows", int64_t{0});
+      } else if (d.is_object()) {
         clinical_versions.insert(fmt::format("{}/{}/{}", r.Text(1), d.value("category", ""),
                                              d.value("version", int64_t{0})));
       }
     } else if (action == "specimen.custody" && r.Text(3) == "allow") {
       ++custody_audits[r.Text(1)];
+    } else if (action == "finding.transition") {
+      ++finding_transitions[r.Text(1)];
     }
   }
-  // Uploads, files, runs and blobs commit their records with the change; specimens, consent
-  // and clinical records still append theirs after the commit ("other").
+  // Every change commits its record in its own transaction: uploads, files, runs and blobs
+  // (missing_audit), and specimens, custody, analysis orders, consent, clinical records and
+  // findings (missing_audit_other, the modules that appended theirs after the commit until
+  // issue 13's second session).
   int64_t missing = 0, missing_other = 0;
   auto expect = [&](const std::string& action, const std::string& resource) {
     if (!audited.count({action, resource})) {
-      ++(action.starts_with("specimen.") ? missing_other : missing);
+      const bool other = action.starts_with("specimen.") || action.starts_with("analysis_order.") ||
+                         action.starts_with("finding.");
+      ++(other ? missing_other : missing);
       findings.push_back(fmt::format("no {} record for {}", action, resource));
     }
   };
   for (const auto& r : q("SELECT id, status FROM uploads WHERE status <> 'open'").rows) {
-    expect(r.Text(1) == "complete" ? "upload.complete" : "upload.reject", "upload/" + r.Text(0));
+    const std::string status = r.Text(1);
+    expect(status == "complete"  ? "upload.complete"
+           : status == "expired" ? "upload.expire"
+                                 : "upload.reject",
+           "upload/" + r.Text(0));
   }
   for (const auto& r : q("SELECT id FROM data_files").rows) expect("file.register", "file/" + r.Text(0));
   for (const auto& r : q("SELECT id FROM sequencing_runs").rows) expect("run.create", "run/" + r.Text(0));
@@ -316,17 +389,47 @@ int Check(const fs::path& data) {
                                      lacking, res));
     }
   }
+  for (const auto& r : q("SELECT id FROM analysis_orders").rows) {
+    expect("analysis_order.write", "analysis_order/" + r.Text(0));
+  }
+  for (const auto& r : q("SELECT id FROM findings").rows) {
+    expect("finding.write", "finding/" + r.Text(0));
+  }
+  for (const auto& r : q("SELECT finding_id, COUNT(*) FROM finding_events WHERE seq > 1 "
+                         "GROUP BY finding_id")
+                           .rows) {
+    const std::string res = "finding/" + r.Text(0);
+    const int64_t lacking = r.Int(1) - finding_transitions[res];
+    if (lacking > 0) {
+      missing_other += lacking;
+      findings.push_back(
+          fmt::format("{} event(s) of {} without finding.transition record", lacking, res));
+    }
+  }
   for (const auto& r : q("SELECT id, participant_id FROM consent_records").rows) {
     if (!consent_ids.count(json(r.Text(0)).dump())) {
       ++missing_other;
       findings.push_back(fmt::format("no consent.write record for consent {}", r.Text(0)));
     }
   }
-  for (const auto& r : q("SELECT participant_id, category, version FROM clinical_records").rows) {
+  // A record written alone has its own clinical.write record; the rows of a CSV import share
+  // the import's record (resource clinical/<category>, the rows' changed_at, their count).
+  std::map<std::string, int64_t> unmatched_import_rows;
+  for (const auto& r : q("SELECT participant_id, category, version, changed_at "
+                         "FROM clinical_records")
+                           .rows) {
     const std::string key = fmt::format("participant/{}/{}/{}", r.Text(0), r.Text(1), r.Int(2));
     if (!clinical_versions.count(key)) {
-      ++missing_other;
-      findings.push_back("no clinical.write record for " + key);
+      ++unmatched_import_rows[fmt::format("{}/{}", r.Text(1), r.Text(3))];
+    }
+  }
+  for (const auto& [key, rows] : unmatched_import_rows) {
+    const auto it = imported_rows.find(key);
+    const int64_t lacking = rows - (it == imported_rows.end() ? 0 : it->second);
+    if (lacking > 0) {
+      missing_other += lacking;
+      findings.push_back(
+          fmt::format("{} clinical record(s) {} without clinical.write record", lacking, key));
     }
   }
   // Stored objects nothing refers to.
@@ -395,6 +498,22 @@ int Check(const fs::path& data) {
     integrity = rows.empty() ? "no answer" : rows.rows.front().Text(0);
   }
   int64_t uploads_open = q("SELECT COUNT(*) FROM uploads WHERE status = 'open'").rows.front().Int(0);
+  // What the checks covered: the committed changes of each kind so far.
+  const auto count = [&](std::string_view sql) { return q(sql).rows.front().Int(0); };
+  std::cout << fmt::format(
+      "covered uploads={} chunks_audited={} files={} specimens={} custody_steps={} "
+      "analysis_orders={} findings={} finding_steps={} consent_records={} clinical_records={} "
+      "clinical_imports={}\n",
+      count("SELECT COUNT(*) FROM uploads"),
+      count("SELECT COUNT(*) FROM audit_log WHERE action = 'upload.chunk'"),
+      count("SELECT COUNT(*) FROM data_files"), count("SELECT COUNT(*) FROM specimens"),
+      count("SELECT COUNT(*) FROM custody_events WHERE seq > 1"),
+      count("SELECT COUNT(*) FROM analysis_orders"), count("SELECT COUNT(*) FROM findings"),
+      count("SELECT COUNT(*) FROM finding_events WHERE seq > 1"),
+      count("SELECT COUNT(*) FROM consent_records"),
+      count("SELECT COUNT(*) FROM clinical_records"),
+      count("SELECT COUNT(*) FROM audit_log WHERE action = 'clinical.write' AND "
+            "resource LIKE 'clinical/%'"));
   for (const auto& f : findings) std::cout << "finding: " << f << "\n";
   std::cout << "stuck_runs=" << stuck << "\n"
             << "missing_audit=" << missing << "\n"

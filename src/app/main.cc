@@ -62,6 +62,8 @@ constexpr std::chrono::seconds kFindingsSweepInterval{300};
 // Access decisions read the tier from the release's dates, so the sweep only persists and
 // audits the moves; a minute keeps the portal's calendar and the audit log close to the date.
 constexpr std::chrono::seconds kSharingSweepInterval{60};
+// How often `serve` expires open uploads past their lifetime (days): an hour is close enough.
+constexpr std::chrono::seconds kUploadExpirySweepInterval{3600};
 const identity::Actor kCliActor{"cli", "cli", ""};
 
 int Fail(const Error& e) {
@@ -375,12 +377,31 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       if (stop.stop_requested()) break;
     }
   });
+  // Upload expiry (issue 13): open uploads past their lifetime are closed and their staged
+  // chunks removed, at start (the recovery pass) and then every kUploadExpirySweepInterval.
+  std::jthread upload_expiry([&r](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    while (true) {
+      cv.wait_for(lock, stop, kUploadExpirySweepInterval, [] { return false; });
+      if (stop.stop_requested()) break;
+      auto n = r.uploads->ExpireStale();
+      if (!n.ok()) {
+        spdlog::warn("upload expiry sweep failed: {} [{}]", n.error().message, n.error().code);
+      } else if (*n > 0) {
+        spdlog::info("upload expiry sweep: {} uploads expired", *n);
+      }
+    }
+  });
   (*checkpoints)->Start(audit::kCheckpointInterval);
   (*server)->Run();
   sweeper.request_stop();
   tiers.request_stop();
+  upload_expiry.request_stop();
   sweeper.join();
   tiers.join();
+  upload_expiry.join();
   server->reset();
   refusals.Stop();  // the last interval's refusal counts, while the audit log is open
   checkpoints->reset();  // signs a last head

@@ -55,19 +55,6 @@ Status SecureDataDirectory(const std::filesystem::path& data_dir) {
 
 }  // namespace
 
-Status AuditLogSink::Append(AuditEvent e) {
-  audit::Record r;
-  r.actor = std::move(e.actor);
-  r.source = std::move(e.source);
-  r.action = std::move(e.action);
-  r.resource = std::move(e.resource);
-  r.decision = std::move(e.decision);
-  r.reason = std::move(e.reason);
-  r.request_id = std::move(e.request_id);
-  r.details = std::move(e.details);
-  return log_.Append(r);
-}
-
 Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data_dir,
                                                const std::string& actor) {
   auto rt = std::make_unique<Runtime>();
@@ -134,6 +121,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
       *rt->store, rt->clock, *rt->audit_sink, *rt->blobs, *rt->specimens,
       rt->config.data_dir / "staging", std::move(keys), sequencing::DefaultQcThresholds(),
       genomefiles::HtsSanitiser());
+  rt->uploads->SetUploadLifetime(std::chrono::seconds(rt->config.upload_expiry_s));
   if (actor == "system") {
     // The serving process starts with the recovery pass: what a killed predecessor left
     // half-done is finished before anyone is served (issue 13 items 7 and 8). Commands acting

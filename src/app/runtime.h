@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "audit/audit.h"
+#include "audit/sink.h"
 #include "blobs/local_store.h"
 #include "common/audit_event.h"
 #include "common/clock.h"
@@ -23,15 +24,9 @@
 
 namespace zengen::app {
 
-// Adapts the hash-chained audit log to the AuditSink port the domain modules use.
-class AuditLogSink final : public AuditSink {
- public:
-  explicit AuditLogSink(audit::Log& log) : log_(log) {}
-  Status Append(AuditEvent e) override;
-
- private:
-  audit::Log& log_;
-};
+// Adapts the hash-chained audit log to the AuditSink port the domain modules use (also inside
+// their transactions).
+using AuditLogSink = audit::LogSink;
 
 struct Runtime {
   Config config;

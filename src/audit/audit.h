@@ -176,6 +176,10 @@ class Log {
 
   Stats stats() const;
 
+  // The store and clock the log was opened with (for appends inside a caller's transaction).
+  storage::Store& store() const { return store_; }
+  const Clock& clock() const { return clock_; }
+
  private:
   struct Slot;
   Log(storage::Store& store, const Clock& clock, Options options);

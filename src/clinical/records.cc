@@ -222,7 +222,9 @@ void AppendCsvCell(std::string& out, std::string_view cell) {
 
 // ---- code lists
 
-Result<int64_t> LoadCodeList(storage::Store& store, std::string_view system, std::istream& in) {
+Result<int64_t> LoadCodeList(
+    storage::Store& store, std::string_view system, std::istream& in,
+    const std::function<Status(storage::Transaction&, int64_t codes)>& before_commit) {
   const CodeSystem* cs = BuiltinDictionary().FindSystem(system);
   if (!cs) {
     return InvalidArgument("unknown_system",
@@ -271,6 +273,9 @@ Result<int64_t> LoadCodeList(storage::Store& store, std::string_view system, std
     if (batch.size() == 500) ZG_RETURN_IF_ERROR(flush());
   }
   ZG_RETURN_IF_ERROR(flush());
+  if (before_commit) {
+    ZG_RETURN_IF_ERROR(before_commit(*tx, static_cast<int64_t>(codes.size())));
+  }
   ZG_RETURN_IF_ERROR(tx->Commit());
   return static_cast<int64_t>(codes.size());
 }
@@ -313,18 +318,20 @@ Result<std::shared_ptr<const CodeLists>> ClinicalStore::Lists() {
 
 Result<int64_t> ClinicalStore::LoadCodes(std::string_view system, std::istream& in,
                                          const Actor& actor) {
-  ZG_ASSIGN_OR_RETURN(int64_t n, LoadCodeList(store_, system, in));
+  ZG_ASSIGN_OR_RETURN(
+      int64_t n, LoadCodeList(store_, system, in, [&](storage::Transaction& tx, int64_t codes) {
+        return audit_.AppendInTransaction(tx, {.actor = actor.id,
+                                               .source = actor.source,
+                                               .action = "codelist.write",
+                                               .resource = "code_list/" + std::string(system),
+                                               .reason = "code list replaced",
+                                               .request_id = actor.request_id,
+                                               .details = json{{"codes", codes}}.dump()});
+      }));
   {
     std::lock_guard lock(mu_);
     lists_.reset();
   }
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.id,
-                                    .source = actor.source,
-                                    .action = "codelist.write",
-                                    .resource = "code_list/" + std::string(system),
-                                    .reason = "code list replaced",
-                                    .request_id = actor.request_id,
-                                    .details = json{{"codes", n}}.dump()}));
   return n;
 }
 
@@ -434,17 +441,19 @@ Result<Record> ClinicalStore::Write(std::string_view participant_id, std::string
       {SqlText(r.participant_id), SqlText(r.category), SqlInt(r.version), SqlText(r.status),
        SqlText(r.dictionary_version), SqlText(r.data.dump()), SqlText(r.changed_by), SqlText(r.changed_at),
        SqlText(r.reason)}));
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(audit_.Append(
+  // why: the version row and its audit record commit together.
+  ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+      *tx,
       {.actor = actor.id,
        .source = actor.source,
        .action = "clinical.write",
        .resource = "participant/" + r.participant_id,
-       .reason = r.reason.empty() ? (mode == Mode::kSubmit ? "submitted" : "draft saved")
-                                  : r.reason,
+       .reason =
+           r.reason.empty() ? (mode == Mode::kSubmit ? "submitted" : "draft saved") : r.reason,
        .request_id = actor.request_id,
-       .details = json{{"category", r.category}, {"version", r.version}, {"status", r.status}}
-                      .dump()}));
+       .details =
+           json{{"category", r.category}, {"version", r.version}, {"status", r.status}}.dump()}));
+  ZG_RETURN_IF_ERROR(tx->Commit());
   return r;
 }
 
@@ -677,16 +686,20 @@ Result<ImportReport> ClinicalStore::Import(std::string_view category, std::strin
     }
     ZG_RETURN_IF_ERROR(tx->Exec(sql, params));
   }
+  // why: the imported rows and the import's audit record commit together (all or nothing).
+  ZG_RETURN_IF_ERROR(
+      audit_.AppendInTransaction(*tx, {.actor = options.actor.id,
+                                       .source = options.actor.source,
+                                       .action = "clinical.write",
+                                       .resource = "clinical/" + std::string(category),
+                                       .reason = options.reason,
+                                       .request_id = options.actor.request_id,
+                                       .details = json{{"import_rows", accepted.size()},
+                                                       {"hospital", options.hospital},
+                                                       {"changed_at", now}}
+                                                      .dump()}));
   ZG_RETURN_IF_ERROR(tx->Commit());
   const auto t2 = std::chrono::steady_clock::now();
-  ZG_RETURN_IF_ERROR(audit_.Append(
-      {.actor = options.actor.id,
-       .source = options.actor.source,
-       .action = "clinical.write",
-       .resource = "clinical/" + std::string(category),
-       .reason = options.reason,
-       .request_id = options.actor.request_id,
-       .details = json{{"import_rows", accepted.size()}, {"hospital", options.hospital}}.dump()}));
   ImportReport report;
   report.rows = static_cast<int64_t>(accepted.size());
   report.seconds_validate = std::chrono::duration<double>(t1 - t0).count();

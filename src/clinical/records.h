@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <mutex>
@@ -91,8 +92,12 @@ struct CategoryStatus {
 // licensed release work and titles are never stored; blank lines and lines starting with #
 // are skipped), in one transaction. Every code must have the system's format. Returns the
 // number of distinct codes. Errors: kInvalidArgument "unknown_system", "invalid_code" (field
-// "line N"), "empty_code_list".
-Result<int64_t> LoadCodeList(storage::Store& store, std::string_view system, std::istream& in);
+// "line N"), "empty_code_list". before_commit, when given, runs inside that transaction with
+// the number of codes just before it commits (e.g. to append the audit record there); its
+// error abandons the transaction.
+Result<int64_t> LoadCodeList(
+    storage::Store& store, std::string_view system, std::istream& in,
+    const std::function<Status(storage::Transaction&, int64_t codes)>& before_commit = {});
 
 // The code lists in the store.
 Result<CodeLists> ReadCodeLists(storage::Store& store);

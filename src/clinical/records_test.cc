@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "audit/testing.h"
 #include "clinical/fhir.h"
 #include "clinical/synthetic.h"
 #include "storage/testing.h"
@@ -326,6 +327,33 @@ TEST_P(ClinicalStoreTest, ExportImportRoundTrip) {
     }
     EXPECT_EQ(*clinical_->ExportCsv(category, ""), *csv);
   }
+}
+
+// A record write, a CSV import and a code list commit with their audit records
+// (AuditSink::AppendInTransaction): when the record's write fails, nothing is stored.
+TEST_P(ClinicalStoreTest, AChangeAndItsAuditRecordCommitTogetherOrNotAtAll) {
+  ASSERT_TRUE(SeedParticipants(*store_, 3, "h1", "cancer").ok());
+  audit::testing::FailAfterWriteSink sink(*store_, clock_);
+  ClinicalStore faulty(*store_, clock_, sink);
+
+  auto saved = faulty.SaveDraft("P00000", "treatment", json::object(), "", actor_);
+  ASSERT_FALSE(saved.ok());
+  EXPECT_EQ(saved.error().code, "audit_injected_failure");
+  auto imported = faulty.Import("course", Csv("course", 3), {.actor = actor_});
+  ASSERT_FALSE(imported.ok());
+  EXPECT_EQ(imported.error().code, "audit_injected_failure");
+  EXPECT_EQ(CountRecords(), 0);
+  std::istringstream list("C34.1\n");
+  EXPECT_EQ(faulty.LoadCodes("icdo3_topography", list, actor_).error().code,
+            "audit_injected_failure");
+  EXPECT_EQ(ReadCodeLists(*store_)->size("icdo3_topography"), 0u);
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "clinical.write"), 0);
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "codelist.write"), 0);
+
+  sink.fail_after_write = false;
+  ASSERT_TRUE(faulty.Import("course", Csv("course", 3), {.actor = actor_}).ok());
+  EXPECT_EQ(CountRecords(), 3);
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "clinical.write"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ClinicalStoreTest,

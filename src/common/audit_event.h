@@ -6,11 +6,16 @@
 
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
 
 namespace zengen {
+
+namespace storage {
+class Transaction;
+}  // namespace storage
 
 struct AuditEvent {
   std::string actor;       // user or token id, "anonymous", "cli" or "system"
@@ -29,6 +34,18 @@ class AuditSink {
   // Records the event durably. A failure means the event was not recorded; callers that
   // changed state should report the failure rather than pretend all is well.
   virtual Status Append(AuditEvent event) = 0;
+
+  // Records the event inside tx, the caller's open write transaction on the metadata store,
+  // so that a state change and its record commit or roll back together (a crash between the
+  // two cannot leave a change without its record). Call it after the change's statements and
+  // before tx->Commit(); on an error abandon tx (the change must not commit unrecorded). The
+  // audit log's sink (audit::LogSink) writes the record into tx itself. This default records
+  // through Append, for sinks that keep events outside the metadata store (tests, tools): it
+  // cannot roll the event back, so a sink writing to the store must override it.
+  virtual Status AppendInTransaction(storage::Transaction& tx, AuditEvent event) {
+    (void)tx;
+    return Append(std::move(event));
+  }
 };
 
 // Keeps events in memory, for tests.

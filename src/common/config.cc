@@ -109,6 +109,7 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"allowed_jurisdictions",
        [&](const std::string& v, int) { c.allowed_jurisdictions = v; return Status::Ok(); }},
       {"blob_replicas", int_field(c.blob_replicas, 2, 16, "blob_replicas")},
+      {"upload_expiry_s", int_field(c.upload_expiry_s, 3600, 365 * 86400, "upload_expiry_s")},
       {"web_root", [&](const std::string& v, int) { c.web_root = v; return Status::Ok(); }},
       {"public_url", [&](const std::string& v, int line) -> Status {
          std::string u = v;
@@ -248,6 +249,10 @@ lockout_s = 900
 blob_roots = hot1:hot:JP:blobs/hot1;hot2:hot:JP:blobs/hot2;cold1:cold:JP:blobs/cold1;cold2:cold:JP:blobs/cold2
 allowed_jurisdictions = JP
 blob_replicas = 2
+
+# An upload still open this long (seconds) after it was opened expires: it is
+# closed as expired, its staged chunks are removed and its read is free again.
+upload_expiry_s = 604800
 
 # The web front-end's built files (npm run build in web/ writes web/dist). Unset,
 # zengen serves the web/dist of the source tree it was built in, when there is one.

@@ -51,6 +51,9 @@ struct Config {
       "cold2:cold:JP:blobs/cold2";
   std::string allowed_jurisdictions = "JP";
   int64_t blob_replicas = 2;
+  // An upload still open this long after it was opened expires: closed, its staged chunks
+  // removed (sequencing/upload.h, "Expiry"). Default 7 days.
+  int64_t upload_expiry_s = 7 * 86400;
   // The built web front-end (web/dist). Empty: the web/dist beside the binary's build folder.
   std::filesystem::path web_root;
   // The address clients reach this server at, "https://host[:port][/prefix]" without a

@@ -945,15 +945,15 @@ Result<IcfVersion> Ledger::RegisterIcfVersion(const IcfVersion& in, const Actor&
     }
     return inserted.error();
   }
+  ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+      *tx, {.actor = actor.id,
+            .source = actor.source,
+            .action = "icf.write",
+            .resource = fmt::format("icf/{}/{}/{}", icf.program, icf.version, icf.language),
+            .reason = "ICF version registered",
+            .request_id = actor.request_id,
+            .details = json({{"items", icf.items.size()}}).dump()}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(audit_.Append(
-      {.actor = actor.id,
-       .source = actor.source,
-       .action = "icf.write",
-       .resource = fmt::format("icf/{}/{}/{}", icf.program, icf.version, icf.language),
-       .reason = "ICF version registered",
-       .request_id = actor.request_id,
-       .details = json({{"items", icf.items.size()}}).dump()}));
   return icf;
 }
 
@@ -1112,21 +1112,22 @@ Result<ConsentRecord> Ledger::Append(std::string_view participant_id, Event even
     }
     return inserted.error();
   }
+  // why: the consent record and its audit record commit together.
+  ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+      *tx, {.actor = actor.id,
+            .source = actor.source,
+            .action = "consent.write",
+            .resource = "participant/" + r.participant_id,
+            .reason = fmt::format("{}: {} -> {}", EventName(event), StateName(from), StateName(to)),
+            .request_id = actor.request_id,
+            .details = json({{"consent_id", r.id},
+                             {"seq", r.seq},
+                             {"kind", r.kind},
+                             {"from", StateName(from)},
+                             {"to", StateName(to)},
+                             {"icf_version", r.icf_version}})
+                           .dump()}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(audit_.Append(
-      {.actor = actor.id,
-       .source = actor.source,
-       .action = "consent.write",
-       .resource = "participant/" + r.participant_id,
-       .reason = fmt::format("{}: {} -> {}", EventName(event), StateName(from), StateName(to)),
-       .request_id = actor.request_id,
-       .details = json({{"consent_id", r.id},
-                        {"seq", r.seq},
-                        {"kind", r.kind},
-                        {"from", StateName(from)},
-                        {"to", StateName(to)},
-                        {"icf_version", r.icf_version}})
-                      .dump()}));
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "audit/testing.h"
 #include "consent/consent_test_support.h"
 
 namespace zengen::consent {
@@ -558,6 +559,35 @@ TEST_P(ConsentTest, FhirConsentShape) {
   EXPECT_EQ(wf["status"], "inactive");
   EXPECT_EQ(wf["provision"]["type"], "deny");
   EXPECT_EQ(wf["extension"][0]["valueCode"], "full");
+}
+
+// A consent record, a withdrawal and an ICF version commit with their audit records
+// (AuditSink::AppendInTransaction): when the record's write fails, neither is stored.
+TEST_P(ConsentTest, AChangeAndItsAuditRecordCommitTogetherOrNotAtAll) {
+  audit::testing::FailAfterWriteSink sink(*store_, clock_);
+  Ledger faulty(*store_, clock_, sink);
+  const std::string id = NewParticipant("MRN-AUDIT");
+
+  EXPECT_EQ(faulty.Record(id, Input("initial"), actor_).error().code, "audit_injected_failure");
+  EXPECT_EQ(ledger_->Current(id)->state, kNone);
+  EXPECT_TRUE(ledger_->Current(id)->history.empty());
+
+  ASSERT_TRUE(ledger_->Record(id, Input("initial"), actor_).ok());
+  EXPECT_EQ(faulty.Withdraw(id, {"full", "2026-11-22", "moving abroad"}, actor_).error().code,
+            "audit_injected_failure");
+  EXPECT_EQ(ledger_->Current(id)->state, kActive);
+  EXPECT_EQ(ledger_->Current(id)->history.size(), 1u);
+
+  IcfVersion v12{"cancer", "1.2", "ja", "2026-11-01", DefaultCatalogue("cancer"), "", ""};
+  EXPECT_EQ(faulty.RegisterIcfVersion(v12, actor_).error().code, "audit_injected_failure");
+  EXPECT_EQ(ledger_->GetIcf("cancer", "1.2", "ja").error().code, "icf_not_found");
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "consent.write"), 0);
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "icf.write"), 0);
+
+  sink.fail_after_write = false;
+  ASSERT_TRUE(faulty.Withdraw(id, {"full", "2026-11-22", "moving abroad"}, actor_).ok());
+  EXPECT_EQ(ledger_->Current(id)->state, kWithdrawnFull);
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "consent.write"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConsentTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -535,23 +535,23 @@ Result<Settings> Findings::PutSettings(const Settings& s, const Actor& actor) {
         "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         {Text(key), Text(value), Text(actor.user), Text(now)}));
   }
+  ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+      *tx, {.actor = actor.user,
+            .source = actor.source,
+            .action = "finding.configure",
+            .resource = "findings_settings",
+            .reason = "findings settings changed",
+            .request_id = actor.request_id,
+            .details = json{{"before",
+                             {{"acmg_sf_version", before.acmg_sf_version},
+                              {"ack_sla_days", before.ack_sla_days},
+                              {"contact_window_days", before.contact_window_days}}},
+                            {"after",
+                             {{"acmg_sf_version", s.acmg_sf_version},
+                              {"ack_sla_days", s.ack_sla_days},
+                              {"contact_window_days", s.contact_window_days}}}}
+                           .dump()}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(audit_.Append(
-      {.actor = actor.user,
-       .source = actor.source,
-       .action = "finding.configure",
-       .resource = "findings_settings",
-       .reason = "findings settings changed",
-       .request_id = actor.request_id,
-       .details = json{{"before",
-                        {{"acmg_sf_version", before.acmg_sf_version},
-                         {"ack_sla_days", before.ack_sla_days},
-                         {"contact_window_days", before.contact_window_days}}},
-                       {"after",
-                        {{"acmg_sf_version", s.acmg_sf_version},
-                         {"ack_sla_days", s.ack_sla_days},
-                         {"contact_window_days", s.contact_window_days}}}}
-                      .dump()}));
   return s;
 }
 
@@ -664,20 +664,21 @@ Result<FindingDetail> Findings::File(const NewFinding& n, const Actor& actor) {
       "VALUES ($1, 1, 'file', '', 'detected', 'analysis_center', $2, $3, $4, '', $5)",
       {Text(id), Text(actor.organisation), Text(actor.user), Text(now),
        Text(json{{"acmg_sf_version", acmg}}.dump())}));
+  ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(*tx, {.actor = actor.user,
+                                                      .source = actor.source,
+                                                      .action = "finding.write",
+                                                      .resource = "finding/" + id,
+                                                      .decision = "allow",
+                                                      .reason = "filed",
+                                                      .request_id = actor.request_id,
+                                                      .details = json{
+                                                          {"participant", n.participant_id},
+                                                          {"gene", n.gene},
+                                                          {"category", n.category},
+                                                          {"origin", n.origin},
+                                                          {"acmg_sf_version",
+                                                           acmg}}.dump()}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                    .source = actor.source,
-                                    .action = "finding.write",
-                                    .resource = "finding/" + id,
-                                    .decision = "allow",
-                                    .reason = "filed",
-                                    .request_id = actor.request_id,
-                                    .details = json{{"participant", n.participant_id},
-                                                    {"gene", n.gene},
-                                                    {"category", n.category},
-                                                    {"origin", n.origin},
-                                                    {"acmg_sf_version", acmg}}
-                                                   .dump()}));
   return Get(id);
 }
 
@@ -881,22 +882,22 @@ Result<FindingDetail> Findings::Apply(const Finding& f, const Transition& t, con
               "finding within the SLA; escalated to the data centre."),
          Text(now)}));
   }
+  ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+      *tx, {.actor = actor.user,
+            .source = actor.source,
+            .action = "finding.transition",
+            .resource = "finding/" + f.id,
+            .decision = "allow",
+            .reason = fmt::format("{}: {} -> {}", t.event, f.state, t.to),
+            .request_id = actor.request_id,
+            .details = json{{"event", t.event},
+                            {"from", f.state},
+                            {"to", t.to},
+                            {"party", party},
+                            {"organisation", actor.organisation},
+                            {"details", details}}
+                           .dump()}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(audit_.Append(
-      {.actor = actor.user,
-       .source = actor.source,
-       .action = "finding.transition",
-       .resource = "finding/" + f.id,
-       .decision = "allow",
-       .reason = fmt::format("{}: {} -> {}", t.event, f.state, t.to),
-       .request_id = actor.request_id,
-       .details = json{{"event", t.event},
-                       {"from", f.state},
-                       {"to", t.to},
-                       {"party", party},
-                       {"organisation", actor.organisation},
-                       {"details", details}}
-                      .dump()}));
   return Get(f.id);
 }
 
@@ -1139,23 +1140,23 @@ Result<Message> Findings::Post(std::string_view finding_id, const NewMessage& m,
                                 "organisation_id, read_at) VALUES ($1, $2, $3, $4)",
                                 {Text(out.id), Text(actor.user), Text(actor.organisation),
                                  Text(now)}));
+    ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+        *tx, {.actor = actor.user,
+              .source = actor.source,
+              .action = "finding.message",
+              .resource = "finding/" + f.id,
+              .decision = "allow",
+              .reason = fmt::format("{} message from {}", out.type, out.party),
+              .request_id = actor.request_id,
+              .details = json{{"message", out.id},
+                              {"seq", out.seq},
+                              {"thread", out.thread_id},
+                              {"recipient", out.recipient},
+                              {"consent_record", consent_record}}
+                             .dump()}));
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
   out.read_by.push_back({actor.user, actor.organisation, now});
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                    .source = actor.source,
-                                    .action = "finding.message",
-                                    .resource = "finding/" + f.id,
-                                    .decision = "allow",
-                                    .reason = fmt::format("{} message from {}", out.type,
-                                                          out.party),
-                                    .request_id = actor.request_id,
-                                    .details = json{{"message", out.id},
-                                                    {"seq", out.seq},
-                                                    {"thread", out.thread_id},
-                                                    {"recipient", out.recipient},
-                                                    {"consent_record", consent_record}}
-                                                   .dump()}));
   if (!consent_record.empty()) {
     // The new consent may stop (or free) the finding at once.
     ZG_ASSIGN_OR_RETURN(FindingDetail latest, Get(f.id));
@@ -1224,21 +1225,22 @@ Result<int64_t> Findings::MarkRead(std::string_view finding_id, int64_t up_to_se
                                 {Text(r.Text(0)), Text(actor.user), Text(actor.organisation),
                                  Text(now)}));
   }
-  ZG_RETURN_IF_ERROR(tx->Commit());
   const auto count = static_cast<int64_t>(unread.rows.size());
   if (count > 0) {
-    ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                      .source = actor.source,
-                                      .action = "finding.message",
-                                      .resource = "finding/" + d.finding.id,
-                                      .decision = "allow",
-                                      .reason = "read receipt",
-                                      .request_id = actor.request_id,
-                                      .details = json{{"read", count},
-                                                      {"up_to_seq", up_to_seq},
-                                                      {"organisation", actor.organisation}}
-                                                     .dump()}));
+    ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+        *tx,
+        {.actor = actor.user,
+         .source = actor.source,
+         .action = "finding.message",
+         .resource = "finding/" + d.finding.id,
+         .decision = "allow",
+         .reason = "read receipt",
+         .request_id = actor.request_id,
+         .details =
+             json{{"read", count}, {"up_to_seq", up_to_seq}, {"organisation", actor.organisation}}
+                 .dump()}));
   }
+  ZG_RETURN_IF_ERROR(tx->Commit());
   return count;
 }
 

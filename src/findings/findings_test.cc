@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "audit/testing.h"
 #include "findings/acmg_sf.h"
 #include "findings/findings_test_support.h"
 
@@ -943,6 +944,41 @@ TEST_P(FindingsTest, ListsWhatEachPartyMaySee) {
   EXPECT_EQ(findings_->AllowedEvents(d->finding, kClinA), V{"acknowledge"});
   EXPECT_EQ(findings_->AllowedEvents(d->finding, kAn1), V{});
   EXPECT_EQ(findings_->AllowedEvents(findings_->Get(internal)->finding, kAn1), V{"classify"});
+}
+
+// Filing, a transition, a message and the settings commit with their audit records
+// (AuditSink::AppendInTransaction): when the record's write fails, nothing is stored.
+TEST_P(FindingsTest, AChangeAndItsAuditRecordCommitTogetherOrNotAtAll) {
+  audit::testing::FailAfterWriteSink sink(*store_, clock_);
+  Findings faulty(*store_, clock_, sink, *ledger_);
+  const auto count = [&](const char* sql) {
+    auto tx = store_->Begin(storage::TxMode::kRead);
+    return (*tx)->Query(sql)->rows[0].Int(0);
+  };
+  const std::string pid = NewParticipant();
+
+  EXPECT_EQ(faulty.File(Germline(pid), kAn1).error().code, "audit_injected_failure");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM findings"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM finding_events"), 0);
+
+  const std::string id = File(Germline(pid));
+  EXPECT_EQ(faulty.Step(id, {.event = "classify"}, kAn1).error().code, "audit_injected_failure");
+  EXPECT_EQ(StateOf(id), "detected");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM finding_events"), 1);
+  EXPECT_EQ(faulty.Post(id, {.type = "question", .body = "?"}, kAn1).error().code,
+            "audit_injected_failure");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM finding_messages"), 0);
+  EXPECT_EQ(faulty.PutSettings({"3.1", 14, 90}, kSteward).error().code, "audit_injected_failure");
+  EXPECT_EQ(findings_->GetSettings()->acmg_sf_version, Settings{}.acmg_sf_version);
+  for (const char* action :
+       {"finding.write", "finding.transition", "finding.message", "finding.configure"}) {
+    EXPECT_EQ(audit::testing::CountRecords(*store_, action), 0) << action;
+  }
+
+  sink.fail_after_write = false;
+  ASSERT_TRUE(faulty.Step(id, {.event = "classify"}, kAn1).ok());
+  EXPECT_EQ(StateOf(id), "triaged");
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "finding.transition"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FindingsTest, ::testing::ValuesIn(storage::TestBackends()),

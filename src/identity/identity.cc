@@ -1,9 +1,10 @@
 #include "identity/identity.h"
 
-#include <algorithm>
-#include <map>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.h"
@@ -152,6 +153,19 @@ Status Identity::Audit(const Actor& actor, std::string action, std::string resou
                         .details = std::move(details)});
 }
 
+Status Identity::AuditIn(storage::Transaction& tx, const Actor& actor, std::string action,
+                         std::string resource, std::string decision, std::string reason,
+                         std::string details) {
+  return audit_.AppendInTransaction(tx, {.actor = actor.id,
+                                         .source = actor.source,
+                                         .action = std::move(action),
+                                         .resource = std::move(resource),
+                                         .decision = std::move(decision),
+                                         .reason = std::move(reason),
+                                         .request_id = actor.request_id,
+                                         .details = std::move(details)});
+}
+
 // ---------------------------------------------------------------------------- organisations
 
 Result<Organisation> Identity::CreateOrganisation(const Organisation& in, const Actor& actor) {
@@ -184,9 +198,9 @@ Result<Organisation> Identity::CreateOrganisation(const Organisation& in, const 
     }
     return n.error();
   }
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "org.write", "organisation/" + org.id, "", "created",
+                             json{{"kind", org.kind}, {"jurisdiction", org.jurisdiction}}.dump()));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "org.write", "organisation/" + org.id, "", "created",
-                           json{{"kind", org.kind}, {"jurisdiction", org.jurisdiction}}.dump()));
   return org;
 }
 
@@ -307,14 +321,14 @@ Result<User> Identity::CreateUser(const NewUser& in, const Grantor& grantor, con
                                 {Text(in.id), Text(role)}));
   }
   ZG_RETURN_IF_ERROR(WritePendingGrants(*tx, in.id, plan->pending, grantor));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "user.write", "user/" + in.id, "allow", "created",
+                             json{{"organisation", in.organisation},
+                                  {"roles", plan->direct},
+                                  {"pending_roles", plan->pending},
+                                  {"grantor", grantor.id},
+                                  {"break_glass", grantor.is_operator}}
+                                 .dump()));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "user.write", "user/" + in.id, "allow", "created",
-                           json{{"organisation", in.organisation},
-                                {"roles", plan->direct},
-                                {"pending_roles", plan->pending},
-                                {"grantor", grantor.id},
-                                {"break_glass", grantor.is_operator}}
-                               .dump()));
   User u{.id = in.id,
          .organisation = in.organisation,
          .display_name = in.display_name,
@@ -361,14 +375,14 @@ Result<User> Identity::GrantRole(std::string_view user, std::string_view role,
           tx->Exec("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)", {Text(uid), Text(r)}));
     }
     ZG_RETURN_IF_ERROR(WritePendingGrants(*tx, uid, plan->pending, grantor));
+    ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "user.write", "user/" + uid, "allow",
+                               plan->pending.empty() ? "role granted" : "role grant requested",
+                               json{{"role", role},
+                                    {"pending", !plan->pending.empty()},
+                                    {"grantor", grantor.id},
+                                    {"break_glass", grantor.is_operator}}
+                                   .dump()));
     ZG_RETURN_IF_ERROR(tx->Commit());
-    ZG_RETURN_IF_ERROR(Audit(actor, "user.write", "user/" + uid, "allow",
-                             plan->pending.empty() ? "role granted" : "role grant requested",
-                             json{{"role", role},
-                                  {"pending", !plan->pending.empty()},
-                                  {"grantor", grantor.id},
-                                  {"break_glass", grantor.is_operator}}
-                                 .dump()));
   }
   return GetUser(user);
 }
@@ -433,13 +447,13 @@ Result<RoleGrant> Identity::ApproveRoleGrant(std::string_view id, const Grantor&
   if (n != 1) return Conflict("grant_not_pending", fmt::format("grant {} is not pending", id));
   ZG_RETURN_IF_ERROR(tx->Exec("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)",
                               {Text(g.user), Text(g.role)}));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "role.approve", resource, "allow", "role grant approved",
+                             json{{"user", g.user},
+                                  {"role", g.role},
+                                  {"requested_by", g.requested_by},
+                                  {"break_glass", approver.is_operator}}
+                                 .dump()));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "role.approve", resource, "allow", "role grant approved",
-                           json{{"user", g.user},
-                                {"role", g.role},
-                                {"requested_by", g.requested_by},
-                                {"break_glass", approver.is_operator}}
-                               .dump()));
   return g;
 }
 
@@ -494,46 +508,60 @@ Result<User> Identity::GetUser(std::string_view id) {
 }
 
 namespace {
-// Runs one UPDATE on a user in its own transaction; NotFound when no such user.
+// Runs one UPDATE on a user in its own transaction, then the `also` statements (each taking
+// the user id as $1) and before_commit (the audit record) in the same transaction; NotFound
+// when no such user.
 Status UpdateUser(storage::Store& store, std::string_view id, const std::string& sql,
-                  const std::vector<storage::Value>& extra, const std::string& also = "") {
+                  const std::vector<storage::Value>& extra, const std::vector<std::string>& also,
+                  const std::function<Status(storage::Transaction&)>& before_commit) {
   ZG_ASSIGN_OR_RETURN(auto tx, store.Begin(TxMode::kWrite));
   std::vector<storage::Value> params = {Text(std::string(id))};
   params.insert(params.end(), extra.begin(), extra.end());
   ZG_ASSIGN_OR_RETURN(int64_t n, tx->Exec(sql, params));
   if (n == 0) return NotFound("user_not_found", fmt::format("no user '{}'", id));
-  if (!also.empty()) ZG_RETURN_IF_ERROR(tx->Exec(also, {Text(std::string(id))}));
+  for (const std::string& statement : also) {
+    ZG_RETURN_IF_ERROR(tx->Exec(statement, {Text(std::string(id))}));
+  }
+  ZG_RETURN_IF_ERROR(before_commit(*tx));
   return tx->Commit();
 }
 }  // namespace
 
 Status Identity::DisableUser(std::string_view id, const Actor& actor) {
-  ZG_RETURN_IF_ERROR(UpdateUser(store_, id, "UPDATE users SET disabled = 1 WHERE id = $1", {},
-                                "DELETE FROM sessions WHERE user_id = $1"));
-  return Audit(actor, "user.write", fmt::format("user/{}", id), "", "disabled");
+  return UpdateUser(store_, id, "UPDATE users SET disabled = 1 WHERE id = $1", {},
+                    {"DELETE FROM sessions WHERE user_id = $1"}, [&](storage::Transaction& tx) {
+                      return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "",
+                                     "disabled");
+                    });
 }
 
 Status Identity::EnableUser(std::string_view id, const Actor& actor) {
-  ZG_RETURN_IF_ERROR(UpdateUser(store_, id, "UPDATE users SET disabled = 0 WHERE id = $1", {}));
-  return Audit(actor, "user.write", fmt::format("user/{}", id), "", "enabled");
+  return UpdateUser(store_, id, "UPDATE users SET disabled = 0 WHERE id = $1", {}, {},
+                    [&](storage::Transaction& tx) {
+                      return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "",
+                                     "enabled");
+                    });
 }
 
 Status Identity::ResetMfa(std::string_view id, const Actor& actor) {
-  ZG_RETURN_IF_ERROR(UpdateUser(
+  // Sessions that passed the old factor must not outlive it.
+  return UpdateUser(
       store_, id,
       "UPDATE users SET totp_secret = NULL, totp_confirmed = 0, totp_last_step = 0 WHERE id = $1",
-      {}, "DELETE FROM recovery_codes WHERE user_id = $1"));
-  // Sessions that passed the old factor must not outlive it.
-  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
-  ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM sessions WHERE user_id = $1", {Text(std::string(id))}));
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  return Audit(actor, "user.write", fmt::format("user/{}", id), "", "second factor reset");
+      {},
+      {"DELETE FROM recovery_codes WHERE user_id = $1", "DELETE FROM sessions WHERE user_id = $1"},
+      [&](storage::Transaction& tx) {
+        return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "",
+                       "second factor reset");
+      });
 }
 
 Status Identity::Unlock(std::string_view id, const Actor& actor) {
-  ZG_RETURN_IF_ERROR(UpdateUser(
-      store_, id, "UPDATE users SET failed_logins = 0, locked_until_ms = 0 WHERE id = $1", {}));
-  return Audit(actor, "user.write", fmt::format("user/{}", id), "", "unlocked");
+  return UpdateUser(
+      store_, id, "UPDATE users SET failed_logins = 0, locked_until_ms = 0 WHERE id = $1", {}, {},
+      [&](storage::Transaction& tx) {
+        return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "", "unlocked");
+      });
 }
 
 // ----------------------------------------------------------------------------------- groups
@@ -552,8 +580,9 @@ Result<Group> Identity::CreateGroup(std::string_view id, std::string_view name,
     }
     return n.error();
   }
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "group.write", fmt::format("group/{}", id), "", "created"));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "group.write", fmt::format("group/{}", id), "", "created"));
   return Group{std::string(id), std::string(name), {}};
 }
 
@@ -576,9 +605,9 @@ Status Identity::AddGroupMember(std::string_view group, std::string_view user,
     }
     return n.error();
   }
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  return Audit(actor, "group.write", fmt::format("group/{}", group), "", "member added",
-               json{{"user", user}}.dump());
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "group.write", fmt::format("group/{}", group), "",
+                             "member added", json{{"user", user}}.dump()));
+  return tx->Commit();
 }
 
 Result<std::vector<Group>> Identity::ListGroups() {
@@ -674,11 +703,12 @@ Result<LoginResult> Identity::Login(std::string_view username, std::string_view 
         {Text(std::string(username)), Int(lock ? 0 : failures),
          Int(lock ? now + options_.lockout_ms : 0)}));
     ZG_RETURN_IF_ERROR(RecordSourceFailure(*tx, from.source, now));
-    ZG_RETURN_IF_ERROR(tx->Commit());
     if (lock) {
-      ZG_RETURN_IF_ERROR(Audit(actor, "auth.lockout", resource, "deny",
-                               fmt::format("{} failed logins in a row", failures)));
+      // why: the lock exists only with its record.
+      ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "auth.lockout", resource, "deny",
+                                 fmt::format("{} failed logins in a row", failures)));
     }
+    ZG_RETURN_IF_ERROR(tx->Commit());
     return deny(invalid, "wrong password or second factor");
   }
   LoginResult result;
@@ -694,12 +724,13 @@ Result<LoginResult> Identity::Login(std::string_view username, std::string_view 
       "last_seen_ms) VALUES ($1, $2, $3, $4, $5, $6, $6)",
       {Text(crypto::TokenHash(result.session_token)), Text(std::string(username)),
        Text(result.csrf_token), Int(result.mfa_passed ? 1 : 0), Text(from.source), Int(now)}));
-  ZG_RETURN_IF_ERROR(tx->Commit());
   actor.id = std::string(username);
-  ZG_RETURN_IF_ERROR(Audit(actor, "auth.login", resource, "allow",
-                           result.mfa_passed ? "password and TOTP"
-                           : enrolled        ? "password; second factor pending"
-                                             : "password; second factor not enrolled yet"));
+  // why: the session exists only with its auth.login record.
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "auth.login", resource, "allow",
+                             result.mfa_passed ? "password and TOTP"
+                             : enrolled        ? "password; second factor pending"
+                                               : "password; second factor not enrolled yet"));
+  ZG_RETURN_IF_ERROR(tx->Commit());
   ZG_ASSIGN_OR_RETURN(result.user, GetUser(username));
   return result;
 }
@@ -752,8 +783,9 @@ Result<Session> Identity::AuthenticateSession(std::string_view session_token) {
 Status Identity::Logout(const Session& session, const Actor& actor) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
   ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM sessions WHERE id_hash = $1", {Text(session.id_hash)}));
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  return Audit(actor, "auth.logout", "user/" + session.subject.id, "", "session ended");
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "auth.logout", "user/" + session.subject.id, "", "session ended"));
+  return tx->Commit();
 }
 
 Result<EnrolmentCode> Identity::IssueEnrolmentCode(std::string_view user, const Grantor& grantor,
@@ -778,10 +810,10 @@ Result<EnrolmentCode> Identity::IssueEnrolmentCode(std::string_view user, const 
                "VALUES ($1, $2, $3, $4, $5)",
                {Text(uid), Text(crypto::TokenHash(crypto::NormaliseRecoveryCode(out.code))),
                 Text(grantor.id), Text(FormatRfc3339(clock_.Now())), Int(out.expires_ms)}));
-  ZG_RETURN_IF_ERROR(tx->Commit());
   ZG_RETURN_IF_ERROR(
-      Audit(actor, "mfa.enrolment_code", "user/" + uid, "allow", "enrolment code issued",
-            json{{"expires_ms", out.expires_ms}, {"break_glass", grantor.is_operator}}.dump()));
+      AuditIn(*tx, actor, "mfa.enrolment_code", "user/" + uid, "allow", "enrolment code issued",
+              json{{"expires_ms", out.expires_ms}, {"break_glass", grantor.is_operator}}.dump()));
+  ZG_RETURN_IF_ERROR(tx->Commit());
   return out;
 }
 
@@ -835,9 +867,9 @@ Result<TotpEnrolment> Identity::BeginTotpEnrolment(const Session& session,
     return Conflict("mfa_already_enrolled",
                     "a second factor is already enrolled; an administrator can reset it");
   }
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "mfa.enrol", "user/" + user, "allow",
+                             "TOTP enrolment started with an enrolment code"));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "mfa.enrol", "user/" + user, "allow",
-                           "TOTP enrolment started with an enrolment code"));
   return TotpEnrolment{crypto::Base32Encode(secret),
                        crypto::OtpauthUri(options_.totp_issuer, user, secret)};
 }
@@ -884,8 +916,8 @@ Result<std::vector<std::string>> Identity::ConfirmTotp(const Session& session,
   }
   ZG_RETURN_IF_ERROR(
       tx->Exec("UPDATE sessions SET mfa = 1 WHERE id_hash = $1", {Text(session.id_hash)}));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "mfa.enrol", "user/" + user, "allow", "TOTP confirmed"));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "mfa.enrol", "user/" + user, "allow", "TOTP confirmed"));
   return codes;
 }
 
@@ -930,21 +962,21 @@ Status Identity::VerifySecondFactor(const Session& session, std::string_view cod
     if (lock) {
       ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM sessions WHERE user_id = $1", {Text(user)}));
     }
-    ZG_RETURN_IF_ERROR(tx->Commit());
-    ZG_RETURN_IF_ERROR(Audit(actor, "mfa.verify", "user/" + user, "deny",
-                             fmt::format("wrong or reused {}", how)));
+    ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "mfa.verify", "user/" + user, "deny",
+                               fmt::format("wrong or reused {}", how)));
     if (lock) {
-      ZG_RETURN_IF_ERROR(Audit(actor, "auth.lockout", "user/" + user, "deny",
-                               fmt::format("{} failed attempts in a row", failures)));
+      ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "auth.lockout", "user/" + user, "deny",
+                                 fmt::format("{} failed attempts in a row", failures)));
     }
+    ZG_RETURN_IF_ERROR(tx->Commit());
     return Unauthenticated("invalid_code",
                            fmt::format("the {} is not valid or was already used", how));
   }
   ZG_RETURN_IF_ERROR(tx->Exec("UPDATE users SET failed_logins = 0 WHERE id = $1", {Text(user)}));
   ZG_RETURN_IF_ERROR(
       tx->Exec("UPDATE sessions SET mfa = 1 WHERE id_hash = $1", {Text(session.id_hash)}));
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  return Audit(actor, "mfa.verify", "user/" + user, "allow", how);
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "mfa.verify", "user/" + user, "allow", how));
+  return tx->Commit();
 }
 
 // ------------------------------------------------------------------------------ API tokens
@@ -1008,15 +1040,15 @@ Result<std::pair<std::string, ApiToken>> Identity::CreateApiToken(const NewApiTo
       {Text(t.id), Text(crypto::TokenHash(token)), Text(t.name), Text(t.organisation),
        Text(t.role), Text(json(t.actions).dump()), Text(t.created_by), Text(t.created_at),
        Int(t.expires_ms)}));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "token.write", "token/" + t.id, "allow", "created",
+                             json{{"organisation", t.organisation},
+                                  {"role", t.role},
+                                  {"actions", t.actions},
+                                  {"expires_ms", t.expires_ms},
+                                  {"grantor", grantor.id},
+                                  {"break_glass", grantor.is_operator}}
+                                 .dump()));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "token.write", "token/" + t.id, "allow", "created",
-                           json{{"organisation", t.organisation},
-                                {"role", t.role},
-                                {"actions", t.actions},
-                                {"expires_ms", t.expires_ms},
-                                {"grantor", grantor.id},
-                                {"break_glass", grantor.is_operator}}
-                               .dump()));
   return std::pair{token, t};
 }
 
@@ -1062,11 +1094,10 @@ Result<std::pair<std::string, ApiToken>> Identity::CreatePersonalToken(
       {Text(t.id), Text(crypto::TokenHash(token)), Text(t.name), Text(t.organisation),
        Text(t.role), Text(json(t.actions).dump()), Text(t.created_by), Text(t.created_at),
        Int(t.expires_ms), Text(t.user)}));
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "token.personal", "token/" + t.id, "", "created",
+              json{{"user", t.user}, {"actions", t.actions}, {"expires_ms", t.expires_ms}}.dump()));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "token.personal", "token/" + t.id, "", "created",
-                           json{{"user", t.user}, {"actions", t.actions},
-                                {"expires_ms", t.expires_ms}}
-                               .dump()));
   return std::pair{token, t};
 }
 
@@ -1089,8 +1120,9 @@ Status Identity::RevokePersonalToken(std::string_view user, std::string_view id,
                                           "user_id = $2",
                                           {Text(std::string(id)), Text(std::string(user))}));
   if (n == 0) return NotFound("token_not_found", fmt::format("you have no token '{}'", id));
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  return Audit(actor, "token.personal", fmt::format("token/{}", id), "", "revoked");
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "token.personal", fmt::format("token/{}", id), "", "revoked"));
+  return tx->Commit();
 }
 
 Result<std::vector<ApiToken>> Identity::ListApiTokens() {
@@ -1108,8 +1140,9 @@ Status Identity::RevokeApiToken(std::string_view id, const Actor& actor) {
   ZG_ASSIGN_OR_RETURN(int64_t n, tx->Exec("UPDATE api_tokens SET revoked = 1 WHERE id = $1",
                                           {Text(std::string(id))}));
   if (n == 0) return NotFound("token_not_found", fmt::format("no token '{}'", id));
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  return Audit(actor, "token.write", fmt::format("token/{}", id), "", "revoked");
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "token.write", fmt::format("token/{}", id), "", "revoked"));
+  return tx->Commit();
 }
 
 Result<policy::Subject> Identity::AuthenticateApiToken(std::string_view token) {

@@ -254,6 +254,11 @@ class Identity {
  private:
   Status Audit(const Actor& actor, std::string action, std::string resource,
                std::string decision, std::string reason, std::string details = "{}");
+  // The same record inside tx, committed with the state change it records
+  // (AuditSink::AppendInTransaction).
+  Status AuditIn(storage::Transaction& tx, const Actor& actor, std::string action,
+                 std::string resource, std::string decision, std::string reason,
+                 std::string details = "{}");
   Status RecordSourceFailure(storage::Transaction& tx, std::string_view source, int64_t now);
   // Decides every role of `wanted` for a holder of `held` (held and pending) roles in
   // organisation `org` of kind `kind`; splits them into direct and pending grants or returns the

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "audit/testing.h"
 #include "crypto/totp.h"
 #include "identity/identity_routes.h"
 #include "storage/testing.h"
@@ -610,6 +611,39 @@ TEST(GrantRulesTest, ApprovalCells) {
   }
   // A scoped token called "operator" is not the operator.
   EXPECT_FALSE(GrantorOf({.authenticated = true, .id = "operator", .scoped = true}).is_operator);
+}
+
+// Organisations, sessions and account changes commit with their audit records
+// (AuditSink::AppendInTransaction): when the record's write fails, nothing is stored.
+TEST_P(IdentityTest, AChangeAndItsAuditRecordCommitTogetherOrNotAtAll) {
+  audit::testing::FailAfterWriteSink sink(*store_, clock_);
+  Options o;
+  o.password_cost = crypto::PasswordCost::Minimal();
+  Identity faulty(*store_, clock_, sink, o);
+  const auto sessions = [&] {
+    auto tx = store_->Begin(storage::TxMode::kRead);
+    return (*tx)->Query("SELECT COUNT(*) FROM sessions")->rows[0].Int(0);
+  };
+
+  EXPECT_EQ(faulty.CreateOrganisation({"seq-1", "Seq 1", "sequencing_facility", "JP"}, admin_)
+                .error()
+                .code,
+            "audit_injected_failure");
+  auto orgs = identity_->ListOrganisations();
+  ASSERT_TRUE(orgs.ok());
+  for (const auto& org : *orgs) EXPECT_NE(org.id, "seq-1");
+  EXPECT_EQ(faulty.Login("alice", kPassword, "", from_).error().code, "audit_injected_failure");
+  EXPECT_EQ(sessions(), 0);
+  EXPECT_EQ(faulty.DisableUser("alice", admin_).error().code, "audit_injected_failure");
+  EXPECT_FALSE(identity_->GetUser("alice")->disabled);
+  for (const char* action : {"org.write", "auth.login", "user.write"}) {
+    EXPECT_EQ(audit::testing::CountRecords(*store_, action), 0) << action;
+  }
+
+  sink.fail_after_write = false;
+  ASSERT_TRUE(faulty.Login("alice", kPassword, "", from_).ok());
+  EXPECT_EQ(sessions(), 1);
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "auth.login"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IdentityTest, ::testing::ValuesIn(storage::TestBackends()),

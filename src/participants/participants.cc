@@ -106,16 +106,15 @@ Result<Registry::Registered> Registry::Register(const NewParticipant& p, const s
       "index_date, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
       {Text(id), Text(p.hospital), Text(p.local_id), Text(p.program), Text(p.disease_category),
        Text(p.index_date), Text(actor), Text(out.created_at)}));
+  ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+      *tx, {.actor = actor,
+            .source = source,
+            .action = "participant.write",
+            .resource = "participant/" + id,
+            .reason = "registered",
+            .request_id = request_id,
+            .details = nlohmann::json{{"hospital", p.hospital}, {"program", p.program}}.dump()}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor,
-                                    .source = source,
-                                    .action = "participant.write",
-                                    .resource = "participant/" + id,
-                                    .reason = "registered",
-                                    .request_id = request_id,
-                                    .details = nlohmann::json{{"hospital", p.hospital},
-                                                              {"program", p.program}}
-                                                   .dump()}));
   return Registered{out, true};
 }
 

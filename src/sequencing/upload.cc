@@ -737,6 +737,16 @@ Status Uploads::PutChunk(std::string_view upload_id, int64_t index, std::string_
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
     ZG_ASSIGN_OR_RETURN(u, LoadUpload(*tx, upload_id));
   }
+  if (u.status == "open" && PastLifetime(u)) {
+    // why: under the completion lock, so that a completion of this upload is either done or
+    // not started; this path is taken once per late upload, never on the chunk hot path.
+    std::lock_guard lock(complete_mu_);
+    ZG_ASSIGN_OR_RETURN(const bool closed, Expire(u));
+    if (!closed)
+      return Conflict("upload_not_open", fmt::format("upload {} is no longer open", u.id));
+    return ExpiredError(u);
+  }
+  if (u.status == "expired") return ExpiredError(u);
   if (u.status != "open") {
     return Conflict("upload_not_open", fmt::format("upload {} is {}", u.id, u.status));
   }
@@ -812,7 +822,14 @@ Status Uploads::Reject(const Upload& u, const Error& e, const specimens::Actor& 
 Result<Completion> Uploads::Complete(std::string_view upload_id, const specimens::Actor& actor) {
   std::lock_guard lock(complete_mu_);
   ZG_ASSIGN_OR_RETURN(UploadProgress p, Get(upload_id));
+  // why: a completion that resumes an interrupted one (pending_blob_id) may adopt its blob
+  // whatever the time; Recover runs it at start.
+  if (p.upload.status == "open" && p.upload.pending_blob_id.empty() && PastLifetime(p.upload)) {
+    ZG_RETURN_IF_ERROR(Expire(p.upload).status());
+    return ExpiredError(p.upload);
+  }
   const Upload& u = p.upload;
+  if (u.status == "expired") return ExpiredError(u);
   if (u.status != "open") {
     return Conflict("upload_not_open", fmt::format("upload {} is {}", u.id, u.status));
   }
@@ -1050,6 +1067,68 @@ Result<std::vector<std::string>> Uploads::ApplyCustody(const Run& run,
   return applied;
 }
 
+bool Uploads::PastLifetime(const Upload& u) const {
+  // why: created_at is FormatRfc3339 text (fixed width, UTC), so text order is time order.
+  return u.created_at <= FormatRfc3339(clock_.Now() - lifetime_);
+}
+
+Error Uploads::ExpiredError(const Upload& u) const {
+  return Conflict("upload_expired",
+                  fmt::format("upload {} expired: it was opened at {} and uploads stay open for "
+                              "{} hours; open a new upload",
+                              u.id, u.created_at, lifetime_.count() / 3600));
+}
+
+Result<bool> Uploads::Expire(const Upload& u) {
+  const Error e = ExpiredError(u);
+  const json err{{"code", e.code}, {"message", e.message}};
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+    ZG_ASSIGN_OR_RETURN(
+        const int64_t changed,
+        tx->Exec("UPDATE uploads SET status = 'expired', error = $2, "
+                 "updated_at = $3 WHERE id = $1 AND status = 'open'",
+                 {Text(u.id), Text(SafeDump(err)), Text(FormatRfc3339(clock_.Now()))}));
+    if (changed == 0) return false;  // completed, rejected or expired meanwhile
+    const specimens::Actor system{"system", "", {}, "system", ""};
+    ZG_RETURN_IF_ERROR(AuditIn(*tx, system, "upload.expire", "upload/" + u.id,
+                               fmt::format("open longer than {} hours", lifetime_.count() / 3600),
+                               json{{"file_name", u.file_name},
+                                    {"kind", u.kind},
+                                    {"run", u.run_id},
+                                    {"read", u.read},
+                                    {"organisation", u.organisation},
+                                    {"created_at", u.created_at}}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
+  // The staged chunks go once the expiry is recorded (the recovery pass removes them if this
+  // process dies first, as for every upload that is no longer open).
+  std::error_code ec;
+  fs::remove_all(staging_dir_ / u.id, ec);
+  return true;
+}
+
+Result<int64_t> Uploads::ExpireStale() {
+  std::vector<Upload> stale;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(
+        auto rows, tx->Query(fmt::format("SELECT {} FROM uploads WHERE status = 'open' AND "
+                                         "pending_blob_id IS NULL AND created_at <= $1 ORDER BY id",
+                                         kUploadColumns),
+                             {Text(FormatRfc3339(clock_.Now() - lifetime_))}));
+    for (const auto& r : rows.rows) stale.push_back(UploadFromRow(r));
+  }
+  int64_t expired = 0;
+  for (const Upload& u : stale) {
+    // why: never under a completion of the same upload (it holds complete_mu_ throughout).
+    std::lock_guard lock(complete_mu_);
+    ZG_ASSIGN_OR_RETURN(const bool closed, Expire(u));
+    if (closed) ++expired;
+  }
+  return expired;
+}
+
 Result<Uploads::RecoveryReport> Uploads::Recover() {
   RecoveryReport report;
   // 1. Completions that stored their blob and died before recording the file.
@@ -1109,7 +1188,9 @@ Result<Uploads::RecoveryReport> Uploads::Recover() {
       report.problems.push_back(fmt::format("run {}: {}", run.id, applied.error().message));
     }
   }
-  // 3. Staging: whole directories of uploads that ended, and the temporary files (partial
+  // 3. Uploads whose lifetime passed while the process was down (or before it noticed).
+  ZG_ASSIGN_OR_RETURN(report.uploads_expired, ExpireStale());
+  // 4. Staging: whole directories of uploads that ended, and the temporary files (partial
   // chunks, assembled analysis inputs) of interrupted writes.
   std::error_code ec;
   std::vector<fs::path> dirs;

@@ -49,10 +49,19 @@
 // (audit::AppendInTransaction), so a crash cannot separate them; upload.chunk (a staged file,
 // not a database change) goes through the AuditSink after the chunk is in place.
 //
+// Expiry: an upload still open when its lifetime (SetUploadLifetime, config upload_expiry_s,
+// default kDefaultUploadLifetime) has passed since it was opened is closed by ExpireStale —
+// at start (Runtime::Open) and periodically while serving — or at once by the next chunk or
+// completion that arrives for it: status `expired`, error {"code": "upload_expired"}, an
+// upload.expire audit record in the same transaction, then its staged (encrypted) chunks are
+// removed. Its run's read slot is free again (only complete files and open uploads hold one).
+// A late chunk or completion gets kConflict "upload_expired".
+//
 // Thread safety: thread-safe. Completions are serialised per object (one mutex), so two
 // completions of the same run or upload never interleave; chunk writes run in parallel.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -81,6 +90,7 @@ inline constexpr int64_t kMinChunkSize = int64_t{64} << 10;      // 64 KiB
 inline constexpr int64_t kMaxChunkSize = int64_t{64} << 20;      // 64 MiB
 inline constexpr int64_t kDefaultChunkSize = int64_t{8} << 20;   // 8 MiB
 inline constexpr int64_t kMaxUploadSize = int64_t{1} << 40;      // 1 TiB
+inline constexpr std::chrono::seconds kDefaultUploadLifetime = std::chrono::days{7};
 
 inline constexpr std::string_view kUploadKinds[] = {"fastq", "cram", "bam", "vcf", "bcf"};
 
@@ -142,9 +152,9 @@ struct Upload {
   int64_t size = 0;
   std::string sha256;
   int64_t chunk_size = 0;
-  std::string status;  // open | complete | rejected
+  std::string status;   // open | complete | rejected | expired
   std::string file_id;  // when complete
-  nlohmann::json error;  // when rejected: {"code", "message"}; else null
+  nlohmann::json error;  // when rejected or expired: {"code", "message"}; else null
   std::string created_by;
   std::string created_at;
   std::string pending_blob_id;  // the blob an interrupted completion may have stored
@@ -199,7 +209,8 @@ class Uploads {
   // same participant.
   Result<Upload> Create(const NewUpload& n, const specimens::Actor& actor);
   // Stages chunk `index`, overwriting an earlier copy. Errors: kNotFound "upload_not_found";
-  // kConflict "upload_not_open"; kInvalidArgument "invalid_chunk_index" / "invalid_chunk_size"
+  // kConflict "upload_expired" (the upload's lifetime has passed; it is closed now if it was
+  // still open), "upload_not_open"; kInvalidArgument "invalid_chunk_index" / "invalid_chunk_size"
   // (length differs from ChunkLength(index)). A staged chunk is audited ("upload.chunk" with
   // its index, length and SHA-256), so a retried or replaced chunk leaves a trace.
   Status PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes,
@@ -207,10 +218,10 @@ class Uploads {
   // Errors: kNotFound "upload_not_found".
   Result<UploadProgress> Get(std::string_view upload_id);
   // Completes an open upload (see the header comment). Errors: kNotFound "upload_not_found";
-  // kConflict "upload_not_open"; kConflict "chunks_missing" (nothing changes; the client may
-  // resume); kInvalidArgument "size_mismatch" / "checksum_mismatch" / the FastqIngest or
-  // sanitiser error / "pair_read_count_mismatch" / "pair_name_mismatch" (upload rejected);
-  // store errors (upload rejected).
+  // kConflict "upload_expired" (as PutChunk), "upload_not_open"; kConflict "chunks_missing"
+  // (nothing changes; the client may resume); kInvalidArgument "size_mismatch" /
+  // "checksum_mismatch" / the FastqIngest or sanitiser error / "pair_read_count_mismatch" /
+  // "pair_name_mismatch" (upload rejected); store errors (upload rejected).
   Result<Completion> Complete(std::string_view upload_id, const specimens::Actor& actor);
 
   // The uploads of one run that are still open (to resume), oldest first.
@@ -229,12 +240,24 @@ class Uploads {
     int64_t staging_removed = 0;       // staging directories of uploads no longer open
     int64_t temporaries_removed = 0;   // partial chunks and work directories of open uploads
     int64_t unrecorded_blob_files_removed = 0;  // copies of a blob whose commit never recorded it
+    int64_t uploads_expired = 0;       // open uploads past their lifetime, closed (ExpireStale)
     std::vector<std::string> problems; // what could not be finished, in words
   };
   // The recovery pass, run at start before serving: finishes the idempotent steps a killed
-  // process left (see "Crash safety" above) and removes what staging no longer needs. Errors:
+  // process left (see "Crash safety" above), expires the uploads whose lifetime has passed
+  // (ExpireStale) and removes what staging no longer needs. Errors:
   // the store's; problems with single uploads or runs are in the report.
   Result<RecoveryReport> Recover();
+
+  // How long an upload may stay open (see "Expiry" above). REQUIRES: lifetime > 0. Set once,
+  // before the object is shared between threads.
+  void SetUploadLifetime(std::chrono::seconds lifetime) { lifetime_ = lifetime; }
+  std::chrono::seconds upload_lifetime() const { return lifetime_; }
+  // Closes every open upload whose lifetime has passed by the clock (see "Expiry" above) and
+  // returns how many. Uploads with an interrupted completion (pending_blob_id) are left to
+  // Recover, which runs first at start. Errors: the store's (uploads closed before the error
+  // stay closed).
+  Result<int64_t> ExpireStale();
 
   // Test hook: when set, completion stops at each named crash point for which it returns true
   // ("blob_stored", "file_recorded", "custody_step"; "analysis_data_stored" between an
@@ -253,6 +276,13 @@ class Uploads {
   Status AuditIn(storage::Transaction& tx, const specimens::Actor& actor, std::string action,
                  std::string resource, std::string reason, const nlohmann::json& details);
   bool Crash(std::string_view point) const;
+  // Whether u's lifetime has passed.
+  bool PastLifetime(const Upload& u) const;
+  // Closes u as expired if it is still open (one transaction with its audit record), then
+  // removes its staging. Returns whether this call closed it.
+  Result<bool> Expire(const Upload& u);
+  // The error a late chunk or completion of an expired upload gets.
+  Error ExpiredError(const Upload& u) const;
   // The error without the server's staging paths.
   Error Redact(Error e, std::string_view upload_id) const;
   // stored: set once a blob of the file is stored (or adopted).
@@ -278,6 +308,7 @@ class Uploads {
   genomefiles::AnalysisSanitiser sanitiser_;
   std::function<bool(std::string_view)> crash_point_;
   std::mutex complete_mu_;
+  std::chrono::seconds lifetime_ = kDefaultUploadLifetime;
 };
 
 }  // namespace zengen::sequencing

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "audit/testing.h"
 #include "blobs/local_store.h"
 #include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
@@ -799,6 +800,60 @@ TEST_P(UploadsTest, AnalysisCompletionKilledAfterStoringLeavesNoUnreferencedBlob
               (std::vector<std::string>{"upload.create", "upload.complete"}));
     uploads_->SetCrashPointForTest({});
   }
+}
+
+// Issue 13: open uploads expire. Past its lifetime an upload is closed as `expired` by the
+// sweep (at start in the recovery pass, then periodically) or by its next chunk, with an
+// upload.expire audit record; its staged chunks go, its read is free, a late chunk or
+// completion gets upload_expired.
+TEST_P(UploadsTest, OpenUploadsExpireAfterTheirLifetimeFreeTheReadAndRefuseLateChunks) {
+  uploads_->SetUploadLifetime(24h);
+  const auto expiries = [&] { return audit::testing::CountRecords(*store_, "upload.expire"); };
+  const SeqRun run = OpenRun(Specimen("sequenced"), "single");
+  const std::string r1 = synthetic::Gzip(Fastq(3000, 100, 1));
+  const Upload stale = Send(FastqUpload(run, 1), r1, kOp1, /*skip=*/{1});
+  ASSERT_TRUE(fs::exists(dir_ / "staging" / stale.id / "0"));
+  const std::string chunk1 =
+      r1.substr(static_cast<size_t>(stale.chunk_size), static_cast<size_t>(stale.ChunkLength(1)));
+  clock_.Advance(23h);
+  EXPECT_EQ(*uploads_->ExpireStale(), 0);
+  const SeqRun run2 = OpenRun(Specimen("sequenced"), "single");
+  const Upload young = Send(FastqUpload(run2, 1), r1, kOp1, /*skip=*/{1});
+  clock_.Advance(1h);
+
+  // The start of the serving process: the recovery pass expires it.
+  auto recovered = uploads_->Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message;
+  EXPECT_EQ(recovered->uploads_expired, 1);
+  auto after = uploads_->Get(stale.id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->upload.status, "expired");
+  EXPECT_EQ(after->upload.error["code"], "upload_expired");
+  EXPECT_FALSE(fs::exists(dir_ / "staging" / stale.id));
+  EXPECT_TRUE(fs::exists(dir_ / "staging" / young.id / "0"));
+  EXPECT_EQ(uploads_->Get(young.id)->upload.status, "open");
+  EXPECT_EQ(expiries(), 1);
+
+  // Late: a clear 4xx, nothing staged again, no second record.
+  auto late = uploads_->PutChunk(stale.id, 1, chunk1, kOp1);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, "upload_expired");
+  EXPECT_EQ(late.error().kind, ErrorKind::kConflict);
+  EXPECT_FALSE(fs::exists(dir_ / "staging" / stale.id));
+  EXPECT_EQ(uploads_->Complete(stale.id, kOp1).error().code, "upload_expired");
+  EXPECT_EQ(*uploads_->ExpireStale(), 0);
+  EXPECT_EQ(expiries(), 1);
+
+  // The read is free again.
+  const Upload again = Send(FastqUpload(run, 1), r1);
+  EXPECT_TRUE(uploads_->Complete(again.id, kOp1).ok());
+
+  // Past its lifetime before any sweep: the chunk that arrives closes it on the spot.
+  clock_.Advance(24h);
+  EXPECT_EQ(uploads_->PutChunk(young.id, 1, chunk1, kOp1).error().code, "upload_expired");
+  EXPECT_EQ(uploads_->Get(young.id)->upload.status, "expired");
+  EXPECT_FALSE(fs::exists(dir_ / "staging" / young.id));
+  EXPECT_EQ(expiries(), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, UploadsTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -585,16 +585,16 @@ Sharing::Sharing(storage::Store& store, const Clock& clock, AuditSink& audit,
                  consent::Ledger& ledger)
     : store_(store), clock_(clock), audit_(audit), ledger_(ledger) {}
 
-Status Sharing::Audit(const Actor& actor, std::string action, std::string resource,
-                      std::string reason, const json& details) {
-  return audit_.Append({.actor = actor.user,
-                        .source = actor.source,
-                        .action = std::move(action),
-                        .resource = std::move(resource),
-                        .decision = "",
-                        .reason = std::move(reason),
-                        .request_id = actor.request_id,
-                        .details = details.dump()});
+Status Sharing::AuditIn(storage::Transaction& tx, const Actor& actor, std::string action,
+                        std::string resource, std::string reason, const json& details) {
+  return audit_.AppendInTransaction(tx, {.actor = actor.user,
+                                         .source = actor.source,
+                                         .action = std::move(action),
+                                         .resource = std::move(resource),
+                                         .decision = "",
+                                         .reason = std::move(reason),
+                                         .request_id = actor.request_id,
+                                         .details = details.dump()});
 }
 
 Result<int64_t> Sharing::EmbargoMonths(std::string_view program) {
@@ -620,9 +620,9 @@ Status Sharing::SetEmbargoMonths(std::string_view program, int64_t months, const
                               "updated_by, updated_at) VALUES ($1, $2, $3, $4)",
                               {Text(std::string(program)), Int(months), Text(actor.user),
                                Text(now)}));
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  return Audit(actor, "dataset.write", "sharing_setting/" + std::string(program),
-               "embargo changed", {{"embargo_months", months}});
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "dataset.write", "sharing_setting/" + std::string(program),
+                             "embargo changed", {{"embargo_months", months}}));
+  return tx->Commit();
 }
 
 // ---- datasets ---------------------------------------------------------------------------------
@@ -647,9 +647,9 @@ Result<Dataset> Sharing::CreateDataset(const NewDataset& d, const Actor& actor) 
                   kDatasetCols),
       {Text(out.id), Text(out.name_ja), Text(out.name_en), Text(out.program), Text(out.group_id),
        Text(out.description), Text(out.created_by), Text(out.created_at)}));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "dataset.write", "dataset/" + out.id, "dataset created",
+                             {{"program", out.program}, {"group", out.group_id}}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "dataset.write", "dataset/" + out.id, "dataset created",
-                           {{"program", out.program}, {"group", out.group_id}}));
   return out;
 }
 
@@ -751,11 +751,12 @@ Result<AddFilesResult> Sharing::AddFiles(std::string_view dataset_id, const File
                                  Text(std::string(type)), Text(actor.user), Text(now)}));
     out.added.push_back(f.id);
   }
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "dataset.write", "dataset/" + std::string(dataset_id),
+                             "files added",
+                             {{"added", out.added.size()},
+                              {"skipped", out.skipped.size()},
+                              {"include_fastq", sel.include_fastq}}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "dataset.write", "dataset/" + std::string(dataset_id),
-                           "files added",
-                           {{"added", out.added.size()}, {"skipped", out.skipped.size()},
-                            {"include_fastq", sel.include_fastq}}));
   return out;
 }
 
@@ -806,12 +807,12 @@ Result<ReleaseDetail> Sharing::CreateRelease(std::string_view dataset_id, const 
                               "from_tier, to_tier, due_at, applied_at, actor) VALUES ($1, 1, "
                               "'release', '', 'group_restricted', $2, $2, $3)",
                               {Text(r.id), Text(now), Text(actor.user)}));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "dataset.write", "release/" + r.id, "release created",
+                             {{"dataset", d.id},
+                              {"release_date", r.release_date},
+                              {"embargo_months", months},
+                              {"controlled_at", r.controlled_at}}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "dataset.write", "release/" + r.id, "release created",
-                           {{"dataset", d.id},
-                            {"release_date", r.release_date},
-                            {"embargo_months", months},
-                            {"controlled_at", r.controlled_at}}));
   return GetRelease(r.id);
 }
 
@@ -885,13 +886,11 @@ Result<TickSummary> Sharing::Tick(TimePoint now) {
                                   {Text(cur.id), Int(seq.rows[0].Int(0)),
                                    Text(std::string(t->event)), Text(cur.tier),
                                    Text(std::string(t->to)), Text(due), Text(applied)}));
+      ZG_RETURN_IF_ERROR(AuditIn(
+          *tx, system, "release.tier", "release/" + cur.id,
+          fmt::format("{}: {} → {}", t->event, cur.tier, t->to),
+          {{"dataset", cur.dataset_id}, {"from", cur.tier}, {"to", t->to}, {"due_at", due}}));
       ZG_RETURN_IF_ERROR(tx->Commit());
-      ZG_RETURN_IF_ERROR(Audit(system, "release.tier", "release/" + cur.id,
-                               fmt::format("{}: {} → {}", t->event, cur.tier, t->to),
-                               {{"dataset", cur.dataset_id},
-                                {"from", cur.tier},
-                                {"to", t->to},
-                                {"due_at", due}}));
       if (t->to == std::string_view("controlled")) ++s.to_controlled;
       if (t->to == std::string_view("public_aggregates")) ++s.to_public_aggregates;
       cur.tier = std::string(t->to);
@@ -1154,9 +1153,9 @@ Result<ApplicationDetail> Sharing::CreateApplication(const NewApplication& in,
        Text(now)}));
   ZG_RETURN_IF_ERROR(AppendEvent(*tx, id, "created", actor, "", "", now));
   ZG_ASSIGN_OR_RETURN(ApplicationDetail d, Detail(*tx, id));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.write", "application/" + id,
+                             "application created", {{"track", kind}, {"datasets", a.datasets}}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "application.write", "application/" + id, "application created",
-                           {{"track", kind}, {"datasets", a.datasets}}));
   return d;
 }
 
@@ -1203,9 +1202,9 @@ Result<ApplicationDetail> Sharing::Submit(std::string_view id, const Actor& acto
   ZG_RETURN_IF_ERROR(MoveApplication(*tx, a, "submitted", now));
   ZG_RETURN_IF_ERROR(AppendEvent(*tx, a.id, "submitted", actor, "", "", now));
   ZG_ASSIGN_OR_RETURN(ApplicationDetail out, Detail(*tx, a.id));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.write", "application/" + a.id,
+                             "application submitted", {{"track", a.track}}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "application.write", "application/" + a.id,
-                           "application submitted", {{"track", a.track}}));
   return out;
 }
 
@@ -1226,9 +1225,9 @@ Result<ApplicationDetail> Sharing::Withdraw(std::string_view id, std::string_vie
   ZG_RETURN_IF_ERROR(MoveApplication(*tx, a, "withdrawn", now));
   ZG_RETURN_IF_ERROR(AppendEvent(*tx, a.id, "withdrawn", actor, "", reason, now));
   ZG_ASSIGN_OR_RETURN(ApplicationDetail out, Detail(*tx, a.id));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.write", "application/" + a.id,
+                             "application withdrawn", json::object()));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "application.write", "application/" + a.id,
-                           "application withdrawn", json::object()));
   return out;
 }
 
@@ -1262,9 +1261,9 @@ Result<ApplicationDetail> Sharing::Comment(std::string_view id, std::string_view
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
   ZG_RETURN_IF_ERROR(AppendEvent(*tx, d.application.id, "comment", actor, "", body, now));
   ZG_ASSIGN_OR_RETURN(ApplicationDetail out, Detail(*tx, d.application.id));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.review", "application/" + d.application.id,
+                             "committee comment", json::object()));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "application.review", "application/" + d.application.id,
-                           "committee comment", json::object()));
   return out;
 }
 
@@ -1279,9 +1278,9 @@ Result<ApplicationDetail> Sharing::Vote(std::string_view id, std::string_view vo
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
   ZG_RETURN_IF_ERROR(AppendEvent(*tx, d.application.id, "vote", actor, vote, reason, now));
   ZG_ASSIGN_OR_RETURN(ApplicationDetail out, Detail(*tx, d.application.id));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.review", "application/" + d.application.id,
+                             fmt::format("vote {}", vote), {{"vote", vote}}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "application.review", "application/" + d.application.id,
-                           fmt::format("vote {}", vote), {{"vote", vote}}));
   return out;
 }
 
@@ -1313,19 +1312,20 @@ Result<ApplicationDetail> Sharing::DecideApplication(std::string_view id, const 
          Text(FormatRfc3339(expires)), Text(now)}));
   }
   ZG_ASSIGN_OR_RETURN(ApplicationDetail out, Detail(*tx, a.id));
-  ZG_RETURN_IF_ERROR(tx->Commit());
   json details = {{"outcome", OutcomeName(d.tally.outcome)},
                   {"approve", d.tally.approve},
                   {"reject", d.tally.reject},
                   {"abstain", d.tally.abstain}};
   if (approved) details["grant"] = grant_id;
-  ZG_RETURN_IF_ERROR(Audit(actor, "application.review", "application/" + a.id,
-                           fmt::format("decision: {}", d.tally.reason), details));
+  // why: the decision, the grant it makes and their records commit together.
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.review", "application/" + a.id,
+                             fmt::format("decision: {}", d.tally.reason), details));
   if (approved) {
-    ZG_RETURN_IF_ERROR(Audit(actor, "grant.create", "grant/" + grant_id,
-                             "grant made by the committee's approval",
-                             {{"application", a.id}, {"holder", a.applicant}}));
+    ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "grant.create", "grant/" + grant_id,
+                               "grant made by the committee's approval",
+                               {{"application", a.id}, {"holder", a.applicant}}));
   }
+  ZG_RETURN_IF_ERROR(tx->Commit());
   return out;
 }
 
@@ -1407,9 +1407,9 @@ Result<GrantRecord> Sharing::Revoke(std::string_view id, std::string_view reason
   ZG_ASSIGN_OR_RETURN(auto after, tx->Query(fmt::format("SELECT {} FROM grants WHERE id = $1",
                                                         kGrantCols),
                                             {Text(std::string(id))}));
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "grant.revoke", "grant/" + std::string(id),
+                             std::string(reason), {{"holder", rows.rows[0].Text(2)}}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(Audit(actor, "grant.revoke", "grant/" + std::string(id), std::string(reason),
-                           {{"holder", rows.rows[0].Text(2)}}));
   return GrantFrom(after.rows[0]);
 }
 

@@ -511,8 +511,9 @@ class Sharing {
   Result<std::vector<Candidate>> Candidates(std::string_view where_sql, const std::string& param);
   Result<ApplicationDetail> Detail(storage::Transaction& tx, std::string_view id);
   Result<ApplicationDetail> Visible(std::string_view id, const Actor& actor);
-  Status Audit(const Actor& actor, std::string action, std::string resource,
-                    std::string reason, const nlohmann::json& details);
+  // An audit record inside tx, committed with the change (AuditSink::AppendInTransaction).
+  Status AuditIn(storage::Transaction& tx, const Actor& actor, std::string action,
+                 std::string resource, std::string reason, const nlohmann::json& details);
 
   storage::Store& store_;
   const Clock& clock_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "audit/testing.h"
 #include "sharing/sharing_test_support.h"
 
 namespace zengen::sharing {
@@ -638,6 +639,25 @@ TEST_P(SharingTest, EmbargoSettingPerProgram) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->release.embargo_months, 12);
   EXPECT_EQ(r->release.controlled_at, "2027-11-24T00:00:00.000Z");
+}
+
+// Datasets and settings commit with their audit records (AuditSink::AppendInTransaction):
+// when the record's write fails, neither the change nor the record is stored.
+TEST_P(SharingTest, AChangeAndItsAuditRecordCommitTogetherOrNotAtAll) {
+  audit::testing::FailAfterWriteSink sink(*store_, clock_);
+  Sharing faulty(*store_, clock_, sink, *ledger_);
+  EXPECT_EQ(faulty.CreateDataset({"a", "a", "cancer", "grp-1", ""}, kSteward).error().code,
+            "audit_injected_failure");
+  EXPECT_TRUE(sharing_->ListDatasets()->empty());
+  EXPECT_EQ(faulty.SetEmbargoMonths("cancer", 12, kSteward).error().code,
+            "audit_injected_failure");
+  EXPECT_EQ(*sharing_->EmbargoMonths("cancer"), kDefaultEmbargoMonths);
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "dataset.write"), 0);
+
+  sink.fail_after_write = false;
+  ASSERT_TRUE(faulty.CreateDataset({"a", "a", "cancer", "grp-1", ""}, kSteward).ok());
+  EXPECT_EQ(sharing_->ListDatasets()->size(), 1u);
+  EXPECT_EQ(audit::testing::CountRecords(*store_, "dataset.write"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SharingTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -206,9 +206,9 @@ Result<AnalysisOrder> AnalysisOrders::Create(const NewOrder& n, const Actor& act
                       "specimen_id");
     }
     ZG_RETURN_IF_ERROR(InsertOrder(*tx, o));
+    ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(*tx, OrderedEvent(o, actor, "ordered")));
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
-  ZG_RETURN_IF_ERROR(audit_.Append(OrderedEvent(o, actor, "ordered")));
   return o;
 }
 
@@ -264,23 +264,23 @@ Result<AnalysisOrder> AnalysisOrders::Cancel(std::string_view id, std::string_vi
       return Conflict("concurrent_change",
                       fmt::format("analysis order {} changed meanwhile; reload", o.id));
     }
-    ZG_RETURN_IF_ERROR(tx->Commit());
     o.state = std::string(t->to);
     o.closed_by = actor.user;
     o.closed_at = now;
     o.reason = std::string(reason);
+    ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(
+        *tx,
+        {.actor = actor.user,
+         .source = actor.source,
+         .action = "analysis_order.write",
+         .resource = resource,
+         .decision = "allow",
+         .reason = "cancelled",
+         .request_id = actor.request_id,
+         .details = json{{"specimen", o.specimen_id}, {"centre", o.centre}, {"reason", o.reason}}
+                        .dump()}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
   }
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                    .source = actor.source,
-                                    .action = "analysis_order.write",
-                                    .resource = resource,
-                                    .decision = "allow",
-                                    .reason = "cancelled",
-                                    .request_id = actor.request_id,
-                                    .details = json{{"specimen", o.specimen_id},
-                                                    {"centre", o.centre},
-                                                    {"reason", o.reason}}
-                                                   .dump()}));
   return o;
 }
 
@@ -353,16 +353,17 @@ Result<ProgramRule> AnalysisOrders::SetRule(std::string_view program, std::strin
                                 {Text(rule.program), Text(rule.centre), Text(rule.set_by),
                                  Text(rule.set_at)})
                            .status());
+    ZG_RETURN_IF_ERROR(
+        audit_.AppendInTransaction(*tx, {.actor = actor.user,
+                                         .source = actor.source,
+                                         .action = "analysis_order.rule",
+                                         .resource = resource,
+                                         .decision = "allow",
+                                         .reason = "set",
+                                         .request_id = actor.request_id,
+                                         .details = json{{"centre", rule.centre}}.dump()}));
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                    .source = actor.source,
-                                    .action = "analysis_order.rule",
-                                    .resource = resource,
-                                    .decision = "allow",
-                                    .reason = "set",
-                                    .request_id = actor.request_id,
-                                    .details = json{{"centre", rule.centre}}.dump()}));
   return rule;
 }
 
@@ -385,16 +386,16 @@ Status AnalysisOrders::ClearRule(std::string_view program, const Actor& actor) {
     if (n == 0) {
       return NotFound("rule_not_found", fmt::format("no rule for program {}", program));
     }
-    ZG_RETURN_IF_ERROR(tx->Commit());
+    ZG_RETURN_IF_ERROR(audit_.AppendInTransaction(*tx, {.actor = actor.user,
+                                                        .source = actor.source,
+                                                        .action = "analysis_order.rule",
+                                                        .resource = resource,
+                                                        .decision = "allow",
+                                                        .reason = "cleared",
+                                                        .request_id = actor.request_id,
+                                                        .details = "{}"}));
+    return tx->Commit();
   }
-  return audit_.Append({.actor = actor.user,
-                        .source = actor.source,
-                        .action = "analysis_order.rule",
-                        .resource = resource,
-                        .decision = "allow",
-                        .reason = "cleared",
-                        .request_id = actor.request_id,
-                        .details = "{}"});
 }
 
 Result<std::vector<ProgramRule>> AnalysisOrders::ListRules() {

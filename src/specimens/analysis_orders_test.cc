@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "audit/testing.h"
 #include "specimens/specimens_test_support.h"
 
 namespace zengen::specimens {
@@ -308,6 +309,39 @@ TEST_P(AnalysisOrdersTest, AnalysedByNamesOnlyTheCentreThatTookCustody) {
   EXPECT_FALSE(*AnalysedBy(**tx, participant_, "seq-1"));
   EXPECT_FALSE(*AnalysedBy(**tx, "ZG-NOPE", "ac-1"));
   (void)id;
+}
+
+// Orders, cancellations and program rules commit with their audit records or not at all.
+TEST_P(AnalysisOrdersTest, AnOrderChangeAndItsAuditRecordCommitTogetherOrNotAtAll) {
+  audit::testing::FailAfterWriteSink sink(*store_, clock_);
+  AnalysisOrders faulty(*store_, clock_, sink);
+  const auto records = [&](std::string_view action) {
+    return audit::testing::CountRecords(*store_, action);
+  };
+  const policy::Subject steward{.roles = {"data_steward"}};
+  const std::string id = DriveTo("qc_passed");  // ordered for ac-1 by the steward
+  const std::string order = orders_->ListForSpecimen(id, steward)->at(0).id;
+
+  EXPECT_EQ(faulty.Cancel(order, "wrong centre", kSteward).error().code, "audit_injected_failure");
+  EXPECT_EQ(orders_->Get(order)->state, "open");
+  ASSERT_TRUE(orders_->Cancel(order, "wrong centre", kSteward).ok());
+
+  EXPECT_EQ(faulty.Create({id, "ac-2"}, kSteward).error().code, "audit_injected_failure");
+  EXPECT_EQ(orders_->ListForSpecimen(id, steward)->size(), 1u);  // the cancelled one only
+
+  EXPECT_EQ(faulty.SetRule("cancer", "ac-2", kSteward).error().code, "audit_injected_failure");
+  EXPECT_TRUE(orders_->ListRules()->empty());
+  ASSERT_TRUE(orders_->SetRule("cancer", "ac-2", kSteward).ok());
+  EXPECT_EQ(faulty.ClearRule("cancer", kSteward).error().code, "audit_injected_failure");
+  EXPECT_EQ(orders_->ListRules()->size(), 1u);
+  EXPECT_EQ(records("analysis_order.write"), 0);
+  EXPECT_EQ(records("analysis_order.rule"), 0);
+
+  sink.fail_after_write = false;
+  ASSERT_TRUE(faulty.Create({id, "ac-2"}, kSteward).ok());
+  ASSERT_TRUE(faulty.ClearRule("cancer", kSteward).ok());
+  EXPECT_EQ(records("analysis_order.write"), 1);
+  EXPECT_EQ(records("analysis_order.rule"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalysisOrdersTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -282,18 +282,20 @@ Result<Specimen> Specimens::Register(const NewSpecimen& s, const Actor& actor) {
       "INSERT INTO custody_events (specimen_id, seq, from_state, to_state, organisation_id, "
       "user_id, time, note) VALUES ($1, 1, '', 'collected', $2, $3, $4, $5)",
       {Text(out.id), Text(hospital), Text(actor.user), Text(now), Text(EncodeNote(s.note, ""))}));
+  // why: the record commits with the specimen (AuditSink::AppendInTransaction).
+  ZG_RETURN_IF_ERROR(
+      audit_.AppendInTransaction(*tx, {.actor = actor.user,
+                                       .source = actor.source,
+                                       .action = "specimen.write",
+                                       .resource = "specimen/" + out.id,
+                                       .reason = "registered",
+                                       .request_id = actor.request_id,
+                                       .details = json{{"participant", out.participant_id},
+                                                       {"hospital", hospital},
+                                                       {"tumour_normal", out.tumour_normal},
+                                                       {"specimen_type", out.specimen_type}}
+                                                      .dump()}));
   ZG_RETURN_IF_ERROR(tx->Commit());
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                    .source = actor.source,
-                                    .action = "specimen.write",
-                                    .resource = "specimen/" + out.id,
-                                    .reason = "registered",
-                                    .request_id = actor.request_id,
-                                    .details = json{{"participant", out.participant_id},
-                                                    {"hospital", hospital},
-                                                    {"tumour_normal", out.tumour_normal},
-                                                    {"specimen_type", out.specimen_type}}
-                                                   .dump()}));
   return out;
 }
 
@@ -430,25 +432,27 @@ Result<SpecimenDetail> Specimens::Custody(std::string_view specimen_id, const Cu
     }
     by_rule = std::move(*made);
   }
-  ZG_RETURN_IF_ERROR(tx->Commit());
-
-  ZG_RETURN_IF_ERROR(audit_.Append({.actor = actor.user,
-                                    .source = actor.source,
-                                    .action = "specimen.custody",
-                                    .resource = resource,
-                                    .decision = "allow",
-                                    .reason = fmt::format("{} -> {}", s.state, step.to),
-                                    .request_id = actor.request_id,
-                                    .details = json{{"from", s.state},
-                                                    {"to", step.to},
-                                                    {"organisation", actor.organisation},
-                                                    {"holder", new_holder},
-                                                    {"destination", step.destination},
-                                                    {"order", order.id}}
-                                                   .dump()}));
+  // why: the custody event, the order it starts or makes and their records commit together.
+  ZG_RETURN_IF_ERROR(
+      audit_.AppendInTransaction(*tx, {.actor = actor.user,
+                                       .source = actor.source,
+                                       .action = "specimen.custody",
+                                       .resource = resource,
+                                       .decision = "allow",
+                                       .reason = fmt::format("{} -> {}", s.state, step.to),
+                                       .request_id = actor.request_id,
+                                       .details = json{{"from", s.state},
+                                                       {"to", step.to},
+                                                       {"organisation", actor.organisation},
+                                                       {"holder", new_holder},
+                                                       {"destination", step.destination},
+                                                       {"order", order.id}}
+                                                      .dump()}));
   if (!by_rule.id.empty()) {
-    ZG_RETURN_IF_ERROR(audit_.Append(OrderedEvent(by_rule, actor, "ordered by program rule")));
+    ZG_RETURN_IF_ERROR(
+        audit_.AppendInTransaction(*tx, OrderedEvent(by_rule, actor, "ordered by program rule")));
   }
+  ZG_RETURN_IF_ERROR(tx->Commit());
   return Get(specimen_id);
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "audit/testing.h"
 #include "specimens/specimens_test_support.h"
 
 namespace zengen::specimens {
@@ -333,6 +334,52 @@ TEST_P(SpecimensTest, ResourcesNameHospitalAndTheOrganisationThatMayAct) {
   EXPECT_EQ(specimens_->CustodyResource(passed, "analysed", op)->holder, "ac-1");
   policy::Subject an2{.authenticated = true, .id = "an-2", .organisation = "ac-2"};
   EXPECT_EQ(specimens_->CustodyResource(passed, "analysed", an2)->holder, "ac-1");
+}
+
+// A registration, a custody step and the analysis order a program rule makes at QC pass commit
+// together with their audit records (AuditSink::AppendInTransaction): when the record's write
+// fails, neither the change nor the record is stored.
+TEST_P(SpecimensTest, AChangeAndItsAuditRecordCommitTogetherOrNotAtAll) {
+  audit::testing::FailAfterWriteSink sink(*store_, clock_);
+  Specimens faulty(*store_, clock_, sink);
+  const auto records = [&](std::string_view action) {
+    return audit::testing::CountRecords(*store_, action);
+  };
+
+  auto registered = faulty.Register(Valid(), kClinA);
+  ASSERT_FALSE(registered.ok());
+  EXPECT_EQ(registered.error().code, "audit_injected_failure");
+  EXPECT_TRUE(specimens_->ListForParticipant(participant_)->empty());
+  EXPECT_EQ(records("specimen.write"), 0);
+
+  const std::string id = Register();
+  auto shipped = faulty.Custody(id, StepTo("shipped"), kClinA);
+  ASSERT_FALSE(shipped.ok());
+  EXPECT_EQ(shipped.error().code, "audit_injected_failure");
+  auto d = specimens_->Get(id);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->specimen.state, "collected");
+  EXPECT_EQ(d->history.size(), 1u);
+  EXPECT_EQ(records("specimen.custody"), 0);
+
+  // QC pass under a program rule: the step, the order it makes and both records, or nothing.
+  ASSERT_TRUE(orders_->SetRule("cancer", "ac-1", kSteward).ok());
+  const std::string seq = DriveTo("sequenced");
+  auto passed = faulty.Custody(seq, StepTo("qc_passed"), kOp1);
+  ASSERT_FALSE(passed.ok());
+  EXPECT_EQ(specimens_->Get(seq)->specimen.state, "sequenced");
+  EXPECT_TRUE(orders_->ListForSpecimen(seq, {.roles = {"data_steward"}})->empty());
+  EXPECT_EQ(records("specimen.custody"), 0);
+  EXPECT_EQ(records("analysis_order.write"), 0);
+
+  // With the sink healthy the same steps commit, each with its record.
+  sink.fail_after_write = false;
+  ASSERT_TRUE(faulty.Custody(id, StepTo("shipped"), kClinA).ok());
+  EXPECT_EQ(records("specimen.custody"), 1);
+  ASSERT_TRUE(faulty.Custody(seq, StepTo("qc_passed"), kOp1).ok());
+  EXPECT_EQ(records("specimen.custody"), 2);
+  EXPECT_EQ(records("analysis_order.write"), 1);
+  EXPECT_EQ(orders_->ListForSpecimen(seq, {.roles = {"data_steward"}})->size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SpecimensTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -411,6 +411,40 @@ CREATE TABLE analysis_order_rules (
 );
 )sql";
 
+// Migration 16 on SQLite: the uploads table rebuilt with 'expired' among its states.
+constexpr std::string_view kUploadExpiredSqlite = R"sql(
+CREATE TABLE uploads_with_expiry (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('fastq', 'cram', 'bam', 'vcf', 'bcf')),
+  run_id TEXT REFERENCES sequencing_runs (id),
+  read_number INTEGER NOT NULL,
+  specimen_id TEXT NOT NULL REFERENCES specimens (id),
+  derived_from TEXT NOT NULL,
+  sample_map TEXT NOT NULL,
+  organisation TEXT NOT NULL REFERENCES organisations (id),
+  file_name TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  chunk_size BIGINT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'complete', 'rejected', 'expired')),
+  file_id TEXT REFERENCES data_files (id),
+  error TEXT,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  pending_blob_id TEXT,
+  pending_index_blob_id TEXT
+);
+INSERT INTO uploads_with_expiry (id, kind, run_id, read_number, specimen_id, derived_from,
+  sample_map, organisation, file_name, size, sha256, chunk_size, status, file_id, error,
+  created_by, created_at, updated_at, pending_blob_id, pending_index_blob_id)
+SELECT id, kind, run_id, read_number, specimen_id, derived_from, sample_map, organisation,
+  file_name, size, sha256, chunk_size, status, file_id, error, created_by, created_at,
+  updated_at, pending_blob_id, pending_index_blob_id FROM uploads;
+DROP TABLE uploads;
+ALTER TABLE uploads_with_expiry RENAME TO uploads;
+CREATE INDEX uploads_run ON uploads (run_id);
+)sql";
 
 // The cohort variant store (issue 15, src/variants/cohort.h): the index of the genotype chunks
 // kept in the blob store, the cohort's sample index, variant sites and the gene table.
@@ -773,6 +807,17 @@ CREATE TABLE login_sources (
         // Beacon v2 (issue 15): variant queries per user and per source address per UTC day.
         .sqlite_sql = kBeaconBudgetSchema,
         .postgres_sql = kBeaconBudgetSchema,
+    },
+    Migration{
+        .version = 16,
+        .name = "upload_expired_state",
+        // An open upload whose lifetime has passed is closed with status 'expired'
+        // (sequencing/upload.h, "Expiry"). SQLite cannot alter a CHECK constraint, so the
+        // table is rebuilt with the same columns (nothing references uploads).
+        .sqlite_sql = kUploadExpiredSqlite,
+        .postgres_sql = "ALTER TABLE uploads DROP CONSTRAINT uploads_status_check; "
+                        "ALTER TABLE uploads ADD CONSTRAINT uploads_status_check CHECK "
+                        "(status IN ('open', 'complete', 'rejected', 'expired'));",
     },
 };
 

@@ -244,6 +244,7 @@ export const errorTexts: Record<string, Bilingual> = {
   unknown_system: b('データ辞書にないコード体系です', 'Not a code system of the data dictionary'),
   invalid_code: b('コードの形式が正しくありません（{field}）', 'A code has the wrong format ({field})'),
   empty_code_list: b('コードが1つもありません', 'The list holds no code'),
+  upload_expired: b('アップロードの有効期限が切れました。新しくアップロードしてください', 'The upload expired; start a new upload'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {

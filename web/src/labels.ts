@@ -36,6 +36,7 @@ export const uploadErrors: Record<string, Bilingual> = {
   body_too_large: { ja: '送信データが上限を超えています', en: 'The request body exceeds the limit' },
   json_too_deep: { ja: 'JSON の入れ子が深すぎます（64 段まで）', en: 'The JSON is nested too deeply (64 levels at most)' },
   number_out_of_range: { ja: '数値が扱える範囲を超えています', en: 'A number is out of range' },
+  upload_expired: { ja: 'アップロードの有効期限が切れました（新しくアップロードしてください）', en: 'The upload expired (start a new upload)' },
 };
 
 export function uploadErrorLabel(lang: Lang, code: string): string {
