@@ -347,13 +347,14 @@ TEST_P(LargeChunkUploadTest, LimitSizedChunkIsSpooledStagedAndStoredIntact) {
   };
   for (int i : {0, 1}) {
     auto r = Slow("PUT", fmt::format("/api/v1/uploads/{}/chunks/{}", id, i), chunk(i));
-    ASSERT_TRUE(r) << "no answer to chunk " << i;
+    ASSERT_TRUE(r) << "no answer to chunk " << i << "; server log:\n" << server_->Log();
     ASSERT_EQ(r->status, 204) << "chunk " << i << ": " << r->body;
   }
   // The spool keeps nothing once the requests are answered (its files never had a name).
   EXPECT_TRUE(std::filesystem::is_empty(server_->data_dir() / "spool"));
   auto done = Slow("POST", "/api/v1/uploads/" + id + "/complete");
-  ASSERT_TRUE(done) << "no answer to complete";
+  ASSERT_TRUE(done) << "no answer to complete; running: " << server_->Running()
+                    << "; server log:\n" << server_->Log();
   ASSERT_EQ(done->status, 200) << done->body;
   EXPECT_EQ(done->Json()["file"]["report"]["reads"], reads);
   EXPECT_EQ(done->Json()["file"]["uploaded_sha256"], crypto::Sha256Hex(fastq));
