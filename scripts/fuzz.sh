@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(fuzz_fastq fuzz_json fuzz_htsget fuzz_crypt4gh fuzz_csv)
+all_targets=(fuzz_fastq fuzz_json fuzz_htsget fuzz_crypt4gh fuzz_csv fuzz_body_spool)
 seconds=${SECONDS_PER:-600}
 if [[ "${CI:-}" == "true" ]]; then seconds=20; fi
 if [[ $# -gt 0 ]]; then

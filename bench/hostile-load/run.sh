@@ -62,6 +62,9 @@ DATA=$WORK/data
   { cat "$WORK/init.out" >&2; die "zengen init failed"; }
 TOKEN=$(sed -n 's/^operator token (shown once; keep it safe): //p' "$WORK/init.out")
 [[ $TOKEN == zgo_* ]] || die "no operator token in zengen init output"
+# 2 x BODIES bodies of 64 MiB at once take longer than the default 10 s body read timeout on a
+# loopback shared with the attack's client processes.
+((BODIES > 0)) && echo "read_timeout_ms = 120000" >>"$DATA/zengen.conf"
 "$ZENGEN_BIN" serve --data "$DATA" >"$WORK/zengen.out" 2>"$WORK/zengen.err" &
 ZENGEN_PID=$!
 for ((i = 0; i < 200; i++)); do
