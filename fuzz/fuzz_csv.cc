@@ -67,15 +67,16 @@ World& TheWorld() {
       }
     }
     for (int i = 0; i < 10; ++i) {
-      if (!(*tx)->Exec("INSERT INTO participants (id, hospital_id, local_id, program, "
-                       "disease_category, index_date, created_by, created_at) VALUES ($1, $2, "
-                       "$1, $3, 'lung', '2025-04-01', 'fuzz', '2026-01-01T00:00:00.000Z')",
-                       {storage::Text(fmt::format("P{:05}", i)),
-                        storage::Text(i < 5 ? "h1" : "h2"),
-                        storage::Text(i % 2 == 0 ? "cancer" : "rare")})
-               .ok()) {
-        Fail("cannot seed participants");
-      }
+      const bool cancer = i % 2 == 0;
+      auto seeded =
+          (*tx)->Exec("INSERT INTO participants (id, hospital_id, local_id, program, "
+                      "disease_category, index_date, created_by, created_at) VALUES ($1, $2, "
+                      "$1, $3, $4, '2025-04-01', 'fuzz', '2026-01-01T00:00:00.000Z')",
+                      {storage::Text(fmt::format("P{:05}", i)),
+                       storage::Text(i < 5 ? "h1" : "h2"),
+                       storage::Text(cancer ? "cancer" : "rare_disease"),
+                       storage::Text(cancer ? "lung" : "rd_neuromuscular")});
+      if (!seeded.ok()) Fail("cannot seed participants: " + seeded.error().message);
     }
     if (!(*tx)->Commit().ok()) Fail("cannot commit the seed");
     world->clinical =

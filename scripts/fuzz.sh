@@ -13,9 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# fuzz_csv is built and run only when named (see fuzz/CMakeLists.txt: clang 14 cannot build
-# the HTTPS server it links with ASan).
-all_targets=(fuzz_fastq fuzz_json fuzz_htsget fuzz_crypt4gh)
+all_targets=(fuzz_fastq fuzz_json fuzz_htsget fuzz_crypt4gh fuzz_csv fuzz_body_spool)
 seconds=${SECONDS_PER:-600}
 if [[ "${CI:-}" == "true" ]]; then seconds=20; fi
 if [[ $# -gt 0 ]]; then

@@ -11,9 +11,15 @@ Two roles, run as two processes so that one cannot slow the other's measurements
           request workers sending anonymous requests of which 10 % are malformed (bad request
           line, 1e999 in JSON, a nesting bomb, an oversized Content-Length); prints what it saw.
 
+  bodies  large bodies at once (issue 13 item 2): COUNT anonymous ones from 127.0.0.2 and
+          COUNT with a machine token from 127.0.0.1, each BODY_MIB MiB, PUT to PATH (a chunk
+          route, whose bodies the server spools); prints the answers' statuses as JSON.
+
 Only 127.0.0.0/8 targets are accepted. Usage (bench/hostile-load/run.sh drives it):
   hostile_load.py good   --port P --ca CERT --token T --seconds S
   hostile_load.py attack --port P --seconds S [--idle 500] [--workers 2]
+  hostile_load.py bodies --port P --ca CERT --token T --seconds S --path PATH [--count 16]
+                         [--body-mib 64]
 """
 import argparse
 import ipaddress
@@ -231,23 +237,74 @@ def attack(args):
     print(json.dumps(counts))
 
 
+def bodies(args):
+    context = ssl.create_default_context(cafile=args.ca)
+    piece = bytes(range(256)) * 4096  # 1 MiB; the client never holds a whole body either
+    size = args.body_mib << 20
+    results = {"anonymous": {}, "authenticated": {}}
+    lock = threading.Lock()
+    deadline = time.monotonic() + args.seconds
+
+    def one(kind):
+        auth = f"Authorization: Bearer {args.token}\r\n" if kind == "authenticated" else ""
+        head = (f"PUT {args.path} HTTP/1.1\r\nHost: {TARGET}\r\n{auth}"
+                f"Content-Type: application/octet-stream\r\nContent-Length: {size}\r\n\r\n")
+        outcome = "no answer"
+        sock = None
+        try:
+            source = GOOD_SOURCE if kind == "authenticated" else HOSTILE_SOURCE
+            sock = connect(args.port, source, context, timeout=args.seconds)
+            sock.sendall(head.encode())
+            try:
+                sent = 0
+                while sent < size and time.monotonic() < deadline:
+                    sock.sendall(piece)
+                    sent += len(piece)
+            except OSError:
+                pass  # answered and closed before the whole body: the answer counts
+            status, _ = read_response(sock)
+            outcome = str(status)
+        except (OSError, ConnectionError, ValueError, IndexError) as e:
+            outcome = type(e).__name__
+        finally:
+            if sock is not None:
+                sock.close()
+        with lock:
+            results[kind][outcome] = results[kind].get(outcome, 0) + 1
+
+    threads = [threading.Thread(target=one, args=(kind,))
+               for kind in ["anonymous"] * args.count + ["authenticated"] * args.count]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps(results))
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("role", choices=["good", "attack"])
+    p.add_argument("role", choices=["good", "attack", "bodies"])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--seconds", type=float, required=True)
     p.add_argument("--ca")
     p.add_argument("--token")
     p.add_argument("--idle", type=int, default=500)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--path", default="/api/v1/uploads/UP-0000000000000000/chunks/0")
+    p.add_argument("--count", type=int, default=16)
+    p.add_argument("--body-mib", type=int, default=64)
     args = p.parse_args()
     loopback_only(TARGET)
     if not 1 <= args.seconds <= 300:
         sys.exit("hostile_load: --seconds must be 1-300")
     if not 0 <= args.idle <= 2000 or not 0 <= args.workers <= 16:
         sys.exit("hostile_load: --idle must be 0-2000 and --workers 0-16")
+    if not 0 <= args.count <= 64 or not 1 <= args.body_mib <= 64:
+        sys.exit("hostile_load: --count must be 0-64 and --body-mib 1-64")
     if args.role == "good":
         good(args)
+    elif args.role == "bodies":
+        bodies(args)
     else:
         attack(args)
 

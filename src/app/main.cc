@@ -320,6 +320,9 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   opt.max_header_bytes = c.max_header_bytes;
   opt.max_body_bytes = c.max_body_bytes;
   opt.body_memory_budget_bytes = c.body_memory_budget_bytes;
+  // Spooled request bodies (upload chunks, imports; issue 13 item 2): unnamed, encrypted files
+  // in the data directory, never in a memory-backed /tmp.
+  opt.spool_directory = c.data_dir / "spool";
   opt.handshake_timeout_ms = c.handshake_timeout_ms;
   opt.header_timeout_ms = c.header_timeout_ms;
   opt.refusals_per_second_per_address = static_cast<double>(c.refusals_per_second_per_address);

@@ -202,6 +202,7 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "POST", .pattern = "/api/v1/clinical/import/{category}",
        .action = "clinical.write", .resource = "clinical", .max_body_bytes = kImportMaxBytes,
+       .body_mode = http::BodyMode::kSpooled,
        .handler = Wrap([c, authz](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
          ZG_RETURN_IF_ERROR(TextBody(req, {"text/csv", "text/plain"}));
@@ -221,7 +222,10 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
            opts.reason = it->second.substr(0, 2000);
          }
          std::vector<RowProblem> problems;
-         auto r = c->Import(cat, req.body, opts, &problems);
+         // Spooled while it arrived; the import checks every row before it writes any, so it
+         // reads the text whole here (within the route's limit).
+         ZG_ASSIGN_OR_RETURN(const std::string csv, http::ReadBodyText(req));
+         auto r = c->Import(cat, csv, opts, &problems);
          if (!r.ok()) {
            if (!problems.empty()) return WithProblems(r.error(), RowProblemsJson(problems));
            return r.error();
@@ -280,10 +284,12 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "PUT", .pattern = "/api/v1/code-lists/{system}", .action = "codelist.write",
        .resource = "code_list", .max_body_bytes = kImportMaxBytes,
+       .body_mode = http::BodyMode::kSpooled,
        .handler = Wrap([c](Request& req) -> Result<Response> {
          ZG_RETURN_IF_ERROR(TextBody(req, {"text/plain", "text/csv"}));
          const std::string& system = req.path_params.at("system");
-         std::istringstream in(req.body);
+         ZG_ASSIGN_OR_RETURN(std::string text, http::ReadBodyText(req));
+         std::istringstream in(std::move(text));
          ZG_ASSIGN_OR_RETURN(int64_t n, c->LoadCodes(system, in, ActorOf(req)));
          return Response::Json(200, {{"system", system}, {"codes", n}});
        })}));

@@ -206,8 +206,11 @@ Result<std::vector<CsvRow>> ParseCsv(std::string_view t) {
 }
 
 void AppendCsvCell(std::string& out, std::string_view cell) {
+  // A cell that begins with a UTF-8 byte-order mark is quoted: unquoted at the start of the
+  // text, ParseCsv would take the mark for the file's own and drop it.
   const bool quote = cell.find_first_of(",\"\r\n") != std::string_view::npos ||
-                     (!cell.empty() && (cell.front() == ' ' || cell.back() == ' '));
+                     (!cell.empty() && (cell.front() == ' ' || cell.back() == ' ')) ||
+                     cell.starts_with("\xEF\xBB\xBF");
   if (!quote) {
     out.append(cell);
     return;

@@ -372,6 +372,18 @@ TEST(CsvTest, ParsesRfc4180) {
   EXPECT_EQ(out, "\"a\"\"b,c\"");
 }
 
+TEST(CsvTest, FirstCellStartingWithAByteOrderMarkSurvivesTheRoundTrip) {
+  // Found by fuzz_csv (issue 13): written unquoted at the start of the text, the cell's mark
+  // was taken for the file's own and dropped on reading.
+  const std::string cell = "\xEF\xBB\xBF" "x";
+  std::string out;
+  AppendCsvCell(out, cell);
+  auto rows = ParseCsv(out + "\n");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].cells, (std::vector<std::string>{cell}));
+}
+
 TEST(SyntheticTest, CompleteRecordsPassSubmitAndDraftsAreIncomplete) {
   const Dictionary& d = BuiltinDictionary();
   int checked = 0;

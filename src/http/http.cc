@@ -229,6 +229,37 @@ Result<nlohmann::json> ParseJson(std::string_view text) {
                          "body");
 }
 
+int64_t BodySize(const Request& req) {
+  return req.body_reader ? req.body_reader->size() : static_cast<int64_t>(req.body.size());
+}
+
+std::function<Result<std::string>()> BodyPieces(const Request& req, size_t max_bytes) {
+  max_bytes = std::max<size_t>(max_bytes, 1);
+  if (req.body_reader) {
+    return [reader = req.body_reader, max_bytes]() { return reader->Read(max_bytes); };
+  }
+  return [body = std::string_view(req.body), max_bytes, at = size_t{0}]() mutable
+         -> Result<std::string> {
+    const size_t n = std::min(max_bytes, body.size() - at);
+    std::string piece(body.substr(at, n));
+    at += n;
+    return piece;
+  };
+}
+
+Result<std::string> ReadBodyText(const Request& req) {
+  if (!req.body_reader) return req.body;
+  std::string text;
+  text.reserve(static_cast<size_t>(std::max<int64_t>(req.body_reader->size(), 0)));
+  auto next = BodyPieces(req);
+  for (;;) {
+    ZG_ASSIGN_OR_RETURN(std::string piece, next());
+    if (piece.empty()) break;
+    text += piece;
+  }
+  return text;
+}
+
 Result<nlohmann::json> ParseJsonBody(const Request& req) {
   const std::string ct = req.Header("Content-Type");
   if (!ct.empty()) {
@@ -242,11 +273,16 @@ Result<nlohmann::json> ParseJsonBody(const Request& req) {
                    "Content-Type"};
     }
   }
-  if (req.body.empty()) {
+  std::string spooled;
+  if (req.body_reader) {
+    ZG_ASSIGN_OR_RETURN(spooled, ReadBodyText(req));
+  }
+  const std::string& text = req.body_reader ? spooled : req.body;
+  if (text.empty()) {
     return InvalidArgument("invalid_json", "request body is empty; a JSON object is required",
                            "body");
   }
-  ZG_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(req.body));
+  ZG_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(text));
   if (!j.is_object()) {
     return InvalidArgument("json_object_required", "the request body must be a JSON object",
                            "body");

@@ -51,6 +51,19 @@ struct Target {
   nlohmann::json details = nlohmann::json::object();
 };
 
+// A request body the server kept out of memory (routes with BodyMode::kSpooled), read in
+// order, piece by piece. One reader at a time; not thread-safe.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // The body's length in bytes.
+  virtual int64_t size() const = 0;
+  // The next 1..max_bytes bytes of the body (max_bytes > 0), continuing where the last call
+  // stopped; "" at the end. Errors (503): "body_unreadable" when the kept copy cannot be read
+  // back whole and intact; every later call returns it again.
+  virtual Result<std::string> Read(size_t max_bytes) = 0;
+};
+
 struct Request {
   std::string method;  // upper case, e.g. "GET"
   std::string target;  // as received, e.g. "/api/v1/x?y=1"
@@ -58,7 +71,11 @@ struct Request {
   std::map<std::string, std::string> query;        // decoded query parameters (last one wins)
   std::map<std::string, std::string> path_params;  // from {name} segments of the route pattern
   Headers headers;
-  std::string body;
+  std::string body;  // empty when the server spooled the body (see body_reader)
+  // The body of a route with BodyMode::kSpooled, set by the server (null otherwise, and in
+  // requests built without a server, which carry their body in `body`). Read it with
+  // BodyPieces or ReadBodyText, which accept both.
+  std::shared_ptr<BodyReader> body_reader;
   std::string remote_address;  // peer IP address
   std::string request_id;      // set by the request-id filter
   Subject subject;             // set by the authentication filter
@@ -115,6 +132,17 @@ Result<nlohmann::json> ParseJson(std::string_view text);
 // "unsupported_media_type" when Content-Type is present and not application/json.
 Result<nlohmann::json> ParseJsonBody(const Request& req);
 
+// The request body's length: the spooled body's when there is one, else body.size().
+int64_t BodySize(const Request& req);
+// The request body in pieces of at most max_bytes, from the spool when the server spooled it,
+// else from req.body: each call returns the next piece, "" at the end, or the reader's error.
+// The returned function keeps what it needs alive; it does not copy req.body, so req must
+// outlive it.
+std::function<Result<std::string>()> BodyPieces(const Request& req, size_t max_bytes = 1 << 20);
+// The whole request body as one string (for handlers that must parse it whole; the route's
+// limit bounds it), from the spool or req.body. Errors: the reader's.
+Result<std::string> ReadBodyText(const Request& req);
+
 using Handler = std::function<Response(Request&)>;
 
 // Finds the resource a request touches (after authentication, before the decision). Errors
@@ -156,6 +184,8 @@ Result<std::vector<std::string>> JsonStringList(const nlohmann::json& body,
                                                 const std::string& name, bool required);
 Status OnlyFields(const nlohmann::json& body, std::initializer_list<std::string_view> known);
 
+enum class BodyMode { kBuffered, kSpooled };
+
 struct Route {
   std::string method;
   // "/api/v1/things/{id}": literal segments and {name} captures. A last segment "{name...}"
@@ -165,6 +195,11 @@ struct Route {
   std::string action;    // policy action, e.g. "system.read"
   std::string resource;  // policy resource kind, e.g. "system"
   int64_t max_body_bytes = -1;  // -1: the server's default limit
+  // How the server receives the body (issue 13 item 2): kBuffered holds it in memory and
+  // hands it over in Request::body (small JSON bodies); kSpooled writes it to an encrypted,
+  // unnamed spool file as it arrives, holding a bounded buffer, and hands it over in
+  // Request::body_reader (upload chunks, imports: bodies up to tens of MiB).
+  BodyMode body_mode = BodyMode::kBuffered;
   // The handler and the filters never block for this route (no database, no audit record),
   // so the server may run it on the I/O thread instead of handing it to a worker.
   bool runs_inline = false;

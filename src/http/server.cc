@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/admission.h"
+#include "http/body_spool.h"
 
 namespace zengen::http {
 namespace {
@@ -42,6 +43,34 @@ struct Connection {
   std::string address;         // the peer's IP address
   bool authenticated = false;  // a request on it authenticated; guarded by the server's mutex
 };
+
+// Bytes held against a cap by all connections (bodies in memory, spooled bodies on disk), with
+// the most ever held at once. Lock-free: reservations race only on the counter.
+class Gauge {
+ public:
+  // Reserves n bytes; false (reserving nothing) when the total would exceed cap.
+  bool Reserve(int64_t n, int64_t cap) {
+    int64_t cur = now_.load();
+    do {
+      if (cur + n > cap) return false;
+    } while (!now_.compare_exchange_weak(cur, cur + n));
+    int64_t peak = peak_.load();
+    while (cur + n > peak && !peak_.compare_exchange_weak(peak, cur + n)) {
+    }
+    return true;
+  }
+  void Release(int64_t n) { now_ -= n; }
+  int64_t now() const { return now_.load(); }
+  int64_t peak() const { return peak_.load(); }
+
+ private:
+  std::atomic<int64_t> now_{0};
+  std::atomic<int64_t> peak_{0};
+};
+
+// A spooled body is read from the connection in pieces of this size (within
+// kSpooledBodyMemoryBytes with the encryptor's and the TLS layer's buffers).
+constexpr size_t kSpoolPiece = size_t{64} << 10;
 
 Result<tcp::endpoint> ParseListen(const std::string& listen) {
   std::string host, port;
@@ -154,6 +183,24 @@ class Server::Impl {
                                          opt_.tls_certificate.string(),
                                          opt_.tls_private_key.string(), e.what()));
     }
+    spool_dir_ = opt_.spool_directory;
+    if (spool_dir_.empty()) {
+      std::error_code tec;
+      spool_dir_ = std::filesystem::temp_directory_path(tec);
+      if (tec) spool_dir_ = "/tmp";
+    } else {
+      std::error_code sec;
+      std::filesystem::create_directories(spool_dir_, sec);
+      if (!sec) {
+        std::filesystem::permissions(spool_dir_, std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::replace, sec);
+      }
+      if (sec) {
+        return Unavailable("spool_unavailable",
+                           fmt::format("cannot prepare the body spool directory {}: {}",
+                                       spool_dir_.string(), sec.message()));
+      }
+    }
     auto ep = ParseListen(opt_.listen);
     if (!ep.ok()) return ep.error();
     boost::system::error_code ec;
@@ -199,8 +246,16 @@ class Server::Impl {
 
   ServerStats stats() const {
     std::lock_guard lock(mu_);
-    return {static_cast<int>(conns_.size()), authenticated_, refused_connections_,
-            body_reserved_.load(), body_reserved_peak_.load()};
+    ServerStats st;
+    st.open_connections = static_cast<int>(conns_.size());
+    st.authenticated_connections = authenticated_;
+    st.refused_connections = refused_connections_;
+    st.body_bytes_reserved = body_memory_.now();
+    st.body_bytes_reserved_peak = body_memory_.peak();
+    st.spooled_bodies = spooled_live_.load();
+    st.spool_bytes_reserved = spool_disk_.now();
+    st.spool_bytes_reserved_peak = spool_disk_.peak();
+    return st;
   }
 
  private:
@@ -288,17 +343,8 @@ class Server::Impl {
   }
 
   // Reserves n bytes of the body memory budget; false when it would be exceeded.
-  bool ReserveBody(int64_t n) {
-    int64_t cur = body_reserved_.load();
-    do {
-      if (cur + n > opt_.body_memory_budget_bytes) return false;
-    } while (!body_reserved_.compare_exchange_weak(cur, cur + n));
-    int64_t peak = body_reserved_peak_.load();
-    while (cur + n > peak && !body_reserved_peak_.compare_exchange_weak(peak, cur + n)) {
-    }
-    return true;
-  }
-  void ReleaseBody(int64_t n) { body_reserved_ -= n; }
+  bool ReserveBody(int64_t n) { return body_memory_.Reserve(n, opt_.body_memory_budget_bytes); }
+  void ReleaseBody(int64_t n) { body_memory_.Release(n); }
 
   asio::awaitable<void> Accept() {
     while (!draining_) {
@@ -509,17 +555,44 @@ class Server::Impl {
         NoteRefusal(remote, "rate_limited");
       }
 
-      // The body, for admitted requests only, within the memory budget.
+      // The body, for admitted requests only, within the memory budget. A spooled route's body
+      // goes to disk as it arrives and holds only kSpooledBodyMemoryBytes of the budget; its
+      // length is held against the spool budget instead.
+      const bool spooled =
+          match.route != nullptr && match.route->body_mode == BodyMode::kSpooled;
       int64_t reserved = 0;
+      int64_t spool_reserved = 0;
       bool close_after = false;  // the body was not read: linger, then close
       if (body_pending && !admission.stopped) {
-        const int64_t need = declared ? static_cast<int64_t>(*declared) : limit;
-        if (!ReserveBody(need)) {
+        const int64_t length = declared ? static_cast<int64_t>(*declared) : limit;
+        const int64_t need = spooled ? kSpooledBodyMemoryBytes : length;
+        bool admitted = ReserveBody(need);
+        if (admitted && spooled && !spool_disk_.Reserve(length, opt_.spool_budget_bytes)) {
+          ReleaseBody(need);
+          admitted = false;
+        }
+        if (!admitted) {
           Response busy = Response::FromError(
               Unavailable("server_busy", "the server holds too many request bodies; retry"));
           busy.headers["Retry-After"] = "1";
           admission.stopped = std::move(busy);
           NoteRefusal(remote, "server_busy");
+        } else if (spooled) {
+          reserved = need;
+          spool_reserved = length;
+          lowest.expires_after(std::chrono::milliseconds(opt_.read_timeout_ms));
+          auto spooling = SpoolBody(stream, buffer, parser, limit, &req);
+          const SpoolOutcome got = co_await std::move(spooling);
+          if (got.gone) {
+            // Timeout or the client went away: nobody to answer. The spool is already gone.
+            ReleaseBody(reserved);
+            spool_disk_.Release(spool_reserved);
+            co_return;
+          }
+          if (got.error) {
+            admission.stopped = Response::FromError(*got.error);
+            close_after = true;
+          }
         } else {
           reserved = need;
           parser.body_limit(static_cast<uint64_t>(limit));
@@ -539,7 +612,9 @@ class Server::Impl {
           close_after = static_cast<bool>(bec);
         }
       }
-      if (admission.stopped && body_pending && req.body.empty()) close_after = true;
+      if (admission.stopped && body_pending && req.body.empty() && !req.body_reader) {
+        close_after = true;
+      }
       // A drain that began while the body arrived ends the connection after this answer.
       keep_alive = keep_alive && !close_after && !draining_;
 
@@ -548,7 +623,9 @@ class Server::Impl {
       Response resp = co_await std::move(completing);
       req.body.clear();
       req.body.shrink_to_fit();
+      req.body_reader.reset();  // closes a spooled body's file, which removes it
       ReleaseBody(reserved);
+      spool_disk_.Release(spool_reserved);
       if (!conn->authenticated && resp.status >= 400 && resp.status < 500 && resp.status != 429) {
         refusal_limiter_.Take(remote);
       }
@@ -569,6 +646,65 @@ class Server::Impl {
     }
     lowest.expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(kTuple);
+  }
+
+  struct SpoolOutcome {
+    bool gone = false;           // timeout or the client went away: close without answering
+    std::optional<Error> error;  // answer it, then close (the body was not read whole)
+  };
+
+  // Reads the body of a spooled route a piece at a time into a BodySpool (issue 13 item 2)
+  // and sets req->body_reader, or says why not. Whatever happens, the spool file is gone once
+  // nothing refers to it: on failure at once, on success with the request.
+  asio::awaitable<SpoolOutcome> SpoolBody(Stream& stream, beast::flat_buffer& buffer,
+                                          bhttp::request_parser<bhttp::string_body>& header_parser,
+                                          int64_t limit, Request* req) {
+    SpoolOutcome out;
+    auto created = BodySpool::Create(spool_dir_, &spooled_live_);
+    if (!created.ok()) {
+      spdlog::error("request body spool: {}", created.error().message);
+      out.error = created.error();
+      co_return out;
+    }
+    std::unique_ptr<BodySpool> spool = std::move(*created);
+    // The header is in; the body goes through a fixed buffer instead of a growing string.
+    bhttp::request_parser<bhttp::buffer_body> parser{std::move(header_parser)};
+    parser.body_limit(static_cast<uint64_t>(limit));
+    std::string piece(kSpoolPiece, '\0');
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, kTuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec == bhttp::error::body_limit) {
+        out.error = Error{ErrorKind::kTooLarge, "body_too_large",
+                          fmt::format("request body exceeds {} bytes", limit), "body"};
+        co_return out;
+      }
+      if (ec && IsParseError(ec)) {
+        out.error = InvalidArgument("malformed_request",
+                                    fmt::format("malformed request body: {}", ec.message()));
+        co_return out;
+      }
+      if (ec) {
+        out.gone = true;
+        co_return out;
+      }
+      const size_t got = piece.size() - parser.get().body().size;
+      if (auto st = spool->Append(std::string_view(piece.data(), got)); !st.ok()) {
+        spdlog::error("request body spool: {}", st.error().message);
+        out.error = st.error();
+        co_return out;
+      }
+    }
+    auto reader = spool->Finish();
+    if (!reader.ok()) {
+      spdlog::error("request body spool: {}", reader.error().message);
+      out.error = reader.error();
+      co_return out;
+    }
+    req->body_reader = std::move(*reader);
+    co_return out;
   }
 
   // A request refused by the server before the pipeline saw it: counted like the pipeline's
@@ -651,8 +787,10 @@ class Server::Impl {
   asio::steady_timer grace_timer_;
   std::atomic<int> active_{0};
   std::atomic<bool> draining_{false};
-  std::atomic<int64_t> body_reserved_{0};
-  std::atomic<int64_t> body_reserved_peak_{0};
+  Gauge body_memory_;  // bodies held in memory (spooled ones: their buffers)
+  Gauge spool_disk_;   // spooled bodies on disk (their declared or limit length)
+  std::atomic<int> spooled_live_{0};
+  std::filesystem::path spool_dir_;
   mutable std::mutex mu_;
   std::set<std::shared_ptr<Connection>> conns_;
   std::map<std::string, int> per_address_;

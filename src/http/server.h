@@ -24,6 +24,11 @@
 //   - request line + headers over max_header_bytes: 431 and close;
 //   - body over the route's limit (or max_body_bytes): 413 and close, without reading it;
 //   - bodies over the memory budget: 503 "server_busy" with Retry-After, without reading it;
+//   - the body of a route with BodyMode::kSpooled is never held whole in memory: it goes, a
+//     64 KiB piece at a time, into an unnamed file in spool_directory, encrypted under a key
+//     that exists only in memory (http/body_spool.h); such a request holds 1 MiB of the memory
+//     budget whatever its size, and its length of spool_budget_bytes (else 503 "server_busy");
+//     the file is gone when the request ends, however it ends;
 //   - an address whose requests were refused (4xx) more than refusal_burst_per_address times,
 //     beyond refusals_per_second_per_address: 429 "rate_limited" with Retry-After for requests
 //     that do not authenticate, before the body or the handler (compare nginx limit_req);
@@ -50,6 +55,11 @@
 
 namespace zengen::http {
 
+// What a request to a route with BodyMode::kSpooled holds of the body memory budget while its
+// body arrives, whatever the body's size: the piece read from the connection, the encryptor's
+// pending segment and its output, the parser's and the TLS layer's buffers.
+inline constexpr int64_t kSpooledBodyMemoryBytes = int64_t{1} << 20;
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:8443";  // host:port, [v6]:port; port 0 picks a free one
   std::filesystem::path tls_certificate;  // PEM chain
@@ -62,6 +72,12 @@ struct ServerOptions {
   int64_t max_header_bytes = 16 * 1024;
   int64_t max_body_bytes = 1024 * 1024;
   int64_t body_memory_budget_bytes = int64_t{256} << 20;  // bodies held by all connections
+  // Where routes with BodyMode::kSpooled keep their bodies while the request lasts (created
+  // owner-only if missing); empty: the system's temporary directory.
+  std::filesystem::path spool_directory;
+  // Spooled bodies on disk at once, counted at their declared length (the route's limit when
+  // chunked); beyond it: 503 "server_busy".
+  int64_t spool_budget_bytes = int64_t{16} << 30;
   int64_t handshake_timeout_ms = 5000;
   int64_t header_timeout_ms = 5000;  // the first request's headers, after the handshake
   int64_t read_timeout_ms = 10000;
@@ -88,6 +104,9 @@ struct ServerStats {
   int64_t refused_connections = 0;
   int64_t body_bytes_reserved = 0;       // bodies held in memory now
   int64_t body_bytes_reserved_peak = 0;  // the most ever held at once
+  int spooled_bodies = 0;                 // spool files open now (see BodySpool)
+  int64_t spool_bytes_reserved = 0;       // spooled bodies on disk now
+  int64_t spool_bytes_reserved_peak = 0;  // the most ever spooled at once
 };
 
 class Server {

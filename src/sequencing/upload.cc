@@ -732,6 +732,19 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
 
 Status Uploads::PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes,
                          const specimens::Actor& actor) {
+  size_t at = 0;
+  return PutChunk(upload_id, index, static_cast<int64_t>(bytes.size()),
+                  [bytes, &at]() -> Result<std::string> {
+                    const size_t n = std::min(kReadPiece, bytes.size() - at);
+                    std::string piece(bytes.substr(at, n));
+                    at += n;
+                    return piece;
+                  },
+                  actor);
+}
+
+Status Uploads::PutChunk(std::string_view upload_id, int64_t index, int64_t length,
+                         const ChunkSource& source, const specimens::Actor& actor) {
   Upload u;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
@@ -755,31 +768,67 @@ Status Uploads::PutChunk(std::string_view upload_id, int64_t index, std::string_
                            fmt::format("chunk index must be 0 to {}", u.chunks() - 1), "index");
   }
   const int64_t want = u.ChunkLength(index);
-  if (static_cast<int64_t>(bytes.size()) != want) {
+  auto wrong_size = [&](int64_t got) {
     return InvalidArgument("invalid_chunk_size",
-                           fmt::format("chunk {} must be {} bytes, got {}", index, want,
-                                       bytes.size()),
+                           fmt::format("chunk {} must be {} bytes, got {}", index, want, got),
                            "body");
-  }
+  };
+  if (length != want) return wrong_size(length);
   const fs::path final_path = ChunkPath(u.id, index);
   const fs::path temp = final_path.string() + ".part-" + crypto::ToHex(crypto::RandomBytes(4));
   // Staged chunks are plaintext FASTQ or CRAM until completion: encrypted at rest for the data
-  // center's key (a fresh session key per chunk), in a file only the server may read.
-  ZG_ASSIGN_OR_RETURN(std::string sealed,
-                      c4gh::Encrypt(bytes, keys_.secret_key, {keys_.public_key}));
-  if (!WriteOwnerOnlyFile(temp, sealed)) {
+  // center's key (a fresh session key per chunk), in a file only the server may read. The
+  // chunk is sealed a piece at a time as it is read (issue 13 item 2: never whole in memory).
+  ZG_ASSIGN_OR_RETURN(auto encryptor,
+                      c4gh::Encryptor::Create(keys_.secret_key, {keys_.public_key}));
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
     return Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
+  }
+  bool written = ::fchmod(fd, 0600) == 0;
+  auto write_all = [&](std::string_view b) {
+    while (written && !b.empty()) {
+      const ssize_t n = ::write(fd, b.data(), b.size());
+      if (n < 0 && errno == EINTR) continue;
+      written = n > 0;
+      if (written) b.remove_prefix(static_cast<size_t>(n));
+    }
+  };
+  Sha256Stream sha;
+  int64_t got = 0;
+  std::optional<Error> failure;
+  while (written) {
+    Result<std::string> piece = source();
+    if (!piece.ok()) {
+      failure = piece.error();
+      break;
+    }
+    if (piece->empty()) break;
+    got += static_cast<int64_t>(piece->size());
+    if (got > want) {
+      failure = wrong_size(got);
+      break;
+    }
+    sha.Update(*piece);
+    write_all(encryptor.Update(*piece));
+  }
+  if (!failure && written && got != want) failure = wrong_size(got);
+  if (!failure) write_all(encryptor.Finish());
+  written = ::close(fd) == 0 && written;
+  if (!failure && !written) {
+    failure = Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
   }
   std::error_code ec;
-  fs::rename(temp, final_path, ec);
-  if (ec) {
+  if (!failure) {
+    fs::rename(temp, final_path, ec);
+    if (ec) failure = Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
+  }
+  if (failure) {
     fs::remove(temp, ec);
-    return Unavailable("staging_write_failed", fmt::format("cannot stage chunk {}", index));
+    return *failure;
   }
   return Audit(actor, "upload.chunk", "upload/" + u.id, "chunk staged",
-               json{{"index", index},
-                    {"bytes", static_cast<int64_t>(bytes.size())},
-                    {"sha256", crypto::Sha256Hex(bytes)}});
+               json{{"index", index}, {"bytes", got}, {"sha256", sha.HexFinal()}});
 }
 
 Result<UploadProgress> Uploads::Get(std::string_view upload_id) {

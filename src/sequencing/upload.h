@@ -215,6 +215,17 @@ class Uploads {
   // its index, length and SHA-256), so a retried or replaced chunk leaves a trace.
   Status PutChunk(std::string_view upload_id, int64_t index, std::string_view bytes,
                   const specimens::Actor& actor);
+  // The bytes of a chunk in pieces: each call returns the next piece, "" at the end, or an
+  // error.
+  using ChunkSource = std::function<Result<std::string>()>;
+  // As above, with the chunk read from `source` a piece at a time and sealed as it comes, so
+  // that it is never whole in memory (issue 13 item 2: a request body the server spooled).
+  // `length` is the length announced for it, checked against ChunkLength(index) before
+  // anything is read; a source that then gives another number of bytes fails with
+  // "invalid_chunk_size", and a source error is returned as it is; either way nothing is
+  // staged and an earlier copy of the chunk stays.
+  Status PutChunk(std::string_view upload_id, int64_t index, int64_t length,
+                  const ChunkSource& source, const specimens::Actor& actor);
   // Errors: kNotFound "upload_not_found".
   Result<UploadProgress> Get(std::string_view upload_id);
   // Completes an open upload (see the header comment). Errors: kNotFound "upload_not_found";

@@ -175,6 +175,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .action = "upload.write",
       .resource = "upload",
       .max_body_bytes = kMaxChunkSize,
+      .body_mode = http::BodyMode::kSpooled,
       .handler = Wrap([up, authz](Request& req) -> Result<Response> {
         const std::string& id = req.path_params.at("id");
         ZG_ASSIGN_OR_RETURN(auto resource, up->UploadResource(id));
@@ -195,7 +196,9 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
           return InvalidArgument("invalid_chunk_index", "the chunk index must be a number",
                                  "index");
         }
-        ZG_RETURN_IF_ERROR(up->PutChunk(id, index, req.body, RequestActor(req)));
+        // The body was spooled (up to 64 MiB): sealed into the staging area a piece at a time.
+        ZG_RETURN_IF_ERROR(up->PutChunk(id, index, http::BodySize(req), http::BodyPieces(req),
+                                        RequestActor(req)));
         Response r;
         r.status = 204;
         return r;

@@ -104,13 +104,25 @@ bool TlsConnection::Send(std::string_view bytes) {
 }
 
 int TlsConnection::ReadSome(char* buf, int n, int timeout_ms) {
-  if (SSL_pending(ssl_) == 0) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) <= 0) return -2;  // timeout
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (SSL_pending(ssl_) == 0) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left, 0))) <= 0) return -2;  // timeout
+    }
+    const int got = SSL_read(ssl_, buf, n);
+    if (got > 0) return got;
+    const int err = SSL_get_error(ssl_, got);
+    if (err == SSL_ERROR_ZERO_RETURN) return 0;
+    // The readable bytes were only a TLS 1.3 session ticket (or part of a record) and the
+    // socket's own 5 s receive timeout ended the wait for more: a slow answer (a handler
+    // working on 64 MiB) is still allowed until the caller's deadline.
+    if (err == SSL_ERROR_WANT_READ && std::chrono::steady_clock::now() < deadline) continue;
+    return -1;
   }
-  const int got = SSL_read(ssl_, buf, n);
-  if (got > 0) return got;
-  return SSL_get_error(ssl_, got) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
 }
 
 std::optional<HttpResponse> TlsConnection::Read(int timeout_ms) {

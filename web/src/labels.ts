@@ -37,6 +37,9 @@ export const uploadErrors: Record<string, Bilingual> = {
   json_too_deep: { ja: 'JSON の入れ子が深すぎます（64 段まで）', en: 'The JSON is nested too deeply (64 levels at most)' },
   number_out_of_range: { ja: '数値が扱える範囲を超えています', en: 'A number is out of range' },
   upload_expired: { ja: 'アップロードの有効期限が切れました（新しくアップロードしてください）', en: 'The upload expired (start a new upload)' },
+  body_spool_unavailable: { ja: 'サーバーが送信データを一時保存できません（しばらくして再開できます）', en: 'The server cannot keep the request body for now (the upload can be resumed shortly)' },
+  body_spool_failed: { ja: 'サーバーが送信データを一時保存できませんでした（しばらくして再開できます）', en: 'The server could not keep the request body (the upload can be resumed shortly)' },
+  body_unreadable: { ja: 'サーバーが一時保存した送信データを読み戻せませんでした（もう一度送ってください）', en: 'The server could not read the kept request body back (send it again)' },
 };
 
 export function uploadErrorLabel(lang: Lang, code: string): string {
