@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include <openssl/evp.h>
 #include <pugixml.hpp>
 
 #include "crypto/crypto.h"
@@ -630,6 +631,15 @@ Result<std::unique_ptr<MultipartWriter>> MultipartWriter::Start(S3Client& client
       new MultipartWriter(client, std::move(bucket), std::move(key), part_size, std::move(id)));
 }
 
+namespace {
+std::string Md5(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr) != 1) std::abort();
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+}  // namespace
+
 Status MultipartWriter::Flush() {
   int number = static_cast<int>(parts_.size()) + 1;
   auto etag = client_.UploadPart(bucket_, key_, upload_id_, number, buffer_);
@@ -637,6 +647,15 @@ Status MultipartWriter::Flush() {
     Abort();
     return etag.error();
   }
+  std::string md5 = Md5(buffer_);
+  if (*etag != crypto::ToHex(md5)) {
+    Abort();
+    return Unavailable("s3_part_etag_mismatch",
+                       fmt::format("part {} of {}/{}: the store acknowledged ETag {} for bytes "
+                                   "whose MD5 is {}",
+                                   number, bucket_, key_, *etag, crypto::ToHex(md5)));
+  }
+  part_md5s_ += md5;
   parts_.push_back({number, *etag});
   buffer_.clear();
   return Status::Ok();
@@ -667,6 +686,10 @@ Result<PutResult> MultipartWriter::Commit() {
   buffer_.clear();
   buffer_.shrink_to_fit();
   return r;
+}
+
+std::string MultipartWriter::ExpectedEtag() const {
+  return fmt::format("{}-{}", crypto::ToHex(Md5(part_md5s_)), parts_.size());
 }
 
 void MultipartWriter::Abort() {

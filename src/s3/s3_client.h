@@ -173,6 +173,12 @@ class MultipartWriter {
   Result<PutResult> Commit();
   void Abort();
   int64_t bytes_written() const { return written_; }
+  // The ETag S3 gives a multipart object made of exactly the parts sent: hex MD5 of the
+  // concatenated binary MD5s of the parts, "-", the number of parts. Valid after Commit; the
+  // caller compares it with a HEAD of the object to know the store holds what was sent. Each
+  // part's own ETag (its MD5) is already checked as it is acknowledged (kUnavailable
+  // "s3_part_etag_mismatch" otherwise).
+  std::string ExpectedEtag() const;
   const std::string& upload_id() const { return upload_id_; }
 
  private:
@@ -185,6 +191,7 @@ class MultipartWriter {
   std::string upload_id_;
   std::string buffer_;
   std::vector<CompletedPart> parts_;
+  std::string part_md5s_;  // binary MD5 of each part sent, concatenated
   int64_t written_ = 0;
   bool finished_ = false;
 };

@@ -691,6 +691,17 @@ CREATE TABLE login_sources (
         .postgres_sql = "ALTER TABLE uploads ADD COLUMN pending_blob_id TEXT; "
                         "ALTER TABLE sequencing_runs ADD COLUMN custody_pending_by TEXT;",
     },
+    Migration{
+        .version = 13,
+        .name = "blob_copy_sites_size_and_version",
+        // Storage sites (issue 17): a copy may be an object in an S3 bucket; each copy records
+        // its own size and, on a versioned bucket, the version id written. Older rows: NULL
+        // (the blob's size; no version).
+        .sqlite_sql = "ALTER TABLE blob_copies ADD COLUMN size BIGINT; "
+                      "ALTER TABLE blob_copies ADD COLUMN version_id TEXT;",
+        .postgres_sql = "ALTER TABLE blob_copies ADD COLUMN size BIGINT; "
+                        "ALTER TABLE blob_copies ADD COLUMN version_id TEXT;",
+    },
 };
 
 }  // namespace
