@@ -10,6 +10,7 @@
 
 #include "blobs/local_store.h"
 #include "crypto/crypto.h"
+#include "s3/s3_client.h"
 #include "storage/testing.h"
 
 namespace zengen::blobs {
@@ -55,12 +56,53 @@ std::string Pattern(size_t n, uint32_t seed) {
 
 std::string PlainSha(std::string_view data) { return crypto::Sha256Hex(data); }
 
-class BlobsTest : public ::testing::TestWithParam<std::string> {
+// The Ceph RGW that scripts/test.sh starts: ZENGEN_TEST_S3="ENDPOINT ACCESS SECRET".
+struct Gateway {
+  std::string endpoint, access, secret;
+};
+std::optional<Gateway> TestGateway() {
+  const char* v = std::getenv("ZENGEN_TEST_S3");
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  std::istringstream in(v);
+  Gateway g;
+  in >> g.endpoint >> g.access >> g.secret;
+  if (g.secret.empty()) return std::nullopt;
+  return g;
+}
+
+// The whole suite runs on each database backend and on two layouts of sites:
+//   "local"  every site a local directory;
+//   "rgw"    hot2, hot3 and cold2 are buckets on the Ceph RGW (5 MiB parts, so that objects
+//            of more than 5 MiB are multipart uploads of several parts), the others local.
+// Tests address copies through ReadCopy / WriteCopy / RemoveCopy / Leftovers, which act on
+// the file or on the bucket "behind the store's back".
+using Param = std::tuple<std::string, std::string>;
+
+class BlobsTest : public ::testing::TestWithParam<Param> {
  protected:
   BlobsTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
 
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
+    if (Rgw()) {
+      auto g = TestGateway();
+      if (!g) {
+        const char* req = std::getenv("ZENGEN_REQUIRE_S3");
+        if (req != nullptr && std::string(req) == "1") {
+          FAIL() << "ZENGEN_REQUIRE_S3=1 but ZENGEN_TEST_S3 is not set";
+        }
+        GTEST_SKIP() << "no Ceph RGW for tests (set ZENGEN_TEST_S3)";
+      }
+      gw_ = *g;
+      auto c = s3::S3Client::Create({.endpoint = gw_.endpoint, .access_key = gw_.access,
+                                     .secret_key = gw_.secret});
+      ASSERT_TRUE(c.ok()) << c.error().message;
+      s3_ = std::move(*c);
+      bucket_prefix_ = "zgb-" + crypto::ToHex(crypto::RandomBytes(5));
+      for (const char* site : {"hot2", "hot3", "cold2"}) {
+        ASSERT_TRUE(s3_->CreateBucket(Bucket(site)).ok());
+      }
+    }
+    auto db = storage::ScratchDatabase::Create(std::get<0>(GetParam()));
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_.emplace(std::move(*db));
     auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
@@ -78,7 +120,20 @@ class BlobsTest : public ::testing::TestWithParam<std::string> {
     fs::remove_all(dir_, ec);
   }
 
+  bool Rgw() const { return std::get<1>(GetParam()) == "rgw"; }
+  bool IsS3(std::string_view name) const {
+    return Rgw() && (name == "hot2" || name == "hot3" || name == "cold2");
+  }
+  std::string Bucket(std::string_view site) const {
+    return bucket_prefix_ + "-" + std::string(site);
+  }
+
   Root R(std::string name, std::string tier, std::string jurisdiction = "JP") {
+    if (IsS3(name)) {
+      return {.name = name, .tier = tier, .jurisdiction = jurisdiction, .kind = "s3",
+              .endpoint = gw_.endpoint, .bucket = Bucket(name), .access_key = gw_.access,
+              .secret_key = gw_.secret, .part_size = 5LL << 20};
+    }
     return {.name = name, .path = dir_ / name, .tier = tier, .jurisdiction = jurisdiction};
   }
 
@@ -88,6 +143,7 @@ class BlobsTest : public ::testing::TestWithParam<std::string> {
       roots = {R("hot1", "hot"), R("hot2", "hot"), R("cold1", "cold"), R("cold2", "cold"),
                R("hot-us", "hot", "US")};
     }
+    blobs_.reset();
     auto s = LocalStore::Create({.roots = std::move(roots),
                                  .allowed_jurisdictions = {"JP"},
                                  .replicas = replicas},
@@ -132,12 +188,71 @@ class BlobsTest : public ::testing::TestWithParam<std::string> {
     return dir_ / std::string(root) / b.copies.at(0).path;
   }
 
+  // The bytes of the copy at a site as they are there now ("<absent>" when there is none).
+  std::string ReadCopy(const BlobInfo& b, std::string_view site) {
+    if (!IsS3(site)) {
+      if (!fs::exists(CopyPath(b, site))) return "<absent>";
+      return ReadFile(CopyPath(b, site));
+    }
+    std::string out;
+    Status s = s3_->Get(Bucket(site), b.copies.at(0).path, 0, [&](std::string_view p) {
+      out.append(p);
+      return true;
+    });
+    return s.ok() ? out : "<absent>";
+  }
+  // Replaces or removes a copy behind the store's back.
+  void WriteCopy(const BlobInfo& b, std::string_view site, std::string_view bytes) {
+    if (!IsS3(site)) return WriteFile(CopyPath(b, site), bytes);
+    ASSERT_TRUE(s3_->Put(Bucket(site), b.copies.at(0).path, bytes).ok());
+  }
+  void RemoveCopy(const BlobInfo& b, std::string_view site) {
+    if (!IsS3(site)) {
+      ASSERT_TRUE(fs::remove(CopyPath(b, site)));
+      return;
+    }
+    ASSERT_TRUE(s3_->Delete(Bucket(site), b.copies.at(0).path).ok());
+  }
+  // Everything any site holds: local files (temporary ones included), and per S3 site its
+  // objects and unfinished multipart uploads.
+  std::vector<std::string> Leftovers() {
+    std::vector<std::string> out;
+    for (const auto& p : FilesUnder(dir_)) out.push_back(p.string());
+    if (Rgw()) {
+      for (const char* site : {"hot2", "hot3", "cold2"}) {
+        auto objects = s3_->List(Bucket(site), "");
+        EXPECT_TRUE(objects.ok());
+        if (objects.ok()) {
+          for (const auto& o : *objects) out.push_back(std::string(site) + ":" + o.key);
+        }
+        auto uploads = s3_->ListMultipart(Bucket(site), "");
+        EXPECT_TRUE(uploads.ok());
+        if (uploads.ok()) {
+          for (const auto& u : *uploads) out.push_back(std::string(site) + ":upload:" + u.key);
+        }
+      }
+    }
+    return out;
+  }
+  // Aborts every unfinished upload at an S3 site (the site losing them mid-write).
+  void AbortUploadsAt(std::string_view site) {
+    auto uploads = s3_->ListMultipart(Bucket(site), "");
+    ASSERT_TRUE(uploads.ok());
+    ASSERT_FALSE(uploads->empty());
+    for (const auto& u : *uploads) {
+      ASSERT_TRUE(s3_->AbortMultipart(Bucket(site), u.key, u.upload_id).ok());
+    }
+  }
+
   FakeClock clock_;
   RecordingAuditSink audit_;
   std::optional<storage::ScratchDatabase> db_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<LocalStore> blobs_;
   fs::path dir_;
+  Gateway gw_;
+  std::unique_ptr<s3::S3Client> s3_;
+  std::string bucket_prefix_;
 };
 
 TEST_P(BlobsTest, RoundTripEmptySmallAndMultiMegabyteStreamed) {
@@ -179,8 +294,8 @@ TEST_P(BlobsTest, EveryCopyIsOnADifferentRootAndVerified) {
     EXPECT_EQ(c.sha256, crypto::Sha256Hex(data));
     EXPECT_EQ(c.status, "ok");
     EXPECT_EQ(c.verified_at, "2026-11-24T00:00:00.000Z");
-    fs::path p = dir_ / c.root / c.path;
-    EXPECT_EQ(crypto::Sha256Hex(ReadFile(p)), c.sha256) << p;
+    EXPECT_EQ(crypto::Sha256Hex(ReadCopy(info, c.root)), c.sha256) << c.root;
+    EXPECT_EQ(c.size, 300000);
     // <root>/<2 hex>/<2 hex>/<id>
     EXPECT_EQ(c.path, info.id.substr(5, 2) + "/" + info.id.substr(7, 2) + "/" + info.id);
   }
@@ -268,9 +383,9 @@ TEST_P(BlobsTest, AbortedOrDroppedWriterLeavesNothing) {
     auto w = blobs_->Create({.kind = "cram"});
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE((*w)->Write(Pattern(100000, 1)).ok());
-    EXPECT_EQ(FilesUnder(dir_).size(), 2u);  // the two temporary files
+    EXPECT_EQ(Leftovers().size(), 2u);  // the two temporary files or unfinished uploads
     (*w)->Abort();
-    EXPECT_TRUE(FilesUnder(dir_).empty());
+    EXPECT_TRUE(Leftovers().empty());
     EXPECT_FALSE((*w)->Write("more").ok());
     EXPECT_FALSE((*w)->Commit(PlainSha("x"), 1).ok());
   }
@@ -279,7 +394,7 @@ TEST_P(BlobsTest, AbortedOrDroppedWriterLeavesNothing) {
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE((*w)->Write(Pattern(100000, 2)).ok());
   }  // destroyed without Commit
-  EXPECT_TRUE(FilesUnder(dir_).empty());
+  EXPECT_TRUE(Leftovers().empty());
   {
     // A bad plaintext digest at Commit also leaves nothing.
     auto w = blobs_->Create({.kind = "cram"});
@@ -296,7 +411,7 @@ TEST_P(BlobsTest, AbortedOrDroppedWriterLeavesNothing) {
     auto c = (*w)->Commit(PlainSha("b"), 1);
     EXPECT_EQ(c.error().code, "plaintext_sha256_mismatch");
   }
-  EXPECT_TRUE(FilesUnder(dir_).empty());
+  EXPECT_TRUE(Leftovers().empty());
   EXPECT_EQ(Count("blobs"), 0);
   EXPECT_EQ(Count("blob_copies"), 0);
 }
@@ -306,18 +421,25 @@ TEST_P(BlobsTest, RootRemovedMidWriteStoresNothing) {
   auto w = blobs_->Create({.kind = "cram"});
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Write(Pattern(200000, 5)).ok());
-  // One of the two hot roots disappears (a failed mount, a removed disk) before Commit.
-  fs::remove_all(dir_ / "hot2");
+  // One of the two hot sites loses the copy before Commit: a directory disappears (a failed
+  // mount, a removed disk), or the object store drops the unfinished upload.
+  if (IsS3("hot2")) {
+    AbortUploadsAt("hot2");
+  } else {
+    fs::remove_all(dir_ / "hot2");
+  }
   (void)(*w)->Write(Pattern(1000, 6));
   auto info = (*w)->Commit(PlainSha("p"), 1);
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.error().kind, ErrorKind::kUnavailable) << info.error().message;
   EXPECT_TRUE(FilesUnder(dir_ / "hot1").empty());
-  EXPECT_TRUE(FilesUnder(dir_).empty());
+  EXPECT_TRUE(Leftovers().empty());
   EXPECT_EQ(Count("blobs"), 0);
   EXPECT_EQ(Count("blob_copies"), 0);
   // With the root gone, the next object cannot reach two copies.
-  EXPECT_EQ(blobs_->Create({.kind = "cram"}).error().code, "insufficient_roots");
+  if (!IsS3("hot2")) {
+    EXPECT_EQ(blobs_->Create({.kind = "cram"}).error().code, "insufficient_roots");
+  }
 }
 
 TEST_P(BlobsTest, CopyVanishingBeforeVerificationStoresNothing) {
@@ -334,7 +456,7 @@ TEST_P(BlobsTest, CopyVanishingBeforeVerificationStoresNothing) {
   auto info = (*w)->Commit(PlainSha("data"), 4);
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.error().code, "blob_verify_failed");
-  EXPECT_TRUE(FilesUnder(dir_).empty());
+  EXPECT_TRUE(Leftovers().empty());
   EXPECT_EQ(Count("blobs"), 0);
 }
 
@@ -342,8 +464,11 @@ TEST_P(BlobsTest, RangeReads) {
   Open();
   std::string data = Pattern(1 << 20, 9);
   BlobInfo info = Put(data, "bam");
-  auto r = blobs_->Open(info.id);
+  // From each copy in turn (hot2 is an S3 bucket in the rgw layout: ranged GETs).
+  for (const auto& skip : {std::vector<std::string>{}, std::vector<std::string>{"hot1"}}) {
+  auto r = blobs_->OpenExcept(info.id, skip);
   ASSERT_TRUE(r.ok());
+  EXPECT_NE((*r)->root(), skip.empty() ? "" : skip[0]);
   EXPECT_EQ((*r)->info().size, static_cast<int64_t>(data.size()));
   EXPECT_EQ(*(*r)->ReadAt(0, 10), data.substr(0, 10));
   EXPECT_EQ(*(*r)->ReadAt(500000, 70000), data.substr(500000, 70000));
@@ -354,6 +479,11 @@ TEST_P(BlobsTest, RangeReads) {
   ASSERT_FALSE(past.ok());
   EXPECT_EQ(past.error().code, "range_out_of_bounds");
   EXPECT_EQ((*r)->ReadAt(-1, 1).error().code, "range_out_of_bounds");
+  // Pieces in order and out of order, across read-ahead windows.
+  for (int64_t off : {int64_t{900000}, int64_t{100}, int64_t{1000000}, int64_t{4096}}) {
+    EXPECT_EQ(*(*r)->ReadAt(off, 50000), data.substr(static_cast<size_t>(off), 50000)) << off;
+  }
+  }
 
   EXPECT_EQ(blobs_->Open("blob_0123456789abcdef0123456789abcdef").error().code,
             "blob_not_found");
@@ -364,13 +494,13 @@ TEST_P(BlobsTest, OpenSkipsAMissingOrTruncatedCopy) {
   Open();
   std::string data = Pattern(10000, 4);
   BlobInfo info = Put(data);
-  fs::remove(CopyPath(info, info.copies[0].root));
+  RemoveCopy(info, info.copies[0].root);
   auto r = blobs_->Open(info.id);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)->root(), info.copies[1].root);
   EXPECT_EQ(*(*r)->ReadAt(0, data.size()), data);
   // Both unusable: no healthy copy.
-  WriteFile(CopyPath(info, info.copies[1].root), "short");
+  WriteCopy(info, info.copies[1].root, "short");
   EXPECT_EQ(blobs_->Open(info.id).error().code, "no_healthy_copy");
 }
 
@@ -385,12 +515,12 @@ TEST_P(BlobsTest, ScrubRepairsAFlippedByteAndRestoresADeletedCopy) {
 
   // Blob a: flip a byte on hot1, delete the copy on hot2. Blob b: delete the copy on hot3.
   {
-    std::string bytes = ReadFile(CopyPath(ia, "hot1"));
+    std::string bytes = ReadCopy(ia, "hot1");
     bytes[bytes.size() / 2] ^= 0x01;
-    WriteFile(CopyPath(ia, "hot1"), bytes);
+    WriteCopy(ia, "hot1", bytes);
   }
-  fs::remove(CopyPath(ia, "hot2"));
-  fs::remove(CopyPath(ib, "hot3"));
+  RemoveCopy(ia, "hot2");
+  RemoveCopy(ib, "hot3");
   size_t audit_before = audit_.events().size();
 
   clock_.Advance(std::chrono::hours(24));
@@ -405,12 +535,15 @@ TEST_P(BlobsTest, ScrubRepairsAFlippedByteAndRestoresADeletedCopy) {
       << out.str();
 
   for (const char* root : {"hot1", "hot2", "hot3"}) {
-    EXPECT_EQ(ReadFile(CopyPath(ia, root)), a) << root;
-    EXPECT_EQ(ReadFile(CopyPath(ib, root)), b) << root;
+    EXPECT_EQ(ReadCopy(ia, root), a) << root;
+    EXPECT_EQ(ReadCopy(ib, root), b) << root;
   }
   // No temporary file is left from the repairs.
   for (const auto& p : FilesUnder(dir_)) {
     EXPECT_FALSE(p.filename().string().starts_with(".")) << p;
+  }
+  for (const auto& left : Leftovers()) {
+    EXPECT_EQ(left.find(":upload:"), std::string::npos) << left;
   }
   auto stat = blobs_->Stat(ia.id);
   ASSERT_TRUE(stat.ok());
@@ -441,8 +574,8 @@ TEST_P(BlobsTest, ScrubReportsUnrecoverableBlobsWithNonZeroExit) {
   Open();
   BlobInfo bad = Put("to be lost", "cram");
   BlobInfo good = Put("fine", "cram");
-  WriteFile(CopyPath(bad, bad.copies[0].root), "tampered!!");
-  fs::remove(CopyPath(bad, bad.copies[1].root));
+  WriteCopy(bad, bad.copies[0].root, "tampered!!");
+  RemoveCopy(bad, bad.copies[1].root);
 
   std::ostringstream out;
   EXPECT_EQ(RunScrubCommand(*blobs_, out), 1) << out.str();
@@ -473,12 +606,27 @@ TEST_P(BlobsTest, ScrubReportsUnrecoverableBlobsWithNonZeroExit) {
 TEST_P(BlobsTest, ScrubNeverWritesIntoAnAbsentRoot) {
   Open();
   BlobInfo info = Put("data", "cram");
-  fs::remove_all(dir_ / "hot2");  // unmounted
+  if (IsS3("hot2")) {
+    // The gateway of hot2 is down (nothing listens at its endpoint any more), and its copy
+    // was lost meanwhile: scrub must not count it missing nor try to write there.
+    RemoveCopy(info, "hot2");
+    auto roots = blobs_->options().roots;
+    for (auto& r : roots) {
+      if (r.name == "hot2") r.endpoint = "http://127.0.0.1:9";
+    }
+    Open(roots);
+  } else {
+    fs::remove_all(dir_ / "hot2");  // unmounted
+  }
   auto report = blobs_->Scrub();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->root_unavailable, 1);
   EXPECT_FALSE(report->healthy());
-  EXPECT_FALSE(fs::exists(dir_ / "hot2"));
+  if (IsS3("hot2")) {
+    EXPECT_EQ(ReadCopy(info, "hot2"), "<absent>");
+  } else {
+    EXPECT_FALSE(fs::exists(dir_ / "hot2"));
+  }
   std::ostringstream out;
   EXPECT_EQ(RunScrubCommand(*blobs_, out), 1);
   EXPECT_EQ(ReadAll(info.id), "data");
@@ -503,15 +651,21 @@ TEST_P(BlobsTest, ScrubRemovesStaleTemporaryFilesAndListsOrphans) {
   set_age(stale, std::chrono::hours(25));
   set_age(fresh, std::chrono::hours(1));
   std::string orphan_id = "blob_" + std::string(32, 'e');
-  fs::create_directories(dir_ / "hot2" / "ee" / "ee");
-  WriteFile(dir_ / "hot2" / "ee" / "ee" / orphan_id, "orphan");
+  if (IsS3("hot2")) {
+    ASSERT_TRUE(s3_->Put(Bucket("hot2"), "ee/ee/" + orphan_id, "orphan").ok());
+  } else {
+    fs::create_directories(dir_ / "hot2" / "ee" / "ee");
+    WriteFile(dir_ / "hot2" / "ee" / "ee" / orphan_id, "orphan");
+  }
 
   auto report = blobs_->Scrub();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->stale_temps_removed, 1);
   EXPECT_EQ(report->orphans, (std::vector<std::string>{"hot2:ee/ee/" + orphan_id}));
   EXPECT_TRUE(report->healthy());
-  EXPECT_TRUE(fs::exists(dir_ / "hot2" / "ee" / "ee" / orphan_id));
+  if (!IsS3("hot2")) {
+    EXPECT_TRUE(fs::exists(dir_ / "hot2" / "ee" / "ee" / orphan_id));
+  }
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(fresh));
   std::ostringstream out;
@@ -532,6 +686,10 @@ TEST_P(BlobsTest, InterruptedWritesAndUnrecordedObjectsAreRemovedRecordedOnesKep
   EXPECT_FALSE(fs::exists(temp));
   const std::string never = "blob_" + std::string(32, 'd');
   for (const char* root : {"cold1", "cold2"}) {
+    if (IsS3(root)) {
+      ASSERT_TRUE(s3_->Put(Bucket(root), "dd/dd/" + never, "completed before the process died").ok());
+      continue;
+    }
     fs::create_directories(dir_ / root / "dd" / "dd");
     WriteFile(dir_ / root / "dd" / "dd" / never, "renamed before the process died");
   }
@@ -539,6 +697,9 @@ TEST_P(BlobsTest, InterruptedWritesAndUnrecordedObjectsAreRemovedRecordedOnesKep
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(*removed, 2);
   EXPECT_FALSE(fs::exists(dir_ / "cold1" / "dd" / "dd" / never));
+  if (IsS3("cold2")) {
+    EXPECT_FALSE(s3_->Head(Bucket("cold2"), "dd/dd/" + never).ok());
+  }
   EXPECT_EQ(*blobs_->RemoveUnrecorded(kept.id), 0);
   EXPECT_EQ(ReadAll(kept.id), "kept");
 }
@@ -564,8 +725,12 @@ TEST_P(BlobsTest, ReportedBadCopyIsSkippedAlertedOnceAndRepairedByScrub) {
   EXPECT_EQ(blobs_->Stat(b.id)->copies.at(0).status, "ok");  // its bytes were good after all
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BlobsTest, ::testing::ValuesIn(storage::TestBackends()),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, BlobsTest,
+                         ::testing::Combine(::testing::ValuesIn(storage::TestBackends()),
+                                            ::testing::Values("local", "rgw")),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                         });
 
 TEST(ParseRootsTest, ParsesTheDocumentedFormat) {
   auto roots = ParseRoots(
