@@ -725,6 +725,87 @@ TEST_P(BlobsTest, ReportedBadCopyIsSkippedAlertedOnceAndRepairedByScrub) {
   EXPECT_EQ(blobs_->Stat(b.id)->copies.at(0).status, "ok");  // its bytes were good after all
 }
 
+// Issue 17, write-once archive: a site that requires Object Lock gives every copy COMPLIANCE
+// retention; nobody holding the bucket's keys can delete the recorded version, and a write to
+// its key behind the store's back does not change what is served or what scrub verifies.
+TEST_P(BlobsTest, WriteOnceSiteLocksCopiesAgainstDeleteAndOverwrite) {
+  if (!Rgw()) GTEST_SKIP() << "Object Lock needs the RGW layout";
+  // Retention runs from the store's clock; the gateway refuses a date in the past.
+  clock_.Advance(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now() - clock_.Now()));
+  const std::string locked = bucket_prefix_ + "-lock";
+  ASSERT_TRUE(s3_->CreateBucket(locked, /*object_lock=*/true).ok());
+  Root cold2 = R("cold2", "cold");
+  cold2.bucket = locked;
+  cold2.object_lock = "COMPLIANCE";
+  cold2.retention_days = 1;
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("cold1", "cold"), cold2});
+  const std::string data = Pattern((6 << 20) + 5, 21);  // two parts
+  BlobInfo fq = Put(data, "fastq");
+  ASSERT_EQ(fq.copies.size(), 2u);
+  const CopyInfo& c = fq.copies[1];
+  ASSERT_EQ(c.root, "cold2");
+  EXPECT_FALSE(c.version_id.empty()) << "a versioned bucket's version id is recorded";
+  EXPECT_EQ(blobs_->Stat(fq.id)->copies[1].version_id, c.version_id);
+  auto head = s3_->Head(locked, c.path, c.version_id);
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  EXPECT_EQ(head->lock_mode, "COMPLIANCE");
+  EXPECT_FALSE(head->retain_until.empty());
+  EXPECT_EQ(head->size, static_cast<int64_t>(data.size()));
+
+  auto del = s3_->Delete(locked, c.path, c.version_id);
+  ASSERT_FALSE(del.ok()) << "a locked version must not be deletable";
+  EXPECT_EQ(del.error().code, "s3_access_denied");
+  // An overwrite makes a new version; the recorded one stays and is what is read.
+  ASSERT_TRUE(s3_->Put(locked, c.path, "overwritten behind the store's back").ok());
+  auto r = blobs_->OpenExcept(fq.id, {"cold1"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)->root(), "cold2");
+  EXPECT_EQ(*(*r)->ReadAt(0, data.size()), data);
+  auto report = blobs_->Scrub();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->healthy());
+  EXPECT_EQ(report->repaired_corrupt + report->restored_missing, 0);
+  // A CRAM goes to the hot sites, which have no lock.
+  BlobInfo cram = Put("cram bytes", "cram");
+  for (const auto& cc : cram.copies) EXPECT_TRUE(cc.root.starts_with("hot"));
+}
+
+// Issue 17, health: a site that is down makes writes fail at once with an error naming it,
+// storing nothing at any site (never fewer copies than required); reads fall back to a copy
+// at another site.
+TEST_P(BlobsTest, ADownSiteFailsWritesCleanlyWhileReadsFallBack) {
+  if (!Rgw()) GTEST_SKIP() << "needs the RGW layout";
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("hot3", "hot")});
+  const std::string data = Pattern(300000, 8);
+  BlobInfo b = Put(data, "cram");
+  ASSERT_EQ(b.copies.size(), 2u);
+  EXPECT_EQ(b.copies[0].root, "hot2");  // the buckets rank before a disk that can fill up
+  EXPECT_EQ(b.copies[1].root, "hot3");
+  const int64_t blobs_before = Count("blobs");
+  auto before = Leftovers();
+
+  auto roots = blobs_->options().roots;
+  for (auto& r : roots) {
+    if (r.name == "hot2") r.endpoint = "http://127.0.0.1:9";  // nothing listens there
+  }
+  Open(roots);
+  auto r = blobs_->Open(b.id);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)->root(), "hot3");
+  EXPECT_EQ(*(*r)->ReadAt(0, data.size()), data);
+
+  auto w = blobs_->Create({.kind = "cram"});
+  Status failed = w.ok() ? (*w)->Write(data) : Status(w.error());
+  if (failed.ok()) failed = Status((*w)->Commit(PlainSha("x"), 1).error());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "blob_write_failed");
+  EXPECT_EQ(failed.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(failed.error().message.find("hot2"), std::string::npos) << failed.error().message;
+  EXPECT_EQ(Count("blobs"), blobs_before);
+  EXPECT_EQ(Leftovers(), before);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BlobsTest,
                          ::testing::Combine(::testing::ValuesIn(storage::TestBackends()),
                                             ::testing::Values("local", "rgw")),
@@ -756,6 +837,87 @@ TEST(ParseRootsTest, RefusesMalformedEntries) {
     EXPECT_EQ(roots.error().code, "invalid_blob_roots") << spec;
     EXPECT_EQ(roots.error().field, "blob_roots");
   }
+}
+
+TEST(ParseS3SitesTest, ParsesKeyValueEntries) {
+  auto sites = ParseS3Sites(
+      "name=rgw1 tier=cold jurisdiction=JP endpoint=http://127.0.0.1:7480 bucket=zg-cold "
+      "credentials=secrets/rgw1.cred object_lock=compliance retention_days=3650 "
+      "part_size_mib=16 organisation=org_dc; name=cloud tier=hot jurisdiction=JP "
+      "endpoint=https://s3.example.jp bucket=zg-hot credentials=/etc/zg/cloud.cred "
+      "region=jp-east-1",
+      "/srv/zg");
+  ASSERT_TRUE(sites.ok()) << sites.error().message;
+  ASSERT_EQ(sites->size(), 2u);
+  const Root& a = (*sites)[0];
+  EXPECT_EQ(a.kind, "s3");
+  EXPECT_EQ(a.name, "rgw1");
+  EXPECT_EQ(a.tier, "cold");
+  EXPECT_EQ(a.bucket, "zg-cold");
+  EXPECT_EQ(a.credentials_file, fs::path("/srv/zg/secrets/rgw1.cred"));
+  EXPECT_EQ(a.object_lock, "COMPLIANCE");
+  EXPECT_EQ(a.retention_days, 3650);
+  EXPECT_EQ(a.part_size, 16LL << 20);
+  EXPECT_EQ(a.organisation, "org_dc");
+  EXPECT_EQ((*sites)[1].region, "jp-east-1");
+  EXPECT_EQ((*sites)[1].part_size, 64LL << 20);
+  EXPECT_TRUE(ParseS3Sites("", "/srv")->empty());
+  for (const char* spec :
+       {"name=a tier=hot jurisdiction=JP bucket=b credentials=c",  // no endpoint
+        "name=a tier=hot jurisdiction=JP endpoint=ftp://x bucket=b credentials=c",
+        "name=a tier=warm jurisdiction=JP endpoint=http://x bucket=b credentials=c",
+        "name=a tier=hot jurisdiction=JP endpoint=http://x credentials=c",  // no bucket
+        "name=a tier=hot jurisdiction=JP endpoint=http://x bucket=b",       // no credentials
+        "name=a tier=hot jurisdiction=JP endpoint=http://x bucket=b credentials=c "
+        "object_lock=compliance",  // no retention
+        "name=a tier=hot jurisdiction=JP endpoint=http://x bucket=b credentials=c part_size_mib=1",
+        "name=a tier=hot jurisdiction=JP endpoint=http://x bucket=b credentials=c colour=red",
+        "name=a name=b tier=hot jurisdiction=JP endpoint=http://x bucket=b credentials=c"}) {
+    auto bad = ParseS3Sites(spec, "/srv");
+    ASSERT_FALSE(bad.ok()) << spec;
+    EXPECT_EQ(bad.error().code, "invalid_blob_s3_sites") << spec;
+    EXPECT_EQ(bad.error().field, "blob_s3_sites");
+  }
+}
+
+// The keys of an S3 site are read from a file only its owner may read; a wider mode is
+// refused before any request, and the message never holds the keys.
+TEST(S3SiteConfigTest, CredentialsFileMustBeOwnerOnlyAndSitesDistinct) {
+  auto db = storage::ScratchDatabase::Create("sqlite");
+  ASSERT_TRUE(db.ok());
+  auto store = storage::OpenStore({.location = db->location(), .pool_size = 1});
+  ASSERT_TRUE(store.ok());
+  FakeClock clock(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24});
+  RecordingAuditSink audit;
+  fs::path dir = fs::temp_directory_path() / ("zg-cred-" + crypto::ToHex(crypto::RandomBytes(6)));
+  fs::create_directories(dir / "hot1");
+  fs::path cred = dir / "rgw.cred";
+  WriteFile(cred, "AKIAEXAMPLE sekritsekrit\n");
+  Root local{.name = "hot1", .path = dir / "hot1", .tier = "hot", .jurisdiction = "JP"};
+  Root rgw{.name = "rgw", .tier = "hot", .jurisdiction = "JP", .kind = "s3",
+           .endpoint = "http://127.0.0.1:9", .bucket = "b", .credentials_file = cred};
+  auto make = [&](std::vector<Root> roots) {
+    return LocalStore::Create({.roots = std::move(roots), .allowed_jurisdictions = {"JP"}},
+                              **store, clock, audit);
+  };
+  ASSERT_EQ(::chmod(cred.c_str(), 0644), 0);
+  auto wide = make({local, rgw});
+  ASSERT_FALSE(wide.ok());
+  EXPECT_EQ(wide.error().code, "invalid_blob_store_config");
+  EXPECT_NE(wide.error().message.find("0600"), std::string::npos) << wide.error().message;
+  EXPECT_EQ(wide.error().message.find("sekrit"), std::string::npos);
+  ASSERT_EQ(::chmod(cred.c_str(), 0600), 0);
+  auto ok = make({local, rgw});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ((*ok)->options().roots[1].access_key, "AKIAEXAMPLE");
+  // Two names for one bucket (or one directory) would count one copy twice.
+  Root again = rgw;
+  again.name = "rgw-again";
+  EXPECT_EQ(make({local, rgw, again}).error().code, "invalid_blob_store_config");
+  Root same_dir = local;
+  same_dir.name = "hot1b";
+  EXPECT_EQ(make({local, same_dir, rgw}).error().code, "invalid_blob_store_config");
+  fs::remove_all(dir);
 }
 
 TEST(ParseJurisdictionsTest, ParsesAList) {

@@ -626,7 +626,7 @@ Result<std::unique_ptr<Reader>> LocalStore::OpenExcept(
     if (std::find(skip_roots.begin(), skip_roots.end(), c.root) != skip_roots.end()) continue;
     SiteIo* site = FindSite(c.root);
     if (site == nullptr) continue;
-    auto source = site->Open(c.path, info.size);
+    auto source = site->Open(c.path, info.size, c.version_id);
     if (!source.ok()) continue;
     std::string root_name = c.root;
     return std::unique_ptr<Reader>(
@@ -693,7 +693,7 @@ Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, const ScrubOptions&
       s.problem = "root_unavailable";
       s.detail = "root not configured";
     } else {
-      auto h = s.site->Check(c.path, options.full);
+      auto h = s.site->Check(c.path, options.full, c.version_id);
       if (!h.ok()) {
         const std::string& code = h.error().code;
         s.problem = code == "missing" ? "missing"
@@ -741,7 +741,7 @@ Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, const ScrubOptions&
     } else {
       Result<std::string> repaired = Internal("no_good_copy", "no good copy to repair from");
       if (good != nullptr) {
-        auto source = good->site->Open(good->copy->path, blob.size);
+        auto source = good->site->Open(good->copy->path, blob.size, good->copy->version_id);
         repaired = source.ok() ? CopyBetweenSites(**source, *s.site, blob, s.copy->path, clock_)
                                : Result<std::string>(source.error());
       }

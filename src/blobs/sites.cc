@@ -270,7 +270,8 @@ class LocalSiteIo final : public SiteIo {
         std::make_unique<LocalSink>(site_, dir, tmp, site_.path / rel, std::move(fd)));
   }
 
-  Result<std::unique_ptr<CopySource>> Open(const std::string& key, int64_t size) override {
+  Result<std::unique_ptr<CopySource>> Open(const std::string& key, int64_t size,
+                                           const std::string&) override {
     fs::path p = site_.path / key;
     Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return Unavailable("blob_read_failed", ErrnoText(errno));
@@ -282,7 +283,7 @@ class LocalSiteIo final : public SiteIo {
         std::make_unique<LocalSource>(site_.name, std::move(p), std::move(fd)));
   }
 
-  Result<CopyDigest> Check(const std::string& key, bool full) override {
+  Result<CopyDigest> Check(const std::string& key, bool full, const std::string&) override {
     std::error_code ec;
     if (!fs::is_directory(site_.path, ec)) {
       return Unavailable("site_unavailable", "root directory absent (not mounted?)");
@@ -361,8 +362,10 @@ Error SiteError(const Root& site, std::string_view code, std::string_view what, 
 class S3Sink final : public CopySink {
  public:
   S3Sink(const Root& site, s3::S3Client& client, std::string key,
-         std::unique_ptr<s3::MultipartWriter> writer)
-      : site_(site), client_(client), key_(std::move(key)), writer_(std::move(writer)) {}
+         std::unique_ptr<s3::MultipartWriter> writer, std::string lock_mode,
+         std::string retain_until)
+      : site_(site), client_(client), key_(std::move(key)), writer_(std::move(writer)),
+        lock_mode_(std::move(lock_mode)), retain_until_(std::move(retain_until)) {}
   ~S3Sink() override {
     if (!done_) Discard();
   }
@@ -376,11 +379,26 @@ class S3Sink final : public CopySink {
     if (!put.ok()) return Fail(SiteError(site_, "blob_write_failed", "complete", put.error()));
     completed_ = true;
     version_id_ = put->version_id;
-    auto head = client_.Head(site_.bucket, key_);
+    auto head = client_.Head(site_.bucket, key_, version_id_);
     if (!head.ok()) {
       return Fail(SiteError(site_, "blob_verify_failed", "head after upload", head.error()));
     }
     if (version_id_.empty()) version_id_ = head->version_id;
+    if (!lock_mode_.empty()) {
+      // why: RGW 16 ignores the lock headers of CreateMultipartUpload; the retention is put
+      // on the completed version itself, and checked.
+      Status locked =
+          client_.SetRetention(site_.bucket, key_, version_id_, lock_mode_, retain_until_);
+      if (!locked.ok()) {
+        return Fail(SiteError(site_, "blob_write_failed", "set retention", locked.error()));
+      }
+      auto again = client_.Head(site_.bucket, key_, version_id_);
+      if (!again.ok() || again->lock_mode != lock_mode_) {
+        return Fail(Unavailable("blob_write_failed",
+                                fmt::format("site {} did not lock the copy ({})", site_.name,
+                                            again.ok() ? again->lock_mode : again.error().message)));
+      }
+    }
     if (head->size != size || head->etag != writer_->ExpectedEtag()) {
       return Fail(Unavailable(
           "blob_verify_failed",
@@ -391,11 +409,14 @@ class S3Sink final : public CopySink {
     if (read_back) {
       Sha256Stream sha;
       int64_t got = 0;
-      Status s = client_.Get(site_.bucket, key_, 0, [&](std::string_view piece) {
-        sha.Update(piece);
-        got += static_cast<int64_t>(piece.size());
-        return true;
-      });
+      Status s = client_.Get(
+          site_.bucket, key_, 0,
+          [&](std::string_view piece) {
+            sha.Update(piece);
+            got += static_cast<int64_t>(piece.size());
+            return true;
+          },
+          version_id_);
       if (!s.ok()) return Fail(SiteError(site_, "blob_verify_failed", "read back", s.error()));
       if (got != size || sha.FinishHex() != sha256) {
         return Fail(Unavailable("blob_verify_failed",
@@ -428,6 +449,7 @@ class S3Sink final : public CopySink {
   s3::S3Client& client_;
   std::string key_;
   std::unique_ptr<s3::MultipartWriter> writer_;
+  std::string lock_mode_, retain_until_;
   std::string version_id_;
   bool completed_ = false;
   bool done_ = false;
@@ -438,15 +460,17 @@ class S3Sink final : public CopySink {
 class S3Source final : public CopySource {
  public:
   static constexpr int64_t kWindow = 4 << 20;
-  S3Source(const Root& site, s3::S3Client& client, std::string key, int64_t size)
-      : site_(site), client_(client), key_(std::move(key)), size_(size) {}
+  S3Source(const Root& site, s3::S3Client& client, std::string key, int64_t size,
+           std::string version_id)
+      : site_(site), client_(client), key_(std::move(key)), size_(size),
+        version_id_(std::move(version_id)) {}
   Result<std::string> ReadAt(int64_t offset, size_t n) override {
     const int64_t end = offset + static_cast<int64_t>(n);
     if (offset >= window_start_ && end <= window_start_ + static_cast<int64_t>(window_.size())) {
       return window_.substr(static_cast<size_t>(offset - window_start_), n);
     }
     int64_t want = std::min(std::max<int64_t>(static_cast<int64_t>(n), kWindow), size_ - offset);
-    auto got = client_.GetRange(site_.bucket, key_, offset, want);
+    auto got = client_.GetRange(site_.bucket, key_, offset, want, version_id_);
     if (!got.ok()) return SiteError(site_, "blob_read_failed", "ranged get", got.error());
     if (static_cast<int64_t>(got->size()) < static_cast<int64_t>(n)) {
       return Unavailable("blob_read_failed",
@@ -463,6 +487,7 @@ class S3Source final : public CopySource {
   s3::S3Client& client_;
   std::string key_;
   int64_t size_;
+  std::string version_id_;
   std::string window_;
   int64_t window_start_ = -1;
 };
@@ -487,30 +512,36 @@ class S3SiteIo final : public SiteIo {
     auto w = s3::MultipartWriter::Start(*client_, site_.bucket, key, site_.part_size, po);
     if (!w.ok()) return SiteError(site_, "blob_write_failed", "start upload", w.error());
     return std::unique_ptr<CopySink>(
-        std::make_unique<S3Sink>(site_, *client_, key, std::move(*w)));
+        std::make_unique<S3Sink>(site_, *client_, key, std::move(*w), po.lock_mode,
+                                 po.retain_until));
   }
 
-  Result<std::unique_ptr<CopySource>> Open(const std::string& key, int64_t size) override {
-    auto head = client_->Head(site_.bucket, key);
+  Result<std::unique_ptr<CopySource>> Open(const std::string& key, int64_t size,
+                                           const std::string& version_id) override {
+    auto head = client_->Head(site_.bucket, key, version_id);
     if (!head.ok()) return SiteError(site_, "blob_read_failed", "head", head.error());
     if (head->size != size) {
       return Unavailable("blob_read_failed", "length differs from the recorded one");
     }
-    return std::unique_ptr<CopySource>(std::make_unique<S3Source>(site_, *client_, key, size));
+    return std::unique_ptr<CopySource>(std::make_unique<S3Source>(site_, *client_, key, size, version_id));
   }
 
-  Result<CopyDigest> Check(const std::string& key, bool full) override {
-    auto head = client_->Head(site_.bucket, key);
+  Result<CopyDigest> Check(const std::string& key, bool full,
+                           const std::string& version_id) override {
+    auto head = client_->Head(site_.bucket, key, version_id);
     if (!head.ok()) return Classify(head.error());
     CopyDigest out{.size = head->size};
     if (!full) return out;
     Sha256Stream sha;
     int64_t got = 0;
-    Status s = client_->Get(site_.bucket, key, 0, [&](std::string_view piece) {
-      sha.Update(piece);
-      got += static_cast<int64_t>(piece.size());
-      return true;
-    });
+    Status s = client_->Get(
+        site_.bucket, key, 0,
+        [&](std::string_view piece) {
+          sha.Update(piece);
+          got += static_cast<int64_t>(piece.size());
+          return true;
+        },
+        version_id);
     if (!s.ok()) return Classify(s.error());
     out.size = got;
     out.sha256 = sha.FinishHex();

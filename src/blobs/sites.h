@@ -86,10 +86,14 @@ class SiteIo {
   // Starts a copy of object `id` at key.
   virtual Result<std::unique_ptr<CopySink>> Begin(const std::string& id, const std::string& key,
                                                   const Clock& clock) = 0;
-  // Opens the copy for reading when it is present with the given size.
-  virtual Result<std::unique_ptr<CopySource>> Open(const std::string& key, int64_t size) = 0;
+  // Opens the copy for reading when it is present with the given size. version_id (S3
+  // versioned buckets): that version, so that a later write to the key behind the store's
+  // back never changes what is served; empty: the key's current content.
+  virtual Result<std::unique_ptr<CopySource>> Open(const std::string& key, int64_t size,
+                                                   const std::string& version_id) = 0;
   // Presence and size; with full, the SHA-256 of every byte. Error codes in the file comment.
-  virtual Result<CopyDigest> Check(const std::string& key, bool full) = 0;
+  virtual Result<CopyDigest> Check(const std::string& key, bool full,
+                                   const std::string& version_id) = 0;
   // Removes the copy of an object that was never recorded (and unfinished writes of it).
   // Returns how many objects or files went.
   virtual int64_t RemoveUnrecorded(const std::string& id, const std::string& key) = 0;

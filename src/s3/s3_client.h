@@ -115,18 +115,27 @@ class S3Client {
   // Sets the bucket's default retention (COMPLIANCE|GOVERNANCE, days) for Object Lock buckets.
   Status SetDefaultRetention(std::string_view bucket, std::string_view mode, int days);
 
+  // Puts an Object Lock retention on one version of a key (PutObjectRetention). Used after a
+  // multipart upload: RGW 16 ignores the lock headers of CreateMultipartUpload. Shortening a
+  // COMPLIANCE retention is refused by the server (kPermissionDenied "s3_access_denied").
+  Status SetRetention(std::string_view bucket, std::string_view key, std::string_view version_id,
+                      std::string_view mode, std::string_view retain_until);
+
   Result<PutResult> Put(std::string_view bucket, std::string_view key, std::string_view bytes,
                         const PutOptions& options = {});
-  Result<ObjectHead> Head(std::string_view bucket, std::string_view key);
+  // version_id (here and in the reads below): that version of the key; empty: the latest.
+  Result<ObjectHead> Head(std::string_view bucket, std::string_view key,
+                          std::string_view version_id = {});
   // Up to n bytes from offset (fewer at the end). offset beyond the end: kInvalidArgument
   // "s3_range_not_satisfiable".
   Result<std::string> GetRange(std::string_view bucket, std::string_view key, int64_t offset,
-                               int64_t n);
+                               int64_t n, std::string_view version_id = {});
   // Streams the whole object (or from offset) to sink in pieces as they arrive. A sink that
   // returns false stops the transfer (kUnavailable "s3_aborted_by_reader"). Not retried once
   // bytes have reached the sink.
   Status Get(std::string_view bucket, std::string_view key, int64_t offset,
-             const std::function<bool(std::string_view)>& sink);
+             const std::function<bool(std::string_view)>& sink,
+             std::string_view version_id = {});
   // Every key under prefix, in key order (follows continuation tokens).
   Result<std::vector<ObjectEntry>> List(std::string_view bucket, std::string_view prefix);
   // Deletes a key (or one version of it). Deleting an absent key succeeds (S3 semantics).
