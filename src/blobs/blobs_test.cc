@@ -203,7 +203,10 @@ class BlobsTest : public ::testing::TestWithParam<Param> {
   }
   // Replaces or removes a copy behind the store's back.
   void WriteCopy(const BlobInfo& b, std::string_view site, std::string_view bytes) {
-    if (!IsS3(site)) return WriteFile(CopyPath(b, site), bytes);
+    if (!IsS3(site)) {
+      fs::create_directories(CopyPath(b, site).parent_path());
+      return WriteFile(CopyPath(b, site), bytes);
+    }
     ASSERT_TRUE(s3_->Put(Bucket(site), b.copies.at(0).path, bytes).ok());
   }
   void RemoveCopy(const BlobInfo& b, std::string_view site) {
@@ -804,6 +807,164 @@ TEST_P(BlobsTest, ADownSiteFailsWritesCleanlyWhileReadsFallBack) {
   EXPECT_NE(failed.error().message.find("hot2"), std::string::npos) << failed.error().message;
   EXPECT_EQ(Count("blobs"), blobs_before);
   EXPECT_EQ(Leftovers(), before);
+}
+
+int CountEvents(const RecordingAuditSink& audit, std::string_view action) {
+  int n = 0;
+  for (const auto& e : audit.events()) n += e.action == action;
+  return n;
+}
+
+// Issue 17, online migration: every object moved from one site to another and back (in the
+// rgw layout between the RGW and a local directory), each new copy read back and verified,
+// audited per object, resumable (a limited run, then the rest, over a stale unrecorded copy
+// left at the target), the old copy retired only after the grace period, reads served
+// throughout.
+TEST_P(BlobsTest, MigrationMovesEveryObjectToAnotherSiteAndBack) {
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("hot3", "hot"), R("hot-us", "hot", "US"),
+        R("cold1", "cold")});
+  std::vector<std::pair<BlobInfo, std::string>> objects;
+  for (int i = 0; i < 5; ++i) {
+    std::string data = Pattern(i == 0 ? (6 << 20) + 1 : 1000 * (i + 1), 30 + i);
+    objects.emplace_back(Put(data, "cram"), data);
+  }
+  // Placement is deterministic here: every object on the same two sites.
+  std::set<std::string> used;
+  for (const auto& c : objects[0].first.copies) used.insert(c.root);
+  ASSERT_EQ(used.size(), 2u);
+  std::string empty;
+  for (const char* s : {"hot1", "hot2", "hot3"}) {
+    if (!used.count(s)) empty = s;
+  }
+  const std::string from = *used.begin();
+  if (Rgw()) {
+    EXPECT_TRUE(IsS3(from)) << "the migration leaves the RGW for a local directory";
+    EXPECT_FALSE(IsS3(empty));
+  }
+
+  // Refusals name the rule.
+  EXPECT_EQ(blobs_->Migrate({.from = "nowhere", .to = empty}).error().code, "unknown_site");
+  EXPECT_EQ(blobs_->Migrate({.from = from, .to = from}).error().code, "same_site");
+  EXPECT_EQ(blobs_->Migrate({.from = from, .to = "cold1"}).error().code, "tier_mismatch");
+  auto abroad = blobs_->Migrate({.from = from, .to = "hot-us"});
+  ASSERT_FALSE(abroad.ok());
+  EXPECT_EQ(abroad.error().code, "jurisdiction_not_allowed");
+  EXPECT_NE(abroad.error().message.find("R1.2"), std::string::npos);
+  EXPECT_TRUE(FilesUnder(dir_ / "hot-us").empty());
+
+  // A first run limited to two objects.
+  auto first = blobs_->Migrate({.from = from, .to = empty, .move = true, .limit = 2,
+                                .grace = std::chrono::seconds(0)});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->total, 5);
+  EXPECT_EQ(first->retired, 2);
+  EXPECT_EQ(first->pending, 3);
+  EXPECT_EQ(first->state, "running");
+  for (const auto& [info, data] : objects) EXPECT_TRUE(ReadAll(info.id) == data) << info.id;
+  // A copy left at the target by an interrupted run, never recorded: written again.
+  const BlobInfo* later = nullptr;
+  for (const auto& [info, data] : objects) {
+    auto st = blobs_->Stat(info.id);
+    ASSERT_TRUE(st.ok());
+    for (const auto& c : st->copies) {
+      if (c.root == from) later = &info;
+    }
+  }
+  ASSERT_NE(later, nullptr);
+  WriteCopy(*later, empty, "stale bytes of an interrupted copy");
+
+  auto rest = blobs_->Migrate({.from = from, .to = empty, .move = true,
+                               .grace = std::chrono::seconds(0)});
+  ASSERT_TRUE(rest.ok()) << rest.error().message;
+  EXPECT_EQ(rest->id, first->id) << "the running migration is resumed";
+  EXPECT_EQ(rest->retired, 5);
+  EXPECT_EQ(rest->failed, 0) << (rest->failures.empty() ? "" : rest->failures[0]);
+  EXPECT_EQ(rest->state, "done");
+  for (const auto& [info, data] : objects) {
+    auto st = blobs_->Stat(info.id);
+    ASSERT_TRUE(st.ok());
+    std::set<std::string> roots;
+    for (const auto& c : st->copies) {
+      roots.insert(c.root);
+      EXPECT_EQ(c.status, "ok");
+      EXPECT_EQ(c.size, static_cast<int64_t>(data.size()));
+    }
+    EXPECT_TRUE(roots.count(empty)) << info.id;
+    EXPECT_FALSE(roots.count(from)) << info.id;
+    EXPECT_EQ(roots.size(), 2u);
+    EXPECT_TRUE(ReadCopy(info, empty) == data) << info.id;
+    EXPECT_EQ(ReadCopy(info, from), "<absent>");
+    EXPECT_TRUE(ReadAll(info.id) == data) << info.id;
+  }
+  EXPECT_EQ(CountEvents(audit_, "blob.migrate_copy"), 5);
+  EXPECT_EQ(CountEvents(audit_, "blob.migrate_retire"), 5);
+  // Idempotent: running it again changes nothing.
+  auto again = blobs_->Migrate({.from = from, .to = empty, .move = true,
+                                .grace = std::chrono::seconds(0)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->id, first->id);
+  EXPECT_EQ(again->total, 0);
+  EXPECT_EQ(CountEvents(audit_, "blob.migrate_copy"), 5);
+
+  // And back, with a grace period: the old copy stays until it has passed.
+  auto back = blobs_->Migrate({.from = empty, .to = from, .move = true,
+                               .grace = std::chrono::hours(1)});
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->retire_due, 5);
+  EXPECT_EQ(back->state, "running");
+  for (const auto& [info, data] : objects) {
+    EXPECT_EQ(blobs_->Stat(info.id)->copies.size(), 3u);
+    EXPECT_TRUE(ReadCopy(info, empty) == data) << info.id;
+  }
+  clock_.Advance(std::chrono::hours(2));
+  back = blobs_->Migrate({.from = empty, .to = from, .move = true,
+                          .grace = std::chrono::hours(1)});
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->retired, 5);
+  EXPECT_EQ(back->failed, 0);
+  EXPECT_EQ(back->state, "done");
+  for (const auto& [info, data] : objects) {
+    EXPECT_TRUE(ReadCopy(info, from) == data) << info.id;
+    EXPECT_EQ(ReadCopy(info, empty), "<absent>");
+  }
+  auto report = blobs_->Scrub();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->healthy());
+  EXPECT_EQ(report->copies_ok, 10);
+  EXPECT_TRUE(report->orphans.empty());
+  auto all = blobs_->Migrations();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 3u);
+}
+
+// A move never leaves fewer good copies than required: with the only other copy bad, the
+// old copy stays and the object is reported.
+TEST_P(BlobsTest, MigrationNeverRetiresBelowTheRequiredCopies) {
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("hot3", "hot")});
+  BlobInfo b = Put("precious", "cram");
+  std::set<std::string> used;
+  for (const auto& c : b.copies) used.insert(c.root);
+  std::string empty;
+  for (const char* s : {"hot1", "hot2", "hot3"}) {
+    if (!used.count(s)) empty = s;
+  }
+  const std::string from = *used.begin();
+  const std::string other = *used.rbegin();
+  auto copied = blobs_->Migrate({.from = from, .to = empty, .move = true,
+                                 .grace = std::chrono::hours(1)});
+  ASSERT_TRUE(copied.ok());
+  EXPECT_EQ(copied->retire_due, 1);
+  ASSERT_TRUE(blobs_->ReportBadCopy(b.id, other, "test: bad").ok());
+  ASSERT_TRUE(blobs_->ReportBadCopy(b.id, empty, "test: bad").ok());
+  clock_.Advance(std::chrono::hours(2));
+  auto p = blobs_->Migrate({.from = from, .to = empty, .move = true,
+                            .grace = std::chrono::hours(1)});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->failed, 1);
+  ASSERT_EQ(p->failures.size(), 1u);
+  EXPECT_NE(p->failures[0].find("required"), std::string::npos) << p->failures[0];
+  EXPECT_EQ(ReadCopy(b, from), "precious");
+  EXPECT_EQ(blobs_->Stat(b.id)->copies.size(), 3u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BlobsTest,

@@ -848,6 +848,357 @@ Status LocalStore::SweepRoots(ScrubReport& report) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Migration between sites
+
+Status LocalStore::Event(storage::Transaction& tx, AuditEvent e, std::vector<AuditEvent>& after) {
+  if (options_.audit_in_transaction) return options_.audit_in_transaction(tx, std::move(e));
+  after.push_back(std::move(e));
+  return Status::Ok();
+}
+
+Result<MigrationProgress> LocalStore::Migrate(const MigrateOptions& o) {
+  SiteIo* from = FindSite(o.from);
+  SiteIo* to = FindSite(o.to);
+  if (from == nullptr) {
+    return InvalidArgument("unknown_site", fmt::format("no configured site {}", o.from), "from");
+  }
+  if (to == nullptr) {
+    return InvalidArgument("unknown_site", fmt::format("no configured site {}", o.to), "to");
+  }
+  if (o.from == o.to) return InvalidArgument("same_site", "from and to are the same site", "to");
+  if (from->site().tier != to->site().tier) {
+    return InvalidArgument("tier_mismatch",
+                           fmt::format("site {} is {} but site {} is {}", o.from,
+                                       from->site().tier, o.to, to->site().tier),
+                           "to");
+  }
+  if (!Allowed(to->site())) {
+    return InvalidArgument(
+        "jurisdiction_not_allowed",
+        fmt::format("site {} is in jurisdiction {}, which is not in allowed_jurisdictions ({}) "
+                    "(R1.2)",
+                    o.to, to->site().jurisdiction, fmt::join(options_.allowed_jurisdictions, ", ")),
+        "to");
+  }
+  const std::string mode = o.move ? "move" : "copy";
+  std::string id;
+  std::vector<AuditEvent> after;
+  {
+    const std::string now = FormatRfc3339(clock_.Now());
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query("SELECT id FROM blob_migrations WHERE from_site = $1 AND "
+                                  "to_site = $2 AND mode = $3 AND state = 'running'",
+                                  {Text(o.from), Text(o.to), Text(mode)}));
+    if (!rows.empty()) {
+      id = rows.rows[0].Text(0);
+    } else {
+      id = "mig_" + crypto::ToHex(crypto::RandomBytes(8));
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "INSERT INTO blob_migrations (id, from_site, to_site, mode, grace_seconds, state, "
+          "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'running', $6, $6)",
+          {Text(id), Text(o.from), Text(o.to), Text(mode), Int(o.grace.count()), Text(now)}));
+      ZG_RETURN_IF_ERROR(Event(*tx,
+                               {.actor = options_.actor,
+                                .source = "system",
+                                .action = "blob.migrate_start",
+                                .resource = "blob_migration/" + id,
+                                .reason = fmt::format("{} copies from site {} to site {}", mode,
+                                                      o.from, o.to)},
+                               after));
+    }
+    // Objects stored since the migration started join it.
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "INSERT INTO blob_migration_items (migration_id, blob_id, state, detail, retire_after, "
+        "old_path, old_version, updated_at) SELECT $1, c.blob_id, 'pending', '', '', '', '', $2 "
+        "FROM blob_copies c WHERE c.root = $3 AND NOT EXISTS (SELECT 1 FROM "
+        "blob_migration_items i WHERE i.migration_id = $1 AND i.blob_id = c.blob_id)",
+        {Text(id), Text(now), Text(o.from)}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
+  for (auto& e : after) ZG_RETURN_IF_ERROR(audit_.Append(std::move(e)));
+
+  // Copy phase: pending objects, and those that failed before, once each per run.
+  int64_t done = 0;
+  std::string cursor;
+  while (o.limit == 0 || done < o.limit) {
+    std::vector<std::string> batch;
+    {
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+      ZG_ASSIGN_OR_RETURN(auto rows,
+                          tx->Query("SELECT blob_id FROM blob_migration_items WHERE "
+                                    "migration_id = $1 AND state IN ('pending', 'failed') AND "
+                                    "blob_id > $2 ORDER BY blob_id LIMIT 64",
+                                    {Text(id), Text(cursor)}));
+      for (const auto& r : rows.rows) batch.push_back(r.Text(0));
+    }
+    if (batch.empty()) break;
+    cursor = batch.back();
+    for (const auto& blob_id : batch) {
+      if (o.limit != 0 && done >= o.limit) break;
+      ZG_RETURN_IF_ERROR(MigrateOne(id, blob_id, *from, *to, o));
+      ++done;
+    }
+  }
+
+  // Retire phase (move): copies whose grace has passed, and removals a crash interrupted.
+  if (o.move) {
+    const std::string now = FormatRfc3339(clock_.Now());
+    std::vector<std::pair<std::string, std::string>> due;
+    {
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+      ZG_ASSIGN_OR_RETURN(auto rows,
+                          tx->Query("SELECT blob_id, state FROM blob_migration_items WHERE "
+                                    "migration_id = $1 AND ((state = 'retire_due' AND "
+                                    "retire_after <= $2) OR state = 'retiring') ORDER BY blob_id",
+                                    {Text(id), Text(now)}));
+      for (const auto& r : rows.rows) due.emplace_back(r.Text(0), r.Text(1));
+    }
+    for (const auto& [blob_id, state] : due) {
+      ZG_RETURN_IF_ERROR(RetireOne(id, blob_id, state, *from));
+    }
+  }
+
+  ZG_ASSIGN_OR_RETURN(MigrationProgress p, Progress(id));
+  const bool finished =
+      p.pending + p.failed + p.retire_due + p.retiring == 0;
+  if (finished && p.state != "done") {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "UPDATE blob_migrations SET state = 'done', updated_at = $1 WHERE id = $2",
+        {Text(FormatRfc3339(clock_.Now())), Text(id)}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+    p.state = "done";
+  }
+  return p;
+}
+
+Status LocalStore::MigrateOne(const std::string& migration_id, const std::string& blob_id,
+                              SiteIo& from, SiteIo& to, const MigrateOptions& o) {
+  const std::string now = FormatRfc3339(clock_.Now());
+  const std::string next = o.move ? "retire_due" : "copied";
+  const std::string retire_after =
+      o.move ? FormatRfc3339(clock_.Now() + o.grace) : std::string();
+  auto set_state = [&](storage::Transaction& tx, const std::string& state,
+                       const std::string& detail) {
+    return tx.Exec(
+        "UPDATE blob_migration_items SET state = $1, detail = $2, retire_after = $3, "
+        "updated_at = $4 WHERE migration_id = $5 AND blob_id = $6",
+        {Text(state), Text(detail), Text(state == "retire_due" ? retire_after : ""), Text(now),
+         Text(migration_id), Text(blob_id)});
+  };
+  auto fail = [&](const std::string& detail) -> Status {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(set_state(*tx, "failed", detail));
+    return tx->Commit();
+  };
+  ZG_ASSIGN_OR_RETURN(BlobInfo blob, Stat(blob_id));
+  const CopyInfo* at_from = nullptr;
+  const CopyInfo* at_to = nullptr;
+  for (const auto& c : blob.copies) {
+    if (c.root == from.site().name) at_from = &c;
+    if (c.root == to.site().name) at_to = &c;
+  }
+  std::vector<AuditEvent> after;
+  if (at_to != nullptr) {
+    // Already there (a run stopped after recording it, or placed there at ingest).
+    if (at_to->status != "ok") {
+      return fail(fmt::format("the copy at {} is {}; run `zengen storage scrub`", to.site().name,
+                              at_to->status));
+    }
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(set_state(*tx, at_from == nullptr ? "retired" : next, ""));
+    return tx->Commit();
+  }
+  if (at_from == nullptr) {
+    // Its copy at `from` is gone already (retired by another run): nothing to move.
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(set_state(*tx, "retired", ""));
+    return tx->Commit();
+  }
+  // Source: the copy at `from` when good, else any good copy.
+  std::vector<const CopyInfo*> sources;
+  if (at_from->status == "ok") sources.push_back(at_from);
+  for (const auto& c : blob.copies) {
+    if (&c != at_from && c.status == "ok") sources.push_back(&c);
+  }
+  std::string last_error = "no good copy to read from";
+  for (const CopyInfo* src : sources) {
+    SiteIo* site = FindSite(src->root);
+    if (site == nullptr) continue;
+    auto source = site->Open(src->path, blob.size, src->version_id);
+    if (!source.ok()) {
+      last_error = source.error().message;
+      continue;
+    }
+    // Copied, read back at the target and checked against the recorded size and SHA-256.
+    auto version = CopyBetweenSites(**source, to, blob, KeyOf(blob.id), clock_);
+    if (!version.ok()) {
+      last_error = version.error().message;
+      continue;
+    }
+    auto tx = store_.Begin(TxMode::kWrite);
+    Status recorded = tx.ok() ? Status::Ok() : Status(tx.error());
+    if (recorded.ok()) {
+      recorded = (*tx)->Exec(
+          "INSERT INTO blob_copies (blob_id, root, path, sha256, verified_at, status, size, "
+          "version_id) VALUES ($1, $2, $3, $4, $5, 'ok', $6, $7)",
+          {Text(blob.id), Text(to.site().name), Text(KeyOf(blob.id)), Text(blob.stored_sha256),
+           Text(now), Int(blob.size), Text(*version)}).status();
+    }
+    if (recorded.ok()) recorded = set_state(**tx, next, "").status();
+    if (recorded.ok()) {
+      recorded = Event(**tx,
+                       {.actor = options_.actor,
+                        .source = "system",
+                        .action = "blob.migrate_copy",
+                        .resource = "blob/" + blob.id,
+                        .reason = fmt::format("copied from site {} to site {}, read back and "
+                                              "verified",
+                                              src->root, to.site().name),
+                        .details = fmt::format(R"({{"migration":"{}","from":"{}","to":"{}"}})",
+                                               migration_id, src->root, to.site().name)},
+                       after);
+    }
+    if (recorded.ok()) recorded = (*tx)->Commit();
+    if (!recorded.ok()) {
+      (void)to.Remove(KeyOf(blob.id), *version);  // never recorded: not a copy
+      return recorded.error();
+    }
+    for (auto& e : after) ZG_RETURN_IF_ERROR(audit_.Append(std::move(e)));
+    return Status::Ok();
+  }
+  return fail(last_error);
+}
+
+Status LocalStore::RetireOne(const std::string& migration_id, const std::string& blob_id,
+                             const std::string& state, SiteIo& from) {
+  const std::string now = FormatRfc3339(clock_.Now());
+  std::string path, version;
+  std::vector<AuditEvent> after;
+  if (state == "retire_due") {
+    ZG_ASSIGN_OR_RETURN(BlobInfo blob, Stat(blob_id));
+    const CopyInfo* old = nullptr;
+    int others_ok = 0;
+    for (const auto& c : blob.copies) {
+      if (c.root == from.site().name) {
+        old = &c;
+      } else if (c.status == "ok") {
+        ++others_ok;
+      }
+    }
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    if (old == nullptr) {
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "UPDATE blob_migration_items SET state = 'retired', updated_at = $1 WHERE "
+          "migration_id = $2 AND blob_id = $3",
+          {Text(now), Text(migration_id), Text(blob_id)}));
+      return tx->Commit();
+    }
+    if (others_ok < options_.replicas) {
+      // why: retiring would leave fewer good copies than required (R3.9).
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "UPDATE blob_migration_items SET state = 'failed', detail = $1, updated_at = $2 "
+          "WHERE migration_id = $3 AND blob_id = $4",
+          {Text(fmt::format("retiring the copy at {} would leave {} good copies, {} required",
+                            from.site().name, others_ok, options_.replicas)),
+           Text(now), Text(migration_id), Text(blob_id)}));
+      return tx->Commit();
+    }
+    path = old->path;
+    version = old->version_id;
+    ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM blob_copies WHERE blob_id = $1 AND root = $2",
+                                {Text(blob_id), Text(from.site().name)}));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "UPDATE blob_migration_items SET state = 'retiring', old_path = $1, old_version = $2, "
+        "updated_at = $3 WHERE migration_id = $4 AND blob_id = $5",
+        {Text(path), Text(version), Text(now), Text(migration_id), Text(blob_id)}));
+    ZG_RETURN_IF_ERROR(Event(*tx,
+                             {.actor = options_.actor,
+                              .source = "system",
+                              .action = "blob.migrate_retire",
+                              .resource = "blob/" + blob_id,
+                              .reason = fmt::format("copy at site {} retired", from.site().name),
+                              .details = fmt::format(R"({{"migration":"{}","site":"{}"}})",
+                                                     migration_id, from.site().name)},
+                             after));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+    for (auto& e : after) ZG_RETURN_IF_ERROR(audit_.Append(std::move(e)));
+  } else {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query("SELECT old_path, old_version FROM blob_migration_items "
+                                  "WHERE migration_id = $1 AND blob_id = $2",
+                                  {Text(migration_id), Text(blob_id)}));
+    if (rows.empty()) return Status::Ok();
+    path = rows.rows[0].Text(0);
+    version = rows.rows[0].Text(1);
+  }
+  // The copy is out of the metadata: no new reader can open it. Now it goes from the site.
+  Status removed = from.Remove(path, version);
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_RETURN_IF_ERROR(tx->Exec(
+      "UPDATE blob_migration_items SET state = $1, detail = $2, updated_at = $3 WHERE "
+      "migration_id = $4 AND blob_id = $5",
+      {Text(removed.ok() ? "retired" : "retiring"),
+       Text(removed.ok() ? "" : removed.error().message), Text(now), Text(migration_id),
+       Text(blob_id)}));
+  return tx->Commit();
+}
+
+Result<MigrationProgress> LocalStore::Progress(const std::string& migration_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx->Query("SELECT id, from_site, to_site, mode, state, created_at, "
+                                "updated_at FROM blob_migrations WHERE id = $1",
+                                {Text(migration_id)}));
+  if (rows.empty()) {
+    return NotFound("migration_not_found", fmt::format("no migration {}", migration_id));
+  }
+  const auto& r = rows.rows[0];
+  MigrationProgress p{.id = r.Text(0), .from = r.Text(1), .to = r.Text(2), .mode = r.Text(3),
+                      .state = r.Text(4), .created_at = r.Text(5), .updated_at = r.Text(6)};
+  ZG_ASSIGN_OR_RETURN(auto counts,
+                      tx->Query("SELECT state, COUNT(*) FROM blob_migration_items WHERE "
+                                "migration_id = $1 GROUP BY state",
+                                {Text(migration_id)}));
+  for (const auto& c : counts.rows) {
+    const std::string state = c.Text(0);
+    const int64_t n = c.Int(1);
+    p.total += n;
+    if (state == "pending") p.pending = n;
+    if (state == "copied") p.copied = n;
+    if (state == "retire_due") p.retire_due = n;
+    if (state == "retiring") p.retiring = n;
+    if (state == "retired") p.retired = n;
+    if (state == "failed") p.failed = n;
+  }
+  ZG_ASSIGN_OR_RETURN(auto failures,
+                      tx->Query("SELECT blob_id, detail FROM blob_migration_items WHERE "
+                                "migration_id = $1 AND (state = 'failed' OR (state = "
+                                "'retiring' AND detail <> '')) ORDER BY blob_id LIMIT 20",
+                                {Text(migration_id)}));
+  for (const auto& f : failures.rows) p.failures.push_back(f.Text(0) + ": " + f.Text(1));
+  return p;
+}
+
+Result<std::vector<MigrationProgress>> LocalStore::Migrations() {
+  std::vector<std::string> ids;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT id FROM blob_migrations ORDER BY "
+                                             "created_at DESC, id LIMIT 100"));
+    for (const auto& r : rows.rows) ids.push_back(r.Text(0));
+  }
+  std::vector<MigrationProgress> out;
+  for (const auto& id : ids) {
+    ZG_ASSIGN_OR_RETURN(auto p, Progress(id));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 int RunScrubCommand(BlobStore& store, std::ostream& out, const ScrubOptions& options) {
   auto report = store.Scrub(options);

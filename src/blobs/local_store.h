@@ -94,6 +94,24 @@ struct LocalStoreOptions {
   std::function<Status(storage::Transaction&, AuditEvent)> audit_in_transaction;
 };
 
+// Online migration of copies from one site to another (`zengen storage migrate`).
+struct MigrateOptions {
+  std::string from;  // site names; same tier; `to` in an allowed jurisdiction
+  std::string to;
+  bool move = false;  // also retire the copy at `from`, grace after the new copy is recorded
+  int64_t limit = 0;  // objects to copy in this run; 0: every one
+  std::chrono::seconds grace{7 * 24 * 3600};
+};
+
+struct MigrationProgress {
+  std::string id;  // "mig_" + 16 hex digits
+  std::string from, to, mode, state;  // mode "copy" | "move"; state "running" | "done"
+  std::string created_at, updated_at;
+  int64_t total = 0, pending = 0, copied = 0, retire_due = 0, retiring = 0, retired = 0,
+          failed = 0;
+  std::vector<std::string> failures;  // "blob_…: what went wrong", at most 20
+};
+
 class LocalStore final : public BlobStore {
  public:
   // Checks the options: replicas ≥ 2, unique site names, no two sites at the same place
@@ -122,6 +140,25 @@ class LocalStore final : public BlobStore {
   using BlobStore::Scrub;
   ~LocalStore() override;
 
+  // Copies every object that has a copy at `from` to `to`: streamed from a good copy, read
+  // back at the target and verified (size and SHA-256), then recorded as a new copy (one
+  // transaction with its "blob.migrate_copy" audit record). With move, once the grace period
+  // after that has passed (a later run, or this one when grace is 0), the copy at `from` is
+  // retired: first from the metadata (never below the required number of good copies; a
+  // "blob.migrate_retire" record), then removed from the site. Readers always get a recorded,
+  // verified copy; serving continues throughout.
+  // Resumable and idempotent: the migration of the same from/to/mode that is still running is
+  // continued (objects stored since are added to it); each object's state is in
+  // blob_migration_items, and every step is repeated safely after a crash at any point (an
+  // unrecorded copy at the target is simply written again). An object that fails stays
+  // "failed" with the reason and is retried by the next run.
+  // Errors: kInvalidArgument "unknown_site" (field from/to), "same_site", "tier_mismatch",
+  // "jurisdiction_not_allowed" (naming R1.2 and the site's jurisdiction); the metadata
+  // store's. Problems with single objects are in the progress, not errors.
+  Result<MigrationProgress> Migrate(const MigrateOptions& options);
+  // Every migration, newest first.
+  Result<std::vector<MigrationProgress>> Migrations();
+
   const LocalStoreOptions& options() const { return options_; }
 
  private:
@@ -133,6 +170,12 @@ class LocalStore final : public BlobStore {
   Result<ScrubBlob> ScrubOne(const BlobInfo& blob, const ScrubOptions& options,
                              ScrubReport& report);
   Status SweepRoots(ScrubReport& report);
+  Status MigrateOne(const std::string& migration_id, const std::string& blob_id,
+                    internal::SiteIo& from, internal::SiteIo& to, const MigrateOptions& o);
+  Status RetireOne(const std::string& migration_id, const std::string& blob_id,
+                   const std::string& state, internal::SiteIo& from);
+  Result<MigrationProgress> Progress(const std::string& migration_id);
+  Status Event(storage::Transaction& tx, AuditEvent e, std::vector<AuditEvent>& after);
 
   friend class LocalWriter;
 

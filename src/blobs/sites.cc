@@ -309,6 +309,13 @@ class LocalSiteIo final : public SiteIo {
     return removed;
   }
 
+  Status Remove(const std::string& key, const std::string&) override {
+    fs::path p = site_.path / key;
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return WriteFailed(p, "unlink", errno);
+    FsyncPath(p.parent_path());
+    return Status::Ok();
+  }
+
   int64_t RemoveStaleWrites(std::chrono::system_clock::time_point cutoff) override {
     int64_t removed = 0;
     std::error_code ec;
@@ -561,6 +568,12 @@ class S3SiteIo final : public SiteIo {
       ++removed;
     }
     return removed;
+  }
+
+  Status Remove(const std::string& key, const std::string& version_id) override {
+    Status s = client_->Delete(site_.bucket, key, version_id);
+    if (!s.ok()) return SiteError(site_, "blob_remove_failed", "delete", s.error());
+    return Status::Ok();
   }
 
   int64_t RemoveStaleWrites(std::chrono::system_clock::time_point cutoff) override {

@@ -97,6 +97,9 @@ class SiteIo {
   // Removes the copy of an object that was never recorded (and unfinished writes of it).
   // Returns how many objects or files went.
   virtual int64_t RemoveUnrecorded(const std::string& id, const std::string& key) = 0;
+  // Removes one recorded copy (after it was retired from the metadata). Removing an absent
+  // copy succeeds. Errors: the site's (e.g. s3_access_denied for a locked version).
+  virtual Status Remove(const std::string& key, const std::string& version_id) = 0;
   // Removes unfinished writes (temporary files, incomplete uploads) older than cutoff.
   virtual int64_t RemoveStaleWrites(std::chrono::system_clock::time_point cutoff) = 0;
   // Every object key at the site that looks like a blob copy ("ab/cd/blob_…"); used to list
