@@ -807,6 +807,19 @@ TEST_P(BlobsTest, ADownSiteFailsWritesCleanlyWhileReadsFallBack) {
   EXPECT_NE(failed.error().message.find("hot2"), std::string::npos) << failed.error().message;
   EXPECT_EQ(Count("blobs"), blobs_before);
   EXPECT_EQ(Leftovers(), before);
+  // The health view: hot2 unreachable, named with why; the others reachable with their copies.
+  auto health = blobs_->Health();
+  ASSERT_TRUE(health.ok());
+  ASSERT_EQ(health->size(), 3u);
+  for (const auto& h : *health) {
+    EXPECT_EQ(h.reachable, h.name != "hot2") << h.name << ": " << h.detail;
+    EXPECT_EQ(h.kind, IsS3(h.name) ? "s3" : "local");
+    EXPECT_EQ(h.objects, h.name == "hot1" ? 0 : 1) << h.name;
+    EXPECT_EQ(h.bytes, h.name == "hot1" ? 0 : 300000) << h.name;
+    if (h.name == "hot2") {
+      EXPECT_FALSE(h.detail.empty());
+    }
+  }
 }
 
 int CountEvents(const RecordingAuditSink& audit, std::string_view action) {

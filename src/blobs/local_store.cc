@@ -1182,6 +1182,34 @@ Result<MigrationProgress> LocalStore::Progress(const std::string& migration_id) 
   return p;
 }
 
+Result<std::vector<SiteHealth>> LocalStore::Health() {
+  std::vector<SiteHealth> out;
+  for (const auto& s : sites_) {
+    const Root& r = s->site();
+    SiteHealth h{.name = r.name, .kind = r.kind, .tier = r.tier, .jurisdiction = r.jurisdiction,
+                 .organisation = r.organisation};
+    const auto start = std::chrono::steady_clock::now();
+    Status probe = s->Probe();
+    h.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+    h.reachable = probe.ok();
+    if (!probe.ok()) h.detail = probe.error().message;
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(
+        auto rows,
+        tx->Query("SELECT COUNT(*), COALESCE(SUM(COALESCE(c.size, b.size)), 0), "
+                  "COALESCE(SUM(CASE WHEN c.status = 'ok' THEN 0 ELSE 1 END), 0) "
+                  "FROM blob_copies c JOIN blobs b ON b.id = c.blob_id WHERE c.root = $1",
+                  {Text(r.name)}));
+    h.objects = rows.rows[0].Int(0);
+    h.bytes = rows.rows[0].Int(1);
+    h.bad_copies = rows.rows[0].Int(2);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 Result<std::vector<MigrationProgress>> LocalStore::Migrations() {
   std::vector<std::string> ids;
   {
@@ -1199,6 +1227,16 @@ Result<std::vector<MigrationProgress>> LocalStore::Migrations() {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+std::string FormatMigration(const MigrationProgress& p) {
+  std::string out = fmt::format(
+      "{} {} {} -> {}: {}; {} objects: {} pending, {} copied, {} awaiting retirement, {} "
+      "retiring, {} retired, {} failed\n",
+      p.id, p.mode, p.from, p.to, p.state, p.total, p.pending, p.copied, p.retire_due,
+      p.retiring, p.retired, p.failed);
+  for (const auto& f : p.failures) out += "  " + f + "\n";
+  return out;
+}
 
 int RunScrubCommand(BlobStore& store, std::ostream& out, const ScrubOptions& options) {
   auto report = store.Scrub(options);

@@ -112,6 +112,20 @@ struct MigrationProgress {
   std::vector<std::string> failures;  // "blob_…: what went wrong", at most 20
 };
 
+// The state of one site now (the storage health view, /readyz).
+struct SiteHealth {
+  std::string name, kind, tier, jurisdiction, organisation;
+  bool reachable = false;
+  int64_t latency_us = 0;   // of the probe (S3: one HEAD request)
+  std::string detail;       // why it is unreachable; "" otherwise
+  int64_t objects = 0;      // copies recorded at the site
+  int64_t bytes = 0;        // their bytes
+  int64_t bad_copies = 0;   // of them marked corrupt or missing
+};
+
+// One line per migration and one per failure, as `zengen storage migrate` prints them.
+std::string FormatMigration(const MigrationProgress& p);
+
 class LocalStore final : public BlobStore {
  public:
   // Checks the options: replicas ≥ 2, unique site names, no two sites at the same place
@@ -156,6 +170,10 @@ class LocalStore final : public BlobStore {
   // "jurisdiction_not_allowed" (naming R1.2 and the site's jurisdiction); the metadata
   // store's. Problems with single objects are in the progress, not errors.
   Result<MigrationProgress> Migrate(const MigrateOptions& options);
+  // Every site in configuration order: probed now (a local directory present; an S3 bucket
+  // answering with the configured keys), with the copies recorded there. Errors: the
+  // metadata store's.
+  Result<std::vector<SiteHealth>> Health();
   // Every migration, newest first.
   Result<std::vector<MigrationProgress>> Migrations();
 

@@ -309,6 +309,14 @@ class LocalSiteIo final : public SiteIo {
     return removed;
   }
 
+  Status Probe() override {
+    std::error_code ec;
+    if (!fs::is_directory(site_.path, ec)) {
+      return Unavailable("site_unavailable", "root directory absent (not mounted?)");
+    }
+    return Status::Ok();
+  }
+
   Status Remove(const std::string& key, const std::string&) override {
     fs::path p = site_.path / key;
     if (::unlink(p.c_str()) != 0 && errno != ENOENT) return WriteFailed(p, "unlink", errno);
@@ -501,8 +509,10 @@ class S3Source final : public CopySource {
 
 class S3SiteIo final : public SiteIo {
  public:
-  S3SiteIo(Root site, std::unique_ptr<s3::S3Client> client)
-      : SiteIo(std::move(site)), client_(std::move(client)) {}
+  S3SiteIo(Root site, std::unique_ptr<s3::S3Client> client,
+           std::unique_ptr<s3::S3Client> probe_client)
+      : SiteIo(std::move(site)), client_(std::move(client)),
+        probe_client_(std::move(probe_client)) {}
 
   bool Usable(uint64_t& free_bytes) override {
     free_bytes = std::numeric_limits<uint64_t>::max();  // an object store does not fill up
@@ -570,6 +580,12 @@ class S3SiteIo final : public SiteIo {
     return removed;
   }
 
+  Status Probe() override {
+    auto head = probe_client_->Head(site_.bucket, "zengen-health-probe");
+    if (head.ok() || head.error().code == "s3_no_such_key") return Status::Ok();
+    return Classify(head.error());
+  }
+
   Status Remove(const std::string& key, const std::string& version_id) override {
     Status s = client_->Delete(site_.bucket, key, version_id);
     if (!s.ok()) return SiteError(site_, "blob_remove_failed", "delete", s.error());
@@ -614,6 +630,7 @@ class S3SiteIo final : public SiteIo {
     return Unavailable("unreadable", fmt::format("{}: {}", e.code, e.message));
   }
   std::unique_ptr<s3::S3Client> client_;
+  std::unique_ptr<s3::S3Client> probe_client_;  // one attempt, short timeouts
 };
 
 }  // namespace
@@ -662,7 +679,19 @@ Result<std::unique_ptr<SiteIo>> MakeSiteIo(const Root& site) {
     return InvalidArgument("invalid_blob_store_config",
                            fmt::format("site {}: {}", site.name, client.error().message));
   }
-  return std::unique_ptr<SiteIo>(std::make_unique<S3SiteIo>(site, std::move(*client)));
+  auto probe = s3::S3Client::Create({.endpoint = site.endpoint,
+                                     .region = site.region,
+                                     .access_key = site.access_key,
+                                     .secret_key = site.secret_key,
+                                     .connect_timeout = std::chrono::milliseconds(1000),
+                                     .stall_timeout = std::chrono::milliseconds(2000),
+                                     .max_attempts = 1});
+  if (!probe.ok()) {
+    return InvalidArgument("invalid_blob_store_config",
+                           fmt::format("site {}: {}", site.name, probe.error().message));
+  }
+  return std::unique_ptr<SiteIo>(
+      std::make_unique<S3SiteIo>(site, std::move(*client), std::move(*probe)));
 }
 
 }  // namespace zengen::blobs::internal

@@ -97,6 +97,9 @@ class SiteIo {
   // Removes the copy of an object that was never recorded (and unfinished writes of it).
   // Returns how many objects or files went.
   virtual int64_t RemoveUnrecorded(const std::string& id, const std::string& key) = 0;
+  // Whether the site answers now: a local directory is present; an S3 bucket answers a HEAD
+  // (of a key that need not exist) with the configured credentials. Errors name what failed.
+  virtual Status Probe() = 0;
   // Removes one recorded copy (after it was retired from the metadata). Removing an absent
   // copy succeeds. Errors: the site's (e.g. s3_access_denied for a locked version).
   virtual Status Remove(const std::string& key, const std::string& version_id) = 0;

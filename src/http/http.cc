@@ -338,7 +338,7 @@ Router::Router() {
   for (const char* kind : {"system", "web", "session", "setting", "icf", "dictionary",
                            "code_list", "audit", "portal", "organisation", "user", "group",
                            "token", "dataset", "release", "sharing", "application", "grant",
-                           "shared_file", "role_grant"}) {
+                           "shared_file", "role_grant", "storage"}) {
     resolvers_[kind] = Unscoped(kind);
   }
   // Organisation data whose handlers filter to the caller's scope or decide per item.
