@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -675,16 +676,11 @@ Result<std::unique_ptr<MultipartWriter>> MultipartWriter::Start(S3Client& client
       new MultipartWriter(client, std::move(bucket), std::move(key), part_size, std::move(id)));
 }
 
-Status MultipartWriter::Flush() {
-  int number = static_cast<int>(parts_.size()) + 1;
-  auto etag = client_.UploadPart(bucket_, key_, upload_id_, number, buffer_);
-  if (!etag.ok()) {
-    Abort();
-    return etag.error();
-  }
-  std::string md5 = Md5(buffer_);
+Status MultipartWriter::SendPart(int number) {
+  auto etag = client_.UploadPart(bucket_, key_, upload_id_, number, sending_);
+  if (!etag.ok()) return etag.error();
+  std::string md5 = Md5(sending_);
   if (*etag != crypto::ToHex(md5)) {
-    Abort();
     return Unavailable("s3_part_etag_mismatch",
                        fmt::format("part {} of {}/{}: the store acknowledged ETag {} for bytes "
                                    "whose MD5 is {}",
@@ -692,7 +688,23 @@ Status MultipartWriter::Flush() {
   }
   part_md5s_ += md5;
   parts_.push_back({number, *etag});
+  return Status::Ok();
+}
+
+Status MultipartWriter::Wait() {
+  if (!inflight_.valid()) return Status::Ok();
+  Status s = inflight_.get();
+  if (!s.ok()) Abort();
+  return s;
+}
+
+Status MultipartWriter::Flush() {
+  ZG_RETURN_IF_ERROR(Wait());
+  sending_.swap(buffer_);
   buffer_.clear();
+  const int number = static_cast<int>(parts_.size()) + 1;
+  // why: the part goes out while the caller fills the next one (one part in flight at most).
+  inflight_ = std::async(std::launch::async, [this, number] { return SendPart(number); });
   return Status::Ok();
 }
 
@@ -711,7 +723,8 @@ Status MultipartWriter::Write(std::string_view bytes) {
 
 Result<PutResult> MultipartWriter::Commit() {
   if (finished_) return Conflict("s3_writer_finished", "the multipart writer has finished");
-  if (!buffer_.empty() || parts_.empty()) ZG_RETURN_IF_ERROR(Flush());
+  if (!buffer_.empty() || (parts_.empty() && !inflight_.valid())) ZG_RETURN_IF_ERROR(Flush());
+  ZG_RETURN_IF_ERROR(Wait());
   auto r = client_.CompleteMultipart(bucket_, key_, upload_id_, parts_);
   if (!r.ok()) {
     Abort();
@@ -720,6 +733,8 @@ Result<PutResult> MultipartWriter::Commit() {
   finished_ = true;
   buffer_.clear();
   buffer_.shrink_to_fit();
+  sending_.clear();
+  sending_.shrink_to_fit();
   return r;
 }
 
@@ -730,8 +745,11 @@ std::string MultipartWriter::ExpectedEtag() const {
 void MultipartWriter::Abort() {
   if (finished_) return;
   finished_ = true;
+  if (inflight_.valid()) (void)inflight_.get();  // no part may land after the abort
   buffer_.clear();
   buffer_.shrink_to_fit();
+  sending_.clear();
+  sending_.shrink_to_fit();
   (void)client_.AbortMultipart(bucket_, key_, upload_id_);
 }
 

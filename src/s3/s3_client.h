@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -164,8 +165,10 @@ class S3Client {
 };
 
 // Writes one object as a multipart upload while the bytes stream in: parts of part_size bytes
-// are sent as they fill (S3's minimum part size is 5 MiB, except the last part), so a whole
-// FASTQ never sits on local disk or in memory. Commit completes the upload; Abort (or
+// are sent as they fill (S3's minimum part size is 5 MiB, except the last part), one part in
+// flight on a background task while the next one fills, so a whole FASTQ never sits on local
+// disk or in memory (at most 2 × part_size bytes; an upload error surfaces at the next Write
+// or Commit). Commit completes the upload; Abort (or
 // destruction without Commit) aborts it, leaving no object and no stored parts. An object of
 // fewer than part_size bytes is sent as one part all the same.
 class MultipartWriter {
@@ -194,11 +197,15 @@ class MultipartWriter {
   MultipartWriter(S3Client& client, std::string bucket, std::string key, int64_t part_size,
                   std::string upload_id);
   Status Flush();
+  Status SendPart(int number);  // runs on the in-flight task
+  Status Wait();                // for the part in flight; aborts the upload on its error
   S3Client& client_;
   std::string bucket_, key_;
   int64_t part_size_;
   std::string upload_id_;
-  std::string buffer_;
+  std::string buffer_;   // the part being filled
+  std::string sending_;  // the part in flight (owned by inflight_ until it is waited for)
+  std::future<Status> inflight_;
   std::vector<CompletedPart> parts_;
   std::string part_md5s_;  // binary MD5 of each part sent, concatenated
   int64_t written_ = 0;
