@@ -822,6 +822,39 @@ TEST_P(BlobsTest, ADownSiteFailsWritesCleanlyWhileReadsFallBack) {
   }
 }
 
+// `zengen storage scrub --quick`: presence and size only (a stat, an S3 HEAD). A deleted copy
+// is restored — from a copy whose bytes verify, not from one that merely has the right size —
+// while a same-size corruption waits for the full scrub, which repairs it.
+TEST_P(BlobsTest, QuickScrubRestoresMissingCopiesFromAVerifiedSource) {
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("hot3", "hot")}, 3);
+  const std::string data = Pattern(200000, 41);
+  BlobInfo b = Put(data, "cram");
+  std::string flipped = data;
+  flipped[100] ^= 0x01;
+  WriteCopy(b, "hot1", flipped);  // same size: quick mode cannot see it
+  RemoveCopy(b, "hot2");
+  clock_.Advance(std::chrono::hours(1));
+  auto quick = blobs_->Scrub({.full = false});
+  ASSERT_TRUE(quick.ok());
+  EXPECT_EQ(quick->restored_missing, 1);
+  EXPECT_EQ(quick->repaired_corrupt, 0);
+  EXPECT_EQ(quick->copies_ok, 2);
+  EXPECT_TRUE(ReadCopy(b, "hot2") == data) << "restored from hot3, not from the flipped hot1";
+  EXPECT_TRUE(ReadCopy(b, "hot1") == flipped);
+  auto st = blobs_->Stat(b.id);
+  ASSERT_TRUE(st.ok());
+  for (const auto& c : st->copies) {
+    // Quick mode verified no content: only the restored copy has a new verification time.
+    EXPECT_EQ(c.verified_at, c.root == "hot2" ? "2026-11-24T01:00:00.000Z"
+                                              : "2026-11-24T00:00:00.000Z") << c.root;
+  }
+  auto full = blobs_->Scrub();
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->repaired_corrupt, 1);
+  EXPECT_TRUE(ReadCopy(b, "hot1") == data);
+  EXPECT_TRUE(full->healthy());
+}
+
 int CountEvents(const RecordingAuditSink& audit, std::string_view action) {
   int n = 0;
   for (const auto& e : audit.events()) n += e.action == action;

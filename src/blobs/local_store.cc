@@ -686,7 +686,6 @@ Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, const ScrubOptions&
     std::string detail;
   };
   std::vector<State> states;
-  const State* good = nullptr;
   for (const auto& c : blob.copies) {
     State s{.copy = &c, .site = FindSite(c.root)};
     if (s.site == nullptr) {
@@ -710,11 +709,11 @@ Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, const ScrubOptions&
     }
     states.push_back(std::move(s));
   }
+  // Sources for repairs: every copy that passed. In quick mode a copy of the right size may
+  // still be corrupt; CopyBetweenSites hashes what it copies, so the next source is tried.
+  std::vector<const State*> goods;
   for (const auto& s : states) {
-    if (s.problem.empty()) {
-      good = &s;
-      break;
-    }
+    if (s.problem.empty()) goods.push_back(&s);
   }
 
   const std::string now = FormatRfc3339(clock_.Now());
@@ -740,10 +739,11 @@ Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, const ScrubOptions&
       if (out.outcome == "ok") out.outcome = "unchecked";
     } else {
       Result<std::string> repaired = Internal("no_good_copy", "no good copy to repair from");
-      if (good != nullptr) {
+      for (const State* good : goods) {
         auto source = good->site->Open(good->copy->path, blob.size, good->copy->version_id);
         repaired = source.ok() ? CopyBetweenSites(**source, *s.site, blob, s.copy->path, clock_)
                                : Result<std::string>(source.error());
+        if (repaired.ok()) break;
       }
       if (repaired.ok()) {
         rc.action = s.problem == "missing" ? "restored_missing" : "repaired_corrupt";
