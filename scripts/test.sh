@@ -69,3 +69,8 @@ bash scripts/fuzz.sh ci
 # transaction of its change, so a change without its record fails the run.
 TRIALS=5 STRICT=1 ZENGEN_BIN=build/zengen KILL9_DRIVER=build/bench/kill9/kill9_driver \
   bash scripts/kill9-campaign.sh
+# The storage kill -9 campaign's short mode (issue 17): 4 kills of multipart ingests to the RGW
+# and of migrations between the RGW and a local directory; after each recovery every object is
+# fully stored with all its copies (read back byte for byte) or absent, and migrations resume
+# to completion.
+TRIALS=4 KILL9_HELPER=build/src/blobs/zengen_storage_kill9 bash scripts/kill9-storage.sh

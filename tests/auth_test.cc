@@ -202,6 +202,7 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"portal.read", {"GET", "/api/v1/portal/progress", nullptr}},
       {"setting.read", {"GET", "/api/v1/settings", nullptr}},
       {"setting.write", {"PUT", "/api/v1/settings/probe", {{"value", "v"}}}},
+      {"storage.read", {"GET", "/api/v1/storage/sites", nullptr}},
       {"auth.login", {"POST", "/api/v1/auth/login", {{"username", "nobody"}, {"password", "x"}}}},
       {"auth.session", {"GET", "/api/v1/auth/session", nullptr}},
       {"mfa.enrol", {"POST", "/api/v1/auth/mfa/enrol", nullptr}},

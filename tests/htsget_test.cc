@@ -37,8 +37,11 @@ std::vector<std::string> Lines(const std::string& text) {
 
 class HtsgetTest : public ::testing::TestWithParam<std::string> {
  protected:
+  // Lines appended to the server's zengen.conf (HtsgetFromRgwTest adds an S3 site).
+  virtual std::vector<std::string> ServerConfig() { return {}; }
+
   void SetUp() override {
-    server_ = ZengenServer::Start(GetParam());
+    server_ = ZengenServer::Start(GetParam(), ServerConfig());
     ASSERT_NE(server_, nullptr);
     for (const auto& [id, kind] : std::vector<std::pair<std::string, std::string>>{
              {"hosp-a", "hospital"}, {"seq-1", "sequencing_facility"},
@@ -876,6 +879,82 @@ TEST_P(HtsgetTest, CohortQueriesLeaveOutAWithdrawnParticipantOnTheNextRequest) {
   EXPECT_EQ(Call(analyst, "GET", "/api/v1/variants/counts")->ErrorField(), "chrom");
   EXPECT_EQ(Call(analyst, "GET", site + "&age_band=old")->ErrorField(), "age_band");
 }
+
+// Issue 17: the hot copies at a local site and on a Ceph RGW (blob_s3_sites); with every local
+// hot copy gone, htsget reads the slices from the RGW and they equal the local view.
+class HtsgetFromRgwTest : public HtsgetTest {
+ protected:
+  std::vector<std::string> ServerConfig() override { return config_; }
+  void SetUp() override {
+    const char* gw = std::getenv("ZENGEN_TEST_S3");
+    if (gw == nullptr || *gw == '\0') {
+      const char* req = std::getenv("ZENGEN_REQUIRE_S3");
+      if (req != nullptr && std::string(req) == "1") FAIL() << "ZENGEN_TEST_S3 is not set";
+      GTEST_SKIP() << "no Ceph RGW for tests (set ZENGEN_TEST_S3)";
+    }
+    std::istringstream in(gw);
+    std::string endpoint, access, secret;
+    in >> endpoint >> access >> secret;
+    const std::string bucket = "htsget-" + crypto::ToHex(crypto::RandomBytes(5));
+    const auto made = RunCommand(
+        {"/usr/bin/curl", "-fsS", "-X", "PUT", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user",
+         access + ":" + secret, "-H",
+         "x-amz-content-sha256: "
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+         endpoint + "/" + bucket});
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+    cred_dir_ = fs::temp_directory_path() / ("zg-cred-" + crypto::ToHex(crypto::RandomBytes(6)));
+    fs::create_directories(cred_dir_);
+    std::ofstream(cred_dir_ / "rgw.cred") << access << " " << secret << "\n";
+    ASSERT_EQ(chmod((cred_dir_ / "rgw.cred").c_str(), 0600), 0);
+    config_ = {"blob_roots = hot1:hot:JP:blobs/hot1;cold1:cold:JP:blobs/cold1;"
+               "cold2:cold:JP:blobs/cold2",
+               "blob_s3_sites = name=rgw tier=hot jurisdiction=JP endpoint=" + endpoint +
+                   " bucket=" + bucket + " credentials=" + (cred_dir_ / "rgw.cred").string()};
+    HtsgetTest::SetUp();
+  }
+  void TearDown() override {
+    HtsgetTest::TearDown();
+    std::error_code ec;
+    fs::remove_all(cred_dir_, ec);
+  }
+  std::vector<std::string> config_;
+  fs::path cred_dir_;
+};
+
+TEST_P(HtsgetFromRgwTest, SlicesComeFromTheRgwWhenTheLocalCopiesAreGone) {
+  // Every hot object (the BAM, the BCF, the CRAM and their indexes) is on hot1 and the RGW.
+  const fs::path hot1 = server_->data_dir() / "blobs/hot1";
+  size_t removed = 0;
+  for (const auto& e : fs::recursive_directory_iterator(hot1)) {
+    if (e.is_regular_file() && e.path().filename().string().starts_with("blob_")) ++removed;
+  }
+  ASSERT_GE(removed, 3u);
+  fs::remove_all(hot1);
+  fs::create_directories(hot1);
+
+  fs::copy_file(bam_local_, work_ / "local.bam");
+  ASSERT_EQ(RunCommand({"/usr/bin/samtools", "index", (work_ / "local.bam").string()}).exit_code, 0);
+  const std::string region = "11:5005001-5009000";
+  const auto local = RunCommand({"/usr/bin/samtools", "view", (work_ / "local.bam").string(), region});
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  ASSERT_GT(Lines(local.output).size(), 10u);
+  const std::string url = Url("/ga4gh/htsget/v1/reads/" + bam_id_ +
+                              "?format=BAM&referenceName=11&start=5005000&end=5009000");
+  const auto slice = Client({"/usr/bin/samtools", "view", "-b", "-o", (work_ / "slice.bam").string(), url});
+  ASSERT_EQ(slice.exit_code, 0) << slice.output << server_->Log();
+  ASSERT_EQ(RunCommand({"/usr/bin/samtools", "index", (work_ / "slice.bam").string()}).exit_code, 0);
+  const auto remote = RunCommand({"/usr/bin/samtools", "view", (work_ / "slice.bam").string(), region});
+  EXPECT_EQ(Lines(remote.output), Lines(local.output));
+  // The whole file: every record, from the RGW.
+  const auto whole = Client({"/usr/bin/samtools", "view", "-c", Url("/ga4gh/htsget/v1/reads/" + bam_id_)});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const auto total = RunCommand({"/usr/bin/samtools", "view", "-c", bam_local_.string()});
+  EXPECT_EQ(std::stoll(whole.output), std::stoll(total.output));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HtsgetFromRgwTest, ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Backends, HtsgetTest, ::testing::ValuesIn(storage::TestBackends()),
                          [](const auto& info) { return info.param; });

@@ -61,6 +61,8 @@ const std::vector<Row> kRows = {
     {"GET", "/api/v1/settings", Names::kPublic, "/api/v1/settings"},
     {"GET", "/api/v1/settings/{key}", Names::kPublic, "/api/v1/settings/program_name"},
     {"PUT", "/api/v1/settings/{key}", Names::kScope, "/api/v1/settings/none", json::object()},
+    {"GET", "/api/v1/storage/sites", Names::kScope, "/api/v1/storage/sites"},
+    {"GET", "/api/v1/storage/migrations", Names::kScope, "/api/v1/storage/migrations"},
     {"POST", "/api/v1/auth/login", Names::kPublic, "/api/v1/auth/login", json::object()},
     {"POST", "/api/v1/auth/logout", Names::kScope, ""},  // ends the session: not probed
     {"GET", "/api/v1/auth/session", Names::kScope, "/api/v1/auth/session"},

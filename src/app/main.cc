@@ -20,6 +20,7 @@
 
 #include "access/access.h"
 #include "app/cohort_wiring.h"
+#include "blobs/storage_routes.h"
 #include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
@@ -197,7 +198,20 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                                                           std::string_view sample_participant) {
     return gate.Check(req, action, f, sample_participant);
   };
-  for (auto st : {AddSystemRoutes(router, *r.store, r.clock),
+  // Storage sites (issue 17): /readyz shows each site's reachability; stewards see the rest.
+  auto storage_sites = [&r]() -> nlohmann::json {
+    nlohmann::json out = nlohmann::json::array();
+    auto sites = r.blobs->Health();
+    if (!sites.ok()) return out;
+    for (const auto& h : *sites) {
+      out.push_back({{"name", h.name},
+                     {"reachable", h.reachable},
+                     {"latency_ms", static_cast<double>(h.latency_us) / 1000.0}});
+    }
+    return out;
+  };
+  for (auto st : {AddSystemRoutes(router, *r.store, r.clock, storage_sites),
+                  blobs::AddStorageRoutes(router, *r.blobs),
                   identity::AddIdentityRoutes(router, *r.identity),
                   audit::AddAuditRoutes(router, *r.audit_log, checkpoints),
                   participants::AddParticipantRoutes(router, *r.participants, w.authorizer),
@@ -554,6 +568,29 @@ int main(int argc, char** argv) {
   auto* storage_scrub = storage_cmd->add_subcommand(
       "scrub", "Re-read every stored copy; repair corrupt or missing copies from good ones");
   storage_scrub->add_option("--data", data_dir, "Data directory")->required();
+  // Storage sites (issue 17): quick scrub, migration between sites and its progress.
+  bool scrub_quick = false;
+  storage_scrub->add_flag("--quick", scrub_quick,
+                          "Check presence and size only (stat, S3 HEAD) instead of every byte");
+  std::string migrate_from, migrate_to;
+  int64_t migrate_limit = 0;
+  bool migrate_move = false;
+  int64_t migrate_grace_hours = 168;
+  auto* storage_migrate = storage_cmd->add_subcommand(
+      "migrate", "Copy (or move) every object's copy from one site to another, verified");
+  storage_migrate->add_option("--data", data_dir, "Data directory")->required();
+  storage_migrate->add_option("--from", migrate_from, "Site to copy from")->required();
+  storage_migrate->add_option("--to", migrate_to, "Site to copy to")->required();
+  storage_migrate->add_option("--limit", migrate_limit, "Objects to copy in this run (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  storage_migrate->add_flag("--move", migrate_move,
+                            "Retire the copy at --from once the grace period has passed");
+  storage_migrate->add_option("--grace-hours", migrate_grace_hours,
+                              "Move: hours the old copy stays after the new one (default 168)")
+      ->check(CLI::NonNegativeNumber);
+  auto* storage_migrations =
+      storage_cmd->add_subcommand("migrations", "Show every migration and its progress");
+  storage_migrations->add_option("--data", data_dir, "Data directory")->required();
 
   auto* findings_cmd =
       cli.add_subcommand("findings", "Return of results")->require_subcommand(1);
@@ -728,7 +765,20 @@ int main(int argc, char** argv) {
     if (!r.ok()) return app::Fail(r.error());
     std::cout << fmt::format("loaded {} codes for {}\n", *r, codes_system);
   } else if (*storage_scrub) {
-    return blobs::RunScrubCommand(*(*rt)->blobs, std::cout);
+    return blobs::RunScrubCommand(*(*rt)->blobs, std::cout, {.full = !scrub_quick});
+  } else if (*storage_migrate) {
+    auto p = (*rt)->blobs->Migrate({.from = migrate_from,
+                                    .to = migrate_to,
+                                    .move = migrate_move,
+                                    .limit = migrate_limit,
+                                    .grace = std::chrono::hours(migrate_grace_hours)});
+    if (!p.ok()) return app::Fail(p.error());
+    std::cout << blobs::FormatMigration(*p);
+    return p->failed == 0 ? 0 : 1;
+  } else if (*storage_migrations) {
+    auto all = (*rt)->blobs->Migrations();
+    if (!all.ok()) return app::Fail(all.error());
+    for (const auto& p : *all) std::cout << blobs::FormatMigration(p);
   } else if (*findings_tick) {
     auto s = (*rt)->findings->Tick();
     if (!s.ok()) return app::Fail(s.error());

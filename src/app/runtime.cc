@@ -91,6 +91,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const std::filesystem::path& data
   rt->clinical = std::make_unique<clinical::ClinicalStore>(*rt->store, rt->clock, *rt->audit_sink);
   blobs::LocalStoreOptions bo;
   ZG_ASSIGN_OR_RETURN(bo.roots, blobs::ParseRoots(rt->config.blob_roots, rt->config.data_dir));
+  // Storage sites in S3-compatible object stores follow the local roots (issue 17).
+  ZG_ASSIGN_OR_RETURN(auto s3_sites,
+                      blobs::ParseS3Sites(rt->config.blob_s3_sites, rt->config.data_dir));
+  bo.roots.insert(bo.roots.end(), s3_sites.begin(), s3_sites.end());
   ZG_ASSIGN_OR_RETURN(bo.allowed_jurisdictions,
                       blobs::ParseJurisdictions(rt->config.allowed_jurisdictions));
   bo.replicas = static_cast<int>(rt->config.blob_replicas);

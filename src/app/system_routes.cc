@@ -28,7 +28,8 @@ json SettingJson(const storage::Row& row) {
 
 }  // namespace
 
-Status AddSystemRoutes(http::Router& router, storage::Store& store, const Clock& clock) {
+Status AddSystemRoutes(http::Router& router, storage::Store& store, const Clock& clock,
+                       std::function<nlohmann::json()> storage_sites) {
   ZG_RETURN_IF_ERROR(router.Add({.method = "GET", .pattern = "/healthz",
                                  .action = "system.health", .resource = "system",
                                  .runs_inline = true, .handler = [](Request&) {
@@ -36,14 +37,21 @@ Status AddSystemRoutes(http::Router& router, storage::Store& store, const Clock&
                                  }}));
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/readyz", .action = "system.health", .resource = "system",
-       .handler = [&store](Request&) {
+       .handler = [&store, storage_sites](Request&) {
          if (auto st = store.Ping(); !st.ok()) {
            return Response::Json(503, {{"status", "unavailable"},
                                        {"database", storage::BackendName(store.backend())},
                                        {"reason", st.error().message}});
          }
-         return Response::Json(200, {{"status", "ready"},
-                                     {"database", storage::BackendName(store.backend())}});
+         json out = {{"status", "ready"}, {"database", storage::BackendName(store.backend())}};
+         if (storage_sites) {
+           json sites = storage_sites();
+           bool all = true;
+           for (const auto& s : sites) all = all && s.value("reachable", false);
+           out["storage"] = all ? "ok" : "degraded";
+           out["sites"] = std::move(sites);
+         }
+         return Response::Json(200, out);
        }}));
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/version", .action = "system.version",

@@ -2,6 +2,10 @@
 // settings (program name and the like; never secrets).
 #pragma once
 
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
 #include "common/result.h"
 #include "common/clock.h"
 #include "http/http.h"
@@ -11,6 +15,10 @@ namespace zengen::app {
 
 // Registers GET /healthz, GET /readyz, GET /api/v1/version, GET /api/v1/settings,
 // GET /api/v1/settings/{key} and PUT /api/v1/settings/{key} on router. store and clock must outlive it.
-Status AddSystemRoutes(http::Router& router, storage::Store& store, const Clock& clock);
+// storage_sites, when set, gives /readyz each storage site's reachability and probe latency
+// (names only: the steward's /api/v1/storage/sites has the rest); a site that is down makes
+// the answer "degraded" but still 200, as reads fall back to other copies.
+Status AddSystemRoutes(http::Router& router, storage::Store& store, const Clock& clock,
+                       std::function<nlohmann::json()> storage_sites = {});
 
 }  // namespace zengen::app

@@ -32,14 +32,34 @@
 
 namespace zengen::blobs {
 
-// A configured storage location. Every root carries a jurisdiction (R1.2): placement never
-// uses a root whose jurisdiction is not allowed.
+// A configured storage site (historically a "root"). Every site carries a jurisdiction (R1.2):
+// placement never uses a site whose jurisdiction is not allowed. A site is either a local
+// directory (kind "local": a disk or a network file system mounted there) or a bucket of an
+// S3-compatible object store (kind "s3": Ceph RGW on premises, a domestic cloud bucket). Each
+// copy of an object is at a different site.
 struct Root {
   std::string name;             // unique slug, e.g. "hot1"; recorded with each copy
-  std::filesystem::path path;   // absolute directory; must already exist (a mount point)
+  std::filesystem::path path;   // kind "local": absolute directory that must already exist
   std::string tier;             // "hot" | "cold"
   std::string jurisdiction;     // ISO 3166-1 alpha-2, upper case, e.g. "JP"
+  std::string kind = "local";   // "local" | "s3"
+  std::string organisation;     // the organisation that runs the site (informational)
+  // kind "s3" only:
+  std::string endpoint;         // "http(s)://host[:port]", path-style addressing
+  std::string bucket;           // must exist
+  std::string region = "us-east-1";
+  std::filesystem::path credentials_file;  // "ACCESS_KEY SECRET_KEY"; mode 0600 or refused
+  std::string access_key, secret_key;      // filled from credentials_file (or set by tests)
+  int64_t part_size = 64LL << 20;          // multipart part size (≥ 5 MiB)
+  // Write-once archive (issue 17): "" or "COMPLIANCE" (or "GOVERNANCE"): every copy written
+  // to the site gets that Object Lock mode, retained for retention_days from the write (a
+  // site has one tier, so this is the retention of that tier there). The bucket must have
+  // Object Lock enabled; a locked copy cannot be deleted or overwritten by anyone holding the
+  // bucket's keys before the retention ends.
+  std::string object_lock;
+  int retention_days = 0;
 };
+using Site = Root;
 
 // Kinds of object, and the tier each goes to by default: FASTQ is large and rarely read, so it
 // goes to the cold tier; everything else to hot (R3.7).
@@ -58,11 +78,13 @@ struct PutRequest {
 };
 
 struct CopyInfo {
-  std::string root;         // Root::name
-  std::string path;         // relative to the root, e.g. "3f/a0/blob_3fa0…"
+  std::string root;         // Root::name (the site)
+  std::string path;         // key: relative to the root, e.g. "3f/a0/blob_3fa0…"
   std::string sha256;       // hex SHA-256 of the copy's bytes
   std::string verified_at;  // RFC 3339; when its content was last read back and matched
   std::string status;       // "ok" | "corrupt" | "missing" (the latter two set by Scrub)
+  int64_t size = 0;         // bytes of the copy when written or last verified
+  std::string version_id;   // S3 version id on a versioned bucket; "" otherwise
 };
 
 struct BlobInfo {
@@ -150,6 +172,10 @@ struct ScrubReport {
   bool healthy() const { return unrecoverable == 0 && root_unavailable == 0; }
 };
 
+struct ScrubOptions {
+  bool full = true;  // hash every byte of every copy; false: presence and size only
+};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
@@ -179,18 +205,20 @@ class BlobStore {
   virtual Result<int64_t> RemoveUnrecorded(std::string_view blob_id) = 0;
   // The recorded metadata of an object. Errors: kNotFound "blob_not_found".
   virtual Result<BlobInfo> Stat(std::string_view blob_id) = 0;
-  // Re-reads every copy of every blob and compares it with the recorded SHA-256. A corrupt or
-  // missing copy is rewritten from a good copy (temporary file, fsync, verify, rename) in the
-  // same place; verified_at and status are recorded per copy; each repair and each
-  // unrecoverable copy is an audit event. Fails only when the metadata store does; problems
-  // with copies are in the report.
-  virtual Result<ScrubReport> Scrub() = 0;
+  // Re-reads every copy of every blob at every site and compares it with the recorded SHA-256
+  // (full mode; quick mode compares only presence and size: a stat, or an S3 HEAD). A corrupt
+  // or missing copy is rewritten from a good copy (local: temporary file, fsync, verify,
+  // rename; S3: a new upload, read back and verified) in the same place; verified_at and
+  // status are recorded per copy; each repair and each unrecoverable copy is an audit event.
+  // Fails only when the metadata store does; problems with copies are in the report.
+  virtual Result<ScrubReport> Scrub(const ScrubOptions& options) = 0;
+  Result<ScrubReport> Scrub() { return Scrub(ScrubOptions{}); }
 };
 
 // `zengen storage scrub`: runs store.Scrub(), prints one line per blob that needed attention
 // and a summary to out. Returns 0 when every copy is good afterwards, 1 when any copy is
 // unrecoverable or could not be checked, 2 when the scrub itself failed. Orphan files and
 // removed temporary files are printed but do not change the exit code.
-int RunScrubCommand(BlobStore& store, std::ostream& out);
+int RunScrubCommand(BlobStore& store, std::ostream& out, const ScrubOptions& options = {});
 
 }  // namespace zengen::blobs

@@ -1,145 +1,37 @@
 #include "blobs/local_store.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <charconv>
 #include <chrono>
-#include <cstring>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include "blobs/sites.h"
 #include "crypto/crypto.h"
 
 namespace zengen::blobs {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::CopySink;
+using internal::CopySource;
+using internal::KeyOf;
+using internal::Sha256Stream;
+using internal::SiteIo;
+using internal::ValidBlobId;
 using storage::Int;
 using storage::Text;
 using storage::TxMode;
 
 constexpr size_t kIoChunk = 1 << 20;
-// Owner only, whatever the umask (open/mkdir can only narrow these).
-constexpr mode_t kFileMode = 0600;
-constexpr mode_t kDirMode = 0700;
 constexpr std::string_view kDefaultMediaType = "application/octet-stream";
-
-// Streaming SHA-256 over OpenSSL EVP.
-class Sha256Stream {
- public:
-  Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
-    if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) std::abort();
-  }
-  ~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
-  Sha256Stream(const Sha256Stream&) = delete;
-  Sha256Stream& operator=(const Sha256Stream&) = delete;
-  void Update(std::string_view data) {
-    if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) std::abort();
-  }
-  // Lower-case hex digest. Call once.
-  std::string FinishHex() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_, md, &len) != 1) std::abort();
-    return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
-
-std::string ErrnoText(int err) { return std::strerror(err); }
-
-Error WriteFailed(const fs::path& p, std::string_view what, int err) {
-  return Unavailable("blob_write_failed",
-                     fmt::format("{} {}: {}", what, p.string(), ErrnoText(err)));
-}
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      Close();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { Close(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Returns errno of a failed close, 0 otherwise.
-  int Close() {
-    if (fd_ < 0) return 0;
-    int rc = ::close(std::exchange(fd_, -1));
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// Writes all of data; returns 0 or errno.
-int WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
-int FsyncPath(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  int rc = ::fsync(fd) == 0 ? 0 : errno;
-  ::close(fd);
-  return rc;
-}
-
-// The digest and length of a file as it is on disk now.
-struct FileHash {
-  std::string sha256;
-  int64_t size = 0;
-};
-// Errors carry code "missing" (ENOENT) or "unreadable" with errno text.
-Result<FileHash> HashFile(const fs::path& p) {
-  Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    int err = errno;
-    if (err == ENOENT) return NotFound("missing", "file not found");
-    return Unavailable("unreadable", fmt::format("open: {}", ErrnoText(err)));
-  }
-  Sha256Stream sha;
-  FileHash out;
-  std::string buf(kIoChunk, '\0');
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Unavailable("unreadable", fmt::format("read: {}", ErrnoText(errno)));
-    }
-    if (n == 0) break;
-    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-    out.size += n;
-  }
-  out.sha256 = sha.FinishHex();
-  return out;
-}
 
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
@@ -178,35 +70,6 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 
 std::string NewBlobId() { return "blob_" + crypto::ToHex(crypto::RandomBytes(16)); }
 
-// "ab/cd" for blob_abcd…: spreads objects over 65 536 directories.
-fs::path FanOut(std::string_view id) {
-  std::string_view hex = id.substr(5);
-  return fs::path(std::string(hex.substr(0, 2))) / std::string(hex.substr(2, 2));
-}
-
-bool ValidBlobId(std::string_view id) {
-  return id.size() == 37 && id.starts_with("blob_") && IsLowerHex(id.substr(5));
-}
-
-// Creates <root>/<fan-out> (never the root itself) and fsyncs each parent of a new directory.
-Status MakeFanOut(const fs::path& root, const fs::path& rel) {
-  fs::path dir = root;
-  for (const auto& part : rel) {
-    fs::path parent = dir;
-    dir /= part;
-    if (::mkdir(dir.c_str(), kDirMode) == 0) {
-      if (int err = FsyncPath(parent); err != 0) return WriteFailed(parent, "fsync", err);
-    } else if (errno != EEXIST) {
-      return WriteFailed(dir, "mkdir", errno);
-    }
-  }
-  return Status::Ok();
-}
-
-fs::path TempPath(const fs::path& dir, std::string_view id) {
-  return dir / fmt::format(".{}.tmp-{}", id, crypto::ToHex(crypto::RandomBytes(4)));
-}
-
 constexpr const char* kBlobColumns =
     "id, kind, tier, media_type, size, stored_sha256, plaintext_sha256, plaintext_size, "
     "created_at";
@@ -227,7 +90,8 @@ Result<BlobInfo> LoadBlob(storage::Transaction& tx, std::string_view id) {
              .plaintext_size = r.Int(7),
              .created_at = r.Text(8)};
   ZG_ASSIGN_OR_RETURN(auto copies,
-                      tx.Query("SELECT root, path, sha256, verified_at, status FROM blob_copies "
+                      tx.Query("SELECT root, path, sha256, verified_at, status, "
+                               "COALESCE(size, -1), COALESCE(version_id, '') FROM blob_copies "
                                "WHERE blob_id = $1 ORDER BY root",
                                {Text(b.id)}));
   for (const auto& c : copies.rows) {
@@ -235,56 +99,43 @@ Result<BlobInfo> LoadBlob(storage::Transaction& tx, std::string_view id) {
                         .path = c.Text(1),
                         .sha256 = c.Text(2),
                         .verified_at = c.Text(3),
-                        .status = c.Text(4)});
+                        .status = c.Text(4),
+                        .size = c.Int(5) < 0 ? b.size : c.Int(5),
+                        .version_id = c.Text(6)});
   }
   return b;
 }
 
-// Writes a verified replacement for a copy from a good source: temporary file, fsync,
-// re-read and compare, rename over the final path, fsync the directory.
-Status RepairCopy(const fs::path& source, const fs::path& root, std::string_view rel_path,
-                  std::string_view id, const std::string& expected_sha256, int64_t size) {
-  fs::path rel(std::string{rel_path});
-  ZG_RETURN_IF_ERROR(MakeFanOut(root, rel.parent_path()));
-  fs::path final_path = root / rel;
-  fs::path dir = final_path.parent_path();
-  fs::path tmp = TempPath(dir, id);
-  Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in.valid()) return WriteFailed(source, "open", errno);
-  Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode));
-  if (!out.valid()) return WriteFailed(tmp, "create", errno);
-  auto fail = [&](Error e) -> Status {
-    out.Close();
-    ::unlink(tmp.c_str());
-    return e;
-  };
-  std::string buf(kIoChunk, '\0');
-  for (;;) {
-    ssize_t n = ::read(in.get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(WriteFailed(source, "read", errno));
+// Streams a copy from a good source to a site, verified against the recorded digest (the
+// target is read back). Returns the new copy's version id.
+Result<std::string> CopyBetweenSites(CopySource& source, SiteIo& target, const BlobInfo& blob,
+                                     const std::string& key, const Clock& clock) {
+  ZG_ASSIGN_OR_RETURN(auto sink, target.Begin(blob.id, key, clock));
+  Sha256Stream sha;
+  for (int64_t off = 0; off < blob.size;) {
+    size_t n = static_cast<size_t>(std::min<int64_t>(kIoChunk, blob.size - off));
+    auto piece = source.ReadAt(off, n);
+    if (!piece.ok()) {
+      sink->Discard();
+      return piece.error();
     }
-    if (n == 0) break;
-    if (int err = WriteAll(out.get(), std::string_view(buf.data(), static_cast<size_t>(n)));
-        err != 0) {
-      return fail(WriteFailed(tmp, "write", err));
+    sha.Update(*piece);
+    Status s = sink->Write(*piece);
+    if (!s.ok()) {
+      sink->Discard();
+      return s.error();
     }
+    off += static_cast<int64_t>(n);
   }
-  if (::fsync(out.get()) != 0) return fail(WriteFailed(tmp, "fsync", errno));
-  if (int err = out.Close(); err != 0) return fail(WriteFailed(tmp, "close", err));
-  auto check = HashFile(tmp);
-  if (!check.ok()) return fail(WriteFailed(tmp, "re-read", EIO));
-  if (check->sha256 != expected_sha256 || check->size != size) {
-    return fail(Unavailable("blob_verify_failed",
-                            fmt::format("replacement {} does not match the recorded SHA-256",
-                                        tmp.string())));
+  if (sha.FinishHex() != blob.stored_sha256) {
+    sink->Discard();
+    return Unavailable("blob_verify_failed",
+                       fmt::format("source copy of {} does not match the recorded SHA-256",
+                                   blob.id));
   }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    return fail(WriteFailed(final_path, "rename", errno));
-  }
-  if (int err = FsyncPath(dir); err != 0) return WriteFailed(dir, "fsync", err);
-  return Status::Ok();
+  ZG_ASSIGN_OR_RETURN(std::string version, sink->Finish(blob.stored_sha256, blob.size, true));
+  sink->Keep();
+  return version;
 }
 
 }  // namespace
@@ -354,18 +205,93 @@ Result<std::vector<std::string>> ParseJurisdictions(std::string_view spec) {
   return out;
 }
 
+Result<std::vector<Root>> ParseS3Sites(std::string_view spec, const fs::path& base_dir) {
+  std::vector<Root> out;
+  std::set<std::string> names;
+  for (std::string_view entry : Split(spec, ';')) {
+    entry = Trim(entry);
+    if (entry.empty()) continue;
+    auto bad = [&](std::string_view why) {
+      return InvalidArgument("invalid_blob_s3_sites",
+                             fmt::format("S3 site entry \"{}\": {}", entry, why),
+                             "blob_s3_sites");
+    };
+    Root site{.kind = "s3"};
+    std::set<std::string> seen;
+    for (std::string_view tok : Split(entry, ' ')) {
+      tok = Trim(tok);
+      if (tok.empty()) continue;
+      size_t eq = tok.find('=');
+      if (eq == std::string_view::npos) return bad(fmt::format("\"{}\" is not key=value", tok));
+      std::string key(tok.substr(0, eq));
+      std::string value(tok.substr(eq + 1));
+      if (!seen.insert(key).second) return bad(fmt::format("{} given twice", key));
+      if (key == "name") {
+        site.name = value;
+      } else if (key == "tier") {
+        site.tier = value;
+      } else if (key == "jurisdiction") {
+        site.jurisdiction = value;
+      } else if (key == "organisation") {
+        site.organisation = value;
+      } else if (key == "endpoint") {
+        site.endpoint = value;
+      } else if (key == "bucket") {
+        site.bucket = value;
+      } else if (key == "region") {
+        site.region = value;
+      } else if (key == "credentials") {
+        fs::path p(value);
+        site.credentials_file = (p.is_relative() ? base_dir / p : p).lexically_normal();
+      } else if (key == "part_size_mib" || key == "retention_days") {
+        int64_t n = 0;
+        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 36500) {
+          return bad(fmt::format("{} must be a positive integer", key));
+        }
+        if (key == "part_size_mib") {
+          if (n < 5 || n > 5120) return bad("part_size_mib must be 5..5120");
+          site.part_size = n << 20;
+        } else {
+          site.retention_days = static_cast<int>(n);
+        }
+      } else if (key == "object_lock") {
+        if (value != "compliance" && value != "governance") {
+          return bad("object_lock must be compliance or governance");
+        }
+        site.object_lock = value == "compliance" ? "COMPLIANCE" : "GOVERNANCE";
+      } else {
+        return bad(fmt::format("unknown key {}", key));
+      }
+    }
+    if (!ValidRootName(site.name)) return bad("name must be 1-64 of [a-z0-9_-]");
+    if (!names.insert(site.name).second) return bad("duplicate name");
+    if (!ValidTier(site.tier)) return bad("tier must be hot or cold");
+    if (!ValidJurisdiction(site.jurisdiction)) {
+      return bad("jurisdiction must be an ISO 3166 code like JP");
+    }
+    if (!site.endpoint.starts_with("http://") && !site.endpoint.starts_with("https://")) {
+      return bad("endpoint must be http(s)://host[:port]");
+    }
+    if (site.bucket.empty()) return bad("bucket missing");
+    if (site.credentials_file.empty()) return bad("credentials file missing");
+    if (!site.object_lock.empty() && site.retention_days == 0) {
+      return bad("object_lock needs retention_days");
+    }
+    out.push_back(std::move(site));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writer
 
 class LocalWriter final : public Writer {
  public:
   struct Slot {
-    const Root* root;
-    fs::path dir;
-    fs::path tmp;
-    fs::path final_path;
-    Fd fd;
-    bool renamed = false;
+    SiteIo* site;
+    std::unique_ptr<CopySink> sink;
+    std::string version_id;
   };
 
   LocalWriter(LocalStore& store, BlobInfo info, std::string expected_plain)
@@ -373,18 +299,13 @@ class LocalWriter final : public Writer {
   ~LocalWriter() override { Abort(); }
   const std::string& id() const override { return info_.id; }
 
-  // Creates the temporary files; on error removes those already created.
-  Status Open(const std::vector<const Root*>& roots) {
-    fs::path rel = FanOut(info_.id);
-    for (const Root* r : roots) {
-      Status s = MakeFanOut(r->path, rel);
-      if (!s.ok()) return Fail(s.error());
-      Slot slot{.root = r, .dir = r->path / rel};
-      slot.tmp = TempPath(slot.dir, info_.id);
-      slot.final_path = slot.dir / info_.id;
-      slot.fd = Fd(::open(slot.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode));
-      if (!slot.fd.valid()) return Fail(WriteFailed(slot.tmp, "create", errno));
-      slots_.push_back(std::move(slot));
+  // Starts a copy at each site; on error discards those already started.
+  Status Open(const std::vector<SiteIo*>& sites) {
+    const std::string key = KeyOf(info_.id);
+    for (SiteIo* site : sites) {
+      auto sink = site->Begin(info_.id, key, store_.clock_);
+      if (!sink.ok()) return Fail(sink.error());
+      slots_.push_back({.site = site, .sink = std::move(*sink)});
     }
     return Status::Ok();
   }
@@ -392,9 +313,8 @@ class LocalWriter final : public Writer {
   Status Write(std::string_view bytes) override {
     if (finished_) return Finished();
     for (auto& s : slots_) {
-      if (int err = WriteAll(s.fd.get(), bytes); err != 0) {
-        return Fail(WriteFailed(s.tmp, "write", err));
-      }
+      Status w = s.sink->Write(bytes);
+      if (!w.ok()) return Fail(w.error());
     }
     sha_.Update(bytes);
     size_ += static_cast<int64_t>(bytes.size());
@@ -424,50 +344,33 @@ class LocalWriter final : public Writer {
     info_.plaintext_sha256 = plain;
     info_.plaintext_size = plaintext_size;
 
-    // 1. Durable temporary copies.
+    // 1. Every copy durable at its key and checked against the bytes written (local: re-read
+    //    from disk; S3: size and multipart ETag of the stored object).
     for (auto& s : slots_) {
-      if (::fsync(s.fd.get()) != 0) return Fail(WriteFailed(s.tmp, "fsync", errno));
-      if (int err = s.fd.Close(); err != 0) return Fail(WriteFailed(s.tmp, "close", err));
+      auto version = s.sink->Finish(info_.stored_sha256, size_, false);
+      if (!version.ok()) return Fail(version.error());
+      s.version_id = std::move(*version);
     }
-    // 2. Read back what is on disk (by path, so a vanished file or root is noticed).
-    for (auto& s : slots_) {
-      auto h = HashFile(s.tmp);
-      if (!h.ok()) {
-        return Fail(Unavailable("blob_verify_failed",
-                                fmt::format("copy on root {} cannot be read back: {}",
-                                            s.root->name, h.error().message)));
-      }
-      if (h->sha256 != info_.stored_sha256 || h->size != size_) {
-        return Fail(Unavailable("blob_verify_failed",
-                                fmt::format("copy on root {} does not match what was written",
-                                            s.root->name)));
-      }
-    }
-    // 3. Into place, and the directory entries made durable.
-    for (auto& s : slots_) {
-      if (::rename(s.tmp.c_str(), s.final_path.c_str()) != 0) {
-        return Fail(WriteFailed(s.final_path, "rename", errno));
-      }
-      s.renamed = true;
-      if (int err = FsyncPath(s.dir); err != 0) return Fail(WriteFailed(s.dir, "fsync", err));
-    }
-    // 4. Recorded in one transaction: only now is the object stored.
+    // 2. Recorded in one transaction: only now is the object stored.
     const std::string now = FormatRfc3339(store_.clock_.Now());
     info_.created_at = now;
     info_.copies.clear();
     for (const auto& s : slots_) {
-      info_.copies.push_back({.root = s.root->name,
-                              .path = (FanOut(info_.id) / info_.id).generic_string(),
+      info_.copies.push_back({.root = s.site->site().name,
+                              .path = KeyOf(info_.id),
                               .sha256 = info_.stored_sha256,
                               .verified_at = now,
-                              .status = "ok"});
+                              .status = "ok",
+                              .size = size_,
+                              .version_id = s.version_id});
     }
     std::sort(info_.copies.begin(), info_.copies.end(),
               [](const CopyInfo& a, const CopyInfo& b) { return a.root < b.root; });
     Status recorded = Record();
     if (!recorded.ok()) return Fail(recorded.error());
     finished_ = true;
-    slots_.clear();  // the files are the object now; Abort must not touch them
+    for (auto& s : slots_) s.sink->Keep();  // the copies are the object now
+    slots_.clear();
     if (!store_.options_.audit_in_transaction) {
       ZG_RETURN_IF_ERROR(store_.audit_.Append(WriteEvent()));
     }
@@ -475,12 +378,7 @@ class LocalWriter final : public Writer {
   }
 
   void Abort() override {
-    for (auto& s : slots_) {
-      s.fd.Close();
-      ::unlink(s.tmp.c_str());
-      if (s.renamed) ::unlink(s.final_path.c_str());
-    }
-    for (auto& s : slots_) FsyncPath(s.dir);  // best effort: the removal made durable
+    for (auto& s : slots_) s.sink->Discard();
     slots_.clear();
     finished_ = true;
   }
@@ -497,10 +395,10 @@ class LocalWriter final : public Writer {
          Text(info_.created_at)}));
     for (const auto& c : info_.copies) {
       ZG_RETURN_IF_ERROR(tx->Exec(
-          "INSERT INTO blob_copies (blob_id, root, path, sha256, verified_at, status) "
-          "VALUES ($1, $2, $3, $4, $5, $6)",
+          "INSERT INTO blob_copies (blob_id, root, path, sha256, verified_at, status, size, "
+          "version_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
           {Text(info_.id), Text(c.root), Text(c.path), Text(c.sha256), Text(c.verified_at),
-           Text(c.status)}));
+           Text(c.status), Int(c.size), Text(c.version_id)}));
     }
     if (store_.options_.audit_in_transaction) {
       ZG_RETURN_IF_ERROR(store_.options_.audit_in_transaction(*tx, WriteEvent()));
@@ -548,8 +446,8 @@ namespace {
 
 class LocalReader final : public Reader {
  public:
-  LocalReader(BlobInfo info, std::string root, Fd fd)
-      : info_(std::move(info)), root_(std::move(root)), fd_(std::move(fd)) {}
+  LocalReader(BlobInfo info, std::string root, std::unique_ptr<CopySource> source)
+      : info_(std::move(info)), root_(std::move(root)), source_(std::move(source)) {}
   const BlobInfo& info() const override { return info_; }
   const std::string& root() const override { return root_; }
 
@@ -562,37 +460,26 @@ class LocalReader final : public Reader {
     size_t want = static_cast<size_t>(
         std::min<int64_t>(static_cast<int64_t>(std::min<size_t>(n, INT64_MAX)),
                           info_.size - offset));
-    std::string out(want, '\0');
-    size_t got = 0;
-    while (got < want) {
-      ssize_t r = ::pread(fd_.get(), out.data() + got, want - got,
-                          static_cast<off_t>(offset + static_cast<int64_t>(got)));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return Unavailable("blob_read_failed",
-                           fmt::format("read {} on root {}: {}", info_.id, root_,
-                                       ErrnoText(errno)));
-      }
-      if (r == 0) {
-        return Unavailable("blob_read_failed",
-                           fmt::format("copy of {} on root {} is shorter than recorded",
-                                       info_.id, root_));
-      }
-      got += static_cast<size_t>(r);
-    }
-    return out;
+    if (want == 0) return std::string();
+    return source_->ReadAt(offset, want);
   }
 
  private:
   BlobInfo info_;
   std::string root_;
-  Fd fd_;
+  std::unique_ptr<CopySource> source_;
 };
 
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // LocalStore
+
+LocalStore::LocalStore(LocalStoreOptions options, storage::Store& store, const Clock& clock,
+                       AuditSink& audit)
+    : options_(std::move(options)), store_(store), clock_(clock), audit_(audit) {}
+
+LocalStore::~LocalStore() = default;
 
 Result<std::unique_ptr<LocalStore>> LocalStore::Create(LocalStoreOptions options,
                                                        storage::Store& store,
@@ -605,17 +492,46 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Create(LocalStoreOptions options
   for (const auto& j : options.allowed_jurisdictions) {
     if (!ValidJurisdiction(j)) return bad(fmt::format("bad allowed jurisdiction \"{}\"", j));
   }
-  std::set<std::string> names;
-  for (const auto& r : options.roots) {
+  std::set<std::string> names, places;
+  for (auto& r : options.roots) {
     if (!ValidRootName(r.name)) return bad(fmt::format("bad root name \"{}\"", r.name));
     if (!names.insert(r.name).second) return bad(fmt::format("duplicate root \"{}\"", r.name));
     if (!ValidTier(r.tier)) return bad(fmt::format("root {}: bad tier \"{}\"", r.name, r.tier));
     if (!ValidJurisdiction(r.jurisdiction)) {
       return bad(fmt::format("root {}: bad jurisdiction \"{}\"", r.name, r.jurisdiction));
     }
-    if (!r.path.is_absolute()) return bad(fmt::format("root {}: path not absolute", r.name));
+    std::string place;
+    if (r.kind == "local") {
+      if (!r.path.is_absolute()) return bad(fmt::format("root {}: path not absolute", r.name));
+      place = "local:" + r.path.lexically_normal().string();
+    } else if (r.kind == "s3") {
+      if (r.endpoint.empty() || r.bucket.empty()) {
+        return bad(fmt::format("site {}: endpoint and bucket are required", r.name));
+      }
+      if (r.part_size < (5LL << 20)) return bad(fmt::format("site {}: part size below 5 MiB", r.name));
+      if (!r.object_lock.empty() && (r.object_lock != "COMPLIANCE" && r.object_lock != "GOVERNANCE")) {
+        return bad(fmt::format("site {}: object lock must be COMPLIANCE or GOVERNANCE", r.name));
+      }
+      if (!r.object_lock.empty() && r.retention_days < 1) {
+        return bad(fmt::format("site {}: object lock needs a retention of at least a day", r.name));
+      }
+      ZG_RETURN_IF_ERROR(internal::LoadCredentials(r));
+      place = "s3:" + r.endpoint + "/" + r.bucket;
+    } else {
+      return bad(fmt::format("site {}: kind must be local or s3", r.name));
+    }
+    // why: copies count only at distinct sites; two names for one place would make one copy
+    // look like two.
+    if (!places.insert(place).second) {
+      return bad(fmt::format("site {}: same place as another site ({})", r.name, place));
+    }
   }
-  return std::unique_ptr<LocalStore>(new LocalStore(std::move(options), store, clock, audit));
+  std::unique_ptr<LocalStore> out(new LocalStore(std::move(options), store, clock, audit));
+  for (const auto& r : out->options_.roots) {
+    ZG_ASSIGN_OR_RETURN(auto io, internal::MakeSiteIo(r));
+    out->sites_.push_back(std::move(io));
+  }
+  return out;
 }
 
 bool LocalStore::Allowed(const Root& root) const {
@@ -623,9 +539,9 @@ bool LocalStore::Allowed(const Root& root) const {
   return std::find(a.begin(), a.end(), root.jurisdiction) != a.end();
 }
 
-const Root* LocalStore::FindRoot(std::string_view name) const {
-  for (const auto& r : options_.roots) {
-    if (r.name == name) return &r;
+SiteIo* LocalStore::FindSite(std::string_view name) const {
+  for (const auto& s : sites_) {
+    if (s->site().name == name) return s.get();
   }
   return nullptr;
 }
@@ -649,27 +565,37 @@ Result<std::unique_ptr<Writer>> LocalStore::Create(const PutRequest& request) {
     }
   }
 
-  // Placement: allowed jurisdiction, right tier, directory present; most free space first.
-  std::vector<std::pair<uintmax_t, const Root*>> candidates;
-  for (const auto& r : options_.roots) {
-    if (r.tier != tier || !Allowed(r)) continue;
-    std::error_code ec;
-    if (!fs::is_directory(r.path, ec)) continue;
-    auto space = fs::space(r.path, ec);
-    if (ec) continue;
-    candidates.emplace_back(space.available, &r);
+  // Placement: right tier, allowed jurisdiction, site usable; most free space first (an
+  // object store counts as unlimited). Each copy at a different site.
+  std::vector<std::pair<uint64_t, SiteIo*>> candidates;
+  std::vector<std::string> refused;
+  for (const auto& s : sites_) {
+    const Root& r = s->site();
+    if (r.tier != tier) continue;
+    if (!Allowed(r)) {
+      refused.push_back(fmt::format("{}: jurisdiction {} is not in allowed_jurisdictions (R1.2)",
+                                    r.name, r.jurisdiction));
+      continue;
+    }
+    uint64_t free_bytes = 0;
+    if (!s->Usable(free_bytes)) {
+      refused.push_back(fmt::format("{}: directory absent (not mounted?)", r.name));
+      continue;
+    }
+    candidates.emplace_back(free_bytes, s.get());
   }
   if (static_cast<int>(candidates.size()) < options_.replicas) {
     return Unavailable(
         "insufficient_roots",
-        fmt::format("{} copies required but only {} usable {} root(s) in allowed "
-                    "jurisdictions ({})",
+        fmt::format("{} copies required but only {} usable {} site(s) in allowed "
+                    "jurisdictions ({}){}{}",
                     options_.replicas, candidates.size(), tier,
-                    fmt::join(options_.allowed_jurisdictions, ", ")));
+                    fmt::join(options_.allowed_jurisdictions, ", "),
+                    refused.empty() ? "" : "; refused: ", fmt::join(refused, "; ")));
   }
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<const Root*> chosen;
+  std::vector<SiteIo*> chosen;
   for (int i = 0; i < options_.replicas; ++i) chosen.push_back(candidates[i].second);
 
   BlobInfo info{.id = NewBlobId(),
@@ -698,15 +624,13 @@ Result<std::unique_ptr<Reader>> LocalStore::OpenExcept(
   for (const auto& c : info.copies) {
     if (c.status != "ok") continue;
     if (std::find(skip_roots.begin(), skip_roots.end(), c.root) != skip_roots.end()) continue;
-    const Root* root = FindRoot(c.root);
-    if (root == nullptr) continue;
-    Fd fd(::open((root->path / c.path).c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) continue;
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || st.st_size != info.size) continue;
+    SiteIo* site = FindSite(c.root);
+    if (site == nullptr) continue;
+    auto source = site->Open(c.path, info.size, c.version_id);
+    if (!source.ok()) continue;
     std::string root_name = c.root;
     return std::unique_ptr<Reader>(
-        std::make_unique<LocalReader>(std::move(info), std::move(root_name), std::move(fd)));
+        std::make_unique<LocalReader>(std::move(info), std::move(root_name), std::move(*source)));
   }
   return Unavailable("no_healthy_copy",
                      fmt::format("no readable copy of {} with the recorded length", blob_id));
@@ -741,117 +665,92 @@ Result<int64_t> LocalStore::RemoveUnrecorded(std::string_view blob_id) {
   if (recorded.ok()) return int64_t{0};
   if (recorded.error().kind != ErrorKind::kNotFound) return recorded.error();
   int64_t removed = 0;
-  const fs::path rel = FanOut(blob_id);
-  for (const auto& root : options_.roots) {
-    const fs::path dir = root.path / rel;
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
-    std::vector<fs::path> victims;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (name == blob_id || name.starts_with("." + std::string(blob_id) + ".tmp-")) {
-        victims.push_back(it->path());
-      }
-    }
-    for (const auto& v : victims) {
-      std::error_code rec;
-      if (fs::remove(v, rec)) ++removed;
-    }
-    if (!victims.empty()) FsyncPath(dir);
-  }
+  const std::string id(blob_id);
+  for (const auto& s : sites_) removed += s->RemoveUnrecorded(id, KeyOf(id));
   return removed;
 }
 
 int64_t LocalStore::RemoveInterruptedWrites(std::chrono::seconds min_age) {
   const auto cutoff = std::chrono::system_clock::now() - min_age;
   int64_t removed = 0;
-  for (const auto& root : options_.roots) {
-    std::error_code ec;
-    if (!fs::is_directory(root.path, ec)) continue;
-    fs::recursive_directory_iterator it(root.path, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      if (it.depth() > 2) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      const std::string name = it->path().filename().string();
-      if (!name.starts_with(".blob_") || name.find(".tmp-") == std::string::npos) continue;
-      struct stat st {};
-      if (::stat(it->path().c_str(), &st) != 0) continue;
-      std::error_code fec;
-      if (std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec) <= cutoff &&
-          fs::remove(it->path(), fec)) {
-        ++removed;
-      }
-    }
-  }
+  for (const auto& s : sites_) removed += s->RemoveStaleWrites(cutoff);
   return removed;
 }
 
-Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, ScrubReport& report) {
+Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, const ScrubOptions& options,
+                                       ScrubReport& report) {
   struct State {
     const CopyInfo* copy;
-    const Root* root = nullptr;
+    SiteIo* site = nullptr;
     std::string problem;  // "", "corrupt", "missing", "root_unavailable"
     std::string detail;
   };
   std::vector<State> states;
-  const fs::path* good = nullptr;
-  fs::path good_path;
   for (const auto& c : blob.copies) {
-    State s{.copy = &c, .root = FindRoot(c.root)};
-    std::error_code ec;
-    if (s.root == nullptr) {
+    State s{.copy = &c, .site = FindSite(c.root)};
+    if (s.site == nullptr) {
       s.problem = "root_unavailable";
       s.detail = "root not configured";
-    } else if (!fs::is_directory(s.root->path, ec)) {
-      s.problem = "root_unavailable";
-      s.detail = "root directory absent (not mounted?)";
     } else {
-      auto h = HashFile(s.root->path / c.path);
+      auto h = s.site->Check(c.path, options.full, c.version_id);
       if (!h.ok()) {
-        s.problem = h.error().code == "missing" ? "missing" : "corrupt";
+        const std::string& code = h.error().code;
+        s.problem = code == "missing" ? "missing"
+                    : code == "site_unavailable" ? "root_unavailable"
+                                                 : "corrupt";
         s.detail = h.error().message;
       } else if (h->size != blob.size) {
         s.problem = "corrupt";
         s.detail = fmt::format("size {} instead of {}", h->size, blob.size);
-      } else if (h->sha256 != blob.stored_sha256) {
+      } else if (options.full && h->sha256 != blob.stored_sha256) {
         s.problem = "corrupt";
         s.detail = "SHA-256 differs from the recorded one";
-      } else if (good == nullptr) {
-        good_path = s.root->path / c.path;
-        good = &good_path;
       }
     }
     states.push_back(std::move(s));
+  }
+  // Sources for repairs: every copy that passed. In quick mode a copy of the right size may
+  // still be corrupt; CopyBetweenSites hashes what it copies, so the next source is tried.
+  std::vector<const State*> goods;
+  for (const auto& s : states) {
+    if (s.problem.empty()) goods.push_back(&s);
   }
 
   const std::string now = FormatRfc3339(clock_.Now());
   ScrubBlob out{.blob_id = blob.id, .outcome = "ok"};
   std::vector<AuditEvent> events;
-  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  struct Update {
+    std::string root, status, version_id;
+    bool verified = false, new_version = false;
+  };
+  std::vector<Update> updates;
   for (auto& s : states) {
     ScrubCopy rc{.root = s.copy->root, .path = s.copy->path, .detail = s.detail};
-    std::string status = "ok";
-    bool verified = false;
+    Update u{.root = s.copy->root, .status = s.copy->status};
     if (s.problem.empty()) {
       rc.action = "ok";
-      verified = true;
+      // Quick mode saw presence and size only: the content is not re-verified.
+      u.verified = options.full;
+      if (options.full) u.status = "ok";
       ++report.copies_ok;
     } else if (s.problem == "root_unavailable") {
       rc.action = "root_unavailable";
-      status = s.copy->status;
       ++report.root_unavailable;
       if (out.outcome == "ok") out.outcome = "unchecked";
     } else {
-      Status repaired = Status(Internal("no_good_copy", "no good copy to repair from"));
-      if (good != nullptr) {
-        repaired = RepairCopy(*good, s.root->path, s.copy->path, blob.id, blob.stored_sha256,
-                              blob.size);
+      Result<std::string> repaired = Internal("no_good_copy", "no good copy to repair from");
+      for (const State* good : goods) {
+        auto source = good->site->Open(good->copy->path, blob.size, good->copy->version_id);
+        repaired = source.ok() ? CopyBetweenSites(**source, *s.site, blob, s.copy->path, clock_)
+                               : Result<std::string>(source.error());
+        if (repaired.ok()) break;
       }
       if (repaired.ok()) {
         rc.action = s.problem == "missing" ? "restored_missing" : "repaired_corrupt";
-        verified = true;
+        u.verified = true;
+        u.status = "ok";
+        u.new_version = true;
+        u.version_id = *repaired;
         ++(s.problem == "missing" ? report.restored_missing : report.repaired_corrupt);
         if (out.outcome != "unrecoverable") out.outcome = "repaired";
         events.push_back({.actor = options_.actor,
@@ -865,7 +764,7 @@ Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, ScrubReport& report
       } else {
         rc.action = "unrecoverable";
         rc.detail = fmt::format("{}; {}", s.detail, repaired.error().message);
-        status = s.problem;
+        u.status = s.problem;
         ++report.unrecoverable;
         out.outcome = "unrecoverable";
         events.push_back({.actor = options_.actor,
@@ -878,24 +777,34 @@ Result<ScrubBlob> LocalStore::ScrubOne(const BlobInfo& blob, ScrubReport& report
                                                  s.copy->root, s.problem)});
       }
     }
-    if (verified) {
+    updates.push_back(std::move(u));
+    out.copies.push_back(std::move(rc));
+  }
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  for (size_t i = 0; i < updates.size(); ++i) {
+    const Update& u = updates[i];
+    if (u.verified) {
       ZG_RETURN_IF_ERROR(tx->Exec(
-          "UPDATE blob_copies SET status = 'ok', verified_at = $1, sha256 = $2 "
-          "WHERE blob_id = $3 AND root = $4",
-          {Text(now), Text(blob.stored_sha256), Text(blob.id), Text(s.copy->root)}));
-    } else if (status != s.copy->status) {
+          "UPDATE blob_copies SET status = 'ok', verified_at = $1, sha256 = $2, size = $3 "
+          "WHERE blob_id = $4 AND root = $5",
+          {Text(now), Text(blob.stored_sha256), Int(blob.size), Text(blob.id), Text(u.root)}));
+    } else if (u.status != states[i].copy->status) {
       ZG_RETURN_IF_ERROR(tx->Exec(
           "UPDATE blob_copies SET status = $1 WHERE blob_id = $2 AND root = $3",
-          {Text(status), Text(blob.id), Text(s.copy->root)}));
+          {Text(u.status), Text(blob.id), Text(u.root)}));
     }
-    out.copies.push_back(std::move(rc));
+    if (u.new_version) {
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "UPDATE blob_copies SET version_id = $1 WHERE blob_id = $2 AND root = $3",
+          {Text(u.version_id), Text(blob.id), Text(u.root)}));
+    }
   }
   ZG_RETURN_IF_ERROR(tx->Commit());
   for (auto& e : events) ZG_RETURN_IF_ERROR(audit_.Append(std::move(e)));
   return out;
 }
 
-Result<ScrubReport> LocalStore::Scrub() {
+Result<ScrubReport> LocalStore::Scrub(const ScrubOptions& options) {
   ScrubReport report;
   std::string after;
   for (;;) {
@@ -912,7 +821,7 @@ Result<ScrubReport> LocalStore::Scrub() {
     for (const auto& id : ids) {
       ZG_ASSIGN_OR_RETURN(BlobInfo blob, Stat(id));
       ++report.blobs;
-      ZG_ASSIGN_OR_RETURN(ScrubBlob entry, ScrubOne(blob, report));
+      ZG_ASSIGN_OR_RETURN(ScrubBlob entry, ScrubOne(blob, options, report));
       report.entries.push_back(std::move(entry));
     }
   }
@@ -922,40 +831,415 @@ Result<ScrubReport> LocalStore::Scrub() {
 
 Status LocalStore::SweepRoots(ScrubReport& report) {
   const auto cutoff = clock_.Now() - std::chrono::hours(24);
-  for (const auto& root : options_.roots) {
-    std::error_code ec;
-    if (!fs::is_directory(root.path, ec)) continue;
-    fs::recursive_directory_iterator it(root.path, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      if (it.depth() > 2) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      std::error_code fec;
-      if (!it->is_regular_file(fec)) continue;
-      std::string name = it->path().filename().string();
-      if (name.starts_with(".blob_") && name.find(".tmp-") != std::string::npos) {
-        struct stat st {};
-        if (::stat(it->path().c_str(), &st) != 0) continue;
-        auto when = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
-        if (when < cutoff && fs::remove(it->path(), fec)) ++report.stale_temps_removed;
-      } else if (ValidBlobId(name)) {
-        std::string rel = fs::relative(it->path(), root.path, fec).generic_string();
-        ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
-        ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT 1 FROM blob_copies WHERE blob_id = $1 "
-                                                 "AND root = $2",
-                                                 {Text(name), Text(root.name)}));
-        if (rows.empty()) report.orphans.push_back(root.name + ":" + rel);
-      }
+  for (const auto& s : sites_) {
+    report.stale_temps_removed += s->RemoveStaleWrites(cutoff - std::chrono::seconds(1));
+    auto keys = s->ListKeys();
+    if (!keys.ok()) continue;  // an unreachable site is reported by the copies it holds
+    for (const auto& key : *keys) {
+      std::string id = key.substr(key.rfind('/') + 1);
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+      ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT 1 FROM blob_copies WHERE blob_id = $1 "
+                                               "AND root = $2",
+                                               {Text(id), Text(s->site().name)}));
+      if (rows.empty()) report.orphans.push_back(s->site().name + ":" + key);
     }
   }
   return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
+// Migration between sites
 
-int RunScrubCommand(BlobStore& store, std::ostream& out) {
-  auto report = store.Scrub();
+Status LocalStore::Event(storage::Transaction& tx, AuditEvent e, std::vector<AuditEvent>& after) {
+  if (options_.audit_in_transaction) return options_.audit_in_transaction(tx, std::move(e));
+  after.push_back(std::move(e));
+  return Status::Ok();
+}
+
+Result<MigrationProgress> LocalStore::Migrate(const MigrateOptions& o) {
+  SiteIo* from = FindSite(o.from);
+  SiteIo* to = FindSite(o.to);
+  if (from == nullptr) {
+    return InvalidArgument("unknown_site", fmt::format("no configured site {}", o.from), "from");
+  }
+  if (to == nullptr) {
+    return InvalidArgument("unknown_site", fmt::format("no configured site {}", o.to), "to");
+  }
+  if (o.from == o.to) return InvalidArgument("same_site", "from and to are the same site", "to");
+  if (from->site().tier != to->site().tier) {
+    return InvalidArgument("tier_mismatch",
+                           fmt::format("site {} is {} but site {} is {}", o.from,
+                                       from->site().tier, o.to, to->site().tier),
+                           "to");
+  }
+  if (!Allowed(to->site())) {
+    return InvalidArgument(
+        "jurisdiction_not_allowed",
+        fmt::format("site {} is in jurisdiction {}, which is not in allowed_jurisdictions ({}) "
+                    "(R1.2)",
+                    o.to, to->site().jurisdiction, fmt::join(options_.allowed_jurisdictions, ", ")),
+        "to");
+  }
+  const std::string mode = o.move ? "move" : "copy";
+  std::string id;
+  std::vector<AuditEvent> after;
+  {
+    const std::string now = FormatRfc3339(clock_.Now());
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query("SELECT id FROM blob_migrations WHERE from_site = $1 AND "
+                                  "to_site = $2 AND mode = $3 AND state = 'running'",
+                                  {Text(o.from), Text(o.to), Text(mode)}));
+    if (!rows.empty()) {
+      id = rows.rows[0].Text(0);
+    } else {
+      id = "mig_" + crypto::ToHex(crypto::RandomBytes(8));
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "INSERT INTO blob_migrations (id, from_site, to_site, mode, grace_seconds, state, "
+          "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'running', $6, $6)",
+          {Text(id), Text(o.from), Text(o.to), Text(mode), Int(o.grace.count()), Text(now)}));
+      ZG_RETURN_IF_ERROR(Event(*tx,
+                               {.actor = options_.actor,
+                                .source = "system",
+                                .action = "blob.migrate_start",
+                                .resource = "blob_migration/" + id,
+                                .reason = fmt::format("{} copies from site {} to site {}", mode,
+                                                      o.from, o.to)},
+                               after));
+    }
+    // Objects stored since the migration started join it.
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "INSERT INTO blob_migration_items (migration_id, blob_id, state, detail, retire_after, "
+        "old_path, old_version, updated_at) SELECT $1, c.blob_id, 'pending', '', '', '', '', $2 "
+        "FROM blob_copies c WHERE c.root = $3 AND NOT EXISTS (SELECT 1 FROM "
+        "blob_migration_items i WHERE i.migration_id = $1 AND i.blob_id = c.blob_id)",
+        {Text(id), Text(now), Text(o.from)}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+  }
+  for (auto& e : after) ZG_RETURN_IF_ERROR(audit_.Append(std::move(e)));
+
+  // Copy phase: pending objects, and those that failed before, once each per run.
+  int64_t done = 0;
+  std::string cursor;
+  while (o.limit == 0 || done < o.limit) {
+    std::vector<std::string> batch;
+    {
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+      ZG_ASSIGN_OR_RETURN(auto rows,
+                          tx->Query("SELECT blob_id FROM blob_migration_items WHERE "
+                                    "migration_id = $1 AND state IN ('pending', 'failed') AND "
+                                    "blob_id > $2 ORDER BY blob_id LIMIT 64",
+                                    {Text(id), Text(cursor)}));
+      for (const auto& r : rows.rows) batch.push_back(r.Text(0));
+    }
+    if (batch.empty()) break;
+    cursor = batch.back();
+    for (const auto& blob_id : batch) {
+      if (o.limit != 0 && done >= o.limit) break;
+      ZG_RETURN_IF_ERROR(MigrateOne(id, blob_id, *from, *to, o));
+      ++done;
+    }
+  }
+
+  // Retire phase (move): copies whose grace has passed, and removals a crash interrupted.
+  if (o.move) {
+    const std::string now = FormatRfc3339(clock_.Now());
+    std::vector<std::pair<std::string, std::string>> due;
+    {
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+      ZG_ASSIGN_OR_RETURN(auto rows,
+                          tx->Query("SELECT blob_id, state FROM blob_migration_items WHERE "
+                                    "migration_id = $1 AND ((state = 'retire_due' AND "
+                                    "retire_after <= $2) OR state = 'retiring') ORDER BY blob_id",
+                                    {Text(id), Text(now)}));
+      for (const auto& r : rows.rows) due.emplace_back(r.Text(0), r.Text(1));
+    }
+    for (const auto& [blob_id, state] : due) {
+      ZG_RETURN_IF_ERROR(RetireOne(id, blob_id, state, *from));
+    }
+  }
+
+  ZG_ASSIGN_OR_RETURN(MigrationProgress p, Progress(id));
+  const bool finished =
+      p.pending + p.failed + p.retire_due + p.retiring == 0;
+  if (finished && p.state != "done") {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "UPDATE blob_migrations SET state = 'done', updated_at = $1 WHERE id = $2",
+        {Text(FormatRfc3339(clock_.Now())), Text(id)}));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+    p.state = "done";
+  }
+  return p;
+}
+
+Status LocalStore::MigrateOne(const std::string& migration_id, const std::string& blob_id,
+                              SiteIo& from, SiteIo& to, const MigrateOptions& o) {
+  const std::string now = FormatRfc3339(clock_.Now());
+  const std::string next = o.move ? "retire_due" : "copied";
+  const std::string retire_after =
+      o.move ? FormatRfc3339(clock_.Now() + o.grace) : std::string();
+  auto set_state = [&](storage::Transaction& tx, const std::string& state,
+                       const std::string& detail) {
+    return tx.Exec(
+        "UPDATE blob_migration_items SET state = $1, detail = $2, retire_after = $3, "
+        "updated_at = $4 WHERE migration_id = $5 AND blob_id = $6",
+        {Text(state), Text(detail), Text(state == "retire_due" ? retire_after : ""), Text(now),
+         Text(migration_id), Text(blob_id)});
+  };
+  auto fail = [&](const std::string& detail) -> Status {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(set_state(*tx, "failed", detail));
+    return tx->Commit();
+  };
+  ZG_ASSIGN_OR_RETURN(BlobInfo blob, Stat(blob_id));
+  const CopyInfo* at_from = nullptr;
+  const CopyInfo* at_to = nullptr;
+  for (const auto& c : blob.copies) {
+    if (c.root == from.site().name) at_from = &c;
+    if (c.root == to.site().name) at_to = &c;
+  }
+  std::vector<AuditEvent> after;
+  if (at_to != nullptr) {
+    // Already there (a run stopped after recording it, or placed there at ingest).
+    if (at_to->status != "ok") {
+      return fail(fmt::format("the copy at {} is {}; run `zengen storage scrub`", to.site().name,
+                              at_to->status));
+    }
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(set_state(*tx, at_from == nullptr ? "retired" : next, ""));
+    return tx->Commit();
+  }
+  if (at_from == nullptr) {
+    // Its copy at `from` is gone already (retired by another run): nothing to move.
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(set_state(*tx, "retired", ""));
+    return tx->Commit();
+  }
+  // Source: the copy at `from` when good, else any good copy.
+  std::vector<const CopyInfo*> sources;
+  if (at_from->status == "ok") sources.push_back(at_from);
+  for (const auto& c : blob.copies) {
+    if (&c != at_from && c.status == "ok") sources.push_back(&c);
+  }
+  std::string last_error = "no good copy to read from";
+  for (const CopyInfo* src : sources) {
+    SiteIo* site = FindSite(src->root);
+    if (site == nullptr) continue;
+    auto source = site->Open(src->path, blob.size, src->version_id);
+    if (!source.ok()) {
+      last_error = source.error().message;
+      continue;
+    }
+    // Copied, read back at the target and checked against the recorded size and SHA-256.
+    auto version = CopyBetweenSites(**source, to, blob, KeyOf(blob.id), clock_);
+    if (!version.ok()) {
+      last_error = version.error().message;
+      continue;
+    }
+    auto tx = store_.Begin(TxMode::kWrite);
+    Status recorded = tx.ok() ? Status::Ok() : Status(tx.error());
+    if (recorded.ok()) {
+      recorded = (*tx)->Exec(
+          "INSERT INTO blob_copies (blob_id, root, path, sha256, verified_at, status, size, "
+          "version_id) VALUES ($1, $2, $3, $4, $5, 'ok', $6, $7)",
+          {Text(blob.id), Text(to.site().name), Text(KeyOf(blob.id)), Text(blob.stored_sha256),
+           Text(now), Int(blob.size), Text(*version)}).status();
+    }
+    if (recorded.ok()) recorded = set_state(**tx, next, "").status();
+    if (recorded.ok()) {
+      recorded = Event(**tx,
+                       {.actor = options_.actor,
+                        .source = "system",
+                        .action = "blob.migrate_copy",
+                        .resource = "blob/" + blob.id,
+                        .reason = fmt::format("copied from site {} to site {}, read back and "
+                                              "verified",
+                                              src->root, to.site().name),
+                        .details = fmt::format(R"({{"migration":"{}","from":"{}","to":"{}"}})",
+                                               migration_id, src->root, to.site().name)},
+                       after);
+    }
+    if (recorded.ok()) recorded = (*tx)->Commit();
+    if (!recorded.ok()) {
+      (void)to.Remove(KeyOf(blob.id), *version);  // never recorded: not a copy
+      return recorded.error();
+    }
+    for (auto& e : after) ZG_RETURN_IF_ERROR(audit_.Append(std::move(e)));
+    return Status::Ok();
+  }
+  return fail(last_error);
+}
+
+Status LocalStore::RetireOne(const std::string& migration_id, const std::string& blob_id,
+                             const std::string& state, SiteIo& from) {
+  const std::string now = FormatRfc3339(clock_.Now());
+  std::string path, version;
+  std::vector<AuditEvent> after;
+  if (state == "retire_due") {
+    ZG_ASSIGN_OR_RETURN(BlobInfo blob, Stat(blob_id));
+    const CopyInfo* old = nullptr;
+    int others_ok = 0;
+    for (const auto& c : blob.copies) {
+      if (c.root == from.site().name) {
+        old = &c;
+      } else if (c.status == "ok") {
+        ++others_ok;
+      }
+    }
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+    if (old == nullptr) {
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "UPDATE blob_migration_items SET state = 'retired', updated_at = $1 WHERE "
+          "migration_id = $2 AND blob_id = $3",
+          {Text(now), Text(migration_id), Text(blob_id)}));
+      return tx->Commit();
+    }
+    if (others_ok < options_.replicas) {
+      // why: retiring would leave fewer good copies than required (R3.9).
+      ZG_RETURN_IF_ERROR(tx->Exec(
+          "UPDATE blob_migration_items SET state = 'failed', detail = $1, updated_at = $2 "
+          "WHERE migration_id = $3 AND blob_id = $4",
+          {Text(fmt::format("retiring the copy at {} would leave {} good copies, {} required",
+                            from.site().name, others_ok, options_.replicas)),
+           Text(now), Text(migration_id), Text(blob_id)}));
+      return tx->Commit();
+    }
+    path = old->path;
+    version = old->version_id;
+    ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM blob_copies WHERE blob_id = $1 AND root = $2",
+                                {Text(blob_id), Text(from.site().name)}));
+    ZG_RETURN_IF_ERROR(tx->Exec(
+        "UPDATE blob_migration_items SET state = 'retiring', old_path = $1, old_version = $2, "
+        "updated_at = $3 WHERE migration_id = $4 AND blob_id = $5",
+        {Text(path), Text(version), Text(now), Text(migration_id), Text(blob_id)}));
+    ZG_RETURN_IF_ERROR(Event(*tx,
+                             {.actor = options_.actor,
+                              .source = "system",
+                              .action = "blob.migrate_retire",
+                              .resource = "blob/" + blob_id,
+                              .reason = fmt::format("copy at site {} retired", from.site().name),
+                              .details = fmt::format(R"({{"migration":"{}","site":"{}"}})",
+                                                     migration_id, from.site().name)},
+                             after));
+    ZG_RETURN_IF_ERROR(tx->Commit());
+    for (auto& e : after) ZG_RETURN_IF_ERROR(audit_.Append(std::move(e)));
+  } else {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query("SELECT old_path, old_version FROM blob_migration_items "
+                                  "WHERE migration_id = $1 AND blob_id = $2",
+                                  {Text(migration_id), Text(blob_id)}));
+    if (rows.empty()) return Status::Ok();
+    path = rows.rows[0].Text(0);
+    version = rows.rows[0].Text(1);
+  }
+  // The copy is out of the metadata: no new reader can open it. Now it goes from the site.
+  Status removed = from.Remove(path, version);
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_RETURN_IF_ERROR(tx->Exec(
+      "UPDATE blob_migration_items SET state = $1, detail = $2, updated_at = $3 WHERE "
+      "migration_id = $4 AND blob_id = $5",
+      {Text(removed.ok() ? "retired" : "retiring"),
+       Text(removed.ok() ? "" : removed.error().message), Text(now), Text(migration_id),
+       Text(blob_id)}));
+  return tx->Commit();
+}
+
+Result<MigrationProgress> LocalStore::Progress(const std::string& migration_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows,
+                      tx->Query("SELECT id, from_site, to_site, mode, state, created_at, "
+                                "updated_at FROM blob_migrations WHERE id = $1",
+                                {Text(migration_id)}));
+  if (rows.empty()) {
+    return NotFound("migration_not_found", fmt::format("no migration {}", migration_id));
+  }
+  const auto& r = rows.rows[0];
+  MigrationProgress p{.id = r.Text(0), .from = r.Text(1), .to = r.Text(2), .mode = r.Text(3),
+                      .state = r.Text(4), .created_at = r.Text(5), .updated_at = r.Text(6)};
+  ZG_ASSIGN_OR_RETURN(auto counts,
+                      tx->Query("SELECT state, COUNT(*) FROM blob_migration_items WHERE "
+                                "migration_id = $1 GROUP BY state",
+                                {Text(migration_id)}));
+  for (const auto& c : counts.rows) {
+    const std::string state = c.Text(0);
+    const int64_t n = c.Int(1);
+    p.total += n;
+    if (state == "pending") p.pending = n;
+    if (state == "copied") p.copied = n;
+    if (state == "retire_due") p.retire_due = n;
+    if (state == "retiring") p.retiring = n;
+    if (state == "retired") p.retired = n;
+    if (state == "failed") p.failed = n;
+  }
+  ZG_ASSIGN_OR_RETURN(auto failures,
+                      tx->Query("SELECT blob_id, detail FROM blob_migration_items WHERE "
+                                "migration_id = $1 AND (state = 'failed' OR (state = "
+                                "'retiring' AND detail <> '')) ORDER BY blob_id LIMIT 20",
+                                {Text(migration_id)}));
+  for (const auto& f : failures.rows) p.failures.push_back(f.Text(0) + ": " + f.Text(1));
+  return p;
+}
+
+Result<std::vector<SiteHealth>> LocalStore::Health() {
+  std::vector<SiteHealth> out;
+  for (const auto& s : sites_) {
+    const Root& r = s->site();
+    SiteHealth h{.name = r.name, .kind = r.kind, .tier = r.tier, .jurisdiction = r.jurisdiction,
+                 .organisation = r.organisation};
+    const auto start = std::chrono::steady_clock::now();
+    Status probe = s->Probe();
+    h.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+    h.reachable = probe.ok();
+    if (!probe.ok()) h.detail = probe.error().message;
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(
+        auto rows,
+        tx->Query("SELECT COUNT(*), COALESCE(SUM(COALESCE(c.size, b.size)), 0), "
+                  "COALESCE(SUM(CASE WHEN c.status = 'ok' THEN 0 ELSE 1 END), 0) "
+                  "FROM blob_copies c JOIN blobs b ON b.id = c.blob_id WHERE c.root = $1",
+                  {Text(r.name)}));
+    h.objects = rows.rows[0].Int(0);
+    h.bytes = rows.rows[0].Int(1);
+    h.bad_copies = rows.rows[0].Int(2);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Result<std::vector<MigrationProgress>> LocalStore::Migrations() {
+  std::vector<std::string> ids;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT id FROM blob_migrations ORDER BY "
+                                             "created_at DESC, id LIMIT 100"));
+    for (const auto& r : rows.rows) ids.push_back(r.Text(0));
+  }
+  std::vector<MigrationProgress> out;
+  for (const auto& id : ids) {
+    ZG_ASSIGN_OR_RETURN(auto p, Progress(id));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+std::string FormatMigration(const MigrationProgress& p) {
+  std::string out = fmt::format(
+      "{} {} {} -> {}: {}; {} objects: {} pending, {} copied, {} awaiting retirement, {} "
+      "retiring, {} retired, {} failed\n",
+      p.id, p.mode, p.from, p.to, p.state, p.total, p.pending, p.copied, p.retire_due,
+      p.retiring, p.retired, p.failed);
+  for (const auto& f : p.failures) out += "  " + f + "\n";
+  return out;
+}
+
+int RunScrubCommand(BlobStore& store, std::ostream& out, const ScrubOptions& options) {
+  auto report = store.Scrub(options);
   if (!report.ok()) {
     out << "scrub failed: " << report.error().code << ": " << report.error().message << "\n";
     return 2;

@@ -106,6 +106,8 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"lockout_threshold", int_field(c.lockout_threshold, 1, 1000, "lockout_threshold")},
       {"lockout_s", int_field(c.lockout_s, 1, 86400 * 30, "lockout_s")},
       {"blob_roots", [&](const std::string& v, int) { c.blob_roots = v; return Status::Ok(); }},
+      {"blob_s3_sites",
+       [&](const std::string& v, int) { c.blob_s3_sites = v; return Status::Ok(); }},
       {"allowed_jurisdictions",
        [&](const std::string& v, int) { c.allowed_jurisdictions = v; return Status::Ok(); }},
       {"blob_replicas", int_field(c.blob_replicas, 2, 16, "blob_replicas")},
@@ -247,6 +249,12 @@ lockout_s = 900
 # jurisdiction is not listed in allowed_jurisdictions (R1.2). Root directories must
 # exist: a missing one (an unmounted disk) is never created.
 blob_roots = hot1:hot:JP:blobs/hot1;hot2:hot:JP:blobs/hot2;cold1:cold:JP:blobs/cold1;cold2:cold:JP:blobs/cold2
+# Sites in S3-compatible object stores (Ceph RGW on premises, a domestic cloud
+# bucket) join the roots: entries separated by ';', each a space-separated list of
+# key=value (docs/operations.md, "Storage sites"). The credentials file holds
+# "ACCESS_KEY SECRET_KEY" and must be mode 0600. A copy at such a site streams into a
+# multipart upload; object_lock=compliance makes the site write-once.
+# blob_s3_sites = name=rgw1 tier=cold jurisdiction=JP endpoint=https://rgw.dc.example.jp bucket=zengen-cold credentials=secrets/rgw1.cred object_lock=compliance retention_days=3650
 allowed_jurisdictions = JP
 blob_replicas = 2
 

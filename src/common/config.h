@@ -49,6 +49,9 @@ struct Config {
   std::string blob_roots =
       "hot1:hot:JP:blobs/hot1;hot2:hot:JP:blobs/hot2;cold1:cold:JP:blobs/cold1;"
       "cold2:cold:JP:blobs/cold2";
+  // S3 storage sites added to the roots above (blobs/local_store.h ParseS3Sites): entries
+  // separated by ';', each "name=… tier=… jurisdiction=… endpoint=… bucket=… credentials=…".
+  std::string blob_s3_sites;
   std::string allowed_jurisdictions = "JP";
   int64_t blob_replicas = 2;
   // An upload still open this long after it was opened expires: closed, its staged chunks

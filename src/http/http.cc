@@ -374,7 +374,7 @@ Router::Router() {
   for (const char* kind : {"system", "web", "session", "setting", "icf", "dictionary",
                            "code_list", "audit", "portal", "organisation", "user", "group",
                            "token", "dataset", "release", "sharing", "application", "grant",
-                           "shared_file", "role_grant", "beacon"}) {
+                           "shared_file", "role_grant", "beacon", "storage"}) {
     resolvers_[kind] = Unscoped(kind);
   }
   // Organisation data whose handlers filter to the caller's scope or decide per item.

@@ -52,6 +52,7 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"portal.read", subjects},
       {"setting.read", subjects},
       {"setting.write", {"data_steward"}},
+      {"storage.read", {"data_steward"}},
       {"auth.login", subjects},
       {"auth.logout", people},
       {"auth.session", people},

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
 #include <utility>
 
+#include <openssl/evp.h>
 #include <pugixml.hpp>
 
 #include "crypto/crypto.h"
@@ -417,6 +419,45 @@ Status S3Client::SetDefaultRetention(std::string_view bucket, std::string_view m
 }
 
 namespace {
+std::string Md5(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr) != 1) std::abort();
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+std::string Base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+}  // namespace
+
+Status S3Client::SetRetention(std::string_view bucket, std::string_view key,
+                              std::string_view version_id, std::string_view mode,
+                              std::string_view retain_until) {
+  if (mode != "COMPLIANCE" && mode != "GOVERNANCE") {
+    return InvalidArgument("s3_bad_lock_mode", "mode must be COMPLIANCE or GOVERNANCE", "mode");
+  }
+  std::string body = fmt::format(
+      "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>{}</Mode>"
+      "<RetainUntilDate>{}</RetainUntilDate></Retention>",
+      mode, retain_until);
+  Call c{.op = "set object retention", .method = "PUT", .bucket = std::string(bucket),
+         .key = std::string(key), .object = true, .query = {{"retention", ""}},
+         .headers = {"Content-Type: application/xml",
+                     "Content-MD5: " + Base64(Md5(body))},
+         .body = body, .has_body = true};
+  // Query parameters in sorted order (curl does not canonicalise them).
+  if (!version_id.empty()) c.query.emplace_back("versionId", std::string(version_id));
+  auto r = impl_->Send(c);
+  if (!r.ok()) return r.error();
+  return Status::Ok();
+}
+
+namespace {
 void AddPutHeaders(std::vector<std::string>& headers, const PutOptions& o) {
   headers.push_back("Content-Type: " +
                     (o.content_type.empty() ? std::string("application/octet-stream") : o.content_type));
@@ -439,9 +480,11 @@ Result<PutResult> S3Client::Put(std::string_view bucket, std::string_view key,
   return PutResult{Unquote(r.Header("etag")), r.Header("x-amz-version-id")};
 }
 
-Result<ObjectHead> S3Client::Head(std::string_view bucket, std::string_view key) {
+Result<ObjectHead> S3Client::Head(std::string_view bucket, std::string_view key,
+                                  std::string_view version_id) {
   Call c{.op = "HEAD object", .method = "HEAD", .bucket = std::string(bucket),
          .key = std::string(key), .object = true};
+  if (!version_id.empty()) c.query.emplace_back("versionId", std::string(version_id));
   ZG_ASSIGN_OR_RETURN(Reply r, impl_->Send(c));
   ObjectHead h;
   std::string len = r.Header("content-length");
@@ -454,7 +497,7 @@ Result<ObjectHead> S3Client::Head(std::string_view bucket, std::string_view key)
 }
 
 Result<std::string> S3Client::GetRange(std::string_view bucket, std::string_view key,
-                                       int64_t offset, int64_t n) {
+                                       int64_t offset, int64_t n, std::string_view version_id) {
   if (offset < 0 || n < 0) {
     return InvalidArgument("s3_range_not_satisfiable", "offset and length must be >= 0", "offset");
   }
@@ -462,14 +505,17 @@ Result<std::string> S3Client::GetRange(std::string_view bucket, std::string_view
   Call c{.op = "GET range", .method = "GET", .bucket = std::string(bucket),
          .key = std::string(key), .object = true,
          .headers = {fmt::format("Range: bytes={}-{}", offset, offset + n - 1)}};
+  if (!version_id.empty()) c.query.emplace_back("versionId", std::string(version_id));
   ZG_ASSIGN_OR_RETURN(Reply r, impl_->Send(c));
   return std::move(r.body);
 }
 
 Status S3Client::Get(std::string_view bucket, std::string_view key, int64_t offset,
-                     const std::function<bool(std::string_view)>& sink) {
+                     const std::function<bool(std::string_view)>& sink,
+                     std::string_view version_id) {
   Call c{.op = "GET object", .method = "GET", .bucket = std::string(bucket),
          .key = std::string(key), .object = true, .sink = &sink};
+  if (!version_id.empty()) c.query.emplace_back("versionId", std::string(version_id));
   if (offset > 0) c.headers.push_back(fmt::format("Range: bytes={}-", offset));
   auto r = impl_->Send(c);
   if (!r.ok()) return r.error();
@@ -630,15 +676,35 @@ Result<std::unique_ptr<MultipartWriter>> MultipartWriter::Start(S3Client& client
       new MultipartWriter(client, std::move(bucket), std::move(key), part_size, std::move(id)));
 }
 
-Status MultipartWriter::Flush() {
-  int number = static_cast<int>(parts_.size()) + 1;
-  auto etag = client_.UploadPart(bucket_, key_, upload_id_, number, buffer_);
-  if (!etag.ok()) {
-    Abort();
-    return etag.error();
+Status MultipartWriter::SendPart(int number) {
+  auto etag = client_.UploadPart(bucket_, key_, upload_id_, number, sending_);
+  if (!etag.ok()) return etag.error();
+  std::string md5 = Md5(sending_);
+  if (*etag != crypto::ToHex(md5)) {
+    return Unavailable("s3_part_etag_mismatch",
+                       fmt::format("part {} of {}/{}: the store acknowledged ETag {} for bytes "
+                                   "whose MD5 is {}",
+                                   number, bucket_, key_, *etag, crypto::ToHex(md5)));
   }
+  part_md5s_ += md5;
   parts_.push_back({number, *etag});
+  return Status::Ok();
+}
+
+Status MultipartWriter::Wait() {
+  if (!inflight_.valid()) return Status::Ok();
+  Status s = inflight_.get();
+  if (!s.ok()) Abort();
+  return s;
+}
+
+Status MultipartWriter::Flush() {
+  ZG_RETURN_IF_ERROR(Wait());
+  sending_.swap(buffer_);
   buffer_.clear();
+  const int number = static_cast<int>(parts_.size()) + 1;
+  // why: the part goes out while the caller fills the next one (one part in flight at most).
+  inflight_ = std::async(std::launch::async, [this, number] { return SendPart(number); });
   return Status::Ok();
 }
 
@@ -657,7 +723,8 @@ Status MultipartWriter::Write(std::string_view bytes) {
 
 Result<PutResult> MultipartWriter::Commit() {
   if (finished_) return Conflict("s3_writer_finished", "the multipart writer has finished");
-  if (!buffer_.empty() || parts_.empty()) ZG_RETURN_IF_ERROR(Flush());
+  if (!buffer_.empty() || (parts_.empty() && !inflight_.valid())) ZG_RETURN_IF_ERROR(Flush());
+  ZG_RETURN_IF_ERROR(Wait());
   auto r = client_.CompleteMultipart(bucket_, key_, upload_id_, parts_);
   if (!r.ok()) {
     Abort();
@@ -666,14 +733,23 @@ Result<PutResult> MultipartWriter::Commit() {
   finished_ = true;
   buffer_.clear();
   buffer_.shrink_to_fit();
+  sending_.clear();
+  sending_.shrink_to_fit();
   return r;
+}
+
+std::string MultipartWriter::ExpectedEtag() const {
+  return fmt::format("{}-{}", crypto::ToHex(Md5(part_md5s_)), parts_.size());
 }
 
 void MultipartWriter::Abort() {
   if (finished_) return;
   finished_ = true;
+  if (inflight_.valid()) (void)inflight_.get();  // no part may land after the abort
   buffer_.clear();
   buffer_.shrink_to_fit();
+  sending_.clear();
+  sending_.shrink_to_fit();
   (void)client_.AbortMultipart(bucket_, key_, upload_id_);
 }
 

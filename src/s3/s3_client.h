@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -115,18 +116,27 @@ class S3Client {
   // Sets the bucket's default retention (COMPLIANCE|GOVERNANCE, days) for Object Lock buckets.
   Status SetDefaultRetention(std::string_view bucket, std::string_view mode, int days);
 
+  // Puts an Object Lock retention on one version of a key (PutObjectRetention). Used after a
+  // multipart upload: RGW 16 ignores the lock headers of CreateMultipartUpload. Shortening a
+  // COMPLIANCE retention is refused by the server (kPermissionDenied "s3_access_denied").
+  Status SetRetention(std::string_view bucket, std::string_view key, std::string_view version_id,
+                      std::string_view mode, std::string_view retain_until);
+
   Result<PutResult> Put(std::string_view bucket, std::string_view key, std::string_view bytes,
                         const PutOptions& options = {});
-  Result<ObjectHead> Head(std::string_view bucket, std::string_view key);
+  // version_id (here and in the reads below): that version of the key; empty: the latest.
+  Result<ObjectHead> Head(std::string_view bucket, std::string_view key,
+                          std::string_view version_id = {});
   // Up to n bytes from offset (fewer at the end). offset beyond the end: kInvalidArgument
   // "s3_range_not_satisfiable".
   Result<std::string> GetRange(std::string_view bucket, std::string_view key, int64_t offset,
-                               int64_t n);
+                               int64_t n, std::string_view version_id = {});
   // Streams the whole object (or from offset) to sink in pieces as they arrive. A sink that
   // returns false stops the transfer (kUnavailable "s3_aborted_by_reader"). Not retried once
   // bytes have reached the sink.
   Status Get(std::string_view bucket, std::string_view key, int64_t offset,
-             const std::function<bool(std::string_view)>& sink);
+             const std::function<bool(std::string_view)>& sink,
+             std::string_view version_id = {});
   // Every key under prefix, in key order (follows continuation tokens).
   Result<std::vector<ObjectEntry>> List(std::string_view bucket, std::string_view prefix);
   // Deletes a key (or one version of it). Deleting an absent key succeeds (S3 semantics).
@@ -155,8 +165,10 @@ class S3Client {
 };
 
 // Writes one object as a multipart upload while the bytes stream in: parts of part_size bytes
-// are sent as they fill (S3's minimum part size is 5 MiB, except the last part), so a whole
-// FASTQ never sits on local disk or in memory. Commit completes the upload; Abort (or
+// are sent as they fill (S3's minimum part size is 5 MiB, except the last part), one part in
+// flight on a background task while the next one fills, so a whole FASTQ never sits on local
+// disk or in memory (at most 2 × part_size bytes; an upload error surfaces at the next Write
+// or Commit). Commit completes the upload; Abort (or
 // destruction without Commit) aborts it, leaving no object and no stored parts. An object of
 // fewer than part_size bytes is sent as one part all the same.
 class MultipartWriter {
@@ -173,18 +185,29 @@ class MultipartWriter {
   Result<PutResult> Commit();
   void Abort();
   int64_t bytes_written() const { return written_; }
+  // The ETag S3 gives a multipart object made of exactly the parts sent: hex MD5 of the
+  // concatenated binary MD5s of the parts, "-", the number of parts. Valid after Commit; the
+  // caller compares it with a HEAD of the object to know the store holds what was sent. Each
+  // part's own ETag (its MD5) is already checked as it is acknowledged (kUnavailable
+  // "s3_part_etag_mismatch" otherwise).
+  std::string ExpectedEtag() const;
   const std::string& upload_id() const { return upload_id_; }
 
  private:
   MultipartWriter(S3Client& client, std::string bucket, std::string key, int64_t part_size,
                   std::string upload_id);
   Status Flush();
+  Status SendPart(int number);  // runs on the in-flight task
+  Status Wait();                // for the part in flight; aborts the upload on its error
   S3Client& client_;
   std::string bucket_, key_;
   int64_t part_size_;
   std::string upload_id_;
-  std::string buffer_;
+  std::string buffer_;   // the part being filled
+  std::string sending_;  // the part in flight (owned by inflight_ until it is waited for)
+  std::future<Status> inflight_;
   std::vector<CompletedPart> parts_;
+  std::string part_md5s_;  // binary MD5 of each part sent, concatenated
   int64_t written_ = 0;
   bool finished_ = false;
 };

@@ -116,6 +116,33 @@ CREATE TABLE blob_copies (
 CREATE INDEX blob_copies_root ON blob_copies (root);
 )sql";
 
+// Migration 14: migrations of blob copies between storage sites.
+constexpr std::string_view kBlobSiteMigrationsSchema = R"sql(
+CREATE TABLE blob_migrations (
+  id TEXT PRIMARY KEY,             -- 'mig_' + 16 hex digits
+  from_site TEXT NOT NULL,
+  to_site TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('copy', 'move')),
+  grace_seconds BIGINT NOT NULL,   -- move: how long the old copy stays after the new one
+  state TEXT NOT NULL CHECK (state IN ('running', 'done')),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE blob_migration_items (
+  migration_id TEXT NOT NULL REFERENCES blob_migrations (id),
+  blob_id TEXT NOT NULL REFERENCES blobs (id),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'copied', 'retire_due', 'retiring',
+                                       'retired', 'failed')),
+  detail TEXT NOT NULL,            -- why it failed, in words; '' otherwise
+  retire_after TEXT NOT NULL,      -- move: RFC 3339 time the old copy may go; '' otherwise
+  old_path TEXT NOT NULL,          -- retiring: the retired copy's key and version, to remove
+  old_version TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (migration_id, blob_id)
+);
+CREATE INDEX blob_migration_items_state ON blob_migration_items (migration_id, state);
+)sql";
+
 constexpr std::string_view kSequencingSchema = R"sql(
 CREATE TABLE sequencing_runs (
   id TEXT PRIMARY KEY,             -- 'RUN-' + 16 hex
@@ -818,6 +845,26 @@ CREATE TABLE login_sources (
         .postgres_sql = "ALTER TABLE uploads DROP CONSTRAINT uploads_status_check; "
                         "ALTER TABLE uploads ADD CONSTRAINT uploads_status_check CHECK "
                         "(status IN ('open', 'complete', 'rejected', 'expired'));",
+    },
+    Migration{
+        .version = 17,
+        .name = "blob_copy_sites_size_and_version",
+        // Storage sites (issue 17): a copy may be an object in an S3 bucket; each copy records
+        // its own size and, on a versioned bucket, the version id written. Older rows: NULL
+        // (the blob's size; no version).
+        .sqlite_sql = "ALTER TABLE blob_copies ADD COLUMN size BIGINT; "
+                      "ALTER TABLE blob_copies ADD COLUMN version_id TEXT;",
+        .postgres_sql = "ALTER TABLE blob_copies ADD COLUMN size BIGINT; "
+                        "ALTER TABLE blob_copies ADD COLUMN version_id TEXT;",
+    },
+    Migration{
+        .version = 18,
+        .name = "blob_site_migrations",
+        // Online migration between storage sites (`zengen storage migrate`): one row per
+        // migration and one per object with its state, so that a run interrupted at any point
+        // resumes where it stopped (src/blobs/local_store.h, LocalStore::Migrate).
+        .sqlite_sql = kBlobSiteMigrationsSchema,
+        .postgres_sql = kBlobSiteMigrationsSchema,
     },
 };
 

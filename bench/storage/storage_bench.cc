@@ -1,0 +1,151 @@
+// The measurements of bench/storage/run.sh (issue 17), each printed as one line
+// "name seconds bytes" for the script to turn into MB/s against its anchors:
+//
+//   storage_bench put FILE BUCKET KEY     FILE's bytes through s3::MultipartWriter (64 MiB
+//                                         parts, each with its payload SHA-256 and MD5, as the
+//                                         blob store's S3 site sends them), then a HEAD that
+//                                         checks the multipart ETag
+//   storage_bench get BUCKET KEY          the object through S3Client::Get, hashed as scrub does
+//   storage_bench ingest DIR SITES MIB    MIB MiB streamed into a blob-store Writer and
+//                                         committed; SITES "local" (two directories) or "rgw"
+//                                         (a directory and a bucket)
+//   storage_bench migrate DIR N MIB       N objects of MIB MiB stored on two directories, then
+//                                         moved from one of them to the RGW (copy, read back,
+//                                         verify, record, retire)
+//
+// The gateway is ZENGEN_TEST_S3 ("ENDPOINT ACCESS SECRET"); buckets must exist.
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "blobs/local_store.h"
+#include "crypto/crypto.h"
+#include "s3/s3_client.h"
+#include "storage/store.h"
+
+namespace zengen {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock_ = std::chrono::steady_clock;
+
+double Since(Clock_::time_point t) {
+  return std::chrono::duration<double>(Clock_::now() - t).count();
+}
+
+int Fail(const std::string& m) {
+  std::cerr << "storage_bench: " << m << "\n";
+  return 2;
+}
+
+class NullSink final : public AuditSink {
+ public:
+  Status Append(AuditEvent) override { return Status::Ok(); }
+};
+
+int Main(int argc, char** argv) {
+  if (argc < 2) return Fail("usage: put|get|ingest|migrate …");
+  const std::string cmd = argv[1];
+  const char* gw = std::getenv("ZENGEN_TEST_S3");
+  if (gw == nullptr) return Fail("ZENGEN_TEST_S3 is not set");
+  std::istringstream in(gw);
+  std::string endpoint, access, secret;
+  in >> endpoint >> access >> secret;
+  auto client = s3::S3Client::Create({.endpoint = endpoint, .access_key = access,
+                                      .secret_key = secret});
+  if (!client.ok()) return Fail(client.error().message);
+
+  if (cmd == "put" && argc == 5) {
+    std::ifstream f(argv[2], std::ios::binary);
+    std::string buf(8 << 20, '\0');
+    const auto t = Clock_::now();
+    auto w = s3::MultipartWriter::Start(**client, argv[3], argv[4]);
+    if (!w.ok()) return Fail(w.error().message);
+    int64_t total = 0;
+    while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0) {
+      std::string_view piece(buf.data(), static_cast<size_t>(f.gcount()));
+      if (Status s = (*w)->Write(piece); !s.ok()) return Fail(s.error().message);
+      total += static_cast<int64_t>(piece.size());
+    }
+    auto done = (*w)->Commit();
+    if (!done.ok()) return Fail(done.error().message);
+    auto head = (*client)->Head(argv[3], argv[4]);
+    if (!head.ok() || head->etag != (*w)->ExpectedEtag()) return Fail("ETag mismatch");
+    std::cout << fmt::format("put {:.3f} {}\n", Since(t), total);
+    return 0;
+  }
+  if (cmd == "get" && argc == 4) {
+    const auto t = Clock_::now();
+    int64_t total = 0;
+    Status s = (*client)->Get(argv[2], argv[3], 0, [&](std::string_view p) {
+      total += static_cast<int64_t>(p.size());
+      return true;
+    });
+    if (!s.ok()) return Fail(s.error().message);
+    std::cout << fmt::format("get {:.3f} {}\n", Since(t), total);
+    return 0;
+  }
+  if ((cmd == "ingest" && argc == 5) || (cmd == "migrate" && argc == 5)) {
+    const fs::path dir = argv[2];
+    std::string bucket;
+    std::ifstream(dir / "bucket") >> bucket;
+    fs::create_directories(dir / "d1");
+    fs::create_directories(dir / "d2");
+    auto store = storage::OpenStore({.location = (dir / "meta.db").string(), .pool_size = 2});
+    if (!store.ok()) return Fail(store.error().message);
+    SystemClock clock;
+    NullSink sink;
+    const bool rgw = cmd == "ingest" && std::string(argv[3]) == "rgw";
+    std::vector<blobs::Root> roots = {
+        {.name = "d1", .path = dir / "d1", .tier = "hot", .jurisdiction = "JP"}};
+    if (!rgw) roots.push_back({.name = "d2", .path = dir / "d2", .tier = "hot", .jurisdiction = "JP"});
+    blobs::Root site{.name = "rgw", .tier = "hot", .jurisdiction = "JP", .kind = "s3",
+                     .endpoint = endpoint, .bucket = bucket, .access_key = access,
+                     .secret_key = secret};
+    if (rgw) roots.push_back(site);
+    auto blobs_store = blobs::LocalStore::Create(
+        {.roots = roots, .allowed_jurisdictions = {"JP"}, .replicas = 2}, **store, clock, sink);
+    if (!blobs_store.ok()) return Fail(blobs_store.error().message);
+    auto& b = **blobs_store;
+    const std::string chunk = crypto::RandomBytes(1 << 20);
+    auto put = [&](int64_t mib) -> Status {
+      ZG_ASSIGN_OR_RETURN(auto w, b.Create({.kind = "cram"}));
+      for (int64_t i = 0; i < mib; ++i) ZG_RETURN_IF_ERROR(w->Write(chunk));
+      return w->Commit(crypto::Sha256Hex("x"), 1).status();
+    };
+    if (cmd == "ingest") {
+      const int64_t mib = std::atoll(argv[4]);
+      const auto t = Clock_::now();
+      if (Status s = put(mib); !s.ok()) return Fail(s.error().message);
+      std::cout << fmt::format("ingest-{} {:.3f} {}\n", argv[3], Since(t), mib << 20);
+      return 0;
+    }
+    const int n = std::atoi(argv[3]);
+    const int64_t mib = std::atoll(argv[4]);
+    for (int i = 0; i < n; ++i) {
+      if (Status s = put(mib); !s.ok()) return Fail(s.error().message);
+    }
+    // Now the RGW joins and every copy on d2 moves there.
+    roots.push_back(site);
+    auto with_rgw = blobs::LocalStore::Create(
+        {.roots = roots, .allowed_jurisdictions = {"JP"}, .replicas = 2}, **store, clock, sink);
+    if (!with_rgw.ok()) return Fail(with_rgw.error().message);
+    const auto t = Clock_::now();
+    auto p = (*with_rgw)->Migrate({.from = "d2", .to = "rgw", .move = true,
+                                   .grace = std::chrono::seconds(0)});
+    if (!p.ok()) return Fail(p.error().message);
+    if (p->failed != 0 || p->state != "done") return Fail(blobs::FormatMigration(*p));
+    std::cout << fmt::format("migrate {:.3f} {} {}\n", Since(t), int64_t{n} * (mib << 20), n);
+    return 0;
+  }
+  return Fail("unknown command");
+}
+
+}  // namespace
+}  // namespace zengen
+
+int main(int argc, char** argv) { return zengen::Main(argc, argv); }
