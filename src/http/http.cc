@@ -338,12 +338,13 @@ Router::Router() {
   for (const char* kind : {"system", "web", "session", "setting", "icf", "dictionary",
                            "code_list", "audit", "portal", "organisation", "user", "group",
                            "token", "dataset", "release", "sharing", "application", "grant",
-                           "shared_file", "role_grant"}) {
+                           "shared_file", "role_grant", "analysis_reference"}) {
     resolvers_[kind] = Unscoped(kind);
   }
   // Organisation data whose handlers filter to the caller's scope or decide per item.
   for (const char* kind :
-       {"participant", "specimen", "finding", "run", "upload", "clinical", "analysis_order"}) {
+       {"participant", "specimen", "finding", "run", "upload", "clinical", "analysis_order",
+        "analysis_run"}) {
     resolvers_[kind] = CallerScope(kind);
   }
 }
