@@ -151,11 +151,47 @@ Runs::Runs(storage::Store& store, const Clock& clock, AuditSink& audit,
            specimens::Specimens& specimens, access::Gate& gate, Registry& registry,
            std::unique_ptr<Executor> executor, Options options)
     : store_(store), clock_(clock), audit_(audit), specimens_(specimens), gate_(gate),
-      registry_(registry), executor_(std::move(executor)), options_(std::move(options)),
-      tool_versions_(ToolVersions()) {
+      registry_(registry), executor_(std::move(executor)), options_(std::move(options)) {
   for (const auto& d : {options_.references_dir, options_.scratch_dir}) {
     fs::create_directories(d);
     fs::permissions(d, fs::perms::owner_all, fs::perm_options::replace);
+  }
+}
+
+fs::path FindPipelines(const fs::path& configured, const fs::path& binary) {
+  if (!configured.empty()) return configured;
+  std::error_code ec;
+  const fs::path dir = binary.parent_path();
+  for (const fs::path& candidate : {dir / ".." / "pipelines", dir / "pipelines"}) {
+    if (fs::is_directory(candidate / "germline", ec)) return fs::weakly_canonical(candidate, ec);
+  }
+  return {};
+}
+
+const json& Runs::ToolVersionsOnce() {
+  std::call_once(tool_versions_once_, [this] { tool_versions_ = ToolVersions(); });
+  return tool_versions_;
+}
+
+void Runs::AutoStart() {
+  if (options_.auto_start_reference.empty()) return;
+  std::unique_lock once(auto_mu_, std::try_to_lock);  // one worker looks at a time
+  if (!once.owns_lock()) return;
+  auto tx = store_.Begin(storage::TxMode::kRead);
+  if (!tx.ok()) return;
+  auto rows = (*tx)->Query(
+      "SELECT s.id FROM specimens s JOIN analysis_orders o ON o.specimen_id = s.id AND "
+      "o.state = 'open' WHERE s.state = 'qc_passed' AND NOT EXISTS (SELECT 1 FROM "
+      "analysis_runs r WHERE r.specimen_id = s.id) ORDER BY s.id");
+  tx->reset();
+  if (!rows.ok()) return;
+  const Actor system{"system", "", {}, "system", ""};
+  for (const auto& r : rows->rows) {
+    // Once per specimen and process: a refusal (withdrawn, no FASTQ pair) is audited by Start
+    // and would otherwise be repeated every second.
+    if (!auto_tried_.insert(r.Text(0)).second) continue;
+    auto run = Start({r.Text(0), "germline", "1.0.0", options_.auto_start_reference}, system);
+    (void)run;
   }
 }
 
@@ -662,6 +698,7 @@ void Runs::Worker() {
       cv_.wait_for(lock, std::chrono::seconds(1));
       if (stopping_) return;
     }
+    AutoStart();
     // Take the oldest queued run; another worker taking it first gives concurrent_change.
     for (;;) {
       Run run;
@@ -712,10 +749,38 @@ void Runs::OnLine(const Run& run, std::string_view line, const Actor& as) {
       }
     }
   }
-  if (!std::regex_search(text, m, kStep)) return;
-  const std::string step = m[1].str();
-  const bool start = m[2].str() == "start";
-  const bool success = !start && m[3].str() == "success";
+  // toil: "Issued job 'CWLJob' <workflow>.cwl.<step>.<tool>.cwl" starts a step and ends the
+  // one before it (steps run in sequence); "Finished toil run successfully" ends the last.
+  static const std::regex kToilIssued(R"(Issued job 'CWLJob' [^ ]*?\.cwl\.([A-Za-z0-9_]+)\.)");
+  std::string step;
+  bool start = false;
+  bool success = false;
+  std::string event;
+  if (std::regex_search(text, m, kStep)) {
+    step = m[1].str();
+    start = m[2].str() == "start";
+    success = !start && m[3].str() == "success";
+    event = m[2].str();
+  } else if (std::regex_search(text, m, kToilIssued) ||
+             text.find("Finished toil run successfully") != std::string::npos) {
+    const std::string next = m.empty() ? "" : m[1].str();
+    std::string running;
+    {
+      auto tx = store_.Begin(storage::TxMode::kRead);
+      if (!tx.ok()) return;
+      auto rows = (*tx)->Query("SELECT name FROM analysis_run_steps WHERE run_id = $1 AND "
+                               "attempt = $2 AND state = 'running'",
+                               {Text(run.id), Int(run.attempt)});
+      if (rows.ok() && !rows->empty()) running = rows->rows[0].Text(0);
+    }
+    if (!running.empty() && running != next) {
+      OnLine(run, fmt::format("[step {}] completed success", running), as);
+    }
+    if (!next.empty() && next != running) OnLine(run, fmt::format("[step {}] start", next), as);
+    return;
+  } else {
+    return;
+  }
   auto tx = store_.Begin(storage::TxMode::kWrite);
   if (!tx.ok()) return;
   auto& t = **tx;
@@ -735,7 +800,7 @@ void Runs::OnLine(const Run& run, std::string_view line, const Actor& as) {
   }
   (void)AuditIn(t, as, "analysis.step", "analysis_run/" + run.id, "",
                 start ? "step started" : (success ? "step succeeded" : "step failed"),
-                {{"step", step}, {"attempt", run.attempt}, {"event", m[2].str()}});
+                {{"step", step}, {"attempt", run.attempt}, {"event", event}});
   (void)t.Commit();
 }
 
@@ -832,7 +897,7 @@ json Runs::BuildProvenance(const Run& run, const ReferenceGenome& ref, const jso
   json results = json::array();
   for (const auto& o : outputs) results.push_back({{"@id", o["@id"]}});
   json tools = json::array();
-  for (const auto& [name, version] : tool_versions_.items()) {
+  for (const auto& [name, version] : ToolVersionsOnce().items()) {
     tools.push_back({{"@id", "#tool-" + name}});
     graph.push_back({{"@id", "#tool-" + name},
                      {"@type", "SoftwareApplication"},
@@ -926,10 +991,14 @@ void Runs::Execute(Run run) {
     }
     json output_nodes = json::array();
     for (const auto& [key, kind] : {std::pair{"cram", "cram"}, {"vcf", "vcf"}}) {
-      if (!out.contains(key) || !out[key].contains("path")) {
+      if (!out.contains(key) || !out[key].is_object()) {
         return Internal("output_missing", fmt::format("the engine gave no '{}' output", key));
       }
-      const fs::path path = out[key]["path"].get<std::string>();
+      // cwltool gives "path"; toil only "location" (a file:// URL).
+      std::string where = out[key].value("path", "");
+      if (where.empty()) where = out[key].value("location", "");
+      if (where.rfind("file://", 0) == 0) where = where.substr(7);
+      const fs::path path = where;
       ZG_ASSIGN_OR_RETURN(std::string raw_sha, FileSha256(path));
       ZG_ASSIGN_OR_RETURN(auto file, registry_.RegisterOutput(kind, run.specimen_id, run.inputs,
                                                               path, path.filename().string(),
@@ -981,6 +1050,13 @@ void Runs::Execute(Run run) {
     moved = Move(run, "cancel", as, {{"node", node}, {"log", log}, {"ended_at", ended}},
                  "cancelled");
   } else {
+    // A step the engine left running when it failed failed with it.
+    if (auto tx = store_.Begin(storage::TxMode::kWrite); tx.ok()) {
+      (void)(*tx)->Exec("UPDATE analysis_run_steps SET state = 'failed', ended_at = $1 WHERE "
+                        "run_id = $2 AND attempt = $3 AND state = 'running'",
+                        {Text(ended), Text(run.id), Int(run.attempt)});
+      (void)(*tx)->Commit();
+    }
     const Error& e = outcome.error();
     moved = Move(run, "fail", as,
                  {{"error", {{"code", e.code}, {"message", e.message}}},

@@ -149,7 +149,16 @@ struct Options {
   std::filesystem::path scratch_dir;     // per-run scratch directories
   int workers = 1;                       // runs executing at once
   int threads = 1;                       // per run
+  // Per-site setting: when not empty, a specimen that passed QC and has an open analysis order
+  // gets a germline run on this reference by itself (in the ordered centre's name, requested
+  // by "system"); workers look for such specimens between runs.
+  std::string auto_start_reference;
 };
+
+// The pipelines directory: `configured` when set, else the pipelines/ of the source tree the
+// binary was built in (the binary's parent or grandparent holds it); empty when none.
+std::filesystem::path FindPipelines(const std::filesystem::path& configured,
+                                    const std::filesystem::path& binary);
 
 inline constexpr size_t kMaxLogBytes = 64 * 1024;
 
@@ -226,6 +235,9 @@ class Runs {
                                          const Actor& actor, std::string_view action);
   static Actor CentreActor(const Actor& requester, std::string_view centre);
   void Worker();
+  // Starts the runs the per-site automatic start asks for (see Options).
+  void AutoStart();
+  const nlohmann::json& ToolVersionsOnce();
   void Execute(Run run);
   // Runs the engine; returns the outputs to register, or the run's error.
   Result<nlohmann::json> RunEngine(const Run& run, const std::filesystem::path& scratch,
@@ -245,6 +257,7 @@ class Runs {
   Registry& registry_;
   std::unique_ptr<Executor> executor_;
   Options options_;
+  std::once_flag tool_versions_once_;
   nlohmann::json tool_versions_;
 
   std::mutex mu_;
@@ -254,6 +267,8 @@ class Runs {
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> cancels_;  // running runs
   std::map<std::string, std::string> logs_;                           // running runs' logs
   std::vector<std::thread> workers_;
+  std::mutex auto_mu_;
+  std::set<std::string> auto_tried_;  // specimens AutoStart tried (guarded by auto_mu_)
 };
 
 }  // namespace zengen::analysis

@@ -227,6 +227,9 @@ class ToilSlurmExecutor final : public EngineExecutor {
             "--outdir", (job.scratch / "out").string(),
             "--disableCaching",
             "--retryCount", "1",
+            // why: the default waits long between scheduler queries; a query every 2 s costs
+            // the scheduler little and keeps short steps from idling.
+            "--statePollingWait", "2",
             "--defaultCores", std::to_string(job.threads),
             "--defaultMemory", "2G",
             job.workflow.string(),

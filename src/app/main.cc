@@ -19,6 +19,9 @@
 #include <spdlog/spdlog.h>
 
 #include "access/access.h"
+#include "analysis/analysis.h"
+#include "analysis/analysis_routes.h"
+#include "analysis/registry.h"
 #include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
@@ -163,7 +166,27 @@ struct Wiring {
                                std::move(a.by_field)});
               }
               return out;
-            }} {}
+            }} {
+    // Uniform analysis (issue 16): runs on this site's executor (analysis_executor), inputs
+    // decrypted into per-run scratch directories, outputs through the genome-file registry.
+    const fs::path dir = r.config.Resolve("analysis");
+    analysis_registry = std::make_unique<analysis::Registry>(
+        *r.store, r.clock, *r.audit_sink, *r.blobs, *r.specimens, *r.uploads, dir / "registry");
+    auto executor = analysis::MakeExecutor(r.config.analysis_executor);
+    std::error_code ec;
+    analysis_runs = std::make_unique<analysis::Runs>(
+        *r.store, r.clock, *r.audit_sink, *r.specimens, gate, *analysis_registry,
+        executor.ok() ? std::move(*executor) : analysis::LocalExecutor(),
+        analysis::Options{
+            .pipelines_dir = analysis::FindPipelines(
+                r.config.pipelines_dir.empty() ? fs::path() : r.config.Resolve(r.config.pipelines_dir),
+                fs::read_symlink("/proc/self/exe", ec)),
+            .references_dir = dir / "references",
+            .scratch_dir = dir / "scratch",
+            .workers = static_cast<int>(r.config.analysis_workers),
+            .threads = static_cast<int>(r.config.analysis_threads),
+            .auto_start_reference = r.config.analysis_auto_start_reference});
+  }
   Wiring(const Wiring&) = delete;
   Wiring& operator=(const Wiring&) = delete;
 
@@ -178,6 +201,9 @@ struct Wiring {
   portal::SharingSources public_sources;
   // Set once the port is bound, before the first request is served.
   std::string public_url;
+  // Uniform analysis: the registry as runs use it, and the runs (workers start with Serve).
+  std::unique_ptr<analysis::Registry> analysis_registry;
+  std::unique_ptr<analysis::Runs> analysis_runs;
 };
 
 // Every route of the server but the web front-end's (which goes last: its fallback answers
@@ -213,10 +239,23 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                       }),
                   portal::AddPortalRoutes(router, *r.store, r.clock, w.public_sources),
                   ga4gh::AddGa4ghRoutes(router, {*r.uploads, *r.blobs, file_access,
-                                                 [&w] { return w.public_url; }})}) {
+                                                 [&w] { return w.public_url; }}),
+                  analysis::AddAnalysisRoutes(router, *w.analysis_runs)}) {
     ZG_RETURN_IF_ERROR(st);
   }
   return Status::Ok();
+}
+
+// `zengen reference add`: registers a reference genome for analysis runs.
+int AddReference(const fs::path& data_dir, const std::string& name, const fs::path& fasta) {
+  auto rt = Runtime::Open(data_dir, "cli");
+  if (!rt.ok()) return Fail(rt.error());
+  Wiring wiring(**rt);
+  auto ref = wiring.analysis_runs->RegisterReference(name, fs::absolute(fasta),
+                                                     {"cli", "", {}, "cli", ""});
+  if (!ref.ok()) return Fail(ref.error());
+  std::cout << fmt::format("{}\t{}\n", ref->name, ref->sha256);
+  return 0;
 }
 
 // `zengen routes`: the route table as the server builds it (method, pattern, action, resource
@@ -361,6 +400,9 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       if (stop.stop_requested()) break;
     }
   });
+  // Analysis runs left running by a previous process fail ("interrupted"); workers start.
+  if (auto st = wiring.analysis_runs->Recover(); !st.ok()) return Fail(st.error());
+  wiring.analysis_runs->StartWorkers();
   (*checkpoints)->Start(audit::kCheckpointInterval);
   (*server)->Run();
   sweeper.request_stop();
@@ -368,6 +410,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   sweeper.join();
   tiers.join();
   server->reset();
+  wiring.analysis_runs.reset();  // stops the analysis workers while the store is open
   refusals.Stop();  // the last interval's refusal counts, while the audit log is open
   checkpoints->reset();  // signs a last head
   rt->reset();  // flushes the audit log, then closes every database connection
@@ -529,6 +572,18 @@ int main(int argc, char** argv) {
       "tick", "Apply the release tier moves that are due now (embargo ends, public aggregates)");
   sharing_tick->add_option("--data", data_dir, "Data directory")->required();
 
+  // Uniform analysis: reference genomes are registered from the command line (the FASTA is
+  // read from the server's own disks).
+  std::string reference_name;
+  fs::path reference_fasta;
+  auto* reference_cmd =
+      cli.add_subcommand("reference", "Reference genomes for analysis")->require_subcommand(1);
+  auto* reference_add = reference_cmd->add_subcommand(
+      "add", "Register a reference genome: copies the FASTA, builds its .fai and bwa index");
+  reference_add->add_option("--data", data_dir, "Data directory")->required();
+  reference_add->add_option("name", reference_name, "Name, [A-Za-z0-9._-]")->required();
+  reference_add->add_option("fasta", reference_fasta, "FASTA file")->required();
+
   auto* routes_cmd = cli.add_subcommand(
       "routes", "List every route with its policy action and resource kind (tab-separated)");
   routes_cmd->add_option("--data", data_dir, "Data directory")->required();
@@ -556,6 +611,7 @@ int main(int argc, char** argv) {
   }
   if (*serve) return app::Serve(data_dir, serve_listen, nullptr);
   if (*routes_cmd) return app::PrintRoutes(data_dir);
+  if (*reference_add) return app::AddReference(data_dir, reference_name, reference_fasta);
   if (*demo) {
     if (!fs::exists(demo_dir / "zengen.conf")) {
       app::InitOptions o{.data_dir = demo_dir, .listen = demo_listen};
