@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -694,6 +695,63 @@ TEST_P(EngineTest, ToilOnSlurmRunsTheSameGermlinePipelineEndToEnd) {
   MakeRuns(SlurmExecutor());
   EXPECT_EQ(runs_->executor().name(), "slurm");
   EndToEnd();
+}
+
+// The somatic pipeline 1.0.0 on its own under cwltool: a normal with germline SNVs, a tumour
+// with the same plus somatic ones; exactly the somatic ones are called (tumour 1/1, normal 0/0).
+TEST(SomaticPipelineTest, CallsTheTumourOnlyVariantsAndNotTheGermlineOnes) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("zg-somatic-" + crypto::ToHex(crypto::RandomBytes(6)));
+  fs::create_directories(dir);
+  const Genome g = MakeGenome();  // the normal: the reference with germline SNVs
+  syn::Reference tumour = g.hap;
+  std::set<int64_t> somatic;
+  for (int64_t p = 700; p < 29500; p += 1301) {
+    if (std::find(g.snvs.begin(), g.snvs.end(), p) != g.snvs.end()) continue;
+    char& c = tumour.sequence[static_cast<size_t>(p)];
+    c = c == 'A' ? 'G' : c == 'C' ? 'T' : c == 'G' ? 'A' : 'C';
+    somatic.insert(p + 1);
+  }
+  std::ofstream(dir / "ref.fa") << g.ref.Fasta();
+  ASSERT_EQ(RunCommand({"samtools", "faidx", (dir / "ref.fa").string()})->exit_code, 0);
+  ASSERT_EQ(RunCommand({"bwa", "index", (dir / "ref.fa").string()})->exit_code, 0);
+  // ~30x each, so that the depth filters (10 reads in either sample) hold nearly everywhere.
+  const syn::Reads t = syn::MakeReads(tumour, 21, 3000, 150, false, "HTUMOUR");
+  const syn::Reads n = syn::MakeReads(g.hap, 22, 3000, 150, false, "HNORMAL");
+  std::ofstream(dir / "t1.fq.gz", std::ios::binary) << syn::Gzip(t.r1);
+  std::ofstream(dir / "t2.fq.gz", std::ios::binary) << syn::Gzip(t.r2);
+  std::ofstream(dir / "n1.fq.gz", std::ios::binary) << syn::Gzip(n.r1);
+  std::ofstream(dir / "n2.fq.gz", std::ios::binary) << syn::Gzip(n.r2);
+  auto file = [&](const char* name) { return json{{"class", "File"}, {"path", (dir / name).string()}}; };
+  std::ofstream(dir / "job.json") << json{{"tumour_reads_1", file("t1.fq.gz")},
+                                          {"tumour_reads_2", file("t2.fq.gz")},
+                                          {"normal_reads_1", file("n1.fq.gz")},
+                                          {"normal_reads_2", file("n2.fq.gz")},
+                                          {"reference", file("ref.fa")},
+                                          {"tumour_sample", "T1"},
+                                          {"normal_sample", "N1"},
+                                          {"threads", 1}}
+                                         .dump();
+  const auto run = RunCommand(
+      {"cwltool", "--outdir", (dir / "out").string(), "--tmpdir-prefix", (dir / "tmp").string() + "/",
+       (fs::path(ZENGEN_SOURCE_DIR) / "pipelines/somatic/1.0.0/somatic.cwl").string(),
+       (dir / "job.json").string()});
+  ASSERT_EQ(run->exit_code, 0) << run->out;
+  const auto calls = RunCommand({"bcftools", "query", "-f", "%POS[ %GT]\n",
+                                 (dir / "out" / "T1.somatic.vcf.gz").string()});
+  ASSERT_EQ(calls->exit_code, 0) << calls->out;
+  std::set<int64_t> called;
+  std::istringstream lines(calls->out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) called.insert(std::stoll(line));
+    EXPECT_NE(line.find(" 0/0"), std::string::npos) << line;  // the normal is reference
+  }
+  size_t found = 0;
+  for (int64_t p : somatic) found += called.count(p);
+  EXPECT_GE(found + 1, somatic.size()) << calls->out;  // at most one somatic SNV missed
+  for (int64_t p : g.snvs) EXPECT_EQ(called.count(p + 1), 0u) << "germline SNV called at " << p + 1;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnalysisTest, ::testing::ValuesIn(storage::TestBackends()),

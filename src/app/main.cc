@@ -258,6 +258,30 @@ int AddReference(const fs::path& data_dir, const std::string& name, const fs::pa
   return 0;
 }
 
+// `zengen demo --analyse`: registers the demo's reference (once) and sets the per-site
+// automatic start, so the germline pipeline runs in the background on every specimen that
+// passed QC once the server serves; the console shows the runs' progress.
+Status EnableDemoAnalysis(const fs::path& demo_dir) {
+  constexpr const char* kName = "demo-synthetic";
+  {
+    ZG_ASSIGN_OR_RETURN(auto rt, Runtime::Open(demo_dir, "cli"));
+    Wiring wiring(*rt);
+    ZG_ASSIGN_OR_RETURN(auto refs, wiring.analysis_runs->ListReferences());
+    if (refs.empty()) {
+      const fs::path fasta = demo_dir / "demo-reference.fa";
+      std::ofstream(fasta) << DemoReferenceFasta();
+      ZG_RETURN_IF_ERROR(wiring.analysis_runs
+                             ->RegisterReference(kName, fs::absolute(fasta), {"cli", "", {}, "cli", ""})
+                             .status());
+      fs::remove(fasta);
+    }
+    if (!rt->config.analysis_auto_start_reference.empty()) return Status::Ok();
+  }
+  std::ofstream(demo_dir / "zengen.conf", std::ios::app)
+      << "\n# zengen demo --analyse\nanalysis_auto_start_reference = " << kName << "\n";
+  return Status::Ok();
+}
+
 // `zengen routes`: the route table as the server builds it (method, pattern, action, resource
 // kind; tab-separated), for the route matrix test and for reviewers.
 int PrintRoutes(const fs::path& data_dir) {
@@ -500,6 +524,10 @@ int main(int argc, char** argv) {
   std::string demo_listen = "127.0.0.1:8443";
   auto* demo = cli.add_subcommand("demo", "Create (if absent) and serve a demo data center");
   demo->add_option("--data", demo_dir, "Data directory")->capture_default_str();
+  bool demo_analyse = false;
+  demo->add_flag("--analyse", demo_analyse,
+                 "Run the germline pipeline (local executor) in the background on the "
+                 "specimens that passed QC");
   demo->add_option("--listen", demo_listen, "Address:port")
       ->capture_default_str()
       ->check(listen_address);
@@ -645,6 +673,9 @@ int main(int argc, char** argv) {
       auto codes = app::IssueDemoEnrolmentCodes(**rt);
       if (!codes.ok()) return app::Fail(codes.error());
       enrolment_codes = std::move(*codes);
+    }
+    if (demo_analyse) {  // uniform analysis in the demo (issue 16)
+      if (auto st = app::EnableDemoAnalysis(demo_dir); !st.ok()) return app::Fail(st.error());
     }
     return app::Serve(demo_dir, demo_listen, [&](const std::string& url) {
       std::cout << "\nZengen demo data center\n"

@@ -283,6 +283,9 @@ analysis_executor = local
 analysis_workers = 1
 analysis_threads = 2
 # pipelines_dir = /srv/zengen/pipelines
+# Per site: start a germline run by itself, on this registered reference, for every
+# specimen that passes QC with an open analysis order (`zengen reference add`).
+# analysis_auto_start_reference = GRCh38
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }
