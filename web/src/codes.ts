@@ -153,6 +153,9 @@ export const fieldLabels: Record<string, Bilingual> = {
   reason: b('理由', 'Reason'),
   data: b('入力内容', 'Data'),
   holder: b('保管者', 'Holder'),
+  specimen_id: b('検体', 'Specimen'),
+  reference: b('参照ゲノム', 'Reference genome'),
+  pipeline: b('パイプライン', 'Pipeline'),
 };
 
 export function fieldLabel(lang: Lang, field: string | undefined): string {
@@ -214,6 +217,14 @@ export const errorTexts: Record<string, Bilingual> = {
   no_consent: b('同意が記録されていません', 'No consent is recorded'),
   participant_withdrawn: b('参加者は同意を撤回しています', 'The participant has withdrawn'),
   reason_required: b('理由を入力してください', 'A reason is required'),
+  // Analysis runs (issue 16).
+  not_ordered_centre: b('この検体の解析を依頼された解析拠点ではありません', 'Your centre is not the one ordered to analyse this specimen'),
+  no_qc_passed_fastq: b('品質基準に合格したペアエンドのFASTQがありません', 'The specimen has no paired FASTQ run that passed QC'),
+  run_active: b('この検体の解析はまだ終わっていません', 'An analysis run of this specimen has not finished'),
+  unknown_reference: b('登録されていない参照ゲノムです', 'No such reference genome'),
+  unknown_pipeline: b('登録されていないパイプラインです', 'No such pipeline'),
+  run_not_found: b('解析の実行が見つかりません', 'Analysis run not found'),
+  provenance_not_found: b('解析が成功するまで来歴情報はありません', 'No provenance until the run succeeds'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {
