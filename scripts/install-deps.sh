@@ -18,6 +18,9 @@ packages=(
   ceph-mon ceph-osd radosgw ceph-common
   chromium fonts-noto-cjk
   clang libclang-rt-14-dev llvm
+  # Uniform analysis (issue 16): the workflow engines, a single-node Slurm for tests, the
+  # pipelines' tools (fastp, samtools, bcftools above).
+  cwltool toil slurmctld slurmd slurm-client munge bwa
 )
 # Node.js for the web front-end: Debian's nodejs and npm, unless a node is already installed
 # (another build of Node.js would conflict with Debian's npm package).

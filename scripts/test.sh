@@ -12,9 +12,12 @@ bash scripts/web-build.sh
 
 pgdir=$(mktemp -d /tmp/zengen-pg.XXXXXX)
 cephdir=$(mktemp -d /tmp/zengen-ceph.XXXXXX)
+slurmdir=$(mktemp -d /tmp/zengen-slurm.XXXXXX)
 cleanup() {
   bash scripts/postgres-test-server.sh stop "$pgdir" >/dev/null 2>&1 || true
   bash scripts/ceph-test-server.sh stop "$cephdir" >/dev/null 2>&1 || true
+  bash scripts/slurm-test-cluster.sh stop "$slurmdir" >/dev/null 2>&1 || true
+  rm -rf "$slurmdir"
   rm -rf "$pgdir" "$cephdir"
 }
 trap cleanup EXIT
@@ -56,6 +59,22 @@ done
 echo "test.sh: Ceph RGW for tests at ${s3%% *}"
 export ZENGEN_TEST_S3="$s3"
 export ZENGEN_REQUIRE_S3=1
+
+# A single-node Slurm cluster (slurmctld, slurmd, munge) on two free loopback ports, for the
+# analysis module's Slurm executor test (issue 16).
+slurm_conf=""
+for candidate in $(shuf -i 20000-39990 -n 20); do
+  ports_free "$candidate" 2 || continue
+  bash scripts/slurm-test-cluster.sh stop "$slurmdir" >/dev/null 2>&1 || true
+  if slurm_conf=$(bash scripts/slurm-test-cluster.sh start "$slurmdir" "$candidate" | tail -n 1); then
+    break
+  fi
+  slurm_conf=""
+done
+[[ -n "$slurm_conf" ]] || { echo "test.sh: Slurm could not start on free ports" >&2; exit 1; }
+echo "test.sh: Slurm for tests with SLURM_CONF=$slurm_conf"
+export ZENGEN_TEST_SLURM_CONF="$slurm_conf"
+export ZENGEN_REQUIRE_SLURM=1
 
 export ZENGEN_TEST_POSTGRES_URL="$url"
 export ZENGEN_REQUIRE_POSTGRES=1

@@ -2,15 +2,21 @@
 # Accuracy and orchestration overhead of the germline pipeline (pipelines/germline/1.0.0).
 #
 # Makes a synthetic diploid genome with known SNVs and indels (make_truth.py; LENGTH bp, default
-# 2 Mb), simulates ~30x paired reads with wgsim from each haplotype, then runs the same tool
-# commands three ways on the same input, in this order, and prints the wall time of each:
+# 2 Mb), simulates ~30x paired 150 bp reads from both haplotypes (the synthetic module's
+# Illumina-like reads, which pass Zengen's QC; build/bench/pipeline/pipeline_overhead reads),
+# then runs the same tool commands on the same input, in this order, and prints the wall time
+# of each:
 #   1. by hand: the pipeline's commands in a plain shell script (the anchor);
-#   2. cwltool (the local executor's engine);
-#   3. toil-cwl-runner --batchSystem slurm on a single-node Slurm cluster started here
-#      (scripts/slurm-test-cluster.sh), unless SLURM=0.
+#   2. cwltool alone (the local executor's engine);
+#   3. a Zengen analysis run on the local executor (pipeline_overhead run local: from the
+#      request to `succeeded`, with input decryption, the engine, output sanitising,
+#      encryption and registration), whose overhead over the anchor is the figure of issue 16;
+#   4. toil-cwl-runner --batchSystem slurm alone, on a single-node Slurm cluster started here
+#      (scripts/slurm-test-cluster.sh), and 5. a Zengen run on the slurm executor, unless
+#      SLURM=0.
 # Precision, recall and F1 for SNVs and indels (compare.py: exact-allele matching after
-# bcftools norm) are printed for every run. Needs root (Slurm and munge) and the packages of
-# scripts/install-deps.sh with ZENGEN_WITH_BENCH=1.
+# bcftools norm) are printed for every run. Needs root (Slurm and munge), the packages of
+# scripts/install-deps.sh with ZENGEN_WITH_BENCH=1, and a build (scripts/build.sh).
 #
 #   LENGTH=2000000 COVERAGE=30 SEED=1 SLURM=1 bash bench/pipeline/run.sh
 set -euo pipefail
@@ -34,12 +40,9 @@ cd "$work"
 python3 "$here/make_truth.py" truth --length "$length" --seed "$seed"
 samtools faidx truth/ref.fa
 bwa index truth/ref.fa 2>/dev/null
-pairs=$((length * coverage / 300 / 2))
-wgsim -S $((seed * 2 + 1)) -N "$pairs" -1 150 -2 150 -r 0 -R 0 -e 0.002 truth/hap1.fa h1_1.fq h1_2.fq >/dev/null 2>&1
-wgsim -S $((seed * 2 + 2)) -N "$pairs" -1 150 -2 150 -r 0 -R 0 -e 0.002 truth/hap2.fa h2_1.fq h2_2.fq >/dev/null 2>&1
-cat h1_1.fq <(sed '1~4s/^@/@h2_/' h2_1.fq) | gzip -1 >r1.fq.gz
-cat h1_2.fq <(sed '1~4s/^@/@h2_/' h2_2.fq) | gzip -1 >r2.fq.gz
-rm -f h1_?.fq h2_?.fq
+driver=${ZENGEN_PIPELINE_OVERHEAD:-$root/build/bench/pipeline/pipeline_overhead}
+# Half the coverage from each haplotype.
+"$driver" reads truth/hap1.fa truth/hap2.fa $((coverage / 2)) "$seed" .
 bcftools norm -f truth/ref.fa -m -any truth/truth.vcf -Oz -o truth.norm.vcf.gz 2>/dev/null
 cat >job.yml <<EOF
 reads_1: {class: File, path: $work/r1.fq.gz}
@@ -80,7 +83,15 @@ t_cwl=$(echo "$(now) - $t0" | bc)
 report "cwltool (local)" "$t_cwl" cwl/out/S1.vcf.gz
 echo "cwltool overhead: $(echo "scale=3; ($t_cwl - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
 
-# 3. Toil on Slurm.
+# 3. Zengen on the local executor (cwltool), the same input.
+t_zl=$("$driver" run local truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-local" \
+  "$threads" zengen-local.vcf.gz 2>zengen-local.err | awk '/^zengen_run_seconds/ {print $2}')
+[[ -n "$t_zl" ]] || { cat zengen-local.err >&2; exit 1; }
+bcftools norm -f truth/ref.fa -m -any zengen-local.vcf.gz -Oz -o zengen-local.norm.vcf.gz 2>/dev/null
+report "zengen run (local)" "$t_zl" zengen-local.norm.vcf.gz
+echo "zengen local overhead: $(echo "scale=3; ($t_zl - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
+
+# 4. Toil on Slurm.
 if [[ "${SLURM:-1}" == 1 ]]; then
   slurmdir=$(mktemp -d /tmp/zengen-slurm.XXXXXX)
   port=$(shuf -i 30000-39990 -n 1)
@@ -94,4 +105,11 @@ if [[ "${SLURM:-1}" == 1 ]]; then
   t_toil=$(echo "$(now) - $t0" | bc)
   report "toil on Slurm" "$t_toil" toil/out/S1.vcf.gz
   echo "toil+Slurm overhead: $(echo "scale=3; ($t_toil - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
+  # 5. Zengen on the slurm executor.
+  t_zs=$("$driver" run slurm truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-slurm" \
+    "$threads" zengen-slurm.vcf.gz 2>zengen-slurm.err | awk '/^zengen_run_seconds/ {print $2}')
+  [[ -n "$t_zs" ]] || { cat zengen-slurm.err >&2; exit 1; }
+  bcftools norm -f truth/ref.fa -m -any zengen-slurm.vcf.gz -Oz -o zengen-slurm.norm.vcf.gz 2>/dev/null
+  report "zengen run (slurm)" "$t_zs" zengen-slurm.norm.vcf.gz
+  echo "zengen slurm overhead: $(echo "scale=3; ($t_zs - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall; $(echo "scale=3; ($t_zs - $t_toil) * 100 / $t_toil" | bc) % over toil alone"
 fi

@@ -110,6 +110,9 @@ Result<std::optional<sequencing::Completion>> Upload(sequencing::Uploads& up,
   return std::optional<sequencing::Completion>(std::move(c));
 }
 
+// The demo's reference: one synthetic 200 kb contig.
+syn::Reference DemoReference() { return syn::MakeReference(20261124, 200000); }
+
 // Files behind a specimen at `stage` (4 sequenced, 5 qc_passed, 6 qc_failed, 7 analysed),
 // which is at library_prepared when called. Moves custody as the real pipeline does.
 Status SequenceSpecimen(Runtime& rt, const syn::Reference& ref, const std::string& specimen,
@@ -452,8 +455,7 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
     }
   }
   std::mt19937_64 rng(20261124);
-  // The demo's reference: one synthetic 200 kb contig.
-  const syn::Reference reference = syn::MakeReference(20261124, 200000);
+  const syn::Reference reference = DemoReference();
   std::vector<DemoParticipant> cohort;
   for (int i = 0; i < participant_count; ++i) {
     const bool rare = i % 3 == 2;
@@ -599,5 +601,7 @@ Result<DemoSummary> SeedDemo(Runtime& rt, int participant_count) {
   ZG_ASSIGN_OR_RETURN(s.applications, SeedSharing(rt));
   return s;
 }
+
+std::string DemoReferenceFasta() { return DemoReference().Fasta(); }
 
 }  // namespace zengen::app

@@ -19,6 +19,10 @@ struct DemoUser {
   std::string role;
 };
 
+// The demo's reference genome (one synthetic 200 kb contig, the one its reads come from), as
+// FASTA: `zengen demo --analyse` registers it for the analysis runs.
+std::string DemoReferenceFasta();
+
 // The demo's accounts, all with kDemoPassword; each enrols TOTP at first login.
 const std::vector<DemoUser>& DemoUsers();
 

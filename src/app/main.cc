@@ -21,6 +21,9 @@
 #include "access/access.h"
 #include "app/cohort_wiring.h"
 #include "blobs/storage_routes.h"
+#include "analysis/analysis.h"
+#include "analysis/analysis_routes.h"
+#include "analysis/registry.h"
 #include "app/demo.h"
 #include "app/operator_token.h"
 #include "app/runtime.h"
@@ -168,7 +171,27 @@ struct Wiring {
                                std::move(a.by_field)});
               }
               return out;
-            }} {}
+            }} {
+    // Uniform analysis (issue 16): runs on this site's executor (analysis_executor), inputs
+    // decrypted into per-run scratch directories, outputs through the genome-file registry.
+    const fs::path dir = r.config.Resolve("analysis");
+    analysis_registry = std::make_unique<analysis::Registry>(
+        *r.store, r.clock, *r.audit_sink, *r.blobs, *r.specimens, *r.uploads, dir / "registry");
+    auto executor = analysis::MakeExecutor(r.config.analysis_executor);
+    std::error_code ec;
+    analysis_runs = std::make_unique<analysis::Runs>(
+        *r.store, r.clock, *r.audit_sink, *r.specimens, gate, *analysis_registry,
+        executor.ok() ? std::move(*executor) : analysis::LocalExecutor(),
+        analysis::Options{
+            .pipelines_dir = analysis::FindPipelines(
+                r.config.pipelines_dir.empty() ? fs::path() : r.config.Resolve(r.config.pipelines_dir),
+                fs::read_symlink("/proc/self/exe", ec)),
+            .references_dir = dir / "references",
+            .scratch_dir = dir / "scratch",
+            .workers = static_cast<int>(r.config.analysis_workers),
+            .threads = static_cast<int>(r.config.analysis_threads),
+            .auto_start_reference = r.config.analysis_auto_start_reference});
+  }
   Wiring(const Wiring&) = delete;
   Wiring& operator=(const Wiring&) = delete;
 
@@ -185,6 +208,9 @@ struct Wiring {
   portal::SharingSources public_sources;
   // Set once the port is bound, before the first request is served.
   std::string public_url;
+  // Uniform analysis: the registry as runs use it, and the runs (workers start with Serve).
+  std::unique_ptr<analysis::Registry> analysis_registry;
+  std::unique_ptr<analysis::Runs> analysis_runs;
 };
 
 // Every route of the server but the web front-end's (which goes last: its fallback answers
@@ -243,9 +269,46 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                                                  [&w] { return w.public_url; }}),
                   // The cohort variant store and Beacon v2 (issue 15).
                   AddCohortRoutes(router, r, w.gate, *w.cohort,
-                                  [&w] { return w.public_url; })}) {
+                                  [&w] { return w.public_url; }),
+                  analysis::AddAnalysisRoutes(router, *w.analysis_runs)}) {
     ZG_RETURN_IF_ERROR(st);
   }
+  return Status::Ok();
+}
+
+// `zengen reference add`: registers a reference genome for analysis runs.
+int AddReference(const fs::path& data_dir, const std::string& name, const fs::path& fasta) {
+  auto rt = Runtime::Open(data_dir, "cli");
+  if (!rt.ok()) return Fail(rt.error());
+  Wiring wiring(**rt);
+  auto ref = wiring.analysis_runs->RegisterReference(name, fs::absolute(fasta),
+                                                     {"cli", "", {}, "cli", ""});
+  if (!ref.ok()) return Fail(ref.error());
+  std::cout << fmt::format("{}\t{}\n", ref->name, ref->sha256);
+  return 0;
+}
+
+// `zengen demo --analyse`: registers the demo's reference (once) and sets the per-site
+// automatic start, so the germline pipeline runs in the background on every specimen that
+// passed QC once the server serves; the console shows the runs' progress.
+Status EnableDemoAnalysis(const fs::path& demo_dir) {
+  constexpr const char* kName = "demo-synthetic";
+  {
+    ZG_ASSIGN_OR_RETURN(auto rt, Runtime::Open(demo_dir, "cli"));
+    Wiring wiring(*rt);
+    ZG_ASSIGN_OR_RETURN(auto refs, wiring.analysis_runs->ListReferences());
+    if (refs.empty()) {
+      const fs::path fasta = demo_dir / "demo-reference.fa";
+      std::ofstream(fasta) << DemoReferenceFasta();
+      ZG_RETURN_IF_ERROR(wiring.analysis_runs
+                             ->RegisterReference(kName, fs::absolute(fasta), {"cli", "", {}, "cli", ""})
+                             .status());
+      fs::remove(fasta);
+    }
+    if (!rt->config.analysis_auto_start_reference.empty()) return Status::Ok();
+  }
+  std::ofstream(demo_dir / "zengen.conf", std::ios::app)
+      << "\n# zengen demo --analyse\nanalysis_auto_start_reference = " << kName << "\n";
   return Status::Ok();
 }
 
@@ -411,6 +474,9 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       }
     }
   });
+  // Analysis runs left running by a previous process fail ("interrupted"); workers start.
+  if (auto st = wiring.analysis_runs->Recover(); !st.ok()) return Fail(st.error());
+  wiring.analysis_runs->StartWorkers();
   (*checkpoints)->Start(audit::kCheckpointInterval);
   (*server)->Run();
   sweeper.request_stop();
@@ -420,6 +486,7 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   tiers.join();
   upload_expiry.join();
   server->reset();
+  wiring.analysis_runs.reset();  // stops the analysis workers while the store is open
   refusals.Stop();  // the last interval's refusal counts, while the audit log is open
   checkpoints->reset();  // signs a last head
   rt->reset();  // flushes the audit log, then closes every database connection
@@ -509,6 +576,10 @@ int main(int argc, char** argv) {
   std::string demo_listen = "127.0.0.1:8443";
   auto* demo = cli.add_subcommand("demo", "Create (if absent) and serve a demo data center");
   demo->add_option("--data", demo_dir, "Data directory")->capture_default_str();
+  bool demo_analyse = false;
+  demo->add_flag("--analyse", demo_analyse,
+                 "Run the germline pipeline (local executor) in the background on the "
+                 "specimens that passed QC");
   demo->add_option("--listen", demo_listen, "Address:port")
       ->capture_default_str()
       ->check(listen_address);
@@ -621,6 +692,17 @@ int main(int argc, char** argv) {
   variants_genes->add_flag("--synthetic", genes_synthetic,
                            "Load the small synthetic table of the demo instead")
       ->excludes(genes_source);
+  // Uniform analysis: reference genomes are registered from the command line (the FASTA is
+  // read from the server's own disks).
+  std::string reference_name;
+  fs::path reference_fasta;
+  auto* reference_cmd =
+      cli.add_subcommand("reference", "Reference genomes for analysis")->require_subcommand(1);
+  auto* reference_add = reference_cmd->add_subcommand(
+      "add", "Register a reference genome: copies the FASTA, builds its .fai and bwa index");
+  reference_add->add_option("--data", data_dir, "Data directory")->required();
+  reference_add->add_option("name", reference_name, "Name, [A-Za-z0-9._-]")->required();
+  reference_add->add_option("fasta", reference_fasta, "FASTA file")->required();
 
   auto* routes_cmd = cli.add_subcommand(
       "routes", "List every route with its policy action and resource kind (tab-separated)");
@@ -649,6 +731,7 @@ int main(int argc, char** argv) {
   }
   if (*serve) return app::Serve(data_dir, serve_listen, nullptr);
   if (*routes_cmd) return app::PrintRoutes(data_dir);
+  if (*reference_add) return app::AddReference(data_dir, reference_name, reference_fasta);
   if (*demo) {
     if (!fs::exists(demo_dir / "zengen.conf")) {
       app::InitOptions o{.data_dir = demo_dir, .listen = demo_listen};
@@ -686,6 +769,9 @@ int main(int argc, char** argv) {
       auto ingested = app::SeedDemoCohort(**rt);
       if (!ingested.ok()) return app::Fail(ingested.error());
       if (*ingested > 0) std::cout << fmt::format("cohort: {} VCF files ingested\n", *ingested);
+    }
+    if (demo_analyse) {  // uniform analysis in the demo (issue 16)
+      if (auto st = app::EnableDemoAnalysis(demo_dir); !st.ok()) return app::Fail(st.error());
     }
     return app::Serve(demo_dir, demo_listen, [&](const std::string& url) {
       std::cout << "\nZengen demo data center\n"

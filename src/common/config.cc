@@ -113,6 +113,22 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"blob_replicas", int_field(c.blob_replicas, 2, 16, "blob_replicas")},
       {"upload_expiry_s", int_field(c.upload_expiry_s, 3600, 365 * 86400, "upload_expiry_s")},
       {"web_root", [&](const std::string& v, int) { c.web_root = v; return Status::Ok(); }},
+      {"analysis_executor", [&](const std::string& v, int line) -> Status {
+         if (v != "local" && v != "slurm") {
+           return InvalidArgument("invalid_config",
+                                  fmt::format("line {}: analysis_executor must be local or slurm",
+                                              line),
+                                  "analysis_executor");
+         }
+         c.analysis_executor = v;
+         return Status::Ok();
+       }},
+      {"analysis_workers", int_field(c.analysis_workers, 1, 256, "analysis_workers")},
+      {"analysis_threads", int_field(c.analysis_threads, 1, 256, "analysis_threads")},
+      {"pipelines_dir",
+       [&](const std::string& v, int) { c.pipelines_dir = v; return Status::Ok(); }},
+      {"analysis_auto_start_reference",
+       [&](const std::string& v, int) { c.analysis_auto_start_reference = v; return Status::Ok(); }},
       {"public_url", [&](const std::string& v, int line) -> Status {
          std::string u = v;
          while (u.ends_with('/')) u.pop_back();
@@ -270,6 +286,19 @@ upload_expiry_s = 604800
 # balancer: its public name). htsget tickets and DRS access URLs point there, never
 # at a request's Host header. Unset: https://<listen host>:<port>.
 # public_url = https://zengen.example.jp
+
+# Uniform analysis: runs of the versioned CWL pipelines (pipelines/) on this site's
+# executor: local (cwltool on this machine, the default) or slurm (toil-cwl-runner
+# submitting every step to Slurm; SLURM_CONF from the environment). analysis_workers
+# runs execute at once, each with analysis_threads threads. Unset pipelines_dir: the
+# pipelines/ of the source tree zengen was built in.
+analysis_executor = local
+analysis_workers = 1
+analysis_threads = 2
+# pipelines_dir = /srv/zengen/pipelines
+# Per site: start a germline run by itself, on this registered reference, for every
+# specimen that passes QC with an open analysis order (`zengen reference add`).
+# analysis_auto_start_reference = GRCh38
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

@@ -64,6 +64,16 @@ struct Config {
   // request's Host header (a forged Host would send the caller's token elsewhere). Empty:
   // derived from the listen address and the bound port (PublicBaseUrl).
   std::string public_url;
+  // Uniform analysis (issue 16): the executor of this site ("local": cwltool on this machine;
+  // "slurm": toil-cwl-runner submitting to Slurm, SLURM_CONF from the environment), runs
+  // executing at once, threads per run, where the versioned pipelines are (empty: the
+  // pipelines/ of the source tree the binary was built in) and whether a specimen passing QC
+  // starts its germline run by itself.
+  std::string analysis_executor = "local";
+  int64_t analysis_workers = 1;
+  int64_t analysis_threads = 2;
+  std::filesystem::path pipelines_dir;
+  std::string analysis_auto_start_reference;  // empty: no automatic start
 
   // Absolute path for a path setting (resolved against data_dir when relative).
   std::filesystem::path Resolve(const std::filesystem::path& p) const;

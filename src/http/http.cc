@@ -374,13 +374,14 @@ Router::Router() {
   for (const char* kind : {"system", "web", "session", "setting", "icf", "dictionary",
                            "code_list", "audit", "portal", "organisation", "user", "group",
                            "token", "dataset", "release", "sharing", "application", "grant",
-                           "shared_file", "role_grant", "beacon", "storage"}) {
+                           "shared_file", "role_grant", "beacon", "storage",
+                           "analysis_reference"}) {
     resolvers_[kind] = Unscoped(kind);
   }
   // Organisation data whose handlers filter to the caller's scope or decide per item.
   for (const char* kind :
        {"participant", "specimen", "finding", "run", "upload", "clinical", "analysis_order",
-        "variant"}) {
+        "variant", "analysis_run"}) {
     resolvers_[kind] = CallerScope(kind);
   }
 }

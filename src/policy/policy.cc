@@ -94,6 +94,13 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"analysis_order.read",
        {.roles = {kSequencer, kAnalyst, kSteward}, .own_organisation = true}},
       {"analysis_order.write", {.roles = {kSteward}}},
+      // Analysis runs (issue 16): the analysis centre analysing the specimen (resource holder)
+      // and the data centre's stewards start, follow, cancel and retry runs; the engine's logs
+      // are the centre's alone; reference genomes are listed to both.
+      {"analysis_run.read", {.roles = {kAnalyst, kSteward}, .own_organisation = true}},
+      {"analysis_run.write", {.roles = {kAnalyst, kSteward}, .own_organisation = true}},
+      {"analysis_run.log", {.roles = {kAnalyst}, .own_organisation = true}},
+      {"analysis_reference.read", {.roles = {kAnalyst, kSteward}}},
       // Names and kinds of the registered organisations (the shipping form's destinations).
       {"org.directory",
        {.roles = {kClinician, kSequencer, kAnalyst, kSteward, kSecurity, kCommittee}}},

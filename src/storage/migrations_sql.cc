@@ -533,6 +533,65 @@ CREATE TABLE beacon_query_budget (
 );
 )sql";
 
+// Migration 13: analysis runs, their steps and the registered reference genomes
+// (src/analysis/analysis.h). Shared types only.
+constexpr std::string_view kAnalysisRunsSchema = R"sql(
+CREATE TABLE reference_genomes (
+  name TEXT PRIMARY KEY,
+  sha256 TEXT NOT NULL,            -- of the FASTA
+  files TEXT NOT NULL,             -- JSON: {suffix: sha256} of the FASTA and its indexes
+  path TEXT NOT NULL,              -- the FASTA, under the references directory
+  registered_by TEXT NOT NULL,
+  registered_at TEXT NOT NULL
+);
+CREATE TABLE analysis_runs (
+  id TEXT PRIMARY KEY,             -- AR- and 16 upper-case hex characters
+  specimen_id TEXT NOT NULL REFERENCES specimens (id),
+  participant_id TEXT NOT NULL,
+  hospital TEXT NOT NULL,
+  centre_id TEXT NOT NULL REFERENCES organisations (id),
+  pipeline TEXT NOT NULL,
+  pipeline_version TEXT NOT NULL,
+  reference_name TEXT NOT NULL REFERENCES reference_genomes (name),
+  reference_sha256 TEXT NOT NULL,
+  executor TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  attempt INTEGER NOT NULL,
+  steps_done INTEGER NOT NULL,
+  steps_total INTEGER NOT NULL,
+  inputs TEXT NOT NULL,            -- JSON array of FASTQ file ids
+  outputs TEXT NOT NULL,           -- JSON array of registered file ids
+  error TEXT NOT NULL,             -- JSON {"code", "message"} or 'null'
+  node TEXT NOT NULL,
+  log TEXT NOT NULL,               -- the engine's log of the last attempt (tail)
+  provenance TEXT NOT NULL,        -- JSON-LD, '' until it succeeded
+  cancel_requested INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT NOT NULL
+);
+CREATE INDEX analysis_runs_centre ON analysis_runs (centre_id, created_at);
+CREATE INDEX analysis_runs_state ON analysis_runs (state);
+CREATE UNIQUE INDEX analysis_runs_one_active ON analysis_runs (specimen_id)
+  WHERE state IN ('queued', 'running');
+CREATE TABLE analysis_run_steps (
+  run_id TEXT NOT NULL REFERENCES analysis_runs (id),
+  attempt INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'succeeded', 'failed')),
+  started_at TEXT NOT NULL,
+  ended_at TEXT NOT NULL,
+  log TEXT NOT NULL,
+  PRIMARY KEY (run_id, attempt, name)
+);
+CREATE TABLE analysis_run_outputs (
+  file_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES analysis_runs (id)
+);
+)sql";
+
+
 constexpr std::array kMigrations = {
     Migration{
         .version = 1,
@@ -865,6 +924,14 @@ CREATE TABLE login_sources (
         // resumes where it stopped (src/blobs/local_store.h, LocalStore::Migrate).
         .sqlite_sql = kBlobSiteMigrationsSchema,
         .postgres_sql = kBlobSiteMigrationsSchema,
+    },
+    Migration{
+        .version = 19,
+        .name = "analysis_runs_steps_references",
+        // Uniform analysis (issue 16): runs of a versioned pipeline on a specimen, their steps
+        // per attempt, the outputs they registered, and the reference genomes they name.
+        .sqlite_sql = kAnalysisRunsSchema,
+        .postgres_sql = kAnalysisRunsSchema,
     },
 };
 

@@ -166,6 +166,9 @@ export const fieldLabels: Record<string, Bilingual> = {
   sex: b('性別', 'Sex'),
   age_band: b('年齢階級', 'Age band'),
   file_id: b('ファイル', 'File'),
+  specimen_id: b('検体', 'Specimen'),
+  reference: b('参照ゲノム', 'Reference genome'),
+  pipeline: b('パイプライン', 'Pipeline'),
 };
 
 export function fieldLabel(lang: Lang, field: string | undefined): string {
@@ -245,6 +248,14 @@ export const errorTexts: Record<string, Bilingual> = {
   invalid_code: b('コードの形式が正しくありません（{field}）', 'A code has the wrong format ({field})'),
   empty_code_list: b('コードが1つもありません', 'The list holds no code'),
   upload_expired: b('アップロードの有効期限が切れました。新しくアップロードしてください', 'The upload expired; start a new upload'),
+  // Analysis runs (issue 16).
+  not_ordered_centre: b('この検体の解析を依頼された解析拠点ではありません', 'Your centre is not the one ordered to analyse this specimen'),
+  no_qc_passed_fastq: b('品質基準に合格したペアエンドのFASTQがありません', 'The specimen has no paired FASTQ run that passed QC'),
+  run_active: b('この検体の解析はまだ終わっていません', 'An analysis run of this specimen has not finished'),
+  unknown_reference: b('登録されていない参照ゲノムです', 'No such reference genome'),
+  unknown_pipeline: b('登録されていないパイプラインです', 'No such pipeline'),
+  run_not_found: b('解析の実行が見つかりません', 'Analysis run not found'),
+  provenance_not_found: b('解析が成功するまで来歴情報はありません', 'No provenance until the run succeeds'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {

@@ -1,0 +1,763 @@
+// Analysis runs (issue 16) on both metadata backends, with the real blob store, Crypt4GH, the
+// htslib sanitiser and the access gate: the run table row by row, the admission rules (ordered
+// centre, withdrawn participant), and whole runs through the real engine (cwltool) on a small
+// synthetic genome: registered encrypted CRAM + VCF with provenance, a step killed with
+// SIGKILL (failed with its log, then retried), a cancellation (no scratch, no output).
+// With ZENGEN_TEST_SLURM_CONF set (scripts/test.sh starts a single-node cluster), the same
+// end-to-end run goes through toil-cwl-runner on Slurm.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "analysis/analysis.h"
+#include "analysis/registry.h"
+#include "blobs/local_store.h"
+#include "consent/consent.h"
+#include "consent/consent_test_support.h"
+#include "crypto/crypt4gh.h"
+#include "crypto/crypto.h"
+#include "participants/participants.h"
+#include "sequencing/synthetic.h"
+#include "sequencing/upload.h"
+#include "sharing/sharing.h"
+#include "specimens/analysis_orders.h"
+#include "storage/testing.h"
+
+namespace zengen::analysis {
+namespace {
+
+namespace fs = std::filesystem;
+namespace syn = sequencing::synthetic;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+Actor Person(std::string user, std::string org, std::string role) {
+  return {std::move(user), std::move(org), {std::move(role)}, "10.0.0.1", "req-1"};
+}
+const Actor kClin = Person("clin-a", "hosp-a", "clinician");
+const Actor kOp1 = Person("op-1", "seq-1", "sequencing_operator");
+const Actor kAn1 = Person("an-1", "ac-1", "analyst");
+const Actor kAn2 = Person("an-2", "ac-2", "analyst");
+const Actor kSteward = Person("steward", "dc", "data_steward");
+const Actor kCli{"cli", "", {}, "cli", ""};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// The sample genome: a random 30 kb contig and a homozygous haplotype with an SNV every 997
+// bases, from which the reads are drawn (so the calls are known).
+struct Genome {
+  syn::Reference ref;
+  syn::Reference hap;
+  std::vector<int64_t> snvs;  // 0-based positions
+};
+Genome MakeGenome() {
+  Genome g;
+  g.ref = syn::MakeReference(1616, 30000);
+  g.hap = g.ref;
+  for (int64_t p = 500; p < 29500; p += 997) {
+    char& c = g.hap.sequence[static_cast<size_t>(p)];
+    c = c == 'A' ? 'G' : c == 'C' ? 'T' : c == 'G' ? 'A' : 'C';
+    g.snvs.push_back(p);
+  }
+  return g;
+}
+
+// A test engine: behaves as the CWL engine would, without one. Writes outputs made by the
+// synthetic module; `mode` "succeed", "fail" (the first step fails) or "block" (until
+// cancelled). Records what it saw of the scratch directory.
+class FakeExecutor final : public Executor {
+ public:
+  explicit FakeExecutor(const Genome& g) : genome_(g) {}
+  std::string name() const override { return "local"; }
+  std::string EngineVersion() const override { return "fake-engine 1"; }
+  Result<JobResult> Run(const Job& job, const std::function<void(std::string_view)>& on_line,
+                        const std::atomic<bool>& cancel) override {
+    struct stat st {};
+    seen_scratch_mode = ::stat(job.scratch.c_str(), &st) == 0 ? (st.st_mode & 0777) : 0;
+    seen_inputs.clear();
+    for (const auto& e : fs::directory_iterator(job.scratch / "in")) {
+      seen_inputs.push_back(e.path().filename().string());
+    }
+    seen_scratch = job.scratch;
+    JobResult r;
+    on_line("INFO [workflow ] start");
+    on_line("INFO [step trim] start");
+    on_line("INFO [job trim] fastp -i reads_1.fastq.gz");
+    if (mode == "fail") {
+      on_line("ERROR [job trim] Job error: killed");
+      on_line("WARNING [step trim] completed permanentFail");
+      r.exit_code = 1;
+      return r;
+    }
+    if (mode == "block") {
+      started = true;
+      while (!cancel.load()) std::this_thread::sleep_for(20ms);
+      r.cancelled = true;
+      r.exit_code = 143;
+      return r;
+    }
+    on_line("INFO [step trim] completed success");
+    for (const char* s : {"align", "call"}) {
+      on_line(fmt::format("INFO [step {}] start", s));
+      on_line(fmt::format("INFO [step {}] completed success", s));
+    }
+    const syn::Reads reads = syn::MakeReads(genome_.hap, 5, 1000, 100, false);
+    const fs::path out = job.scratch / "out";
+    fs::create_directories(out);
+    if (!syn::WriteCram(genome_.ref, reads, "S1", out / "S1.cram").ok()) return r;
+    std::ofstream(out / "S1.vcf") << syn::MakeVcf(genome_.ref, 5, 10, "S1");
+    r.outputs = {{"cram", {{"path", (out / "S1.cram").string()}}},
+                 {"vcf", {{"path", (out / "S1.vcf").string()}}}};
+    r.node = "test-node";
+    return r;
+  }
+
+  std::string mode = "succeed";
+  std::atomic<bool> started{false};
+  unsigned seen_scratch_mode = 0;
+  std::vector<std::string> seen_inputs;
+  fs::path seen_scratch;
+
+ private:
+  const Genome& genome_;
+};
+
+class AnalysisTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  AnalysisTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
+
+  void SetUp() override {
+    auto db = storage::ScratchDatabase::Create(GetParam());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_.emplace(std::move(*db));
+    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"},
+                                                     {"seq-1", "sequencing_facility"},
+                                                     {"ac-1", "analysis_center"},
+                                                     {"ac-2", "analysis_center"},
+                                                     {"dc", "data_center"}})
+                    .ok());
+    ASSERT_TRUE(consent::EnsureDefaultIcf(*store_, clock_).ok());
+    participants::Registry registry(*store_, clock_, audit_, std::string(32, 'k'));
+    auto p = registry.Register({"hosp-a", "MRN-1", "cancer", "lung", "2026-06-01"}, "clin-a",
+                               "cli", "");
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    participant_ = p->participant.id;
+    specimens_ = std::make_unique<specimens::Specimens>(*store_, clock_, audit_);
+    ASSERT_TRUE(specimens::AnalysisOrders(*store_, clock_, audit_)
+                    .SetRule("cancer", "ac-1", kSteward)
+                    .ok());
+    dir_ = fs::temp_directory_path() / ("zg-analysis-" + crypto::ToHex(crypto::RandomBytes(6)));
+    std::vector<blobs::Root> roots;
+    for (const auto& [name, tier] : std::vector<std::pair<std::string, std::string>>{
+             {"hot1", "hot"}, {"hot2", "hot"}, {"cold1", "cold"}, {"cold2", "cold"}}) {
+      fs::create_directories(dir_ / name);
+      roots.push_back({name, dir_ / name, tier, "JP"});
+    }
+    auto bs = blobs::LocalStore::Create(
+        {.roots = std::move(roots), .allowed_jurisdictions = {"JP"}, .replicas = 2}, *store_,
+        clock_, audit_);
+    ASSERT_TRUE(bs.ok()) << bs.error().message;
+    blobs_ = std::move(*bs);
+    const auto dc = crypto::crypt4gh::GenerateKeyPair();
+    uploads_ = std::make_unique<sequencing::Uploads>(
+        *store_, clock_, audit_, *blobs_, *specimens_, dir_ / "staging",
+        genomefiles::UploadKeys{dc.secret_key, dc.public_key}, sequencing::DefaultQcThresholds(),
+        genomefiles::HtsSanitiser());
+    ledger_ = std::make_unique<consent::Ledger>(*store_, clock_, audit_);
+    sharing_ = std::make_unique<sharing::Sharing>(*store_, clock_, audit_, *ledger_);
+    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_, audit_);
+    registry_ = std::make_unique<Registry>(*store_, clock_, audit_, *blobs_, *specimens_,
+                                           *uploads_, dir_ / "registry");
+    ASSERT_TRUE(ledger_->Record(participant_,
+                                {"initial", "1.0", "ja",
+                                 consent::testing::StoreFixture::AllPermit(), "2026-11-20",
+                                 consent::testing::StoreFixture::Details()},
+                                {"clin-a", "127.0.0.1", ""})
+                    .ok());
+    std::ofstream(dir_ / "ref-input.fa") << genome_.ref.Fasta();
+  }
+
+  void TearDown() override {
+    runs_.reset();
+    registry_.reset();
+    gate_.reset();
+    sharing_.reset();
+    ledger_.reset();
+    uploads_.reset();
+    blobs_.reset();
+    specimens_.reset();
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void MakeRuns(std::unique_ptr<Executor> executor) {
+    runs_ = std::make_unique<Runs>(*store_, clock_, audit_, *specimens_, *gate_, *registry_,
+                                   std::move(executor),
+                                   Options{.pipelines_dir = fs::path(ZENGEN_SOURCE_DIR) / "pipelines",
+                                           .references_dir = dir_ / "references",
+                                           .scratch_dir = dir_ / "scratch",
+                                           .workers = 1,
+                                           .threads = 1});
+    auto ref = runs_->RegisterReference("synthetic-30k", dir_ / "ref-input.fa", kCli);
+    ASSERT_TRUE(ref.ok()) << ref.error().message;
+    ASSERT_TRUE(runs_->Recover().ok());
+    runs_->StartWorkers();
+  }
+  FakeExecutor* Fake() {
+    auto f = std::make_unique<FakeExecutor>(genome_);
+    FakeExecutor* raw = f.get();
+    MakeRuns(std::move(f));
+    return raw;
+  }
+
+  void Upload(sequencing::NewUpload n, const std::string& bytes) {
+    n.size = static_cast<int64_t>(bytes.size());
+    n.sha256 = crypto::Sha256Hex(bytes);
+    n.chunk_size = sequencing::kMinChunkSize;
+    auto u = uploads_->Create(n, kOp1);
+    ASSERT_TRUE(u.ok()) << u.error().message;
+    for (int64_t i = 0; i < u->chunks(); ++i) {
+      ASSERT_TRUE(uploads_->PutChunk(u->id, i,
+                                     std::string_view(bytes).substr(
+                                         static_cast<size_t>(i * u->chunk_size),
+                                         static_cast<size_t>(u->ChunkLength(i))),
+                                     kOp1)
+                      .ok());
+    }
+    auto c = uploads_->Complete(u->id, kOp1);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+  }
+
+  // A specimen of the participant sequenced at seq-1 whose paired FASTQ passed QC (ordered to
+  // ac-1 by the program rule).
+  std::string QcPassedSpecimen() {
+    auto s = specimens_->Register({participant_, "normal", "blood", "EDTA", "2026-06-02", ""},
+                                  kClin);
+    EXPECT_TRUE(s.ok());
+    const std::string id = s->id;
+    for (const auto& [to, who, dest] :
+         std::vector<std::tuple<std::string, Actor, std::string>>{
+             {"shipped", kClin, "seq-1"}, {"received", kOp1, ""}, {"library_prepared", kOp1, ""}}) {
+      auto st = specimens_->Custody(id, {to, "", dest}, who);
+      EXPECT_TRUE(st.ok()) << to << ": " << st.error().message;
+    }
+    auto run = uploads_->CreateRun({id, "NovaSeq X", "HANALYSIS", "LIB-1", "paired"}, kOp1);
+    EXPECT_TRUE(run.ok()) << run.error().message;
+    const syn::Reads reads = syn::MakeReads(genome_.hap, 7, 1500, 150, false, "HANALYSIS");
+    sequencing::NewUpload n;
+    n.kind = "fastq";
+    n.run_id = run->id;
+    n.read = 1;
+    n.file_name = "S_R1.fastq.gz";
+    Upload(n, syn::Gzip(reads.r1));
+    n.read = 2;
+    n.file_name = "S_R2.fastq.gz";
+    Upload(n, syn::Gzip(reads.r2));
+    EXPECT_EQ(specimens_->Get(id)->specimen.state, "qc_passed");
+    return id;
+  }
+
+  int64_t Count(const std::string& sql) {
+    auto tx = store_->Begin(storage::TxMode::kRead);
+    auto rows = (*tx)->Query(sql);
+    EXPECT_TRUE(rows.ok()) << rows.error().message;
+    return rows.ok() ? rows->rows[0].Int(0) : -1;
+  }
+  int64_t AuditCount(const std::string& action, const std::string& resource) {
+    return Count(fmt::format("SELECT COUNT(*) FROM audit_log WHERE action = '{}' AND resource = "
+                             "'{}'", action, resource));
+  }
+  std::vector<genomefiles::DataFile> AnalysisFiles() {
+    std::vector<genomefiles::DataFile> out;
+    auto files = uploads_->files().ListFiles(participant_);
+    EXPECT_TRUE(files.ok());
+    if (!files.ok()) return out;
+    for (const auto& f : files.value()) {
+      if (f.kind != "fastq") out.push_back(f);
+    }
+    return out;
+  }
+  bool ScratchEmpty() {
+    for (const auto& e : fs::directory_iterator(dir_ / "scratch")) {
+      if (e.path().filename().string().rfind("AR-", 0) == 0) return false;
+    }
+    return true;
+  }
+
+  Genome genome_ = MakeGenome();
+  FakeClock clock_;
+  RecordingAuditSink audit_;
+  std::optional<storage::ScratchDatabase> db_;
+  std::unique_ptr<storage::Store> store_;
+  std::string participant_;
+  fs::path dir_;
+  std::unique_ptr<specimens::Specimens> specimens_;
+  std::unique_ptr<blobs::LocalStore> blobs_;
+  std::unique_ptr<sequencing::Uploads> uploads_;
+  std::unique_ptr<consent::Ledger> ledger_;
+  std::unique_ptr<sharing::Sharing> sharing_;
+  std::unique_ptr<access::Gate> gate_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<Runs> runs_;
+};
+
+// ---- the run table, row by row ------------------------------------------------------------
+
+TEST(RunTableTest, EveryStateAndEventIsDecidedByTheTable) {
+  const std::set<std::pair<std::string, std::string>> allowed = {
+      {"queued", "take"},     {"queued", "cancel"},   {"running", "succeed"},
+      {"running", "fail"},    {"running", "cancel"},  {"running", "interrupt"},
+      {"failed", "retry"}};
+  for (std::string_view from : kRunStates) {
+    for (std::string_view event : {"take", "succeed", "fail", "cancel", "retry", "interrupt"}) {
+      const RunTransition* t = FindRunTransition(from, event);
+      EXPECT_EQ(t != nullptr, allowed.count({std::string(from), std::string(event)}) == 1)
+          << from << " " << event;
+    }
+  }
+  EXPECT_EQ(RunTable().size(), allowed.size());
+  EXPECT_EQ(FindRunTransition("queued", "take")->to, "running");
+  EXPECT_EQ(FindRunTransition("failed", "retry")->to, "queued");
+  EXPECT_EQ(FindRunTransition("running", "interrupt")->to, "failed");
+}
+
+// ---- admission --------------------------------------------------------------------------------
+
+TEST_P(AnalysisTest, OnlyTheOrderedCentreOrTheDataCentreStartsARun) {
+  Fake()->mode = "block";
+  const std::string sp = QcPassedSpecimen();
+  auto other = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn2);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, "not_ordered_centre");
+  EXPECT_EQ(specimens_->Get(sp)->specimen.state, "qc_passed");  // nothing moved
+  auto clinician = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kClin);
+  EXPECT_EQ(clinician.error().code, "not_ordered_centre");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_log WHERE action = 'analysis_run.write' AND "
+                  "decision = 'deny'"), 2);
+
+  auto bad_ref = runs_->Start({sp, "germline", "1.0.0", "GRCh99"}, kAn1);
+  EXPECT_EQ(bad_ref.error().field, "reference");
+  auto bad_pipeline = runs_->Start({sp, "germline", "9.9.9", "synthetic-30k"}, kAn1);
+  EXPECT_EQ(bad_pipeline.error().field, "pipeline");
+
+  // The data centre's steward starts it for the ordered centre, which takes custody.
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kSteward);
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  EXPECT_EQ(run->centre, "ac-1");
+  const auto after = specimens_->Get(sp)->specimen;
+  EXPECT_EQ(after.state, "analysed");
+  EXPECT_EQ(after.holder, "ac-1");
+  auto second = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  EXPECT_EQ(second.error().code, "run_active");
+  ASSERT_TRUE(runs_->Cancel(run->id, kAn1).ok());
+  ASSERT_TRUE(runs_->WaitIdleForTest(60s));
+}
+
+TEST_P(AnalysisTest, AWithdrawnParticipantIsRefusedBeforeAnythingMoves) {
+  Fake();
+  const std::string sp = QcPassedSpecimen();
+  ASSERT_TRUE(ledger_->Withdraw(participant_, {"full", "2026-11-23", ""}, {"clin-a", "x", ""})
+                  .ok());
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.error().code, "participant_withdrawn");
+  EXPECT_EQ(specimens_->Get(sp)->specimen.state, "qc_passed");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs"), 0);
+  EXPECT_EQ(AuditCount("analysis_run.write", "specimen/" + sp), 1);
+}
+
+TEST_P(AnalysisTest, AWithdrawalWhileQueuedFailsTheRunBeforeAnyInputIsDecrypted) {
+  FakeExecutor* fake = Fake();
+  const std::string sp = QcPassedSpecimen();
+  // Queue it while the only worker is busy with another specimen's blocked run.
+  fake->mode = "block";
+  const std::string busy = QcPassedSpecimen();
+  auto first = runs_->Start({busy, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(first.ok());
+  while (!fake->started.load()) std::this_thread::sleep_for(10ms);
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  ASSERT_TRUE(ledger_->Withdraw(participant_, {"full", "2026-11-23", ""}, {"clin-a", "x", ""})
+                  .ok());
+  fake->seen_inputs.clear();
+  ASSERT_TRUE(runs_->Cancel(first->id, kAn1).ok());
+  ASSERT_TRUE(runs_->WaitIdleForTest(60s));
+  auto got = runs_->Get(run->id);
+  EXPECT_EQ(got->state, "failed");
+  EXPECT_EQ(got->error["code"], "participant_withdrawn");
+  EXPECT_TRUE(fake->seen_inputs.empty());
+  EXPECT_TRUE(ScratchEmpty());
+}
+
+// ---- whole runs with the test engine ------------------------------------------------------
+
+TEST_P(AnalysisTest, ASucceededRunRegistersEncryptedOutputsWithProvenanceAndAudit) {
+  FakeExecutor* fake = Fake();
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  ASSERT_TRUE(runs_->WaitIdleForTest(120s));
+  auto got = runs_->Get(run->id);
+  ASSERT_EQ(got->state, "succeeded") << got->error.dump();
+  EXPECT_EQ(got->steps_done, 3);
+  EXPECT_EQ(got->steps_total, 3);
+  for (const auto& s : got->steps) EXPECT_EQ(s.state, "succeeded") << s.name;
+  EXPECT_EQ(fake->seen_scratch_mode, 0700u);
+  EXPECT_EQ(fake->seen_inputs.size(), 2u);
+  EXPECT_FALSE(fs::exists(fake->seen_scratch));
+  EXPECT_TRUE(ScratchEmpty());
+
+  const auto files = AnalysisFiles();
+  ASSERT_EQ(files.size(), 2u);
+  ASSERT_EQ(got->outputs.size(), 2u);
+  for (const auto& f : files) {
+    EXPECT_EQ(f.specimen_id, sp);
+    EXPECT_EQ(f.derived_from, got->inputs);
+    EXPECT_FALSE(f.index_blob_id.empty()) << f.kind;
+    // Stored as Crypt4GH, never as plaintext.
+    auto reader = blobs_->Open(f.blob_id);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ(*(*reader)->ReadAt(0, 8), "crypt4gh");
+    EXPECT_EQ(AuditCount("analysis.output", "file/" + f.id), 1);
+  }
+  EXPECT_EQ(AuditCount("analysis.step", "analysis_run/" + run->id), 6);
+  EXPECT_EQ(AuditCount("analysis.run.state", "analysis_run/" + run->id), 2);
+  EXPECT_EQ(specimens_->Get(sp)->specimen.state, "analysed");
+
+  auto prov = runs_->Provenance(run->id);
+  ASSERT_TRUE(prov.ok());
+  const std::string text = prov->dump();
+  for (const auto& needle :
+       {std::string("https://w3id.org/ro/crate/1.1/context"), std::string("prov:wasGeneratedBy"),
+        std::string("fake-engine 1"), got->reference_sha256, files[0].sha256, files[1].sha256,
+        std::string("\"germline\""), std::string("1.0.0"), std::string("test-node")}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle;
+  }
+  auto by_file = runs_->RunOfOutput(files[0].id);
+  ASSERT_TRUE(by_file.ok());
+  EXPECT_EQ(by_file->id, run->id);
+}
+
+TEST_P(AnalysisTest, AFailedStepFailsTheRunWithItsLogAndARetrySucceeds) {
+  FakeExecutor* fake = Fake();
+  fake->mode = "fail";
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE(runs_->WaitIdleForTest(60s));
+  auto got = runs_->Get(run->id);
+  ASSERT_EQ(got->state, "failed");
+  EXPECT_EQ(got->error["code"], "engine_failed");
+  ASSERT_EQ(got->steps.size(), 3u);
+  EXPECT_EQ(got->steps[0].name, "trim");
+  EXPECT_EQ(got->steps[0].state, "failed");
+  EXPECT_NE(got->steps[0].log.find("Job error: killed"), std::string::npos);
+  EXPECT_EQ(got->steps[1].state, "pending");
+  EXPECT_NE(runs_->Log(run->id)->find("permanentFail"), std::string::npos);
+  EXPECT_TRUE(AnalysisFiles().empty());
+  EXPECT_TRUE(ScratchEmpty());
+  EXPECT_EQ(runs_->Cancel(run->id, kAn1).error().code, "invalid_transition");
+
+  fake->mode = "succeed";
+  auto retried = runs_->Retry(run->id, kAn1);
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(retried->attempt, 2);
+  ASSERT_TRUE(runs_->WaitIdleForTest(120s));
+  got = runs_->Get(run->id);
+  EXPECT_EQ(got->state, "succeeded") << got->error.dump();
+  EXPECT_EQ(AnalysisFiles().size(), 2u);
+  EXPECT_EQ(runs_->Retry(run->id, kAn1).error().code, "invalid_transition");
+}
+
+TEST_P(AnalysisTest, ACancelledRunLeavesNoScratchAndNoOutput) {
+  FakeExecutor* fake = Fake();
+  fake->mode = "block";
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok());
+  while (!fake->started.load()) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(fs::exists(fake->seen_scratch / "in"));
+  ASSERT_TRUE(runs_->Cancel(run->id, kAn1).ok());
+  ASSERT_TRUE(runs_->WaitIdleForTest(60s));
+  EXPECT_EQ(runs_->Get(run->id)->state, "cancelled");
+  EXPECT_FALSE(fs::exists(fake->seen_scratch));
+  EXPECT_TRUE(ScratchEmpty());
+  EXPECT_TRUE(AnalysisFiles().empty());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_run_outputs"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM uploads WHERE kind <> 'fastq'"), 0);
+}
+
+TEST_P(AnalysisTest, ARunLeftRunningByADeadProcessIsFailedAtStartAndItsScratchRemoved) {
+  FakeExecutor* fake = Fake();
+  fake->mode = "block";
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok());
+  while (!fake->started.load()) std::this_thread::sleep_for(10ms);
+  const fs::path scratch = fake->seen_scratch;
+  // The process "dies": workers stop without finishing the run (state stays running).
+  fs::create_directories(dir_ / "keep");
+  fs::copy(scratch, dir_ / "keep" / scratch.filename(), fs::copy_options::recursive);
+  runs_.reset();
+  fs::copy(dir_ / "keep" / scratch.filename(), scratch, fs::copy_options::recursive);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs WHERE state = 'running'"), 1);
+  runs_ = std::make_unique<Runs>(*store_, clock_, audit_, *specimens_, *gate_, *registry_,
+                                 std::make_unique<FakeExecutor>(genome_),
+                                 Options{.pipelines_dir = fs::path(ZENGEN_SOURCE_DIR) / "pipelines",
+                                         .references_dir = dir_ / "references",
+                                         .scratch_dir = dir_ / "scratch"});
+  ASSERT_TRUE(runs_->Recover().ok());
+  auto got = runs_->Get(run->id);
+  EXPECT_EQ(got->state, "failed");
+  EXPECT_EQ(got->error["code"], "interrupted");
+  EXPECT_FALSE(fs::exists(scratch));
+}
+
+// ---- the real engine ------------------------------------------------------------------------
+
+// Reads a registered file's plaintext into `dest`.
+void Plaintext(blobs::BlobStore& blobs, const genomefiles::UploadKeys& keys,
+               const std::string& blob, const fs::path& dest) {
+  auto s = genomefiles::OpenObjectStream(blobs, blob, keys, "");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  std::ofstream out(dest, std::ios::binary);
+  for (;;) {
+    auto piece = s->next();
+    ASSERT_TRUE(piece.ok());
+    if (piece->empty()) break;
+    out << *piece;
+  }
+}
+
+std::string Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+class EngineTest : public AnalysisTest {
+ protected:
+  // A directory of tool wrappers put first on the engine's PATH: `fastp` blocks (printing its
+  // pid into `blocked`) on the first call, and is the real fastp afterwards.
+  fs::path Wrappers() {
+    const fs::path bin = dir_ / "bin";
+    fs::create_directories(bin);
+    const std::string real_fastp = Shell("command -v fastp | tr -d '\\n'");
+    std::ofstream(bin / "fastp") << fmt::format(
+        "#!/bin/sh\nif [ ! -e '{0}/blocked' ]; then echo $$ > '{0}/blocked.tmp'; "
+        "mv '{0}/blocked.tmp' '{0}/blocked'; exec sleep 600; fi\nexec {1} \"$@\"\n",
+        dir_.string(), real_fastp);
+    std::ofstream(bin / "engine") << fmt::format(
+        "#!/bin/sh\nPATH='{}':$PATH exec \"$ZENGEN_TEST_ENGINE\" \"$@\"\n", bin.string());
+    fs::permissions(bin / "fastp", fs::perms::owner_all);
+    fs::permissions(bin / "engine", fs::perms::owner_all);
+    return bin;
+  }
+  pid_t WaitBlocked() {
+    const fs::path f = dir_ / "blocked";
+    for (int i = 0; i < 1200 && !fs::exists(f); ++i) std::this_thread::sleep_for(100ms);
+    return static_cast<pid_t>(std::atoi(Slurp(f).c_str()));
+  }
+
+  void EndToEnd() {
+    const std::string sp = QcPassedSpecimen();
+    auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+    ASSERT_TRUE(run.ok()) << run.error().message;
+    ASSERT_TRUE(runs_->WaitIdleForTest(600s));
+    auto got = runs_->Get(run->id);
+    ASSERT_EQ(got->state, "succeeded") << got->error.dump() << *runs_->Log(run->id);
+    ASSERT_EQ(got->steps.size(), 3u);
+    for (const auto& step : got->steps) {
+      EXPECT_EQ(step.state, "succeeded") << step.name;  // as the engine's log reported it
+      EXPECT_FALSE(step.started_at.empty()) << step.name;
+    }
+    EXPECT_EQ(AuditCount("analysis.step", "analysis_run/" + run->id), 6);
+    EXPECT_TRUE(ScratchEmpty());
+    const auto files = AnalysisFiles();
+    ASSERT_EQ(files.size(), 2u);
+    const fs::path ref = dir_ / "references" / "synthetic-30k" / "ref.fa";
+    for (const auto& f : files) {
+      EXPECT_EQ(f.derived_from, got->inputs);
+      const fs::path plain = dir_ / ("plain." + f.kind);
+      Plaintext(*blobs_, uploads_->keys(), f.blob_id, plain);
+      if (f.kind == "cram") {
+        const std::string n = Shell(fmt::format("samtools view -c -T '{}' '{}'", ref.string(),
+                                                plain.string()));
+        EXPECT_GT(std::atoi(n.c_str()), 2500) << n;
+        // The read group names the participant's pseudonym, not the run's sample name.
+        EXPECT_NE(Shell(fmt::format("samtools view -H '{}'", plain.string())).find(participant_),
+                  std::string::npos);
+      } else {
+        // Every spiked SNV is called (homozygous alternate, 1-based positions).
+        const std::string calls = Shell(fmt::format(
+            "bcftools query -f '%POS[ %GT]\\n' '{}' 2>&1", plain.string()));
+        int found = 0;
+        for (int64_t p : genome_.snvs) {
+          found += calls.find(fmt::format("{} 1/1\n", p + 1)) != std::string::npos;
+        }
+        EXPECT_GE(found, static_cast<int>(genome_.snvs.size()) - 2) << calls;
+      }
+    }
+    auto prov = runs_->Provenance(run->id);
+    ASSERT_TRUE(prov.ok());
+    const std::string text = prov->dump();
+    EXPECT_NE(text.find(runs_->executor().EngineVersion()), std::string::npos);
+    EXPECT_NE(text.find("samtools"), std::string::npos);
+  }
+};
+
+TEST_P(EngineTest, CwltoolRunsTheGermlinePipelineEndToEnd) {
+  MakeRuns(LocalExecutor());
+  EndToEnd();
+}
+
+TEST_P(EngineTest, AStepKilledWithSigkillFailsTheRunWithItsLogAndARetrySucceeds) {
+  Wrappers();
+  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
+  MakeRuns(LocalExecutor((dir_ / "bin" / "engine").string()));
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok());
+  const pid_t step = WaitBlocked();
+  ASSERT_GT(step, 0);
+  ASSERT_EQ(::kill(step, SIGKILL), 0);
+  ASSERT_TRUE(runs_->WaitIdleForTest(300s));
+  auto got = runs_->Get(run->id);
+  ASSERT_EQ(got->state, "failed");
+  EXPECT_EQ(got->error["code"], "engine_failed");
+  EXPECT_EQ(got->steps[0].state, "failed");
+  EXPECT_NE(got->steps[0].log.find("trim"), std::string::npos);
+  EXPECT_NE(runs_->Log(run->id)->find("permanentFail"), std::string::npos);
+  EXPECT_TRUE(ScratchEmpty());
+  EXPECT_TRUE(AnalysisFiles().empty());
+
+  ASSERT_TRUE(runs_->Retry(run->id, kAn1).ok());
+  ASSERT_TRUE(runs_->WaitIdleForTest(600s));
+  got = runs_->Get(run->id);
+  EXPECT_EQ(got->state, "succeeded") << *runs_->Log(run->id);
+  EXPECT_EQ(AnalysisFiles().size(), 2u);
+}
+
+TEST_P(EngineTest, ACancelledCwltoolRunStopsItsStepsAndLeavesNothing) {
+  Wrappers();
+  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
+  MakeRuns(LocalExecutor((dir_ / "bin" / "engine").string()));
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok());
+  const pid_t step = WaitBlocked();
+  ASSERT_GT(step, 0);
+  ASSERT_TRUE(runs_->Cancel(run->id, kAn1).ok());
+  ASSERT_TRUE(runs_->WaitIdleForTest(120s));
+  EXPECT_EQ(runs_->Get(run->id)->state, "cancelled");
+  EXPECT_TRUE(ScratchEmpty());
+  EXPECT_TRUE(AnalysisFiles().empty());
+  // The blocked step was stopped with its engine (its process group).
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = ::kill(step, 0) != 0 ||
+           Slurp(fmt::format("/proc/{}/stat", step)).find(") Z ") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(gone);
+}
+
+TEST_P(EngineTest, ToilOnSlurmRunsTheSameGermlinePipelineEndToEnd) {
+  const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
+  if (conf == nullptr || *conf == '\0') {
+    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) FAIL() << "no Slurm test cluster";
+    GTEST_SKIP() << "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+  }
+  // One backend is enough: the executor does not touch the metadata store, and a Slurm run
+  // costs about a minute.
+  if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
+  ASSERT_EQ(::setenv("SLURM_CONF", conf, 1), 0);
+  MakeRuns(SlurmExecutor());
+  EXPECT_EQ(runs_->executor().name(), "slurm");
+  EndToEnd();
+}
+
+// The somatic pipeline 1.0.0 on its own under cwltool: a normal with germline SNVs, a tumour
+// with the same plus somatic ones; exactly the somatic ones are called (tumour 1/1, normal 0/0).
+TEST(SomaticPipelineTest, CallsTheTumourOnlyVariantsAndNotTheGermlineOnes) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("zg-somatic-" + crypto::ToHex(crypto::RandomBytes(6)));
+  fs::create_directories(dir);
+  const Genome g = MakeGenome();  // the normal: the reference with germline SNVs
+  syn::Reference tumour = g.hap;
+  std::set<int64_t> somatic;
+  for (int64_t p = 700; p < 29500; p += 1301) {
+    if (std::find(g.snvs.begin(), g.snvs.end(), p) != g.snvs.end()) continue;
+    char& c = tumour.sequence[static_cast<size_t>(p)];
+    c = c == 'A' ? 'G' : c == 'C' ? 'T' : c == 'G' ? 'A' : 'C';
+    somatic.insert(p + 1);
+  }
+  std::ofstream(dir / "ref.fa") << g.ref.Fasta();
+  ASSERT_EQ(RunCommand({"samtools", "faidx", (dir / "ref.fa").string()})->exit_code, 0);
+  ASSERT_EQ(RunCommand({"bwa", "index", (dir / "ref.fa").string()})->exit_code, 0);
+  // ~30x each, so that the depth filters (10 reads in either sample) hold nearly everywhere.
+  const syn::Reads t = syn::MakeReads(tumour, 21, 3000, 150, false, "HTUMOUR");
+  const syn::Reads n = syn::MakeReads(g.hap, 22, 3000, 150, false, "HNORMAL");
+  std::ofstream(dir / "t1.fq.gz", std::ios::binary) << syn::Gzip(t.r1);
+  std::ofstream(dir / "t2.fq.gz", std::ios::binary) << syn::Gzip(t.r2);
+  std::ofstream(dir / "n1.fq.gz", std::ios::binary) << syn::Gzip(n.r1);
+  std::ofstream(dir / "n2.fq.gz", std::ios::binary) << syn::Gzip(n.r2);
+  auto file = [&](const char* name) { return json{{"class", "File"}, {"path", (dir / name).string()}}; };
+  std::ofstream(dir / "job.json") << json{{"tumour_reads_1", file("t1.fq.gz")},
+                                          {"tumour_reads_2", file("t2.fq.gz")},
+                                          {"normal_reads_1", file("n1.fq.gz")},
+                                          {"normal_reads_2", file("n2.fq.gz")},
+                                          {"reference", file("ref.fa")},
+                                          {"tumour_sample", "T1"},
+                                          {"normal_sample", "N1"},
+                                          {"threads", 1}}
+                                         .dump();
+  const auto run = RunCommand(
+      {"cwltool", "--outdir", (dir / "out").string(), "--tmpdir-prefix", (dir / "tmp").string() + "/",
+       (fs::path(ZENGEN_SOURCE_DIR) / "pipelines/somatic/1.0.0/somatic.cwl").string(),
+       (dir / "job.json").string()});
+  ASSERT_EQ(run->exit_code, 0) << run->out;
+  const auto calls = RunCommand({"bcftools", "query", "-f", "%POS[ %GT]\n",
+                                 (dir / "out" / "T1.somatic.vcf.gz").string()});
+  ASSERT_EQ(calls->exit_code, 0) << calls->out;
+  std::set<int64_t> called;
+  std::istringstream lines(calls->out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) called.insert(std::stoll(line));
+    EXPECT_NE(line.find(" 0/0"), std::string::npos) << line;  // the normal is reference
+  }
+  size_t found = 0;
+  for (int64_t p : somatic) found += called.count(p);
+  EXPECT_GE(found + 1, somatic.size()) << calls->out;  // at most one somatic SNV missed
+  for (int64_t p : g.snvs) EXPECT_EQ(called.count(p + 1), 0u) << "germline SNV called at " << p + 1;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AnalysisTest, ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace zengen::analysis

@@ -1,0 +1,80 @@
+// The executor port: runs one CWL workflow invocation to its end under an existing workflow
+// engine (issue 16; R3.3 uniform analysis, R3.10 supercomputer first). Zengen owns runs,
+// inputs, outputs, provenance and policy; the engine owns steps, their order, retries and
+// resumption. Two adapters:
+//
+//   - local: `cwltool` on this machine (the embedded default, used by `zengen demo`);
+//   - slurm: `toil-cwl-runner --batchSystem slurm`, whose leader runs here and submits every
+//     step as a Slurm job, then polls squeue/scontrol (no slurmdbd: sacct is not needed).
+//
+// Both run the same workflow file unchanged. A job's engine process runs in its own process
+// group with the scratch directory as its working directory; its log (stderr, ANSI colours
+// removed) is streamed line by line to the caller, its stdout is the engine's output object.
+//
+// The bounded process pool is the caller's (analysis::Runs starts at most `workers` jobs at a
+// time); an Executor itself is stateless and thread-safe.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace zengen::analysis {
+
+struct Job {
+  std::string run_id;               // names the job in the engine's logs and on Slurm
+  std::filesystem::path workflow;   // the pipeline's top-level .cwl
+  std::filesystem::path inputs;     // the job order (JSON) in the scratch directory
+  std::filesystem::path scratch;    // per-run directory (0700); outputs go to scratch/out
+  int threads = 1;
+};
+
+struct JobResult {
+  int exit_code = 0;           // the engine's exit status; 128+N when killed by signal N
+  bool cancelled = false;      // stopped because `cancel` became true
+  nlohmann::json outputs;      // the engine's CWL output object (null unless exit_code == 0)
+  std::string node;            // where the steps ran (host name; the Slurm node list)
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // "local" | "slurm".
+  virtual std::string name() const = 0;
+  // The engine and its version, e.g. "cwltool 3.1.20230209161050".
+  virtual std::string EngineVersion() const = 0;
+  // Runs the job to its end. on_line receives each line of the engine's log, in order, from the
+  // calling thread. When `cancel` becomes true the engine's process group is sent SIGTERM, then
+  // SIGKILL after a grace period, and (slurm) the run's Slurm jobs are cancelled; the result
+  // then has cancelled = true. Errors: kInternal "spawn_failed" when the engine cannot be
+  // started. A failing workflow is not an error: exit_code says so and the log says why.
+  virtual Result<JobResult> Run(const Job& job,
+                                const std::function<void(std::string_view line)>& on_line,
+                                const std::atomic<bool>& cancel) = 0;
+};
+
+// cwltool on this machine. `program` is the cwltool executable (tests may pass a wrapper).
+std::unique_ptr<Executor> LocalExecutor(std::string program = "cwltool");
+// toil-cwl-runner with the slurm batch system; SLURM_CONF comes from the environment.
+std::unique_ptr<Executor> SlurmExecutor(std::string program = "toil-cwl-runner");
+// The adapter named by configuration: "local" or "slurm". Errors: kInvalidArgument
+// "invalid_executor" (field "analysis_executor").
+Result<std::unique_ptr<Executor>> MakeExecutor(std::string_view name);
+
+// Runs argv to its end (no shell), returns its stdout and exit status (for tool versions).
+// Errors: kInternal "spawn_failed".
+struct CommandOutput {
+  int exit_code = 0;
+  std::string out;  // stdout and stderr together
+};
+Result<CommandOutput> RunCommand(const std::vector<std::string>& argv);
+
+}  // namespace zengen::analysis

@@ -1,0 +1,153 @@
+#include "analysis/registry.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include "crypto/crypto.h"
+
+namespace zengen::analysis {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Sha256Stream {
+ public:
+  Sha256Stream() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  ~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view b) { EVP_DigestUpdate(ctx_, b.data(), b.size()); }
+  std::string Hex() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(ctx_, md, &n);
+    return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), n));
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+}  // namespace
+
+Result<std::string> FileSha256(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Internal("read_failed", "cannot read " + path.filename().string());
+  Sha256Stream h;
+  std::string buf(1 << 20, '\0');
+  while (f) {
+    f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.Update(std::string_view(buf.data(), static_cast<size_t>(f.gcount())));
+  }
+  return h.Hex();
+}
+
+Registry::Registry(storage::Store& store, const Clock& clock, AuditSink& audit,
+                   blobs::BlobStore& blobs, specimens::Specimens& specimens,
+                   sequencing::Uploads& files, fs::path staging_dir)
+    : store_(store), clock_(clock), audit_(audit), blobs_(blobs), specimens_(specimens),
+      files_(files), staging_dir_(std::move(staging_dir)) {
+  fs::create_directories(staging_dir_);
+  fs::permissions(staging_dir_, fs::perms::owner_all, fs::perm_options::replace);
+}
+
+Result<std::vector<genomefiles::DataFile>> Registry::QcPassedPair(std::string_view participant_id,
+                                                                 std::string_view specimen_id) {
+  ZG_ASSIGN_OR_RETURN(auto files, files_.files().ListFiles(participant_id));
+  // Newest run first: the files are listed oldest first.
+  std::reverse(files.begin(), files.end());
+  for (const auto& f : files) {
+    if (f.kind != "fastq" || f.specimen_id != specimen_id || f.run_id.empty()) continue;
+    ZG_ASSIGN_OR_RETURN(auto run, files_.GetRun(f.run_id));
+    if (run.status != "qc_passed" || run.layout != "paired") continue;
+    ZG_ASSIGN_OR_RETURN(auto pair, files_.files().ListRunFiles(run.id));
+    std::sort(pair.begin(), pair.end(), [](const auto& a, const auto& b) { return a.read < b.read; });
+    if (pair.size() == 2 && pair[0].read == 1 && pair[1].read == 2) return pair;
+  }
+  return Conflict("no_qc_passed_fastq",
+                  "the specimen has no paired sequencing run whose QC passed", "specimen_id");
+}
+
+Result<genomefiles::DataFile> Registry::File(std::string_view file_id) {
+  return files_.files().GetFile(file_id);
+}
+
+Status Registry::Decrypt(const genomefiles::DataFile& file, const fs::path& dest) {
+  ZG_ASSIGN_OR_RETURN(auto stream,
+                      genomefiles::OpenObjectStream(blobs_, file.blob_id, files_.keys(), ""));
+  const int fd = open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("write_failed", "cannot create an input in the scratch directory");
+  Sha256Stream h;
+  Status st = Status::Ok();
+  for (;;) {
+    auto piece = stream.next();
+    if (!piece.ok()) {
+      st = piece.error();
+      break;
+    }
+    if (piece->empty()) break;
+    h.Update(*piece);
+    for (size_t off = 0; off < piece->size();) {
+      const ssize_t n = write(fd, piece->data() + off, piece->size() - off);
+      if (n <= 0) {
+        close(fd);
+        return Internal("write_failed", "cannot write an input into the scratch directory");
+      }
+      off += static_cast<size_t>(n);
+    }
+  }
+  close(fd);
+  if (!st.ok()) return st;
+  if (h.Hex() != file.sha256) {
+    return Internal("checksum_mismatch", fmt::format("{} does not match its checksum", file.id));
+  }
+  return Status::Ok();
+}
+
+Result<genomefiles::DataFile> Registry::RegisterOutput(std::string_view kind,
+                                                      std::string_view specimen_id,
+                                                      const std::vector<std::string>& derived_from,
+                                                      const fs::path& path,
+                                                      std::string_view file_name,
+                                                      const fs::path& reference, const Actor& as) {
+  // why: the registry's sanitiser must read the CRAM against the run's reference, which the
+  // serving registry's sanitiser does not know; a second registry object over the same store,
+  // blob store and keys differs only in that.
+  sequencing::Uploads registry(store_, clock_, audit_, blobs_, specimens_, staging_dir_,
+                               files_.keys(), sequencing::DefaultQcThresholds(),
+                               genomefiles::HtsSanitiser(reference));
+  std::error_code ec;
+  const auto size = static_cast<int64_t>(fs::file_size(path, ec));
+  if (ec || size <= 0) return Internal("output_missing", fmt::format("{} is missing", file_name));
+  ZG_ASSIGN_OR_RETURN(std::string sha, FileSha256(path));
+  sequencing::NewUpload n;
+  n.kind = std::string(kind);
+  n.specimen_id = std::string(specimen_id);
+  n.derived_from = derived_from;
+  n.file_name = std::string(file_name);
+  n.size = size;
+  n.sha256 = sha;
+  n.chunk_size = std::clamp<int64_t>(size, sequencing::kMinChunkSize, sequencing::kMaxChunkSize);
+  ZG_ASSIGN_OR_RETURN(auto upload, registry.Create(n, as));
+  std::ifstream f(path, std::ios::binary);
+  std::string buf;
+  for (int64_t i = 0; i < upload.chunks(); ++i) {
+    buf.resize(static_cast<size_t>(upload.ChunkLength(i)));
+    f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (f.gcount() != static_cast<std::streamsize>(buf.size())) {
+      return Internal("read_failed", fmt::format("{} changed while being registered", file_name));
+    }
+    ZG_RETURN_IF_ERROR(registry.PutChunk(upload.id, i, buf, as));
+  }
+  ZG_ASSIGN_OR_RETURN(auto done, registry.Complete(upload.id, as));
+  return done.file;
+}
+
+}  // namespace zengen::analysis
