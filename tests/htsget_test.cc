@@ -429,6 +429,40 @@ TEST_P(HtsgetTest, BcftoolsReadsRegionSlicesEqualToALocalView) {
   EXPECT_EQ(Lines(samples.output), std::vector<std::string>{participant_}) << samples.output;
 }
 
+// Issue 12: a BCF's header and first records share a BGZF block, so class=header once
+// answered with records. The header is now re-compressed into blocks of its own.
+TEST_P(HtsgetTest, BcfHeaderRequestReturnsTheHeaderOnly) {
+  const std::string url = Url("/ga4gh/htsget/v1/variants/" + bcf_id_ + "?format=BCF&class=header");
+  const auto local = RunCommand({"/usr/bin/bcftools", "view", "-h", bcf_local_.string()});
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  const auto header = Client({"/usr/bin/bcftools", "view", "-h", url});
+  ASSERT_EQ(header.exit_code, 0) << header.output;
+  EXPECT_NE(header.output.find("#CHROM"), std::string::npos) << header.output;
+  EXPECT_NE(header.output.find(participant_), std::string::npos) << header.output;
+  // The whole header-only response read as a file: no record in it.
+  const auto records = Client({"/usr/bin/bcftools", "view", "-H", url});
+  ASSERT_EQ(records.exit_code, 0) << records.output;
+  EXPECT_EQ(Lines(records.output), std::vector<std::string>{}) << records.output;
+  // The ticket itself: one header URL, then the EOF block, both class "header".
+  auto ticket = Call(ana_token_, "GET", "/ga4gh/htsget/v1/variants/" + bcf_id_ +
+                                         "?format=BCF&class=header");
+  ASSERT_EQ(ticket->status, 200) << ticket->body;
+  const json urls = ticket->Json()["htsget"]["urls"];
+  ASSERT_EQ(urls.size(), 2u) << urls.dump();
+  EXPECT_NE(urls[0]["url"].get<std::string>().find("class=header"), std::string::npos);
+  for (const auto& u : urls) EXPECT_EQ(u["class"], "header") << u.dump();
+  // The same file's regions still begin with the stored header range.
+  const auto slice = Client({"/usr/bin/bcftools", "view", "-H",
+                             Url("/ga4gh/htsget/v1/variants/" + bcf_id_ +
+                                 "?format=BCF&referenceName=1&start=0&end=5000000")});
+  ASSERT_EQ(slice.exit_code, 0) << slice.output;
+  EXPECT_FALSE(Lines(slice.output).empty());
+  // A header block with a range is refused.
+  auto bad = Call(ana_token_, "GET", "/ga4gh/htsget/v1/blocks/" + bcf_id_ + "?class=header&start=0");
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_EQ(bad->Json()["htsget"]["error"], "InvalidInput");
+}
+
 TEST_P(HtsgetTest, ErrorsHaveHtsgetShapeAndCodes) {
   auto info = server_->Request("GET", "/ga4gh/htsget/v1/variants/service-info");
   ASSERT_EQ(info->status, 200);

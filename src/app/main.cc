@@ -246,7 +246,13 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                   specimens::AddAnalysisOrderRoutes(router, w.analysis_orders, w.authorizer),
                   specimens::AddOrganisationDirectoryRoute(router, *r.identity, w.authorizer),
                   findings::AddFindingRoutes(router, *r.findings, w.authorizer, r.clock),
-                  clinical::AddClinicalRoutes(router, *r.clinical, w.authorizer),
+                  // The clinical CSV export leaves out fully withdrawn participants (issue 12).
+                  clinical::AddClinicalRoutes(
+                      router, *r.clinical, w.authorizer,
+                      [&r](std::string_view id) -> Result<bool> {
+                        ZG_ASSIGN_OR_RETURN(auto st, r.consents->CurrentState(id));
+                        return st == consent::State::kWithdrawnFull;
+                      }),
                   // The clinician's worklist: clinical completeness with the consent state.
                   clinical::AddWorklistRoute(
                       router, *r.clinical,

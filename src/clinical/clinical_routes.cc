@@ -85,7 +85,8 @@ json StatusJson(const CategoryStatus& s) {
 }  // namespace
 
 Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
-                         const http::Authorizer& authorizer) {
+                         const http::Authorizer& authorizer, WithdrawnCheck withdrawn) {
+  if (!withdrawn) return Internal("route_incomplete", "the clinical export needs a withdrawal check");
   ClinicalStore* c = &clinical;
   const http::Authorizer* authz = &authorizer;
   const std::string dictionary_body = clinical.dictionary().source.dump();
@@ -236,7 +237,7 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/clinical/export/{category}",
        .action = "clinical.export", .resource = "clinical",
-       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
+       .handler = Wrap([c, authz, withdrawn](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
          std::string hospital = req.subject.organisation;
          if (auto it = req.query.find("hospital"); it != req.query.end()) hospital = it->second;
@@ -250,7 +251,7 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
          if (hospital.empty() && !req.subject.HasRole("data_steward")) {
            return PermissionDenied("forbidden", "name your hospital to export");
          }
-         ZG_ASSIGN_OR_RETURN(std::string csv, c->ExportCsv(cat, hospital));
+         ZG_ASSIGN_OR_RETURN(std::string csv, c->ExportCsv(cat, hospital, withdrawn));
          Response r = Response::Text(200, std::move(csv), "text/csv; charset=utf-8");
          r.headers["Content-Disposition"] = fmt::format("attachment; filename=\"{}.csv\"", cat);
          return r;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -66,7 +67,11 @@ class ClinicalRoutesTest : public ::testing::TestWithParam<std::string> {
     clinical_ = std::make_unique<ClinicalStore>(*store_, clock_, audit_);
     authorizer_ = std::make_unique<http::Authorizer>();
     http::Router router;
-    ASSERT_TRUE(AddClinicalRoutes(router, *clinical_, *authorizer_).ok());
+    ASSERT_TRUE(AddClinicalRoutes(router, *clinical_, *authorizer_,
+                                  [this](std::string_view id) -> Result<bool> {
+                                    return withdrawn_.count(std::string(id)) > 0;
+                                  })
+                    .ok());
     ASSERT_TRUE(AddWorklistRoute(router, *clinical_, [this](std::string_view id) {
                   const auto it = consent_.find(std::string(id));
                   return Result<std::string>(it == consent_.end() ? "none" : it->second);
@@ -103,6 +108,7 @@ class ClinicalRoutesTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<ClinicalStore> clinical_;
   std::unique_ptr<http::Authorizer> authorizer_;
   std::unique_ptr<http::Pipeline> pipeline_;
+  std::set<std::string> withdrawn_;  // participants the consent module reports fully withdrawn
 };
 
 TEST_P(ClinicalRoutesTest, DictionaryIsPublic) {
@@ -225,6 +231,21 @@ TEST_P(ClinicalRoutesTest, ImportExportAndFhir) {
   // A steward gets relative days only.
   const json fs = json::parse(Call("GET", "/api/v1/participants/P0/fhir", "steward").body);
   EXPECT_FALSE(fs[0].contains("performedDateTime"));
+}
+
+// Issue 12 (found by the consent property test): the CSV export listed a participant who had
+// withdrawn fully, which the FHIR cohort export already leaves out.
+TEST_P(ClinicalRoutesTest, ExportLeavesOutFullyWithdrawnParticipants) {
+  const std::string header = "participant_id,hsct_given,surgery\n";
+  ASSERT_EQ(Call("POST", "/api/v1/clinical/import/treatment", "clin-h1",
+                 header + "P0,no,\nP1,unknown,\n", "text/csv")
+                .status,
+            200);
+  withdrawn_.insert("P1");
+  Response csv = Call("GET", "/api/v1/clinical/export/treatment", "clin-h1");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_NE(csv.body.find("\nP0,"), std::string::npos) << csv.body;
+  EXPECT_EQ(csv.body.find("P1"), std::string::npos) << csv.body;
 }
 
 TEST_P(ClinicalRoutesTest, CodeListsAreForStewards) {

@@ -710,8 +710,9 @@ Result<ImportReport> ClinicalStore::Import(std::string_view category, std::strin
   return report;
 }
 
-Result<std::string> ClinicalStore::ExportCsv(std::string_view category,
-                                             std::string_view hospital) {
+Result<std::string> ClinicalStore::ExportCsv(
+    std::string_view category, std::string_view hospital,
+    const std::function<Result<bool>(std::string_view participant_id)>& leave_out) {
   const Category* cat = dict_.FindCategory(category);
   if (!cat) return NotFound("unknown_category", fmt::format("no clinical category '{}'", category));
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
@@ -733,6 +734,10 @@ Result<std::string> ClinicalStore::ExportCsv(std::string_view category,
   }
   out += "\r\n";
   for (const auto& r : rows.rows) {
+    if (leave_out) {
+      ZG_ASSIGN_OR_RETURN(bool skip, leave_out(r.Text(0)));
+      if (skip) continue;
+    }
     AppendCsvCell(out, r.Text(0));
     const json data = json::parse(r.Text(1), nullptr, false);
     for (const auto& f : cat->fields) {

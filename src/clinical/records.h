@@ -9,6 +9,8 @@
 // Thread safety: ClinicalStore is thread-safe.
 #pragma once
 
+#include <functional>
+
 #include <chrono>
 #include <functional>
 #include <istream>
@@ -151,8 +153,12 @@ class ClinicalStore {
                               std::vector<RowProblem>* problems = nullptr);
   // The latest submitted version of each participant (of hospital, or all when empty) as CSV
   // in the import format, every top-level field of the category as a column, ordered by
-  // participant id. Import(ExportCsv(c)) reproduces the same data.
-  Result<std::string> ExportCsv(std::string_view category, std::string_view hospital);
+  // participant id. Import(ExportCsv(c)) reproduces the same data. Participants for whom
+  // `leave_out` answers true (fully withdrawn ones, for exports that leave the data centre's
+  // reach) are not exported; its error ends the export.
+  Result<std::string> ExportCsv(
+      std::string_view category, std::string_view hospital,
+      const std::function<Result<bool>(std::string_view participant_id)>& leave_out = nullptr);
 
   // The current record of every category of a participant (for FHIR export).
   Result<std::vector<Record>> CurrentRecords(std::string_view participant_id);

@@ -11,6 +11,7 @@
 
 #include "crypto/crypto.h"
 #include "findings/acmg_sf.h"
+#include "identity/directory.h"
 #include "participants/participants.h"
 #include "specimens/analysis_orders.h"
 
@@ -138,8 +139,8 @@ bool ValidHgvs(const std::string& v) {
 bool Open(std::string_view state) { return IsState(state) && !IsTerminal(state); }
 
 std::string Kind(storage::Transaction& tx, const std::string& org) {
-  auto rows = tx.Query("SELECT kind FROM organisations WHERE id = $1", {Text(org)});
-  return rows.ok() && !rows->empty() ? rows->rows[0].Text(0) : "";
+  auto kind = identity::OrganisationKind(tx, org);
+  return kind.ok() ? *kind : "";
 }
 
 Party PartyOf(const Finding& f, const Actor& a) {
@@ -705,9 +706,7 @@ Result<std::string> Findings::LocalId(std::string_view participant_id) {
 
 Result<std::string> Findings::OrganisationName(std::string_view id) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT name FROM organisations WHERE id = $1",
-                                           {Text(std::string(id))}));
-  return rows.empty() ? std::string() : rows.rows[0].Text(0);
+  return identity::OrganisationName(*tx, id);
 }
 
 bool Findings::Visible(const Finding& f, const Actor& actor) const {

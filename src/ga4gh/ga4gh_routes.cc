@@ -372,7 +372,14 @@ json TicketUrls(const SlicePlan& plan, const std::string& base, const std::strin
                       {"class", cls}});
     }
   };
-  add(plan.header, "header");
+  if (header_only && !plan.header_alone.empty()) {
+    // The stored header's last block holds records too: its own re-compressed blocks.
+    urls.push_back({{"url", fmt::format("{}{}/blocks/{}?class=header", base, kHtsgetBase, id)},
+                    {"headers", headers},
+                    {"class", "header"}});
+  } else {
+    add(plan.header, "header");
+  }
   if (!header_only) {
     for (const auto& r : plan.body) add(r, "body");
   }
@@ -423,6 +430,28 @@ Result<Response> SubsetResponse(const Ga4ghSources& src, const DataFile& f,
   r.headers["Cache-Control"] = "no-store";
   r.content_length = subset.length;
   r.body_source = std::move(subset.next);
+  return r;
+}
+
+// The answer to a ticket's header URL: the header alone in its own BGZF blocks
+// (SlicePlan::header_alone), or the stored header range when that is the header alone already.
+Response HeaderBlocks(const Ga4ghSources& src, const genomefiles::DataFile& file,
+                      SliceCache* cache) {
+  auto plan = PlanSlice(src.blobs, src.files.keys(), file, {}, true, cache);
+  if (!plan.ok()) return HtsgetFrom(plan.error());
+  std::string body = std::move(plan->header_alone);
+  if (body.empty()) {
+    auto plain = PlainReader::Open(src.blobs, file.blob_id, src.files.keys());
+    if (!plain.ok()) return HtsgetFrom(plain.error());
+    auto bytes = plain->Read(plan->header.start, plan->header.end);
+    if (!bytes.ok()) return HtsgetFrom(bytes.error());
+    body = std::move(*bytes);
+  }
+  Response r;
+  r.status = 200;
+  r.headers["Content-Type"] = "application/octet-stream";
+  r.headers["Cache-Control"] = "no-store";
+  r.body = std::move(body);
   return r;
 }
 
@@ -503,7 +532,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
       .pattern = fmt::format("{}/blocks/{{id}}", kHtsgetBase),
       .action = "htsget.read",
       .resource = "file",
-      .handler = [src](Request& req) -> Response {
+      .handler = [src, cache](Request& req) -> Response {
         const std::string& id = req.path_params.at("id");
         auto file = src->files.GetFile(id);
         if (!file.ok() || file->kind == "fastq") {
@@ -522,6 +551,12 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         if (!visible->all) {
           return HtsgetError(403, "PermissionDenied",
                              "some samples of this file are not yours: use the ticket's URL");
+        }
+        if (Has(req, "class")) {
+          if (Query(req, "class") != "header" || Has(req, "start") || Has(req, "end")) {
+            return HtsgetError(400, "InvalidInput", "'class' is 'header', without a range");
+          }
+          return HeaderBlocks(*src, *file, cache.get());
         }
         auto start = U32(Query(req, "start"), "start");
         if (!start.ok()) return HtsgetFrom(start.error());

@@ -173,6 +173,46 @@ Result<int64_t> BgzfBlockLength(PlainReader& plain, int64_t at) {
   return static_cast<int64_t>(bsize) + 1;
 }
 
+// The header alone, re-compressed into BGZF blocks of its own (issue 12): the stored header's
+// last block usually holds the first records too, so serving the stored blocks [0, header.end)
+// answers a header request with records. Decompresses the stored blocks of `header`, keeps the
+// bytes before the header's end (end_voffset: the block's offset << 16 | the offset inside it)
+// and compresses them again, BGZF_BLOCK_SIZE bytes per block as htslib writes them.
+Result<std::string> RecompressHeader(PlainReader& plain, ByteRange header, ByteRange eof,
+                                     int64_t end_voffset) {
+  ZG_ASSIGN_OR_RETURN(std::string stored, plain.Read(header.start, header.end));
+  ZG_ASSIGN_OR_RETURN(std::string marker, plain.Read(eof.start, eof.end));
+  ZG_ASSIGN_OR_RETURN(MemFile mem, MemFile::Create("zg-header-blocks", stored + marker));
+  std::unique_ptr<BGZF, decltype(&bgzf_close)> in(bgzf_open(mem.path().c_str(), "r"),
+                                                  &bgzf_close);
+  if (!in) return Internal("stored_file_unreadable", "the header's blocks cannot be read");
+  const int64_t last = end_voffset >> 16;
+  const int64_t inside = end_voffset & 0xffff;
+  std::string text;
+  for (;;) {
+    if (bgzf_read_block(in.get()) != 0) {
+      return Internal("stored_file_unreadable", "the header's blocks cannot be read");
+    }
+    if (in->block_length == 0 || in->block_address > last) break;
+    const int64_t take = in->block_address < last ? in->block_length
+                                                   : std::min<int64_t>(inside, in->block_length);
+    text.append(static_cast<const char*>(in->uncompressed_block), static_cast<size_t>(take));
+    if (in->block_address == last) break;
+  }
+  constexpr int kDefaultLevel = -1;  // zlib's default compression level
+  std::string out;
+  std::string block(BGZF_MAX_BLOCK_SIZE, '\0');
+  for (size_t at = 0; at < text.size(); at += BGZF_BLOCK_SIZE) {
+    size_t len = block.size();
+    const size_t n = std::min<size_t>(BGZF_BLOCK_SIZE, text.size() - at);
+    if (bgzf_compress(block.data(), &len, text.data() + at, n, kDefaultLevel) != 0) {
+      return Internal("compress_failed", "cannot compress the header");
+    }
+    out.append(block.data(), len);
+  }
+  return out;
+}
+
 struct CraiEntry {
   int seq = 0;
   int64_t start = 0;  // 1-based
@@ -210,6 +250,7 @@ namespace {
 struct FileFacts {
   std::string format;
   ByteRange header;
+  int64_t header_end_voffset = 0;  // BGZF formats: the virtual offset just after the header
   ByteRange eof;
   std::vector<std::string> references;
   std::vector<std::string> samples;
@@ -256,6 +297,7 @@ Result<std::shared_ptr<FileFacts>> LoadFacts(blobs::BlobStore& blobs,
     f->header = {0, first};
     return f;
   }
+  f->header_end_voffset = hdr.end_voffset;
   const int64_t c = hdr.end_voffset >> 16;
   const int64_t u = hdr.end_voffset & 0xffff;
   int64_t end = c;
@@ -347,7 +389,14 @@ Result<SlicePlan> PlanSlice(blobs::BlobStore& blobs, const UploadKeys& keys,
   plan.samples = f->samples;
   const bool cram = plan.format == "CRAM";
   const bool reads = plan.format == "BAM" || cram;
-  if (header_only) return plan;
+  if (header_only) {
+    if (!cram && (f->header_end_voffset & 0xffff) != 0) {
+      ZG_ASSIGN_OR_RETURN(PlainReader p, PlainReader::Open(blobs, file.blob_id, keys));
+      ZG_ASSIGN_OR_RETURN(plan.header_alone,
+                          RecompressHeader(p, plan.header, plan.eof, f->header_end_voffset));
+    }
+    return plan;
+  }
 
   if (regions.empty()) {
     plan.body.push_back({plan.header.end, plan.eof.start});

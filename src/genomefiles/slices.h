@@ -46,6 +46,10 @@ struct SlicePlan {
   ByteRange header;    // the file's header blocks/containers
   std::vector<ByteRange> body;  // merged, ascending, non-overlapping
   ByteRange eof;       // the format's end-of-file marker (BGZF EOF block, CRAM EOF container)
+  // header_only, for a BGZF file (BAM, VCF.gz, BCF) whose header ends inside a block that
+  // holds records too: the header alone, re-compressed into its own BGZF blocks, to be served
+  // instead of the `header` range. Empty otherwise (the `header` range is the header alone).
+  std::string header_alone;
   std::vector<std::string> references;  // reference names in the header, in order
   std::vector<std::string> samples;     // samples in the header (@RG SM or VCF columns)
 };
@@ -53,7 +57,8 @@ struct SlicePlan {
 class SliceCache;
 
 // Plans a slice of a stored file. `regions` empty: the whole file (every record); a region
-// with reference only: that reference. header_only: no body. With a cache, the file's decoded
+// with reference only: that reference. header_only: no body (and header_alone when the stored
+// header shares a block with records). With a cache, the file's decoded
 // header and index come from it (and go into it on a miss).
 // Errors (htsget types in Error::code): NotFound "NotFound" for an unknown reference name;
 // kInvalidArgument "InvalidInput" for "*" on variants; store and crypt4gh errors.

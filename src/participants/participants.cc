@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/totp.h"
+#include "identity/directory.h"
 #include "policy/policy.h"
 
 namespace zengen::participants {
@@ -92,9 +93,8 @@ Result<Registry::Registered> Registry::Register(const NewParticipant& p, const s
                       tx->Query(fmt::format("SELECT {} FROM participants WHERE id = $1", kColumns),
                                 {Text(id)}));
   if (!existing.empty()) return Registered{FromRow(existing.rows[0]), false};
-  ZG_ASSIGN_OR_RETURN(auto org, tx->Query("SELECT kind FROM organisations WHERE id = $1",
-                                          {Text(p.hospital)}));
-  if (org.empty() || org.rows[0].Text(0) != "hospital") {
+  ZG_ASSIGN_OR_RETURN(const std::string kind, identity::OrganisationKind(*tx, p.hospital));
+  if (kind != "hospital") {
     return InvalidArgument("not_a_hospital",
                            fmt::format("'{}' is not a registered hospital", p.hospital),
                            "hospital");

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "identity/directory.h"
+
 namespace zengen::portal {
 namespace {
 
@@ -383,11 +385,7 @@ namespace {
 
 Result<std::map<std::string, std::string>> FacilityNames(storage::Store& store) {
   ZG_ASSIGN_OR_RETURN(auto tx, store.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(auto rows,
-                      tx->Query("SELECT id, name FROM organisations WHERE kind = 'hospital'"));
-  std::map<std::string, std::string> out;
-  for (const auto& row : rows.rows) out[row.Text(0)] = row.Text(1);
-  return out;
+  return identity::OrganisationsOfKind(*tx, "hospital");
 }
 
 }  // namespace

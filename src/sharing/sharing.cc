@@ -10,6 +10,7 @@
 
 #include "clinical/dictionary.h"
 #include "crypto/crypto.h"
+#include "identity/directory.h"
 
 namespace zengen::sharing {
 namespace {
@@ -639,9 +640,8 @@ Result<Dataset> Sharing::CreateDataset(const NewDataset& d, const Actor& actor) 
   Dataset out{NewId("DS-"), d.name_ja, d.name_en, d.program, d.group_id, d.description,
               actor.user, FormatRfc3339(clock_.Now())};
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
-  ZG_ASSIGN_OR_RETURN(auto g, tx->Query("SELECT id FROM research_groups WHERE id = $1",
-                                        {Text(d.group_id)}));
-  if (g.empty()) return NotFound("group_not_found", fmt::format("no research group '{}'", d.group_id));
+  ZG_ASSIGN_OR_RETURN(const bool group_exists, identity::ResearchGroupExists(*tx, d.group_id));
+  if (!group_exists) return NotFound("group_not_found", fmt::format("no research group '{}'", d.group_id));
   ZG_RETURN_IF_ERROR(tx->Exec(
       fmt::format("INSERT INTO datasets ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                   kDatasetCols),
@@ -1124,9 +1124,7 @@ Result<ApplicationDetail> Sharing::CreateApplication(const NewApplication& in,
   ZG_RETURN_IF_ERROR(ValidateApplication(a));
   const std::string now = FormatRfc3339(clock_.Now());
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
-  ZG_ASSIGN_OR_RETURN(auto org, tx->Query("SELECT kind FROM organisations WHERE id = $1",
-                                          {Text(actor.organisation)}));
-  const std::string kind = org.empty() ? "" : org.rows[0].Text(0);
+  ZG_ASSIGN_OR_RETURN(const std::string kind, identity::OrganisationKind(*tx, actor.organisation));
   if (FindTrack(kind) == nullptr) {
     return PermissionDenied("organisation_not_eligible",
                             fmt::format("applications come from academic or industry "
@@ -1434,12 +1432,7 @@ Status Sharing::RecordAccess(const policy::Subject& subject, std::string_view fi
 
 Result<std::vector<std::string>> Sharing::GroupsOf(std::string_view user) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT group_id FROM research_group_members WHERE "
-                                           "user_id = $1 ORDER BY group_id",
-                                           {Text(std::string(user))}));
-  std::vector<std::string> out;
-  for (const auto& r : rows.rows) out.push_back(r.Text(0));
-  return out;
+  return identity::ResearchGroupsOf(*tx, user);
 }
 
 Result<std::vector<Sharing::Candidate>> Sharing::Candidates(std::string_view where_sql,

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.h"
+#include "identity/directory.h"
 
 namespace zengen::specimens {
 namespace {
@@ -31,14 +32,8 @@ std::string NewOrderId() {
   return "AO-" + hex;
 }
 
-Result<std::string> OrganisationKind(storage::Transaction& tx, std::string_view organisation) {
-  ZG_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT kind FROM organisations WHERE id = $1",
-                                          {Text(std::string(organisation))}));
-  return rows.empty() ? std::string() : rows.rows[0].Text(0);
-}
-
 Status CheckCentre(storage::Transaction& tx, std::string_view centre) {
-  ZG_ASSIGN_OR_RETURN(const std::string kind, OrganisationKind(tx, centre));
+  ZG_ASSIGN_OR_RETURN(const std::string kind, identity::OrganisationKind(tx, centre));
   if (kind != "analysis_center") {
     return InvalidArgument(
         "invalid_centre", fmt::format("'{}' is not a registered analysis centre", centre),

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.h"
+#include "identity/directory.h"
 #include "participants/participants.h"
 #include "specimens/analysis_orders.h"
 
@@ -106,9 +107,7 @@ Result<std::vector<CustodyEvent>> ReadHistory(storage::Transaction& tx, std::str
 }
 
 Result<std::string> KindOf(storage::Transaction& tx, const std::string& organisation) {
-  ZG_ASSIGN_OR_RETURN(
-      auto rows, tx.Query("SELECT kind FROM organisations WHERE id = $1", {Text(organisation)}));
-  return rows.empty() ? std::string() : rows.rows[0].Text(0);
+  return identity::OrganisationKind(tx, organisation);
 }
 
 Status CheckNote(const std::string& note) {
