@@ -272,8 +272,9 @@ class Parser {
         if (line_start) {
           if (p[0] != '@') {
             if (p[0] == '\r') return FailCr();
-            return Fail("fastq_bad_header", "expected a header line starting with '@', found '" +
-                                                Printable(AsView(p, n)) + "'");
+            return Fail("fastq_bad_header",
+                        "expected a header line starting with '@', found a line starting with " +
+                            CharName(p[0]));
           }
           ++p;
           --n;
@@ -295,8 +296,8 @@ class Parser {
           if (seq_lines_ > 0) {
             if (p[0] == '\r') return FailCr();
             return Fail("fastq_missing_plus",
-                        "expected '+' line after the sequence, found '" +
-                            Printable(AsView(p, n)) + "'");
+                        "expected '+' line after the sequence, found a line starting with " +
+                            CharName(p[0]));
           }
         }
         // Counters instead of a byte histogram: no store-to-load chain on runs of one base.
