@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 bash scripts/web-build.sh
+# The Beacon v2 schema validator (ajv) used by the Beacon tests, exactly its lock file.
+(cd tests/beacon && npm ci --no-audit --no-fund)
 
 pgdir=$(mktemp -d /tmp/zengen-pg.XXXXXX)
 cephdir=$(mktemp -d /tmp/zengen-ceph.XXXXXX)
