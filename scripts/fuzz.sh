@@ -3,7 +3,9 @@
 # against its seed corpus (fuzz/corpus/NAME/) and the committed crash inputs (fuzz/crashes/NAME/).
 #
 #   scripts/fuzz.sh                 each target for 600 s (a campaign; override with SECONDS_PER)
-#   scripts/fuzz.sh ci              each target for 20 s (also when CI=true)
+#   scripts/fuzz.sh ci              each target for 20 s (also when CI=true), seed 1 and a fresh
+#                                   work corpus, so that CI replays the same inputs every run: a
+#                                   regression check; new findings come from campaigns
 #   scripts/fuzz.sh 120 fuzz_json   chosen seconds, chosen targets
 #
 # Fails (exit 1) on any crash, sanitizer report, uncaught exception, timeout, memory blow-up or
@@ -15,15 +17,18 @@ cd "$(dirname "$0")/.."
 
 all_targets=(fuzz_fastq fuzz_json fuzz_htsget fuzz_crypt4gh fuzz_csv fuzz_body_spool)
 seconds=${SECONDS_PER:-600}
-if [[ "${CI:-}" == "true" ]]; then seconds=20; fi
+seed_args=()
+ci_mode=false
+if [[ "${CI:-}" == "true" ]]; then seconds=20; ci_mode=true; fi
 if [[ $# -gt 0 ]]; then
   case "$1" in
-    ci) seconds=20; shift ;;
+    ci) seconds=20; ci_mode=true; shift ;;
     ''|*[!0-9]*) ;;
     *) seconds=$1; shift ;;
   esac
 fi
 targets=("$@")
+if $ci_mode; then seed_args=(-seed=1); fi
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_targets[@]}")
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -38,6 +43,7 @@ for t in "${targets[@]}"; do
   crashes=fuzz/crashes/${t#fuzz_}
   work=build-fuzz/corpus/${t#fuzz_}
   artifacts=build-fuzz/artifacts/${t#fuzz_}
+  if $ci_mode; then rm -rf "$work"; fi
   mkdir -p "$work" "$artifacts"
   log=build-fuzz/${t}.log
   # Known crash inputs first: each must now pass (they are regression tests once fixed).
@@ -49,7 +55,7 @@ for t in "${targets[@]}"; do
     fi
   fi
   echo "fuzz.sh: $t for ${seconds}s"
-  if "build-fuzz/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if "build-fuzz/fuzz/$t" -max_total_time="$seconds" "${seed_args[@]}" -timeout=10 -rss_limit_mb=2048 \
        -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "$seeds" \
        >"$log" 2>&1 \
      && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|divergence' "$log"; then

@@ -577,6 +577,11 @@ class ChunkQueue {
 constexpr size_t kOutBuffer = 256 * 1024;  // inflated bytes handed to the parser at a time
 constexpr size_t kInBuffer = 256 * 1024;   // uploaded bytes per queue entry (threads == 2)
 constexpr size_t kQueueDepth = 8;
+// why: the inflater's verdict on a damaged stream depends on where its input calls end (given
+// the whole tail at once it names the bad symbol; given it in pieces it may wait for bits that
+// never come and the stream reads as truncated). Compressed bytes therefore reach it in slices
+// fixed by their offset in the upload, never by how they arrived.
+constexpr size_t kInflateSlice = 64 * 1024;
 
 }  // namespace
 
@@ -643,6 +648,7 @@ class FastqIngest::Impl {
       std::string first = std::move(sniff_);
       if (!Process(first)) return *decode_error_;
     }
+    if (!FlushSlices()) return *decode_error_;
     if (mode_ == Mode::kGzip && !member_done_) {
       return InvalidArgument("gzip_truncated",
                              "gzip stream truncated: " + MemberName() + " ends without its trailer");
@@ -678,9 +684,36 @@ class FastqIngest::Impl {
                                                                                 : Mode::kPlain;
       if (mode_ == Mode::kGzip) isal_inflate_init(&inflate_);
       std::string first = std::move(sniff_);
-      return Process(first);
+      return mode_ == Mode::kGzip ? InflateInSlices(first) : Process(first);
     }
-    return Process(bytes);
+    return mode_ == Mode::kGzip ? InflateInSlices(bytes) : Process(bytes);
+  }
+
+  // Hands compressed bytes to Process in kInflateSlice pieces aligned to the upload's start;
+  // the remainder waits in stage_ for more bytes or for FlushSlices at the end.
+  bool InflateInSlices(std::string_view bytes) {
+    if (!stage_.empty()) {
+      const size_t take = std::min(kInflateSlice - stage_.size(), bytes.size());
+      stage_.append(bytes.substr(0, take));
+      bytes.remove_prefix(take);
+      if (stage_.size() < kInflateSlice) return true;
+      if (!Process(stage_)) return false;
+      stage_.clear();
+    }
+    while (bytes.size() >= kInflateSlice) {
+      if (!Process(bytes.substr(0, kInflateSlice))) return false;
+      bytes.remove_prefix(kInflateSlice);
+    }
+    stage_.assign(bytes);
+    return true;
+  }
+
+  bool FlushSlices() {
+    if (decode_error_) return false;
+    if (mode_ != Mode::kGzip || stage_.empty()) return true;
+    std::string last = std::move(stage_);
+    stage_.clear();
+    return Process(last);
   }
 
   bool Parse(std::string_view data) {
@@ -805,6 +838,7 @@ class FastqIngest::Impl {
   int64_t member_start_ = 0;   // offset in the upload of the member being inflated
   std::optional<Error> member_error_;  // the parser's error in a member not yet verified
   std::string out_;
+  std::string stage_;  // compressed bytes short of the next kInflateSlice boundary
   std::optional<Error> decode_error_;
 };
 
