@@ -271,6 +271,7 @@ const std::vector<Row> kRows = {
     {"GET", "/api/v1/variants/export", Names::kScope, "/api/v1/variants/export"},
     {"POST", "/api/v1/variants/ingest", Names::kScope, "/api/v1/variants/ingest",
      json::object()},
+    {"GET", "/api/v1/variants/ingest-queue", Names::kScope, "/api/v1/variants/ingest-queue"},
     // Beacon v2 (issue 15): public; the granularity and budget are the beacon's business.
     {"GET", "/ga4gh/beacon/v2", Names::kPublic, "/ga4gh/beacon/v2"},
     {"GET", "/ga4gh/beacon/v2/info", Names::kPublic, "/ga4gh/beacon/v2/info"},

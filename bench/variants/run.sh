@@ -38,6 +38,15 @@ cpu_seconds() {
 }
 
 for n in ${SAMPLES:-200 1000 5000}; do
+  # A row runs only if it fits: the query step's peak memory grows with samples × length
+  # (measured ~0.45 kB per site and sample at 5,000 samples, plus the program); the row says
+  # why when it is skipped.
+  need_mb=$((n * length / 2200000 + 300))
+  avail_mb=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
+  if ((avail_mb < need_mb)); then
+    echo "== $n samples: skipped (needs about $need_mb MB of memory, $avail_mb MB available)"
+    continue
+  fi
   dir="$work/n$n"
   singles=0
   if ((n <= 200)); then singles=$n; fi
@@ -57,7 +66,8 @@ for n in ${SAMPLES:-200 1000 5000}; do
   sites=$(bcftools index -n "$dir/cohort.bcf")
   genotypes=$((sites * n))
   echo "== $n samples, $sites sites, 30 % subset ($(wc -l <"$dir/subset.txt") samples)"
-  out=$("$bin" query "$dir" "$n" "$length" "$dir/subset.txt")
+  out=$(/usr/bin/time -f "zengen query step peak memory: %M kB" "$bin" query "$dir" "$n" \
+    "$length" "$dir/subset.txt" 2>&1)
   echo "$out"
   start=$((length / 3))
   for span in 10000 1000000; do

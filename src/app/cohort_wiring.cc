@@ -1,5 +1,10 @@
 #include "app/cohort_wiring.h"
 
+#include <condition_variable>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
 #include "audit/audit.h"
 #include "crypto/crypt4gh.h"
 #include "policy/policy.h"
@@ -60,6 +65,59 @@ Result<int64_t> SeedDemoCohort(Runtime& r) {
   return static_cast<int64_t>(files.size());
 }
 
+std::unique_ptr<variants::IngestQueue> MakeIngestQueue(Runtime& r, variants::Cohort& cohort) {
+  const Actor job{.user = "variants-ingest-job", .organisation = "", .roles = {},
+                  .source = "job", .request_id = ""};
+  return std::make_unique<variants::IngestQueue>(
+      *r.store, r.clock, *r.audit_sink,
+      [&r, &cohort, job](std::string_view file_id) {
+        return IngestVariantFile(r, cohort, file_id, job);
+      },
+      variants::IngestQueue::Options{});
+}
+
+Result<variants::IngestQueue::Tick> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
+                                                       std::chrono::seconds min_age) {
+  std::vector<std::string> files;
+  {
+    // why: the registry offers no listing by kind; the composition root reads it, as the
+    // demo's seeding does.
+    ZG_ASSIGN_OR_RETURN(auto tx, r.store->Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(
+        auto rows,
+        tx->Query("SELECT f.id FROM data_files f WHERE f.kind IN ('vcf', 'bcf') AND "
+                  "f.created_at <= $1 AND NOT EXISTS (SELECT 1 FROM variant_ingest_queue q "
+                  "WHERE q.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM variant_batches b "
+                  "WHERE b.file_id = f.id) ORDER BY f.created_at, f.id LIMIT 1000",
+                  {storage::Text(FormatRfc3339(r.clock.Now() - min_age))}));
+    for (const auto& row : rows.rows) files.push_back(row.Text(0));
+  }
+  ZG_RETURN_IF_ERROR(queue.Enqueue(files).status());
+  return queue.RunDue();
+}
+
+std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
+  const std::chrono::seconds every{r.config.variants_auto_ingest_seconds};
+  if (every.count() <= 0) return {};
+  return std::jthread([&r, &cohort, every](std::stop_token stop) {
+    auto queue = MakeIngestQueue(r, cohort);
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    while (true) {
+      cv.wait_for(lock, stop, every, [] { return false; });
+      if (stop.stop_requested()) break;
+      auto t = SweepVariantIngest(r, *queue, every);
+      if (!t.ok()) {
+        spdlog::warn("variant ingest job failed: {} [{}]", t.error().message, t.error().code);
+      } else if (t->ingested + t->failed > 0) {
+        spdlog::info("variant ingest job: {} files ingested, {} failed (retried later)",
+                     t->ingested, t->failed);
+      }
+    }
+  });
+}
+
 Result<bool> GateAllowsSample(Runtime& r, access::Gate& gate, const http::Request& req,
                               const variants::CohortSample& sample) {
   ZG_ASSIGN_OR_RETURN(auto file, r.files->GetFile(sample.file_id));
@@ -83,6 +141,11 @@ Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
        },
        .ingest = [&r, &cohort](std::string_view file_id, const Actor& actor) {
          return IngestVariantFile(r, cohort, file_id, actor);
+       },
+       .ingest_jobs = [&r](std::string_view state, int64_t limit) {
+         // Listing needs no ingest function: a queue that only reads.
+         variants::IngestQueue q(*r.store, r.clock, *r.audit_sink, nullptr, {});
+         return q.List(state, limit);
        },
        .audit = *r.audit_sink}));
   return beacon::AddBeaconRoutes(

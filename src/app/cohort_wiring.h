@@ -3,7 +3,9 @@
 // the routes with the access gate deciding per sample.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <thread>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +33,20 @@ Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& c
 // The demo's cohort: the synthetic gene table (when absent) and every registered VCF/BCF not
 // yet ingested. Returns how many files were ingested.
 Result<int64_t> SeedDemoCohort(Runtime& r);
+
+// Automatic ingest (issue 15): the queue on the runtime's store, ingesting through
+// IngestVariantFile as the ingest job.
+std::unique_ptr<variants::IngestQueue> MakeIngestQueue(Runtime& r, variants::Cohort& cohort);
+
+// One pass of the ingest job: queues the registered VCF/BCF files registered at least
+// `min_age` ago that are neither queued nor ingested yet, then runs the due jobs.
+Result<variants::IngestQueue::Tick> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
+                                                       std::chrono::seconds min_age);
+
+// Starts the ingest job beside the server: every config.variants_auto_ingest_seconds (0:
+// returns a thread that is not joinable). The caller stops and joins it before the runtime
+// closes.
+std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort);
 
 // The access gate's decision for one sample: the same facts and policy decision as for reading
 // the sample's file ("variants.read"), without an audit record of its own (the query's record

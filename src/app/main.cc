@@ -480,6 +480,8 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
       }
     }
   });
+  // The cohort variant store's ingest job (issue 15): registered VCF/BCF files join the cohort.
+  std::jthread variant_ingest = StartVariantIngestJob(r, *wiring.cohort);
   // Analysis runs left running by a previous process fail ("interrupted"); workers start.
   if (auto st = wiring.analysis_runs->Recover(); !st.ok()) return Fail(st.error());
   wiring.analysis_runs->StartWorkers();
@@ -491,6 +493,8 @@ int Serve(const fs::path& data_dir, const std::string& listen_override,
   sweeper.join();
   tiers.join();
   upload_expiry.join();
+  variant_ingest.request_stop();
+  if (variant_ingest.joinable()) variant_ingest.join();
   server->reset();
   wiring.analysis_runs.reset();  // stops the analysis workers while the store is open
   refusals.Stop();  // the last interval's refusal counts, while the audit log is open

@@ -125,6 +125,8 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
        }},
       {"analysis_workers", int_field(c.analysis_workers, 1, 256, "analysis_workers")},
       {"analysis_threads", int_field(c.analysis_threads, 1, 256, "analysis_threads")},
+      {"variants_auto_ingest_seconds",
+       int_field(c.variants_auto_ingest_seconds, 0, 86400, "variants_auto_ingest_seconds")},
       {"pipelines_dir",
        [&](const std::string& v, int) { c.pipelines_dir = v; return Status::Ok(); }},
       {"analysis_auto_start_reference",
@@ -299,6 +301,11 @@ analysis_threads = 2
 # Per site: start a germline run by itself, on this registered reference, for every
 # specimen that passes QC with an open analysis order (`zengen reference add`).
 # analysis_auto_start_reference = GRCh38
+
+# The cohort variant store: every N seconds, registered VCF/BCF files at least N seconds old
+# are added to the cohort by a job (failures are retried and listed at
+# GET /api/v1/variants/ingest-queue). 0: only when a steward asks.
+variants_auto_ingest_seconds = 60
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

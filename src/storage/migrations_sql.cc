@@ -476,6 +476,23 @@ CREATE INDEX uploads_run ON uploads (run_id);
 // The cohort variant store (issue 15, src/variants/cohort.h): the index of the genotype chunks
 // kept in the blob store, the cohort's sample index, variant sites and the gene table.
 // Genotypes themselves are never rows here (30-300x the bytes of the chunks).
+// Automatic ingest of registered VCF/BCF files into the cohort store (issue 15): one row per
+// file the store has picked up, its state, attempts and last error (src/variants/cohort.h,
+// IngestQueue). A failed ingest leaves nothing in the variant tables and is retried.
+constexpr const char* kVariantIngestQueueSchema = R"sql(
+CREATE TABLE variant_ingest_queue (
+  file_id TEXT PRIMARY KEY,        -- data_files.id
+  state TEXT NOT NULL CHECK (state IN ('pending', 'failed', 'done')),
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,        -- '' or "code: message" of the last failure
+  next_attempt_at TEXT NOT NULL,   -- RFC 3339; due when not after now
+  batch_id TEXT NOT NULL,          -- variant_batches.id once done
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX variant_ingest_queue_due ON variant_ingest_queue (state, next_attempt_at);
+)sql";
+
 constexpr const char* kVariantStoreSchema = R"sql(
 CREATE TABLE variant_batches (     -- one ingested VCF/BCF; never rewritten
   id TEXT PRIMARY KEY,             -- 'VB-' + 16 hex
@@ -932,6 +949,14 @@ CREATE TABLE login_sources (
         // per attempt, the outputs they registered, and the reference genomes they name.
         .sqlite_sql = kAnalysisRunsSchema,
         .postgres_sql = kAnalysisRunsSchema,
+    },
+    Migration{
+        .version = 20,
+        .name = "variant_ingest_queue",
+        // Issue 15: registered VCF/BCF outputs are ingested into the cohort store by a job,
+        // with failures visible and retried (src/variants/cohort.h, IngestQueue).
+        .sqlite_sql = kVariantIngestQueueSchema,
+        .postgres_sql = kVariantIngestQueueSchema,
     },
 };
 

@@ -336,4 +336,114 @@ Result<GeneInterval> Cohort::Gene(std::string_view name) {
   return GeneInterval{r.Text(0), r.Text(1), r.Int(2), r.Int(3)};
 }
 
+IngestQueue::IngestQueue(storage::Store& store, const Clock& clock, AuditSink& audit,
+                         IngestFn ingest, Options options)
+    : store_(store),
+      clock_(clock),
+      audit_(audit),
+      ingest_(std::move(ingest)),
+      options_(options) {}
+
+Result<int64_t> IngestQueue::Enqueue(const std::vector<std::string>& file_ids) {
+  if (file_ids.empty()) return int64_t{0};
+  const std::string now = FormatRfc3339(clock_.Now());
+  int64_t added = 0;
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+  for (const auto& id : file_ids) {
+    ZG_ASSIGN_OR_RETURN(auto n, tx->Exec("INSERT INTO variant_ingest_queue (file_id, state, "
+                                         "attempts, last_error, next_attempt_at, batch_id, "
+                                         "created_at, updated_at) VALUES ($1, 'pending', 0, '', "
+                                         "$2, '', $2, $2) ON CONFLICT DO NOTHING",
+                                         {Text(id), Text(now)}));
+    added += n;
+  }
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  return added;
+}
+
+Result<IngestQueue::Tick> IngestQueue::RunDue() {
+  const auto now_tp = clock_.Now();
+  const std::string now = FormatRfc3339(now_tp);
+  std::vector<std::pair<std::string, int64_t>> due;
+  {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT file_id, attempts FROM variant_ingest_queue "
+                                             "WHERE state IN ('pending', 'failed') AND "
+                                             "next_attempt_at <= $1 ORDER BY next_attempt_at, "
+                                             "file_id",
+                                             {Text(now)}));
+    for (const auto& r : rows.rows) due.emplace_back(r.Text(0), r.Int(1));
+  }
+  Tick tick;
+  for (const auto& [file_id, attempts] : due) {
+    auto report = ingest_(file_id);
+    std::string batch_id;
+    if (report.ok()) {
+      batch_id = report->batch_id;
+      ++tick.ingested;
+    } else if (report.error().code == "already_ingested") {
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+      ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT id FROM variant_batches WHERE file_id = $1",
+                                               {Text(file_id)}));
+      if (!rows.empty()) batch_id = rows.rows[0].Text(0);
+      ++tick.already;
+    }
+    const std::string at = FormatRfc3339(clock_.Now());
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+    if (report.ok() || !batch_id.empty()) {
+      ZG_RETURN_IF_ERROR(tx->Exec("UPDATE variant_ingest_queue SET state = 'done', attempts = $2, "
+                                  "last_error = '', batch_id = $3, updated_at = $4 WHERE "
+                                  "file_id = $1",
+                                  {Text(file_id), Int(attempts + 1), Text(batch_id), Text(at)})
+                             .status());
+      ZG_RETURN_IF_ERROR(tx->Commit());
+      continue;
+    }
+    ++tick.failed;
+    // Backoff: first_retry · 2^(attempts), at most max_retry.
+    auto wait = options_.first_retry;
+    for (int64_t i = 0; i < attempts && wait < options_.max_retry; ++i) wait *= 2;
+    wait = std::min(wait, options_.max_retry);
+    const std::string error =
+        fmt::format("{}: {}", report.error().code, report.error().message).substr(0, 2000);
+    ZG_RETURN_IF_ERROR(tx->Exec("UPDATE variant_ingest_queue SET state = 'failed', attempts = $2, "
+                                "last_error = $3, next_attempt_at = $4, updated_at = $5 WHERE "
+                                "file_id = $1",
+                                {Text(file_id), Int(attempts + 1), Text(error),
+                                 Text(FormatRfc3339(now_tp + wait)), Text(at)})
+                           .status());
+    ZG_RETURN_IF_ERROR(tx->Commit());
+    ZG_RETURN_IF_ERROR(audit_.Append(
+        {.actor = "system",
+         .source = "cli",
+         .action = "variants.ingest_failed",
+         .resource = "data_file/" + file_id,
+         .decision = "",
+         .reason = fmt::format("automatic ingest attempt {} failed; retried after {} s",
+                               attempts + 1, wait.count()),
+         .request_id = "",
+         .details = nlohmann::json{{"file", file_id},
+                                   {"attempt", attempts + 1},
+                                   {"error", error},
+                                   {"retry_in_seconds", wait.count()}}
+                        .dump()}));
+  }
+  return tick;
+}
+
+Result<std::vector<IngestJob>> IngestQueue::List(std::string_view state, int64_t limit) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query("SELECT file_id, state, attempts, last_error, next_attempt_at, batch_id, "
+                "updated_at FROM variant_ingest_queue WHERE ($1 = '' OR state = $1) ORDER BY "
+                "updated_at DESC, file_id LIMIT $2",
+                {Text(std::string(state)), Int(limit)}));
+  std::vector<IngestJob> out;
+  for (const auto& r : rows.rows) {
+    out.push_back({r.Text(0), r.Text(1), r.Int(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6)});
+  }
+  return out;
+}
+
 }  // namespace zengen::variants

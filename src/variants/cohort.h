@@ -30,6 +30,7 @@
 // as after any failed commit).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -148,6 +149,66 @@ class Cohort {
   ChunkSealer sealer_;
   const Clock& clock_;
   AuditSink& audit_;
+  Options options_;
+};
+
+// Automatic ingest (issue 15): registered VCF/BCF files reach the cohort store without a
+// steward's request. A job (the server's sweep) hands the queue the files registered since it
+// last looked (Enqueue) and runs the due ones (RunDue) through `ingest` (Cohort::Ingest of the
+// file's working copy). Table variant_ingest_queue (migration "variant_ingest_queue").
+//
+//   - Idempotent: a file is queued once (Enqueue of a queued or done file changes nothing), and
+//     a file that is already a batch (a steward ingested it meanwhile) is marked done with that
+//     batch, never ingested twice.
+//   - Never half-ingested: Cohort::Ingest records a file's samples, chunks and sites in one
+//     transaction; a failure leaves nothing but the queue row.
+//   - A failure is visible and retried: the row becomes "failed" with the attempt count and
+//     the error ("code: message"), an audit record "variants.ingest_failed" is written, and
+//     the file is due again after a backoff that doubles from `first_retry` up to `max_retry`.
+//
+// Thread safety: one runner at a time (the server's sweep thread); Enqueue may be called from
+// any thread.
+struct IngestJob {
+  std::string file_id;
+  std::string state;  // pending | failed | done
+  int64_t attempts = 0;
+  std::string last_error;
+  std::string next_attempt_at;
+  std::string batch_id;
+  std::string updated_at;
+};
+
+class IngestQueue {
+ public:
+  struct Options {
+    std::chrono::seconds first_retry{30};
+    std::chrono::seconds max_retry{std::chrono::hours(6)};
+  };
+  // Errors of `ingest` are the job's failure; kConflict "already_ingested" means done.
+  using IngestFn = std::function<Result<IngestReport>(std::string_view file_id)>;
+  // Every reference must outlive the object.
+  IngestQueue(storage::Store& store, const Clock& clock, AuditSink& audit, IngestFn ingest,
+              Options options);
+
+  // Queues the files not queued yet; returns how many were added.
+  Result<int64_t> Enqueue(const std::vector<std::string>& file_ids);
+
+  struct Tick {
+    int64_t ingested = 0;
+    int64_t failed = 0;
+    int64_t already = 0;  // done without an ingest: the file was a batch already
+  };
+  // Runs every pending or failed job whose next attempt is due, oldest first.
+  Result<Tick> RunDue();
+
+  // The jobs in `state` ("" for all), most recently updated first, at most `limit`.
+  Result<std::vector<IngestJob>> List(std::string_view state, int64_t limit);
+
+ private:
+  storage::Store& store_;
+  const Clock& clock_;
+  AuditSink& audit_;
+  IngestFn ingest_;
   Options options_;
 };
 

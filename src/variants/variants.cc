@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <unordered_map>
 #include <fmt/format.h>
 
 namespace zengen::variants {
@@ -30,33 +31,20 @@ void PutBytes(std::string& out, std::string_view b) {
   out.append(b);
 }
 
-// Small sets (most sites of a cohort are rare) as a count and delta-coded members; larger ones
-// as CRoaring's portable serialisation.
-constexpr uint64_t kListMax = UINT32_MAX;  // every set as a delta list: zstd packs it best
-
-void PutBitmap(std::string& out, const Roaring& r) {
-  uint64_t n = r.cardinality();
-  PutVarint(out, n);
-  if (n == 0) return;
-  if (n <= kListMax) {
-    uint32_t last = 0;
-    for (uint32_t v : r) {
-      PutVarint(out, v - last);
-      last = v;
-    }
-    return;
+// Every set as a count and delta-coded members (zstd packs it best). A delta of 0 after the
+// first member would repeat a member: Decode refuses it.
+void PutList(std::string& out, std::span<const uint32_t> members) {
+  PutVarint(out, members.size());
+  uint32_t last = 0;
+  for (uint32_t v : members) {
+    PutVarint(out, v - last);
+    last = v;
   }
-  Roaring copy = r;
-  copy.runOptimize();
-  std::string buf(copy.getSizeInBytes(true), '\0');
-  copy.write(buf.data(), true);
-  PutBytes(out, buf);
 }
 
 struct In {
   std::string_view b;
   bool bad = false;
-  std::vector<uint32_t> members;  // scratch for Bitmap
   uint64_t Varint() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -82,38 +70,32 @@ struct In {
     b.remove_prefix(n);
     return out;
   }
-  Roaring Bitmap() {
+  // Appends a delta-coded sorted list to pool; returns its size (bad on a malformed list).
+  uint32_t List(std::vector<uint32_t>& pool) {
     uint64_t n = Varint();
-    if (bad || n == 0) return {};
-    if (n <= kListMax) {
-      if (n > b.size()) {  // every member takes at least one byte
-        bad = true;
-        return {};
-      }
-      members.resize(n);
-      uint64_t v = 0;
-      for (uint64_t i = 0; i < n; ++i) {
-        v += Varint();
-        if (bad || v > UINT32_MAX) {
-          bad = true;
-          return {};
-        }
-        members[i] = static_cast<uint32_t>(v);
-      }
-      Roaring r;
-      r.addMany(n, members.data());
-      return r;
-    }
-    auto bytes = Bytes();
-    if (bad) return {};
-    try {
-      Roaring r = Roaring::readSafe(bytes.data(), bytes.size());
-      if (r.cardinality() != n) bad = true;
-      return r;
-    } catch (...) {
+    if (bad || n == 0) return 0;
+    if (n > b.size()) {  // every member takes at least one byte
       bad = true;
-      return {};
+      return 0;
     }
+    uint64_t v = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t delta = Varint();
+      v += delta;
+      if (bad || v > UINT32_MAX || (i > 0 && delta == 0)) {
+        bad = true;
+        return 0;
+      }
+      pool.push_back(static_cast<uint32_t>(v));
+    }
+    return static_cast<uint32_t>(n);
+  }
+  Roaring Bitmap() {
+    std::vector<uint32_t> m;
+    const uint32_t n = List(m);
+    Roaring r;
+    if (!bad && n > 0) r.addMany(n, m.data());
+    return r;
   }
 };
 
@@ -149,24 +131,30 @@ std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_
 
 namespace {
 
-constexpr uint64_t kDenseMin = 64;  // carriers from which a dense copy pays off
-
-DenseSet ToDense(const Roaring& r) {
-  DenseSet d;
-  if (r.cardinality() < kDenseMin) return d;
-  uint32_t lo = r.minimum() / 64, hi = r.maximum() / 64;
-  d.base = lo;
-  d.words.assign(hi - lo + 1, 0);
-  for (uint32_t v : r) d.words[v / 64 - lo] |= uint64_t{1} << (v % 64);
-  return d;
+// A dense form pays off when the set has more members than words in its span: one AND and
+// popcount per word against one membership test per member.
+void MakeDense(Chunk& chunk, CallSet& c) {
+  c.words = 0;
+  if (c.n < 2) return;
+  const auto m = chunk.Members(c);
+  const uint32_t lo = m.front() / 64, hi = m.back() / 64;
+  if (hi - lo + 1 >= c.n) return;
+  c.base = lo;
+  c.words_at = static_cast<uint32_t>(chunk.words.size());
+  c.words = hi - lo + 1;
+  chunk.words.resize(chunk.words.size() + c.words, 0);
+  uint64_t* w = chunk.words.data() + c.words_at;
+  for (uint32_t v : chunk.Members(c)) w[v / 64 - lo] |= uint64_t{1} << (v % 64);
 }
 
 }  // namespace
 
 void Prepare(Chunk& chunk) {
+  chunk.words.clear();
   for (auto& s : chunk.sites) {
-    s.het_dense = ToDense(s.het);
-    s.hom_dense = ToDense(s.hom);
+    MakeDense(chunk, s.het);
+    MakeDense(chunk, s.hom);
+    s.nocall.words = 0;
   }
 }
 
@@ -175,7 +163,11 @@ std::string Encode(const Chunk& chunk) {
   PutBytes(raw, chunk.chrom);
   PutVarint(raw, static_cast<uint64_t>(chunk.start));
   PutVarint(raw, static_cast<uint64_t>(chunk.end));
-  PutBitmap(raw, chunk.samples);
+  {
+    std::vector<uint32_t> samples(chunk.samples.cardinality());
+    chunk.samples.toUint32Array(samples.data());
+    PutList(raw, samples);
+  }
   PutVarint(raw, chunk.sites.size());
   int64_t last = chunk.start;
   for (const auto& s : chunk.sites) {
@@ -183,9 +175,9 @@ std::string Encode(const Chunk& chunk) {
     last = s.site.pos;
     PutBytes(raw, s.site.ref);
     PutBytes(raw, s.site.alt);
-    PutBitmap(raw, s.het);
-    PutBitmap(raw, s.hom);
-    PutBitmap(raw, s.nocall);
+    PutList(raw, chunk.Members(s.het));
+    PutList(raw, chunk.Members(s.hom));
+    PutList(raw, chunk.Members(s.nocall));
   }
   std::string out(kMagic);
   PutVarint(out, raw.size());
@@ -218,14 +210,25 @@ Result<Chunk> Decode(std::string_view bytes) {
   if (in.bad || count > raw_size) return bad("truncated header");
   int64_t pos = c.start;
   c.sites.reserve(count);
+  c.members.reserve(raw_size / 2);
+  auto list = [&](CallSet& cs) {
+    cs.at = static_cast<uint32_t>(c.members.size());
+    cs.n = in.List(c.members);
+  };
   for (uint64_t i = 0; i < count; ++i) {
     SiteCalls s;
     pos += static_cast<int64_t>(in.Varint());
-    s.site = Site{c.chrom, pos, std::string(in.Bytes()), std::string(in.Bytes())};
-    s.het = in.Bitmap();
-    s.hom = in.Bitmap();
-    s.nocall = in.Bitmap();
+    s.site.chrom = c.chrom;
+    s.site.pos = pos;
+    s.site.ref = in.Bytes();
+    s.site.alt = in.Bytes();
+    list(s.het);
+    list(s.hom);
+    list(s.nocall);
     if (in.bad) return bad(fmt::format("site {} is truncated", i + 1));
+    if (i > 0 && !(c.sites.back().site < s.site)) {
+      return bad(fmt::format("site {} is out of order", i + 1));
+    }
     c.sites.push_back(std::move(s));
   }
   if (!in.b.empty()) return bad("trailing bytes");
@@ -242,9 +245,7 @@ void ChunkBuilder::AddRecord(const hts::GenotypeRecord& record,
   for (const auto& sa : split) {
     int64_t region = (sa.site.pos - 1) / chunk_size_;
     auto& sites = regions_[{sa.site.chrom, region}];
-    auto [it, inserted] = sites.try_emplace(sa.site);
-    SiteCalls& calls = it->second;
-    if (inserted) calls.site = sa.site;
+    Calls& calls = sites[sa.site];
     for (size_t i = 0; i < record.gt.size() && i < sample_index.size(); ++i) {
       const auto& g = record.gt[i];
       uint32_t idx = sample_index[i];
@@ -285,11 +286,24 @@ std::vector<Chunk> ChunkBuilder::Finish() {
     c.end = (key.second + 1) * chunk_size_ + 1;
     c.samples = samples_;
     c.sites.reserve(sites.size());
+    auto put = [&c](const Roaring& r) {
+      CallSet cs;
+      cs.at = static_cast<uint32_t>(c.members.size());
+      cs.n = static_cast<uint32_t>(r.cardinality());
+      c.members.resize(c.members.size() + cs.n);
+      r.toUint32Array(c.members.data() + cs.at);
+      return cs;
+    };
     for (auto& [site, calls] : sites) {
       // A sample both called and a no-call at one site (two records) counts as called.
       calls.nocall -= calls.het;
       calls.nocall -= calls.hom;
-      c.sites.push_back(std::move(calls));
+      SiteCalls sc;
+      sc.site = site;
+      sc.het = put(calls.het);
+      sc.hom = put(calls.hom);
+      sc.nocall = put(calls.nocall);
+      c.sites.push_back(std::move(sc));
     }
     Prepare(c);
     out.push_back(std::move(c));
@@ -300,41 +314,20 @@ std::vector<Chunk> ChunkBuilder::Finish() {
 
 namespace {
 
-struct Merged {
-  Roaring het, hom, nocall;
+// Walks the sites of chrom in [start, end] across the chunks of every batch, in site order,
+// calling fn(site, the (chunk, calls) of each batch holding it). Batches hold disjoint
+// samples, so counts over them add up; nothing is copied. One batch (the common case of a
+// joint cohort, and every region one batch alone covers) walks its sites directly.
+struct Held {
+  const Chunk* chunk;
+  const SiteCalls* calls;
 };
 
-// The chunks of chrom overlapping [start, end], and per site in range the union of their
-// calls; also the union of the batches' samples.
-std::map<Site, Merged> MergeRegion(std::span<const Chunk> chunks, std::string_view chrom,
-                                   int64_t start, int64_t end, Roaring& batch_samples) {
-  std::map<Site, Merged> sites;
-  for (const auto& c : chunks) {
-    if (c.chrom != chrom || c.end <= start || c.start > end) continue;
-    batch_samples |= c.samples;
-    auto first = std::lower_bound(c.sites.begin(), c.sites.end(), start,
-                                  [](const SiteCalls& s, int64_t p) { return s.site.pos < p; });
-    for (auto it = first; it != c.sites.end() && it->site.pos <= end; ++it) {
-      Merged& m = sites[it->site];
-      m.het |= it->het;
-      m.hom |= it->hom;
-      m.nocall |= it->nocall;
-    }
-  }
-  return sites;
-}
-
-}  // namespace
-
-namespace {
-
-// Walks the sites of chrom in [start, end] across the chunks of every batch, in site order,
-// calling fn(site, calls of each batch holding it). Batches hold disjoint samples, so counts
-// over them add up; nothing is copied.
 template <typename Fn>
 void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
                  int64_t end, Fn&& fn) {
   struct Cursor {
+    const Chunk* chunk;
     const SiteCalls* at;
     const SiteCalls* stop;
   };
@@ -345,9 +338,28 @@ void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t 
                                   [](const SiteCalls& s, int64_t p) { return s.site.pos < p; });
     auto last = std::upper_bound(first, c.sites.end(), end,
                                  [](int64_t p, const SiteCalls& s) { return p < s.site.pos; });
-    if (first != last) cursors.push_back({&*first, &*first + (last - first)});
+    if (first != last) cursors.push_back({&c, &*first, &*first + (last - first)});
   }
-  std::vector<const SiteCalls*> here;
+  std::vector<Held> here;
+  // Chunks of one batch cover disjoint regions: walk them in region order while no two
+  // cursors overlap in position.
+  std::sort(cursors.begin(), cursors.end(), [](const Cursor& a, const Cursor& b) {
+    return a.at->site.pos < b.at->site.pos;
+  });
+  bool disjoint = true;
+  for (size_t i = 1; i < cursors.size(); ++i) {
+    disjoint = disjoint && (cursors[i - 1].stop - 1)->site.pos < cursors[i].at->site.pos;
+  }
+  if (disjoint) {
+    here.resize(1);
+    for (const auto& cur : cursors) {
+      for (const SiteCalls* s = cur.at; s != cur.stop; ++s) {
+        here[0] = {cur.chunk, s};
+        fn(s->site, std::span<const Held>(here));
+      }
+    }
+    return;
+  }
   while (!cursors.empty()) {
     const Site* min = &cursors[0].at->site;
     for (const auto& cur : cursors) {
@@ -355,16 +367,72 @@ void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t 
     }
     here.clear();
     for (const auto& cur : cursors) {
-      if (cur.at->site == *min) here.push_back(cur.at);
+      if (cur.at->site == *min) here.push_back({cur.chunk, cur.at});
     }
-    fn(*min, here);  // before the cursors move on: min points into a chunk
-    for (const SiteCalls* h : here) {
+    fn(*min, std::span<const Held>(here));  // before the cursors move on: min points into a chunk
+    for (const Held& h : here) {
       for (auto& cur : cursors) {
-        if (cur.at == h) ++cur.at;
+        if (cur.at == h.calls) ++cur.at;
       }
     }
     std::erase_if(cursors, [](const Cursor& c) { return c.at == c.stop; });
   }
+}
+
+// The allowed set as a bit array over the cohort's index space.
+std::vector<uint64_t> BitArray(const Roaring& allowed) {
+  std::vector<uint64_t> bits(allowed.isEmpty() ? 0 : allowed.maximum() / 64 + 1, 0);
+  for (uint32_t v : allowed) bits[v / 64] |= uint64_t{1} << (v % 64);
+  return bits;
+}
+
+// |set ∧ allowed|: a word-wise AND and popcount for a dense set, else one test per member.
+// why: Debian's x86-64 baseline has no POPCNT instruction, so std::popcount is a library call
+// there; a clone for CPUs with POPCNT is picked at load time.
+#if defined(__x86_64__) && defined(__GNUC__)
+[[gnu::target_clones("popcnt", "default")]]
+#endif
+int64_t AllowedIn(const Chunk& chunk, const CallSet& c, const std::vector<uint64_t>& bits) {
+  int64_t n = 0;
+  if (c.words != 0) {
+    const uint64_t* w = chunk.words.data() + c.words_at;
+    const size_t stop = std::min<size_t>(bits.size(), size_t{c.base} + c.words);
+    for (size_t i = c.base; i < stop; ++i) n += std::popcount(w[i - c.base] & bits[i]);
+    return n;
+  }
+  const uint32_t* m = chunk.members.data() + c.at;
+  const size_t size = bits.size();
+  for (uint32_t i = 0; i < c.n; ++i) {
+    const uint32_t v = m[i];
+    const size_t word = v / 64;
+    n += word < size ? static_cast<int64_t>(bits[word] >> (v % 64) & 1) : 0;
+  }
+  return n;
+}
+
+// How many sites the chunks of chrom hold in [start, end] (a site in two batches counts twice).
+size_t SitesInRange(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
+                    int64_t end) {
+  size_t n = 0;
+  for (const auto& c : chunks) {
+    if (c.chrom != chrom || c.end <= start || c.start > end) continue;
+    auto first = std::lower_bound(c.sites.begin(), c.sites.end(), start,
+                                  [](const SiteCalls& s, int64_t p) { return s.site.pos < p; });
+    auto last = std::upper_bound(first, c.sites.end(), end,
+                                 [](int64_t p, const SiteCalls& s) { return p < s.site.pos; });
+    n += static_cast<size_t>(last - first);
+  }
+  return n;
+}
+
+// The union of the batches' samples of the chunks of chrom overlapping [start, end].
+Roaring BatchSamples(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
+                     int64_t end) {
+  Roaring batch_samples;
+  for (const auto& c : chunks) {
+    if (c.chrom == chrom && c.end > start && c.start <= end) batch_samples |= c.samples;
+  }
+  return batch_samples;
 }
 
 }  // namespace
@@ -372,42 +440,22 @@ void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t 
 std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chrom,
                              int64_t start, int64_t end, const Roaring& allowed) {
   // Allowed samples present in the region's batches (each batch once, whatever its chunks).
-  Roaring batch_samples;
-  for (const auto& c : chunks) {
-    if (c.chrom == chrom && c.end > start && c.start <= end) batch_samples |= c.samples;
-  }
-  const int64_t present = static_cast<int64_t>(batch_samples.and_cardinality(allowed));
-  // The allowed set as a bit array over the cohort's index space, for O(1) membership and
-  // word-wise AND with dense carrier sets.
-  std::vector<uint64_t> bits(allowed.isEmpty() ? 0 : allowed.maximum() / 64 + 1, 0);
-  for (uint32_t v : allowed) bits[v / 64] |= uint64_t{1} << (v % 64);
-  auto allowed_in = [&](const Roaring& sparse, const DenseSet& dense) -> int64_t {
-    if (!dense.empty()) {
-      int64_t n = 0;
-      size_t end_word = std::min(bits.size(), dense.base + dense.words.size());
-      for (size_t w = dense.base; w < end_word; ++w) {
-        n += std::popcount(dense.words[w - dense.base] & bits[w]);
-      }
-      return n;
-    }
-    int64_t n = 0;
-    for (uint32_t v : sparse) {
-      if (v / 64 < bits.size() && (bits[v / 64] >> (v % 64) & 1)) ++n;
-    }
-    return n;
-  };
+  const int64_t present =
+      static_cast<int64_t>(BatchSamples(chunks, chrom, start, end).and_cardinality(allowed));
+  // The allowed set as bits, built once per query: O(1) membership and word-wise AND.
+  const std::vector<uint64_t> bits = BitArray(allowed);
   std::vector<SiteCount> out;
-  ForEachSite(chunks, chrom, start, end,
-              [&](const Site& site, const std::vector<const SiteCalls*>& calls) {
-                int64_t het = 0, hom = 0, nocall = 0;
-                for (const SiteCalls* c : calls) {
-                  het += allowed_in(c->het, c->het_dense);
-                  hom += allowed_in(c->hom, c->hom_dense);
-                }
-                if (het + 2 * hom == 0) return;
-                for (const SiteCalls* c : calls) nocall += allowed_in(c->nocall, DenseSet{});
-                out.push_back(SiteCount{site, het + 2 * hom, 2 * (present - nocall), het, hom});
-              });
+  out.reserve(SitesInRange(chunks, chrom, start, end));
+  ForEachSite(chunks, chrom, start, end, [&](const Site& site, std::span<const Held> calls) {
+    int64_t het = 0, hom = 0, nocall = 0;
+    for (const Held& h : calls) {
+      het += AllowedIn(*h.chunk, h.calls->het, bits);
+      hom += AllowedIn(*h.chunk, h.calls->hom, bits);
+    }
+    if (het + 2 * hom == 0) return;
+    for (const Held& h : calls) nocall += AllowedIn(*h.chunk, h.calls->nocall, bits);
+    out.push_back(SiteCount{site, het + 2 * hom, 2 * (present - nocall), het, hom});
+  });
   return out;
 }
 
@@ -416,22 +464,35 @@ std::vector<SiteGenotypes> Genotypes(std::span<const Chunk> chunks, std::string_
                                      const std::vector<uint32_t>& samples) {
   Roaring allowed;
   for (uint32_t s : samples) allowed.add(s);
-  Roaring batch_samples;
-  auto sites = MergeRegion(chunks, chrom, start, end, batch_samples);
+  const Roaring batch_samples = BatchSamples(chunks, chrom, start, end);
+  const std::vector<uint64_t> bits = BitArray(allowed);
+  // Each sample's slot in `samples` (a sample listed twice keeps its first slot and copies it).
+  std::unordered_map<uint32_t, size_t> slot;
+  for (size_t i = 0; i < samples.size(); ++i) slot.emplace(samples[i], i);
+  std::vector<int> base(samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) base[i] = batch_samples.contains(samples[i]) ? 0 : -1;
   std::vector<SiteGenotypes> out;
-  for (auto& [site, m] : sites) {
-    if (m.het.and_cardinality(allowed) + m.hom.and_cardinality(allowed) == 0) continue;
-    SiteGenotypes g{site, {}};
-    g.genotypes.reserve(samples.size());
-    for (uint32_t s : samples) {
-      int v = 0;
-      if (!batch_samples.contains(s) || m.nocall.contains(s)) v = -1;
-      if (m.het.contains(s)) v = 1;
-      if (m.hom.contains(s)) v = 2;
-      g.genotypes.push_back(v);
+  ForEachSite(chunks, chrom, start, end, [&](const Site& site, std::span<const Held> calls) {
+    int64_t carriers = 0;
+    for (const Held& h : calls) {
+      carriers += AllowedIn(*h.chunk, h.calls->het, bits) + AllowedIn(*h.chunk, h.calls->hom, bits);
+    }
+    if (carriers == 0) return;
+    SiteGenotypes g{site, base};
+    auto mark = [&](const Chunk& c, const CallSet& cs, int value) {
+      for (uint32_t v : c.Members(cs)) {
+        if (auto it = slot.find(v); it != slot.end()) g.genotypes[it->second] = value;
+      }
+    };
+    // A no-call, then het, then hom: a later kind wins, as for one record.
+    for (const Held& h : calls) mark(*h.chunk, h.calls->nocall, -1);
+    for (const Held& h : calls) mark(*h.chunk, h.calls->het, 1);
+    for (const Held& h : calls) mark(*h.chunk, h.calls->hom, 2);
+    if (slot.size() != samples.size()) {
+      for (size_t i = 0; i < samples.size(); ++i) g.genotypes[i] = g.genotypes[slot.at(samples[i])];
     }
     out.push_back(std::move(g));
-  }
+  });
   return out;
 }
 

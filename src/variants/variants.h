@@ -55,35 +55,45 @@ struct SplitAllele {
 std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_view ref,
                                const std::vector<std::string>& alts);
 
-// A set of sample indices as 64-bit words from word `base` on: the query form of a carrier
-// set with many members (popcount of a word-wise AND), built in memory, never stored.
-struct DenseSet {
-  uint32_t base = 0;
-  std::vector<uint64_t> words;
-  bool empty() const { return words.empty(); }
+// The carriers of one kind (het, hom or no-call) at one site of a chunk: a sorted run of the
+// chunk's member pool, and, when the set is large for its span, a dense copy (64-bit words of
+// the chunk's word pool from word `base` on) for popcounts of a word-wise AND. Offsets, not
+// pointers: a chunk is moved and copied freely.
+struct CallSet {
+  uint32_t at = 0;        // first member in Chunk::members
+  uint32_t n = 0;         // members
+  uint32_t base = 0;      // dense form: first word's index in the sample space (sample / 64)
+  uint32_t words_at = 0;  // dense form: first word in Chunk::words
+  uint32_t words = 0;     // dense form: word count (0: no dense form)
 };
 
 struct SiteCalls {
   Site site;
-  Roaring het;
-  Roaring hom;
-  Roaring nocall;
-  // Dense copies of het and hom when they have many members (see Prepare).
-  DenseSet het_dense;
-  DenseSet hom_dense;
+  CallSet het;
+  CallSet hom;
+  CallSet nocall;
 };
 
-// Builds the dense query forms of a chunk's large carrier sets. Decode and ChunkBuilder::Finish
-// call it; chunks assembled by hand work without it (only slower).
-void Prepare(struct Chunk& chunk);
-
+// A chunk: one region [start, end) of one contig for one batch. Its sites' calls are flat
+// (one member pool and one word pool per chunk) so that decoding and counting allocate per
+// chunk, not per site.
 struct Chunk {
   std::string chrom;
   int64_t start = 0;  // 1-based, inclusive
   int64_t end = 0;    // exclusive
   Roaring samples;    // the batch's samples
   std::vector<SiteCalls> sites;  // sorted by site, unique
+  std::vector<uint32_t> members;  // every site's het, hom and no-call members, each run sorted
+  std::vector<uint64_t> words;    // dense forms of the large runs
+
+  std::span<const uint32_t> Members(const CallSet& c) const {
+    return {members.data() + c.at, c.n};
+  }
 };
+
+// Builds the dense forms of a chunk's large het and hom runs (those with more members than
+// words in their span). Decode and ChunkBuilder::Finish call it.
+void Prepare(Chunk& chunk);
 
 std::string Encode(const Chunk& chunk);
 Result<Chunk> Decode(std::string_view bytes);
@@ -103,10 +113,13 @@ class ChunkBuilder {
   std::vector<Chunk> Finish();
 
  private:
+  struct Calls {
+    Roaring het, hom, nocall;
+  };
   int64_t chunk_size_;
   Roaring samples_;
   // (contig, region index) -> site -> calls
-  std::map<std::pair<std::string, int64_t>, std::map<Site, SiteCalls>> regions_;
+  std::map<std::pair<std::string, int64_t>, std::map<Site, Calls>> regions_;
 };
 
 struct SiteCount {

@@ -388,6 +388,27 @@ Status AddVariantRoutes(http::Router& router, RouteDeps deps) {
                                     {"sites", r.sites}, {"chunks", r.chunks}});
       }),
   }));
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/variants/ingest-queue",
+      .action = "variants.ingest",
+      .resource = "variant",
+      .handler = Wrap([d](Request& req) -> Result<Response> {
+        const std::string state = Param(req, "state");
+        if (!state.empty() && state != "pending" && state != "failed" && state != "done") {
+          return InvalidArgument("invalid_parameter", "state: pending, failed or done", "state");
+        }
+        ZG_ASSIGN_OR_RETURN(int64_t limit, http::IntQueryParam(req, "limit", 100, 1, 1000));
+        ZG_ASSIGN_OR_RETURN(auto jobs, d->ingest_jobs(state, limit));
+        json out = json::array();
+        for (const auto& j : jobs) {
+          out.push_back({{"file_id", j.file_id}, {"state", j.state}, {"attempts", j.attempts},
+                         {"last_error", j.last_error}, {"next_attempt_at", j.next_attempt_at},
+                         {"batch_id", j.batch_id}, {"updated_at", j.updated_at}});
+        }
+        return Response::Json(200, {{"jobs", std::move(out)}});
+      }),
+  }));
   return Status::Ok();
 }
 

@@ -19,6 +19,9 @@
 //                                  allowed participant: clinical fields for survival analysis
 //                                  (days from the index date, death event) and carrier status
 //   POST /api/v1/variants/ingest   {file_id}: adds a registered VCF/BCF to the cohort (steward)
+//   GET  /api/v1/variants/ingest-queue  state (pending|failed|done, default all), limit
+//                                  (1-1000, default 100) → the automatic ingest's jobs with
+//                                  attempts and last error (steward; IngestQueue, cohort.h)
 //
 // Carriers and exports are record-level: the gate only allows a researcher's sample through a
 // grant (or as a member of the producing group), so whoever sees a sample here may read it.
@@ -71,6 +74,8 @@ struct RouteDeps {
   storage::Store& store;  // the clinical facts (clinical/cohort_filter.h)
   SampleDecider allowed;
   std::function<Result<IngestReport>(std::string_view file_id, const Actor& actor)> ingest;
+  std::function<Result<std::vector<IngestJob>>(std::string_view state, int64_t limit)>
+      ingest_jobs;
   AuditSink& audit;
 };
 

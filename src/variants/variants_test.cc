@@ -556,6 +556,96 @@ TEST_P(CohortStoreTest, TheGeneTableIsReplacedAsAWholeAndAudited) {
   EXPECT_EQ(audit_.events().back().action, "variants.genes");
 }
 
+// Automatic ingest (IngestQueue): queued files are ingested by the job; a file that fails
+// leaves nothing in the variant tables, is visible with its error and an audit record, is not
+// retried before its backoff and is ingested once it can be; queueing twice, or a file a
+// steward ingested meanwhile, never makes a second batch.
+TEST_P(CohortStoreTest, TheIngestJobIngestsQueuedFilesRetriesFailuresAndNeverIngestsTwice) {
+  RandomCohort cohort(5, dir_ / "vcf");
+  std::map<std::string, SourceFile> files;
+  for (uint32_t i = 0; i < 3; ++i) {
+    AddParticipant(fmt::format("P{}", i));
+    const std::string id = fmt::format("FL-{}", i);
+    files[id] = {.file_id = id, .path = cohort.Single(i),
+                 .participants = {{fmt::format("S{}", i), fmt::format("P{}", i)}}};
+  }
+  // FL-1 is not readable yet (its registration's working copy is damaged).
+  const fs::path good = files["FL-1"].path;
+  files["FL-1"].path = dir_ / "damaged.vcf";
+  std::ofstream(files["FL-1"].path) << "not a VCF\n";
+  int calls = 0;
+  IngestQueue queue(*store_, clock_, audit_,
+                    [&](std::string_view id) -> Result<IngestReport> {
+                      ++calls;
+                      return cohort_->Ingest(files.at(std::string(id)), actor_);
+                    },
+                    {.first_retry = std::chrono::seconds(30), .max_retry = std::chrono::seconds(100)});
+  auto added = queue.Enqueue({"FL-0", "FL-1"});
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_EQ(*added, 2);
+  auto t1 = queue.RunDue();
+  ASSERT_TRUE(t1.ok()) << t1.error().message;
+  EXPECT_EQ(t1->ingested, 1);
+  EXPECT_EQ(t1->failed, 1);
+  EXPECT_EQ(CountRows("variant_batches"), 1);
+  EXPECT_EQ(CountRows("variant_samples"), 1) << "the failed file left nothing behind";
+  auto failed = queue.List("failed", 10);
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].file_id, "FL-1");
+  EXPECT_EQ((*failed)[0].attempts, 1);
+  EXPECT_NE((*failed)[0].last_error.find("unreadable_vcf"), std::string::npos)
+      << (*failed)[0].last_error;
+  int audited = 0;
+  for (const auto& e : audit_.events()) audited += e.action == "variants.ingest_failed";
+  EXPECT_EQ(audited, 1);
+
+  // Not due before the backoff; queueing again changes nothing.
+  EXPECT_EQ(*queue.Enqueue({"FL-0", "FL-1"}), 0);
+  calls = 0;
+  auto t2 = queue.RunDue();
+  ASSERT_TRUE(t2.ok());
+  EXPECT_EQ(calls, 0);
+  // Still failing after the first backoff: the next wait doubles (60 s), then is capped (100 s).
+  clock_.Advance(std::chrono::seconds(30));
+  ASSERT_TRUE(queue.RunDue().ok());
+  EXPECT_EQ(calls, 1);
+  clock_.Advance(std::chrono::seconds(59));
+  ASSERT_TRUE(queue.RunDue().ok());
+  EXPECT_EQ(calls, 1);
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(queue.RunDue().ok());
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ((*queue.List("failed", 10))[0].attempts, 3);
+  // Repaired: the next due attempt ingests it.
+  files["FL-1"].path = good;
+  clock_.Advance(std::chrono::seconds(100));
+  auto t3 = queue.RunDue();
+  ASSERT_TRUE(t3.ok());
+  EXPECT_EQ(t3->ingested, 1);
+  EXPECT_TRUE(queue.List("failed", 10)->empty());
+  EXPECT_EQ(CountRows("variant_batches"), 2);
+
+  // A steward ingests FL-2 by hand after it was queued: the job marks it done with that batch.
+  ASSERT_EQ(*queue.Enqueue({"FL-2"}), 1);
+  auto manual = cohort_->Ingest(files["FL-2"], actor_);
+  ASSERT_TRUE(manual.ok());
+  auto t4 = queue.RunDue();
+  ASSERT_TRUE(t4.ok());
+  EXPECT_EQ(t4->already, 1);
+  EXPECT_EQ(t4->ingested, 0);
+  EXPECT_EQ(CountRows("variant_batches"), 3);
+  auto done = queue.List("done", 10);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->size(), 3u);
+  bool found = false;
+  for (const auto& j : *done) found = found || (j.file_id == "FL-2" && j.batch_id == manual->batch_id);
+  EXPECT_TRUE(found);
+  calls = 0;
+  ASSERT_TRUE(queue.RunDue().ok());
+  EXPECT_EQ(calls, 0) << "done jobs never run again";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CohortStoreTest,
                          ::testing::ValuesIn(storage::TestBackends()));
 
