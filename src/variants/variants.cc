@@ -446,7 +446,8 @@ std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chr
   const std::vector<uint64_t> bits = BitArray(allowed);
   std::vector<SiteCount> out;
   out.reserve(SitesInRange(chunks, chrom, start, end));
-  ForEachSite(chunks, chrom, start, end, [&](const Site& site, std::span<const Held> calls) {
+  ForEachSite(chunks, chrom, start, end,
+              [&](const Site& site, std::span<const Held> calls) __attribute__((always_inline)) {
     int64_t het = 0, hom = 0, nocall = 0;
     for (const Held& h : calls) {
       het += AllowedIn(*h.chunk, h.calls->het, bits);
@@ -454,7 +455,7 @@ std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chr
     }
     if (het + 2 * hom == 0) return;
     for (const Held& h : calls) nocall += AllowedIn(*h.chunk, h.calls->nocall, bits);
-    out.push_back(SiteCount{site, het + 2 * hom, 2 * (present - nocall), het, hom});
+    out.emplace_back(site, het + 2 * hom, 2 * (present - nocall), het, hom);
   });
   return out;
 }
