@@ -305,7 +305,7 @@ analysis_threads = 2
 # The cohort variant store: every N seconds, registered VCF/BCF files at least N seconds old
 # are added to the cohort by a job (failures are retried and listed at
 # GET /api/v1/variants/ingest-queue). 0: only when a steward asks.
-variants_auto_ingest_seconds = 60
+variants_auto_ingest_seconds = 300
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

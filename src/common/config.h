@@ -76,7 +76,7 @@ struct Config {
   std::string analysis_auto_start_reference;  // empty: no automatic start
   // The cohort variant store (issue 15): every this many seconds, registered VCF/BCF files at
   // least this old are ingested by a job (variants::IngestQueue). 0: only by request.
-  int64_t variants_auto_ingest_seconds = 60;
+  int64_t variants_auto_ingest_seconds = 300;
 
   // Absolute path for a path setting (resolved against data_dir when relative).
   std::filesystem::path Resolve(const std::filesystem::path& p) const;
