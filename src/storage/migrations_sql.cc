@@ -933,6 +933,16 @@ CREATE TABLE login_sources (
         .sqlite_sql = kAnalysisRunsSchema,
         .postgres_sql = kAnalysisRunsSchema,
     },
+    Migration{
+        .version = 20,
+        .name = "analysis_runs_normal_specimen",
+        // Tumour/normal pair runs (issue 16): the normal specimen of a somatic run ('' for a
+        // single-specimen run); specimen_id stays the tumour.
+        .sqlite_sql = "ALTER TABLE analysis_runs ADD COLUMN normal_specimen_id TEXT NOT NULL "
+                      "DEFAULT '';",
+        .postgres_sql = "ALTER TABLE analysis_runs ADD COLUMN normal_specimen_id TEXT NOT NULL "
+                        "DEFAULT '';",
+    },
 };
 
 }  // namespace
