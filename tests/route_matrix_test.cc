@@ -145,6 +145,7 @@ const std::vector<Row> kRows = {
      "/api/v1/analysis/runs/AR-NONE/provenance"},
     {"GET", "/api/v1/files/{id}/provenance", Names::kFile, "/api/v1/files/{F}/provenance"},
     {"GET", "/api/v1/analysis/references", Names::kScope, "/api/v1/analysis/references"},
+    {"GET", "/api/v1/analysis/candidates", Names::kScope, "/api/v1/analysis/candidates"},
     {"GET", "/api/v1/analysis-order-rules", Names::kScope, "/api/v1/analysis-order-rules"},
     {"PUT", "/api/v1/analysis-order-rules/{program}", Names::kScope,
      "/api/v1/analysis-order-rules/none", json::object()},

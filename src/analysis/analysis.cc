@@ -23,8 +23,8 @@ using storage::Text;
 constexpr std::string_view kRunColumns =
     "SELECT id, specimen_id, participant_id, hospital, centre_id, pipeline, pipeline_version, "
     "reference_name, reference_sha256, executor, state, attempt, steps_done, steps_total, "
-    "inputs, outputs, error, node, created_by, created_at, started_at, ended_at "
-    "FROM analysis_runs ";
+    "inputs, outputs, error, node, created_by, created_at, started_at, ended_at, "
+    "normal_specimen_id FROM analysis_runs ";
 
 // Columns a transition may set besides the state (Move's `set`).
 constexpr std::string_view kSettable[] = {"attempt",  "steps_done", "outputs",   "error",
@@ -73,6 +73,7 @@ Run RunFromRow(const storage::Row& r) {
   run.created_at = r.Text(19);
   run.started_at = r.Text(20);
   run.ended_at = r.Text(21);
+  run.normal_specimen_id = r.Text(22);
   return run;
 }
 
@@ -143,6 +144,13 @@ const RunTransition* FindRunTransition(std::string_view from, std::string_view e
 const std::vector<Pipeline>& KnownPipelines() {
   static const auto* pipelines = new std::vector<Pipeline>{
       {"germline", "1.0.0", {"trim", "align", "call"}},
+      // why not somatic 1.0.0: its VCF holds the normal's column beside the tumour's, two
+      // samples of one participant, which the registry's sample map cannot name; 1.1.0 keeps
+      // the tumour's column only (the normal's genotype is the filter, not an output).
+      {"somatic",
+       "1.1.0",
+       {"trim_tumour", "trim_normal", "align_tumour", "align_normal", "call"},
+       /*pair=*/true},
   };
   return *pipelines;
 }
@@ -427,6 +435,21 @@ Result<Run> Runs::Start(const NewRun& n, const Actor& actor) {
     return InvalidArgument("unknown_pipeline",
                            fmt::format("no pipeline {} {}", n.pipeline, n.version), "pipeline");
   }
+  if (pipeline->pair && n.normal_specimen_id.empty()) {
+    return InvalidArgument("missing_field",
+                           "'normal_specimen_id' is required by a tumour/normal pipeline",
+                           "normal_specimen_id");
+  }
+  if (!pipeline->pair && !n.normal_specimen_id.empty()) {
+    return InvalidArgument("unexpected_field",
+                           fmt::format("pipeline {} analyses one specimen", pipeline->name),
+                           "normal_specimen_id");
+  }
+  if (pipeline->pair && n.normal_specimen_id == n.specimen_id) {
+    return InvalidArgument("pair_same_specimen",
+                           "the tumour and the normal must be two different specimens",
+                           "normal_specimen_id");
+  }
   ReferenceGenome ref;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
@@ -434,6 +457,31 @@ Result<Run> Runs::Start(const NewRun& n, const Actor& actor) {
   }
   ZG_ASSIGN_OR_RETURN(auto detail, specimens_.Get(n.specimen_id));
   const specimens::Specimen& sp = detail.specimen;
+  std::optional<specimens::Specimen> normal;
+  if (pipeline->pair) {
+    auto nd = specimens_.Get(n.normal_specimen_id);
+    if (!nd.ok()) {
+      Error e = nd.error();
+      e.field = "normal_specimen_id";
+      return e;
+    }
+    normal = nd->specimen;
+    if (normal->participant_id != sp.participant_id) {
+      return InvalidArgument("pair_participant_mismatch",
+                             "the normal specimen belongs to another participant than the tumour",
+                             "normal_specimen_id");
+    }
+    if (sp.tumour_normal != "tumour") {
+      return InvalidArgument("pair_not_tumour_normal",
+                             fmt::format("specimen {} is not a tumour specimen", sp.id),
+                             "specimen_id");
+    }
+    if (normal->tumour_normal != "normal") {
+      return InvalidArgument("pair_not_tumour_normal",
+                             fmt::format("specimen {} is not a normal specimen", normal->id),
+                             "normal_specimen_id");
+    }
+  }
 
   // Which centre: the analyst's own; for the data centre's steward, the one the specimen is
   // ordered to (or held by, once analysed).
@@ -462,26 +510,61 @@ Result<Run> Runs::Start(const NewRun& n, const Actor& actor) {
                             "only the analysis centre ordered to analyse the specimen (or the "
                             "data centre for it) may start a run");
   }
+  if (normal) {
+    // The normal must be ordered to (or held by) the same centre as the tumour.
+    std::string normal_centre;
+    if (normal->state == "qc_passed") {
+      ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+      ZG_ASSIGN_OR_RETURN(auto order, specimens::OpenOrder(*tx, normal->id));
+      normal_centre = order.centre;
+    } else if (normal->state == "analysed") {
+      normal_centre = normal->holder;
+    } else {
+      return Conflict("invalid_specimen_state",
+                      fmt::format("the normal specimen is {}: a run needs qc_passed or analysed",
+                                  normal->state),
+                      "normal_specimen_id");
+    }
+    if (normal_centre != centre) {
+      ZG_RETURN_IF_ERROR(AuditNow(actor, "analysis_run.write", "specimen/" + normal->id, "deny",
+                                  "specimen_not_ordered", {{"centre", centre}}));
+      return InvalidArgument("specimen_not_ordered",
+                             fmt::format("centre {} has no analysis order for specimen {}",
+                                         centre, normal->id),
+                             "normal_specimen_id");
+    }
+  }
   {
+    const std::string other = normal ? normal->id : sp.id;
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT id FROM analysis_runs WHERE specimen_id = $1 "
-                                             "AND state IN ('queued', 'running')",
-                                             {Text(sp.id)}));
+    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT id FROM analysis_runs WHERE state IN "
+                                             "('queued', 'running') AND (specimen_id IN ($1, $2) "
+                                             "OR normal_specimen_id IN ($1, $2))",
+                                             {Text(sp.id), Text(other)}));
     if (!rows.empty()) {
       return Conflict("run_active", fmt::format("run {} of the specimen is not finished",
                                                 rows.rows[0].Text(0)), "specimen_id");
     }
   }
   ZG_ASSIGN_OR_RETURN(auto inputs, Admit(sp, centre, actor, "analysis_run.write"));
+  if (normal) {
+    ZG_ASSIGN_OR_RETURN(auto normal_inputs, Admit(*normal, centre, actor, "analysis_run.write"));
+    inputs.insert(inputs.end(), normal_inputs.begin(), normal_inputs.end());
+  }
 
   Run run;
   run.id = NewId();
   const Actor as = CentreActor(actor, centre);
+  if (normal && normal->state == "qc_passed") {
+    auto step = specimens_.Custody(normal->id, {"analysed", "analysis run " + run.id, ""}, as);
+    if (!step.ok()) return step.error();
+  }
   if (sp.state == "qc_passed") {
     auto step = specimens_.Custody(sp.id, {"analysed", "analysis run " + run.id, ""}, as);
     if (!step.ok()) return step.error();
   }
   run.specimen_id = sp.id;
+  if (normal) run.normal_specimen_id = normal->id;
   run.participant_id = sp.participant_id;
   run.hospital = sp.hospital;
   run.centre = centre;
@@ -502,13 +585,14 @@ Result<Run> Runs::Start(const NewRun& n, const Actor& actor) {
         "INSERT INTO analysis_runs (id, specimen_id, participant_id, hospital, centre_id, "
         "pipeline, pipeline_version, reference_name, reference_sha256, executor, state, attempt, "
         "steps_done, steps_total, inputs, outputs, error, node, log, provenance, "
-        "cancel_requested, created_by, created_at, started_at, ended_at) VALUES ($1, $2, $3, $4, "
-        "$5, $6, $7, $8, $9, $10, 'queued', 1, 0, $11, $12, '[]', 'null', '', '', '', 0, $13, "
-        "$14, '', '')",
+        "cancel_requested, created_by, created_at, started_at, ended_at, normal_specimen_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', 1, 0, $11, $12, '[]', "
+        "'null', '', '', '', 0, $13, $14, '', '', $15)",
         {Text(run.id), Text(run.specimen_id), Text(run.participant_id), Text(run.hospital),
          Text(run.centre), Text(run.pipeline), Text(run.pipeline_version), Text(run.reference),
          Text(run.reference_sha256), Text(run.executor), Int(run.steps_total),
-         Text(json(run.inputs).dump()), Text(run.created_by), Text(run.created_at)});
+         Text(json(run.inputs).dump()), Text(run.created_by), Text(run.created_at),
+         Text(run.normal_specimen_id)});
     if (!ins.ok()) {
       if (ins.error().code == "unique_violation") {
         return Conflict("run_active", "a run of the specimen is not finished", "specimen_id");
@@ -517,7 +601,8 @@ Result<Run> Runs::Start(const NewRun& n, const Actor& actor) {
     }
     ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "analysis_run.write", "analysis_run/" + run.id,
                                "allow", "run queued",
-                               {{"specimen", sp.id}, {"centre", centre},
+                               {{"specimen", sp.id}, {"normal_specimen", run.normal_specimen_id},
+                                {"centre", centre},
                                 {"pipeline", run.pipeline + "/" + run.pipeline_version},
                                 {"reference", run.reference}, {"executor", run.executor},
                                 {"inputs", run.inputs}}));
@@ -547,6 +632,32 @@ Result<std::vector<Run>> Runs::List(std::string_view centre) {
   }
   std::vector<Run> out;
   for (const auto& r : rows.rows) out.push_back(RunFromRow(r));
+  return out;
+}
+
+Result<std::vector<Runs::Candidate>> Runs::Candidates(std::string_view centre) {
+  // why: read-only listing for the start form; Start re-checks everything it shows.
+  const bool every = centre == policy::kEveryOrganisation;
+  std::vector<storage::Value> params;
+  if (!every) params.push_back(Text(std::string(centre)));
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query(std::string("SELECT s.id, s.participant_id, s.tumour_normal, s.state, "
+                            "CASE WHEN s.state = 'analysed' THEN s.holder_id ELSE o.centre_id END "
+                            "FROM specimens s LEFT JOIN analysis_orders o ON o.specimen_id = s.id "
+                            "AND o.state = 'open' WHERE ((s.state = 'qc_passed' AND "
+                            "o.centre_id IS NOT NULL") +
+                    (every ? "" : " AND o.centre_id = $1") +
+                    ") OR (s.state = 'analysed'" + (every ? "" : " AND s.holder_id = $1") +
+                    ")) AND NOT EXISTS (SELECT 1 FROM analysis_runs r WHERE r.state IN "
+                    "('queued', 'running') AND (r.specimen_id = s.id OR r.normal_specimen_id = "
+                    "s.id)) ORDER BY s.participant_id, s.id",
+                params));
+  std::vector<Candidate> out;
+  for (const auto& r : rows.rows) {
+    out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)});
+  }
   return out;
 }
 
@@ -592,6 +703,15 @@ Result<Run> Runs::Retry(std::string_view id, const Actor& actor) {
   }
   ZG_ASSIGN_OR_RETURN(auto inputs, Admit(detail.specimen, r.centre, actor, "analysis_run.write"));
   (void)inputs;
+  if (!r.normal_specimen_id.empty()) {
+    ZG_ASSIGN_OR_RETURN(auto nd, specimens_.Get(r.normal_specimen_id));
+    if (nd.specimen.state != "analysed" || nd.specimen.holder != r.centre) {
+      return Conflict("invalid_specimen_state", "the centre no longer holds the normal specimen",
+                      "normal_specimen_id");
+    }
+    ZG_ASSIGN_OR_RETURN(auto more, Admit(nd.specimen, r.centre, actor, "analysis_run.write"));
+    (void)more;
+  }
   ZG_RETURN_IF_ERROR(Move(r, "retry", actor,
                           {{"attempt", r.attempt + 1},
                            {"steps_done", 0},
@@ -833,6 +953,10 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
   // Inputs: decrypted only here, after the gate says the participant's consent still holds.
   ZG_ASSIGN_OR_RETURN(auto sp, specimens_.Get(run.specimen_id));
   ZG_RETURN_IF_ERROR(Admit(sp.specimen, run.centre, as, "analysis.run.inputs").status());
+  if (!run.normal_specimen_id.empty()) {
+    ZG_ASSIGN_OR_RETURN(auto nd, specimens_.Get(run.normal_specimen_id));
+    ZG_RETURN_IF_ERROR(Admit(nd.specimen, run.centre, as, "analysis.run.inputs").status());
+  }
   fs::create_directories(scratch / "in");
   fs::create_directories(scratch / "out");
   fs::create_directories(scratch / "tmp");
@@ -840,9 +964,13 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
   for (size_t i = 0; i < run.inputs.size(); ++i) {
     ZG_ASSIGN_OR_RETURN(auto f, registry_.File(run.inputs[i]));
     const bool gz = f.file_name.size() > 3 && f.file_name.ends_with(".gz");
-    const fs::path dest = scratch / "in" / fmt::format("reads_{}.fastq{}", i + 1, gz ? ".gz" : "");
+    // A pair pipeline's inputs: tumour read 1, 2, then normal read 1, 2.
+    const std::string key =
+        pipeline->pair ? fmt::format("{}_reads_{}", i < 2 ? "tumour" : "normal", i % 2 + 1)
+                       : fmt::format("reads_{}", i + 1);
+    const fs::path dest = scratch / "in" / fmt::format("{}.fastq{}", key, gz ? ".gz" : "");
     ZG_RETURN_IF_ERROR(registry_.Decrypt(f, dest));
-    job[fmt::format("reads_{}", i + 1)] = {{"class", "File"}, {"path", dest.string()}};
+    job[key] = {{"class", "File"}, {"path", dest.string()}};
   }
   ReferenceGenome ref;
   {
@@ -850,7 +978,12 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
     ZG_ASSIGN_OR_RETURN(ref, LoadReference(*tx, run.reference));
   }
   job["reference"] = {{"class", "File"}, {"path", ref.fasta.string()}};
-  job["sample"] = run.specimen_id;
+  if (pipeline->pair) {
+    job["tumour_sample"] = run.specimen_id;
+    job["normal_sample"] = run.normal_specimen_id;
+  } else {
+    job["sample"] = run.specimen_id;
+  }
   job["threads"] = std::max(1, options_.threads);
   const fs::path job_path = scratch / "job.json";
   {
@@ -990,7 +1123,26 @@ void Runs::Execute(Run run) {
                              {"sha256", f.sha256}});
     }
     json output_nodes = json::array();
-    for (const auto& [key, kind] : {std::pair{"cram", "cram"}, {"vcf", "vcf"}}) {
+    // What each engine output is: kind, the specimen it belongs to, the FASTQ it derives from.
+    struct OutputSpec {
+      std::string key, kind, specimen;
+      std::vector<std::string> from;
+    };
+    std::vector<OutputSpec> specs;
+    if (run.normal_specimen_id.empty()) {
+      specs = {{"cram", "cram", run.specimen_id, run.inputs},
+               {"vcf", "vcf", run.specimen_id, run.inputs}};
+    } else {
+      if (run.inputs.size() != 4) return Internal("bad_inputs", "a pair run has four FASTQ");
+      const std::vector<std::string> tumour(run.inputs.begin(), run.inputs.begin() + 2);
+      const std::vector<std::string> normal(run.inputs.begin() + 2, run.inputs.end());
+      specs = {{"tumour_cram", "cram", run.specimen_id, tumour},
+               {"normal_cram", "cram", run.normal_specimen_id, normal},
+               {"vcf", "vcf", run.specimen_id, run.inputs}};
+    }
+    for (const auto& spec : specs) {
+      const std::string& key = spec.key;
+      const std::string& kind = spec.kind;
       if (!out.contains(key) || !out[key].is_object()) {
         return Internal("output_missing", fmt::format("the engine gave no '{}' output", key));
       }
@@ -1000,7 +1152,7 @@ void Runs::Execute(Run run) {
       if (where.rfind("file://", 0) == 0) where = where.substr(7);
       const fs::path path = where;
       ZG_ASSIGN_OR_RETURN(std::string raw_sha, FileSha256(path));
-      ZG_ASSIGN_OR_RETURN(auto file, registry_.RegisterOutput(kind, run.specimen_id, run.inputs,
+      ZG_ASSIGN_OR_RETURN(auto file, registry_.RegisterOutput(kind, spec.specimen, spec.from,
                                                               path, path.filename().string(),
                                                               ref.fasta, as));
       outputs.push_back(file.id);
@@ -1012,14 +1164,20 @@ void Runs::Execute(Run run) {
                               {"zengen:engineOutputSha256", raw_sha},
                               {"zengen:index", file.index_kind},
                               {"prov:wasGeneratedBy", {{"@id", "#run-" + run.id}}},
-                              {"prov:wasDerivedFrom", input_nodes}});
+                              {"prov:wasDerivedFrom", [&] {
+                                 json from = json::array();
+                                 for (const auto& id : spec.from) {
+                                   from.push_back({{"@id", "zengen:file/" + id}});
+                                 }
+                                 return from;
+                               }()}});
       ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
       ZG_RETURN_IF_ERROR(tx->Exec("INSERT INTO analysis_run_outputs (file_id, run_id) VALUES "
                                   "($1, $2)", {Text(file.id), Text(run.id)}).status());
       ZG_RETURN_IF_ERROR(AuditIn(*tx, as, "analysis.output", "file/" + file.id, "",
                                  "output registered",
                                  {{"run", run.id}, {"kind", kind}, {"sha256", file.sha256},
-                                  {"derived_from", run.inputs}}));
+                                  {"derived_from", spec.from}}));
       ZG_RETURN_IF_ERROR(tx->Commit());
     }
     provenance = BuildProvenance(run, ref, input_nodes, output_nodes, node, run.started_at,

@@ -90,6 +90,9 @@ struct Pipeline {
   std::string name;
   std::string version;
   std::vector<std::string> steps;  // in order, for "step k of n"
+  // A tumour/normal pair pipeline (somatic): the run names a tumour specimen (specimen_id) and
+  // a normal specimen of the same participant (normal_specimen_id).
+  bool pair = false;
 };
 const std::vector<Pipeline>& KnownPipelines();
 
@@ -112,7 +115,8 @@ struct Step {
 
 struct Run {
   std::string id;  // "AR-" + 16 upper-case hex
-  std::string specimen_id;
+  std::string specimen_id;         // the tumour of a pair run
+  std::string normal_specimen_id;  // the normal of a pair run; empty otherwise
   std::string participant_id;
   std::string hospital;
   std::string centre;
@@ -125,8 +129,10 @@ struct Run {
   int attempt = 1;
   int steps_done = 0;
   int steps_total = 0;
-  std::vector<std::string> inputs;   // FASTQ file ids (read 1, read 2)
-  std::vector<std::string> outputs;  // registered file ids (CRAM, VCF)
+  // FASTQ file ids (read 1, read 2; a pair run: the tumour's then the normal's).
+  std::vector<std::string> inputs;
+  // Registered file ids (CRAM, VCF; a pair run: tumour CRAM, normal CRAM, somatic VCF).
+  std::vector<std::string> outputs;
   nlohmann::json error;              // null, or {"code", "message"}
   std::string node;
   std::string created_by;
@@ -141,6 +147,7 @@ struct NewRun {
   std::string pipeline = "germline";
   std::string version = "1.0.0";
   std::string reference;
+  std::string normal_specimen_id;  // required by a pair pipeline, refused by the others
 };
 
 struct Options {
@@ -187,6 +194,13 @@ class Runs {
   // kNotFound "specimen_not_found"; kPermissionDenied "not_ordered_centre" (audited);
   // kConflict "invalid_specimen_state" (not qc_passed or analysed), "no_qc_passed_fastq",
   // "participant_withdrawn" (audited), "run_active" (a queued or running run of the specimen).
+  // A pair pipeline (somatic) also checks the normal specimen, each refusal a kInvalidArgument
+  // naming the field: "missing_field" (normal_specimen_id), "pair_same_specimen" (the same
+  // specimen twice), "pair_participant_mismatch" (another participant's), "pair_not_tumour_normal"
+  // (specimen_id is not a tumour or normal_specimen_id not a normal), "specimen_not_ordered"
+  // (the run's centre has no open analysis order for the normal and does not hold it; audited);
+  // then the normal's state, FASTQ pair and consent as for the tumour. A single-specimen pipeline
+  // refuses normal_specimen_id ("unexpected_field"). Both specimens move to analysed.
   Result<Run> Start(const NewRun& n, const Actor& actor);
   // Errors: kNotFound "run_not_found".
   Result<Run> Get(std::string_view id);
@@ -197,6 +211,17 @@ class Runs {
   // Queues a failed run again (attempt + 1). Errors: kNotFound; kConflict
   // "invalid_transition"; the consent and custody checks of Start.
   Result<Run> Retry(std::string_view id, const Actor& actor);
+  // Specimens a run may be started for by `centre` (kEveryOrganisation: every centre): those
+  // QC-passed with an open analysis order naming it and those it holds analysed, with no queued
+  // or running run; oldest participant first. For the console's start form.
+  struct Candidate {
+    std::string specimen_id;
+    std::string participant_id;
+    std::string tumour_normal;
+    std::string state;
+    std::string centre;
+  };
+  Result<std::vector<Candidate>> Candidates(std::string_view centre);
   // The engine's whole log of the current attempt (tail, kMaxLogBytes).
   Result<std::string> Log(std::string_view id);
   // The provenance document (JSON-LD), once the run succeeded. Errors: kNotFound

@@ -36,6 +36,7 @@ json RunJson(const Run& r) {
   for (const auto& s : r.steps) steps.push_back(StepJson(s));
   return {{"id", r.id},
           {"specimen_id", r.specimen_id},
+          {"normal_specimen_id", OrNull(r.normal_specimen_id)},
           {"participant_id", r.participant_id},
           {"centre", r.centre},
           {"pipeline", r.pipeline},
@@ -70,10 +71,13 @@ Status AddAnalysisRoutes(http::Router& router, Runs& runs) {
       .handler = Wrap([rs](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(
-            http::OnlyFields(body, {"specimen_id", "reference", "pipeline", "version"}));
+            http::OnlyFields(body, {"specimen_id", "normal_specimen_id", "reference", "pipeline",
+                                    "version"}));
         NewRun n;
         ZG_ASSIGN_OR_RETURN(n.specimen_id, http::JsonString(body, "specimen_id", true, 64));
         ZG_ASSIGN_OR_RETURN(n.reference, http::JsonString(body, "reference", true, 64));
+        ZG_ASSIGN_OR_RETURN(n.normal_specimen_id,
+                            http::JsonString(body, "normal_specimen_id", false, 64));
         ZG_ASSIGN_OR_RETURN(std::string pipeline, http::JsonString(body, "pipeline", false, 64));
         ZG_ASSIGN_OR_RETURN(std::string version, http::JsonString(body, "version", false, 32));
         if (!pipeline.empty()) n.pipeline = pipeline;
@@ -177,6 +181,23 @@ Status AddAnalysisRoutes(http::Router& router, Runs& runs) {
         ZG_ASSIGN_OR_RETURN(Run r, rs->RunOfOutput(req.path_params.at("id")));
         ZG_ASSIGN_OR_RETURN(json doc, rs->Provenance(r.id));
         return Response::Text(200, doc.dump(2), "application/ld+json");
+      }),
+  }));
+
+  ZG_RETURN_IF_ERROR(router.Add({
+      .method = "GET",
+      .pattern = "/api/v1/analysis/candidates",
+      .action = "analysis_run.read",
+      .resource = "analysis_run",
+      .handler = Wrap([rs](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(auto list, rs->Candidates(policy::ScopeOf(req.subject)));
+        json items = json::array();
+        for (const auto& c : list) {
+          items.push_back({{"specimen_id", c.specimen_id}, {"participant_id", c.participant_id},
+                           {"tumour_normal", c.tumour_normal}, {"state", c.state},
+                           {"centre", c.centre}});
+        }
+        return Response::Json(200, json{{"items", items}});
       }),
   }));
 

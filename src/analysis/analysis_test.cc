@@ -11,6 +11,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -119,6 +121,14 @@ class FakeExecutor final : public Executor {
     std::ofstream(out / "S1.vcf") << syn::MakeVcf(genome_.ref, 5, 10, "S1");
     r.outputs = {{"cram", {{"path", (out / "S1.cram").string()}}},
                  {"vcf", {{"path", (out / "S1.vcf").string()}}}};
+    std::ifstream in(job.inputs);
+    const json order = json::parse(in, nullptr, false);
+    if (order.is_object() && order.contains("tumour_reads_1")) {  // the somatic pipeline
+      if (!syn::WriteCram(genome_.ref, reads, "N1", out / "N1.cram").ok()) return r;
+      r.outputs = {{"tumour_cram", {{"path", (out / "S1.cram").string()}}},
+                   {"normal_cram", {{"path", (out / "N1.cram").string()}}},
+                   {"vcf", {{"path", (out / "S1.vcf").string()}}}};
+    }
     r.node = "test-node";
     return r;
   }
@@ -244,10 +254,15 @@ class AnalysisTest : public ::testing::TestWithParam<std::string> {
   }
 
   // A specimen of the participant sequenced at seq-1 whose paired FASTQ passed QC (ordered to
-  // ac-1 by the program rule).
-  std::string QcPassedSpecimen() {
-    auto s = specimens_->Register({participant_, "normal", "blood", "EDTA", "2026-06-02", ""},
-                                  kClin);
+  // ac-1 by the program rule), its reads drawn from `hap` (the germline haplotype by default).
+  std::string QcPassedSpecimen(const std::string& tumour_normal = "normal",
+                               const syn::Reference* hap = nullptr, uint64_t seed = 7,
+                               std::string participant = "") {
+    if (participant.empty()) participant = participant_;
+    auto s = specimens_->Register(
+        {participant, tumour_normal, tumour_normal == "tumour" ? "solid_tissue" : "blood",
+         tumour_normal == "tumour" ? "fresh_frozen" : "EDTA", "2026-06-02", ""},
+        kClin);
     EXPECT_TRUE(s.ok());
     const std::string id = s->id;
     for (const auto& [to, who, dest] :
@@ -258,7 +273,8 @@ class AnalysisTest : public ::testing::TestWithParam<std::string> {
     }
     auto run = uploads_->CreateRun({id, "NovaSeq X", "HANALYSIS", "LIB-1", "paired"}, kOp1);
     EXPECT_TRUE(run.ok()) << run.error().message;
-    const syn::Reads reads = syn::MakeReads(genome_.hap, 7, 1500, 150, false, "HANALYSIS");
+    const syn::Reads reads =
+        syn::MakeReads(hap != nullptr ? *hap : genome_.hap, seed, 1500, 150, false, "HANALYSIS");
     sequencing::NewUpload n;
     n.kind = "fastq";
     n.run_id = run->id;
@@ -403,6 +419,145 @@ TEST_P(AnalysisTest, AWithdrawalWhileQueuedFailsTheRunBeforeAnyInputIsDecrypted)
   EXPECT_EQ(got->error["code"], "participant_withdrawn");
   EXPECT_TRUE(fake->seen_inputs.empty());
   EXPECT_TRUE(ScratchEmpty());
+}
+
+// ---- tumour/normal pairs ------------------------------------------------------------------
+
+TEST_P(AnalysisTest, APairRunIsRefusedNamingTheFieldBeforeAnythingMoves) {
+  Fake();
+  const std::string tumour = QcPassedSpecimen("tumour");
+  const std::string normal = QcPassedSpecimen("normal");
+  auto start = [&](const std::string& t, const std::string& n, std::string pipeline = "somatic",
+                   std::string version = "1.1.0") {
+    return runs_->Start({t, pipeline, version, "synthetic-30k", n}, kAn1);
+  };
+  auto missing = start(tumour, "");
+  EXPECT_EQ(missing.error().code, "missing_field");
+  EXPECT_EQ(missing.error().field, "normal_specimen_id");
+  auto germline = start(tumour, normal, "germline", "1.0.0");
+  EXPECT_EQ(germline.error().code, "unexpected_field");
+  EXPECT_EQ(germline.error().field, "normal_specimen_id");
+  auto twice = start(tumour, tumour);
+  EXPECT_EQ(twice.error().code, "pair_same_specimen");
+  EXPECT_EQ(twice.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(twice.error().field, "normal_specimen_id");
+  auto swapped = start(normal, tumour);
+  EXPECT_EQ(swapped.error().code, "pair_not_tumour_normal");
+  EXPECT_EQ(swapped.error().field, "specimen_id");
+
+  // Another participant's normal.
+  participants::Registry registry(*store_, clock_, audit_, std::string(32, 'k'));
+  auto other = registry.Register({"hosp-a", "MRN-2", "cancer", "lung", "2026-06-01"}, "clin-a",
+                                 "cli", "");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  ASSERT_TRUE(ledger_->Record(other->participant.id,
+                              {"initial", "1.0", "ja",
+                               consent::testing::StoreFixture::AllPermit(), "2026-11-20",
+                               consent::testing::StoreFixture::Details()},
+                              {"clin-a", "127.0.0.1", ""})
+                  .ok());
+  const std::string foreign = QcPassedSpecimen("normal", nullptr, 8, other->participant.id);
+  auto mismatch = start(tumour, foreign);
+  EXPECT_EQ(mismatch.error().code, "pair_participant_mismatch");
+  EXPECT_EQ(mismatch.error().field, "normal_specimen_id");
+
+  // A normal ordered to another centre: not the run's centre's to analyse.
+  specimens::AnalysisOrders orders(*store_, clock_, audit_);
+  std::string order_id;
+  {
+    auto tx = store_->Begin(storage::TxMode::kRead);
+    ASSERT_TRUE(tx.ok());
+    auto order = specimens::OpenOrder(**tx, normal);
+    ASSERT_TRUE(order.ok());
+    order_id = order->id;
+  }
+  ASSERT_FALSE(order_id.empty());
+  ASSERT_TRUE(orders.Cancel(order_id, "to the second centre", kSteward).ok());
+  ASSERT_TRUE(orders.Create({normal, "ac-2"}, kSteward).ok());
+  auto unordered = start(tumour, normal);
+  EXPECT_EQ(unordered.error().code, "specimen_not_ordered");
+  EXPECT_EQ(unordered.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(unordered.error().field, "normal_specimen_id");
+  EXPECT_EQ(AuditCount("analysis_run.write", "specimen/" + normal), 1);
+
+  // A withdrawn participant: refused (audited) for the pair too.
+  const std::string normal2 = QcPassedSpecimen("normal", nullptr, 9);
+  ASSERT_TRUE(ledger_->Withdraw(participant_, {"full", "2026-11-23", ""}, {"clin-a", "x", ""})
+                  .ok());
+  auto withdrawn = start(tumour, normal2);
+  EXPECT_EQ(withdrawn.error().code, "participant_withdrawn");
+  EXPECT_EQ(withdrawn.error().field, "specimen_id");
+
+  // Nothing moved: no run, every specimen still qc_passed.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs"), 0);
+  for (const auto& id : {tumour, normal, normal2, foreign}) {
+    EXPECT_EQ(specimens_->Get(id)->specimen.state, "qc_passed") << id;
+  }
+}
+
+TEST_P(AnalysisTest, APairRunRegistersBothCramsAndTheSomaticVcfLinkedToTheirFastq) {
+  FakeExecutor* fake = Fake();
+  const std::string tumour = QcPassedSpecimen("tumour");
+  const std::string normal = QcPassedSpecimen("normal", nullptr, 8);
+  // The start form's list: both, for the ordered centre (and the data centre) only.
+  auto ids = [&](std::string_view centre) {
+    std::vector<std::string> out;
+    auto list = runs_->Candidates(centre);
+    EXPECT_TRUE(list.ok());
+    if (list.ok()) {
+      for (const auto& c : *list) out.push_back(c.specimen_id + ":" + c.tumour_normal);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> both = {tumour + ":tumour", normal + ":normal"};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(ids("ac-1"), both);
+  EXPECT_EQ(ids(policy::kEveryOrganisation), both);
+  EXPECT_TRUE(ids("ac-2").empty());
+  auto run = runs_->Start({tumour, "somatic", "1.1.0", "synthetic-30k", normal}, kAn1);
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  EXPECT_TRUE(ids("ac-1").empty());  // both are busy with the run
+  EXPECT_EQ(run->normal_specimen_id, normal);
+  EXPECT_EQ(run->steps_total, 5);
+  ASSERT_EQ(run->inputs.size(), 4u);
+  for (const auto& id : {tumour, normal}) {
+    const auto sp = specimens_->Get(id)->specimen;
+    EXPECT_EQ(sp.state, "analysed") << id;
+    EXPECT_EQ(sp.holder, "ac-1") << id;
+  }
+  // The normal is busy with this run: no second run may take it.
+  EXPECT_EQ(runs_->Start({normal, "germline", "1.0.0", "synthetic-30k"}, kAn1).error().code,
+            "run_active");
+  ASSERT_TRUE(runs_->WaitIdleForTest(120s));
+  auto got = runs_->Get(run->id);
+  ASSERT_EQ(got->state, "succeeded") << got->error.dump();
+  EXPECT_EQ(fake->seen_inputs.size(), 4u);
+  EXPECT_EQ(ids("ac-1"), both);  // analysed and held by ac-1, free again
+  EXPECT_TRUE(ScratchEmpty());
+  ASSERT_EQ(got->outputs.size(), 3u);
+  const std::vector<std::string> tumour_fastq(got->inputs.begin(), got->inputs.begin() + 2);
+  const std::vector<std::string> normal_fastq(got->inputs.begin() + 2, got->inputs.end());
+  std::map<std::string, genomefiles::DataFile> by_id;
+  for (const auto& f : AnalysisFiles()) by_id[f.id] = f;
+  ASSERT_EQ(by_id.size(), 3u);
+  const auto& tumour_cram = by_id.at(got->outputs[0]);
+  const auto& normal_cram = by_id.at(got->outputs[1]);
+  const auto& vcf = by_id.at(got->outputs[2]);
+  EXPECT_EQ(tumour_cram.kind, "cram");
+  EXPECT_EQ(tumour_cram.specimen_id, tumour);
+  EXPECT_EQ(tumour_cram.derived_from, tumour_fastq);
+  EXPECT_EQ(normal_cram.kind, "cram");
+  EXPECT_EQ(normal_cram.specimen_id, normal);
+  EXPECT_EQ(normal_cram.derived_from, normal_fastq);
+  EXPECT_EQ(vcf.kind, "vcf");
+  EXPECT_EQ(vcf.specimen_id, tumour);
+  EXPECT_EQ(vcf.derived_from, got->inputs);  // the somatic calls come from both pairs
+  auto prov = runs_->Provenance(run->id);
+  ASSERT_TRUE(prov.ok());
+  for (const auto& id : got->inputs) {
+    EXPECT_NE(prov->dump().find("zengen:file/" + id), std::string::npos) << id;
+  }
 }
 
 // ---- whole runs with the test engine ------------------------------------------------------
@@ -631,6 +786,62 @@ TEST_P(EngineTest, CwltoolRunsTheGermlinePipelineEndToEnd) {
   EndToEnd();
 }
 
+// A tumour/normal pair through the real engine: the tumour carries somatic SNVs beside the
+// germline ones; the registered somatic VCF (read back decrypted) holds somatic sites and no
+// germline one, each CRAM is linked to its own FASTQ pair and the VCF to all four.
+TEST_P(EngineTest, CwltoolRunsATumourNormalPairEndToEnd) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
+  MakeRuns(LocalExecutor());
+  syn::Reference tumour_hap = genome_.hap;
+  std::set<int64_t> somatic;  // 1-based
+  for (int64_t p = 700; p < 29500; p += 1301) {
+    if (std::find(genome_.snvs.begin(), genome_.snvs.end(), p) != genome_.snvs.end()) continue;
+    char& c = tumour_hap.sequence[static_cast<size_t>(p)];
+    c = c == 'A' ? 'G' : c == 'C' ? 'T' : c == 'G' ? 'A' : 'C';
+    somatic.insert(p + 1);
+  }
+  const std::string tumour = QcPassedSpecimen("tumour", &tumour_hap, 21);
+  const std::string normal = QcPassedSpecimen("normal", nullptr, 22);
+  auto run = runs_->Start({tumour, "somatic", "1.1.0", "synthetic-30k", normal}, kAn1);
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  ASSERT_TRUE(runs_->WaitIdleForTest(600s));
+  auto got = runs_->Get(run->id);
+  ASSERT_EQ(got->state, "succeeded") << got->error.dump() << *runs_->Log(run->id);
+  for (const auto& step : got->steps) EXPECT_EQ(step.state, "succeeded") << step.name;
+  EXPECT_EQ(got->steps.size(), 5u);
+  EXPECT_TRUE(ScratchEmpty());
+  ASSERT_EQ(got->outputs.size(), 3u);
+  std::map<std::string, genomefiles::DataFile> by_id;
+  for (const auto& f : AnalysisFiles()) by_id[f.id] = f;
+  ASSERT_EQ(by_id.size(), 3u);
+  EXPECT_EQ(by_id.at(got->outputs[0]).specimen_id, tumour);
+  EXPECT_EQ(by_id.at(got->outputs[1]).specimen_id, normal);
+  EXPECT_EQ(by_id.at(got->outputs[0]).derived_from,
+            std::vector<std::string>(got->inputs.begin(), got->inputs.begin() + 2));
+  EXPECT_EQ(by_id.at(got->outputs[1]).derived_from,
+            std::vector<std::string>(got->inputs.begin() + 2, got->inputs.end()));
+  const auto& vcf = by_id.at(got->outputs[2]);
+  EXPECT_EQ(vcf.derived_from, got->inputs);
+  const fs::path plain = dir_ / "somatic.vcf.gz";
+  Plaintext(*blobs_, uploads_->keys(), vcf.blob_id, plain);
+  const std::string calls =
+      Shell(fmt::format("bcftools query -f '%POS\n' '{}' 2>&1", plain.string()));
+  std::set<int64_t> called;
+  std::istringstream lines(calls);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) called.insert(std::stoll(line));
+  }
+  size_t found = 0;
+  for (int64_t p : somatic) found += called.count(p);
+  // ~15x per specimen: the depth filters (10 reads) lose a few sites, never most of them.
+  EXPECT_GE(found * 2, somatic.size()) << calls;
+  for (int64_t p : genome_.snvs) EXPECT_EQ(called.count(p + 1), 0u) << "germline SNV " << p + 1;
+  // One sample: the tumour's, under the participant's pseudonym.
+  const std::string samples = Shell(fmt::format("bcftools query -l '{}'", plain.string()));
+  EXPECT_EQ(samples.find(normal), std::string::npos) << samples;
+  EXPECT_EQ(std::count(samples.begin(), samples.end(), '\n'), 1) << samples;
+}
+
 TEST_P(EngineTest, AStepKilledWithSigkillFailsTheRunWithItsLogAndARetrySucceeds) {
   Wrappers();
   ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
@@ -695,6 +906,61 @@ TEST_P(EngineTest, ToilOnSlurmRunsTheSameGermlinePipelineEndToEnd) {
   MakeRuns(SlurmExecutor());
   EXPECT_EQ(runs_->executor().name(), "slurm");
   EndToEnd();
+}
+
+// The Slurm jobs of a run (by the comment the executor gives them), as "id state" lines.
+std::vector<std::string> RunJobs(const std::string& run_id) {
+  std::vector<std::string> ids;
+  auto q = RunCommand({"squeue", "-h", "-o", "%i %k"});
+  if (!q.ok()) return ids;
+  std::istringstream lines(q->out);
+  for (std::string id, comment; lines >> id >> comment;) {
+    if (comment == "zengen-" + run_id) ids.push_back(id);
+  }
+  return ids;
+}
+
+// A step's Slurm job cancelled with scancel while the run is going (the step blocks until then):
+// Toil retries the job (--retryCount 1; the wrapper is the real fastp the second time) and the
+// run succeeds, or the run fails with the step's log. Either way no scratch is left, no Slurm
+// job of the run remains and nothing is half-registered (both outputs or none).
+TEST_P(EngineTest, AStepJobCancelledWithScancelIsRetriedOrFailsWithItsLog) {
+  const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
+  if (conf == nullptr || *conf == '\0') {
+    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) FAIL() << "no Slurm test cluster";
+    GTEST_SKIP() << "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+  }
+  if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
+  ASSERT_EQ(::setenv("SLURM_CONF", conf, 1), 0);
+  Wrappers();
+  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "toil-cwl-runner", 1), 0);
+  MakeRuns(SlurmExecutor((dir_ / "bin" / "engine").string()));
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  ASSERT_GT(WaitBlocked(), 0);  // the trim step is running inside its Slurm job
+  const auto jobs = RunJobs(run->id);
+  ASSERT_EQ(jobs.size(), 1u) << "expected exactly the blocked step's job";
+  ASSERT_EQ(RunCommand({"scancel", jobs[0]})->exit_code, 0);
+  ASSERT_TRUE(runs_->WaitIdleForTest(600s));
+  auto got = runs_->Get(run->id);
+  const std::string log = *runs_->Log(run->id);
+  if (got->state == "succeeded") {
+    EXPECT_EQ(AnalysisFiles().size(), 2u);
+    EXPECT_EQ(got->outputs.size(), 2u);
+  } else {
+    ASSERT_EQ(got->state, "failed") << log;
+    EXPECT_EQ(got->error["code"], "engine_failed");
+    EXPECT_EQ(got->steps[0].state, "failed");
+    EXPECT_NE(log.find("trim"), std::string::npos) << log;
+    EXPECT_TRUE(AnalysisFiles().empty());
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_run_outputs"), 0);
+  }
+  // The engine saw the cancelled job fail (and then retried it or gave up).
+  EXPECT_NE(log.find("Job failed with exit value"), std::string::npos) << log;
+  std::cout << "scancel: the run ended " << got->state << " (attempt " << got->attempt << ")\n";
+  EXPECT_TRUE(ScratchEmpty());
+  EXPECT_TRUE(RunJobs(run->id).empty());
 }
 
 // The somatic pipeline 1.0.0 on its own under cwltool: a normal with germline SNVs, a tumour

@@ -958,6 +958,16 @@ CREATE TABLE login_sources (
         .sqlite_sql = kVariantIngestQueueSchema,
         .postgres_sql = kVariantIngestQueueSchema,
     },
+    Migration{
+        .version = 21,
+        .name = "analysis_runs_normal_specimen",
+        // Tumour/normal pair runs (issue 16): the normal specimen of a somatic run ('' for a
+        // single-specimen run); specimen_id stays the tumour.
+        .sqlite_sql = "ALTER TABLE analysis_runs ADD COLUMN normal_specimen_id TEXT NOT NULL "
+                      "DEFAULT '';",
+        .postgres_sql = "ALTER TABLE analysis_runs ADD COLUMN normal_specimen_id TEXT NOT NULL "
+                        "DEFAULT '';",
+    },
 };
 
 }  // namespace

@@ -169,6 +169,8 @@ export const fieldLabels: Record<string, Bilingual> = {
   specimen_id: b('検体', 'Specimen'),
   reference: b('参照ゲノム', 'Reference genome'),
   pipeline: b('パイプライン', 'Pipeline'),
+  // Tumour/normal pair runs (issue 16).
+  normal_specimen_id: b('正常検体', 'Normal specimen'),
 };
 
 export function fieldLabel(lang: Lang, field: string | undefined): string {
@@ -256,6 +258,14 @@ export const errorTexts: Record<string, Bilingual> = {
   unknown_pipeline: b('登録されていないパイプラインです', 'No such pipeline'),
   run_not_found: b('解析の実行が見つかりません', 'Analysis run not found'),
   provenance_not_found: b('解析が成功するまで来歴情報はありません', 'No provenance until the run succeeds'),
+  engine_failed: b('ワークフローエンジンが失敗しました。ログを確認してください', 'The workflow engine failed; see the log'),
+  interrupted: b('サーバーの停止で解析が中断されました', 'The server stopped while the run was running'),
+  output_missing: b('解析の出力がありません', 'The run produced no output'),
+  // Tumour/normal pair runs (issue 16).
+  pair_same_specimen: b('{field}: 腫瘍と正常には別の検体を指定してください', '{field}: the tumour and the normal must be two different specimens'),
+  pair_participant_mismatch: b('{field}: 腫瘍検体と同じ参加者の検体を指定してください', '{field}: choose a specimen of the same participant as the tumour'),
+  pair_not_tumour_normal: b('{field}: 腫瘍には腫瘍検体、正常には正常検体を指定してください', '{field}: the tumour must be a tumour specimen and the normal a normal specimen'),
+  specimen_not_ordered: b('{field}: この解析拠点にはこの検体の解析依頼がありません', '{field}: your centre has no analysis order for this specimen'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { labelAndKeyboardRules, repoRoot, runAxe, startZengen, totp } from './support.mjs';
@@ -1163,12 +1164,92 @@ test('a rare-disease participant: background with phenotype and prior genetic te
 const tour = {
   'dr-kansai': ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencer: ['uploads', 'incoming', 'specimens', 'files'],
-  analyst: ['findings', 'files', 'specimens'],
+  analyst: ['findings', 'files', 'specimens', 'runs'],
   security: ['audit', 'admin'],
-  steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants'],
+  steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'runs'],
   committee: ['applications', 'datasets', 'grants'],
   researcher: ['datasets', 'applications', 'grants', 'tokens'],
 };
+// Analysis runs (issue 16): the analysis centre starts a germline run for a specimen ordered to
+// it from the Runs page (a specimen without a QC-passed FASTQ pair is refused with the reason in
+// Japanese), sees it in the list and cancels it; the somatic pipeline asks for a normal specimen
+// of the same participant. The reference is registered from the command line, as an operator
+// does; the run is cancelled long before the engine could finish its first step.
+test('the analysis centre starts a run from an ordered specimen on the Runs page and cancels it', async () => {
+  const fasta = join(mkdtempSync(join(tmpdir(), 'zengen-ref-')), 'ref.fa');
+  const bases = 'ACGT';
+  let seq = '';
+  for (let i = 0; i < 4000; i++) seq += bases[(i * 7919 + (i >> 3)) % 4];
+  writeFileSync(fasta, `>chrT\n${seq.replace(/(.{60})/g, '$1\n')}\n`);
+  const added = spawnSync(server.binary, ['reference', 'add', '--data', server.dataDir, 'browser-test-ref', fasta], { encoding: 'utf8' });
+  assert.equal(added.status, 0, added.stderr);
+
+  const page = await newPage();
+  await logIn(page, 'analyst');
+  await page.goto(`${server.url}/console/runs`);
+  await page.getByRole('heading', { name: '解析を開始' }).waitFor();
+  const specimen = page.getByTestId('run-specimen');
+  await specimen.locator('option').nth(1).waitFor({ state: 'attached' });
+  await shot(page, 'runs-start-form');
+  await checkAxe(page, 'runs page');
+  await scanJapanese(page, 'runs page');
+
+  // The somatic pipeline asks for a tumour and a normal of the tumour's participant.
+  await page.getByTestId('run-pipeline').selectOption({ label: 'somatic 1.1.0 (腫瘍／正常ペア)' });
+  await page.getByTestId('run-normal').waitFor();
+  const tumour = page.getByTestId('run-specimen');
+  const tumourValue = await tumour.locator('option').nth(1).getAttribute('value');
+  await tumour.selectOption(tumourValue);
+  const tumourText = await tumour.locator(`option[value="${tumourValue}"]`).textContent();
+  const participant = tumourText.split(' · ')[1];
+  for (const text of await page.getByTestId('run-normal').locator('option').allTextContents()) {
+    if (text !== '選択してください') assert.match(text, new RegExp(` · ${participant} · 正常$`));
+  }
+  await page.getByTestId('run-pipeline').selectOption({ label: 'germline 1.0.0 (1 検体)' });
+
+  // Try the ordered specimens in turn: those without a QC-passed FASTQ pair are refused with
+  // the reason; the first with one starts.
+  const values = (await specimen.locator('option').evaluateAll((os) => os.map((o) => o.value))).filter(Boolean);
+  let runId = '';
+  let refused = 0;
+  for (const v of values) {
+    await specimen.selectOption(v);
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/analysis/runs' && r.request().method() === 'POST'),
+      page.getByRole('button', { name: '開始', exact: true }).click(),
+    ]);
+    if (resp.status() === 201) {
+      runId = (await resp.json()).id;
+      await page.getByText(`${runId} を開始しました`).waitFor();
+      break;
+    }
+    // Refused (no QC-passed FASTQ pair, a withdrawn participant): the reason, in Japanese.
+    const alert = page.locator('form [role="alert"]');
+    await alert.waitFor();
+    assert.doesNotMatch(await alert.textContent(), /コード|code/);
+    refused += 1;
+  }
+  assert.ok(runId, `no ordered specimen could start (${refused} refused)`);
+  const row = page.locator(`tr[data-run="${runId}"]`);
+  await row.waitFor();
+  assert.match(await row.getAttribute('data-state'), /^(queued|running)$/);
+  assert.match(await row.textContent(), /germline 1\.0\.0/);
+  assert.match(await row.textContent(), /browser-test-ref/);
+  await shot(page, 'runs-list-running');
+  await row.getByRole('button', { name: `取り消す ${runId}` }).click();
+  await page.getByText(`${runId} の取消を受け付けました`).waitFor();
+  // The list refreshes itself until the run has stopped.
+  await page.locator(`tr[data-run="${runId}"][data-state="cancelled"]`).waitFor({ timeout: 120_000 });
+  assert.match(await row.getByTestId('run-state').textContent(), /取消/);
+  await shot(page, 'runs-list-cancelled');
+  // The same page in English.
+  await page.getByLabel('表示言語').selectOption('en');
+  await page.getByRole('heading', { name: 'Start a run' }).waitFor();
+  assert.match(await row.getByTestId('run-state').textContent(), /Cancelled/);
+  await page.getByLabel('Language').selectOption('ja');
+  await page.close();
+});
+
 test('every console page, for every kind of user, in Japanese and in English', async () => {
   for (const [user, pages] of Object.entries(tour)) {
     const page = await newPage();

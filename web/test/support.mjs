@@ -41,6 +41,9 @@ export async function startZengen() {
   });
   return {
     url,
+    // The demo's data directory and the binary (for command-line steps such as `reference add`).
+    dataDir: join(dir, 'demo'),
+    binary,
     log: () => log,
     // The one-time MFA enrolment code `zengen demo` printed for a demo user.
     async enrolmentCode(user) {

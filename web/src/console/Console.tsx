@@ -18,16 +18,17 @@ import { DatasetsPage } from './Datasets';
 import { GrantsPage, TokensPage } from './Grants';
 import { CohortPage } from './Cohort';
 import { WorklistPage } from './Worklist';
+import { RunsPage } from './Runs';
 
 type Page =
   | 'participants' | 'worklist' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
-  | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort';
+  | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort' | 'runs';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
-  analyst: ['findings', 'files', 'specimens', 'cohort'],
+  analyst: ['findings', 'files', 'specimens', 'cohort', 'runs'],
   security_officer: ['audit', 'admin'],
-  data_steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'cohort'],
+  data_steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'cohort', 'runs'],
   committee_member: ['applications', 'datasets', 'grants'],
   researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort'],
 };
@@ -47,6 +48,7 @@ const navKey: Record<Page, TextKey> = {
   grants: 'navGrants',
   tokens: 'navTokens',
   cohort: 'navCohort',
+  runs: 'navRuns',
 };
 
 export interface ParticipantRow {
@@ -131,6 +133,7 @@ export function Console() {
       {current === 'grants' && <GrantsPage session={session} />}
       {current === 'tokens' && <TokensPage />}
       {current === 'cohort' && <CohortPage />}
+      {current === 'runs' && <RunsPage session={session} />}
     </div>
   );
 }
