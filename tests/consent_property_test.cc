@@ -57,6 +57,7 @@
 #include "crypto/crypto.h"
 #include "fhir/fhir.h"
 #include "ga4gh/ga4gh_routes.h"
+#include "genomefiles/file_routes.h"
 #include "http/filters.h"
 #include "http/http.h"
 #include "participants/participants.h"
@@ -350,7 +351,8 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
                                         return st == consent::State::kWithdrawnFull;
                                       }),
           fhir::AddFhirRoutes(router, *fhir_sources_, clock_, *authorizer_),
-          sequencing::AddUploadRoutes(router, *uploads_, *blobs_, *ledger_, *authorizer_),
+          sequencing::AddUploadRoutes(router, *uploads_),
+          genomefiles::AddFileRoutes(router, uploads_->files(), *blobs_, *gate_),
           sharing::AddSharingRoutes(
               router, *sharing_, *authorizer_, clock_,
               [this](std::string_view id, std::string_view field) -> Result<json> {

@@ -107,6 +107,55 @@ http::Resolver Gate::FileResolver() {
   };
 }
 
+Result<Gate::FileSelection> Gate::SelectFiles(const http::Request& req, std::string_view action,
+                                              std::string_view participant_id) {
+  ZG_ASSIGN_OR_RETURN(auto files, files_.ListFiles(participant_id));
+  FileSelection out;
+  out.registered = static_cast<int64_t>(files.size());
+  for (auto& f : files) {
+    ZG_ASSIGN_OR_RETURN(http::Target t, FileTarget(req.subject, action, f));
+    policy::Subject subject = req.subject;
+    subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
+    policy::Context context{req.remote_address, "", t.grant, t.now};
+    // Row selection on the policy's own rule, so a listing shows exactly the files that the
+    // same caller could read one by one; the decision about the listing is the route's.
+    if (policy::Decide(subject, action, t.resource, context).allowed()) {
+      out.visible.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
+http::Resolver Gate::ParticipantFilesResolver() {
+  return [this](const http::Request& req) -> Result<http::Target> {
+    std::string id;
+    if (auto it = req.path_params.find("id"); it != req.path_params.end()) id = it->second;
+    const std::string action = req.route != nullptr ? req.route->action : "";
+    ZG_ASSIGN_OR_RETURN(FileSelection sel, SelectFiles(req, action, id));
+    const std::string owner = sel.visible.empty() ? std::string(policy::kEveryOrganisation)
+                                                  : policy::ScopeOf(req.subject);
+    http::Target t;
+    t.resource = {"participant", id, owner, owner};
+    nlohmann::json ids = nlohmann::json::array();
+    for (const auto& f : sel.visible) ids.push_back(f.id);
+    t.details = {{"files", std::move(ids)},
+                 {"files_listed", static_cast<int64_t>(sel.visible.size())},
+                 {"files_registered", sel.registered}};
+    return t;
+  };
+}
+
+std::vector<std::string> Gate::ListedFileIds(const http::Request& req) {
+  std::vector<std::string> out;
+  if (!req.resolved) return out;
+  const auto it = req.resolved->details.find("files");
+  if (it == req.resolved->details.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 Status Gate::Check(const http::Request& req, std::string_view action,
                    const genomefiles::DataFile& file, std::string_view sample_participant) {
   ZG_ASSIGN_OR_RETURN(http::Target t, FileTarget(req.subject, action, file, sample_participant));

@@ -16,6 +16,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/audit_event.h"
 #include "common/result.h"
@@ -48,6 +49,30 @@ class Gate {
 
   // The resolver for routes whose {id} is a file id (the route's action decides which facts).
   http::Resolver FileResolver();
+
+  // The rows of a participant's file listing that the subject may see for the action, selected
+  // on the same facts as FileTarget (data selection, not a decision: nothing is recorded here).
+  // The listing itself is decided once by the route's resolver (ParticipantFilesResolver).
+  struct FileSelection {
+    std::vector<genomefiles::DataFile> visible;  // in the registry's order
+    int64_t registered = 0;                      // the participant's files in the registry
+  };
+  Result<FileSelection> SelectFiles(const http::Request& req, std::string_view action,
+                                    std::string_view participant_id);
+
+  // The resolver of a participant's file listing (path parameter {id}: the participant): one
+  // decision for the whole listing. When some of the participant's files are visible to the
+  // caller (SelectFiles with the route's action) the listing is in the caller's scope
+  // (policy::ScopeOf: decided on role); when none is (none registered, an unknown participant,
+  // or only other organisations' files) it belongs to every organisation at once ("*"), which
+  // only data-center-wide roles may read, so a facility cannot tell those cases apart. The
+  // target's details name the rows: "files" (their ids, which the handler serves and nothing
+  // else), "files_listed" and "files_registered", so the one audit record says what was listed.
+  http::Resolver ParticipantFilesResolver();
+
+  // The file ids a request's resolved listing selected (ParticipantFilesResolver), empty when
+  // the request was not resolved by it.
+  static std::vector<std::string> ListedFileIds(const http::Request& req);
 
   // Decides one sample of a file inside a handler: FileTarget, policy::Decide once, one audit
   // record. Returns http::AccessDenied() when denied (the reason only in the record), the

@@ -28,6 +28,7 @@
 #include "app/operator_token.h"
 #include "app/runtime.h"
 #include "ga4gh/ga4gh_routes.h"
+#include "genomefiles/file_routes.h"
 #include "sequencing/upload_routes.h"
 #include "app/system_routes.h"
 #include "audit/audit_routes.h"
@@ -261,8 +262,10 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                         return std::string(consent::StateName(state));
                       }),
                   fhir::AddFhirRoutes(router, w.fhir_sources, r.clock, w.authorizer),
-                  sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
-                                              w.authorizer),
+                  // Runs and uploads, then genome files: every route resolved to its real
+                  // owner (files by the access gate), decided once by the policy filter.
+                  sequencing::AddUploadRoutes(router, *r.uploads),
+                  genomefiles::AddFileRoutes(router, *r.files, *r.blobs, w.gate),
                   sharing::AddSharingRoutes(
                       router, *r.sharing, w.authorizer, r.clock,
                       [&r, &w](std::string_view id, std::string_view field) -> Result<nlohmann::json> {
