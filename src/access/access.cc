@@ -1,6 +1,7 @@
 #include "access/access.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -103,7 +104,33 @@ http::Resolver Gate::FileResolver() {
       }
       return file.error();
     }
-    return FileTarget(req.subject, req.route != nullptr ? req.route->action : "", *file);
+    const std::string action = req.route != nullptr ? req.route->action : "";
+    ZG_ASSIGN_OR_RETURN(http::Target t, FileTarget(req.subject, action, *file));
+    if (action != "htsget.read" && action != "drs.read") return t;
+    ZG_ASSIGN_OR_RETURN(auto samples, files_.FileSamples(file->id));
+    if (samples.size() <= 1) return t;
+    // A joint VCF/BCF: each sample is selected on its own participant's facts (consent, and
+    // for researchers the grant), so the others stay visible when one withdraws. Selection,
+    // not a decision: the one decision is on the file, or, when no sample is visible, on the
+    // facts of a sample that is not (a denial, with that sample's reason).
+    nlohmann::json names = nlohmann::json::array();
+    std::optional<http::Target> refused;
+    for (const auto& s : samples) {
+      ZG_ASSIGN_OR_RETURN(http::Target st,
+                          FileTarget(req.subject, action, *file, s.participant_id));
+      policy::Subject subject = req.subject;
+      subject.groups.insert(subject.groups.end(), st.groups.begin(), st.groups.end());
+      if (policy::Decide(subject, action, st.resource, {req.remote_address, "", st.grant, st.now})
+              .allowed()) {
+        names.push_back(s.sample);
+      } else {
+        refused = std::move(st);
+      }
+    }
+    if (names.empty() && refused) t = std::move(*refused);
+    t.details["samples"] = std::move(names);
+    t.details["samples_registered"] = static_cast<int64_t>(samples.size());
+    return t;
   };
 }
 
@@ -154,18 +181,6 @@ std::vector<std::string> Gate::ListedFileIds(const http::Request& req) {
     if (v.is_string()) out.push_back(v.get<std::string>());
   }
   return out;
-}
-
-Status Gate::Check(const http::Request& req, std::string_view action,
-                   const genomefiles::DataFile& file, std::string_view sample_participant) {
-  ZG_ASSIGN_OR_RETURN(http::Target t, FileTarget(req.subject, action, file, sample_participant));
-  policy::Subject subject = req.subject;
-  subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
-  policy::Context context{req.remote_address, "", t.grant, t.now};
-  const policy::Decision d = policy::Decide(subject, action, t.resource, context);
-  ZG_RETURN_IF_ERROR(RecordDecision(audit_, req, action, t, d));
-  if (!d.allowed()) return http::AccessDenied();
-  return Status::Ok();
 }
 
 Status RecordDecision(AuditSink& sink, const http::Request& req, std::string_view action,

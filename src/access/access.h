@@ -9,9 +9,10 @@
 // (sharing) — so that policy::Decide is asked once per request and one audit record is written.
 //
 // Over HTTP the gate is the resolver of every route whose resource kind is "file"
-// (FileResolver): http::PolicyFilter takes the one decision on the facts and records it through
-// RecordDecision. Inside a handler (one sample of a multi-sample file) Check decides and
-// records in the same way.
+// (FileResolver) and of a participant's file listing (ParticipantFilesResolver):
+// http::PolicyFilter takes the one decision on the facts and records it through
+// RecordDecision. Rows and sample columns a handler serves are selected here on the same facts
+// and named in that record; no handler decides.
 #pragma once
 
 #include <string>
@@ -48,6 +49,12 @@ class Gate {
                                   std::string_view sample_participant = {});
 
   // The resolver for routes whose {id} is a file id (the route's action decides which facts).
+  // For htsget.read and drs.read on a file with several samples (a joint VCF/BCF) it also
+  // selects the samples the subject may see, each on its own participant's facts
+  // (FileTarget with sample_participant), and names them in the target's details ("samples",
+  // "samples_registered"), so the one decision and its one audit record cover the sample
+  // columns served; when none is visible the target is a refused sample's, so the decision
+  // denies.
   http::Resolver FileResolver();
 
   // The rows of a participant's file listing that the subject may see for the action, selected
@@ -74,11 +81,6 @@ class Gate {
   // the request was not resolved by it.
   static std::vector<std::string> ListedFileIds(const http::Request& req);
 
-  // Decides one sample of a file inside a handler: FileTarget, policy::Decide once, one audit
-  // record. Returns http::AccessDenied() when denied (the reason only in the record), the
-  // recorder's error when the record could not be written.
-  Status Check(const http::Request& req, std::string_view action,
-               const genomefiles::DataFile& file, std::string_view sample_participant);
 
  private:
   genomefiles::Files& files_;

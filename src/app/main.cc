@@ -219,12 +219,6 @@ struct Wiring {
 Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                     const audit::Checkpointer* checkpoints = nullptr) {
   router.SetResolver("file", w.gate.FileResolver());
-  const ga4gh::AccessCheck file_access = [&gate = w.gate](const http::Request& req,
-                                                          std::string_view action,
-                                                          const genomefiles::DataFile& f,
-                                                          std::string_view sample_participant) {
-    return gate.Check(req, action, f, sample_participant);
-  };
   // Storage sites (issue 17): /readyz shows each site's reachability; stewards see the rest.
   auto storage_sites = [&r]() -> nlohmann::json {
     nlohmann::json out = nlohmann::json::array();
@@ -274,7 +268,7 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                         return portal::ReleaseAggregatesJson(figures, id, field);
                       }),
                   portal::AddPortalRoutes(router, *r.store, r.clock, w.public_sources),
-                  ga4gh::AddGa4ghRoutes(router, {*r.files, *r.blobs, file_access,
+                  ga4gh::AddGa4ghRoutes(router, {*r.files, *r.blobs,
                                                  [&w] { return w.public_url; }}),
                   // The cohort variant store and Beacon v2 (issue 15).
                   AddCohortRoutes(router, r, w.gate, *w.cohort,
