@@ -57,6 +57,7 @@
 #include "crypto/crypto.h"
 #include "fhir/fhir.h"
 #include "ga4gh/ga4gh_routes.h"
+#include "genomefiles/file_routes.h"
 #include "http/filters.h"
 #include "http/http.h"
 #include "participants/participants.h"
@@ -325,12 +326,6 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
     // The routes as the server wires them (app/main.cc AddAllRoutes), for the outputs probed.
     http::Router router;
     router.SetResolver("file", gate_->FileResolver());
-    const ga4gh::AccessCheck file_access = [this](const http::Request& req,
-                                                  std::string_view action,
-                                                  const genomefiles::DataFile& f,
-                                                  std::string_view sample) {
-      return gate_->Check(req, action, f, sample);
-    };
     public_sources_ = portal::SharingSources{
         .calendar = [this] { return sharing_->ReleaseCalendar(); },
         .released_participants = [this] { return sharing_->ReleasedParticipants(); },
@@ -350,7 +345,8 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
                                         return st == consent::State::kWithdrawnFull;
                                       }),
           fhir::AddFhirRoutes(router, *fhir_sources_, clock_, *authorizer_),
-          sequencing::AddUploadRoutes(router, *uploads_, *blobs_, *ledger_, *authorizer_),
+          sequencing::AddUploadRoutes(router, *uploads_),
+          genomefiles::AddFileRoutes(router, uploads_->files(), *blobs_, *gate_),
           sharing::AddSharingRoutes(
               router, *sharing_, *authorizer_, clock_,
               [this](std::string_view id, std::string_view field) -> Result<json> {
@@ -359,7 +355,7 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
                 return portal::ReleaseAggregatesJson(figures, id, field);
               }),
           portal::AddPortalRoutes(router, *store_, clock_, public_sources_),
-          ga4gh::AddGa4ghRoutes(router, {uploads_->files(), *blobs_, file_access,
+          ga4gh::AddGa4ghRoutes(router, {uploads_->files(), *blobs_,
                                          [] { return std::string("https://zengen.test"); }})}) {
       ASSERT_TRUE(st.ok()) << st.error().message;
     }

@@ -637,6 +637,12 @@ TEST_P(HtsgetTest, JointVcfServesOnlyTheSamplesWhoseConsentHolds) {
   auto all = Client({"/usr/bin/bcftools", "query", "-l", url});
   ASSERT_EQ(all.exit_code, 0) << all.output;
   EXPECT_EQ(Lines(all.output), (std::vector<std::string>{participant_, p2, p3}));
+  // Issue 12: the samples are selected by the gate with the file's one decision, so a request
+  // on a joint file writes one audit record, not one more per sample.
+  ASSERT_EQ(Refused(ana_token_, "/ga4gh/htsget/v1/variants/" + id, "joint-ticket-1")->status, 200);
+  EXPECT_EQ(AuditCount("joint-ticket-1"), 1);
+  ASSERT_EQ(Refused(ana_token_, "/ga4gh/drs/v1/objects/" + id, "joint-drs-1")->status, 200);
+  EXPECT_EQ(AuditCount("joint-drs-1"), 1);
 
   ASSERT_EQ(clinician_.Send("POST", "/api/v1/participants/" + p2 + "/withdrawal",
                             {{"level", "full"}, {"signed_date", "2026-04-01"}, {"reason", "test"}})
@@ -658,6 +664,10 @@ TEST_P(HtsgetTest, JointVcfServesOnlyTheSamplesWhoseConsentHolds) {
   EXPECT_EQ(Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + id + "/access/https")->status, 404);
   EXPECT_EQ(Call(ana_token_, "GET", "/ga4gh/htsget/v1/blocks/" + id + "?start=0&end=100")->status,
             403);
+  ASSERT_EQ(Refused(ana_token_, "/ga4gh/htsget/v1/blocks/" + id + "?view=visible",
+                    "joint-visible-1")->status,
+            200);
+  EXPECT_EQ(AuditCount("joint-visible-1"), 1);
 }
 
 // A date `days` from today (UTC), YYYY-MM-DD.

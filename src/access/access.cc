@@ -1,6 +1,7 @@
 #include "access/access.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -103,20 +104,83 @@ http::Resolver Gate::FileResolver() {
       }
       return file.error();
     }
-    return FileTarget(req.subject, req.route != nullptr ? req.route->action : "", *file);
+    const std::string action = req.route != nullptr ? req.route->action : "";
+    ZG_ASSIGN_OR_RETURN(http::Target t, FileTarget(req.subject, action, *file));
+    if (action != "htsget.read" && action != "drs.read") return t;
+    ZG_ASSIGN_OR_RETURN(auto samples, files_.FileSamples(file->id));
+    if (samples.size() <= 1) return t;
+    // A joint VCF/BCF: each sample is selected on its own participant's facts (consent, and
+    // for researchers the grant), so the others stay visible when one withdraws. Selection,
+    // not a decision: the one decision is on the file, or, when no sample is visible, on the
+    // facts of a sample that is not (a denial, with that sample's reason).
+    nlohmann::json names = nlohmann::json::array();
+    std::optional<http::Target> refused;
+    for (const auto& s : samples) {
+      ZG_ASSIGN_OR_RETURN(http::Target st,
+                          FileTarget(req.subject, action, *file, s.participant_id));
+      policy::Subject subject = req.subject;
+      subject.groups.insert(subject.groups.end(), st.groups.begin(), st.groups.end());
+      if (policy::Decide(subject, action, st.resource, {req.remote_address, "", st.grant, st.now})
+              .allowed()) {
+        names.push_back(s.sample);
+      } else {
+        refused = std::move(st);
+      }
+    }
+    if (names.empty() && refused) t = std::move(*refused);
+    t.details["samples"] = std::move(names);
+    t.details["samples_registered"] = static_cast<int64_t>(samples.size());
+    return t;
   };
 }
 
-Status Gate::Check(const http::Request& req, std::string_view action,
-                   const genomefiles::DataFile& file, std::string_view sample_participant) {
-  ZG_ASSIGN_OR_RETURN(http::Target t, FileTarget(req.subject, action, file, sample_participant));
-  policy::Subject subject = req.subject;
-  subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
-  policy::Context context{req.remote_address, "", t.grant, t.now};
-  const policy::Decision d = policy::Decide(subject, action, t.resource, context);
-  ZG_RETURN_IF_ERROR(RecordDecision(audit_, req, action, t, d));
-  if (!d.allowed()) return http::AccessDenied();
-  return Status::Ok();
+Result<Gate::FileSelection> Gate::SelectFiles(const http::Request& req, std::string_view action,
+                                              std::string_view participant_id) {
+  ZG_ASSIGN_OR_RETURN(auto files, files_.ListFiles(participant_id));
+  FileSelection out;
+  out.registered = static_cast<int64_t>(files.size());
+  for (auto& f : files) {
+    ZG_ASSIGN_OR_RETURN(http::Target t, FileTarget(req.subject, action, f));
+    policy::Subject subject = req.subject;
+    subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
+    policy::Context context{req.remote_address, "", t.grant, t.now};
+    // Row selection on the policy's own rule, so a listing shows exactly the files that the
+    // same caller could read one by one; the decision about the listing is the route's.
+    if (policy::Decide(subject, action, t.resource, context).allowed()) {
+      out.visible.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
+http::Resolver Gate::ParticipantFilesResolver() {
+  return [this](const http::Request& req) -> Result<http::Target> {
+    std::string id;
+    if (auto it = req.path_params.find("id"); it != req.path_params.end()) id = it->second;
+    const std::string action = req.route != nullptr ? req.route->action : "";
+    ZG_ASSIGN_OR_RETURN(FileSelection sel, SelectFiles(req, action, id));
+    const std::string owner = sel.visible.empty() ? std::string(policy::kEveryOrganisation)
+                                                  : policy::ScopeOf(req.subject);
+    http::Target t;
+    t.resource = {"participant", id, owner, owner};
+    nlohmann::json ids = nlohmann::json::array();
+    for (const auto& f : sel.visible) ids.push_back(f.id);
+    t.details = {{"files", std::move(ids)},
+                 {"files_listed", static_cast<int64_t>(sel.visible.size())},
+                 {"files_registered", sel.registered}};
+    return t;
+  };
+}
+
+std::vector<std::string> Gate::ListedFileIds(const http::Request& req) {
+  std::vector<std::string> out;
+  if (!req.resolved) return out;
+  const auto it = req.resolved->details.find("files");
+  if (it == req.resolved->details.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
 }
 
 Status RecordDecision(AuditSink& sink, const http::Request& req, std::string_view action,

@@ -9,13 +9,15 @@
 // (sharing) — so that policy::Decide is asked once per request and one audit record is written.
 //
 // Over HTTP the gate is the resolver of every route whose resource kind is "file"
-// (FileResolver): http::PolicyFilter takes the one decision on the facts and records it through
-// RecordDecision. Inside a handler (one sample of a multi-sample file) Check decides and
-// records in the same way.
+// (FileResolver) and of a participant's file listing (ParticipantFilesResolver):
+// http::PolicyFilter takes the one decision on the facts and records it through
+// RecordDecision. Rows and sample columns a handler serves are selected here on the same facts
+// and named in that record; no handler decides.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/audit_event.h"
 #include "common/result.h"
@@ -47,13 +49,38 @@ class Gate {
                                   std::string_view sample_participant = {});
 
   // The resolver for routes whose {id} is a file id (the route's action decides which facts).
+  // For htsget.read and drs.read on a file with several samples (a joint VCF/BCF) it also
+  // selects the samples the subject may see, each on its own participant's facts
+  // (FileTarget with sample_participant), and names them in the target's details ("samples",
+  // "samples_registered"), so the one decision and its one audit record cover the sample
+  // columns served; when none is visible the target is a refused sample's, so the decision
+  // denies.
   http::Resolver FileResolver();
 
-  // Decides one sample of a file inside a handler: FileTarget, policy::Decide once, one audit
-  // record. Returns http::AccessDenied() when denied (the reason only in the record), the
-  // recorder's error when the record could not be written.
-  Status Check(const http::Request& req, std::string_view action,
-               const genomefiles::DataFile& file, std::string_view sample_participant);
+  // The rows of a participant's file listing that the subject may see for the action, selected
+  // on the same facts as FileTarget (data selection, not a decision: nothing is recorded here).
+  // The listing itself is decided once by the route's resolver (ParticipantFilesResolver).
+  struct FileSelection {
+    std::vector<genomefiles::DataFile> visible;  // in the registry's order
+    int64_t registered = 0;                      // the participant's files in the registry
+  };
+  Result<FileSelection> SelectFiles(const http::Request& req, std::string_view action,
+                                    std::string_view participant_id);
+
+  // The resolver of a participant's file listing (path parameter {id}: the participant): one
+  // decision for the whole listing. When some of the participant's files are visible to the
+  // caller (SelectFiles with the route's action) the listing is in the caller's scope
+  // (policy::ScopeOf: decided on role); when none is (none registered, an unknown participant,
+  // or only other organisations' files) it belongs to every organisation at once ("*"), which
+  // only data-center-wide roles may read, so a facility cannot tell those cases apart. The
+  // target's details name the rows: "files" (their ids, which the handler serves and nothing
+  // else), "files_listed" and "files_registered", so the one audit record says what was listed.
+  http::Resolver ParticipantFilesResolver();
+
+  // The file ids a request's resolved listing selected (ParticipantFilesResolver), empty when
+  // the request was not resolved by it.
+  static std::vector<std::string> ListedFileIds(const http::Request& req);
+
 
  private:
   genomefiles::Files& files_;

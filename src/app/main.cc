@@ -28,6 +28,7 @@
 #include "app/operator_token.h"
 #include "app/runtime.h"
 #include "ga4gh/ga4gh_routes.h"
+#include "genomefiles/file_routes.h"
 #include "sequencing/upload_routes.h"
 #include "app/system_routes.h"
 #include "audit/audit_routes.h"
@@ -218,12 +219,6 @@ struct Wiring {
 Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                     const audit::Checkpointer* checkpoints = nullptr) {
   router.SetResolver("file", w.gate.FileResolver());
-  const ga4gh::AccessCheck file_access = [&gate = w.gate](const http::Request& req,
-                                                          std::string_view action,
-                                                          const genomefiles::DataFile& f,
-                                                          std::string_view sample_participant) {
-    return gate.Check(req, action, f, sample_participant);
-  };
   // Storage sites (issue 17): /readyz shows each site's reachability; stewards see the rest.
   auto storage_sites = [&r]() -> nlohmann::json {
     nlohmann::json out = nlohmann::json::array();
@@ -261,8 +256,10 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                         return std::string(consent::StateName(state));
                       }),
                   fhir::AddFhirRoutes(router, w.fhir_sources, r.clock, w.authorizer),
-                  sequencing::AddUploadRoutes(router, *r.uploads, *r.blobs, *r.consents,
-                                              w.authorizer),
+                  // Runs and uploads, then genome files: every route resolved to its real
+                  // owner (files by the access gate), decided once by the policy filter.
+                  sequencing::AddUploadRoutes(router, *r.uploads),
+                  genomefiles::AddFileRoutes(router, *r.files, *r.blobs, w.gate),
                   sharing::AddSharingRoutes(
                       router, *r.sharing, w.authorizer, r.clock,
                       [&r, &w](std::string_view id, std::string_view field) -> Result<nlohmann::json> {
@@ -271,7 +268,7 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                         return portal::ReleaseAggregatesJson(figures, id, field);
                       }),
                   portal::AddPortalRoutes(router, *r.store, r.clock, w.public_sources),
-                  ga4gh::AddGa4ghRoutes(router, {*r.files, *r.blobs, file_access,
+                  ga4gh::AddGa4ghRoutes(router, {*r.files, *r.blobs,
                                                  [&w] { return w.public_url; }}),
                   // The cohort variant store and Beacon v2 (issue 15).
                   AddCohortRoutes(router, r, w.gate, *w.cohort,

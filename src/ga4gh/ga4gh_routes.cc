@@ -388,34 +388,37 @@ json TicketUrls(const SlicePlan& plan, const std::string& base, const std::strin
 }
 
 // The samples of a file the request may see. A file with one sample (or none) is decided as a
-// whole; in a multi-sample VCF/BCF each sample is decided on its own participant's consent and
-// grants, so the others stay visible when one withdraws. Errors: the access check's when
-// nothing is visible.
+// whole; in a multi-sample VCF/BCF each sample was selected on its own participant's consent
+// and grants by the route's resolver (the access gate), which named them in the request's one
+// decision record, so the others stay visible when one withdraws. No decision is taken here.
 struct Visible {
   std::vector<std::string> samples;
   bool all = true;
 };
 
-Result<Visible> VisibleSamples(const Ga4ghSources& src, const Request& req,
-                               std::string_view action, const DataFile& f) {
+Result<Visible> VisibleSamples(const Ga4ghSources& src, const Request& req, const DataFile& f) {
   ZG_ASSIGN_OR_RETURN(auto samples, src.files.FileSamples(f.id));
   Visible v;
-  if (samples.size() <= 1) {
-    // The file as a whole was decided by the policy filter (the route's resolver is the
-    // access gate): no second decision, no second audit record.
-    for (const auto& s : samples) v.samples.push_back(s.sample);
-    return v;
+  // The resolver's selection: details "samples" of the resolved target (access::Gate).
+  std::set<std::string> selected;
+  if (req.resolved) {
+    const auto it = req.resolved->details.find("samples");
+    if (it != req.resolved->details.end() && it->is_array()) {
+      for (const auto& name : *it) {
+        if (name.is_string()) selected.insert(name.get<std::string>());
+      }
+    }
   }
-  std::optional<Error> last;
   for (const auto& s : samples) {
-    if (Status st = src.access(req, action, f, s.participant_id); st.ok()) {
+    if (samples.size() <= 1 || selected.count(s.sample) != 0) {
       v.samples.push_back(s.sample);
     } else {
-      last = st.error();
       v.all = false;
     }
   }
-  if (v.samples.empty()) return *last;
+  // The decision denies when no sample is visible; a file registered with samples since the
+  // decision is not served.
+  if (!samples.empty() && v.samples.empty()) return http::AccessDenied();
   return v;
 }
 
@@ -479,7 +482,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         if (!file.ok() || !OfType(*file, datatype)) {
           return HtsgetError(404, "NotFound", fmt::format("no {} object '{}'", datatype, id));
         }
-        auto visible = VisibleSamples(*src, req, "htsget.read", *file);
+        auto visible = VisibleSamples(*src, req, *file);
         if (!visible.ok()) return HtsgetFrom(visible.error());
         const std::string stored = StoredFormat(*file);
         auto params = post ? TicketFromBody(req) : TicketFromQuery(req);
@@ -494,7 +497,8 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         if (!visible->all) {
           // Some samples are not for this caller: the body is the file rewritten with only
           // the visible sample columns (all of it; the client gets more than the region,
-          // which htsget allows), made afresh — and decided again — on the block request.
+          // which htsget allows), made afresh on the block request, whose samples the gate
+          // selects again.
           json headers = urls.at(0).at("headers");
           urls = json::array({{{"url", fmt::format("{}{}/blocks/{}?view=visible", base,
                                                    kHtsgetBase, id)},
@@ -538,7 +542,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         if (!file.ok() || file->kind == "fastq") {
           return HtsgetError(404, "NotFound", fmt::format("no object '{}'", id));
         }
-        auto visible = VisibleSamples(*src, req, "htsget.read", *file);
+        auto visible = VisibleSamples(*src, req, *file);
         if (!visible.ok()) return HtsgetFrom(visible.error());
         if (Has(req, "view")) {
           if (Query(req, "view") != "visible" || Has(req, "start") || Has(req, "end")) {
@@ -655,7 +659,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         if (!file.ok() || file->kind == "fastq") {
           return DrsError(404, fmt::format("no object '{}'", id));
         }
-        auto visible = VisibleSamples(*src, req, "drs.read", *file);
+        auto visible = VisibleSamples(*src, req, *file);
         if (!visible.ok()) return DrsFrom(visible.error());
         json obj = drs_object(*file);
         if (!visible->all) {
@@ -683,7 +687,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         if (!file.ok() || file->kind == "fastq") {
           return DrsError(404, fmt::format("no object '{}'", id));
         }
-        auto visible = VisibleSamples(*src, req, "drs.read", *file);
+        auto visible = VisibleSamples(*src, req, *file);
         if (!visible.ok()) return DrsFrom(visible.error());
         if (req.path_params.at("access_id") != "https" || !visible->all) {
           return DrsError(404, "no such access method for this object");

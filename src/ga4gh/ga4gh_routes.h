@@ -24,7 +24,8 @@
 // the ticket was asked for with one (htslib forwards ticket headers), otherwise {}. Each block
 // request is authenticated and decided again — once: the routes' resource kind is "file",
 // whose resolver is the access gate, so the policy filter takes one decision and writes one
-// audit record per request (one more per sample of a multi-sample file) — and a withdrawal, an
+// audit record per request (for a multi-sample file the gate also selects the visible samples
+// and names them in that record) — and a withdrawal, an
 // expired or a revoked grant stops the very next block.
 //
 // Errors: htsget's {"htsget":{"error","message"}} with its status codes (InvalidInput,
@@ -46,18 +47,9 @@ namespace zengen::ga4gh {
 
 inline constexpr int64_t kMaxBlockBytes = int64_t{64} << 20;
 
-// Decides whether the request's subject may read one sample of a multi-sample file now (the
-// access gate: policy::Decide once, recorded). The action is "htsget.read" or "drs.read".
-// Returns the error to answer (kPermissionDenied) when not. The file as a whole is decided
-// before the handler runs, by the policy filter on the route's resolver (the same gate).
-using AccessCheck = std::function<Status(const http::Request& req, std::string_view action,
-                                         const genomefiles::DataFile& file,
-                                         std::string_view sample_participant)>;
-
 struct Ga4ghSources {
   genomefiles::Files& files;  // the registry, and the key its files are stored under
   blobs::BlobStore& blobs;
-  AccessCheck access;
   // The configured public base URL (common/config.h PublicBaseUrl), e.g.
   // "https://zengen.example.jp": ticket and access URLs are built from it alone, never from the
   // request's Host header, so a forged Host cannot send the caller's token elsewhere. Read per

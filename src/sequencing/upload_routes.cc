@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "crypto/crypt4gh.h"
 
 namespace zengen::sequencing {
 namespace {
@@ -12,7 +11,6 @@ namespace {
 using http::RequestActor;
 using http::Request;
 using http::Response;
-using genomefiles::DataFile;
 using genomefiles::DataFileJson;
 using http::Wrap;
 using nlohmann::json;
@@ -22,31 +20,63 @@ std::string Query(const Request& req, const std::string& name) {
   return it == req.query.end() ? std::string() : it->second;
 }
 
-// The recipient key: base64 of 32 bytes (the body of a Crypt4GH public key file), from the
-// public_key query parameter or the Crypt4GH-Public-Key header.
-Result<std::string> RecipientKey(const Request& req) {
-  std::string b64 = Query(req, "public_key");
-  if (b64.empty()) b64 = req.Header("Crypt4GH-Public-Key");
-  if (b64.empty()) return std::string();
-  std::replace(b64.begin(), b64.end(), ' ', '+');  // '+' decoded as a space in a query
-  auto key = crypto::crypt4gh::ParsePublicKey("-----BEGIN CRYPT4GH PUBLIC KEY-----\n" + b64 +
-                                              "\n-----END CRYPT4GH PUBLIC KEY-----\n");
-  if (!key.ok()) {
-    return InvalidArgument("invalid_public_key",
-                           "'public_key' must be the base64 of a 32-byte X25519 public key",
-                           "public_key");
-  }
-  return *key;
+std::string PathId(const Request& req) {
+  const auto it = req.path_params.find("id");
+  return it == req.path_params.end() ? std::string() : it->second;
+}
+
+// A run named by {id}: the participant's hospital and the run's facility (Uploads::RunResource).
+// An unknown or empty id is kNotFound "run_not_found", answered only to callers whose role may
+// read runs in their own scope; everyone else gets the denial.
+http::Resolver RunResolver(Uploads& uploads) {
+  return [&uploads](const Request& req) -> Result<http::Target> {
+    const std::string id = PathId(req);
+    if (id.empty()) return NotFound("run_not_found", "no run ''");
+    ZG_ASSIGN_OR_RETURN(policy::Resource r, uploads.RunResource(id));
+    return http::Target{.resource = std::move(r)};
+  };
+}
+
+// An upload named by {id}: the participant's hospital and the uploader's organisation
+// (Uploads::UploadResource). Unknown or empty ids as for RunResolver ("upload_not_found").
+http::Resolver UploadResolver(Uploads& uploads) {
+  return [&uploads](const Request& req) -> Result<http::Target> {
+    const std::string id = PathId(req);
+    if (id.empty()) return NotFound("upload_not_found", "no upload ''");
+    ZG_ASSIGN_OR_RETURN(policy::Resource r, uploads.UploadResource(id));
+    return http::Target{.resource = std::move(r)};
+  };
+}
+
+// Something the caller creates in its own organisation (a run, an upload). The body, which
+// names the specimen or run, is read only after the decision, so the decision is on the
+// caller's role in its own organisation; Uploads then refuses a specimen the caller's
+// organisation does not hold or another facility's run (403 "not_specimen_holder" /
+// "not_run_facility", domain rules of custody recorded with the change they refuse).
+http::Resolver NewInOwnOrganisation(std::string kind) {
+  return [kind = std::move(kind)](const Request& req) -> Result<http::Target> {
+    const std::string& org = req.subject.organisation;
+    return http::Target{.resource = {kind, "", org, org}};
+  };
+}
+
+// The runs of one facility: ?organisation= or the caller's own.
+Result<http::Target> RunListTarget(const Request& req) {
+  std::string org = Query(req, "organisation");
+  if (org.empty()) org = req.subject.organisation;
+  return http::Target{.resource = {"run", "", org, org}};
 }
 
 }  // namespace
 
-Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore& blobs,
-                       consent::Ledger& consents, const http::Authorizer& authorizer) {
-  const http::Authorizer* authz = &authorizer;
+Status AddUploadRoutes(http::Router& router, Uploads& uploads) {
   Uploads* up = &uploads;
-  blobs::BlobStore* bs = &blobs;
-  (void)consents;  // file contents are decided by the access gate before the handler
+  // Every route is decided once, before its handler, by the policy filter on what these
+  // resolvers find: the handlers hold no access logic.
+  const http::Resolver run = RunResolver(uploads);
+  const http::Resolver upload = UploadResolver(uploads);
+  const http::Resolver new_run = NewInOwnOrganisation("run");
+  const http::Resolver new_upload = NewInOwnOrganisation("upload");
 
   ZG_RETURN_IF_ERROR(router.Add({
       .method = "POST",
@@ -54,7 +84,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .action = "run.write",
       .resource = "run",
       .max_body_bytes = kMaxJsonBodyBytes,
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([up](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(http::OnlyFields(
             body, {"specimen_id", "instrument_model", "flowcell", "library", "layout"}));
@@ -64,14 +94,12 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         ZG_ASSIGN_OR_RETURN(n.flowcell, http::JsonString(body, "flowcell", true));
         ZG_ASSIGN_OR_RETURN(n.library, http::JsonString(body, "library", true));
         ZG_ASSIGN_OR_RETURN(n.layout, http::JsonString(body, "layout", true));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "run.write",
-                                        {"run", "", req.subject.organisation,
-                                         req.subject.organisation}));
         ZG_ASSIGN_OR_RETURN(Run run, up->CreateRun(n, RequestActor(req)));
         json j = RunJson(run);
         j["files"] = json::array();
         return Response::Json(201, j);
       }),
+      .resolve = new_run,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -79,15 +107,14 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .pattern = "/api/v1/runs",
       .action = "run.read",
       .resource = "run",
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
-        std::string org = Query(req, "organisation");
-        if (org.empty()) org = req.subject.organisation;
-        ZG_RETURN_IF_ERROR(authz->Check(req, "run.read", {"run", "", org, org}));
-        ZG_ASSIGN_OR_RETURN(auto runs, up->ListRuns(org));
+      .handler = Wrap([up](Request& req) -> Result<Response> {
+        // The organisation the decision was about (RunListTarget).
+        ZG_ASSIGN_OR_RETURN(auto runs, up->ListRuns(req.resolved->resource.organisation));
         json items = json::array();
         for (const auto& r : runs) items.push_back(RunJson(r));
         return Response::Json(200, json{{"items", items}});
       }),
+      .resolve = RunListTarget,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -95,10 +122,8 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .pattern = "/api/v1/runs/{id}",
       .action = "run.read",
       .resource = "run",
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([up](Request& req) -> Result<Response> {
         const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, up->RunResource(id));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "run.read", resource));
         ZG_ASSIGN_OR_RETURN(Run run, up->GetRun(id));
         ZG_ASSIGN_OR_RETURN(auto files, up->files().ListRunFiles(id));
         json j = RunJson(run);
@@ -115,6 +140,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         j["open_uploads"] = std::move(uploads);
         return Response::Json(200, j);
       }),
+      .resolve = run,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -123,7 +149,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .action = "upload.write",
       .resource = "upload",
       .max_body_bytes = kMaxJsonBodyBytes,
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([up](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"kind", "run_id", "read", "specimen_id",
                                                    "derived_from", "sample_map", "file_name",
@@ -156,17 +182,11 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         ZG_ASSIGN_OR_RETURN(n.sha256, http::JsonString(body, "sha256", true));
         ZG_ASSIGN_OR_RETURN(n.chunk_size,
                             http::JsonInt(body, "chunk_size", false, kDefaultChunkSize));
-        policy::Resource resource{"upload", "", req.subject.organisation,
-                                  req.subject.organisation};
-        if (!n.run_id.empty()) {
-          auto run = up->RunResource(n.run_id);
-          if (run.ok()) resource = {"upload", "", run->organisation, run->holder};
-        }
-        ZG_RETURN_IF_ERROR(authz->Check(req, "upload.write", resource));
         ZG_ASSIGN_OR_RETURN(Upload u, up->Create(n, RequestActor(req)));
         ZG_ASSIGN_OR_RETURN(UploadProgress p, up->Get(u.id));
         return Response::Json(201, UploadJson(p));
       }),
+      .resolve = new_upload,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -176,10 +196,8 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .resource = "upload",
       .max_body_bytes = kMaxChunkSize,
       .body_mode = http::BodyMode::kSpooled,
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([up](Request& req) -> Result<Response> {
         const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, up->UploadResource(id));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "upload.write", resource));
         if (const std::string ct = req.Header("Content-Type");
             !ct.empty() && ct.rfind("application/octet-stream", 0) != 0) {
           return Error{ErrorKind::kUnsupportedMediaType, "unsupported_media_type",
@@ -203,6 +221,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
         r.status = 204;
         return r;
       }),
+      .resolve = upload,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -210,13 +229,11 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .pattern = "/api/v1/uploads/{id}",
       .action = "upload.write",
       .resource = "upload",
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
-        const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, up->UploadResource(id));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "upload.write", resource));
-        ZG_ASSIGN_OR_RETURN(UploadProgress p, up->Get(id));
+      .handler = Wrap([up](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(UploadProgress p, up->Get(req.path_params.at("id")));
         return Response::Json(200, UploadJson(p));
       }),
+      .resolve = upload,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -225,10 +242,8 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
       .action = "upload.write",
       .resource = "upload",
       .max_body_bytes = kMaxJsonBodyBytes,
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([up](Request& req) -> Result<Response> {
         const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, up->UploadResource(id));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "upload.write", resource));
         ZG_ASSIGN_OR_RETURN(Completion c, up->Complete(id, RequestActor(req)));
         json j{{"upload", UploadJson({c.upload, {}, {}})},
                {"file", DataFileJson(c.file)},
@@ -236,103 +251,7 @@ Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore&
                {"custody", c.custody}};
         return Response::Json(200, j);
       }),
-  }));
-
-  ZG_RETURN_IF_ERROR(router.Add({
-      .method = "GET",
-      .pattern = "/api/v1/files/{id}",
-      .action = "file.read",
-      .resource = "file",
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
-        const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, up->files().FileResource(id));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "file.read", resource));
-        ZG_ASSIGN_OR_RETURN(DataFile f, up->files().GetFile(id));
-        return Response::Json(200, DataFileJson(f));
-      }),
-  }));
-
-  ZG_RETURN_IF_ERROR(router.Add({
-      .method = "GET",
-      .pattern = "/api/v1/participants/{id}/files",
-      .action = "file.read",
-      .resource = "participant",
-      .handler = Wrap([up, authz](Request& req) -> Result<Response> {
-        const std::string& pid = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto files, up->files().ListFiles(pid));
-        // One decision per file: a facility sees the files of specimens it holds.
-        json items = json::array();
-        bool any_denied = false;
-        for (const auto& f : files) {
-          ZG_ASSIGN_OR_RETURN(auto resource, up->files().FileResource(f));
-          if (authz->Check(req, "file.read", resource).ok()) {
-            items.push_back(DataFileJson(f));
-          } else {
-            any_denied = true;
-          }
-        }
-        if (items.empty() && any_denied) {
-          return PermissionDenied("forbidden", "none of this participant's files is yours");
-        }
-        if (files.empty()) {
-          ZG_RETURN_IF_ERROR(
-              authz->Check(req, "file.read", {"participant", pid, "*", "*"}));
-        }
-        return Response::Json(200, json{{"items", items}});
-      }),
-  }));
-
-  // Both deliveries share one handler; `decrypt` picks the plaintext one.
-  auto deliver = [up, bs](Request& req, bool decrypt) -> Result<Response> {
-    const std::string action = decrypt ? "file.decrypt" : "file.download";
-    const std::string& id = req.path_params.at("id");
-    ZG_ASSIGN_OR_RETURN(DataFile f, up->files().GetFile(id));
-    // Decided before the handler, once, by the policy filter on the access gate's facts (the
-    // "file" resolver: custody holder and live consent).
-    const std::string part = Query(req, "part").empty() ? "data" : Query(req, "part");
-    if (part != "data" && part != "index") {
-      return InvalidArgument("invalid_parameter", "'part' must be data or index", "part");
-    }
-    const std::string blob = part == "data" ? f.blob_id : f.index_blob_id;
-    if (blob.empty()) return NotFound("index_not_found", fmt::format("{} has no index", id));
-    std::string key;
-    if (!decrypt) {
-      ZG_ASSIGN_OR_RETURN(key, RecipientKey(req));
-      if (key.empty()) {
-        return InvalidArgument("missing_field",
-                               "'public_key' (base64 of your Crypt4GH X25519 public key) is "
-                               "required",
-                               "public_key");
-      }
-    }
-    ZG_ASSIGN_OR_RETURN(genomefiles::ObjectStream stream,
-                        genomefiles::OpenObjectStream(*bs, blob, up->keys(), key));
-    Response r;
-    r.headers["Content-Type"] =
-        decrypt ? "application/octet-stream" : std::string(genomefiles::kCrypt4ghMediaType);
-    r.content_length = stream.length;
-    r.body_source = std::move(stream.next);
-    const std::string name = part == "index" ? f.file_name + "." + f.index_kind : f.file_name;
-    r.headers["Content-Disposition"] =
-        fmt::format("attachment; filename=\"{}{}\"", name, decrypt ? "" : ".c4gh");
-    r.headers["Cache-Control"] = "no-store";
-    return r;
-  };
-
-  ZG_RETURN_IF_ERROR(router.Add({
-      .method = "GET",
-      .pattern = "/api/v1/files/{id}/content",
-      .action = "file.download",
-      .resource = "file",
-      .handler = Wrap([deliver](Request& req) { return deliver(req, false); }),
-  }));
-
-  ZG_RETURN_IF_ERROR(router.Add({
-      .method = "GET",
-      .pattern = "/api/v1/files/{id}/plaintext",
-      .action = "file.decrypt",
-      .resource = "file",
-      .handler = Wrap([deliver](Request& req) { return deliver(req, true); }),
+      .resolve = upload,
   }));
   return Status::Ok();
 }

@@ -1,4 +1,4 @@
-// HTTP face of sequencing runs, resumable uploads and stored files (R3.5, R3.7–R3.9).
+// HTTP face of sequencing runs and resumable uploads (R3.5, R3.7).
 //
 //   POST /api/v1/runs                       run.write     open a run {specimen_id,
 //                                                         instrument_model, flowcell, library,
@@ -15,25 +15,20 @@
 //   POST /api/v1/uploads/{id}/complete      upload.write  ingest and store (200), or reject
 //                                                         (4xx naming the reason; 409
 //                                                         chunks_missing leaves it resumable)
-//   GET  /api/v1/files/{id}                 file.read     metadata, QC report, linkage
-//   GET  /api/v1/participants/{id}/files    file.read     a participant's files
-//   GET  /api/v1/files/{id}/content         file.download the object as Crypt4GH re-encrypted
-//        ?public_key=<base64 X25519 key>                  for the caller's key (header
-//        &part=data|index                                 re-encryption only)
-//   GET  /api/v1/files/{id}/plaintext       file.decrypt  the plaintext over TLS (the analysis
-//        ?part=data|index                                 centre that analyses it)
 //
-// Every handler asks the Authorizer about the concrete resource ({"run"|"upload"|"file", id,
-// the participant's hospital, the holder}); file contents are decided before the handler by
-// the policy filter on the access gate's facts (the "file" resolver, access/access.h), which
-// carry the participant's live consent (policy denies a fully withdrawn participant's data). Downloads stream: the body
-// goes out in ~1 MiB pieces read from the blob store as the client takes them, with an exact
-// Content-Length, so an object of any size is served in constant memory; a piece that fails
-// (a tampered segment, a copy lost mid-way) closes the connection short of that length.
+// Genome files (metadata, listings, bytes) are served by genomefiles/file_routes.h.
+//
+// The handlers hold no access logic (issue 12): each route declares its resolver, and
+// http::PolicyFilter decides once on what it finds and writes one audit record before the
+// handler runs. A run or upload named by {id} is resolved to its real owners ({"run"|"upload",
+// id, the participant's hospital, the run's facility or the uploader's organisation}), so
+// another facility's id is denied (403) and an unknown or empty id is 404 only to a caller whose
+// role may act in its own scope (403 to everyone else). The run listing is decided on the
+// organisation it lists (?organisation=, default the caller's own). Creating a run or upload is
+// decided on the caller's role in its own organisation (the body is read after the decision);
+// Uploads then refuses a specimen the organisation does not hold or another facility's run.
 #pragma once
 
-#include "consent/consent.h"
-#include "http/filters.h"
 #include "http/http.h"
 #include "sequencing/upload.h"
 
@@ -41,7 +36,7 @@ namespace zengen::sequencing {
 
 inline constexpr int64_t kMaxJsonBodyBytes = 16 * 1024;
 
-Status AddUploadRoutes(http::Router& router, Uploads& uploads, blobs::BlobStore& blobs,
-                       consent::Ledger& consents, const http::Authorizer& authorizer);
+// Adds the routes above. `uploads` must outlive the router.
+Status AddUploadRoutes(http::Router& router, Uploads& uploads);
 
 }  // namespace zengen::sequencing
