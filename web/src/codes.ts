@@ -256,6 +256,12 @@ export const errorTexts: Record<string, Bilingual> = {
   unknown_pipeline: b('登録されていないパイプラインです', 'No such pipeline'),
   run_not_found: b('解析の実行が見つかりません', 'Analysis run not found'),
   provenance_not_found: b('解析が成功するまで来歴情報はありません', 'No provenance until the run succeeds'),
+  // Storage sites and migration (issue 17).
+  unknown_site: b('設定にない保管サイトです', 'No storage site of that name is configured'),
+  same_site: b('移行元と移行先が同じサイトです', 'The source and the target are the same site'),
+  tier_mismatch: b('移行元と移行先のサイトの階層（ホット／コールド）が異なります', 'The source and the target site are of different tiers (hot / cold)'),
+  jurisdiction_not_allowed: b('移行先のサイトは許可された国・地域の外にあります（R1.2）', 'The target site is outside the allowed jurisdictions (R1.2)'),
+  invalid_blob_s3_sites: b('S3 保管サイトの設定（blob_s3_sites）に誤りがあります', 'The S3 storage site configuration (blob_s3_sites) is not valid'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {
