@@ -925,7 +925,8 @@ TEST_P(HtsgetTest, CohortQueriesLeaveOutAWithdrawnParticipantOnTheNextRequest) {
 }
 
 // Issue 17: the hot copies at a local site and on a Ceph RGW (blob_s3_sites); with every local
-// hot copy gone, htsget reads the slices from the RGW and they equal the local view.
+// hot copy gone, htsget reads the slices from the RGW and they equal the local view, and each
+// DRS access URL gives the object's bytes (size and SHA-256 as DRS announces them).
 class HtsgetFromRgwTest : public HtsgetTest {
  protected:
   std::vector<std::string> ServerConfig() override { return config_; }
@@ -995,6 +996,22 @@ TEST_P(HtsgetFromRgwTest, SlicesComeFromTheRgwWhenTheLocalCopiesAreGone) {
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
   const auto total = RunCommand({"/usr/bin/samtools", "view", "-c", bam_local_.string()});
   EXPECT_EQ(std::stoll(whole.output), std::stoll(total.output));
+  // DRS too: each object's access URL gives, from the RGW, bytes of the DRS size whose SHA-256
+  // is the DRS checksum.
+  for (const std::string& id : {bam_id_, cram_id_, bcf_id_}) {
+    SCOPED_TRACE(id);
+    auto drs = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + id);
+    ASSERT_EQ(drs->status, 200) << drs->body;
+    const json obj = drs->Json();
+    ASSERT_EQ(obj["checksums"][0]["type"], "sha-256");
+    auto access = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + id + "/access/https");
+    ASSERT_EQ(access->status, 200) << access->body;
+    const std::string url = access->Json()["url"];
+    auto bytes = Call(ana_token_, "GET", url.substr(url.find("/ga4gh/")));
+    ASSERT_EQ(bytes->status, 200) << bytes->body << server_->Log();
+    EXPECT_EQ(static_cast<int64_t>(bytes->body.size()), obj["size"].get<int64_t>());
+    EXPECT_EQ(crypto::Sha256Hex(bytes->body), obj["checksums"][0]["checksum"]);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HtsgetFromRgwTest, ::testing::ValuesIn(storage::TestBackends()),

@@ -2,8 +2,8 @@
 // "name seconds bytes" for the script to turn into MB/s against its anchors:
 //
 //   storage_bench put FILE BUCKET KEY     FILE's bytes through s3::MultipartWriter (64 MiB
-//                                         parts, each with its payload SHA-256 and MD5, as the
-//                                         blob store's S3 site sends them), then a HEAD that
+//                                         parts, each with its payload SHA-256, two in flight,
+//                                         as the blob store's S3 site sends them), then a HEAD that
 //                                         checks the multipart ETag
 //   storage_bench get BUCKET KEY          the object through S3Client::Get, hashed as scrub does
 //   storage_bench ingest DIR SITES MIB    MIB MiB streamed into a blob-store Writer and

@@ -1,9 +1,16 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -820,6 +827,154 @@ TEST_P(BlobsTest, ADownSiteFailsWritesCleanlyWhileReadsFallBack) {
       EXPECT_FALSE(h.detail.empty());
     }
   }
+}
+
+// A loopback TCP relay in front of the RGW that cuts the gateway off as a dead link would:
+// once `cut_after` bytes have gone upstream it drops every open connection, and until
+// Restore() it closes each new one at once (the client sees resets and empty replies, which
+// it retries and then gives up on). The cut point is a byte count, not a time.
+class CutProxy {
+ public:
+  CutProxy(int upstream_port, int64_t cut_after)
+      : upstream_port_(upstream_port), cut_after_(cut_after) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 64);
+    acceptor_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        if (cut_) {
+          ::close(c);
+          continue;
+        }
+        std::lock_guard lock(mu_);
+        relays_.emplace_back([this, c] { Relay(c); });
+      }
+    });
+  }
+  ~CutProxy() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    acceptor_.join();
+    std::lock_guard lock(mu_);
+    for (auto& t : relays_) t.join();
+  }
+  int port() const { return port_; }
+  bool was_cut() const { return was_cut_; }
+  void Restore() { cut_ = false; }
+
+ private:
+  void Relay(int c) {
+    int u = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+    if (::connect(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(u);
+      ::close(c);
+      return;
+    }
+    char buf[1 << 16];
+    for (;;) {
+      if (cut_ || stop_) break;
+      pollfd fds[2] = {{c, POLLIN, 0}, {u, POLLIN, 0}};
+      if (::poll(fds, 2, 50) < 0) break;
+      bool closed = false;
+      for (int i = 0; i < 2 && !closed; ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        ssize_t n = ::recv(fds[i].fd, buf, sizeof buf, 0);
+        if (n <= 0 || ::send(i == 0 ? u : c, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) {
+          closed = true;
+          break;
+        }
+        if (i == 0 && (sent_ += n) >= cut_after_ && !was_cut_) {
+          was_cut_ = true;
+          cut_ = true;  // every relay drops its connections on its next turn
+        }
+      }
+      if (closed) break;
+    }
+    ::close(u);
+    ::close(c);
+  }
+  int fd_, port_;
+  const int upstream_port_;
+  const int64_t cut_after_;
+  std::atomic<int64_t> sent_{0};
+  std::atomic<bool> cut_{false}, was_cut_{false}, stop_{false};
+  std::mutex mu_;
+  std::vector<std::thread> relays_;
+  std::thread acceptor_;
+};
+
+// Issue 17: the gateway goes away in the middle of a multipart ingest. The write fails with a
+// clear error naming the site, no object is recorded and no copy of it stays anywhere (the
+// local one is discarded; the RGW never completes the upload); the unfinished upload the
+// failed abort could not reach is removed by the scrub's sweep once the gateway is back.
+TEST_P(BlobsTest, AGatewayCutOffMidUploadFailsTheIngestCleanly) {
+  if (!Rgw()) GTEST_SKIP() << "needs the RGW layout";
+  Open({R("hot1", "hot"), R("hot2", "hot")});
+  const int64_t blobs_before = Count("blobs");
+  const auto before = Leftovers();
+  const int port = std::stoi(gw_.endpoint.substr(gw_.endpoint.rfind(':') + 1));
+  CutProxy proxy(port, 7 << 20);  // in the second of four 5 MiB parts
+  Root cut = R("hot2", "hot");
+  cut.endpoint = "http://127.0.0.1:" + std::to_string(proxy.port());
+  Open({R("hot1", "hot"), cut});
+
+  const std::string data = crypto::RandomBytes(16 << 20);
+  auto w = blobs_->Create({.kind = "cram"});
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  Status failed = Status::Ok();
+  for (size_t at = 0; at < data.size() && failed.ok(); at += 1 << 20) {
+    failed = (*w)->Write(std::string_view(data).substr(at, 1 << 20));
+  }
+  if (failed.ok()) failed = Status((*w)->Commit(PlainSha("x"), 1).error());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(proxy.was_cut());
+  EXPECT_EQ(failed.error().code, "blob_write_failed");
+  EXPECT_EQ(failed.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(failed.error().message.find("site hot2"), std::string::npos) << failed.error().message;
+  w->reset();
+
+  // Nothing half-stored: no object recorded, no file, no object at the RGW; at most the
+  // unfinished upload whose abort could not get through.
+  EXPECT_EQ(Count("blobs"), blobs_before);
+  EXPECT_EQ(Count("blob_copies"), 0);
+  int64_t unfinished = 0;
+  for (const auto& left : Leftovers()) {
+    if (std::find(before.begin(), before.end(), left) != before.end()) continue;
+    EXPECT_TRUE(left.starts_with("hot2:upload:")) << left;
+    ++unfinished;
+  }
+  EXPECT_EQ(unfinished, 1) << "the abort could not reach the gateway";
+
+  // The gateway is back: a day later by the store's clock the sweep aborts the upload, and
+  // nothing is left.
+  proxy.Restore();
+  clock_.Advance(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now() - clock_.Now() + std::chrono::hours(25)));
+  auto report = blobs_->Scrub();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->stale_temps_removed, unfinished);
+  EXPECT_EQ(Leftovers(), before);
+  // And the site takes the same object whole.
+  auto again = blobs_->Create({.kind = "cram"});
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE((*again)->Write(data).ok());
+  auto stored = (*again)->Commit(PlainSha("x"), 1);
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  EXPECT_EQ(stored->copies.size(), 2u);
+  EXPECT_EQ(ReadCopy(*stored, "hot2"), data);
 }
 
 // `zengen storage scrub --quick`: presence and size only (a stat, an S3 HEAD). A deleted copy

@@ -24,6 +24,9 @@ namespace {
 constexpr std::string_view kEmptySha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+// libcurl's send and receive buffer per handle (its maximum for uploads is 2 MiB).
+constexpr long kTransferBuffer = 1L << 20;
+
 bool IsUnreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
 }
@@ -254,6 +257,9 @@ struct S3Client::Impl {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     if (!options.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options.ca_file.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    // why: the default 64 KiB buffers cost one system call per 64 KiB of a 64 MiB part.
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, kTransferBuffer);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, kTransferBuffer);
 
     struct curl_slist* headers = nullptr;
     bool has_sha = false;
@@ -570,7 +576,8 @@ Result<std::string> S3Client::CreateMultipart(std::string_view bucket, std::stri
 
 Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_view key,
                                          std::string_view upload_id, int part_number,
-                                         std::string_view bytes) {
+                                         std::string_view bytes,
+                                         std::string_view payload_sha256) {
   if (part_number < 1 || part_number > 10000) {
     return InvalidArgument("s3_bad_part", "part numbers run from 1 to 10000", "part_number");
   }
@@ -578,6 +585,9 @@ Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_vi
          .bucket = std::string(bucket), .key = std::string(key), .object = true,
          .query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}},
          .body = bytes, .has_body = true};
+  if (!payload_sha256.empty()) {
+    c.headers.push_back("x-amz-content-sha256: " + std::string(payload_sha256));
+  }
   ZG_ASSIGN_OR_RETURN(Reply r, impl_->Send(c));
   std::string etag = Unquote(r.Header("etag"));
   if (etag.empty()) return Unavailable("s3_bad_response", "upload part: no ETag");
@@ -650,13 +660,55 @@ Result<std::vector<MultipartUpload>> S3Client::ListMultipart(std::string_view bu
 
 // ---- MultipartWriter ----
 
+struct MultipartWriter::Hashes {
+  EVP_MD_CTX* sha = EVP_MD_CTX_new();
+  EVP_MD_CTX* md5 = nullptr;  // only with check_part_md5
+  explicit Hashes(bool with_md5) {
+    if (with_md5) md5 = EVP_MD_CTX_new();
+    Reset();
+  }
+  ~Hashes() {
+    EVP_MD_CTX_free(sha);
+    EVP_MD_CTX_free(md5);
+  }
+  Hashes(const Hashes&) = delete;
+  Hashes& operator=(const Hashes&) = delete;
+  void Reset() {
+    if (EVP_DigestInit_ex(sha, EVP_sha256(), nullptr) != 1 ||
+        (md5 != nullptr && EVP_DigestInit_ex(md5, EVP_md5(), nullptr) != 1)) {
+      std::abort();
+    }
+  }
+  void Update(std::string_view d) {
+    if (EVP_DigestUpdate(sha, d.data(), d.size()) != 1 ||
+        (md5 != nullptr && EVP_DigestUpdate(md5, d.data(), d.size()) != 1)) {
+      std::abort();
+    }
+  }
+  // (hex SHA-256, hex MD5 or "") of the bytes since the last Reset; resets.
+  std::pair<std::string, std::string> Finish() {
+    unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+    unsigned int na = 0, nb = 0;
+    if (EVP_DigestFinal_ex(sha, a, &na) != 1 ||
+        (md5 != nullptr && EVP_DigestFinal_ex(md5, b, &nb) != 1)) {
+      std::abort();
+    }
+    Reset();
+    return {crypto::ToHex(std::string_view(reinterpret_cast<const char*>(a), na)),
+            crypto::ToHex(std::string_view(reinterpret_cast<const char*>(b), nb))};
+  }
+};
+
 MultipartWriter::MultipartWriter(S3Client& client, std::string bucket, std::string key,
-                                 int64_t part_size, std::string upload_id)
+                                 int64_t part_size, int max_in_flight, bool check_md5,
+                                 std::string upload_id)
     : client_(client),
       bucket_(std::move(bucket)),
       key_(std::move(key)),
       part_size_(part_size),
-      upload_id_(std::move(upload_id)) {}
+      max_in_flight_(max_in_flight),
+      upload_id_(std::move(upload_id)),
+      hashes_(std::make_unique<Hashes>(check_md5)) {}
 
 MultipartWriter::~MultipartWriter() { Abort(); }
 
@@ -664,47 +716,81 @@ Result<std::unique_ptr<MultipartWriter>> MultipartWriter::Start(S3Client& client
                                                                 std::string bucket,
                                                                 std::string key,
                                                                 int64_t part_size,
-                                                                const PutOptions& options) {
+                                                                const PutOptions& options,
+                                                                int max_in_flight) {
   if (part_size < kMinPartSize) {
     return InvalidArgument("s3_part_too_small",
                            fmt::format("part size {} is below S3's minimum of {} bytes", part_size,
                                        kMinPartSize),
                            "part_size");
   }
+  if (max_in_flight < 1 || max_in_flight > 16) {
+    return InvalidArgument("s3_bad_in_flight",
+                           fmt::format("parts in flight must be 1..16, not {}", max_in_flight),
+                           "max_in_flight");
+  }
   ZG_ASSIGN_OR_RETURN(std::string id, client.CreateMultipart(bucket, key, options));
-  return std::unique_ptr<MultipartWriter>(
-      new MultipartWriter(client, std::move(bucket), std::move(key), part_size, std::move(id)));
+  return std::unique_ptr<MultipartWriter>(new MultipartWriter(
+      client, std::move(bucket), std::move(key), part_size, max_in_flight,
+      options.check_part_md5, std::move(id)));
 }
 
-Status MultipartWriter::SendPart(int number) {
-  auto etag = client_.UploadPart(bucket_, key_, upload_id_, number, sending_);
-  if (!etag.ok()) return etag.error();
-  std::string md5 = Md5(sending_);
-  if (*etag != crypto::ToHex(md5)) {
-    return Unavailable("s3_part_etag_mismatch",
-                       fmt::format("part {} of {}/{}: the store acknowledged ETag {} for bytes "
-                                   "whose MD5 is {}",
-                                   number, bucket_, key_, *etag, crypto::ToHex(md5)));
+Status MultipartWriter::WaitOldest() {
+  if (inflight_.empty()) return Status::Ok();
+  auto [number, future] = std::move(inflight_.front());
+  inflight_.pop_front();
+  Result<std::string> etag = future.get();
+  if (!etag.ok()) {
+    Abort();
+    return etag.error();
   }
-  part_md5s_ += md5;
-  parts_.push_back({number, *etag});
+  auto binary = crypto::FromHex(*etag);
+  if (!binary.ok() || binary->size() != 16) {
+    Abort();
+    return Unavailable("s3_bad_response",
+                       fmt::format("part {} of {}/{}: ETag '{}' is not an MD5", number, bucket_,
+                                   key_, *etag));
+  }
+  part_md5s_ += *binary;
+  parts_.push_back({number, std::move(*etag)});
   return Status::Ok();
 }
 
-Status MultipartWriter::Wait() {
-  if (!inflight_.valid()) return Status::Ok();
-  Status s = inflight_.get();
-  if (!s.ok()) Abort();
-  return s;
+Status MultipartWriter::WaitAll() {
+  while (!inflight_.empty()) ZG_RETURN_IF_ERROR(WaitOldest());
+  return Status::Ok();
 }
 
 Status MultipartWriter::Flush() {
-  ZG_RETURN_IF_ERROR(Wait());
-  sending_.swap(buffer_);
-  buffer_.clear();
-  const int number = static_cast<int>(parts_.size()) + 1;
-  // why: the part goes out while the caller fills the next one (one part in flight at most).
-  inflight_ = std::async(std::launch::async, [this, number] { return SendPart(number); });
+  while (static_cast<int>(inflight_.size()) >= max_in_flight_) ZG_RETURN_IF_ERROR(WaitOldest());
+  if (next_part_ > 10000) {
+    Abort();
+    return InvalidArgument("s3_too_many_parts",
+                           fmt::format("{}/{} would need more than 10000 parts of {} bytes",
+                                       bucket_, key_, part_size_),
+                           "part_size");
+  }
+  auto [sha256, md5] = hashes_->Finish();
+  const int number = next_part_++;
+  // why: the part goes out on its own task (and connection) while the caller fills the next
+  // one; the task owns the bytes, so nothing it reads changes under it.
+  inflight_.emplace_back(
+      number, std::async(std::launch::async,
+                         [this, number, bytes = std::move(buffer_), sha256 = std::move(sha256),
+                          md5 = std::move(md5)]() -> Result<std::string> {
+                           ZG_ASSIGN_OR_RETURN(std::string etag,
+                                               client_.UploadPart(bucket_, key_, upload_id_,
+                                                                  number, bytes, sha256));
+                           if (!md5.empty() && Lower(etag) != md5) {
+                             return Unavailable(
+                                 "s3_part_etag_mismatch",
+                                 fmt::format("part {} of {}/{}: the store acknowledged ETag {} "
+                                             "for bytes whose MD5 is {}",
+                                             number, bucket_, key_, etag, md5));
+                           }
+                           return etag;
+                         }));
+  buffer_ = std::string();
   return Status::Ok();
 }
 
@@ -712,10 +798,12 @@ Status MultipartWriter::Write(std::string_view bytes) {
   if (finished_) return Conflict("s3_writer_finished", "the multipart writer has finished");
   written_ += static_cast<int64_t>(bytes.size());
   while (!bytes.empty()) {
+    if (buffer_.empty()) buffer_.reserve(static_cast<size_t>(part_size_));
     size_t room = static_cast<size_t>(part_size_) - buffer_.size();
-    size_t take = std::min(room, bytes.size());
-    buffer_.append(bytes.substr(0, take));
-    bytes.remove_prefix(take);
+    std::string_view take = bytes.substr(0, std::min(room, bytes.size()));
+    buffer_.append(take);
+    hashes_->Update(take);
+    bytes.remove_prefix(take.size());
     if (buffer_.size() == static_cast<size_t>(part_size_)) ZG_RETURN_IF_ERROR(Flush());
   }
   return Status::Ok();
@@ -723,18 +811,15 @@ Status MultipartWriter::Write(std::string_view bytes) {
 
 Result<PutResult> MultipartWriter::Commit() {
   if (finished_) return Conflict("s3_writer_finished", "the multipart writer has finished");
-  if (!buffer_.empty() || (parts_.empty() && !inflight_.valid())) ZG_RETURN_IF_ERROR(Flush());
-  ZG_RETURN_IF_ERROR(Wait());
+  if (!buffer_.empty() || next_part_ == 1) ZG_RETURN_IF_ERROR(Flush());
+  ZG_RETURN_IF_ERROR(WaitAll());
   auto r = client_.CompleteMultipart(bucket_, key_, upload_id_, parts_);
   if (!r.ok()) {
     Abort();
     return r.error();
   }
   finished_ = true;
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  sending_.clear();
-  sending_.shrink_to_fit();
+  buffer_ = std::string();
   return r;
 }
 
@@ -745,11 +830,10 @@ std::string MultipartWriter::ExpectedEtag() const {
 void MultipartWriter::Abort() {
   if (finished_) return;
   finished_ = true;
-  if (inflight_.valid()) (void)inflight_.get();  // no part may land after the abort
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  sending_.clear();
-  sending_.shrink_to_fit();
+  // No part may land after the abort: wait for every one in flight first.
+  for (auto& [number, future] : inflight_) (void)future.get();
+  inflight_.clear();
+  buffer_ = std::string();
   (void)client_.AbortMultipart(bucket_, key_, upload_id_);
 }
 

@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
@@ -69,6 +70,10 @@ struct PutOptions {
   std::string retain_until;
   // Test hook: sent instead of the body's real SHA-256 (to prove the server checks it).
   std::string declared_sha256_for_tests;
+  // MultipartWriter only: also compute each part's MD5 and compare it with the ETag the store
+  // answers (an independent check; the payload SHA-256 the server verifies already refuses
+  // altered bytes). Costs one more pass over every byte on the caller's thread.
+  bool check_part_md5 = false;
 };
 
 struct PutResult {
@@ -144,9 +149,13 @@ class S3Client {
 
   Result<std::string> CreateMultipart(std::string_view bucket, std::string_view key,
                                       const PutOptions& options = {});
+  // payload_sha256: the hex SHA-256 of bytes when the caller already has it (the multipart
+  // writer hashes while the part fills); empty: computed here. It is sent as
+  // x-amz-content-sha256, so a wrong value is refused by the server (s3_bad_request
+  // XAmzContentSHA256Mismatch), never stored.
   Result<std::string> UploadPart(std::string_view bucket, std::string_view key,
                                  std::string_view upload_id, int part_number,
-                                 std::string_view bytes);
+                                 std::string_view bytes, std::string_view payload_sha256 = {});
   Result<PutResult> CompleteMultipart(std::string_view bucket, std::string_view key,
                                       std::string_view upload_id,
                                       const std::vector<CompletedPart>& parts);
@@ -165,49 +174,63 @@ class S3Client {
 };
 
 // Writes one object as a multipart upload while the bytes stream in: parts of part_size bytes
-// are sent as they fill (S3's minimum part size is 5 MiB, except the last part), one part in
-// flight on a background task while the next one fills, so a whole FASTQ never sits on local
-// disk or in memory (at most 2 × part_size bytes; an upload error surfaces at the next Write
-// or Commit). Commit completes the upload; Abort (or
-// destruction without Commit) aborts it, leaving no object and no stored parts. An object of
-// fewer than part_size bytes is sent as one part all the same.
+// are sent as they fill (S3's minimum part size is 5 MiB, except the last part). Each part's
+// SHA-256 (sent as its payload hash, which the server verifies before it stores the part; and,
+// with PutOptions::check_part_md5, its MD5, compared with the ETag the store answers) is
+// computed on the caller's thread as the bytes arrive, so no pass over a filled part stands
+// between two uploads; up to max_in_flight parts are uploaded at once on background tasks, each
+// over its own reused connection, while the next one fills. A whole FASTQ never sits on local
+// disk, and at most (max_in_flight + 1) × part_size bytes sit in memory; an upload error
+// surfaces at the next Write that fills a part, or at Commit. Commit completes the upload;
+// Abort (or destruction without Commit) waits for the parts in flight and aborts the upload,
+// leaving no object and no stored parts. An object of fewer than part_size bytes is sent as
+// one part all the same.
 class MultipartWriter {
  public:
   static constexpr int64_t kDefaultPartSize = 64LL << 20;
   static constexpr int64_t kMinPartSize = 5LL << 20;
-  // part_size below kMinPartSize is refused (kInvalidArgument "s3_part_too_small").
+  static constexpr int kDefaultInFlight = 2;
+  // part_size below kMinPartSize is refused (kInvalidArgument "s3_part_too_small");
+  // max_in_flight outside 1..16 likewise ("s3_bad_in_flight").
   static Result<std::unique_ptr<MultipartWriter>> Start(S3Client& client, std::string bucket,
                                                         std::string key,
                                                         int64_t part_size = kDefaultPartSize,
-                                                        const PutOptions& options = {});
+                                                        const PutOptions& options = {},
+                                                        int max_in_flight = kDefaultInFlight);
   ~MultipartWriter();
   Status Write(std::string_view bytes);
   Result<PutResult> Commit();
   void Abort();
   int64_t bytes_written() const { return written_; }
-  // The ETag S3 gives a multipart object made of exactly the parts sent: hex MD5 of the
-  // concatenated binary MD5s of the parts, "-", the number of parts. Valid after Commit; the
-  // caller compares it with a HEAD of the object to know the store holds what was sent. Each
-  // part's own ETag (its MD5) is already checked as it is acknowledged (kUnavailable
-  // "s3_part_etag_mismatch" otherwise).
+  // The ETag S3 gives a multipart object made of exactly the parts acknowledged: hex MD5 of
+  // the concatenated binary part ETags (their MD5s), "-", the number of parts. Valid after
+  // Commit; the caller compares it with a HEAD of the object to know the completed object is
+  // those parts, in order. Each part's bytes were verified by the server against the payload
+  // SHA-256 sent with it; with check_part_md5 its ETag is also checked against the MD5 computed
+  // here as it is acknowledged (kUnavailable "s3_part_etag_mismatch" otherwise). A part ETag
+  // that is not 32 hex digits fails the part (kUnavailable "s3_bad_response").
   std::string ExpectedEtag() const;
   const std::string& upload_id() const { return upload_id_; }
 
  private:
+  struct Hashes;  // the running SHA-256 and MD5 of the part being filled
   MultipartWriter(S3Client& client, std::string bucket, std::string key, int64_t part_size,
-                  std::string upload_id);
-  Status Flush();
-  Status SendPart(int number);  // runs on the in-flight task
-  Status Wait();                // for the part in flight; aborts the upload on its error
+                  int max_in_flight, bool check_md5, std::string upload_id);
+  Status Flush();            // hands the filled part to a background upload
+  Status WaitOldest();       // for the oldest part in flight; aborts the upload on its error
+  Status WaitAll();
   S3Client& client_;
   std::string bucket_, key_;
   int64_t part_size_;
+  int max_in_flight_;
   std::string upload_id_;
-  std::string buffer_;   // the part being filled
-  std::string sending_;  // the part in flight (owned by inflight_ until it is waited for)
-  std::future<Status> inflight_;
-  std::vector<CompletedPart> parts_;
-  std::string part_md5s_;  // binary MD5 of each part sent, concatenated
+  std::string buffer_;  // the part being filled
+  std::unique_ptr<Hashes> hashes_;
+  // Parts in flight, oldest first; each task owns its bytes and answers the part's ETag.
+  std::deque<std::pair<int, std::future<Result<std::string>>>> inflight_;
+  int next_part_ = 1;
+  std::vector<CompletedPart> parts_;  // acknowledged parts, in order
+  std::string part_md5s_;  // binary ETag (MD5) of each acknowledged part, concatenated
   int64_t written_ = 0;
   bool finished_ = false;
 };

@@ -9,11 +9,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include "crypto/crypto.h"
 
@@ -169,9 +172,20 @@ TEST_F(S3ClientTest, MultipartWriterStreamsPartsAndCommits) {
                        return true;
                      }).ok());
   EXPECT_EQ(crypto::Sha256Hex(back), crypto::Sha256Hex(data));
+  EXPECT_EQ(head->etag, (*w)->ExpectedEtag());
   auto after = client_->ListMultipart(bucket_, "big/");
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->empty());
+
+  // With the writer's own MD5 check every part's ETag is compared as it is acknowledged.
+  auto checked = MultipartWriter::Start(*client_, bucket_, "big/checked", part,
+                                        {.check_part_md5 = true}, 1);
+  ASSERT_TRUE(checked.ok());
+  ASSERT_TRUE((*checked)->Write(data).ok());
+  ASSERT_TRUE((*checked)->Commit().ok());
+  auto checked_head = client_->Head(bucket_, "big/checked");
+  ASSERT_TRUE(checked_head.ok());
+  EXPECT_EQ(checked_head->etag, (*checked)->ExpectedEtag());
 }
 
 TEST_F(S3ClientTest, AnAbandonedMultipartWriterLeavesNothing) {
@@ -320,6 +334,169 @@ TEST(S3RetryTest, ARefusedConnectionIsRetriedThenUnavailable) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "s3_unavailable");
   EXPECT_EQ((*c)->stats().requests, 3);
+}
+
+// A loopback server that speaks just enough of the multipart protocol to watch how the writer
+// sends its parts: it holds each part's answer until `hold` parts are open at once (or, as a
+// guard against a writer that never opens that many, until 20 s have passed), and records the
+// most parts it saw open together and whether each part's declared payload SHA-256 was the
+// SHA-256 of its body. Not an S3 server: the signature is not checked (the RGW tests do that).
+class PartServer {
+ public:
+  explicit PartServer(int hold) : hold_(hold) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 16);
+    acceptor_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        std::lock_guard lock(mu_);
+        workers_.emplace_back([this, c] { Handle(c); });
+      }
+    });
+  }
+  ~PartServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    acceptor_.join();
+    std::lock_guard lock(mu_);
+    for (auto& t : workers_) t.join();
+  }
+  int port() const { return port_; }
+  int max_open() const { return max_open_; }
+  int parts() const { return parts_; }
+  int bad_hashes() const { return bad_hashes_; }
+
+ private:
+  static std::string Md5Hex(std::string_view d) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(d.data(), d.size(), md, &n, EVP_md5(), nullptr);
+    return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), n));
+  }
+  static std::string HeaderValue(const std::string& head, const std::string& name) {
+    std::string lower = head;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    auto at = lower.find("\r\n" + name + ":");
+    if (at == std::string::npos) return "";
+    at += name.size() + 3;
+    auto end = head.find("\r\n", at);
+    std::string v = head.substr(at, end - at);
+    while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+    return v;
+  }
+  void Handle(int c) {
+    std::string in;
+    char buf[1 << 16];
+    auto read_more = [&] {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<size_t>(n));
+      return true;
+    };
+    for (;;) {  // one request after another on this connection
+      size_t end;
+      while ((end = in.find("\r\n\r\n")) == std::string::npos) {
+        if (!read_more()) return ::close(c), void();
+      }
+      std::string head = in.substr(0, end + 2);
+      in.erase(0, end + 4);
+      const size_t length = std::stoul("0" + HeaderValue(head, "content-length"));
+      if (!HeaderValue(head, "expect").empty()) {
+        (void)::send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+      }
+      while (in.size() < length) {
+        if (!read_more()) return ::close(c), void();
+      }
+      std::string body = in.substr(0, length);
+      in.erase(0, length);
+      std::string reply_body, extra;
+      if (head.rfind("POST", 0) == 0 && head.find("?uploads") != std::string::npos) {
+        reply_body = "<InitiateMultipartUploadResult><UploadId>u1</UploadId>"
+                     "</InitiateMultipartUploadResult>";
+      } else if (head.rfind("PUT", 0) == 0 && head.find("partNumber=") != std::string::npos) {
+        if (HeaderValue(head, "x-amz-content-sha256") != crypto::Sha256Hex(body)) ++bad_hashes_;
+        std::unique_lock lock(mu_);
+        ++parts_;
+        ++open_;
+        max_open_ = std::max(max_open_.load(), open_);
+        cv_.notify_all();
+        cv_.wait_for(lock, std::chrono::seconds(20), [&] { return open_ >= hold_ || released_; });
+        released_ = open_ >= hold_ || released_;
+        --open_;
+        if (open_ == 0) released_ = false;
+        extra = "ETag: \"" + Md5Hex(body) + "\"\r\n";
+      } else if (head.rfind("POST", 0) == 0) {
+        reply_body = "<CompleteMultipartUploadResult></CompleteMultipartUploadResult>";
+      } else if (head.rfind("HEAD", 0) == 0) {
+        extra = "ETag: \"e-1\"\r\n";
+      }
+      std::string reply = (head.rfind("DELETE", 0) == 0 ? "HTTP/1.1 204 No Content\r\n"
+                                                        : "HTTP/1.1 200 OK\r\n") +
+                          extra + "Content-Length: " + std::to_string(reply_body.size()) +
+                          "\r\n\r\n" + reply_body;
+      if (head.rfind("HEAD", 0) == 0) {
+        reply = "HTTP/1.1 200 OK\r\n" + extra + "Content-Length: 0\r\n\r\n";
+      }
+      (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+    }
+  }
+  int fd_;
+  int port_;
+  const int hold_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int open_ = 0;
+  bool released_ = false;
+  std::atomic<int> max_open_{0}, parts_{0}, bad_hashes_{0};
+  std::vector<std::thread> workers_;
+  std::thread acceptor_;
+};
+
+TEST(S3MultipartPipelineTest, TwoPartsAreInFlightAtOnceEachWithItsOwnPayloadHash) {
+  PartServer server(2);
+  auto c = S3Client::Create({.endpoint = "http://127.0.0.1:" + std::to_string(server.port()),
+                             .access_key = "a", .secret_key = "b"});
+  ASSERT_TRUE(c.ok());
+  const int64_t part = MultipartWriter::kMinPartSize;
+  auto w = MultipartWriter::Start(**c, "bucket", "key", part);  // the default: 2 in flight
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  const std::string data = crypto::RandomBytes(static_cast<size_t>(4 * part));
+  for (size_t at = 0; at < data.size(); at += 1 << 20) {
+    ASSERT_TRUE((*w)->Write(std::string_view(data).substr(at, 1 << 20)).ok());
+  }
+  auto done = (*w)->Commit();
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(server.parts(), 4);
+  EXPECT_EQ(server.max_open(), 2) << "a part is uploaded while the previous one is in flight";
+  EXPECT_EQ(server.bad_hashes(), 0) << "each part's payload hash is the SHA-256 of its bytes";
+  EXPECT_NE((*w)->ExpectedEtag(), "");
+}
+
+TEST(S3MultipartPipelineTest, InFlightIsBounded) {
+  PartServer server(3);  // would hold every part until three are open
+  auto c = S3Client::Create({.endpoint = "http://127.0.0.1:" + std::to_string(server.port()),
+                             .access_key = "a", .secret_key = "b"});
+  ASSERT_TRUE(c.ok());
+  const int64_t part = MultipartWriter::kMinPartSize;
+  EXPECT_EQ(MultipartWriter::Start(**c, "bucket", "key", part, {}, 0).error().code,
+            "s3_bad_in_flight");
+  auto w = MultipartWriter::Start(**c, "bucket", "key", part, {}, 3);
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  const std::string data = crypto::RandomBytes(static_cast<size_t>(6 * part));
+  for (size_t at = 0; at < data.size(); at += 1 << 20) {
+    ASSERT_TRUE((*w)->Write(std::string_view(data).substr(at, 1 << 20)).ok());
+  }
+  ASSERT_TRUE((*w)->Commit().ok());
+  EXPECT_EQ(server.parts(), 6);
+  EXPECT_EQ(server.max_open(), 3);
 }
 
 }  // namespace

@@ -266,6 +266,12 @@ export const errorTexts: Record<string, Bilingual> = {
   pair_participant_mismatch: b('{field}: 腫瘍検体と同じ参加者の検体を指定してください', '{field}: choose a specimen of the same participant as the tumour'),
   pair_not_tumour_normal: b('{field}: 腫瘍には腫瘍検体、正常には正常検体を指定してください', '{field}: the tumour must be a tumour specimen and the normal a normal specimen'),
   specimen_not_ordered: b('{field}: この解析拠点にはこの検体の解析依頼がありません', '{field}: your centre has no analysis order for this specimen'),
+  // Storage sites and migration (issue 17).
+  unknown_site: b('設定にない保管サイトです', 'No storage site of that name is configured'),
+  same_site: b('移行元と移行先が同じサイトです', 'The source and the target are the same site'),
+  tier_mismatch: b('移行元と移行先のサイトの階層（ホット／コールド）が異なります', 'The source and the target site are of different tiers (hot / cold)'),
+  jurisdiction_not_allowed: b('移行先のサイトは許可された国・地域の外にあります（R1.2）', 'The target site is outside the allowed jurisdictions (R1.2)'),
+  invalid_blob_s3_sites: b('S3 保管サイトの設定（blob_s3_sites）に誤りがあります', 'The S3 storage site configuration (blob_s3_sites) is not valid'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {
