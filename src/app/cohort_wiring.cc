@@ -4,9 +4,11 @@
 #include <mutex>
 
 #include <spdlog/spdlog.h>
+#include <set>
 
 #include "audit/audit.h"
 #include "crypto/crypt4gh.h"
+#include "genomefiles/catalogue.h"
 #include "policy/policy.h"
 
 namespace zengen::app {
@@ -51,18 +53,25 @@ Result<int64_t> SeedDemoCohort(Runtime& r) {
   if (!cohort->Gene("ZGZ1").ok()) {
     ZG_RETURN_IF_ERROR(cohort->LoadGenes(variants::SyntheticGenes(), demo));
   }
-  std::vector<std::string> files;
+  // The VCF/BCF files (asked of genomefiles) that are not batches yet (asked of the cohort).
+  std::set<std::string> files;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, r.store->Begin(storage::TxMode::kRead));
-    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT id FROM data_files WHERE kind IN ('vcf', "
-                                             "'bcf') AND id NOT IN (SELECT file_id FROM "
-                                             "variant_batches) ORDER BY id"));
-    for (const auto& row : rows.rows) files.push_back(row.Text(0));
+    const std::vector<std::string> kinds = {"vcf", "bcf"};
+    ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueOfKinds(*tx, kinds));
+    for (const auto& e : entries) files.insert(e.id);
   }
+  ZG_ASSIGN_OR_RETURN(auto samples, cohort->Samples());
+  for (const auto& s : samples) files.erase(s.file_id);
+  int64_t ingested = 0;
   for (const auto& id : files) {
-    ZG_RETURN_IF_ERROR(IngestVariantFile(r, *cohort, id, demo).status());
+    auto report = IngestVariantFile(r, *cohort, id, demo);
+    // A batch without samples is not in the sample index; it is ingested all the same.
+    if (!report.ok() && report.error().code == "already_ingested") continue;
+    ZG_RETURN_IF_ERROR(report.status());
+    ++ingested;
   }
-  return static_cast<int64_t>(files.size());
+  return ingested;
 }
 
 std::unique_ptr<variants::IngestQueue> MakeIngestQueue(Runtime& r, variants::Cohort& cohort) {
@@ -78,19 +87,17 @@ std::unique_ptr<variants::IngestQueue> MakeIngestQueue(Runtime& r, variants::Coh
 
 Result<variants::IngestQueue::Tick> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
                                                        std::chrono::seconds min_age) {
+  // The VCF/BCF files registered at least min_age ago (asked of genomefiles); the queue
+  // leaves out the ones it holds or the cohort already has (Enqueue is idempotent).
   std::vector<std::string> files;
   {
-    // why: the registry offers no listing by kind; the composition root reads it, as the
-    // demo's seeding does.
     ZG_ASSIGN_OR_RETURN(auto tx, r.store->Begin(storage::TxMode::kRead));
-    ZG_ASSIGN_OR_RETURN(
-        auto rows,
-        tx->Query("SELECT f.id FROM data_files f WHERE f.kind IN ('vcf', 'bcf') AND "
-                  "f.created_at <= $1 AND NOT EXISTS (SELECT 1 FROM variant_ingest_queue q "
-                  "WHERE q.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM variant_batches b "
-                  "WHERE b.file_id = f.id) ORDER BY f.created_at, f.id LIMIT 1000",
-                  {storage::Text(FormatRfc3339(r.clock.Now() - min_age))}));
-    for (const auto& row : rows.rows) files.push_back(row.Text(0));
+    const std::vector<std::string> kinds = {"vcf", "bcf"};
+    ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueOfKinds(*tx, kinds));
+    const std::string cutoff = FormatRfc3339(r.clock.Now() - min_age);
+    for (const auto& e : entries) {
+      if (e.created_at <= cutoff) files.push_back(e.id);
+    }
   }
   ZG_RETURN_IF_ERROR(queue.Enqueue(files).status());
   return queue.RunDue();

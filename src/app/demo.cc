@@ -10,6 +10,7 @@
 
 #include "clinical/synthetic.h"
 #include "crypto/crypto.h"
+#include "genomefiles/catalogue.h"
 #include "sequencing/synthetic.h"
 #include "findings/findings.h"
 #include "specimens/analysis_orders.h"
@@ -296,11 +297,17 @@ Result<int> SeedSharing(Runtime& rt) {
   std::vector<std::string> cancer, rare;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, rt.store->Begin(storage::TxMode::kRead));
-    ZG_ASSIGN_OR_RETURN(auto rows,
-                        tx->Query("SELECT DISTINCT f.participant_id, p.program FROM data_files f "
-                                  "JOIN participants p ON p.id = f.participant_id WHERE f.kind IN "
-                                  "('cram', 'vcf') ORDER BY f.participant_id"));
-    for (const auto& r : rows.rows) (r.Text(1) == "cancer" ? cancer : rare).push_back(r.Text(0));
+    const std::vector<std::string> kinds = {"cram", "vcf"};
+    ZG_ASSIGN_OR_RETURN(auto files, genomefiles::CatalogueOfKinds(*tx, kinds));
+    std::string last;
+    for (const auto& f : files) {
+      if (f.participant_id == last) continue;
+      last = f.participant_id;
+      ZG_ASSIGN_OR_RETURN(auto p, tx->Query("SELECT program FROM participants WHERE id = $1",
+                                            {storage::Text(f.participant_id)}));
+      if (p.empty()) continue;
+      (p.rows[0].Text(0) == "cancer" ? cancer : rare).push_back(f.participant_id);
+    }
   }
   const sharing::Actor steward{"steward", "zengen-dc", {"data_steward"}, "cli", ""};
   const auto now = rt.clock.Now();

@@ -110,8 +110,8 @@ class Publication {
   // Tells the audit that a reader knows the count is at least 1 (its row is shown only
   // because someone is in it).
   void AtLeastOne(size_t id) { at_least_one_[id] = true; }
-  // A headline figure (e.g. a stage total): withheld only when no other candidate mends the
-  // count at hand.
+  // A headline figure (e.g. a stage total): withheld only when no other figures — one, or all
+  // those the offending bound rests on, round after round — mend the count at hand.
   void Headline(size_t id) { headline_[id] = true; }
   // part ⊆ whole: adds the implied count whole − part (named "<whole> - <part>") and the
   // relation whole = part + difference. Returns the difference's id. REQUIRES: whole ≥ part.
@@ -137,6 +137,11 @@ class Publication {
   // Protect without the memo: withholds figures of `shown` (the rounded forms) until the
   // promise holds.
   std::vector<Shown> Audit(std::vector<Shown> shown) const;
+  // The non-headline figures to withhold, besides those withheld in `shown`, so that the
+  // count `violated` keeps the promise: the published figures its offending bound rests on,
+  // round after round. Empty when headline figures would have to go as well.
+  std::vector<size_t> MendWithoutHeadlines(const std::vector<Shown>& shown, size_t violated,
+                                           const std::vector<Range>& baseline) const;
 
   std::vector<std::string> names_;
   std::vector<int64_t> values_;

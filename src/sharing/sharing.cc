@@ -5,11 +5,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
+#include <span>
+#include <tuple>
 #include <unordered_map>
 
 #include "clinical/dictionary.h"
+#include "clinical/submitted_values.h"
 #include "crypto/crypto.h"
+#include "genomefiles/catalogue.h"
 #include "identity/directory.h"
 
 namespace zengen::sharing {
@@ -700,28 +705,25 @@ Result<AddFilesResult> Sharing::AddFiles(std::string_view dataset_id, const File
                    fmt::format("no participant '{}'", pid),
                    fmt::format("participant_ids[{}]", i)};
     }
-    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT id, kind FROM data_files WHERE "
-                                             "participant_id = $1 ORDER BY id",
-                                             {Text(pid)}));
-    for (const auto& r : rows.rows) files.push_back({r.Text(0), r.Text(1), pid, p.rows[0].Text(0)});
+    ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueOfParticipant(*tx, pid));
+    for (const auto& e : entries) files.push_back({e.id, e.kind, pid, p.rows[0].Text(0)});
   }
   for (size_t i = 0; i < sel.file_ids.size(); ++i) {
-    ZG_ASSIGN_OR_RETURN(auto rows,
-                        tx->Query("SELECT f.id, f.kind, f.participant_id, p.program FROM "
-                                  "data_files f JOIN participants p ON p.id = f.participant_id "
-                                  "WHERE f.id = $1",
-                                  {Text(sel.file_ids[i])}));
+    ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueEntries(
+                                          *tx, std::span<const std::string>(&sel.file_ids[i], 1)));
     const std::string field = fmt::format("file_ids[{}]", i);
-    if (rows.empty()) {
+    if (entries.empty()) {
       return Error{ErrorKind::kNotFound, "file_not_found",
                    fmt::format("no file '{}'", sel.file_ids[i]), field};
     }
-    if (rows.rows[0].Text(1) == "fastq" && !sel.include_fastq) {
+    const genomefiles::CatalogueEntry& e = entries.front();
+    if (e.kind == "fastq" && !sel.include_fastq) {
       return InvalidArgument("fastq_not_requested",
                              "FASTQ is shared only on request: set include_fastq (R4.6)", field);
     }
-    files.push_back({rows.rows[0].Text(0), rows.rows[0].Text(1), rows.rows[0].Text(2),
-                     rows.rows[0].Text(3)});
+    ZG_ASSIGN_OR_RETURN(auto p, tx->Query("SELECT program FROM participants WHERE id = $1",
+                                          {Text(e.participant_id)}));
+    files.push_back({e.id, e.kind, e.participant_id, p.empty() ? "" : p.rows[0].Text(0)});
   }
   AddFilesResult out;
   std::set<std::string> seen;
@@ -966,6 +968,8 @@ Result<Aggregates> CountRelease(storage::Transaction& tx, consent::Ledger& ledge
     auto& counts = out.by_field[f.key];
     for (const auto& v : f.values) counts[v] = 0;
   }
+  std::vector<clinical::FieldRef> refs;
+  for (const auto& f : fields) refs.push_back({f.category, f.code});
   ZG_ASSIGN_OR_RETURN(auto rows,
                       tx.Query("SELECT DISTINCT df.participant_id, p.disease_category FROM "
                                "dataset_files df JOIN participants p ON p.id = df.participant_id "
@@ -980,21 +984,10 @@ Result<Aggregates> CountRelease(storage::Transaction& tx, consent::Ledger& ledge
     ++out.participants;
     ++out.by_disease[r.Text(1)];
     if (fields.empty()) continue;
-    ZG_ASSIGN_OR_RETURN(auto rec, tx.Query("SELECT category, data FROM clinical_records WHERE "
-                                           "participant_id = $1 AND status = 'submitted' "
-                                           "ORDER BY category, version DESC",
-                                           {Text(pid)}));
-    std::map<std::string, json> latest;
-    for (const auto& row : rec.rows) {
-      if (!latest.contains(row.Text(0))) latest[row.Text(0)] = ParseObject(row.Text(1));
-    }
-    for (const auto& f : fields) {
-      std::string value = "not_recorded";
-      if (const auto c = latest.find(f.category); c != latest.end()) {
-        if (auto it = c->second.find(f.code); it != c->second.end() && it->is_string()) {
-          value = it->get<std::string>();
-        }
-      }
+    ZG_ASSIGN_OR_RETURN(auto values, clinical::LatestSubmittedValues(tx, pid, refs));
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const auto& f = fields[i];
+      const std::string value = values[i].value_or("not_recorded");
       ++out.by_field[f.key][value];
     }
   }
@@ -1438,20 +1431,36 @@ Result<std::vector<std::string>> Sharing::GroupsOf(std::string_view user) {
 Result<std::vector<Sharing::Candidate>> Sharing::Candidates(std::string_view where_sql,
                                                             const std::string& param) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  // The dataset memberships (sharing's own tables), then what the registry says of each file.
   ZG_ASSIGN_OR_RETURN(
       auto rows,
-      tx->Query(fmt::format("SELECT f.id, f.kind, f.participant_id, p.hospital_id, f.file_name, "
-                            "f.size, f.sha256, dsf.dataset_id, d.group_id, dsf.added_at FROM "
-                            "dataset_files dsf JOIN data_files f ON f.id = dsf.file_id JOIN "
-                            "participants p ON p.id = f.participant_id JOIN datasets d ON d.id = "
-                            "dsf.dataset_id WHERE {} ORDER BY f.participant_id, f.id, "
-                            "dsf.dataset_id",
+      tx->Query(fmt::format("SELECT dsf.file_id, dsf.dataset_id, d.group_id, dsf.added_at FROM "
+                            "dataset_files dsf JOIN datasets d ON d.id = dsf.dataset_id WHERE {}",
                             where_sql),
                 {Text(param)}));
+  std::vector<std::string> file_ids;
+  for (const auto& r : rows.rows) file_ids.push_back(r.Text(0));
+  ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueEntries(*tx, file_ids));
+  std::map<std::string, const genomefiles::CatalogueEntry*> entry_of;
+  for (const auto& e : entries) entry_of[e.id] = &e;
+  struct Membership {
+    const genomefiles::CatalogueEntry* file;
+    std::string dataset_id, group_id, added_at;
+  };
+  std::vector<Membership> members;
+  for (const auto& r : rows.rows) {
+    const auto it = entry_of.find(r.Text(0));
+    if (it == entry_of.end()) continue;  // not a registered file: nothing to decide
+    members.push_back({it->second, r.Text(1), r.Text(2), r.Text(3)});
+  }
+  std::sort(members.begin(), members.end(), [](const Membership& a, const Membership& b) {
+    return std::tie(a.file->participant_id, a.file->id, a.dataset_id) <
+           std::tie(b.file->participant_id, b.file->id, b.dataset_id);
+  });
   // Releases of the datasets involved, to find each file's releases.
   std::map<std::string, std::vector<Release>> releases;
-  for (const auto& r : rows.rows) {
-    const std::string ds = r.Text(7);
+  for (const auto& m : members) {
+    const std::string& ds = m.dataset_id;
     if (releases.count(ds)) continue;
     ZG_ASSIGN_OR_RETURN(auto rel, tx->Query(fmt::format("SELECT {} FROM releases WHERE "
                                                         "dataset_id = $1 ORDER BY release_date, id",
@@ -1465,10 +1474,11 @@ Result<std::vector<Sharing::Candidate>> Sharing::Candidates(std::string_view whe
     return tier == "public_aggregates" ? 3 : tier == "controlled" ? 2 : 1;
   };
   std::vector<Candidate> out;
-  for (const auto& r : rows.rows) {
-    Candidate c{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), r.Text(6),
-                r.Text(7), r.Text(8), std::nullopt};
-    const std::string added = r.Text(9);
+  for (const auto& m : members) {
+    const genomefiles::CatalogueEntry& f = *m.file;
+    Candidate c{f.id, f.kind, f.participant_id, f.hospital, f.file_name, f.size, f.sha256,
+                m.dataset_id, m.group_id, std::nullopt};
+    const std::string& added = m.added_at;
     // The release covering the file (added before it was made) with the most open tier now.
     for (const auto& rel : releases[c.dataset_id]) {
       if (rel.created_at < added) continue;
@@ -1552,18 +1562,18 @@ Result<FileAccess> Sharing::FileAccessFor(const policy::Subject& subject,
                                           std::string_view purpose_hint) {
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT participant_id, kind FROM data_files WHERE "
-                                             "id = $1",
-                                             {Text(std::string(file_id))}));
-    if (rows.empty()) return NotFound("file_not_found", fmt::format("no file '{}'", file_id));
+    const std::string id(file_id);
+    ZG_ASSIGN_OR_RETURN(auto entries,
+                        genomefiles::CatalogueEntries(*tx, std::span<const std::string>(&id, 1)));
+    if (entries.empty()) return NotFound("file_not_found", fmt::format("no file '{}'", file_id));
     ZG_ASSIGN_OR_RETURN(std::vector<Candidate> cands,
                         Candidates("dsf.file_id = $1", std::string(file_id)));
     if (cands.empty()) {
       FileAccess fa;
       fa.decision = {policy::Effect::kDeny,
                      fmt::format("file {} is not shared in any dataset", file_id), {}};
-      fa.participant_id = rows.rows[0].Text(0);
-      fa.data_type = std::string(DataTypeOfKind(rows.rows[0].Text(1)));
+      fa.participant_id = entries.front().participant_id;
+      fa.data_type = std::string(DataTypeOfKind(entries.front().kind));
       // In no release: the policy denies it as such.
       fa.resource = {"data_file", std::string(file_id), "", ""};
       fa.resource.data_type = fa.data_type;
