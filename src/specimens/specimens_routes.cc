@@ -64,8 +64,7 @@ Result<std::string> HolderParam(const Request& req) {
   return holder;
 }
 
-// The custody step a POST .../custody asks for (read by the resolver, which needs `to` to
-// know who acts next, and by the handler). Errors: 400 naming the field.
+// The custody step a POST .../custody asks for. Errors: 400 naming the field.
 Result<CustodyStep> ParseCustodyStep(const Request& req) {
   ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
   ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"to", "note", "destination"}));
@@ -90,14 +89,6 @@ http::Resolver ResolveSpecimen(Specimens& specimens) {
   Specimens* sp = &specimens;
   return http::ResolveWith([sp](const Request& req) {
     return sp->ReadResource(req.path_params.at("id"), req.subject);
-  });
-}
-
-http::Resolver ResolveCustodyStep(Specimens& specimens) {
-  Specimens* sp = &specimens;
-  return http::ResolveWith([sp](const Request& req) -> Result<policy::Resource> {
-    ZG_ASSIGN_OR_RETURN(CustodyStep step, ParseCustodyStep(req));
-    return sp->CustodyResource(req.path_params.at("id"), step.to, req.subject);
   });
 }
 
@@ -182,7 +173,12 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens) {
                             sp->Custody(req.path_params.at("id"), step, RequestActor(req)));
         return Response::Json(200, DetailJson(d));
       }),
-      .resolve = ResolveCustodyStep(specimens),
+      // The decision is taken before the body arrives (the server reads it only once the
+      // request is admitted), so it cannot depend on `to`: the resource admits the parties to
+      // the specimen (ResolveSpecimen: hospital, holder, destination in transit, ordered
+      // centre), and the custody table inside Specimens::Custody decides which party makes
+      // which step (403 wrong_role / wrong_organisation, audited).
+      .resolve = ResolveSpecimen(specimens),
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({

@@ -37,12 +37,11 @@ inline constexpr int64_t kMaxBodyBytes = 16 * 1024;
 // kInvalidArgument naming a bad parameter or body field):
 // a participant's specimens: the participant, owned by its hospital;
 http::Resolver SpecimenParticipant(Specimens& specimens);
-// one specimen ({id}) to read: Specimens::ReadResource (the destination of a shipment in
-// transit and the centre of an open order also read it);
+// one specimen ({id}) to read or to step: Specimens::ReadResource (the destination of a
+// shipment in transit and the centre of an open order are its holder to them). For a custody
+// step this admits the parties; the custody table inside Specimens::Custody decides which
+// party makes which step (the decision precedes the body, so it cannot depend on `to`);
 http::Resolver ResolveSpecimen(Specimens& specimens);
-// one custody step ({id}, body {to, ...}): Specimens::CustodyResource, whose holder is the
-// organisation the custody table lets act next;
-http::Resolver ResolveCustodyStep(Specimens& specimens);
 // the specimens a holder holds (?holder=, default the caller's organisation; 400 "missing_field"
 // naming `holder` when neither is there);
 http::Resolver ResolveHolder();

@@ -180,14 +180,14 @@ TEST_P(SpecimenRoutesTest, EachRouteIsDecidedOnceOnTheRealOwner) {
   EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "clin-a").status, 200);
   EXPECT_EQ(decisions_.back(), "specimen.read specimen/" + id + " allow");
   // An unknown id: 404 to a role that may read specimens, 403 to a stranger (who learns
-  // nothing, not even that the id is unknown); the same for a custody step, whose body a
-  // stranger cannot get judged either.
+  // nothing, not even that the id is unknown); the same for a custody step, whose body is
+  // judged only for those admitted.
   EXPECT_EQ(Call("GET", "/api/v1/specimens/SP-NOPE", "op-1").status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/specimens/SP-NOPE", "researcher").status, 403);
   EXPECT_EQ(Step("SP-NOPE", "clin-a", {{"to", "shipped"}}).status, 404);
   EXPECT_EQ(Step("SP-NOPE", "researcher", {{"to", "shipped"}}).status, 403);
   EXPECT_EQ(Step(id, "researcher", json::object()).status, 403);
-  EXPECT_EQ(Step(id, "clin-b", json::object()).status, 400);  // own scope: told the field
+  EXPECT_EQ(Step(id, "clin-b", json::object()).status, 403);  // another hospital's specimen
   EXPECT_EQ(Call("GET", "/api/v1/participants/ZG-NOPE/specimens", "researcher").status, 403);
   // The holder's listing: its own, not another's; an empty holder names nobody (400 to those
   // who may list, 403 to strangers), never "everyone".
