@@ -339,7 +339,7 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
           return out;
         }};
     for (auto st :
-         {clinical::AddClinicalRoutes(router, *clinical_, *authorizer_,
+         {clinical::AddClinicalRoutes(router, *clinical_,
                                       [this](std::string_view id) -> Result<bool> {
                                         ZG_ASSIGN_OR_RETURN(auto st, ledger_->CurrentState(id));
                                         return st == consent::State::kWithdrawnFull;

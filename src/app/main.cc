@@ -235,15 +235,15 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                   blobs::AddStorageRoutes(router, *r.blobs),
                   identity::AddIdentityRoutes(router, *r.identity),
                   audit::AddAuditRoutes(router, *r.audit_log, checkpoints),
-                  participants::AddParticipantRoutes(router, *r.participants, w.authorizer),
-                  consent::AddConsentRoutes(router, *r.consents, w.authorizer),
-                  specimens::AddSpecimenRoutes(router, *r.specimens, w.authorizer),
-                  specimens::AddAnalysisOrderRoutes(router, w.analysis_orders, w.authorizer),
-                  specimens::AddOrganisationDirectoryRoute(router, *r.identity, w.authorizer),
-                  findings::AddFindingRoutes(router, *r.findings, w.authorizer, r.clock),
+                  participants::AddParticipantRoutes(router, *r.participants),
+                  consent::AddConsentRoutes(router, *r.consents),
+                  specimens::AddSpecimenRoutes(router, *r.specimens),
+                  specimens::AddAnalysisOrderRoutes(router, w.analysis_orders),
+                  specimens::AddOrganisationDirectoryRoute(router, *r.identity),
+                  findings::AddFindingRoutes(router, *r.findings, r.clock),
                   // The clinical CSV export leaves out fully withdrawn participants (issue 12).
                   clinical::AddClinicalRoutes(
-                      router, *r.clinical, w.authorizer,
+                      router, *r.clinical,
                       [&r](std::string_view id) -> Result<bool> {
                         ZG_ASSIGN_OR_RETURN(auto st, r.consents->CurrentState(id));
                         return st == consent::State::kWithdrawnFull;

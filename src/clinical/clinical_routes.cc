@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "clinical/fhir.h"
+#include "participants/participants_routes.h"
 #include "policy/policy.h"
 
 namespace zengen::clinical {
@@ -28,13 +29,32 @@ Response WithProblems(const Error& e, json problems) {
   return Response::Json(r.status, body);
 }
 
-// Looks the participant up and asks the Authorizer with its hospital.
-Result<ParticipantInfo> Authorize(ClinicalStore& c, const http::Authorizer& authz,
-                                  const Request& req, std::string_view action) {
-  const std::string& id = req.path_params.at("id");
-  ZG_ASSIGN_OR_RETURN(ParticipantInfo p, c.Participant(id));
-  ZG_RETURN_IF_ERROR(authz.Check(req, action, {"participant", p.id, p.hospital, ""}));
-  return p;
+// The participant a route's {id} names; the route's resolver (ClinicalParticipant) already
+// decided on its hospital.
+Result<ParticipantInfo> ParticipantOf(ClinicalStore& c, const Request& req) {
+  return c.Participant(req.path_params.at("id"));
+}
+
+// The resolver of the participant routes: the participant's hospital is the resource's
+// organisation of the one policy decision.
+http::Resolver ClinicalParticipant(ClinicalStore& clinical) {
+  ClinicalStore* c = &clinical;
+  return participants::ParticipantResolver([c](std::string_view id) -> Result<std::string> {
+    ZG_ASSIGN_OR_RETURN(ParticipantInfo p, c->Participant(id));
+    return p.hospital;
+  });
+}
+
+// The hospital a CSV export covers: ?hospital= when named, else the caller's own; a data
+// steward who names none exports every hospital ("*", policy::kEveryOrganisation, never "":
+// issue 12 finding 1). The export route's resolver decides on it and the handler exports it.
+std::string ExportScope(const Request& req) {
+  if (auto it = req.query.find("hospital"); it != req.query.end()) {
+    return it->second.empty() ? std::string(policy::kEveryOrganisation) : it->second;
+  }
+  if (req.subject.HasRole("data_steward")) return std::string(policy::kEveryOrganisation);
+  return req.subject.organisation.empty() ? std::string(policy::kEveryOrganisation)
+                                          : req.subject.organisation;
 }
 
 Result<std::string> CategoryOf(ClinicalStore& c, const Request& req) {
@@ -64,6 +84,24 @@ Status TextBody(const Request& req, std::initializer_list<std::string_view> type
                fmt::format("send the body as {}", *types.begin()), "Content-Type"};
 }
 
+// The resolver of the category routes (import, export): the category (unknown: 404
+// "unknown_category") within the organisation scope `scope` gives for the request.
+http::Resolver CategoryIn(ClinicalStore& clinical,
+                          std::function<std::string(const Request&)> scope) {
+  ClinicalStore* c = &clinical;
+  return [c, scope = std::move(scope)](const Request& req) -> Result<http::Target> {
+    ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
+    http::Target t;
+    t.resource = {"clinical", cat, scope(req), ""};
+    return t;
+  };
+}
+
+// A decided scope as the store's hospital filter: "" for every hospital.
+std::string ScopeOrAll(const std::string& scope) {
+  return scope == policy::kEveryOrganisation ? std::string() : scope;
+}
+
 json StatusJson(const CategoryStatus& s) {
   json j = {{"category", s.category},
             {"filled", s.completeness.filled},
@@ -84,11 +122,10 @@ json StatusJson(const CategoryStatus& s) {
 
 }  // namespace
 
-Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
-                         const http::Authorizer& authorizer, WithdrawnCheck withdrawn) {
+Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical, WithdrawnCheck withdrawn) {
   if (!withdrawn) return Internal("route_incomplete", "the clinical export needs a withdrawal check");
   ClinicalStore* c = &clinical;
-  const http::Authorizer* authz = &authorizer;
+  const http::Resolver participant = ClinicalParticipant(clinical);
   const std::string dictionary_body = clinical.dictionary().source.dump();
 
   ZG_RETURN_IF_ERROR(router.Add(
@@ -102,8 +139,8 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/participants/{id}/clinical",
        .action = "clinical.read", .resource = "participant",
-       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.read"));
+       .handler = Wrap([c](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, ParticipantOf(*c, req));
          ZG_ASSIGN_OR_RETURN(auto summary, c->Summary(p.id));
          json cats = json::array();
          for (const auto& s : summary) cats.push_back(StatusJson(s));
@@ -111,13 +148,14 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
                                      {"program", p.program},
                                      {"dictionary_version", c->dictionary().version},
                                      {"categories", cats}});
-       })}));
+       }),
+       .resolve = participant}));
 
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/participants/{id}/clinical/{category}",
        .action = "clinical.read", .resource = "participant",
-       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.read"));
+       .handler = Wrap([c](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, ParticipantOf(*c, req));
          ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
          ZG_ASSIGN_OR_RETURN(auto cur, c->Current(p.id, cat));
          const json data = cur ? cur->data : json::object();
@@ -131,11 +169,12 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
                    {"record", cur ? RecordJson(*cur) : json(nullptr)},
                    {"completeness", {{"filled", done.filled}, {"applicable", done.applicable}}},
                    {"problems", ProblemsJson(problems)}});
-       })}));
+       }),
+       .resolve = participant}));
 
-  auto write = [c, authz](bool submit) {
-    return Wrap([c, authz, submit](Request& req) -> Result<Response> {
-      ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.write"));
+  auto write = [c](bool submit) {
+    return Wrap([c, submit](Request& req) -> Result<Response> {
+      ZG_ASSIGN_OR_RETURN(ParticipantInfo p, ParticipantOf(*c, req));
       ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
       json body = json::object();
       if (!submit || !req.body.empty()) {
@@ -163,32 +202,35 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
                                  .action = "clinical.write",
                                  .resource = "participant",
                                  .max_body_bytes = 4 << 20,
-                                 .handler = write(false)}));
+                                 .handler = write(false),
+                                 .resolve = participant}));
   ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
                                  .pattern = "/api/v1/participants/{id}/clinical/{category}/submit",
                                  .action = "clinical.write",
                                  .resource = "participant",
                                  .max_body_bytes = 4 << 20,
-                                 .handler = write(true)}));
+                                 .handler = write(true),
+                                 .resolve = participant}));
 
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/participants/{id}/clinical/{category}/history",
        .action = "clinical.read", .resource = "participant",
-       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.read"));
+       .handler = Wrap([c](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, ParticipantOf(*c, req));
          ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
          ZG_ASSIGN_OR_RETURN(auto hist, c->History(p.id, cat));
          json items = json::array();
          for (const auto& r : hist) items.push_back(RecordJson(r));
          return Response::Json(200, {{"participant_id", p.id}, {"category", cat},
                                      {"versions", items}});
-       })}));
+       }),
+       .resolve = participant}));
 
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/participants/{id}/fhir",
        .action = "clinical.export", .resource = "participant",
-       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
-         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, Authorize(*c, *authz, req, "clinical.export"));
+       .handler = Wrap([c](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(ParticipantInfo p, ParticipantOf(*c, req));
          ZG_ASSIGN_OR_RETURN(auto records, c->CurrentRecords(p.id));
          // Absolute dates only for the participant's own hospital (identified zone); everyone
          // else gets days from the index date.
@@ -198,26 +240,21 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
          Response r = Response::Json(200, json(resources));
          r.headers["Content-Type"] = "application/fhir+json";
          return r;
-       })}));
+       }),
+       .resolve = participant}));
 
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "POST", .pattern = "/api/v1/clinical/import/{category}",
        .action = "clinical.write", .resource = "clinical", .max_body_bytes = kImportMaxBytes,
        .body_mode = http::BodyMode::kSpooled,
-       .handler = Wrap([c, authz](Request& req) -> Result<Response> {
+       .handler = Wrap([c](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
          ZG_RETURN_IF_ERROR(TextBody(req, {"text/csv", "text/plain"}));
-         // Clinicians import for their own hospital; a data steward (if the policy lets one
-         // write) for any.
-         const bool steward = req.subject.HasRole("data_steward");
-         ZG_RETURN_IF_ERROR(authz->Check(
-             req, "clinical.write",
-             {"clinical", cat, steward ? std::string() : req.subject.organisation, ""}));
+         // Data selection, not a decision: the rows are imported into the scope the route's
+         // resolver decided on (a clinician's own hospital; every hospital for a
+         // data-center-wide role, should the policy ever let one write).
          ImportOptions opts;
-         opts.hospital = steward ? std::string() : req.subject.organisation;
-         if (opts.hospital.empty() && !steward) {
-           return PermissionDenied("forbidden", "the importing user belongs to no hospital");
-         }
+         opts.hospital = ScopeOrAll(policy::ScopeOf(req.subject));
          opts.actor = ActorOf(req);
          if (auto it = req.query.find("reason"); it != req.query.end() && !it->second.empty()) {
            opts.reason = it->second.substr(0, 2000);
@@ -232,30 +269,25 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
            return r.error();
          }
          return Response::Json(200, {{"category", cat}, {"rows", r->rows}});
+       }),
+       .resolve = CategoryIn(clinical, [](const Request& req) {
+         return policy::ScopeOf(req.subject);
        })}));
 
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET", .pattern = "/api/v1/clinical/export/{category}",
        .action = "clinical.export", .resource = "clinical",
-       .handler = Wrap([c, authz, withdrawn](Request& req) -> Result<Response> {
+       .handler = Wrap([c, withdrawn](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(std::string cat, CategoryOf(*c, req));
-         std::string hospital = req.subject.organisation;
-         if (auto it = req.query.find("hospital"); it != req.query.end()) hospital = it->second;
-         // Stewards export every hospital unless they name one.
-         if (req.subject.HasRole("data_steward") && !req.query.contains("hospital")) {
-           hospital.clear();
-         }
-         // Every hospital is named "*" (policy::kEveryOrganisation), never "" (issue 12).
-         const std::string scope = hospital.empty() ? std::string(policy::kEveryOrganisation) : hospital;
-         ZG_RETURN_IF_ERROR(authz->Check(req, "clinical.export", {"clinical", cat, scope, ""}));
-         if (hospital.empty() && !req.subject.HasRole("data_steward")) {
-           return PermissionDenied("forbidden", "name your hospital to export");
-         }
+         // Data selection, not a decision: the export covers the scope the route's resolver
+         // decided on (ExportScope).
+         const std::string hospital = ScopeOrAll(ExportScope(req));
          ZG_ASSIGN_OR_RETURN(std::string csv, c->ExportCsv(cat, hospital, withdrawn));
          Response r = Response::Text(200, std::move(csv), "text/csv; charset=utf-8");
          r.headers["Content-Disposition"] = fmt::format("attachment; filename=\"{}.csv\"", cat);
          return r;
-       })}));
+       }),
+       .resolve = CategoryIn(clinical, ExportScope)}));
 
   // The console's code picker: codes of a loaded list matching q (codes only: titles of
   // licensed terminologies are never stored).
@@ -306,10 +338,10 @@ Status AddWorklistRoute(http::Router& router, ClinicalStore& clinical,
        .handler = Wrap([c, consent_state = std::move(consent_state)](
                            Request& req) -> Result<Response> {
          WorklistQuery q;
-         // The route's resolver (caller scope) decided for this scope: the caller's hospital,
-         // or every hospital ("*") for data-center-wide roles.
+         // Data selection, not a decision: the route's resolver (caller scope) decided for this
+         // scope — the caller's hospital, or every hospital ("*") for data-center-wide roles;
+         // an empty scope (no organisation) was denied there.
          q.hospital = policy::ScopeOf(req.subject);
-         if (q.hospital.empty()) return PermissionDenied("forbidden", "no hospital");
          ZG_ASSIGN_OR_RETURN(q.limit, http::IntQueryParam(req, "limit", 50, 1, 500));
          ZG_ASSIGN_OR_RETURN(q.offset, http::IntQueryParam(req, "offset", 0, 0, 100000000));
          static const std::map<std::string, WorklistFilter, std::less<>> kFilters = {

@@ -1,6 +1,10 @@
-// HTTP routes of the clinical module (R2.1–R2.6). Every participant route asks the Authorizer
-// with the participant's hospital as the resource's organisation, so a clinician sees and
-// writes only their own hospital's participants; data stewards read across hospitals.
+// HTTP routes of the clinical module (R2.1–R2.6). Every participant route is resolved to the
+// participant (participants::ParticipantResolver), so the one policy decision (PolicyFilter)
+// has the participant's hospital as the resource's organisation: a clinician sees and writes
+// only their own hospital's participants; data stewards read across hospitals. The import and
+// export routes are resolved to the category within the scope they act on (import: the
+// caller's; export: ?hospital= or the caller's, every hospital "*" for a steward naming none).
+// Handlers hold no access logic: they act on the scope that was decided.
 //
 //   GET  /api/v1/dictionary                                    dictionary.read (public)
 //   GET  /api/v1/participants/{id}/clinical                    clinical.read
@@ -36,8 +40,7 @@ inline constexpr int64_t kImportMaxBytes = 64ll << 20;
 // test found the CSV export still listing them).
 using WithdrawnCheck = std::function<Result<bool>(std::string_view participant_id)>;
 
-Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical,
-                         const http::Authorizer& authorizer, WithdrawnCheck withdrawn);
+Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical, WithdrawnCheck withdrawn);
 
 // GET /api/v1/clinical/worklist[?filter=F&sort=S&limit=N&offset=M]   clinical.read
 // The worklist of the caller's scope (their hospital; every hospital for a data steward):

@@ -65,9 +65,8 @@ class ClinicalRoutesTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE((*tx)->Commit().ok());
     }
     clinical_ = std::make_unique<ClinicalStore>(*store_, clock_, audit_);
-    authorizer_ = std::make_unique<http::Authorizer>();
     http::Router router;
-    ASSERT_TRUE(AddClinicalRoutes(router, *clinical_, *authorizer_,
+    ASSERT_TRUE(AddClinicalRoutes(router, *clinical_,
                                   [this](std::string_view id) -> Result<bool> {
                                     return withdrawn_.count(std::string(id)) > 0;
                                   })
@@ -80,7 +79,13 @@ class ClinicalRoutesTest : public ::testing::TestWithParam<std::string> {
     pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
     pipeline_->AddFilter(
         std::make_unique<http::AuthenticationFilter>(std::make_shared<TokenAuthenticator>()));
-    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>());
+    // The one decision per request (issue 12), as the audit recorder sees it.
+    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>([this](const Request& r) {
+      decisions_.push_back(r.route->action + " " + r.resolved->resource.id + "@" +
+                           r.resolved->resource.organisation + " " +
+                           (r.decision->allowed() ? "allow" : "deny"));
+      return Status::Ok();
+    }));
   }
   void TearDown() override {
     pipeline_.reset();
@@ -106,8 +111,8 @@ class ClinicalRoutesTest : public ::testing::TestWithParam<std::string> {
   std::optional<storage::ScratchDatabase> db_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<ClinicalStore> clinical_;
-  std::unique_ptr<http::Authorizer> authorizer_;
   std::unique_ptr<http::Pipeline> pipeline_;
+  std::vector<std::string> decisions_;
   std::set<std::string> withdrawn_;  // participants the consent module reports fully withdrawn
 };
 
@@ -182,6 +187,9 @@ TEST_P(ClinicalRoutesTest, AnotherHospitalsClinicianIsRefused) {
   const json data = {{"data", {{"hsct_given", "no"}}}};
   EXPECT_EQ(Call("PUT", "/api/v1/participants/P0/clinical/treatment", "clin-h2", data.dump()).status,
             403);
+  // One decision for the request, about the participant's real hospital (no second decision in
+  // the handler).
+  EXPECT_EQ(decisions_, std::vector<std::string>{"clinical.write P0@h1 deny"});
   EXPECT_EQ(Call("GET", "/api/v1/participants/P0/clinical", "clin-h2").status, 403);
   EXPECT_EQ(Call("GET", "/api/v1/participants/P0/clinical/treatment/history", "clin-h2").status,
             403);
@@ -193,6 +201,18 @@ TEST_P(ClinicalRoutesTest, AnotherHospitalsClinicianIsRefused) {
   EXPECT_EQ(Call("PUT", "/api/v1/participants/P0/clinical/treatment", "steward", data.dump()).status,
             403);
   EXPECT_EQ(Call("GET", "/api/v1/clinical/export/treatment?hospital=h1", "clin-h2").status, 403);
+  // An empty ?hospital= is every hospital, never "unscoped" (issue 12 finding 1): a clinician
+  // is refused, a steward exports all.
+  EXPECT_EQ(Call("GET", "/api/v1/clinical/export/treatment?hospital=", "clin-h1").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/clinical/export/treatment", "steward").status, 200);
+  EXPECT_EQ(decisions_.back(), "clinical.export treatment@* allow");
+  // Clinicians import into their own hospital only; stewards do not write.
+  EXPECT_EQ(Call("POST", "/api/v1/clinical/import/treatment", "steward",
+                 "participant_id,hsct_given,surgery\n", "text/csv").status,
+            403);
+  // An unknown participant is 404 to a role that may ask, 403 to one that may not.
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P9/clinical", "clin-h1").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/participants/P9/clinical", "analyst").status, 403);
 }
 
 TEST_P(ClinicalRoutesTest, ImportExportAndFhir) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "participants/participants.h"
+#include "participants/participants_routes.h"
 
 namespace zengen::consent {
 namespace {
@@ -35,14 +36,15 @@ Result<std::map<std::string, std::string>> DecisionsField(const json& body) {
   return out;
 }
 
-// The per-participant decision: the hospital comes from the store, so a clinician of another
-// hospital is refused (and an unknown participant is 404 whoever asks).
-Status CheckParticipant(Ledger& ledger, const http::Authorizer& authorizer, const Request& req,
-                        std::string_view action, const std::string& id) {
-  ZG_ASSIGN_OR_RETURN(auto tx, ledger.store().Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(std::string hospital, participants::HospitalOf(*tx, id));
-  tx.reset();  // release the pooled connection before the decision is recorded
-  return authorizer.Check(req, action, policy::Resource{"participant", id, hospital, ""});
+// The resolver of the participant routes: the participant's hospital comes from the store, so
+// the one policy decision refuses a clinician of another hospital (and an unknown participant
+// is 404 to those whose roles may ask at all, 403 to the others).
+http::Resolver ConsentParticipant(Ledger& ledger) {
+  Ledger* l = &ledger;
+  return participants::ParticipantResolver([l](std::string_view id) -> Result<std::string> {
+    ZG_ASSIGN_OR_RETURN(auto tx, l->store().Begin(storage::TxMode::kRead));
+    return participants::HospitalOf(*tx, id);
+  });
 }
 
 Result<bool> BoolParam(const Request& req, const std::string& name) {
@@ -70,9 +72,9 @@ json StatusJson(Ledger& ledger, const ConsentStatus& s) {
 
 }  // namespace
 
-Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Authorizer& authorizer) {
+Status AddConsentRoutes(http::Router& router, Ledger& ledger) {
   Ledger* l = &ledger;
-  const http::Authorizer* az = &authorizer;
+  const http::Resolver participant = ConsentParticipant(ledger);
 
   // ---- ICF versions
   ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
@@ -129,22 +131,20 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Author
                                  .pattern = "/api/v1/participants/{id}/consents",
                                  .action = "consent.read",
                                  .resource = "participant",
-                                 .handler = Wrap([l, az](Request& req) -> Result<Response> {
+                                 .handler = Wrap([l](Request& req) -> Result<Response> {
                                    const std::string id = req.path_params["id"];
-                                   ZG_RETURN_IF_ERROR(
-                                       CheckParticipant(*l, *az, req, "consent.read", id));
                                    ZG_ASSIGN_OR_RETURN(ConsentStatus s, l->Current(id));
                                    return Response::Json(200, StatusJson(*l, s));
-                                 })}));
+                                 }),
+       .resolve = participant}));
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "POST",
        .pattern = "/api/v1/participants/{id}/consents",
        .action = "consent.write",
        .resource = "participant",
        .max_body_bytes = kMaxConsentBodyBytes,
-       .handler = Wrap([l, az](Request& req) -> Result<Response> {
+       .handler = Wrap([l](Request& req) -> Result<Response> {
          const std::string id = req.path_params["id"];
-         ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.write", id));
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ConsentInput in;
          ZG_ASSIGN_OR_RETURN(in.kind, http::JsonString(body, "kind", true, 256));
@@ -161,16 +161,16 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Author
          return Response::Json(201, {{"record", RecordJson(r)},
                                      {"state", StateName(s.state)},
                                      {"profile", ProfileJson(s.profile)}});
-       })}));
+       }),
+       .resolve = participant}));
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "POST",
        .pattern = "/api/v1/participants/{id}/withdrawal",
        .action = "consent.write",
        .resource = "participant",
        .max_body_bytes = kMaxConsentBodyBytes,
-       .handler = Wrap([l, az](Request& req) -> Result<Response> {
+       .handler = Wrap([l](Request& req) -> Result<Response> {
          const std::string id = req.path_params["id"];
-         ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.write", id));
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          WithdrawalInput in;
          ZG_ASSIGN_OR_RETURN(in.level, http::JsonString(body, "level", true, 256));
@@ -180,15 +180,15 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Author
          return Response::Json(201, {{"record", RecordJson(w.record)},
                                      {"state", StateName(w.record.state())},
                                      {"notify", w.notify}});
-       })}));
+       }),
+       .resolve = participant}));
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "GET",
        .pattern = "/api/v1/participants/{id}/permits",
        .action = "consent.read",
        .resource = "participant",
-       .handler = Wrap([l, az](Request& req) -> Result<Response> {
+       .handler = Wrap([l](Request& req) -> Result<Response> {
          const std::string id = req.path_params["id"];
-         ZG_RETURN_IF_ERROR(CheckParticipant(*l, *az, req, "consent.read", id));
          const auto kind_it = req.query.find("purpose");
          const auto kind =
              kind_it == req.query.end() ? std::nullopt : ParsePurposeKind(kind_it->second);
@@ -208,7 +208,8 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Author
          ZG_ASSIGN_OR_RETURN(p.reinterpretation, BoolParam(req, "reinterpretation"));
          ZG_ASSIGN_OR_RETURN(Decision d, Permits(l->store(), id, p));
          return Response::Json(200, {{"allowed", d.allowed}, {"reason", d.reason}});
-       })}));
+       }),
+       .resolve = participant}));
   return Status::Ok();
 }
 

@@ -11,8 +11,10 @@
 //   POST /api/v1/participants/{id}/withdrawal             consent.write withdrawal → notify list
 //   GET  /api/v1/participants/{id}/permits?purpose=…      consent.read  a Permits decision
 //
-// Participant routes decide per resource with the participant's hospital as its organisation
-// (404 "participant_not_found" before any decision, 403 for another hospital's clinician).
+// Participant routes are resolved to the participant (participants::ParticipantResolver): the
+// one policy decision (http::PolicyFilter) is about its hospital, so another hospital's
+// clinician gets 403; an unknown participant is 404 "participant_not_found" to those whose roles
+// may ask in their own scope, 403 to the others. Handlers hold no access logic.
 #pragma once
 
 #include "consent/consent.h"
@@ -24,7 +26,7 @@ namespace zengen::consent {
 // Largest JSON body the write routes take.
 inline constexpr int64_t kMaxConsentBodyBytes = 64 * 1024;
 
-// Registers the routes above. ledger and authorizer must outlive the router.
-Status AddConsentRoutes(http::Router& router, Ledger& ledger, const http::Authorizer& authorizer);
+// Registers the routes above. ledger must outlive the router.
+Status AddConsentRoutes(http::Router& router, Ledger& ledger);
 
 }  // namespace zengen::consent

@@ -37,12 +37,18 @@ class ConsentRoutesTest : public testing::StoreFixture {
     StoreFixture::SetUp();
     if (HasFatalFailure()) return;
     http::Router router;
-    ASSERT_TRUE(AddConsentRoutes(router, *ledger_, authorizer_).ok());
+    ASSERT_TRUE(AddConsentRoutes(router, *ledger_).ok());
     pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
     pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
     pipeline_->AddFilter(
         std::make_unique<http::AuthenticationFilter>(std::make_shared<RoleAuthenticator>()));
-    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>());
+    // The one decision per request (issue 12), as the audit recorder sees it.
+    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>([this](const Request& r) {
+      decisions_.push_back(r.route->action + " " + r.resolved->resource.id + "@" +
+                           r.resolved->resource.organisation + " " +
+                           (r.decision->allowed() ? "allow" : "deny"));
+      return Status::Ok();
+    }));
     participant_ = NewParticipant("route-1");
   }
 
@@ -70,8 +76,8 @@ class ConsentRoutesTest : public testing::StoreFixture {
     return "/api/v1/participants/" + participant_ + suffix;
   }
 
-  http::Authorizer authorizer_;
   std::unique_ptr<http::Pipeline> pipeline_;
+  std::vector<std::string> decisions_;
   std::string participant_;
 };
 
@@ -106,12 +112,22 @@ TEST_P(ConsentRoutesTest, IcfIsPublicToReadAndStewardsRegister) {
 
 TEST_P(ConsentRoutesTest, ClinicianRecordsConsentForOwnHospitalOnly) {
   EXPECT_EQ(Send("POST", Path("/consents"), "clin-b", ConsentBody()).status, 403);
+  // One decision per request, about the participant's real hospital (issue 12: no second
+  // decision inside the handler).
+  EXPECT_EQ(decisions_,
+            std::vector<std::string>{"consent.write " + participant_ + "@hosp-a deny"});
   EXPECT_EQ(Send("POST", Path("/consents"), "steward", ConsentBody()).status, 403);
   EXPECT_EQ(Send("POST", Path("/consents"), "", ConsentBody()).status, 401);
   EXPECT_EQ(Send("POST", "/api/v1/participants/ZG-NONE/consents", "clin-a", ConsentBody()).status,
             404);
+  // An unknown id tells a caller whose roles may not write consents nothing: 403, not 404.
+  EXPECT_EQ(Send("POST", "/api/v1/participants/ZG-NONE/consents", "steward", ConsentBody()).status,
+            403);
+  decisions_.clear();
   Response r = Send("POST", Path("/consents"), "clin-a", ConsentBody());
   ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(decisions_,
+            std::vector<std::string>{"consent.write " + participant_ + "@hosp-a allow"});
   const json created = json::parse(r.body);
   EXPECT_EQ(created["state"], "active");
   EXPECT_EQ(created["record"]["seq"], 1);

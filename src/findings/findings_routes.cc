@@ -96,17 +96,10 @@ json SettingsJson(const Settings& s) {
           {"min_contact_attempts", kMinContactAttempts}};
 }
 
-// Loads the finding, asks the Authorizer, and hides it from a party that may not see it yet.
-Result<FindingDetail> Authorised(Findings& fs, const http::Authorizer& authz, Request& req,
-                                 std::string_view action) {
-  const std::string& id = req.path_params.at("id");
-  ZG_ASSIGN_OR_RETURN(auto resource, fs.Resource(id));
-  ZG_RETURN_IF_ERROR(authz.Check(req, action, resource));
-  ZG_ASSIGN_OR_RETURN(FindingDetail d, fs.Get(id));
-  if (!fs.Visible(d.finding, RequestActor(req))) {
-    return NotFound("finding_not_found", fmt::format("no finding '{}'", id));
-  }
-  return d;
+// The finding a route's {id} names; the route's resolver (ResolveFinding) already decided on
+// it, and hid it from a party that may not see it yet.
+Result<FindingDetail> Load(Findings& fs, const Request& req) {
+  return fs.Get(req.path_params.at("id"));
 }
 
 // The detail as the caller may see it: the local patient id only for the hospital's own staff.
@@ -134,10 +127,31 @@ Result<Response> DetailResponse(int status, const FindingDetail& d, Findings& fs
 
 }  // namespace
 
-Status AddFindingRoutes(http::Router& router, Findings& findings,
-                        const http::Authorizer& authorizer, const Clock& clock) {
-  const http::Authorizer* authz = &authorizer;
+http::Resolver ResolveFinding(Findings& findings, FindingAudience audience) {
   Findings* fs = &findings;
+  return http::ResolveWith([fs, audience](const Request& req) -> Result<policy::Resource> {
+    const std::string& id = req.path_params.at("id");
+    ZG_ASSIGN_OR_RETURN(FindingDetail d, fs->Get(id));
+    const Finding& f = d.finding;
+    // Not yet visible to the caller's party (the hospital before the finding was sent): to
+    // the parties themselves an unknown id, as it was when the handler hid it after deciding;
+    // to anyone else the resource below, which the policy refuses.
+    const std::string& org = req.subject.organisation;
+    if (!fs->Visible(f, RequestActor(req)) && !org.empty() &&
+        (org == f.hospital || org == f.analysis_center)) {
+      return NotFound("finding_not_found", fmt::format("no finding '{}'", id));
+    }
+    // The patient report names the patient: only the participant's hospital owns it, so the
+    // analysis centre holding the finding does not pass.
+    const std::string holder =
+        audience == FindingAudience::kHospital ? std::string() : f.analysis_center;
+    return policy::Resource{"finding", f.id, f.hospital, holder};
+  });
+}
+
+Status AddFindingRoutes(http::Router& router, Findings& findings, const Clock& clock) {
+  Findings* fs = &findings;
+  const http::Resolver finding = ResolveFinding(findings, FindingAudience::kParties);
   const Clock* clk = &clock;
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -146,7 +160,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.write",
       .resource = "finding",
       .max_body_bytes = kMaxBodyBytes,
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(
             http::OnlyFields(body, {"participant_id", "gene", "variant", "origin", "category",
@@ -160,9 +174,9 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         ZG_ASSIGN_OR_RETURN(n.classification, http::JsonString(body, "classification", true));
         ZG_ASSIGN_OR_RETURN(n.evidence, http::JsonString(body, "evidence", true));
         ZG_ASSIGN_OR_RETURN(n.acmg_sf_version, http::JsonString(body, "acmg_sf_version", false));
-        // The analysis centre files into its own organisation; Findings checks its kind.
-        const std::string org = req.subject.organisation;
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.write", {"finding", "", org, org}));
+        // The analysis centre files into its own organisation (the route's resolver,
+        // http::CallerScope, decided on it); Findings checks its kind and that the centre
+        // analysed the participant's specimens.
         ZG_ASSIGN_OR_RETURN(FindingDetail d, fs->File(n, RequestActor(req)));
         return DetailResponse(201, d, *fs, req);
       }),
@@ -173,14 +187,14 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .pattern = "/api/v1/findings",
       .action = "finding.read",
       .resource = "finding",
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
         std::string state, participant;
         if (auto it = req.query.find("state"); it != req.query.end()) state = it->second;
         if (auto it = req.query.find("participant"); it != req.query.end()) {
           participant = it->second;
         }
-        const std::string org = req.subject.organisation;
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", org, org}));
+        // Data selection, not a decision: List gives the findings of the caller's party, within
+        // the scope the route's resolver (http::CallerScope) decided on.
         const Actor actor = RequestActor(req);
         ZG_ASSIGN_OR_RETURN(auto list, fs->List(actor, state, participant));
         ZG_ASSIGN_OR_RETURN(Settings settings, fs->GetSettings());
@@ -195,10 +209,11 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .pattern = "/api/v1/findings/{id}",
       .action = "finding.read",
       .resource = "finding",
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
-        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.read"));
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Load(*fs, req));
         return DetailResponse(200, d, *fs, req);
       }),
+      .resolve = finding,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -207,7 +222,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.transition",
       .resource = "finding",
       .max_body_bytes = kMaxBodyBytes,
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(
             http::OnlyFields(body, {"event", "reason", "reason_code", "decision", "via"}));
@@ -217,10 +232,11 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         ZG_ASSIGN_OR_RETURN(in.reason_code, http::JsonString(body, "reason_code", false));
         ZG_ASSIGN_OR_RETURN(in.decision, http::JsonString(body, "decision", false));
         ZG_ASSIGN_OR_RETURN(in.via, http::JsonString(body, "via", false));
-        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.transition"));
-        ZG_ASSIGN_OR_RETURN(FindingDetail after, fs->Step(d.finding.id, in, RequestActor(req)));
+        ZG_ASSIGN_OR_RETURN(FindingDetail after,
+                            fs->Step(req.path_params.at("id"), in, RequestActor(req)));
         return DetailResponse(200, after, *fs, req);
       }),
+      .resolve = finding,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -229,16 +245,17 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.write",
       .resource = "finding",
       .max_body_bytes = kMaxBodyBytes,
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"classification", "evidence"}));
         Reclassification r;
         ZG_ASSIGN_OR_RETURN(r.classification, http::JsonString(body, "classification", true));
         ZG_ASSIGN_OR_RETURN(r.evidence, http::JsonString(body, "evidence", true));
-        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.write"));
-        ZG_ASSIGN_OR_RETURN(FindingDetail fresh, fs->Reclassify(d.finding.id, r, RequestActor(req)));
+        ZG_ASSIGN_OR_RETURN(FindingDetail fresh,
+                            fs->Reclassify(req.path_params.at("id"), r, RequestActor(req)));
         return DetailResponse(201, fresh, *fs, req);
       }),
+      .resolve = finding,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -246,9 +263,8 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .pattern = "/api/v1/findings/{id}/messages",
       .action = "finding.read",
       .resource = "finding",
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
-        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.read"));
-        ZG_ASSIGN_OR_RETURN(auto messages, fs->Messages(d.finding.id));
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(auto messages, fs->Messages(req.path_params.at("id")));
         json items = json::array();
         int64_t unread = 0;
         for (const auto& m : messages) {
@@ -258,6 +274,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         }
         return Response::Json(200, json{{"items", items}, {"unread", unread}});
       }),
+      .resolve = finding,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -266,7 +283,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.message",
       .resource = "finding",
       .max_body_bytes = kMaxBodyBytes,
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(http::OnlyFields(
             body, {"type", "body", "recipient", "in_reply_to", "from_patient", "decision"}));
@@ -284,10 +301,11 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
           }
           m.from_patient = it->get<bool>();
         }
-        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.message"));
-        ZG_ASSIGN_OR_RETURN(Message posted, fs->Post(d.finding.id, m, RequestActor(req)));
+        ZG_ASSIGN_OR_RETURN(Message posted,
+                            fs->Post(req.path_params.at("id"), m, RequestActor(req)));
         return Response::Json(201, MessageJson(posted, req.subject.id));
       }),
+      .resolve = finding,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -296,17 +314,18 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.message",
       .resource = "finding",
       .max_body_bytes = kMaxBodyBytes,
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
         json body = json::object();
         if (!req.body.empty()) {
           ZG_ASSIGN_OR_RETURN(body, http::ParseJsonBody(req));
         }
         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"up_to_seq"}));
         ZG_ASSIGN_OR_RETURN(const int64_t up_to, http::JsonInt(body, "up_to_seq", false, 0));
-        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.message"));
-        ZG_ASSIGN_OR_RETURN(const int64_t marked, fs->MarkRead(d.finding.id, up_to, RequestActor(req)));
+        ZG_ASSIGN_OR_RETURN(const int64_t marked,
+                            fs->MarkRead(req.path_params.at("id"), up_to, RequestActor(req)));
         return Response::Json(200, json{{"marked_read", marked}});
       }),
+      .resolve = finding,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -314,18 +333,13 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .pattern = "/api/v1/findings/{id}/report",
       .action = "finding.report",
       .resource = "finding",
-      .handler = Wrap([fs, authz, clk](Request& req) -> Result<Response> {
+      .handler = Wrap([fs, clk](Request& req) -> Result<Response> {
         std::string lang = "ja";
         if (auto it = req.query.find("lang"); it != req.query.end()) lang = it->second;
         if (lang != "ja" && lang != "en") {
           return InvalidArgument("invalid_parameter", "'lang' must be ja or en", "lang");
         }
-        ZG_ASSIGN_OR_RETURN(FindingDetail d, Authorised(*fs, *authz, req, "finding.report"));
-        // The report names the patient: only the participant's own hospital prints it.
-        if (!req.subject.HasRole("clinician") || req.subject.organisation != d.finding.hospital) {
-          return PermissionDenied("forbidden",
-                                  "the patient report is printed by the participant's hospital");
-        }
+        ZG_ASSIGN_OR_RETURN(FindingDetail d, Load(*fs, req));
         if (!ReportAvailable(d.finding.state)) {
           return Conflict("report_not_available",
                           fmt::format("finding {} is '{}': the report is available from "
@@ -341,6 +355,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
         r.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'";
         return r;
       }),
+      .resolve = ResolveFinding(findings, FindingAudience::kHospital),
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -348,8 +363,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .pattern = "/api/v1/findings-table",
       .action = "finding.read",
       .resource = "finding",
-      .handler = Wrap([authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", policy::ScopeOf(req.subject), ""}));
+      .handler = Wrap([](Request&) -> Result<Response> {
         json rows = json::array();
         for (const auto& t : TransitionTable()) {
           json needs = json::array();
@@ -381,8 +395,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .pattern = "/api/v1/acmg-sf",
       .action = "finding.read",
       .resource = "finding",
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", policy::ScopeOf(req.subject), ""}));
+      .handler = Wrap([fs](Request&) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(Settings settings, fs->GetSettings());
         json versions = json::array();
         for (const auto& v : AcmgSfVersions()) {
@@ -402,8 +415,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .pattern = "/api/v1/findings-settings",
       .action = "finding.read",
       .resource = "finding",
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.read", {"finding", "", policy::ScopeOf(req.subject), ""}));
+      .handler = Wrap([fs](Request&) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(Settings s, fs->GetSettings());
         return Response::Json(200, SettingsJson(s));
       }),
@@ -415,7 +427,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .action = "finding.configure",
       .resource = "finding",
       .max_body_bytes = kMaxBodyBytes,
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([fs](Request& req) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(
             http::OnlyFields(body, {"acmg_sf_version", "ack_sla_days", "contact_window_days"}));
@@ -426,7 +438,6 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
                             http::JsonInt(body, "ack_sla_days", false, s.ack_sla_days));
         ZG_ASSIGN_OR_RETURN(s.contact_window_days, http::JsonInt(body, "contact_window_days", false,
                                                                  s.contact_window_days));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.configure", {"finding", "", "", ""}));
         ZG_ASSIGN_OR_RETURN(Settings saved, fs->PutSettings(s, RequestActor(req)));
         return Response::Json(200, SettingsJson(saved));
       }),
@@ -437,8 +448,7 @@ Status AddFindingRoutes(http::Router& router, Findings& findings,
       .pattern = "/api/v1/findings-escalations",
       .action = "finding.escalate",
       .resource = "finding",
-      .handler = Wrap([fs, authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "finding.escalate", {"finding", "", "", ""}));
+      .handler = Wrap([fs](Request&) -> Result<Response> {
         ZG_ASSIGN_OR_RETURN(TickSummary s, fs->Tick());
         return Response::Json(200, json{{"checked", s.checked},
                                         {"escalated", s.escalated},

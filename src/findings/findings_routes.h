@@ -20,10 +20,12 @@
 //                                                                    contact_window_days?}
 //   POST /api/v1/findings-escalations            finding.escalate   run the SLA/consent sweep now
 //
-// Every handler asks the Authorizer about the concrete resource ({"finding", id, the
-// participant's hospital, the analysis centre}) before acting; Findings then applies the
-// table's party and guard checks. A finding the caller may not see yet (a hospital before it
-// was sent) answers 404. The hospital-local patient id appears only in responses to clinicians
+// Routes about one finding ({id}) are resolved to the concrete resource ({"finding", id, the
+// participant's hospital, the analysis centre}: ResolveFinding) and PolicyFilter decides once
+// on it, with one audit record; the other routes are decided within the caller's scope
+// (http::CallerScope) and act on it. Handlers hold no access logic; Findings then applies the
+// table's party and guard checks. A finding the caller's party may not see yet (a hospital
+// before it was sent) answers 404, as an unknown id does. The hospital-local patient id appears only in responses to clinicians
 // of the participant's hospital (R5.6). Bodies are JSON objects of at most 16 KiB; bad input
 // answers 400 naming the field.
 #pragma once
@@ -36,7 +38,16 @@ namespace zengen::findings {
 
 inline constexpr int64_t kMaxBodyBytes = 16 * 1024;
 
-Status AddFindingRoutes(http::Router& router, Findings& findings,
-                        const http::Authorizer& authorizer, const Clock& clock);
+// Who a finding route's resource admits besides data-center-wide roles: both parties (the
+// participant's hospital and the analysis centre that filed it), or the hospital alone (the
+// patient report, which names the patient).
+enum class FindingAudience { kParties, kHospital };
+
+// The resolver of the routes about one finding ({id}). Errors: kNotFound "finding_not_found"
+// for an unknown id, and for a finding the caller's party may not see yet (to the two parties;
+// anyone else gets the resource, which the policy refuses).
+http::Resolver ResolveFinding(Findings& findings, FindingAudience audience);
+
+Status AddFindingRoutes(http::Router& router, Findings& findings, const Clock& clock);
 
 }  // namespace zengen::findings

@@ -40,20 +40,19 @@ class FindingRoutesTest : public testing::FindingsFixture {
  protected:
   void SetUp() override {
     FindingsFixture::SetUp();
-    authorizer_ = std::make_unique<http::Authorizer>([this](const Request&, std::string_view action,
-                                                            const policy::Resource& r,
-                                                            const policy::Decision& d) {
-      decisions_.push_back(
-          fmt::format("{} {}/{} {}", action, r.kind, r.id, d.allowed() ? "allow" : "deny"));
-      return Status::Ok();
-    });
     http::Router router;
-    ASSERT_TRUE(AddFindingRoutes(router, *findings_, *authorizer_, clock_).ok());
+    ASSERT_TRUE(AddFindingRoutes(router, *findings_, clock_).ok());
     pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
     pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
     pipeline_->AddFilter(
         std::make_unique<http::AuthenticationFilter>(std::make_shared<TableAuthenticator>()));
-    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>());
+    // The one decision per request (issue 12), as the audit recorder receives it.
+    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>([this](const Request& req) {
+      const policy::Resource& r = req.resolved->resource;
+      decisions_.push_back(fmt::format("{} {}/{} {}", req.route->action, r.kind, r.id,
+                                       req.decision->allowed() ? "allow" : "deny"));
+      return Status::Ok();
+    }));
   }
 
   Response Call(const std::string& method, const std::string& target, const std::string& user,
@@ -65,7 +64,12 @@ class FindingRoutesTest : public testing::FindingsFixture {
     req.body = body;
     if (!body.empty()) req.headers["Content-Type"] = "application/json";
     req.remote_address = "10.0.0.9";
-    return pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
+    const size_t before = decisions_.size();
+    Response r = pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
+    // Every request of these routes is decided exactly once: one audit record, no second
+    // decision in a handler (issue 12).
+    EXPECT_EQ(decisions_.size(), before + 1) << method << " " << target;
+    return r;
   }
 
   Response Step(const std::string& id, const std::string& user, const json& body) {
@@ -78,7 +82,6 @@ class FindingRoutesTest : public testing::FindingsFixture {
   }
   static std::string ErrorCode(const Response& r) { return J(r)["error"].value("code", ""); }
 
-  std::unique_ptr<http::Authorizer> authorizer_;
   std::unique_ptr<http::Pipeline> pipeline_;
   std::vector<std::string> decisions_;
 };
@@ -104,8 +107,14 @@ TEST_P(FindingRoutesTest, OneFindingWalksFromFilingToDisclosureAcrossTheThreePar
   EXPECT_EQ(f["allowed_events"], json::array({"classify"}));
   EXPECT_EQ(decisions_.back(), "finding.write finding/ allow");
 
-  // The hospital does not see it yet.
+  // The hospital does not see it yet (as if unknown); another hospital is refused; an unknown
+  // id is 404 to a role that may read findings and 403 to one that may not.
   EXPECT_EQ(Call("GET", "/api/v1/findings/" + id, "clin-a").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/findings/" + id, "clin-b").status, 403);
+  EXPECT_EQ(decisions_.back(), "finding.read finding/" + id + " deny");
+  EXPECT_EQ(Call("GET", "/api/v1/findings/FD-NONE", "an-3").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/findings/FD-NONE", "op-1").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/findings/" + id, "an-3").status, 403);
   EXPECT_EQ(J(Call("GET", "/api/v1/findings", "clin-a"))["items"].size(), 0u);
 
   ASSERT_EQ(Step(id, "an-1", {{"event", "classify"}}).status, 200);
@@ -172,6 +181,9 @@ TEST_P(FindingRoutesTest, OneFindingWalksFromFilingToDisclosureAcrossTheThreePar
   EXPECT_NE(en.body.find("Confirmed by a clinical test"), std::string::npos);
   EXPECT_EQ(Call("GET", "/api/v1/findings/" + id + "/report?lang=fr", "clin-a").status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/findings/" + id + "/report", "an-1").status, 403);
+  // The centre holding the finding is refused by the one decision (the report's resource is
+  // the hospital's alone), not by a second check in the handler.
+  EXPECT_EQ(decisions_.back(), "finding.report finding/" + id + " deny");
   EXPECT_EQ(Call("GET", "/api/v1/findings/" + id + "/report", "steward").status, 403);
   EXPECT_EQ(Call("GET", "/api/v1/findings/" + id + "/report", "clin-b").status, 403);
 

@@ -113,6 +113,14 @@ std::optional<Response> PolicyFilter::OnRequest(Request& req) {
   return std::nullopt;
 }
 
+Resolver ResolveWith(ResourceLookup lookup) {
+  return [lookup = std::move(lookup)](const Request& req) -> Result<Target> {
+    Target t;
+    ZG_ASSIGN_OR_RETURN(t.resource, lookup(req));
+    return t;
+  };
+}
+
 Status Authorizer::Check(const Request& req, std::string_view action,
                          const policy::Resource& resource) const {
   policy::Context context{req.remote_address, ""};

@@ -66,6 +66,13 @@ class PolicyFilter final : public Filter {
 // nothing about the resource (the reason is in the audit record).
 Error AccessDenied();
 
+// A route resolver (Route::resolve) from a module's own lookup of the resource a request
+// touches, with its owning organisation, holder and live facts (e.g. Specimens::ReadResource):
+// PolicyFilter then decides once on it. The lookup's errors are the resolver's (kNotFound for
+// an unknown id, kInvalidArgument naming a bad parameter or body field).
+using ResourceLookup = std::function<Result<policy::Resource>(const Request& req)>;
+Resolver ResolveWith(ResourceLookup lookup);
+
 // Per-resource decisions inside handlers: the route-level decision knows only the kind of
 // resource, a handler knows which participant's hospital it belongs to. Check decides, hands
 // the decision to the recorder (the audit log), and returns the error to answer with when

@@ -34,33 +34,42 @@ using http::Wrap;
 
 }  // namespace
 
-http::Resolver ParticipantById(Registry& registry) {
-  Registry* reg = &registry;
-  return [reg](const Request& req) -> Result<http::Target> {
-    ZG_ASSIGN_OR_RETURN(Participant p, reg->Get(req.path_params.at("id")));
+http::Resolver ParticipantResolver(HospitalLookup hospital_of) {
+  return [hospital_of = std::move(hospital_of)](const Request& req) -> Result<http::Target> {
+    const auto it = req.path_params.find("id");
+    if (it == req.path_params.end() || it->second.empty()) {
+      return NotFound("participant_not_found", "no participant ''");
+    }
+    ZG_ASSIGN_OR_RETURN(std::string hospital, hospital_of(it->second));
     http::Target t;
-    t.resource = {"participant", p.id, p.hospital, ""};
+    t.resource = {"participant", it->second, std::move(hospital), ""};
     return t;
   };
 }
 
-Status AddParticipantRoutes(http::Router& router, Registry& registry,
-                            const http::Authorizer& authorizer) {
+http::Resolver ParticipantById(Registry& registry) {
   Registry* reg = &registry;
-  const http::Authorizer* auth = &authorizer;
+  return ParticipantResolver([reg](std::string_view id) -> Result<std::string> {
+    ZG_ASSIGN_OR_RETURN(Participant p, reg->Get(id));
+    return p.hospital;
+  });
+}
+
+Status AddParticipantRoutes(http::Router& router, Registry& registry) {
+  Registry* reg = &registry;
   ZG_RETURN_IF_ERROR(router.Add(
       {.method = "POST", .pattern = "/api/v1/participants", .action = "participant.write",
        .resource = "participant", .max_body_bytes = 8192,
-       .handler = Wrap([reg, auth](Request& req) -> Result<Response> {
+       .handler = Wrap([reg](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          NewParticipant p;
+         // The route's resolver (http::CallerScope) decided for the caller's own hospital, the
+         // one a participant is registered into.
          p.hospital = req.subject.organisation;
          ZG_ASSIGN_OR_RETURN(p.local_id, Field(body, "local_id"));
          ZG_ASSIGN_OR_RETURN(p.program, Field(body, "program"));
          ZG_ASSIGN_OR_RETURN(p.disease_category, Field(body, "disease_category"));
          ZG_ASSIGN_OR_RETURN(p.index_date, Field(body, "index_date"));
-         ZG_RETURN_IF_ERROR(
-             auth->Check(req, "participant.write", {"participant", "", p.hospital}));
          ZG_ASSIGN_OR_RETURN(auto r, reg->Register(p, req.subject.id, req.remote_address,
                                                    req.request_id));
          return Response::Json(r.created ? 201 : 200,

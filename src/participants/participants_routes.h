@@ -16,7 +16,15 @@ namespace zengen::participants {
 // kNotFound "participant_not_found".
 http::Resolver ParticipantById(Registry& registry);
 
-Status AddParticipantRoutes(http::Router& router, Registry& registry,
-                            const http::Authorizer& authorizer);
+// The same resolver for another module's routes about one participant ({id} path parameter:
+// specimens, consents, clinical records), with the module's own way of asking the participant's
+// hospital (`hospital_of`, whose errors — kNotFound for an unknown id — the resolver returns).
+// An empty {id} is kNotFound "participant_not_found" without asking.
+using HospitalLookup = std::function<Result<std::string>(std::string_view participant_id)>;
+http::Resolver ParticipantResolver(HospitalLookup hospital_of);
+
+// POST registers into the caller's own hospital (http::CallerScope decided it); the listing is
+// the caller's scope.
+Status AddParticipantRoutes(http::Router& router, Registry& registry);
 
 }  // namespace zengen::participants

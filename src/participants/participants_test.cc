@@ -97,10 +97,15 @@ TEST_P(RegistryTest, BadInputNamesTheField) {
 
 TEST_P(RegistryTest, RoutesKeepHospitalsApart) {
   http::Router router;
-  http::Authorizer authorizer;
-  ASSERT_TRUE(AddParticipantRoutes(router, *registry_, authorizer).ok());
+  ASSERT_TRUE(AddParticipantRoutes(router, *registry_).ok());
   http::Pipeline pipeline(std::move(router));
-  pipeline.AddFilter(std::make_unique<http::PolicyFilter>());
+  // Every decision the one gate makes (issue 12: one decision, one audit record per request).
+  std::vector<std::string> decisions;
+  pipeline.AddFilter(std::make_unique<http::PolicyFilter>([&](const http::Request& r) {
+    decisions.push_back(r.route->action + " " + r.resolved->resource.organisation + " " +
+                        (r.decision->allowed() ? "allow" : "deny"));
+    return Status::Ok();
+  }));
   auto send = [&](const std::string& method, const std::string& target, const std::string& org,
                   const std::string& role, const std::string& body = "") {
     http::Request req;
@@ -114,7 +119,15 @@ TEST_P(RegistryTest, RoutesKeepHospitalsApart) {
   auto created = send("POST", "/api/v1/participants", "hosp-a", "clinician",
                       R"({"local_id":"MRN-9","program":"rare_disease","disease_category":"rd_neuromuscular","index_date":"2026-05-01"})");
   ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(decisions, std::vector<std::string>{"participant.write hosp-a allow"});
   const std::string id = nlohmann::json::parse(created.body)["participant"]["id"];
+  // Registration is into the caller's own hospital only: a steward (every hospital in scope,
+  // but no clinician role) and a clinician of no organisation are refused by the one decision.
+  const std::string again =
+      R"({"local_id":"MRN-8","program":"rare_disease","disease_category":"rd_neuromuscular","index_date":"2026-05-01"})";
+  EXPECT_EQ(send("POST", "/api/v1/participants", "dc", "data_steward", again).status, 403);
+  EXPECT_EQ(send("POST", "/api/v1/participants", "", "clinician", again).status, 403);
+  EXPECT_EQ(decisions.size(), 3u);
   auto own = send("GET", "/api/v1/participants/" + id, "hosp-a", "clinician");
   EXPECT_EQ(own.status, 200);
   EXPECT_EQ(nlohmann::json::parse(own.body)["local_id"], "MRN-9");

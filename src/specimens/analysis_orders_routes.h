@@ -10,9 +10,11 @@
 //   GET  /api/v1/organisations?kind=          org.directory        id, name and kind of the
 //                                                                  registered organisations
 //
-// Order reads are checked against {"analysis_order", specimen id, the specimen's holder, the
-// caller's organisation when an order names it}, so the holding facility and the ordered
-// centre pass; AnalysisOrders then filters what each may see. `kind` accepts hospital,
+// Order reads are decided once (PolicyFilter) on the resource ResolveSpecimenOrders names:
+// {"analysis_order", specimen id, the specimen's holder, the caller's organisation when an order
+// names it}, so the holding facility and the ordered centre pass; AnalysisOrders then selects
+// what each may see. Writes and the directory are decided on role alone (the router's resolver
+// for their kind); handlers hold no access logic. `kind` accepts hospital,
 // sequencing_facility, analysis_center (also spelled analysis_centre), data_center, academic
 // and industry; anything else is 400 naming `kind`.
 #pragma once
@@ -26,10 +28,12 @@ namespace zengen::specimens {
 
 nlohmann::json OrderJson(const AnalysisOrder& o);
 
-Status AddAnalysisOrderRoutes(http::Router& router, AnalysisOrders& orders,
-                              const http::Authorizer& authorizer);
+// The resolver of GET /analysis-orders: the specimen's orders as SpecimenOrdersResource names
+// them; 400 "missing_field" naming `specimen_id` when absent, 404 for an unknown specimen.
+http::Resolver ResolveSpecimenOrders(AnalysisOrders& orders);
 
-Status AddOrganisationDirectoryRoute(http::Router& router, identity::Identity& identity,
-                                     const http::Authorizer& authorizer);
+Status AddAnalysisOrderRoutes(http::Router& router, AnalysisOrders& orders);
+
+Status AddOrganisationDirectoryRoute(http::Router& router, identity::Identity& identity);
 
 }  // namespace zengen::specimens

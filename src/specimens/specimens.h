@@ -194,7 +194,7 @@ class Specimens {
   // when holder is not empty.
   Result<std::map<std::string, int64_t>> CountByState(std::string_view holder = {});
 
-  // Policy resources for the routes' Authorizer checks.
+  // Policy resources for the routes' resolvers (the one decision, http::PolicyFilter).
   // {"participant", id, hospital, ""}. Errors: kNotFound "participant_not_found".
   Result<policy::Resource> ParticipantResource(std::string_view participant_id);
   // {"specimen", id, hospital, holder}. Errors: kNotFound "specimen_not_found".

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "participants/participants_routes.h"
+
 namespace zengen::specimens {
 namespace {
 
@@ -48,12 +50,67 @@ json ListJson(const std::vector<Specimen>& list) {
   return {{"items", std::move(items)}};
 }
 
+std::string Query(const Request& req, const std::string& name) {
+  const auto it = req.query.find(name);
+  return it == req.query.end() ? std::string() : it->second;
+}
+
+// The holder GET /specimens lists: ?holder= when given, else the caller's organisation.
+// Error: 400 "missing_field" naming `holder` when that is empty.
+Result<std::string> HolderParam(const Request& req) {
+  std::string holder = req.query.contains("holder") ? Query(req, "holder")
+                                                    : req.subject.organisation;
+  if (holder.empty()) return InvalidArgument("missing_field", "'holder' is required", "holder");
+  return holder;
+}
+
+// The custody step a POST .../custody asks for. Errors: 400 naming the field.
+Result<CustodyStep> ParseCustodyStep(const Request& req) {
+  ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
+  ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"to", "note", "destination"}));
+  CustodyStep step;
+  ZG_ASSIGN_OR_RETURN(step.to, http::JsonString(body, "to", true));
+  ZG_ASSIGN_OR_RETURN(step.note, http::JsonString(body, "note", false));
+  ZG_ASSIGN_OR_RETURN(step.destination, http::JsonString(body, "destination", false));
+  return step;
+}
+
 }  // namespace
 
-Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
-                         const http::Authorizer& authorizer) {
-  const http::Authorizer* authz = &authorizer;
+http::Resolver SpecimenParticipant(Specimens& specimens) {
   Specimens* sp = &specimens;
+  return participants::ParticipantResolver([sp](std::string_view id) -> Result<std::string> {
+    ZG_ASSIGN_OR_RETURN(policy::Resource r, sp->ParticipantResource(id));
+    return r.organisation;
+  });
+}
+
+http::Resolver ResolveSpecimen(Specimens& specimens) {
+  Specimens* sp = &specimens;
+  return http::ResolveWith([sp](const Request& req) {
+    return sp->ReadResource(req.path_params.at("id"), req.subject);
+  });
+}
+
+http::Resolver ResolveHolder() {
+  return http::ResolveWith([](const Request& req) -> Result<policy::Resource> {
+    ZG_ASSIGN_OR_RETURN(std::string holder, HolderParam(req));
+    return policy::Resource{"specimen", "", holder, holder};
+  });
+}
+
+http::Resolver ResolveCountsScope() {
+  return http::ResolveWith([](const Request& req) -> Result<policy::Resource> {
+    // All holders at once is every organisation ("*"): only data-center-wide roles pass.
+    std::string scope = Query(req, "holder");
+    if (scope.empty()) scope = std::string(policy::kEveryOrganisation);
+    return policy::Resource{"specimen", "", scope, scope};
+  });
+}
+
+Status AddSpecimenRoutes(http::Router& router, Specimens& specimens) {
+  Specimens* sp = &specimens;
+  const http::Resolver participant = SpecimenParticipant(specimens);
 
   ZG_RETURN_IF_ERROR(router.Add({
       .method = "POST",
@@ -61,10 +118,8 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .action = "specimen.write",
       .resource = "participant",
       .max_body_bytes = kMaxBodyBytes,
-      .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
+      .handler = Wrap([sp](Request& req) -> Result<Response> {
         const std::string& pid = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, sp->ParticipantResource(pid));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.write", resource));
         ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
         ZG_RETURN_IF_ERROR(http::OnlyFields(
             body, {"tumour_normal", "specimen_type", "preservation", "collection_date", "note"}));
@@ -79,6 +134,7 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
         ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Get(s.id));
         return Response::Json(201, DetailJson(d));
       }),
+      .resolve = participant,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -86,13 +142,11 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .pattern = "/api/v1/participants/{id}/specimens",
       .action = "specimen.read",
       .resource = "participant",
-      .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
-        const std::string& pid = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, sp->ParticipantResource(pid));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", resource));
-        ZG_ASSIGN_OR_RETURN(auto list, sp->ListForParticipant(pid));
+      .handler = Wrap([sp](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(auto list, sp->ListForParticipant(req.path_params.at("id")));
         return Response::Json(200, ListJson(list));
       }),
+      .resolve = participant,
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -100,13 +154,11 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .pattern = "/api/v1/specimens/{id}",
       .action = "specimen.read",
       .resource = "specimen",
-      .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
-        const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(auto resource, sp->ReadResource(id, req.subject));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", resource));
-        ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Get(id));
+      .handler = Wrap([sp](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Get(req.path_params.at("id")));
         return Response::Json(200, DetailJson(d));
       }),
+      .resolve = ResolveSpecimen(specimens),
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -115,19 +167,18 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .action = "specimen.custody",
       .resource = "specimen",
       .max_body_bytes = kMaxBodyBytes,
-      .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
-        const std::string& id = req.path_params.at("id");
-        ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-        ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"to", "note", "destination"}));
-        CustodyStep step;
-        ZG_ASSIGN_OR_RETURN(step.to, http::JsonString(body, "to", true));
-        ZG_ASSIGN_OR_RETURN(step.note, http::JsonString(body, "note", false));
-        ZG_ASSIGN_OR_RETURN(step.destination, http::JsonString(body, "destination", false));
-        ZG_ASSIGN_OR_RETURN(auto resource, sp->CustodyResource(id, step.to, req.subject));
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.custody", resource));
-        ZG_ASSIGN_OR_RETURN(SpecimenDetail d, sp->Custody(id, step, RequestActor(req)));
+      .handler = Wrap([sp](Request& req) -> Result<Response> {
+        ZG_ASSIGN_OR_RETURN(CustodyStep step, ParseCustodyStep(req));
+        ZG_ASSIGN_OR_RETURN(SpecimenDetail d,
+                            sp->Custody(req.path_params.at("id"), step, RequestActor(req)));
         return Response::Json(200, DetailJson(d));
       }),
+      // The decision is taken before the body arrives (the server reads it only once the
+      // request is admitted), so it cannot depend on `to`: the resource admits the parties to
+      // the specimen (ResolveSpecimen: hospital, holder, destination in transit, ordered
+      // centre), and the custody table inside Specimens::Custody decides which party makes
+      // which step (403 wrong_role / wrong_organisation, audited).
+      .resolve = ResolveSpecimen(specimens),
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -135,18 +186,13 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .pattern = "/api/v1/specimens",
       .action = "specimen.read",
       .resource = "specimen",
-      .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
-        std::string holder = req.subject.organisation;
-        if (auto it = req.query.find("holder"); it != req.query.end()) holder = it->second;
-        if (holder.empty()) {
-          return InvalidArgument("missing_field", "'holder' is required", "holder");
-        }
-        std::string state;
-        if (auto it = req.query.find("state"); it != req.query.end()) state = it->second;
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", {"specimen", "", holder, holder}));
-        ZG_ASSIGN_OR_RETURN(auto list, sp->ListHeldBy(holder, state));
+      .handler = Wrap([sp](Request& req) -> Result<Response> {
+        // The holder the resolver (ResolveHolder) decided on.
+        ZG_ASSIGN_OR_RETURN(std::string holder, HolderParam(req));
+        ZG_ASSIGN_OR_RETURN(auto list, sp->ListHeldBy(holder, Query(req, "state")));
         return Response::Json(200, ListJson(list));
       }),
+      .resolve = ResolveHolder(),
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -154,11 +200,10 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .pattern = "/api/v1/shipments/incoming",
       .action = "specimen.read",
       .resource = "specimen",
-      .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
-        // Always the caller's own organisation: there is no parameter to name another.
-        const std::string org = req.subject.organisation;
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", {"specimen", "", org, org}));
-        ZG_ASSIGN_OR_RETURN(auto list, sp->Incoming(org));
+      .handler = Wrap([sp](Request& req) -> Result<Response> {
+        // Data selection, not a decision: always the caller's own organisation (there is no
+        // parameter to name another), which the route's resolver (http::CallerScope) decided.
+        ZG_ASSIGN_OR_RETURN(auto list, sp->Incoming(req.subject.organisation));
         return Response::Json(200, ListJson(list));
       }),
   }));
@@ -168,17 +213,14 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .pattern = "/api/v1/specimen-counts",
       .action = "specimen.read",
       .resource = "specimen",
-      .handler = Wrap([sp, authz](Request& req) -> Result<Response> {
-        std::string holder;
-        if (auto it = req.query.find("holder"); it != req.query.end()) holder = it->second;
-        // All holders at once only for those the policy lets past every organisation (data
-        // stewards): the check names a holder nobody belongs to.
-        const std::string scope = holder.empty() ? std::string("*") : holder;
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", {"specimen", "", scope, scope}));
+      .handler = Wrap([sp](Request& req) -> Result<Response> {
+        // The holder (or all, "") the resolver (ResolveCountsScope) decided on.
+        const std::string holder = Query(req, "holder");
         ZG_ASSIGN_OR_RETURN(auto counts, sp->CountByState(holder));
         return Response::Json(200, json{{"holder", holder.empty() ? json(nullptr) : json(holder)},
                                         {"counts", counts}});
       }),
+      .resolve = ResolveCountsScope(),
   }));
 
   ZG_RETURN_IF_ERROR(router.Add({
@@ -186,8 +228,8 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
       .pattern = "/api/v1/custody-table",
       .action = "specimen.read",
       .resource = "specimen",
-      .handler = Wrap([authz](Request& req) -> Result<Response> {
-        ZG_RETURN_IF_ERROR(authz->Check(req, "specimen.read", {"specimen", "", policy::ScopeOf(req.subject), ""}));
+      // Decided on role within the caller's scope (http::CallerScope): the table is no one's data.
+      .handler = Wrap([](Request&) -> Result<Response> {
         json rows = json::array();
         for (const auto& t : CustodyTable()) {
           rows.push_back({{"from", t.from},

@@ -17,10 +17,12 @@
 //                                                              or of all for a data steward)
 //   GET  /api/v1/custody-table                specimen.read    the transition table
 //
-// Every handler asks the Authorizer about the concrete resource ({"participant"|"specimen", id,
-// the participant's hospital, the holder}) before acting; Specimens then applies the custody
-// table's own role and organisation guards. Bodies are JSON objects of at most 16 KiB; bad
-// input answers 400 naming the field.
+// Every route's resolver names the concrete resource ({"participant"|"specimen", id, the
+// participant's hospital, the holder or the organisation that acts next}) and PolicyFilter
+// decides once on it, with one audit record; handlers hold no access logic (listings act on the
+// scope that was decided). Specimens then applies the custody table's own role and organisation
+// guards. An unknown id is 404 to callers whose roles may act in their own scope and 403 to the
+// others. Bodies are JSON objects of at most 16 KiB; bad input answers 400 naming the field.
 #pragma once
 
 #include "http/filters.h"
@@ -31,7 +33,21 @@ namespace zengen::specimens {
 
 inline constexpr int64_t kMaxBodyBytes = 16 * 1024;
 
-Status AddSpecimenRoutes(http::Router& router, Specimens& specimens,
-                         const http::Authorizer& authorizer);
+// The resolvers of the routes above (each errs as its lookup: kNotFound for an unknown id,
+// kInvalidArgument naming a bad parameter or body field):
+// a participant's specimens: the participant, owned by its hospital;
+http::Resolver SpecimenParticipant(Specimens& specimens);
+// one specimen ({id}) to read or to step: Specimens::ReadResource (the destination of a
+// shipment in transit and the centre of an open order are its holder to them). For a custody
+// step this admits the parties; the custody table inside Specimens::Custody decides which
+// party makes which step (the decision precedes the body, so it cannot depend on `to`);
+http::Resolver ResolveSpecimen(Specimens& specimens);
+// the specimens a holder holds (?holder=, default the caller's organisation; 400 "missing_field"
+// naming `holder` when neither is there);
+http::Resolver ResolveHolder();
+// the counts of one holder (?holder=) or of every holder ("*", data-center-wide roles only).
+http::Resolver ResolveCountsScope();
+
+Status AddSpecimenRoutes(http::Router& router, Specimens& specimens);
 
 }  // namespace zengen::specimens

@@ -74,22 +74,21 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
     specimens_ = std::make_unique<Specimens>(*store_, clock_, audit_);
     orders_ = std::make_unique<AnalysisOrders>(*store_, clock_, audit_);
     identity_ = std::make_unique<identity::Identity>(*store_, clock_, audit_);
-    authorizer_ = std::make_unique<http::Authorizer>([this](const Request&, std::string_view action,
-                                                            const policy::Resource& r,
-                                                            const policy::Decision& d) {
-      decisions_.push_back(
-          fmt::format("{} {}/{} {}", action, r.kind, r.id, d.allowed() ? "allow" : "deny"));
-      return Status::Ok();
-    });
     http::Router router;
-    ASSERT_TRUE(AddSpecimenRoutes(router, *specimens_, *authorizer_).ok());
-    ASSERT_TRUE(AddAnalysisOrderRoutes(router, *orders_, *authorizer_).ok());
-    ASSERT_TRUE(AddOrganisationDirectoryRoute(router, *identity_, *authorizer_).ok());
+    ASSERT_TRUE(AddSpecimenRoutes(router, *specimens_).ok());
+    ASSERT_TRUE(AddAnalysisOrderRoutes(router, *orders_).ok());
+    ASSERT_TRUE(AddOrganisationDirectoryRoute(router, *identity_).ok());
     pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
     pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
     pipeline_->AddFilter(
         std::make_unique<http::AuthenticationFilter>(std::make_shared<TableAuthenticator>()));
-    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>());
+    // The one decision per request (issue 12), as the audit recorder receives it.
+    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>([this](const Request& req) {
+      const policy::Resource& r = req.resolved->resource;
+      decisions_.push_back(fmt::format("{} {}/{} {}", req.route->action, r.kind, r.id,
+                                       req.decision->allowed() ? "allow" : "deny"));
+      return Status::Ok();
+    }));
   }
 
   Response Call(const std::string& method, const std::string& target, const std::string& user,
@@ -101,7 +100,12 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
     req.body = body;
     if (!body.empty()) req.headers["Content-Type"] = "application/json";
     req.remote_address = "10.0.0.9";
-    return pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
+    const size_t before = decisions_.size();
+    Response r = pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
+    // Every request of these routes is decided exactly once: one audit record, no second
+    // decision in a handler (issue 12).
+    EXPECT_EQ(decisions_.size(), before + 1) << method << " " << target;
+    return r;
   }
 
   std::string RegisterOne() {
@@ -127,7 +131,6 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Specimens> specimens_;
   std::unique_ptr<AnalysisOrders> orders_;
   std::unique_ptr<identity::Identity> identity_;
-  std::unique_ptr<http::Authorizer> authorizer_;
   std::unique_ptr<http::Pipeline> pipeline_;
   std::vector<std::string> decisions_;
   std::string participant_;
@@ -165,6 +168,46 @@ TEST_P(SpecimenRoutesTest, AnotherHospitalsClinicianIsForbidden) {
   EXPECT_EQ(Step(id, "clin-b", {{"to", "shipped"}, {"destination", "seq-1"}}).status, 403);
   EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "op-1").status, 403);  // not there yet
   EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "steward").status, 200);
+}
+
+// Issue 12: the cases the handlers used to decide a second time are decided once, by the
+// route's resolver and PolicyFilter, on the item's real owner.
+TEST_P(SpecimenRoutesTest, EachRouteIsDecidedOnceOnTheRealOwner) {
+  const std::string id = RegisterOne();
+  // Another organisation's specimen: refused, and the decision names the specimen itself.
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "clin-b").status, 403);
+  EXPECT_EQ(decisions_.back(), "specimen.read specimen/" + id + " deny");
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/" + id, "clin-a").status, 200);
+  EXPECT_EQ(decisions_.back(), "specimen.read specimen/" + id + " allow");
+  // An unknown id: 404 to a role that may read specimens, 403 to a stranger (who learns
+  // nothing, not even that the id is unknown); the same for a custody step, whose body is
+  // judged only for those admitted.
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/SP-NOPE", "op-1").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens/SP-NOPE", "researcher").status, 403);
+  EXPECT_EQ(Step("SP-NOPE", "clin-a", {{"to", "shipped"}}).status, 404);
+  EXPECT_EQ(Step("SP-NOPE", "researcher", {{"to", "shipped"}}).status, 403);
+  EXPECT_EQ(Step(id, "researcher", json::object()).status, 403);
+  EXPECT_EQ(Step(id, "clin-b", json::object()).status, 403);  // another hospital's specimen
+  EXPECT_EQ(Call("GET", "/api/v1/participants/ZG-NOPE/specimens", "researcher").status, 403);
+  // The holder's listing: its own, not another's; an empty holder names nobody (400 to those
+  // who may list, 403 to strangers), never "everyone".
+  EXPECT_EQ(Call("GET", "/api/v1/specimens?holder=hosp-a", "clin-a").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/specimens?holder=hosp-a", "clin-b").status, 403);
+  EXPECT_EQ(decisions_.back(), "specimen.read specimen/ deny");
+  EXPECT_EQ(Call("GET", "/api/v1/specimens?holder=hosp-a", "steward").status, 200);
+  EXPECT_EQ(ErrorField(Call("GET", "/api/v1/specimens?holder=", "clin-a")), "holder");
+  EXPECT_EQ(Call("GET", "/api/v1/specimens?holder=", "researcher").status, 403);
+  // Counts of every holder are for data-center-wide roles; of one holder, for that holder.
+  EXPECT_EQ(Call("GET", "/api/v1/specimen-counts", "clin-a").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/specimen-counts", "steward").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/specimen-counts?holder=hosp-a", "clin-a").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/specimen-counts?holder=hosp-a", "clin-b").status, 403);
+  // The orders of a specimen: the parameter is required (400 naming it) for those who may
+  // read orders; a stranger is refused first.
+  EXPECT_EQ(ErrorField(Call("GET", "/api/v1/analysis-orders", "op-1")), "specimen_id");
+  EXPECT_EQ(Call("GET", "/api/v1/analysis-orders", "clin-a").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/analysis-orders?specimen_id=" + id, "an-2").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/analysis-orders?specimen_id=" + id, "steward").status, 200);
 }
 
 TEST_P(SpecimenRoutesTest, DestinationFacilitySeesTheSpecimenInItsQueueAfterReceipt) {
