@@ -340,11 +340,14 @@ Result<Rows> SqliteTransaction::Query(std::string_view sql, std::span<const Valu
   if (!stmt.ok()) return Fail(stmt.error());
   sqlite3_stmt* s = stmt->get();
   Rows rows;
+  // why: the columns are read after the first step. A cached statement whose tables changed
+  // since it was prepared (e.g. `SELECT *` after ALTER TABLE) is recompiled by that step, and
+  // only then reports its current columns.
+  int rc = sqlite3_step(s);
   const int ncols = sqlite3_column_count(s);
   rows.columns.reserve(ncols);
   for (int i = 0; i < ncols; ++i) rows.columns.emplace_back(sqlite3_column_name(s, i));
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(s)) {
     std::vector<Value> cols;
     cols.reserve(ncols);
     for (int i = 0; i < ncols; ++i) cols.push_back(ColumnValue(s, i));
