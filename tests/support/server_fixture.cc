@@ -75,7 +75,14 @@ json ServerTest::Upload(const std::string& token, json spec, const std::string& 
                               bytes.substr(static_cast<size_t>(i) << 23, size_t{8} << 20));
     EXPECT_TRUE(r && r->status == 204) << (r ? r->body : "no answer");
   }
-  auto c = Call(token, "POST", "/api/v1/uploads/" + id + "/complete");
+  // why: completion checks, indexes and encrypts the whole file; on a loaded machine that can
+  // take longer than a client's default 5 s wait, so this one answer is awaited for 2 minutes.
+  std::optional<HttpResponse> c;
+  if (auto conn = server_->Connect();
+      conn && conn->Send(BuildRequest("POST", "/api/v1/uploads/" + id + "/complete",
+                                      {{"Authorization", "Bearer " + token}}))) {
+    c = conn->Read(120000);
+  }
   EXPECT_TRUE(c && c->status == 200) << (c ? c->body : "no answer");
   return c ? c->Json() : json();
 }
