@@ -19,6 +19,7 @@
 #include "storage/store.h"
 #include "support/browser.h"
 #include "support/genomics.h"
+#include "support/server_fixture.h"
 
 namespace zengen::testing {
 namespace {
@@ -29,7 +30,7 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 constexpr const char* kPassword = "analysis-test-passphrase-2026";
 
-class AnalysisE2eTest : public ::testing::TestWithParam<std::string> {
+class AnalysisE2eTest : public ServerTest {
  protected:
   void SetUp() override {
     work_ = fs::temp_directory_path() / ("zg-analysis-e2e-" + crypto::ToHex(crypto::RandomBytes(6)));
@@ -45,27 +46,17 @@ class AnalysisE2eTest : public ::testing::TestWithParam<std::string> {
     reads_ = syn::MakeReads(hap, 11, 1500, 150, false, "HE2E");
     std::ofstream(work_ / "ref.fa") << ref_.Fasta();
     const fs::path fasta = work_ / "ref.fa";
-    server_ = ZengenServer::Start(GetParam(), {}, [fasta](const fs::path& dir) {
+    StartServer({}, [fasta](const fs::path& dir) {
       const auto r = RunCommand({ZengenBinary(), "reference", "add", "--data", dir.string(),
                                  "synthetic-30k", fasta.string()});
       EXPECT_EQ(r.exit_code, 0) << r.output;
     });
     ASSERT_NE(server_, nullptr);
-    for (const auto& [id, kind] : std::vector<std::pair<std::string, std::string>>{
-             {"hosp-a", "hospital"}, {"seq-1", "sequencing_facility"},
-             {"ana-1", "analysis_center"}, {"ana-2", "analysis_center"}}) {
-      ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/admin/organisations",
-                           {{"id", id}, {"name", id}, {"kind", kind}, {"jurisdiction", "JP"}})
-                    ->status,
-                201);
-    }
-    auto u = AsOperator(*server_, "POST", "/api/v1/admin/users",
-                        {{"id", "dr-a"}, {"organisation", "hosp-a"}, {"display_name", "dr-a"},
-                         {"email", "dr-a@example.org"}, {"roles", {"clinician"}},
-                         {"password", kPassword}});
-    ASSERT_EQ(u->status, 201) << u->body;
-    clinician_.server = server_.get();
-    ASSERT_FALSE(clinician_.LoginAndEnrol("dr-a", kPassword).empty());
+    ASSERT_NO_FATAL_FAILURE(AddOrganisations({{"hosp-a", "hospital"},
+                                              {"seq-1", "sequencing_facility"},
+                                              {"ana-1", "analysis_center"},
+                                              {"ana-2", "analysis_center"}}));
+    ASSERT_NO_FATAL_FAILURE(AddPerson("dr-a", "hosp-a", "clinician", kPassword, clinician_));
     seq_token_ = Token("seq-1", "sequencing_operator",
                        {"specimen.custody", "run.write", "upload.write"});
     const std::vector<std::string> analyst = {"analysis_run.write", "analysis_run.read",
@@ -123,39 +114,6 @@ class AnalysisE2eTest : public ::testing::TestWithParam<std::string> {
     fs::remove_all(work_, ec);
   }
 
-  std::string Token(const std::string& org, const std::string& role,
-                    const std::vector<std::string>& actions) {
-    auto t = AsOperator(*server_, "POST", "/api/v1/admin/tokens",
-                        {{"name", org + "-" + role}, {"organisation", org}, {"role", role},
-                         {"actions", actions}, {"days", 7}});
-    EXPECT_EQ(t->status, 201) << t->body;
-    return t->Json()["token"];
-  }
-
-  std::optional<HttpResponse> Call(const std::string& token, const std::string& method,
-                                   const std::string& path, const json& body = nullptr) {
-    std::map<std::string, std::string> h = {{"Authorization", "Bearer " + token}};
-    if (!body.is_null()) h["Content-Type"] = "application/json";
-    return server_->Request(method, path, h, body.is_null() ? "" : body.dump());
-  }
-
-  json Upload(const std::string& token, json spec, const std::string& bytes) {
-    spec["size"] = bytes.size();
-    spec["sha256"] = crypto::Sha256Hex(bytes);
-    spec["chunk_size"] = 8 << 20;
-    auto u = Call(token, "POST", "/api/v1/uploads", spec);
-    EXPECT_EQ(u->status, 201) << u->body;
-    const std::string id = u->Json()["id"];
-    auto r = server_->Request("PUT", fmt::format("/api/v1/uploads/{}/chunks/0", id),
-                              {{"Authorization", "Bearer " + token},
-                               {"Content-Type", "application/octet-stream"}},
-                              bytes);
-    EXPECT_EQ(r->status, 204) << r->body;
-    auto c = Call(token, "POST", "/api/v1/uploads/" + id + "/complete");
-    EXPECT_EQ(c->status, 200) << c->body;
-    return c->Json();
-  }
-
   // Runs a client with the analysis centre's token file and the server's certificate.
   CommandResult Client(std::vector<std::string> argv) {
     std::vector<std::string> full = {"/usr/bin/env",
@@ -182,7 +140,6 @@ class AnalysisE2eTest : public ::testing::TestWithParam<std::string> {
   syn::Reference ref_;
   syn::Reads reads_;
   std::vector<int64_t> snvs_;  // 1-based
-  std::unique_ptr<ZengenServer> server_;
   Browser clinician_{nullptr};
   std::string seq_token_, ana_token_, other_token_;
   std::string participant_, specimen_;

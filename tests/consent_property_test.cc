@@ -27,10 +27,11 @@
 // Every answer is compared both ways (a refusal the model does not expect fails too), so the
 // model has to be exact, and a leak cannot hide behind a vacuous model.
 //
-// Seeded and reproducible: the seed is printed; ZENGEN_PROPERTY_SEED and ZENGEN_PROPERTY_EVENTS
-// (SQLite) / ZENGEN_PROPERTY_EVENTS_POSTGRES override the seed and the counts,
-// ZENGEN_PROPERTY_PROBES the file probes after each event (1; every 500 events a sweep probes
-// every file for every reader, and every listing and export).
+// Seeded and reproducible: the seed (1 unless set) is printed; ZENGEN_PROPERTY_SEED and
+// ZENGEN_PROPERTY_EVENTS (SQLite) / ZENGEN_PROPERTY_EVENTS_POSTGRES override the seed and the
+// counts, ZENGEN_PROPERTY_PROBES the file probes after each event (1; every 200 events a sweep
+// probes every file for every reader, and every listing and export).
+// scripts/consent-property.sh runs the long campaign (100,000 events) and prints its figures.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -982,8 +983,8 @@ TEST_P(ConsentPropertyTest, NoAnswerShowsAParticipantWhoMayNotBeSeen) {
   const int64_t events = postgres ? EnvInt("ZENGEN_PROPERTY_EVENTS_POSTGRES", 2000)
                                   : EnvInt("ZENGEN_PROPERTY_EVENTS", 15000);
   probes_per_event_ = EnvInt("ZENGEN_PROPERTY_PROBES", 1);
-  seed_ = static_cast<uint64_t>(EnvInt("ZENGEN_PROPERTY_SEED", 0));
-  if (seed_ == 0) seed_ = std::random_device{}() | 1;
+  // A fixed default seed keeps CI reproducible; campaigns choose theirs.
+  seed_ = static_cast<uint64_t>(EnvInt("ZENGEN_PROPERTY_SEED", 1));
   rng_.seed(seed_);
   std::cout << fmt::format("[ consent property ] {} events on {}, seed {} "
                            "(ZENGEN_PROPERTY_SEED={} reproduces it)\n",

@@ -17,6 +17,7 @@
 #include "support/browser.h"
 #include "storage/store.h"
 #include "support/genomics.h"
+#include "support/server_fixture.h"
 
 namespace zengen::testing {
 namespace {
@@ -35,29 +36,19 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-class HtsgetTest : public ::testing::TestWithParam<std::string> {
+class HtsgetTest : public ServerTest {
  protected:
   // Lines appended to the server's zengen.conf (HtsgetFromRgwTest adds an S3 site).
   virtual std::vector<std::string> ServerConfig() { return {}; }
 
   void SetUp() override {
-    server_ = ZengenServer::Start(GetParam(), ServerConfig());
+    StartServer(ServerConfig());
     ASSERT_NE(server_, nullptr);
-    for (const auto& [id, kind] : std::vector<std::pair<std::string, std::string>>{
-             {"hosp-a", "hospital"}, {"seq-1", "sequencing_facility"},
-             {"ana-1", "analysis_center"}, {"ana-2", "analysis_center"}}) {
-      ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/admin/organisations",
-                           {{"id", id}, {"name", id}, {"kind", kind}, {"jurisdiction", "JP"}})
-                    ->status,
-                201);
-    }
-    auto u = AsOperator(*server_, "POST", "/api/v1/admin/users",
-                        {{"id", "dr-a"}, {"organisation", "hosp-a"}, {"display_name", "dr-a"},
-                         {"email", "dr-a@example.org"}, {"roles", {"clinician"}},
-                         {"password", kPassword}});
-    ASSERT_EQ(u->status, 201) << u->body;
-    clinician_.server = server_.get();
-    ASSERT_FALSE(clinician_.LoginAndEnrol("dr-a", kPassword).empty());
+    ASSERT_NO_FATAL_FAILURE(AddOrganisations({{"hosp-a", "hospital"},
+                                              {"seq-1", "sequencing_facility"},
+                                              {"ana-1", "analysis_center"},
+                                              {"ana-2", "analysis_center"}}));
+    ASSERT_NO_FATAL_FAILURE(AddPerson("dr-a", "hosp-a", "clinician", kPassword, clinician_));
     seq_token_ = Token("seq-1", "sequencing_operator",
                        {"specimen.custody", "run.write", "upload.write"});
     ana_token_ = Token("ana-1", "analyst",
@@ -168,43 +159,6 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
     return pid;
   }
 
-  std::string Token(const std::string& org, const std::string& role,
-                    const std::vector<std::string>& actions) {
-    auto t = AsOperator(*server_, "POST", "/api/v1/admin/tokens",
-                        {{"name", org + "-" + role}, {"organisation", org}, {"role", role},
-                         {"actions", actions}, {"days", 7}});
-    EXPECT_EQ(t->status, 201) << t->body;
-    return t->Json()["token"];
-  }
-
-  std::optional<HttpResponse> Call(const std::string& token, const std::string& method,
-                                   const std::string& path, const json& body = nullptr) {
-    std::map<std::string, std::string> h = {{"Authorization", "Bearer " + token}};
-    if (!body.is_null()) h["Content-Type"] = "application/json";
-    return server_->Request(method, path, h, body.is_null() ? "" : body.dump());
-  }
-
-  // Opens an upload, sends one or more 8 MiB chunks and completes it; returns the completion.
-  json Upload(const std::string& token, json spec, const std::string& bytes) {
-    spec["size"] = bytes.size();
-    spec["sha256"] = crypto::Sha256Hex(bytes);
-    spec["chunk_size"] = 8 << 20;
-    auto u = Call(token, "POST", "/api/v1/uploads", spec);
-    EXPECT_EQ(u->status, 201) << u->body;
-    const std::string id = u->Json()["id"];
-    const int64_t chunks = u->Json()["chunks"];
-    for (int64_t i = 0; i < chunks; ++i) {
-      auto r = server_->Request("PUT", fmt::format("/api/v1/uploads/{}/chunks/{}", id, i),
-                                {{"Authorization", "Bearer " + token},
-                                 {"Content-Type", "application/octet-stream"}},
-                                bytes.substr(static_cast<size_t>(i) << 23, size_t{8} << 20));
-      EXPECT_EQ(r->status, 204) << r->body;
-    }
-    auto c = Call(token, "POST", "/api/v1/uploads/" + id + "/complete");
-    EXPECT_EQ(c->status, 200) << c->body;
-    return c->Json();
-  }
-
   // A GET with a chosen request id, to find its audit records.
   std::optional<HttpResponse> Refused(const std::string& token, const std::string& path,
                                       const std::string& request_id) {
@@ -246,7 +200,6 @@ class HtsgetTest : public ::testing::TestWithParam<std::string> {
     return RunCommand(full);
   }
 
-  std::unique_ptr<ZengenServer> server_;
   Browser clinician_{nullptr};
   std::string seq_token_, ana_token_, other_token_;
   std::string participant_, specimen_, fq_id_, bam_id_, bcf_id_, cram_id_;

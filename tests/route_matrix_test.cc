@@ -25,6 +25,7 @@
 #include "storage/store.h"
 #include "support/browser.h"
 #include "support/genomics.h"
+#include "support/server_fixture.h"
 
 namespace zengen::testing {
 namespace {
@@ -306,20 +307,15 @@ struct Person {
   Browser browser;
 };
 
-class RouteMatrixTest : public ::testing::TestWithParam<std::string> {
+class RouteMatrixTest : public ServerTest {
  protected:
   void SetUp() override {
-    server_ = ZengenServer::Start(GetParam());
+    StartServer();
     ASSERT_NE(server_, nullptr);
-    for (const auto& [id, kind] : std::vector<std::pair<std::string, std::string>>{
-             {"dc", "data_center"}, {"hosp-a", "hospital"}, {"hosp-b", "hospital"},
-             {"seq-1", "sequencing_facility"}, {"seq-2", "sequencing_facility"},
-             {"ana-1", "analysis_center"}, {"ana-2", "analysis_center"}, {"univ", "academic"}}) {
-      auto r = AsOperator(*server_, "POST", "/api/v1/admin/organisations",
-                          {{"id", id}, {"name", id}, {"kind", kind}, {"jurisdiction", "JP"}});
-      ASSERT_TRUE(r);
-      ASSERT_EQ(r->status, 201) << r->body;
-    }
+    ASSERT_NO_FATAL_FAILURE(AddOrganisations(
+        {{"dc", "data_center"}, {"hosp-a", "hospital"}, {"hosp-b", "hospital"},
+         {"seq-1", "sequencing_facility"}, {"seq-2", "sequencing_facility"},
+         {"ana-1", "analysis_center"}, {"ana-2", "analysis_center"}, {"univ", "academic"}}));
   }
 
   // A person of role at org, signed in with a second factor.
@@ -342,41 +338,6 @@ class RouteMatrixTest : public ::testing::TestWithParam<std::string> {
     people_.push_back(std::move(p));
   }
 
-  std::string Token(const std::string& org, const std::string& role,
-                    const std::vector<std::string>& actions) {
-    auto t = AsOperator(*server_, "POST", "/api/v1/admin/tokens",
-                        {{"name", org + "-" + role}, {"organisation", org}, {"role", role},
-                         {"actions", actions}, {"days", 7}});
-    EXPECT_EQ(t->status, 201) << t->body;
-    return t->Json().value("token", "");
-  }
-  std::optional<HttpResponse> Call(const std::string& token, const std::string& method,
-                                   const std::string& path, const json& body = nullptr) {
-    std::map<std::string, std::string> h = {{"Authorization", "Bearer " + token}};
-    if (!body.is_null()) h["Content-Type"] = "application/json";
-    return server_->Request(method, path, h, body.is_null() ? "" : body.dump());
-  }
-  json Upload(const std::string& token, json spec, const std::string& bytes) {
-    spec["size"] = bytes.size();
-    spec["sha256"] = crypto::Sha256Hex(bytes);
-    spec["chunk_size"] = 8 << 20;
-    auto u = Call(token, "POST", "/api/v1/uploads", spec);
-    EXPECT_EQ(u->status, 201) << u->body;
-    const std::string id = u->Json()["id"];
-    const int64_t chunks = u->Json()["chunks"];
-    for (int64_t i = 0; i < chunks; ++i) {
-      auto r = server_->Request("PUT", fmt::format("/api/v1/uploads/{}/chunks/{}", id, i),
-                                {{"Authorization", "Bearer " + token},
-                                 {"Content-Type", "application/octet-stream"}},
-                                bytes.substr(static_cast<size_t>(i) << 23, size_t{8} << 20));
-      EXPECT_EQ(r->status, 204) << r->body;
-    }
-    auto c = Call(token, "POST", "/api/v1/uploads/" + id + "/complete");
-    EXPECT_EQ(c->status, 200) << c->body;
-    return c->Json();
-  }
-
-  std::unique_ptr<ZengenServer> server_;
   std::vector<Person> people_;
 };
 

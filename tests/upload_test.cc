@@ -15,6 +15,7 @@
 #include "crypto/crypto.h"
 #include "support/browser.h"
 #include "support/genomics.h"
+#include "support/server_fixture.h"
 
 namespace zengen::testing {
 namespace {
@@ -31,42 +32,28 @@ std::string Base64(const std::string& raw) {
   return file.substr(begin, file.find('\n', begin) - begin);
 }
 
-class UploadE2eTest : public ::testing::TestWithParam<std::string> {
+class UploadE2eTest : public ServerTest {
  protected:
   // Lines appended to the server's zengen.conf.
   virtual std::vector<std::string> ConfigLines() const { return {}; }
 
   void SetUp() override {
-    server_ = ZengenServer::Start(GetParam(), ConfigLines());
+    StartServer(ConfigLines());
     ASSERT_NE(server_, nullptr);
-    for (const auto& [id, kind] : std::vector<std::pair<std::string, std::string>>{
-             {"hosp-a", "hospital"}, {"seq-1", "sequencing_facility"}, {"ana-1", "analysis_center"}}) {
-      ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/admin/organisations",
-                           {{"id", id}, {"name", id}, {"kind", kind}, {"jurisdiction", "JP"}})
-                    ->status,
-                201);
-    }
+    ASSERT_NO_FATAL_FAILURE(AddOrganisations({{"hosp-a", "hospital"},
+                                              {"seq-1", "sequencing_facility"},
+                                              {"ana-1", "analysis_center"}}));
     for (const auto& [user, org, role] :
          std::vector<std::tuple<std::string, std::string, std::string>>{
              {"dr-a", "hosp-a", "clinician"}, {"ana", "ana-1", "analyst"}}) {
-      auto r = AsOperator(*server_, "POST", "/api/v1/admin/users",
-                          {{"id", user}, {"organisation", org}, {"display_name", user},
-                           {"email", user + "@example.org"}, {"roles", {role}},
-                           {"password", kPassword}});
-      ASSERT_EQ(r->status, 201) << r->body;
-      Browser b{server_.get()};
-      ASSERT_FALSE(b.LoginAndEnrol(user, kPassword).empty()) << user;
-      browsers_[user] = b;
+      ASSERT_NO_FATAL_FAILURE(AddPerson(user, org, role, kPassword, browsers_[user]));
     }
     // The sequencing facility's machine credential.
-    auto t = AsOperator(*server_, "POST", "/api/v1/admin/tokens",
-                        {{"name", "sequencer-uploader"}, {"organisation", "seq-1"},
-                         {"role", "sequencing_operator"},
-                         {"actions", {"specimen.custody", "specimen.read", "run.write", "run.read",
-                                      "upload.write", "file.read", "file.download"}},
-                         {"days", 7}});
-    ASSERT_EQ(t->status, 201) << t->body;
-    token_ = t->Json()["token"];
+    token_ = Token("seq-1", "sequencing_operator",
+                   {"specimen.custody", "specimen.read", "run.write", "run.read", "upload.write",
+                    "file.read", "file.download"},
+                   "sequencer-uploader");
+    ASSERT_FALSE(token_.empty());
 
     auto p = As("dr-a").Send("POST", "/api/v1/participants",
                              {{"local_id", "MRN-9"}, {"program", "cancer"},
@@ -91,9 +78,7 @@ class UploadE2eTest : public ::testing::TestWithParam<std::string> {
 
   std::optional<HttpResponse> Api(const std::string& method, const std::string& path,
                                   const json& body = nullptr) {
-    std::map<std::string, std::string> h = {{"Authorization", "Bearer " + token_}};
-    if (!body.is_null()) h["Content-Type"] = "application/json";
-    return server_->Request(method, path, h, body.is_null() ? "" : body.dump());
+    return Call(token_, method, path, body);
   }
 
   std::string OpenRun(const std::string& layout) {
@@ -127,7 +112,6 @@ class UploadE2eTest : public ::testing::TestWithParam<std::string> {
     return id;
   }
 
-  std::unique_ptr<ZengenServer> server_;
   std::map<std::string, Browser> browsers_;
   std::string token_;
   std::string participant_;

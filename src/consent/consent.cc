@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <set>
 
 #include "crypto/crypto.h"
@@ -216,13 +218,32 @@ Result<IcfVersion> LoadIcf(storage::Transaction& tx, std::string_view program,
   }
   const auto& row = rows.rows[0];
   IcfVersion icf{row.Text(0), row.Text(1), row.Text(2), row.Text(3), {}, row.Text(5), row.Text(6)};
-  const json items = json::parse(row.Text(4), nullptr, false);
+  // why: every consent read needs the catalogue, and parsing its JSON dominated them. Parsed
+  // catalogues are kept by their stored text (so a changed row can never be answered from the
+  // cache); an ICF has a few versions per programme and language, and the bound keeps a
+  // pathological store from growing it.
+  static std::mutex parsed_mu;
+  static std::map<std::string, std::vector<IcfItem>> parsed_by_text;
+  constexpr size_t kParsedCatalogues = 64;
+  std::string text = row.Text(4);
+  {
+    std::lock_guard lock(parsed_mu);
+    if (auto hit = parsed_by_text.find(text); hit != parsed_by_text.end()) {
+      icf.items = hit->second;
+      return icf;
+    }
+  }
+  const json items = json::parse(text, nullptr, false);
   auto parsed = ParseCatalogue(items);
   if (!parsed.ok()) {
     return Internal("corrupt_icf",
                     fmt::format("stored ICF {} {} {} is corrupt", program, version, language));
   }
   icf.items = std::move(parsed).value();
+  std::lock_guard lock(parsed_mu);
+  if (parsed_by_text.size() < kParsedCatalogues) {
+    parsed_by_text.emplace(std::move(text), icf.items);
+  }
   return icf;
 }
 

@@ -1,4 +1,5 @@
 #include "crypto/crypto.h"
+#include "crypto/sha256_stream.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -95,6 +96,26 @@ std::string Sha256(std::string_view data) {
 }
 
 std::string Sha256Hex(std::string_view data) { return ToHex(Sha256(data)); }
+
+void Sha256Stream::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
+
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
+    std::fprintf(stderr, "fatal: SHA-256 is not available\n");
+    std::abort();
+  }
+}
+
+void Sha256Stream::Update(std::string_view data) {
+  EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
+}
+
+std::string Sha256Stream::HexFinal() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx_.get(), md, &n);
+  return ToHex(std::string_view(reinterpret_cast<const char*>(md), n));
+}
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

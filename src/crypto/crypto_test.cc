@@ -1,4 +1,5 @@
 #include "crypto/crypto.h"
+#include "crypto/sha256_stream.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -14,6 +15,25 @@ namespace {
 TEST(CryptoTest, Sha256MatchesKnownVector) {
   // FIPS 180-2 example "abc".
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(CryptoTest, Sha256StreamEqualsTheDigestOfTheConcatenatedPieces) {
+  Sha256Stream empty;
+  EXPECT_EQ(empty.HexFinal(), Sha256Hex(""));
+  std::string all;
+  Sha256Stream pieces;
+  for (int i = 0; i < 100; ++i) {
+    const std::string piece(static_cast<size_t>(i * 37 % 1000), static_cast<char>('a' + i % 26));
+    pieces.Update(piece);
+    all += piece;
+  }
+  Sha256Stream moved = std::move(pieces);
+  moved.Update("");
+  EXPECT_EQ(moved.HexFinal(), Sha256Hex(all));
+  Sha256Stream abc;
+  abc.Update("a");
+  abc.Update("bc");
+  EXPECT_EQ(abc.HexFinal(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(CryptoTest, HexRoundTripsAndRejectsBadInput) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "crypto/crypto.h"
+#include "storage/columns.h"
 
 namespace zengen::genomefiles {
 namespace {
@@ -14,32 +15,11 @@ namespace {
 using nlohmann::json;
 using storage::Int;
 using storage::Null;
+using storage::OptText;
+using storage::ParseJsonOrNull;
+using storage::ParseStringList;
+using storage::SafeDump;
 using storage::Text;
-
-// JSON text of data that may hold bytes from a file (read names, htslib summaries): invalid
-// UTF-8 is replaced instead of throwing.
-std::string SafeDump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::vector<std::string> ParseStringList(const std::string& text) {
-  std::vector<std::string> out;
-  const json j = json::parse(text, nullptr, false);
-  if (j.is_array()) {
-    for (const auto& e : j) {
-      if (e.is_string()) out.push_back(e.get<std::string>());
-    }
-  }
-  return out;
-}
-
-json ParseJsonOrNull(const std::string& text) {
-  if (text.empty()) return nullptr;
-  json j = json::parse(text, nullptr, false);
-  return j.is_discarded() ? json(nullptr) : j;
-}
-
-storage::Value OptText(const std::string& s) { return s.empty() ? Null() : Text(s); }
 
 constexpr std::string_view kFileColumns =
     "f.id, f.kind, f.specimen_id, f.participant_id, p.hospital_id, f.run_id, f.read_number, "

@@ -1,13 +1,12 @@
 #include "genomefiles/object.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "crypto/crypto.h"
+#include "crypto/sha256_stream.h"
 
 namespace zengen::genomefiles {
 namespace {
@@ -18,23 +17,7 @@ namespace c4gh = crypto::crypt4gh;
 // so that every byte handed on has been authenticated.
 constexpr size_t kSegmentsPerPiece = 16;
 
-// Incremental SHA-256 over OpenSSL EVP.
-class Sha256Stream {
- public:
-  Sha256Stream() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-  void Update(std::string_view b) { EVP_DigestUpdate(ctx_.get(), b.data(), b.size()); }
-  std::string HexFinal() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &n);
-    return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), n));
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
-};
+using crypto::Sha256Stream;
 
 }  // namespace
 

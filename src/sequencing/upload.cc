@@ -1,7 +1,6 @@
 #include "sequencing/upload.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +16,8 @@
 #include "audit/audit.h"
 #include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
+#include "crypto/sha256_stream.h"
+#include "storage/columns.h"
 
 namespace zengen::sequencing {
 namespace {
@@ -25,7 +26,12 @@ namespace fs = std::filesystem;
 namespace c4gh = crypto::crypt4gh;
 using nlohmann::json;
 using storage::Int;
+using crypto::Sha256Stream;
 using storage::Null;
+using storage::OptText;
+using storage::ParseJsonOrNull;
+using storage::ParseStringList;
+using storage::SafeDump;
 using storage::Text;
 using genomefiles::DataFile;
 using genomefiles::EncryptedBlob;
@@ -35,12 +41,6 @@ using genomefiles::SanitisedFile;
 constexpr size_t kReadPiece = size_t{1} << 20;  // 1 MiB
 // Owner only, whatever the umask.
 constexpr fs::perms kDirPerms = fs::perms::owner_all;
-
-// JSON text of data that may hold bytes from a file (read names, htslib summaries): invalid
-// UTF-8 is replaced instead of throwing.
-std::string SafeDump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 // Creates dir (and parents) and gives it mode 0700 explicitly.
 std::error_code MakeOwnerOnlyDir(const fs::path& dir) {
@@ -127,24 +127,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Incremental SHA-256 over OpenSSL EVP.
-class Sha256Stream {
- public:
-  Sha256Stream() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-  void Update(std::string_view b) { EVP_DigestUpdate(ctx_.get(), b.data(), b.size()); }
-  std::string HexFinal() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &n);
-    return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), n));
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
-};
-
 // Calls fn with successive pieces of the file (at most kReadPiece bytes each).
 Status ForEachPiece(const fs::path& path, const std::function<Status(std::string_view)>& fn) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
@@ -182,23 +164,6 @@ Status ForEachStagedPiece(const fs::path& path, const std::string& secret_key,
   auto rest = dec.Finish();
   if (!rest.ok()) return damaged(rest.error());
   return rest->empty() ? Status::Ok() : fn(*rest);
-}
-
-std::vector<std::string> ParseStringList(const std::string& text) {
-  std::vector<std::string> out;
-  const json j = json::parse(text, nullptr, false);
-  if (j.is_array()) {
-    for (const auto& e : j) {
-      if (e.is_string()) out.push_back(e.get<std::string>());
-    }
-  }
-  return out;
-}
-
-json ParseJsonOrNull(const std::string& text) {
-  if (text.empty()) return nullptr;
-  json j = json::parse(text, nullptr, false);
-  return j.is_discarded() ? json(nullptr) : j;
 }
 
 // The fields of a stored QC report that pairing and the run verdict need.
@@ -292,7 +257,6 @@ Upload UploadFromRow(const storage::Row& r) {
   return u;
 }
 
-storage::Value OptText(const std::string& s) { return s.empty() ? Null() : Text(s); }
 
 // Registers a stored file (and its samples) and marks the upload it came from complete, in the
 // caller's transaction.

@@ -116,6 +116,42 @@ TEST_P(StoreTest, ParametersCanRepeatAndAppearOutOfOrder) {
   EXPECT_EQ(rows.rows[0].Int(2), 7);
 }
 
+// The SQLite adapter keeps prepared statements per connection: a text used again must see its
+// new parameters, recover from a failed binding, follow a schema change, and stay correct past
+// the cache's bound.
+TEST_P(StoreTest, RepeatedStatementsSeeTheirNewParametersAndTheCurrentSchema) {
+  MustExec("CREATE TABLE r (a BIGINT, b TEXT)");
+  for (int i = 0; i < 5; ++i) {
+    MustExec("INSERT INTO r (a, b) VALUES ($1, $2)", {Int(i), Text(std::to_string(i * 10))});
+  }
+  for (int i = 0; i < 5; ++i) {
+    Rows rows = MustQuery("SELECT b FROM r WHERE a = $1", {Int(i)});
+    ASSERT_EQ(rows.size(), 1u) << i;
+    EXPECT_EQ(rows.rows[0].Text(0), std::to_string(i * 10));
+  }
+  {
+    auto tx = MustBegin(TxMode::kRead);
+    ASSERT_NE(tx, nullptr);
+    EXPECT_FALSE(tx->Query("SELECT b FROM r WHERE a = $1", {Int(1), Int(2)}).ok());
+  }
+  Rows again = MustQuery("SELECT b FROM r WHERE a = $1", {Int(3)});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again.rows[0].Text(0), "30");
+  EXPECT_EQ(MustQuery("SELECT * FROM r WHERE a = $1", {Int(4)}).columns.size(), 2u);
+  MustExec("ALTER TABLE r ADD COLUMN c TEXT");
+  Rows wider = MustQuery("SELECT * FROM r WHERE a = $1", {Int(4)});
+  EXPECT_EQ(wider.columns.size(), 3u);
+  for (int k = 0; k < 600; ++k) {
+    Rows rows =
+        MustQuery("SELECT a FROM r WHERE a = $1 AND " + std::to_string(k) + " >= 0", {Int(k % 5)});
+    ASSERT_EQ(rows.size(), 1u) << k;
+    EXPECT_EQ(rows.rows[0].Int(0), k % 5);
+  }
+  Rows first = MustQuery("SELECT a FROM r WHERE a = $1 AND 0 >= 0", {Int(2)});
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first.rows[0].Int(0), 2);
+}
+
 TEST_P(StoreTest, ExecReturnsRowsChanged) {
   MustExec("CREATE TABLE c (k TEXT PRIMARY KEY, n BIGINT NOT NULL)");
   auto tx = MustBegin();

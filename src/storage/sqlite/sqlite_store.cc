@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "storage/connection_pool.h"
@@ -17,11 +18,37 @@ namespace zengen::storage {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
+// Prepared statements kept per connection. The program's statements are a fixed set of texts
+// (a few hundred); texts built at run time (IN lists of varying length) beyond the bound are
+// prepared and finalised each time, so the cache cannot grow without bound.
+constexpr size_t kStatementCacheSize = 512;
 
+// A statement in use. An uncached one is finalised when released; a cached one is reset and
+// its bindings cleared, ready for the next use of the same text on the same connection.
 struct StmtDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  bool cached = false;
+  void operator()(sqlite3_stmt* s) const {
+    if (!cached) {
+      sqlite3_finalize(s);
+      return;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
 };
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+// One pooled connection and its statements, keyed by their SQL text. Used by one transaction
+// at a time (the pool hands it out exclusively); a statement is used by one call at a time
+// because Exec and Query finish stepping before they return.
+struct Connection {
+  sqlite3* db = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> statements;
+  ~Connection() {
+    for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+    if (db != nullptr) sqlite3_close_v2(db);
+  }
+};
 
 // Converts the error state of db after a call that returned rc.
 Error SqliteError(sqlite3* db, int rc) {
@@ -119,8 +146,8 @@ class SqliteStore;
 
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SqliteStore* store, sqlite3* db, std::unique_lock<std::mutex> write_lock)
-      : store_(store), db_(db), write_lock_(std::move(write_lock)) {}
+  SqliteTransaction(SqliteStore* store, Connection* conn, std::unique_lock<std::mutex> write_lock)
+      : store_(store), conn_(conn), db_(conn->db), write_lock_(std::move(write_lock)) {}
   ~SqliteTransaction() override;
 
   Result<int64_t> Exec(std::string_view sql, std::span<const Value> params) override;
@@ -128,7 +155,8 @@ class SqliteTransaction final : public Transaction {
   Status Commit() override;
 
  private:
-  // Prepares the single statement in sql and binds params.
+  // Prepares the single statement in sql (or takes it from the connection's cache) and binds
+  // params.
   Result<StmtPtr> PrepareOne(std::string_view sql, std::span<const Value> params);
   Error Fail(Error e) {
     aborted_ = true;
@@ -137,6 +165,7 @@ class SqliteTransaction final : public Transaction {
   void Finish();
 
   SqliteStore* store_;
+  Connection* conn_;
   sqlite3* db_;
   std::unique_lock<std::mutex> write_lock_;
   bool finished_ = false;
@@ -145,16 +174,15 @@ class SqliteTransaction final : public Transaction {
 
 class SqliteStore final : public Store {
  public:
-  ~SqliteStore() override {
-    for (sqlite3* db : all_) sqlite3_close_v2(db);
-  }
-
   Status OpenConnections(const OpenOptions& options) {
     for (int i = 0; i < options.pool_size; ++i) {
       sqlite3* db = nullptr;
       const int rc = sqlite3_open_v2(options.location.c_str(), &db,
                                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-      if (db != nullptr) all_.push_back(db);
+      if (db != nullptr) {
+        all_.push_back(std::make_unique<Connection>());
+        all_.back()->db = db;
+      }
       if (rc != SQLITE_OK) {
         return Unavailable("database_unavailable",
                            fmt::format("cannot open SQLite database {}: {}", options.location,
@@ -177,7 +205,7 @@ class SqliteStore final : public Store {
                            fmt::format("cannot set up SQLite database {}: {}", options.location,
                                        s.error().message));
       }
-      pool_.Release(db);
+      pool_.Release(all_.back().get());
     }
     return Status::Ok();
   }
@@ -187,20 +215,21 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
     std::unique_lock<std::mutex> write_lock;
     if (mode == TxMode::kWrite) write_lock = std::unique_lock(write_mu_);
-    sqlite3* db = pool_.Acquire();
-    const Status s = ExecRaw(db, mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+    Connection* conn = pool_.Acquire();
+    const Status s =
+        ExecRaw(conn->db, mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
     if (!s.ok()) {
-      pool_.Release(db);
+      pool_.Release(conn);
       return s.error();
     }
     return std::unique_ptr<Transaction>(
-        std::make_unique<SqliteTransaction>(this, db, std::move(write_lock)));
+        std::make_unique<SqliteTransaction>(this, conn, std::move(write_lock)));
   }
 
   Status Ping() override {
-    sqlite3* db = pool_.Acquire();
-    const Status s = ExecRaw(db, "SELECT 1");
-    pool_.Release(db);
+    Connection* conn = pool_.Acquire();
+    const Status s = ExecRaw(conn->db, "SELECT 1");
+    pool_.Release(conn);
     return s;
   }
 
@@ -210,11 +239,11 @@ class SqliteStore final : public Store {
     return ReadSchemaVersion(**tx, Backend::kSqlite);
   }
 
-  void Release(sqlite3* db) { pool_.Release(db); }
+  void Release(Connection* conn) { pool_.Release(conn); }
 
  private:
-  std::vector<sqlite3*> all_;
-  ConnectionPool<sqlite3*> pool_;
+  std::vector<std::unique_ptr<Connection>> all_;
+  ConnectionPool<Connection*> pool_;
   // why: writers wait here rather than in SQLite's busy handler, which polls with sleeps and
   // can starve a writer past the busy timeout under contention.
   std::mutex write_mu_;
@@ -231,14 +260,22 @@ SqliteTransaction::~SqliteTransaction() {
 
 void SqliteTransaction::Finish() {
   finished_ = true;
-  store_->Release(db_);
+  store_->Release(conn_);
   if (write_lock_.owns_lock()) write_lock_.unlock();
 }
 
 Result<StmtPtr> SqliteTransaction::PrepareOne(std::string_view sql, std::span<const Value> params) {
+  const std::string key(sql);
+  if (auto hit = conn_->statements.find(key); hit != conn_->statements.end()) {
+    StmtPtr stmt(hit->second, StmtDeleter{.cached = true});
+    ZG_RETURN_IF_ERROR(Bind(stmt.get(), params));
+    return stmt;
+  }
+  const bool keep = conn_->statements.size() < kStatementCacheSize;
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              keep ? SQLITE_PREPARE_PERSISTENT : 0, &raw, &tail);
   StmtPtr stmt(raw);
   if (rc != SQLITE_OK) return SqliteError(db_, rc);
   if (stmt == nullptr) return Internal("sql_error", "empty statement");
@@ -252,6 +289,11 @@ Result<StmtPtr> SqliteTransaction::PrepareOne(std::string_view sql, std::span<co
       return Internal("sql_error",
                       "several statements are allowed only in Exec without parameters");
     }
+  }
+  if (keep) {
+    // why: cached only once known to be a single statement; from here on the cache owns it.
+    conn_->statements.emplace(key, stmt.get());
+    stmt.get_deleter().cached = true;
   }
   ZG_RETURN_IF_ERROR(Bind(stmt.get(), params));
   return stmt;
@@ -298,11 +340,14 @@ Result<Rows> SqliteTransaction::Query(std::string_view sql, std::span<const Valu
   if (!stmt.ok()) return Fail(stmt.error());
   sqlite3_stmt* s = stmt->get();
   Rows rows;
+  // why: the columns are read after the first step. A cached statement whose tables changed
+  // since it was prepared (e.g. `SELECT *` after ALTER TABLE) is recompiled by that step, and
+  // only then reports its current columns.
+  int rc = sqlite3_step(s);
   const int ncols = sqlite3_column_count(s);
   rows.columns.reserve(ncols);
   for (int i = 0; i < ncols; ++i) rows.columns.emplace_back(sqlite3_column_name(s, i));
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(s)) {
     std::vector<Value> cols;
     cols.reserve(ncols);
     for (int i = 0; i < ncols; ++i) cols.push_back(ColumnValue(s, i));
