@@ -538,6 +538,8 @@ const texts = {
   },
   // The cohort builder (issue 15).
   navCohort: { ja: 'コホート検索', en: 'Cohort' },
+  // The researcher's data page (issue 14): clinical fields and runnable commands per file.
+  navResearch: { ja: '研究データ', en: 'Research data' },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;

@@ -18,10 +18,13 @@ import { DatasetsPage } from './Datasets';
 import { GrantsPage, TokensPage } from './Grants';
 import { CohortPage } from './Cohort';
 import { WorklistPage } from './Worklist';
+// The researcher's data page (issue 14).
+import { ResearchPage } from './Research';
 
 type Page =
   | 'participants' | 'worklist' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
-  | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort';
+  | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort'
+  | 'research';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
@@ -29,7 +32,7 @@ const pagesFor: Record<string, Page[]> = {
   security_officer: ['audit', 'admin'],
   data_steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'cohort'],
   committee_member: ['applications', 'datasets', 'grants'],
-  researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort'],
+  researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort', 'research'],
 };
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
@@ -47,6 +50,7 @@ const navKey: Record<Page, TextKey> = {
   grants: 'navGrants',
   tokens: 'navTokens',
   cohort: 'navCohort',
+  research: 'navResearch',
 };
 
 export interface ParticipantRow {
@@ -131,6 +135,7 @@ export function Console() {
       {current === 'grants' && <GrantsPage session={session} />}
       {current === 'tokens' && <TokensPage />}
       {current === 'cohort' && <CohortPage />}
+      {current === 'research' && <ResearchPage selectedId={rest[0]} />}
     </div>
   );
 }
