@@ -221,6 +221,14 @@ test("the security officer's audit view and administration", async () => {
   await logIn(page, 'security');
   const table = page.getByTestId('audit-table');
   await table.locator('tbody tr').first().waitFor();
+  // Newest first (issue 14): sequence numbers fall down the page.
+  const seqs = (await table.locator('tbody tr td:first-child').allTextContents()).map(Number);
+  assert.ok(seqs.length > 1 && seqs.every((n, i) => i === 0 || n < seqs[i - 1]), `newest first: ${seqs.slice(0, 5)}`);
+  // Denials only, decided by the server: every row shown is a denial.
+  await page.getByLabel('拒否された操作だけを表示').check();
+  await page.getByRole('button', { name: '検索' }).click();
+  await table.locator('tbody tr:not([data-decision="deny"])').first().waitFor({ state: 'detached' });
+  await page.getByLabel('拒否された操作だけを表示').uncheck();
   await shot(page, 'console-audit');
   await checkAxe(page, 'audit');
   await page.getByRole('button', { name: '管理' }).click();
@@ -637,7 +645,8 @@ test('a researcher with a grant sees clinical fields and runs the printed samtoo
   // The filter narrows the rows by pseudonym.
   const pid = await withData.getAttribute('data-participant');
   await r.getByLabel('絞り込み（参加者ID・項目の値）').fill(pid);
-  await r.waitForFunction(() => document.querySelectorAll('[data-testid="research-table"] tbody tr').length === 1);
+  await table.locator(`tbody tr:not([data-participant="${pid}"])`).first().waitFor({ state: 'detached' });
+  assert.equal(await table.locator('tbody tr').count(), 1);
   await shot(r, 'research-data');
   await checkAxe(r, 'research data');
   await scanJapanese(r, 'research data');

@@ -48,15 +48,19 @@ export function AuditPage() {
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState('');
   const search = async (after?: number) => {
-    const q = new URLSearchParams({ limit: '100' });
-    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+    // Newest first; actor and action match by prefix, deny-only on the server (issue 14).
+    const q = new URLSearchParams({ limit: '100', order: 'desc' });
+    if (filters.actor) q.set('actor_prefix', filters.actor);
+    if (filters.action) q.set('action_prefix', filters.action);
+    if (filters.resource) q.set('resource', filters.resource);
+    if (denyOnly) q.set('decision', 'deny');
     if (range.from) q.set('from', auditBound(range.from, false));
     if (range.to) q.set('to', auditBound(range.to, true));
-    if (after !== undefined) q.set('after_seq', String(after));
+    if (after !== undefined) q.set('before_seq', String(after));
     try {
-      const r = await api<{ items: AuditRecord[]; next_after_seq: number | null }>('GET', `/api/v1/audit?${q}`);
+      const r = await api<{ items: AuditRecord[]; next_before_seq: number | null }>('GET', `/api/v1/audit?${q}`);
       setItems(after === undefined ? r.items : [...items, ...r.items]);
-      setNext(r.next_after_seq);
+      setNext(r.next_before_seq);
       setError('');
     } catch (e) {
       setError(describeError(lang, e));
@@ -65,7 +69,7 @@ export function AuditPage() {
   useEffect(() => {
     search();
   }, []);
-  const shown = denyOnly ? items.filter((r) => r.decision === 'deny') : items;
+  const shown = items;
   return (
     <div>
       <form className="card filters" onSubmit={(e) => {
