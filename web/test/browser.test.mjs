@@ -637,7 +637,7 @@ test('a researcher with a grant sees clinical fields and runs the printed samtoo
   assert.match(new URL(r.url()).pathname, /^\/console\/research\/DS-/);
   assert.ok(!(await r.content()).includes(token), 'the page does not print the token');
   // Clinical fields in words, none of the never_public ones.
-  const withData = table.locator('tbody tr', { has: r.getByTestId('research-clinical') }).first();
+  const withData = table.locator('tbody tr', { has: r.locator('[data-category="case_basics"]') }).first();
   await withData.getByTestId('research-clinical').locator('summary').click();
   assert.ok((await withData.locator('[data-field^="case_basics."]').count()) > 0, 'case basics are shown');
   assert.match(await withData.getByTestId('research-clinical').textContent(), /性別/);

@@ -17,9 +17,16 @@ interface AuditRecord {
   reason: string;
 }
 
+// Reasons of the sign-in records (identity), in words.
+const authReasons: Record<string, { ja: string; en: string }> = {
+  'TOTP enrolment started with an enrolment code': { ja: '登録コードで TOTP の登録を開始', en: 'TOTP enrolment started with an enrolment code' },
+  'password; second factor not enrolled yet': { ja: 'パスワード確認済み・二要素認証は未登録', en: 'password; second factor not enrolled yet' },
+};
+
 // An audit reason in words: the state codes it names (a custody step, a consent state or
 // withdrawal level) become their labels; any other code stays marked as a code.
 function auditReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] {
+  if (authReasons[reason]) return [authReasons[reason][lang]];
   const out: React.ReactNode[] = [];
   let last = 0;
   for (const m of reason.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)) {
@@ -126,7 +133,8 @@ export function AuditPage() {
                 <code>{r.resource}</code>
               </td>
               <td>{r.decision === 'deny' ? t('auditDeny') : r.decision === 'allow' ? t('auditAllow') : r.decision}</td>
-              <td>{auditReason(lang, r.reason)}</td>
+              {/* A policy decision's reason is the rule engine's English text, quoted verbatim as a record (no ja text yet). */}
+              <td>{r.decision && /^role /.test(r.reason) ? <code lang="en">{r.reason}</code> : auditReason(lang, r.reason)}</td>
             </tr>
           ))}
         </tbody>
