@@ -229,6 +229,8 @@ const std::vector<Row> kRows = {
     {"POST", "/api/v1/datasets/{id}/files", Names::kScope, "/api/v1/datasets/DS-NONE/files",
      json::object()},
     {"GET", "/api/v1/datasets/{id}/files", Names::kScope, "/api/v1/datasets/DS-NONE/files"},
+    // The researcher's clinical view of a dataset (issue 14).
+    {"GET", "/api/v1/datasets/{id}/clinical", Names::kScope, "/api/v1/datasets/DS-NONE/clinical"},
     {"POST", "/api/v1/datasets/{id}/releases", Names::kScope, "/api/v1/datasets/DS-NONE/releases",
      json::object()},
     {"GET", "/api/v1/releases", Names::kScope, "/api/v1/releases"},

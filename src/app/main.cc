@@ -44,6 +44,8 @@
 #include "fhir/fhir.h"
 #include "findings/findings_routes.h"
 #include "sharing/sharing_routes.h"
+#include "sharing/dataset_clinical.h"
+#include "clinical/research_view.h"
 #include "participants/participants_routes.h"
 #include "portal/portal.h"
 #include "specimens/analysis_orders_routes.h"
@@ -273,7 +275,22 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                   // The cohort variant store and Beacon v2 (issue 15).
                   AddCohortRoutes(router, r, w.gate, *w.cohort,
                                   [&w] { return w.public_url; }),
-                  analysis::AddAnalysisRoutes(router, *w.analysis_runs)}) {
+                  analysis::AddAnalysisRoutes(router, *w.analysis_runs),
+                  // The researcher's clinical view of a dataset (issue 14): the gate picks the
+                  // participants; clinical::ResearchView the fields (never_public removed).
+                  sharing::AddDatasetClinicalRoute(
+                      router, *r.sharing, *r.audit_sink,
+                      [&r](std::string_view id) -> Result<nlohmann::json> {
+                        ZG_ASSIGN_OR_RETURN(auto p, r.clinical->Participant(id));
+                        std::map<std::string, std::vector<clinical::Record>> history;
+                        for (const auto& c : r.clinical->dictionary().categories) {
+                          ZG_ASSIGN_OR_RETURN(history[c.code], r.clinical->History(id, c.code));
+                        }
+                        return nlohmann::json{
+                            {"program", p.program},
+                            {"clinical",
+                             clinical::ResearchView(r.clinical->dictionary(), history)}};
+                      })}) {
     ZG_RETURN_IF_ERROR(st);
   }
   return Status::Ok();

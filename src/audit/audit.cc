@@ -1,5 +1,7 @@
 #include "audit/audit.h"
 
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -392,8 +394,17 @@ Result<Page> Log::Query(const Filter& filter) {
   if (filter.after_seq < 0) {
     return InvalidArgument("invalid_after_seq", "after_seq must not be negative", "after_seq");
   }
-  std::string sql = fmt::format("SELECT {} FROM audit_log WHERE seq > $1", kColumns);
-  std::vector<Value> params = {Int(filter.after_seq)};
+  if (!filter.decision.empty() && filter.decision != "allow" && filter.decision != "deny") {
+    return InvalidArgument("invalid_decision", "decision must be allow or deny", "decision");
+  }
+  if (filter.before_seq < 0) {
+    return InvalidArgument("invalid_before_seq", "before_seq must not be negative", "before_seq");
+  }
+  std::string sql = fmt::format("SELECT {} FROM audit_log WHERE seq {} $1", kColumns,
+                                filter.newest_first ? "<" : ">");
+  std::vector<Value> params = {
+      Int(filter.newest_first ? (filter.before_seq > 0 ? filter.before_seq : INT64_MAX)
+                              : filter.after_seq)};
   const auto add = [&](std::string_view condition, std::string value) {
     params.push_back(Text(std::move(value)));
     sql += fmt::format(" AND {} ${}", condition, params.size());
@@ -401,6 +412,22 @@ Result<Page> Log::Query(const Filter& filter) {
   if (!filter.actor.empty()) add("actor =", filter.actor);
   if (!filter.resource.empty()) add("resource =", filter.resource);
   if (!filter.action.empty()) add("action =", filter.action);
+  if (!filter.decision.empty()) add("decision =", filter.decision);
+  // Prefixes match literally: LIKE's wildcards in the text are escaped.
+  const auto like_prefix = [](std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '%' || c == '_' || c == '!') out += '!';
+      out += c;
+    }
+    return out + "%";
+  };
+  for (auto [column, prefix] : {std::pair{"actor", &filter.actor_prefix},
+                                std::pair{"action", &filter.action_prefix}}) {
+    if (prefix->empty()) continue;
+    params.push_back(Text(like_prefix(*prefix)));
+    sql += fmt::format(" AND {} LIKE ${} ESCAPE '!'", column, params.size());
+  }
   if (!filter.from.empty()) {
     auto from = NormaliseTime(filter.from, "from");
     if (!from.ok()) return from.error();
@@ -412,7 +439,8 @@ Result<Page> Log::Query(const Filter& filter) {
     add("time <", std::move(to).value());
   }
   // why: one row more than asked tells whether a next page exists without a second query.
-  sql += fmt::format(" ORDER BY seq LIMIT {}", filter.limit + 1);
+  sql += fmt::format(" ORDER BY seq{} LIMIT {}", filter.newest_first ? " DESC" : "",
+                     filter.limit + 1);
 
   auto tx = store_.Begin(storage::TxMode::kRead);
   if (!tx.ok()) return tx.error();

@@ -108,6 +108,16 @@ struct Filter {
   // Cursor: only records with seq > after_seq, in ascending seq.
   int64_t after_seq = 0;
   int limit = 100;  // 1..kMaxQueryLimit
+  // The security officer's view (issue 14). decision: "" (any), "allow" or "deny".
+  // actor_prefix / action_prefix: records whose actor / action begins with the text (matched
+  // literally: % and _ are no wildcards). newest_first: descending seq; the cursor is then
+  // before_seq (only records with seq < before_seq; 0 = from the newest) and after_seq is
+  // ignored; Page::next_after_seq names the before_seq of the next (older) page.
+  std::string decision;
+  std::string actor_prefix;
+  std::string action_prefix;
+  bool newest_first = false;
+  int64_t before_seq = 0;
 };
 
 inline constexpr int kMaxQueryLimit = 500;

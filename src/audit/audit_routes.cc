@@ -38,8 +38,9 @@ std::string StringParam(const Request& req, const std::string& name) {
 }
 
 Result<Filter> ParseFilter(const Request& req) {
-  static const char* const kKnown[] = {"actor", "resource",  "action", "from",
-                                       "to",    "after_seq", "limit"};
+  static const char* const kKnown[] = {"actor",  "resource",      "action",   "from",
+                                       "to",     "after_seq",     "limit",    "decision",
+                                       "actor_prefix", "action_prefix", "order", "before_seq"};
   for (const auto& [name, value] : req.query) {
     if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
       return InvalidArgument("unknown_parameter", fmt::format("unknown query parameter '{}'", name),
@@ -59,6 +60,19 @@ Result<Filter> ParseFilter(const Request& req) {
     }
   }
   ZG_RETURN_IF_ERROR(IntParam(req, "after_seq", 0, INT64_MAX, &f.after_seq));
+  // The security officer's view (issue 14): decision, prefixes, newest first.
+  f.decision = StringParam(req, "decision");
+  if (!f.decision.empty() && f.decision != "allow" && f.decision != "deny") {
+    return InvalidArgument("invalid_decision", "decision must be allow or deny", "decision");
+  }
+  f.actor_prefix = StringParam(req, "actor_prefix");
+  f.action_prefix = StringParam(req, "action_prefix");
+  const std::string order = StringParam(req, "order");
+  if (req.query.contains("order") && order != "asc" && order != "desc") {
+    return InvalidArgument("invalid_order", "order must be asc or desc", "order");
+  }
+  f.newest_first = order == "desc";
+  ZG_RETURN_IF_ERROR(IntParam(req, "before_seq", 1, INT64_MAX, &f.before_seq));
   int64_t limit = f.limit;
   ZG_RETURN_IF_ERROR(IntParam(req, "limit", 1, kMaxQueryLimit, &limit));
   f.limit = static_cast<int>(limit);
@@ -101,6 +115,12 @@ Status AddAuditRoutes(http::Router& router, Log& log, const Checkpointer* checkp
          for (const Record& r : page->items) items.push_back(RecordJson(r));
          json next = nullptr;
          if (page->next_after_seq) next = *page->next_after_seq;
+         // Newest first, the cursor of the next (older) page is a before_seq.
+         if (filter->newest_first) {
+           return Response::Json(200, {{"items", std::move(items)},
+                                       {"next_after_seq", nullptr},
+                                       {"next_before_seq", next}});
+         }
          return Response::Json(200, {{"items", std::move(items)}, {"next_after_seq", next}});
        }}));
   return router.Add({.method = "GET",

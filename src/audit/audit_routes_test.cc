@@ -174,6 +174,56 @@ TEST_F(AuditRoutesTest, FiltersAndPagesThroughQueryParameters) {
   EXPECT_EQ(seqs(page), (V{2, 3}));
 }
 
+// Issue 14: the security officer's view lists newest first, filters on the decision on the
+// server (so a page of denials is full, not a page of everything with the allows hidden), and
+// searches actors and actions by prefix (literally: "_" is no wildcard).
+TEST_F(AuditRoutesTest, NewestFirstDecisionAndPrefixFilters) {
+  Add("alice", "file.read");         // 1
+  Add("bob", "file.read");           // 2
+  Add("alice", "auth.login");        // 3
+  Add("alice", "file.read");         // 4
+  Add("al_ice", "file.write");       // 5
+  {
+    Record r;
+    r.actor = "mallory";
+    r.action = "file.read";
+    r.resource = "file/f1";
+    r.decision = "deny";
+    r.reason = "no grant";
+    clock_.Advance(1000ms);
+    ASSERT_TRUE(log_->Append(r).ok());  // 6
+  }
+  const auto seqs = [](const json& body) {
+    std::vector<int64_t> out;
+    for (const auto& item : body["items"]) out.push_back(item["seq"].get<int64_t>());
+    return out;
+  };
+  using V = std::vector<int64_t>;
+  json page = json::parse(Get("/api/v1/audit?order=desc&limit=4").body);
+  EXPECT_EQ(seqs(page), (V{6, 5, 4, 3}));
+  EXPECT_EQ(page["next_before_seq"], 3);
+  page = json::parse(Get("/api/v1/audit?order=desc&limit=4&before_seq=3").body);
+  EXPECT_EQ(seqs(page), (V{2, 1}));
+  EXPECT_TRUE(page["next_before_seq"].is_null());
+  page = json::parse(Get("/api/v1/audit?decision=deny&limit=1").body);
+  EXPECT_EQ(seqs(page), (V{6}));
+  EXPECT_TRUE(page["next_after_seq"].is_null());
+  page = json::parse(Get("/api/v1/audit?decision=allow&order=desc&limit=1").body);
+  EXPECT_EQ(seqs(page), (V{5}));
+  page = json::parse(Get("/api/v1/audit?action_prefix=file.&actor_prefix=al").body);
+  EXPECT_EQ(seqs(page), (V{1, 4, 5}));
+  page = json::parse(Get("/api/v1/audit?actor_prefix=al_").body);
+  EXPECT_EQ(seqs(page), (V{5})) << "the underscore is matched literally";
+  page = json::parse(Get("/api/v1/audit?action_prefix=auth").body);
+  EXPECT_EQ(seqs(page), (V{3}));
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"decision=maybe", "decision"}, {"order=up", "order"}, {"before_seq=0", "before_seq"}}) {
+    Response r = Get("/api/v1/audit?" + query);
+    EXPECT_EQ(r.status, 400) << query;
+    EXPECT_EQ(json::parse(r.body)["error"]["field"], field) << query;
+  }
+}
+
 TEST_F(AuditRoutesTest, InvalidParametersAnswer400NamingTheField) {
   for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
            {"limit=0", "limit"},

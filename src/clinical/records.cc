@@ -586,6 +586,7 @@ Result<ImportReport> ClinicalStore::Import(std::string_view category, std::strin
   struct Info {
     std::string hospital, program;
     int64_t version = 0;
+    std::string index_date;
   };
   std::unordered_map<std::string, Info> info;
   {
@@ -603,11 +604,11 @@ Result<ImportReport> ClinicalStore::Import(std::string_view category, std::strin
       params.clear();
       for (size_t k = 0; k < n; ++k) params.push_back(SqlText(ids[at + k]));
       ZG_ASSIGN_OR_RETURN(
-          auto ps, tx->Query(fmt::format("SELECT id, hospital_id, program FROM participants "
-                                         "WHERE id IN ({})",
+          auto ps, tx->Query(fmt::format("SELECT id, hospital_id, program, index_date FROM "
+                                         "participants WHERE id IN ({})",
                                          Placeholders(1, n)),
                              params));
-      for (const auto& r : ps.rows) info[r.Text(0)] = Info{r.Text(1), r.Text(2), 0};
+      for (const auto& r : ps.rows) info[r.Text(0)] = Info{r.Text(1), r.Text(2), 0, r.Text(3)};
       params.insert(params.begin(), SqlText(std::string(category)));
       ZG_ASSIGN_OR_RETURN(
           auto vs,
@@ -623,6 +624,7 @@ Result<ImportReport> ClinicalStore::Import(std::string_view category, std::strin
   // Every row.
   std::vector<std::pair<std::string, json>> accepted;
   accepted.reserve(rows.size());
+  std::vector<int64_t> accepted_lines;
   std::unordered_set<std::string> in_file;
   for (size_t i = 1; i < rows.size(); ++i) {
     const CsvRow& row = rows[i];
@@ -660,9 +662,48 @@ Result<ImportReport> ClinicalStore::Import(std::string_view category, std::strin
     for (auto& p : ps) {
       found.push_back({row.line, pid, std::move(p.path), std::move(p.code), std::move(p.message)});
     }
-    if (ps.empty() && found.empty()) accepted.emplace_back(pid, std::move(data));
+    if (ps.empty() && found.empty()) {
+      accepted.emplace_back(pid, std::move(data));
+      accepted_lines.push_back(row.line);
+    }
   }
   if (!found.empty()) return reject();
+  // The dictionary's plausibility checks, as for a single submission (issue 14): each row
+  // against its participant's current records of the other categories.
+  if (!dict_.checks.empty() && !accepted.empty()) {
+    std::unordered_map<std::string, std::map<std::string, json, std::less<>>> current;
+    std::vector<storage::Value> params;
+    const size_t in_batch = InBatch(store_.backend());
+    for (size_t at = 0; at < accepted.size(); at += in_batch) {
+      const size_t n = std::min(in_batch, accepted.size() - at);
+      params.clear();
+      for (size_t k = 0; k < n; ++k) params.push_back(SqlText(accepted[at + k].first));
+      ZG_ASSIGN_OR_RETURN(
+          auto cur,
+          tx->Query(fmt::format("SELECT r.participant_id, r.category, r.data FROM "
+                                "clinical_records r WHERE r.participant_id IN ({}) AND "
+                                "r.version = (SELECT MAX(s.version) FROM clinical_records s "
+                                "WHERE s.participant_id = r.participant_id AND s.category = "
+                                "r.category)",
+                                Placeholders(1, n)),
+                    params));
+      for (const auto& r : cur.rows) {
+        current[r.Text(0)][r.Text(1)] = json::parse(r.Text(2), nullptr, false);
+      }
+    }
+    const std::string today = FormatRfc3339(clock_.Now()).substr(0, 10);
+    for (size_t i = 0; i < accepted.size(); ++i) {
+      const auto& [pid, data] = accepted[i];
+      auto records = current[pid];
+      records[std::string(category)] = data;
+      for (auto& p : RunChecks(dict_, category, records, {info[pid].index_date, today},
+                               Mode::kSubmit)) {
+        found.push_back(
+            {accepted_lines[i], pid, std::move(p.path), std::move(p.code), std::move(p.message)});
+      }
+    }
+    if (!found.empty()) return reject();
+  }
   const auto t1 = std::chrono::steady_clock::now();
 
   // One transaction, multi-row inserts.

@@ -301,6 +301,37 @@ TEST_P(ClinicalStoreTest, MalformedAndInvalidFilesReportEveryRow) {
   EXPECT_EQ(CountRecords(), 0);
 }
 
+// Issue 14: the CSV import ran the dictionary's checks of each field but not its plausibility
+// checks, so a file could store what single-record entry refuses (a date in the future, an end
+// before its start). The whole file is refused naming line and field; nothing is written.
+TEST_P(ClinicalStoreTest, ImportAppliesThePlausibilityChecksOfSingleEntry) {
+  ASSERT_TRUE(SeedParticipants(*store_, 3, "h1", "cancer").ok());  // index date 2025-04-01
+  // Today is 2026-11-24, day 602 from the index date: day 900 lies in the future.
+  const std::string csv =
+      "participant_id,hsct_given,surgery,radiotherapy\n"
+      "P00000,no,\"[{\"\"day\"\":10,\"\"procedure\"\":\"\"a\"\",\"\"intent\"\":\"\"curative\"\"}]\",\n"
+      "P00001,no,\"[{\"\"day\"\":900,\"\"procedure\"\":\"\"a\"\",\"\"intent\"\":\"\"curative\"\"}]\",\n"
+      "P00002,no,,\"[{\"\"start_day\"\":50,\"\"end_day\"\":20,\"\"modality\"\":\"\"photon\"\"}]\"\n";
+  std::vector<RowProblem> problems;
+  auto r = clinical_->Import("treatment", csv, {.hospital = "h1", .actor = actor_}, &problems);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "import_rejected");
+  std::vector<std::string> got;
+  for (const auto& p : problems) got.push_back(fmt::format("{}:{}:{}", p.row, p.field, p.code));
+  EXPECT_EQ(got, (std::vector<std::string>{"3:surgery[0].day:implausible",
+                                           "4:radiotherapy[0].end_day:implausible",
+                                           "4:radiotherapy[0].start_day:implausible"}));
+  ASSERT_FALSE(problems.empty());
+  EXPECT_FALSE(problems[0].message.ja.empty());
+  EXPECT_FALSE(problems[0].message.en.empty());
+  EXPECT_EQ(CountRecords(), 0);
+  EXPECT_TRUE(audit_.events().empty());
+  // The same file without the implausible rows is imported.
+  const std::string good = csv.substr(0, csv.find("P00001"));
+  ASSERT_TRUE(clinical_->Import("treatment", good, {.hospital = "h1", .actor = actor_}).ok());
+  EXPECT_EQ(CountRecords(), 1);
+}
+
 TEST_P(ClinicalStoreTest, ExportImportRoundTrip) {
   ASSERT_TRUE(SeedParticipants(*store_, 30, "h1", "rare_disease").ok());
   ASSERT_TRUE(SeedParticipants(*store_, 20, "h2", "rare_disease", 30).ok());

@@ -575,6 +575,8 @@ const texts = {
   runSinglePipeline: { ja: '1 検体', en: 'one specimen' },
   runStart: { ja: '開始', en: 'Start' },
   runNoCandidates: { ja: '解析を依頼された検体はありません', en: 'No specimen is ordered to your centre' },
+  // The researcher's data page (issue 14): clinical fields and runnable commands per file.
+  navResearch: { ja: '研究データ', en: 'Research data' },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { labelAndKeyboardRules, repoRoot, runAxe, startZengen, totp } from './support.mjs';
 
@@ -221,6 +222,14 @@ test("the security officer's audit view and administration", async () => {
   await logIn(page, 'security');
   const table = page.getByTestId('audit-table');
   await table.locator('tbody tr').first().waitFor();
+  // Newest first (issue 14): sequence numbers fall down the page.
+  const seqs = (await table.locator('tbody tr td:first-child').allTextContents()).map(Number);
+  assert.ok(seqs.length > 1 && seqs.every((n, i) => i === 0 || n < seqs[i - 1]), `newest first: ${seqs.slice(0, 5)}`);
+  // Denials only, decided by the server: every row shown is a denial.
+  await page.getByLabel('拒否された操作だけを表示').check();
+  await page.getByRole('button', { name: '検索' }).click();
+  await table.locator('tbody tr:not([data-decision="deny"])').first().waitFor({ state: 'detached' });
+  await page.getByLabel('拒否された操作だけを表示').uncheck();
   await shot(page, 'console-audit');
   await checkAxe(page, 'audit');
   await page.getByRole('button', { name: '管理' }).click();
@@ -607,6 +616,78 @@ test('a committee member approves an application; the researcher sees the grant 
   await shot(r, 'sharing-researcher-application-submitted');
   rmSync(dir, { recursive: true, force: true });
   for (const p of [c1, c2, r]) await p.close();
+});
+
+// Issue 14: a researcher with a grant sees the participants' clinical fields (never a
+// never_public one) next to the files, copies the printed commands and runs them with the real
+// samtools and bcftools against this server.
+test('a researcher with a grant sees clinical fields and runs the printed samtools and bcftools commands', async () => {
+  const r = await newPage();
+  await r.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await logIn(r, 'researcher');
+  // A personal token, made in the page (shown once); the data page never prints it.
+  await r.getByRole('button', { name: 'アクセス用トークン', exact: true }).click();
+  await r.getByLabel('トークンの名前').fill('研究データページのコマンド');
+  await r.getByRole('button', { name: 'トークンを作成' }).click();
+  const token = (await r.getByTestId('token-value').textContent()).trim();
+  assert.match(token, /^zgt_/);
+
+  await r.getByRole('button', { name: '研究データ', exact: true }).click();
+  const table = r.getByTestId('research-table');
+  await table.locator('tbody tr').first().waitFor();
+  assert.match(new URL(r.url()).pathname, /^\/console\/research\/DS-/);
+  assert.ok(!(await r.content()).includes(token), 'the page does not print the token');
+  // Clinical fields in words, none of the never_public ones.
+  const withData = table.locator('tbody tr', { has: r.locator('[data-category="case_basics"]') }).first();
+  await withData.getByTestId('research-clinical').locator('summary').click();
+  assert.ok((await withData.locator('[data-field^="case_basics."]').count()) > 0, 'case basics are shown');
+  assert.match(await withData.getByTestId('research-clinical').textContent(), /性別/);
+  assert.equal(await r.locator('[data-field="case_basics.birth_year"], [data-field="case_basics.site_code"]').count(), 0);
+  // The filter narrows the rows by pseudonym.
+  const pid = await withData.getAttribute('data-participant');
+  await r.getByLabel('絞り込み（参加者ID・項目の値）').fill(pid);
+  await table.locator(`tbody tr:not([data-participant="${pid}"])`).first().waitFor({ state: 'detached' });
+  assert.equal(await table.locator('tbody tr').count(), 1);
+  await shot(r, 'research-data');
+  await checkAxe(r, 'research data');
+  await scanJapanese(r, 'research data');
+
+  // Copy the setup block and a CRAM's and a VCF's command, as a researcher would.
+  const clip = async (button) => {
+    await button.click();
+    return r.evaluate(() => navigator.clipboard.readText());
+  };
+  const setup = await clip(r.getByRole('button', { name: 'コピー: 準備（最初に一度）' }));
+  assert.equal(setup, await r.getByTestId('research-setup').textContent());
+  assert.match(setup, /CURL_CA_BUNDLE/);
+  assert.match(setup, /ここにトークン/);
+  const cram = withData.locator('[data-kind="cram"]').first();
+  const vcf = withData.locator('[data-kind="vcf"]').first();
+  const samtools = await clip(cram.getByRole('button'));
+  const bcftools = await clip(vcf.getByRole('button'));
+  assert.match(samtools, /^samtools view -c '.*\/ga4gh\/htsget\/v1\/reads\/.*\?format=CRAM'$/);
+  assert.match(bcftools, /^bcftools view -H '.*\/ga4gh\/htsget\/v1\/variants\/.*\?format=VCF' \| head$/);
+  // Run them as printed, in a fresh home, with the placeholder replaced by the token.
+  const home = mkdtempSync(join(tmpdir(), 'zengen-researcher-'));
+  const run = (command) =>
+    execFileSync('bash', ['-c', `set -eo pipefail\n${setup.replace('ここにトークン', token)}\n${command}`], {
+      env: { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+  const count = Number(run(samtools).trim());
+  assert.ok(Number.isInteger(count) && count > 0, `samtools read ${count} records`);
+  const records = run(bcftools).trim().split('\n');
+  assert.ok(records.length > 0 && records.every((l) => l.split('\t').length >= 10), `bcftools printed VCF records: ${records[0]}`);
+  // The same command without the token file is refused: the token is what opens the file.
+  assert.throws(() => run(`rm ~/.zengen-token; ${samtools}`));
+  rmSync(home, { recursive: true, force: true });
+
+  await r.getByLabel('表示言語').selectOption('en');
+  await r.getByRole('heading', { name: 'Participants' }).waitFor();
+  await shot(r, 'research-data-en');
+  await r.getByLabel('Language').selectOption('ja');
+  await r.close();
 });
 
 test('the data steward creates a dataset, adds a participant, releases it with an embargo, sees the tier history and revokes a grant', async () => {
@@ -1168,7 +1249,7 @@ const tour = {
   security: ['audit', 'admin'],
   steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'runs'],
   committee: ['applications', 'datasets', 'grants'],
-  researcher: ['datasets', 'applications', 'grants', 'tokens'],
+  researcher: ['datasets', 'applications', 'grants', 'tokens', 'research'],
 };
 // Analysis runs (issue 16): the analysis centre starts a germline run for a specimen ordered to
 // it from the Runs page (a specimen without a QC-passed FASTQ pair is refused with the reason in

@@ -17,9 +17,16 @@ interface AuditRecord {
   reason: string;
 }
 
+// Reasons of the sign-in records (identity), in words.
+const authReasons: Record<string, { ja: string; en: string }> = {
+  'TOTP enrolment started with an enrolment code': { ja: '登録コードで TOTP の登録を開始', en: 'TOTP enrolment started with an enrolment code' },
+  'password; second factor not enrolled yet': { ja: 'パスワード確認済み・二要素認証は未登録', en: 'password; second factor not enrolled yet' },
+};
+
 // An audit reason in words: the state codes it names (a custody step, a consent state or
 // withdrawal level) become their labels; any other code stays marked as a code.
 function auditReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] {
+  if (authReasons[reason]) return [authReasons[reason][lang]];
   const out: React.ReactNode[] = [];
   let last = 0;
   for (const m of reason.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)) {
@@ -48,15 +55,19 @@ export function AuditPage() {
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState('');
   const search = async (after?: number) => {
-    const q = new URLSearchParams({ limit: '100' });
-    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+    // Newest first; actor and action match by prefix, deny-only on the server (issue 14).
+    const q = new URLSearchParams({ limit: '100', order: 'desc' });
+    if (filters.actor) q.set('actor_prefix', filters.actor);
+    if (filters.action) q.set('action_prefix', filters.action);
+    if (filters.resource) q.set('resource', filters.resource);
+    if (denyOnly) q.set('decision', 'deny');
     if (range.from) q.set('from', auditBound(range.from, false));
     if (range.to) q.set('to', auditBound(range.to, true));
-    if (after !== undefined) q.set('after_seq', String(after));
+    if (after !== undefined) q.set('before_seq', String(after));
     try {
-      const r = await api<{ items: AuditRecord[]; next_after_seq: number | null }>('GET', `/api/v1/audit?${q}`);
+      const r = await api<{ items: AuditRecord[]; next_before_seq: number | null }>('GET', `/api/v1/audit?${q}`);
       setItems(after === undefined ? r.items : [...items, ...r.items]);
-      setNext(r.next_after_seq);
+      setNext(r.next_before_seq);
       setError('');
     } catch (e) {
       setError(describeError(lang, e));
@@ -65,7 +76,7 @@ export function AuditPage() {
   useEffect(() => {
     search();
   }, []);
-  const shown = denyOnly ? items.filter((r) => r.decision === 'deny') : items;
+  const shown = items;
   return (
     <div>
       <form className="card filters" onSubmit={(e) => {
@@ -122,7 +133,8 @@ export function AuditPage() {
                 <code>{r.resource}</code>
               </td>
               <td>{r.decision === 'deny' ? t('auditDeny') : r.decision === 'allow' ? t('auditAllow') : r.decision}</td>
-              <td>{auditReason(lang, r.reason)}</td>
+              {/* A policy decision's reason is the rule engine's English text, quoted verbatim as a record (no ja text yet). */}
+              <td>{r.decision && /^role /.test(r.reason) ? <code lang="en">{r.reason}</code> : auditReason(lang, r.reason)}</td>
             </tr>
           ))}
         </tbody>

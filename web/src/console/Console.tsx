@@ -19,10 +19,13 @@ import { GrantsPage, TokensPage } from './Grants';
 import { CohortPage } from './Cohort';
 import { WorklistPage } from './Worklist';
 import { RunsPage } from './Runs';
+// The researcher's data page (issue 14).
+import { ResearchPage } from './Research';
 
 type Page =
   | 'participants' | 'worklist' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
-  | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort' | 'runs';
+  | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort' | 'runs'
+  | 'research';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
@@ -30,7 +33,7 @@ const pagesFor: Record<string, Page[]> = {
   security_officer: ['audit', 'admin'],
   data_steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'cohort', 'runs'],
   committee_member: ['applications', 'datasets', 'grants'],
-  researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort'],
+  researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort', 'research'],
 };
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
@@ -49,6 +52,7 @@ const navKey: Record<Page, TextKey> = {
   tokens: 'navTokens',
   cohort: 'navCohort',
   runs: 'navRuns',
+  research: 'navResearch',
 };
 
 export interface ParticipantRow {
@@ -134,6 +138,7 @@ export function Console() {
       {current === 'tokens' && <TokensPage />}
       {current === 'cohort' && <CohortPage />}
       {current === 'runs' && <RunsPage session={session} />}
+      {current === 'research' && <ResearchPage selectedId={rest[0]} />}
     </div>
   );
 }
