@@ -322,7 +322,6 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
     gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_, audit_);
     fhir_sources_ = std::make_unique<fhir::Sources>(
         fhir::Sources{*registry_, *ledger_, *clinical_});
-    authorizer_ = std::make_unique<http::Authorizer>();
 
     // The routes as the server wires them (app/main.cc AddAllRoutes), for the outputs probed.
     http::Router router;
@@ -345,11 +344,11 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
                                         ZG_ASSIGN_OR_RETURN(auto st, ledger_->CurrentState(id));
                                         return st == consent::State::kWithdrawnFull;
                                       }),
-          fhir::AddFhirRoutes(router, *fhir_sources_, clock_, *authorizer_),
+          fhir::AddFhirRoutes(router, *fhir_sources_, clock_),
           sequencing::AddUploadRoutes(router, *uploads_),
           genomefiles::AddFileRoutes(router, uploads_->files(), *blobs_, *gate_),
           sharing::AddSharingRoutes(
-              router, *sharing_, *authorizer_, clock_,
+              router, *sharing_, clock_,
               [this](std::string_view id, std::string_view field) -> Result<json> {
                 ZG_ASSIGN_OR_RETURN(auto figures, portal::ComputePublicFigures(
                                                       *store_, public_sources_, clock_));
@@ -957,7 +956,6 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<sequencing::Uploads> uploads_;
   std::unique_ptr<access::Gate> gate_;
   std::unique_ptr<fhir::Sources> fhir_sources_;
-  std::unique_ptr<http::Authorizer> authorizer_;
   portal::SharingSources public_sources_;
   std::unique_ptr<http::Pipeline> pipeline_;
   fs::path dir_;

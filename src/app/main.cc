@@ -151,12 +151,7 @@ Status RecordDecision(AuditSink& sink, const http::Request& req) {
 // What the routes hold on to besides the runtime; lives as long as the router.
 struct Wiring {
   explicit Wiring(Runtime& r)
-      : authorizer([&sink = *r.audit_sink](const http::Request& req, std::string_view action,
-                                            const policy::Resource& res,
-                                            const policy::Decision& d) {
-          return access::RecordDecision(sink, req, action, http::Target{.resource = res}, d);
-        }),
-        fhir_sources{*r.participants, *r.consents, *r.clinical},
+      : fhir_sources{*r.participants, *r.consents, *r.clinical},
         gate(*r.files, *r.consents, *r.sharing, *r.audit_sink),
         analysis_orders(*r.store, r.clock, *r.audit_sink),
         cohort(MakeCohort(r)),
@@ -198,7 +193,6 @@ struct Wiring {
   Wiring(const Wiring&) = delete;
   Wiring& operator=(const Wiring&) = delete;
 
-  const http::Authorizer authorizer;
   fhir::Sources fhir_sources;
   // The one gate for genome files: it resolves every "file" route's resource with its facts
   // (custody, live consent, and for researchers release, tier and grant), so the policy
@@ -257,13 +251,13 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                         ZG_ASSIGN_OR_RETURN(auto state, r.consents->CurrentState(id));
                         return std::string(consent::StateName(state));
                       }),
-                  fhir::AddFhirRoutes(router, w.fhir_sources, r.clock, w.authorizer),
+                  fhir::AddFhirRoutes(router, w.fhir_sources, r.clock),
                   // Runs and uploads, then genome files: every route resolved to its real
                   // owner (files by the access gate), decided once by the policy filter.
                   sequencing::AddUploadRoutes(router, *r.uploads),
                   genomefiles::AddFileRoutes(router, *r.files, *r.blobs, w.gate),
                   sharing::AddSharingRoutes(
-                      router, *r.sharing, w.authorizer, r.clock,
+                      router, *r.sharing, r.clock,
                       [&r, &w](std::string_view id, std::string_view field) -> Result<nlohmann::json> {
                         ZG_ASSIGN_OR_RETURN(auto figures, portal::ComputePublicFigures(
                                                               *r.store, w.public_sources, r.clock));

@@ -83,8 +83,7 @@ http::Resolver CohortResolver() {
   };
 }
 
-Status AddFhirRoutes(http::Router& router, Sources& sources, const Clock& clock,
-                     const http::Authorizer& /*authorizer*/) {
+Status AddFhirRoutes(http::Router& router, Sources& sources, const Clock& clock) {
   Sources* src = &sources;
   const Clock* clk = &clock;
   ZG_RETURN_IF_ERROR(router.Add(

@@ -45,7 +45,6 @@ http::Resolver CohortResolver();
 
 // GET /api/v1/participants/{id}/fhir/bundle    one participant (decided on its hospital)
 // GET /api/v1/fhir/bundle?hospital=H&limit=&offset=   a cohort (own hospital for clinicians)
-Status AddFhirRoutes(http::Router& router, Sources& sources, const Clock& clock,
-                     const http::Authorizer& authorizer);
+Status AddFhirRoutes(http::Router& router, Sources& sources, const Clock& clock);
 
 }  // namespace zengen::fhir

@@ -121,16 +121,6 @@ Resolver ResolveWith(ResourceLookup lookup) {
   };
 }
 
-Status Authorizer::Check(const Request& req, std::string_view action,
-                         const policy::Resource& resource) const {
-  policy::Context context{req.remote_address, ""};
-  if (auto it = req.query.find("purpose"); it != req.query.end()) context.purpose = it->second;
-  const policy::Decision d = policy::Decide(req.subject, action, resource, context);
-  if (record_) ZG_RETURN_IF_ERROR(record_(req, action, resource, d));
-  if (d.allowed()) return Status::Ok();
-  return AccessDenied();
-}
-
 std::optional<Response> AccessAuditFilter::OnRequest(Request& /*req*/) {
   // The duration is measured from req.received: the two halves of the pipeline may run on
   // different threads, with the body read in between.

@@ -73,24 +73,6 @@ Error AccessDenied();
 using ResourceLookup = std::function<Result<policy::Resource>(const Request& req)>;
 Resolver ResolveWith(ResourceLookup lookup);
 
-// Per-resource decisions inside handlers: the route-level decision knows only the kind of
-// resource, a handler knows which participant's hospital it belongs to. Check decides, hands
-// the decision to the recorder (the audit log), and returns the error to answer with when
-// denied (AccessDenied(), or the recorder's error).
-using ResourceRecorder =
-    std::function<Status(const Request& req, std::string_view action,
-                         const policy::Resource& resource, const policy::Decision& decision)>;
-
-class Authorizer {
- public:
-  explicit Authorizer(ResourceRecorder record = nullptr) : record_(std::move(record)) {}
-  Status Check(const Request& req, std::string_view action,
-               const policy::Resource& resource) const;
-
- private:
-  ResourceRecorder record_;
-};
-
 // One record per request once the response is known: time, request id, source address,
 // subject, method and path, action, decision and reason, status, duration.
 // The record goes to a sink (the server log); decisions are audited by the DecisionRecorder.

@@ -157,8 +157,8 @@ using Resolver = std::function<Result<Target>(const Request&)>;
 Resolver Unscoped(std::string kind);
 // The collection as seen from the caller's scope (policy::ScopeOf: the caller's own
 // organisation, or every organisation for data-center-wide roles): the route-level decision is
-// on role, and the handler filters to that scope or decides again per item once it knows the
-// item's owner (http::Authorizer).
+// on role, and the handler only selects the rows in that scope (data selection, not a second
+// decision: a route about one item resolves that item's owner instead).
 Resolver CallerScope(std::string kind);
 
 // A handler whose errors are values. Wrap turns it into a Handler: an error becomes the

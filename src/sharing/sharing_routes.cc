@@ -218,10 +218,9 @@ json ReleaseOnlyJson(const Aggregates& a) {
   return j;
 }
 
-Status AddSharingRoutes(http::Router& router, Sharing& sharing, const http::Authorizer& authorizer,
-                        const Clock& clock, PublishedAggregates published) {
+Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clock,
+                        PublishedAggregates published) {
   Sharing* sh = &sharing;
-  (void)authorizer;  // route-level decisions suffice: Sharing scopes what each caller sees
   const Clock* clk = &clock;
   auto add = [&router](std::string method, std::string pattern, std::string action,
                        std::string resource, http::ResultHandler h) {

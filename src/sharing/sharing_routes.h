@@ -35,8 +35,9 @@
 //   GET  /api/v1/shared-files/{file}/access?purpose= data.access      FileAccessFor the caller
 //
 // Bodies are JSON objects of at most 64 KiB; unknown fields and bad values answer 400 naming
-// the field. Every state change is audited by Sharing; handlers ask the Authorizer about the
-// concrete resource before acting.
+// the field. Every state change is audited by Sharing; the one access
+// decision per request is the route's (its resolver and the policy filter); handlers only
+// select what Sharing lets the caller see.
 #pragma once
 
 #include <functional>
@@ -58,8 +59,7 @@ using PublishedAggregates =
 
 // Without `published`, GET /api/v1/releases/{id}/aggregates protects the release's figures on
 // their own (ReleaseOnlyJson): safe by themselves, but not audited against the portal.
-Status AddSharingRoutes(http::Router& router, Sharing& sharing,
-                        const http::Authorizer& authorizer, const Clock& clock,
+Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clock,
                         PublishedAggregates published = nullptr);
 
 // A release's aggregates published through the disclosure control (portal/suppression.h) as

@@ -31,9 +31,8 @@ class SharingRoutesTest : public testing::SharingFixture {
  protected:
   void SetUp() override {
     SharingFixture::SetUp();
-    authorizer_ = std::make_unique<http::Authorizer>();
     http::Router router;
-    ASSERT_TRUE(AddSharingRoutes(router, *sharing_, *authorizer_, clock_).ok());
+    ASSERT_TRUE(AddSharingRoutes(router, *sharing_, clock_).ok());
     pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
     pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
     pipeline_->AddFilter(
@@ -58,7 +57,6 @@ class SharingRoutesTest : public testing::SharingFixture {
   }
   static json J(const Response& r) { return json::parse(r.body); }
 
-  std::unique_ptr<http::Authorizer> authorizer_;
   std::unique_ptr<http::Pipeline> pipeline_;
 };
 
