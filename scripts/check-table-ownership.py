@@ -61,13 +61,6 @@ READ_MODELS = {
 
 # (file, table) -> why it is still there. Each is a debt with a named way out.
 KNOWN_EXCEPTIONS = {
-    ("src/sequencing/upload.cc", "specimens"):
-        "analysis-file upload checks the uploader holds a specimen of the participant; "
-        "to become a specimens:: query",
-    ("src/analysis/analysis.cc", "specimens"):
-        "the centre's ordered specimens of a participant; to become a specimens:: query",
-    ("src/analysis/analysis.cc", "analysis_orders"):
-        "the centre's ordered specimens of a participant; to become a specimens:: query",
 }
 
 # Created only to be renamed by a later migration.

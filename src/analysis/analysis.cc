@@ -1,6 +1,7 @@
 #include "analysis/analysis.h"
 
 #include <algorithm>
+#include <set>
 #include <cctype>
 #include <fstream>
 #include <regex>
@@ -187,18 +188,25 @@ void Runs::AutoStart() {
   if (!once.owns_lock()) return;
   auto tx = store_.Begin(storage::TxMode::kRead);
   if (!tx.ok()) return;
-  auto rows = (*tx)->Query(
-      "SELECT s.id FROM specimens s JOIN analysis_orders o ON o.specimen_id = s.id AND "
-      "o.state = 'open' WHERE s.state = 'qc_passed' AND NOT EXISTS (SELECT 1 FROM "
-      "analysis_runs r WHERE r.specimen_id = s.id) ORDER BY s.id");
+  // The specimens ordered for analysis that passed QC (asked of specimens), less those that
+  // ever had a run (ours).
+  auto candidates = specimens::AnalysisCandidates(**tx, policy::kEveryOrganisation);
+  auto ran = (*tx)->Query("SELECT DISTINCT specimen_id FROM analysis_runs");
   tx->reset();
-  if (!rows.ok()) return;
+  if (!candidates.ok() || !ran.ok()) return;
+  std::set<std::string> had_run;
+  for (const auto& r : ran->rows) had_run.insert(r.Text(0));
+  std::vector<std::string> ids;
+  for (const auto& c : *candidates) {
+    if (c.state == "qc_passed" && !had_run.count(c.specimen_id)) ids.push_back(c.specimen_id);
+  }
+  std::sort(ids.begin(), ids.end());
   const Actor system{"system", "", {}, "system", ""};
-  for (const auto& r : rows->rows) {
+  for (const auto& id : ids) {
     // Once per specimen and process: a refusal (withdrawn, no FASTQ pair) is audited by Start
     // and would otherwise be repeated every second.
-    if (!auto_tried_.insert(r.Text(0)).second) continue;
-    auto run = Start({r.Text(0), "germline", "1.0.0", options_.auto_start_reference}, system);
+    if (!auto_tried_.insert(id).second) continue;
+    auto run = Start({id, "germline", "1.0.0", options_.auto_start_reference}, system);
     (void)run;
   }
 }
@@ -637,26 +645,23 @@ Result<std::vector<Run>> Runs::List(std::string_view centre) {
 
 Result<std::vector<Runs::Candidate>> Runs::Candidates(std::string_view centre) {
   // why: read-only listing for the start form; Start re-checks everything it shows.
-  const bool every = centre == policy::kEveryOrganisation;
-  std::vector<storage::Value> params;
-  if (!every) params.push_back(Text(std::string(centre)));
+  // The specimens ordered to or held by the centre (asked of specimens), less those an active
+  // run of ours holds.
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(
-      auto rows,
-      tx->Query(std::string("SELECT s.id, s.participant_id, s.tumour_normal, s.state, "
-                            "CASE WHEN s.state = 'analysed' THEN s.holder_id ELSE o.centre_id END "
-                            "FROM specimens s LEFT JOIN analysis_orders o ON o.specimen_id = s.id "
-                            "AND o.state = 'open' WHERE ((s.state = 'qc_passed' AND "
-                            "o.centre_id IS NOT NULL") +
-                    (every ? "" : " AND o.centre_id = $1") +
-                    ") OR (s.state = 'analysed'" + (every ? "" : " AND s.holder_id = $1") +
-                    ")) AND NOT EXISTS (SELECT 1 FROM analysis_runs r WHERE r.state IN "
-                    "('queued', 'running') AND (r.specimen_id = s.id OR r.normal_specimen_id = "
-                    "s.id)) ORDER BY s.participant_id, s.id",
-                params));
+  ZG_ASSIGN_OR_RETURN(auto candidates, specimens::AnalysisCandidates(*tx, centre));
+  ZG_ASSIGN_OR_RETURN(auto active,
+                      tx->Query("SELECT specimen_id, normal_specimen_id FROM analysis_runs "
+                                "WHERE state IN ('queued', 'running')"));
+  std::set<std::string> busy;
+  for (const auto& r : active.rows) {
+    busy.insert(r.Text(0));
+    busy.insert(r.Text(1));
+  }
   std::vector<Candidate> out;
-  for (const auto& r : rows.rows) {
-    out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)});
+  for (auto& c : candidates) {
+    if (busy.count(c.specimen_id)) continue;
+    out.push_back({std::move(c.specimen_id), std::move(c.participant_id),
+                   std::move(c.tumour_normal), std::move(c.state), std::move(c.centre)});
   }
   return out;
 }

@@ -215,14 +215,15 @@ class AnalysisTest : public ::testing::TestWithParam<std::string> {
     fs::remove_all(dir_, ec);
   }
 
-  void MakeRuns(std::unique_ptr<Executor> executor) {
+  void MakeRuns(std::unique_ptr<Executor> executor, std::string auto_start_reference = "") {
     runs_ = std::make_unique<Runs>(*store_, clock_, audit_, *specimens_, *gate_, *registry_,
                                    std::move(executor),
                                    Options{.pipelines_dir = fs::path(ZENGEN_SOURCE_DIR) / "pipelines",
                                            .references_dir = dir_ / "references",
                                            .scratch_dir = dir_ / "scratch",
                                            .workers = 1,
-                                           .threads = 1});
+                                           .threads = 1,
+                                           .auto_start_reference = auto_start_reference});
     auto ref = runs_->RegisterReference("synthetic-30k", dir_ / "ref-input.fa", kCli);
     ASSERT_TRUE(ref.ok()) << ref.error().message;
     ASSERT_TRUE(runs_->Recover().ok());
@@ -383,6 +384,37 @@ TEST_P(AnalysisTest, OnlyTheOrderedCentreOrTheDataCentreStartsARun) {
   EXPECT_EQ(second.error().code, "run_active");
   ASSERT_TRUE(runs_->Cancel(run->id, kAn1).ok());
   ASSERT_TRUE(runs_->WaitIdleForTest(60s));
+}
+
+// zengen demo --analyse (analysis_auto_start_reference): a specimen that passed QC with an open
+// order starts a germline run by itself, once, at the ordered centre; one without an order
+// waits.
+TEST_P(AnalysisTest, AnOrderedSpecimenThatPassedQcStartsItsRunByItselfOnce) {
+  const std::string ordered = QcPassedSpecimen();
+  const std::string unordered = QcPassedSpecimen("normal", nullptr, 8);
+  auto orders = specimens::AnalysisOrders(*store_, clock_, audit_);
+  auto listed = orders.ListForSpecimen(unordered, {.authenticated = true, .id = "steward",
+                                                   .organisation = "dc",
+                                                   .roles = {"data_steward"}});
+  ASSERT_TRUE(listed.ok());
+  for (const auto& o : *listed) {
+    if (o.state == "open") {
+      ASSERT_TRUE(orders.Cancel(o.id, "test: no order", kSteward).ok());
+    }
+  }
+  MakeRuns(std::make_unique<FakeExecutor>(genome_), "synthetic-30k");
+  for (int i = 0; i < 600 && Count("SELECT COUNT(*) FROM analysis_runs") == 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(runs_->WaitIdleForTest(60s));
+  std::this_thread::sleep_for(1500ms);  // a further pass of the workers starts nothing more
+  ASSERT_TRUE(runs_->WaitIdleForTest(60s));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs WHERE specimen_id = '" + ordered +
+                  "' AND pipeline = 'germline' AND reference_name = 'synthetic-30k'"),
+            1);
+  EXPECT_EQ(specimens_->Get(ordered)->specimen.holder, "ac-1");
+  EXPECT_EQ(specimens_->Get(unordered)->specimen.state, "qc_passed");
 }
 
 TEST_P(AnalysisTest, AWithdrawnParticipantIsRefusedBeforeAnythingMoves) {

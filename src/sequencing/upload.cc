@@ -17,6 +17,7 @@
 #include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
 #include "crypto/sha256_stream.h"
+#include "specimens/analysis_orders.h"
 #include "storage/columns.h"
 
 namespace zengen::sequencing {
@@ -638,12 +639,9 @@ Result<Upload> Uploads::Create(const NewUpload& n, const specimens::Actor& actor
           return InvalidArgument("invalid_sample_map",
                                  fmt::format("participant {} is mapped twice", pid), "sample_map");
         }
-        ZG_ASSIGN_OR_RETURN(
-            auto held,
-            tx->Query("SELECT COUNT(*) FROM specimens WHERE participant_id = $1 AND holder_id = $2 "
-                      "AND state = 'analysed'",
-                      {Text(pid), Text(actor.organisation)}));
-        if (held.rows.front().Int(0) == 0) {
+        ZG_ASSIGN_OR_RETURN(const int64_t held,
+                            specimens::CountHeldInState(*tx, pid, actor.organisation, "analysed"));
+        if (held == 0) {
           return InvalidArgument("invalid_sample_map",
                                  fmt::format("participant {} has no specimen your centre "
                                              "analyses",

@@ -402,4 +402,38 @@ Result<std::vector<ProgramRule>> AnalysisOrders::ListRules() {
   return out;
 }
 
+Result<std::vector<AnalysisCandidate>> AnalysisCandidates(storage::Transaction& tx,
+                                                          std::string_view centre) {
+  const bool every = centre == policy::kEveryOrganisation;
+  std::vector<storage::Value> params;
+  if (!every) params.push_back(storage::Text(std::string(centre)));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(std::string("SELECT s.id, s.participant_id, s.tumour_normal, s.state, "
+                           "CASE WHEN s.state = 'analysed' THEN s.holder_id ELSE o.centre_id END "
+                           "FROM specimens s LEFT JOIN analysis_orders o ON o.specimen_id = s.id "
+                           "AND o.state = 'open' WHERE (s.state = 'qc_passed' AND "
+                           "o.centre_id IS NOT NULL") +
+                   (every ? "" : " AND o.centre_id = $1") + ") OR (s.state = 'analysed'" +
+                   (every ? "" : " AND s.holder_id = $1") +
+                   ") ORDER BY s.participant_id, s.id",
+               std::span<const storage::Value>(params)));
+  std::vector<AnalysisCandidate> out;
+  out.reserve(rows.rows.size());
+  for (const auto& r : rows.rows) {
+    out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)});
+  }
+  return out;
+}
+
+Result<int64_t> CountHeldInState(storage::Transaction& tx, std::string_view participant_id,
+                                 std::string_view holder, std::string_view state) {
+  ZG_ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT COUNT(*) FROM specimens WHERE participant_id = $1 AND "
+                          "holder_id = $2 AND state = $3",
+                          {storage::Text(std::string(participant_id)),
+                           storage::Text(std::string(holder)), storage::Text(std::string(state))}));
+  return rows.rows.front().Int(0);
+}
+
 }  // namespace zengen::specimens

@@ -146,4 +146,24 @@ class AnalysisOrders {
   AuditSink& audit_;
 };
 
+// Questions other modules ask about specimens and their orders inside their own transaction
+// (issue 12: a module runs SQL only on its own tables; scripts/check-table-ownership.py).
+
+// A specimen a centre may analyse: qc_passed with an open order, or already analysed.
+struct AnalysisCandidate {
+  std::string specimen_id;
+  std::string participant_id;
+  std::string tumour_normal;  // "tumour" | "normal"
+  std::string state;          // "qc_passed" | "analysed"
+  std::string centre;         // the open order's centre (qc_passed) or the holder (analysed)
+};
+// The specimens in qc_passed with an open order to `centre` and those in analysed held by
+// `centre`; kEveryOrganisation ("*") for every centre. Ordered by participant, then id.
+// Errors: store errors.
+Result<std::vector<AnalysisCandidate>> AnalysisCandidates(storage::Transaction& tx,
+                                                          std::string_view centre);
+// How many of the participant's specimens `holder` holds in `state`. Errors: store errors.
+Result<int64_t> CountHeldInState(storage::Transaction& tx, std::string_view participant_id,
+                                 std::string_view holder, std::string_view state);
+
 }  // namespace zengen::specimens
