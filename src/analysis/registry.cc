@@ -8,32 +8,16 @@
 #include <fstream>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "crypto/crypto.h"
+#include "crypto/sha256_stream.h"
 
 namespace zengen::analysis {
 namespace {
 
 namespace fs = std::filesystem;
 
-class Sha256Stream {
- public:
-  Sha256Stream() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
-  Sha256Stream(const Sha256Stream&) = delete;
-  Sha256Stream& operator=(const Sha256Stream&) = delete;
-  void Update(std::string_view b) { EVP_DigestUpdate(ctx_, b.data(), b.size()); }
-  std::string Hex() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_, md, &n);
-    return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), n));
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
+using crypto::Sha256Stream;
 
 }  // namespace
 
@@ -46,7 +30,7 @@ Result<std::string> FileSha256(const fs::path& path) {
     f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     h.Update(std::string_view(buf.data(), static_cast<size_t>(f.gcount())));
   }
-  return h.Hex();
+  return h.HexFinal();
 }
 
 Registry::Registry(storage::Store& store, const Clock& clock, AuditSink& audit,
@@ -105,7 +89,7 @@ Status Registry::Decrypt(const genomefiles::DataFile& file, const fs::path& dest
   }
   close(fd);
   if (!st.ok()) return st;
-  if (h.Hex() != file.sha256) {
+  if (h.HexFinal() != file.sha256) {
     return Internal("checksum_mismatch", fmt::format("{} does not match its checksum", file.id));
   }
   return Status::Ok();

@@ -127,7 +127,7 @@ Result<std::string> CopyBetweenSites(CopySource& source, SiteIo& target, const B
     }
     off += static_cast<int64_t>(n);
   }
-  if (sha.FinishHex() != blob.stored_sha256) {
+  if (sha.HexFinal() != blob.stored_sha256) {
     sink->Discard();
     return Unavailable("blob_verify_failed",
                        fmt::format("source copy of {} does not match the recorded SHA-256",
@@ -339,7 +339,7 @@ class LocalWriter final : public Writer {
       return Fail(InvalidArgument("invalid_plaintext_size", "plaintext size must be >= 0",
                                   "plaintext_size"));
     }
-    info_.stored_sha256 = sha_.FinishHex();
+    info_.stored_sha256 = sha_.HexFinal();
     info_.size = size_;
     info_.plaintext_sha256 = plain;
     info_.plaintext_size = plaintext_size;

@@ -18,20 +18,6 @@
 
 namespace zengen::blobs::internal {
 
-Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) std::abort();
-}
-Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
-void Sha256Stream::Update(std::string_view data) {
-  if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) std::abort();
-}
-std::string Sha256Stream::FinishHex() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_, md, &len) != 1) std::abort();
-  return crypto::ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
-}
-
 bool ValidBlobId(std::string_view id) {
   return id.size() == 37 && id.starts_with("blob_") &&
          std::all_of(id.begin() + 5, id.end(), [](char c) {
@@ -133,7 +119,7 @@ Result<CopyDigest> HashFile(const fs::path& p, bool full) {
     sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
     out.size += n;
   }
-  out.sha256 = sha.FinishHex();
+  out.sha256 = sha.HexFinal();
   return out;
 }
 
@@ -433,7 +419,7 @@ class S3Sink final : public CopySink {
           },
           version_id_);
       if (!s.ok()) return Fail(SiteError(site_, "blob_verify_failed", "read back", s.error()));
-      if (got != size || sha.FinishHex() != sha256) {
+      if (got != size || sha.HexFinal() != sha256) {
         return Fail(Unavailable("blob_verify_failed",
                                 fmt::format("copy at site {} read back differs from what was "
                                             "written",
@@ -561,7 +547,7 @@ class S3SiteIo final : public SiteIo {
         version_id);
     if (!s.ok()) return Classify(s.error());
     out.size = got;
-    out.sha256 = sha.FinishHex();
+    out.sha256 = sha.HexFinal();
     return out;
   }
 

@@ -24,27 +24,16 @@
 #include <string>
 #include <string_view>
 
-#include <openssl/evp.h>
 
 #include "blobs/blobs.h"
 #include "common/clock.h"
+#include "crypto/sha256_stream.h"
 #include "common/result.h"
 
 namespace zengen::blobs::internal {
 
-// Streaming SHA-256 over OpenSSL EVP.
-class Sha256Stream {
- public:
-  Sha256Stream();
-  ~Sha256Stream();
-  Sha256Stream(const Sha256Stream&) = delete;
-  Sha256Stream& operator=(const Sha256Stream&) = delete;
-  void Update(std::string_view data);
-  std::string FinishHex();  // lower-case hex; call once
-
- private:
-  EVP_MD_CTX* ctx_;
-};
+// Streaming SHA-256: the project's one (crypto/sha256_stream.h).
+using crypto::Sha256Stream;
 
 struct CopyDigest {
   std::string sha256;  // empty when not hashed (quick check)
