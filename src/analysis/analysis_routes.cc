@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "http/filters.h"
+
 namespace zengen::analysis {
 namespace {
 
@@ -21,12 +23,8 @@ json StepJson(const Step& s) {
 }
 
 http::Resolver RunResolver(Runs* runs) {
-  return [runs](const Request& req) -> Result<http::Target> {
-    ZG_ASSIGN_OR_RETURN(auto resource, runs->RunResource(req.path_params.at("id")));
-    http::Target t;
-    t.resource = std::move(resource);
-    return t;
-  };
+  return http::ResolveWith(
+      [runs](const Request& req) { return runs->RunResource(req.path_params.at("id")); });
 }
 
 }  // namespace
