@@ -55,31 +55,9 @@ class HtsgetTest : public ServerTest {
                        {"specimen.custody", "upload.write", "file.read", "htsget.read", "drs.read"});
     other_token_ = Token("ana-2", "analyst", {"htsget.read", "drs.read"});
 
-    auto p = clinician_.Send("POST", "/api/v1/participants",
-                             {{"local_id", "MRN-77"}, {"program", "cancer"},
-                              {"disease_category", "lung"}, {"index_date", "2026-03-02"}});
-    ASSERT_TRUE(p && p->status == 201) << (p ? p->body : "no answer");
-    participant_ = p->Json()["participant"]["id"];
-    auto icf = clinician_.Send("GET", "/api/v1/icf/cancer/1.0/ja");
-    json decisions = json::object();
-    const json items = icf->Json()["items"];
-    for (const auto& item : items) decisions[item["code"].get<std::string>()] = "permit";
-    decisions["C11"] = "deny";
-    ASSERT_EQ(clinician_.Send("POST", "/api/v1/participants/" + participant_ + "/consents",
-                              {{"kind", "initial"}, {"icf_version", "1.0"}, {"language", "ja"},
-                               {"decisions", decisions}, {"signed_date", "2026-03-02"},
-                               {"details", {{"signer", "self"}, {"method", "paper"}}}})
-                  ->status,
-              201);
-    auto sp = clinician_.Send("POST", "/api/v1/participants/" + participant_ + "/specimens",
-                              {{"tumour_normal", "normal"}, {"specimen_type", "blood"},
-                               {"preservation", "EDTA"}, {"collection_date", "2026-03-02"}});
-    ASSERT_TRUE(sp && sp->status == 201);
-    specimen_ = sp->Json()["id"];
+    ASSERT_NO_FATAL_FAILURE(EnrolAndShip(clinician_, "MRN-77", "seq-1", participant_, specimen_));
     const std::string& specimen = specimen_;
     const std::string custody = "/api/v1/specimens/" + specimen + "/custody";
-    ASSERT_EQ(clinician_.Send("POST", custody, {{"to", "shipped"}, {"destination", "seq-1"}})->status,
-              200);
     for (const char* to : {"received", "library_prepared"}) {
       ASSERT_EQ(Call(seq_token_, "POST", custody, json{{"to", to}})->status, 200) << to;
     }

@@ -87,4 +87,36 @@ json ServerTest::Upload(const std::string& token, json spec, const std::string& 
   return c ? c->Json() : json();
 }
 
+void ServerTest::EnrolAndShip(Browser& clinician, const std::string& local_id,
+                              const std::string& facility, std::string& participant_id,
+                              std::string& specimen_id) {
+  using nlohmann::json;
+  auto p = clinician.Send("POST", "/api/v1/participants",
+                          {{"local_id", local_id}, {"program", "cancer"},
+                           {"disease_category", "lung"}, {"index_date", "2026-03-02"}});
+  ASSERT_TRUE(p && p->status == 201) << (p ? p->body : "no answer");
+  participant_id = p->Json()["participant"]["id"];
+  auto icf = clinician.Send("GET", "/api/v1/icf/cancer/1.0/ja");
+  ASSERT_TRUE(icf && icf->status == 200);
+  json decisions = json::object();
+  const json items = icf->Json()["items"];
+  for (const auto& item : items) decisions[item["code"].get<std::string>()] = "permit";
+  decisions["C11"] = "deny";
+  ASSERT_EQ(clinician.Send("POST", "/api/v1/participants/" + participant_id + "/consents",
+                           {{"kind", "initial"}, {"icf_version", "1.0"}, {"language", "ja"},
+                            {"decisions", decisions}, {"signed_date", "2026-03-02"},
+                            {"details", {{"signer", "self"}, {"method", "paper"}}}})
+                ->status,
+            201);
+  auto sp = clinician.Send("POST", "/api/v1/participants/" + participant_id + "/specimens",
+                           {{"tumour_normal", "normal"}, {"specimen_type", "blood"},
+                            {"preservation", "EDTA"}, {"collection_date", "2026-03-02"}});
+  ASSERT_TRUE(sp && sp->status == 201);
+  specimen_id = sp->Json()["id"];
+  ASSERT_EQ(clinician.Send("POST", "/api/v1/specimens/" + specimen_id + "/custody",
+                           {{"to", "shipped"}, {"destination", facility}})
+                ->status,
+            200);
+}
+
 }  // namespace zengen::testing

@@ -49,6 +49,13 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
   // checked (201, 204, 200).
   nlohmann::json Upload(const std::string& token, nlohmann::json spec, const std::string& bytes);
 
+  // Through `clinician` (a signed-in hospital clinician): enrols cancer/lung participant
+  // `local_id` (index date 2026-03-02) with the cancer ICF 1.0 in Japanese permitting every
+  // item but C11, registers a normal blood specimen and ships it to `facility`. Sets
+  // participant_id and specimen_id; any refusal is a fatal failure.
+  void EnrolAndShip(Browser& clinician, const std::string& local_id, const std::string& facility,
+                    std::string& participant_id, std::string& specimen_id);
+
   std::unique_ptr<ZengenServer> server_;
 };
 
