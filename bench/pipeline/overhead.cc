@@ -211,6 +211,15 @@ int Run(char** argv) {
       out << *piece;
     }
   }
+  // Zengen's phases (seconds), from the run's provenance document.
+  if (auto prov = runs.Provenance(started->id); prov.ok()) {
+    for (const auto& node : (*prov)["@graph"]) {
+      if (!node.contains("zengen:phases")) continue;
+      for (const auto& [name, s] : node["zengen:phases"].items()) {
+        std::cout << "zengen_phase " << name << " " << s.dump() << "\n";
+      }
+    }
+  }
   std::cout << fmt::format("zengen_run_seconds {:.1f}\n", seconds);
   return 0;
 }

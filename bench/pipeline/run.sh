@@ -14,6 +14,12 @@
 #   4. toil-cwl-runner --batchSystem slurm alone, on a single-node Slurm cluster started here
 #      (scripts/slurm-test-cluster.sh), and 5. a Zengen run on the slurm executor, unless
 #      SLURM=0.
+# Each Zengen run also prints its phases (zengen_phase NAME SECONDS, from the run's provenance).
+# A/B: OLD=path/to/another/pipeline_overhead (e.g. built from main) adds the same Zengen run(s)
+# by that binary right after the new one's, in the same bench run:
+#   git worktree add /tmp/zengen-old main && (cd /tmp/zengen-old && bash scripts/build.sh \
+#     --target pipeline_overhead) && OLD=/tmp/zengen-old/build/bench/pipeline/pipeline_overhead \
+#     LENGTH=10000000 COVERAGE=30 SEED=1 SLURM=0 THREADS=2 bash bench/pipeline/run.sh
 # Precision, recall and F1 for SNVs and indels (compare.py: exact-allele matching after
 # bcftools norm) are printed for every run. Needs root (Slurm and munge), the packages of
 # scripts/install-deps.sh with ZENGEN_WITH_BENCH=1, and a build (scripts/build.sh).
@@ -84,12 +90,23 @@ report "cwltool (local)" "$t_cwl" cwl/out/S1.vcf.gz
 echo "cwltool overhead: $(echo "scale=3; ($t_cwl - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
 
 # 3. Zengen on the local executor (cwltool), the same input.
-t_zl=$("$driver" run local truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-local" \
-  "$threads" zengen-local.vcf.gz 2>zengen-local.err | awk '/^zengen_run_seconds/ {print $2}')
+"$driver" run local truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-local" \
+  "$threads" zengen-local.vcf.gz >zengen-local.out 2>zengen-local.err || true
+t_zl=$(awk '/^zengen_run_seconds/ {print $2}' zengen-local.out)
 [[ -n "$t_zl" ]] || { cat zengen-local.err >&2; exit 1; }
 bcftools norm -f truth/ref.fa -m -any zengen-local.vcf.gz -Oz -o zengen-local.norm.vcf.gz 2>/dev/null
 report "zengen run (local)" "$t_zl" zengen-local.norm.vcf.gz
 echo "zengen local overhead: $(echo "scale=3; ($t_zl - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
+grep '^zengen_phase' zengen-local.out | sed 's/^/  /' || true
+# 3b. A/B: the same run by another build of the driver (e.g. main's), when OLD names it.
+if [[ -n "${OLD:-}" ]]; then
+  t_zo=$("$OLD" run local truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-old" \
+    "$threads" zengen-old.vcf.gz 2>zengen-old.err | awk '/^zengen_run_seconds/ {print $2}')
+  [[ -n "$t_zo" ]] || { cat zengen-old.err >&2; exit 1; }
+  bcftools norm -f truth/ref.fa -m -any zengen-old.vcf.gz -Oz -o zengen-old.norm.vcf.gz 2>/dev/null
+  report "zengen run (local, OLD)" "$t_zo" zengen-old.norm.vcf.gz
+  echo "zengen local overhead, OLD build: $(echo "scale=3; ($t_zo - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
+fi
 
 # 4. Toil on Slurm.
 if [[ "${SLURM:-1}" == 1 ]]; then
@@ -106,10 +123,20 @@ if [[ "${SLURM:-1}" == 1 ]]; then
   report "toil on Slurm" "$t_toil" toil/out/S1.vcf.gz
   echo "toil+Slurm overhead: $(echo "scale=3; ($t_toil - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
   # 5. Zengen on the slurm executor.
-  t_zs=$("$driver" run slurm truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-slurm" \
-    "$threads" zengen-slurm.vcf.gz 2>zengen-slurm.err | awk '/^zengen_run_seconds/ {print $2}')
+  "$driver" run slurm truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-slurm" \
+    "$threads" zengen-slurm.vcf.gz >zengen-slurm.out 2>zengen-slurm.err || true
+  t_zs=$(awk '/^zengen_run_seconds/ {print $2}' zengen-slurm.out)
   [[ -n "$t_zs" ]] || { cat zengen-slurm.err >&2; exit 1; }
   bcftools norm -f truth/ref.fa -m -any zengen-slurm.vcf.gz -Oz -o zengen-slurm.norm.vcf.gz 2>/dev/null
   report "zengen run (slurm)" "$t_zs" zengen-slurm.norm.vcf.gz
   echo "zengen slurm overhead: $(echo "scale=3; ($t_zs - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall; $(echo "scale=3; ($t_zs - $t_toil) * 100 / $t_toil" | bc) % over toil alone"
+  grep '^zengen_phase' zengen-slurm.out | sed 's/^/  /' || true
+  if [[ -n "${OLD:-}" ]]; then
+    t_zso=$("$OLD" run slurm truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-slurm-old" \
+      "$threads" zengen-slurm-old.vcf.gz 2>zengen-slurm-old.err | awk '/^zengen_run_seconds/ {print $2}')
+    [[ -n "$t_zso" ]] || { cat zengen-slurm-old.err >&2; exit 1; }
+    bcftools norm -f truth/ref.fa -m -any zengen-slurm-old.vcf.gz -Oz -o zengen-slurm-old.norm.vcf.gz 2>/dev/null
+    report "zengen run (slurm, OLD)" "$t_zso" zengen-slurm-old.norm.vcf.gz
+    echo "zengen slurm overhead, OLD build: $(echo "scale=3; ($t_zso - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
+  fi
 fi

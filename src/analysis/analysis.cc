@@ -1,9 +1,12 @@
 #include "analysis/analysis.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <cctype>
 #include <fstream>
+#include <future>
+#include <list>
 #include <regex>
 
 #include <fmt/format.h>
@@ -30,7 +33,7 @@ constexpr std::string_view kRunColumns =
 // Columns a transition may set besides the state (Move's `set`).
 constexpr std::string_view kSettable[] = {"attempt",  "steps_done", "outputs",   "error",
                                           "node",     "log",        "provenance", "started_at",
-                                          "ended_at", "cancel_requested"};
+                                          "ended_at", "cancel_requested", "custody_pending"};
 
 std::string NewId() {
   std::string hex = crypto::ToHex(crypto::RandomBytes(8));
@@ -78,6 +81,14 @@ Run RunFromRow(const storage::Row& r) {
   return run;
 }
 
+// Seconds since `t0`, rounded to milliseconds (the provenance's per-phase timings).
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+  return static_cast<double>(ms) / 1000.0;
+}
+
 void AppendTail(std::string& log, std::string_view line) {
   log.append(line).append("\n");
   if (log.size() > kMaxLogBytes) log.erase(0, log.size() - kMaxLogBytes);
@@ -120,6 +131,76 @@ json ToolVersions() {
 }
 
 }  // namespace
+
+// CRAM outputs of steps that have ended, sanitised in the background while later steps run
+// (registry.h, Presanitised): the call step reads the CRAM on one core for most of its time, so
+// the registry's re-encoding of the CRAM takes the other instead of following the engine.
+// Scan() runs on the engine's log thread whenever a step may have ended; Find() waits for the
+// result whose input has a given SHA-256. The destructor waits for every background job, so
+// none outlives the scratch directory.
+class EarlyOutputs {
+ public:
+  EarlyOutputs(Registry& registry, fs::path scratch, std::string pseudonym, fs::path reference)
+      : registry_(registry), scratch_(std::move(scratch)), pseudonym_(std::move(pseudonym)),
+        reference_(std::move(reference)) {}
+  EarlyOutputs(const EarlyOutputs&) = delete;
+  EarlyOutputs& operator=(const EarlyOutputs&) = delete;
+  ~EarlyOutputs() {
+    for (auto& j : jobs_) {
+      if (j.result.valid()) j.result.wait();
+    }
+  }
+
+  // Starts a sanitisation for each finished CRAM (one with its .crai beside it) under the
+  // scratch directory not seen before; the engine's inputs and final outputs are skipped.
+  void Scan() {
+    std::error_code ec;
+    fs::recursive_directory_iterator it(scratch_, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const fs::path& p = it->path();
+      if (it.depth() == 0 && (p.filename() == "in" || p.filename() == "out" ||
+                              p.filename() == "early")) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      std::error_code fe;
+      if (p.extension() != ".cram" || !it->is_regular_file(fe) ||
+          !fs::exists(p.string() + ".crai", fe)) {
+        continue;
+      }
+      const auto size = fs::file_size(p, fe);
+      if (fe) continue;
+      const std::string key = fmt::format("{}:{}", p.filename().string(), size);
+      if (!seen_.insert(key).second) continue;
+      const fs::path dir = scratch_ / "early" / std::to_string(jobs_.size());
+      jobs_.push_back({std::async(std::launch::async, [this, p, dir] {
+                         return registry_.Presanitise("cram", p, pseudonym_, reference_, dir);
+                       }),
+                       std::nullopt});
+    }
+  }
+
+  // The earlier sanitisation of a file with this SHA-256, or null.
+  const Presanitised* Find(const std::string& sha256) {
+    for (auto& j : jobs_) {
+      if (!j.got) j.got = j.result.get();
+      if (j.got->ok() && (*j.got)->input_sha256 == sha256) return &**j.got;
+    }
+    return nullptr;
+  }
+
+ private:
+  struct Job {
+    std::future<Result<Presanitised>> result;
+    std::optional<Result<Presanitised>> got;
+  };
+  Registry& registry_;
+  const fs::path scratch_;
+  const std::string pseudonym_;
+  const fs::path reference_;
+  std::set<std::string> seen_;
+  std::list<Job> jobs_;  // stable addresses: Find hands out pointers into it
+};
 
 const std::vector<RunTransition>& RunTable() {
   static const auto* table = new std::vector<RunTransition>{
@@ -406,8 +487,14 @@ Result<std::vector<ReferenceGenome>> Runs::ListReferences() {
 
 Result<std::vector<std::string>> Runs::Admit(const specimens::Specimen& sp,
                                              std::string_view centre, const Actor& actor,
-                                             std::string_view action) {
-  ZG_ASSIGN_OR_RETURN(auto pair, registry_.QcPassedPair(sp.participant_id, sp.id));
+                                             std::string_view action, std::string_view field) {
+  auto found = registry_.QcPassedPair(sp.participant_id, sp.id);
+  if (!found.ok()) {
+    Error e = found.error();
+    if (!e.field.empty()) e.field = std::string(field);
+    return e;
+  }
+  auto& pair = *found;
   // The gate's facts for the centre reading the FASTQ: live consent above all.
   policy::Subject subject;
   subject.authenticated = true;
@@ -422,7 +509,7 @@ Result<std::vector<std::string>> Runs::Admit(const specimens::Specimen& sp,
                                   "participant_withdrawn", {{"file", f.id}}));
       return Conflict("participant_withdrawn",
                       "the participant withdrew consent: the specimen is not analysed",
-                      "specimen_id");
+                      std::string(field));
     }
   }
   std::vector<std::string> ids;
@@ -556,21 +643,14 @@ Result<Run> Runs::Start(const NewRun& n, const Actor& actor) {
   }
   ZG_ASSIGN_OR_RETURN(auto inputs, Admit(sp, centre, actor, "analysis_run.write"));
   if (normal) {
-    ZG_ASSIGN_OR_RETURN(auto normal_inputs, Admit(*normal, centre, actor, "analysis_run.write"));
+    ZG_ASSIGN_OR_RETURN(auto normal_inputs, Admit(*normal, centre, actor, "analysis_run.write",
+                                                  "normal_specimen_id"));
     inputs.insert(inputs.end(), normal_inputs.begin(), normal_inputs.end());
   }
 
   Run run;
   run.id = NewId();
-  const Actor as = CentreActor(actor, centre);
-  if (normal && normal->state == "qc_passed") {
-    auto step = specimens_.Custody(normal->id, {"analysed", "analysis run " + run.id, ""}, as);
-    if (!step.ok()) return step.error();
-  }
-  if (sp.state == "qc_passed") {
-    auto step = specimens_.Custody(sp.id, {"analysed", "analysis run " + run.id, ""}, as);
-    if (!step.ok()) return step.error();
-  }
+  const bool custody_pending = sp.state == "qc_passed" || (normal && normal->state == "qc_passed");
   run.specimen_id = sp.id;
   if (normal) run.normal_specimen_id = normal->id;
   run.participant_id = sp.participant_id;
@@ -593,14 +673,15 @@ Result<Run> Runs::Start(const NewRun& n, const Actor& actor) {
         "INSERT INTO analysis_runs (id, specimen_id, participant_id, hospital, centre_id, "
         "pipeline, pipeline_version, reference_name, reference_sha256, executor, state, attempt, "
         "steps_done, steps_total, inputs, outputs, error, node, log, provenance, "
-        "cancel_requested, created_by, created_at, started_at, ended_at, normal_specimen_id) "
+        "cancel_requested, created_by, created_at, started_at, ended_at, normal_specimen_id, "
+        "custody_pending) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', 1, 0, $11, $12, '[]', "
-        "'null', '', '', '', 0, $13, $14, '', '', $15)",
+        "'null', '', '', '', 0, $13, $14, '', '', $15, $16)",
         {Text(run.id), Text(run.specimen_id), Text(run.participant_id), Text(run.hospital),
          Text(run.centre), Text(run.pipeline), Text(run.pipeline_version), Text(run.reference),
          Text(run.reference_sha256), Text(run.executor), Int(run.steps_total),
          Text(json(run.inputs).dump()), Text(run.created_by), Text(run.created_at),
-         Text(run.normal_specimen_id)});
+         Text(run.normal_specimen_id), Int(custody_pending ? 1 : 0)});
     if (!ins.ok()) {
       if (ins.error().code == "unique_violation") {
         return Conflict("run_active", "a run of the specimen is not finished", "specimen_id");
@@ -616,8 +697,55 @@ Result<Run> Runs::Start(const NewRun& n, const Actor& actor) {
                                 {"inputs", run.inputs}}));
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
+  // The run is recorded (it claims the specimens: a second start is run_active); only then do
+  // the specimens move, each in its own custody step. A worker takes the run once both moved.
+  if (custody_pending) ZG_RETURN_IF_ERROR(ApplyCustody(run, actor));
   cv_.notify_all();
   return run;
+}
+
+Status Runs::ApplyCustody(Run& run, const Actor& requester) {
+  const Actor as = CentreActor(requester, run.centre);
+  std::vector<std::string> ids;
+  if (!run.normal_specimen_id.empty()) ids.push_back(run.normal_specimen_id);
+  ids.push_back(run.specimen_id);
+  Status moved = Status::Ok();
+  for (size_t i = 0; i < ids.size() && moved.ok(); ++i) {
+    if (i > 0 && crash_point_ && crash_point_("between_custody_moves")) {
+      return Internal("injected_crash", "crash point between_custody_moves");
+    }
+    auto d = specimens_.Get(ids[i]);
+    if (!d.ok()) {
+      moved = d.error();
+      break;
+    }
+    // Already moved for this run (a step applied before a crash) or by the centre itself.
+    if (d->specimen.state == "analysed" && d->specimen.holder == run.centre) continue;
+    auto step = specimens_.Custody(ids[i], {"analysed", "analysis run " + run.id, ""}, as);
+    if (!step.ok()) moved = step.error();
+  }
+  if (!moved.ok()) {
+    // A refusal (the order was closed meanwhile, another centre moved it): the run never
+    // starts. A specimen moved before the refusal stays with the centre (the custody table has
+    // no way back); the cancelled run and its record name both.
+    Error e = moved.error();
+    const Status st =
+        Move(run, "cancel", as,
+             {{"error", {{"code", e.code}, {"message", e.message}}},
+              {"custody_pending", 0},
+              {"ended_at", FormatRfc3339(clock_.Now())}},
+             "custody refused: " + e.code);
+    if (!st.ok()) return st.error();
+    if (e.field.empty()) e.field = "specimen_id";
+    return e;
+  }
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+  ZG_RETURN_IF_ERROR(tx->Exec("UPDATE analysis_runs SET custody_pending = 0 WHERE id = $1",
+                              {Text(run.id)}).status());
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, as, "analysis.run.custody", "analysis_run/" + run.id, "",
+                             "specimens in the centre's custody",
+                             {{"specimens", ids}}));
+  return tx->Commit();
 }
 
 Result<Run> Runs::Get(std::string_view id) {
@@ -714,7 +842,8 @@ Result<Run> Runs::Retry(std::string_view id, const Actor& actor) {
       return Conflict("invalid_specimen_state", "the centre no longer holds the normal specimen",
                       "normal_specimen_id");
     }
-    ZG_ASSIGN_OR_RETURN(auto more, Admit(nd.specimen, r.centre, actor, "analysis_run.write"));
+    ZG_ASSIGN_OR_RETURN(auto more, Admit(nd.specimen, r.centre, actor, "analysis_run.write",
+                                         "normal_specimen_id"));
     (void)more;
   }
   ZG_RETURN_IF_ERROR(Move(r, "retry", actor,
@@ -786,6 +915,22 @@ Status Runs::Recover() {
                              {"ended_at", FormatRfc3339(clock_.Now())}},
                             "interrupted by a restart"));
   }
+  // Runs recorded whose custody moves a crash interrupted: the moves are applied now (or the
+  // run is cancelled when one is refused), so that no specimen stays moved without its run
+  // going ahead, nor a run waits for ever.
+  ZG_ASSIGN_OR_RETURN(auto pending, [&]() -> Result<std::vector<Run>> {
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(auto rows, tx->Query(std::string(kRunColumns) +
+                                             "WHERE state = 'queued' AND custody_pending = 1"));
+    std::vector<Run> out;
+    for (const auto& r : rows.rows) out.push_back(RunFromRow(r));
+    return out;
+  }());
+  for (auto& r : pending) {
+    const Actor requester{r.created_by, r.centre, {"analyst"}, "system", ""};
+    const Status st = ApplyCustody(r, requester);
+    if (!st.ok() && st.error().kind == ErrorKind::kInternal) return st;
+  }
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(options_.scratch_dir, ec)) {
     if (e.path().filename().string().rfind("AR-", 0) == 0) fs::remove_all(e.path(), ec);
@@ -831,7 +976,8 @@ void Runs::Worker() {
         auto tx = store_.Begin(storage::TxMode::kRead);
         if (!tx.ok()) break;
         auto rows = (*tx)->Query(std::string(kRunColumns) +
-                                 "WHERE state = 'queued' ORDER BY created_at, id LIMIT 1");
+                                 "WHERE state = 'queued' AND custody_pending = 0 "
+                                 "ORDER BY created_at, id LIMIT 1");
         if (!rows.ok() || rows->empty()) break;
         run = RunFromRow(rows->rows[0]);
       }
@@ -930,7 +1076,8 @@ void Runs::OnLine(const Run& run, std::string_view line, const Actor& as) {
 }
 
 Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Actor& as,
-                             std::string& node) {
+                             std::string& node, json& phases, EarlyOutputs* early) {
+  auto t = std::chrono::steady_clock::now();
   const Pipeline* pipeline = FindPipeline(run.pipeline, run.pipeline_version);
   if (pipeline == nullptr) return Internal("unknown_pipeline", run.pipeline);
   std::shared_ptr<std::atomic<bool>> cancel;
@@ -954,6 +1101,8 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
   if (cancel->load()) return Conflict("cancelled", "the run was cancelled");
+  phases["prepare"] = SecondsSince(t);
+  t = std::chrono::steady_clock::now();
 
   // Inputs: decrypted only here, after the gate says the participant's consent still holds.
   ZG_ASSIGN_OR_RETURN(auto sp, specimens_.Get(run.specimen_id));
@@ -966,6 +1115,8 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
   fs::create_directories(scratch / "out");
   fs::create_directories(scratch / "tmp");
   json job = json::object();
+  // The inputs are decrypted in parallel, each on its own thread (read, decrypt, hash, write).
+  std::vector<std::future<Status>> decrypting;
   for (size_t i = 0; i < run.inputs.size(); ++i) {
     ZG_ASSIGN_OR_RETURN(auto f, registry_.File(run.inputs[i]));
     const bool gz = f.file_name.size() > 3 && f.file_name.ends_with(".gz");
@@ -974,9 +1125,17 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
         pipeline->pair ? fmt::format("{}_reads_{}", i < 2 ? "tumour" : "normal", i % 2 + 1)
                        : fmt::format("reads_{}", i + 1);
     const fs::path dest = scratch / "in" / fmt::format("{}.fastq{}", key, gz ? ".gz" : "");
-    ZG_RETURN_IF_ERROR(registry_.Decrypt(f, dest));
+    decrypting.push_back(std::async(std::launch::async, [this, f, dest] {
+      return registry_.Decrypt(f, dest);
+    }));
     job[key] = {{"class", "File"}, {"path", dest.string()}};
   }
+  Status decrypted = Status::Ok();
+  for (auto& d : decrypting) {
+    Status st = d.get();
+    if (decrypted.ok() && !st.ok()) decrypted = std::move(st);
+  }
+  ZG_RETURN_IF_ERROR(decrypted);
   ReferenceGenome ref;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
@@ -995,12 +1154,24 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
     std::ofstream out(job_path);
     out << job.dump(2);
   }
+  phases["decrypt_inputs"] = SecondsSince(t);
+  t = std::chrono::steady_clock::now();
   Job j{run.id,
         options_.pipelines_dir / run.pipeline / run.pipeline_version / (run.pipeline + ".cwl"),
         job_path, scratch, std::max(1, options_.threads)};
   ZG_ASSIGN_OR_RETURN(auto result,
-                      executor_->Run(j, [&](std::string_view line) { OnLine(run, line, as); },
+                      executor_->Run(j,
+                                     [&](std::string_view line) {
+                                       OnLine(run, line, as);
+                                       // cwltool's end of a step; toil's start of the next.
+                                       if (early != nullptr &&
+                                           (line.find("completed success") != line.npos ||
+                                            line.find("Issued job") != line.npos)) {
+                                         early->Scan();
+                                       }
+                                     },
                                      *cancel));
+  phases["engine"] = SecondsSince(t);
   node = result.node;
   if (result.cancelled) return Conflict("cancelled", "the run was cancelled");
   if (result.exit_code != 0) {
@@ -1013,7 +1184,8 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
 
 json Runs::BuildProvenance(const Run& run, const ReferenceGenome& ref, const json& inputs,
                            const json& outputs, const std::string& node,
-                           const std::string& started, const std::string& ended) {
+                           const std::string& started, const std::string& ended,
+                           const json& phases) {
   const std::string run_node = "#run-" + run.id;
   json graph = json::array();
   json parts = json::array();
@@ -1059,7 +1231,10 @@ json Runs::BuildProvenance(const Run& run, const ReferenceGenome& ref, const jso
                    {"zengen:executor", run.executor},
                    {"zengen:node", node},
                    {"zengen:centre", run.centre},
-                   {"zengen:requestedBy", run.created_by}});
+                   {"zengen:requestedBy", run.created_by},
+                   // Seconds of each phase of Zengen's own work around the engine (and the
+                   // engine's), for the orchestration overhead (docs/performance.md).
+                   {"zengen:phases", phases}});
   const fs::path cwl =
       options_.pipelines_dir / run.pipeline / run.pipeline_version / (run.pipeline + ".cwl");
   auto cwl_sha = FileSha256(cwl);
@@ -1105,13 +1280,18 @@ void Runs::Execute(Run run) {
   std::string node;
   json outputs = json::array();
   json provenance;
+  json phases = json::object();
   auto outcome = [&]() -> Status {
-    ZG_ASSIGN_OR_RETURN(json out, RunEngine(run, scratch, as, node));
     ReferenceGenome ref;
     {
       ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
       ZG_ASSIGN_OR_RETURN(ref, LoadReference(*tx, run.reference));
     }
+    // Waits for its background jobs when the run's outcome is known, before the scratch
+    // directory goes.
+    EarlyOutputs early(registry_, scratch, run.participant_id, ref.fasta);
+    ZG_ASSIGN_OR_RETURN(json out, RunEngine(run, scratch, as, node, phases, &early));
+    const auto registration = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(mu_);
       if (cancels_[run.id]->load()) return Conflict("cancelled", "the run was cancelled");
@@ -1156,10 +1336,18 @@ void Runs::Execute(Run run) {
       if (where.empty()) where = out[key].value("location", "");
       if (where.rfind("file://", 0) == 0) where = where.substr(7);
       const fs::path path = where;
+      auto t = std::chrono::steady_clock::now();
       ZG_ASSIGN_OR_RETURN(std::string raw_sha, FileSha256(path));
+      phases["hash:" + key] = SecondsSince(t);
+      t = std::chrono::steady_clock::now();
+      const Presanitised* pre = kind == "cram" ? early.Find(raw_sha) : nullptr;
+      phases["early_sanitise_wait:" + key] = SecondsSince(t);
+      phases["early_sanitised:" + key] = pre != nullptr ? 1 : 0;
+      t = std::chrono::steady_clock::now();
       ZG_ASSIGN_OR_RETURN(auto file, registry_.RegisterOutput(kind, spec.specimen, spec.from,
                                                               path, path.filename().string(),
-                                                              ref.fasta, as));
+                                                              ref.fasta, raw_sha, as, pre));
+      phases["register:" + key] = SecondsSince(t);
       outputs.push_back(file.id);
       output_nodes.push_back({{"@id", "zengen:file/" + file.id},
                               {"@type", "File"},
@@ -1185,8 +1373,9 @@ void Runs::Execute(Run run) {
                                   {"derived_from", spec.from}}));
       ZG_RETURN_IF_ERROR(tx->Commit());
     }
+    phases["registration"] = SecondsSince(registration);
     provenance = BuildProvenance(run, ref, input_nodes, output_nodes, node, run.started_at,
-                                 FormatRfc3339(clock_.Now()));
+                                 FormatRfc3339(clock_.Now()), phases);
     return Status::Ok();
   }();
 

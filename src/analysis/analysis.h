@@ -18,9 +18,15 @@
 // centre already holding the analysed specimen), or a data steward (the data centre's
 // operator), who starts it for that centre. Starting checks, in order: input; the pipeline and
 // the reference exist; the specimen; the centre; a QC-passed paired FASTQ run; the
-// participant's live consent through the access gate (withdrawn: refused, audited). When the
-// specimen is still qc_passed the centre takes custody (qc_passed -> analysed) in the run's
-// name before the run is queued: only the holder may read the FASTQ (the gate's rule).
+// participant's live consent through the access gate (withdrawn: refused 409
+// participant_withdrawn naming the field, audited, as findings refuse a withdrawn participant).
+// When a specimen is still qc_passed the centre takes custody (qc_passed -> analysed) in the
+// run's name before a worker takes the run: only the holder may read the FASTQ (the gate's
+// rule). Crash point: the run is recorded first, with custody_pending (its claim on the
+// specimens), then each specimen moves in its own custody step, then custody_pending clears;
+// workers take only runs without it, and Recover applies the moves a crash left undone, so a
+// specimen never stays analysed without its run going ahead. A move refused meanwhile (a race)
+// cancels the run with the error.
 //
 // Data path. A worker (at most `workers` at a time: the bounded pool) decrypts the inputs only
 // into a per-run scratch directory (0700, files 0600), asks the gate again, runs the engine,
@@ -46,6 +52,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -71,6 +78,7 @@
 namespace zengen::analysis {
 
 class Registry;  // registry.h: the genome-file registry as this module uses it
+class EarlyOutputs;  // analysis.cc: outputs sanitised while the engine still runs
 
 inline constexpr std::string_view kRunStates[] = {"queued", "running", "succeeded", "failed",
                                                   "cancelled"};
@@ -200,7 +208,9 @@ class Runs {
   // (specimen_id is not a tumour or normal_specimen_id not a normal), "specimen_not_ordered"
   // (the run's centre has no open analysis order for the normal and does not hold it; audited);
   // then the normal's state, FASTQ pair and consent as for the tumour. A single-specimen pipeline
-  // refuses normal_specimen_id ("unexpected_field"). Both specimens move to analysed.
+  // refuses normal_specimen_id ("unexpected_field"). Both specimens move to analysed (see the
+  // header comment: the run is recorded first, custody follows). A refusal about the normal's
+  // own FASTQ pair or state names normal_specimen_id.
   Result<Run> Start(const NewRun& n, const Actor& actor);
   // Errors: kNotFound "run_not_found".
   Result<Run> Get(std::string_view id);
@@ -233,9 +243,16 @@ class Runs {
   // {"analysis_run", id, hospital, centre}. Errors: kNotFound "run_not_found".
   Result<policy::Resource> RunResource(std::string_view id);
 
-  // Marks runs left `running` by a dead process failed ("interrupted") and removes every
+  // Marks runs left `running` by a dead process failed ("interrupted"), applies the custody
+  // moves of runs recorded before a crash interrupted them (see Start), and removes every
   // scratch directory (no run is executing before StartWorkers).
   Status Recover();
+  // Test hook: when it answers true at a named point ("between_custody_moves": a pair run's
+  // normal has moved, the tumour not yet), the operation stops there with kInternal
+  // "injected_crash", as if the process died.
+  void SetCrashPointForTest(std::function<bool(std::string_view point)> hook) {
+    crash_point_ = std::move(hook);
+  }
   void StartWorkers();
   // Test hook: blocks until no run is queued or running, or the deadline passes.
   bool WaitIdleForTest(std::chrono::seconds deadline);
@@ -256,22 +273,31 @@ class Runs {
   Status AuditNow(const Actor& actor, std::string action, std::string resource,
                   std::string decision, std::string reason, const nlohmann::json& details);
   // The FASTQ pair and the consent check shared by Start and Retry.
+  // Its refusals name `field` (the request field that named the specimen).
   Result<std::vector<std::string>> Admit(const specimens::Specimen& sp, std::string_view centre,
-                                         const Actor& actor, std::string_view action);
+                                         const Actor& actor, std::string_view action,
+                                         std::string_view field = "specimen_id");
   static Actor CentreActor(const Actor& requester, std::string_view centre);
+  // Moves the run's specimens (the normal, then the tumour) still qc_passed to analysed in the
+  // centre's name, each in its own custody step, then clears custody_pending so a worker takes
+  // the run. A specimen already analysed by the centre counts as moved. A refused move cancels
+  // the run (audited, with the error) and returns the refusal.
+  Status ApplyCustody(Run& run, const Actor& requester);
   void Worker();
   // Starts the runs the per-site automatic start asks for (see Options).
   void AutoStart();
   const nlohmann::json& ToolVersionsOnce();
   void Execute(Run run);
   // Runs the engine; returns the outputs to register, or the run's error.
+  // `phases` receives the seconds each of Zengen's phases took (see BuildProvenance).
   Result<nlohmann::json> RunEngine(const Run& run, const std::filesystem::path& scratch,
-                                   const Actor& as, std::string& node);
+                                   const Actor& as, std::string& node, nlohmann::json& phases,
+                                   EarlyOutputs* early);
   void OnLine(const Run& run, std::string_view line, const Actor& as);
   nlohmann::json BuildProvenance(const Run& run, const ReferenceGenome& ref,
                                  const nlohmann::json& inputs, const nlohmann::json& outputs,
                                  const std::string& node, const std::string& started,
-                                 const std::string& ended);
+                                 const std::string& ended, const nlohmann::json& phases);
   std::filesystem::path Scratch(const Run& r) const;
 
   storage::Store& store_;
@@ -292,6 +318,7 @@ class Runs {
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> cancels_;  // running runs
   std::map<std::string, std::string> logs_;                           // running runs' logs
   std::vector<std::thread> workers_;
+  std::function<bool(std::string_view)> crash_point_;
   std::mutex auto_mu_;
   std::set<std::string> auto_tried_;  // specimens AutoStart tried (guarded by auto_mu_)
 };

@@ -518,6 +518,8 @@ TEST_P(AnalysisTest, APairRunIsRefusedNamingTheFieldBeforeAnythingMoves) {
                   .ok());
   auto withdrawn = start(tumour, normal2);
   EXPECT_EQ(withdrawn.error().code, "participant_withdrawn");
+  // A state of the participant, not a fault of the request: 409 as findings answer it.
+  EXPECT_EQ(withdrawn.error().kind, ErrorKind::kConflict);
   EXPECT_EQ(withdrawn.error().field, "specimen_id");
 
   // Nothing moved: no run, every specimen still qc_passed.
@@ -525,6 +527,121 @@ TEST_P(AnalysisTest, APairRunIsRefusedNamingTheFieldBeforeAnythingMoves) {
   for (const auto& id : {tumour, normal, normal2, foreign}) {
     EXPECT_EQ(specimens_->Get(id)->specimen.state, "qc_passed") << id;
   }
+}
+
+// Issue 16, second reading: a refusal about the normal's own FASTQ named specimen_id (the
+// tumour's field) on the old code.
+TEST_P(AnalysisTest, ARefusalAboutTheNormalsFastqNamesTheNormalsField) {
+  Fake();
+  const std::string tumour = QcPassedSpecimen("tumour");
+  // A normal whose QC passed on a single-end run: no paired FASTQ to analyse.
+  auto s = specimens_->Register({participant_, "normal", "blood", "EDTA", "2026-06-02", ""}, kClin);
+  ASSERT_TRUE(s.ok());
+  for (const auto& [to, who, dest] : std::vector<std::tuple<std::string, Actor, std::string>>{
+           {"shipped", kClin, "seq-1"}, {"received", kOp1, ""}, {"library_prepared", kOp1, ""}}) {
+    ASSERT_TRUE(specimens_->Custody(s->id, {to, "", dest}, who).ok()) << to;
+  }
+  auto seq = uploads_->CreateRun({s->id, "NovaSeq X", "HANALYSIS", "LIB-2", "single"}, kOp1);
+  ASSERT_TRUE(seq.ok()) << seq.error().message;
+  sequencing::NewUpload n;
+  n.kind = "fastq";
+  n.run_id = seq->id;
+  n.read = 1;
+  n.file_name = "N_R1.fastq.gz";
+  Upload(n, syn::Gzip(syn::MakeReads(genome_.hap, 11, 1500, 150, false, "HANALYSIS").r1));
+  ASSERT_EQ(specimens_->Get(s->id)->specimen.state, "qc_passed");
+  auto refused = runs_->Start({tumour, "somatic", "1.1.0", "synthetic-30k", s->id}, kAn1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "no_qc_passed_fastq");
+  EXPECT_EQ(refused.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(refused.error().field, "normal_specimen_id");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs"), 0);
+}
+
+// Issue 16 crash point: on the old code the normal moved to analysed in its own step before the
+// tumour's and before the run was recorded, so a failure between them left the normal analysed
+// with no run. Now the run is recorded first (custody pending, not taken by a worker) and the
+// restart applies the moves the crash left undone.
+TEST_P(AnalysisTest, APairRunStoppedBetweenItsCustodyMovesGoesAheadAfterARestart) {
+  Fake();
+  const std::string tumour = QcPassedSpecimen("tumour");
+  const std::string normal = QcPassedSpecimen("normal", nullptr, 9);
+  runs_->SetCrashPointForTest([](std::string_view point) {
+    return point == "between_custody_moves";
+  });
+  auto crashed = runs_->Start({tumour, "somatic", "1.1.0", "synthetic-30k", normal}, kAn1);
+  ASSERT_FALSE(crashed.ok());
+  EXPECT_EQ(crashed.error().code, "injected_crash");
+  // The failure struck between the two moves: the run that claims both specimens is recorded.
+  EXPECT_EQ(specimens_->Get(normal)->specimen.state, "analysed");
+  EXPECT_EQ(specimens_->Get(tumour)->specimen.state, "qc_passed");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs WHERE state = 'queued' AND "
+                  "custody_pending = 1 AND specimen_id = '" + tumour + "' AND "
+                  "normal_specimen_id = '" + normal + "'"),
+            1);
+  // A second start of the pair is refused while that run holds them.
+  auto again = runs_->Start({tumour, "somatic", "1.1.0", "synthetic-30k", normal}, kAn1);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "run_active");
+  // The process restarts: Recover applies the tumour's move, and the run goes ahead.
+  runs_.reset();
+  runs_ = std::make_unique<Runs>(*store_, clock_, audit_, *specimens_, *gate_, *registry_,
+                                 std::make_unique<FakeExecutor>(genome_),
+                                 Options{.pipelines_dir = fs::path(ZENGEN_SOURCE_DIR) / "pipelines",
+                                         .references_dir = dir_ / "references",
+                                         .scratch_dir = dir_ / "scratch"});
+  ASSERT_TRUE(runs_->Recover().ok());
+  for (const auto& id : {tumour, normal}) {
+    const auto d = specimens_->Get(id);
+    EXPECT_EQ(d->specimen.state, "analysed") << id;
+    EXPECT_EQ(d->specimen.holder, "ac-1") << id;
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs WHERE custody_pending = 1"), 0);
+  runs_->StartWorkers();
+  ASSERT_TRUE(runs_->WaitIdleForTest(120s));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_runs WHERE state = 'succeeded'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_log WHERE action = 'analysis.run.custody'"), 1);
+}
+
+// The registry takes an output sanitised while the engine ran only for the very same bytes: a
+// different file is sanitised as usual, and both give what sanitising at registration gives.
+TEST_P(AnalysisTest, AnOutputSanitisedEarlyIsTakenOnlyForTheSameBytes) {
+  Fake();
+  const std::string sp = QcPassedSpecimen();
+  ASSERT_TRUE(specimens_->Custody(sp, {"analysed", "", ""}, kAn1).ok());
+  auto pair = registry_->QcPassedPair(participant_, sp);
+  ASSERT_TRUE(pair.ok());
+  const std::vector<std::string> from = {(*pair)[0].id, (*pair)[1].id};
+  const fs::path ref = dir_ / "references" / "synthetic-30k" / "ref.fa";
+  const fs::path a = dir_ / "a.cram", b = dir_ / "b.cram";
+  ASSERT_TRUE(syn::WriteCram(genome_.ref, syn::MakeReads(genome_.hap, 5, 1000, 100, false), "S1", a)
+                  .ok());
+  ASSERT_TRUE(syn::WriteCram(genome_.ref, syn::MakeReads(genome_.hap, 6, 900, 100, false), "S1", b)
+                  .ok());
+  auto early = registry_->Presanitise("cram", a, participant_, ref, dir_ / "early");
+  ASSERT_TRUE(early.ok()) << early.error().message;
+  ASSERT_TRUE(fs::exists(early->file.data));
+  auto sha = [](const fs::path& p) { return *FileSha256(p); };
+  const std::string early_sanitised = sha(early->file.data);
+  // Another file: not taken (the early files stay), sanitised as usual.
+  auto other = registry_->RegisterOutput("cram", sp, from, b, "b.cram", ref, sha(b), kAn1,
+                                         &*early);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_TRUE(fs::exists(early->file.data));
+  auto plain = registry_->RegisterOutput("cram", sp, from, b, "b2.cram", ref, sha(b), kAn1);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(other->sha256, plain->sha256);
+  EXPECT_NE(other->sha256, early_sanitised);
+  // The same bytes: taken (moved into the registry's staging), the same stored plaintext as
+  // sanitising at registration.
+  auto taken = registry_->RegisterOutput("cram", sp, from, a, "a.cram", ref, sha(a), kAn1,
+                                         &*early);
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_FALSE(fs::exists(early->file.data));
+  EXPECT_EQ(taken->sha256, early_sanitised);
+  auto again = registry_->RegisterOutput("cram", sp, from, a, "a2.cram", ref, sha(a), kAn1);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->sha256, taken->sha256);
 }
 
 TEST_P(AnalysisTest, APairRunRegistersBothCramsAndTheSomaticVcfLinkedToTheirFastq) {
@@ -810,6 +927,16 @@ class EngineTest : public AnalysisTest {
     const std::string text = prov->dump();
     EXPECT_NE(text.find(runs_->executor().EngineVersion()), std::string::npos);
     EXPECT_NE(text.find("samtools"), std::string::npos);
+    // cwltool: the CRAM was sanitised while the call step ran (the registry took that result).
+    if (runs_->executor().name() == "local") {
+      bool early = false;
+      for (const auto& node : (*prov)["@graph"]) {
+        if (node.contains("zengen:phases")) {
+          early = node["zengen:phases"].value("early_sanitised:cram", 0) == 1;
+        }
+      }
+      EXPECT_TRUE(early) << text;
+    }
   }
 };
 

@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int kPollMillis = 200;
+constexpr int kExitPollMillis = 10;
 // How long an engine gets to stop its children after SIGTERM before SIGKILL.
 constexpr auto kTermGrace = std::chrono::seconds(5);
 
@@ -121,7 +122,8 @@ int Follow(Child c, const std::function<void(std::string_view)>& on_line,
         }
       }
     } else {
-      usleep(kPollMillis * 1000);
+      // why: the log closes when the engine exits; its exit status follows at once.
+      usleep(kExitPollMillis * 1000);
     }
     if (cancel.load() && !termed) {
       termed = true;
@@ -204,8 +206,11 @@ class CwltoolExecutor final : public EngineExecutor {
  private:
   std::vector<std::string> Argv(const Job& job) const override {
     const std::string tmp = (job.scratch / "tmp").string() + "/";
+    // why --no-compute-checksum: cwltool would SHA-1 every step's outputs (the trimmed FASTQ,
+    // the CRAM) for checksums Zengen never reads; it hashes what it registers itself (SHA-256).
     return {program_,
             "--no-container",
+            "--no-compute-checksum",
             "--outdir", (job.scratch / "out").string(),
             "--tmpdir-prefix", tmp,
             "--tmp-outdir-prefix", tmp,

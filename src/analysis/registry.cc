@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -95,22 +96,66 @@ Status Registry::Decrypt(const genomefiles::DataFile& file, const fs::path& dest
   return Status::Ok();
 }
 
+Result<Presanitised> Registry::Presanitise(std::string_view kind, const fs::path& path,
+                                           std::string_view pseudonym, const fs::path& reference,
+                                           const fs::path& work_dir) {
+  std::error_code ec;
+  fs::create_directories(work_dir, ec);
+  fs::permissions(work_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  Presanitised p;
+  p.kind = std::string(kind);
+  p.pseudonym = std::string(pseudonym);
+  p.reference = reference;
+  ZG_ASSIGN_OR_RETURN(p.input_sha256, FileSha256(path));
+  ZG_ASSIGN_OR_RETURN(p.file, genomefiles::HtsSanitiser(reference)(kind, path, work_dir,
+                                                                  pseudonym, {}));
+  return p;
+}
+
 Result<genomefiles::DataFile> Registry::RegisterOutput(std::string_view kind,
                                                       std::string_view specimen_id,
                                                       const std::vector<std::string>& derived_from,
                                                       const fs::path& path,
                                                       std::string_view file_name,
-                                                      const fs::path& reference, const Actor& as) {
+                                                      const fs::path& reference,
+                                                      std::string_view sha256, const Actor& as,
+                                                      const Presanitised* early) {
+  genomefiles::AnalysisSanitiser sanitiser = genomefiles::HtsSanitiser(reference);
+  if (early != nullptr && early->reference == reference) {
+    // why: the registry still hands the file it assembled to the sanitiser port; this one
+    // answers with the earlier result when that is a result for the very same bytes and
+    // options (the file's SHA-256 checked here, after the registry assembled it), so the
+    // output is sanitised once, while the engine was still running.
+    sanitiser = [early, real = sanitiser](std::string_view k, const fs::path& input,
+                                          const fs::path& work, std::string_view pseudonym,
+                                          const std::map<std::string, std::string>& sample_map)
+        -> Result<genomefiles::SanitisedFile> {
+      if (k == early->kind && pseudonym == early->pseudonym && sample_map.empty()) {
+        auto sha = FileSha256(input);
+        if (sha.ok() && *sha == early->input_sha256) {
+          genomefiles::SanitisedFile s = early->file;
+          s.data = work / early->file.data.filename();
+          s.index = work / early->file.index.filename();
+          std::error_code ec1, ec2;
+          fs::rename(early->file.data, s.data, ec1);
+          if (!ec1) fs::rename(early->file.index, s.index, ec2);
+          if (!ec1 && !ec2) return s;
+          fs::remove(s.data, ec1);  // another file system: sanitise as usual
+        }
+      }
+      return real(k, input, work, pseudonym, sample_map);
+    };
+  }
   // why: the registry's sanitiser must read the CRAM against the run's reference, which the
   // serving registry's sanitiser does not know; a second registry object over the same store,
   // blob store and keys differs only in that.
   sequencing::Uploads registry(store_, clock_, audit_, blobs_, specimens_, staging_dir_,
                                files_.keys(), sequencing::DefaultQcThresholds(),
-                               genomefiles::HtsSanitiser(reference));
+                               std::move(sanitiser));
   std::error_code ec;
   const auto size = static_cast<int64_t>(fs::file_size(path, ec));
   if (ec || size <= 0) return Internal("output_missing", fmt::format("{} is missing", file_name));
-  ZG_ASSIGN_OR_RETURN(std::string sha, FileSha256(path));
+  const std::string sha(sha256);
   sequencing::NewUpload n;
   n.kind = std::string(kind);
   n.specimen_id = std::string(specimen_id);

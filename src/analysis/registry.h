@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "blobs/blobs.h"
+#include "genomefiles/sanitiser.h"
 #include "common/actor.h"
 #include "common/audit_event.h"
 #include "common/clock.h"
@@ -20,6 +21,19 @@
 #include "storage/store.h"
 
 namespace zengen::analysis {
+
+// An analysis output sanitised ahead of its registration, while the engine still runs (a CRAM
+// whose step has ended while a later step reads it). The sanitiser is a function of the file's
+// bytes and its options, so RegisterOutput takes this result instead of sanitising again when
+// the file it registers has the same SHA-256, kind, pseudonym and reference; otherwise it
+// sanitises as usual. `file` lives in a directory of the run's scratch directory.
+struct Presanitised {
+  std::string kind;
+  std::string input_sha256;
+  std::string pseudonym;
+  std::filesystem::path reference;
+  genomefiles::SanitisedFile file;
+};
 
 class Registry {
  public:
@@ -38,16 +52,27 @@ class Registry {
   // Decrypts a stored file's plaintext into `dest` (created 0600), checking its SHA-256
   // against the registry's. Errors: the blob store's; kInternal "checksum_mismatch".
   Status Decrypt(const genomefiles::DataFile& file, const std::filesystem::path& dest);
+  // Sanitises `path` (kind cram | vcf, every sample renamed to `pseudonym`, CRAM against
+  // `reference`) into `work_dir` (created 0700) with the registry's sanitiser, for a later
+  // RegisterOutput. Reads the file once for its SHA-256 and once to sanitise; stores nothing.
+  // Errors: the sanitiser's.
+  Result<Presanitised> Presanitise(std::string_view kind, const std::filesystem::path& path,
+                                   std::string_view pseudonym,
+                                   const std::filesystem::path& reference,
+                                   const std::filesystem::path& work_dir);
   // Registers an analysis output (kind cram | vcf) for the specimen, derived from the FASTQ
   // ids, through the registry's upload path (sanitised, indexed, Crypt4GH-encrypted, linked),
   // in the name of `as` (an analyst of the holding centre). CRAM is read against `reference`.
-  // Errors: the registry's (the upload is rejected and nothing stays stored).
+  // `sha256` is the file's (the caller hashed it). `early`, when not null, is a Presanitise of
+  // a file: taken (its files moved into the registry's staging) when it matches, see
+  // Presanitised. Errors: the registry's (the upload is rejected and nothing stays stored).
   Result<genomefiles::DataFile> RegisterOutput(std::string_view kind, std::string_view specimen_id,
                                               const std::vector<std::string>& derived_from,
                                               const std::filesystem::path& path,
                                               std::string_view file_name,
                                               const std::filesystem::path& reference,
-                                              const Actor& as);
+                                              std::string_view sha256, const Actor& as,
+                                              const Presanitised* early = nullptr);
 
  private:
   storage::Store& store_;

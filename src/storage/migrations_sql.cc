@@ -968,6 +968,16 @@ CREATE TABLE login_sources (
         .postgres_sql = "ALTER TABLE analysis_runs ADD COLUMN normal_specimen_id TEXT NOT NULL "
                         "DEFAULT '';",
     },
+    Migration{
+        .version = 22,
+        .name = "analysis_runs_custody_pending",
+        // Issue 16: a run is recorded before its specimens' custody moves and is not taken by a
+        // worker until they are applied (1 until then); Recover applies what a crash left.
+        .sqlite_sql = "ALTER TABLE analysis_runs ADD COLUMN custody_pending INTEGER NOT NULL "
+                      "DEFAULT 0;",
+        .postgres_sql = "ALTER TABLE analysis_runs ADD COLUMN custody_pending INTEGER NOT NULL "
+                        "DEFAULT 0;",
+    },
 };
 
 }  // namespace
