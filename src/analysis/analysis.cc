@@ -180,8 +180,10 @@ class EarlyOutputs {
     }
   }
 
-  // The earlier sanitisation of a file with this SHA-256, or null.
+  // The earlier sanitisation of a file with this SHA-256, or null. Thread-safe (outputs are
+  // registered in parallel); Scan is not, and is over before the first Find.
   const Presanitised* Find(const std::string& sha256) {
+    std::lock_guard lock(find_mu_);
     for (auto& j : jobs_) {
       if (!j.got) j.got = j.result.get();
       if (j.got->ok() && (*j.got)->input_sha256 == sha256) return &**j.got;
@@ -199,6 +201,7 @@ class EarlyOutputs {
   const std::string pseudonym_;
   const fs::path reference_;
   std::set<std::string> seen_;
+  std::mutex find_mu_;
   std::list<Job> jobs_;  // stable addresses: Find hands out pointers into it
 };
 
@@ -1325,9 +1328,17 @@ void Runs::Execute(Run run) {
                {"normal_cram", "cram", run.normal_specimen_id, normal},
                {"vcf", "vcf", run.specimen_id, run.inputs}};
     }
+    // The outputs are hashed and registered in parallel, each on its own thread; their records
+    // (analysis_run_outputs, analysis.output) follow in the pipeline's order. Every output
+    // registered is recorded, even when another failed (then the run fails with that error).
+    struct Registered {
+      genomefiles::DataFile file;
+      std::string raw_sha;
+      json phases = json::object();
+    };
+    std::vector<std::future<Result<Registered>>> registering;
     for (const auto& spec : specs) {
       const std::string& key = spec.key;
-      const std::string& kind = spec.kind;
       if (!out.contains(key) || !out[key].is_object()) {
         return Internal("output_missing", fmt::format("the engine gave no '{}' output", key));
       }
@@ -1336,25 +1347,42 @@ void Runs::Execute(Run run) {
       if (where.empty()) where = out[key].value("location", "");
       if (where.rfind("file://", 0) == 0) where = where.substr(7);
       const fs::path path = where;
-      auto t = std::chrono::steady_clock::now();
-      ZG_ASSIGN_OR_RETURN(std::string raw_sha, FileSha256(path));
-      phases["hash:" + key] = SecondsSince(t);
-      t = std::chrono::steady_clock::now();
-      const Presanitised* pre = kind == "cram" ? early.Find(raw_sha) : nullptr;
-      phases["early_sanitise_wait:" + key] = SecondsSince(t);
-      phases["early_sanitised:" + key] = pre != nullptr ? 1 : 0;
-      t = std::chrono::steady_clock::now();
-      ZG_ASSIGN_OR_RETURN(auto file, registry_.RegisterOutput(kind, spec.specimen, spec.from,
-                                                              path, path.filename().string(),
-                                                              ref.fasta, raw_sha, as, pre));
-      phases["register:" + key] = SecondsSince(t);
+      registering.push_back(std::async(std::launch::async, [&, spec, path]() -> Result<Registered> {
+        Registered r;
+        auto t = std::chrono::steady_clock::now();
+        ZG_ASSIGN_OR_RETURN(r.raw_sha, FileSha256(path));
+        r.phases["hash:" + spec.key] = SecondsSince(t);
+        t = std::chrono::steady_clock::now();
+        const Presanitised* pre = spec.kind == "cram" ? early.Find(r.raw_sha) : nullptr;
+        r.phases["early_sanitise_wait:" + spec.key] = SecondsSince(t);
+        r.phases["early_sanitised:" + spec.key] = pre != nullptr ? 1 : 0;
+        t = std::chrono::steady_clock::now();
+        ZG_ASSIGN_OR_RETURN(r.file, registry_.RegisterOutput(spec.kind, spec.specimen, spec.from,
+                                                             path, path.filename().string(),
+                                                             ref.fasta, r.raw_sha, as, pre));
+        r.phases["register:" + spec.key] = SecondsSince(t);
+        return r;
+      }));
+    }
+    std::vector<Result<Registered>> registered;
+    for (auto& f : registering) registered.push_back(f.get());
+    Status first_error = Status::Ok();
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const auto& spec = specs[i];
+      if (!registered[i].ok()) {
+        if (first_error.ok()) first_error = registered[i].error();
+        continue;
+      }
+      const Registered& r = *registered[i];
+      const genomefiles::DataFile& file = r.file;
+      phases.update(r.phases);
       outputs.push_back(file.id);
       output_nodes.push_back({{"@id", "zengen:file/" + file.id},
                               {"@type", "File"},
                               {"name", file.file_name},
-                              {"encodingFormat", kind},
+                              {"encodingFormat", spec.kind},
                               {"sha256", file.sha256},
-                              {"zengen:engineOutputSha256", raw_sha},
+                              {"zengen:engineOutputSha256", r.raw_sha},
                               {"zengen:index", file.index_kind},
                               {"prov:wasGeneratedBy", {{"@id", "#run-" + run.id}}},
                               {"prov:wasDerivedFrom", [&] {
@@ -1369,10 +1397,11 @@ void Runs::Execute(Run run) {
                                   "($1, $2)", {Text(file.id), Text(run.id)}).status());
       ZG_RETURN_IF_ERROR(AuditIn(*tx, as, "analysis.output", "file/" + file.id, "",
                                  "output registered",
-                                 {{"run", run.id}, {"kind", kind}, {"sha256", file.sha256},
+                                 {{"run", run.id}, {"kind", spec.kind}, {"sha256", file.sha256},
                                   {"derived_from", spec.from}}));
       ZG_RETURN_IF_ERROR(tx->Commit());
     }
+    ZG_RETURN_IF_ERROR(first_error);
     phases["registration"] = SecondsSince(registration);
     provenance = BuildProvenance(run, ref, input_nodes, output_nodes, node, run.started_at,
                                  FormatRfc3339(clock_.Now()), phases);
