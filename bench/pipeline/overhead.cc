@@ -8,8 +8,9 @@
 //       registers the pair as a QC-passed sequencing run in a scratch Zengen (SQLite, local
 //       blob store, Crypt4GH), then times one germline run on EXECUTOR (local | slurm) from
 //       the request to `succeeded`: input decryption into scratch, the engine, sanitising,
-//       encrypting and registering the outputs. Prints "zengen_run_seconds S" and writes the
-//       registered VCF's plaintext to OUT.vcf.gz for the accuracy comparison.
+//       encrypting and registering the outputs. Prints one "zengen_phase NAME SECONDS" line
+//       per phase of the run's provenance (zengen:phases), then "zengen_run_seconds S", and
+//       writes the registered VCF's plaintext to OUT.vcf.gz for the accuracy comparison.
 #include <chrono>
 #include <fstream>
 #include <iostream>

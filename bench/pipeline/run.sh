@@ -14,6 +14,7 @@
 #   4. toil-cwl-runner --batchSystem slurm alone, on a single-node Slurm cluster started here
 #      (scripts/slurm-test-cluster.sh), and 5. a Zengen run on the slurm executor, unless
 #      SLURM=0.
+# LOCAL=0 skips 2 and 3 (the anchor always runs).
 # Each Zengen run also prints its phases (zengen_phase NAME SECONDS, from the run's provenance).
 # A/B: OLD=path/to/another/pipeline_overhead (e.g. built from main) adds the same Zengen run(s)
 # by that binary right after the new one's, in the same bench run:
@@ -80,6 +81,7 @@ t_hand=$(echo "$(now) - $t0" | bc)
 cd ..
 report "by hand (anchor)" "$t_hand" hand/S1.vcf.gz
 
+if [[ "${LOCAL:-1}" == 1 ]]; then
 # 2. cwltool.
 mkdir -p cwl/tmp
 t0=$(now)
@@ -107,6 +109,8 @@ if [[ -n "${OLD:-}" ]]; then
   report "zengen run (local, OLD)" "$t_zo" zengen-old.norm.vcf.gz
   echo "zengen local overhead, OLD build: $(echo "scale=3; ($t_zo - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
 fi
+
+fi  # LOCAL
 
 # 4. Toil on Slurm.
 if [[ "${SLURM:-1}" == 1 ]]; then
