@@ -356,6 +356,11 @@ Result<int> SeedSharing(Runtime& rt) {
   auto application = [&](std::string title, std::string dataset) {
     sharing::NewApplication a;
     a.title = std::move(title);
+    a.abstract_text = "全ゲノムデータと臨床情報を用いて、疾患に関わる遺伝的要因を調べる。";
+    a.principal_investigator = "ゲノム大学 医学研究科 山田 太郎";
+    a.collaborators = {"ゲノム大学 情報学研究科 佐藤 花子"};
+    a.data_security_plan =
+        "学内の隔離された解析サーバーのみで扱い、持ち出しはしない。アクセスは研究者本人に限る。";
     a.purpose.primary = "HMB";
     a.datasets = {std::move(dataset)};
     a.ethics = {{"file_name", "ethics-approval.pdf"}, {"sha256", sha}, {"size", 182044},
