@@ -14,6 +14,7 @@
 #include "sequencing/synthetic.h"
 #include "findings/findings.h"
 #include "specimens/analysis_orders.h"
+#include "sharing/document_blobs.h"
 
 namespace zengen::app {
 namespace {
@@ -373,6 +374,15 @@ Result<int> SeedSharing(Runtime& rt) {
   auto submit = [&](const sharing::NewApplication& a, const sharing::Actor& who,
                     bool approve) -> Status {
     ZG_ASSIGN_OR_RETURN(auto c, rt.sharing->CreateApplication(a, who));
+    // The ethics approval the committee reads (issue 14), stored encrypted like genome files.
+    sharing::EncryptedDocumentBlobs documents(*rt.blobs, rt.files->keys());
+    ZG_ASSIGN_OR_RETURN(auto doc,
+                        rt.sharing->PutDocument(c.application.id, "ethics_approval",
+                                                "ethics-approval.txt",
+                                                "倫理審査結果通知書\n承認番号: R2026-017\n"
+                                                "判定: 承認\n研究課題: " + a.title + "\n",
+                                                documents, who));
+    (void)doc;
     ZG_ASSIGN_OR_RETURN(auto s, rt.sharing->Submit(c.application.id, who));
     (void)s;
     ++count;

@@ -554,6 +554,13 @@ test('a committee member approves an application; the researcher sees the grant 
   assert.match(await c1.getByTestId('prescreen-covered').first().textContent(), /^\d+$/);
   assert.match(await c1.getByTestId('track-rules').textContent(), /倫理審査の承認.*✔ 充足/);
   assert.match(await c1.getByTestId('application-history').textContent(), /提出/);
+  // The demo's ethics approval is a text document: read, checked and shown in the page.
+  await c1.getByRole('button', { name: '倫理審査の承認書を閲覧' }).click();
+  await c1.getByTestId('document-text-ethics_approval').filter({ hasText: '承認番号: R2026-017' }).waitFor();
+  assert.equal(
+    await c1.getByTestId('document-opened-ethics_approval').getAttribute('data-sha256'),
+    (await c1.getByTestId('document-sha256-ethics_approval').textContent()).trim(),
+  );
   await c1.getByRole('textbox', { name: 'コメント', exact: true }).fill('データ種別と利用目的は同意の範囲内です。');
   await c1.getByRole('button', { name: 'コメントを記録' }).click();
   await c1.getByTestId('application-history').filter({ hasText: 'データ種別と利用目的は同意の範囲内です。' }).waitFor();
