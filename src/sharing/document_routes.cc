@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "http/filters.h"
 #include "sharing/sharing_routes.h"
 
