@@ -194,6 +194,7 @@ class CohortPurposeTest : public ::testing::TestWithParam<std::string> {
          {"purpose", {{"primary", "HMB"}, {"commercial", commercial}}},
          {"datasets", {dataset}},
          {"ethics", {{"file_name", "irb.pdf"}, {"sha256", std::string(64, 'e')}, {"size", 10}}},
+         {"abstract", "a"}, {"principal_investigator", "p"}, {"data_security_plan", "s"},
          {"start_date", Today()}, {"end_date", InAYear()}});
     EXPECT_EQ(app->status, 201) << app->body;
     const std::string aid = app->Json()["id"];

@@ -620,6 +620,7 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
       if (types == 1) a.data_types = {"cram"};
       if (types == 2) a.data_types = {"vcf"};
       a.ethics = {{"file_name", "irb.pdf"}, {"sha256", kSha}, {"size", 1234}};
+      a.abstract_text = "a", a.principal_investigator = "p", a.data_security_plan = "s";
       const TimePoint end = clock_.Now() + std::chrono::days(rng_() % 30);
       a.start_date = DateOf(clock_.Now());
       a.end_date = DateOf(end);

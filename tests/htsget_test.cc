@@ -665,6 +665,7 @@ TEST_P(HtsgetTest, ResearcherReadsThroughAGrantUntilItExpiresOrIsRevoked) {
                   {{"title", "肺がんの体細胞変異"}, {"purpose", {{"primary", "HMB"}}},
                    {"datasets", {dataset}},
                    {"ethics", {{"file_name", "irb.pdf"}, {"sha256", std::string(64, 'e')}, {"size", 10}}},
+                   {"abstract", "a"}, {"principal_investigator", "p"}, {"data_security_plan", "s"},
                    {"start_date", DateFromToday(0)}, {"end_date", DateFromToday(365)}});
   ASSERT_EQ(app->status, 201) << app->body;
   const std::string aid = app->Json()["id"];

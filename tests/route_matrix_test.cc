@@ -256,6 +256,11 @@ const std::vector<Row> kRows = {
      "/api/v1/applications/AP-NONE/votes", json::object()},
     {"POST", "/api/v1/applications/{id}/decision", Names::kScope,
      "/api/v1/applications/AP-NONE/decision"},
+    // An application's documents (issue 14): decided on role; the resolver names the owner.
+    {"PUT", "/api/v1/applications/{id}/documents/{kind}", Names::kScope,
+     "/api/v1/applications/AP-NONE/documents/ethics_approval?file_name=a.pdf", json::object()},
+    {"GET", "/api/v1/applications/{id}/documents/{kind}", Names::kScope,
+     "/api/v1/applications/AP-NONE/documents/ethics_approval"},
     {"GET", "/api/v1/grants", Names::kScope, "/api/v1/grants"},
     {"POST", "/api/v1/grants/{id}/revoke", Names::kScope, "/api/v1/grants/GR-NONE/revoke",
      json::object()},

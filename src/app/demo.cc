@@ -14,6 +14,7 @@
 #include "sequencing/synthetic.h"
 #include "findings/findings.h"
 #include "specimens/analysis_orders.h"
+#include "sharing/document_blobs.h"
 
 namespace zengen::app {
 namespace {
@@ -356,6 +357,11 @@ Result<int> SeedSharing(Runtime& rt) {
   auto application = [&](std::string title, std::string dataset) {
     sharing::NewApplication a;
     a.title = std::move(title);
+    a.abstract_text = "全ゲノムデータと臨床情報を用いて、疾患に関わる遺伝的要因を調べる。";
+    a.principal_investigator = "ゲノム大学 医学研究科 山田 太郎";
+    a.collaborators = {"ゲノム大学 情報学研究科 佐藤 花子"};
+    a.data_security_plan =
+        "学内の隔離された解析サーバーのみで扱い、持ち出しはしない。アクセスは研究者本人に限る。";
     a.purpose.primary = "HMB";
     a.datasets = {std::move(dataset)};
     a.ethics = {{"file_name", "ethics-approval.pdf"}, {"sha256", sha}, {"size", 182044},
@@ -368,6 +374,15 @@ Result<int> SeedSharing(Runtime& rt) {
   auto submit = [&](const sharing::NewApplication& a, const sharing::Actor& who,
                     bool approve) -> Status {
     ZG_ASSIGN_OR_RETURN(auto c, rt.sharing->CreateApplication(a, who));
+    // The ethics approval the committee reads (issue 14), stored encrypted like genome files.
+    sharing::EncryptedDocumentBlobs documents(*rt.blobs, rt.files->keys());
+    ZG_ASSIGN_OR_RETURN(auto doc,
+                        rt.sharing->PutDocument(c.application.id, "ethics_approval",
+                                                "ethics-approval.txt",
+                                                "倫理審査結果通知書\n承認番号: R2026-017\n"
+                                                "判定: 承認\n研究課題: " + a.title + "\n",
+                                                documents, who));
+    (void)doc;
     ZG_ASSIGN_OR_RETURN(auto s, rt.sharing->Submit(c.application.id, who));
     (void)s;
     ++count;

@@ -45,6 +45,8 @@
 #include "findings/findings_routes.h"
 #include "sharing/sharing_routes.h"
 #include "sharing/dataset_clinical.h"
+#include "sharing/document_blobs.h"
+#include "sharing/document_routes.h"
 #include "clinical/research_view.h"
 #include "participants/participants_routes.h"
 #include "portal/portal.h"
@@ -208,6 +210,8 @@ struct Wiring {
   // Uniform analysis: the registry as runs use it, and the runs (workers start with Serve).
   std::unique_ptr<analysis::Registry> analysis_registry;
   std::unique_ptr<analysis::Runs> analysis_runs;
+  // An application's documents (issue 14), kept encrypted in the blob store.
+  std::unique_ptr<sharing::EncryptedDocumentBlobs> documents;
 };
 
 // Every route of the server but the web front-end's (which goes last: its fallback answers
@@ -215,6 +219,9 @@ struct Wiring {
 Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
                     const audit::Checkpointer* checkpoints = nullptr) {
   router.SetResolver("file", w.gate.FileResolver());
+  // An application's documents (issue 14): stored like genome files, read by the committee.
+  w.documents = std::make_unique<sharing::EncryptedDocumentBlobs>(*r.blobs, r.files->keys());
+  ZG_RETURN_IF_ERROR(sharing::AddApplicationDocumentRoutes(router, *r.sharing, *w.documents));
   // Storage sites (issue 17): /readyz shows each site's reachability; stewards see the rest.
   auto storage_sites = [&r]() -> nlohmann::json {
     nlohmann::json out = nlohmann::json::array();

@@ -153,6 +153,12 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"application.read", {.roles = {kResearcher, kCommittee, kSteward}}},
       {"application.write", {.roles = {kResearcher}}},
       {"application.review", {.roles = {kCommittee}}},
+      // An application's documents (ethics approval, protocol, signed agreement; issue 14):
+      // the applicant uploads them, the committee and data stewards read them. Which
+      // application a caller may see is the sharing module's (the resolver answers 404 for
+      // others' applications); other roles are refused here.
+      {"application.document.read", {.roles = {kResearcher, kCommittee, kSteward}}},
+      {"application.document.write", {.roles = {kResearcher}}},
       {"grant.read", {.roles = {kResearcher, kCommittee, kSteward}}},
       {"grant.revoke", {.roles = {kSteward}}},
       // The cohort variant store (issue 15, R4.1/R4.6): counts, carriers and exports over the

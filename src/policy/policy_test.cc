@@ -115,6 +115,8 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"application.read", {"researcher", "committee_member", "data_steward"}},
       {"application.write", {"researcher"}},
       {"application.review", {"committee_member"}},
+      {"application.document.read", {"researcher", "committee_member", "data_steward"}},
+      {"application.document.write", {"researcher"}},
       {"grant.read", {"researcher", "committee_member", "data_steward"}},
       {"grant.revoke", {"data_steward"}},
       {"variants.read", {"analyst", "data_steward", "researcher"}},

@@ -135,7 +135,7 @@ Release ReleaseFrom(const storage::Row& r) {
 constexpr const char* kAppCols =
     "id, applicant, organisation_id, track, title, purpose, datasets, data_types, "
     "fastq_justification, ethics, agreement, fee, start_date, end_date, state, created_at, "
-    "updated_at, version";
+    "updated_at, version, abstract, principal_investigator, collaborators, data_security_plan";
 
 Application AppFrom(const storage::Row& r) {
   Application a;
@@ -158,6 +158,10 @@ Application AppFrom(const storage::Row& r) {
   a.created_at = r.Text(15);
   a.updated_at = r.Text(16);
   a.version = r.Int(17);
+  a.abstract_text = r.Text(18);
+  a.principal_investigator = r.Text(19);
+  a.collaborators = StringList(r.Text(20));
+  a.data_security_plan = r.Text(21);
   return a;
 }
 
@@ -232,9 +236,103 @@ Status MoveApplication(storage::Transaction& tx, const Application& a, std::stri
 
 std::string DateOf(TimePoint t) { return FormatRfc3339(t).substr(0, 10); }
 
+constexpr const char* kDocumentCols =
+    "kind, file_name, content_type, size, sha256, blob_id, uploaded_by, uploaded_at";
+
+ApplicationDocument DocumentFrom(const storage::Row& r) {
+  return {r.Text(0), r.Text(1), r.Text(2), r.Int(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+}
+
+// An application's documents in DocumentKinds() order.
+Result<std::vector<ApplicationDocument>> DocumentsOf(storage::Transaction& tx,
+                                                     std::string_view id) {
+  ZG_ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {} FROM application_documents "
+                                                      "WHERE application_id = $1",
+                                                      kDocumentCols),
+                                          {Text(std::string(id))}));
+  std::vector<ApplicationDocument> out;
+  for (const auto& k : DocumentKinds()) {
+    for (const auto& r : rows.rows) {
+      if (r.Text(0) == k.kind) out.push_back(DocumentFrom(r));
+    }
+  }
+  return out;
+}
+
+// A file name as the browser sends it: 1..255 bytes of UTF-8, no control characters, no path.
+Status CheckFileName(std::string_view name) {
+  if (name.empty() || name.size() > 255) {
+    return Bad("file_name", "the file name (1-255 bytes) is required");
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '"') {
+      return Bad("file_name", "the file name may not hold control characters, quotes or paths");
+    }
+  }
+  return Status::Ok();
+}
+
+bool ValidUtf8Text(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 // ---- pure pieces ------------------------------------------------------------------------------
+
+const std::vector<DocumentKind>& DocumentKinds() {
+  static const auto* kinds = new std::vector<DocumentKind>{
+      {"ethics_approval", "倫理審査の承認書", "Ethics approval"},
+      {"protocol", "研究計画書", "Research protocol"},
+      {"signed_agreement", "署名済みの契約書", "Signed agreement"},
+  };
+  return *kinds;
+}
+
+const DocumentKind* FindDocumentKind(std::string_view kind) {
+  for (const auto& k : DocumentKinds()) {
+    if (k.kind == kind) return &k;
+  }
+  return nullptr;
+}
+
+std::string SniffDocumentType(std::string_view bytes) {
+  if (bytes.starts_with("%PDF-")) return "application/pdf";
+  if (!bytes.empty() && ValidUtf8Text(bytes)) return "text/plain";
+  return "";
+}
 
 std::string_view DataTypeOfKind(std::string_view k) {
   if (k == "cram" || k == "bam") return "cram";
@@ -522,6 +620,17 @@ Status CheckFee(const json& f) {
 
 Status ValidateApplication(const NewApplication& a) {
   ZG_RETURN_IF_ERROR(CheckText(a.title, "title", 500, true));
+  // The plan fields may be empty in a draft; Submit requires them.
+  ZG_RETURN_IF_ERROR(CheckText(a.abstract_text, "abstract", kMaxTextBytes, false));
+  ZG_RETURN_IF_ERROR(CheckText(a.principal_investigator, "principal_investigator", 200, false));
+  ZG_RETURN_IF_ERROR(CheckText(a.data_security_plan, "data_security_plan", kMaxTextBytes, false));
+  if (a.collaborators.size() > kMaxCollaborators) {
+    return Bad("collaborators", fmt::format("at most {} collaborators", kMaxCollaborators));
+  }
+  for (size_t i = 0; i < a.collaborators.size(); ++i) {
+    ZG_RETURN_IF_ERROR(
+        CheckText(a.collaborators[i], fmt::format("collaborators[{}]", i), 200, true));
+  }
   if (a.datasets.empty()) return Missing("datasets");
   if (a.datasets.size() > 50) return Bad("datasets", "at most 50 datasets");
   std::set<std::string> seen;
@@ -1095,6 +1204,7 @@ Result<ApplicationDetail> Sharing::Detail(storage::Transaction& tx, std::string_
                                                    kGrantCols),
                                        {Text(std::string(id))}));
   if (!g.empty()) d.grant = GrantFrom(g.rows[0]);
+  ZG_ASSIGN_OR_RETURN(d.documents, DocumentsOf(tx, id));
   return d;
 }
 
@@ -1135,13 +1245,14 @@ Result<ApplicationDetail> Sharing::CreateApplication(const NewApplication& in,
   const std::string id = NewId("AP-");
   ZG_RETURN_IF_ERROR(tx->Exec(
       fmt::format("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                  "$11, $12, $13, $14, 'draft', $15, $15, 1)",
+                  "$11, $12, $13, $14, 'draft', $15, $15, 1, $16, $17, $18, $19)",
                   kAppCols),
       {Text(id), Text(actor.user), Text(actor.organisation), Text(kind), Text(a.title),
        Text(PurposeJson(a.purpose).dump()), Text(json(a.datasets).dump()),
        Text(json(a.data_types).dump()), Text(a.fastq_justification), Text(a.ethics.dump()),
        Text(a.agreement.dump()), Text(a.fee.dump()), Text(a.start_date), Text(a.end_date),
-       Text(now)}));
+       Text(now), Text(a.abstract_text), Text(a.principal_investigator),
+       Text(json(a.collaborators).dump()), Text(a.data_security_plan)}));
   ZG_RETURN_IF_ERROR(AppendEvent(*tx, id, "created", actor, "", "", now));
   ZG_ASSIGN_OR_RETURN(ApplicationDetail d, Detail(*tx, id));
   ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.write", "application/" + id,
@@ -1178,6 +1289,10 @@ Result<ApplicationDetail> Sharing::Submit(std::string_view id, const Actor& acto
     return Conflict("invalid_transition",
                     fmt::format("an application in state {} cannot be submitted", a.state));
   }
+  // What the committee reads before deciding (issue 14): required to submit.
+  if (a.abstract_text.empty()) return Missing("abstract");
+  if (a.principal_investigator.empty()) return Missing("principal_investigator");
+  if (a.data_security_plan.empty()) return Missing("data_security_plan");
   if (!d.missing.empty()) {
     return Conflict("requirements_missing",
                     fmt::format("the {} track needs: {}", a.track, fmt::join(d.missing, ", ")),
@@ -1262,7 +1377,8 @@ Result<ApplicationDetail> Sharing::Vote(std::string_view id, std::string_view vo
                                         std::string_view reason, const Actor& actor) {
   if (vote.empty()) return Missing("vote");
   if (!OneOf(kVotes, vote)) return Bad("vote", fmt::format("'vote' must be one of {}", ListOf(kVotes)));
-  ZG_RETURN_IF_ERROR(CheckText(std::string(reason), "reason", kMaxTextBytes, false));
+  // A reject vote says why (issue 14): the applicant and the other members read it.
+  ZG_RETURN_IF_ERROR(CheckText(std::string(reason), "reason", kMaxTextBytes, vote == "reject"));
   ZG_ASSIGN_OR_RETURN(ApplicationDetail d, Visible(id, actor));
   ZG_RETURN_IF_ERROR(CheckReviewer(d.application, actor));
   const std::string now = FormatRfc3339(clock_.Now());
@@ -1318,6 +1434,123 @@ Result<ApplicationDetail> Sharing::DecideApplication(std::string_view id, const 
   }
   ZG_RETURN_IF_ERROR(tx->Commit());
   return out;
+}
+
+// ---- documents ------------------------------------------------------------------------------
+
+Result<policy::Resource> Sharing::DocumentResource(std::string_view id, std::string_view kind,
+                                                   const Actor& actor) {
+  ZG_ASSIGN_OR_RETURN(ApplicationDetail d, Visible(id, actor));
+  if (FindDocumentKind(kind) == nullptr) {
+    return Error{ErrorKind::kNotFound, "document_kind_not_found",
+                 fmt::format("no document kind '{}'", kind), "kind"};
+  }
+  policy::Resource r;
+  r.kind = "application_document";
+  r.id = fmt::format("{}/{}", d.application.id, kind);
+  r.organisation = d.application.organisation;
+  return r;
+}
+
+Result<ApplicationDocument> Sharing::PutDocument(std::string_view id, std::string_view kind,
+                                                 std::string_view file_name,
+                                                 std::string_view bytes, DocumentBlobs& blobs,
+                                                 const Actor& actor) {
+  ZG_ASSIGN_OR_RETURN(ApplicationDetail d, Visible(id, actor));
+  const Application& a = d.application;
+  if (a.applicant != actor.user) {
+    return PermissionDenied("not_applicant", "only the applicant uploads an application's documents");
+  }
+  if (FindDocumentKind(kind) == nullptr) {
+    return Error{ErrorKind::kNotFound, "document_kind_not_found",
+                 fmt::format("no document kind '{}'", kind), "kind"};
+  }
+  if (a.state != "draft") {
+    return Conflict("document_immutable",
+                    fmt::format("application {} is {}: its documents can no longer change", a.id,
+                                a.state),
+                    "kind");
+  }
+  ZG_RETURN_IF_ERROR(CheckFileName(file_name));
+  if (bytes.empty()) return InvalidArgument("document_empty", "the document is empty", "file");
+  if (static_cast<int64_t>(bytes.size()) > kMaxDocumentBytes) {
+    return Error{ErrorKind::kTooLarge, "document_too_large",
+                 fmt::format("a document is at most {} bytes", kMaxDocumentBytes), "file"};
+  }
+  const std::string type = SniffDocumentType(bytes);
+  if (type.empty()) {
+    return Error{ErrorKind::kUnsupportedMediaType, "document_type",
+                 "a document is a PDF (starting with %PDF-) or UTF-8 plain text", "file"};
+  }
+  const std::string sha = crypto::Sha256Hex(bytes);
+  // why: the object is written before the transaction (the blob store commits on its own); a
+  // failed transaction below leaves it unreferenced, never a row without its bytes.
+  ZG_ASSIGN_OR_RETURN(std::string blob, blobs.Put(bytes));
+  const std::string now = FormatRfc3339(clock_.Now());
+  const auto size = static_cast<int64_t>(bytes.size());
+  // The fingerprint on the application, as the track's requirements read it.
+  json ethics = a.ethics, agreement = a.agreement;
+  if (kind == "ethics_approval") {
+    ethics["file_name"] = std::string(file_name);
+    ethics["sha256"] = sha;
+    ethics["size"] = size;
+  } else if (kind == "signed_agreement") {
+    agreement["sha256"] = sha;
+  }
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(int64_t n,
+                      tx->Exec("UPDATE applications SET ethics = $1, agreement = $2, "
+                               "updated_at = $3, version = version + 1 WHERE id = $4 AND "
+                               "version = $5 AND state = 'draft'",
+                               {Text(ethics.dump()), Text(agreement.dump()), Text(now), Text(a.id),
+                                Int(a.version)}));
+  if (n != 1) {
+    return Conflict("concurrent_change",
+                    fmt::format("application {} changed meanwhile; reload it", a.id));
+  }
+  ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM application_documents WHERE application_id = $1 AND "
+                              "kind = $2",
+                              {Text(a.id), Text(std::string(kind))})
+                         .status());
+  ApplicationDocument doc{std::string(kind), std::string(file_name), type, size, sha, blob,
+                          actor.user, now};
+  ZG_RETURN_IF_ERROR(tx->Exec(fmt::format("INSERT INTO application_documents (application_id, "
+                                          "{}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                          kDocumentCols),
+                              {Text(a.id), Text(doc.kind), Text(doc.file_name),
+                               Text(doc.content_type), Int(doc.size), Text(doc.sha256),
+                               Text(doc.blob_id), Text(doc.uploaded_by), Text(doc.uploaded_at)})
+                         .status());
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.document.write",
+                             fmt::format("application_document/{}/{}", a.id, kind),
+                             "document stored",
+                             {{"file_name", doc.file_name},
+                              {"content_type", doc.content_type},
+                              {"size", doc.size},
+                              {"sha256", doc.sha256},
+                              {"blob", doc.blob_id}}));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  return doc;
+}
+
+Result<std::pair<ApplicationDocument, std::string>> Sharing::ReadDocument(
+    std::string_view id, std::string_view kind, DocumentBlobs& blobs, const Actor& actor) {
+  ZG_ASSIGN_OR_RETURN(ApplicationDetail d, Visible(id, actor));
+  for (const auto& doc : d.documents) {
+    if (doc.kind != kind) continue;
+    ZG_ASSIGN_OR_RETURN(std::string bytes, blobs.Get(doc.blob_id));
+    if (crypto::Sha256Hex(bytes) != doc.sha256) {
+      return Unavailable("document_corrupt",
+                         fmt::format("document {}/{} does not match its SHA-256", id, kind));
+    }
+    return std::make_pair(doc, std::move(bytes));
+  }
+  if (FindDocumentKind(kind) == nullptr) {
+    return Error{ErrorKind::kNotFound, "document_kind_not_found",
+                 fmt::format("no document kind '{}'", kind), "kind"};
+  }
+  return Error{ErrorKind::kNotFound, "document_not_found",
+               fmt::format("application {} has no {} document", id, kind), "kind"};
 }
 
 Result<std::vector<PrescreenRow>> Sharing::PrescreenPurpose(

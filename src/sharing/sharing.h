@@ -28,14 +28,26 @@
 // Applications (R4.3-R4.5). A researcher of an academic or industry organisation applies; the
 // track is the organisation's kind. Purpose (DUO-coded): primary GRU | HMB | DS (+ disease) |
 // POA, commercial, methods development, ancestry. Data types default to cram+vcf; fastq needs a
-// justification. The ethics approval is recorded as the document's fingerprint {file_name,
-// sha256, size, approval_number?} — the document itself stays with the applicant's institution
-// and is shown to the committee, which checks it against the fingerprint; Zengen never stores
-// the document. TrackRules() is the table of what each track must provide before submission:
+// justification. An application carries an abstract, its principal investigator, its
+// collaborators and a data-security plan: all but the collaborators are required to submit
+// (400 missing_field naming the field). TrackRules() is the table of what each track must
+// provide before submission:
 //
 //   academic: ethics_approval
 //   industry: ethics_approval, signed_agreement, fee_record; the requester is for-profit, so
 //             its purpose counts as commercial in DUO matching (NCU/NPU participants excluded)
+//
+// Documents (issue 14). The applicant uploads the application's documents while it is a draft
+// (DocumentKinds(): ethics_approval, protocol, signed_agreement): PDF (the bytes start with
+// "%PDF-") or UTF-8 plain text, 1 byte .. kMaxDocumentBytes (20 MiB). The server computes the
+// SHA-256 and stores the bytes encrypted through the DocumentBlobs port (the adapter writes
+// them as Crypt4GH objects for the data center's key into the blob store, as genome files are
+// written); an upload replaces the kind's earlier one and records the fingerprint
+// {file_name, sha256, size} on the application (ethics / agreement), which is how the track's
+// requirements count as met. Once submitted, documents are immutable (409
+// "document_immutable"). Who may read a document is the rule of Visible: the applicant, and
+// committee members and data stewards once the application is submitted; anyone else gets
+// 404 application_not_found (the policy refuses other roles with 403 first).
 //
 // Application lifecycle (AppTransitions()): draft -submit-> submitted -decide-> approved |
 // rejected; draft|submitted -withdraw-> withdrawn. Only the applicant submits or withdraws.
@@ -44,7 +56,8 @@
 // each participant's live consent-derived profile, per dataset: how many are covered.
 //
 // Committee. Members (role committee_member) comment and vote approve | reject | abstain; every
-// comment and vote is kept (application_events); a member's latest vote counts. Conflict of
+// comment and vote is kept (application_events); a member's latest vote counts. A reject
+// vote needs a reason (400 missing_field "reason"). Conflict of
 // interest: a member of the applicant's own organisation may neither vote nor decide. Decision
 // rule (TallyVotes): at least kMinDecisiveVotes approve-or-reject votes are needed (abstentions
 // count for neither side); then approved when approvals outnumber rejections, otherwise (a tie
@@ -98,6 +111,8 @@ inline constexpr int64_t kMaxEmbargoMonths = 120;
 inline constexpr int kMinDecisiveVotes = 2;
 inline constexpr size_t kMaxTextBytes = 4000;
 inline constexpr int64_t kMaxGrantDays = 5 * 366;
+inline constexpr int64_t kMaxDocumentBytes = 20 * 1024 * 1024;
+inline constexpr size_t kMaxCollaborators = 50;
 
 // "cram" for cram/bam files, "vcf" for vcf/bcf, "fastq" for fastq; "" for anything else.
 std::string_view DataTypeOfKind(std::string_view file_kind);
@@ -247,12 +262,52 @@ struct NewRelease {
   std::string public_aggregates_date;     // YYYY-MM-DD or "" (never)
 };
 
+// The documents an application may carry, with the requirement each one meets (protocol:
+// none, it is read by the committee only).
+struct DocumentKind {
+  std::string_view kind;  // ethics_approval | protocol | signed_agreement
+  std::string_view label_ja;
+  std::string_view label_en;
+};
+const std::vector<DocumentKind>& DocumentKinds();
+const DocumentKind* FindDocumentKind(std::string_view kind);
+
+// "application/pdf" when the bytes start with "%PDF-", "text/plain" when they are UTF-8 text
+// without NUL or other control characters than tab, CR, LF; "" otherwise.
+std::string SniffDocumentType(std::string_view bytes);
+
+struct ApplicationDocument {
+  std::string kind;
+  std::string file_name;
+  std::string content_type;  // application/pdf | text/plain
+  int64_t size = 0;
+  std::string sha256;
+  std::string blob_id;
+  std::string uploaded_by;
+  std::string uploaded_at;
+};
+
+// The port where documents' bytes are kept encrypted (adapter: sharing/document_blobs.h, the
+// blob store's Crypt4GH objects). Thread-safe.
+class DocumentBlobs {
+ public:
+  virtual ~DocumentBlobs() = default;
+  // Stores the bytes encrypted; returns the object's id.
+  virtual Result<std::string> Put(std::string_view bytes) = 0;
+  // The plaintext of an object stored by Put (authenticated while decrypting).
+  virtual Result<std::string> Get(std::string_view id) = 0;
+};
+
 struct Application {
   std::string id;
   std::string applicant;
   std::string organisation;
   std::string track;
   std::string title;
+  std::string abstract_text;
+  std::string principal_investigator;
+  std::vector<std::string> collaborators;
+  std::string data_security_plan;
   Purpose purpose;
   std::vector<std::string> datasets;
   std::vector<std::string> data_types;
@@ -270,6 +325,10 @@ struct Application {
 
 struct NewApplication {
   std::string title;
+  std::string abstract_text;           // required to submit
+  std::string principal_investigator;  // required to submit
+  std::vector<std::string> collaborators;
+  std::string data_security_plan;      // required to submit
   Purpose purpose;
   std::vector<std::string> datasets;
   std::vector<std::string> data_types;  // empty: cram + vcf
@@ -323,6 +382,7 @@ struct ApplicationDetail {
   std::vector<AppEvent> history;
   Tally tally;
   std::vector<std::string> missing;  // track requirements not met
+  std::vector<ApplicationDocument> documents;  // in DocumentKinds() order
   std::optional<GrantRecord> grant;
 };
 
@@ -453,6 +513,30 @@ class Sharing {
   // Applies the decision rule; approval creates the grant in the same transaction. Errors as
   // Vote; kConflict "no_quorum" while pending.
   Result<ApplicationDetail> DecideApplication(std::string_view id, const Actor& actor);
+  // ---- documents ----
+  // The resource a document route touches, for the one policy decision: kind
+  // "application_document", id "<application>/<kind>", the applicant's organisation. Errors:
+  // kNotFound "application_not_found" when the actor may not see the application (Visible),
+  // "document_kind_not_found" (field "kind") for an unknown kind.
+  Result<policy::Resource> DocumentResource(std::string_view id, std::string_view kind,
+                                            const Actor& actor);
+  // Stores a document of a draft (see the header comment). Errors: as Get; kPermissionDenied
+  // "not_applicant"; kInvalidArgument "document_kind_not_found" (kind), "file_name" (1..255
+  // bytes, no control characters or path separators), "document_empty" / "document_type"
+  // (neither PDF nor plain text; field "file"); kConflict
+  // "document_immutable" once submitted, "concurrent_change"; the port's errors. The bytes are
+  // stored before the transaction: a failed transaction leaves an unreferenced object.
+  Result<ApplicationDocument> PutDocument(std::string_view id, std::string_view kind,
+                                          std::string_view file_name, std::string_view bytes,
+                                          DocumentBlobs& blobs, const Actor& actor);
+  // A document's record and its bytes, checked against the recorded SHA-256. Errors: as
+  // DocumentResource; kNotFound "document_not_found"; kUnavailable "document_corrupt" when the
+  // bytes do not match; the port's errors.
+  Result<std::pair<ApplicationDocument, std::string>> ReadDocument(std::string_view id,
+                                                                   std::string_view kind,
+                                                                   DocumentBlobs& blobs,
+                                                                   const Actor& actor);
+
   // The pre-screen of an application's purpose against its datasets.
   Result<std::vector<PrescreenRow>> Prescreen(std::string_view id, const Actor& actor);
   // The same for any purpose and track (pure reading).

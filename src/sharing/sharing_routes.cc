@@ -106,6 +106,10 @@ json ApplicationJson(const Application& a) {
           {"organisation", a.organisation},
           {"track", a.track},
           {"title", a.title},
+          {"abstract", a.abstract_text},
+          {"principal_investigator", a.principal_investigator},
+          {"collaborators", a.collaborators},
+          {"data_security_plan", a.data_security_plan},
           {"purpose", PurposeJson(a.purpose)},
           {"datasets", a.datasets},
           {"data_types", a.data_types},
@@ -119,6 +123,20 @@ json ApplicationJson(const Application& a) {
           {"created_at", a.created_at},
           {"updated_at", a.updated_at}};
 }
+
+}  // namespace
+
+json DocumentJson(const ApplicationDocument& d) {
+  return {{"kind", d.kind},
+          {"file_name", d.file_name},
+          {"content_type", d.content_type},
+          {"size", d.size},
+          {"sha256", d.sha256},
+          {"uploaded_by", d.uploaded_by},
+          {"uploaded_at", d.uploaded_at}};
+}
+
+namespace {
 
 json TallyJson(const Tally& t) {
   return {{"approve", t.approve},
@@ -144,6 +162,9 @@ json DetailJson(const ApplicationDetail& d, std::chrono::system_clock::time_poin
   j["history"] = h;
   j["tally"] = TallyJson(d.tally);
   j["missing_requirements"] = d.missing;
+  json docs = json::array();
+  for (const auto& doc : d.documents) docs.push_back(DocumentJson(doc));
+  j["documents"] = docs;
   j["grant"] = d.grant ? GrantJson(*d.grant, now) : json(nullptr);
   return j;
 }
@@ -163,10 +184,17 @@ json PrescreenJson(const std::vector<PrescreenRow>& rows) {
 
 Result<NewApplication> ParseApplication(const json& body) {
   ZG_RETURN_IF_ERROR(
-      http::OnlyFields(body, {"title", "purpose", "datasets", "data_types", "fastq_justification",
-                              "ethics", "agreement", "fee", "start_date", "end_date"}));
+      http::OnlyFields(body, {"title", "abstract", "principal_investigator", "collaborators",
+                              "data_security_plan", "purpose", "datasets", "data_types",
+                              "fastq_justification", "ethics", "agreement", "fee", "start_date",
+                              "end_date"}));
   NewApplication a;
   ZG_ASSIGN_OR_RETURN(a.title, http::JsonString(body, "title", true));
+  ZG_ASSIGN_OR_RETURN(a.abstract_text, http::JsonString(body, "abstract", false));
+  ZG_ASSIGN_OR_RETURN(a.principal_investigator,
+                      http::JsonString(body, "principal_investigator", false));
+  ZG_ASSIGN_OR_RETURN(a.collaborators, http::JsonStringList(body, "collaborators", false));
+  ZG_ASSIGN_OR_RETURN(a.data_security_plan, http::JsonString(body, "data_security_plan", false));
   const auto p = body.find("purpose");
   if (p == body.end() || p->is_null()) {
     return InvalidArgument("missing_field", "'purpose' is required", "purpose");

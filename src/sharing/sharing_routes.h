@@ -25,6 +25,8 @@
 //   GET  /api/v1/applications                      application.read   own / all but drafts
 //   GET  /api/v1/applications/{id}                 application.read   detail, history, tally
 //   POST /api/v1/applications/{id}/submit          application.write
+//   PUT  /api/v1/applications/{id}/documents/{kind} application.document.write  (document_routes.h)
+//   GET  /api/v1/applications/{id}/documents/{kind} application.document.read
 //   POST /api/v1/applications/{id}/withdraw        application.write  {reason?}
 //   GET  /api/v1/applications/{id}/prescreen       application.read   DUO pre-screen per dataset
 //   POST /api/v1/applications/{id}/comments        application.review {body}
@@ -65,5 +67,8 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
 // A release's aggregates published through the disclosure control (portal/suppression.h) as
 // the only figures: participants = Σ disease categories = Σ values of the field.
 nlohmann::json ReleaseOnlyJson(const Aggregates& a);
+
+// A document's record as the API shows it (never its blob id).
+nlohmann::json DocumentJson(const ApplicationDocument& d);
 
 }  // namespace zengen::sharing

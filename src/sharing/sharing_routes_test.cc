@@ -86,6 +86,10 @@ TEST_P(SharingRoutesTest, FromDatasetToGrantToConsentFilteredListings) {
                            {"ethics", {{"file_name", "irb.pdf"},
                                        {"sha256", testing::kSha},
                                        {"size", 10}}},
+                           {"abstract", "研究の概要"},
+                           {"principal_investigator", "研究 太郎"},
+                           {"collaborators", {"解析 花子"}},
+                           {"data_security_plan", "学内サーバーのみ"},
                            {"start_date", "2026-11-01"},
                            {"end_date", "2027-10-31"}});
   ASSERT_EQ(app.status, 201) << app.body;
@@ -195,6 +199,9 @@ TEST_P(SharingRoutesTest, MalformedInputNamesTheField) {
       {"POST", "/api/v1/applications", "res-a", with("end_date", "2026-10-01").dump(), 400,
        "end_date"},
       {"POST", "/api/v1/applications", "res-a", with("extra", 1).dump(), 400, "extra"},
+      {"POST", "/api/v1/applications", "res-a", with("collaborators", "x").dump(), 400,
+       "collaborators"},
+      {"POST", "/api/v1/applications", "res-a", with("abstract", 3).dump(), 400, "abstract"},
       {"POST", "/api/v1/applications", "steward", app.dump(), 403, ""},
       {"GET", "/api/v1/applications/AP-NONE", "res-a", "", 404, ""},
       {"POST", "/api/v1/grants/GR-NONE/revoke", "steward", json{{"reason", "x"}}.dump(), 404,

@@ -609,10 +609,10 @@ TEST_P(SharingTest, ApplicationTracksCommitteeAndGrantInOneTransaction) {
   // No quorum: a decision is refused while pending; a rejection makes no grant.
   auto second = sharing_->CreateApplication(Application(ds), kResearcher);
   ASSERT_TRUE(sharing_->Submit(second->application.id, kResearcher).ok());
-  ASSERT_TRUE(sharing_->Vote(second->application.id, "reject", "", kCommittee1).ok());
+  ASSERT_TRUE(sharing_->Vote(second->application.id, "reject", "目的が不明確", kCommittee1).ok());
   EXPECT_EQ(sharing_->DecideApplication(second->application.id, kCommittee1).error().code,
             "no_quorum");
-  ASSERT_TRUE(sharing_->Vote(second->application.id, "reject", "", kCommittee2).ok());
+  ASSERT_TRUE(sharing_->Vote(second->application.id, "reject", "期間が長すぎる", kCommittee2).ok());
   auto rejected = sharing_->DecideApplication(second->application.id, kCommittee1);
   ASSERT_TRUE(rejected.ok());
   EXPECT_EQ(rejected->application.state, "rejected");
@@ -623,6 +623,54 @@ TEST_P(SharingTest, ApplicationTracksCommitteeAndGrantInOneTransaction) {
   EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const AuditEvent& e) {
     return e.action == "grant.create";
   }));
+}
+
+// Issue 14: a reject vote names its reason; an application carries an abstract, its principal
+// investigator, collaborators and a data-security plan, the three first required to submit.
+TEST_P(SharingTest, ARejectNeedsAReasonAndSubmissionNeedsThePlan) {
+  const std::string ds = Dataset({NewParticipant()});
+  NewApplication a = Application(ds);
+  for (auto [field, clear] : std::vector<std::pair<std::string, std::string NewApplication::*>>{
+           {"abstract", &NewApplication::abstract_text},
+           {"principal_investigator", &NewApplication::principal_investigator},
+           {"data_security_plan", &NewApplication::data_security_plan}}) {
+    NewApplication partial = a;
+    partial.*clear = "";
+    auto draft = sharing_->CreateApplication(partial, kResearcher);
+    ASSERT_TRUE(draft.ok()) << draft.error().message;  // a draft may lack it
+    auto refused = sharing_->Submit(draft->application.id, kResearcher);
+    ASSERT_FALSE(refused.ok()) << field;
+    EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidArgument) << field;
+    EXPECT_EQ(refused.error().code, "missing_field") << field;
+    EXPECT_EQ(refused.error().field, field);
+  }
+  NewApplication long_pi = a;
+  long_pi.principal_investigator = std::string(201, 'x');
+  EXPECT_EQ(sharing_->CreateApplication(long_pi, kResearcher).error().field,
+            "principal_investigator");
+  NewApplication empty_collaborator = a;
+  empty_collaborator.collaborators = {"a", ""};
+  EXPECT_EQ(sharing_->CreateApplication(empty_collaborator, kResearcher).error().field,
+            "collaborators[1]");
+
+  auto created = sharing_->CreateApplication(a, kResearcher);
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->application.id;
+  ASSERT_TRUE(sharing_->Submit(id, kResearcher).ok());
+  auto read = sharing_->GetApplication(id, kCommittee1);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->application.abstract_text, a.abstract_text);
+  EXPECT_EQ(read->application.principal_investigator, a.principal_investigator);
+  EXPECT_EQ(read->application.collaborators, a.collaborators);
+  EXPECT_EQ(read->application.data_security_plan, a.data_security_plan);
+
+  auto no_reason = sharing_->Vote(id, "reject", "", kCommittee1);
+  ASSERT_FALSE(no_reason.ok());
+  EXPECT_EQ(no_reason.error().code, "missing_field");
+  EXPECT_EQ(no_reason.error().field, "reason");
+  EXPECT_EQ(sharing_->GetApplication(id, kCommittee1)->history.size(), 2u);  // nothing recorded
+  ASSERT_TRUE(sharing_->Vote(id, "reject", "保管計画が不十分", kCommittee1).ok());
+  ASSERT_TRUE(sharing_->Vote(id, "approve", "", kCommittee2).ok());  // approval needs none
 }
 
 TEST_P(SharingTest, EmbargoSettingPerProgram) {

@@ -188,6 +188,10 @@ class SharingFixture : public ::testing::TestWithParam<std::string> {
     a.purpose.primary = "HMB";
     a.datasets = {dataset};
     a.ethics = {{"file_name", "irb.pdf"}, {"sha256", kSha}, {"size", 1234}};
+    a.abstract_text = "肺がん患者の胚細胞系列バリアントの頻度を調べる。";
+    a.principal_investigator = "大学 医学研究科 研究 太郎";
+    a.collaborators = {"大学 情報学研究科 解析 花子"};
+    a.data_security_plan = "隔離された学内サーバーのみで扱う。";
     a.start_date = "2026-11-01";
     a.end_date = "2027-10-31";
     return a;

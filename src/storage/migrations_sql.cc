@@ -609,6 +609,27 @@ CREATE TABLE analysis_run_outputs (
 )sql";
 
 
+// Migration 22: the application's documents, kept encrypted in the blob store (src/sharing,
+// "Documents"), and the application's plan fields.
+constexpr std::string_view kApplicationDocumentsSchema = R"sql(
+CREATE TABLE application_documents (
+  application_id TEXT NOT NULL REFERENCES applications (id),
+  kind TEXT NOT NULL CHECK (kind IN ('ethics_approval', 'protocol', 'signed_agreement')),
+  file_name TEXT NOT NULL,
+  content_type TEXT NOT NULL CHECK (content_type IN ('application/pdf', 'text/plain')),
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,            -- of the plaintext, computed by the server
+  blob_id TEXT NOT NULL,           -- the encrypted object (Crypt4GH for the data center's key)
+  uploaded_by TEXT NOT NULL,
+  uploaded_at TEXT NOT NULL,
+  PRIMARY KEY (application_id, kind)
+);
+ALTER TABLE applications ADD COLUMN abstract TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN principal_investigator TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN collaborators TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE applications ADD COLUMN data_security_plan TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{
         .version = 1,
@@ -977,6 +998,16 @@ CREATE TABLE login_sources (
                       "DEFAULT 0;",
         .postgres_sql = "ALTER TABLE analysis_runs ADD COLUMN custody_pending INTEGER NOT NULL "
                         "DEFAULT 0;",
+    },
+    Migration{
+        .version = 23,
+        .name = "application_documents_and_plan",
+        // Issue 14: the application's documents (ethics approval, protocol, signed agreement)
+        // stored encrypted in the blob store, one row per document kind, and the fields the
+        // committee reads before deciding (abstract, principal investigator, collaborators as
+        // a JSON array, data-security plan). Older applications: '' and '[]'.
+        .sqlite_sql = kApplicationDocumentsSchema,
+        .postgres_sql = kApplicationDocumentsSchema,
     },
 };
 

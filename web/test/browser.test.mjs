@@ -509,6 +509,30 @@ test('one finding walks from filing to disclosure across the analysis centre, th
   for (const p of [analyst, reviewer, steward, clinician]) await p.close();
 });
 
+// A tiny valid PDF (one page saying its text), built here byte by byte with a correct xref.
+function tinyPdf(text) {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    null,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  const stream = `BT /F1 14 Tf 20 100 Td (${text}) Tj ET`;
+  objects[3] = `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`;
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
 test('a committee member approves an application; the researcher sees the grant and makes a personal data-access token', async () => {
   // The first committee member opens a pending academic application: the track's rules, the
   // DUO pre-screen and the history come before the buttons.
@@ -530,6 +554,13 @@ test('a committee member approves an application; the researcher sees the grant 
   assert.match(await c1.getByTestId('prescreen-covered').first().textContent(), /^\d+$/);
   assert.match(await c1.getByTestId('track-rules').textContent(), /倫理審査の承認.*✔ 充足/);
   assert.match(await c1.getByTestId('application-history').textContent(), /提出/);
+  // The demo's ethics approval is a text document: read, checked and shown in the page.
+  await c1.getByRole('button', { name: '倫理審査の承認書を閲覧' }).click();
+  await c1.getByTestId('document-text-ethics_approval').filter({ hasText: '承認番号: R2026-017' }).waitFor();
+  assert.equal(
+    await c1.getByTestId('document-opened-ethics_approval').getAttribute('data-sha256'),
+    (await c1.getByTestId('document-sha256-ethics_approval').textContent()).trim(),
+  );
   await c1.getByRole('textbox', { name: 'コメント', exact: true }).fill('データ種別と利用目的は同意の範囲内です。');
   await c1.getByRole('button', { name: 'コメントを記録' }).click();
   await c1.getByTestId('application-history').filter({ hasText: 'データ種別と利用目的は同意の範囲内です。' }).waitFor();
@@ -551,7 +582,13 @@ test('a committee member approves an application; the researcher sees the grant 
   await c2.getByLabel('賛成（承認）').check();
   await c2.getByRole('button', { name: '投票する' }).click();
   await c2.getByTestId('tally').filter({ hasText: '賛成 2' }).waitFor();
+  // Deciding asks for a confirmation naming the decision; cancelling decides nothing.
   await c2.getByRole('button', { name: '審査結果を確定する' }).click();
+  assert.match(await c2.getByTestId('decide-confirm').textContent(), /審査結果「承認」を確定します/);
+  await c2.getByRole('button', { name: 'やめる' }).click();
+  assert.equal(await c2.getByTestId('application-state').getAttribute('data-state'), 'submitted');
+  await c2.getByRole('button', { name: '審査結果を確定する' }).click();
+  await c2.getByRole('button', { name: '「承認」で確定する' }).click();
   await c2.locator('[data-testid="application-state"][data-state="approved"]').waitFor();
   const grant = await c2.getByTestId('application-grant').getAttribute('data-grant');
   assert.ok(grant, 'the approval made a grant');
@@ -593,13 +630,19 @@ test('a committee member approves an application; the researcher sees the grant 
   await shot(r, 'sharing-researcher-token');
   await checkAxe(r, 'personal token');
 
-  // The application form: the ethics document's SHA-256 is computed in the browser.
+  // The application form (issue 14): the plan the committee reads, and the ethics approval as a
+  // PDF made here, uploaded once the draft exists (its SHA-256 shown before, computed in the
+  // browser, and again by the server).
   const dir = mkdtempSync(join(tmpdir(), 'zengen-ethics-'));
-  const ethics = Buffer.from('%PDF-1.4 ethics approval R2026-099\n');
+  const ethics = tinyPdf('Ethics approval R2026-099');
   writeFileSync(join(dir, 'ethics-approval.pdf'), ethics);
   await r.getByRole('button', { name: '利用申請・審査', exact: true }).click();
   await r.getByRole('button', { name: '新しい利用申請' }).click();
   await r.getByLabel('研究課題名').fill('肺がんの体細胞変異の再解析');
+  await r.getByLabel('研究代表者').fill('ゲノム大学 医学研究科 山田 太郎');
+  await r.getByLabel('共同研究者').fill('ゲノム大学 情報学研究科 佐藤 花子\n国立がん研究施設 鈴木 一郎');
+  await r.getByLabel('研究の概要').fill('肺がん患者の全ゲノムから体細胞変異を再解析し、治療効果との関連を調べる。');
+  await r.getByLabel('データの安全管理計画').fill('学内の隔離された解析サーバーのみで扱い、外部への持ち出しはしない。');
   await r.getByTestId('application-form').locator('fieldset', { hasText: 'データセット' }).getByRole('checkbox').first().check();
   await r.getByLabel('倫理審査承認書のファイル').setInputFiles(join(dir, 'ethics-approval.pdf'));
   const sha = createHash('sha256').update(ethics).digest('hex');
@@ -609,11 +652,74 @@ test('a committee member approves an application; the researcher sees the grant 
   await checkAxe(r, 'application form');
   await r.getByRole('button', { name: '下書きとして作成' }).click();
   await r.locator('[data-testid="application-state"][data-state="draft"]').waitFor();
+  // The server stored it and computed the same SHA-256.
+  await r.getByTestId('document-sha256-ethics_approval').filter({ hasText: sha }).waitFor();
   assert.match(await r.getByTestId('missing-requirements').textContent(), /なし/);
   await r.getByTestId('prescreen-covered').first().waitFor();
+  await shot(r, 'sharing-researcher-application-draft');
+  await checkAxe(r, 'application draft with documents');
   await r.getByRole('button', { name: '審査に提出' }).click();
   await r.locator('[data-testid="application-state"][data-state="submitted"]').waitFor();
+  const submitted = decodeURIComponent(new URL(r.url()).pathname.split('/')[3]);
+  assert.match(submitted, /^AP-/);
+  // Submitted: the documents can no longer be replaced (no upload offered).
+  assert.equal(await r.locator('#upload-ethics_approval').count(), 0);
   await shot(r, 'sharing-researcher-application-submitted');
+
+  // The committee reads the ethics approval in the browser before deciding: the bytes it
+  // received are the applicant's (SHA-256), opened from a blob URL in a new tab.
+  await c1.getByRole('button', { name: '← 一覧へ' }).click();
+  await c1.locator(`tr[data-application="${submitted}"]`).getByRole('button').click();
+  await c1.getByTestId('application-abstract').filter({ hasText: '体細胞変異を再解析' }).waitFor();
+  assert.match(await c1.getByTestId('application-pi').textContent(), /山田 太郎/);
+  await c1.getByRole('button', { name: '倫理審査の承認書を閲覧' }).click();
+  const opened = c1.getByTestId('document-opened-ethics_approval');
+  await opened.waitFor();
+  assert.equal(await opened.getAttribute('data-sha256'), sha, 'the committee received the uploaded bytes');
+  assert.equal(await opened.getAttribute('data-verified'), 'true');
+  // The viewer tab is watched like every page: a Content-Security-Policy refusal fails the run.
+  const viewerMessages = [];
+  c1.context().on('page', (p) => p.on('console', (m) => {
+    viewerMessages.push(m.text());
+    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
+  }));
+  const [viewer] = await Promise.all([
+    c1.context().waitForEvent('page'),
+    c1.getByTestId('document-link-ethics_approval').click(),
+  ]);
+  await viewer.waitForLoadState();
+  assert.match(viewer.url(), /^blob:https:/);
+  // The browser opened the bytes as a PDF document (its viewer; headless Chromium does not
+  // paint the viewer into screenshots, so the check is the document's type and the SHA-256 above).
+  assert.equal(await viewer.evaluate(() => document.contentType), 'application/pdf');
+  assert.deepEqual(viewerMessages.filter((m) => /Security[- ]Policy|Refused/i.test(m)), []);
+  await viewer.close();
+  await shot(c1, 'sharing-committee-document-read');
+  await checkAxe(c1, 'application review with its documents');
+  await scanJapanese(c1, 'application review with its documents');
+  await c1.getByLabel('賛成（承認）').check();
+  await c1.getByLabel('投票の理由').fill('倫理審査承認書（R2026-099）を閲覧し確認した');
+  await c1.getByRole('button', { name: '投票する' }).click();
+  await c1.getByTestId('tally').filter({ hasText: '賛成 1' }).waitFor();
+  // A second member completes the quorum and decides after the confirmation.
+  await c2.getByRole('button', { name: '← 一覧へ' }).click();
+  await c2.locator(`tr[data-application="${submitted}"]`).getByRole('button').click();
+  await c2.getByTestId('tally').filter({ hasText: '賛成 1' }).waitFor();
+  await c2.getByLabel('賛成（承認）').check();
+  await c2.getByRole('button', { name: '投票する' }).click();
+  await c2.getByTestId('tally').filter({ hasText: '賛成 2' }).waitFor();
+  await c2.getByRole('button', { name: '審査結果を確定する' }).click();
+  await c2.getByTestId('decide-confirm').waitFor();
+  await shot(c2, 'sharing-committee-decide-confirm');
+  await checkAxe(c2, 'decision confirmation');
+  await c2.getByRole('button', { name: '「承認」で確定する' }).click();
+  await c2.locator('[data-testid="application-state"][data-state="approved"]').waitFor();
+  await c2.getByLabel('表示言語').selectOption('en');
+  await c2.getByRole('heading', { name: 'Application documents' }).waitFor();
+  await c2.getByRole('button', { name: 'Read the Ethics approval' }).click();
+  assert.equal(await c2.getByTestId('document-opened-ethics_approval').getAttribute('data-sha256'), sha);
+  await shot(c2, 'sharing-committee-document-read-en');
+  await c2.getByLabel('Language').selectOption('ja');
   rmSync(dir, { recursive: true, force: true });
   for (const p of [c1, c2, r]) await p.close();
 });

@@ -5,14 +5,14 @@
 // role, state `submitted`, not the applicant's organisation), and any refusal is shown with its
 // meaning in ja/en.
 import { useEffect, useState } from 'react';
-import { api, type SessionInfo } from '../api';
+import { api, ApiError, sendBytes, type SessionInfo } from '../api';
 import { diseaseLabel, useI18n } from '../i18n';
 import { label } from '../labels';
-import { sha256File } from '../sha256';
+import { Sha256, sha256File } from '../sha256';
 import { consolePath, navigate, useTitle } from '../router';
 import {
-  applicationStates, bytes, errorWords, grantStatuses, historyKinds, outcomes, primaryPurposes, requirements, tracks,
-  useSharingText, votes,
+  applicationStates, bytes, documentKinds, errorWords, grantStatuses, historyKinds, outcomes, planFields, primaryPurposes,
+  requirements, tracks, useSharingText, votes,
 } from './sharingText';
 
 export interface Purpose {
@@ -45,6 +45,10 @@ interface Application {
   organisation: string;
   track: string;
   title: string;
+  abstract: string;
+  principal_investigator: string;
+  collaborators: string[];
+  data_security_plan: string;
   purpose: Purpose;
   datasets: string[];
   data_types: string[];
@@ -64,6 +68,34 @@ interface Detail extends Application {
   tally: { approve: number; reject: number; abstain: number; conflicted: number; outcome: string; reason: string };
   missing_requirements: string[];
   grant: Grant | null;
+  documents: AppDocument[];
+}
+
+// A document of the application as the server recorded it (issue 14): the bytes are kept
+// encrypted by the server and read through GET …/documents/{kind}.
+interface AppDocument {
+  kind: string;
+  file_name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  uploaded_by: string;
+  uploaded_at: string;
+}
+
+const documentPath = (id: string, kind: string) => `/api/v1/applications/${encodeURIComponent(id)}/documents/${kind}`;
+
+// Uploads one document of a draft with progress; the server answers with its record.
+function uploadDocument(id: string, kind: string, file: File, onProgress: (f: number) => void): Promise<AppDocument> {
+  return sendBytes('PUT', `${documentPath(id, kind)}?file_name=${encodeURIComponent(file.name)}`, file, file.type || 'application/octet-stream', onProgress);
+}
+
+// A server error about a plan field or a document, in the user's language and naming the item.
+function itemWords(lang: 'ja' | 'en', e: unknown, s: ReturnType<typeof useSharingText>): string {
+  const err = e as { code?: string; field?: string };
+  const plan = err.field ? planFields[err.field] : undefined;
+  if (err.code === 'missing_field' && plan) return s('fieldRequired', { field: plan[lang] });
+  return errorWords(lang, e);
 }
 
 interface Rules {
@@ -89,6 +121,23 @@ interface PrescreenRow {
   not_covered: number;
   withdrawn: number;
   reasons: Record<string, number>;
+}
+
+// The pre-screen's reasons (consent::Match's sentences) in Japanese; English as sent.
+const reasonPatterns: [RegExp, string][] = [
+  [/^the participant has withdrawn fully$/, '全面撤回'],
+  [/^no consent in force$/, '有効な同意なし'],
+  [/^research category (\w+) is outside the consented scope \((\w+)\)$/, '研究区分 $1 は同意の範囲（$2）外'],
+  [/^methods development is excluded \(NMDS\)$/, '手法開発は同意の対象外（NMDS）'],
+  [/^commercial use is excluded \(([\w/]+)\)$/, '営利目的は同意の対象外（$1）'],
+  [/^use outside the country is excluded \(GS\)$/, '国外での利用は同意の対象外（GS）'],
+  [/^withdrawal \((\w+)\) or the consent items exclude .*$/, '撤回（$1）または同意項目で除外'],
+  [/^the consent items exclude .*$/, '同意項目で除外'],
+];
+function reasonWords(lang: 'ja' | 'en', reason: string): string {
+  if (lang === 'en') return reason;
+  for (const [re, ja] of reasonPatterns) if (re.test(reason)) return reason.replace(re, ja);
+  return '同意の範囲外';
 }
 
 const time = (s: string | null | undefined) => (s ? s.slice(0, 16).replace('T', ' ') : '—');
@@ -274,6 +323,14 @@ function ApplicationDetail({ id, session, datasetName, onBack }: {
           <dd>
             {d.applicant} ({d.organisation})
           </dd>
+          <dt>{planFields.principal_investigator[lang]}</dt>
+          <dd data-testid="application-pi">{d.principal_investigator || s('none')}</dd>
+          <dt>{planFields.collaborators[lang]}</dt>
+          <dd>{d.collaborators.length ? d.collaborators.join('、') : s('none')}</dd>
+          <dt>{planFields.abstract[lang]}</dt>
+          <dd className="prewrap" data-testid="application-abstract">{d.abstract || s('none')}</dd>
+          <dt>{planFields.data_security_plan[lang]}</dt>
+          <dd className="prewrap">{d.data_security_plan || s('none')}</dd>
           <dt>{s('purpose')}</dt>
           <dd>{purposeText(lang, d.purpose)}</dd>
           <dt>{s('datasets')}</dt>
@@ -323,6 +380,8 @@ function ApplicationDetail({ id, session, datasetName, onBack }: {
         </dl>
       </section>
 
+      <Documents d={d} editable={isApplicant && d.state === 'draft'} onChanged={() => api<Detail>('GET', `/api/v1/applications/${id}`).then(setD)} />
+
       <section className="card" aria-labelledby="h-track-rules">
         <h3 id="h-track-rules">
           {s('trackRules')}: {track ? track.label[lang] : label(tracks, lang, d.track)}
@@ -370,7 +429,7 @@ function ApplicationDetail({ id, session, datasetName, onBack }: {
                 <td>{r.withdrawn}</td>
                 <td>
                   {Object.entries(r.reasons)
-                    .map(([k, v]) => `${k}: ${v}`)
+                    .map(([k, v]) => `${reasonWords(lang, k)}: ${v}`)
                     .join('; ') || '—'}
                 </td>
               </tr>
@@ -427,6 +486,164 @@ function ApplicationDetail({ id, session, datasetName, onBack }: {
   );
 }
 
+// The application's documents: name, size, SHA-256 and a "read" button that fetches the bytes
+// with the session, checks them against the recorded SHA-256 and opens them from a blob URL
+// (a PDF in the browser's viewer, text shown here too). The applicant adds or replaces them
+// while the application is a draft.
+function Documents({ d, editable, onChanged }: { d: Detail; editable: boolean; onChanged: () => void }) {
+  const s = useSharingText();
+  const { lang } = useI18n();
+  const kinds = Object.keys(documentKinds);
+  const shown = editable ? kinds : kinds.filter((k) => d.documents.some((x) => x.kind === k));
+  return (
+    <section className="card" aria-labelledby="h-documents">
+      <h3 id="h-documents">{s('documents')}</h3>
+      <p className="muted">{s('documentsIntro')}</p>
+      {shown.length === 0 ? (
+        <p className="muted" data-testid="no-documents">
+          {s('noDocuments')}
+        </p>
+      ) : (
+        <table data-testid="application-documents" aria-labelledby="h-documents">
+          <thead>
+            <tr>
+              <th scope="col">{s('documentKind')}</th>
+              <th scope="col">{s('fileName')}</th>
+              <th scope="col">{s('size')}</th>
+              <th scope="col">SHA-256</th>
+              <th scope="col">{s('read')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((kind) => {
+              const doc = d.documents.find((x) => x.kind === kind);
+              return (
+                <tr key={kind} data-document={kind}>
+                  <td>{documentKinds[kind][lang]}</td>
+                  <td>{doc ? doc.file_name : s('none')}</td>
+                  <td>{doc ? bytes(doc.size) : ''}</td>
+                  <td className="mono small" data-testid={`document-sha256-${kind}`}>
+                    {doc?.sha256 ?? ''}
+                  </td>
+                  <td>
+                    {doc && <DocumentReader appId={d.id} doc={doc} />}
+                    {editable && <DocumentUpload appId={d.id} kind={kind} onUploaded={onChanged} />}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function DocumentReader({ appId, doc }: { appId: string; doc: AppDocument }) {
+  const s = useSharingText();
+  const { lang } = useI18n();
+  const [opened, setOpened] = useState<{ url: string; sha256: string; text: string | null } | null>(null);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  useEffect(() => () => {
+    if (opened) URL.revokeObjectURL(opened.url);
+  }, [opened]);
+  const name = documentKinds[doc.kind]?.[lang] ?? doc.kind;
+  const read = async () => {
+    setError('');
+    setBusy(true);
+    try {
+      const resp = await fetch(documentPath(appId, doc.kind), { credentials: 'same-origin' });
+      if (!resp.ok) {
+        let e: { code?: string; message?: string; field?: string } = {};
+        try {
+          e = (await resp.json()).error ?? {};
+        } catch {
+          e = {};
+        }
+        throw new ApiError(resp.status, e.code ?? 'http_error', e.message ?? `HTTP ${resp.status}`, e.field);
+      }
+      const body = new Uint8Array(await resp.arrayBuffer());
+      const sha256 = new Sha256().update(body).hex();
+      const blob = new Blob([body], { type: doc.content_type === 'application/pdf' ? 'application/pdf' : 'text/plain;charset=utf-8' });
+      const text = doc.content_type === 'application/pdf' ? null : new TextDecoder().decode(body);
+      setOpened({ url: URL.createObjectURL(blob), sha256, text });
+    } catch (e) {
+      setError(errorWords(lang, e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const ok = opened?.sha256 === doc.sha256;
+  return (
+    <div className="document-reader">
+      <button type="button" onClick={read} disabled={busy} aria-label={s('readNamed', { name })}>
+        {s('read')}
+      </button>
+      {opened && (
+        <div data-testid={`document-opened-${doc.kind}`} data-sha256={opened.sha256} data-verified={ok ? 'true' : 'false'}>
+          <p className={ok ? '' : 'error'} role={ok ? undefined : 'alert'}>
+            {ok ? s('shaMatches') : s('shaDiffers')}
+          </p>
+          <a href={opened.url} target="_blank" rel="noopener" data-testid={`document-link-${doc.kind}`}>
+            {s('openInTab', { name: doc.file_name })}
+          </a>
+          {opened.text !== null && (
+            <pre className="document-text" data-testid={`document-text-${doc.kind}`} tabIndex={0} aria-label={name}>
+              {opened.text}
+            </pre>
+          )}
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="error" data-testid={`document-error-${doc.kind}`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+// One document's file input on a draft: uploads on choosing, with progress and the error next
+// to the item.
+function DocumentUpload({ appId, kind, onUploaded }: { appId: string; kind: string; onUploaded: () => void }) {
+  const s = useSharingText();
+  const { lang } = useI18n();
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState('');
+  const id = `upload-${kind}`;
+  return (
+    <div>
+      <label htmlFor={id}>{s('uploadNamed', { name: documentKinds[kind][lang] })}</label>
+      <input
+        id={id}
+        type="file"
+        accept="application/pdf,text/plain,.pdf,.txt"
+        onChange={async (e) => {
+          const file = e.target.files?.[0];
+          if (!file) return;
+          setError('');
+          setProgress(0);
+          try {
+            await uploadDocument(appId, kind, file, setProgress);
+            onUploaded();
+          } catch (err) {
+            setError(errorWords(lang, err));
+          } finally {
+            setProgress(null);
+          }
+        }}
+      />
+      {progress !== null && <progress value={progress} max={1} aria-label={s('uploading')} />}
+      {error && (
+        <p role="alert" className="error" data-testid={`upload-error-${kind}`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
 function GrantFacts({ grant }: { grant: Grant }) {
   const s = useSharingText();
   const { lang } = useI18n();
@@ -459,6 +676,7 @@ function ReviewForms({ d, onChanged }: { d: Detail; onChanged: (d: Detail) => vo
   const [comment, setComment] = useState('');
   const [vote, setVote] = useState('');
   const [reason, setReason] = useState('');
+  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<{ where: string; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const run = async (where: string, f: () => Promise<Detail>) => {
@@ -519,7 +737,7 @@ function ReviewForms({ d, onChanged }: { d: Detail; onChanged: (d: Detail) => vo
           ))}
         </fieldset>
         <label>
-          {s('voteReason')}
+          {vote === 'reject' ? s('rejectReason') : s('voteReason')}
           <input value={reason} onChange={(e) => setReason(e.target.value)} required={vote === 'reject'} maxLength={2000} size={60} />
         </label>
         <button type="submit" disabled={busy}>
@@ -533,14 +751,43 @@ function ReviewForms({ d, onChanged }: { d: Detail; onChanged: (d: Detail) => vo
         <p>
           {s('tallyLine', d.tally)} → <strong>{label(outcomes, lang, d.tally.outcome)}</strong>
         </p>
-        <button
-          type="button"
-          className="primary"
-          disabled={busy}
-          onClick={() => run('decision', () => api<Detail>('POST', `/api/v1/applications/${d.id}/decision`, {}))}
-        >
-          {s('decide')}
-        </button>
+        {!confirming ? (
+          <button
+            type="button"
+            className="primary"
+            disabled={busy}
+            onClick={() =>
+              // Without a quorum nothing would be decided: the server says so without a confirmation.
+              d.tally.outcome === 'pending'
+                ? run('decision', () => api<Detail>('POST', `/api/v1/applications/${d.id}/decision`, {}))
+                : setConfirming(true)
+            }
+          >
+            {s('decide')}
+          </button>
+        ) : (
+          <div role="group" aria-labelledby="decide-confirm" className="confirm" data-testid="decide-confirm">
+            <p id="decide-confirm">
+              <strong>{s('decideConfirm', { outcome: label(outcomes, lang, d.tally.outcome) })}</strong>
+            </p>
+            <div className="actions">
+              <button
+                type="button"
+                className="primary"
+                disabled={busy}
+                onClick={async () => {
+                  await run('decision', () => api<Detail>('POST', `/api/v1/applications/${d.id}/decision`, {}));
+                  setConfirming(false);
+                }}
+              >
+                {s('decideYes', { outcome: label(outcomes, lang, d.tally.outcome) })}
+              </button>
+              <button type="button" disabled={busy} onClick={() => setConfirming(false)}>
+                {s('cancel')}
+              </button>
+            </div>
+          </div>
+        )}
         {err('decision')}
       </section>
     </>
@@ -556,7 +803,7 @@ function ApplicantActions({ d, onChanged }: { d: Detail; onChanged: (d: Detail) 
     try {
       onChanged(await api<Detail>('POST', `/api/v1/applications/${d.id}/${path}`, {}));
     } catch (e) {
-      setError(errorWords(lang, e));
+      setError(itemWords(lang, e, s));
     }
   };
   if (d.state !== 'draft' && d.state !== 'submitted') return null;
@@ -593,9 +840,13 @@ interface Fingerprint {
   file_name: string;
   sha256: string;
   size: number;
+  file: File; // uploaded once the draft exists
 }
 
-function FileFingerprint({ id, labelText, value, onChange }: { id: string; labelText: string; value: Fingerprint | null; onChange: (f: Fingerprint | null) => void }) {
+function FileFingerprint({ id, labelText, value, onChange, upload, uploadError }: {
+  id: string; labelText: string; value: Fingerprint | null; onChange: (f: Fingerprint | null) => void;
+  upload?: number | null; uploadError?: string;
+}) {
   const s = useSharingText();
   const [progress, setProgress] = useState<number | null>(null);
   return (
@@ -604,6 +855,7 @@ function FileFingerprint({ id, labelText, value, onChange }: { id: string; label
       <input
         id={id}
         type="file"
+        accept="application/pdf,text/plain,.pdf,.txt"
         onChange={async (e) => {
           const file = e.target.files?.[0];
           onChange(null);
@@ -611,7 +863,7 @@ function FileFingerprint({ id, labelText, value, onChange }: { id: string; label
           setProgress(0);
           const sha256 = await sha256File(file, setProgress);
           setProgress(null);
-          onChange({ file_name: file.name, sha256, size: file.size });
+          onChange({ file_name: file.name, sha256, size: file.size, file });
         }}
       />
       {progress !== null && (
@@ -625,6 +877,17 @@ function FileFingerprint({ id, labelText, value, onChange }: { id: string; label
           {value.file_name} · {bytes(value.size)} · SHA-256 {value.sha256}
         </p>
       )}
+      {upload !== undefined && upload !== null && (
+        <label className="progress-rows">
+          {s('uploading')}
+          <progress value={upload} max={1} data-testid={`${id}-progress`} />
+        </label>
+      )}
+      {uploadError && (
+        <p role="alert" className="error" data-testid={`${id}-error`}>
+          {uploadError}
+        </p>
+      )}
     </div>
   );
 }
@@ -635,6 +898,14 @@ function ApplicationForm({ datasets, onCreated }: { datasets: DatasetRow[]; onCr
   const today = new Date().toISOString().slice(0, 10);
   const nextYear = new Date(Date.now() + 365 * 86400_000).toISOString().slice(0, 10);
   const [title, setTitle] = useState('');
+  const [abstract, setAbstract] = useState('');
+  const [pi, setPi] = useState('');
+  const [collaborators, setCollaborators] = useState('');
+  const [securityPlan, setSecurityPlan] = useState('');
+  const [protocol, setProtocol] = useState<Fingerprint | null>(null);
+  const [uploads, setUploads] = useState<Record<string, number | null>>({});
+  const [uploadErrors, setUploadErrors] = useState<Record<string, string>>({});
+  const [draftId, setDraftId] = useState('');
   const [primary, setPrimary] = useState('HMB');
   const [disease, setDisease] = useState('');
   const [commercial, setCommercial] = useState(false);
@@ -664,8 +935,13 @@ function ApplicationForm({ datasets, onCreated }: { datasets: DatasetRow[]; onCr
       onSubmit={async (e) => {
         e.preventDefault();
         setError('');
+        setUploadErrors({});
         const body: Record<string, unknown> = {
           title,
+          abstract,
+          principal_investigator: pi,
+          collaborators: collaborators.split('\n').map((x) => x.trim()).filter((x) => x),
+          data_security_plan: securityPlan,
           purpose: {
             primary,
             disease: primary === 'DS' ? disease : undefined,
@@ -680,22 +956,64 @@ function ApplicationForm({ datasets, onCreated }: { datasets: DatasetRow[]; onCr
           end_date: end,
         };
         if (ethics) {
-          body.ethics = { ...ethics, approval_number: approvalNumber || undefined, approved_on: approvedOn || undefined };
+          body.ethics = {
+            file_name: ethics.file_name, sha256: ethics.sha256, size: ethics.size,
+            approval_number: approvalNumber || undefined, approved_on: approvedOn || undefined,
+          };
         }
         if (agreement && signedOn) body.agreement = { signed_on: signedOn, sha256: agreement.sha256, reference: reference || undefined };
         if (invoice || amount || paidOn) body.fee = { invoice_no: invoice, amount_jpy: Number(amount), paid_on: paidOn };
-        try {
-          const d = await api<Detail>('POST', '/api/v1/applications', body);
-          onCreated(d.id);
-        } catch (err) {
-          setError(errorWords(lang, err));
+        let id = draftId;
+        if (!id) {
+          try {
+            id = (await api<Detail>('POST', '/api/v1/applications', body)).id;
+            setDraftId(id);
+          } catch (err) {
+            setError(itemWords(lang, err, s));
+            return;
+          }
         }
+        // The documents go to the draft, one by one, each with its progress and its error.
+        const files: [string, Fingerprint | null][] = [['ethics_approval', ethics], ['protocol', protocol], ['signed_agreement', agreement]];
+        let failed = false;
+        for (const [kind, f] of files) {
+          if (!f) continue;
+          try {
+            await uploadDocument(id, kind, f.file, (x) => setUploads((u) => ({ ...u, [kind]: x })));
+          } catch (err) {
+            failed = true;
+            setUploadErrors((u) => ({ ...u, [kind]: errorWords(lang, err) }));
+          } finally {
+            setUploads((u) => ({ ...u, [kind]: null }));
+          }
+        }
+        if (failed) setError(s('draftKeptUploadFailed'));
+        else onCreated(id);
       }}
     >
       <h2 id="h-new-application">{s('newApplication')}</h2>
       <label>
         {s('titleField')}
         <input value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={500} size={60} />
+      </label>
+      <label>
+        {planFields.principal_investigator[lang]}
+        <input value={pi} onChange={(e) => setPi(e.target.value)} maxLength={200} size={60} />
+      </label>
+      <label>
+        {planFields.collaborators[lang]}
+        <textarea value={collaborators} onChange={(e) => setCollaborators(e.target.value)} rows={2} cols={60} aria-describedby="collaborators-help" />
+      </label>
+      <p className="field-def" id="collaborators-help">
+        {s('collaboratorsHelp')}
+      </p>
+      <label>
+        {planFields.abstract[lang]}
+        <textarea value={abstract} onChange={(e) => setAbstract(e.target.value)} maxLength={4000} rows={4} cols={60} />
+      </label>
+      <label>
+        {planFields.data_security_plan[lang]}
+        <textarea value={securityPlan} onChange={(e) => setSecurityPlan(e.target.value)} maxLength={4000} rows={3} cols={60} />
       </label>
       <fieldset className="field">
         <legend>{s('primaryPurpose')}</legend>
@@ -762,7 +1080,14 @@ function ApplicationForm({ datasets, onCreated }: { datasets: DatasetRow[]; onCr
       <fieldset className="field">
         <legend>{s('ethics')}</legend>
         <p className="field-def">{s('fileHashHelp')}</p>
-        <FileFingerprint id="ethics-file" labelText={s('ethicsFile')} value={ethics} onChange={setEthics} />
+        <FileFingerprint
+          id="ethics-file" labelText={s('ethicsFile')} value={ethics} onChange={setEthics}
+          upload={uploads.ethics_approval} uploadError={uploadErrors.ethics_approval}
+        />
+        <FileFingerprint
+          id="protocol-file" labelText={s('protocolFile')} value={protocol} onChange={setProtocol}
+          upload={uploads.protocol} uploadError={uploadErrors.protocol}
+        />
         <div className="filters">
           <label>
             {s('approvalNumber')}
@@ -776,7 +1101,10 @@ function ApplicationForm({ datasets, onCreated }: { datasets: DatasetRow[]; onCr
       </fieldset>
       <fieldset className="field">
         <legend>{s('industryOnly')}</legend>
-        <FileFingerprint id="agreement-file" labelText={s('agreementFile')} value={agreement} onChange={setAgreement} />
+        <FileFingerprint
+          id="agreement-file" labelText={s('agreementFile')} value={agreement} onChange={setAgreement}
+          upload={uploads.signed_agreement} uploadError={uploadErrors.signed_agreement}
+        />
         <div className="filters">
           <label>
             {s('signedOn')}
@@ -816,8 +1144,13 @@ function ApplicationForm({ datasets, onCreated }: { datasets: DatasetRow[]; onCr
         </div>
       </fieldset>
       <button type="submit" className="primary">
-        {s('saveDraft')}
+        {draftId ? s('retryUploads') : s('saveDraft')}
       </button>
+      {draftId && (
+        <button type="button" onClick={() => onCreated(draftId)}>
+          {s('openDraft')}
+        </button>
+      )}
       {error && (
         <p role="alert" className="error" data-testid="application-error">
           {error}

@@ -63,8 +63,8 @@ const texts = {
   ethics: { ja: '倫理審査の承認書', en: 'Ethics approval document' },
   ethicsFile: { ja: '倫理審査承認書のファイル', en: 'Ethics approval file' },
   fileHashHelp: {
-    ja: 'ファイルはこのブラウザーの中で SHA-256 を計算するだけで、送信されるのはファイル名・大きさ・SHA-256 です。',
-    en: 'The file stays in this browser: only its name, size and SHA-256 are sent.',
+    ja: 'PDF またはテキスト（20 MiB まで）。下書きの作成後にアップロードされ、サーバーで暗号化して保管されます。審査会の委員が閲覧し、SHA-256 で照合します。',
+    en: 'PDF or plain text (up to 20 MiB). Uploaded once the draft exists and stored encrypted by the server; the review committee reads it and checks its SHA-256.',
   },
   hashing: { ja: 'SHA-256 を計算中…', en: 'Computing SHA-256…' },
   approvalNumber: { ja: '承認番号', en: 'Approval number' },
@@ -184,6 +184,37 @@ const texts = {
     en: '{checked} checked, {to_controlled} to controlled, {to_public_aggregates} to public aggregates',
   },
   back: { ja: '← 一覧へ', en: '← Back to list' },
+  // Application documents and plan (issue 14)
+  documents: { ja: '申請書類', en: 'Application documents' },
+  documentsIntro: {
+    ja: '書類はサーバーで暗号化して保管され、申請者・審査会の委員・データ管理者だけが閲覧できます。閲覧はすべて監査ログに記録されます。',
+    en: 'Documents are stored encrypted; only the applicant, review committee members and data stewards may read them. Every read is recorded in the audit log.',
+  },
+  noDocuments: { ja: '書類はまだありません。', en: 'No documents yet.' },
+  documentKind: { ja: '書類の種類', en: 'Document' },
+  read: { ja: '閲覧', en: 'Read' },
+  readNamed: { ja: '{name}を閲覧', en: 'Read the {name}' },
+  shaMatches: { ja: '✔ 受け取った内容の SHA-256 は記録と一致します', en: '✔ The SHA-256 of what was received matches the record' },
+  shaDiffers: { ja: '✖ 受け取った内容の SHA-256 が記録と一致しません', en: '✖ The SHA-256 of what was received does not match the record' },
+  openInTab: { ja: '「{name}」を新しいタブで開く', en: 'Open “{name}” in a new tab' },
+  uploadNamed: { ja: '{name}のファイルを選んでアップロード', en: 'Choose and upload the {name} file' },
+  uploading: { ja: 'アップロード中…', en: 'Uploading…' },
+  protocolFile: { ja: '研究計画書のファイル（任意）', en: 'Research protocol file (optional)' },
+  collaboratorsHelp: { ja: '共同研究者を 1 行に 1 人（所属・氏名）。', en: 'One collaborator a line (affiliation, name).' },
+  fieldRequired: { ja: '「{field}」を入力してください', en: '{field} is required' },
+  draftKeptUploadFailed: {
+    ja: '下書きは作成しましたが、書類のアップロードに失敗しました。各書類の横の理由を確認し、もう一度送信してください。',
+    en: 'The draft was created, but a document could not be uploaded: see the reason next to it and send again.',
+  },
+  retryUploads: { ja: '書類をもう一度アップロード', en: 'Upload the documents again' },
+  openDraft: { ja: '下書きを開く', en: 'Open the draft' },
+  decideConfirm: {
+    ja: '審査結果「{outcome}」を確定します。確定後は変更できません。よろしいですか？',
+    en: 'Record the decision “{outcome}”? It cannot be changed afterwards.',
+  },
+  decideYes: { ja: '「{outcome}」で確定する', en: 'Record “{outcome}”' },
+  cancel: { ja: 'やめる', en: 'Cancel' },
+  rejectReason: { ja: '反対の理由（必須）', en: 'Reason for rejecting (required)' },
   none: { ja: 'なし', en: 'none' },
   yes: { ja: 'あり', en: 'yes' },
 } satisfies Record<string, Bilingual>;
@@ -301,6 +332,31 @@ export const sharingErrors: Record<string, Bilingual> = {
   action_not_allowed: { ja: 'あなたの役割では許可されない操作です', en: 'Your roles may not perform this action' },
   access_denied: { ja: 'この操作は許可されていません（理由は監査ログに記録されています）', en: 'Access denied (the reason is recorded in the audit log)' },
   person_required: { ja: '二要素認証でログインした本人だけが作成できます', en: 'Only a person signed in with a second factor may create one' },
+  // Application documents (issue 14)
+  document_immutable: { ja: '提出後の申請の書類は変更できません', en: 'A submitted application’s documents cannot change' },
+  document_type: { ja: 'PDF またはテキストファイルだけを受け付けます', en: 'Only PDF or plain-text files are accepted' },
+  document_empty: { ja: 'ファイルが空です', en: 'The file is empty' },
+  document_too_large: { ja: 'ファイルが大きすぎます（20 MiB まで）', en: 'The file is too large (20 MiB at most)' },
+  document_not_found: { ja: 'その書類はありません', en: 'No such document' },
+  document_kind_not_found: { ja: 'その種類の書類は受け付けていません', en: 'No such kind of document' },
+  document_corrupt: { ja: '保管された書類が記録と一致しません（管理者に連絡してください）', en: 'The stored document does not match its record (tell the operator)' },
+  invalid_file_name: { ja: 'ファイル名に使えない文字が含まれています', en: 'The file name holds characters that are not allowed' },
+  application_not_found: { ja: 'その申請はありません（または閲覧できません）', en: 'No such application (or you may not see it)' },
+};
+
+// The application's documents (issue 14), as the server's DocumentKinds() names them.
+export const documentKinds: Record<string, Bilingual> = {
+  ethics_approval: { ja: '倫理審査の承認書', en: 'Ethics approval' },
+  protocol: { ja: '研究計画書', en: 'Research protocol' },
+  signed_agreement: { ja: '署名済みの契約書', en: 'Signed agreement' },
+};
+
+// The application's plan fields, by the server's field names (errors name them).
+export const planFields: Record<string, Bilingual> = {
+  abstract: { ja: '研究の概要', en: 'Abstract' },
+  principal_investigator: { ja: '研究代表者', en: 'Principal investigator' },
+  collaborators: { ja: '共同研究者', en: 'Collaborators' },
+  data_security_plan: { ja: 'データの安全管理計画', en: 'Data-security plan' },
 };
 
 export function errorWords(lang: Lang, e: unknown): string {
