@@ -192,6 +192,13 @@ Status RecordDecision(AuditSink& sink, const http::Request& req, std::string_vie
   if (!r.organisation.empty()) details["organisation"] = AuditSafe(r.organisation);
   if (!r.holder.empty() && r.holder != r.organisation) details["holder"] = AuditSafe(r.holder);
   if (r.withdrawn) details["withdrawn"] = true;
+  // The reason's stable code and arguments, for the audit view's ja/en text (issue 14).
+  if (!decision.reason_code.empty()) {
+    details["reason_code"] = decision.reason_code;
+    nlohmann::json args = nlohmann::json::object();
+    for (const auto& [name, value] : decision.reason_args) args[name] = AuditSafe(value);
+    details["reason_args"] = args;
+  }
   return sink.Append({.actor = req.subject.authenticated ? AuditSafe(req.subject.id) : "anonymous",
                       .source = req.remote_address,
                       .action = std::string(action),

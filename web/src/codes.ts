@@ -290,3 +290,53 @@ export function describeError(lang: Lang, e: unknown): string {
   }
   return lang === 'ja' ? '予期しないエラーが発生しました' : 'An unexpected error occurred';
 }
+
+// Policy decisions in the audit view (issue 14): the server records each reason as a stable
+// code with its arguments (policy::ReasonCodes in src/policy); {name} marks an argument. One
+// line per code: policy_test checks that every code of the policy has its ja and en text here.
+export const policyReasons: Record<string, Bilingual> = {
+  no_rule: { ja: '操作 {action} を許可する規則がありません', en: "no rule allows action '{action}'" },
+  public_action: { ja: '公開された操作', en: 'public action' },
+  authentication_required: { ja: '{kind} への {action} にはログインが必要です', en: "'{action}' on {kind} requires authentication" },
+  scope_exceeded: { ja: 'トークンの権限範囲に {action} が含まれていません', en: "the token's scope does not include '{action}'" },
+  mfa_required: { ja: '{action} には二要素認証が必要です（TOTP の登録と確認が先です）', en: "'{action}' requires a second factor; enrol and confirm TOTP first" },
+  no_owner: { ja: '{kind} に所属機関がないため、機関内に限られた操作 {action} はできません', en: "{kind} names no owning organisation for the organisation-scoped action '{action}'" },
+  other_organisation: { ja: '{kind} は他の機関のものです', en: '{kind} belongs to another organisation' },
+  consent_withdrawn: { ja: '{kind} {id} の参加者は同意を撤回しています', en: 'the participant of {kind} {id} has withdrawn consent' },
+  any_authenticated: { ja: 'ログインした利用者なら誰でも可能な操作', en: 'any authenticated subject' },
+  role_allows: { ja: '役割「{role}」は {action} を行えます', en: 'role {role} may {action}' },
+  no_role: { ja: '利用者のどの役割にも {action} は許可されていません', en: "none of the subject's roles may '{action}'" },
+  not_released: { ja: '{kind} {id} はどのリリースにも含まれていません', en: '{kind} {id} is in no release' },
+  consent_excludes_group: { ja: '参加者の同意は研究班 {group} による研究を含みません', en: "the participant's consent does not cover research by group {group}" },
+  group_member: { ja: 'データセット {dataset} を作成した研究班 {group} の班員', en: 'member of research group {group} that produced dataset {dataset}' },
+  group_restricted: { ja: 'リリース {release} は研究班 {group} に限定されています（公開猶予期間）', en: 'release {release} is group-restricted (embargo) to research group {group}' },
+  unknown_tier: { ja: '不明な公開区分 {tier}', en: "unknown release tier '{tier}'" },
+  no_grant: { ja: 'データセット {dataset} の利用許可がありません', en: 'no grant covers dataset {dataset}' },
+  grant_other_holder: { ja: '利用許可 {grant} は別の利用者のものです', en: 'grant {grant} is held by someone else' },
+  grant_revoked: { ja: '利用許可 {grant} は取り消されています', en: 'grant {grant} was revoked' },
+  grant_not_started: { ja: '利用許可 {grant} の期間はまだ始まっていません', en: 'grant {grant} has not started' },
+  grant_expired: { ja: '利用許可 {grant} の期間は終了しています', en: 'grant {grant} has expired' },
+  grant_excludes_dataset: { ja: '利用許可 {grant} はデータセット {dataset} を含みません', en: 'grant {grant} does not cover dataset {dataset}' },
+  grant_excludes_data_type: { ja: '利用許可 {grant} はデータ種別 {data_type} を含みません', en: 'grant {grant} does not cover data type {data_type}' },
+  consent_excludes_purpose: { ja: '参加者の同意は利用許可 {grant} の目的 {purpose} を含みません', en: "the participant's consent does not cover the purpose {purpose} of grant {grant}" },
+  grant_allows: { ja: '利用許可 {grant} がデータセット {dataset}（{data_type}）を含みます', en: 'grant {grant} covers dataset {dataset} ({data_type})' },
+};
+
+// Kinds of resource the policy's reasons name.
+export const resourceKinds: Record<string, Bilingual> = {
+  participant: b('参加者', 'participant'),
+  specimen: b('検体', 'specimen'),
+  finding: b('所見', 'finding'),
+  file: b('ファイル', 'file'),
+  data_file: b('データファイル', 'data file'),
+  clinical: b('臨床情報', 'clinical data'),
+  upload: b('アップロード', 'upload'),
+  run: b('シーケンスラン', 'sequencing run'),
+  analysis_run: b('解析ラン', 'analysis run'),
+  analysis_order: b('解析依頼', 'analysis order'),
+  user: b('利用者', 'user'),
+  organisation: b('機関', 'organisation'),
+  variant: b('バリアント', 'variant'),
+  dataset: b('データセット', 'dataset'),
+  audit: b('監査ログ', 'audit log'),
+};
