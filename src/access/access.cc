@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "http/filters.h"
+#include "policy/reasons.h"
 
 namespace zengen::access {
 namespace {
@@ -193,10 +194,10 @@ Status RecordDecision(AuditSink& sink, const http::Request& req, std::string_vie
   if (!r.holder.empty() && r.holder != r.organisation) details["holder"] = AuditSafe(r.holder);
   if (r.withdrawn) details["withdrawn"] = true;
   // The reason's stable code and arguments, for the audit view's ja/en text (issue 14).
-  if (!decision.reason_code.empty()) {
-    details["reason_code"] = decision.reason_code;
+  if (const std::optional<policy::Reason> reason = policy::ParseReason(decision.reason)) {
+    details["reason_code"] = reason->code;
     nlohmann::json args = nlohmann::json::object();
-    for (const auto& [name, value] : decision.reason_args) args[name] = AuditSafe(value);
+    for (const auto& [name, value] : reason->args) args[name] = AuditSafe(value);
     details["reason_args"] = args;
   }
   return sink.Append({.actor = req.subject.authenticated ? AuditSafe(req.subject.id) : "anonymous",

@@ -1,5 +1,9 @@
 #include "policy/policy.h"
 
+#include <regex>
+
+#include "policy/reasons.h"
+
 #include <algorithm>
 #include <map>
 
@@ -172,24 +176,19 @@ bool Contains(const std::vector<std::string>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-using Args = std::map<std::string, std::string>;
+using Args = ReasonArgs;
 
-// A decision whose reason is the code's text with args; caller_code as Decision::code.
-Decision Decided(Effect effect, std::string_view reason_code, Args args,
+// A decision whose reason is the code's text with args (reasons.h); caller_code as
+// Decision::code.
+Decision Decided(Effect effect, std::string_view reason_code, const Args& args,
                  std::string caller_code = "") {
-  Decision d;
-  d.effect = effect;
-  d.reason = ReasonText(reason_code, args);
-  d.code = std::move(caller_code);
-  d.reason_code = std::string(reason_code);
-  d.reason_args = std::move(args);
-  return d;
+  return {effect, ReasonText(reason_code, args), {}, std::move(caller_code)};
 }
-Decision Deny(std::string_view reason_code, Args args, std::string caller_code = "") {
-  return Decided(Effect::kDeny, reason_code, std::move(args), std::move(caller_code));
+Decision Deny(std::string_view reason_code, const Args& args, std::string caller_code = "") {
+  return Decided(Effect::kDeny, reason_code, args, std::move(caller_code));
 }
-Decision Allow(std::string_view reason_code, Args args) {
-  return Decided(Effect::kAllow, reason_code, std::move(args));
+Decision Allow(std::string_view reason_code, const Args& args) {
+  return Decided(Effect::kAllow, reason_code, args);
 }
 
 // Shared data for a tier-gated role: group members of the producing research group read in
@@ -362,7 +361,7 @@ const std::vector<ReasonTemplate>& ReasonCodes() {
   return *codes;
 }
 
-std::string ReasonText(std::string_view code, const std::map<std::string, std::string>& args) {
+std::string ReasonText(std::string_view code, const ReasonArgs& args) {
   for (const auto& t : ReasonCodes()) {
     if (t.code != code) continue;
     std::string out;
@@ -382,6 +381,58 @@ std::string ReasonText(std::string_view code, const std::map<std::string, std::s
     return out;
   }
   return std::string(code);
+}
+
+namespace {
+
+// Each template as an anchored pattern whose groups are its arguments, in template order.
+struct ReasonPattern {
+  std::string_view code;
+  std::vector<std::string> names;
+  std::regex re;
+};
+
+const std::vector<ReasonPattern>& ReasonPatterns() {
+  static const auto* patterns = [] {
+    auto* out = new std::vector<ReasonPattern>();
+    static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+    for (const auto& t : ReasonCodes()) {
+      ReasonPattern p{t.code, {}, {}};
+      std::string source = "^";
+      std::string_view text = t.text;
+      while (!text.empty()) {
+        const size_t open = text.find('{');
+        const size_t close = open == std::string_view::npos ? open : text.find('}', open);
+        const std::string literal(text.substr(0, open == std::string_view::npos ? text.size()
+                                                                                : open));
+        source += std::regex_replace(literal, special, "\\$&");
+        if (close == std::string_view::npos) break;
+        p.names.emplace_back(text.substr(open + 1, close - open - 1));
+        source += "(.*?)";
+        text.remove_prefix(close + 1);
+      }
+      p.re = std::regex(source + "$");
+      out->push_back(std::move(p));
+    }
+    return out;
+  }();
+  return *patterns;
+}
+
+}  // namespace
+
+std::optional<Reason> ParseReason(std::string_view reason) {
+  const std::string text(reason);
+  for (const auto& p : ReasonPatterns()) {
+    std::smatch m;
+    if (!std::regex_match(text, m, p.re)) continue;
+    Reason r{std::string(p.code), {}};
+    for (size_t i = 0; i < p.names.size(); ++i) r.args[p.names[i]] = m[i + 1].str();
+    // Two templates could match one text only through arguments that spell another
+    // template's words; the round trip keeps the parse exact.
+    if (ReasonText(r.code, r.args) == reason) return r;
+  }
+  return std::nullopt;
 }
 
 }  // namespace zengen::policy

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <chrono>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,24 +105,8 @@ struct Decision {
   // may be told: "mfa_required" (no second factor yet), "scope_exceeded" (the token's actions).
   // Empty otherwise: the refusal then names nothing (the reason stays in the audit record).
   std::string code;
-  // The reason as a stable code and its arguments (issue 14): the audit record keeps both
-  // beside the English text, so that the audit view can say it in the reader's language.
-  // reason == ReasonText(reason_code, reason_args). Codes: ReasonCodes().
-  std::string reason_code;
-  std::map<std::string, std::string> reason_args;
   bool allowed() const { return effect == Effect::kAllow; }
 };
-
-// Every reason code Decide can give, with its English text: "{name}" marks the argument
-// `name` (e.g. "role_allows": "role {role} may {action}").
-struct ReasonTemplate {
-  std::string_view code;
-  std::string_view text;
-};
-const std::vector<ReasonTemplate>& ReasonCodes();
-// The English text of a reason: the code's template with its arguments filled in (an unknown
-// code gives the code itself).
-std::string ReasonText(std::string_view code, const std::map<std::string, std::string>& args);
 
 // Decides whether subject may perform action on resource in context. Pure: the same inputs
 // always give the same decision; it never throws.

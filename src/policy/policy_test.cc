@@ -1,4 +1,5 @@
 #include "policy/policy.h"
+#include "policy/reasons.h"
 
 #include <gtest/gtest.h>
 
@@ -366,12 +367,33 @@ TEST(PolicyTest, EveryReasonHasAStableCodeAndItsText) {
     EXPECT_TRUE(known.insert(std::string(t.code)).second) << "duplicate code " << t.code;
   }
   for (const Decision& d : decisions) {
-    EXPECT_TRUE(known.contains(d.reason_code)) << "no code for: " << d.reason;
-    EXPECT_EQ(d.reason, ReasonText(d.reason_code, d.reason_args));
+    const std::optional<Reason> r = ParseReason(d.reason);
+    ASSERT_TRUE(r.has_value()) << "no code for: " << d.reason;
+    EXPECT_TRUE(known.contains(r->code)) << r->code;
+    EXPECT_EQ(d.reason, ReasonText(r->code, r->args));
     EXPECT_EQ(d.reason.find('{'), std::string::npos) << d.reason;
-    seen.insert(d.reason_code);
+    seen.insert(r->code);
   }
   for (const auto& code : known) EXPECT_TRUE(seen.contains(code)) << "never given: " << code;
+  // Each template parses back to its own code and arguments, even ones holding pattern
+  // characters (arguments are identifiers, without spaces).
+  for (const auto& t : ReasonCodes()) {
+    ReasonArgs args;
+    for (const char* name : {"action", "kind", "id", "role", "group", "dataset", "release",
+                             "tier", "grant", "data_type", "purpose"}) {
+      args[name] = std::string(name) + "(x.*)[{y}]";  // identifiers: no spaces
+    }
+    const std::string text = ReasonText(t.code, args);
+    const std::optional<Reason> r = ParseReason(text);
+    ASSERT_TRUE(r.has_value()) << text;
+    EXPECT_EQ(r->code, t.code) << text;
+    for (const auto& [name, value] : r->args) EXPECT_EQ(value, args[name]) << t.code;
+  }
+  EXPECT_FALSE(ParseReason("the server was busy").has_value());
+  const std::optional<Reason> role = ParseReason("role clinician may participant.read");
+  ASSERT_TRUE(role.has_value());
+  EXPECT_EQ(role->code, "role_allows");
+  EXPECT_EQ(role->args, (ReasonArgs{{"role", "clinician"}, {"action", "participant.read"}}));
   // The recorded English text is unchanged.
   EXPECT_EQ(ReasonText("role_allows", {{"role", "clinician"}, {"action", "participant.read"}}),
             "role clinician may participant.read");

@@ -578,7 +578,7 @@ const texts = {
   // The researcher's data page (issue 14): clinical fields and runnable commands per file.
   navResearch: { ja: '研究データ', en: 'Research data' },
   // The audit view: CSV export and the recorded reason (issue 14, report).
-  auditExportCsv: { ja: '検索結果を CSV で保存', en: 'Export the results as CSV' },
+  auditExportCsv: { ja: '条件に合う記録を CSV で書き出す', en: 'Export the matching records as CSV' },
   auditExporting: { ja: 'CSV を作成しています（{n} 件）', en: 'Preparing the CSV ({n} records)' },
   auditCsvTruncated: { ja: '件数が多いため、新しい順に {n} 件までを保存しました', en: 'Too many records: the newest {n} were saved' },
   auditRecordedReason: { ja: '記録された理由（英語）', en: 'Recorded reason (English)' },

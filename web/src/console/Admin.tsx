@@ -3,7 +3,11 @@
 // approval), with the CSV import of clinical data and its progress bar.
 import { useEffect, useState } from 'react';
 import { api, ApiError, sendBytes, upload, type SessionInfo } from '../api';
-import { codeLabel, consentStates, describeError, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates } from '../codes';
+import {
+  auditEventReasons, auditEvents, codeLabel, consentStates, describeError, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates,
+} from '../codes';
+import { findingEvents, findingStates, messageTypes, parties } from '../labels';
+import { tiers } from './sharingText';
 import { useI18n, type Bilingual, type TextKey } from '../i18n';
 
 interface AuditRecord {
@@ -29,6 +33,8 @@ const authReasons: Record<string, { ja: string; en: string }> = {
 // withdrawal level) become their labels; any other code stays marked as a code.
 function auditReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] {
   if (authReasons[reason]) return [authReasons[reason][lang]];
+  const event = eventReason(lang, reason);
+  if (event) return event;
   const out: React.ReactNode[] = [];
   let last = 0;
   for (const m of reason.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)) {
@@ -42,18 +48,46 @@ function auditReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] {
   return out;
 }
 
+// A template's English text as an anchored pattern whose groups are its {arguments}.
+function templatePattern(en: string): { names: string[]; re: RegExp } {
+  const names: string[] = [];
+  const source = en
+    .split(/\{(\w+)\}/)
+    .map((part, i) => (i % 2 === 0 ? part.replace(/[.*+?^$()|[\]\\]/g, '\\$&') : (names.push(part), '(\\S+?)')))
+    .join('');
+  return { names, re: new RegExp(`^${source}$`) };
+}
+
+// A code an event's reason names, by its label: a state, an event, a tier, a role, a party.
+function codeWord(lang: 'ja' | 'en', value: string, key: number): React.ReactNode {
+  if (/^\d+$/.test(value)) return value;
+  const label =
+    auditEvents[value] ?? specimenStates[value] ?? consentStates[value] ?? findingStates[value] ?? findingEvents[value] ??
+    tiers[value] ?? roleLabels[value] ?? messageTypes[value] ?? parties[value];
+  return label ? label[lang] : <code key={key}>{value}</code>;
+}
+
+const eventPatterns = Object.entries(auditEventReasons)
+  .filter(([en]) => en.includes('{'))
+  .map(([en, text]) => ({ text, ...templatePattern(en) }));
+
+// A plain event's reason in the reader's language (auditEventReasons), or null.
+function eventReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] | null {
+  if (auditEventReasons[reason]) return [auditEventReasons[reason][lang]];
+  for (const p of eventPatterns) {
+    const m = p.re.exec(reason);
+    if (!m) continue;
+    const args = Object.fromEntries(p.names.map((n, i) => [n, m[i + 1]]));
+    return p.text[lang].split(/\{(\w+)\}/).map((part, i) => (i % 2 === 0 ? part : codeWord(lang, args[part] ?? '', i)));
+  }
+  return null;
+}
+
 // A policy decision's reason in the reader's language, from its code (policyReasons): a role
 // argument becomes the role's name, a resource kind its name; other arguments (actions, ids)
 // are identifiers and stay marked as code. Null when the record has no known code.
 // Records written before reasons had codes are recognised by their English text.
-const reasonPatterns = Object.entries(policyReasons).map(([code, text]) => {
-  const names: string[] = [];
-  const source = text.en
-    .split(/\{(\w+)\}/)
-    .map((part, i) => (i % 2 === 0 ? part.replace(/[.*+?^$()|[\]\\]/g, '\\$&') : (names.push(part), '(.+?)')))
-    .join('');
-  return { code, names, re: new RegExp(`^${source}$`) };
-});
+const reasonPatterns = Object.entries(policyReasons).map(([code, text]) => ({ code, ...templatePattern(text.en) }));
 
 function reasonOf(r: AuditRecord): { code: string; args: Record<string, string> } | null {
   if (r.details?.reason_code) return { code: r.details.reason_code, args: r.details.reason_args ?? {} };
