@@ -390,6 +390,30 @@ TEST_P(AuthTest, DecisionsAreAuditedAndTheChainVerifies) {
 
 // Issue 12 finding 4: a data steward cannot become anyone. Each attempt is a 403 with its own
 // code and an audit record; nothing is created.
+// Issue 14: each login is one auth.login record, the identity module's (who, and whether the
+// password passed); the login route's "public action" decision is not recorded beside it.
+TEST_P(AuthTest, EachLoginIsRecordedOnce) {
+  AddUser("sec", "dc", "security_officer");
+  Browser b{server_.get()};
+  Enrol(b, "sec");
+  Browser wrong{server_.get()};
+  EXPECT_FALSE(wrong.Login("sec", "not-the-password"));
+  auto page = b.Send("GET", "/api/v1/audit?action=auth.login&limit=100");
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200) << page->body;
+  const json items = page->Json()["items"];
+  int allowed = 0;
+  int denied = 0;
+  for (const auto& rec : items) {
+    EXPECT_NE(rec["reason"], "public action") << rec.dump();
+    if (rec["resource"] != "user/sec") continue;  // the set-up's sponsor logs in too
+    allowed += rec["decision"] == "allow" ? 1 : 0;
+    denied += rec["decision"] == "deny" ? 1 : 0;
+  }
+  EXPECT_EQ(allowed, 1) << items.dump();
+  EXPECT_EQ(denied, 1) << items.dump();
+}
+
 TEST_P(AuthTest, StewardCannotMintSecurityOfficerOrHospitalCredentials) {
   ASSERT_EQ(
       Admin("POST", "/api/v1/admin/organisations",

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "http/filters.h"
+#include "policy/reasons.h"
 
 namespace zengen::access {
 namespace {
@@ -192,6 +193,13 @@ Status RecordDecision(AuditSink& sink, const http::Request& req, std::string_vie
   if (!r.organisation.empty()) details["organisation"] = AuditSafe(r.organisation);
   if (!r.holder.empty() && r.holder != r.organisation) details["holder"] = AuditSafe(r.holder);
   if (r.withdrawn) details["withdrawn"] = true;
+  // The reason's stable code and arguments, for the audit view's ja/en text (issue 14).
+  if (const std::optional<policy::Reason> reason = policy::ParseReason(decision.reason)) {
+    details["reason_code"] = reason->code;
+    nlohmann::json args = nlohmann::json::object();
+    for (const auto& [name, value] : reason->args) args[name] = AuditSafe(value);
+    details["reason_args"] = args;
+  }
   return sink.Append({.actor = req.subject.authenticated ? AuditSafe(req.subject.id) : "anonymous",
                       .source = req.remote_address,
                       .action = std::string(action),

@@ -139,6 +139,12 @@ Result<std::string> Init(const InitOptions& o) {
 // recording them would bury the log in load-balancer noise.
 Status RecordDecision(AuditSink& sink, const http::Request& req) {
   if (req.route != nullptr && req.route->action.starts_with("system.")) return Status::Ok();
+  // A login's record is the identity module's (who, and how the password check went); the
+  // login route's public decision beside it would record each login twice (issue 14).
+  if (req.route != nullptr && req.route->action == "auth.login" && req.decision &&
+      req.decision->allowed()) {
+    return Status::Ok();
+  }
   const policy::Decision decision =
       req.decision.value_or(policy::Decision{policy::Effect::kDeny, "", {}});
   if (req.route != nullptr && req.resolved) {

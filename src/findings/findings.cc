@@ -709,6 +709,11 @@ Result<std::string> Findings::OrganisationName(std::string_view id) {
   return identity::OrganisationName(*tx, id);
 }
 
+Result<std::string> Findings::UserDisplayName(std::string_view id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  return identity::UserDisplayName(*tx, id);
+}
+
 bool Findings::Visible(const Finding& f, const Actor& actor) const {
   switch (PartyOf(f, actor)) {
     case Party::kAnalysisCentre:

@@ -337,6 +337,8 @@ class Findings {
   Result<std::string> LocalId(std::string_view participant_id);
   // An organisation's display name ("" when unknown).
   Result<std::string> OrganisationName(std::string_view id);
+  // The display name of a user ("" when unknown), for the report's contact line.
+  Result<std::string> UserDisplayName(std::string_view id);
 
   // Whether the actor may see the finding at all (a hospital only once it was sent).
   bool Visible(const Finding& f, const Actor& actor) const;

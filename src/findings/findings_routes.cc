@@ -348,8 +348,13 @@ Status AddFindingRoutes(http::Router& router, Findings& findings, const Clock& c
         }
         ZG_ASSIGN_OR_RETURN(std::string local_id, fs->LocalId(d.finding.participant_id));
         ZG_ASSIGN_OR_RETURN(std::string hospital, fs->OrganisationName(d.finding.hospital));
-        const std::string today = FormatRfc3339(clk->Now()).substr(0, 10);
-        Response r = Response::Text(200, ReportHtml(d, local_id, lang, hospital, today),
+        // The contact line names the hospital user printing it (a token or unknown user: none).
+        ZG_ASSIGN_OR_RETURN(std::string clinician, fs->UserDisplayName(req.subject.id));
+        const ReportFacts facts{.local_id = local_id,
+                                .hospital_name = hospital,
+                                .clinician = clinician,
+                                .generated_on = FormatRfc3339(clk->Now()).substr(0, 10)};
+        Response r = Response::Text(200, ReportHtml(d, facts, lang),
                                     "text/html; charset=utf-8");
         r.headers["Cache-Control"] = "no-store";
         r.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'";

@@ -16,6 +16,12 @@ Result<std::string> OrganisationName(storage::Transaction& tx, std::string_view 
   return rows.empty() ? std::string() : rows.rows[0].Text(0);
 }
 
+Result<std::string> UserDisplayName(storage::Transaction& tx, std::string_view id) {
+  ZG_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT display_name FROM users WHERE id = $1",
+                                          {Text(std::string(id))}));
+  return rows.empty() ? std::string() : rows.rows[0].Text(0);
+}
+
 Result<std::map<std::string, std::string>> OrganisationsOfKind(storage::Transaction& tx,
                                                                std::string_view kind) {
   ZG_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, name FROM organisations WHERE kind = $1",

@@ -22,6 +22,9 @@ namespace zengen::identity {
 Result<std::string> OrganisationKind(storage::Transaction& tx, std::string_view id);
 // The display name of the organisation, or "" when none has this id. Errors: store errors.
 Result<std::string> OrganisationName(storage::Transaction& tx, std::string_view id);
+// The display name of the user with this login name, or "" when none has it (the patient
+// report names the clinician who printed it). Errors: store errors.
+Result<std::string> UserDisplayName(storage::Transaction& tx, std::string_view id);
 // Id → name of every organisation of a kind. Errors: store errors.
 Result<std::map<std::string, std::string>> OrganisationsOfKind(storage::Transaction& tx,
                                                                std::string_view kind);

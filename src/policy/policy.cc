@@ -1,9 +1,12 @@
 #include "policy/policy.h"
 
+#include <regex>
+
+#include "policy/reasons.h"
+
 #include <algorithm>
 #include <map>
 
-#include <fmt/format.h>
 
 namespace zengen::policy {
 namespace {
@@ -179,52 +182,59 @@ bool Contains(const std::vector<std::string>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+using Args = ReasonArgs;
+
+// A decision whose reason is the code's text with args (reasons.h); caller_code as
+// Decision::code.
+Decision Decided(Effect effect, std::string_view reason_code, const Args& args,
+                 std::string caller_code = "") {
+  return {effect, ReasonText(reason_code, args), {}, std::move(caller_code)};
+}
+Decision Deny(std::string_view reason_code, const Args& args, std::string caller_code = "") {
+  return Decided(Effect::kDeny, reason_code, args, std::move(caller_code));
+}
+Decision Allow(std::string_view reason_code, const Args& args) {
+  return Decided(Effect::kAllow, reason_code, args);
+}
+
 // Shared data for a tier-gated role: group members of the producing research group read in
 // every tier; others only from the controlled tier on, with a grant that covers the dataset
 // and data type, is in its period and not revoked. In both cases the participant's live
 // consent must cover the purpose.
 Decision SharedDataDecision(const Subject& subject, const Resource& r, const Context& c) {
-  auto deny = [](std::string reason) { return Decision{Effect::kDeny, std::move(reason), {}}; };
-  if (r.tier.empty()) return deny(fmt::format("{} {} is in no release", r.kind, r.id));
+  if (r.tier.empty()) return Deny("not_released", {{"kind", r.kind}, {"id", r.id}});
   const bool member = !r.group.empty() && Contains(subject.groups, r.group);
   if (member) {
     if (!r.consent_covers_purpose) {
-      return deny(fmt::format("the participant's consent does not cover research by group {}",
-                              r.group));
+      return Deny("consent_excludes_group", {{"group", r.group}});
     }
-    return {Effect::kAllow,
-            fmt::format("member of research group {} that produced dataset {}", r.group,
-                        r.dataset),
-            {}};
+    return Allow("group_member", {{"group", r.group}, {"dataset", r.dataset}});
   }
   if (r.tier == "group_restricted") {
-    return deny(fmt::format("release {} is group-restricted (embargo) to research group {}",
-                            r.release, r.group));
+    return Deny("group_restricted", {{"release", r.release}, {"group", r.group}});
   }
   if (r.tier != "controlled" && r.tier != "public_aggregates") {
-    return deny(fmt::format("unknown release tier '{}'", r.tier));
+    return Deny("unknown_tier", {{"tier", r.tier}});
   }
-  if (!c.grant) return deny(fmt::format("no grant covers dataset {}", r.dataset));
+  if (!c.grant) return Deny("no_grant", {{"dataset", r.dataset}});
   const Grant& g = *c.grant;
   if (!g.holder.empty() && g.holder != subject.id) {
-    return deny(fmt::format("grant {} is held by someone else", g.id));
+    return Deny("grant_other_holder", {{"grant", g.id}});
   }
-  if (g.revoked) return deny(fmt::format("grant {} was revoked", g.id));
-  if (c.now < g.starts_at) return deny(fmt::format("grant {} has not started", g.id));
-  if (c.now >= g.expires_at) return deny(fmt::format("grant {} has expired", g.id));
+  if (g.revoked) return Deny("grant_revoked", {{"grant", g.id}});
+  if (c.now < g.starts_at) return Deny("grant_not_started", {{"grant", g.id}});
+  if (c.now >= g.expires_at) return Deny("grant_expired", {{"grant", g.id}});
   if (!Contains(g.datasets, r.dataset)) {
-    return deny(fmt::format("grant {} does not cover dataset {}", g.id, r.dataset));
+    return Deny("grant_excludes_dataset", {{"grant", g.id}, {"dataset", r.dataset}});
   }
   if (!Contains(g.data_types, r.data_type)) {
-    return deny(fmt::format("grant {} does not cover data type {}", g.id, r.data_type));
+    return Deny("grant_excludes_data_type", {{"grant", g.id}, {"data_type", r.data_type}});
   }
   if (!r.consent_covers_purpose) {
-    return deny(fmt::format("the participant's consent does not cover the purpose {} of grant {}",
-                            g.purpose, g.id));
+    return Deny("consent_excludes_purpose", {{"purpose", g.purpose}, {"grant", g.id}});
   }
-  return {Effect::kAllow, fmt::format("grant {} covers dataset {} ({})", g.id, r.dataset,
-                                      r.data_type),
-          {}};
+  return Allow("grant_allows",
+               {{"grant", g.id}, {"dataset", r.dataset}, {"data_type", r.data_type}});
 }
 
 }  // namespace
@@ -238,24 +248,20 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
   const auto& rules = Rules();
   const auto it = rules.find(action);
   if (it == rules.end()) {
-    return {Effect::kDeny, fmt::format("no rule allows action '{}'", action), {}};
+    return Deny("no_rule", {{"action", std::string(action)}});
   }
   const Rule& rule = it->second;
-  if (rule.is_public) return {Effect::kAllow, "public action", {}};
+  if (rule.is_public) return Allow("public_action", {});
   if (!subject.authenticated) {
-    return {Effect::kDeny,
-            fmt::format("'{}' on {} requires authentication", action, resource.kind), {}};
+    return Deny("authentication_required",
+                {{"action", std::string(action)}, {"kind", resource.kind}});
   }
   if (subject.scoped &&
       std::find(subject.scope.begin(), subject.scope.end(), action) == subject.scope.end()) {
-    return {Effect::kDeny, fmt::format("the token's scope does not include '{}'", action), {},
-            "scope_exceeded"};
+    return Deny("scope_exceeded", {{"action", std::string(action)}}, "scope_exceeded");
   }
   if (!subject.mfa && !rule.before_mfa) {
-    return {Effect::kDeny,
-            fmt::format("'{}' requires a second factor; enrol and confirm TOTP first", action),
-            {},
-            "mfa_required"};
+    return Deny("mfa_required", {{"action", std::string(action)}}, "mfa_required");
   }
   // Shared data about one file (the access gate fills the release, grant and consent facts
   // as a "data_file" resource) for a subject whose only role of the rule is tier-gated: the
@@ -275,32 +281,24 @@ Decision Decide(const Subject& subject, std::string_view action, const Resource&
     // An organisation-scoped resource without an owner is a caller's mistake, and reading it
     // as "unscoped" once exported every hospital's records (issue 12 finding 1): deny.
     if (resource.organisation.empty()) {
-      return {Effect::kDeny,
-              fmt::format("{} names no owning organisation for the organisation-scoped action "
-                          "'{}'",
-                          resource.kind, action),
-              {}};
+      return Deny("no_owner", {{"kind", resource.kind}, {"action", std::string(action)}});
     }
     if (!DataCenterWide(subject) && resource.organisation != subject.organisation &&
         (resource.holder.empty() || resource.holder != subject.organisation)) {
-      return {Effect::kDeny,
-              fmt::format("{} belongs to another organisation", resource.kind), {}};
+      return Deny("other_organisation", {{"kind", resource.kind}});
     }
   }
   if (rule.live_consent && resource.withdrawn) {
-    return {Effect::kDeny,
-            fmt::format("the participant of {} {} has withdrawn consent", resource.kind,
-                        resource.id),
-            {}};
+    return Deny("consent_withdrawn", {{"kind", resource.kind}, {"id", resource.id}});
   }
-  if (rule.any_authenticated) return {Effect::kAllow, "any authenticated subject", {}};
+  if (rule.any_authenticated) return Allow("any_authenticated", {});
   if (shared_data) return SharedDataDecision(subject, resource, context);
   for (auto role : rule.roles) {
     if (subject.HasRole(role)) {
-      return {Effect::kAllow, fmt::format("role {} may {}", role, action), {}};
+      return Allow("role_allows", {{"role", std::string(role)}, {"action", std::string(action)}});
     }
   }
-  return {Effect::kDeny, fmt::format("none of the subject's roles may '{}'", action), {}};
+  return Deny("no_role", {{"action", std::string(action)}});
 }
 
 bool DataCenterWide(const Subject& subject) {
@@ -332,6 +330,115 @@ std::vector<std::string> KnownActions() {
   std::vector<std::string> out;
   for (const auto& [name, rule] : Rules()) out.push_back(name);
   return out;
+}
+
+const std::vector<ReasonTemplate>& ReasonCodes() {
+  // The English texts are the ones the audit log has always recorded.
+  static const auto* codes = new std::vector<ReasonTemplate>{
+      {"no_rule", "no rule allows action '{action}'"},
+      {"public_action", "public action"},
+      {"authentication_required", "'{action}' on {kind} requires authentication"},
+      {"scope_exceeded", "the token's scope does not include '{action}'"},
+      {"mfa_required", "'{action}' requires a second factor; enrol and confirm TOTP first"},
+      {"no_owner",
+       "{kind} names no owning organisation for the organisation-scoped action '{action}'"},
+      {"other_organisation", "{kind} belongs to another organisation"},
+      {"consent_withdrawn", "the participant of {kind} {id} has withdrawn consent"},
+      {"any_authenticated", "any authenticated subject"},
+      {"role_allows", "role {role} may {action}"},
+      {"no_role", "none of the subject's roles may '{action}'"},
+      {"not_released", "{kind} {id} is in no release"},
+      {"consent_excludes_group",
+       "the participant's consent does not cover research by group {group}"},
+      {"group_member", "member of research group {group} that produced dataset {dataset}"},
+      {"group_restricted", "release {release} is group-restricted (embargo) to research group {group}"},
+      {"unknown_tier", "unknown release tier '{tier}'"},
+      {"no_grant", "no grant covers dataset {dataset}"},
+      {"grant_other_holder", "grant {grant} is held by someone else"},
+      {"grant_revoked", "grant {grant} was revoked"},
+      {"grant_not_started", "grant {grant} has not started"},
+      {"grant_expired", "grant {grant} has expired"},
+      {"grant_excludes_dataset", "grant {grant} does not cover dataset {dataset}"},
+      {"grant_excludes_data_type", "grant {grant} does not cover data type {data_type}"},
+      {"consent_excludes_purpose",
+       "the participant's consent does not cover the purpose {purpose} of grant {grant}"},
+      {"grant_allows", "grant {grant} covers dataset {dataset} ({data_type})"},
+  };
+  return *codes;
+}
+
+std::string ReasonText(std::string_view code, const ReasonArgs& args) {
+  for (const auto& t : ReasonCodes()) {
+    if (t.code != code) continue;
+    std::string out;
+    std::string_view text = t.text;
+    while (!text.empty()) {
+      const size_t open = text.find('{');
+      const size_t close = open == std::string_view::npos ? open : text.find('}', open);
+      if (close == std::string_view::npos) {
+        out += text;
+        break;
+      }
+      out += text.substr(0, open);
+      const auto arg = args.find(std::string(text.substr(open + 1, close - open - 1)));
+      if (arg != args.end()) out += arg->second;
+      text.remove_prefix(close + 1);
+    }
+    return out;
+  }
+  return std::string(code);
+}
+
+namespace {
+
+// Each template as an anchored pattern whose groups are its arguments, in template order.
+struct ReasonPattern {
+  std::string_view code;
+  std::vector<std::string> names;
+  std::regex re;
+};
+
+const std::vector<ReasonPattern>& ReasonPatterns() {
+  static const auto* patterns = [] {
+    auto* out = new std::vector<ReasonPattern>();
+    static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+    for (const auto& t : ReasonCodes()) {
+      ReasonPattern p{t.code, {}, {}};
+      std::string source = "^";
+      std::string_view text = t.text;
+      while (!text.empty()) {
+        const size_t open = text.find('{');
+        const size_t close = open == std::string_view::npos ? open : text.find('}', open);
+        const std::string literal(text.substr(0, open == std::string_view::npos ? text.size()
+                                                                                : open));
+        source += std::regex_replace(literal, special, "\\$&");
+        if (close == std::string_view::npos) break;
+        p.names.emplace_back(text.substr(open + 1, close - open - 1));
+        source += "(.*?)";
+        text.remove_prefix(close + 1);
+      }
+      p.re = std::regex(source + "$");
+      out->push_back(std::move(p));
+    }
+    return out;
+  }();
+  return *patterns;
+}
+
+}  // namespace
+
+std::optional<Reason> ParseReason(std::string_view reason) {
+  const std::string text(reason);
+  for (const auto& p : ReasonPatterns()) {
+    std::smatch m;
+    if (!std::regex_match(text, m, p.re)) continue;
+    Reason r{std::string(p.code), {}};
+    for (size_t i = 0; i < p.names.size(); ++i) r.args[p.names[i]] = m[i + 1].str();
+    // Two templates could match one text only through arguments that spell another
+    // template's words; the round trip keeps the parse exact.
+    if (ReasonText(r.code, r.args) == reason) return r;
+  }
+  return std::nullopt;
 }
 
 }  // namespace zengen::policy

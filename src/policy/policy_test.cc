@@ -1,6 +1,11 @@
 #include "policy/policy.h"
+#include "policy/reasons.h"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <set>
 
 namespace zengen::policy {
 namespace {
@@ -235,8 +240,18 @@ TEST(PolicyTest, TokenScopeLimitsActionsEvenWithTheRole) {
   EXPECT_NE(d.reason.find("scope"), std::string::npos);
 }
 
-// data.access about one file: tier × group membership × grant × consent, one row per case.
-TEST(PolicyTest, SharedDataCombinesTierGroupGrantAndLiveConsent) {
+// Decisions about shared data (one file of a dataset) across tier, group, grant and consent.
+struct SharedRow {
+  std::string name;
+  Subject subject;
+  Resource resource;
+  std::optional<Grant> grant;
+  std::chrono::system_clock::time_point now;
+  bool allowed;
+  std::string reason_has;
+};
+
+std::vector<SharedRow> SharedDataRows() {
   using std::chrono::hours;
   const auto t0 = std::chrono::sys_days{std::chrono::year{2027} / 1 / 1};
   Subject researcher = MakeSubject("researcher");
@@ -257,15 +272,6 @@ TEST(PolicyTest, SharedDataCombinesTierGroupGrantAndLiveConsent) {
     r.consent_covers_purpose = true;
     return r;
   };
-  struct Row {
-    std::string name;
-    Subject subject;
-    Resource resource;
-    std::optional<Grant> grant;
-    std::chrono::system_clock::time_point now;
-    bool allowed;
-    std::string reason_has;
-  };
   Grant revoked = grant;
   revoked.revoked = true;
   Grant other_holder = grant;
@@ -280,7 +286,8 @@ TEST(PolicyTest, SharedDataCombinesTierGroupGrantAndLiveConsent) {
   withdrawn.withdrawn = true;
   Resource member_not_covered = file("group_restricted");
   member_not_covered.consent_covers_purpose = false;
-  const std::vector<Row> rows = {
+  Resource unknown_tier = file("secret");
+  return {
       {"group member in embargo", member, file("group_restricted"), {}, t0, true, "member"},
       {"group member after embargo", member, file("controlled"), {}, t0, true, "member"},
       {"group member, consent does not cover", member, member_not_covered, {}, t0, false,
@@ -308,7 +315,14 @@ TEST(PolicyTest, SharedDataCombinesTierGroupGrantAndLiveConsent) {
       {"not released", researcher, file(""), grant, t0, false, "no release"},
       {"steward curates any tier", steward, file("group_restricted"), {}, t0, true, "role"},
       {"steward never sees the withdrawn", steward, withdrawn, {}, t0, false, "withdrawn"},
+      {"unknown tier", researcher, unknown_tier, grant, t0, false, "unknown release tier"},
   };
+}
+
+
+// data.access about one file: tier × group membership × grant × consent, one row per case.
+TEST(PolicyTest, SharedDataCombinesTierGroupGrantAndLiveConsent) {
+  const std::vector<SharedRow> rows = SharedDataRows();
   for (const auto& row : rows) {
     Context c;
     c.grant = row.grant;
@@ -316,6 +330,97 @@ TEST(PolicyTest, SharedDataCombinesTierGroupGrantAndLiveConsent) {
     const Decision d = Decide(row.subject, "data.access", row.resource, c);
     EXPECT_EQ(d.allowed(), row.allowed) << row.name << ": " << d.reason;
     EXPECT_NE(d.reason.find(row.reason_has), std::string::npos) << row.name << ": " << d.reason;
+  }
+}
+
+// Every reason Decide gives carries a stable code from ReasonCodes() and its arguments, and
+// its English text is the code's template filled in (the audit view says it in Japanese from
+// the code); every code of the table is reachable.
+TEST(PolicyTest, EveryReasonHasAStableCodeAndItsText) {
+  std::vector<Decision> decisions;
+  std::vector<std::string> subjects = {"anonymous"};
+  for (auto role : kRoles) subjects.emplace_back(role);
+  for (const auto& who : subjects) {
+    for (const auto& action : KnownActions()) {
+      decisions.push_back(Decide(MakeSubject(who), action, {"participant", "P1", "o1", ""}, {}));
+      decisions.push_back(Decide(MakeSubject(who), action, {"participant", "P1", "o2", ""}, {}));
+      decisions.push_back(Decide(MakeSubject(who), action, {"participant", "P1", "", ""}, {}));
+      Resource withdrawn{"participant", "P1", "o1", ""};
+      withdrawn.withdrawn = true;
+      decisions.push_back(Decide(MakeSubject(who), action, withdrawn, {}));
+      Subject before_mfa = MakeSubject(who);
+      before_mfa.mfa = false;
+      decisions.push_back(Decide(before_mfa, action, {"participant", "P1", "o1", ""}, {}));
+      Subject token = MakeSubject(who);
+      token.scoped = true;
+      decisions.push_back(Decide(token, action, {"participant", "P1", "o1", ""}, {}));
+    }
+    decisions.push_back(Decide(MakeSubject(who), "no.such.action", {"x", "1", "o1", ""}, {}));
+  }
+  for (const auto& row : SharedDataRows()) {
+    Context c;
+    c.grant = row.grant;
+    c.now = row.now;
+    decisions.push_back(Decide(row.subject, "data.access", row.resource, c));
+  }
+  std::set<std::string> seen;
+  std::set<std::string> known;
+  for (const auto& t : ReasonCodes()) {
+    EXPECT_TRUE(known.insert(std::string(t.code)).second) << "duplicate code " << t.code;
+  }
+  for (const Decision& d : decisions) {
+    const std::optional<Reason> r = ParseReason(d.reason);
+    ASSERT_TRUE(r.has_value()) << "no code for: " << d.reason;
+    EXPECT_TRUE(known.contains(r->code)) << r->code;
+    EXPECT_EQ(d.reason, ReasonText(r->code, r->args));
+    EXPECT_EQ(d.reason.find('{'), std::string::npos) << d.reason;
+    seen.insert(r->code);
+  }
+  for (const auto& code : known) EXPECT_TRUE(seen.contains(code)) << "never given: " << code;
+  // Each template parses back to its own code and arguments, even ones holding pattern
+  // characters (arguments are identifiers, without spaces).
+  for (const auto& t : ReasonCodes()) {
+    ReasonArgs args;
+    for (const char* name : {"action", "kind", "id", "role", "group", "dataset", "release",
+                             "tier", "grant", "data_type", "purpose"}) {
+      args[name] = std::string(name) + "(x.*)[{y}]";  // identifiers: no spaces
+    }
+    const std::string text = ReasonText(t.code, args);
+    const std::optional<Reason> r = ParseReason(text);
+    ASSERT_TRUE(r.has_value()) << text;
+    EXPECT_EQ(r->code, t.code) << text;
+    for (const auto& [name, value] : r->args) EXPECT_EQ(value, args[name]) << t.code;
+  }
+  EXPECT_FALSE(ParseReason("the server was busy").has_value());
+  const std::optional<Reason> role = ParseReason("role clinician may participant.read");
+  ASSERT_TRUE(role.has_value());
+  EXPECT_EQ(role->code, "role_allows");
+  EXPECT_EQ(role->args, (ReasonArgs{{"role", "clinician"}, {"action", "participant.read"}}));
+  // The recorded English text is unchanged.
+  EXPECT_EQ(ReasonText("role_allows", {{"role", "clinician"}, {"action", "participant.read"}}),
+            "role clinician may participant.read");
+  EXPECT_EQ(ReasonText("grant_allows", {{"grant", "GR-1"}, {"dataset", "DS-1"},
+                                        {"data_type", "cram"}}),
+            "grant GR-1 covers dataset DS-1 (cram)");
+}
+
+// The console says every reason code in Japanese and English: web/src/codes.ts has a
+// policyReasons entry for each (the audit view's table).
+TEST(PolicyTest, TheConsoleHasJapaneseAndEnglishTextForEveryReasonCode) {
+  std::ifstream in(std::string(ZENGEN_SOURCE_DIR) + "/web/src/codes.ts");
+  ASSERT_TRUE(in) << "web/src/codes.ts";
+  const std::string codes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t table = codes.find("export const policyReasons");
+  ASSERT_NE(table, std::string::npos);
+  const size_t end = codes.find("\n};", table);
+  ASSERT_NE(end, std::string::npos);
+  const std::string block = codes.substr(table, end - table);
+  for (const auto& t : ReasonCodes()) {
+    const size_t at = block.find("\n  " + std::string(t.code) + ": { ja: ");
+    EXPECT_NE(at, std::string::npos) << t.code;
+    if (at == std::string::npos) continue;
+    const size_t line_end = block.find('\n', at + 1);
+    EXPECT_NE(block.substr(at, line_end - at).find(" en: "), std::string::npos) << t.code;
   }
 }
 

@@ -290,3 +290,116 @@ export function describeError(lang: Lang, e: unknown): string {
   }
   return lang === 'ja' ? '予期しないエラーが発生しました' : 'An unexpected error occurred';
 }
+
+// Policy decisions in the audit view (issue 14): the server records each reason as a stable
+// code with its arguments (policy::ReasonCodes in src/policy); {name} marks an argument. One
+// line per code: policy_test checks that every code of the policy has its ja and en text here.
+export const policyReasons: Record<string, Bilingual> = {
+  no_rule: { ja: '操作 {action} を許可する規則がありません', en: "no rule allows action '{action}'" },
+  public_action: { ja: '公開された操作', en: 'public action' },
+  authentication_required: { ja: '{kind} への {action} にはログインが必要です', en: "'{action}' on {kind} requires authentication" },
+  scope_exceeded: { ja: 'トークンの権限範囲に {action} が含まれていません', en: "the token's scope does not include '{action}'" },
+  mfa_required: { ja: '{action} には二要素認証が必要です（TOTP の登録と確認が先です）', en: "'{action}' requires a second factor; enrol and confirm TOTP first" },
+  no_owner: { ja: '{kind} に所属機関がないため、機関内に限られた操作 {action} はできません', en: "{kind} names no owning organisation for the organisation-scoped action '{action}'" },
+  other_organisation: { ja: '{kind} は他の機関のものです', en: '{kind} belongs to another organisation' },
+  consent_withdrawn: { ja: '{kind} {id} の参加者は同意を撤回しています', en: 'the participant of {kind} {id} has withdrawn consent' },
+  any_authenticated: { ja: 'ログインした利用者なら誰でも可能な操作', en: 'any authenticated subject' },
+  role_allows: { ja: '役割「{role}」は {action} を行えます', en: 'role {role} may {action}' },
+  no_role: { ja: '利用者のどの役割にも {action} は許可されていません', en: "none of the subject's roles may '{action}'" },
+  not_released: { ja: '{kind} {id} はどのリリースにも含まれていません', en: '{kind} {id} is in no release' },
+  consent_excludes_group: { ja: '参加者の同意は研究班 {group} による研究を含みません', en: "the participant's consent does not cover research by group {group}" },
+  group_member: { ja: 'データセット {dataset} を作成した研究班 {group} の班員', en: 'member of research group {group} that produced dataset {dataset}' },
+  group_restricted: { ja: 'リリース {release} は研究班 {group} に限定されています（公開猶予期間）', en: 'release {release} is group-restricted (embargo) to research group {group}' },
+  unknown_tier: { ja: '不明な公開区分 {tier}', en: "unknown release tier '{tier}'" },
+  no_grant: { ja: 'データセット {dataset} の利用許可がありません', en: 'no grant covers dataset {dataset}' },
+  grant_other_holder: { ja: '利用許可 {grant} は別の利用者のものです', en: 'grant {grant} is held by someone else' },
+  grant_revoked: { ja: '利用許可 {grant} は取り消されています', en: 'grant {grant} was revoked' },
+  grant_not_started: { ja: '利用許可 {grant} の期間はまだ始まっていません', en: 'grant {grant} has not started' },
+  grant_expired: { ja: '利用許可 {grant} の期間は終了しています', en: 'grant {grant} has expired' },
+  grant_excludes_dataset: { ja: '利用許可 {grant} はデータセット {dataset} を含みません', en: 'grant {grant} does not cover dataset {dataset}' },
+  grant_excludes_data_type: { ja: '利用許可 {grant} はデータ種別 {data_type} を含みません', en: 'grant {grant} does not cover data type {data_type}' },
+  consent_excludes_purpose: { ja: '参加者の同意は利用許可 {grant} の目的 {purpose} を含みません', en: "the participant's consent does not cover the purpose {purpose} of grant {grant}" },
+  grant_allows: { ja: '利用許可 {grant} がデータセット {dataset}（{data_type}）を含みます', en: 'grant {grant} covers dataset {dataset} ({data_type})' },
+};
+
+// Kinds of resource the policy's reasons name.
+export const resourceKinds: Record<string, Bilingual> = {
+  participant: b('参加者', 'participant'),
+  specimen: b('検体', 'specimen'),
+  finding: b('所見', 'finding'),
+  file: b('ファイル', 'file'),
+  data_file: b('データファイル', 'data file'),
+  clinical: b('臨床情報', 'clinical data'),
+  upload: b('アップロード', 'upload'),
+  run: b('シーケンスラン', 'sequencing run'),
+  analysis_run: b('解析ラン', 'analysis run'),
+  analysis_order: b('解析依頼', 'analysis order'),
+  user: b('利用者', 'user'),
+  organisation: b('機関', 'organisation'),
+  variant: b('バリアント', 'variant'),
+  dataset: b('データセット', 'dataset'),
+  audit: b('監査ログ', 'audit log'),
+};
+
+// Reasons of the audit log's plain events (state changes and records of the modules, not
+// policy decisions), by their English text: {name} marks a part that varies; a part that is a
+// code (a state, an event, a tier, a role) is shown by its label.
+export const auditEventReasons: Record<string, Bilingual> = {
+  submitted: b('確定', 'submitted'),
+  registered: b('登録', 'registered'),
+  'draft saved': b('下書きを保存', 'draft saved'),
+  'chunk staged': b('分割データを一時保存', 'chunk staged'),
+  stored: b('保存', 'stored'),
+  created: b('作成', 'created'),
+  filed: b('所見を登録', 'filed'),
+  set: b('設定', 'set'),
+  cleared: b('解除', 'cleared'),
+  cancelled: b('取消', 'cancelled'),
+  'ordered by program rule': b('事業の規則により解析を依頼', 'ordered by program rule'),
+  'upload opened': b('アップロードを開始', 'upload opened'),
+  'upload stored': b('アップロードを保存', 'upload stored'),
+  'FASTQ registered': b('FASTQ を登録', 'FASTQ registered'),
+  'sequencing run opened': b('シーケンスランを開始', 'sequencing run opened'),
+  'QC passed': b('QC 合格', 'QC passed'),
+  'QC failed': b('QC 不合格', 'QC failed'),
+  'enrolment code issued': b('登録コードを発行', 'enrolment code issued'),
+  'cram registered and sanitised': b('CRAM を登録（無害化済み）', 'cram registered and sanitised'),
+  'vcf registered and sanitised': b('VCF を登録（無害化済み）', 'vcf registered and sanitised'),
+  'file {file} added to the cohort': b('ファイル {file} をコホートに追加', 'file {file} added to the cohort'),
+  'gene table replaced ({n} genes)': b('遺伝子表を置き換え（{n} 遺伝子）', 'gene table replaced ({n} genes)'),
+  'application created': b('申請を作成', 'application created'),
+  'application submitted': b('申請を提出', 'application submitted'),
+  'committee comment': b('委員のコメント', 'committee comment'),
+  'vote {vote}': b('投票: {vote}', 'vote {vote}'),
+  'decision: approved {approve} to {reject} ({abstain} abstained)': b('決定: 承認（賛成 {approve}、反対 {reject}、棄権 {abstain}）', 'decision: approved {approve} to {reject} ({abstain} abstained)'),
+  'decision: rejected: {approve} approve, {reject} reject ({abstain} abstained)': b('決定: 却下（賛成 {approve}、反対 {reject}、棄権 {abstain}）', 'decision: rejected: {approve} approve, {reject} reject ({abstain} abstained)'),
+  "grant made by the committee's approval": b('委員会の承認により利用許可を発行', "grant made by the committee's approval"),
+  'dataset created': b('データセットを作成', 'dataset created'),
+  'files added': b('ファイルを追加', 'files added'),
+  'release created': b('リリースを作成', 'release created'),
+  'member added': b('班員を追加', 'member added'),
+  'read receipt': b('既読', 'read receipt'),
+  'findings settings changed': b('所見の設定を変更', 'findings settings changed'),
+  'code list replaced': b('コードリストを置き換え', 'code list replaced'),
+  'ICF version registered': b('同意説明文書の版を登録', 'ICF version registered'),
+  'data directory created': b('データディレクトリを作成', 'data directory created'),
+  '{type} message from {party}': b('{party} からのメッセージ（{type}）', '{type} message from {party}'),
+  '{event}: {from} -> {to}': b('{event}: {from} → {to}', '{event}: {from} -> {to}'),
+  '{event}: {from} → {to}': b('{event}: {from} → {to}', '{event}: {from} → {to}'),
+  '{from} -> {to}': b('{from} → {to}', '{from} -> {to}'),
+};
+
+// Consent and release events the plain events name.
+export const auditEvents: Record<string, Bilingual> = {
+  initial: b('初回の同意', 'initial consent'),
+  modification: b('同意の変更', 'modification'),
+  'withdrawal:full': b('撤回（全面）', 'withdrawal (full)'),
+  'withdrawal:no_new_data': b('撤回（新たなデータ提供の停止）', 'withdrawal (no new data)'),
+  'withdrawal:no_contact': b('撤回（再連絡の停止）', 'withdrawal (no contact)'),
+  embargo_passed: b('公開猶予期間の終了', 'embargo passed'),
+  aggregates_due: b('集計値の公開時期', 'aggregates due'),
+  none: b('なし', 'none'),
+  approve: b('承認', 'approve'),
+  reject: b('却下', 'reject'),
+  abstain: b('棄権', 'abstain'),
+};

@@ -577,6 +577,38 @@ const texts = {
   runNoCandidates: { ja: '解析を依頼された検体はありません', en: 'No specimen is ordered to your centre' },
   // The researcher's data page (issue 14): clinical fields and runnable commands per file.
   navResearch: { ja: '研究データ', en: 'Research data' },
+  // The audit view: CSV export and the recorded reason (issue 14, report).
+  auditExportCsv: { ja: '条件に合う記録を CSV で書き出す', en: 'Export the matching records as CSV' },
+  auditExporting: { ja: 'CSV を作成しています（{n} 件）', en: 'Preparing the CSV ({n} records)' },
+  auditCsvTruncated: { ja: '件数が多いため、新しい順に {n} 件までを保存しました', en: 'Too many records: the newest {n} were saved' },
+  auditRecordedReason: { ja: '記録された理由（英語）', en: 'Recorded reason (English)' },
+  // The portal's catalogue: how to apply for the released datasets (issue 14, report).
+  applyTitle: { ja: 'データの利用を申請するには', en: 'How to apply for access to the data' },
+  applyIntro: {
+    ja: 'カレンダーのデータセットは、データ利用審査委員会の承認を受けて研究に利用できます。このページの集計値は誰でも見られます。',
+    en: 'The datasets in the calendar can be used for research once the data access committee has approved an application. The figures on this page are open to everyone.',
+  },
+  applyStep1: {
+    ja: '所属機関を通じて、データセンターに研究者アカウントを申し込みます（ログインには二要素認証を使います）。',
+    en: 'Ask the data centre, through your institution, for a researcher account (sign-in uses a second factor).',
+  },
+  applyStep2: {
+    ja: 'コンソールの「利用申請・審査」で、データセット、研究目的、研究計画の概要と倫理審査の承認書類を提出します。',
+    en: 'In the console, under Applications, submit the dataset, the purpose, a summary of the research plan and the ethics approval.',
+  },
+  applyStep3: {
+    ja: 'データ利用審査委員会が審査し、結果をコンソールでお知らせします。',
+    en: 'The data access committee reviews the application and tells you its decision in the console.',
+  },
+  applyStep4: {
+    ja: '承認されると利用許可が発行され、許可の期間中、参加者が同意した範囲のデータを利用できます。',
+    en: 'Once approved you receive a grant: for its period you may use the data within what the participants consented to.',
+  },
+  addRoleTitle: { ja: '利用者に役割を追加', en: 'Add a role to a user' },
+  addRoleUser: { ja: '利用者', en: 'User' },
+  addRoleRole: { ja: '追加する役割', en: 'Role to add' },
+  addRoleButton: { ja: '役割を追加', en: 'Add the role' },
+  applyLink: { ja: '利用申請のページへ（ログインが必要です）', en: 'Go to the applications page (sign-in required)' },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;

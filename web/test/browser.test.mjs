@@ -2,7 +2,7 @@
 // holding the demo cohort. Fails — never skips — when the browser cannot start.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -127,6 +127,9 @@ test('the public portal shows charts, tables with suppressed small cells, and sw
   // The demo's releases: one per tier (in words), dates from the sharing module.
   await page.getByRole('cell', { name: '制限公開（承認された申請者）', exact: true }).first().waitFor();
   assert.match(await page.getByTestId('audit-head').textContent(), /通番 \d+/);
+  // How to apply for the released datasets, with a link to the console's applications page.
+  assert.equal(await page.getByTestId('how-to-apply').locator('li').count(), 4);
+  assert.equal(await page.getByRole('link', { name: '利用申請のページへ（ログインが必要です）' }).getAttribute('href'), '/console/applications');
   await shot(page, 'portal-ja');
   await checkAxe(page, 'portal');
 
@@ -229,9 +232,36 @@ test("the security officer's audit view and administration", async () => {
   await page.getByLabel('拒否された操作だけを表示').check();
   await page.getByRole('button', { name: '検索' }).click();
   await table.locator('tbody tr:not([data-decision="deny"])').first().waitFor({ state: 'detached' });
+  // A request the policy refuses (the security officer reads no participant list), so that
+  // the denials shown certainly include a policy decision; its reason is said in Japanese from
+  // the reason's code, and the page holds no English sentence or raw code (issue 14).
+  assert.equal((await page.request.get(`${server.url}/api/v1/participants`)).status(), 403);
+  await page.getByRole('button', { name: '検索' }).click();
+  const denied = table.locator('tbody tr[data-decision="deny"] td[data-reason-code]');
+  await denied.first().waitFor();
+  assert.match(await denied.first().textContent(), /[ぁ-んァ-ン一-龥]/, 'the reason is in Japanese');
+  await shot(page, 'console-audit-denials');
+  await checkAxe(page, 'audit (denials)');
+  await scanJapanese(page, 'audit (denials)');
+  // Export of what the filters select: CSV with a BOM, Japanese headers, reasons in words and
+  // the recorded English text beside them.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-export').click()]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.equal(csv.charCodeAt(0), 0xfeff, 'BOM for Excel');
+  const [head, ...csvRows] = csv.slice(1).trim().split('\r\n');
+  assert.match(head, /^#,日時,操作者,/);
+  assert.ok(csvRows.length >= 1 && csvRows.every((l) => l.includes(',拒否,')), `only denials: ${csvRows.slice(0, 2)}`);
+  assert.ok(csvRows.some((l) => /参加者|役割|機関/.test(l)), 'reasons in Japanese words');
   await page.getByLabel('拒否された操作だけを表示').uncheck();
+  await page.getByRole('button', { name: '検索' }).click();
+  await table.locator('tbody tr:not([data-decision="deny"])').first().waitFor();
   await shot(page, 'console-audit');
   await checkAxe(page, 'audit');
+  await scanJapanese(page, 'audit');
+  await page.getByLabel('表示言語').selectOption('en');
+  assert.doesNotMatch(await denied.first().textContent(), /[ぁ-んァ-ン一-龥]/, 'the reason is in English');
+  await shot(page, 'console-audit-en');
+  await page.getByLabel('Language').selectOption('ja');
   await page.getByRole('button', { name: '管理' }).click();
   await page.getByRole('table', { name: 'ユーザー' }).waitFor();
   await shot(page, 'console-admin');
@@ -496,6 +526,32 @@ test('one finding walks from filing to disclosure across the analysis centre, th
   assert.equal(await stateOf(clinician), 'disclosed');
   await clinician.getByTestId('step-start_follow_up').waitFor();
   await shot(clinician, 'findings-clinician-disclosed');
+  // The printable patient report of the disclosed finding (issue 14): a plain-language
+  // explanation first (what was found, what it may mean, what happens next, whom to ask), the
+  // technical table as an appendix; A4; in Japanese no English sentence or raw code.
+  const headings = {
+    ja: ['見つかったこと', 'この結果の意味', 'これから', 'お問い合わせ', '付録: 技術的な詳細'],
+    en: ['What was found', 'What it may mean', 'What happens next', 'Whom to ask', 'Appendix: technical details'],
+  };
+  for (const lang of ['ja', 'en']) {
+    const href = await clinician.getByTestId(`report-${lang}`).getAttribute('href');
+    const report = await clinician.context().newPage();
+    report.on('pageerror', (e) => pageErrors.push(String(e)));
+    await report.goto(`${server.url}${href}`);
+    await report.getByRole('heading', { level: 1 }).waitFor();
+    assert.equal(await report.locator('html').getAttribute('lang'), lang);
+    assert.deepEqual(await report.getByRole('heading', { level: 2 }).allTextContents(), headings[lang]);
+    const keys = await report.locator('[data-key]').evaluateAll((els) => els.map((e) => e.getAttribute('data-key')));
+    assert.deepEqual(keys.filter((k) => /^(found|family)\./.test(k)), ['found.primary.somatic', 'family.somatic']);
+    assert.ok(keys.includes('next.counselling') && keys.includes('next.treatment'), keys.join(' '));
+    assert.match(await report.locator('[data-key="found.primary.somatic"]').textContent(), /PIK3CA/);
+    assert.match(await report.locator('.appendix table').textContent(), /NM_006218\.4:c\.3140A>G/);
+    await shot(report, `patient-report-${lang}`);
+    await report.pdf({ path: join(screenshots, `patient-report-${lang}.pdf`), format: 'A4' });
+    await checkAxe(report, `patient report (${lang})`);
+    if (lang === 'ja') await scanJapanese(report, 'patient report');
+    await report.close();
+  }
 
   // The analysis centre sees the whole path and the hospital's read receipt.
   await analyst.reload();
@@ -880,6 +936,16 @@ test('the data steward loads an ICD-10 code list, and disables and re-enables a 
   assert.match(await confirm.textContent(), /industry-researcher を再び有効にします/);
   await confirm.getByRole('button', { name: '有効にする' }).click();
   await user.getByRole('button', { name: '無効化' }).waitFor();
+  // A further role for an existing user: the separation-of-duties rule refuses a committee
+  // member who is also a steward, said in words (issue 14: users could hold one role only).
+  const addRole = page.getByTestId('add-role');
+  await addRole.getByLabel('利用者').selectOption('committee-2');
+  await addRole.getByLabel('追加する役割').selectOption('data_steward');
+  await addRole.getByRole('button', { name: '役割を追加' }).click();
+  await page.getByRole('status').filter({ hasText: 'この役割の組み合わせは一人の利用者に付与できません' }).waitFor();
+  await shot(page, 'admin-add-role-refused');
+  await checkAxe(page, 'add a role');
+  await scanJapanese(page, 'add a role');
   await page.close();
 });
 

@@ -3,7 +3,11 @@
 // approval), with the CSV import of clinical data and its progress bar.
 import { useEffect, useState } from 'react';
 import { api, ApiError, sendBytes, upload, type SessionInfo } from '../api';
-import { codeLabel, consentStates, describeError, organisationKinds, roles as roleLabels, specimenStates } from '../codes';
+import {
+  auditEventReasons, auditEvents, codeLabel, consentStates, describeError, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates,
+} from '../codes';
+import { findingEvents, findingStates, messageTypes, parties } from '../labels';
+import { tiers } from './sharingText';
 import { useI18n, type Bilingual, type TextKey } from '../i18n';
 
 interface AuditRecord {
@@ -15,6 +19,8 @@ interface AuditRecord {
   resource: string;
   decision: string;
   reason: string;
+  // A policy decision's record carries its reason as a stable code with arguments.
+  details?: { reason_code?: string; reason_args?: Record<string, string> };
 }
 
 // Reasons of the sign-in records (identity), in words.
@@ -27,6 +33,8 @@ const authReasons: Record<string, { ja: string; en: string }> = {
 // withdrawal level) become their labels; any other code stays marked as a code.
 function auditReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] {
   if (authReasons[reason]) return [authReasons[reason][lang]];
+  const event = eventReason(lang, reason);
+  if (event) return event;
   const out: React.ReactNode[] = [];
   let last = 0;
   for (const m of reason.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)) {
@@ -38,6 +46,82 @@ function auditReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] {
   }
   out.push(reason.slice(last));
   return out;
+}
+
+// A template's English text as an anchored pattern whose groups are its {arguments}.
+function templatePattern(en: string): { names: string[]; re: RegExp } {
+  const names: string[] = [];
+  const source = en
+    .split(/\{(\w+)\}/)
+    .map((part, i) => (i % 2 === 0 ? part.replace(/[.*+?^$()|[\]\\]/g, '\\$&') : (names.push(part), '(\\S+?)')))
+    .join('');
+  return { names, re: new RegExp(`^${source}$`) };
+}
+
+// A code an event's reason names, by its label: a state, an event, a tier, a role, a party.
+function codeWord(lang: 'ja' | 'en', value: string, key: number): React.ReactNode {
+  if (/^\d+$/.test(value)) return value;
+  const label =
+    auditEvents[value] ?? specimenStates[value] ?? consentStates[value] ?? findingStates[value] ?? findingEvents[value] ??
+    tiers[value] ?? roleLabels[value] ?? messageTypes[value] ?? parties[value];
+  return label ? label[lang] : <code key={key}>{value}</code>;
+}
+
+const eventPatterns = Object.entries(auditEventReasons)
+  .filter(([en]) => en.includes('{'))
+  .map(([en, text]) => ({ text, ...templatePattern(en) }));
+
+// A plain event's reason in the reader's language (auditEventReasons), or null.
+function eventReason(lang: 'ja' | 'en', reason: string): React.ReactNode[] | null {
+  if (auditEventReasons[reason]) return [auditEventReasons[reason][lang]];
+  for (const p of eventPatterns) {
+    const m = p.re.exec(reason);
+    if (!m) continue;
+    const args = Object.fromEntries(p.names.map((n, i) => [n, m[i + 1]]));
+    return p.text[lang].split(/\{(\w+)\}/).map((part, i) => (i % 2 === 0 ? part : codeWord(lang, args[part] ?? '', i)));
+  }
+  return null;
+}
+
+// A policy decision's reason in the reader's language, from its code (policyReasons): a role
+// argument becomes the role's name, a resource kind its name; other arguments (actions, ids)
+// are identifiers and stay marked as code. Null when the record has no known code.
+// Records written before reasons had codes are recognised by their English text.
+const reasonPatterns = Object.entries(policyReasons).map(([code, text]) => ({ code, ...templatePattern(text.en) }));
+
+function reasonOf(r: AuditRecord): { code: string; args: Record<string, string> } | null {
+  if (r.details?.reason_code) return { code: r.details.reason_code, args: r.details.reason_args ?? {} };
+  if (!r.decision) return null;
+  for (const p of reasonPatterns) {
+    const m = p.re.exec(r.reason);
+    if (m) return { code: p.code, args: Object.fromEntries(p.names.map((n, i) => [n, m[i + 1]])) };
+  }
+  return null;
+}
+
+function policyReason(lang: 'ja' | 'en', r: AuditRecord): React.ReactNode[] | null {
+  const reason = reasonOf(r);
+  const text = reason ? policyReasons[reason.code]?.[lang] : undefined;
+  if (!reason || !text) return null;
+  const args = reason.args;
+  return text.split(/\{(\w+)\}/).map((part, i) => {
+    if (i % 2 === 0) return part;
+    const value = args[part] ?? '';
+    if (part === 'role' && roleLabels[value]) return roleLabels[value][lang];
+    if (part === 'kind' && resourceKinds[value]) return resourceKinds[value][lang];
+    return <code key={i}>{value}</code>;
+  });
+}
+
+// Plain text of a reason for the CSV.
+function reasonText(lang: 'ja' | 'en', r: AuditRecord): string {
+  const parts = policyReason(lang, r) ?? auditReason(lang, r.reason);
+  return parts.map((p) => (typeof p === 'string' ? p : String((p as React.ReactElement<{ children?: unknown }>).props?.children ?? ''))).join('');
+}
+
+function csvCell(s: string | number): string {
+  const v = String(s);
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 // Dates of the filter (YYYY-MM-DD, UTC) as the RFC 3339 bounds the audit API takes: "from" the
@@ -54,15 +138,20 @@ export function AuditPage() {
   const [items, setItems] = useState<AuditRecord[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState('');
-  const search = async (after?: number) => {
+  const [exporting, setExporting] = useState<string>('');
+  const query = (limit: number) => {
     // Newest first; actor and action match by prefix, deny-only on the server (issue 14).
-    const q = new URLSearchParams({ limit: '100', order: 'desc' });
+    const q = new URLSearchParams({ limit: String(limit), order: 'desc' });
     if (filters.actor) q.set('actor_prefix', filters.actor);
     if (filters.action) q.set('action_prefix', filters.action);
     if (filters.resource) q.set('resource', filters.resource);
     if (denyOnly) q.set('decision', 'deny');
     if (range.from) q.set('from', auditBound(range.from, false));
     if (range.to) q.set('to', auditBound(range.to, true));
+    return q;
+  };
+  const search = async (after?: number) => {
+    const q = query(100);
     if (after !== undefined) q.set('before_seq', String(after));
     try {
       const r = await api<{ items: AuditRecord[]; next_before_seq: number | null }>('GET', `/api/v1/audit?${q}`);
@@ -76,6 +165,41 @@ export function AuditPage() {
   useEffect(() => {
     search();
   }, []);
+  // Every record the filters select (newest first, at most csvLimit), as CSV with a BOM and
+  // headers in the page's language, for Excel.
+  const csvLimit = 20000;
+  const exportCsv = async () => {
+    const all: AuditRecord[] = [];
+    let before: number | null = null;
+    try {
+      do {
+        const q = query(500);
+        if (before !== null) q.set('before_seq', String(before));
+        const r: { items: AuditRecord[]; next_before_seq: number | null } = await api('GET', `/api/v1/audit?${q}`);
+        all.push(...r.items);
+        before = r.next_before_seq;
+        setExporting(t('auditExporting', { n: all.length }));
+      } while (before !== null && all.length < csvLimit);
+    } catch (e) {
+      setExporting('');
+      setError(describeError(lang, e));
+      return;
+    }
+    const rows = all.slice(0, csvLimit);
+    const head = ['#', t('time'), t('actor'), t('source'), t('action'), t('resource'), t('decision'), t('reason'), t('auditRecordedReason')];
+    const lines = rows.map((r) =>
+      [r.seq, r.time, r.actor, r.source, r.action, r.resource,
+        r.decision === 'deny' ? t('auditDeny') : r.decision === 'allow' ? t('auditAllow') : r.decision,
+        reasonText(lang, r), r.reason].map(csvCell).join(','),
+    );
+    const blob = new Blob(['\ufeff' + [head.map(csvCell).join(','), ...lines].join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `zengen-audit-${new Date().toISOString().slice(0, 10)}.csv`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+    setExporting(all.length > csvLimit || before !== null ? t('auditCsvTruncated', { n: csvLimit }) : '');
+  };
   const shown = items;
   return (
     <div>
@@ -103,7 +227,11 @@ export function AuditPage() {
           {t('auditDenyOnly')}
         </label>
         <button type="submit">{t('search')}</button>
+        <button type="button" onClick={exportCsv} data-testid="audit-export">
+          {t('auditExportCsv')}
+        </button>
       </form>
+      {exporting && <p role="status">{exporting}</p>}
       {error && <p role="alert">{error}</p>}
       <table data-testid="audit-table">
         <caption>{t('navAudit')}</caption>
@@ -133,8 +261,10 @@ export function AuditPage() {
                 <code>{r.resource}</code>
               </td>
               <td>{r.decision === 'deny' ? t('auditDeny') : r.decision === 'allow' ? t('auditAllow') : r.decision}</td>
-              {/* A policy decision's reason is the rule engine's English text, quoted verbatim as a record (no ja text yet). */}
-              <td>{r.decision && /^role /.test(r.reason) ? <code lang="en">{r.reason}</code> : auditReason(lang, r.reason)}</td>
+              {/* A policy decision's reason from its code (the English text stays in the record, shown on hover). */}
+              <td title={r.details?.reason_code ? r.reason : undefined} data-reason-code={r.details?.reason_code}>
+                {policyReason(lang, r) ?? auditReason(lang, r.reason)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -196,6 +326,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
   const [confirming, setConfirming] = useState<{ user: string; verb: UserVerb } | null>(null);
   const [newUser, setNewUser] = useState({ id: '', organisation: '', display_name: '', email: '', role: 'clinician', password: '' });
   const [newOrg, setNewOrg] = useState({ id: '', name: '', kind: 'hospital', jurisdiction: 'JP' });
+  const [extraRole, setExtraRole] = useState({ user: '', role: 'clinician' });
   const load = () => {
     api<{ items: Org[] }>('GET', '/api/v1/admin/organisations').then((r) => setOrgs(r.items));
     api<{ items: User[] }>('GET', '/api/v1/admin/users').then((r) => setUsers(r.items));
@@ -343,6 +474,39 @@ export function AdminPage({ session }: { session: SessionInfo }) {
           ))}
         </tbody>
       </table>
+      {steward && (
+        // A further role for an existing user (users may hold several); roles that need a
+        // second person's approval appear below as pending.
+        <form className="card" data-testid="add-role" onSubmit={(e) => {
+          e.preventDefault();
+          if (!extraRole.user) return;
+          act(() => api('POST', `/api/v1/admin/users/${encodeURIComponent(extraRole.user)}/roles`, { role: extraRole.role }));
+        }}>
+          <h3>{t('addRoleTitle')}</h3>
+          <label>
+            {t('addRoleUser')}
+            <select required value={extraRole.user} onChange={(e) => setExtraRole({ ...extraRole, user: e.target.value })}>
+              <option value="">{t('runChoose')}</option>
+              {users.map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.id}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('addRoleRole')}
+            <select value={extraRole.role} onChange={(e) => setExtraRole({ ...extraRole, role: e.target.value })}>
+              {Object.keys(roleLabels).map((r) => (
+                <option key={r} value={r}>
+                  {codeLabel(roleLabels, lang, r)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit">{t('addRoleButton')}</button>
+        </form>
+      )}
       {grants.length > 0 && (
         <table data-testid="pending-grants">
           <caption>{t('pendingGrants')}</caption>

@@ -276,6 +276,19 @@ export function Portal() {
           </table>
         )}
       </section>
+      <section className="card" aria-labelledby="h-apply">
+        <h2 id="h-apply">{t('applyTitle')}</h2>
+        <p>{t('applyIntro')}</p>
+        <ol data-testid="how-to-apply">
+          <li>{t('applyStep1')}</li>
+          <li>{t('applyStep2')}</li>
+          <li>{t('applyStep3')}</li>
+          <li>{t('applyStep4')}</li>
+        </ol>
+        <p>
+          <a href="/console/applications">{t('applyLink')}</a>
+        </p>
+      </section>
     </div>
   );
 }
