@@ -98,7 +98,7 @@ class RoutesTest : public ::testing::TestWithParam<std::string> {
                                          genomefiles::UploadKeys{dc.secret_key, dc.public_key});
     ledger_ = std::make_unique<consent::Ledger>(*store_, clock_, audit_);
     sharing_ = std::make_unique<sharing::Sharing>(*store_, clock_, audit_, *ledger_);
-    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_, decisions_);
+    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_);
 
     // As app/main.cc wires them.
     http::Router router;
