@@ -690,10 +690,9 @@ Result<FindingDetail> Findings::Get(std::string_view id) {
   return FindingDetail{std::move(f), std::move(history)};
 }
 
-Result<policy::Resource> Findings::Resource(std::string_view id) {
+Result<Finding> Findings::Find(std::string_view id) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(Finding f, ReadFinding(*tx, id));
-  return policy::Resource{"finding", f.id, f.hospital, f.analysis_center};
+  return ReadFinding(*tx, id);
 }
 
 Result<std::string> Findings::LocalId(std::string_view participant_id) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "findings/findings_test_support.h"
+#include "support/counting_store.h"
 
 namespace zengen::findings {
 namespace {
@@ -336,6 +337,30 @@ TEST_P(FindingRoutesTest, APatientPreferenceChangeInTheThreadClosesTheFinding) {
   EXPECT_EQ(J(change)["party"], "patient");
   EXPECT_FALSE(J(change)["consent_record_id"].is_null());
   EXPECT_EQ(J(Call("GET", "/api/v1/findings/" + id, "clin-a"))["state"], "closed_by_preference");
+}
+
+// The resolver of a route about one finding decides on the finding's row alone: one statement,
+// however long the finding's history (it loaded the whole history before).
+TEST_P(FindingRoutesTest, TheFindingResolverReadsTheFindingsOneRow) {
+  const std::string id = File(Germline(NewParticipant()));
+  DriveTo(id, "sh_review");  // four events of history
+  zengen::testing::CountingStore counting(*store_);
+  Findings counted(counting, clock_, audit_, *ledger_);
+  const http::Resolver resolve = ResolveFinding(counted, FindingAudience::kParties);
+  Request req;
+  req.path_params["id"] = id;
+  req.subject = {.authenticated = true,
+                 .id = "clin-a",
+                 .organisation = "hosp-a",
+                 .roles = {"clinician"},
+                 .mfa = true};
+  const auto target = resolve(req);
+  ASSERT_TRUE(target.ok()) << target.error().message;
+  EXPECT_EQ(counting.statements(), 1);
+  EXPECT_EQ(target->resource.kind, "finding");
+  EXPECT_EQ(target->resource.id, id);
+  EXPECT_EQ(target->resource.organisation, "hosp-a");
+  EXPECT_EQ(target->resource.holder, "ac-1");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FindingRoutesTest,
