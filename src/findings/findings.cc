@@ -9,6 +9,7 @@
 #include <optional>
 #include <regex>
 
+#include "common/field_checks.h"
 #include "crypto/crypto.h"
 #include "findings/acmg_sf.h"
 #include "identity/directory.h"
@@ -23,20 +24,6 @@ using storage::Int;
 using storage::Null;
 using storage::Text;
 using namespace std::chrono_literals;
-
-template <size_t N>
-bool OneOf(const std::string_view (&values)[N], std::string_view v) {
-  return std::find(std::begin(values), std::end(values), v) != std::end(values);
-}
-
-template <size_t N>
-std::string ListOf(const std::string_view (&values)[N]) {
-  return fmt::format("{}", fmt::join(values, ", "));
-}
-
-Error BadField(const std::string& field, std::string message) {
-  return InvalidArgument("invalid_" + field, std::move(message), field);
-}
 
 std::string NewId(std::string_view prefix) {
   std::string hex = crypto::ToHex(crypto::RandomBytes(8));

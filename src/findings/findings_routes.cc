@@ -4,17 +4,17 @@
 
 #include "findings/acmg_sf.h"
 #include "findings/report.h"
+#include "http/route_params.h"
 
 namespace zengen::findings {
 namespace {
 
+using http::OrNull;
 using http::RequestActor;
 using http::Request;
 using http::Response;
 using http::Wrap;
 using nlohmann::json;
-
-json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 json FindingJson(const Finding& f, const Findings& findings, const Actor& actor,
                  const Settings& settings) {
