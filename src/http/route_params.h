@@ -23,6 +23,15 @@ inline std::string PathParam(const Request& req, const std::string& name) {
   return it == req.path_params.end() ? std::string() : it->second;
 }
 
+// The id of the resource a route's path names: its {id} parameter, else its {key} parameter,
+// else "".
+inline std::string ResourceIdParam(const Request& req) {
+  for (const char* name : {"id", "key"}) {
+    if (auto it = req.path_params.find(name); it != req.path_params.end()) return it->second;
+  }
+  return "";
+}
+
 // The request's actor (RequestActor: the subject's id, "anonymous" when not authenticated,
 // the peer address and the request id) as a module's own actor type with the three fields
 // {id, source, request_id} in that order (consent::Actor, clinical::Actor).
