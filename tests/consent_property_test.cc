@@ -319,7 +319,7 @@ class ConsentPropertyTest : public ::testing::TestWithParam<std::string> {
     uploads_ = std::make_unique<sequencing::Uploads>(
         *store_, clock_, audit_, *blobs_, *specimens_, dir_ / "staging",
         genomefiles::UploadKeys{dc.secret_key, dc.public_key});
-    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_, audit_);
+    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_);
     fhir_sources_ = std::make_unique<fhir::Sources>(
         fhir::Sources{*registry_, *ledger_, *clinical_});
 

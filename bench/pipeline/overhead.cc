@@ -174,7 +174,7 @@ int Run(char** argv) {
   n.file_name = "r2.fq.gz";
   if (auto s = Upload(uploads, n, Slurp(r2), op); !s.ok()) return Die(s.error());
   sharing::Sharing sharing(st, clock, audit, ledger);
-  access::Gate gate(uploads.files(), ledger, sharing, audit);
+  access::Gate gate(uploads.files(), ledger, sharing);
   analysis::Registry files(st, clock, audit, **blobs, specimens, uploads, work / "registry");
   auto executor = analysis::MakeExecutor(executor_name);
   if (!executor.ok()) return Die(executor.error());

@@ -44,9 +44,8 @@ std::string AuditSafe(std::string_view s) {
 
 }  // namespace
 
-Gate::Gate(genomefiles::Files& files, consent::Ledger& consents, sharing::Sharing& sharing,
-           AuditSink& audit)
-    : files_(files), consents_(consents), sharing_(sharing), audit_(audit) {}
+Gate::Gate(genomefiles::Files& files, consent::Ledger& consents, sharing::Sharing& sharing)
+    : files_(files), consents_(consents), sharing_(sharing) {}
 
 Result<http::Target> Gate::FileTarget(const policy::Subject& subject, std::string_view action,
                                       const genomefiles::DataFile& file,

@@ -32,8 +32,7 @@ namespace zengen::access {
 class Gate {
  public:
   // Every reference must outlive the gate.
-  Gate(genomefiles::Files& files, consent::Ledger& consents, sharing::Sharing& sharing,
-       AuditSink& audit);
+  Gate(genomefiles::Files& files, consent::Ledger& consents, sharing::Sharing& sharing);
 
   // The facts about one file for subject and action, as the target of the one decision.
   // A subject whose only role of the action's rule is tier-gated (a researcher) gets the
@@ -86,7 +85,6 @@ class Gate {
   genomefiles::Files& files_;
   consent::Ledger& consents_;
   sharing::Sharing& sharing_;
-  AuditSink& audit_;
 };
 
 // The one audit record of a decision about a request: actor, source, action, the resolved

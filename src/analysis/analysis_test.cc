@@ -189,7 +189,7 @@ class AnalysisTest : public ::testing::TestWithParam<std::string> {
         genomefiles::HtsSanitiser());
     ledger_ = std::make_unique<consent::Ledger>(*store_, clock_, audit_);
     sharing_ = std::make_unique<sharing::Sharing>(*store_, clock_, audit_, *ledger_);
-    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_, audit_);
+    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_);
     registry_ = std::make_unique<Registry>(*store_, clock_, audit_, *blobs_, *specimens_,
                                            *uploads_, dir_ / "registry");
     ASSERT_TRUE(ledger_->Record(participant_,

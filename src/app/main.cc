@@ -160,7 +160,7 @@ Status RecordDecision(AuditSink& sink, const http::Request& req) {
 struct Wiring {
   explicit Wiring(Runtime& r)
       : fhir_sources{*r.participants, *r.consents, *r.clinical},
-        gate(*r.files, *r.consents, *r.sharing, *r.audit_sink),
+        gate(*r.files, *r.consents, *r.sharing),
         analysis_orders(*r.store, r.clock, *r.audit_sink),
         cohort(MakeCohort(r)),
         // Everything public is published through one disclosure control

@@ -5,21 +5,18 @@
 #include <fmt/format.h>
 
 #include "clinical/fhir.h"
+#include "http/route_params.h"
 #include "participants/participants_routes.h"
 #include "policy/policy.h"
 
 namespace zengen::clinical {
 namespace {
 
+using http::ActorAs;
 using http::Request;
 using http::Response;
 
 using http::Wrap;
-
-Actor ActorOf(const Request& req) {
-  return {req.subject.authenticated ? req.subject.id : "anonymous", req.remote_address,
-          req.request_id};
-}
 
 Response WithProblems(const Error& e, json problems) {
   Response r = Response::FromError(e);
@@ -188,8 +185,8 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical, Withdraw
         return InvalidArgument("missing_field", "'data' is required", "data");
       }
       std::vector<Problem> problems;
-      auto r = submit ? c->Submit(p.id, cat, data, reason, ActorOf(req), &problems)
-                      : c->SaveDraft(p.id, cat, *data, reason, ActorOf(req), &problems);
+      auto r = submit ? c->Submit(p.id, cat, data, reason, ActorAs<Actor>(req), &problems)
+                      : c->SaveDraft(p.id, cat, *data, reason, ActorAs<Actor>(req), &problems);
       if (!r.ok()) {
         if (!problems.empty()) return WithProblems(r.error(), ProblemsJson(problems));
         return r.error();
@@ -255,7 +252,7 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical, Withdraw
          // data-center-wide role, should the policy ever let one write).
          ImportOptions opts;
          opts.hospital = ScopeOrAll(policy::ScopeOf(req.subject));
-         opts.actor = ActorOf(req);
+         opts.actor = ActorAs<Actor>(req);
          if (auto it = req.query.find("reason"); it != req.query.end() && !it->second.empty()) {
            opts.reason = it->second.substr(0, 2000);
          }
@@ -323,7 +320,7 @@ Status AddClinicalRoutes(http::Router& router, ClinicalStore& clinical, Withdraw
          const std::string& system = req.path_params.at("system");
          ZG_ASSIGN_OR_RETURN(std::string text, http::ReadBodyText(req));
          std::istringstream in(std::move(text));
-         ZG_ASSIGN_OR_RETURN(int64_t n, c->LoadCodes(system, in, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(int64_t n, c->LoadCodes(system, in, ActorAs<Actor>(req)));
          return Response::Json(200, {{"system", system}, {"codes", n}});
        })}));
   return Status::Ok();

@@ -2,20 +2,17 @@
 
 #include <fmt/format.h>
 
+#include "http/route_params.h"
 #include "participants/participants.h"
 #include "participants/participants_routes.h"
 
 namespace zengen::consent {
 namespace {
 
+using http::ActorAs;
 using http::Request;
 using http::Response;
 using nlohmann::json;
-
-Actor ActorOf(const Request& req) {
-  return {req.subject.authenticated ? req.subject.id : "anonymous", req.remote_address,
-          req.request_id};
-}
 
 using http::Wrap;
 
@@ -122,7 +119,8 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger) {
                       return InvalidArgument("missing_field", "'items' is required", "items");
                     }
                     ZG_ASSIGN_OR_RETURN(in.items, ParseCatalogue(body["items"]));
-                    ZG_ASSIGN_OR_RETURN(IcfVersion icf, l->RegisterIcfVersion(in, ActorOf(req)));
+                    ZG_ASSIGN_OR_RETURN(IcfVersion icf,
+                                        l->RegisterIcfVersion(in, ActorAs<Actor>(req)));
                     return Response::Json(201, IcfJson(icf));
                   })}));
 
@@ -156,7 +154,7 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger) {
            return InvalidArgument("missing_field", "'details' is required", "details");
          }
          in.details = body["details"];
-         ZG_ASSIGN_OR_RETURN(ConsentRecord r, l->Record(id, in, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(ConsentRecord r, l->Record(id, in, ActorAs<Actor>(req)));
          ZG_ASSIGN_OR_RETURN(ConsentStatus s, l->Current(id));
          return Response::Json(201, {{"record", RecordJson(r)},
                                      {"state", StateName(s.state)},
@@ -176,7 +174,7 @@ Status AddConsentRoutes(http::Router& router, Ledger& ledger) {
          ZG_ASSIGN_OR_RETURN(in.level, http::JsonString(body, "level", true, 256));
          ZG_ASSIGN_OR_RETURN(in.signed_date, http::JsonString(body, "signed_date", true, 256));
          ZG_ASSIGN_OR_RETURN(in.reason, http::JsonString(body, "reason", false, 2000));
-         ZG_ASSIGN_OR_RETURN(WithdrawalResult w, l->Withdraw(id, in, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(WithdrawalResult w, l->Withdraw(id, in, ActorAs<Actor>(req)));
          return Response::Json(201, {{"record", RecordJson(w.record)},
                                      {"state", StateName(w.record.state())},
                                      {"notify", w.notify}});

@@ -9,6 +9,7 @@
 #include <optional>
 #include <regex>
 
+#include "common/field_checks.h"
 #include "crypto/crypto.h"
 #include "findings/acmg_sf.h"
 #include "identity/directory.h"
@@ -23,20 +24,6 @@ using storage::Int;
 using storage::Null;
 using storage::Text;
 using namespace std::chrono_literals;
-
-template <size_t N>
-bool OneOf(const std::string_view (&values)[N], std::string_view v) {
-  return std::find(std::begin(values), std::end(values), v) != std::end(values);
-}
-
-template <size_t N>
-std::string ListOf(const std::string_view (&values)[N]) {
-  return fmt::format("{}", fmt::join(values, ", "));
-}
-
-Error BadField(const std::string& field, std::string message) {
-  return InvalidArgument("invalid_" + field, std::move(message), field);
-}
 
 std::string NewId(std::string_view prefix) {
   std::string hex = crypto::ToHex(crypto::RandomBytes(8));
@@ -690,10 +677,9 @@ Result<FindingDetail> Findings::Get(std::string_view id) {
   return FindingDetail{std::move(f), std::move(history)};
 }
 
-Result<policy::Resource> Findings::Resource(std::string_view id) {
+Result<Finding> Findings::Find(std::string_view id) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
-  ZG_ASSIGN_OR_RETURN(Finding f, ReadFinding(*tx, id));
-  return policy::Resource{"finding", f.id, f.hospital, f.analysis_center};
+  return ReadFinding(*tx, id);
 }
 
 Result<std::string> Findings::LocalId(std::string_view participant_id) {

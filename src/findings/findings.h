@@ -329,6 +329,9 @@ class Findings {
 
   // Errors: kNotFound "finding_not_found".
   Result<FindingDetail> Get(std::string_view id);
+  // The finding without its history: one row read (what a route's resolver decides on).
+  // Errors: kNotFound "finding_not_found".
+  Result<Finding> Find(std::string_view id);
   // Findings visible to the actor: an analysis centre's own, a hospital's sent ones, all for a
   // data steward. Optional filters by state and participant. Ordered by filing time, then id.
   Result<std::vector<Finding>> List(const Actor& actor, std::string_view state,
@@ -363,8 +366,6 @@ class Findings {
   // Applies consent reconciliation and the SLA timers to every open finding.
   Result<TickSummary> Tick();
 
-  // Policy resource {"finding", id, hospital, analysis_center}. Errors: kNotFound.
-  Result<policy::Resource> Resource(std::string_view id);
 
  private:
   Result<FindingDetail> Apply(const Finding& f, const Transition& t, const StepInput& in,

@@ -4,17 +4,17 @@
 
 #include "findings/acmg_sf.h"
 #include "findings/report.h"
+#include "http/route_params.h"
 
 namespace zengen::findings {
 namespace {
 
+using http::OrNull;
 using http::RequestActor;
 using http::Request;
 using http::Response;
 using http::Wrap;
 using nlohmann::json;
-
-json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 json FindingJson(const Finding& f, const Findings& findings, const Actor& actor,
                  const Settings& settings) {
@@ -131,8 +131,8 @@ http::Resolver ResolveFinding(Findings& findings, FindingAudience audience) {
   Findings* fs = &findings;
   return http::ResolveWith([fs, audience](const Request& req) -> Result<policy::Resource> {
     const std::string& id = req.path_params.at("id");
-    ZG_ASSIGN_OR_RETURN(FindingDetail d, fs->Get(id));
-    const Finding& f = d.finding;
+    // The finding's row alone: the decision needs neither its history nor its messages.
+    ZG_ASSIGN_OR_RETURN(Finding f, fs->Find(id));
     // Not yet visible to the caller's party (the hospital before the finding was sent): to
     // the parties themselves an unknown id, as it was when the handler hid it after deciding;
     // to anyone else the resource below, which the policy refuses.

@@ -1,9 +1,9 @@
 #include "findings/findings_routes.h"
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "findings/findings_test_support.h"
+#include "support/counting_store.h"
 
 namespace zengen::findings {
 namespace {
@@ -12,28 +12,12 @@ using http::Request;
 using http::Response;
 using nlohmann::json;
 
-// "Bearer <user>" → a subject with the role and organisation below, second factor passed.
-class TableAuthenticator final : public http::Authenticator {
- public:
-  Result<http::Subject> Authenticate(const Request& req) override {
-    static const std::map<std::string, std::pair<std::string, std::string>> kPeople = {
-        {"clin-a", {"hosp-a", "clinician"}}, {"clin-b", {"hosp-b", "clinician"}},
-        {"an-1", {"ac-1", "analyst"}},       {"an-2", {"ac-1", "analyst"}},
-        {"an-3", {"ac-2", "analyst"}},       {"steward", {"dc", "data_steward"}},
-        {"op-1", {"seq-1", "sequencing_operator"}},
-    };
-    const std::string a = req.Header("Authorization");
-    if (a.empty()) return http::Subject{};
-    const auto it = kPeople.find(a.substr(7));
-    if (a.rfind("Bearer ", 0) != 0 || it == kPeople.end()) {
-      return Unauthenticated("invalid_credentials", "unknown token");
-    }
-    return http::Subject{.authenticated = true,
-                         .id = it->first,
-                         .organisation = it->second.first,
-                         .roles = {it->second.second},
-                         .mfa = true};
-  }
+// Bearer tokens of the tests: user → (organisation, role).
+const zengen::testing::People kPeople = {
+    {"clin-a", {"hosp-a", "clinician"}}, {"clin-b", {"hosp-b", "clinician"}},
+    {"an-1", {"ac-1", "analyst"}},       {"an-2", {"ac-1", "analyst"}},
+    {"an-3", {"ac-2", "analyst"}},       {"steward", {"dc", "data_steward"}},
+    {"op-1", {"seq-1", "sequencing_operator"}},
 };
 
 class FindingRoutesTest : public testing::FindingsFixture {
@@ -42,30 +26,17 @@ class FindingRoutesTest : public testing::FindingsFixture {
     FindingsFixture::SetUp();
     http::Router router;
     ASSERT_TRUE(AddFindingRoutes(router, *findings_, clock_).ok());
-    pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
-    pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
-    pipeline_->AddFilter(
-        std::make_unique<http::AuthenticationFilter>(std::make_shared<TableAuthenticator>()));
     // The one decision per request (issue 12), as the audit recorder receives it.
-    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>([this](const Request& req) {
-      const policy::Resource& r = req.resolved->resource;
-      decisions_.push_back(fmt::format("{} {}/{} {}", req.route->action, r.kind, r.id,
-                                       req.decision->allowed() ? "allow" : "deny"));
+    Serve(std::move(router), kPeople, [this](const Request& req) {
+      decisions_.push_back(DecisionText(req));
       return Status::Ok();
-    }));
+    });
   }
 
   Response Call(const std::string& method, const std::string& target, const std::string& user,
                 const std::string& body = "") {
-    Request req;
-    req.method = method;
-    EXPECT_TRUE(http::ParseTarget(target, req).ok()) << target;
-    if (!user.empty()) req.headers["Authorization"] = "Bearer " + user;
-    req.body = body;
-    if (!body.empty()) req.headers["Content-Type"] = "application/json";
-    req.remote_address = "10.0.0.9";
     const size_t before = decisions_.size();
-    Response r = pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
+    Response r = FindingsFixture::Call(method, target, user, body);
     // Every request of these routes is decided exactly once: one audit record, no second
     // decision in a handler (issue 12).
     EXPECT_EQ(decisions_.size(), before + 1) << method << " " << target;
@@ -82,7 +53,6 @@ class FindingRoutesTest : public testing::FindingsFixture {
   }
   static std::string ErrorCode(const Response& r) { return J(r)["error"].value("code", ""); }
 
-  std::unique_ptr<http::Pipeline> pipeline_;
   std::vector<std::string> decisions_;
 };
 
@@ -336,6 +306,30 @@ TEST_P(FindingRoutesTest, APatientPreferenceChangeInTheThreadClosesTheFinding) {
   EXPECT_EQ(J(change)["party"], "patient");
   EXPECT_FALSE(J(change)["consent_record_id"].is_null());
   EXPECT_EQ(J(Call("GET", "/api/v1/findings/" + id, "clin-a"))["state"], "closed_by_preference");
+}
+
+// The resolver of a route about one finding decides on the finding's row alone: one statement,
+// however long the finding's history (it loaded the whole history before).
+TEST_P(FindingRoutesTest, TheFindingResolverReadsTheFindingsOneRow) {
+  const std::string id = File(Germline(NewParticipant()));
+  DriveTo(id, "sh_review");  // four events of history
+  zengen::testing::CountingStore counting(*store_);
+  Findings counted(counting, clock_, audit_, *ledger_);
+  const http::Resolver resolve = ResolveFinding(counted, FindingAudience::kParties);
+  Request req;
+  req.path_params["id"] = id;
+  req.subject = {.authenticated = true,
+                 .id = "clin-a",
+                 .organisation = "hosp-a",
+                 .roles = {"clinician"},
+                 .mfa = true};
+  const auto target = resolve(req);
+  ASSERT_TRUE(target.ok()) << target.error().message;
+  EXPECT_EQ(counting.statements(), 1);
+  EXPECT_EQ(target->resource.kind, "finding");
+  EXPECT_EQ(target->resource.id, id);
+  EXPECT_EQ(target->resource.organisation, "hosp-a");
+  EXPECT_EQ(target->resource.holder, "ac-1");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FindingRoutesTest,

@@ -1,5 +1,6 @@
-// Fixture shared by findings_test.cc and findings_routes_test.cc: a scratch database on one
-// backend with organisations of every party, the default ICFs, participants with chosen
+// Fixture shared by findings_test.cc and findings_routes_test.cc: the module-test fixture
+// (tests/support/module_fixture.h: a scratch database on one backend, fake clock, audit
+// recorder) with organisations of every party, the default ICFs, participants with chosen
 // consents, and helpers that drive a finding into any state. Tests only.
 #pragma once
 
@@ -8,22 +9,16 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 
-#include "common/audit_event.h"
-#include "common/clock.h"
 #include "consent/consent.h"
 #include "findings/findings.h"
 #include "participants/participants.h"
-#include "storage/store.h"
-#include "storage/testing.h"
+#include "support/module_fixture.h"
 
 namespace zengen::findings::testing {
 
-inline Actor Person(std::string user, std::string org, std::string role) {
-  return {std::move(user), std::move(org), {std::move(role)}, "10.0.0.1", "req-1"};
-}
+using ::zengen::testing::Person;
 
 inline const Actor kAn1 = Person("an-1", "ac-1", "analyst");
 inline const Actor kAn2 = Person("an-2", "ac-1", "analyst");  // the second pair of eyes
@@ -33,24 +28,15 @@ inline const Actor kClinA = Person("clin-a", "hosp-a", "clinician");
 inline const Actor kClinB = Person("clin-b", "hosp-b", "clinician");
 inline const Actor kSteward = Person("steward", "dc", "data_steward");
 
-class FindingsFixture : public ::testing::TestWithParam<std::string> {
+class FindingsFixture : public ::zengen::testing::ModuleTest {
  protected:
-  FindingsFixture() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
-
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"},
-                                                     {"hosp-b", "hospital"},
-                                                     {"seq-1", "sequencing_facility"},
-                                                     {"ac-1", "analysis_center"},
-                                                     {"ac-2", "analysis_center"},
-                                                     {"dc", "data_center"}})
-                    .ok());
+    ASSERT_NO_FATAL_FAILURE(OpenStore({{"hosp-a", "hospital"},
+                                       {"hosp-b", "hospital"},
+                                       {"seq-1", "sequencing_facility"},
+                                       {"ac-1", "analysis_center"},
+                                       {"ac-2", "analysis_center"},
+                                       {"dc", "data_center"}}));
     ASSERT_TRUE(consent::EnsureDefaultIcf(*store_, clock_).ok());
     registry_ = std::make_unique<participants::Registry>(*store_, clock_, audit_,
                                                          std::string(32, 'k'));
@@ -201,10 +187,6 @@ class FindingsFixture : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(StateOf(id), state);
   }
 
-  FakeClock clock_;
-  RecordingAuditSink audit_;
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
   std::unique_ptr<participants::Registry> registry_;
   std::unique_ptr<consent::Ledger> ledger_;
   std::unique_ptr<Findings> findings_;

@@ -7,24 +7,21 @@
 
 #include "crypto/crypt4gh.h"
 #include "genomefiles/object.h"
+#include "http/route_params.h"
 
 namespace zengen::genomefiles {
 namespace {
 
+using http::QueryParam;
 using http::Request;
 using http::Response;
 using http::Wrap;
 using nlohmann::json;
 
-std::string Query(const Request& req, const std::string& name) {
-  const auto it = req.query.find(name);
-  return it == req.query.end() ? std::string() : it->second;
-}
-
 // The recipient key: base64 of 32 bytes (the body of a Crypt4GH public key file), from the
 // public_key query parameter or the Crypt4GH-Public-Key header.
 Result<std::string> RecipientKey(const Request& req) {
-  std::string b64 = Query(req, "public_key");
+  std::string b64 = QueryParam(req, "public_key");
   if (b64.empty()) b64 = req.Header("Crypt4GH-Public-Key");
   if (b64.empty()) return std::string();
   std::replace(b64.begin(), b64.end(), ' ', '+');  // '+' decoded as a space in a query
@@ -84,7 +81,7 @@ Status AddFileRoutes(http::Router& router, Files& files, blobs::BlobStore& blobs
   auto deliver = [fs, bs](Request& req, bool decrypt) -> Result<Response> {
     const std::string& id = req.path_params.at("id");
     ZG_ASSIGN_OR_RETURN(DataFile f, fs->GetFile(id));
-    const std::string part = Query(req, "part").empty() ? "data" : Query(req, "part");
+    const std::string part = QueryParam(req, "part").empty() ? "data" : QueryParam(req, "part");
     if (part != "data" && part != "index") {
       return InvalidArgument("invalid_parameter", "'part' must be data or index", "part");
     }

@@ -7,6 +7,7 @@
 
 #include "crypto/crypto.h"
 #include "http/admission.h"
+#include "http/route_params.h"
 
 namespace zengen::http {
 namespace {
@@ -27,13 +28,6 @@ constexpr int kRefusedLinesPerSecond = 20;
 Response Refuse(const Request& req, const Error& e) {
   if (req.route != nullptr && req.route->refuse) return req.route->refuse(e);
   return Response::FromError(e);
-}
-
-std::string PathId(const Request& req) {
-  for (const char* key : {"id", "key"}) {
-    if (auto it = req.path_params.find(key); it != req.path_params.end()) return it->second;
-  }
-  return "";
 }
 
 }  // namespace
@@ -83,7 +77,7 @@ std::optional<Response> PolicyFilter::OnRequest(Request& req) {
     // it learn that the id is unknown or a parameter is wrong.
     resolve_error = resolved.error();
     const std::string scope = policy::ScopeOf(req.subject);
-    target.resource = {req.route->resource, PathId(req), scope, scope};
+    target.resource = {req.route->resource, ResourceIdParam(req), scope, scope};
   }
   policy::Subject subject = req.subject;
   subject.groups.insert(subject.groups.end(), target.groups.begin(), target.groups.end());

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "http/route_params.h"
+
 namespace zengen::http {
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
@@ -341,21 +343,10 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
 
 }  // namespace
 
-namespace {
-
-std::string PathId(const Request& req) {
-  for (const char* key : {"id", "key"}) {
-    if (auto it = req.path_params.find(key); it != req.path_params.end()) return it->second;
-  }
-  return "";
-}
-
-}  // namespace
-
 Resolver Unscoped(std::string kind) {
   return [kind = std::move(kind)](const Request& req) -> Result<Target> {
     Target t;
-    t.resource = {kind, PathId(req)};
+    t.resource = {kind, ResourceIdParam(req)};
     return t;
   };
 }
@@ -364,7 +355,7 @@ Resolver CallerScope(std::string kind) {
   return [kind = std::move(kind)](const Request& req) -> Result<Target> {
     Target t;
     const std::string scope = policy::ScopeOf(req.subject);
-    t.resource = {kind, PathId(req), scope, scope};
+    t.resource = {kind, ResourceIdParam(req), scope, scope};
     return t;
   };
 }

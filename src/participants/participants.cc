@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/field_checks.h"
 #include "crypto/totp.h"
 #include "identity/directory.h"
 #include "policy/policy.h"
@@ -14,10 +15,6 @@ namespace {
 
 using storage::Int;
 using storage::Text;
-
-Error BadField(std::string field, std::string message) {
-  return InvalidArgument("invalid_" + field, std::move(message), field);
-}
 
 Participant FromRow(const storage::Row& r) {
   return {r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6)};

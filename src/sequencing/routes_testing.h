@@ -3,7 +3,8 @@
 // them (the access gate resolves "file" routes) behind the standard filter chain, on a scratch
 // database of either backend, with a real blob store and the real Crypt4GH code. Every policy
 // decision (the filter's and any the gate takes inside a handler) goes to decisions(), so a
-// test can count the records one request writes.
+// test can count the records one request writes. Built on the module-test fixture
+// (tests/support/module_fixture.h).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -22,61 +23,34 @@
 #include "crypto/crypto.h"
 #include "genomefiles/file_routes.h"
 #include "http/filters.h"
-#include "participants/participants.h"
 #include "sequencing/synthetic.h"
 #include "sequencing/upload.h"
 #include "sequencing/upload_routes.h"
 #include "sharing/sharing.h"
 #include "specimens/specimens.h"
-#include "storage/testing.h"
+#include "support/module_fixture.h"
 
 namespace zengen::sequencing::testing {
 
-// "Bearer <user>" → a subject with the organisation and role below, second factor passed.
-class PeopleAuthenticator final : public http::Authenticator {
- public:
-  Result<http::Subject> Authenticate(const http::Request& req) override {
-    static const std::map<std::string, std::pair<std::string, std::string>> kPeople = {
-        {"clin-a", {"hosp-a", "clinician"}},     {"op-1", {"seq-1", "sequencing_operator"}},
-        {"op-2", {"seq-2", "sequencing_operator"}}, {"an-1", {"ac-1", "analyst"}},
-        {"an-2", {"ac-2", "analyst"}},          {"steward", {"dc", "data_steward"}},
-    };
-    const std::string a = req.Header("Authorization");
-    if (a.empty()) return http::Subject{};
-    const auto it = a.rfind("Bearer ", 0) == 0 ? kPeople.find(a.substr(7)) : kPeople.end();
-    if (it == kPeople.end()) return Unauthenticated("invalid_credentials", "unknown token");
-    return http::Subject{.authenticated = true,
-                         .id = it->first,
-                         .organisation = it->second.first,
-                         .roles = {it->second.second},
-                         .mfa = true};
-  }
+// Bearer tokens of the tests: user → (organisation, role).
+inline const ::zengen::testing::People kPeople = {
+    {"clin-a", {"hosp-a", "clinician"}},     {"op-1", {"seq-1", "sequencing_operator"}},
+    {"op-2", {"seq-2", "sequencing_operator"}}, {"an-1", {"ac-1", "analyst"}},
+    {"an-2", {"ac-2", "analyst"}},          {"steward", {"dc", "data_steward"}},
 };
 
-class RoutesTest : public ::testing::TestWithParam<std::string> {
+class RoutesTest : public ::zengen::testing::ModuleTest {
  protected:
-  RoutesTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
-
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"},
-                                                     {"seq-1", "sequencing_facility"},
-                                                     {"seq-2", "sequencing_facility"},
-                                                     {"ac-1", "analysis_center"},
-                                                     {"ac-2", "analysis_center"},
-                                                     {"dc", "data_center"}})
-                    .ok());
-    participants::Registry registry(*store_, clock_, audit_, std::string(32, 'k'));
+    ASSERT_NO_FATAL_FAILURE(OpenStore({{"hosp-a", "hospital"},
+                                       {"seq-1", "sequencing_facility"},
+                                       {"seq-2", "sequencing_facility"},
+                                       {"ac-1", "analysis_center"},
+                                       {"ac-2", "analysis_center"},
+                                       {"dc", "data_center"}}));
     for (const char* mrn : {"MRN-1", "MRN-2"}) {
-      auto p = registry.Register({"hosp-a", mrn, "cancer", "lung", "2026-06-01"}, "clin-a", "cli",
-                                 "");
-      ASSERT_TRUE(p.ok()) << p.error().message;
-      participants_.push_back(p->participant.id);
+      participants_.push_back(RegisterParticipant(mrn));
+      ASSERT_FALSE(participants_.back().empty());
     }
     specimens_ = std::make_unique<specimens::Specimens>(*store_, clock_, audit_);
     dir_ = std::filesystem::temp_directory_path() /
@@ -98,21 +72,17 @@ class RoutesTest : public ::testing::TestWithParam<std::string> {
                                          genomefiles::UploadKeys{dc.secret_key, dc.public_key});
     ledger_ = std::make_unique<consent::Ledger>(*store_, clock_, audit_);
     sharing_ = std::make_unique<sharing::Sharing>(*store_, clock_, audit_, *ledger_);
-    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_, decisions_);
+    gate_ = std::make_unique<access::Gate>(uploads_->files(), *ledger_, *sharing_);
 
     // As app/main.cc wires them.
     http::Router router;
     router.SetResolver("file", gate_->FileResolver());
     ASSERT_TRUE(AddUploadRoutes(router, *uploads_).ok());
     ASSERT_TRUE(genomefiles::AddFileRoutes(router, uploads_->files(), *blobs_, *gate_).ok());
-    pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
-    pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
-    pipeline_->AddFilter(
-        std::make_unique<http::AuthenticationFilter>(std::make_shared<PeopleAuthenticator>()));
-    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>([this](const http::Request& req) {
+    Serve(std::move(router), kPeople, [this](const http::Request& req) {
       return access::RecordDecision(decisions_, req, req.route->action, *req.resolved,
                                     *req.decision);
-    }));
+    });
   }
 
   void TearDown() override {
@@ -122,19 +92,6 @@ class RoutesTest : public ::testing::TestWithParam<std::string> {
     blobs_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
-  }
-
-  http::Response Call(const std::string& method, const std::string& target,
-                      const std::string& user, const std::string& body = "",
-                      const std::string& content_type = "application/json") {
-    http::Request req;
-    req.method = method;
-    EXPECT_TRUE(http::ParseTarget(target, req).ok()) << target;
-    if (!user.empty()) req.headers["Authorization"] = "Bearer " + user;
-    req.body = body;
-    if (!body.empty()) req.headers["Content-Type"] = content_type;
-    req.remote_address = "10.0.0.9";
-    return pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
   }
 
   // The decision records written while `call` ran.
@@ -207,11 +164,7 @@ class RoutesTest : public ::testing::TestWithParam<std::string> {
     return nlohmann::json::parse(done.body)["file"].value("id", "");
   }
 
-  FakeClock clock_;
-  RecordingAuditSink audit_;      // the modules' own records (changes)
-  RecordingAuditSink decisions_;  // access decisions
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
+  RecordingAuditSink decisions_;  // access decisions (audit_ holds the modules' own records)
   std::vector<std::string> participants_;
   std::unique_ptr<specimens::Specimens> specimens_;
   std::filesystem::path dir_;
@@ -220,7 +173,6 @@ class RoutesTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<consent::Ledger> ledger_;
   std::unique_ptr<sharing::Sharing> sharing_;
   std::unique_ptr<access::Gate> gate_;
-  std::unique_ptr<http::Pipeline> pipeline_;
 };
 
 }  // namespace zengen::sequencing::testing

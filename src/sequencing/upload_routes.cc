@@ -4,10 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "http/route_params.h"
 
 namespace zengen::sequencing {
 namespace {
 
+using http::PathParam;
+using http::QueryParam;
 using http::RequestActor;
 using http::Request;
 using http::Response;
@@ -15,22 +18,12 @@ using genomefiles::DataFileJson;
 using http::Wrap;
 using nlohmann::json;
 
-std::string Query(const Request& req, const std::string& name) {
-  const auto it = req.query.find(name);
-  return it == req.query.end() ? std::string() : it->second;
-}
-
-std::string PathId(const Request& req) {
-  const auto it = req.path_params.find("id");
-  return it == req.path_params.end() ? std::string() : it->second;
-}
-
 // A run named by {id}: the participant's hospital and the run's facility (Uploads::RunResource).
 // An unknown or empty id is kNotFound "run_not_found", answered only to callers whose role may
 // read runs in their own scope; everyone else gets the denial.
 http::Resolver RunResolver(Uploads& uploads) {
   return [&uploads](const Request& req) -> Result<http::Target> {
-    const std::string id = PathId(req);
+    const std::string id = PathParam(req, "id");
     if (id.empty()) return NotFound("run_not_found", "no run ''");
     ZG_ASSIGN_OR_RETURN(policy::Resource r, uploads.RunResource(id));
     return http::Target{.resource = std::move(r)};
@@ -41,7 +34,7 @@ http::Resolver RunResolver(Uploads& uploads) {
 // (Uploads::UploadResource). Unknown or empty ids as for RunResolver ("upload_not_found").
 http::Resolver UploadResolver(Uploads& uploads) {
   return [&uploads](const Request& req) -> Result<http::Target> {
-    const std::string id = PathId(req);
+    const std::string id = PathParam(req, "id");
     if (id.empty()) return NotFound("upload_not_found", "no upload ''");
     ZG_ASSIGN_OR_RETURN(policy::Resource r, uploads.UploadResource(id));
     return http::Target{.resource = std::move(r)};
@@ -62,7 +55,7 @@ http::Resolver NewInOwnOrganisation(std::string kind) {
 
 // The runs of one facility: ?organisation= or the caller's own.
 Result<http::Target> RunListTarget(const Request& req) {
-  std::string org = Query(req, "organisation");
+  std::string org = QueryParam(req, "organisation");
   if (org.empty()) org = req.subject.organisation;
   return http::Target{.resource = {"run", "", org, org}};
 }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/field_checks.h"
 #include "crypto/crypto.h"
 #include "identity/directory.h"
 
@@ -74,11 +75,6 @@ Status InsertOrder(storage::Transaction& tx, const AnalysisOrder& o) {
     return inserted.error();
   }
   return Status::Ok();
-}
-
-template <size_t N>
-bool OneOf(const std::string_view (&values)[N], std::string_view v) {
-  return std::find(std::begin(values), std::end(values), v) != std::end(values);
 }
 
 const OrderTransition* FindOrderTransition(std::string_view from, std::string_view event) {

@@ -4,9 +4,13 @@
 
 #include <algorithm>
 
+#include "http/route_params.h"
+
 namespace zengen::specimens {
 namespace {
 
+using http::OrNull;
+using http::QueryParam;
 using http::Request;
 using http::RequestActor;
 using http::Response;
@@ -14,13 +18,6 @@ using http::Wrap;
 using nlohmann::json;
 
 constexpr int64_t kMaxOrderBodyBytes = 16 * 1024;
-
-json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
-
-std::string Query(const Request& req, const std::string& name) {
-  const auto it = req.query.find(name);
-  return it == req.query.end() ? std::string() : it->second;
-}
 
 json RuleJson(const ProgramRule& r) {
   return {{"program", r.program}, {"centre", r.centre}, {"set_by", r.set_by},
@@ -45,7 +42,7 @@ json OrderJson(const AnalysisOrder& o) {
 http::Resolver ResolveSpecimenOrders(AnalysisOrders& orders) {
   AnalysisOrders* ao = &orders;
   return http::ResolveWith([ao](const Request& req) -> Result<policy::Resource> {
-    const std::string specimen = Query(req, "specimen_id");
+    const std::string specimen = QueryParam(req, "specimen_id");
     if (specimen.empty()) {
       return InvalidArgument("missing_field", "'specimen_id' is required", "specimen_id");
     }
@@ -83,7 +80,7 @@ Status AddAnalysisOrderRoutes(http::Router& router, AnalysisOrders& orders) {
       .handler = Wrap([ao](Request& req) -> Result<Response> {
         // The specimen the resolver (ResolveSpecimenOrders) decided on; ListForSpecimen then
         // selects the orders this caller's party sees (data selection, not a decision).
-        ZG_ASSIGN_OR_RETURN(auto list, ao->ListForSpecimen(Query(req, "specimen_id"), req.subject));
+        ZG_ASSIGN_OR_RETURN(auto list, ao->ListForSpecimen(QueryParam(req, "specimen_id"), req.subject));
         json items = json::array();
         for (const auto& o : list) items.push_back(OrderJson(o));
         return Response::Json(200, json{{"items", items}});
@@ -158,7 +155,7 @@ Status AddOrganisationDirectoryRoute(http::Router& router, identity::Identity& i
       .action = "org.directory",
       .resource = "organisation",
       .handler = Wrap([id](Request& req) -> Result<Response> {
-        std::string kind = Query(req, "kind");
+        std::string kind = QueryParam(req, "kind");
         if (kind == "analysis_centre") kind = "analysis_center";  // British spelling
         if (!kind.empty() && std::find(std::begin(identity::kOrganisationKinds),
                                        std::end(identity::kOrganisationKinds),

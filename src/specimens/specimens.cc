@@ -8,6 +8,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/field_checks.h"
 #include "crypto/crypto.h"
 #include "identity/directory.h"
 #include "participants/participants.h"
@@ -19,20 +20,6 @@ namespace {
 using nlohmann::json;
 using storage::Int;
 using storage::Text;
-
-template <size_t N>
-bool OneOf(const std::string_view (&values)[N], std::string_view v) {
-  return std::find(std::begin(values), std::end(values), v) != std::end(values);
-}
-
-template <size_t N>
-std::string ListOf(const std::string_view (&values)[N]) {
-  return fmt::format("{}", fmt::join(values, ", "));
-}
-
-Error BadField(const std::string& field, std::string message) {
-  return InvalidArgument("invalid_" + field, std::move(message), field);
-}
 
 std::chrono::sys_days DaysOf(std::string_view date) {  // REQUIRES: ValidDate(date)
   const int y = std::stoi(std::string(date.substr(0, 4)));

@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "http/route_params.h"
 #include "participants/participants_routes.h"
 
 namespace zengen::specimens {
 namespace {
 
+using http::QueryParam;
 using http::RequestActor;
 using http::Request;
 using http::Response;
@@ -50,15 +52,10 @@ json ListJson(const std::vector<Specimen>& list) {
   return {{"items", std::move(items)}};
 }
 
-std::string Query(const Request& req, const std::string& name) {
-  const auto it = req.query.find(name);
-  return it == req.query.end() ? std::string() : it->second;
-}
-
 // The holder GET /specimens lists: ?holder= when given, else the caller's organisation.
 // Error: 400 "missing_field" naming `holder` when that is empty.
 Result<std::string> HolderParam(const Request& req) {
-  std::string holder = req.query.contains("holder") ? Query(req, "holder")
+  std::string holder = req.query.contains("holder") ? QueryParam(req, "holder")
                                                     : req.subject.organisation;
   if (holder.empty()) return InvalidArgument("missing_field", "'holder' is required", "holder");
   return holder;
@@ -102,7 +99,7 @@ http::Resolver ResolveHolder() {
 http::Resolver ResolveCountsScope() {
   return http::ResolveWith([](const Request& req) -> Result<policy::Resource> {
     // All holders at once is every organisation ("*"): only data-center-wide roles pass.
-    std::string scope = Query(req, "holder");
+    std::string scope = QueryParam(req, "holder");
     if (scope.empty()) scope = std::string(policy::kEveryOrganisation);
     return policy::Resource{"specimen", "", scope, scope};
   });
@@ -189,7 +186,7 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens) {
       .handler = Wrap([sp](Request& req) -> Result<Response> {
         // The holder the resolver (ResolveHolder) decided on.
         ZG_ASSIGN_OR_RETURN(std::string holder, HolderParam(req));
-        ZG_ASSIGN_OR_RETURN(auto list, sp->ListHeldBy(holder, Query(req, "state")));
+        ZG_ASSIGN_OR_RETURN(auto list, sp->ListHeldBy(holder, QueryParam(req, "state")));
         return Response::Json(200, ListJson(list));
       }),
       .resolve = ResolveHolder(),
@@ -215,7 +212,7 @@ Status AddSpecimenRoutes(http::Router& router, Specimens& specimens) {
       .resource = "specimen",
       .handler = Wrap([sp](Request& req) -> Result<Response> {
         // The holder (or all, "") the resolver (ResolveCountsScope) decided on.
-        const std::string holder = Query(req, "holder");
+        const std::string holder = QueryParam(req, "holder");
         ZG_ASSIGN_OR_RETURN(auto counts, sp->CountByState(holder));
         return Response::Json(200, json{{"holder", holder.empty() ? json(nullptr) : json(holder)},
                                         {"counts", counts}});

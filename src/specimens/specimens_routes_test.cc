@@ -1,15 +1,10 @@
 #include "specimens/specimens_routes.h"
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <optional>
-
 #include "identity/identity.h"
-#include "participants/participants.h"
 #include "specimens/analysis_orders_routes.h"
-#include "storage/testing.h"
+#include "support/module_fixture.h"
 
 namespace zengen::specimens {
 namespace {
@@ -18,59 +13,32 @@ using http::Request;
 using http::Response;
 using nlohmann::json;
 
-// "Bearer <user>" → a subject with the role and organisation below, second factor passed.
-class TableAuthenticator final : public http::Authenticator {
- public:
-  Result<http::Subject> Authenticate(const Request& req) override {
-    static const std::map<std::string, std::pair<std::string, std::string>> kPeople = {
-        {"clin-a", {"hosp-a", "clinician"}},
-        {"clin-b", {"hosp-b", "clinician"}},
-        {"op-1", {"seq-1", "sequencing_operator"}},
-        {"op-2", {"seq-2", "sequencing_operator"}},
-        {"an-1", {"ac-1", "analyst"}},
-        {"an-2", {"ac-2", "analyst"}},
-        {"steward", {"dc", "data_steward"}},
-        {"researcher", {"univ", "researcher"}},
-    };
-    const std::string a = req.Header("Authorization");
-    if (a.empty()) return http::Subject{};
-    const auto it = kPeople.find(a.substr(7));
-    if (a.rfind("Bearer ", 0) != 0 || it == kPeople.end()) {
-      return Unauthenticated("invalid_credentials", "unknown token");
-    }
-    return http::Subject{.authenticated = true,
-                         .id = it->first,
-                         .organisation = it->second.first,
-                         .roles = {it->second.second},
-                         .mfa = true};
-  }
+// Bearer tokens of the tests: user → (organisation, role).
+const zengen::testing::People kPeople = {
+    {"clin-a", {"hosp-a", "clinician"}},
+    {"clin-b", {"hosp-b", "clinician"}},
+    {"op-1", {"seq-1", "sequencing_operator"}},
+    {"op-2", {"seq-2", "sequencing_operator"}},
+    {"an-1", {"ac-1", "analyst"}},
+    {"an-2", {"ac-2", "analyst"}},
+    {"steward", {"dc", "data_steward"}},
+    {"researcher", {"univ", "researcher"}},
 };
 
-class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
+class SpecimenRoutesTest : public zengen::testing::ModuleTest {
  protected:
-  SpecimenRoutesTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
-
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 2});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"},
-                                                     {"hosp-b", "hospital"},
-                                                     {"seq-1", "sequencing_facility"},
-                                                     {"seq-2", "sequencing_facility"},
-                                                     {"ac-1", "analysis_center"},
-                                                     {"ac-2", "analysis_center"},
-                                                     {"univ", "academic"},
-                                                     {"dc", "data_center"}})
-                    .ok());
-    participants::Registry registry(*store_, clock_, audit_, std::string(32, 'k'));
-    auto p =
-        registry.Register({"hosp-a", "MRN-1", "cancer", "lung", "2026-06-01"}, "clin-a", "cli", "");
-    ASSERT_TRUE(p.ok());
-    participant_ = p->participant.id;
+    ASSERT_NO_FATAL_FAILURE(OpenStore({{"hosp-a", "hospital"},
+                                       {"hosp-b", "hospital"},
+                                       {"seq-1", "sequencing_facility"},
+                                       {"seq-2", "sequencing_facility"},
+                                       {"ac-1", "analysis_center"},
+                                       {"ac-2", "analysis_center"},
+                                       {"univ", "academic"},
+                                       {"dc", "data_center"}},
+                                      /*pool_size=*/2));
+    participant_ = RegisterParticipant("MRN-1");
+    ASSERT_FALSE(participant_.empty());
     specimens_ = std::make_unique<Specimens>(*store_, clock_, audit_);
     orders_ = std::make_unique<AnalysisOrders>(*store_, clock_, audit_);
     identity_ = std::make_unique<identity::Identity>(*store_, clock_, audit_);
@@ -78,30 +46,17 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(AddSpecimenRoutes(router, *specimens_).ok());
     ASSERT_TRUE(AddAnalysisOrderRoutes(router, *orders_).ok());
     ASSERT_TRUE(AddOrganisationDirectoryRoute(router, *identity_).ok());
-    pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
-    pipeline_->AddFilter(std::make_unique<http::RequestIdFilter>());
-    pipeline_->AddFilter(
-        std::make_unique<http::AuthenticationFilter>(std::make_shared<TableAuthenticator>()));
     // The one decision per request (issue 12), as the audit recorder receives it.
-    pipeline_->AddFilter(std::make_unique<http::PolicyFilter>([this](const Request& req) {
-      const policy::Resource& r = req.resolved->resource;
-      decisions_.push_back(fmt::format("{} {}/{} {}", req.route->action, r.kind, r.id,
-                                       req.decision->allowed() ? "allow" : "deny"));
+    Serve(std::move(router), kPeople, [this](const Request& req) {
+      decisions_.push_back(DecisionText(req));
       return Status::Ok();
-    }));
+    });
   }
 
   Response Call(const std::string& method, const std::string& target, const std::string& user,
                 const std::string& body = "") {
-    Request req;
-    req.method = method;
-    EXPECT_TRUE(http::ParseTarget(target, req).ok()) << target;
-    if (!user.empty()) req.headers["Authorization"] = "Bearer " + user;
-    req.body = body;
-    if (!body.empty()) req.headers["Content-Type"] = "application/json";
-    req.remote_address = "10.0.0.9";
     const size_t before = decisions_.size();
-    Response r = pipeline_->Handle(req, pipeline_->router().Find(req.method, req.path));
+    Response r = ModuleTest::Call(method, target, user, body);
     // Every request of these routes is decided exactly once: one audit record, no second
     // decision in a handler (issue 12).
     EXPECT_EQ(decisions_.size(), before + 1) << method << " " << target;
@@ -124,14 +79,9 @@ class SpecimenRoutesTest : public ::testing::TestWithParam<std::string> {
     return json::parse(r.body)["error"].value("field", "");
   }
 
-  FakeClock clock_;
-  RecordingAuditSink audit_;
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Specimens> specimens_;
   std::unique_ptr<AnalysisOrders> orders_;
   std::unique_ptr<identity::Identity> identity_;
-  std::unique_ptr<http::Pipeline> pipeline_;
   std::vector<std::string> decisions_;
   std::string participant_;
 };

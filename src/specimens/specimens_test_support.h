@@ -1,5 +1,6 @@
-// Fixture shared by specimens_test.cc and analysis_orders_test.cc: a scratch database on one
-// backend with organisations of every kind, one participant at hosp-a, Specimens and
+// Fixture shared by specimens_test.cc and analysis_orders_test.cc: the module-test fixture
+// (tests/support/module_fixture.h: a scratch database on one backend, fake clock, audit
+// recorder) with organisations of every kind, one participant at hosp-a, Specimens and
 // AnalysisOrders, and a helper that drives a specimen into any custody state. Tests only.
 #pragma once
 
@@ -7,22 +8,18 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "participants/participants.h"
 #include "specimens/analysis_orders.h"
 #include "specimens/specimens.h"
-#include "storage/testing.h"
+#include "support/module_fixture.h"
 
 namespace zengen::specimens::testing {
 
 using namespace std::chrono_literals;
 
-inline Actor Person(std::string user, std::string org, std::string role) {
-  return {std::move(user), std::move(org), {std::move(role)}, "10.0.0.1", "req-1"};
-}
+using ::zengen::testing::Person;
 
 // Organisations and people shared by the module and route tests.
 inline const Actor kClinA = Person("clin-a", "hosp-a", "clinician");
@@ -35,30 +32,18 @@ inline const Actor kAn2 = Person("an-2", "ac-2", "analyst");
 inline const Actor kAnSeq = Person("an-seq", "seq-1", "analyst");
 inline const Actor kSteward = Person("steward", "dc", "data_steward");
 
-class SpecimensTest : public ::testing::TestWithParam<std::string> {
+class SpecimensTest : public ::zengen::testing::ModuleTest {
  protected:
-  SpecimensTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}) {}
-
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"},
-                                                     {"hosp-b", "hospital"},
-                                                     {"seq-1", "sequencing_facility"},
-                                                     {"seq-2", "sequencing_facility"},
-                                                     {"ac-1", "analysis_center"},
-                                                     {"ac-2", "analysis_center"},
-                                                     {"dc", "data_center"}})
-                    .ok());
-    participants::Registry registry(*store_, clock_, audit_, std::string(32, 'k'));
-    auto p =
-        registry.Register({"hosp-a", "MRN-1", "cancer", "lung", "2026-06-01"}, "clin-a", "cli", "");
-    ASSERT_TRUE(p.ok()) << p.error().message;
-    participant_ = p->participant.id;
+    ASSERT_NO_FATAL_FAILURE(OpenStore({{"hosp-a", "hospital"},
+                                       {"hosp-b", "hospital"},
+                                       {"seq-1", "sequencing_facility"},
+                                       {"seq-2", "sequencing_facility"},
+                                       {"ac-1", "analysis_center"},
+                                       {"ac-2", "analysis_center"},
+                                       {"dc", "data_center"}}));
+    participant_ = RegisterParticipant("MRN-1");
+    ASSERT_FALSE(participant_.empty());
     specimens_ = std::make_unique<Specimens>(*store_, clock_, audit_);
     orders_ = std::make_unique<AnalysisOrders>(*store_, clock_, audit_);
   }
@@ -112,10 +97,6 @@ class SpecimensTest : public ::testing::TestWithParam<std::string> {
     return id;
   }
 
-  FakeClock clock_;
-  RecordingAuditSink audit_;
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Specimens> specimens_;
   std::unique_ptr<AnalysisOrders> orders_;
   std::string participant_;

@@ -1,0 +1,35 @@
+// Checks of enumerated text fields that the modules' input validation shares, and the error
+// that names the refused field. Header-only; no I/O.
+#pragma once
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "common/result.h"
+
+namespace zengen {
+
+// Whether `v` is one of `values`, a module's array of allowed spellings (e.g. kOrigins).
+template <size_t N>
+bool OneOf(const std::string_view (&values)[N], std::string_view v) {
+  return std::find(std::begin(values), std::end(values), v) != std::end(values);
+}
+
+// The allowed spellings as "a, b, c", in array order, for the message of a refusal.
+template <size_t N>
+std::string ListOf(const std::string_view (&values)[N]) {
+  return fmt::format("{}", fmt::join(values, ", "));
+}
+
+// The refusal of a field's value: kInvalidArgument (400) with code "invalid_<field>", naming
+// `field`, with `message` for people (the web front-end turns the code into ja/en text).
+inline Error BadField(const std::string& field, std::string message) {
+  return InvalidArgument("invalid_" + field, std::move(message), field);
+}
+
+}  // namespace zengen
