@@ -147,6 +147,39 @@ void MakeDense(Chunk& chunk, CallSet& c) {
   for (uint32_t v : chunk.Members(c)) w[v / 64 - lo] |= uint64_t{1} << (v % 64);
 }
 
+// The fixed-width bitsets of a small batch (Chunk::fixed). The span covers the batch's samples
+// and every member (a decoded chunk may name members outside its batch: they count as in the
+// other forms).
+void MakeFixed(Chunk& chunk) {
+  chunk.fixed.clear();
+  chunk.fixed_base = 0;
+  chunk.fixed_words = 0;
+  if (chunk.sites.empty()) return;
+  uint32_t lo = UINT32_MAX, hi = 0;
+  if (!chunk.samples.isEmpty()) {
+    lo = chunk.samples.minimum();
+    hi = chunk.samples.maximum();
+  }
+  for (uint32_t v : chunk.members) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (lo > hi) return;  // no sample and no member: nothing to count
+  const uint32_t span = hi / 64 - lo / 64 + 1;
+  if (span > kFixedWords) return;
+  const uint32_t w = std::bit_ceil(span);
+  chunk.fixed_base = lo / 64;
+  chunk.fixed_words = w;
+  chunk.fixed.assign(chunk.sites.size() * 3 * w, 0);
+  uint64_t* out = chunk.fixed.data();
+  for (const auto& s : chunk.sites) {
+    for (const CallSet* c : {&s.het, &s.hom, &s.nocall}) {
+      for (uint32_t v : chunk.Members(*c)) out[v / 64 - chunk.fixed_base] |= uint64_t{1} << (v % 64);
+      out += w;
+    }
+  }
+}
+
 }  // namespace
 
 void Prepare(Chunk& chunk) {
@@ -156,6 +189,7 @@ void Prepare(Chunk& chunk) {
     MakeDense(chunk, s.hom);
     s.nocall.words = 0;
   }
+  MakeFixed(chunk);
 }
 
 std::string Encode(const Chunk& chunk) {
@@ -323,9 +357,16 @@ struct Held {
   const SiteCalls* calls;
 };
 
-template <typename Fn>
+// run(chunk, first, stop), when given, is offered each chunk's run of sites in the common
+// case (no two batches' chunks overlap in position) and returns true when it handled the run
+// itself; otherwise fn is called per site.
+struct NoRun {
+  bool operator()(const Chunk&, const SiteCalls*, const SiteCalls*) const { return false; }
+};
+
+template <typename Fn, typename Run = NoRun>
 void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
-                 int64_t end, Fn&& fn) {
+                 int64_t end, Fn&& fn, Run&& run = {}) {
   struct Cursor {
     const Chunk* chunk;
     const SiteCalls* at;
@@ -353,6 +394,7 @@ void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t 
   if (disjoint) {
     here.resize(1);
     for (const auto& cur : cursors) {
+      if (run(*cur.chunk, cur.at, cur.stop)) continue;
       for (const SiteCalls* s = cur.at; s != cur.stop; ++s) {
         here[0] = {cur.chunk, s};
         fn(s->site, std::span<const Held>(here));
@@ -410,6 +452,47 @@ int64_t AllowedIn(const Chunk& chunk, const CallSet& c, const std::vector<uint64
   return n;
 }
 
+// Counts a run of sites [first, stop) of a chunk with fixed-width bitsets of W words, given
+// the allowed bits of the same W words: per site 3·W ANDs and popcounts, no call and no branch
+// on the sets' sizes.
+template <uint32_t W>
+[[gnu::always_inline]] inline void CountFixed(const Chunk& c, size_t first, size_t stop,
+                                              const uint64_t* allowed, int64_t present,
+                                              std::vector<SiteCount>& out) {
+  const uint64_t* f = c.fixed.data() + first * 3 * W;
+  for (size_t i = first; i < stop; ++i, f += 3 * W) {
+    int64_t het = 0, hom = 0;
+    for (uint32_t k = 0; k < W; ++k) {
+      het += std::popcount(f[k] & allowed[k]);
+      hom += std::popcount(f[W + k] & allowed[k]);
+    }
+    if (het + hom == 0) continue;
+    int64_t nocall = 0;
+    for (uint32_t k = 0; k < W; ++k) nocall += std::popcount(f[2 * W + k] & allowed[k]);
+    out.emplace_back(c.sites[i].site, het + 2 * hom, 2 * (present - nocall), het, hom);
+  }
+}
+
+// why: as AllowedIn; one dispatch per run of sites, not per set.
+#if defined(__x86_64__) && defined(__GNUC__)
+[[gnu::target_clones("popcnt", "default")]]
+#endif
+void CountFixedRun(const Chunk& c, size_t first, size_t stop, const std::vector<uint64_t>& bits,
+                   int64_t present, std::vector<SiteCount>& out) {
+  uint64_t allowed[kFixedWords] = {};
+  for (uint32_t k = 0; k < c.fixed_words; ++k) {
+    const size_t word = size_t{c.fixed_base} + k;
+    allowed[k] = word < bits.size() ? bits[word] : 0;
+  }
+  switch (c.fixed_words) {
+    case 1: CountFixed<1>(c, first, stop, allowed, present, out); break;
+    case 2: CountFixed<2>(c, first, stop, allowed, present, out); break;
+    case 4: CountFixed<4>(c, first, stop, allowed, present, out); break;
+    case 8: CountFixed<8>(c, first, stop, allowed, present, out); break;
+    default: break;  // MakeFixed makes no other width
+  }
+}
+
 // How many sites the chunks of chrom hold in [start, end] (a site in two batches counts twice).
 size_t SitesInRange(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
                     int64_t end) {
@@ -456,6 +539,11 @@ std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chr
     if (het + 2 * hom == 0) return;
     for (const Held& h : calls) nocall += AllowedIn(*h.chunk, h.calls->nocall, bits);
     out.emplace_back(site, het + 2 * hom, 2 * (present - nocall), het, hom);
+  }, [&](const Chunk& c, const SiteCalls* first, const SiteCalls* stop) {
+    if (c.fixed_words == 0) return false;
+    CountFixedRun(c, static_cast<size_t>(first - c.sites.data()),
+                  static_cast<size_t>(stop - c.sites.data()), bits, present, out);
+    return true;
   });
   return out;
 }

@@ -85,14 +85,27 @@ struct Chunk {
   std::vector<SiteCalls> sites;  // sorted by site, unique
   std::vector<uint32_t> members;  // every site's het, hom and no-call members, each run sorted
   std::vector<uint64_t> words;    // dense forms of the large runs
+  // A small batch (its samples span at most kFixedWords words of the sample space) also keeps
+  // every site's het, hom and no-call sets as fixed-width bitsets, `fixed_words` words each from
+  // word `fixed_base` on, three per site in site order (het, hom, no-call): counting a site is
+  // then a few ANDs and popcounts with no branch on the set's size. Not stored (Encode writes
+  // the members only); Prepare rebuilds it.
+  uint32_t fixed_base = 0;
+  uint32_t fixed_words = 0;  // 0: no fixed-width form; else 1, 2, 4 or 8
+  std::vector<uint64_t> fixed;
 
   std::span<const uint32_t> Members(const CallSet& c) const {
     return {members.data() + c.at, c.n};
   }
 };
 
+// The widest batch (in 64-sample words) kept as fixed-width bitsets: 8 words = 512 samples,
+// 192 bytes per site in memory.
+inline constexpr uint32_t kFixedWords = 8;
+
 // Builds the dense forms of a chunk's large het and hom runs (those with more members than
-// words in their span). Decode and ChunkBuilder::Finish call it.
+// words in their span) and, for a small batch, the fixed-width bitsets. Decode and
+// ChunkBuilder::Finish call it.
 void Prepare(Chunk& chunk);
 
 std::string Encode(const Chunk& chunk);
@@ -122,8 +135,10 @@ class ChunkBuilder {
   std::map<std::pair<std::string, int64_t>, std::map<Site, Calls>> regions_;
 };
 
+// `site` refers to the site as held by the chunks given to Count (no strings are copied per
+// site): a SiteCount is valid as long as those chunks are.
 struct SiteCount {
-  Site site;
+  const Site& site;
   int64_t ac = 0;
   int64_t an = 0;
   int64_t het = 0;

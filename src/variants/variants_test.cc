@@ -333,6 +333,65 @@ TEST(VariantStoreTest, CountsFollowTheAllowedSetWithoutRebuilding) {
   EXPECT_TRUE(Count(chunks, "chr1", 1, 1000, only_ref).empty()) << "AC 0 sites are not listed";
 }
 
+// A small batch is also counted from fixed-width bitsets: for random batches at random offsets
+// of the sample space (1 to 8 words wide) and random allowed sets, the counts equal those of the
+// member lists (the same chunk with its fixed-width form dropped). A batch wider than
+// kFixedWords words has none.
+TEST(VariantStoreTest, FixedWidthCountsEqualTheMemberListCounts) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 40; ++round) {
+    const uint32_t offset = std::uniform_int_distribution<uint32_t>(0, 2000)(rng);
+    const uint32_t n = std::uniform_int_distribution<uint32_t>(1, 64 * kFixedWords - 64)(rng);
+    std::vector<uint32_t> index(n);
+    for (uint32_t i = 0; i < n; ++i) index[i] = offset + i;
+    ChunkBuilder b(1000);
+    for (int64_t pos = 1; pos < 3000; pos += 7) {
+      hts::GenotypeRecord r{"chr1", pos, "A", {"C"}, {}};
+      const double af = std::uniform_real_distribution<double>(0, 0.5)(rng);
+      std::uniform_real_distribution<double> u(0, 1);
+      for (uint32_t i = 0; i < n; ++i) {
+        if (u(rng) < 0.02) {
+          r.gt.push_back({-1, -1});
+        } else {
+          r.gt.push_back({u(rng) < af ? 1 : 0, u(rng) < af ? 1 : 0});
+        }
+      }
+      b.AddRecord(r, index);
+    }
+    auto chunks = b.Finish();
+    ASSERT_FALSE(chunks.empty());
+    Roaring allowed;
+    for (uint32_t v = 0; v < offset + n + 100; ++v) {
+      if (rng() % 3 == 0) allowed.add(v);
+    }
+    auto plain = chunks;
+    for (auto& c : plain) {
+      ASSERT_GT(c.fixed_words, 0u) << n << " samples from " << offset;
+      c.fixed_words = 0;
+      c.fixed.clear();
+    }
+    auto fast = Count(chunks, "chr1", 1, 3000, allowed);
+    auto slow = Count(plain, "chr1", 1, 3000, allowed);
+    ASSERT_EQ(fast.size(), slow.size());
+    for (size_t i = 0; i < fast.size(); ++i) {
+      EXPECT_EQ(fast[i].site, slow[i].site);
+      EXPECT_EQ(fast[i].ac, slow[i].ac) << fast[i].site.pos;
+      EXPECT_EQ(fast[i].an, slow[i].an) << fast[i].site.pos;
+      EXPECT_EQ(fast[i].het, slow[i].het) << fast[i].site.pos;
+      EXPECT_EQ(fast[i].hom, slow[i].hom) << fast[i].site.pos;
+    }
+  }
+  ChunkBuilder wide(1000);
+  std::vector<uint32_t> index(64 * kFixedWords + 1);
+  for (uint32_t i = 0; i < index.size(); ++i) index[i] = i;
+  hts::GenotypeRecord r{"chr1", 10, "A", {"C"}, std::vector<std::array<int, 2>>(index.size())};
+  r.gt[0] = {0, 1};
+  wide.AddRecord(r, index);
+  auto chunks = wide.Finish();
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].fixed_words, 0u);
+}
+
 
 // ---- The store: chunks in the blob store, their index in the metadata store --------------
 
