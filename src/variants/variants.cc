@@ -159,6 +159,7 @@ void MakeFixed(Chunk& chunk) {
   if (!chunk.samples.isEmpty()) {
     lo = chunk.samples.minimum();
     hi = chunk.samples.maximum();
+    if (hi / 64 - lo / 64 + 1 > kFixedWords) return;  // wide already: skip the members' scan
   }
   for (uint32_t v : chunk.members) {
     lo = std::min(lo, v);
