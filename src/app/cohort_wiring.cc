@@ -3,7 +3,9 @@
 #include <condition_variable>
 #include <mutex>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <map>
 #include <set>
 
 #include "audit/audit.h"
@@ -125,16 +127,90 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
   });
 }
 
-Result<bool> GateAllowsSample(Runtime& r, access::Gate& gate, const http::Request& req,
-                              const variants::CohortSample& sample) {
-  ZG_ASSIGN_OR_RETURN(auto file, r.files->GetFile(sample.file_id));
-  ZG_ASSIGN_OR_RETURN(http::Target t, gate.FileTarget(req.subject, "variants.read", file,
-                                                      sample.participant_id));
-  policy::Subject subject = req.subject;
-  subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
-  return policy::Decide(subject, "variants.read", t.resource,
-                        {req.remote_address, "", t.grant, t.now})
-      .allowed();
+Result<std::string> RequestGrant(Runtime& r, const http::Request& req) {
+  const auto named = req.query.find("grant");
+  if (named != req.query.end() && named->second.empty()) {
+    return InvalidArgument("invalid_parameter",
+                           "grant: the id of one of your grants (or leave the parameter out)",
+                           "grant");
+  }
+  std::vector<sharing::GrantRecord> active;
+  if (req.subject.authenticated && !req.subject.id.empty()) {
+    ZG_ASSIGN_OR_RETURN(auto grants, r.sharing->ListGrants(http::RequestActor(req)));
+    const auto now = r.clock.Now();
+    for (auto& g : grants) {
+      if (g.holder == req.subject.id && g.StatusAt(now) == "active") active.push_back(std::move(g));
+    }
+  }
+  if (named != req.query.end()) {
+    const std::string& id = named->second;
+    for (const auto& g : active) {
+      if (g.id == id) return id;
+    }
+    // Why, for the audit log only: the caller learns nothing about other people's grants.
+    std::string why = "not a grant of the caller (unknown, or another's)";
+    if (req.subject.authenticated) {
+      ZG_ASSIGN_OR_RETURN(auto visible, r.sharing->ListGrants(http::RequestActor(req)));
+      for (const auto& g : visible) {
+        if (g.id != id) continue;
+        why = g.holder != req.subject.id ? "held by " + g.holder
+                                         : "not active (" + g.StatusAt(r.clock.Now()) + ")";
+      }
+    }
+    ZG_RETURN_IF_ERROR(r.audit_sink->Append(
+        {.actor = req.subject.authenticated ? req.subject.id : "anonymous",
+         .source = req.remote_address,
+         .action = "variants.grant",
+         .resource = "grant/" + id.substr(0, 64),
+         .decision = "deny",
+         .reason = fmt::format("grant named for a cohort query: {}", why),
+         .request_id = req.request_id}));
+    return Error{ErrorKind::kPermissionDenied, "grant_not_usable",
+                 "grant: not an active grant of yours", "grant"};
+  }
+  if (active.size() > 1) {
+    std::string ids;
+    for (const auto& g : active) ids += (ids.empty() ? "" : ", ") + g.id;
+    return InvalidArgument(
+        "grant_required",
+        fmt::format("grant: you hold {} active grants ({}); name the one this query is for",
+                    active.size(), ids),
+        "grant");
+  }
+  return std::string();
+}
+
+Result<variants::SampleDecisions> GateDecidesSamples(
+    Runtime& r, access::Gate& gate, const http::Request& req,
+    const std::vector<variants::CohortSample>& samples) {
+  variants::SampleDecisions out;
+  ZG_ASSIGN_OR_RETURN(out.grant, RequestGrant(r, req));
+  std::map<std::string, genomefiles::DataFile> files;
+  std::map<std::pair<std::string, std::string>, bool> decided;  // (file, participant)
+  out.allowed.reserve(samples.size());
+  for (const auto& sample : samples) {
+    auto key = std::pair{sample.file_id, sample.participant_id};
+    auto known = decided.find(key);
+    if (known == decided.end()) {
+      auto file = files.find(sample.file_id);
+      if (file == files.end()) {
+        ZG_ASSIGN_OR_RETURN(auto f, r.files->GetFile(sample.file_id));
+        file = files.emplace(sample.file_id, std::move(f)).first;
+      }
+      ZG_ASSIGN_OR_RETURN(http::Target t,
+                          gate.FileTarget(req.subject, "variants.read", file->second,
+                                          sample.participant_id, out.grant));
+      policy::Subject subject = req.subject;
+      subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
+      const bool allowed =
+          policy::Decide(subject, "variants.read", t.resource,
+                         {req.remote_address, "", t.grant, t.now})
+              .allowed();
+      known = decided.emplace(std::move(key), allowed).first;
+    }
+    out.allowed.push_back(known->second);
+  }
+  return out;
 }
 
 Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
@@ -143,8 +219,9 @@ Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
       router,
       {.cohort = cohort,
        .store = *r.store,
-       .allowed = [&r, &gate](const http::Request& req, const variants::CohortSample& s) {
-         return GateAllowsSample(r, gate, req, s);
+       .allowed = [&r, &gate](const http::Request& req,
+                              const std::vector<variants::CohortSample>& samples) {
+         return GateDecidesSamples(r, gate, req, samples);
        },
        .ingest = [&r, &cohort](std::string_view file_id, const Actor& actor) {
          return IngestVariantFile(r, cohort, file_id, actor);
@@ -161,9 +238,22 @@ Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
        .samples = [&r, &gate, &cohort](const http::Request& req,
                                        beacon::Tier tier) -> Result<variants::SampleSet> {
          if (tier == beacon::Tier::kRecord) {
-           return variants::SelectSamples(cohort, [&](const variants::CohortSample& s) {
-             return GateAllowsSample(r, gate, req, s);
-           });
+           ZG_ASSIGN_OR_RETURN(auto all, cohort.Samples());
+           auto decided = GateDecidesSamples(r, gate, req, all);
+           // Several grants and none named: no record-level answer (the registered one).
+           if (!decided.ok() && decided.error().code == "grant_required") {
+             return variants::SampleSet{.bits = {}, .participant = {},
+                                        .considered = static_cast<int64_t>(all.size())};
+           }
+           ZG_RETURN_IF_ERROR(decided.status());
+           variants::SampleSet set;
+           set.considered = static_cast<int64_t>(all.size());
+           for (size_t i = 0; i < all.size(); ++i) {
+             if (!decided->allowed[i]) continue;
+             set.bits.add(all[i].bit);
+             set.participant[all[i].bit] = all[i].participant_id;
+           }
+           return set;
          }
          ZG_ASSIGN_OR_RETURN(auto released, r.sharing->ReleasedParticipants());
          return variants::SelectSamples(cohort,

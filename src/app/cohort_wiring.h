@@ -48,15 +48,27 @@ Result<variants::IngestQueue::Tick> SweepVariantIngest(Runtime& r, variants::Ing
 // closes.
 std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort);
 
-// The access gate's decision for one sample: the same facts and policy decision as for reading
-// the sample's file ("variants.read"), without an audit record of its own (the query's record
-// covers every sample).
-Result<bool> GateAllowsSample(Runtime& r, access::Gate& gate, const http::Request& req,
-                              const variants::CohortSample& sample);
+// The grant a request's cohort answers are for (issue 15; variants_routes.h "Naming the
+// grant"): the `grant` query parameter when given (it must be an active grant the caller
+// holds), else "" when the caller holds at most one active grant. Errors: kInvalidArgument
+// "invalid_parameter" (empty grant=), "grant_required" (several active grants, none named);
+// kPermissionDenied "grant_not_usable" (not the caller's, unknown, expired, revoked or not
+// started: one answer for all, the audit log's "variants.grant" denial says which).
+Result<std::string> RequestGrant(Runtime& r, const http::Request& req);
+
+// The access gate's decisions for the cohort's samples on one request: the same facts and
+// policy decision as for reading each sample's file ("variants.read") for the request's grant
+// (RequestGrant), without an audit record of its own (the query's record covers every
+// sample). Taken once per request: each file is read once and each (file, participant) pair
+// decided once, however many samples or chunks name them.
+Result<variants::SampleDecisions> GateDecidesSamples(
+    Runtime& r, access::Gate& gate, const http::Request& req,
+    const std::vector<variants::CohortSample>& samples);
 
 // The variant store's routes and Beacon v2's. Public and registered Beacon answers are over
 // the released participants' samples; records and the console's queries over the samples the
-// gate allows.
+// gate allows. Beacon takes no grant parameter: a caller holding several active grants gets no
+// record-level Beacon answer (the registered one instead), never one over several grants.
 Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
                        variants::Cohort& cohort, std::function<std::string()> public_url);
 
