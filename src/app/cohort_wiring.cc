@@ -87,22 +87,25 @@ std::unique_ptr<variants::IngestQueue> MakeIngestQueue(Runtime& r, variants::Coh
       variants::IngestQueue::Options{});
 }
 
-Result<variants::IngestQueue::Tick> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
-                                                       std::chrono::seconds min_age) {
-  // The VCF/BCF files registered at least min_age ago (asked of genomefiles); the queue
-  // leaves out the ones it holds or the cohort already has (Enqueue is idempotent).
+Result<VariantSweep> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
+                                        std::chrono::seconds min_age, VariantSweepCursor& cursor) {
+  const bool full = cursor.after.empty() || cursor.passes % kFullSweepEvery == kFullSweepEvery - 1;
+  const std::string up_to = FormatRfc3339(r.clock.Now() - min_age);
   std::vector<std::string> files;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, r.store->Begin(storage::TxMode::kRead));
     const std::vector<std::string> kinds = {"vcf", "bcf"};
-    ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueOfKinds(*tx, kinds));
-    const std::string cutoff = FormatRfc3339(r.clock.Now() - min_age);
-    for (const auto& e : entries) {
-      if (e.created_at <= cutoff) files.push_back(e.id);
-    }
+    ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueOfKindsCreated(
+                                          *tx, kinds, full ? "" : cursor.after, up_to));
+    for (const auto& e : entries) files.push_back(e.id);
   }
   ZG_RETURN_IF_ERROR(queue.Enqueue(files).status());
-  return queue.RunDue();
+  if (up_to > cursor.after) cursor.after = up_to;
+  ++cursor.passes;
+  VariantSweep out;
+  out.read = static_cast<int64_t>(files.size());
+  ZG_ASSIGN_OR_RETURN(out.tick, queue.RunDue());
+  return out;
 }
 
 std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
@@ -110,18 +113,19 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
   if (every.count() <= 0) return {};
   return std::jthread([&r, &cohort, every](std::stop_token stop) {
     auto queue = MakeIngestQueue(r, cohort);
+    VariantSweepCursor cursor;
     std::mutex mu;
     std::condition_variable_any cv;
     std::unique_lock lock(mu);
     while (true) {
       cv.wait_for(lock, stop, every, [] { return false; });
       if (stop.stop_requested()) break;
-      auto t = SweepVariantIngest(r, *queue, every);
+      auto t = SweepVariantIngest(r, *queue, every, cursor);
       if (!t.ok()) {
         spdlog::warn("variant ingest job failed: {} [{}]", t.error().message, t.error().code);
-      } else if (t->ingested + t->failed > 0) {
+      } else if (t->tick.ingested + t->tick.failed > 0) {
         spdlog::info("variant ingest job: {} files ingested, {} failed (retried later)",
-                     t->ingested, t->failed);
+                     t->tick.ingested, t->tick.failed);
       }
     }
   });

@@ -38,10 +38,28 @@ Result<int64_t> SeedDemoCohort(Runtime& r);
 // IngestVariantFile as the ingest job.
 std::unique_ptr<variants::IngestQueue> MakeIngestQueue(Runtime& r, variants::Cohort& cohort);
 
-// One pass of the ingest job: queues the registered VCF/BCF files registered at least
-// `min_age` ago that are neither queued nor ingested yet, then runs the due jobs.
-Result<variants::IngestQueue::Tick> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
-                                                       std::chrono::seconds min_age);
+// Where the ingest job's reading of the file catalogue stands: the created_at up to which it
+// has read (RFC 3339; "" before the first pass) and how many passes it made.
+struct VariantSweepCursor {
+  std::string after;
+  int64_t passes = 0;
+};
+// Every kFullSweepEvery-th pass reads the whole catalogue again (a file whose registration
+// committed more than min_age after its created_at would otherwise be missed; Enqueue's
+// idempotence makes the repeat harmless).
+inline constexpr int64_t kFullSweepEvery = 360;
+
+struct VariantSweep {
+  int64_t read = 0;  // catalogue entries this pass read (and handed to the queue)
+  variants::IngestQueue::Tick tick;
+};
+
+// One pass of the ingest job: reads the VCF/BCF files registered since the cursor and at least
+// `min_age` ago (the whole catalogue on the first pass and every kFullSweepEvery-th), hands
+// them to the queue (which leaves out those it holds or the cohort has), advances the cursor,
+// then runs the due jobs. A pass costs in proportion to the files registered since the last.
+Result<VariantSweep> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
+                                        std::chrono::seconds min_age, VariantSweepCursor& cursor);
 
 // Starts the ingest job beside the server: every config.variants_auto_ingest_seconds (0:
 // returns a thread that is not joinable). The caller stops and joins it before the runtime
