@@ -1,9 +1,12 @@
 #include "variants/variants.h"
 
+#include <htslib/faidx.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
+#include <memory>
 #include <unordered_map>
 #include <fmt/format.h>
 
@@ -104,8 +107,84 @@ constexpr size_t kMaxDecoded = size_t{1} << 31;  // 2 GiB: no chunk is anywhere 
 
 }  // namespace
 
+Result<ReferenceBases> OpenFastaReference(const std::filesystem::path& fasta) {
+  std::shared_ptr<faidx_t> fai(fai_load(fasta.c_str()), [](faidx_t* f) {
+    if (f != nullptr) fai_destroy(f);
+  });
+  if (fai == nullptr) {
+    return InvalidArgument("unreadable_reference",
+                           fmt::format("cannot read the indexed FASTA {}", fasta.filename().string()));
+  }
+  return ReferenceBases([fai](std::string_view chrom, int64_t start, int64_t end) {
+    std::string out;
+    const std::string name(chrom);
+    if (start < 1 || end < start || !faidx_has_seq(fai.get(), name.c_str())) return out;
+    hts_pos_t len = 0;
+    char* seq = faidx_fetch_seq64(fai.get(), name.c_str(), start - 1, end - 1, &len);
+    if (seq == nullptr) return out;
+    if (len > 0) out.assign(seq, static_cast<size_t>(len));
+    std::free(seq);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+  });
+}
+
+Site LeftAlign(Site site, const ReferenceBases& reference) {
+  if (!reference || site.ref.size() == site.alt.size()) return site;
+  auto upper = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  };
+  std::string r = upper(site.ref), a = upper(site.alt);
+  const auto len = static_cast<int64_t>(r.size());
+  if (reference(site.chrom, site.pos, site.pos + len - 1) != r) return site;
+  int64_t p = site.pos;
+  // Reference bases [window_start, p - 1], fetched in growing windows as the indel moves left.
+  std::string window;
+  int64_t window_start = p;
+  auto base_before = [&](int64_t at) -> int {  // the base at position at - 1, or -1
+    if (at <= 1) return -1;
+    if (at - 1 < window_start) {
+      const int64_t from = std::max<int64_t>(1, at - 1 - 255);
+      window = reference(site.chrom, from, at - 1);
+      window_start = from;
+      if (static_cast<int64_t>(window.size()) != at - from) return -1;
+    }
+    return static_cast<unsigned char>(window[static_cast<size_t>(at - 1 - window_start)]);
+  };
+  // Tan, Abecasis and Kang (2015): drop a common last base; when an allele becomes empty,
+  // extend both with the base to the left; until neither applies.
+  while (true) {
+    bool changed = false;
+    if (!r.empty() && !a.empty() && r.back() == a.back()) {
+      r.pop_back();
+      a.pop_back();
+      changed = true;
+    }
+    if (r.empty() || a.empty()) {
+      const int b = base_before(p);
+      if (b < 0) return site;  // at the contig's start: leave the site as written
+      r.insert(r.begin(), static_cast<char>(b));
+      a.insert(a.begin(), static_cast<char>(b));
+      --p;
+      changed = true;
+    }
+    if (!changed) break;
+  }
+  while (r.size() > 1 && a.size() > 1 && r.front() == a.front()) {
+    r.erase(r.begin());
+    a.erase(a.begin());
+    ++p;
+  }
+  site.pos = p;
+  site.ref = std::move(r);
+  site.alt = std::move(a);
+  return site;
+}
+
 std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_view ref,
-                               const std::vector<std::string>& alts) {
+                               const std::vector<std::string>& alts,
+                               const ReferenceBases& reference) {
   std::vector<SplitAllele> out;
   if (!Usable(ref)) return out;
   for (size_t k = 0; k < alts.size(); ++k) {
@@ -123,8 +202,9 @@ std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_
       a.remove_prefix(1);
       ++p;
     }
-    out.push_back({Site{std::string(chrom), p, std::string(r), std::string(a)},
-                   static_cast<int>(k) + 1});
+    Site site{std::string(chrom), p, std::string(r), std::string(a)};
+    if (reference) site = LeftAlign(std::move(site), reference);
+    out.push_back({std::move(site), static_cast<int>(k) + 1});
   }
   return out;
 }
@@ -271,12 +351,13 @@ Result<Chunk> Decode(std::string_view bytes) {
   return c;
 }
 
-ChunkBuilder::ChunkBuilder(int64_t chunk_size) : chunk_size_(std::max<int64_t>(chunk_size, 1)) {}
+ChunkBuilder::ChunkBuilder(int64_t chunk_size, ReferenceBases reference)
+    : chunk_size_(std::max<int64_t>(chunk_size, 1)), reference_(std::move(reference)) {}
 
 void ChunkBuilder::AddRecord(const hts::GenotypeRecord& record,
                              const std::vector<uint32_t>& sample_index) {
   for (uint32_t s : sample_index) samples_.add(s);
-  auto split = Split(record.chrom, record.pos, record.ref, record.alts);
+  auto split = Split(record.chrom, record.pos, record.ref, record.alts, reference_);
   for (const auto& sa : split) {
     int64_t region = (sa.site.pos - 1) / chunk_size_;
     auto& sites = regions_[{sa.site.chrom, region}];
