@@ -44,8 +44,14 @@ std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r) {
 
 Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
                                                  std::string_view file_id, const Actor& actor) {
+  variants::ReferenceBases reference;
+  if (!r.config.variants_reference_fasta.empty()) {
+    // Opened per ingest: the reader is not shared between concurrent ingests.
+    ZG_ASSIGN_OR_RETURN(reference, variants::OpenFastaReference(
+                                       r.config.Resolve(r.config.variants_reference_fasta)));
+  }
   return variants::IngestRegisteredFile(cohort, *r.files, *r.blobs,
-                                        r.config.data_dir / "staging", file_id, actor);
+                                        r.config.data_dir / "staging", file_id, actor, reference);
 }
 
 Result<int64_t> SeedDemoCohort(Runtime& r) {

@@ -26,7 +26,9 @@ inline constexpr beacon::Budget kBeaconBudget{.per_user = 500, .per_address = 20
 // its audit record in one transaction.
 std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r);
 
-// Adds a registered VCF/BCF to the cohort (working copy under the data directory's staging/).
+// Adds a registered VCF/BCF to the cohort (working copy under the data directory's staging/),
+// its indels left-aligned against config.variants_reference_fasta when set (an unreadable
+// FASTA fails the ingest: kInvalidArgument "unreadable_reference").
 Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
                                                  std::string_view file_id, const Actor& actor);
 

@@ -187,7 +187,8 @@ Result<SampleSet> SelectSamples(Cohort& cohort,
 
 Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& files,
                                           blobs::BlobStore& blobs, const fs::path& work_dir,
-                                          std::string_view file_id, const Actor& actor) {
+                                          std::string_view file_id, const Actor& actor,
+                                          const ReferenceBases& reference) {
   auto file = files.GetFile(file_id);
   if (!file.ok()) {
     if (file.error().kind == ErrorKind::kNotFound) {
@@ -229,7 +230,7 @@ Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& fi
     }
     if (!out.good()) return Unavailable("work_dir_unavailable", "cannot write the working copy");
   }
-  SourceFile src{.file_id = file->id, .path = plain, .participants = {}};
+  SourceFile src{.file_id = file->id, .path = plain, .participants = {}, .reference = reference};
   for (const auto& s : samples) src.participants[s.sample] = s.participant_id;
   if (src.participants.empty()) {
     ZG_ASSIGN_OR_RETURN(auto reader, hts::GenotypeReader::Open(plain));

@@ -78,11 +78,12 @@ using SampleDecider = std::function<Result<SampleDecisions>(
 // removed afterwards), its samples mapped to participants by the file's sample map (a file
 // without one is single-sample: its sample is the file's participant). Errors: kNotFound
 // "file_not_found"; kInvalidArgument "not_a_variant_file" (field file_id) for other kinds;
-// Cohort::Ingest's errors.
+// Cohort::Ingest's errors. `reference`, when given, left-aligns the file's indels.
 Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& files,
                                           blobs::BlobStore& blobs,
                                           const std::filesystem::path& work_dir,
-                                          std::string_view file_id, const Actor& actor);
+                                          std::string_view file_id, const Actor& actor,
+                                          const ReferenceBases& reference = {});
 
 struct RouteDeps {
   Cohort& cohort;

@@ -247,6 +247,7 @@ export const errorTexts: Record<string, Bilingual> = {
   empty_gene_table: b('遺伝子表に遺伝子がありません', 'The gene table holds no gene'),
   grant_required: b('複数の利用承認をお持ちです。この検索に使う承認を選んでください', 'You hold several grants; choose the one this query is for'),
   grant_not_usable: b('この利用承認は使えません（ご自身の有効な承認ではありません）', 'This grant cannot be used (it is not an active grant of yours)'),
+  unreadable_reference: b('参照配列（インデックス付き FASTA）を読めません', 'The reference (indexed FASTA) cannot be read'),
   validation_failed: b('{field}: 入力内容に問題があります', '{field}: the input has problems'),
   unknown_system: b('データ辞書にないコード体系です', 'Not a code system of the data dictionary'),
   invalid_code: b('コードの形式が正しくありません（{field}）', 'A code has the wrong format ({field})'),
