@@ -188,6 +188,13 @@ class CohortPurposeTest : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(ru->status, 201) << ru->body;
     Browser person{server_.get()};
     EXPECT_FALSE(person.LoginAndEnrol(id, kPassword).empty());
+    Apply(person, dataset, commercial);
+    return person;
+  }
+
+  // An approved grant for `person` on `dataset` for health research, commercial or not;
+  // returns its id.
+  std::string Apply(Browser& person, const std::string& dataset, bool commercial) {
     auto app = person.Send(
         "POST", "/api/v1/applications",
         {{"title", "希少疾患の遺伝要因"},
@@ -206,7 +213,50 @@ class CohortPurposeTest : public ::testing::TestWithParam<std::string> {
     auto decided = Call(committee_[0], "POST", "/api/v1/applications/" + aid + "/decision");
     EXPECT_EQ(decided->status, 200) << decided->body;
     EXPECT_EQ(decided->Json()["grant"]["purpose"]["commercial"], commercial) << decided->body;
-    return person;
+    return decided->Json()["grant"]["id"].is_string() ? decided->Json()["grant"]["id"].get<std::string>()
+                                                      : std::string();
+  }
+
+  std::string Dataset(const std::string& steward, const std::string& name,
+                      const std::vector<std::string>& participants) {
+    auto ds = Call(steward, "POST", "/api/v1/datasets",
+                   {{"name_ja", name}, {"name_en", name}, {"program", "rare_disease"},
+                    {"group_id", "grp-rd"}});
+    EXPECT_EQ(ds->status, 201) << ds->body;
+    const std::string dataset = ds->Json()["id"];
+    auto added = Call(steward, "POST", "/api/v1/datasets/" + dataset + "/files",
+                      {{"participant_ids", participants}});
+    EXPECT_EQ(added->status, 200) << added->body;
+    auto rel = Call(steward, "POST", "/api/v1/datasets/" + dataset + "/releases",
+                    {{"release_date", Today()}, {"embargo_months", 0}});
+    EXPECT_EQ(rel->status, 201) << rel->body;
+    return dataset;
+  }
+
+  // Waits (bounded) until the ingest job has taken `n` files.
+  void AwaitIngest(const std::string& steward, size_t n) {
+    json jobs;
+    for (int i = 0; i < 240; ++i) {
+      auto q = Call(steward, "GET", "/api/v1/variants/ingest-queue?state=done");
+      ASSERT_EQ(q->status, 200) << q->body;
+      jobs = q->Json()["jobs"];
+      if (jobs.size() == n) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    FAIL() << jobs.dump();
+  }
+
+  std::vector<std::string> AuditReasons(const std::string& action) {
+    auto store = storage::OpenStore({.location = server_->DatabaseLocation(), .migrate = false});
+    EXPECT_TRUE(store.ok());
+    if (!store.ok()) return {};
+    auto tx = (*store)->Begin(storage::TxMode::kRead);
+    auto rows = (*tx)->Query("SELECT reason FROM audit_log WHERE action = $1 ORDER BY seq",
+                             {storage::Text(action)});
+    EXPECT_TRUE(rows.ok());
+    std::vector<std::string> out;
+    for (const auto& r : rows->rows) out.push_back(r.Text(0));
+    return out;
   }
 
   std::unique_ptr<ZengenServer> server_;
@@ -348,6 +398,117 @@ TEST_P(CohortPurposeTest, AParticipantWhoseConsentExcludesTheGrantsPurposeIsAbse
   auto b2 = industry.Send("GET", beacon);
   EXPECT_EQ(b2->Json()["response"]["resultSets"][0]["results"][0]["caseLevelData"].size(), 3u)
       << b2->body;
+}
+
+// Naming the grant a query is for: one researcher holds a non-commercial grant on dataset A
+// (MRN-1 and MRN-3, who refused industry use) and a commercial grant on dataset B (MRN-2).
+// Each grant answers with its own samples; no answer is over the union of both; without a
+// grant the query is refused; another's grant, an expired grant and an empty grant= are refused.
+TEST_P(CohortPurposeTest, AQueryNamesItsGrantAndIsNeverAnsweredOverSeveralGrants) {
+  // 20:1000 C>T: MRN-1 het, MRN-2 het, MRN-3 hom; 20:2000 G>A: MRN-2 only.
+  const auto [p1, f1] = Participant("MRN-1", false, {"1000 C T 0/1"});
+  const auto [p2, f2] = Participant("MRN-2", false, {"1000 C T 0/1", "2000 G A 0/1"});
+  const auto [p3, f3] = Participant("MRN-3", true, {"1000 C T 1/1"});
+  const std::string steward =
+      Token("dc", "data_steward", {"variants.ingest", "variants.read", "dataset.write"});
+  AwaitIngest(steward, 3);
+  const std::string a = Dataset(steward, "A", {p1, p3});
+  const std::string b = Dataset(steward, "B", {p2});
+  committee_ = {Token("dc", "committee_member", {"application.review", "application.read"}),
+                Token("dc", "committee_member", {"application.review", "application.read"})};
+  Browser both = Researcher("res-two", a, false);
+  const std::string ga = [&] {
+    auto list = both.Send("GET", "/api/v1/grants");
+    EXPECT_EQ(list->status, 200) << list->body;
+    return list->Json()["items"][0]["id"].get<std::string>();
+  }();
+  const std::string gb = Apply(both, b, true);
+  ASSERT_FALSE(gb.empty());
+  ASSERT_NE(ga, gb);
+  Browser other = Researcher("res-other", a, false);
+  const std::string other_grant = [&] {
+    auto list = other.Send("GET", "/api/v1/grants");
+    return list->Json()["items"][0]["id"].get<std::string>();
+  }();
+
+  const std::string counts = "/api/v1/variants/counts?chrom=20&start=1&end=5000";
+  auto site = [](const json& body, int64_t pos) -> json {
+    for (const auto& s : body["sites"]) {
+      if (s["pos"] == pos) return s;
+    }
+    return nullptr;
+  };
+  // Without a grant: refused, naming the field and the caller's grants.
+  auto none = both.Send("GET", counts);
+  ASSERT_EQ(none->status, 400) << none->body;
+  EXPECT_NE(none->body.find("grant_required"), std::string::npos) << none->body;
+  EXPECT_NE(none->body.find(ga), std::string::npos) << none->body;
+  for (const std::string path : {"/api/v1/variants/carriers?chrom=20&pos=1000&ref=C&alt=T",
+                                 "/api/v1/variants/export?chrom=20&start=1&end=5000"}) {
+    EXPECT_EQ(both.Send("GET", path)->status, 400) << path;
+  }
+  // Grant A (non-commercial): MRN-1 and MRN-3.
+  auto ca = both.Send("GET", counts + "&grant=" + ga);
+  ASSERT_EQ(ca->status, 200) << ca->body;
+  EXPECT_EQ(ca->Json()["samples"], 2) << ca->body;
+  EXPECT_EQ(ca->Json()["grant"], ga) << ca->body;
+  EXPECT_EQ(site(ca->Json(), 1000)["ac"], 3) << ca->body;
+  EXPECT_TRUE(site(ca->Json(), 2000).is_null()) << ca->body;
+  auto ka = both.Send("GET", "/api/v1/variants/carriers?chrom=20&pos=1000&ref=C&alt=T&grant=" + ga);
+  ASSERT_EQ(ka->status, 200) << ka->body;
+  EXPECT_EQ(ka->Json()["carriers"].size(), 2u) << ka->body;
+  EXPECT_EQ(ka->body.find(p2), std::string::npos) << ka->body;
+  // Grant B (commercial): MRN-2 only.
+  auto cb = both.Send("GET", counts + "&grant=" + gb);
+  ASSERT_EQ(cb->status, 200) << cb->body;
+  EXPECT_EQ(cb->Json()["samples"], 1) << cb->body;
+  EXPECT_EQ(site(cb->Json(), 1000)["ac"], 1) << cb->body;
+  EXPECT_EQ(site(cb->Json(), 2000)["ac"], 1) << cb->body;
+  auto eb = both.Send("GET", "/api/v1/variants/export?chrom=20&start=1&end=5000&grant=" + gb);
+  ASSERT_EQ(eb->status, 200) << eb->body;
+  ASSERT_EQ(eb->Json()["participants"].size(), 1u) << eb->body;
+  EXPECT_EQ(eb->Json()["participants"][0]["participant_id"], p2) << eb->body;
+  // Beacon: no grant parameter, so no record-level answer over two grants.
+  auto bb = both.Send("GET",
+                      "/ga4gh/beacon/v2/g_variants?referenceName=20&start=999&referenceBases=C&"
+                      "alternateBases=T&requestedGranularity=record");
+  ASSERT_EQ(bb->status, 200) << bb->body;
+  EXPECT_NE(bb->Json()["meta"]["returnedGranularity"], "record") << bb->body;
+  EXPECT_EQ(bb->body.find(p1), std::string::npos) << bb->body;
+
+  // Insiders: another researcher's grant, an unknown id (the same answer), an empty grant=.
+  auto theirs = both.Send("GET", counts + "&grant=" + other_grant);
+  EXPECT_EQ(theirs->status, 403) << theirs->body;
+  EXPECT_NE(theirs->body.find("grant_not_usable"), std::string::npos) << theirs->body;
+  auto unknown = both.Send("GET", counts + "&grant=GR-NOSUCHGRANT");
+  EXPECT_EQ(unknown->status, 403) << unknown->body;
+  EXPECT_NE(unknown->body.find("grant_not_usable"), std::string::npos) << unknown->body;
+  EXPECT_EQ(unknown->body.find(other_grant), std::string::npos) << unknown->body;
+  auto empty = both.Send("GET", counts + "&grant=");
+  EXPECT_EQ(empty->status, 400) << empty->body;
+  EXPECT_NE(empty->body.find("grant"), std::string::npos) << empty->body;
+  // An expired grant: its end moved into the past, as time passing would do.
+  {
+    auto store = storage::OpenStore({.location = server_->DatabaseLocation(), .migrate = false});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    auto tx = (*store)->Begin(storage::TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Exec("UPDATE grants SET expires_at = $1 WHERE id = $2",
+                            {storage::Text("2020-01-01T00:00:00Z"), storage::Text(ga)}).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  auto expired = both.Send("GET", counts + "&grant=" + ga);
+  EXPECT_EQ(expired->status, 403) << expired->body;
+  EXPECT_NE(expired->body.find("grant_not_usable"), std::string::npos) << expired->body;
+  // One active grant left: answered without naming it, over that grant alone.
+  auto one = both.Send("GET", counts);
+  ASSERT_EQ(one->status, 200) << one->body;
+  EXPECT_EQ(one->Json()["samples"], 1) << one->body;
+  const auto reasons = AuditReasons("variants.grant");
+  ASSERT_EQ(reasons.size(), 3u);
+  EXPECT_NE(reasons[0].find("not a grant of the caller"), std::string::npos) << reasons[0];
+  EXPECT_NE(reasons[1].find("not a grant of the caller"), std::string::npos) << reasons[1];
+  EXPECT_NE(reasons[2].find("expired"), std::string::npos) << reasons[2];
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CohortPurposeTest,

@@ -11,6 +11,11 @@
 # libsavvy-dev) and a build (scripts/build.sh) configured after they were installed.
 #
 #   SAMPLES="200 1000 5000" LENGTH=2000000 bash bench/variants/run.sh
+#
+# A/B in the same run: OLD=path/to/an/older/variants_bench also runs that binary's query step
+# on the same files, right after the new one's (lines prefixed "old:"); build it from another
+# checkout, e.g. `git worktree add /tmp/old main && (cd /tmp/old && bash scripts/build.sh
+# --target variants_bench)`, then OLD=/tmp/old/build/bench/variants/variants_bench.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd -P)
 bin="$root/build/bench/variants/variants_bench"
@@ -76,6 +81,9 @@ for n in ${SAMPLES:-200 1000 5000}; do
   out=$(/usr/bin/time -f "zengen query step peak memory: %M kB" "$bin" query "$dir" "$n" \
     "$length" "$dir/subset.txt" 2>&1)
   echo "$out"
+  if [[ -n "${OLD:-}" ]]; then
+    "$OLD" query "$dir" "$n" "$length" "$dir/subset.txt" 2>&1 | grep -E "region|AF" | sed 's/^/old: /'
+  fi
   start=$((length / 3))
   for span in 10000 1000000; do
     end=$((start + span - 1))

@@ -49,10 +49,11 @@ Gate::Gate(genomefiles::Files& files, consent::Ledger& consents, sharing::Sharin
 
 Result<http::Target> Gate::FileTarget(const policy::Subject& subject, std::string_view action,
                                       const genomefiles::DataFile& file,
-                                      std::string_view sample_participant) {
+                                      std::string_view sample_participant,
+                                      std::string_view grant_id) {
   http::Target t;
   if (ThroughSharing(subject, action)) {
-    ZG_ASSIGN_OR_RETURN(sharing::FileAccess a, sharing_.FileAccessFor(subject, file.id));
+    ZG_ASSIGN_OR_RETURN(sharing::FileAccess a, sharing_.FileAccessFor(subject, file.id, {}, grant_id));
     t.resource = a.resource;
     t.grant = a.grant;
     t.groups = a.groups;
@@ -64,7 +65,7 @@ Result<http::Target> Gate::FileTarget(const policy::Subject& subject, std::strin
         a.decision.allowed()) {
       ZG_ASSIGN_OR_RETURN(auto visible, sharing_.VisibleParticipants(
                                             subject, a.dataset_id,
-                                            {std::string(sample_participant)}));
+                                            {std::string(sample_participant)}, grant_id));
       // Not visible under the grant (not in the dataset, withdrawn, or the purpose not
       // covered): the grant does not reach this sample.
       if (visible.empty()) t.resource.consent_covers_purpose = false;

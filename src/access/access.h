@@ -41,11 +41,13 @@ class Gate {
   // kind "file", the participant's hospital as organisation, the specimen's holder, and
   // withdrawn after a full withdrawal. sample_participant, when set, decides one sample of a
   // multi-sample file; otherwise a multi-sample file is decided as a whole (withdrawn only when
-  // every sample's participant withdrew fully; the handler narrows it per sample).
+  // every sample's participant withdrew fully; the handler narrows it per sample). grant_id,
+  // when set, names the one grant a researcher's access is for (Sharing::FileAccessFor).
   // Errors: kNotFound "file_not_found"; store errors.
   Result<http::Target> FileTarget(const policy::Subject& subject, std::string_view action,
                                   const genomefiles::DataFile& file,
-                                  std::string_view sample_participant = {});
+                                  std::string_view sample_participant = {},
+                                  std::string_view grant_id = {});
 
   // The resolver for routes whose {id} is a file id (the route's action decides which facts).
   // For htsget.read and drs.read on a file with several samples (a joint VCF/BCF) it also

@@ -3,7 +3,9 @@
 #include <condition_variable>
 #include <mutex>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <map>
 #include <set>
 
 #include "audit/audit.h"
@@ -42,8 +44,14 @@ std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r) {
 
 Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
                                                  std::string_view file_id, const Actor& actor) {
+  variants::ReferenceBases reference;
+  if (!r.config.variants_reference_fasta.empty()) {
+    // Opened per ingest: the reader is not shared between concurrent ingests.
+    ZG_ASSIGN_OR_RETURN(reference, variants::OpenFastaReference(
+                                       r.config.Resolve(r.config.variants_reference_fasta)));
+  }
   return variants::IngestRegisteredFile(cohort, *r.files, *r.blobs,
-                                        r.config.data_dir / "staging", file_id, actor);
+                                        r.config.data_dir / "staging", file_id, actor, reference);
 }
 
 Result<int64_t> SeedDemoCohort(Runtime& r) {
@@ -85,22 +93,25 @@ std::unique_ptr<variants::IngestQueue> MakeIngestQueue(Runtime& r, variants::Coh
       variants::IngestQueue::Options{});
 }
 
-Result<variants::IngestQueue::Tick> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
-                                                       std::chrono::seconds min_age) {
-  // The VCF/BCF files registered at least min_age ago (asked of genomefiles); the queue
-  // leaves out the ones it holds or the cohort already has (Enqueue is idempotent).
+Result<VariantSweep> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue,
+                                        std::chrono::seconds min_age, VariantSweepCursor& cursor) {
+  const bool full = cursor.after.empty() || cursor.passes % kFullSweepEvery == kFullSweepEvery - 1;
+  const std::string up_to = FormatRfc3339(r.clock.Now() - min_age);
   std::vector<std::string> files;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, r.store->Begin(storage::TxMode::kRead));
     const std::vector<std::string> kinds = {"vcf", "bcf"};
-    ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueOfKinds(*tx, kinds));
-    const std::string cutoff = FormatRfc3339(r.clock.Now() - min_age);
-    for (const auto& e : entries) {
-      if (e.created_at <= cutoff) files.push_back(e.id);
-    }
+    ZG_ASSIGN_OR_RETURN(auto entries, genomefiles::CatalogueOfKindsCreated(
+                                          *tx, kinds, full ? "" : cursor.after, up_to));
+    for (const auto& e : entries) files.push_back(e.id);
   }
   ZG_RETURN_IF_ERROR(queue.Enqueue(files).status());
-  return queue.RunDue();
+  if (up_to > cursor.after) cursor.after = up_to;
+  ++cursor.passes;
+  VariantSweep out;
+  out.read = static_cast<int64_t>(files.size());
+  ZG_ASSIGN_OR_RETURN(out.tick, queue.RunDue());
+  return out;
 }
 
 std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
@@ -108,33 +119,108 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
   if (every.count() <= 0) return {};
   return std::jthread([&r, &cohort, every](std::stop_token stop) {
     auto queue = MakeIngestQueue(r, cohort);
+    VariantSweepCursor cursor;
     std::mutex mu;
     std::condition_variable_any cv;
     std::unique_lock lock(mu);
     while (true) {
       cv.wait_for(lock, stop, every, [] { return false; });
       if (stop.stop_requested()) break;
-      auto t = SweepVariantIngest(r, *queue, every);
+      auto t = SweepVariantIngest(r, *queue, every, cursor);
       if (!t.ok()) {
         spdlog::warn("variant ingest job failed: {} [{}]", t.error().message, t.error().code);
-      } else if (t->ingested + t->failed > 0) {
+      } else if (t->tick.ingested + t->tick.failed > 0) {
         spdlog::info("variant ingest job: {} files ingested, {} failed (retried later)",
-                     t->ingested, t->failed);
+                     t->tick.ingested, t->tick.failed);
       }
     }
   });
 }
 
-Result<bool> GateAllowsSample(Runtime& r, access::Gate& gate, const http::Request& req,
-                              const variants::CohortSample& sample) {
-  ZG_ASSIGN_OR_RETURN(auto file, r.files->GetFile(sample.file_id));
-  ZG_ASSIGN_OR_RETURN(http::Target t, gate.FileTarget(req.subject, "variants.read", file,
-                                                      sample.participant_id));
-  policy::Subject subject = req.subject;
-  subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
-  return policy::Decide(subject, "variants.read", t.resource,
-                        {req.remote_address, "", t.grant, t.now})
-      .allowed();
+Result<std::string> RequestGrant(Runtime& r, const http::Request& req) {
+  const auto named = req.query.find("grant");
+  if (named != req.query.end() && named->second.empty()) {
+    return InvalidArgument("invalid_parameter",
+                           "grant: the id of one of your grants (or leave the parameter out)",
+                           "grant");
+  }
+  std::vector<sharing::GrantRecord> active;
+  if (req.subject.authenticated && !req.subject.id.empty()) {
+    ZG_ASSIGN_OR_RETURN(auto grants, r.sharing->ListGrants(http::RequestActor(req)));
+    const auto now = r.clock.Now();
+    for (auto& g : grants) {
+      if (g.holder == req.subject.id && g.StatusAt(now) == "active") active.push_back(std::move(g));
+    }
+  }
+  if (named != req.query.end()) {
+    const std::string& id = named->second;
+    for (const auto& g : active) {
+      if (g.id == id) return id;
+    }
+    // Why, for the audit log only: the caller learns nothing about other people's grants.
+    std::string why = "not a grant of the caller (unknown, or another's)";
+    if (req.subject.authenticated) {
+      ZG_ASSIGN_OR_RETURN(auto visible, r.sharing->ListGrants(http::RequestActor(req)));
+      for (const auto& g : visible) {
+        if (g.id != id) continue;
+        why = g.holder != req.subject.id ? "held by " + g.holder
+                                         : "not active (" + g.StatusAt(r.clock.Now()) + ")";
+      }
+    }
+    ZG_RETURN_IF_ERROR(r.audit_sink->Append(
+        {.actor = req.subject.authenticated ? req.subject.id : "anonymous",
+         .source = req.remote_address,
+         .action = "variants.grant",
+         .resource = "grant/" + id.substr(0, 64),
+         .decision = "deny",
+         .reason = fmt::format("grant named for a cohort query: {}", why),
+         .request_id = req.request_id}));
+    return Error{ErrorKind::kPermissionDenied, "grant_not_usable",
+                 "grant: not an active grant of yours", "grant"};
+  }
+  if (active.size() > 1) {
+    std::string ids;
+    for (const auto& g : active) ids += (ids.empty() ? "" : ", ") + g.id;
+    return InvalidArgument(
+        "grant_required",
+        fmt::format("grant: you hold {} active grants ({}); name the one this query is for",
+                    active.size(), ids),
+        "grant");
+  }
+  return std::string();
+}
+
+Result<variants::SampleDecisions> GateDecidesSamples(
+    Runtime& r, access::Gate& gate, const http::Request& req,
+    const std::vector<variants::CohortSample>& samples) {
+  variants::SampleDecisions out;
+  ZG_ASSIGN_OR_RETURN(out.grant, RequestGrant(r, req));
+  std::map<std::string, genomefiles::DataFile> files;
+  std::map<std::pair<std::string, std::string>, bool> decided;  // (file, participant)
+  out.allowed.reserve(samples.size());
+  for (const auto& sample : samples) {
+    auto key = std::pair{sample.file_id, sample.participant_id};
+    auto known = decided.find(key);
+    if (known == decided.end()) {
+      auto file = files.find(sample.file_id);
+      if (file == files.end()) {
+        ZG_ASSIGN_OR_RETURN(auto f, r.files->GetFile(sample.file_id));
+        file = files.emplace(sample.file_id, std::move(f)).first;
+      }
+      ZG_ASSIGN_OR_RETURN(http::Target t,
+                          gate.FileTarget(req.subject, "variants.read", file->second,
+                                          sample.participant_id, out.grant));
+      policy::Subject subject = req.subject;
+      subject.groups.insert(subject.groups.end(), t.groups.begin(), t.groups.end());
+      const bool allowed =
+          policy::Decide(subject, "variants.read", t.resource,
+                         {req.remote_address, "", t.grant, t.now})
+              .allowed();
+      known = decided.emplace(std::move(key), allowed).first;
+    }
+    out.allowed.push_back(known->second);
+  }
+  return out;
 }
 
 Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
@@ -143,8 +229,9 @@ Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
       router,
       {.cohort = cohort,
        .store = *r.store,
-       .allowed = [&r, &gate](const http::Request& req, const variants::CohortSample& s) {
-         return GateAllowsSample(r, gate, req, s);
+       .allowed = [&r, &gate](const http::Request& req,
+                              const std::vector<variants::CohortSample>& samples) {
+         return GateDecidesSamples(r, gate, req, samples);
        },
        .ingest = [&r, &cohort](std::string_view file_id, const Actor& actor) {
          return IngestVariantFile(r, cohort, file_id, actor);
@@ -161,9 +248,22 @@ Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
        .samples = [&r, &gate, &cohort](const http::Request& req,
                                        beacon::Tier tier) -> Result<variants::SampleSet> {
          if (tier == beacon::Tier::kRecord) {
-           return variants::SelectSamples(cohort, [&](const variants::CohortSample& s) {
-             return GateAllowsSample(r, gate, req, s);
-           });
+           ZG_ASSIGN_OR_RETURN(auto all, cohort.Samples());
+           auto decided = GateDecidesSamples(r, gate, req, all);
+           // Several grants and none named: no record-level answer (the registered one).
+           if (!decided.ok() && decided.error().code == "grant_required") {
+             return variants::SampleSet{.bits = {}, .participant = {},
+                                        .considered = static_cast<int64_t>(all.size())};
+           }
+           ZG_RETURN_IF_ERROR(decided.status());
+           variants::SampleSet set;
+           set.considered = static_cast<int64_t>(all.size());
+           for (size_t i = 0; i < all.size(); ++i) {
+             if (!decided->allowed[i]) continue;
+             set.bits.add(all[i].bit);
+             set.participant[all[i].bit] = all[i].participant_id;
+           }
+           return set;
          }
          ZG_ASSIGN_OR_RETURN(auto released, r.sharing->ReleasedParticipants());
          return variants::SelectSamples(cohort,

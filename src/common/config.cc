@@ -127,6 +127,8 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"analysis_threads", int_field(c.analysis_threads, 1, 256, "analysis_threads")},
       {"variants_auto_ingest_seconds",
        int_field(c.variants_auto_ingest_seconds, 0, 86400, "variants_auto_ingest_seconds")},
+      {"variants_reference_fasta",
+       [&](const std::string& v, int) { c.variants_reference_fasta = v; return Status::Ok(); }},
       {"pipelines_dir",
        [&](const std::string& v, int) { c.pipelines_dir = v; return Status::Ok(); }},
       {"analysis_auto_start_reference",
@@ -306,6 +308,10 @@ analysis_threads = 2
 # are added to the cohort by a job (failures are retried and listed at
 # GET /api/v1/variants/ingest-queue). 0: only when a steward asks.
 variants_auto_ingest_seconds = 300
+# The indexed FASTA (samtools faidx) the site's VCF/BCF files are called against, e.g. the
+# registered reference's copy: indels are left-aligned against it at ingest, so the same
+# indel written two ways is one site. Unset: multi-allelic records are split and trimmed only.
+# variants_reference_fasta = /srv/zengen/references/GRCh38/ref.fa
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

@@ -77,6 +77,9 @@ struct Config {
   // The cohort variant store (issue 15): every this many seconds, registered VCF/BCF files at
   // least this old are ingested by a job (variants::IngestQueue). 0: only by request.
   int64_t variants_auto_ingest_seconds = 300;
+  // The indexed FASTA (.fai beside it) the site's VCF/BCF files are called against: indels are
+  // left-aligned against it at ingest (variants::LeftAlign). Empty: split and trim only.
+  std::filesystem::path variants_reference_fasta;
 
   // Absolute path for a path setting (resolved against data_dir when relative).
   std::filesystem::path Resolve(const std::filesystem::path& p) const;

@@ -69,4 +69,28 @@ Result<std::vector<CatalogueEntry>> CatalogueOfKinds(storage::Transaction& tx,
   return Where(tx, "kind", kinds, "participant");
 }
 
+Result<std::vector<CatalogueEntry>> CatalogueOfKindsCreated(storage::Transaction& tx,
+                                                            std::span<const std::string> kinds,
+                                                            std::string_view after,
+                                                            std::string_view up_to) {
+  std::vector<CatalogueEntry> out;
+  if (kinds.empty() || kinds.size() > kBatch) return out;
+  std::string marks;
+  std::vector<storage::Value> params = {storage::Text(std::string(after)),
+                                        storage::Text(std::string(up_to))};
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    marks += fmt::format("{}${}", i == 0 ? "" : ", ", i + 3);
+    params.push_back(storage::Text(kinds[i]));
+  }
+  ZG_ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(fmt::format("SELECT {} FROM data_files f JOIN participants p ON p.id = "
+                           "f.participant_id WHERE f.created_at > $1 AND f.created_at <= $2 "
+                           "AND f.kind IN ({}) ORDER BY f.created_at, f.id",
+                           kColumns, marks),
+               std::span<const storage::Value>(params)));
+  for (const auto& r : rows.rows) out.push_back(EntryFrom(r));
+  return out;
+}
+
 }  // namespace zengen::genomefiles

@@ -45,5 +45,13 @@ Result<std::vector<CatalogueEntry>> CatalogueOfParticipant(storage::Transaction&
 // errors.
 Result<std::vector<CatalogueEntry>> CatalogueOfKinds(storage::Transaction& tx,
                                                      std::span<const std::string> kinds);
+// The files whose kind is one of `kinds` registered in (after, up_to] (created_at, RFC 3339 as
+// FormatRfc3339 writes it, compared as text; after "" means from the first), ordered by
+// created_at, then id: a reader that keeps `up_to` as its next `after` reads each file once,
+// at a cost proportional to the new files (index data_files_created). Errors: store errors.
+Result<std::vector<CatalogueEntry>> CatalogueOfKindsCreated(storage::Transaction& tx,
+                                                            std::span<const std::string> kinds,
+                                                            std::string_view after,
+                                                            std::string_view up_to);
 
 }  // namespace zengen::genomefiles

@@ -1724,7 +1724,8 @@ Result<std::vector<Sharing::Candidate>> Sharing::Candidates(std::string_view whe
 
 Result<std::vector<FileAccess>> Sharing::Evaluate(const policy::Subject& in_subject,
                                                   const std::vector<Candidate>& candidates,
-                                                  std::string_view purpose_hint) {
+                                                  std::string_view purpose_hint,
+                                                  std::string_view grant_id) {
   policy::Subject subject = in_subject;
   if (subject.authenticated && !subject.id.empty()) {
     ZG_ASSIGN_OR_RETURN(subject.groups, GroupsOf(subject.id));
@@ -1740,6 +1741,7 @@ Result<std::vector<FileAccess>> Sharing::Evaluate(const policy::Subject& in_subj
     for (const auto& r : rows.rows) {
       GrantRecord g = GrantFrom(r);
       if (!purpose_hint.empty() && g.purpose.primary != purpose_hint) continue;
+      if (!grant_id.empty() && g.id != grant_id) continue;
       grants.push_back(std::move(g));
     }
   }
@@ -1764,14 +1766,19 @@ Result<std::vector<FileAccess>> Sharing::Evaluate(const policy::Subject& in_subj
     ctx.now = now;
     ctx.purpose = std::string(purpose_hint);
     const bool member = Contains(subject.groups, c.group_id);
-    if (member || grants.empty()) {
+    if (grant_id.empty() && (member || grants.empty())) {
       // The producing group's own research: health research, non-commercial.
       res.consent_covers_purpose =
           consent::Match(cs.profile, ToConsentPurpose(Purpose{}, "academic")).allowed;
       fa.decision = policy::Decide(subject, "data.access", res, ctx);
       fa.resource = res;
+    } else if (grants.empty()) {
+      // A named grant the subject does not hold: nothing is allowed through it.
+      fa.decision = {policy::Effect::kDeny,
+                     fmt::format("grant {} is not a grant of {}", grant_id, subject.id), {}};
+      fa.resource = res;
     } else {
-      // Each grant the subject holds, until one allows.
+      // Each grant the subject holds (or the one named), until one allows.
       for (const GrantRecord& g : grants) {
         res.consent_covers_purpose =
             consent::Match(cs.profile, ToConsentPurpose(g.purpose, g.track)).allowed;
@@ -1792,7 +1799,8 @@ Result<std::vector<FileAccess>> Sharing::Evaluate(const policy::Subject& in_subj
 
 Result<FileAccess> Sharing::FileAccessFor(const policy::Subject& subject,
                                           std::string_view file_id,
-                                          std::string_view purpose_hint) {
+                                          std::string_view purpose_hint,
+                                          std::string_view grant_id) {
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
     const std::string id(file_id);
@@ -1813,7 +1821,8 @@ Result<FileAccess> Sharing::FileAccessFor(const policy::Subject& subject,
       fa.now = clock_.Now();
       return fa;
     }
-    ZG_ASSIGN_OR_RETURN(std::vector<FileAccess> answers, Evaluate(subject, cands, purpose_hint));
+    ZG_ASSIGN_OR_RETURN(std::vector<FileAccess> answers,
+                        Evaluate(subject, cands, purpose_hint, grant_id));
     for (const auto& a : answers) {
       if (a.decision.allowed()) return a;
     }
@@ -1823,10 +1832,12 @@ Result<FileAccess> Sharing::FileAccessFor(const policy::Subject& subject,
 
 Result<std::vector<VisibleFile>> Sharing::VisibleFiles(const policy::Subject& subject,
                                                        std::string_view dataset_id,
-                                                       std::string_view purpose_hint) {
+                                                       std::string_view purpose_hint,
+                                                       std::string_view grant_id) {
   ZG_ASSIGN_OR_RETURN(Dataset d, GetDataset(dataset_id));
   ZG_ASSIGN_OR_RETURN(std::vector<Candidate> cands, Candidates("dsf.dataset_id = $1", d.id));
-  ZG_ASSIGN_OR_RETURN(std::vector<FileAccess> answers, Evaluate(subject, cands, purpose_hint));
+  ZG_ASSIGN_OR_RETURN(std::vector<FileAccess> answers,
+                      Evaluate(subject, cands, purpose_hint, grant_id));
   std::vector<VisibleFile> out;
   for (size_t i = 0; i < cands.size(); ++i) {
     if (!answers[i].decision.allowed()) continue;
@@ -1839,8 +1850,9 @@ Result<std::vector<VisibleFile>> Sharing::VisibleFiles(const policy::Subject& su
 
 Result<std::vector<std::string>> Sharing::VisibleParticipants(
     const policy::Subject& subject, std::string_view dataset_id,
-    const std::vector<std::string>& participant_ids) {
-  ZG_ASSIGN_OR_RETURN(std::vector<VisibleFile> files, VisibleFiles(subject, dataset_id));
+    const std::vector<std::string>& participant_ids, std::string_view grant_id) {
+  ZG_ASSIGN_OR_RETURN(std::vector<VisibleFile> files,
+                      VisibleFiles(subject, dataset_id, {}, grant_id));
   std::set<std::string> visible;
   for (const auto& f : files) visible.insert(f.participant_id);
   std::vector<std::string> out;

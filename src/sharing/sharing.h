@@ -557,17 +557,22 @@ class Sharing {
   // otherwise the answer carries the denial. For a participant whose live consent does not
   // cover the grant's purpose, or who withdrew fully, the answer is denied. purpose_hint, when
   // set, restricts the grants considered to those whose purpose primary code equals it (e.g.
-  // "HMB"). A file in no dataset is denied ("not shared"). Reads live: a withdrawal, an
-  // expiry or a revocation shows on the very next call.
+  // "HMB"). grant_id, when set, names the one grant the access is for (the cohort's queries,
+  // issue 15): only that grant of the subject is considered, and the producing group's own
+  // research is not (a group member asking for a grant gets what the grant allows). A file in
+  // no dataset is denied ("not shared"). Reads live: a withdrawal, an expiry or a revocation
+  // shows on the very next call.
   // Errors: kNotFound "file_not_found"; store errors.
   Result<FileAccess> FileAccessFor(const policy::Subject& subject, std::string_view file_id,
-                                   std::string_view purpose_hint = {});
+                                   std::string_view purpose_hint = {},
+                                   std::string_view grant_id = {});
 
   // The files of a dataset the subject may see now (each as FileAccessFor would allow it),
   // ordered by participant, then file id. Errors: kNotFound "dataset_not_found".
   Result<std::vector<VisibleFile>> VisibleFiles(const policy::Subject& subject,
                                                 std::string_view dataset_id,
-                                                std::string_view purpose_hint = {});
+                                                std::string_view purpose_hint = {},
+                                                std::string_view grant_id = {});
 
   // For multi-sample files: which of these participant pseudonyms the subject may see in the
   // dataset — those with at least one file in the dataset the subject may see now (so a
@@ -575,7 +580,7 @@ class Sharing {
   // kept, duplicates dropped. Errors: kNotFound "dataset_not_found".
   Result<std::vector<std::string>> VisibleParticipants(
       const policy::Subject& subject, std::string_view dataset_id,
-      const std::vector<std::string>& participant_ids);
+      const std::vector<std::string>& participant_ids, std::string_view grant_id = {});
 
   // Records one access decision in the audit log (action "data.access", resource
   // data_file/<id>, allow|deny with the reason; details: dataset, release, tier, grant). For
@@ -591,7 +596,8 @@ class Sharing {
   struct Candidate;
   Result<std::vector<FileAccess>> Evaluate(const policy::Subject& subject,
                                            const std::vector<Candidate>& candidates,
-                                           std::string_view purpose_hint);
+                                           std::string_view purpose_hint,
+                                           std::string_view grant_id = {});
   Result<std::vector<Candidate>> Candidates(std::string_view where_sql, const std::string& param);
   Result<ApplicationDetail> Detail(storage::Transaction& tx, std::string_view id);
   Result<ApplicationDetail> Visible(std::string_view id, const Actor& actor);

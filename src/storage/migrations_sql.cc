@@ -1009,6 +1009,14 @@ CREATE TABLE login_sources (
         .sqlite_sql = kApplicationDocumentsSchema,
         .postgres_sql = kApplicationDocumentsSchema,
     },
+    Migration{
+        .version = 24,
+        .name = "data_files_created_index",
+        // Issue 15: the variant ingest sweep reads the files registered since its last pass
+        // (genomefiles::CatalogueOfKindsCreated), at a cost proportional to the new files.
+        .sqlite_sql = "CREATE INDEX data_files_created ON data_files (created_at);",
+        .postgres_sql = "CREATE INDEX data_files_created ON data_files (created_at);",
+    },
 };
 
 }  // namespace

@@ -161,7 +161,7 @@ Result<IngestReport> Cohort::Ingest(const SourceFile& file, const Actor& actor) 
   std::vector<uint32_t> bits(names.size());
   for (size_t i = 0; i < names.size(); ++i) bits[i] = first_bit + static_cast<uint32_t>(i);
 
-  ChunkBuilder builder(options_.chunk_size);
+  ChunkBuilder builder(options_.chunk_size, file.reference);
   std::map<Site, std::string> site_ids;
   hts::GenotypeRecord rec;
   IngestReport report;
@@ -170,7 +170,7 @@ Result<IngestReport> Cohort::Ingest(const SourceFile& file, const Actor& actor) 
     if (!more) break;
     ++report.records;
     builder.AddRecord(rec, bits);
-    for (auto& split : Split(rec.chrom, rec.pos, rec.ref, rec.alts)) {
+    for (auto& split : Split(rec.chrom, rec.pos, rec.ref, rec.alts, file.reference)) {
       site_ids.emplace(std::move(split.site), rec.id.empty() ? "." : rec.id);
     }
   }

@@ -63,6 +63,9 @@ struct SourceFile {
   std::filesystem::path path;
   // Sample name in the file → participant pseudonym; every sample of the file must be listed.
   std::map<std::string, std::string> participants;
+  // The reference the file was called against, when known: indels are left-aligned against
+  // it (variants.h LeftAlign). Empty: sites are split and trimmed only.
+  ReferenceBases reference;
 };
 
 struct CohortSample {
@@ -115,8 +118,8 @@ class Cohort {
          AuditSink& audit, Options options);
 
   // Adds a file's samples to the index, its chunks to the blob store and its sites, in one
-  // metadata transaction with its "variants.ingest" audit record. Left-alignment is the
-  // registration's business (variants.h); splitting and trimming happen here. Errors:
+  // metadata transaction with its "variants.ingest" audit record. Splitting and trimming happen
+  // here, and left-alignment when the file's reference is given. Errors:
   // kConflict "already_ingested" (the file is a batch already); kInvalidArgument
   // "sample_not_mapped" naming the sample when a sample has no participant, the reader's
   // errors ("unreadable_vcf", "malformed_record"); the stores' errors. Nothing is recorded on

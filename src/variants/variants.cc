@@ -1,9 +1,12 @@
 #include "variants/variants.h"
 
+#include <htslib/faidx.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
+#include <memory>
 #include <unordered_map>
 #include <fmt/format.h>
 
@@ -104,8 +107,84 @@ constexpr size_t kMaxDecoded = size_t{1} << 31;  // 2 GiB: no chunk is anywhere 
 
 }  // namespace
 
+Result<ReferenceBases> OpenFastaReference(const std::filesystem::path& fasta) {
+  std::shared_ptr<faidx_t> fai(fai_load(fasta.c_str()), [](faidx_t* f) {
+    if (f != nullptr) fai_destroy(f);
+  });
+  if (fai == nullptr) {
+    return InvalidArgument("unreadable_reference",
+                           fmt::format("cannot read the indexed FASTA {}", fasta.filename().string()));
+  }
+  return ReferenceBases([fai](std::string_view chrom, int64_t start, int64_t end) {
+    std::string out;
+    const std::string name(chrom);
+    if (start < 1 || end < start || !faidx_has_seq(fai.get(), name.c_str())) return out;
+    hts_pos_t len = 0;
+    char* seq = faidx_fetch_seq64(fai.get(), name.c_str(), start - 1, end - 1, &len);
+    if (seq == nullptr) return out;
+    if (len > 0) out.assign(seq, static_cast<size_t>(len));
+    std::free(seq);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+  });
+}
+
+Site LeftAlign(Site site, const ReferenceBases& reference) {
+  if (!reference || site.ref.size() == site.alt.size()) return site;
+  auto upper = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  };
+  std::string r = upper(site.ref), a = upper(site.alt);
+  const auto len = static_cast<int64_t>(r.size());
+  if (reference(site.chrom, site.pos, site.pos + len - 1) != r) return site;
+  int64_t p = site.pos;
+  // Reference bases [window_start, p - 1], fetched in growing windows as the indel moves left.
+  std::string window;
+  int64_t window_start = p;
+  auto base_before = [&](int64_t at) -> int {  // the base at position at - 1, or -1
+    if (at <= 1) return -1;
+    if (at - 1 < window_start) {
+      const int64_t from = std::max<int64_t>(1, at - 1 - 255);
+      window = reference(site.chrom, from, at - 1);
+      window_start = from;
+      if (static_cast<int64_t>(window.size()) != at - from) return -1;
+    }
+    return static_cast<unsigned char>(window[static_cast<size_t>(at - 1 - window_start)]);
+  };
+  // Tan, Abecasis and Kang (2015): drop a common last base; when an allele becomes empty,
+  // extend both with the base to the left; until neither applies.
+  while (true) {
+    bool changed = false;
+    if (!r.empty() && !a.empty() && r.back() == a.back()) {
+      r.pop_back();
+      a.pop_back();
+      changed = true;
+    }
+    if (r.empty() || a.empty()) {
+      const int b = base_before(p);
+      if (b < 0) return site;  // at the contig's start: leave the site as written
+      r.insert(r.begin(), static_cast<char>(b));
+      a.insert(a.begin(), static_cast<char>(b));
+      --p;
+      changed = true;
+    }
+    if (!changed) break;
+  }
+  while (r.size() > 1 && a.size() > 1 && r.front() == a.front()) {
+    r.erase(r.begin());
+    a.erase(a.begin());
+    ++p;
+  }
+  site.pos = p;
+  site.ref = std::move(r);
+  site.alt = std::move(a);
+  return site;
+}
+
 std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_view ref,
-                               const std::vector<std::string>& alts) {
+                               const std::vector<std::string>& alts,
+                               const ReferenceBases& reference) {
   std::vector<SplitAllele> out;
   if (!Usable(ref)) return out;
   for (size_t k = 0; k < alts.size(); ++k) {
@@ -123,8 +202,9 @@ std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_
       a.remove_prefix(1);
       ++p;
     }
-    out.push_back({Site{std::string(chrom), p, std::string(r), std::string(a)},
-                   static_cast<int>(k) + 1});
+    Site site{std::string(chrom), p, std::string(r), std::string(a)};
+    if (reference) site = LeftAlign(std::move(site), reference);
+    out.push_back({std::move(site), static_cast<int>(k) + 1});
   }
   return out;
 }
@@ -147,6 +227,40 @@ void MakeDense(Chunk& chunk, CallSet& c) {
   for (uint32_t v : chunk.Members(c)) w[v / 64 - lo] |= uint64_t{1} << (v % 64);
 }
 
+// The fixed-width bitsets of a small batch (Chunk::fixed). The span covers the batch's samples
+// and every member (a decoded chunk may name members outside its batch: they count as in the
+// other forms).
+void MakeFixed(Chunk& chunk) {
+  chunk.fixed.clear();
+  chunk.fixed_base = 0;
+  chunk.fixed_words = 0;
+  if (chunk.sites.empty()) return;
+  uint32_t lo = UINT32_MAX, hi = 0;
+  if (!chunk.samples.isEmpty()) {
+    lo = chunk.samples.minimum();
+    hi = chunk.samples.maximum();
+    if (hi / 64 - lo / 64 + 1 > kFixedWords) return;  // wide already: skip the members' scan
+  }
+  for (uint32_t v : chunk.members) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (lo > hi) return;  // no sample and no member: nothing to count
+  const uint32_t span = hi / 64 - lo / 64 + 1;
+  if (span > kFixedWords) return;
+  const uint32_t w = std::bit_ceil(span);
+  chunk.fixed_base = lo / 64;
+  chunk.fixed_words = w;
+  chunk.fixed.assign(chunk.sites.size() * 3 * w, 0);
+  uint64_t* out = chunk.fixed.data();
+  for (const auto& s : chunk.sites) {
+    for (const CallSet* c : {&s.het, &s.hom, &s.nocall}) {
+      for (uint32_t v : chunk.Members(*c)) out[v / 64 - chunk.fixed_base] |= uint64_t{1} << (v % 64);
+      out += w;
+    }
+  }
+}
+
 }  // namespace
 
 void Prepare(Chunk& chunk) {
@@ -156,6 +270,7 @@ void Prepare(Chunk& chunk) {
     MakeDense(chunk, s.hom);
     s.nocall.words = 0;
   }
+  MakeFixed(chunk);
 }
 
 std::string Encode(const Chunk& chunk) {
@@ -236,12 +351,13 @@ Result<Chunk> Decode(std::string_view bytes) {
   return c;
 }
 
-ChunkBuilder::ChunkBuilder(int64_t chunk_size) : chunk_size_(std::max<int64_t>(chunk_size, 1)) {}
+ChunkBuilder::ChunkBuilder(int64_t chunk_size, ReferenceBases reference)
+    : chunk_size_(std::max<int64_t>(chunk_size, 1)), reference_(std::move(reference)) {}
 
 void ChunkBuilder::AddRecord(const hts::GenotypeRecord& record,
                              const std::vector<uint32_t>& sample_index) {
   for (uint32_t s : sample_index) samples_.add(s);
-  auto split = Split(record.chrom, record.pos, record.ref, record.alts);
+  auto split = Split(record.chrom, record.pos, record.ref, record.alts, reference_);
   for (const auto& sa : split) {
     int64_t region = (sa.site.pos - 1) / chunk_size_;
     auto& sites = regions_[{sa.site.chrom, region}];
@@ -323,9 +439,16 @@ struct Held {
   const SiteCalls* calls;
 };
 
-template <typename Fn>
+// run(chunk, first, stop), when given, is offered each chunk's run of sites in the common
+// case (no two batches' chunks overlap in position) and returns true when it handled the run
+// itself; otherwise fn is called per site.
+struct NoRun {
+  bool operator()(const Chunk&, const SiteCalls*, const SiteCalls*) const { return false; }
+};
+
+template <typename Fn, typename Run = NoRun>
 void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
-                 int64_t end, Fn&& fn) {
+                 int64_t end, Fn&& fn, Run&& run = {}) {
   struct Cursor {
     const Chunk* chunk;
     const SiteCalls* at;
@@ -353,6 +476,7 @@ void ForEachSite(std::span<const Chunk> chunks, std::string_view chrom, int64_t 
   if (disjoint) {
     here.resize(1);
     for (const auto& cur : cursors) {
+      if (run(*cur.chunk, cur.at, cur.stop)) continue;
       for (const SiteCalls* s = cur.at; s != cur.stop; ++s) {
         here[0] = {cur.chunk, s};
         fn(s->site, std::span<const Held>(here));
@@ -410,6 +534,47 @@ int64_t AllowedIn(const Chunk& chunk, const CallSet& c, const std::vector<uint64
   return n;
 }
 
+// Counts a run of sites [first, stop) of a chunk with fixed-width bitsets of W words, given
+// the allowed bits of the same W words: per site 3·W ANDs and popcounts, no call and no branch
+// on the sets' sizes.
+template <uint32_t W>
+[[gnu::always_inline]] inline void CountFixed(const Chunk& c, size_t first, size_t stop,
+                                              const uint64_t* allowed, int64_t present,
+                                              std::vector<SiteCount>& out) {
+  const uint64_t* f = c.fixed.data() + first * 3 * W;
+  for (size_t i = first; i < stop; ++i, f += 3 * W) {
+    int64_t het = 0, hom = 0;
+    for (uint32_t k = 0; k < W; ++k) {
+      het += std::popcount(f[k] & allowed[k]);
+      hom += std::popcount(f[W + k] & allowed[k]);
+    }
+    if (het + hom == 0) continue;
+    int64_t nocall = 0;
+    for (uint32_t k = 0; k < W; ++k) nocall += std::popcount(f[2 * W + k] & allowed[k]);
+    out.emplace_back(c.sites[i].site, het + 2 * hom, 2 * (present - nocall), het, hom);
+  }
+}
+
+// why: as AllowedIn; one dispatch per run of sites, not per set.
+#if defined(__x86_64__) && defined(__GNUC__)
+[[gnu::target_clones("popcnt", "default")]]
+#endif
+void CountFixedRun(const Chunk& c, size_t first, size_t stop, const std::vector<uint64_t>& bits,
+                   int64_t present, std::vector<SiteCount>& out) {
+  uint64_t allowed[kFixedWords] = {};
+  for (uint32_t k = 0; k < c.fixed_words; ++k) {
+    const size_t word = size_t{c.fixed_base} + k;
+    allowed[k] = word < bits.size() ? bits[word] : 0;
+  }
+  switch (c.fixed_words) {
+    case 1: CountFixed<1>(c, first, stop, allowed, present, out); break;
+    case 2: CountFixed<2>(c, first, stop, allowed, present, out); break;
+    case 4: CountFixed<4>(c, first, stop, allowed, present, out); break;
+    case 8: CountFixed<8>(c, first, stop, allowed, present, out); break;
+    default: break;  // MakeFixed makes no other width
+  }
+}
+
 // How many sites the chunks of chrom hold in [start, end] (a site in two batches counts twice).
 size_t SitesInRange(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
                     int64_t end) {
@@ -456,6 +621,11 @@ std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chr
     if (het + 2 * hom == 0) return;
     for (const Held& h : calls) nocall += AllowedIn(*h.chunk, h.calls->nocall, bits);
     out.emplace_back(site, het + 2 * hom, 2 * (present - nocall), het, hom);
+  }, [&](const Chunk& c, const SiteCalls* first, const SiteCalls* stop) {
+    if (c.fixed_words == 0) return false;
+    CountFixedRun(c, static_cast<size_t>(first - c.sites.data()),
+                  static_cast<size_t>(stop - c.sites.data()), bits, present, out);
+    return true;
   });
   return out;
 }

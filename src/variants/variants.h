@@ -12,8 +12,9 @@
 //     (`bcftools merge -0` semantics: single-sample WGS VCFs list only variant sites).
 //   - Sites are biallelic: a multi-allelic record is split into one site per alternate allele
 //     (a 1/2 genotype is het at both), and each allele pair is trimmed of common leading and
-//     trailing bases (bcftools norm -m -any). Left-alignment needs the reference and is done at
-//     registration (bcftools norm -f REF) before records reach the builder. Symbolic and '*'
+//     trailing bases (bcftools norm -m -any); when the file's reference is known (a
+//     ReferenceBases given to the builder) indels are also left-aligned (bcftools norm -f), so
+//     the same indel written two ways in two files is one site. Symbolic and '*'
 //     alleles are skipped. Calls are diploid; a call with any missing allele is a no-call;
 //     haploid calls are no-calls.
 //   - AN counts every allowed sample of the region's batches that is not a no-call, twice.
@@ -25,6 +26,8 @@
 
 #include <compare>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -46,14 +49,34 @@ struct Site {
   auto operator<=>(const Site&) const = default;
 };
 
+// The reference a file's variants were called against, for left-alignment: the bases of chrom
+// in [start, end] (1-based, inclusive), upper case; shorter than asked past the contig's end,
+// empty for an unknown contig. An empty function means "reference unknown".
+using ReferenceBases =
+    std::function<std::string(std::string_view chrom, int64_t start, int64_t end)>;
+
+// An indexed FASTA (its .fai beside it, as samtools faidx writes it) read through htslib.
+// Not thread-safe: one ingest at a time per returned function. Errors: kInvalidArgument
+// "unreadable_reference".
+Result<ReferenceBases> OpenFastaReference(const std::filesystem::path& fasta);
+
+// Left-aligns one biallelic, trimmed site against the reference (bcftools norm -f): an indel
+// in a repeat moves to its leftmost equivalent position, then common leading bases are trimmed
+// keeping one. Unchanged for substitutions, when the reference is unknown, when REF does not
+// match the reference there (bcftools would refuse the record), or when the indel reaches the
+// contig's first base.
+Site LeftAlign(Site site, const ReferenceBases& reference);
+
 // Splits one record into biallelic, trimmed sites: one per usable alternate allele, with the
-// allele index it came from.
+// allele index it came from; with a reference, each site is also left-aligned (LeftAlign), so
+// the same variant written two ways is one site.
 struct SplitAllele {
   Site site;
   int allele = 0;  // 1-based index into the record's alternates
 };
 std::vector<SplitAllele> Split(std::string_view chrom, int64_t pos, std::string_view ref,
-                               const std::vector<std::string>& alts);
+                               const std::vector<std::string>& alts,
+                               const ReferenceBases& reference = {});
 
 // The carriers of one kind (het, hom or no-call) at one site of a chunk: a sorted run of the
 // chunk's member pool, and, when the set is large for its span, a dense copy (64-bit words of
@@ -85,14 +108,27 @@ struct Chunk {
   std::vector<SiteCalls> sites;  // sorted by site, unique
   std::vector<uint32_t> members;  // every site's het, hom and no-call members, each run sorted
   std::vector<uint64_t> words;    // dense forms of the large runs
+  // A small batch (its samples span at most kFixedWords words of the sample space) also keeps
+  // every site's het, hom and no-call sets as fixed-width bitsets, `fixed_words` words each from
+  // word `fixed_base` on, three per site in site order (het, hom, no-call): counting a site is
+  // then a few ANDs and popcounts with no branch on the set's size. Not stored (Encode writes
+  // the members only); Prepare rebuilds it.
+  uint32_t fixed_base = 0;
+  uint32_t fixed_words = 0;  // 0: no fixed-width form; else 1, 2, 4 or 8
+  std::vector<uint64_t> fixed;
 
   std::span<const uint32_t> Members(const CallSet& c) const {
     return {members.data() + c.at, c.n};
   }
 };
 
+// The widest batch (in 64-sample words) kept as fixed-width bitsets: 8 words = 512 samples,
+// 192 bytes per site in memory.
+inline constexpr uint32_t kFixedWords = 8;
+
 // Builds the dense forms of a chunk's large het and hom runs (those with more members than
-// words in their span). Decode and ChunkBuilder::Finish call it.
+// words in their span) and, for a small batch, the fixed-width bitsets. Decode and
+// ChunkBuilder::Finish call it.
 void Prepare(Chunk& chunk);
 
 std::string Encode(const Chunk& chunk);
@@ -102,7 +138,8 @@ Result<Chunk> Decode(std::string_view bytes);
 // chunk_size (1-based: [k·size+1, (k+1)·size+1)).
 class ChunkBuilder {
  public:
-  explicit ChunkBuilder(int64_t chunk_size = 100'000);
+  // With a reference, sites are left-aligned against it (Split).
+  explicit ChunkBuilder(int64_t chunk_size = 100'000, ReferenceBases reference = {});
   // Adds every record of reader; sample_index[i] is the cohort index of the reader's i-th
   // sample. Every listed sample joins the batch, also where it carries nothing.
   // Errors: kInvalidArgument "sample_map_mismatch" when the sizes differ; the reader's errors.
@@ -117,13 +154,16 @@ class ChunkBuilder {
     Roaring het, hom, nocall;
   };
   int64_t chunk_size_;
+  ReferenceBases reference_;
   Roaring samples_;
   // (contig, region index) -> site -> calls
   std::map<std::pair<std::string, int64_t>, std::map<Site, Calls>> regions_;
 };
 
+// `site` refers to the site as held by the chunks given to Count (no strings are copied per
+// site): a SiteCount is valid as long as those chunks are.
 struct SiteCount {
-  Site site;
+  const Site& site;
   int64_t ac = 0;
   int64_t an = 0;
   int64_t het = 0;

@@ -96,6 +96,7 @@ struct Allowed {
   std::map<uint32_t, std::string> participant;  // bit -> pseudonym, allowed samples only
   std::map<std::string, clinical::ClinicalSummary> clinical;  // allowed participants
   int64_t considered = 0;
+  std::string grant;  // the grant the answer is for ("" when none was named)
 };
 
 Result<Allowed> AllowedSamples(const Request& req, RouteDeps& d,
@@ -103,13 +104,17 @@ Result<Allowed> AllowedSamples(const Request& req, RouteDeps& d,
   ZG_ASSIGN_OR_RETURN(std::vector<CohortSample> samples, d.cohort.Samples());
   Allowed a;
   a.considered = static_cast<int64_t>(samples.size());
+  ZG_ASSIGN_OR_RETURN(SampleDecisions decided, d.allowed(req, samples));
+  if (decided.allowed.size() != samples.size()) {
+    return Internal("decider_mismatch", "the sample decider answered for other samples");
+  }
+  a.grant = std::move(decided.grant);
   std::vector<const CohortSample*> passed;
   std::set<std::string> participants;
-  for (const auto& s : samples) {
-    ZG_ASSIGN_OR_RETURN(bool ok, d.allowed(req, s));
-    if (!ok) continue;
-    passed.push_back(&s);
-    participants.insert(s.participant_id);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (!decided.allowed[i]) continue;
+    passed.push_back(&samples[i]);
+    participants.insert(samples[i].participant_id);
   }
   ZG_ASSIGN_OR_RETURN(auto summaries, clinical::Summaries(d.store, participants));
   for (auto& s : summaries) {
@@ -123,6 +128,8 @@ Result<Allowed> AllowedSamples(const Request& req, RouteDeps& d,
   return a;
 }
 
+json GrantJson(const Allowed& a) { return a.grant.empty() ? json(nullptr) : json(a.grant); }
+
 Status RecordQuery(RouteDeps& d, const Request& req, std::string_view what, const Region& region,
                    const clinical::CohortFilter& filter, const Allowed& a, int64_t answered) {
   return d.audit.Append({.actor = req.subject.authenticated ? req.subject.id : "anonymous",
@@ -135,6 +142,7 @@ Status RecordQuery(RouteDeps& d, const Request& req, std::string_view what, cons
                          .request_id = req.request_id,
                          .details = json{{"region", RegionJson(region)},
                                          {"filters", FilterJson(filter)},
+                                         {"grant", a.grant},
                                          {"samples_considered", a.considered},
                                          {"samples_allowed", a.bits.cardinality()},
                                          {"answered", answered}}
@@ -179,7 +187,8 @@ Result<SampleSet> SelectSamples(Cohort& cohort,
 
 Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& files,
                                           blobs::BlobStore& blobs, const fs::path& work_dir,
-                                          std::string_view file_id, const Actor& actor) {
+                                          std::string_view file_id, const Actor& actor,
+                                          const ReferenceBases& reference) {
   auto file = files.GetFile(file_id);
   if (!file.ok()) {
     if (file.error().kind == ErrorKind::kNotFound) {
@@ -221,7 +230,7 @@ Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& fi
     }
     if (!out.good()) return Unavailable("work_dir_unavailable", "cannot write the working copy");
   }
-  SourceFile src{.file_id = file->id, .path = plain, .participants = {}};
+  SourceFile src{.file_id = file->id, .path = plain, .participants = {}, .reference = reference};
   for (const auto& s : samples) src.participants[s.sample] = s.participant_id;
   if (src.participants.empty()) {
     ZG_ASSIGN_OR_RETURN(auto reader, hts::GenotypeReader::Open(plain));
@@ -258,6 +267,7 @@ Status AddVariantRoutes(http::Router& router, RouteDeps deps) {
                                        static_cast<int64_t>(sites.size())));
         return Response::Json(200, {{"region", RegionJson(region)},
                                     {"filters", FilterJson(filter)},
+                                    {"grant", GrantJson(a)},
                                     {"samples", a.bits.cardinality()},
                                     {"sites", std::move(sites)}});
       }),
@@ -305,6 +315,7 @@ Status AddVariantRoutes(http::Router& router, RouteDeps deps) {
         return Response::Json(200, {{"site", {{"chrom", want.chrom}, {"pos", want.pos},
                                               {"ref", want.ref}, {"alt", want.alt}}},
                                     {"filters", FilterJson(filter)},
+                                    {"grant", GrantJson(a)},
                                     {"samples", a.bits.cardinality()},
                                     {"carriers", std::move(carriers)}});
       }),
@@ -368,6 +379,7 @@ Status AddVariantRoutes(http::Router& router, RouteDeps deps) {
         }
         return Response::Json(200, {{"region", RegionJson(region)},
                                     {"filters", FilterJson(filter)},
+                                    {"grant", GrantJson(a)},
                                     {"participants", std::move(out)}});
       }),
   }));

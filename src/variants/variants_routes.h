@@ -23,6 +23,14 @@
 //                                  (1-1000, default 100) → the automatic ingest's jobs with
 //                                  attempts and last error (steward; IngestQueue, cohort.h)
 //
+// Naming the grant (every query route): a researcher holding several live grants names the one
+// a query is for with `grant=ID`, and the answer is what that grant alone allows (never the
+// union of what several allow); without it, a caller with one live grant (or none) is answered
+// as before, and one with several is refused with 400 "grant_required" listing them. An empty
+// `grant=` is 400 "invalid_parameter"; a grant that is not the caller's, or no longer active
+// (expired, revoked, not started), is 403 "grant_not_usable" (the same answer for an id that
+// does not exist), with a denial in the audit log saying which.
+//
 // Carriers and exports are record-level: the gate only allows a researcher's sample through a
 // grant (or as a member of the producing group), so whoever sees a sample here may read it.
 #pragma once
@@ -53,21 +61,29 @@ struct SampleSet {
 Result<SampleSet> SelectSamples(Cohort& cohort,
                                 const std::function<Result<bool>(const CohortSample&)>& keep);
 
-// The gate's decision for one sample of the cohort and the request's subject (no audit record:
-// the query's one record covers every sample).
-using SampleDecider =
-    std::function<Result<bool>(const http::Request& req, const CohortSample& sample)>;
+// The gate's decisions for the cohort's samples on one request (no audit record per sample:
+// the query's one record covers every sample), taken once per request for the grant the
+// request is for: `allowed` is parallel to the samples given, `grant` names that grant ("" when
+// none was named and the caller holds at most one). The decider's errors (e.g. kInvalidArgument
+// "grant_required", kPermissionDenied "grant_not_usable", field "grant") are the request's.
+struct SampleDecisions {
+  std::vector<bool> allowed;
+  std::string grant;
+};
+using SampleDecider = std::function<Result<SampleDecisions>(
+    const http::Request& req, const std::vector<CohortSample>& samples)>;
 
 // Adds a registered VCF/BCF (the genome-file registry) to the cohort: the stored
 // Crypt4GH object is decrypted into a private temporary directory under work_dir (0700,
 // removed afterwards), its samples mapped to participants by the file's sample map (a file
 // without one is single-sample: its sample is the file's participant). Errors: kNotFound
 // "file_not_found"; kInvalidArgument "not_a_variant_file" (field file_id) for other kinds;
-// Cohort::Ingest's errors.
+// Cohort::Ingest's errors. `reference`, when given, left-aligns the file's indels.
 Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& files,
                                           blobs::BlobStore& blobs,
                                           const std::filesystem::path& work_dir,
-                                          std::string_view file_id, const Actor& actor);
+                                          std::string_view file_id, const Actor& actor,
+                                          const ReferenceBases& reference = {});
 
 struct RouteDeps {
   Cohort& cohort;

@@ -333,6 +333,206 @@ TEST(VariantStoreTest, CountsFollowTheAllowedSetWithoutRebuilding) {
   EXPECT_TRUE(Count(chunks, "chr1", 1, 1000, only_ref).empty()) << "AC 0 sites are not listed";
 }
 
+// A small batch is also counted from fixed-width bitsets: for random batches at random offsets
+// of the sample space (1 to 8 words wide) and random allowed sets, the counts equal those of the
+// member lists (the same chunk with its fixed-width form dropped). A batch wider than
+// kFixedWords words has none.
+TEST(VariantStoreTest, FixedWidthCountsEqualTheMemberListCounts) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 40; ++round) {
+    const uint32_t offset = std::uniform_int_distribution<uint32_t>(0, 2000)(rng);
+    const uint32_t n = std::uniform_int_distribution<uint32_t>(1, 64 * kFixedWords - 64)(rng);
+    std::vector<uint32_t> index(n);
+    for (uint32_t i = 0; i < n; ++i) index[i] = offset + i;
+    ChunkBuilder b(1000);
+    for (int64_t pos = 1; pos < 3000; pos += 7) {
+      hts::GenotypeRecord r{"chr1", pos, "A", {"C"}, {}};
+      const double af = std::uniform_real_distribution<double>(0, 0.5)(rng);
+      std::uniform_real_distribution<double> u(0, 1);
+      for (uint32_t i = 0; i < n; ++i) {
+        if (u(rng) < 0.02) {
+          r.gt.push_back({-1, -1});
+        } else {
+          r.gt.push_back({u(rng) < af ? 1 : 0, u(rng) < af ? 1 : 0});
+        }
+      }
+      b.AddRecord(r, index);
+    }
+    auto chunks = b.Finish();
+    ASSERT_FALSE(chunks.empty());
+    Roaring allowed;
+    for (uint32_t v = 0; v < offset + n + 100; ++v) {
+      if (rng() % 3 == 0) allowed.add(v);
+    }
+    auto plain = chunks;
+    for (auto& c : plain) {
+      ASSERT_GT(c.fixed_words, 0u) << n << " samples from " << offset;
+      c.fixed_words = 0;
+      c.fixed.clear();
+    }
+    auto fast = Count(chunks, "chr1", 1, 3000, allowed);
+    auto slow = Count(plain, "chr1", 1, 3000, allowed);
+    ASSERT_EQ(fast.size(), slow.size());
+    for (size_t i = 0; i < fast.size(); ++i) {
+      EXPECT_EQ(fast[i].site, slow[i].site);
+      EXPECT_EQ(fast[i].ac, slow[i].ac) << fast[i].site.pos;
+      EXPECT_EQ(fast[i].an, slow[i].an) << fast[i].site.pos;
+      EXPECT_EQ(fast[i].het, slow[i].het) << fast[i].site.pos;
+      EXPECT_EQ(fast[i].hom, slow[i].hom) << fast[i].site.pos;
+    }
+  }
+  ChunkBuilder wide(1000);
+  std::vector<uint32_t> index(64 * kFixedWords + 1);
+  for (uint32_t i = 0; i < index.size(); ++i) index[i] = i;
+  hts::GenotypeRecord r{"chr1", 10, "A", {"C"}, std::vector<std::array<int, 2>>(index.size())};
+  r.gt[0] = {0, 1};
+  wide.AddRecord(r, index);
+  auto chunks = wide.Finish();
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].fixed_words, 0u);
+}
+
+// A random reference rich in homopolymers and short tandem repeats (where indels can be
+// written in several places), as an indexed FASTA in dir.
+std::string RepeatReference(std::mt19937& rng, size_t length) {
+  const char* bases = "ACGT";
+  std::string seq;
+  while (seq.size() < length) {
+    const int kind = static_cast<int>(rng() % 3);
+    if (kind == 0) {
+      seq += bases[rng() % 4];
+    } else {
+      std::string unit;
+      const size_t unit_len = kind == 1 ? 1 : 2 + rng() % 3;
+      for (size_t i = 0; i < unit_len; ++i) unit += bases[rng() % 4];
+      const size_t copies = 2 + rng() % 6;
+      for (size_t i = 0; i < copies; ++i) seq += unit;
+    }
+  }
+  seq.resize(length);
+  return seq;
+}
+
+// Left-alignment equals bcftools norm -f on random indels (deletions and insertions of repeat
+// units and random bases, written anywhere in their repeat, some multi-allelic).
+TEST(VariantStoreTest, LeftAlignmentEqualsBcftoolsNormOnRandomIndels) {
+  const char* seed_env = std::getenv("ZENGEN_VARIANTS_SEED");
+  const uint32_t seed = seed_env ? static_cast<uint32_t>(std::stoul(seed_env)) : 5;
+  std::mt19937 rng(seed);
+  const fs::path dir = fs::temp_directory_path() / ("zg-norm-" + crypto::ToHex(crypto::RandomBytes(6)));
+  fs::create_directories(dir);
+  const std::string seq = RepeatReference(rng, 20000);
+  {
+    std::ofstream fa(dir / "ref.fa");
+    fa << ">chrN\n";
+    for (size_t i = 0; i < seq.size(); i += 60) fa << seq.substr(i, 60) << "\n";
+  }
+  Shell(fmt::format("samtools faidx {}", (dir / "ref.fa").string()));
+  auto reference = OpenFastaReference(dir / "ref.fa");
+  ASSERT_TRUE(reference.ok()) << reference.error().message;
+  // Records at increasing positions (bcftools wants them sorted), one per position.
+  std::ofstream vcf(dir / "in.vcf");
+  vcf << "##fileformat=VCFv4.2\n##contig=<ID=chrN,length=" << seq.size()
+      << ">\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+         "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n";
+  std::set<Site> ours;
+  int moved = 0;
+  const char* bases = "ACGT";
+  auto random_alt = [&](int64_t pos) {  // pos is 1-based; seq[pos - 1] is its base
+    const size_t k = 1 + rng() % 6;
+    const int kind = static_cast<int>(rng() % 3);
+    std::string ref, alt;
+    if (kind == 0) {  // a deletion of the next k bases
+      ref = seq.substr(static_cast<size_t>(pos - 1), k + 1);
+      alt = ref.substr(0, 1);
+    } else if (kind == 1) {  // an insertion repeating the next k bases
+      ref = seq.substr(static_cast<size_t>(pos - 1), 1);
+      alt = ref + seq.substr(static_cast<size_t>(pos), k);
+    } else {  // an insertion of random bases
+      ref = seq.substr(static_cast<size_t>(pos - 1), 1);
+      alt = ref;
+      for (size_t i = 0; i < k; ++i) alt += bases[rng() % 4];
+    }
+    return std::pair{ref, alt};
+  };
+  for (int64_t pos = 20; pos < static_cast<int64_t>(seq.size()) - 40; pos += 15 + rng() % 30) {
+    auto [ref, alt] = random_alt(pos);
+    std::vector<std::string> alts = {alt};
+    if (rng() % 5 == 0) {  // a second allele on the same REF: a shorter deletion or an insertion
+      if (ref.size() > 2) {
+        alts.push_back(ref.substr(0, 1) + ref.substr(1 + 1 + rng() % (ref.size() - 2)));
+      } else {
+        alts.push_back(ref + bases[rng() % 4] + ref.substr(1));
+      }
+    }
+    std::vector<std::string> uniq;
+    for (const auto& a : alts) {
+      if (a != ref && std::find(uniq.begin(), uniq.end(), a) == uniq.end()) uniq.push_back(a);
+    }
+    if (uniq.empty()) continue;
+    std::string joined;
+    for (const auto& a : uniq) joined += (joined.empty() ? "" : ",") + a;
+    vcf << fmt::format("chrN\t{}\t.\t{}\t{}\t.\tPASS\t.\tGT\t0/1\n", pos, ref, joined);
+    for (const auto& sa : Split("chrN", pos, ref, uniq, *reference)) {
+      ours.insert(sa.site);
+      moved += sa.site.pos < pos ? 1 : 0;
+    }
+  }
+  vcf.close();
+  const std::string out = Shell(fmt::format(
+      "bcftools norm -f {} -m -any {} 2>/dev/null | bcftools query -f '%CHROM\\t%POS\\t%REF\\t%ALT\\n'",
+      (dir / "ref.fa").string(), (dir / "in.vcf").string()));
+  std::set<Site> theirs;
+  std::istringstream in(out);
+  std::string chrom, ref, alt;
+  int64_t pos = 0;
+  while (in >> chrom >> pos >> ref >> alt) theirs.insert(Site{chrom, pos, ref, alt});
+  EXPECT_GT(moved, 20) << "the random indels must exercise the moving";
+  EXPECT_EQ(ours, theirs);
+  for (const auto& s : ours) {
+    if (!theirs.contains(s)) ADD_FAILURE() << "ours only: " << s.pos << " " << s.ref << ">" << s.alt;
+  }
+  for (const auto& s : theirs) {
+    if (!ours.contains(s)) ADD_FAILURE() << "bcftools only: " << s.pos << " " << s.ref << ">" << s.alt;
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// The same deletion written at two places of a repeat in two files (two batches) is one site
+// when the reference is known, and two without it.
+TEST(VariantStoreTest, TheSameIndelWrittenTwoWaysInTwoFilesIsOneSite) {
+  // chrR: GGCAAAAT at 1..8; deleting one A is 3:CA>C (leftmost) or 6:AA>A.
+  const std::string seq = "GGCAAAATGCGTACGT";
+  const ReferenceBases reference = [&](std::string_view chrom, int64_t start, int64_t end) {
+    if (chrom != "chrR" || start < 1) return std::string();
+    const auto from = static_cast<size_t>(start - 1);
+    if (from >= seq.size()) return std::string();
+    return seq.substr(from, static_cast<size_t>(end - start + 1));
+  };
+  auto build = [&](const ReferenceBases& ref) {
+    ChunkBuilder one(1000, ref), two(1000, ref);
+    one.AddRecord({"chrR", 3, "CA", {"C"}, {{0, 1}}}, {0});
+    two.AddRecord({"chrR", 6, "AA", {"A"}, {{1, 1}}}, {1});
+    auto chunks = one.Finish();
+    for (auto& c : two.Finish()) chunks.push_back(std::move(c));
+    return chunks;
+  };
+  Roaring both;
+  both.add(0);
+  both.add(1);
+  const auto aligned = build(reference);
+  auto counts = Count(aligned, "chrR", 1, 16, both);
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].site, (Site{"chrR", 3, "CA", "C"}));
+  EXPECT_EQ(counts[0].ac, 3);
+  EXPECT_EQ(counts[0].an, 4);
+  const auto plain = build({});
+  EXPECT_EQ(Count(plain, "chrR", 1, 16, both).size(), 2u);
+  // A REF that does not match the reference is left as written.
+  EXPECT_EQ(LeftAlign(Site{"chrR", 7, "GA", "G"}, reference), (Site{"chrR", 7, "GA", "G"}));
+}
+
 
 // ---- The store: chunks in the blob store, their index in the metadata store --------------
 
@@ -497,6 +697,51 @@ TEST_P(CohortStoreTest, IngestedFilesAnswerAsBcftoolsMergeForRandomRegionsAndSub
     }
   }
   EXPECT_GT(compared, 100);
+}
+
+// Left-alignment at ingest: the same deletion written at two places of a repeat in two
+// registered files is one site of the store (counts and site ids) when the files' reference is
+// given, on both metadata backends.
+TEST_P(CohortStoreTest, TheSameIndelFromTwoFilesIsOneSiteWhenTheReferenceIsKnown) {
+  const std::string seq = "GGCAAAATGCGTACGTTTGACCA";
+  {
+    std::ofstream fa(dir_ / "ref.fa");
+    fa << ">chrR\n" << seq << "\n";
+  }
+  Shell(fmt::format("samtools faidx {}", (dir_ / "ref.fa").string()));
+  auto reference = OpenFastaReference(dir_ / "ref.fa");
+  ASSERT_TRUE(reference.ok()) << reference.error().message;
+  EXPECT_FALSE(OpenFastaReference(dir_ / "missing.fa").ok());
+  auto write = [&](const std::string& name, const std::string& record) {
+    const fs::path path = dir_ / (name + ".vcf");
+    std::ofstream out(path);
+    out << "##fileformat=VCFv4.2\n##contig=<ID=chrR,length=23>\n"
+           "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+           "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t"
+        << name << "\n" << record << "\n";
+    return path;
+  };
+  AddParticipant("P0");
+  AddParticipant("P1");
+  const fs::path a = write("S0", "chrR\t3\trs1\tCA\tC\t.\tPASS\t.\tGT\t0/1");
+  const fs::path b = write("S1", "chrR\t6\t.\tAAT\tAT\t.\tPASS\t.\tGT\t1/1");
+  ASSERT_TRUE(cohort_->Ingest({.file_id = "FL-A", .path = a, .participants = {{"S0", "P0"}},
+                               .reference = *reference}, actor_).ok());
+  ASSERT_TRUE(cohort_->Ingest({.file_id = "FL-B", .path = b, .participants = {{"S1", "P1"}},
+                               .reference = *reference}, actor_).ok());
+  auto chunks = cohort_->Chunks("chrR", 1, 23);
+  ASSERT_TRUE(chunks.ok()) << chunks.error().message;
+  Roaring both;
+  both.add(0);
+  both.add(1);
+  auto counts = Count(*chunks, "chrR", 1, 23, both);
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].site, (Site{"chrR", 3, "CA", "C"}));
+  EXPECT_EQ(counts[0].ac, 3);
+  auto ids = cohort_->SiteIds("chrR", 1, 23);
+  ASSERT_TRUE(ids.ok());
+  ASSERT_EQ(ids->size(), 1u);
+  EXPECT_EQ(ids->begin()->second, "rs1");
 }
 
 // Chunks reach the blob store only as ciphertext (they follow it to every root and site).

@@ -2,7 +2,7 @@
 // frequencies over the samples the caller may see now (the server's gate decides per sample;
 // a withdrawn participant is simply absent), carriers of one variant where the caller may read
 // records, and the per-participant table as CSV.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ApiError, api } from '../api';
 import { describeError } from '../codes';
 import type { Bilingual } from '../i18n';
@@ -42,6 +42,9 @@ const words = {
   hom: b('ホモ接合', 'homozygous'),
   noCarriers: b('閲覧できる保有者はいません', 'No carrier you may see'),
   exportCsv: b('参加者ごとの表（CSV）を保存', 'Save the per-participant table (CSV)'),
+  grant: b('この検索に使う利用承認', 'The grant this query is for'),
+  chooseGrant: b('選んでください', 'Choose one'),
+  commercial: b('商用', 'commercial'),
 };
 
 interface SiteRow {
@@ -58,6 +61,12 @@ interface Counts {
   samples: number;
   sites: SiteRow[];
 }
+interface Grant {
+  id: string;
+  holder: string;
+  status: string;
+  purpose: { primary: string; commercial?: boolean };
+}
 interface Carrier {
   participant_id: string;
   genotype: 'het' | 'hom';
@@ -71,6 +80,15 @@ export function CohortPage() {
   const [carriers, setCarriers] = useState<{ site: SiteRow; list: Carrier[] } | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  // A caller holding several active grants names the one a query is for (the server refuses
+  // a query over several grants with grant_required).
+  const [grants, setGrants] = useState<Grant[]>([]);
+  const [grant, setGrant] = useState('');
+  useEffect(() => {
+    api<{ items: Grant[] }>('GET', '/api/v1/grants')
+      .then((r) => setGrants(r.items.filter((g) => g.status === 'active')))
+      .catch(() => setGrants([]));
+  }, []);
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
   const query = () => {
     const q = new URLSearchParams();
@@ -81,6 +99,7 @@ export function CohortPage() {
       if (form.end) q.set('end', form.end);
     }
     for (const k of ['diagnosis', 'stage', 'sex', 'age_band'] as const) if (form[k]) q.set(k, form[k]);
+    if (grant) q.set('grant', grant);
     return q;
   };
   const search = async (e: { preventDefault: () => void }) => {
@@ -164,6 +183,20 @@ export function CohortPage() {
         <label>
           {w('ageBand')} <input value={form.age_band} onChange={set('age_band')} />
         </label>
+        {grants.length > 1 && (
+          <label>
+            {w('grant')}{' '}
+            <select value={grant} onChange={(e) => setGrant(e.target.value)} data-testid="cohort-grant">
+              <option value="">{w('chooseGrant')}</option>
+              {grants.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.id} ({g.purpose.primary}
+                  {g.purpose.commercial ? `, ${w('commercial')}` : ''})
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <button type="submit" disabled={busy}>
           {w('search')}
         </button>
