@@ -577,6 +577,38 @@ const texts = {
   runNoCandidates: { ja: '解析を依頼された検体はありません', en: 'No specimen is ordered to your centre' },
   // The researcher's data page (issue 14): clinical fields and runnable commands per file.
   navResearch: { ja: '研究データ', en: 'Research data' },
+  // Storage sites and migrations (issue 17), the data steward's Storage page.
+  navStorage: { ja: '保管サイト', en: 'Storage' },
+  storageSitesTitle: { ja: '保管サイトの状態', en: 'Storage sites' },
+  storageSite: { ja: 'サイト', en: 'Site' },
+  storageKind: { ja: '種類', en: 'Kind' },
+  storageKindLocal: { ja: 'ローカルディスク', en: 'Local disk' },
+  storageKindS3: { ja: 'S3 オブジェクトストレージ', en: 'S3 object storage' },
+  storageTier: { ja: '階層', en: 'Tier' },
+  storageTierHot: { ja: 'ホット', en: 'Hot' },
+  storageTierCold: { ja: 'コールド', en: 'Cold' },
+  storageJurisdiction: { ja: '所在国', en: 'Jurisdiction' },
+  storageReachable: { ja: '接続', en: 'Reachable' },
+  storageUp: { ja: '接続可', en: 'Up' },
+  storageDown: { ja: '接続不可', en: 'Down' },
+  storageLatency: { ja: '応答時間', en: 'Latency' },
+  storageMillis: { ja: '{ms} ミリ秒', en: '{ms} ms' },
+  storageObjects: { ja: '保管コピー数', en: 'Copies' },
+  storageBytes: { ja: '容量', en: 'Bytes' },
+  storageBadCopies: { ja: '不良コピー', en: 'Bad copies' },
+  storageMigrationsTitle: { ja: 'サイト間の移行', en: 'Migrations between sites' },
+  storageMigrateHint: {
+    ja: '移行はサーバーで zengen storage migrate により開始します。進み具合はここに表示されます。',
+    en: 'Migrations are started on the server with zengen storage migrate; their progress shows here.',
+  },
+  storageNoMigrations: { ja: '移行はまだありません', en: 'No migration yet' },
+  storageMigrationLine: { ja: '{from} → {to}（{mode}、{state}）', en: '{from} → {to} ({mode}, {state})' },
+  storageMove: { ja: '移動', en: 'move' },
+  storageCopy: { ja: '複製', en: 'copy' },
+  storageStateDone: { ja: '完了', en: 'done' },
+  storageStateRunning: { ja: '進行中', en: 'in progress' },
+  storageProgressLabel: { ja: '{from} から {to} への移行の進み具合', en: 'Progress of the migration from {from} to {to}' },
+  storageMigrationCounts: { ja: '{total} 件中 {done} 件済み、失敗 {failed} 件', en: '{done} of {total} done, {failed} failed' },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;
