@@ -7,6 +7,10 @@
 #                                        "http://127.0.0.1:PORT ACCESS_KEY SECRET_KEY"
 #   ceph-test-server.sh stop DIR         stops the daemons it started (by their pid files)
 #
+# Environment (for benchmarks that write and delete large objects): CEPH_TEST_MEMSTORE_BYTES
+# (the OSD's RAM store, default 4 GiB), CEPH_TEST_GC_WAIT and CEPH_TEST_GC_PERIOD (seconds
+# before deleted data is collected, and between collections; defaults 30 and 3600).
+#
 # Needs the Debian 12 packages ceph-mon ceph-osd radosgw ceph-common (scripts/install-deps.sh).
 # Settings follow Ceph's own development cluster script; see docs/operations.md.
 set -euo pipefail
@@ -103,10 +107,11 @@ paxos_min_wait = 0.01
 mon_data = $dir/mon/\$cluster-\$id
 osd_data = $dir/osd/\$cluster-\$id
 osd_objectstore = memstore
-memstore_device_bytes = 4294967296
+memstore_device_bytes = ${CEPH_TEST_MEMSTORE_BYTES:-4294967296}
 rgw_frontends = beast endpoint=127.0.0.1:$port
 rgw_thread_pool_size = 64
-rgw_gc_obj_min_wait = 30
+rgw_gc_obj_min_wait = ${CEPH_TEST_GC_WAIT:-30}
+rgw_gc_processor_period = ${CEPH_TEST_GC_PERIOD:-3600}
 rgw_data = $dir/rgw
 EOF
 

@@ -3,13 +3,22 @@
 // via HTS_AUTH_LOCATION, the server's certificate via CURL_CA_BUNDLE) and their records equal
 // a local samtools view / bcftools view -r of the same region; a withdrawal stops tickets,
 // blocks and DRS on the very next request.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -40,6 +49,8 @@ class HtsgetTest : public ServerTest {
  protected:
   // Lines appended to the server's zengen.conf (HtsgetFromRgwTest adds an S3 site).
   virtual std::vector<std::string> ServerConfig() { return {}; }
+  // Reads in the run's FASTQ (HtsgetRgwCutTest needs one larger than the RGW reader's window).
+  virtual int FastqReads() const { return 1500; }
 
   void SetUp() override {
     StartServer(ServerConfig());
@@ -67,7 +78,7 @@ class HtsgetTest : public ServerTest {
     ASSERT_EQ(run->status, 201) << run->body;
     const json fq = Upload(seq_token_, {{"kind", "fastq"}, {"run_id", run->Json()["id"]},
                                         {"read", 1}, {"file_name", "R1.fastq.gz"}},
-                           Gzip(Fastq(1500, 1)));
+                           Gzip(Fastq(FastqReads(), 1)));
     ASSERT_EQ(fq["run"]["status"], "qc_passed") << fq.dump();
     fq_id_ = fq["file"]["id"];
     ASSERT_EQ(AsOperator(*server_, "POST", "/api/v1/analysis-orders",
@@ -950,6 +961,230 @@ INSTANTIATE_TEST_SUITE_P(Backends, HtsgetFromRgwTest, ::testing::ValuesIn(storag
                          [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Backends, HtsgetTest, ::testing::ValuesIn(storage::TestBackends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace zengen::testing
+
+namespace zengen::testing {
+namespace {
+
+// A loopback TCP relay in front of the gateway that a test can cut: after CutAfter(budget) it
+// passes budget more bytes from the gateway, then closes every connection and its listening
+// socket, so the transfer in progress breaks and new connections are refused, as when the
+// gateway stops or its port is blocked.
+class CuttableRelay {
+ public:
+  explicit CuttableRelay(int upstream_port) : upstream_port_(upstream_port) {
+    // why: CLOEXEC, or the zengen child started later inherits the socket and keeps the port
+    // open (connections then hang in its backlog instead of being refused).
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listener_, 64) != 0) {
+      throw std::runtime_error("relay: cannot listen");
+    }
+    socklen_t len = sizeof a;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~CuttableRelay() {
+    stop_ = true;
+    thread_.join();
+    Cut();
+  }
+  int port() const { return port_; }
+  void CutAfter(int64_t bytes) { budget_ = bytes; }
+  bool cut() const { return cut_; }
+
+ private:
+  void Cut() {
+    for (auto& [a, b] : peer_) ::close(a);
+    peer_.clear();
+    if (listener_ >= 0) ::close(listener_);
+    listener_ = -1;
+    cut_ = true;
+  }
+  static bool SendAll(int fd, const char* p, size_t n) {
+    while (n > 0) {
+      ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+      if (w <= 0) return false;
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+  void Drop(int fd) {
+    const int other = peer_.at(fd);
+    ::close(fd);
+    ::close(other);
+    peer_.erase(fd);
+    peer_.erase(other);
+  }
+  void Loop() {
+    std::vector<char> buf(256 << 10);
+    while (!stop_ && !cut_) {
+      std::vector<pollfd> fds = {{listener_, POLLIN, 0}};
+      for (const auto& [fd, other] : peer_) fds.push_back({fd, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        int c = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+        int u = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+        if (c >= 0 && ::connect(u, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+          peer_[c] = u;
+          peer_[u] = c;
+          upstream_.insert(u);
+        } else {
+          if (c >= 0) ::close(c);
+          ::close(u);
+        }
+      }
+      for (size_t i = 1; i < fds.size() && !cut_; ++i) {
+        if (fds[i].revents == 0 || !peer_.contains(fds[i].fd)) continue;
+        const int from = fds[i].fd;
+        ssize_t n = ::recv(from, buf.data(), buf.size(), 0);
+        if (n <= 0) {
+          upstream_.erase(from);
+          upstream_.erase(peer_.at(from));
+          Drop(from);
+          continue;
+        }
+        size_t pass = static_cast<size_t>(n);
+        const int64_t budget = budget_;
+        const bool from_gateway = upstream_.contains(from);
+        if (from_gateway && budget >= 0) pass = std::min<size_t>(pass, static_cast<size_t>(budget));
+        if (!SendAll(peer_.at(from), buf.data(), pass)) {
+          upstream_.erase(from);
+          upstream_.erase(peer_.at(from));
+          Drop(from);
+          continue;
+        }
+        if (from_gateway && budget >= 0) {
+          budget_ = budget - static_cast<int64_t>(pass);
+          if (budget_ == 0) Cut();
+        }
+      }
+    }
+  }
+
+  int upstream_port_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<int64_t> budget_{-1};  // gateway bytes still passed; -1: no limit
+  std::atomic<bool> stop_{false}, cut_{false};
+  std::map<int, int> peer_;  // each end of a relayed connection to the other
+  std::set<int> upstream_;   // the ends connected to the gateway
+  std::thread thread_;
+};
+
+// Issue 17: the RGW goes away while a reader streams an object from it. The run's FASTQ (cold)
+// is on the local site cold1 and on the RGW; with cold1's copy gone the RGW is the only copy.
+// Cut after the first window of the object has been read from the gateway, a download
+// (/api/v1/files/{id}/plaintext; DRS serves through the same stream) that has started is aborted (the client sees fewer bytes than the declared length, never a
+// complete-looking 200); asked again with the gateway gone, the reader gets a clear error
+// before any byte; the server keeps answering.
+class HtsgetRgwCutTest : public HtsgetTest {
+ protected:
+  int FastqReads() const override { return 130000; }
+  std::vector<std::string> ServerConfig() override { return config_; }
+  void SetUp() override {
+    const char* gw = std::getenv("ZENGEN_TEST_S3");
+    if (gw == nullptr || *gw == '\0') {
+      const char* req = std::getenv("ZENGEN_REQUIRE_S3");
+      if (req != nullptr && std::string(req) == "1") FAIL() << "ZENGEN_TEST_S3 is not set";
+      GTEST_SKIP() << "no Ceph RGW for tests (set ZENGEN_TEST_S3)";
+    }
+    std::istringstream in(gw);
+    std::string endpoint, access, secret;
+    in >> endpoint >> access >> secret;
+    const std::string bucket = "rgwcut-" + crypto::ToHex(crypto::RandomBytes(5));
+    const auto made = RunCommand(
+        {"/usr/bin/curl", "-fsS", "-X", "PUT", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user",
+         access + ":" + secret, "-H",
+         "x-amz-content-sha256: "
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+         endpoint + "/" + bucket});
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+    relay_ = std::make_unique<CuttableRelay>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+    cred_dir_ = fs::temp_directory_path() / ("zg-cred-" + crypto::ToHex(crypto::RandomBytes(6)));
+    fs::create_directories(cred_dir_);
+    std::ofstream(cred_dir_ / "rgw.cred") << access << " " << secret << "\n";
+    ASSERT_EQ(chmod((cred_dir_ / "rgw.cred").c_str(), 0600), 0);
+    config_ = {"blob_roots = hot1:hot:JP:blobs/hot1;hot2:hot:JP:blobs/hot2;cold1:cold:JP:blobs/cold1",
+               fmt::format("blob_s3_sites = name=rgw tier=cold jurisdiction=JP "
+                           "endpoint=http://127.0.0.1:{} bucket={} credentials={}",
+                           relay_->port(), bucket, (cred_dir_ / "rgw.cred").string())};
+    HtsgetTest::SetUp();
+  }
+  void TearDown() override {
+    HtsgetTest::TearDown();
+    relay_.reset();
+    std::error_code ec;
+    fs::remove_all(cred_dir_, ec);
+  }
+  std::vector<std::string> config_;
+  fs::path cred_dir_;
+  std::unique_ptr<CuttableRelay> relay_;
+};
+
+TEST_P(HtsgetRgwCutTest, ACutMidDownloadAbortsTheResponseAndTheServerKeepsServing) {
+  const fs::path cold1 = server_->data_dir() / "blobs/cold1";
+  fs::remove_all(cold1);
+  fs::create_directories(cold1);
+  const std::string url = Url("/api/v1/files/" + fq_id_ + "/plaintext");
+  const std::string token = Token("ana-1", "analyst", {"file.read", "file.decrypt"});
+  auto download = [&](const fs::path& out) {
+    return RunCommand({"/usr/bin/curl", "-sS", "--cacert", server_->ca_cert().string(), "-H",
+                       "Authorization: Bearer " + token, "-o", out.string(), "-w",
+                       "%{http_code}", url});
+  };
+  // Whole through the relay first: the copy on the RGW is good.
+  const auto whole = download(work_ / "whole");
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  ASSERT_EQ(whole.output, "200") << ReadFileBytes((work_ / "whole").string());
+  const auto size = static_cast<int64_t>(fs::file_size(work_ / "whole"));
+  // Larger than the RGW reader's 4 MiB window and the cut below, so the cut falls in the
+  // second window, after bytes of the first were sent.
+  ASSERT_GT(size, 5LL << 20);
+
+  relay_->CutAfter(9LL << 19);  // 4.5 MiB: inside the second window
+  const auto cut = download(work_ / "cut");
+  EXPECT_TRUE(relay_->cut());
+  // 18: curl's "partial file": the body ended before its Content-Length.
+  EXPECT_EQ(cut.exit_code, 18) << cut.output << server_->Log();
+  // The status line was 200 (curl prints its error on stderr, then the -w code).
+  EXPECT_TRUE(cut.output.ends_with("200")) << cut.output;
+  ASSERT_TRUE(fs::exists(work_ / "cut"));
+  const auto got = static_cast<int64_t>(fs::file_size(work_ / "cut"));
+  EXPECT_GT(got, 0);
+  EXPECT_LT(got, size);
+
+  // The gateway is gone now: the next read fails before its first byte, with a clear error.
+  auto again = Call(token, "GET", "/api/v1/files/" + fq_id_ + "/plaintext");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->status, 503) << again->body;
+  EXPECT_EQ(again->ErrorCode(), "no_healthy_copy") << again->body;
+  // And the server keeps serving what it can.
+  auto meta = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bam_id_);
+  EXPECT_EQ(meta->status, 200) << meta->body;
+  const auto bam = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bam_id_ + "/access/https");
+  ASSERT_EQ(bam->status, 200) << bam->body;
+  const std::string bam_url = bam->Json()["url"];
+  auto bytes = Call(ana_token_, "GET", bam_url.substr(bam_url.find("/ga4gh/")));
+  EXPECT_EQ(bytes->status, 200);
+  EXPECT_EQ(crypto::Sha256Hex(bytes->body), meta->Json()["checksums"][0]["checksum"]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HtsgetRgwCutTest, ::testing::ValuesIn(storage::TestBackends()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -707,6 +707,7 @@ MultipartWriter::MultipartWriter(S3Client& client, std::string bucket, std::stri
       key_(std::move(key)),
       part_size_(part_size),
       max_in_flight_(max_in_flight),
+      check_md5_(check_md5),
       upload_id_(std::move(upload_id)),
       hashes_(std::make_unique<Hashes>(check_md5)) {}
 
@@ -794,10 +795,46 @@ Status MultipartWriter::Flush() {
   return Status::Ok();
 }
 
+Status MultipartWriter::SendBorrowed(std::string_view part) {
+  while (static_cast<int>(inflight_.size()) >= max_in_flight_) ZG_RETURN_IF_ERROR(WaitOldest());
+  if (next_part_ > 10000) {
+    Abort();
+    return InvalidArgument("s3_too_many_parts",
+                           fmt::format("{}/{} would need more than 10000 parts of {} bytes",
+                                       bucket_, key_, part_size_),
+                           "part_size");
+  }
+  const int number = next_part_++;
+  // why: the part is hashed and sent straight from the caller's bytes on its own task (no copy
+  // into a part buffer); Write waits for it before returning, so the bytes outlive the task.
+  inflight_.emplace_back(
+      number, std::async(std::launch::async, [this, number, part]() -> Result<std::string> {
+        std::string md5 = check_md5_ ? crypto::ToHex(Md5(part)) : std::string();
+        ZG_ASSIGN_OR_RETURN(std::string etag,
+                            client_.UploadPart(bucket_, key_, upload_id_, number, part,
+                                               crypto::Sha256Hex(part)));
+        if (!md5.empty() && Lower(etag) != md5) {
+          return Unavailable("s3_part_etag_mismatch",
+                             fmt::format("part {} of {}/{}: the store acknowledged ETag {} for "
+                                         "bytes whose MD5 is {}",
+                                         number, bucket_, key_, etag, md5));
+        }
+        return etag;
+      }));
+  return Status::Ok();
+}
+
 Status MultipartWriter::Write(std::string_view bytes) {
   if (finished_) return Conflict("s3_writer_finished", "the multipart writer has finished");
   written_ += static_cast<int64_t>(bytes.size());
+  bool borrowed = false;
   while (!bytes.empty()) {
+    if (buffer_.empty() && bytes.size() >= static_cast<size_t>(part_size_)) {
+      ZG_RETURN_IF_ERROR(SendBorrowed(bytes.substr(0, static_cast<size_t>(part_size_))));
+      bytes.remove_prefix(static_cast<size_t>(part_size_));
+      borrowed = true;
+      continue;
+    }
     if (buffer_.empty()) buffer_.reserve(static_cast<size_t>(part_size_));
     size_t room = static_cast<size_t>(part_size_) - buffer_.size();
     std::string_view take = bytes.substr(0, std::min(room, bytes.size()));
@@ -806,6 +843,9 @@ Status MultipartWriter::Write(std::string_view bytes) {
     bytes.remove_prefix(take.size());
     if (buffer_.size() == static_cast<size_t>(part_size_)) ZG_RETURN_IF_ERROR(Flush());
   }
+  // The caller's bytes are only lent for this call: every part sent from them must be
+  // acknowledged before it returns.
+  if (borrowed) ZG_RETURN_IF_ERROR(WaitAll());
   return Status::Ok();
 }
 

@@ -181,7 +181,10 @@ class S3Client {
 // between two uploads; up to max_in_flight parts are uploaded at once on background tasks, each
 // over its own reused connection, while the next one fills. A whole FASTQ never sits on local
 // disk, and at most (max_in_flight + 1) × part_size bytes sit in memory; an upload error
-// surfaces at the next Write that fills a part, or at Commit. Commit completes the upload;
+// surfaces at the next Write that fills a part, or at Commit. A Write whose bytes hold whole
+// parts while no part is being filled (one large buffer, e.g. a mapped file) sends those parts
+// straight from the caller's bytes, hashed on their upload tasks, without copying them; such a
+// Write returns only once those parts are acknowledged (the bytes are not kept after it). Commit completes the upload;
 // Abort (or destruction without Commit) waits for the parts in flight and aborts the upload,
 // leaving no object and no stored parts. An object of fewer than part_size bytes is sent as
 // one part all the same.
@@ -189,7 +192,7 @@ class MultipartWriter {
  public:
   static constexpr int64_t kDefaultPartSize = 64LL << 20;
   static constexpr int64_t kMinPartSize = 5LL << 20;
-  static constexpr int kDefaultInFlight = 2;
+  static constexpr int kDefaultInFlight = 3;
   // part_size below kMinPartSize is refused (kInvalidArgument "s3_part_too_small");
   // max_in_flight outside 1..16 likewise ("s3_bad_in_flight").
   static Result<std::unique_ptr<MultipartWriter>> Start(S3Client& client, std::string bucket,
@@ -217,12 +220,14 @@ class MultipartWriter {
   MultipartWriter(S3Client& client, std::string bucket, std::string key, int64_t part_size,
                   int max_in_flight, bool check_md5, std::string upload_id);
   Status Flush();            // hands the filled part to a background upload
+  Status SendBorrowed(std::string_view part);  // a whole part straight from Write's argument
   Status WaitOldest();       // for the oldest part in flight; aborts the upload on its error
   Status WaitAll();
   S3Client& client_;
   std::string bucket_, key_;
   int64_t part_size_;
   int max_in_flight_;
+  bool check_md5_;
   std::string upload_id_;
   std::string buffer_;  // the part being filled
   std::unique_ptr<Hashes> hashes_;

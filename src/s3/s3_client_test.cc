@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -176,6 +177,22 @@ TEST_F(S3ClientTest, MultipartWriterStreamsPartsAndCommits) {
   auto after = client_->ListMultipart(bucket_, "big/");
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->empty());
+
+  // One Write of the whole object (its whole parts sent from the caller's bytes) stores the
+  // same bytes under the same multipart ETag rule.
+  auto one = MultipartWriter::Start(*client_, bucket_, "big/one-write", part);
+  ASSERT_TRUE(one.ok());
+  ASSERT_TRUE((*one)->Write(data).ok());
+  ASSERT_TRUE((*one)->Commit().ok());
+  std::string one_back;
+  ASSERT_TRUE(client_->Get(bucket_, "big/one-write", 0, [&](std::string_view p) {
+                       one_back.append(p);
+                       return true;
+                     }).ok());
+  EXPECT_EQ(crypto::Sha256Hex(one_back), crypto::Sha256Hex(data));
+  auto one_head = client_->Head(bucket_, "big/one-write");
+  ASSERT_TRUE(one_head.ok());
+  EXPECT_EQ(one_head->etag, (*one)->ExpectedEtag());
 
   // With the writer's own MD5 check every part's ETag is compared as it is acknowledged.
   auto checked = MultipartWriter::Start(*client_, bucket_, "big/checked", part,
@@ -466,7 +483,7 @@ TEST(S3MultipartPipelineTest, TwoPartsAreInFlightAtOnceEachWithItsOwnPayloadHash
                              .access_key = "a", .secret_key = "b"});
   ASSERT_TRUE(c.ok());
   const int64_t part = MultipartWriter::kMinPartSize;
-  auto w = MultipartWriter::Start(**c, "bucket", "key", part);  // the default: 2 in flight
+  auto w = MultipartWriter::Start(**c, "bucket", "key", part, {}, 2);
   ASSERT_TRUE(w.ok()) << w.error().message;
   const std::string data = crypto::RandomBytes(static_cast<size_t>(4 * part));
   for (size_t at = 0; at < data.size(); at += 1 << 20) {
@@ -497,6 +514,27 @@ TEST(S3MultipartPipelineTest, InFlightIsBounded) {
   ASSERT_TRUE((*w)->Commit().ok());
   EXPECT_EQ(server.parts(), 6);
   EXPECT_EQ(server.max_open(), 3);
+}
+
+// One Write holding whole parts (a mapped file) sends them straight from the caller's bytes,
+// the default three at once, each with the SHA-256 of its own bytes; Write returns only once
+// they are acknowledged, so the caller may reuse its buffer at once.
+TEST(S3MultipartPipelineTest, OneWriteOfWholePartsSendsThemFromTheCallersBytes) {
+  PartServer server(3);  // holds every part until three are open
+  auto c = S3Client::Create({.endpoint = "http://127.0.0.1:" + std::to_string(server.port()),
+                             .access_key = "a", .secret_key = "b"});
+  ASSERT_TRUE(c.ok());
+  const int64_t part = MultipartWriter::kMinPartSize;
+  auto w = MultipartWriter::Start(**c, "bucket", "key", part);
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  std::string data = crypto::RandomBytes(static_cast<size_t>(6 * part + 1000));
+  ASSERT_TRUE((*w)->Write(data).ok());
+  EXPECT_EQ(server.parts(), 6) << "every whole part is acknowledged before Write returns";
+  std::fill(data.begin(), data.end(), '\0');  // the caller reuses its buffer
+  ASSERT_TRUE((*w)->Commit().ok());
+  EXPECT_EQ(server.parts(), 7);
+  EXPECT_EQ(server.max_open(), MultipartWriter::kDefaultInFlight);
+  EXPECT_EQ(server.bad_hashes(), 0) << "each part's payload hash is the SHA-256 of its bytes";
 }
 
 }  // namespace

@@ -1539,3 +1539,49 @@ test('no page broke the Content-Security-Policy or threw', () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);
 });
+
+// Issue 17: the data steward's Storage page — every site with its kind, tier, jurisdiction,
+// reachability, latency, copies and bytes; a migration started with `zengen storage migrate`
+// shows with its progress bar; Japanese and English, axe, no raw code on the Japanese page.
+test('the data steward sees the storage sites and a migration with its progress bar', async () => {
+  const page = await newPage();
+  await logIn(page, 'steward');
+  await page.goto(`${server.url}/console/storage`);
+  const sites = page.getByTestId('storage-sites');
+  await sites.waitFor();
+  for (const name of ['hot1', 'hot2', 'cold1', 'cold2']) {
+    const row = page.locator(`tr[data-site="${name}"]`);
+    assert.equal(await row.getAttribute('data-reachable'), 'true', name);
+    assert.match(await row.textContent(), /ローカルディスク/);
+    assert.match(await row.textContent(), name.startsWith('hot') ? /ホット/ : /コールド/);
+  }
+  const copies = Number(await page.locator('tr[data-site="hot1"] [data-testid="site-objects"]').textContent());
+  assert.ok(copies > 0, 'the demo stores objects on hot1');
+
+  // A copy of two objects from hot1 to hot2, on the command line while the server serves.
+  const migrated = spawnSync(server.binary, ['storage', 'migrate', '--data', server.dataDir,
+    '--from', 'hot1', '--to', 'hot2', '--limit', '2'], { encoding: 'utf8' });
+  assert.equal(migrated.status, 0, migrated.stderr);
+  await page.reload();
+  const item = page.getByTestId('storage-migrations').locator('li').first();
+  await item.waitFor();
+  assert.match(await item.textContent(), /hot1 → hot2（複製、/);
+  const bar = item.getByRole('progressbar', { name: 'hot1 から hot2 への移行の進み具合' });
+  assert.ok(Number(await bar.getAttribute('value')) > 0);
+  assert.match(await item.getByTestId('migration-counts').textContent(), /件中 \d+ 件済み、失敗 0 件/);
+  await shot(page, 'storage-ja');
+  await checkAxe(page, 'storage page');
+  // Checked here: the test that reports the other pages' scans runs before this one.
+  const scanned = untranslated.length;
+  await scanJapanese(page, 'storage page');
+  assert.deepEqual(untranslated.slice(scanned), [], 'the Japanese storage page shows no raw code or English');
+
+  await page.getByLabel('表示言語').selectOption('en');
+  await page.getByRole('heading', { name: 'Storage sites' }).waitFor();
+  assert.match(await page.locator('tr[data-site="cold1"]').textContent(), /Local disk.*Cold/);
+  await page.getByRole('progressbar', { name: 'Progress of the migration from hot1 to hot2' }).waitFor();
+  await shot(page, 'storage-en');
+  await checkAxe(page, 'storage page (en)');
+  await page.getByLabel('Language').selectOption('ja');
+  await page.close();
+});

@@ -21,11 +21,13 @@ import { WorklistPage } from './Worklist';
 import { RunsPage } from './Runs';
 // The researcher's data page (issue 14).
 import { ResearchPage } from './Research';
+// The data steward's storage sites and migrations (issue 17).
+import { StoragePage } from './Storage';
 
 type Page =
   | 'participants' | 'worklist' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
   | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort' | 'runs'
-  | 'research';
+  | 'research' | 'storage';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
@@ -53,7 +55,9 @@ const navKey: Record<Page, TextKey> = {
   cohort: 'navCohort',
   runs: 'navRuns',
   research: 'navResearch',
+  storage: 'navStorage',
 };
+pagesFor.data_steward.push('storage');
 
 export interface ParticipantRow {
   id: string;
@@ -139,6 +143,7 @@ export function Console() {
       {current === 'cohort' && <CohortPage />}
       {current === 'runs' && <RunsPage session={session} />}
       {current === 'research' && <ResearchPage selectedId={rest[0]} />}
+      {current === 'storage' && <StoragePage />}
     </div>
   );
 }
