@@ -1419,7 +1419,7 @@ const tour = {
   sequencer: ['uploads', 'incoming', 'specimens', 'files'],
   analyst: ['findings', 'files', 'specimens', 'runs'],
   security: ['audit', 'admin'],
-  steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'runs'],
+  steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'runs', 'storage'],
   committee: ['applications', 'datasets', 'grants'],
   researcher: ['datasets', 'applications', 'grants', 'tokens', 'research'],
 };
