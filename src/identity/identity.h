@@ -112,6 +112,10 @@ struct Actor {
   std::string id;          // user or token id, "operator" or "cli"
   std::string source;      // IP address or "cli"
   std::string request_id;  // empty outside requests
+  // Why, for an administrator's action on an account (disable, enable, reset MFA, unlock, grant
+  // a role): stored as "reason" in the action's audit record when not empty. The HTTP routes
+  // require one (AdminReason in identity_routes.h); the command line may leave it empty.
+  std::string reason;
 };
 
 struct Options {
