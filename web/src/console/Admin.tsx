@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError, sendBytes, upload, type SessionInfo } from '../api';
 import {
-  auditEventReasons, auditEvents, codeLabel, consentStates, describeError, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates,
+  auditEventReasons, auditEvents, codeLabel, consentStates, describeError, errorMessage, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates,
 } from '../codes';
 import { findingEvents, findingStates, messageTypes, parties } from '../labels';
 import { tiers } from './sharingText';
@@ -324,9 +324,17 @@ export function AdminPage({ session }: { session: SessionInfo }) {
   const [message, setMessage] = useState('');
   // A destructive action waits for a confirmation naming the user and what follows.
   const [confirming, setConfirming] = useState<{ user: string; verb: UserVerb } | null>(null);
+  // Every action on an account says why (the server requires it and keeps it in the audit log).
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState('');
+  const ask = (user: string, verb: UserVerb) => {
+    setReason('');
+    setReasonError('');
+    setConfirming({ user, verb });
+  };
   const [newUser, setNewUser] = useState({ id: '', organisation: '', display_name: '', email: '', role: 'clinician', password: '' });
   const [newOrg, setNewOrg] = useState({ id: '', name: '', kind: 'hospital', jurisdiction: 'JP' });
-  const [extraRole, setExtraRole] = useState({ user: '', role: 'clinician' });
+  const [extraRole, setExtraRole] = useState({ user: '', role: 'clinician', reason: '' });
   const load = () => {
     api<{ items: Org[] }>('GET', '/api/v1/admin/organisations').then((r) => setOrgs(r.items));
     api<{ items: User[] }>('GET', '/api/v1/admin/users').then((r) => setUsers(r.items));
@@ -433,10 +441,25 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                   {confirming?.user === u.id ? (
                     <div role="alertdialog" aria-labelledby={`confirm-${u.id}`} className="confirm" data-testid="admin-confirm">
                       <p id={`confirm-${u.id}`}>{t(`confirm_${confirming.verb}` as TextKey, { user: u.id })}</p>
+                      <label>
+                        {t('actionReason')}
+                        <textarea required maxLength={1000} rows={2} value={reason} placeholder={t('actionReasonHint')}
+                          aria-invalid={reasonError ? true : undefined} aria-describedby={reasonError ? `reason-error-${u.id}` : undefined}
+                          onChange={(e) => setReason(e.target.value)} />
+                      </label>
+                      {reasonError && (
+                        <p role="alert" className="error" id={`reason-error-${u.id}`}>
+                          {reasonError}
+                        </p>
+                      )}
                       <button type="button" className="danger" onClick={() => {
                         const verb = confirming.verb;
+                        if (!reason.replace(/[\s\u3000]/g, '')) {
+                          setReasonError(errorMessage(lang, 'missing_field', 'reason'));
+                          return;
+                        }
                         setConfirming(null);
-                        act(() => api('POST', `/api/v1/admin/users/${u.id}/${verb}`));
+                        act(() => api('POST', `/api/v1/admin/users/${u.id}/${verb}`, { reason }));
                       }}>
                         {t(confirmLabel[confirming.verb])}
                       </button>
@@ -446,18 +469,18 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                     </div>
                   ) : (
                     <>
-                      <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'unlock' })}>
+                      <button type="button" onClick={() => ask(u.id, 'unlock')}>
                         {t('unlock')}
                       </button>
-                      <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'reset-mfa' })}>
+                      <button type="button" onClick={() => ask(u.id, 'reset-mfa')}>
                         {t('resetMfa')}
                       </button>
                       {u.disabled ? (
-                        <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'enable' })}>
+                        <button type="button" onClick={() => ask(u.id, 'enable')}>
                           {t('enable')}
                         </button>
                       ) : (
-                        <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'disable' })}>
+                        <button type="button" onClick={() => ask(u.id, 'disable')}>
                           {t('disable')}
                         </button>
                       )}
@@ -480,7 +503,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
         <form className="card" data-testid="add-role" onSubmit={(e) => {
           e.preventDefault();
           if (!extraRole.user) return;
-          act(() => api('POST', `/api/v1/admin/users/${encodeURIComponent(extraRole.user)}/roles`, { role: extraRole.role }));
+          act(() => api('POST', `/api/v1/admin/users/${encodeURIComponent(extraRole.user)}/roles`, { role: extraRole.role, reason: extraRole.reason }));
         }}>
           <h3>{t('addRoleTitle')}</h3>
           <label>
@@ -503,6 +526,10 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                 </option>
               ))}
             </select>
+          </label>
+          <label>
+            {t('actionReason')}
+            <input required maxLength={1000} value={extraRole.reason} placeholder={t('actionReasonHint')} onChange={(e) => setExtraRole({ ...extraRole, reason: e.target.value })} />
           </label>
           <button type="submit">{t('addRoleButton')}</button>
         </form>

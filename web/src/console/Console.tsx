@@ -21,11 +21,16 @@ import { WorklistPage } from './Worklist';
 import { RunsPage } from './Runs';
 // The researcher's data page (issue 14).
 import { ResearchPage } from './Research';
+// Administration pages: research groups, machine tokens, ICF versions (issue 14).
+import { GroupsPage } from './Groups';
+import { MachineTokensPage } from './MachineTokens';
+import { IcfVersionsPage } from './IcfVersions';
 
 type Page =
   | 'participants' | 'worklist' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
   | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort' | 'runs'
-  | 'research';
+  | 'research'
+  | 'groups' | 'machine-tokens' | 'icf';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
@@ -35,6 +40,9 @@ const pagesFor: Record<string, Page[]> = {
   committee_member: ['applications', 'datasets', 'grants'],
   researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort', 'research'],
 };
+// Administration pages (issue 14), after each role's own.
+pagesFor.data_steward.push('groups', 'machine-tokens', 'icf');
+pagesFor.security_officer.push('groups', 'machine-tokens');
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
   worklist: 'navWorklist',
@@ -53,6 +61,9 @@ const navKey: Record<Page, TextKey> = {
   cohort: 'navCohort',
   runs: 'navRuns',
   research: 'navResearch',
+  groups: 'navGroups',
+  'machine-tokens': 'navMachineTokens',
+  icf: 'navIcf',
 };
 
 export interface ParticipantRow {
@@ -139,6 +150,9 @@ export function Console() {
       {current === 'cohort' && <CohortPage />}
       {current === 'runs' && <RunsPage session={session} />}
       {current === 'research' && <ResearchPage selectedId={rest[0]} />}
+      {current === 'groups' && <GroupsPage session={session} />}
+      {current === 'machine-tokens' && <MachineTokensPage session={session} />}
+      {current === 'icf' && <IcfVersionsPage rest={rest} />}
     </div>
   );
 }
