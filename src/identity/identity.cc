@@ -386,6 +386,27 @@ Result<User> Identity::GrantRole(std::string_view user, std::string_view role,
   return GetUser(user);
 }
 
+Status Identity::RevokeRole(std::string_view user, std::string_view role, const Grantor& grantor,
+                            const Actor& actor) {
+  if (!IsKnown(role, policy::kRoles)) {
+    return BadField("role", fmt::format("unknown role '{}'", role));
+  }
+  ZG_RETURN_IF_ERROR(CheckMayAdminister(user, grantor, actor, "user.write"));
+  const std::string uid(user);
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(int64_t n, tx->Exec("DELETE FROM user_roles WHERE user_id = $1 AND role = $2",
+                                          {Text(uid), Text(std::string(role))}));
+  if (n == 0) {
+    return Conflict("role_not_held", fmt::format("{} does not hold the role {}", user, role),
+                    "role");
+  }
+  json details{{"role", role}, {"grantor", grantor.id}, {"break_glass", grantor.is_operator}};
+  if (!actor.reason.empty()) details["reason"] = actor.reason;
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "user.write", "user/" + uid, "allow", "role removed", details.dump()));
+  return tx->Commit();
+}
+
 Result<std::vector<RoleGrant>> Identity::ListRoleGrants(bool pending_only) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
   ZG_ASSIGN_OR_RETURN(

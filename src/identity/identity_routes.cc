@@ -69,6 +69,13 @@ Result<Session> SessionOf(Identity& identity, const Request& req) {
   return identity.AuthenticateSession(token);
 }
 
+// The JSON body of an action whose only field is its reason; an empty body is an empty object,
+// so that it is answered "reason" missing.
+Result<json> BodyOrEmpty(const Request& req) {
+  if (req.body.empty()) return json::object();
+  return http::ParseJsonBody(req);
+}
+
 }  // namespace
 
 Result<std::string> AdminReason(const json& body) {
@@ -352,6 +359,22 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                                                    GrantorOf(req.subject), actor));
          return Response::Json(200, UserJson(u));
        })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST",
+       .pattern = "/api/v1/admin/users/{id}/roles/{role}/remove",
+       .action = "user.write",
+       .resource = "user",
+       .max_body_bytes = 8192,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, BodyOrEmpty(req));
+         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
+         Actor actor = ActorOf(req);
+         ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));
+         ZG_RETURN_IF_ERROR(id->RevokeRole(req.path_params.at("id"), req.path_params.at("role"),
+                                           GrantorOf(req.subject), actor));
+         ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
+         return Response::Json(200, UserJson(u));
+       })}));
   ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
                                  .pattern = "/api/v1/admin/users/{id}/enrolment-code",
                                  .action = "user.write",
@@ -402,11 +425,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          .max_body_bytes = 8192,
          .handler = Wrap([id, fn = fn, verb = verb](Request& req) -> Result<Response> {
            // Every action on an account says why; nothing changes without a reason.
-           // An empty body is an empty object, so that it is answered "reason" missing.
-           json body = json::object();
-           if (!req.body.empty()) {
-             ZG_ASSIGN_OR_RETURN(body, http::ParseJsonBody(req));
-           }
+           ZG_ASSIGN_OR_RETURN(json body, BodyOrEmpty(req));
            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
            Actor actor = ActorOf(req);
            ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));

@@ -105,6 +105,7 @@ const std::vector<std::pair<std::string, json>> kActions = {
     {"reset-mfa", json::object()},
     {"unlock", json::object()},
     {"roles", {{"role", "researcher"}}},
+    {"roles/researcher/remove", json::object()},
 };
 
 TEST_P(IdentityRoutesTest, AnActionWithoutAReasonIsRefusedNamingItAndChangesNothing) {
@@ -175,6 +176,28 @@ TEST_P(IdentityRoutesTest, EachActionKeepsItsReasonInItsAuditRecord) {
         << verb;
   }
   EXPECT_FALSE(Alice()["disabled"].get<bool>());  // disabled, then enabled again
+  EXPECT_EQ(Alice()["roles"], json({"clinician"}));  // researcher given, then taken away
+}
+
+TEST_P(IdentityRoutesTest, ARoleIsRemovedOnlyWhenHeldAndKnown) {
+  const json before = Alice();
+  Response unknown = Post("/api/v1/admin/users/alice/roles/wizard/remove",
+                          json{{"reason", "cleanup"}}.dump(), true);
+  ASSERT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(json::parse(unknown.body)["error"]["field"], "role");
+  Response not_held = Post("/api/v1/admin/users/alice/roles/analyst/remove",
+                           json{{"reason", "cleanup"}}.dump(), true);
+  ASSERT_EQ(not_held.status, 409) << not_held.body;
+  EXPECT_EQ(json::parse(not_held.body)["error"]["code"], "role_not_held");
+  Response removed = Post("/api/v1/admin/users/alice/roles/clinician/remove",
+                          json{{"reason", "moved to another hospital"}}.dump(), true);
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  EXPECT_EQ(json::parse(removed.body)["roles"], json::array());
+  EXPECT_NE(Alice(), before);
+  const auto writes = UserWrites();
+  EXPECT_EQ(writes.back().reason, "role removed");
+  EXPECT_EQ(json::parse(writes.back().details)["role"], "clinician");
+  EXPECT_EQ(json::parse(writes.back().details)["reason"], "moved to another hospital");
 }
 
 // A steward of the data center may not reset the second factor of a hospital's clinician (the
@@ -196,6 +219,13 @@ TEST_P(IdentityRoutesTest, AnotherOrganisationsUserIsRefusedWithTheReasonRecorde
   ASSERT_EQ(role.status, 403) << role.body;
   EXPECT_EQ(Alice(), before);
   EXPECT_EQ(json::parse(audit_.events().back().details)["reason"], "joins a study");
+  // Nor take away a role of an account it may not administer.
+  Response remove = Post("/api/v1/admin/users/alice/roles/clinician/remove",
+                         json{{"reason", "left"}}.dump());
+  ASSERT_EQ(remove.status, 403) << remove.body;
+  EXPECT_EQ(Alice(), before);
+  EXPECT_EQ(audit_.events().back().decision, "deny");
+  EXPECT_EQ(json::parse(audit_.events().back().details)["reason"], "left");
 }
 
 TEST_P(IdentityRoutesTest, UnknownFieldsAndUnknownUsersAreNamed) {

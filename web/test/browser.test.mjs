@@ -978,6 +978,15 @@ test('the data steward gives a reason for an action on an account, and manages r
   assert.equal(unlocked.status(), 200);
   assert.deepEqual(JSON.parse(unlocked.request().postData()), { reason });
   await page.getByRole('status').filter({ hasText: '記録しました' }).waitFor();
+  // Taking a role away asks the same; the steward may not administer a researcher's account
+  // (separation of duties), which is said in words, and the refusal keeps the reason too.
+  await user.getByRole('button', { name: '役割「研究者」を外す' }).click();
+  assert.match(await confirm.textContent(), /industry-researcher から役割「研究者」を外します/);
+  await confirm.getByLabel(/^理由/).fill('共同研究の終了');
+  await shot(page, 'admin-confirm-remove-role');
+  await checkAxe(page, 'remove a role');
+  await confirm.getByRole('button', { name: '役割を外す' }).click();
+  await page.getByRole('status').filter({ hasText: '職務分離の規則' }).waitFor();
   // The server refuses an action without a reason, whoever calls it, naming the field.
   const csrf = await page.evaluate(async () => (await (await fetch('/api/v1/auth/session')).json()).csrf_token);
   const bare = await page.request.post(`${server.url}/api/v1/admin/users/industry-researcher/disable`, {
@@ -1002,6 +1011,7 @@ test('the data steward gives a reason for an action on an account, and manages r
   await addMember.getByRole('button', { name: '班員を追加' }).click();
   await page.getByTestId('groups-status').filter({ hasText: 'researcher を研究班 browser-study に追加しました' }).waitFor();
   const groupRow = page.locator('tr[data-group="browser-study"]');
+  await groupRow.filter({ hasText: 'researcher' }).waitFor();
   assert.match(await groupRow.textContent(), /ブラウザ試験研究班.*researcher/);
   await shot(page, 'admin-groups-ja');
   await checkAxe(page, 'research groups');
@@ -1100,6 +1110,7 @@ test('the data steward gives a reason for an action on an account, and manages r
   assert.equal(audit.status(), 200);
   const reasons = (await audit.json()).items.map((r) => r.details?.reason).filter(Boolean);
   assert.ok(reasons.includes(reason), `reason kept in the audit log: ${reasons}`);
+  assert.ok(reasons.includes('共同研究の終了'), `a refusal keeps its reason: ${reasons}`);
   await officer.close();
 });
 

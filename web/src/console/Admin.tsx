@@ -278,12 +278,13 @@ export function AuditPage() {
   );
 }
 
-type UserVerb = 'unlock' | 'reset-mfa' | 'disable' | 'enable';
+type UserVerb = 'unlock' | 'reset-mfa' | 'disable' | 'enable' | 'remove-role';
 const confirmLabel: Record<UserVerb, TextKey> = {
   unlock: 'unlock',
   'reset-mfa': 'resetMfa',
   disable: 'disable',
   enable: 'enable',
+  'remove-role': 'removeRole',
 };
 
 interface User {
@@ -323,14 +324,14 @@ export function AdminPage({ session }: { session: SessionInfo }) {
   const [grants, setGrants] = useState<RoleGrant[]>([]);
   const [message, setMessage] = useState('');
   // A destructive action waits for a confirmation naming the user and what follows.
-  const [confirming, setConfirming] = useState<{ user: string; verb: UserVerb } | null>(null);
+  const [confirming, setConfirming] = useState<{ user: string; verb: UserVerb; role?: string } | null>(null);
   // Every action on an account says why (the server requires it and keeps it in the audit log).
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState('');
-  const ask = (user: string, verb: UserVerb) => {
+  const ask = (user: string, verb: UserVerb, role?: string) => {
     setReason('');
     setReasonError('');
-    setConfirming({ user, verb });
+    setConfirming({ user, verb, role });
   };
   const [newUser, setNewUser] = useState({ id: '', organisation: '', display_name: '', email: '', role: 'clinician', password: '' });
   const [newOrg, setNewOrg] = useState({ id: '', name: '', kind: 'hospital', jurisdiction: 'JP' });
@@ -432,6 +433,15 @@ export function AdminPage({ session }: { session: SessionInfo }) {
               <td>
                 {roleText(u.roles)}
                 {u.pending_roles && u.pending_roles.length > 0 && ` (${t('pendingRoles')}: ${roleText(u.pending_roles)})`}
+                {steward && confirming?.user !== u.id && u.roles.length > 0 && (
+                  <span className="row-actions">
+                    {u.roles.map((r) => (
+                      <button key={r} type="button" className="small" onClick={() => ask(u.id, 'remove-role', r)}>
+                        {t('removeRoleNamed', { role: codeLabel(roleLabels, lang, r) })}
+                      </button>
+                    ))}
+                  </span>
+                )}
               </td>
               <td>{u.mfa_enrolled ? t('yes') : t('no')}</td>
               <td>{u.locked ? t('yes') : t('no')}</td>
@@ -440,7 +450,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                 <td className="row-actions">
                   {confirming?.user === u.id ? (
                     <div role="alertdialog" aria-labelledby={`confirm-${u.id}`} className="confirm" data-testid="admin-confirm">
-                      <p id={`confirm-${u.id}`}>{t(`confirm_${confirming.verb}` as TextKey, { user: u.id })}</p>
+                      <p id={`confirm-${u.id}`}>{t(`confirm_${confirming.verb}` as TextKey, { user: u.id, role: codeLabel(roleLabels, lang, confirming.role ?? '') })}</p>
                       <label>
                         {t('actionReason')}
                         <textarea required maxLength={1000} rows={2} value={reason} placeholder={t('actionReasonHint')}
@@ -453,7 +463,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                         </p>
                       )}
                       <button type="button" className="danger" onClick={() => {
-                        const verb = confirming.verb;
+                        const verb = confirming.verb === 'remove-role' ? `roles/${encodeURIComponent(confirming.role ?? '')}/remove` : confirming.verb;
                         if (!reason.replace(/[\s\u3000]/g, '')) {
                           setReasonError(errorMessage(lang, 'missing_field', 'reason'));
                           return;

@@ -38,8 +38,9 @@ export function GroupsPage({ session }: { session: SessionInfo }) {
     setError('');
     setMessage('');
     try {
-      setMessage(await f());
-      load();
+      const done = await f();
+      await load();
+      setMessage(done);
     } catch (e) {
       setError(describeError(lang, e));
     }
