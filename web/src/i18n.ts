@@ -662,6 +662,7 @@ const texts = {
   removeRole: { ja: '役割を外す', en: 'Remove the role' },
   removeRoleNamed: { ja: '役割「{role}」を外す', en: 'Remove the role “{role}”' },
   'confirm_remove-role': { ja: '{user} から役割「{role}」を外します。この役割でできていた操作は次の要求からできなくなります。よろしいですか？', en: 'Remove the role “{role}” from {user}? What the role allowed stops with their next request.' },
+  auditGivenReason: { ja: '（理由: {reason}）', en: ' (reason: {reason})' },
   lang_ja: { ja: '日本語', en: 'Japanese' },
   lang_en: { ja: '英語', en: 'English' },
 } satisfies Record<string, Bilingual>;

@@ -1111,6 +1111,15 @@ test('the data steward gives a reason for an action on an account, and manages r
   const reasons = (await audit.json()).items.map((r) => r.details?.reason).filter(Boolean);
   assert.ok(reasons.includes(reason), `reason kept in the audit log: ${reasons}`);
   assert.ok(reasons.includes('共同研究の終了'), `a refusal keeps its reason: ${reasons}`);
+  // The audit view says what was done and why, in words.
+  await officer.goto(`${server.url}/console/audit`);
+  await officer.getByLabel('対象').fill('user/industry-researcher');
+  await officer.getByRole('button', { name: '検索' }).click();
+  const given = officer.getByTestId('audit-table').locator('tbody tr').filter({ hasText: `（理由: ${reason}）` });
+  await given.first().waitFor();
+  assert.match(await given.first().textContent(), /ロックを解除/);
+  await shot(officer, 'admin-audit-reasons');
+  await scanJapanese(officer, 'audit (account actions)');
   await officer.close();
 });
 

@@ -8,7 +8,7 @@ import {
 } from '../codes';
 import { findingEvents, findingStates, messageTypes, parties } from '../labels';
 import { tiers } from './sharingText';
-import { useI18n, type Bilingual, type TextKey } from '../i18n';
+import { translate, useI18n, type Bilingual, type TextKey } from '../i18n';
 
 interface AuditRecord {
   seq: number;
@@ -20,13 +20,34 @@ interface AuditRecord {
   decision: string;
   reason: string;
   // A policy decision's record carries its reason as a stable code with arguments.
-  details?: { reason_code?: string; reason_args?: Record<string, string> };
+  details?: { reason_code?: string; reason_args?: Record<string, string>; reason?: unknown; code?: unknown };
+}
+
+// The reason an administrator gave for an action on an account (details.reason, issue 14).
+function givenReason(r: AuditRecord): string {
+  return typeof r.details?.reason === 'string' ? r.details.reason : '';
+}
+
+// A refusal of the separation-of-duties rules (identity's records carry its code in
+// details.code), in words; null for other records.
+function grantRefusal(lang: 'ja' | 'en', r: AuditRecord): string[] | null {
+  const code = r.decision === 'deny' ? r.details?.code : undefined;
+  const known = grantErrors.find((c) => c === code);
+  return known ? [translate(lang, known)] : null;
 }
 
 // Reasons of the sign-in records (identity), in words.
 const authReasons: Record<string, { ja: string; en: string }> = {
   'TOTP enrolment started with an enrolment code': { ja: '登録コードで TOTP の登録を開始', en: 'TOTP enrolment started with an enrolment code' },
   'password; second factor not enrolled yet': { ja: 'パスワード確認済み・二要素認証は未登録', en: 'password; second factor not enrolled yet' },
+  // Administrators' actions on accounts (issue 14).
+  disabled: { ja: 'アカウントを無効化', en: 'disabled' },
+  enabled: { ja: 'アカウントを再び有効化', en: 'enabled' },
+  unlocked: { ja: 'ロックを解除', en: 'unlocked' },
+  'second factor reset': { ja: '二要素認証をリセット', en: 'second factor reset' },
+  'role granted': { ja: '役割を付与', en: 'role granted' },
+  'role grant requested': { ja: '役割の付与を申請（承認待ち）', en: 'role grant requested' },
+  'role removed': { ja: '役割を外した', en: 'role removed' },
 };
 
 // An audit reason in words: the state codes it names (a custody step, a consent state or
@@ -115,8 +136,9 @@ function policyReason(lang: 'ja' | 'en', r: AuditRecord): React.ReactNode[] | nu
 
 // Plain text of a reason for the CSV.
 function reasonText(lang: 'ja' | 'en', r: AuditRecord): string {
-  const parts = policyReason(lang, r) ?? auditReason(lang, r.reason);
-  return parts.map((p) => (typeof p === 'string' ? p : String((p as React.ReactElement<{ children?: unknown }>).props?.children ?? ''))).join('');
+  const parts = policyReason(lang, r) ?? grantRefusal(lang, r) ?? auditReason(lang, r.reason);
+  const given = givenReason(r) ? translate(lang, 'auditGivenReason', { reason: givenReason(r) }) : '';
+  return parts.map((p) => (typeof p === 'string' ? p : String((p as React.ReactElement<{ children?: unknown }>).props?.children ?? ''))).join('') + given;
 }
 
 function csvCell(s: string | number): string {
@@ -263,7 +285,8 @@ export function AuditPage() {
               <td>{r.decision === 'deny' ? t('auditDeny') : r.decision === 'allow' ? t('auditAllow') : r.decision}</td>
               {/* A policy decision's reason from its code (the English text stays in the record, shown on hover). */}
               <td title={r.details?.reason_code ? r.reason : undefined} data-reason-code={r.details?.reason_code}>
-                {policyReason(lang, r) ?? auditReason(lang, r.reason)}
+                {policyReason(lang, r) ?? grantRefusal(lang, r) ?? auditReason(lang, r.reason)}
+                {givenReason(r) && <span data-testid="audit-given-reason">{t('auditGivenReason', { reason: givenReason(r) })}</span>}
               </td>
             </tr>
           ))}
