@@ -587,7 +587,8 @@ Status Identity::Unlock(std::string_view id, const Actor& actor) {
   return UpdateUser(
       store_, id, "UPDATE users SET failed_logins = 0, locked_until_ms = 0 WHERE id = $1", {}, {},
       [&](storage::Transaction& tx) {
-        return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "", "unlocked", ReasonDetails(actor));
+        return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "", "unlocked",
+                       ReasonDetails(actor));
       });
 }
 

@@ -431,8 +431,8 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
            ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));
            if (verb == "reset-mfa") {
              // Whoever resets a second factor could steer the next enrolment.
-             ZG_RETURN_IF_ERROR(id->CheckMayAdminister(req.path_params.at("id"),
-                                                       GrantorOf(req.subject), actor, "user.write"));
+             ZG_RETURN_IF_ERROR(id->CheckMayAdminister(
+                 req.path_params.at("id"), GrantorOf(req.subject), actor, "user.write"));
            }
            ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), actor));
            ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));

@@ -48,12 +48,14 @@ class IdentityRoutesTest : public ::testing::TestWithParam<std::string> {
     o.password_cost = crypto::PasswordCost::Minimal();
     identity_ = std::make_unique<Identity>(*store_, clock_, audit_, o);
     const Actor cli{"operator", "cli", ""};
-    ASSERT_TRUE(identity_->CreateOrganisation({"dc", "Data center", "data_center", "JP"}, cli).ok());
-    ASSERT_TRUE(identity_->CreateOrganisation({"hosp-a", "Hospital A", "hospital", "JP"}, cli).ok());
+    ASSERT_TRUE(
+        identity_->CreateOrganisation({"dc", "Data center", "data_center", "JP"}, cli).ok());
+    ASSERT_TRUE(
+        identity_->CreateOrganisation({"hosp-a", "Hospital A", "hospital", "JP"}, cli).ok());
     ASSERT_TRUE(identity_
-                    ->CreateUser({"alice", "hosp-a", "Alice", "alice@example.org", {"clinician"},
-                                  kPassword},
-                                 Grantor::Console(), cli)
+                    ->CreateUser(
+                        {"alice", "hosp-a", "Alice", "alice@example.org", {"clinician"}, kPassword},
+                        Grantor::Console(), cli)
                     .ok());
     http::Router router;
     ASSERT_TRUE(AddIdentityRoutes(router, *identity_).ok());
@@ -100,19 +102,16 @@ class IdentityRoutesTest : public ::testing::TestWithParam<std::string> {
 
 // Each action with the body fields it needs besides the reason.
 const std::vector<std::pair<std::string, json>> kActions = {
-    {"disable", json::object()},
-    {"enable", json::object()},
-    {"reset-mfa", json::object()},
-    {"unlock", json::object()},
-    {"roles", {{"role", "researcher"}}},
-    {"roles/researcher/remove", json::object()},
+    {"disable", json::object()},         {"enable", json::object()},
+    {"reset-mfa", json::object()},       {"unlock", json::object()},
+    {"roles", {{"role", "researcher"}}}, {"roles/researcher/remove", json::object()},
 };
 
 TEST_P(IdentityRoutesTest, AnActionWithoutAReasonIsRefusedNamingItAndChangesNothing) {
   const json before = Alice();
   const size_t records = UserWrites().size();
-  const std::vector<json> reasons = {nullptr, "", "   ", " \t\r\n ", "\xE3\x80\x80\xE3\x80\x80",
-                                     " \xE3\x80\x80\t"};
+  const std::vector<json> reasons = {
+      nullptr, "", "   ", " \t\r\n ", "\xE3\x80\x80\xE3\x80\x80", " \xE3\x80\x80\t"};
   for (const auto& [verb, fields] : kActions) {
     const std::string path = "/api/v1/admin/users/alice/" + verb;
     if (fields.empty()) {  // no body at all
@@ -155,8 +154,7 @@ TEST_P(IdentityRoutesTest, AReasonIsBoundedAtItsLimit) {
   EXPECT_EQ(UserWrites().size(), records);
   // Exactly at the limit is accepted and kept whole.
   const std::string longest(kMaxReasonBytes, 'y');
-  Response r =
-      Post("/api/v1/admin/users/alice/unlock", json{{"reason", longest}}.dump(), true);
+  Response r = Post("/api/v1/admin/users/alice/unlock", json{{"reason", longest}}.dump(), true);
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_EQ(UserWrites().size(), records + 1);
   EXPECT_EQ(json::parse(UserWrites().back().details)["reason"], longest);
@@ -175,7 +173,7 @@ TEST_P(IdentityRoutesTest, EachActionKeepsItsReasonInItsAuditRecord) {
     EXPECT_EQ(json::parse(writes.back().details)["reason"], verb + " のため（問い合わせ 42）")
         << verb;
   }
-  EXPECT_FALSE(Alice()["disabled"].get<bool>());  // disabled, then enabled again
+  EXPECT_FALSE(Alice()["disabled"].get<bool>());     // disabled, then enabled again
   EXPECT_EQ(Alice()["roles"], json({"clinician"}));  // researcher given, then taken away
 }
 
@@ -220,8 +218,8 @@ TEST_P(IdentityRoutesTest, AnotherOrganisationsUserIsRefusedWithTheReasonRecorde
   EXPECT_EQ(Alice(), before);
   EXPECT_EQ(json::parse(audit_.events().back().details)["reason"], "joins a study");
   // Nor take away a role of an account it may not administer.
-  Response remove = Post("/api/v1/admin/users/alice/roles/clinician/remove",
-                         json{{"reason", "left"}}.dump());
+  Response remove =
+      Post("/api/v1/admin/users/alice/roles/clinician/remove", json{{"reason", "left"}}.dump());
   ASSERT_EQ(remove.status, 403) << remove.body;
   EXPECT_EQ(Alice(), before);
   EXPECT_EQ(audit_.events().back().decision, "deny");
@@ -239,8 +237,7 @@ TEST_P(IdentityRoutesTest, UnknownFieldsAndUnknownUsersAreNamed) {
   EXPECT_EQ(nobody.status, 404) << nobody.body;
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, IdentityRoutesTest,
-                         ::testing::ValuesIn(storage::TestBackends()),
+INSTANTIATE_TEST_SUITE_P(Backends, IdentityRoutesTest, ::testing::ValuesIn(storage::TestBackends()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
