@@ -117,7 +117,8 @@ TEST_P(AuthTest, LockoutThenAdminUnlock) {
   EXPECT_EQ(locked->status, 429);
   EXPECT_EQ(locked->ErrorCode(), "account_locked");
   EXPECT_FALSE(locked->headers["retry-after"].empty());
-  ASSERT_EQ(Admin("POST", "/api/v1/admin/users/clin/unlock")->status, 200);
+  ASSERT_EQ(Admin("POST", "/api/v1/admin/users/clin/unlock", {{"reason", "locked out"}})->status,
+            200);
   EXPECT_TRUE(b.Login("clin", kPassword));
 }
 
@@ -511,7 +512,8 @@ TEST_P(AuthTest, ForbiddenRoleCombinationAndOperatorAloneAreRefused) {
   EXPECT_EQ(both->ErrorCode(), "forbidden_role_combination");
   EXPECT_EQ(Admin("GET", "/api/v1/admin/users/both")->status, 404);
   AddUser("steward", "dc", "data_steward");
-  auto later = Admin("POST", "/api/v1/admin/users/steward/roles", {{"role", "security_officer"}});
+  auto later = Admin("POST", "/api/v1/admin/users/steward/roles",
+                     {{"role", "security_officer"}, {"reason", "second duty"}});
   ASSERT_TRUE(later);
   EXPECT_EQ(later->status, 403) << later->body;
   EXPECT_EQ(later->ErrorCode(), "forbidden_role_combination");

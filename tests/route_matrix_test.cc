@@ -85,6 +85,8 @@ const std::vector<Row> kRows = {
     {"POST", "/api/v1/admin/users/{id}/reset-mfa", Names::kScope,
      "/api/v1/admin/users/none/reset-mfa"},
     {"POST", "/api/v1/admin/users/{id}/unlock", Names::kScope, "/api/v1/admin/users/none/unlock"},
+    {"POST", "/api/v1/admin/users/{id}/roles/{role}/remove", Names::kScope,
+     "/api/v1/admin/users/none/roles/researcher/remove", json::object()},
     {"GET", "/api/v1/admin/groups", Names::kScope, "/api/v1/admin/groups"},
     {"POST", "/api/v1/admin/groups", Names::kScope, "/api/v1/admin/groups", json::object()},
     {"POST", "/api/v1/admin/groups/{id}/members", Names::kScope,

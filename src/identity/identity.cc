@@ -240,11 +240,9 @@ Result<Identity::GrantPlan> Identity::PlanGrants(const Grantor& grantor, const s
 Error Identity::RefuseGrant(Error e, const Grantor& grantor, const Actor& actor,
                             const std::string& action, const std::string& resource) {
   if (e.kind != ErrorKind::kPermissionDenied) return e;
-  if (auto st = Audit(
-          actor, action, resource, "deny", e.message,
-          json{{"code", e.code}, {"grantor", grantor.id}, {"break_glass", grantor.is_operator}}
-              .dump());
-      !st.ok()) {
+  json details{{"code", e.code}, {"grantor", grantor.id}, {"break_glass", grantor.is_operator}};
+  if (!actor.reason.empty()) details["reason"] = actor.reason;
+  if (auto st = Audit(actor, action, resource, "deny", e.message, details.dump()); !st.ok()) {
     return st.error();
   }
   return e;
@@ -378,6 +376,7 @@ Result<User> Identity::GrantRole(std::string_view user, std::string_view role,
     ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "user.write", "user/" + uid, "allow",
                                plan->pending.empty() ? "role granted" : "role grant requested",
                                json{{"role", role},
+                                    {"reason", actor.reason},
                                     {"pending", !plan->pending.empty()},
                                     {"grantor", grantor.id},
                                     {"break_glass", grantor.is_operator}}
@@ -385,6 +384,27 @@ Result<User> Identity::GrantRole(std::string_view user, std::string_view role,
     ZG_RETURN_IF_ERROR(tx->Commit());
   }
   return GetUser(user);
+}
+
+Status Identity::RevokeRole(std::string_view user, std::string_view role, const Grantor& grantor,
+                            const Actor& actor) {
+  if (!IsKnown(role, policy::kRoles)) {
+    return BadField("role", fmt::format("unknown role '{}'", role));
+  }
+  ZG_RETURN_IF_ERROR(CheckMayAdminister(user, grantor, actor, "user.write"));
+  const std::string uid(user);
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(int64_t n, tx->Exec("DELETE FROM user_roles WHERE user_id = $1 AND role = $2",
+                                          {Text(uid), Text(std::string(role))}));
+  if (n == 0) {
+    return Conflict("role_not_held", fmt::format("{} does not hold the role {}", user, role),
+                    "role");
+  }
+  json details{{"role", role}, {"grantor", grantor.id}, {"break_glass", grantor.is_operator}};
+  if (!actor.reason.empty()) details["reason"] = actor.reason;
+  ZG_RETURN_IF_ERROR(
+      AuditIn(*tx, actor, "user.write", "user/" + uid, "allow", "role removed", details.dump()));
+  return tx->Commit();
 }
 
 Result<std::vector<RoleGrant>> Identity::ListRoleGrants(bool pending_only) {
@@ -464,8 +484,10 @@ Status Identity::CheckMayAdminister(std::string_view user, const Grantor& granto
   roles.insert(roles.end(), u.pending_roles.begin(), u.pending_roles.end());
   const GrantVerdict v = DecideAdminister(grantor, u.organisation, roles);
   if (!v.denied()) return Status::Ok();
+  json details{{"code", v.code}};
+  if (!actor.reason.empty()) details["reason"] = actor.reason;
   ZG_RETURN_IF_ERROR(Audit(actor, std::string(action), fmt::format("user/{}", user), "deny",
-                           v.reason, json{{"code", v.code}}.dump()));
+                           v.reason, details.dump()));
   return PermissionDenied(v.code, v.reason);
 }
 
@@ -508,6 +530,11 @@ Result<User> Identity::GetUser(std::string_view id) {
 }
 
 namespace {
+// The details of an administrator's action on an account: the reason given, if any.
+std::string ReasonDetails(const Actor& actor) {
+  return actor.reason.empty() ? "{}" : json{{"reason", actor.reason}}.dump();
+}
+
 // Runs one UPDATE on a user in its own transaction, then the `also` statements (each taking
 // the user id as $1) and before_commit (the audit record) in the same transaction; NotFound
 // when no such user.
@@ -531,7 +558,7 @@ Status Identity::DisableUser(std::string_view id, const Actor& actor) {
   return UpdateUser(store_, id, "UPDATE users SET disabled = 1 WHERE id = $1", {},
                     {"DELETE FROM sessions WHERE user_id = $1"}, [&](storage::Transaction& tx) {
                       return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "",
-                                     "disabled");
+                                     "disabled", ReasonDetails(actor));
                     });
 }
 
@@ -539,7 +566,7 @@ Status Identity::EnableUser(std::string_view id, const Actor& actor) {
   return UpdateUser(store_, id, "UPDATE users SET disabled = 0 WHERE id = $1", {}, {},
                     [&](storage::Transaction& tx) {
                       return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "",
-                                     "enabled");
+                                     "enabled", ReasonDetails(actor));
                     });
 }
 
@@ -552,7 +579,7 @@ Status Identity::ResetMfa(std::string_view id, const Actor& actor) {
       {"DELETE FROM recovery_codes WHERE user_id = $1", "DELETE FROM sessions WHERE user_id = $1"},
       [&](storage::Transaction& tx) {
         return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "",
-                       "second factor reset");
+                       "second factor reset", ReasonDetails(actor));
       });
 }
 
@@ -560,7 +587,8 @@ Status Identity::Unlock(std::string_view id, const Actor& actor) {
   return UpdateUser(
       store_, id, "UPDATE users SET failed_logins = 0, locked_until_ms = 0 WHERE id = $1", {}, {},
       [&](storage::Transaction& tx) {
-        return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "", "unlocked");
+        return AuditIn(tx, actor, "user.write", fmt::format("user/{}", id), "", "unlocked",
+                       ReasonDetails(actor));
       });
 }
 

@@ -112,6 +112,10 @@ struct Actor {
   std::string id;          // user or token id, "operator" or "cli"
   std::string source;      // IP address or "cli"
   std::string request_id;  // empty outside requests
+  // Why, for an administrator's action on an account (disable, enable, reset MFA, unlock, grant
+  // a role): stored as "reason" in the action's audit record when not empty. The HTTP routes
+  // require one (AdminReason in identity_routes.h); the command line may leave it empty.
+  std::string reason;
 };
 
 struct Options {
@@ -164,6 +168,13 @@ class Identity {
   // kNotFound "user_not_found", kConflict "role_held" when held or pending already.
   Result<User> GrantRole(std::string_view user, std::string_view role, const Grantor& grantor,
                          const Actor& actor);
+  // Takes a held role away from a user (issue 14). Allowed to those who may administer the
+  // account (CheckMayAdminister: the operator, the console, or who could grant all its roles
+  // directly); the change and its actor.reason are one audit record. Errors: kInvalidArgument
+  // "role" unknown; kNotFound "user_not_found"; kConflict "role_not_held" (a pending grant is
+  // not held); kPermissionDenied "grant_not_allowed" (audited).
+  Status RevokeRole(std::string_view user, std::string_view role, const Grantor& grantor,
+                    const Actor& actor);
   // Grants waiting for approval (or all, newest first).
   Result<std::vector<RoleGrant>> ListRoleGrants(bool pending_only);
   // Approves a pending grant (grant_rules.h DecideApproval); the role is held from now on.

@@ -69,7 +69,41 @@ Result<Session> SessionOf(Identity& identity, const Request& req) {
   return identity.AuthenticateSession(token);
 }
 
+// The JSON body of an action whose only field is its reason; an empty body is an empty object,
+// so that it is answered "reason" missing.
+Result<json> BodyOrEmpty(const Request& req) {
+  if (req.body.empty()) return json::object();
+  return http::ParseJsonBody(req);
+}
+
 }  // namespace
+
+Result<std::string> AdminReason(const json& body) {
+  ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", true, kMaxReasonBytes));
+  // Trim ASCII white space and U+3000 (E3 80 80), which Japanese input methods type.
+  std::string_view v = reason;
+  constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";
+  for (bool trimmed = true; trimmed && !v.empty();) {
+    trimmed = false;
+    if (std::string_view(" \t\r\n\v\f").find(v.front()) != std::string_view::npos) {
+      v.remove_prefix(1), trimmed = true;
+    } else if (v.starts_with(kIdeographicSpace)) {
+      v.remove_prefix(kIdeographicSpace.size()), trimmed = true;
+    }
+  }
+  for (bool trimmed = true; trimmed && !v.empty();) {
+    trimmed = false;
+    if (std::string_view(" \t\r\n\v\f").find(v.back()) != std::string_view::npos) {
+      v.remove_suffix(1), trimmed = true;
+    } else if (v.ends_with(kIdeographicSpace)) {
+      v.remove_suffix(kIdeographicSpace.size()), trimmed = true;
+    }
+  }
+  if (v.empty()) {
+    return InvalidArgument("missing_field", "'reason' is required: say why", "reason");
+  }
+  return std::string(v);
+}
 
 std::string CookieValue(std::string_view header, std::string_view name) {
   size_t i = 0;
@@ -317,10 +351,28 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .max_body_bytes = 4096,
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
-         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"role"}));
+         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"role", "reason"}));
          ZG_ASSIGN_OR_RETURN(std::string role, http::JsonString(body, "role", true, 64));
+         Actor actor = ActorOf(req);
+         ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));
          ZG_ASSIGN_OR_RETURN(User u, id->GrantRole(req.path_params.at("id"), role,
-                                                   GrantorOf(req.subject), ActorOf(req)));
+                                                   GrantorOf(req.subject), actor));
+         return Response::Json(200, UserJson(u));
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST",
+       .pattern = "/api/v1/admin/users/{id}/roles/{role}/remove",
+       .action = "user.write",
+       .resource = "user",
+       .max_body_bytes = 8192,
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         ZG_ASSIGN_OR_RETURN(json body, BodyOrEmpty(req));
+         ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
+         Actor actor = ActorOf(req);
+         ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));
+         ZG_RETURN_IF_ERROR(id->RevokeRole(req.path_params.at("id"), req.path_params.at("role"),
+                                           GrantorOf(req.subject), actor));
+         ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
          return Response::Json(200, UserJson(u));
        })}));
   ZG_RETURN_IF_ERROR(router.Add({.method = "POST",
@@ -370,13 +422,19 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          .pattern = "/api/v1/admin/users/{id}/" + verb,
          .action = "user.write",
          .resource = "user",
+         .max_body_bytes = 8192,
          .handler = Wrap([id, fn = fn, verb = verb](Request& req) -> Result<Response> {
+           // Every action on an account says why; nothing changes without a reason.
+           ZG_ASSIGN_OR_RETURN(json body, BodyOrEmpty(req));
+           ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
+           Actor actor = ActorOf(req);
+           ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));
            if (verb == "reset-mfa") {
              // Whoever resets a second factor could steer the next enrolment.
              ZG_RETURN_IF_ERROR(id->CheckMayAdminister(
-                 req.path_params.at("id"), GrantorOf(req.subject), ActorOf(req), "user.write"));
+                 req.path_params.at("id"), GrantorOf(req.subject), actor, "user.write"));
            }
-           ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), ActorOf(req)));
+           ZG_RETURN_IF_ERROR((id->*fn)(req.path_params.at("id"), actor));
            ZG_ASSIGN_OR_RETURN(User u, id->GetUser(req.path_params.at("id")));
            return Response::Json(200, UserJson(u));
          })}));

@@ -45,6 +45,14 @@ class StaleSessionCookieFilter final : public http::Filter {
 // The value of one cookie from a Cookie header, or "".
 std::string CookieValue(std::string_view cookie_header, std::string_view name);
 
+// An administrator's reason for an action on an account (disable, enable, reset-mfa, unlock,
+// roles), from the body's "reason": required and not only white space (ASCII or the
+// ideographic space U+3000) — 400 "missing_field" naming "reason" — and at most
+// kMaxReasonBytes bytes ("value_too_long"); "invalid_type" if not a string. Returned with
+// surrounding white space removed. Checked before anything changes.
+inline constexpr size_t kMaxReasonBytes = 1000;
+Result<std::string> AdminReason(const nlohmann::json& body);
+
 // Registers /api/v1/auth/* and /api/v1/admin/{organisations,users,groups,tokens}.
 Status AddIdentityRoutes(http::Router& router, Identity& identity);
 

@@ -931,9 +931,11 @@ test('the data steward loads an ICD-10 code list, and disables and re-enables a 
   await confirm.getByRole('button', { name: 'やめる' }).click();
   assert.equal(await user.getByTestId('admin-confirm').count(), 0);
   await user.getByRole('button', { name: '無効化' }).click();
+  await confirm.getByLabel(/^理由/).fill('試験のため一時的に無効化');
   await confirm.getByRole('button', { name: '無効化' }).click();
   await user.getByRole('button', { name: '有効にする' }).click();
   assert.match(await confirm.textContent(), /industry-researcher を再び有効にします/);
+  await confirm.getByLabel(/^理由/).fill('試験の終了');
   await confirm.getByRole('button', { name: '有効にする' }).click();
   await user.getByRole('button', { name: '無効化' }).waitFor();
   // A further role for an existing user: the separation-of-duties rule refuses a committee
@@ -941,12 +943,184 @@ test('the data steward loads an ICD-10 code list, and disables and re-enables a 
   const addRole = page.getByTestId('add-role');
   await addRole.getByLabel('利用者').selectOption('committee-2');
   await addRole.getByLabel('追加する役割').selectOption('data_steward');
+  await addRole.getByLabel(/^理由/).fill('審査体制の変更');
   await addRole.getByRole('button', { name: '役割を追加' }).click();
   await page.getByRole('status').filter({ hasText: 'この役割の組み合わせは一人の利用者に付与できません' }).waitFor();
   await shot(page, 'admin-add-role-refused');
   await checkAxe(page, 'add a role');
   await scanJapanese(page, 'add a role');
   await page.close();
+});
+
+// Issue 14: every action on an account says why (the server refuses it without a reason and
+// keeps the reason in the audit record), and the administration pages the API already had —
+// research groups, machine tokens, ICF versions — each with its own URL and title, in ja and en.
+test('the data steward gives a reason for an action on an account, and manages research groups, machine tokens and ICF versions on their own pages', async () => {
+  const page = await newPage();
+  await logIn(page, 'steward');
+  await page.goto(`${server.url}/console/admin`);
+  // Unlocking asks for a reason; an empty (or blank) one is refused next to the field.
+  const user = page.locator('tr[data-user="industry-researcher"]');
+  await user.getByRole('button', { name: 'ロック解除' }).click();
+  const confirm = user.getByTestId('admin-confirm');
+  await confirm.getByLabel(/^理由/).fill(' \u3000 ');
+  await confirm.getByRole('button', { name: 'ロック解除' }).click();
+  await confirm.getByRole('alert').filter({ hasText: '理由を入力してください' }).waitFor();
+  await shot(page, 'admin-reason-required');
+  await checkAxe(page, 'admin reason');
+  await scanJapanese(page, 'admin reason');
+  const reason = 'パスワード誤入力の申告（問い合わせ 2026-118）';
+  await confirm.getByLabel(/^理由/).fill(reason);
+  const [unlocked] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/admin/users/industry-researcher/unlock'),
+    confirm.getByRole('button', { name: 'ロック解除' }).click(),
+  ]);
+  assert.equal(unlocked.status(), 200);
+  assert.deepEqual(JSON.parse(unlocked.request().postData()), { reason });
+  await page.getByRole('status').filter({ hasText: '記録しました' }).waitFor();
+  // Taking a role away asks the same; the steward may not administer a researcher's account
+  // (separation of duties), which is said in words, and the refusal keeps the reason too.
+  await user.getByRole('button', { name: '役割「研究者」を外す' }).click();
+  assert.match(await confirm.textContent(), /industry-researcher から役割「研究者」を外します/);
+  await confirm.getByLabel(/^理由/).fill('共同研究の終了');
+  await shot(page, 'admin-confirm-remove-role');
+  await checkAxe(page, 'remove a role');
+  await confirm.getByRole('button', { name: '役割を外す' }).click();
+  await page.getByRole('status').filter({ hasText: '職務分離の規則' }).waitFor();
+  // The server refuses an action without a reason, whoever calls it, naming the field.
+  const csrf = await page.evaluate(async () => (await (await fetch('/api/v1/auth/session')).json()).csrf_token);
+  const bare = await page.request.post(`${server.url}/api/v1/admin/users/industry-researcher/disable`, {
+    headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+    data: { reason: '   ' },
+  });
+  assert.equal(bare.status(), 400);
+  assert.deepEqual([(await bare.json()).error.code, (await bare.json()).error.field], ['missing_field', 'reason']);
+
+  // Research groups: /console/groups. Create one and add a researcher of another organisation.
+  await page.goto(`${server.url}/console/groups`);
+  await page.getByRole('heading', { name: /^研究班 \(/ }).waitFor();
+  assert.match(await page.title(), /^研究班 \| /);
+  const create = page.getByTestId('create-group');
+  await create.getByLabel(/^研究班ID/).fill('browser-study');
+  await create.getByLabel('研究班の名称').fill('ブラウザ試験研究班');
+  await create.getByRole('button', { name: '作成' }).click();
+  await page.getByTestId('groups-status').filter({ hasText: '研究班 browser-study を作成しました' }).waitFor();
+  const addMember = page.getByTestId('add-member');
+  await addMember.getByLabel('研究班').selectOption('browser-study');
+  await addMember.getByLabel('利用者').selectOption('researcher');
+  await addMember.getByRole('button', { name: '班員を追加' }).click();
+  await page.getByTestId('groups-status').filter({ hasText: 'researcher を研究班 browser-study に追加しました' }).waitFor();
+  const groupRow = page.locator('tr[data-group="browser-study"]');
+  await groupRow.filter({ hasText: 'researcher' }).waitFor();
+  assert.match(await groupRow.textContent(), /ブラウザ試験研究班.*researcher/);
+  await shot(page, 'admin-groups-ja');
+  await checkAxe(page, 'research groups');
+  await scanJapanese(page, 'research groups');
+  await page.getByLabel('表示言語').selectOption('en');
+  await page.getByRole('heading', { name: /^Research groups \(/ }).waitFor();
+  assert.match(await page.title(), /^Research groups \| /);
+  await shot(page, 'admin-groups-en');
+  await checkAxe(page, 'research groups (en)');
+  await page.getByLabel('Language').selectOption('ja');
+
+  // Machine tokens: /console/machine-tokens. Issue one (shown once), use it, revoke it after a
+  // confirmation, and it no longer works.
+  await page.goto(`${server.url}/console/machine-tokens`);
+  await page.getByRole('heading', { name: /^機械用トークン \(/ }).waitFor();
+  assert.match(await page.title(), /^機械用トークン \| /);
+  const issue = page.getByTestId('issue-machine-token');
+  await issue.getByLabel('名前').fill('browser-user-reader');
+  await issue.getByLabel('役割').selectOption('data_steward');
+  await issue.getByLabel(/^許可する操作/).fill('user.read');
+  await issue.getByLabel(/^有効日数/).fill('7');
+  await issue.getByRole('button', { name: '機械用トークンを発行' }).click();
+  const value = (await page.getByTestId('machine-token-value').textContent()).trim();
+  assert.match(value, /^zgt_/);
+  const asToken = (path) => page.request.get(`${server.url}${path}`, { headers: { Authorization: `Bearer ${value}` } });
+  assert.equal((await asToken('/api/v1/admin/users')).status(), 200);
+  assert.equal((await asToken('/api/v1/admin/groups')).status(), 403, 'outside the token\u2019s operations');
+  const tokenRow = page.locator('tr[data-token]').filter({ hasText: 'browser-user-reader' });
+  assert.equal(await tokenRow.getAttribute('data-state'), 'active');
+  await shot(page, 'admin-machine-tokens-ja');
+  await checkAxe(page, 'machine tokens');
+  await scanJapanese(page, 'machine tokens');
+  await tokenRow.getByRole('button', { name: '失効させる browser-user-reader' }).click();
+  const revoke = tokenRow.getByTestId('token-confirm');
+  assert.match(await revoke.textContent(), /browser-user-reader.*を失効させます/);
+  await shot(page, 'admin-machine-token-confirm');
+  await checkAxe(page, 'machine token confirmation');
+  await revoke.getByRole('button', { name: '失効させる' }).click();
+  await page.locator('tr[data-token][data-state="revoked"]').filter({ hasText: 'browser-user-reader' }).waitFor();
+  assert.equal((await asToken('/api/v1/admin/users')).status(), 401);
+  await page.getByLabel('表示言語').selectOption('en');
+  await page.getByRole('heading', { name: /^Machine tokens \(/ }).waitFor();
+  assert.match(await tokenRow.getByTestId('token-state').textContent(), /Revoked/);
+  await shot(page, 'admin-machine-tokens-en');
+  await checkAxe(page, 'machine tokens (en)');
+  await page.getByLabel('Language').selectOption('ja');
+
+  // ICF versions: /console/icf lists them; each version's items have their own URL.
+  await page.goto(`${server.url}/console/icf`);
+  await page.getByRole('heading', { name: /^説明同意文書の版 \(/ }).waitFor();
+  assert.match(await page.title(), /^説明同意文書の版 \| /);
+  const icfRows = page.getByTestId('icf-table').locator('tbody tr');
+  await icfRows.first().waitFor();
+  const listed = await icfRows.evaluateAll((rows) => rows.map((r) => r.dataset.icf));
+  for (const v of ['cancer/1.0/ja', 'cancer/1.0/en', 'rare_disease/1.0/ja', 'rare_disease/1.0/en']) {
+    assert.ok(listed.includes(v), `${v} listed: ${listed}`);
+  }
+  await shot(page, 'admin-icf-ja');
+  await checkAxe(page, 'ICF versions');
+  await scanJapanese(page, 'ICF versions');
+  await page.locator('tr[data-icf="cancer/1.0/ja"]').getByRole('link').click();
+  await page.waitForURL(/\/console\/icf\/cancer\/1\.0\/ja$/);
+  await page.getByTestId('icf-items').locator('tr[data-item="C01"]').waitFor();
+  assert.match(await page.getByTestId('icf-heading').textContent(), /がん 1\.0（日本語）/);
+  assert.match(await page.title(), /^がん 1\.0（日本語） \| 説明同意文書の版/);
+  assert.match(await page.locator('tr[data-item="C04"]').textContent(), /必須/);
+  // A deep link survives a reload.
+  await page.reload();
+  await page.getByTestId('icf-items').locator('tr[data-item="C15"]').waitFor();
+  await shot(page, 'admin-icf-items-ja');
+  await checkAxe(page, 'ICF items');
+  await scanJapanese(page, 'ICF items');
+  await page.getByLabel('表示言語').selectOption('en');
+  await page.goto(`${server.url}/console/icf/cancer/1.0/en`);
+  await page.getByTestId('icf-heading').filter({ hasText: 'Cancer 1.0 (English)' }).waitFor();
+  await page.getByTestId('icf-items').locator('tr[data-item="C01"]').waitFor();
+  await shot(page, 'admin-icf-items-en');
+  await checkAxe(page, 'ICF items (en)');
+  await page.goto(`${server.url}/console/icf`);
+  await page.getByRole('heading', { name: /^Consent form versions \(/ }).waitFor();
+  await shot(page, 'admin-icf-en');
+  await page.getByLabel('Language').selectOption('ja');
+  await page.close();
+
+  // The security officer reads groups and tokens (no forms) and finds the reason in the audit log.
+  const officer = await newPage();
+  await logIn(officer, 'security');
+  await officer.goto(`${server.url}/console/groups`);
+  await officer.locator('tr[data-group="browser-study"]').waitFor();
+  assert.equal(await officer.getByTestId('create-group').count(), 0);
+  await officer.goto(`${server.url}/console/machine-tokens`);
+  await officer.locator('tr[data-token][data-state="revoked"]').filter({ hasText: 'browser-user-reader' }).waitFor();
+  assert.equal(await officer.getByTestId('issue-machine-token').count(), 0);
+  await scanJapanese(officer, 'machine tokens (security officer)');
+  const audit = await officer.request.get(`${server.url}/api/v1/audit?action=user.write&resource=user/industry-researcher&order=desc&limit=50`);
+  assert.equal(audit.status(), 200);
+  const reasons = (await audit.json()).items.map((r) => r.details?.reason).filter(Boolean);
+  assert.ok(reasons.includes(reason), `reason kept in the audit log: ${reasons}`);
+  assert.ok(reasons.includes('共同研究の終了'), `a refusal keeps its reason: ${reasons}`);
+  // The audit view says what was done and why, in words.
+  await officer.goto(`${server.url}/console/audit`);
+  await officer.getByLabel('対象').fill('user/industry-researcher');
+  await officer.getByRole('button', { name: '検索' }).click();
+  const given = officer.getByTestId('audit-table').locator('tbody tr').filter({ hasText: `（理由: ${reason}）` });
+  await given.first().waitFor();
+  assert.match(await given.first().textContent(), /ロックを解除/);
+  await shot(officer, 'admin-audit-reasons');
+  await scanJapanese(officer, 'audit (account actions)');
+  await officer.close();
 });
 
 // Counts what a user does: a click (a radio, a button, a tab; a drop-down list counts two: open
@@ -1418,8 +1592,8 @@ const tour = {
   'dr-kansai': ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencer: ['uploads', 'incoming', 'specimens', 'files'],
   analyst: ['findings', 'files', 'specimens', 'runs'],
-  security: ['audit', 'admin'],
-  steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'runs', 'storage'],
+  security: ['audit', 'admin', 'groups', 'machine-tokens'],
+  steward: ['admin', 'participants', 'worklist', 'findings', 'files', 'datasets', 'applications', 'grants', 'runs', 'storage', 'groups', 'machine-tokens', 'icf'],
   committee: ['applications', 'datasets', 'grants'],
   researcher: ['datasets', 'applications', 'grants', 'tokens', 'research'],
 };

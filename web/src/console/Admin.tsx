@@ -4,11 +4,11 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError, sendBytes, upload, type SessionInfo } from '../api';
 import {
-  auditEventReasons, auditEvents, codeLabel, consentStates, describeError, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates,
+  auditEventReasons, auditEvents, codeLabel, consentStates, describeError, errorMessage, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates,
 } from '../codes';
 import { findingEvents, findingStates, messageTypes, parties } from '../labels';
 import { tiers } from './sharingText';
-import { useI18n, type Bilingual, type TextKey } from '../i18n';
+import { translate, useI18n, type Bilingual, type TextKey } from '../i18n';
 
 interface AuditRecord {
   seq: number;
@@ -20,13 +20,34 @@ interface AuditRecord {
   decision: string;
   reason: string;
   // A policy decision's record carries its reason as a stable code with arguments.
-  details?: { reason_code?: string; reason_args?: Record<string, string> };
+  details?: { reason_code?: string; reason_args?: Record<string, string>; reason?: unknown; code?: unknown };
+}
+
+// The reason an administrator gave for an action on an account (details.reason, issue 14).
+function givenReason(r: AuditRecord): string {
+  return typeof r.details?.reason === 'string' ? r.details.reason : '';
+}
+
+// A refusal of the separation-of-duties rules (identity's records carry its code in
+// details.code), in words; null for other records.
+function grantRefusal(lang: 'ja' | 'en', r: AuditRecord): string[] | null {
+  const code = r.decision === 'deny' ? r.details?.code : undefined;
+  const known = grantErrors.find((c) => c === code);
+  return known ? [translate(lang, known)] : null;
 }
 
 // Reasons of the sign-in records (identity), in words.
 const authReasons: Record<string, { ja: string; en: string }> = {
   'TOTP enrolment started with an enrolment code': { ja: '登録コードで TOTP の登録を開始', en: 'TOTP enrolment started with an enrolment code' },
   'password; second factor not enrolled yet': { ja: 'パスワード確認済み・二要素認証は未登録', en: 'password; second factor not enrolled yet' },
+  // Administrators' actions on accounts (issue 14).
+  disabled: { ja: 'アカウントを無効化', en: 'disabled' },
+  enabled: { ja: 'アカウントを再び有効化', en: 'enabled' },
+  unlocked: { ja: 'ロックを解除', en: 'unlocked' },
+  'second factor reset': { ja: '二要素認証をリセット', en: 'second factor reset' },
+  'role granted': { ja: '役割を付与', en: 'role granted' },
+  'role grant requested': { ja: '役割の付与を申請（承認待ち）', en: 'role grant requested' },
+  'role removed': { ja: '役割を外した', en: 'role removed' },
 };
 
 // An audit reason in words: the state codes it names (a custody step, a consent state or
@@ -115,8 +136,9 @@ function policyReason(lang: 'ja' | 'en', r: AuditRecord): React.ReactNode[] | nu
 
 // Plain text of a reason for the CSV.
 function reasonText(lang: 'ja' | 'en', r: AuditRecord): string {
-  const parts = policyReason(lang, r) ?? auditReason(lang, r.reason);
-  return parts.map((p) => (typeof p === 'string' ? p : String((p as React.ReactElement<{ children?: unknown }>).props?.children ?? ''))).join('');
+  const parts = policyReason(lang, r) ?? grantRefusal(lang, r) ?? auditReason(lang, r.reason);
+  const given = givenReason(r) ? translate(lang, 'auditGivenReason', { reason: givenReason(r) }) : '';
+  return parts.map((p) => (typeof p === 'string' ? p : String((p as React.ReactElement<{ children?: unknown }>).props?.children ?? ''))).join('') + given;
 }
 
 function csvCell(s: string | number): string {
@@ -263,7 +285,8 @@ export function AuditPage() {
               <td>{r.decision === 'deny' ? t('auditDeny') : r.decision === 'allow' ? t('auditAllow') : r.decision}</td>
               {/* A policy decision's reason from its code (the English text stays in the record, shown on hover). */}
               <td title={r.details?.reason_code ? r.reason : undefined} data-reason-code={r.details?.reason_code}>
-                {policyReason(lang, r) ?? auditReason(lang, r.reason)}
+                {policyReason(lang, r) ?? grantRefusal(lang, r) ?? auditReason(lang, r.reason)}
+                {givenReason(r) && <span data-testid="audit-given-reason">{t('auditGivenReason', { reason: givenReason(r) })}</span>}
               </td>
             </tr>
           ))}
@@ -278,12 +301,13 @@ export function AuditPage() {
   );
 }
 
-type UserVerb = 'unlock' | 'reset-mfa' | 'disable' | 'enable';
+type UserVerb = 'unlock' | 'reset-mfa' | 'disable' | 'enable' | 'remove-role';
 const confirmLabel: Record<UserVerb, TextKey> = {
   unlock: 'unlock',
   'reset-mfa': 'resetMfa',
   disable: 'disable',
   enable: 'enable',
+  'remove-role': 'removeRole',
 };
 
 interface User {
@@ -323,10 +347,18 @@ export function AdminPage({ session }: { session: SessionInfo }) {
   const [grants, setGrants] = useState<RoleGrant[]>([]);
   const [message, setMessage] = useState('');
   // A destructive action waits for a confirmation naming the user and what follows.
-  const [confirming, setConfirming] = useState<{ user: string; verb: UserVerb } | null>(null);
+  const [confirming, setConfirming] = useState<{ user: string; verb: UserVerb; role?: string } | null>(null);
+  // Every action on an account says why (the server requires it and keeps it in the audit log).
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState('');
+  const ask = (user: string, verb: UserVerb, role?: string) => {
+    setReason('');
+    setReasonError('');
+    setConfirming({ user, verb, role });
+  };
   const [newUser, setNewUser] = useState({ id: '', organisation: '', display_name: '', email: '', role: 'clinician', password: '' });
   const [newOrg, setNewOrg] = useState({ id: '', name: '', kind: 'hospital', jurisdiction: 'JP' });
-  const [extraRole, setExtraRole] = useState({ user: '', role: 'clinician' });
+  const [extraRole, setExtraRole] = useState({ user: '', role: 'clinician', reason: '' });
   const load = () => {
     api<{ items: Org[] }>('GET', '/api/v1/admin/organisations').then((r) => setOrgs(r.items));
     api<{ items: User[] }>('GET', '/api/v1/admin/users').then((r) => setUsers(r.items));
@@ -424,6 +456,15 @@ export function AdminPage({ session }: { session: SessionInfo }) {
               <td>
                 {roleText(u.roles)}
                 {u.pending_roles && u.pending_roles.length > 0 && ` (${t('pendingRoles')}: ${roleText(u.pending_roles)})`}
+                {steward && confirming?.user !== u.id && u.roles.length > 0 && (
+                  <span className="row-actions">
+                    {u.roles.map((r) => (
+                      <button key={r} type="button" className="small" onClick={() => ask(u.id, 'remove-role', r)}>
+                        {t('removeRoleNamed', { role: codeLabel(roleLabels, lang, r) })}
+                      </button>
+                    ))}
+                  </span>
+                )}
               </td>
               <td>{u.mfa_enrolled ? t('yes') : t('no')}</td>
               <td>{u.locked ? t('yes') : t('no')}</td>
@@ -432,11 +473,26 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                 <td className="row-actions">
                   {confirming?.user === u.id ? (
                     <div role="alertdialog" aria-labelledby={`confirm-${u.id}`} className="confirm" data-testid="admin-confirm">
-                      <p id={`confirm-${u.id}`}>{t(`confirm_${confirming.verb}` as TextKey, { user: u.id })}</p>
+                      <p id={`confirm-${u.id}`}>{t(`confirm_${confirming.verb}` as TextKey, { user: u.id, role: codeLabel(roleLabels, lang, confirming.role ?? '') })}</p>
+                      <label>
+                        {t('actionReason')}
+                        <textarea required maxLength={1000} rows={2} value={reason} placeholder={t('actionReasonHint')}
+                          aria-invalid={reasonError ? true : undefined} aria-describedby={reasonError ? `reason-error-${u.id}` : undefined}
+                          onChange={(e) => setReason(e.target.value)} />
+                      </label>
+                      {reasonError && (
+                        <p role="alert" className="error" id={`reason-error-${u.id}`}>
+                          {reasonError}
+                        </p>
+                      )}
                       <button type="button" className="danger" onClick={() => {
-                        const verb = confirming.verb;
+                        const verb = confirming.verb === 'remove-role' ? `roles/${encodeURIComponent(confirming.role ?? '')}/remove` : confirming.verb;
+                        if (!reason.replace(/[\s\u3000]/g, '')) {
+                          setReasonError(errorMessage(lang, 'missing_field', 'reason'));
+                          return;
+                        }
                         setConfirming(null);
-                        act(() => api('POST', `/api/v1/admin/users/${u.id}/${verb}`));
+                        act(() => api('POST', `/api/v1/admin/users/${u.id}/${verb}`, { reason }));
                       }}>
                         {t(confirmLabel[confirming.verb])}
                       </button>
@@ -446,18 +502,18 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                     </div>
                   ) : (
                     <>
-                      <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'unlock' })}>
+                      <button type="button" onClick={() => ask(u.id, 'unlock')}>
                         {t('unlock')}
                       </button>
-                      <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'reset-mfa' })}>
+                      <button type="button" onClick={() => ask(u.id, 'reset-mfa')}>
                         {t('resetMfa')}
                       </button>
                       {u.disabled ? (
-                        <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'enable' })}>
+                        <button type="button" onClick={() => ask(u.id, 'enable')}>
                           {t('enable')}
                         </button>
                       ) : (
-                        <button type="button" onClick={() => setConfirming({ user: u.id, verb: 'disable' })}>
+                        <button type="button" onClick={() => ask(u.id, 'disable')}>
                           {t('disable')}
                         </button>
                       )}
@@ -480,7 +536,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
         <form className="card" data-testid="add-role" onSubmit={(e) => {
           e.preventDefault();
           if (!extraRole.user) return;
-          act(() => api('POST', `/api/v1/admin/users/${encodeURIComponent(extraRole.user)}/roles`, { role: extraRole.role }));
+          act(() => api('POST', `/api/v1/admin/users/${encodeURIComponent(extraRole.user)}/roles`, { role: extraRole.role, reason: extraRole.reason }));
         }}>
           <h3>{t('addRoleTitle')}</h3>
           <label>
@@ -503,6 +559,10 @@ export function AdminPage({ session }: { session: SessionInfo }) {
                 </option>
               ))}
             </select>
+          </label>
+          <label>
+            {t('actionReason')}
+            <input required maxLength={1000} value={extraRole.reason} placeholder={t('actionReasonHint')} onChange={(e) => setExtraRole({ ...extraRole, reason: e.target.value })} />
           </label>
           <button type="submit">{t('addRoleButton')}</button>
         </form>

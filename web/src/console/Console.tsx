@@ -23,11 +23,16 @@ import { RunsPage } from './Runs';
 import { ResearchPage } from './Research';
 // The data steward's storage sites and migrations (issue 17).
 import { StoragePage } from './Storage';
+// Administration pages: research groups, machine tokens, ICF versions (issue 14).
+import { GroupsPage } from './Groups';
+import { MachineTokensPage } from './MachineTokens';
+import { IcfVersionsPage } from './IcfVersions';
 
 type Page =
   | 'participants' | 'worklist' | 'consent' | 'specimens' | 'incoming' | 'uploads' | 'files' | 'findings' | 'audit' | 'admin'
   | 'applications' | 'datasets' | 'grants' | 'tokens' | 'cohort' | 'runs'
-  | 'research' | 'storage';
+  | 'research' | 'storage'
+  | 'groups' | 'machine-tokens' | 'icf';
 const pagesFor: Record<string, Page[]> = {
   clinician: ['participants', 'worklist', 'consent', 'specimens', 'findings'],
   sequencing_operator: ['uploads', 'incoming', 'specimens', 'files'],
@@ -37,6 +42,9 @@ const pagesFor: Record<string, Page[]> = {
   committee_member: ['applications', 'datasets', 'grants'],
   researcher: ['datasets', 'applications', 'grants', 'tokens', 'cohort', 'research'],
 };
+// Administration pages (issue 14), after each role's own.
+pagesFor.data_steward.push('groups', 'machine-tokens', 'icf');
+pagesFor.security_officer.push('groups', 'machine-tokens');
 const navKey: Record<Page, TextKey> = {
   participants: 'navParticipants',
   worklist: 'navWorklist',
@@ -56,6 +64,9 @@ const navKey: Record<Page, TextKey> = {
   runs: 'navRuns',
   research: 'navResearch',
   storage: 'navStorage',
+  groups: 'navGroups',
+  'machine-tokens': 'navMachineTokens',
+  icf: 'navIcf',
 };
 pagesFor.data_steward.push('storage');
 
@@ -144,6 +155,9 @@ export function Console() {
       {current === 'runs' && <RunsPage session={session} />}
       {current === 'research' && <ResearchPage selectedId={rest[0]} />}
       {current === 'storage' && <StoragePage />}
+      {current === 'groups' && <GroupsPage session={session} />}
+      {current === 'machine-tokens' && <MachineTokensPage session={session} />}
+      {current === 'icf' && <IcfVersionsPage rest={rest} />}
     </div>
   );
 }
