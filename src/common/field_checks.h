@@ -32,4 +32,29 @@ inline Error BadField(const std::string& field, std::string message) {
   return InvalidArgument("invalid_" + field, std::move(message), field);
 }
 
+// `v` without the white space people type around free text: ASCII white space and U+3000
+// IDEOGRAPHIC SPACE (what Japanese input methods type for a space). A required free-text
+// field (a reason, an abstract) whose trimmed value is empty counts as missing.
+inline std::string_view TrimBlank(std::string_view v) {
+  constexpr std::string_view kAscii = " \t\r\n\v\f";
+  constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";
+  for (bool trimmed = true; trimmed && !v.empty();) {
+    trimmed = false;
+    if (kAscii.find(v.front()) != std::string_view::npos) {
+      v.remove_prefix(1), trimmed = true;
+    } else if (v.starts_with(kIdeographicSpace)) {
+      v.remove_prefix(kIdeographicSpace.size()), trimmed = true;
+    }
+  }
+  for (bool trimmed = true; trimmed && !v.empty();) {
+    trimmed = false;
+    if (kAscii.find(v.back()) != std::string_view::npos) {
+      v.remove_suffix(1), trimmed = true;
+    } else if (v.ends_with(kIdeographicSpace)) {
+      v.remove_suffix(kIdeographicSpace.size()), trimmed = true;
+    }
+  }
+  return v;
+}
+
 }  // namespace zengen

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/field_checks.h"
 #include "crypto/crypto.h"
 
 namespace zengen::identity {
@@ -80,25 +81,7 @@ Result<json> BodyOrEmpty(const Request& req) {
 
 Result<std::string> AdminReason(const json& body) {
   ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", true, kMaxReasonBytes));
-  // Trim ASCII white space and U+3000 (E3 80 80), which Japanese input methods type.
-  std::string_view v = reason;
-  constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";
-  for (bool trimmed = true; trimmed && !v.empty();) {
-    trimmed = false;
-    if (std::string_view(" \t\r\n\v\f").find(v.front()) != std::string_view::npos) {
-      v.remove_prefix(1), trimmed = true;
-    } else if (v.starts_with(kIdeographicSpace)) {
-      v.remove_prefix(kIdeographicSpace.size()), trimmed = true;
-    }
-  }
-  for (bool trimmed = true; trimmed && !v.empty();) {
-    trimmed = false;
-    if (std::string_view(" \t\r\n\v\f").find(v.back()) != std::string_view::npos) {
-      v.remove_suffix(1), trimmed = true;
-    } else if (v.ends_with(kIdeographicSpace)) {
-      v.remove_suffix(kIdeographicSpace.size()), trimmed = true;
-    }
-  }
+  const std::string_view v = TrimBlank(reason);
   if (v.empty()) {
     return InvalidArgument("missing_field", "'reason' is required: say why", "reason");
   }

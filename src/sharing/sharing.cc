@@ -13,6 +13,7 @@
 
 #include "clinical/dictionary.h"
 #include "clinical/submitted_values.h"
+#include "common/field_checks.h"
 #include "crypto/crypto.h"
 #include "genomefiles/catalogue.h"
 #include "identity/directory.h"
@@ -106,7 +107,7 @@ bool IsHex64(const std::string& s) {
 }
 
 Status CheckText(const std::string& value, const std::string& field, size_t max, bool required) {
-  if (required && value.empty()) return Missing(field);
+  if (required && TrimBlank(value).empty()) return Missing(field);
   if (value.size() > max) {
     return InvalidArgument("value_too_long", fmt::format("'{}' exceeds {} bytes", field, max),
                            field);
@@ -1290,9 +1291,9 @@ Result<ApplicationDetail> Sharing::Submit(std::string_view id, const Actor& acto
                     fmt::format("an application in state {} cannot be submitted", a.state));
   }
   // What the committee reads before deciding (issue 14): required to submit.
-  if (a.abstract_text.empty()) return Missing("abstract");
-  if (a.principal_investigator.empty()) return Missing("principal_investigator");
-  if (a.data_security_plan.empty()) return Missing("data_security_plan");
+  if (TrimBlank(a.abstract_text).empty()) return Missing("abstract");
+  if (TrimBlank(a.principal_investigator).empty()) return Missing("principal_investigator");
+  if (TrimBlank(a.data_security_plan).empty()) return Missing("data_security_plan");
   if (!d.missing.empty()) {
     return Conflict("requirements_missing",
                     fmt::format("the {} track needs: {}", a.track, fmt::join(d.missing, ", ")),

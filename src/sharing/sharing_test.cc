@@ -634,15 +634,18 @@ TEST_P(SharingTest, ARejectNeedsAReasonAndSubmissionNeedsThePlan) {
            {"abstract", &NewApplication::abstract_text},
            {"principal_investigator", &NewApplication::principal_investigator},
            {"data_security_plan", &NewApplication::data_security_plan}}) {
-    NewApplication partial = a;
-    partial.*clear = "";
-    auto draft = sharing_->CreateApplication(partial, kResearcher);
-    ASSERT_TRUE(draft.ok()) << draft.error().message;  // a draft may lack it
-    auto refused = sharing_->Submit(draft->application.id, kResearcher);
-    ASSERT_FALSE(refused.ok()) << field;
-    EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidArgument) << field;
-    EXPECT_EQ(refused.error().code, "missing_field") << field;
-    EXPECT_EQ(refused.error().field, field);
+    // Empty, or white space only (ASCII and the ideographic space), is missing.
+    for (const std::string& value : {std::string(), std::string("\xE3\x80\x80 ")}) {
+      NewApplication partial = a;
+      partial.*clear = value;
+      auto draft = sharing_->CreateApplication(partial, kResearcher);
+      ASSERT_TRUE(draft.ok()) << draft.error().message;  // a draft may lack it
+      auto refused = sharing_->Submit(draft->application.id, kResearcher);
+      ASSERT_FALSE(refused.ok()) << field;
+      EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidArgument) << field;
+      EXPECT_EQ(refused.error().code, "missing_field") << field;
+      EXPECT_EQ(refused.error().field, field);
+    }
   }
   NewApplication long_pi = a;
   long_pi.principal_investigator = std::string(201, 'x');
@@ -669,6 +672,11 @@ TEST_P(SharingTest, ARejectNeedsAReasonAndSubmissionNeedsThePlan) {
   EXPECT_EQ(no_reason.error().code, "missing_field");
   EXPECT_EQ(no_reason.error().field, "reason");
   EXPECT_EQ(sharing_->GetApplication(id, kCommittee1)->history.size(), 2u);  // nothing recorded
+  // White space only (ASCII and the ideographic space Japanese input types) is no reason.
+  auto blank_reason = sharing_->Vote(id, "reject", " \xE3\x80\x80\t", kCommittee1);
+  ASSERT_FALSE(blank_reason.ok());
+  EXPECT_EQ(blank_reason.error().field, "reason");
+  EXPECT_EQ(sharing_->GetApplication(id, kCommittee1)->history.size(), 2u);
   ASSERT_TRUE(sharing_->Vote(id, "reject", "保管計画が不十分", kCommittee1).ok());
   ASSERT_TRUE(sharing_->Vote(id, "approve", "", kCommittee2).ok());  // approval needs none
 }
