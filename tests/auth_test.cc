@@ -595,6 +595,66 @@ TEST_P(AuthTest, OutOfRangeNumberIs400NamingTheField) {
 INSTANTIATE_TEST_SUITE_P(Backends, AuthTest, ::testing::ValuesIn(storage::TestBackends()),
                          [](const auto& info) { return info.param; });
 
+// Every `zengen user` action on an account takes --reason under the API's rule (required, not
+// only white space, at most 1000 bytes) and keeps it in the action's audit record; a refused
+// reason changes nothing.
+TEST(CliTest, UserActionsTakeAReasonThatIsAudited) {
+  auto server = ZengenServer::Start("sqlite");
+  ASSERT_TRUE(server);
+  ASSERT_EQ(server->Terminate(), 0);
+  const std::string dir = server->data_dir().string();
+  auto org = RunCommand({ZengenBinary(), "org", "add", "--data", dir, "--id", "hosp-1", "--name",
+                         "Hospital 1", "--kind", "hospital", "--jurisdiction", "JP"});
+  ASSERT_EQ(org.exit_code, 0) << org.output;
+  auto user = RunCommand({ZengenBinary(), "user", "add", "--data", dir, "--id", "dr-sato", "--org",
+                          "hosp-1", "--name", "Dr Sato", "--email", "sato@example.org", "--role",
+                          "clinician", "--password-stdin"},
+                         std::string(kPassword) + "\n");
+  ASSERT_EQ(user.exit_code, 0) << user.output;
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {ZengenBinary(), "user"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--data", dir, "--id", "dr-sato"});
+    return RunCommand(argv);
+  };
+  auto missing = run({"disable"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("--reason"), std::string::npos) << missing.output;
+  for (const std::string& bad : {std::string(" \xE3\x80\x80\t"), std::string(1001, 'x')}) {
+    auto refused = run({"disable", "--reason", bad});
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_NE(refused.output.find("(reason)"), std::string::npos) << refused.output;
+  }
+  auto list = RunCommand({ZengenBinary(), "user", "list", "--data", dir});
+  EXPECT_EQ(list.output.find("disabled"), std::string::npos) << list.output;
+
+  const std::vector<std::vector<std::string>> actions = {
+      {"disable"}, {"enable"}, {"unlock"}, {"reset-mfa"},
+      {"role", "add", "--role", "researcher"}, {"role", "remove", "--role", "researcher"}};
+  for (size_t i = 0; i < actions.size(); ++i) {
+    auto args = actions[i];
+    args.insert(args.end(), {"--reason", "  ticket " + std::to_string(i) + "\xE3\x80\x80"});
+    auto r = run(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.output;
+  }
+  auto store = storage::OpenStore({.location = server->DatabaseLocation(), .pool_size = 1});
+  ASSERT_TRUE(store.ok());
+  auto tx = (*store)->Begin(storage::TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  auto rows = (*tx)->Query("SELECT details FROM audit_log WHERE actor = 'cli' ORDER BY seq");
+  ASSERT_TRUE(rows.ok());
+  std::vector<std::string> reasons;
+  for (const auto& row : rows->rows) {
+    const json d = json::parse(row.Text(0), nullptr, false);
+    if (d.is_object() && d.contains("reason") && d["reason"] != "") {
+      reasons.push_back(d["reason"]);
+    }
+  }
+  std::vector<std::string> expected;
+  for (size_t i = 0; i < actions.size(); ++i) expected.push_back("ticket " + std::to_string(i));
+  EXPECT_EQ(reasons, expected);
+}
+
 // The CLI administers the same data directory: org add, user add with the password on stdin,
 // and audit verify finds an altered and a deleted record.
 TEST(CliTest, OrgAndUserCommandsAndAuditVerifyFindsTampering) {
@@ -616,7 +676,8 @@ TEST(CliTest, OrgAndUserCommandsAndAuditVerifyFindsTampering) {
   ASSERT_EQ(user.exit_code, 0) << user.output;
   auto list = RunCommand({ZengenBinary(), "user", "list", "--data", dir});
   EXPECT_NE(list.output.find("dr-sato\thosp-1\tclinician"), std::string::npos) << list.output;
-  ASSERT_EQ(RunCommand({ZengenBinary(), "user", "disable", "--data", dir, "--id", "dr-sato"})
+  ASSERT_EQ(RunCommand({ZengenBinary(), "user", "disable", "--data", dir, "--id", "dr-sato",
+                        "--reason", "left the hospital"})
                 .exit_code,
             0);
   EXPECT_NE(RunCommand({ZengenBinary(), "user", "list", "--data", dir}).output.find("disabled"),

@@ -91,6 +91,8 @@ const std::vector<Row> kRows = {
     {"POST", "/api/v1/admin/groups", Names::kScope, "/api/v1/admin/groups", json::object()},
     {"POST", "/api/v1/admin/groups/{id}/members", Names::kScope,
      "/api/v1/admin/groups/none/members", json::object()},
+    {"POST", "/api/v1/admin/groups/{id}/members/{user}/remove", Names::kScope,
+     "/api/v1/admin/groups/none/members/nobody/remove"},
     {"POST", "/api/v1/admin/users/{id}/roles", Names::kScope, "/api/v1/admin/users/none/roles",
      json::object()},
     {"POST", "/api/v1/admin/users/{id}/enrolment-code", Names::kScope,

@@ -637,11 +637,24 @@ int main(int argc, char** argv) {
   auto* user_disable = user_cmd->add_subcommand("disable", "Disable a user and end its sessions");
   auto* user_reset = user_cmd->add_subcommand("reset-mfa", "Remove a user's second factor");
   auto* user_unlock = user_cmd->add_subcommand("unlock", "Clear a lockout");
-  for (auto* c : {user_add, user_list, user_disable, user_reset, user_unlock}) {
+  auto* user_enable = user_cmd->add_subcommand("enable", "Let a disabled user log in again");
+  auto* user_role = user_cmd->add_subcommand("role", "A user's roles")->require_subcommand(1);
+  auto* user_role_add = user_role->add_subcommand("add", "Give a user one more role");
+  auto* user_role_remove = user_role->add_subcommand("remove", "Take a held role away");
+  for (auto* c : {user_add, user_list, user_disable, user_reset, user_unlock, user_enable,
+                  user_role_add, user_role_remove}) {
     c->add_option("--data", data_dir, "Data directory")->required();
   }
-  for (auto* c : {user_disable, user_reset, user_unlock}) {
+  // An action on an account says why, as in the console (AdminReason): kept in its audit record.
+  std::string user_reason, user_role_name;
+  for (auto* c : {user_disable, user_reset, user_unlock, user_enable, user_role_add,
+                  user_role_remove}) {
     c->add_option("--id", user_id, "User id")->required();
+    c->add_option("--reason", user_reason, "Why (required; at most 1000 bytes; audited)")
+        ->required();
+  }
+  for (auto* c : {user_role_add, user_role_remove}) {
+    c->add_option("--role", user_role_name, "Role")->required();
   }
   user_add->add_option("--id", user.id, "Login name")->required();
   user_add->add_option("--org", user.organisation, "Organisation id")->required();
@@ -860,10 +873,19 @@ int main(int argc, char** argv) {
     auto r = id.ListUsers();
     if (!r.ok()) return app::Fail(r.error());
     for (const auto& u : *r) app::PrintUser(u);
-  } else if (*user_disable || *user_reset || *user_unlock) {
-    Status st = *user_disable ? id.DisableUser(user_id, app::kCliActor)
-                : *user_reset ? id.ResetMfa(user_id, app::kCliActor)
-                              : id.Unlock(user_id, app::kCliActor);
+  } else if (*user_disable || *user_reset || *user_unlock || *user_enable || *user_role_add ||
+             *user_role_remove) {
+    identity::Actor actor = app::kCliActor;
+    auto reason = identity::AdminReasonText(user_reason);
+    if (!reason.ok()) return app::Fail(reason.error());
+    actor.reason = *reason;
+    const identity::Grantor console = identity::Grantor::Console();
+    Status st = *user_disable   ? id.DisableUser(user_id, actor)
+                : *user_reset   ? id.ResetMfa(user_id, actor)
+                : *user_unlock  ? id.Unlock(user_id, actor)
+                : *user_enable  ? id.EnableUser(user_id, actor)
+                : *user_role_add ? id.GrantRole(user_id, user_role_name, console, actor).status()
+                                 : id.RevokeRole(user_id, user_role_name, console, actor);
     if (!st.ok()) return app::Fail(st.error());
     std::cout << "user " << user_id << ": done\n";
   } else if (*import_clinical) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/field_checks.h"
 #include "crypto/crypto.h"
 #include "crypto/tokens.h"
 #include "crypto/totp.h"
@@ -30,10 +31,6 @@ bool ValidSlug(std::string_view s) {
 
 bool IsKnown(std::string_view v, std::span<const std::string_view> list) {
   return std::find(list.begin(), list.end(), v) != list.end();
-}
-
-Error BadField(std::string field, std::string message) {
-  return InvalidArgument("invalid_" + field, std::move(message), field);
 }
 
 std::vector<std::string> RolesOf(storage::Transaction& tx, const std::string& user,
@@ -635,6 +632,24 @@ Status Identity::AddGroupMember(std::string_view group, std::string_view user,
   }
   ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "group.write", fmt::format("group/{}", group), "",
                              "member added", json{{"user", user}}.dump()));
+  return tx->Commit();
+}
+
+Status Identity::RemoveGroupMember(std::string_view group, std::string_view user,
+                                   const Actor& actor) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(auto g, tx->Query("SELECT 1 FROM research_groups WHERE id = $1",
+                                        {Text(std::string(group))}));
+  if (g.empty()) return NotFound("group_not_found", fmt::format("no group '{}'", group));
+  ZG_ASSIGN_OR_RETURN(int64_t n,
+                      tx->Exec("DELETE FROM research_group_members WHERE group_id = $1 AND "
+                               "user_id = $2",
+                               {Text(std::string(group)), Text(std::string(user))}));
+  if (n == 0) {
+    return Conflict("not_member", fmt::format("{} is not in {}", user, group), "user");
+  }
+  ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "group.write", fmt::format("group/{}", group), "",
+                             "member removed", json{{"user", user}}.dump()));
   return tx->Commit();
 }
 

@@ -114,7 +114,8 @@ struct Actor {
   std::string request_id;  // empty outside requests
   // Why, for an administrator's action on an account (disable, enable, reset MFA, unlock, grant
   // a role): stored as "reason" in the action's audit record when not empty. The HTTP routes
-  // require one (AdminReason in identity_routes.h); the command line may leave it empty.
+  // and the `zengen user` commands require one (AdminReason / AdminReasonText in
+  // identity_routes.h); other callers (start-up, the demo) may leave it empty.
   std::string reason;
 };
 
@@ -204,6 +205,9 @@ class Identity {
   Status Unlock(std::string_view id, const Actor& actor);
   Result<Group> CreateGroup(std::string_view id, std::string_view name, const Actor& actor);
   Status AddGroupMember(std::string_view group, std::string_view user, const Actor& actor);
+  // Takes a member out of a group (one audit record). Errors: kNotFound "group_not_found";
+  // kConflict "not_member" naming "user" when the user is not in the group.
+  Status RemoveGroupMember(std::string_view group, std::string_view user, const Actor& actor);
   Result<std::vector<Group>> ListGroups();
 
   // --- Authentication.

@@ -4,6 +4,7 @@
 
 #include "common/field_checks.h"
 #include "crypto/crypto.h"
+#include "http/route_params.h"
 
 namespace zengen::identity {
 namespace {
@@ -11,11 +12,6 @@ namespace {
 using http::Request;
 using http::Response;
 using nlohmann::json;
-
-Actor ActorOf(const Request& req) {
-  return {req.subject.authenticated ? req.subject.id : "anonymous", req.remote_address,
-          req.request_id};
-}
 
 json UserJson(const User& u) {
   return {{"id", u.id},
@@ -81,6 +77,14 @@ Result<json> BodyOrEmpty(const Request& req) {
 
 Result<std::string> AdminReason(const json& body) {
   ZG_ASSIGN_OR_RETURN(std::string reason, http::JsonString(body, "reason", true, kMaxReasonBytes));
+  return AdminReasonText(reason);
+}
+
+Result<std::string> AdminReasonText(std::string_view reason) {
+  if (reason.size() > kMaxReasonBytes) {
+    return InvalidArgument("value_too_long",
+                           fmt::format("'reason' exceeds {} bytes", kMaxReasonBytes), "reason");
+  }
   const std::string_view v = TrimBlank(reason);
   if (v.empty()) {
     return InvalidArgument("missing_field", "'reason' is required: say why", "reason");
@@ -164,7 +168,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(std::string user, http::JsonString(body, "username", true, 64));
          ZG_ASSIGN_OR_RETURN(std::string password, http::JsonString(body, "password", true, 1024));
          ZG_ASSIGN_OR_RETURN(std::string totp, http::JsonString(body, "totp", false, 16));
-         ZG_ASSIGN_OR_RETURN(LoginResult r, id->Login(user, password, totp, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(LoginResult r, id->Login(user, password, totp, http::ActorAs<Actor>(req)));
          const char* next = r.mfa_passed ? "done" : r.mfa_enrolled ? "verify_mfa" : "enrol_mfa";
          Response resp = Response::Json(200, {{"user", UserJson(r.user)},
                                               {"csrf_token", r.csrf_token},
@@ -180,7 +184,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                                  .resource = "session",
                                  .handler = Wrap([id](Request& req) -> Result<Response> {
                                    ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
-                                   ZG_RETURN_IF_ERROR(id->Logout(s, ActorOf(req)));
+                                   ZG_RETURN_IF_ERROR(id->Logout(s, http::ActorAs<Actor>(req)));
                                    Response resp = Response::Json(200, {{"logged_out", true}});
                                    resp.headers["Set-Cookie"] = SessionCookie("", true);
                                    return resp;
@@ -214,7 +218,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"enrolment_code"}));
          ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "enrolment_code", true, 64));
          ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
-         ZG_ASSIGN_OR_RETURN(TotpEnrolment e, id->BeginTotpEnrolment(s, code, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(TotpEnrolment e, id->BeginTotpEnrolment(s, code, http::ActorAs<Actor>(req)));
          return Response::Json(200, {{"secret", e.secret_base32}, {"otpauth_uri", e.otpauth_uri}});
        })}));
   ZG_RETURN_IF_ERROR(
@@ -227,7 +231,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                     ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
                     ZG_ASSIGN_OR_RETURN(std::string code, http::JsonString(body, "code", true, 16));
                     ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
-                    ZG_ASSIGN_OR_RETURN(auto codes, id->ConfirmTotp(s, code, ActorOf(req)));
+                    ZG_ASSIGN_OR_RETURN(auto codes, id->ConfirmTotp(s, code, http::ActorAs<Actor>(req)));
                     return Response::Json(200, {{"mfa_passed", true}, {"recovery_codes", codes}});
                   })}));
   ZG_RETURN_IF_ERROR(router.Add(
@@ -248,7 +252,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                                   "code");
          }
          ZG_ASSIGN_OR_RETURN(Session s, SessionOf(*id, req));
-         ZG_RETURN_IF_ERROR(id->VerifySecondFactor(s, code, recovery, ActorOf(req)));
+         ZG_RETURN_IF_ERROR(id->VerifySecondFactor(s, code, recovery, http::ActorAs<Actor>(req)));
          return Response::Json(200, {{"mfa_passed", true}});
        })}));
 
@@ -282,7 +286,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(o.name, http::JsonString(body, "name", true, 200));
          ZG_ASSIGN_OR_RETURN(o.kind, http::JsonString(body, "kind", true, 64));
          ZG_ASSIGN_OR_RETURN(o.jurisdiction, http::JsonString(body, "jurisdiction", true, 8));
-         ZG_ASSIGN_OR_RETURN(Organisation c, id->CreateOrganisation(o, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(Organisation c, id->CreateOrganisation(o, http::ActorAs<Actor>(req)));
          return Response::Json(201, {{"id", c.id},
                                      {"name", c.name},
                                      {"kind", c.kind},
@@ -323,7 +327,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(u.email, http::JsonString(body, "email", true, 254));
          ZG_ASSIGN_OR_RETURN(u.roles, http::JsonStringList(body, "roles", true));
          ZG_ASSIGN_OR_RETURN(u.password, http::JsonString(body, "password", true, 1024));
-         ZG_ASSIGN_OR_RETURN(User c, id->CreateUser(u, GrantorOf(req.subject), ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(User c, id->CreateUser(u, GrantorOf(req.subject), http::ActorAs<Actor>(req)));
          return Response::Json(201, UserJson(c));
        })}));
   ZG_RETURN_IF_ERROR(router.Add(
@@ -336,7 +340,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"role", "reason"}));
          ZG_ASSIGN_OR_RETURN(std::string role, http::JsonString(body, "role", true, 64));
-         Actor actor = ActorOf(req);
+         Actor actor = http::ActorAs<Actor>(req);
          ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));
          ZG_ASSIGN_OR_RETURN(User u, id->GrantRole(req.path_params.at("id"), role,
                                                    GrantorOf(req.subject), actor));
@@ -351,7 +355,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, BodyOrEmpty(req));
          ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
-         Actor actor = ActorOf(req);
+         Actor actor = http::ActorAs<Actor>(req);
          ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));
          ZG_RETURN_IF_ERROR(id->RevokeRole(req.path_params.at("id"), req.path_params.at("role"),
                                            GrantorOf(req.subject), actor));
@@ -366,7 +370,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                                    ZG_ASSIGN_OR_RETURN(EnrolmentCode c,
                                                        id->IssueEnrolmentCode(
                                                            req.path_params.at("id"),
-                                                           GrantorOf(req.subject), ActorOf(req)));
+                                                           GrantorOf(req.subject), http::ActorAs<Actor>(req)));
                                    return Response::Json(201, {{"user", req.path_params.at("id")},
                                                                {"enrolment_code", c.code},
                                                                {"expires_ms", c.expires_ms}});
@@ -391,7 +395,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
                                    ZG_ASSIGN_OR_RETURN(
                                        RoleGrant g,
                                        id->ApproveRoleGrant(req.path_params.at("id"),
-                                                            GrantorOf(req.subject), ActorOf(req)));
+                                                            GrantorOf(req.subject), http::ActorAs<Actor>(req)));
                                    return Response::Json(200, GrantJson(g));
                                  })}));
   for (const auto& [verb, fn] :
@@ -410,7 +414,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
            // Every action on an account says why; nothing changes without a reason.
            ZG_ASSIGN_OR_RETURN(json body, BodyOrEmpty(req));
            ZG_RETURN_IF_ERROR(http::OnlyFields(body, {"reason"}));
-           Actor actor = ActorOf(req);
+           Actor actor = http::ActorAs<Actor>(req);
            ZG_ASSIGN_OR_RETURN(actor.reason, AdminReason(body));
            if (verb == "reset-mfa") {
              // Whoever resets a second factor could steer the next enrolment.
@@ -445,7 +449,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_ASSIGN_OR_RETURN(std::string gid, http::JsonString(body, "id", true, 64));
          ZG_ASSIGN_OR_RETURN(std::string name, http::JsonString(body, "name", true, 200));
-         ZG_ASSIGN_OR_RETURN(Group g, id->CreateGroup(gid, name, ActorOf(req)));
+         ZG_ASSIGN_OR_RETURN(Group g, id->CreateGroup(gid, name, http::ActorAs<Actor>(req)));
          return Response::Json(201, {{"id", g.id}, {"name", g.name}, {"members", g.members}});
        })}));
   ZG_RETURN_IF_ERROR(router.Add(
@@ -457,7 +461,17 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_ASSIGN_OR_RETURN(json body, http::ParseJsonBody(req));
          ZG_ASSIGN_OR_RETURN(std::string user, http::JsonString(body, "user", true, 64));
-         ZG_RETURN_IF_ERROR(id->AddGroupMember(req.path_params.at("id"), user, ActorOf(req)));
+         ZG_RETURN_IF_ERROR(id->AddGroupMember(req.path_params.at("id"), user, http::ActorAs<Actor>(req)));
+         return Response::Json(200, {{"group", req.path_params.at("id")}, {"user", user}});
+       })}));
+  ZG_RETURN_IF_ERROR(router.Add(
+      {.method = "POST",
+       .pattern = "/api/v1/admin/groups/{id}/members/{user}/remove",
+       .action = "group.write",
+       .resource = "group",
+       .handler = Wrap([id](Request& req) -> Result<Response> {
+         const std::string& user = req.path_params.at("user");
+         ZG_RETURN_IF_ERROR(id->RemoveGroupMember(req.path_params.at("id"), user, http::ActorAs<Actor>(req)));
          return Response::Json(200, {{"group", req.path_params.at("id")}, {"user", user}});
        })}));
   ZG_RETURN_IF_ERROR(router.Add({.method = "GET",
@@ -490,7 +504,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
            t.days = static_cast<int>(std::clamp<int64_t>(it->get<int64_t>(), -1, 100000));
          }
          ZG_ASSIGN_OR_RETURN(auto created,
-                             id->CreateApiToken(t, GrantorOf(req.subject), ActorOf(req)));
+                             id->CreateApiToken(t, GrantorOf(req.subject), http::ActorAs<Actor>(req)));
          json j = TokenJson(created.second);
          j["token"] = created.first;
          return Response::Json(201, j);
@@ -512,7 +526,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
              auto created,
              id->CreatePersonalToken(req.subject, name, actions,
                                      static_cast<int>(std::clamp<int64_t>(days, -1, 100000)),
-                                     ActorOf(req)));
+                                     http::ActorAs<Actor>(req)));
          json j = TokenJson(created.second);
          j["token"] = created.first;
          return Response::Json(201, j);
@@ -535,7 +549,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .resource = "token",
        .handler = Wrap([id](Request& req) -> Result<Response> {
          ZG_RETURN_IF_ERROR(
-             id->RevokePersonalToken(req.subject.id, req.path_params.at("id"), ActorOf(req)));
+             id->RevokePersonalToken(req.subject.id, req.path_params.at("id"), http::ActorAs<Actor>(req)));
          return Response::Json(200, {{"id", req.path_params.at("id")}, {"revoked", true}});
        })}));
   return router.Add(
@@ -544,7 +558,7 @@ Status AddIdentityRoutes(http::Router& router, Identity& identity) {
        .action = "token.write",
        .resource = "token",
        .handler = Wrap([id](Request& req) -> Result<Response> {
-         ZG_RETURN_IF_ERROR(id->RevokeApiToken(req.path_params.at("id"), ActorOf(req)));
+         ZG_RETURN_IF_ERROR(id->RevokeApiToken(req.path_params.at("id"), http::ActorAs<Actor>(req)));
          return Response::Json(200, {{"id", req.path_params.at("id")}, {"revoked", true}});
        })});
 }

@@ -52,6 +52,9 @@ std::string CookieValue(std::string_view cookie_header, std::string_view name);
 // surrounding white space removed. Checked before anything changes.
 inline constexpr size_t kMaxReasonBytes = 1000;
 Result<std::string> AdminReason(const nlohmann::json& body);
+// The same rule for a reason given as text (the command line's --reason): kInvalidArgument
+// "value_too_long" or "missing_field", both naming "reason"; the trimmed text otherwise.
+Result<std::string> AdminReasonText(std::string_view reason);
 
 // Registers /api/v1/auth/* and /api/v1/admin/{organisations,users,groups,tokens}.
 Status AddIdentityRoutes(http::Router& router, Identity& identity);

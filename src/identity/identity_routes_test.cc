@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "storage/testing.h"
+#include "identity/identity_test_support.h"
 
 namespace zengen::identity {
 namespace {
@@ -13,7 +13,6 @@ namespace {
 using http::Request;
 using http::Response;
 using nlohmann::json;
-constexpr const char* kPassword = "correct horse battery staple";
 
 // Requests come from the data center's steward, signed in with a second factor, or (with
 // "Authorization: operator") from the operator, who may administer every account.
@@ -35,28 +34,10 @@ class StewardAuthenticator final : public http::Authenticator {
   }
 };
 
-class IdentityRoutesTest : public ::testing::TestWithParam<std::string> {
+class IdentityRoutesTest : public testing::IdentityFixture {
  protected:
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 2});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    Options o;
-    o.password_cost = crypto::PasswordCost::Minimal();
-    identity_ = std::make_unique<Identity>(*store_, clock_, audit_, o);
-    const Actor cli{"operator", "cli", ""};
-    ASSERT_TRUE(
-        identity_->CreateOrganisation({"dc", "Data center", "data_center", "JP"}, cli).ok());
-    ASSERT_TRUE(
-        identity_->CreateOrganisation({"hosp-a", "Hospital A", "hospital", "JP"}, cli).ok());
-    ASSERT_TRUE(identity_
-                    ->CreateUser(
-                        {"alice", "hosp-a", "Alice", "alice@example.org", {"clinician"}, kPassword},
-                        Grantor::Console(), cli)
-                    .ok());
+    ASSERT_NO_FATAL_FAILURE(OpenIdentity());
     http::Router router;
     ASSERT_TRUE(AddIdentityRoutes(router, *identity_).ok());
     pipeline_ = std::make_unique<http::Pipeline>(std::move(router));
@@ -92,12 +73,6 @@ class IdentityRoutesTest : public ::testing::TestWithParam<std::string> {
     return out;
   }
 
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
-  FakeClock clock_{std::chrono::system_clock::time_point{std::chrono::seconds(1795600000)}};
-  RecordingAuditSink audit_;
-  std::unique_ptr<Identity> identity_;
-  std::unique_ptr<http::Pipeline> pipeline_;
 };
 
 // Each action with the body fields it needs besides the reason.

@@ -8,35 +8,22 @@
 #include "audit/testing.h"
 #include "crypto/totp.h"
 #include "identity/identity_routes.h"
+#include "identity/identity_test_support.h"
 #include "storage/testing.h"
 
 namespace zengen::identity {
 namespace {
 
 using std::chrono::milliseconds;
-constexpr const char* kPassword = "correct horse battery staple";
+using testing::kPassword;
 
-class IdentityTest : public ::testing::TestWithParam<std::string> {
+class IdentityTest : public testing::IdentityFixture {
  protected:
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 2});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
     Options o;
-    o.password_cost = crypto::PasswordCost::Minimal();
     o.lockout_threshold = 3;
     o.source_threshold = 6;
-    identity_ = std::make_unique<Identity>(*store_, clock_, audit_, o);
-    ASSERT_TRUE(identity_->CreateOrganisation({"dc", "Data center", "data_center", "JP"}, admin_).ok());
-    ASSERT_TRUE(identity_->CreateOrganisation({"hosp-a", "Hospital A", "hospital", "JP"}, admin_).ok());
-    ASSERT_TRUE(identity_
-                    ->CreateUser(
-                        {"alice", "hosp-a", "Alice", "alice@example.org", {"clinician"}, kPassword},
-                        console_, admin_)
-                    .ok());
+    ASSERT_NO_FATAL_FAILURE(OpenIdentity(o));
   }
 
   // Logs alice in, enrols TOTP and returns the confirmed session and the secret.
@@ -67,12 +54,6 @@ class IdentityTest : public ::testing::TestWithParam<std::string> {
     return n;
   }
 
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
-  FakeClock clock_{std::chrono::system_clock::time_point{std::chrono::seconds(1795600000)}};
-  RecordingAuditSink audit_;
-  std::unique_ptr<Identity> identity_;
-  Actor admin_{"operator", "cli", ""};
   Grantor console_ = Grantor::Console();
   Actor from_{"", "192.0.2.10", "req-1"};
   std::vector<std::string> recovery_;
@@ -298,6 +279,29 @@ TEST_P(IdentityTest, ResearchGroupsGatherUsersAcrossOrganisations) {
   ASSERT_TRUE(groups.ok());
   ASSERT_EQ(groups->size(), 1u);
   EXPECT_EQ((*groups)[0].members, (std::vector<std::string>{"alice", "carol"}));
+}
+
+// A member can leave a group again (the console's remove button); one audit record.
+TEST_P(IdentityTest, AGroupMemberCanBeRemoved) {
+  ASSERT_TRUE(identity_->CreateGroup("rare-disease-1", "Rare disease group 1", admin_).ok());
+  ASSERT_TRUE(identity_->AddGroupMember("rare-disease-1", "alice", admin_).ok());
+  EXPECT_EQ(identity_->RemoveGroupMember("nowhere", "alice", admin_).error().code,
+            "group_not_found");
+  ASSERT_TRUE(identity_->RemoveGroupMember("rare-disease-1", "alice", admin_).ok());
+  auto groups = identity_->ListGroups();
+  ASSERT_TRUE(groups.ok());
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_TRUE((*groups)[0].members.empty());
+  const auto again = identity_->RemoveGroupMember("rare-disease-1", "alice", admin_);
+  EXPECT_EQ(again.error().code, "not_member");
+  EXPECT_EQ(again.error().field, "user");
+  int removed = 0;
+  for (const auto& e : audit_.events()) {
+    removed += e.resource == "group/rare-disease-1" && e.reason == "member removed";
+  }
+  EXPECT_EQ(removed, 1);
+  // Added back after leaving.
+  EXPECT_TRUE(identity_->AddGroupMember("rare-disease-1", "alice", admin_).ok());
 }
 
 TEST_P(IdentityTest, CsrfIsRequiredForStateChangingSessionRequests) {
