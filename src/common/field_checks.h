@@ -6,6 +6,7 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -18,6 +19,11 @@ namespace zengen {
 template <size_t N>
 bool OneOf(const std::string_view (&values)[N], std::string_view v) {
   return std::find(std::begin(values), std::end(values), v) != std::end(values);
+}
+
+// Whether the list `v` holds `x` (a user's roles, a request's fields).
+inline bool Contains(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
 }
 
 // The allowed spellings as "a, b, c", in array order, for the message of a refusal.

@@ -1,5 +1,7 @@
 #include "sharing/document_blobs.h"
 
+#include <fmt/format.h>
+
 namespace zengen::sharing {
 
 Result<std::string> EncryptedDocumentBlobs::Put(std::string_view bytes) {
@@ -14,6 +16,11 @@ Result<std::string> EncryptedDocumentBlobs::Get(std::string_view id) {
   ZG_ASSIGN_OR_RETURN(genomefiles::PlainReader reader,
                       genomefiles::PlainReader::Open(blobs_, id, keys_));
   return reader.Read(0, reader.size());
+}
+
+Status EncryptedDocumentBlobs::Discard(std::string_view id) {
+  return Error{ErrorKind::kUnavailable, "discard_unsupported",
+               fmt::format("the blob store cannot delete {}", id)};
 }
 
 }  // namespace zengen::sharing

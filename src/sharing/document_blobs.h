@@ -23,6 +23,10 @@ class EncryptedDocumentBlobs final : public DocumentBlobs {
   Result<std::string> Put(std::string_view bytes) override;
   // Errors: the blob store's (blob_not_found), kUnavailable "no_good_copy".
   Result<std::string> Get(std::string_view id) override;
+  // The blob store offers no deletion (blobs.h: "Delete is deliberately not offered"), so this
+  // always fails with kUnavailable "discard_unsupported": the object stays, unreferenced, and
+  // the caller's audit record names it for the operator.
+  Status Discard(std::string_view id) override;
 
  private:
   blobs::BlobStore& blobs_;

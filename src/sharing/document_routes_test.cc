@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -323,6 +324,69 @@ TEST(DocumentTypeTest, PdfByItsMagicTextByItsEncoding) {
   EXPECT_EQ(SniffDocumentType("\xed\xa0\x80"), "");      // a surrogate
   EXPECT_EQ(SniffDocumentType("\x1b[31m"), "");          // terminal escapes
   EXPECT_EQ(SniffDocumentType(""), "");
+}
+
+// The port with a failure injected between the object's write and the transaction that
+// records it: Put stores through the real adapter, then changes the application (as a
+// concurrent request would), so the recording transaction fails. Discard is counted, and
+// succeeds unless told otherwise.
+class ChangingBlobs final : public DocumentBlobs {
+ public:
+  ChangingBlobs(DocumentBlobs& real, storage::Store& store, std::string app, bool discard_ok)
+      : real_(real), store_(store), app_(std::move(app)), discard_ok_(discard_ok) {}
+  Result<std::string> Put(std::string_view bytes) override {
+    ZG_ASSIGN_OR_RETURN(std::string id, real_.Put(bytes));
+    put.push_back(id);
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+    ZG_RETURN_IF_ERROR(tx->Exec("UPDATE applications SET version = version + 1 WHERE id = $1",
+                                {storage::Text(app_)})
+                           .status());
+    ZG_RETURN_IF_ERROR(tx->Commit());
+    return id;
+  }
+  Result<std::string> Get(std::string_view id) override { return real_.Get(id); }
+  Status Discard(std::string_view id) override {
+    discarded.emplace_back(id);
+    return discard_ok_ ? Status::Ok() : real_.Discard(id);
+  }
+  std::vector<std::string> put, discarded;
+
+ private:
+  DocumentBlobs& real_;
+  storage::Store& store_;
+  std::string app_;
+  bool discard_ok_;
+};
+
+// Crash point: the object is written before the transaction; when the transaction fails the
+// object is discarded and the outcome audited with its blob id (the real adapter cannot delete
+// from the blob store: then the record says it was left unreferenced). No row, no fingerprint.
+TEST_P(DocumentRoutesTest, AFailedRecordingDiscardsTheStoredObjectAndAuditsIt) {
+  for (const bool discard_ok : {true, false}) {
+    const std::string id = Draft();
+    ChangingBlobs port(*documents_, *store_, id, discard_ok);
+    auto r = sharing_->PutDocument(id, "ethics_approval", "ethics.pdf", TinyPdf("X"), port,
+                                   testing::kResearcher);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "concurrent_change");
+    ASSERT_EQ(port.put.size(), 1u);
+    EXPECT_EQ(port.discarded, port.put) << "the unreferenced object is discarded";
+    const auto events = audit_.events();
+    const auto it = std::find_if(events.begin(), events.end(), [&](const AuditEvent& e) {
+      return e.resource == "application_document/" + id + "/ethics_approval";
+    });
+    ASSERT_NE(it, events.end());
+    EXPECT_EQ(it->reason, discard_ok ? "document object discarded"
+                                     : "document object left unreferenced");
+    const json details = json::parse(it->details);
+    EXPECT_EQ(details["blob"], port.put[0]);
+    EXPECT_EQ(details["error"], "concurrent_change");
+    EXPECT_EQ(details.contains("discard_error"), !discard_ok);
+    auto detail = sharing_->GetApplication(id, testing::kResearcher);
+    ASSERT_TRUE(detail.ok());
+    EXPECT_TRUE(detail->documents.empty());
+    EXPECT_NE(detail->application.ethics["file_name"], "ethics.pdf");  // the draft's own
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DocumentRoutesTest,

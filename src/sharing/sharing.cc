@@ -15,8 +15,10 @@
 #include "clinical/submitted_values.h"
 #include "common/field_checks.h"
 #include "crypto/crypto.h"
+#include "crypto/ids.h"
 #include "genomefiles/catalogue.h"
 #include "identity/directory.h"
+#include "storage/columns.h"
 
 namespace zengen::sharing {
 namespace {
@@ -27,20 +29,6 @@ using storage::Null;
 using storage::Text;
 using TimePoint = std::chrono::system_clock::time_point;
 
-template <size_t N>
-bool OneOf(const std::string_view (&values)[N], std::string_view v) {
-  return std::find(std::begin(values), std::end(values), v) != std::end(values);
-}
-
-template <size_t N>
-std::string ListOf(const std::string_view (&values)[N]) {
-  return fmt::format("{}", fmt::join(values, ", "));
-}
-
-bool Contains(const std::vector<std::string>& v, std::string_view x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
 Error Bad(const std::string& field, std::string message) {
   return InvalidArgument("invalid_" + field.substr(field.rfind('.') + 1), std::move(message),
                          field);
@@ -48,12 +36,6 @@ Error Bad(const std::string& field, std::string message) {
 
 Error Missing(const std::string& field) {
   return InvalidArgument("missing_field", fmt::format("'{}' is required", field), field);
-}
-
-std::string NewId(std::string_view prefix) {
-  std::string hex = crypto::ToHex(crypto::RandomBytes(8));
-  std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) { return std::toupper(c); });
-  return std::string(prefix) + hex;
 }
 
 // YYYY-MM-DD → a valid calendar day.
@@ -84,16 +66,6 @@ TimePoint ParseTime(const std::string& s) {
          std::chrono::seconds{se} + std::chrono::milliseconds{ms};
 }
 
-std::vector<std::string> StringList(const std::string& text) {
-  std::vector<std::string> out;
-  const json j = json::parse(text, nullptr, false);
-  if (j.is_array()) {
-    for (const auto& v : j) {
-      if (v.is_string()) out.push_back(v.get<std::string>());
-    }
-  }
-  return out;
-}
 
 json ParseObject(const std::string& text) {
   json j = json::parse(text, nullptr, false);
@@ -147,8 +119,8 @@ Application AppFrom(const storage::Row& r) {
   a.title = r.Text(4);
   auto p = ParsePurpose(ParseObject(r.Text(5)));
   if (p.ok()) a.purpose = *p;
-  a.datasets = StringList(r.Text(6));
-  a.data_types = StringList(r.Text(7));
+  a.datasets = storage::ParseStringList(r.Text(6));
+  a.data_types = storage::ParseStringList(r.Text(7));
   a.fastq_justification = r.Text(8);
   a.ethics = ParseObject(r.Text(9));
   a.agreement = ParseObject(r.Text(10));
@@ -161,7 +133,7 @@ Application AppFrom(const storage::Row& r) {
   a.version = r.Int(17);
   a.abstract_text = r.Text(18);
   a.principal_investigator = r.Text(19);
-  a.collaborators = StringList(r.Text(20));
+  a.collaborators = storage::ParseStringList(r.Text(20));
   a.data_security_plan = r.Text(21);
   return a;
 }
@@ -176,8 +148,8 @@ GrantRecord GrantFrom(const storage::Row& r) {
   g.application_id = r.Text(1);
   g.holder = r.Text(2);
   g.organisation = r.Text(3);
-  g.datasets = StringList(r.Text(4));
-  g.data_types = StringList(r.Text(5));
+  g.datasets = storage::ParseStringList(r.Text(4));
+  g.data_types = storage::ParseStringList(r.Text(5));
   auto p = ParsePurpose(ParseObject(r.Text(6)));
   if (p.ok()) g.purpose = *p;
   g.track = r.Text(7);
@@ -752,7 +724,7 @@ Result<Dataset> Sharing::CreateDataset(const NewDataset& d, const Actor& actor) 
   }
   ZG_RETURN_IF_ERROR(CheckText(d.group_id, "group_id", 100, true));
   ZG_RETURN_IF_ERROR(CheckText(d.description, "description", kMaxTextBytes, false));
-  Dataset out{NewId("DS-"), d.name_ja, d.name_en, d.program, d.group_id, d.description,
+  Dataset out{crypto::NewId("DS-"), d.name_ja, d.name_en, d.program, d.group_id, d.description,
               actor.user, FormatRfc3339(clock_.Now())};
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
   ZG_ASSIGN_OR_RETURN(const bool group_exists, identity::ResearchGroupExists(*tx, d.group_id));
@@ -900,7 +872,7 @@ Result<ReleaseDetail> Sharing::CreateRelease(std::string_view dataset_id, const 
     public_at = FormatRfc3339(p);
   }
   const std::string now = FormatRfc3339(clock_.Now());
-  Release r{NewId("RL-"), d.id, n.release_date, months, FormatRfc3339(controlled), public_at,
+  Release r{crypto::NewId("RL-"), d.id, n.release_date, months, FormatRfc3339(controlled), public_at,
             "group_restricted", now, actor.user, now};
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
   ZG_ASSIGN_OR_RETURN(auto files, tx->Query("SELECT COUNT(*) FROM dataset_files WHERE "
@@ -1243,7 +1215,7 @@ Result<ApplicationDetail> Sharing::CreateApplication(const NewApplication& in,
                    fmt::format("no dataset '{}'", a.datasets[i]), fmt::format("datasets[{}]", i)};
     }
   }
-  const std::string id = NewId("AP-");
+  const std::string id = crypto::NewId("AP-");
   ZG_RETURN_IF_ERROR(tx->Exec(
       fmt::format("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
                   "$11, $12, $13, $14, 'draft', $15, $15, 1, $16, $17, $18, $19)",
@@ -1406,7 +1378,7 @@ Result<ApplicationDetail> Sharing::DecideApplication(std::string_view id, const 
   std::string grant_id;
   if (approved) {
     // The grant is made in the same transaction as the approval: no separate manual step.
-    grant_id = NewId("GR-");
+    grant_id = crypto::NewId("GR-");
     ZG_ASSIGN_OR_RETURN(TimePoint starts, EmbargoEnd(a.start_date, 0, "start_date"));
     ZG_ASSIGN_OR_RETURN(TimePoint end_day, EmbargoEnd(a.end_date, 0, "end_date"));
     const TimePoint expires = end_day + std::chrono::hours(24);
@@ -1498,6 +1470,30 @@ Result<ApplicationDocument> Sharing::PutDocument(std::string_view id, std::strin
   } else if (kind == "signed_agreement") {
     agreement["sha256"] = sha;
   }
+  ApplicationDocument doc{std::string(kind), std::string(file_name), type, size, sha, blob,
+                          actor.user, now};
+  auto recorded = RecordDocument(a, doc, ethics, agreement, actor);
+  if (recorded.ok()) return doc;
+  // why: the object was stored before the transaction; nothing references it now.
+  const Status discarded = blobs.Discard(blob);
+  json details{{"blob", blob}, {"error", recorded.error().code}};
+  if (!discarded.ok()) details["discard_error"] = discarded.error().code;
+  // Best effort: the transaction's error is what the caller gets either way.
+  (void)audit_.Append({.actor = actor.user,
+                       .source = actor.source,
+                       .action = "application.document.write",
+                       .resource = fmt::format("application_document/{}/{}", a.id, kind),
+                       .decision = "",
+                       .reason = discarded.ok() ? "document object discarded"
+                                                : "document object left unreferenced",
+                       .request_id = actor.request_id,
+                       .details = details.dump()});
+  return recorded.error();
+}
+
+Status Sharing::RecordDocument(const Application& a, const ApplicationDocument& doc,
+                               const json& ethics, const json& agreement, const Actor& actor) {
+  const std::string& now = doc.uploaded_at;
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
   ZG_ASSIGN_OR_RETURN(int64_t n,
                       tx->Exec("UPDATE applications SET ethics = $1, agreement = $2, "
@@ -1511,10 +1507,8 @@ Result<ApplicationDocument> Sharing::PutDocument(std::string_view id, std::strin
   }
   ZG_RETURN_IF_ERROR(tx->Exec("DELETE FROM application_documents WHERE application_id = $1 AND "
                               "kind = $2",
-                              {Text(a.id), Text(std::string(kind))})
+                              {Text(a.id), Text(doc.kind)})
                          .status());
-  ApplicationDocument doc{std::string(kind), std::string(file_name), type, size, sha, blob,
-                          actor.user, now};
   ZG_RETURN_IF_ERROR(tx->Exec(fmt::format("INSERT INTO application_documents (application_id, "
                                           "{}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                                           kDocumentCols),
@@ -1523,15 +1517,14 @@ Result<ApplicationDocument> Sharing::PutDocument(std::string_view id, std::strin
                                Text(doc.blob_id), Text(doc.uploaded_by), Text(doc.uploaded_at)})
                          .status());
   ZG_RETURN_IF_ERROR(AuditIn(*tx, actor, "application.document.write",
-                             fmt::format("application_document/{}/{}", a.id, kind),
+                             fmt::format("application_document/{}/{}", a.id, doc.kind),
                              "document stored",
                              {{"file_name", doc.file_name},
                               {"content_type", doc.content_type},
                               {"size", doc.size},
                               {"sha256", doc.sha256},
                               {"blob", doc.blob_id}}));
-  ZG_RETURN_IF_ERROR(tx->Commit());
-  return doc;
+  return tx->Commit();
 }
 
 Result<std::pair<ApplicationDocument, std::string>> Sharing::ReadDocument(

@@ -296,6 +296,9 @@ class DocumentBlobs {
   virtual Result<std::string> Put(std::string_view bytes) = 0;
   // The plaintext of an object stored by Put (authenticated while decrypting).
   virtual Result<std::string> Get(std::string_view id) = 0;
+  // Removes an object stored by Put that nothing references (its document's recording
+  // transaction failed). Best effort: an error leaves the object where it is.
+  virtual Status Discard(std::string_view id) = 0;
 };
 
 struct Application {
@@ -525,7 +528,10 @@ class Sharing {
   // bytes, no control characters or path separators), "document_empty" / "document_type"
   // (neither PDF nor plain text; field "file"); kConflict
   // "document_immutable" once submitted, "concurrent_change"; the port's errors. The bytes are
-  // stored before the transaction: a failed transaction leaves an unreferenced object.
+  // stored before the transaction that records them (never a row without its bytes); when that
+  // transaction fails, the object is discarded through the port (best effort) and an audit
+  // record "document object discarded" (or "document object left unreferenced", with the
+  // port's error) names its blob id; the transaction's error is returned.
   Result<ApplicationDocument> PutDocument(std::string_view id, std::string_view kind,
                                           std::string_view file_name, std::string_view bytes,
                                           DocumentBlobs& blobs, const Actor& actor);
@@ -601,6 +607,11 @@ class Sharing {
   Result<std::vector<Candidate>> Candidates(std::string_view where_sql, const std::string& param);
   Result<ApplicationDetail> Detail(storage::Transaction& tx, std::string_view id);
   Result<ApplicationDetail> Visible(std::string_view id, const Actor& actor);
+  // PutDocument's transaction: the fingerprint on the application (only while it is still the
+  // draft at a's version), the document's row and its audit record.
+  Status RecordDocument(const Application& a, const ApplicationDocument& doc,
+                        const nlohmann::json& ethics, const nlohmann::json& agreement,
+                        const Actor& actor);
   // An audit record inside tx, committed with the change (AuditSink::AppendInTransaction).
   Status AuditIn(storage::Transaction& tx, const Actor& actor, std::string action,
                  std::string resource, std::string reason, const nlohmann::json& details);

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "http/route_params.h"
 #include "portal/suppression.h"
 
 namespace zengen::sharing {
@@ -40,8 +41,6 @@ Result<json> Body(const Request& req) {
   return http::ParseJsonBody(req);
 }
 
-json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
-
 json DatasetJson(const Dataset& d) {
   return {{"id", d.id},
           {"name", {{"ja", d.name_ja}, {"en", d.name_en}}},
@@ -58,7 +57,7 @@ json ReleaseJson(const Release& r, const std::string& tier_now) {
           {"release_date", r.release_date},
           {"embargo_months", r.embargo_months},
           {"controlled_at", r.controlled_at},
-          {"public_aggregates_at", OrNull(r.public_aggregates_at)},
+          {"public_aggregates_at", http::OrNull(r.public_aggregates_at)},
           {"tier", tier_now},
           {"recorded_tier", r.tier},
           {"tier_since", r.tier_since},
@@ -72,7 +71,7 @@ json ReleaseDetailJson(const ReleaseDetail& d) {
   for (const auto& e : d.history) {
     h.push_back({{"seq", e.seq},
                  {"event", e.event},
-                 {"from", OrNull(e.from)},
+                 {"from", http::OrNull(e.from)},
                  {"to", e.to},
                  {"due_at", e.due_at},
                  {"applied_at", e.applied_at},
@@ -94,9 +93,9 @@ json GrantJson(const GrantRecord& g, std::chrono::system_clock::time_point now) 
           {"starts_at", g.starts_at},
           {"expires_at", g.expires_at},
           {"status", g.StatusAt(now)},
-          {"revoked_at", OrNull(g.revoked_at)},
-          {"revoked_by", OrNull(g.revoked_by)},
-          {"revoke_reason", OrNull(g.revoke_reason)},
+          {"revoked_at", http::OrNull(g.revoked_at)},
+          {"revoked_by", http::OrNull(g.revoked_by)},
+          {"revoke_reason", http::OrNull(g.revoke_reason)},
           {"created_at", g.created_at}};
 }
 
@@ -113,7 +112,7 @@ json ApplicationJson(const Application& a) {
           {"purpose", PurposeJson(a.purpose)},
           {"datasets", a.datasets},
           {"data_types", a.data_types},
-          {"fastq_justification", OrNull(a.fastq_justification)},
+          {"fastq_justification", http::OrNull(a.fastq_justification)},
           {"ethics", a.ethics},
           {"agreement", a.agreement},
           {"fee", a.fee},
@@ -155,8 +154,8 @@ json DetailJson(const ApplicationDetail& d, std::chrono::system_clock::time_poin
                  {"kind", e.kind},
                  {"user", e.user},
                  {"organisation", e.organisation},
-                 {"vote", OrNull(e.vote)},
-                 {"body", OrNull(e.body)},
+                 {"vote", http::OrNull(e.vote)},
+                 {"body", http::OrNull(e.body)},
                  {"time", e.time}});
   }
   j["history"] = h;
@@ -211,11 +210,6 @@ Result<NewApplication> ParseApplication(const json& body) {
   return a;
 }
 
-std::string Query(const Request& req, const std::string& name) {
-  const auto it = req.query.find(name);
-  return it == req.query.end() ? "" : it->second;
-}
-
 }  // namespace
 
 json ReleaseOnlyJson(const Aggregates& a) {
@@ -264,7 +258,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/datasets", "dataset.read", "dataset",
                          [sh, clk](Request& req) -> Result<Response> {
                            ZG_ASSIGN_OR_RETURN(auto datasets, sh->ListDatasets());
-                           const std::string purpose = Query(req, "purpose");
+                           const std::string purpose = http::QueryParam(req, "purpose");
                            json items = json::array();
                            for (const auto& d : datasets) {
                              json j = DatasetJson(d);
@@ -334,7 +328,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
                          [sh](Request& req) -> Result<Response> {
                            ZG_ASSIGN_OR_RETURN(
                                auto files, sh->VisibleFiles(req.subject, req.path_params.at("id"),
-                                                            Query(req, "purpose")));
+                                                            http::QueryParam(req, "purpose")));
                            json items = json::array();
                            for (const auto& f : files) {
                              items.push_back({{"id", f.file_id},
@@ -346,7 +340,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
                                               {"sha256", f.sha256},
                                               {"release_id", f.release_id},
                                               {"tier", f.tier},
-                                              {"grant_id", OrNull(f.grant_id)}});
+                                              {"grant_id", http::OrNull(f.grant_id)}});
                            }
                            return Response::Json(200, json{{"items", items}});
                          }));
@@ -377,7 +371,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/releases", "dataset.read", "release",
                          [sh, clk](Request& req) -> Result<Response> {
                            ZG_ASSIGN_OR_RETURN(auto releases,
-                                               sh->ListReleases(Query(req, "dataset")));
+                                               sh->ListReleases(http::QueryParam(req, "dataset")));
                            json items = json::array();
                            for (const auto& r : releases)
                              items.push_back(ReleaseJson(r, TierAt(r, clk->Now())));
@@ -394,7 +388,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
   ZG_RETURN_IF_ERROR(add("GET", "/api/v1/releases/{id}/aggregates", "portal.read", "release",
                          [sh, published](Request& req) -> Result<Response> {
                            const std::string id = req.path_params.at("id");
-                           const std::string field = Query(req, "field");
+                           const std::string field = http::QueryParam(req, "field");
                            // Validates the release and the field (errors name them).
                            ZG_ASSIGN_OR_RETURN(Aggregates a, sh->PublicAggregates(id, field));
                            if (!published) return Response::Json(200, ReleaseOnlyJson(a));
@@ -407,7 +401,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
       "GET", "/api/v1/sharing-rules", "dataset.read", "sharing", [](Request&) -> Result<Response> {
         json tiers = json::array();
         for (const auto& t : TierTable()) {
-          tiers.push_back({{"from", OrNull(std::string(t.from))},
+          tiers.push_back({{"from", http::OrNull(std::string(t.from))},
                            {"event", t.event},
                            {"to", t.to},
                            {"party", t.party},
@@ -585,13 +579,13 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
       [sh](Request& req) -> Result<Response> {
         const std::string& file = req.path_params.at("file");
         ZG_ASSIGN_OR_RETURN(FileAccess a,
-                            sh->FileAccessFor(req.subject, file, Query(req, "purpose")));
+                            sh->FileAccessFor(req.subject, file, http::QueryParam(req, "purpose")));
         ZG_RETURN_IF_ERROR(
             sh->RecordAccess(req.subject, file, a, req.remote_address, req.request_id));
         // A refusal names no grant, dataset or release and does not say why (a participant's
         // withdrawal, say): the reason is in the audit record only (issue 12 finding 7).
         const bool ok = a.decision.allowed();
-        auto known = [ok](const std::string& v) { return ok ? OrNull(v) : json(nullptr); };
+        auto known = [ok](const std::string& v) { return ok ? http::OrNull(v) : json(nullptr); };
         return Response::Json(
             200,
             json{{"file_id", file},
@@ -602,7 +596,7 @@ Status AddSharingRoutes(http::Router& router, Sharing& sharing, const Clock& clo
                  {"tier", known(a.tier)},
                  {"grant_id", known(a.grant_id)},
                  {"participant_id", known(a.participant_id)},
-                 {"data_type", OrNull(a.data_type)}});
+                 {"data_type", http::OrNull(a.data_type)}});
       }));
   return Status::Ok();
 }
