@@ -8,6 +8,8 @@
 #include <iterator>
 #include <utility>
 
+#include "http/route_params.h"
+
 namespace zengen::audit {
 namespace {
 
@@ -32,11 +34,6 @@ Status IntParam(const Request& req, const std::string& name, int64_t min, int64_
   return Status::Ok();
 }
 
-std::string StringParam(const Request& req, const std::string& name) {
-  const auto it = req.query.find(name);
-  return it == req.query.end() ? std::string() : it->second;
-}
-
 Result<Filter> ParseFilter(const Request& req) {
   static const char* const kKnown[] = {"actor",  "resource",      "action",   "from",
                                        "to",     "after_seq",     "limit",    "decision",
@@ -48,11 +45,11 @@ Result<Filter> ParseFilter(const Request& req) {
     }
   }
   Filter f;
-  f.actor = StringParam(req, "actor");
-  f.resource = StringParam(req, "resource");
-  f.action = StringParam(req, "action");
+  f.actor = http::QueryParam(req, "actor");
+  f.resource = http::QueryParam(req, "resource");
+  f.action = http::QueryParam(req, "action");
   for (auto [name, target] : {std::pair{"from", &f.from}, std::pair{"to", &f.to}}) {
-    const std::string value = StringParam(req, name);
+    const std::string value = http::QueryParam(req, name);
     if (req.query.contains(name)) {
       auto t = NormaliseTime(value, name);
       if (!t.ok()) return t.error();
@@ -61,13 +58,13 @@ Result<Filter> ParseFilter(const Request& req) {
   }
   ZG_RETURN_IF_ERROR(IntParam(req, "after_seq", 0, INT64_MAX, &f.after_seq));
   // The security officer's view (issue 14): decision, prefixes, newest first.
-  f.decision = StringParam(req, "decision");
+  f.decision = http::QueryParam(req, "decision");
   if (!f.decision.empty() && f.decision != "allow" && f.decision != "deny") {
     return InvalidArgument("invalid_decision", "decision must be allow or deny", "decision");
   }
-  f.actor_prefix = StringParam(req, "actor_prefix");
-  f.action_prefix = StringParam(req, "action_prefix");
-  const std::string order = StringParam(req, "order");
+  f.actor_prefix = http::QueryParam(req, "actor_prefix");
+  f.action_prefix = http::QueryParam(req, "action_prefix");
+  const std::string order = http::QueryParam(req, "order");
   if (req.query.contains("order") && order != "asc" && order != "desc") {
     return InvalidArgument("invalid_order", "order must be asc or desc", "order");
   }

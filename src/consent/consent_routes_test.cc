@@ -76,7 +76,6 @@ class ConsentRoutesTest : public testing::StoreFixture {
     return "/api/v1/participants/" + participant_ + suffix;
   }
 
-  std::unique_ptr<http::Pipeline> pipeline_;
   std::vector<std::string> decisions_;
   std::string participant_;
 };

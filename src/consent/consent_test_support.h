@@ -15,37 +15,18 @@
 #include "participants/participants.h"
 #include "storage/store.h"
 #include "storage/testing.h"
+#include "support/module_fixture.h"
 
 namespace zengen::consent::testing {
 
-// 2026-11-24T00:00:00Z.
-inline std::chrono::system_clock::time_point TestNow() {
-  return std::chrono::sys_days{std::chrono::year{2026} / 11 / 24};
-}
+using zengen::testing::TestNow;  // 2026-11-24T00:00:00Z
 
-class StoreFixture : public ::testing::TestWithParam<std::string> {
+// On the module fixture (tests/support/module_fixture.h): its store (two connections) with the
+// hospitals hosp-a and hosp-b, its clock at TestNow() and its audit recorder for the ledger.
+class StoreFixture : public zengen::testing::ModuleTest {
  protected:
-  StoreFixture() : clock_(TestNow()) {}
-
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 2});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    {
-      auto tx = store_->Begin(storage::TxMode::kWrite);
-      ASSERT_TRUE(tx.ok());
-      for (const char* org : {"hosp-a", "hosp-b"}) {
-        ASSERT_TRUE((*tx)
-                        ->Exec("INSERT INTO organisations (id, name, kind, jurisdiction, "
-                               "created_at) VALUES ($1, $1, 'hospital', 'JP', 'x')",
-                               {storage::Text(org)})
-                        .ok());
-      }
-      ASSERT_TRUE((*tx)->Commit().ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(OpenStore({{"hosp-a", "hospital"}, {"hosp-b", "hospital"}}, 2));
     ASSERT_TRUE(EnsureDefaultIcf(*store_, clock_).ok());
     registry_ = std::make_unique<participants::Registry>(*store_, clock_, participant_audit_,
                                                          std::string(32, 'k'));
@@ -90,10 +71,6 @@ class StoreFixture : public ::testing::TestWithParam<std::string> {
     return {kind, version, language, std::move(decisions), "2026-11-20", Details()};
   }
 
-  FakeClock clock_;
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
-  RecordingAuditSink audit_;
   RecordingAuditSink participant_audit_;
   std::unique_ptr<participants::Registry> registry_;
   std::unique_ptr<Ledger> ledger_;

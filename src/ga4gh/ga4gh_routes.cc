@@ -9,6 +9,7 @@
 
 #include "crypto/crypto.h"
 #include "genomefiles/slices.h"
+#include "http/route_params.h"
 
 namespace zengen::ga4gh {
 namespace {
@@ -67,10 +68,6 @@ Response DrsFrom(const Error& e) {
   return status >= 500 ? Response::FromError(e) : DrsError(status, e.message);
 }
 
-std::string Query(const Request& req, const std::string& name) {
-  const auto it = req.query.find(name);
-  return it == req.query.end() ? std::string() : it->second;
-}
 bool Has(const Request& req, const std::string& name) { return req.query.count(name) != 0; }
 
 // An unsigned 32-bit decimal (htsget start/end).
@@ -158,21 +155,21 @@ Result<TicketParams> TicketFromQuery(const Request& req) {
     }
   }
   TicketParams p;
-  if (Has(req, "format")) p.format = Query(req, "format");
-  if (Has(req, "class")) p.cls = Query(req, "class");
-  if (Has(req, "encryptionScheme")) p.encryption = Query(req, "encryptionScheme");
-  if (Has(req, "fields")) p.fields = SplitCommas(Query(req, "fields"));
-  if (Has(req, "tags")) p.tags = SplitCommas(Query(req, "tags"));
-  if (Has(req, "notags")) p.notags = SplitCommas(Query(req, "notags"));
+  if (Has(req, "format")) p.format = http::QueryParam(req, "format");
+  if (Has(req, "class")) p.cls = http::QueryParam(req, "class");
+  if (Has(req, "encryptionScheme")) p.encryption = http::QueryParam(req, "encryptionScheme");
+  if (Has(req, "fields")) p.fields = SplitCommas(http::QueryParam(req, "fields"));
+  if (Has(req, "tags")) p.tags = SplitCommas(http::QueryParam(req, "tags"));
+  if (Has(req, "notags")) p.notags = SplitCommas(http::QueryParam(req, "notags"));
   if (Has(req, "referenceName") || Has(req, "start") || Has(req, "end")) {
     TicketParams::RegionParams r;
-    if (Has(req, "referenceName")) r.reference = Query(req, "referenceName");
+    if (Has(req, "referenceName")) r.reference = http::QueryParam(req, "referenceName");
     if (Has(req, "start")) {
-      ZG_ASSIGN_OR_RETURN(int64_t v, U32(Query(req, "start"), "start"));
+      ZG_ASSIGN_OR_RETURN(int64_t v, U32(http::QueryParam(req, "start"), "start"));
       r.start = v;
     }
     if (Has(req, "end")) {
-      ZG_ASSIGN_OR_RETURN(int64_t v, U32(Query(req, "end"), "end"));
+      ZG_ASSIGN_OR_RETURN(int64_t v, U32(http::QueryParam(req, "end"), "end"));
       r.end = v;
     }
     p.regions.emplace({r});
@@ -545,7 +542,7 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
         auto visible = VisibleSamples(*src, req, *file);
         if (!visible.ok()) return HtsgetFrom(visible.error());
         if (Has(req, "view")) {
-          if (Query(req, "view") != "visible" || Has(req, "start") || Has(req, "end")) {
+          if (http::QueryParam(req, "view") != "visible" || Has(req, "start") || Has(req, "end")) {
             return HtsgetError(400, "InvalidInput", "'view' is 'visible', without a range");
           }
           auto subset = SubsetResponse(*src, *file, visible->samples);
@@ -557,14 +554,14 @@ Status AddGa4ghRoutes(http::Router& router, Ga4ghSources sources) {
                              "some samples of this file are not yours: use the ticket's URL");
         }
         if (Has(req, "class")) {
-          if (Query(req, "class") != "header" || Has(req, "start") || Has(req, "end")) {
+          if (http::QueryParam(req, "class") != "header" || Has(req, "start") || Has(req, "end")) {
             return HtsgetError(400, "InvalidInput", "'class' is 'header', without a range");
           }
           return HeaderBlocks(*src, *file, cache.get());
         }
-        auto start = U32(Query(req, "start"), "start");
+        auto start = U32(http::QueryParam(req, "start"), "start");
         if (!start.ok()) return HtsgetFrom(start.error());
-        auto end = Has(req, "end") ? U32(Query(req, "end"), "end") : Result<int64_t>(file->size);
+        auto end = Has(req, "end") ? U32(http::QueryParam(req, "end"), "end") : Result<int64_t>(file->size);
         if (!end.ok()) return HtsgetFrom(end.error());
         if (*start > *end || *end > file->size) {
           return HtsgetError(400, "InvalidRange", "the block range is outside the object");

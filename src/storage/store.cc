@@ -9,8 +9,15 @@
 #include "storage/migrations.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "storage/store_errors.h"
 
 namespace zengen::storage {
+
+Error TransactionAbortedError() {
+  return Internal("transaction_aborted",
+                  "an earlier statement in this transaction failed; the transaction must be "
+                  "abandoned");
+}
 
 std::string_view BackendName(Backend b) {
   switch (b) {

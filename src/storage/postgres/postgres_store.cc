@@ -11,6 +11,7 @@
 
 #include "storage/connection_pool.h"
 #include "storage/migrations.h"
+#include "storage/store_errors.h"
 
 namespace zengen::storage {
 namespace {
@@ -60,12 +61,6 @@ Error PgError(PGconn* conn, const PGresult* res) {
     return Unavailable("database_busy", msg);
   }
   return Internal("sql_error", msg);
-}
-
-Error AbortedError() {
-  return Internal("transaction_aborted",
-                  "an earlier statement in this transaction failed; the transaction must be "
-                  "abandoned");
 }
 
 Value CellValue(const PGresult* res, int row, int col) {
@@ -227,7 +222,7 @@ ResultPtr PostgresTransaction::RunParams(std::string_view sql, std::span<const V
 
 Result<int64_t> PostgresTransaction::Exec(std::string_view sql, std::span<const Value> params) {
   if (finished_) return Internal("sql_error", "transaction already finished");
-  if (aborted_) return AbortedError();
+  if (aborted_) return TransactionAbortedError();
   ResultPtr res;
   if (params.empty()) {
     // why: the simple protocol accepts several statements in one text, which migrations need.
@@ -244,7 +239,7 @@ Result<int64_t> PostgresTransaction::Exec(std::string_view sql, std::span<const 
 
 Result<Rows> PostgresTransaction::Query(std::string_view sql, std::span<const Value> params) {
   if (finished_) return Internal("sql_error", "transaction already finished");
-  if (aborted_) return AbortedError();
+  if (aborted_) return TransactionAbortedError();
   ResultPtr res = RunParams(sql, params);
   if (!Succeeded(res.get())) return Fail(res.get());
   Rows rows;
@@ -266,14 +261,14 @@ Status PostgresTransaction::Commit() {
   if (finished_) return Internal("sql_error", "transaction already finished");
   Status s;
   if (aborted_) {
-    s = AbortedError();
+    s = TransactionAbortedError();
   } else {
     ResultPtr res(PQexec(conn_, "COMMIT"));
     if (!Succeeded(res.get())) {
       s = PgError(conn_, res.get());
     } else if (std::strcmp(PQcmdStatus(res.get()), "COMMIT") != 0) {
       // why: COMMIT of a transaction the server already aborted reports ROLLBACK, not an error.
-      s = AbortedError();
+      s = TransactionAbortedError();
     }
   }
   if (!s.ok() && !ConnectionBroken(conn_) && PQtransactionStatus(conn_) != PQTRANS_IDLE) {

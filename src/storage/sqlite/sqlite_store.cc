@@ -13,6 +13,7 @@
 
 #include "storage/connection_pool.h"
 #include "storage/migrations.h"
+#include "storage/store_errors.h"
 
 namespace zengen::storage {
 namespace {
@@ -65,12 +66,6 @@ Error SqliteError(sqlite3* db, int rc) {
     default:
       return Internal("sql_error", msg);
   }
-}
-
-Error AbortedError() {
-  return Internal("transaction_aborted",
-                  "an earlier statement in this transaction failed; the transaction must be "
-                  "abandoned");
 }
 
 // Runs sql (no parameters, no result rows wanted) directly on a connection.
@@ -301,7 +296,7 @@ Result<StmtPtr> SqliteTransaction::PrepareOne(std::string_view sql, std::span<co
 
 Result<int64_t> SqliteTransaction::Exec(std::string_view sql, std::span<const Value> params) {
   if (finished_) return Internal("sql_error", "transaction already finished");
-  if (aborted_) return AbortedError();
+  if (aborted_) return TransactionAbortedError();
   if (!params.empty()) {
     auto stmt = PrepareOne(sql, params);
     if (!stmt.ok()) return Fail(stmt.error());
@@ -335,7 +330,7 @@ Result<int64_t> SqliteTransaction::Exec(std::string_view sql, std::span<const Va
 
 Result<Rows> SqliteTransaction::Query(std::string_view sql, std::span<const Value> params) {
   if (finished_) return Internal("sql_error", "transaction already finished");
-  if (aborted_) return AbortedError();
+  if (aborted_) return TransactionAbortedError();
   auto stmt = PrepareOne(sql, params);
   if (!stmt.ok()) return Fail(stmt.error());
   sqlite3_stmt* s = stmt->get();
@@ -359,7 +354,7 @@ Result<Rows> SqliteTransaction::Query(std::string_view sql, std::span<const Valu
 
 Status SqliteTransaction::Commit() {
   if (finished_) return Internal("sql_error", "transaction already finished");
-  Status s = aborted_ ? Status(AbortedError()) : ExecRaw(db_, "COMMIT");
+  Status s = aborted_ ? Status(TransactionAbortedError()) : ExecRaw(db_, "COMMIT");
   if (!s.ok() && sqlite3_get_autocommit(db_) == 0) (void)ExecRaw(db_, "ROLLBACK");
   Finish();
   return s;
