@@ -275,6 +275,10 @@ export const errorTexts: Record<string, Bilingual> = {
   tier_mismatch: b('移行元と移行先のサイトの階層（ホット／コールド）が異なります', 'The source and the target site are of different tiers (hot / cold)'),
   jurisdiction_not_allowed: b('移行先のサイトは許可された国・地域の外にあります（R1.2）', 'The target site is outside the allowed jurisdictions (R1.2)'),
   invalid_blob_s3_sites: b('S3 保管サイトの設定（blob_s3_sites）に誤りがあります', 'The S3 storage site configuration (blob_s3_sites) is not valid'),
+  // Console administration blocks: research group members, ICF versions.
+  already_member: b('この利用者は既にこの研究班の班員です', 'This user is already a member of the group'),
+  not_member: b('この利用者はこの研究班の班員ではありません', 'This user is not a member of the group'),
+  icf_version_exists: b('この版は既に登録されています（版は置き換えられません）', 'This version is already registered (versions are never replaced)'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {

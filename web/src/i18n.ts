@@ -697,6 +697,17 @@ const texts = {
   auditGivenReason: { ja: '（理由: {reason}）', en: ' (reason: {reason})' },
   lang_ja: { ja: '日本語', en: 'Japanese' },
   lang_en: { ja: '英語', en: 'English' },
+  // Console: removing a research group's member; registering an ICF version from the browser.
+  removeMember: { ja: '外す', en: 'Remove' },
+  removeMemberNamed: { ja: '{user} を研究班 {group} から外す', en: 'Remove {user} from research group {group}' },
+  confirmRemoveMember: { ja: '{user} を研究班 {group} から外します。班のデータセットを公開猶予期間中に利用できなくなります。よろしいですか？', en: 'Remove {user} from research group {group}? They lose access to the group’s datasets under embargo.' },
+  memberRemoved: { ja: '{user} を研究班 {group} から外しました', en: 'Removed {user} from research group {group}' },
+  icfRegister: { ja: '新しい版を登録', en: 'Register a new version' },
+  icfWrittenIn: { ja: '記載言語', en: 'Written in' },
+  icfBase: { ja: '同意項目の複製元', en: 'Copy the consent items from' },
+  icfItemsJson: { ja: '同意項目（JSON の配列: code, class, label.ja, label.en, duo）', en: 'Consent items (a JSON array: code, class, label.ja, label.en, duo)' },
+  icfItemsInvalid: { ja: '同意項目を JSON の配列として読めません', en: 'The consent items are not a JSON array' },
+  icfRegistered_done: { ja: '{program} {version}（{language}）を登録しました', en: 'Registered {program} {version} ({language})' },
 } satisfies Record<string, Bilingual>;
 
 export type TextKey = keyof typeof texts;

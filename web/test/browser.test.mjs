@@ -1767,3 +1767,56 @@ test('the data steward sees the storage sites and a migration with its progress 
   await page.getByLabel('Language').selectOption('ja');
   await page.close();
 });
+
+// The shared console blocks: a research group's member is removed after a confirmation naming
+// the member and the group, and the data steward registers an ICF version from the browser
+// (its items copied from an existing version). Version 0.9 sorts before the demo's 1.0, so it
+// never becomes the default version of a consent record in later tests.
+test('the data steward removes a research group member and registers an ICF version', async () => {
+  const page = await newPage();
+  await logIn(page, 'steward');
+  const scanned = untranslated.length;
+  const csrf = await page.evaluate(async () => (await (await fetch('/api/v1/auth/session')).json()).csrf_token);
+  const post = (path, data) => page.request.post(`${server.url}${path}`, { headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, data });
+  assert.equal((await post('/api/v1/admin/groups', { id: 'leave-study', name: '退出試験研究班' })).status(), 201);
+  assert.equal((await post('/api/v1/admin/groups/leave-study/members', { user: 'researcher' })).status(), 200);
+  await page.goto(`${server.url}/console/groups`);
+  const row = page.locator('tr[data-group="leave-study"]');
+  await row.getByRole('button', { name: 'researcher を研究班 leave-study から外す' }).click();
+  const confirm = row.getByTestId('member-confirm');
+  assert.match(await confirm.textContent(), /researcher を研究班 leave-study から外します/);
+  await checkAxe(page, 'remove a group member');
+  await scanJapanese(page, 'remove a group member');
+  const [removed] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/admin/groups/leave-study/members/researcher/remove'),
+    confirm.getByRole('button', { name: '外す' }).click(),
+  ]);
+  assert.equal(removed.status(), 200);
+  await page.getByTestId('groups-status').filter({ hasText: 'researcher を研究班 leave-study から外しました' }).waitFor();
+  await row.filter({ hasText: '班員はまだいません' }).waitFor();
+
+  await page.goto(`${server.url}/console/icf`);
+  const form = page.getByTestId('register-icf');
+  await form.getByLabel('事業').selectOption('rare_disease');
+  await form.getByLabel('版').fill('0.9');
+  await form.getByLabel('記載言語').selectOption('en');
+  await form.getByLabel('施行日').fill('2026-04-01');
+  await form.getByLabel('同意項目の複製元').selectOption('rare_disease/1.0/en');
+  // The items arrive from GET /api/v1/icf/rare_disease/1.0/en (the page's CSP forbids
+  // waitForFunction's evaluation, so the field is read until it holds them).
+  const items = form.getByLabel(/^同意項目（/);
+  for (let i = 0; i < 300 && !(await items.inputValue()).includes('"code"'); i++) await page.waitForTimeout(100);
+  assert.match(await items.inputValue(), /"code": "/);
+  await shot(page, 'admin-icf-register');
+  await checkAxe(page, 'register an ICF version');
+  await scanJapanese(page, 'register an ICF version');
+  await form.getByRole('button', { name: '新しい版を登録' }).click();
+  await page.getByTestId('icf-status').filter({ hasText: '難病 0.9（英語）を登録しました' }).waitFor();
+  await page.locator('tr[data-icf="rare_disease/0.9/en"]').waitFor();
+  // The same version again is refused in words (versions are never replaced).
+  await form.getByRole('button', { name: '新しい版を登録' }).click();
+  await page.getByRole('alert').filter({ hasText: 'この版は既に登録されています' }).waitFor();
+  await scanJapanese(page, 'ICF version refused');
+  assert.deepEqual(untranslated.slice(scanned), [], 'the Japanese pages show no raw code or English');
+  await page.close();
+});

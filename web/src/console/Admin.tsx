@@ -4,10 +4,11 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError, sendBytes, upload, type SessionInfo } from '../api';
 import {
-  auditEventReasons, auditEvents, codeLabel, consentStates, describeError, errorMessage, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates,
+  auditEventReasons, auditEvents, codeLabel, consentStates, describeError, organisationKinds, policyReasons, resourceKinds, roles as roleLabels, specimenStates,
 } from '../codes';
 import { findingEvents, findingStates, messageTypes, parties } from '../labels';
 import { tiers } from './sharingText';
+import { ConfirmDialog } from './blocks';
 import { translate, useI18n, type Bilingual, type TextKey } from '../i18n';
 
 interface AuditRecord {
@@ -349,13 +350,7 @@ export function AdminPage({ session }: { session: SessionInfo }) {
   // A destructive action waits for a confirmation naming the user and what follows.
   const [confirming, setConfirming] = useState<{ user: string; verb: UserVerb; role?: string } | null>(null);
   // Every action on an account says why (the server requires it and keeps it in the audit log).
-  const [reason, setReason] = useState('');
-  const [reasonError, setReasonError] = useState('');
-  const ask = (user: string, verb: UserVerb, role?: string) => {
-    setReason('');
-    setReasonError('');
-    setConfirming({ user, verb, role });
-  };
+  const ask = (user: string, verb: UserVerb, role?: string) => setConfirming({ user, verb, role });
   const [newUser, setNewUser] = useState({ id: '', organisation: '', display_name: '', email: '', role: 'clinician', password: '' });
   const [newOrg, setNewOrg] = useState({ id: '', name: '', kind: 'hospital', jurisdiction: 'JP' });
   const [extraRole, setExtraRole] = useState({ user: '', role: 'clinician', reason: '' });
@@ -472,34 +467,13 @@ export function AdminPage({ session }: { session: SessionInfo }) {
               {steward && (
                 <td className="row-actions">
                   {confirming?.user === u.id ? (
-                    <div role="alertdialog" aria-labelledby={`confirm-${u.id}`} className="confirm" data-testid="admin-confirm">
-                      <p id={`confirm-${u.id}`}>{t(`confirm_${confirming.verb}` as TextKey, { user: u.id, role: codeLabel(roleLabels, lang, confirming.role ?? '') })}</p>
-                      <label>
-                        {t('actionReason')}
-                        <textarea required maxLength={1000} rows={2} value={reason} placeholder={t('actionReasonHint')}
-                          aria-invalid={reasonError ? true : undefined} aria-describedby={reasonError ? `reason-error-${u.id}` : undefined}
-                          onChange={(e) => setReason(e.target.value)} />
-                      </label>
-                      {reasonError && (
-                        <p role="alert" className="error" id={`reason-error-${u.id}`}>
-                          {reasonError}
-                        </p>
-                      )}
-                      <button type="button" className="danger" onClick={() => {
+                    <ConfirmDialog key={`${confirming.verb}/${confirming.role ?? ''}`} labelId={`confirm-${u.id}`} testId="admin-confirm" withReason
+                      text={t(`confirm_${confirming.verb}` as TextKey, { user: u.id, role: codeLabel(roleLabels, lang, confirming.role ?? '') })}
+                      confirmLabel={t(confirmLabel[confirming.verb])} onCancel={() => setConfirming(null)} onConfirm={(reason) => {
                         const verb = confirming.verb === 'remove-role' ? `roles/${encodeURIComponent(confirming.role ?? '')}/remove` : confirming.verb;
-                        if (!reason.replace(/[\s\u3000]/g, '')) {
-                          setReasonError(errorMessage(lang, 'missing_field', 'reason'));
-                          return;
-                        }
                         setConfirming(null);
                         act(() => api('POST', `/api/v1/admin/users/${u.id}/${verb}`, { reason }));
-                      }}>
-                        {t(confirmLabel[confirming.verb])}
-                      </button>
-                      <button type="button" onClick={() => setConfirming(null)}>
-                        {t('cancel')}
-                      </button>
-                    </div>
+                      }} />
                   ) : (
                     <>
                       <button type="button" onClick={() => ask(u.id, 'unlock')}>

@@ -157,7 +157,7 @@ export function Console() {
       {current === 'storage' && <StoragePage />}
       {current === 'groups' && <GroupsPage session={session} />}
       {current === 'machine-tokens' && <MachineTokensPage session={session} />}
-      {current === 'icf' && <IcfVersionsPage rest={rest} />}
+      {current === 'icf' && <IcfVersionsPage rest={rest} session={session} />}
     </div>
   );
 }

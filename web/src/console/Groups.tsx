@@ -1,9 +1,11 @@
 // Research groups (研究班, issue 14): the steward creates a group and adds members from any
-// organisation; the security officer reads them. /console/groups.
+// organisation, and removes a member after a confirmation; the security officer reads them.
+// /console/groups.
 import { useEffect, useState } from 'react';
 import { api, type SessionInfo } from '../api';
 import { describeError } from '../codes';
 import { useI18n } from '../i18n';
+import { ConfirmDialog, FormCard, ListCard, useStatus } from './blocks';
 
 interface Group {
   id: string;
@@ -20,85 +22,71 @@ export function GroupsPage({ session }: { session: SessionInfo }) {
   const steward = session.roles.includes('data_steward');
   const [groups, setGroups] = useState<Group[] | null>(null);
   const [users, setUsers] = useState<UserRow[]>([]);
-  const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
   const [newGroup, setNewGroup] = useState({ id: '', name: '' });
   const [member, setMember] = useState({ group: '', user: '' });
+  // Removing a member waits for a confirmation naming the member and the group.
+  const [leaving, setLeaving] = useState<{ group: string; user: string } | null>(null);
   const load = () =>
     api<{ items: Group[] }>('GET', '/api/v1/admin/groups')
       .then((r) => setGroups(r.items))
       .catch((e) => setError(describeError(lang, e)));
+  const { message, error, setError, act } = useStatus(load);
   useEffect(() => {
     load();
     api<{ items: UserRow[] }>('GET', '/api/v1/admin/users')
       .then((r) => setUsers(r.items))
       .catch(() => setUsers([]));
   }, []);
-  const act = async (f: () => Promise<string>) => {
-    setError('');
-    setMessage('');
-    try {
-      const done = await f();
-      await load();
-      setMessage(done);
-    } catch (e) {
-      setError(describeError(lang, e));
-    }
-  };
   const orgOf = (id: string) => users.find((u) => u.id === id)?.organisation;
+  const memberText = (m: string) => (orgOf(m) ? `${m} (${orgOf(m)})` : m);
   return (
     <div className="admin">
-      <section className="card" aria-labelledby="h-groups">
-        <h2 id="h-groups">
-          {t('navGroups')} ({groups?.length ?? 0})
-        </h2>
-        <p className="muted">{t('groupsIntro')}</p>
-        <p role="status" data-testid="groups-status">
-          {message}
-        </p>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-        {groups && groups.length === 0 && <p className="muted">{t('noGroups')}</p>}
-        {groups && groups.length > 0 && (
-          <div className="table-wrap">
-            <table data-testid="groups-table" aria-labelledby="h-groups">
-              <thead>
-                <tr>
-                  <th scope="col">{t('id')}</th>
-                  <th scope="col">{t('groupName')}</th>
-                  <th scope="col">{t('groupMembers')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {groups.map((g) => (
-                  <tr key={g.id} data-group={g.id}>
-                    <td>{g.id}</td>
-                    <td>{g.name}</td>
-                    <td>
-                      {g.members.length === 0
-                        ? t('noMembers')
-                        : g.members.map((m) => (orgOf(m) ? `${m} (${orgOf(m)})` : m)).join('、')}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+      <ListCard headingId="h-groups" title={t('navGroups')} count={groups?.length ?? null} intro={t('groupsIntro')}
+        statusTestId="groups-status" message={message} error={error} emptyText={t('noGroups')}
+        tableTestId="groups-table" columns={[t('id'), t('groupName'), t('groupMembers')]}>
+        {groups?.map((g) => (
+          <tr key={g.id} data-group={g.id}>
+            <td>{g.id}</td>
+            <td>{g.name}</td>
+            <td>
+              {g.members.length === 0
+                ? t('noMembers')
+                : !steward
+                  ? g.members.map(memberText).join('、')
+                  : g.members.map((m, i) => (
+                      <span key={m} data-member={m}>
+                        {i > 0 && '、'}
+                        {memberText(m)}
+                        {leaving?.group === g.id && leaving.user === m ? (
+                          <ConfirmDialog labelId={`leave-${g.id}-${m}`} testId="member-confirm"
+                            text={t('confirmRemoveMember', { user: m, group: g.id })} confirmLabel={t('removeMember')}
+                            onCancel={() => setLeaving(null)} onConfirm={() => {
+                              setLeaving(null);
+                              act(async () => {
+                                await api('POST', `/api/v1/admin/groups/${encodeURIComponent(g.id)}/members/${encodeURIComponent(m)}/remove`);
+                                return t('memberRemoved', { user: m, group: g.id });
+                              });
+                            }} />
+                        ) : (
+                          <button type="button" className="small" aria-label={t('removeMemberNamed', { user: m, group: g.id })}
+                            onClick={() => setLeaving({ group: g.id, user: m })}>
+                            {t('removeMember')}
+                          </button>
+                        )}
+                      </span>
+                    ))}
+            </td>
+          </tr>
+        ))}
+      </ListCard>
       {steward && (
-        <form className="card" data-testid="create-group" onSubmit={(e) => {
-          e.preventDefault();
+        <FormCard testId="create-group" title={t('createGroup')} submitLabel={t('create')} onSubmit={() =>
           act(async () => {
             const g = await api<Group>('POST', '/api/v1/admin/groups', newGroup);
             setNewGroup({ id: '', name: '' });
             return t('groupCreated', { id: g.id });
-          });
-        }}>
-          <h3>{t('createGroup')}</h3>
+          })
+        }>
           <label>
             {t('groupId')}
             <input required maxLength={64} pattern="[a-z0-9][a-z0-9._\-]{1,63}" value={newGroup.id} onChange={(e) => setNewGroup({ ...newGroup, id: e.target.value })} />
@@ -107,18 +95,15 @@ export function GroupsPage({ session }: { session: SessionInfo }) {
             {t('groupName')}
             <input required maxLength={200} value={newGroup.name} onChange={(e) => setNewGroup({ ...newGroup, name: e.target.value })} />
           </label>
-          <button type="submit">{t('create')}</button>
-        </form>
+        </FormCard>
       )}
       {steward && groups && groups.length > 0 && (
-        <form className="card" data-testid="add-member" onSubmit={(e) => {
-          e.preventDefault();
+        <FormCard testId="add-member" title={t('addMember')} submitLabel={t('addMember')} onSubmit={() =>
           act(async () => {
             await api('POST', `/api/v1/admin/groups/${encodeURIComponent(member.group)}/members`, { user: member.user });
             return t('memberAdded', { user: member.user, group: member.group });
-          });
-        }}>
-          <h3>{t('addMember')}</h3>
+          })
+        }>
           <label>
             {t('group')}
             <select required value={member.group} onChange={(e) => setMember({ ...member, group: e.target.value })}>
@@ -141,8 +126,7 @@ export function GroupsPage({ session }: { session: SessionInfo }) {
               ))}
             </select>
           </label>
-          <button type="submit">{t('addMember')}</button>
-        </form>
+        </FormCard>
       )}
     </div>
   );

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { api, type SessionInfo } from '../api';
 import { codeLabel, describeError, roles as roleLabels } from '../codes';
 import { useI18n } from '../i18n';
+import { ConfirmDialog, FormCard, ListCard, useStatus } from './blocks';
 
 interface MachineToken {
   id: string;
@@ -33,12 +34,11 @@ export function MachineTokensPage({ session }: { session: SessionInfo }) {
   const [form, setForm] = useState({ name: '', organisation: session.organisation, role: 'data_steward', actions: '', days: '30' });
   const [created, setCreated] = useState<{ id: string; token: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
-  const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
   const load = () =>
     api<{ items: MachineToken[] }>('GET', '/api/v1/admin/tokens')
       .then((r) => setTokens(r.items.filter((x) => !x.user)))
       .catch((e) => setError(describeError(lang, e)));
+  const { message, error, setError, act } = useStatus(load);
   useEffect(() => {
     load();
     api<{ items: Org[] }>('GET', '/api/v1/admin/organisations')
@@ -48,114 +48,73 @@ export function MachineTokensPage({ session }: { session: SessionInfo }) {
   const now = Date.now();
   const stateOf = (x: MachineToken) => (x.revoked ? 'revoked' : x.expires_ms <= now ? 'expired' : 'active');
   const stateText = { active: t('tokenActive'), revoked: t('tokenRevoked'), expired: t('tokenExpired') };
+  const columns = [t('id'), t('tokenNameLabel'), t('organisation'), t('tokenRole'), t('tokenActionsShort'), t('tokenCreatedBy'), t('tokenExpires'), t('tokenState')];
   return (
     <div className="admin">
-      <section className="card" aria-labelledby="h-machine-tokens">
-        <h2 id="h-machine-tokens">
-          {t('navMachineTokens')} ({tokens?.length ?? 0})
-        </h2>
-        <p className="muted">{t('machineTokensIntro')}</p>
-        <p role="status" data-testid="machine-tokens-status">
-          {message}
-        </p>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-        {tokens && tokens.length === 0 && <p className="muted">{t('noMachineTokens')}</p>}
-        {tokens && tokens.length > 0 && (
-          <div className="table-wrap">
-            <table data-testid="machine-tokens-table" aria-labelledby="h-machine-tokens">
-              <thead>
-                <tr>
-                  <th scope="col">{t('id')}</th>
-                  <th scope="col">{t('tokenNameLabel')}</th>
-                  <th scope="col">{t('organisation')}</th>
-                  <th scope="col">{t('tokenRole')}</th>
-                  <th scope="col">{t('tokenActionsShort')}</th>
-                  <th scope="col">{t('tokenCreatedBy')}</th>
-                  <th scope="col">{t('tokenExpires')}</th>
-                  <th scope="col">{t('tokenState')}</th>
-                  {steward && <th scope="col">{t('action')}</th>}
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.map((x) => (
-                  <tr key={x.id} data-token={x.id} data-state={stateOf(x)}>
-                    <td>
-                      <code>{x.id}</code>
-                    </td>
-                    <td>{x.name}</td>
-                    <td>{x.organisation}</td>
-                    <td>{codeLabel(roleLabels, lang, x.role)}</td>
-                    <td>
-                      {x.actions.map((a) => (
-                        <code key={a}>{a} </code>
-                      ))}
-                    </td>
-                    <td>{x.created_by}</td>
-                    <td>{day(x.expires_ms)}</td>
-                    <td data-testid="token-state">{stateText[stateOf(x)]}</td>
-                    {steward && (
-                      <td className="row-actions">
-                        {confirming === x.id ? (
-                          <div role="alertdialog" aria-labelledby={`revoke-${x.id}`} className="confirm" data-testid="token-confirm">
-                            <p id={`revoke-${x.id}`}>{t('confirmRevokeToken', { name: x.name, id: x.id })}</p>
-                            <button type="button" className="danger" onClick={async () => {
-                              setConfirming(null);
-                              setError('');
-                              try {
-                                await api('POST', `/api/v1/admin/tokens/${encodeURIComponent(x.id)}/revoke`);
-                                setMessage(t('machineTokenRevoked', { id: x.id }));
-                                load();
-                              } catch (e) {
-                                setError(describeError(lang, e));
-                              }
-                            }}>
-                              {t('revokeToken')}
-                            </button>
-                            <button type="button" onClick={() => setConfirming(null)}>
-                              {t('cancel')}
-                            </button>
-                          </div>
-                        ) : (
-                          !x.revoked && (
-                            <button type="button" aria-label={`${t('revokeToken')} ${x.name}`} onClick={() => setConfirming(x.id)}>
-                              {t('revokeToken')}
-                            </button>
-                          )
-                        )}
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+      <ListCard headingId="h-machine-tokens" title={t('navMachineTokens')} count={tokens?.length ?? null} intro={t('machineTokensIntro')}
+        statusTestId="machine-tokens-status" message={message} error={error} emptyText={t('noMachineTokens')}
+        tableTestId="machine-tokens-table" columns={steward ? [...columns, t('action')] : columns}>
+        {tokens?.map((x) => (
+          <tr key={x.id} data-token={x.id} data-state={stateOf(x)}>
+            <td>
+              <code>{x.id}</code>
+            </td>
+            <td>{x.name}</td>
+            <td>{x.organisation}</td>
+            <td>{codeLabel(roleLabels, lang, x.role)}</td>
+            <td>
+              {x.actions.map((a) => (
+                <code key={a}>{a} </code>
+              ))}
+            </td>
+            <td>{x.created_by}</td>
+            <td>{day(x.expires_ms)}</td>
+            <td data-testid="token-state">{stateText[stateOf(x)]}</td>
+            {steward && (
+              <td className="row-actions">
+                {confirming === x.id ? (
+                  <ConfirmDialog labelId={`revoke-${x.id}`} testId="token-confirm" text={t('confirmRevokeToken', { name: x.name, id: x.id })}
+                    confirmLabel={t('revokeToken')} onCancel={() => setConfirming(null)} onConfirm={() => {
+                      setConfirming(null);
+                      act(async () => {
+                        await api('POST', `/api/v1/admin/tokens/${encodeURIComponent(x.id)}/revoke`);
+                        return t('machineTokenRevoked', { id: x.id });
+                      });
+                    }} />
+                ) : (
+                  !x.revoked && (
+                    <button type="button" aria-label={`${t('revokeToken')} ${x.name}`} onClick={() => setConfirming(x.id)}>
+                      {t('revokeToken')}
+                    </button>
+                  )
+                )}
+              </td>
+            )}
+          </tr>
+        ))}
+      </ListCard>
       {steward && (
-        <form className="card" data-testid="issue-machine-token" onSubmit={async (e) => {
-          e.preventDefault();
-          setError('');
-          setMessage('');
-          setCreated(null);
-          try {
-            const r = await api<{ id: string; token: string }>('POST', '/api/v1/admin/tokens', {
-              name: form.name,
-              organisation: form.organisation,
-              role: form.role,
-              actions: form.actions.split(/[\s,、]+/).filter(Boolean),
-              days: Number(form.days),
+        <FormCard testId="issue-machine-token" title={t('issueMachineToken')} submitLabel={t('issueMachineToken')}
+          onSubmit={() => {
+            setCreated(null);
+            act(async () => {
+              const r = await api<{ id: string; token: string }>('POST', '/api/v1/admin/tokens', {
+                name: form.name,
+                organisation: form.organisation,
+                role: form.role,
+                actions: form.actions.split(/[\s,、]+/).filter(Boolean),
+                days: Number(form.days),
+              });
+              setCreated({ id: r.id, token: r.token });
+              return '';
             });
-            setCreated({ id: r.id, token: r.token });
-            load();
-          } catch (err) {
-            setError(describeError(lang, err));
-          }
-        }}>
-          <h3>{t('issueMachineToken')}</h3>
+          }}
+          after={created && (
+            <div className="created" data-testid="machine-token-created">
+              <p>{t('machineTokenShownOnce')}</p>
+              <code data-testid="machine-token-value">{created.token}</code>
+            </div>
+          )}>
           <label>
             {t('tokenNameLabel')}
             <input required maxLength={200} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
@@ -188,14 +147,7 @@ export function MachineTokensPage({ session }: { session: SessionInfo }) {
             {t('tokenDaysLabel')}
             <input type="number" required min={1} max={366} value={form.days} onChange={(e) => setForm({ ...form, days: e.target.value })} />
           </label>
-          <button type="submit">{t('issueMachineToken')}</button>
-          {created && (
-            <div className="created" data-testid="machine-token-created">
-              <p>{t('machineTokenShownOnce')}</p>
-              <code data-testid="machine-token-value">{created.token}</code>
-            </div>
-          )}
-        </form>
+        </FormCard>
       )}
     </div>
   );
