@@ -275,6 +275,10 @@ export const errorTexts: Record<string, Bilingual> = {
   tier_mismatch: b('移行元と移行先のサイトの階層（ホット／コールド）が異なります', 'The source and the target site are of different tiers (hot / cold)'),
   jurisdiction_not_allowed: b('移行先のサイトは許可された国・地域の外にあります（R1.2）', 'The target site is outside the allowed jurisdictions (R1.2)'),
   invalid_blob_s3_sites: b('S3 保管サイトの設定（blob_s3_sites）に誤りがあります', 'The S3 storage site configuration (blob_s3_sites) is not valid'),
+  // Starting a migration from the console (issue 17).
+  migration_running: b('別の移行が実行中です。終わってから開始してください', 'Another migration is running; start this one when it has finished'),
+  invalid_limit: b('件数の上限は 0（すべて）以上の整数で入力してください', 'The limit must be a whole number, 0 (every object) or more'),
+  invalid_grace_hours: b('猶予時間は 0〜87600 時間で入力してください', 'The grace period must be 0–87,600 hours'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {
