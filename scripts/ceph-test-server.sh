@@ -9,7 +9,9 @@
 #
 # Environment (for benchmarks that write and delete large objects): CEPH_TEST_MEMSTORE_BYTES
 # (the OSD's RAM store, default 4 GiB), CEPH_TEST_GC_WAIT and CEPH_TEST_GC_PERIOD (seconds
-# before deleted data is collected, and between collections; defaults 30 and 3600).
+# before deleted data is collected, and between collections; defaults 30 and 3600),
+# CEPH_TEST_BENCH=1 (bench/storage: no daemon logging, a 64 MiB write window per PUT; the
+# bench then empties the store between turns with `radosgw-admin gc process --include-all`).
 #
 # Needs the Debian 12 packages ceph-mon ceph-osd radosgw ceph-common (scripts/install-deps.sh).
 # Settings follow Ceph's own development cluster script; see docs/operations.md.
@@ -114,6 +116,22 @@ rgw_gc_obj_min_wait = ${CEPH_TEST_GC_WAIT:-30}
 rgw_gc_processor_period = ${CEPH_TEST_GC_PERIOD:-3600}
 rgw_data = $dir/rgw
 EOF
+if [[ ${CEPH_TEST_BENCH:-0} == 1 ]]; then
+  # why: steadier throughput on a small shared machine. Logging (default levels 1/5, kept in
+  # memory) costs CPU on every operation; the default 16 MiB window of RADOS writes in flight
+  # per PUT makes a large object wait on the OSD's queue in steps.
+  cat >>"$conf" <<EOF
+debug_rgw = 0/0
+debug_ms = 0/0
+debug_osd = 0/0
+debug_objecter = 0/0
+debug_rados = 0/0
+debug_memstore = 0/0
+debug_mon = 0/0
+debug_paxos = 0/0
+rgw_put_obj_min_window_size = 67108864
+EOF
+fi
 
 monmaptool --create --clobber --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" \
   "$dir/monmap" >/dev/null

@@ -204,6 +204,7 @@ TEST_P(AuthTest, EveryRoleAndActionCell) {
       {"setting.read", {"GET", "/api/v1/settings", nullptr}},
       {"setting.write", {"PUT", "/api/v1/settings/probe", {{"value", "v"}}}},
       {"storage.read", {"GET", "/api/v1/storage/sites", nullptr}},
+      {"storage.migrate", {"POST", "/api/v1/storage/migrations", json::object()}},
       {"auth.login", {"POST", "/api/v1/auth/login", {{"username", "nobody"}, {"password", "x"}}}},
       {"auth.session", {"GET", "/api/v1/auth/session", nullptr}},
       {"mfa.enrol", {"POST", "/api/v1/auth/mfa/enrol", nullptr}},

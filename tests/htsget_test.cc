@@ -1001,6 +1001,26 @@ class CuttableRelay {
   int port() const { return port_; }
   void CutAfter(int64_t bytes) { budget_ = bytes; }
   bool cut() const { return cut_; }
+  // After a cut: listens again on the same port and relays without limit (the gateway is back).
+  bool Restore() {
+    thread_.join();
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port_));
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listener_, 64) != 0) {
+      return false;
+    }
+    upstream_.clear();
+    budget_ = -1;
+    cut_ = false;
+    thread_ = std::thread([this] { Loop(); });
+    return true;
+  }
 
  private:
   void Cut() {
@@ -1091,7 +1111,8 @@ class CuttableRelay {
 // Cut after the first window of the object has been read from the gateway, a download
 // (/api/v1/files/{id}/plaintext; DRS serves through the same stream) that has started is aborted (the client sees fewer bytes than the declared length, never a
 // complete-looking 200); asked again with the gateway gone, the reader gets a clear error
-// before any byte; the server keeps answering.
+// before any byte; the server keeps answering. The copy on the RGW is not marked corrupt (the
+// site was unreachable): once the gateway is back it serves the object whole again.
 class HtsgetRgwCutTest : public HtsgetTest {
  protected:
   int FastqReads() const override { return 130000; }
@@ -1173,6 +1194,21 @@ TEST_P(HtsgetRgwCutTest, ACutMidDownloadAbortsTheResponseAndTheServerKeepsServin
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->status, 503) << again->body;
   EXPECT_EQ(again->ErrorCode(), "no_healthy_copy") << again->body;
+  // An unreachable site is not a corrupt copy: the steward sees the site down and no bad copy.
+  auto sites = AsOperator(*server_, "GET", "/api/v1/storage/sites");
+  ASSERT_TRUE(sites && sites->status == 200);
+  const json site_items = sites->Json()["items"];
+  for (const auto& site : site_items) {
+    if (site["name"] != "rgw") continue;
+    EXPECT_EQ(site["reachable"], false) << site.dump();
+    EXPECT_EQ(site["bad_copies"], 0) << site.dump();
+  }
+  // The gateway is back: the same copy serves the whole object again.
+  ASSERT_TRUE(relay_->Restore());
+  const auto back = download(work_ / "back");
+  ASSERT_EQ(back.exit_code, 0) << back.output;
+  EXPECT_EQ(back.output, "200");
+  EXPECT_EQ(ReadFileBytes((work_ / "back").string()), ReadFileBytes((work_ / "whole").string()));
   // And the server keeps serving what it can.
   auto meta = Call(ana_token_, "GET", "/ga4gh/drs/v1/objects/" + bam_id_);
   EXPECT_EQ(meta->status, 200) << meta->body;

@@ -66,6 +66,8 @@ const std::vector<Row> kRows = {
     {"PUT", "/api/v1/settings/{key}", Names::kScope, "/api/v1/settings/none", json::object()},
     {"GET", "/api/v1/storage/sites", Names::kScope, "/api/v1/storage/sites"},
     {"GET", "/api/v1/storage/migrations", Names::kScope, "/api/v1/storage/migrations"},
+    {"POST", "/api/v1/storage/migrations", Names::kScope, "/api/v1/storage/migrations",
+     json::object()},
     {"POST", "/api/v1/auth/login", Names::kPublic, "/api/v1/auth/login", json::object()},
     {"POST", "/api/v1/auth/logout", Names::kScope, ""},  // ends the session: not probed
     {"GET", "/api/v1/auth/session", Names::kScope, "/api/v1/auth/session"},

@@ -3,7 +3,8 @@
 //
 //   storage_bench put FILE BUCKET KEY     FILE's bytes (mapped, one Write) through
 //                                         s3::MultipartWriter (64 MiB parts, each with its payload
-//                                         SHA-256, IN_FLIGHT (default 3) at once), then a HEAD
+//                                         SHA-256, IN_FLIGHT (default 3) at once; PART_MIB
+//                                         overrides the part size), then a HEAD
 //                                         that checks the multipart ETag
 //   storage_bench get BUCKET KEY          the object through S3Client::Get, hashed as scrub does
 //   storage_bench ingest DIR SITES MIB    MIB MiB streamed into a blob-store Writer and
@@ -79,9 +80,12 @@ int Main(int argc, char** argv) {
     const char* env_in_flight = std::getenv("IN_FLIGHT");
     const int in_flight =
         env_in_flight != nullptr ? std::atoi(env_in_flight) : s3::MultipartWriter::kDefaultInFlight;
+    const char* env_part = std::getenv("PART_MIB");
+    const int64_t part_size = env_part != nullptr && std::atoll(env_part) > 0
+                                  ? std::atoll(env_part) << 20
+                                  : s3::MultipartWriter::kDefaultPartSize;
     const auto t = Clock_::now();
-    auto w = s3::MultipartWriter::Start(**client, argv[3], argv[4],
-                                        s3::MultipartWriter::kDefaultPartSize, {}, in_flight);
+    auto w = s3::MultipartWriter::Start(**client, argv[3], argv[4], part_size, {}, in_flight);
     if (!w.ok()) return Fail(w.error().message);
     if (Status s = (*w)->Write(std::string_view(static_cast<const char*>(map),
                                                 static_cast<size_t>(total)));

@@ -218,6 +218,8 @@ struct Wiring {
   std::unique_ptr<analysis::Runs> analysis_runs;
   // An application's documents (issue 14), kept encrypted in the blob store.
   std::unique_ptr<sharing::EncryptedDocumentBlobs> documents;
+  // Storage migrations started from the console (issue 17); stopped before the runtime goes.
+  std::unique_ptr<blobs::MigrationJobs> storage_jobs;
 };
 
 // Every route of the server but the web front-end's (which goes last: its fallback answers
@@ -240,8 +242,10 @@ Status AddAllRoutes(http::Router& router, Runtime& r, Wiring& w,
     }
     return out;
   };
+  // Migrations started from the steward's console run in the background, one at a time.
+  w.storage_jobs = std::make_unique<blobs::MigrationJobs>(*r.blobs, r.clock, *r.audit_sink);
   for (auto st : {AddSystemRoutes(router, *r.store, r.clock, storage_sites),
-                  blobs::AddStorageRoutes(router, *r.blobs),
+                  blobs::AddStorageRoutes(router, *r.blobs, *w.storage_jobs),
                   identity::AddIdentityRoutes(router, *r.identity),
                   audit::AddAuditRoutes(router, *r.audit_log, checkpoints),
                   participants::AddParticipantRoutes(router, *r.participants),

@@ -185,7 +185,9 @@ class BlobStore {
   // kUnavailable "blob_write_failed" when a temporary file cannot be created.
   virtual Result<std::unique_ptr<Writer>> Create(const PutRequest& request) = 0;
   // Opens a stored object for reading from the first healthy copy (status ok, file present
-  // with the recorded length). Content is not hashed here: that is Scrub's job. Errors:
+  // with the recorded length). A copy whose site answers with another length is marked
+  // corrupt as by ReportBadCopy; a site that does not answer is skipped, its copy unchanged.
+  // Content is not hashed here: that is Scrub's job. Errors:
   // kNotFound "blob_not_found"; kUnavailable "no_healthy_copy".
   virtual Result<std::unique_ptr<Reader>> Open(std::string_view blob_id) = 0;
   // As Open, but never from a copy on one of skip_roots: a reader that met a bad copy
@@ -195,7 +197,12 @@ class BlobStore {
   // A reader found the copy on `root` bad (its bytes fail authentication or cannot be read):
   // the copy is marked "corrupt" so that readers skip it until Scrub repairs it, and the
   // operator is alerted (a "blob.copy_corrupt" audit event and an error log line). Idempotent:
-  // a copy already marked is left as it is. Errors: the metadata store's or the audit sink's.
+  // a copy already marked is left as it is. When the read failed because the site did not
+  // answer (connection refused or reset, timeout, HTTP 5xx: noted by the store's reader), or
+  // the site does not answer a probe now, the copy is not marked: its state is unchanged, a
+  // "blob.site_unreachable" audit event and a warning are recorded, and the caller falls back
+  // to another copy as before (the health view shows the site down). Errors: the metadata
+  // store's or the audit sink's.
   virtual Status ReportBadCopy(std::string_view blob_id, std::string_view root,
                                std::string_view detail) = 0;
   // Removes the files of an object that Commit never recorded (a process killed between

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -189,6 +190,17 @@ class BlobsTest : public ::testing::TestWithParam<Param> {
     auto rows = (*tx)->Query(std::string("SELECT COUNT(*) FROM ") + std::string(table));
     EXPECT_TRUE(rows.ok());
     return rows->rows[0].Int(0);
+  }
+
+  // "site:status" of each recorded copy of an object, in site order.
+  std::vector<std::string> Statuses(const std::string& id) {
+    auto st = blobs_->Stat(id);
+    EXPECT_TRUE(st.ok());
+    std::vector<std::string> out;
+    if (st.ok()) {
+      for (const auto& c : st->copies) out.push_back(c.root + ":" + c.status);
+    }
+    return out;
   }
 
   fs::path CopyPath(const BlobInfo& b, std::string_view root) {
@@ -870,6 +882,11 @@ class CutProxy {
   int port() const { return port_; }
   bool was_cut() const { return was_cut_; }
   void Restore() { cut_ = false; }
+  // Cuts the gateway off now, whatever has gone through.
+  void Cut() {
+    was_cut_ = true;
+    cut_ = true;
+  }
 
  private:
   void Relay(int c) {
@@ -975,6 +992,111 @@ TEST_P(BlobsTest, AGatewayCutOffMidUploadFailsTheIngestCleanly) {
   ASSERT_TRUE(stored.ok()) << stored.error().message;
   EXPECT_EQ(stored->copies.size(), 2u);
   EXPECT_EQ(ReadCopy(*stored, "hot2"), data);
+}
+
+// Issue 17: a site that does not answer is not a corrupt copy. The gateway is cut off while a
+// reader streams a copy from it: the read fails, the reader reports it as genome files' readers
+// do, and the copy's state stays "ok" (no corrupt alert; a "blob.site_unreachable" event); the
+// read continues from the other copy and the health view shows the site down. Once the
+// gateway is back the same copy is served again, whole.
+TEST_P(BlobsTest, AnUnreachableSiteLeavesItsCopyAsItIsWhileReadsFallBack) {
+  if (!Rgw()) GTEST_SKIP() << "needs the RGW layout";
+  const int port = std::stoi(gw_.endpoint.substr(gw_.endpoint.rfind(':') + 1));
+  CutProxy proxy(port, std::numeric_limits<int64_t>::max());
+  Root hot2 = R("hot2", "hot");
+  hot2.endpoint = "http://127.0.0.1:" + std::to_string(proxy.port());
+  Open({R("hot1", "hot"), hot2, R("hot3", "hot")});
+  const std::string data = Pattern((9 << 20) + 3, 17);  // more than two of the reader's windows
+  BlobInfo b = Put(data, "cram", 1 << 20);
+  ASSERT_EQ(b.copies.size(), 2u);
+  ASSERT_EQ(b.copies[0].root, "hot2");
+
+  auto r = blobs_->Open(b.id);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ((*r)->root(), "hot2");
+  ASSERT_EQ(*(*r)->ReadAt(0, 1 << 20), data.substr(0, 1 << 20));
+  proxy.Cut();
+  auto failed = (*r)->ReadAt(6 << 20, 1 << 20);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "blob_read_failed");  // what the port's readers fall back on
+  ASSERT_TRUE(blobs_->ReportBadCopy(b.id, "hot2", failed.error().code + ": " +
+                                                      failed.error().message)
+                  .ok());
+  // The copy is as it was; the operator hears of an unreachable site, not of a corrupt copy.
+  EXPECT_EQ(Statuses(b.id), (std::vector<std::string>{"hot2:ok", "hot3:ok"}));
+  int corrupt = 0, unreachable = 0;
+  for (const auto& e : audit_.events()) {
+    corrupt += e.action == "blob.copy_corrupt";
+    unreachable += e.action == "blob.site_unreachable";
+  }
+  EXPECT_EQ(corrupt, 0);
+  EXPECT_EQ(unreachable, 1);
+  // The reader goes on from the other copy at the same offset.
+  auto next = blobs_->OpenExcept(b.id, {"hot2"});
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ((*next)->root(), "hot3");
+  EXPECT_TRUE(*(*next)->ReadAt(6 << 20, 1 << 20) == data.substr(6 << 20, 1 << 20));
+  // A new reader skips the silent site without marking anything either.
+  auto fresh = blobs_->Open(b.id);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ((*fresh)->root(), "hot3");
+  EXPECT_EQ(Statuses(b.id), (std::vector<std::string>{"hot2:ok", "hot3:ok"}));
+  auto health = blobs_->Health();
+  ASSERT_TRUE(health.ok());
+  for (const auto& h : *health) {
+    EXPECT_EQ(h.reachable, h.name != "hot2") << h.name << ": " << h.detail;
+    EXPECT_EQ(h.bad_copies, 0) << h.name;
+  }
+  // The gateway is back: its copy is served again.
+  proxy.Restore();
+  auto back = blobs_->Open(b.id);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)->root(), "hot2");
+  EXPECT_TRUE(*(*back)->ReadAt(0, data.size()) == data);
+}
+
+// Issue 17: a copy whose site answers with wrong bytes is corrupt. Overwritten behind the
+// store's back with another length, it is marked corrupt when a reader opens the object (and
+// the read comes from the other copy); overwritten with the same length, the reader's failed
+// authentication reports it, and it is marked corrupt as well. Scrub repairs both.
+TEST_P(BlobsTest, ACopyOverwrittenBehindTheStoresBackIsCorruptAndScrubRepairsIt) {
+  Open({R("hot1", "hot"), R("hot2", "hot"), R("hot3", "hot")});
+  const std::string data = Pattern(300000, 23);
+  BlobInfo shorter = Put(data, "cram");
+  BlobInfo flipped = Put(data, "cram");
+  const std::string first = shorter.copies.at(0).root;
+  const std::string second = shorter.copies.at(1).root;
+  WriteCopy(shorter, first, data.substr(0, 1000));
+  auto r = blobs_->Open(shorter.id);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)->root(), second);
+  EXPECT_TRUE(*(*r)->ReadAt(0, data.size()) == data);
+  EXPECT_EQ(Statuses(shorter.id), (std::vector<std::string>{first + ":corrupt", second + ":ok"}));
+
+  std::string bad = data;
+  bad[1234] ^= 0x20;
+  WriteCopy(flipped, flipped.copies.at(0).root, bad);
+  ASSERT_TRUE(blobs_->ReportBadCopy(flipped.id, flipped.copies.at(0).root,
+                                    "crypt4gh_mac_mismatch: segment 0")
+                  .ok());
+  EXPECT_EQ(Statuses(flipped.id).at(0), flipped.copies.at(0).root + ":corrupt");
+  int corrupt = 0;
+  for (const auto& e : audit_.events()) {
+    corrupt += e.action == "blob.copy_corrupt";
+    EXPECT_NE(e.action, "blob.site_unreachable");
+  }
+  EXPECT_EQ(corrupt, 2);
+
+  clock_.Advance(std::chrono::hours(1));
+  auto report = blobs_->Scrub();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->healthy());
+  EXPECT_EQ(report->repaired_corrupt, 2);
+  EXPECT_TRUE(ReadCopy(shorter, first) == data);
+  EXPECT_TRUE(ReadCopy(flipped, flipped.copies.at(0).root) == data);
+  for (const auto* b : {&shorter, &flipped}) {
+    for (const auto& c : Statuses(b->id)) EXPECT_TRUE(c.ends_with(":ok")) << c;
+  }
 }
 
 // `zengen storage scrub --quick`: presence and size only (a stat, an S3 HEAD). A deleted copy

@@ -446,8 +446,11 @@ namespace {
 
 class LocalReader final : public Reader {
  public:
-  LocalReader(BlobInfo info, std::string root, std::unique_ptr<CopySource> source)
-      : info_(std::move(info)), root_(std::move(root)), source_(std::move(source)) {}
+  // unreachable: called when a read finds the site not answering (before the error returns).
+  LocalReader(BlobInfo info, std::string root, std::unique_ptr<CopySource> source,
+              std::function<void()> unreachable)
+      : info_(std::move(info)), root_(std::move(root)), source_(std::move(source)),
+        unreachable_(std::move(unreachable)) {}
   const BlobInfo& info() const override { return info_; }
   const std::string& root() const override { return root_; }
 
@@ -461,13 +464,21 @@ class LocalReader final : public Reader {
         std::min<int64_t>(static_cast<int64_t>(std::min<size_t>(n, INT64_MAX)),
                           info_.size - offset));
     if (want == 0) return std::string();
-    return source_->ReadAt(offset, want);
+    auto got = source_->ReadAt(offset, want);
+    if (!got.ok() && got.error().code == "site_unreachable") {
+      // why: the port's readers know one read error (they fall back on it); which kind it was
+      // is noted for ReportBadCopy, so that a site that is down never marks its copy corrupt.
+      unreachable_();
+      return Unavailable("blob_read_failed", got.error().message);
+    }
+    return got;
   }
 
  private:
   BlobInfo info_;
   std::string root_;
   std::unique_ptr<CopySource> source_;
+  std::function<void()> unreachable_;
 };
 
 }  // namespace
@@ -627,17 +638,56 @@ Result<std::unique_ptr<Reader>> LocalStore::OpenExcept(
     SiteIo* site = FindSite(c.root);
     if (site == nullptr) continue;
     auto source = site->Open(c.path, info.size, c.version_id);
-    if (!source.ok()) continue;
+    if (!source.ok()) {
+      // The site answered with a copy of another length: that copy is bad (scrub repairs it).
+      // A site that does not answer, or a missing copy, is only skipped here.
+      if (source.error().code == "copy_length_differs") {
+        (void)ReportBadCopy(blob_id, c.root, source.error().code + ": " + source.error().message);
+      }
+      continue;
+    }
     std::string root_name = c.root;
-    return std::unique_ptr<Reader>(
-        std::make_unique<LocalReader>(std::move(info), std::move(root_name), std::move(*source)));
+    return std::unique_ptr<Reader>(std::make_unique<LocalReader>(
+        std::move(info), root_name, std::move(*source),
+        [this, id = std::string(blob_id), root_name] { NoteUnreachable(id, root_name); }));
   }
   return Unavailable("no_healthy_copy",
                      fmt::format("no readable copy of {} with the recorded length", blob_id));
 }
 
+void LocalStore::NoteUnreachable(const std::string& blob_id, const std::string& root) {
+  std::lock_guard lock(unreachable_mu_);
+  // why: a note is taken back by the reader's report right after; the bound only stops notes
+  // of readers that never report from piling up.
+  if (unreachable_.size() >= 1024) unreachable_.clear();
+  unreachable_.emplace(blob_id, root);
+}
+
 Status LocalStore::ReportBadCopy(std::string_view blob_id, std::string_view root,
                                  std::string_view detail) {
+  // A site that does not answer says nothing about the copy: its state stays as it is, the
+  // reader falls back, and the health view shows the site down (issue 17).
+  bool unreachable = false;
+  {
+    std::lock_guard lock(unreachable_mu_);
+    unreachable = unreachable_.erase({std::string(blob_id), std::string(root)}) > 0;
+  }
+  if (!unreachable) {
+    SiteIo* site = FindSite(root);
+    unreachable = site != nullptr && !site->Probe().ok();
+  }
+  if (unreachable) {
+    spdlog::warn("blob {}: site {} did not answer a read ({}); the copy is kept as it is, reads "
+                 "continue from another copy",
+                 blob_id, root, detail);
+    return audit_.Append({.actor = options_.actor,
+                          .source = "system",
+                          .action = "blob.site_unreachable",
+                          .resource = "blob/" + std::string(blob_id),
+                          .reason = fmt::format("site {} did not answer a read: {}", root, detail),
+                          .details = nlohmann::json{{"root", root}, {"detail", detail}}.dump(
+                              -1, ' ', false, nlohmann::json::error_handler_t::replace)});
+  }
   int64_t marked = 0;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kWrite));
@@ -856,7 +906,7 @@ Status LocalStore::Event(storage::Transaction& tx, AuditEvent e, std::vector<Aud
   return Status::Ok();
 }
 
-Result<MigrationProgress> LocalStore::Migrate(const MigrateOptions& o) {
+Status LocalStore::CheckMigration(const MigrateOptions& o) const {
   SiteIo* from = FindSite(o.from);
   SiteIo* to = FindSite(o.to);
   if (from == nullptr) {
@@ -880,6 +930,14 @@ Result<MigrationProgress> LocalStore::Migrate(const MigrateOptions& o) {
                     o.to, to->site().jurisdiction, fmt::join(options_.allowed_jurisdictions, ", ")),
         "to");
   }
+  return Status::Ok();
+}
+
+Result<MigrationProgress> LocalStore::Migrate(const MigrateOptions& o) {
+  ZG_RETURN_IF_ERROR(CheckMigration(o));
+  SiteIo* from = FindSite(o.from);
+  SiteIo* to = FindSite(o.to);
+  auto stopping = [&o] { return o.stop != nullptr && o.stop->load(); };
   const std::string mode = o.move ? "move" : "copy";
   std::string id;
   std::vector<AuditEvent> after;
@@ -921,7 +979,7 @@ Result<MigrationProgress> LocalStore::Migrate(const MigrateOptions& o) {
   // Copy phase: pending objects, and those that failed before, once each per run.
   int64_t done = 0;
   std::string cursor;
-  while (o.limit == 0 || done < o.limit) {
+  while ((o.limit == 0 || done < o.limit) && !stopping()) {
     std::vector<std::string> batch;
     {
       ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(TxMode::kRead));
@@ -935,7 +993,7 @@ Result<MigrationProgress> LocalStore::Migrate(const MigrateOptions& o) {
     if (batch.empty()) break;
     cursor = batch.back();
     for (const auto& blob_id : batch) {
-      if (o.limit != 0 && done >= o.limit) break;
+      if ((o.limit != 0 && done >= o.limit) || stopping()) break;
       ZG_RETURN_IF_ERROR(MigrateOne(id, blob_id, *from, *to, o));
       ++done;
     }
@@ -955,6 +1013,7 @@ Result<MigrationProgress> LocalStore::Migrate(const MigrateOptions& o) {
       for (const auto& r : rows.rows) due.emplace_back(r.Text(0), r.Text(1));
     }
     for (const auto& [blob_id, state] : due) {
+      if (stopping()) break;
       ZG_RETURN_IF_ERROR(RetireOne(id, blob_id, state, *from));
     }
   }

@@ -29,10 +29,13 @@
 //   replicas               integer ≥ 2 (default 2)
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +104,9 @@ struct MigrateOptions {
   bool move = false;  // also retire the copy at `from`, grace after the new copy is recorded
   int64_t limit = 0;  // objects to copy in this run; 0: every one
   std::chrono::seconds grace{7 * 24 * 3600};
+  // When set and true, the run stops after the object in hand (a shutdown); the migration
+  // stays "running" and the next run with the same from/to/mode continues it.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct MigrationProgress {
@@ -170,6 +176,8 @@ class LocalStore final : public BlobStore {
   // "jurisdiction_not_allowed" (naming R1.2 and the site's jurisdiction); the metadata
   // store's. Problems with single objects are in the progress, not errors.
   Result<MigrationProgress> Migrate(const MigrateOptions& options);
+  // The checks Migrate makes of its options before it starts (errors as Migrate's).
+  Status CheckMigration(const MigrateOptions& options) const;
   // Every site in configuration order: probed now (a local directory present; an S3 bucket
   // answering with the configured keys), with the copies recorded there. Errors: the
   // metadata store's.
@@ -194,6 +202,8 @@ class LocalStore final : public BlobStore {
                    const std::string& state, internal::SiteIo& from);
   Result<MigrationProgress> Progress(const std::string& migration_id);
   Status Event(storage::Transaction& tx, AuditEvent e, std::vector<AuditEvent>& after);
+  // A reader of blob_id found `root` not answering; ReportBadCopy takes the note back.
+  void NoteUnreachable(const std::string& blob_id, const std::string& root);
 
   friend class LocalWriter;
 
@@ -202,6 +212,8 @@ class LocalStore final : public BlobStore {
   const Clock& clock_;
   AuditSink& audit_;
   std::vector<std::unique_ptr<internal::SiteIo>> sites_;  // one per options_.roots entry
+  std::mutex unreachable_mu_;
+  std::set<std::pair<std::string, std::string>> unreachable_;  // (blob id, site) noted
 };
 
 }  // namespace zengen::blobs

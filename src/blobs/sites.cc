@@ -262,8 +262,11 @@ class LocalSiteIo final : public SiteIo {
     Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return Unavailable("blob_read_failed", ErrnoText(errno));
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || st.st_size != size) {
-      return Unavailable("blob_read_failed", "length differs from the recorded one");
+    if (::fstat(fd.get(), &st) != 0) return Unavailable("blob_read_failed", ErrnoText(errno));
+    if (st.st_size != size) {
+      return Unavailable("copy_length_differs",
+                         fmt::format("copy on root {} has {} bytes, {} recorded", site_.name,
+                                     st.st_size, size));
     }
     return std::unique_ptr<CopySource>(
         std::make_unique<LocalSource>(site_.name, std::move(p), std::move(fd)));
@@ -353,6 +356,10 @@ class LocalSiteIo final : public SiteIo {
 };
 
 // ---- S3 bucket ----
+
+// The site did not answer: refused, reset or timed-out connections and HTTP 5xx, after the
+// client's retries (s3_client.h). Nothing is then known about the copy itself.
+bool TransportFailure(const Error& e) { return e.code == "s3_unavailable"; }
 
 Error SiteError(const Root& site, std::string_view code, std::string_view what, const Error& e) {
   return Unavailable(std::string(code),
@@ -472,7 +479,10 @@ class S3Source final : public CopySource {
     }
     int64_t want = std::min(std::max<int64_t>(static_cast<int64_t>(n), kWindow), size_ - offset);
     auto got = client_.GetRange(site_.bucket, key_, offset, want, version_id_);
-    if (!got.ok()) return SiteError(site_, "blob_read_failed", "ranged get", got.error());
+    if (!got.ok()) {
+      return SiteError(site_, TransportFailure(got.error()) ? "site_unreachable" : "blob_read_failed",
+                       "ranged get", got.error());
+    }
     if (static_cast<int64_t>(got->size()) < static_cast<int64_t>(n)) {
       return Unavailable("blob_read_failed",
                          fmt::format("copy {} at site {} is shorter than recorded", key_,
@@ -522,9 +532,14 @@ class S3SiteIo final : public SiteIo {
   Result<std::unique_ptr<CopySource>> Open(const std::string& key, int64_t size,
                                            const std::string& version_id) override {
     auto head = client_->Head(site_.bucket, key, version_id);
-    if (!head.ok()) return SiteError(site_, "blob_read_failed", "head", head.error());
+    if (!head.ok()) {
+      return SiteError(site_, TransportFailure(head.error()) ? "site_unreachable" : "blob_read_failed",
+                       "head", head.error());
+    }
     if (head->size != size) {
-      return Unavailable("blob_read_failed", "length differs from the recorded one");
+      return Unavailable("copy_length_differs",
+                         fmt::format("copy {} at site {} has {} bytes, {} recorded", key,
+                                     site_.name, head->size, size));
     }
     return std::unique_ptr<CopySource>(std::make_unique<S3Source>(site_, *client_, key, size, version_id));
   }

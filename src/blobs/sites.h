@@ -60,7 +60,10 @@ class CopySink {
 class CopySource {
  public:
   virtual ~CopySource() = default;
-  // Exactly n bytes from offset (the caller bounds n by the object's size).
+  // Exactly n bytes from offset (the caller bounds n by the object's size). Errors:
+  // kUnavailable "site_unreachable" when the site did not answer (connection refused or
+  // reset, timeout, HTTP 5xx after the retries): nothing is known about the copy itself;
+  // kUnavailable "blob_read_failed" otherwise (an I/O error, fewer bytes than recorded).
   virtual Result<std::string> ReadAt(int64_t offset, size_t n) = 0;
 };
 
@@ -77,7 +80,9 @@ class SiteIo {
                                                   const Clock& clock) = 0;
   // Opens the copy for reading when it is present with the given size. version_id (S3
   // versioned buckets): that version, so that a later write to the key behind the store's
-  // back never changes what is served; empty: the key's current content.
+  // back never changes what is served; empty: the key's current content. Errors:
+  // kUnavailable "copy_length_differs" when the site answered with a copy of another length
+  // (the copy is bad); "site_unreachable" as CopySource; "blob_read_failed" otherwise.
   virtual Result<std::unique_ptr<CopySource>> Open(const std::string& key, int64_t size,
                                                    const std::string& version_id) = 0;
   // Presence and size; with full, the SHA-256 of every byte. Error codes in the file comment.

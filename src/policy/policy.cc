@@ -45,6 +45,7 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       {"setting.read", {.is_public = true}},
       {"setting.write", {.roles = {kSteward}}},
       {"storage.read", {.roles = {kSteward}}},  // storage sites' health, migrations (issue 17)
+      {"storage.migrate", {.roles = {kSteward}}},  // starting a migration between sites (17)
       // Authentication: logging in is open to all; what follows needs a session.
       {"auth.login", {.is_public = true}},
       {"auth.logout", {.any_authenticated = true, .before_mfa = true}},

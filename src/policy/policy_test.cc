@@ -58,6 +58,7 @@ TEST(PolicyTest, EveryRoleAndActionCell) {
       {"setting.read", subjects},
       {"setting.write", {"data_steward"}},
       {"storage.read", {"data_steward"}},
+      {"storage.migrate", {"data_steward"}},
       {"auth.login", subjects},
       {"auth.logout", people},
       {"auth.session", people},

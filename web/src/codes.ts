@@ -279,6 +279,10 @@ export const errorTexts: Record<string, Bilingual> = {
   already_member: b('この利用者は既にこの研究班の班員です', 'This user is already a member of the group'),
   not_member: b('この利用者はこの研究班の班員ではありません', 'This user is not a member of the group'),
   icf_version_exists: b('この版は既に登録されています（版は置き換えられません）', 'This version is already registered (versions are never replaced)'),
+  // Starting a migration from the console (issue 17).
+  migration_running: b('別の移行が実行中です。終わってから開始してください', 'Another migration is running; start this one when it has finished'),
+  invalid_limit: b('件数の上限は 0（すべて）以上の整数で入力してください', 'The limit must be a whole number, 0 (every object) or more'),
+  invalid_grace_hours: b('猶予時間は 0〜87600 時間で入力してください', 'The grace period must be 0–87,600 hours'),
 };
 
 export function errorMessage(lang: Lang, code: string, field?: string): string {

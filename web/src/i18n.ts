@@ -630,8 +630,8 @@ const texts = {
   storageBadCopies: { ja: '不良コピー', en: 'Bad copies' },
   storageMigrationsTitle: { ja: 'サイト間の移行', en: 'Migrations between sites' },
   storageMigrateHint: {
-    ja: '移行はサーバーで zengen storage migrate により開始します。進み具合はここに表示されます。',
-    en: 'Migrations are started on the server with zengen storage migrate; their progress shows here.',
+    ja: '移行はこの画面またはサーバーの zengen storage migrate で開始します。進み具合はここに表示されます。',
+    en: 'Start a migration here or on the server with zengen storage migrate; its progress shows here.',
   },
   storageNoMigrations: { ja: '移行はまだありません', en: 'No migration yet' },
   storageMigrationLine: { ja: '{from} → {to}（{mode}、{state}）', en: '{from} → {to} ({mode}, {state})' },
@@ -641,6 +641,23 @@ const texts = {
   storageStateRunning: { ja: '進行中', en: 'in progress' },
   storageProgressLabel: { ja: '{from} から {to} への移行の進み具合', en: 'Progress of the migration from {from} to {to}' },
   storageMigrationCounts: { ja: '{total} 件中 {done} 件済み、失敗 {failed} 件', en: '{done} of {total} done, {failed} failed' },
+  // Starting a migration from the console (issue 17).
+  storageStartTitle: { ja: '移行を開始する', en: 'Start a migration' },
+  storageFrom: { ja: '移行元サイト', en: 'From site' },
+  storageTo: { ja: '移行先サイト', en: 'To site' },
+  storageLimit: { ja: '今回の件数の上限（0 はすべて）', en: 'Objects in this run (0: all)' },
+  storageMoveOption: { ja: '移行後に移行元のコピーを削除する（猶予期間の後）', en: 'Retire the copy at the source afterwards (after a grace period)' },
+  storageGraceHours: { ja: '猶予時間（時間）', en: 'Grace period (hours)' },
+  storageStart: { ja: '移行を開始', en: 'Start the migration' },
+  storageConfirmStart: {
+    ja: '{from} から {to} へ{mode}を開始します。検証済みのコピーだけが追加され、処理中も配信は続きます。よろしいですか。',
+    en: 'Start to {mode} the copies at {from} to {to}? Only verified copies are added, and serving continues meanwhile.',
+  },
+  storageConfirm: { ja: '開始する', en: 'Start' },
+  storageJobRunning: { ja: '{user} が開始した {from} → {to} の移行を実行中です', en: 'The migration {from} → {to} started by {user} is running' },
+  storageJobFinished: { ja: '{user} が開始した {from} → {to} の移行が終了しました（{at}）', en: 'The migration {from} → {to} started by {user} finished at {at}' },
+  storageJobFailed: { ja: '{user} が開始した {from} → {to} の移行は失敗しました：{error}', en: 'The migration {from} → {to} started by {user} failed: {error}' },
+  storageStarted: { ja: '移行を開始しました', en: 'The migration has started' },
   // Administration: reasons for actions on accounts; research groups, machine tokens and ICF
   // versions pages (issue 14).
   actionReason: { ja: '理由（監査ログに記録されます）', en: 'Reason (kept in the audit log)' },

@@ -1724,7 +1724,9 @@ test('no page broke the Content-Security-Policy or threw', () => {
 
 // Issue 17: the data steward's Storage page — every site with its kind, tier, jurisdiction,
 // reachability, latency, copies and bytes; a migration started with `zengen storage migrate`
-// shows with its progress bar; Japanese and English, axe, no raw code on the Japanese page.
+// shows with its progress bar; another is started from the page's form (a reason required,
+// then a confirmation naming it), runs in the server and shows its progress; Japanese and
+// English, axe, no raw code on the Japanese page.
 test('the data steward sees the storage sites and a migration with its progress bar', async () => {
   const page = await newPage();
   await logIn(page, 'steward');
@@ -1751,6 +1753,25 @@ test('the data steward sees the storage sites and a migration with its progress 
   const bar = item.getByRole('progressbar', { name: 'hot1 から hot2 への移行の進み具合' });
   assert.ok(Number(await bar.getAttribute('value')) > 0);
   assert.match(await item.getByTestId('migration-counts').textContent(), /件中 \d+ 件済み、失敗 0 件/);
+
+  // From the console: cold1 → cold2, one object; without a reason the form says what is missing.
+  const form = page.getByTestId('storage-migrate-form');
+  await form.getByLabel('移行元サイト').selectOption('cold1');
+  await form.getByLabel('移行先サイト').selectOption('cold2');
+  await form.getByLabel('今回の件数の上限（0 はすべて）').fill('1');
+  await form.getByRole('button', { name: '移行を開始' }).click();
+  await form.getByRole('alert').filter({ hasText: '理由を入力してください' }).waitFor();
+  await form.getByLabel('理由（監査ログに記録されます）').fill('cold1 の機器更新に備えて複製する');
+  await form.getByRole('button', { name: '移行を開始' }).click();
+  const confirm = page.getByTestId('storage-confirm');
+  await confirm.getByText('cold1 から cold2 へ複製を開始します', { exact: false }).waitFor();
+  await checkAxe(page, 'storage page, confirmation');
+  await confirm.getByRole('button', { name: '開始する' }).click();
+  await page.locator('[data-testid="storage-job"][data-running="false"]').waitFor();
+  assert.match(await page.getByTestId('storage-job').textContent(), /steward が開始した cold1 → cold2 の移行が終了しました/);
+  const cold = page.getByTestId('storage-migrations').locator('li').filter({ hasText: 'cold1 → cold2' });
+  await cold.waitFor();
+  assert.match(await cold.getByTestId('migration-counts').textContent(), /件中 1 件済み、失敗 0 件/);
   await shot(page, 'storage-ja');
   await checkAxe(page, 'storage page');
   // Checked here: the test that reports the other pages' scans runs before this one.
@@ -1762,6 +1783,8 @@ test('the data steward sees the storage sites and a migration with its progress 
   await page.getByRole('heading', { name: 'Storage sites' }).waitFor();
   assert.match(await page.locator('tr[data-site="cold1"]').textContent(), /Local disk.*Cold/);
   await page.getByRole('progressbar', { name: 'Progress of the migration from hot1 to hot2' }).waitFor();
+  assert.match(await page.getByTestId('storage-job').textContent(), /The migration cold1 → cold2 started by steward finished at/);
+  await page.getByRole('heading', { name: 'Start a migration' }).waitFor();
   await shot(page, 'storage-en');
   await checkAxe(page, 'storage page (en)');
   await page.getByLabel('Language').selectOption('ja');

@@ -1,11 +1,12 @@
 // Storage sites (issue 17), for the data steward: each site's name, kind, tier, jurisdiction,
 // reachability and latency, and the copies (objects) and bytes it holds; then every migration
-// between sites with its progress bar. Read-only: migrations are started with
-// `zengen storage migrate` (the server has no route that starts one), and the page refreshes
-// itself while one is running.
+// between sites with its progress bar, and a form that starts one (POST
+// /api/v1/storage/migrations: the server runs it in the background, one at a time) after a
+// confirmation, with the reason kept in the audit log. The page refreshes itself while a
+// migration is running.
 import { useEffect, useState } from 'react';
 import { api } from '../api';
-import { describeError } from '../codes';
+import { describeError, errorMessage } from '../codes';
 import { useI18n } from '../i18n';
 
 interface Site {
@@ -36,6 +37,17 @@ interface Migration {
   done: number;
 }
 
+// The console's migration job of the serving process (the last one started).
+interface Job {
+  running: boolean;
+  from: string;
+  to: string;
+  mode: string;
+  started_by: string;
+  finished_at: string | null;
+  error: string | null;
+}
+
 const refreshMillis = 3000;
 
 function formatBytes(n: number): string {
@@ -56,16 +68,55 @@ export function StoragePage() {
   const [migrations, setMigrations] = useState<Migration[] | null>(null);
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
+  const [job, setJob] = useState<Job | null>(null);
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [limit, setLimit] = useState('0');
+  const [move, setMove] = useState(false);
+  const [grace, setGrace] = useState('168');
+  const [reason, setReason] = useState('');
+  const [formError, setFormError] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const [notice, setNotice] = useState('');
 
   useEffect(() => {
     api<{ items: Site[] }>('GET', '/api/v1/storage/sites')
       .then((r) => setSites(r.items))
       .catch((e) => setError(describeError(lang, e)));
-    api<{ items: Migration[] }>('GET', '/api/v1/storage/migrations')
-      .then((r) => setMigrations(r.items))
+    api<{ items: Migration[]; job: Job | null }>('GET', '/api/v1/storage/migrations')
+      .then((r) => {
+        setMigrations(r.items);
+        setJob(r.job);
+      })
       .catch((e) => setError(describeError(lang, e)));
   }, [tick]);
-  const running = (migrations ?? []).some((m) => m.state !== 'done');
+  const running = (migrations ?? []).some((m) => m.state !== 'done') || (job?.running ?? false);
+
+  const ask = () => {
+    setNotice('');
+    if (!from) return setFormError(errorMessage(lang, 'missing_field', 'from'));
+    if (!to) return setFormError(errorMessage(lang, 'missing_field', 'to'));
+    if (!reason.replace(/[\s\u3000]/g, '')) return setFormError(errorMessage(lang, 'missing_field', 'reason'));
+    setFormError('');
+    setConfirming(true);
+  };
+  const start = () => {
+    setConfirming(false);
+    api('POST', '/api/v1/storage/migrations', {
+      from,
+      to,
+      limit: Number(limit) || 0,
+      move,
+      grace_hours: Number(grace),
+      reason,
+    })
+      .then(() => {
+        setNotice(t('storageStarted'));
+        setReason('');
+        setTick((n) => n + 1);
+      })
+      .catch((e) => setFormError(describeError(lang, e)));
+  };
   useEffect(() => {
     if (!running) return undefined;
     const timer = setTimeout(() => setTick((n) => n + 1), refreshMillis);
@@ -118,6 +169,15 @@ export function StoragePage() {
       <section className="card" aria-labelledby="h-storage-migrations">
         <h2 id="h-storage-migrations">{t('storageMigrationsTitle')}</h2>
         <p>{t('storageMigrateHint')}</p>
+        {job && (
+          <p data-testid="storage-job" data-running={String(job.running)} role="status">
+            {job.running
+              ? t('storageJobRunning', { user: job.started_by, from: job.from, to: job.to })
+              : job.error
+                ? t('storageJobFailed', { user: job.started_by, from: job.from, to: job.to, error: job.error })
+                : t('storageJobFinished', { user: job.started_by, from: job.from, to: job.to, at: job.finished_at ?? '' })}
+          </p>
+        )}
         {migrations && migrations.length === 0 && <p>{t('storageNoMigrations')}</p>}
         {migrations && migrations.length > 0 && (
           <ul data-testid="storage-migrations">
@@ -146,6 +206,90 @@ export function StoragePage() {
               </li>
             ))}
           </ul>
+        )}
+      </section>
+      <section className="card" aria-labelledby="h-storage-start">
+        <h2 id="h-storage-start">{t('storageStartTitle')}</h2>
+        <form
+          data-testid="storage-migrate-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            ask();
+          }}
+        >
+          <label>
+            {t('storageFrom')}
+            <select aria-required="true" value={from} onChange={(e) => setFrom(e.target.value)} name="from">
+              <option value="">―</option>
+              {(sites ?? []).map((s) => (
+                <option key={s.name} value={s.name}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('storageTo')}
+            <select aria-required="true" value={to} onChange={(e) => setTo(e.target.value)} name="to">
+              <option value="">―</option>
+              {(sites ?? []).map((s) => (
+                <option key={s.name} value={s.name}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('storageLimit')}
+            <input type="number" min={0} step={1} value={limit} onChange={(e) => setLimit(e.target.value)} name="limit" />
+          </label>
+          <label>
+            <input type="checkbox" checked={move} onChange={(e) => setMove(e.target.checked)} name="move" />
+            {t('storageMoveOption')}
+          </label>
+          {move && (
+            <label>
+              {t('storageGraceHours')}
+              <input type="number" min={0} max={87600} step={1} value={grace} onChange={(e) => setGrace(e.target.value)} name="grace_hours" />
+            </label>
+          )}
+          <label>
+            {t('actionReason')}
+            <textarea
+              aria-required="true"
+              maxLength={1000}
+              rows={2}
+              value={reason}
+              name="reason"
+              aria-invalid={formError ? true : undefined}
+              aria-describedby={formError ? 'storage-form-error' : undefined}
+              onChange={(e) => setReason(e.target.value)}
+            />
+          </label>
+          {formError && (
+            <p role="alert" className="error" id="storage-form-error">
+              {formError}
+            </p>
+          )}
+          {notice && <p role="status">{notice}</p>}
+          {!confirming && (
+            <button type="submit" disabled={job?.running ?? false}>
+              {t('storageStart')}
+            </button>
+          )}
+        </form>
+        {confirming && (
+          <div role="alertdialog" aria-labelledby="storage-confirm-text" className="confirm" data-testid="storage-confirm">
+            <p id="storage-confirm-text">
+              {t('storageConfirmStart', { from, to, mode: move ? t('storageMove') : t('storageCopy') })}
+            </p>
+            <button type="button" className="danger" onClick={start}>
+              {t('storageConfirm')}
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              {t('cancel')}
+            </button>
+          </div>
         )}
       </section>
     </>
