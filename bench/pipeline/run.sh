@@ -11,9 +11,11 @@
 #   3. a Zengen analysis run on the local executor (pipeline_overhead run local: from the
 #      request to `succeeded`, with input decryption, the engine, output sanitising,
 #      encryption and registration), whose overhead over the anchor is the figure of issue 16;
-#   4. toil-cwl-runner --batchSystem slurm alone, on a single-node Slurm cluster started here
-#      (scripts/slurm-test-cluster.sh), and 5. a Zengen run on the slurm executor, unless
-#      SLURM=0.
+#   4. toil-cwl-runner --batchSystem slurm alone, with the slurm executor's options, on a
+#      single-node Slurm cluster started here (scripts/slurm-test-cluster.sh; its one node is
+#      this machine, where the anchor runs), followed by where Toil's own time went
+#      (toil_timeline.py: toil_phase NAME SECONDS), and 5. a Zengen run on the slurm
+#      executor, unless SLURM=0. When 2-3 ran too, the anchor is run again right before 4.
 # LOCAL=0 skips 2 and 3 (the anchor always runs).
 # Each Zengen run also prints its phases (zengen_phase NAME SECONDS, from the run's provenance).
 # A/B: OLD=path/to/another/pipeline_overhead (e.g. built from main) adds the same Zengen run(s)
@@ -64,21 +66,27 @@ report() {  # name seconds vcf
   printf '%-22s wall %7.1f s  %s\n' "$1" "$2" "$(python3 "$here/compare.py" truth.norm.vcf.gz "$3")"
 }
 
-# 1. By hand: the same commands as the CWL tools, in one shell.
-mkdir hand && cd hand
-t0=$(now)
-fastp -i ../r1.fq.gz -I ../r2.fq.gz -o trimmed_1.fq.gz -O trimmed_2.fq.gz -j fastp.json \
-  -h fastp.html -w "$threads" 2>/dev/null
-bwa mem -t "$threads" -R '@RG\tID:S1\tSM:S1\tPL:ILLUMINA' ../truth/ref.fa trimmed_1.fq.gz \
-  trimmed_2.fq.gz 2>/dev/null | samtools fixmate -m - - | samtools sort -@ "$threads" -o sorted.bam - 2>/dev/null
-samtools markdup -s -f markdup.txt sorted.bam markdup.bam 2>/dev/null
-samtools view -C -T ../truth/ref.fa -o S1.cram markdup.bam
-samtools index S1.cram
-bcftools mpileup -f ../truth/ref.fa -a AD,DP S1.cram 2>/dev/null | bcftools call -mv -Ou 2>/dev/null |
-  bcftools norm -f ../truth/ref.fa -m -any -Oz -o S1.vcf.gz 2>/dev/null
-bcftools index -t S1.vcf.gz
-t_hand=$(echo "$(now) - $t0" | bc)
-cd ..
+# 1. By hand: the same commands as the CWL tools, in one shell, serially, on this machine (the
+# single Slurm node is this machine too). Run again right before the Slurm runs when both
+# sections run, so that each section is compared with an anchor measured next to it.
+hand_run() {
+  rm -rf hand && mkdir hand && cd hand
+  local t0
+  t0=$(now)
+  fastp -i ../r1.fq.gz -I ../r2.fq.gz -o trimmed_1.fq.gz -O trimmed_2.fq.gz -j fastp.json \
+    -h fastp.html -w "$threads" 2>/dev/null
+  bwa mem -t "$threads" -R '@RG\tID:S1\tSM:S1\tPL:ILLUMINA' ../truth/ref.fa trimmed_1.fq.gz \
+    trimmed_2.fq.gz 2>/dev/null | samtools fixmate -m - - | samtools sort -@ "$threads" -o sorted.bam - 2>/dev/null
+  samtools markdup -s -f markdup.txt sorted.bam markdup.bam 2>/dev/null
+  samtools view -C -T ../truth/ref.fa -o S1.cram markdup.bam
+  samtools index S1.cram
+  bcftools mpileup -f ../truth/ref.fa -a AD,DP S1.cram 2>/dev/null | bcftools call -mv -Ou 2>/dev/null |
+    bcftools norm -f ../truth/ref.fa -m -any -Oz -o S1.vcf.gz 2>/dev/null
+  bcftools index -t S1.vcf.gz
+  t_hand=$(echo "$(now) - $t0" | bc)
+  cd ..
+}
+hand_run
 report "by hand (anchor)" "$t_hand" hand/S1.vcf.gz
 
 if [[ "${LOCAL:-1}" == 1 ]]; then
@@ -114,18 +122,29 @@ fi  # LOCAL
 
 # 4. Toil on Slurm.
 if [[ "${SLURM:-1}" == 1 ]]; then
+  if [[ "${LOCAL:-1}" == 1 ]]; then
+    hand_run
+    report "by hand (anchor again)" "$t_hand" hand/S1.vcf.gz
+  fi
   slurmdir=$(mktemp -d /tmp/zengen-slurm.XXXXXX)
   port=$(shuf -i 30000-39990 -n 1)
   export SLURM_CONF
   SLURM_CONF=$(bash "$root/scripts/slurm-test-cluster.sh" start "$slurmdir" "$port" | tail -n 1)
-  mkdir -p toil/work
+  mkdir -p toil/work toil/tmp
+  # The options of the slurm executor (src/analysis/executor.cc), so that "over toil alone" is
+  # Zengen's own cost; --logDebug only for the timeline below.
   t0=$(now)
   toil-cwl-runner --batchSystem slurm --jobStore "file:$work/toil/js" --workDir "$work/toil/work" \
-    --outdir toil/out --disableCaching --defaultCores "$threads" --defaultMemory 2G \
-    --logFile toil/log "$pipeline" job.yml >toil/result.json 2>toil/err
-  t_toil=$(echo "$(now) - $t0" | bc)
+    --outdir toil/out --bypass-file-store --tmpdir-prefix "$work/toil/tmp/eng-" \
+    --tmp-outdir-prefix "$work/toil/tmp/eng-" --disableCaching --no-compute-checksum \
+    --retryCount 1 --statePollingWait 2 --defaultCores "$threads" --defaultMemory 2G \
+    --logDebug "$pipeline" job.yml >toil/result.json 2>toil/err
+  t1=$(now)
+  t_toil=$(echo "$t1 - $t0" | bc)
   report "toil on Slurm" "$t_toil" toil/out/S1.vcf.gz
   echo "toil+Slurm overhead: $(echo "scale=3; ($t_toil - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
+  # Where Toil's own time goes (seconds, +-1: the log's resolution).
+  python3 "$here/toil_timeline.py" toil/err "$t0" "$t1" | sed 's/^/  /' || true
   # 5. Zengen on the slurm executor.
   "$driver" run slurm truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-slurm" \
     "$threads" zengen-slurm.vcf.gz >zengen-slurm.out 2>zengen-slurm.err || true

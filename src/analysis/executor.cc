@@ -225,12 +225,29 @@ class ToilSlurmExecutor final : public EngineExecutor {
 
  private:
   std::vector<std::string> Argv(const Job& job) const override {
+    // Every engine file stays in the run's scratch directory: the job store, Toil's work
+    // directory (and the Slurm jobs' stdout/stderr), and cwltool's step directories, which
+    // would otherwise default to /tmp (the prefix is taken as is: "tmp/eng-" makes
+    // tmp/eng-XXXXXX).
+    const std::string prefix = (job.scratch / "tmp" / "eng-").string();
     return {program_,
             "--batchSystem", "slurm",
             "--jobStore", "file:" + (job.scratch / "jobstore").string(),
             "--workDir", (job.scratch / "tmp").string(),
             "--outdir", (job.scratch / "out").string(),
+            // why --bypass-file-store: the scratch directory is on the file system the Slurm
+            // nodes share (the job store there already requires it), so each step reads its
+            // inputs and writes its outputs in place instead of Toil copying every
+            // intermediate file (trimmed FASTQ, CRAM) into its job store and out again; the
+            // align step's CRAM and .crai then sit side by side in scratch, where Zengen
+            // sanitises the CRAM while the call step runs (analysis.cc, EarlyOutputs).
+            "--bypass-file-store",
+            "--tmpdir-prefix", prefix,
+            "--tmp-outdir-prefix", prefix,
             "--disableCaching",
+            // why: Toil would SHA-1 every final output (the CRAM) for checksums Zengen never
+            // reads; it hashes what it registers itself (SHA-256).
+            "--no-compute-checksum",
             "--retryCount", "1",
             // why: the default waits long between scheduler queries; a query every 2 s costs
             // the scheduler little and keeps short steps from idling.
