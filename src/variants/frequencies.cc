@@ -39,6 +39,9 @@ struct Cell {
 
 double Mid(int64_t band) { return static_cast<double>(band) + (portal::kBase - 1) / 2.0; }
 
+// Computations of every object in the process, one at a time.
+std::recursive_mutex compute_mu;  // Refresh holds it around Compute
+
 bool ValidContigName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   return std::all_of(s.begin(), s.end(), [](unsigned char c) {
@@ -90,7 +93,7 @@ Result<FrequencyComputation> PublicFrequencies::Refresh(const Actor& actor) {
   ZG_ASSIGN_OR_RETURN(std::string now, Freshness());
   ZG_ASSIGN_OR_RETURN(FrequencyComputation current, Current());
   if (!current.id.empty() && current.freshness == now) return current;
-  std::lock_guard lock(compute_mu_);
+  std::lock_guard lock(compute_mu);
   // Another caller may have computed meanwhile.
   ZG_ASSIGN_OR_RETURN(now, Freshness());
   ZG_ASSIGN_OR_RETURN(current, Current());
@@ -99,6 +102,7 @@ Result<FrequencyComputation> PublicFrequencies::Refresh(const Actor& actor) {
 }
 
 Result<FrequencyComputation> PublicFrequencies::Compute(const Actor& actor) {
+  std::lock_guard lock(compute_mu);
   // The key first: a consent change after this point makes the result stale, never wrong
   // for long (the next answer sees the new key and computes again).
   ZG_ASSIGN_OR_RETURN(std::string freshness, Freshness());
@@ -346,13 +350,14 @@ Result<json> PublicFrequencies::Published(std::string_view chrom, int64_t start,
   return out;
 }
 
-Status AddFrequencyRoutes(http::Router& router, PublicFrequencies& frequencies, Cohort& cohort) {
+Status AddFrequencyRoutes(http::Router& router, std::shared_ptr<PublicFrequencies> frequencies,
+                          Cohort& cohort) {
   return router.Add(
       {.method = "GET",
        .pattern = "/api/v1/portal/variant-frequencies",
        .action = "portal.read",
        .resource = "portal",
-       .handler = http::Wrap([&frequencies, &cohort](http::Request& req)
+       .handler = http::Wrap([frequencies, &cohort](http::Request& req)
                                  -> Result<http::Response> {
          auto param = [&](const char* name) -> std::string {
            auto it = req.query.find(name);
@@ -393,7 +398,7 @@ Status AddFrequencyRoutes(http::Router& router, PublicFrequencies& frequencies, 
            }
          }
          if (end - start + 1 > kMaxPublicRegion) {
-           return InvalidArgument("region_too_large",
+           return InvalidArgument("portal_region_too_large",
                                   fmt::format("at most {} bases per query", kMaxPublicRegion),
                                   gene.empty() ? "end" : "gene");
          }
@@ -402,7 +407,7 @@ Status AddFrequencyRoutes(http::Router& router, PublicFrequencies& frequencies, 
          region["end"] = end;
          ZG_ASSIGN_OR_RETURN(int64_t page, http::IntQueryParam(req, "page", 1, 1, 1'000'000));
          ZG_ASSIGN_OR_RETURN(int64_t page_size, http::IntQueryParam(req, "page_size", 50, 1, 200));
-         ZG_ASSIGN_OR_RETURN(json out, frequencies.Published(chrom, start, end, page, page_size,
+         ZG_ASSIGN_OR_RETURN(json out, frequencies->Published(chrom, start, end, page, page_size,
                                                               std::move(region)));
          return http::Response::Json(200, out);
        })});

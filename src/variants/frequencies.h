@@ -35,12 +35,15 @@
 // from the exact counts, so it reveals nothing the bands do not; exact frequencies are for
 // grant holders (GET /api/v1/variants/counts).
 //
-// Thread safety: thread-safe; computations are serialised by a mutex.
+// Thread safety: thread-safe; computations are serialised by one mutex per process (the
+// server's job and its route may hold different objects). A computation run by the CLI while
+// the server computes too is serialised by the metadata store only: the later commit wins.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -118,7 +121,6 @@ class PublicFrequencies {
   AuditSink& audit_;
   FrequencySources sources_;
   Options options_;
-  std::mutex compute_mu_;
 };
 
 // One site's counts: per (release id, class) the true AC and AN.
@@ -134,8 +136,11 @@ nlohmann::json PublishSite(const SiteCells& site, const std::vector<std::string>
 
 // Registers GET /api/v1/portal/variant-frequencies (action portal.read, public): gene, or
 // chrom + start + end (at most kMaxPublicRegion bases); page (≥ 1, default 1), page_size
-// (1-200, default 50). 400 naming the field for a bad one; 404 gene_not_found.
+// (1-200, default 50). 400 naming the field for a bad one (portal_region_too_large for a
+// wider region); 404 gene_not_found.
 inline constexpr int64_t kMaxPublicRegion = 1'000'000;
-Status AddFrequencyRoutes(http::Router& router, PublicFrequencies& frequencies, Cohort& cohort);
+// `cohort` must outlive the router.
+Status AddFrequencyRoutes(http::Router& router, std::shared_ptr<PublicFrequencies> frequencies,
+                          Cohort& cohort);
 
 }  // namespace zengen::variants

@@ -188,7 +188,7 @@ Result<SampleSet> SelectSamples(Cohort& cohort,
 Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& files,
                                           blobs::BlobStore& blobs, const fs::path& work_dir,
                                           std::string_view file_id, const Actor& actor,
-                                          const ReferenceBases& reference) {
+                                          const ReferenceSources& references) {
   auto file = files.GetFile(file_id);
   if (!file.ok()) {
     if (file.error().kind == ErrorKind::kNotFound) {
@@ -230,7 +230,13 @@ Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& fi
     }
     if (!out.good()) return Unavailable("work_dir_unavailable", "cannot write the working copy");
   }
-  SourceFile src{.file_id = file->id, .path = plain, .participants = {}, .reference = reference};
+  ZG_ASSIGN_OR_RETURN(ChosenReference chosen, ChooseReference(plain, file->id, references));
+  SourceFile src{.file_id = file->id,
+                 .path = plain,
+                 .participants = {},
+                 .reference = std::move(chosen.bases),
+                 .reference_name = chosen.name,
+                 .reference_source = chosen.source};
   for (const auto& s : samples) src.participants[s.sample] = s.participant_id;
   if (src.participants.empty()) {
     ZG_ASSIGN_OR_RETURN(auto reader, hts::GenotypeReader::Open(plain));
@@ -238,7 +244,10 @@ Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& fi
       src.participants[reader->samples()[0]] = file->participant_id;
     }
   }
-  return cohort.Ingest(src, actor);
+  ZG_ASSIGN_OR_RETURN(IngestReport report, cohort.Ingest(src, actor));
+  report.reference = src.reference_name;
+  report.reference_source = src.reference_source;
+  return report;
 }
 
 Status AddVariantRoutes(http::Router& router, RouteDeps deps) {
