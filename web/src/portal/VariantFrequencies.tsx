@@ -2,7 +2,7 @@
 // then a table of sites with AC, AN and AF per public release and consent class. Every figure
 // arrives protected by the server's disclosure control: a number is the lower end of a band of
 // ten, "<10" is 0–9, "x" is withheld; AF is computed by the server from the bands.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { describeError } from '../codes';
 import { useI18n, type TextKey } from '../i18n';
@@ -51,6 +51,13 @@ export function VariantFrequencies() {
   const [answer, setAnswer] = useState<Answer | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Release titles from the public calendar (the answer names releases by id).
+  const [titles, setTitles] = useState<Record<string, { ja: string; en: string }>>({});
+  useEffect(() => {
+    api<{ items: { id: string; title: { ja: string; en: string } }[] }>('GET', '/api/v1/portal/releases')
+      .then((c) => setTitles(Object.fromEntries(c.items.map((i) => [i.id, i.title]))))
+      .catch(() => setTitles({}));
+  }, []);
 
   const load = async (page: number) => {
     const q = new URLSearchParams();
@@ -159,7 +166,7 @@ export function VariantFrequencies() {
                             {s.chrom}:{s.pos} {s.ref}&gt;{s.alt}
                           </th>
                         ) : null}
-                        <td>{c.release}</td>
+                        <td>{titles[c.release]?.[lang] ?? c.release}</td>
                         <td>{classLabel(c.class)}</td>
                         <td data-testid="af-ac">{countText(c.ac, t('afWithheld'))}</td>
                         <td>{countText(c.an, t('afWithheld'))}</td>
