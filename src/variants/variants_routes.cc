@@ -406,7 +406,9 @@ Status AddVariantRoutes(http::Router& router, RouteDeps deps) {
         ZG_ASSIGN_OR_RETURN(IngestReport r, d->ingest(file_id, http::RequestActor(req)));
         return Response::Json(201, {{"batch_id", r.batch_id}, {"file_id", file_id},
                                     {"samples", r.samples}, {"records", r.records},
-                                    {"sites", r.sites}, {"chunks", r.chunks}});
+                                    {"sites", r.sites}, {"chunks", r.chunks},
+                                    {"reference", {{"name", r.reference},
+                                                   {"source", r.reference_source}}}});
       }),
   }));
   ZG_RETURN_IF_ERROR(router.Add({
