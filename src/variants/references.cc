@@ -97,16 +97,14 @@ Result<ChosenReference> ChooseReference(const fs::path& vcf, std::string_view fi
       return found->has_value();
     });
     if (!error.empty()) return Unavailable("reference_lookup_failed", error);
-    if (matched.empty()) {
-      return InvalidArgument(
-          "reference_not_registered",
-          fmt::format("file {} names the reference '{}', which is not a registered reference "
-                      "genome (register it, or correct the file's ##reference line)",
-                      file_id, header.reference.substr(0, 200)),
-          "reference");
+    if (!matched.empty()) {
+      out.name = matched;
+      out.source = "header";
+    } else {
+      // why: many published VCFs name the FASTA they were called against by a file name this
+      // site never registered; they are treated as naming none (and the audit record says so).
+      out.unregistered = header.reference.substr(0, 200);
     }
-    out.name = matched;
-    out.source = "header";
   }
   fs::path fasta;
   if (!out.name.empty()) {

@@ -7,11 +7,13 @@
 //      prefix removed), which must be a registered reference's name, or that name followed by
 //      a FASTA suffix (.fa, .fasta, .fna, each optionally .gz): "##reference=GRCh38.fa" names
 //      the registered "GRCh38";
-//   3. a file that names none is left-aligned against the site-wide FASTA
+//   3. a file that names none — or whose ##reference names no registered reference (many
+//      published VCFs name a FASTA this site never registered; `unregistered` keeps the value
+//      for the audit record) — is left-aligned against the site-wide FASTA
 //      (variants_reference_fasta) when one is configured, and only split and trimmed otherwise.
-// A file that names a reference that is not registered is refused (kInvalidArgument
-// "reference_not_registered", field "reference"), and so is one whose header's contigs are not
-// the reference's (kInvalidArgument "reference_contig_mismatch" naming the contig, field
+// A file made by an analysis run whose reference is no longer registered is refused
+// (kInvalidArgument "reference_not_registered", field "reference"), and so is one whose
+// header's contigs are not the named registered reference's (kInvalidArgument "reference_contig_mismatch" naming the contig, field
 // "reference"): a contig of the header missing from the reference, or with another length.
 // The ingest queue records the refusal on the file's job ("code: message") and retries it
 // later (a reference registered meanwhile is then found).
@@ -59,6 +61,7 @@ struct ReferenceSources {
 struct ChosenReference {
   std::string name;    // the registered name ("" for the site-wide FASTA or none)
   std::string source;  // "analysis_run" | "header" | "site" | "" (none: no left-alignment)
+  std::string unregistered;  // a ##reference value naming no registered reference ("" none)
   ReferenceBases bases;
 };
 

@@ -236,7 +236,10 @@ Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& fi
                  .participants = {},
                  .reference = std::move(chosen.bases),
                  .reference_name = chosen.name,
-                 .reference_source = chosen.source};
+                 .reference_source = chosen.unregistered.empty()
+                                         ? chosen.source
+                                         : chosen.source + " (header names unregistered " +
+                                               chosen.unregistered + ")"};
   for (const auto& s : samples) src.participants[s.sample] = s.participant_id;
   if (src.participants.empty()) {
     ZG_ASSIGN_OR_RETURN(auto reader, hts::GenotypeReader::Open(plain));
