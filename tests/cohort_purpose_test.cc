@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -509,6 +510,78 @@ TEST_P(CohortPurposeTest, AQueryNamesItsGrantAndIsNeverAnsweredOverSeveralGrants
   EXPECT_NE(reasons[0].find("not a grant of the caller"), std::string::npos) << reasons[0];
   EXPECT_NE(reasons[1].find("not a grant of the caller"), std::string::npos) << reasons[1];
   EXPECT_NE(reasons[2].find("expired"), std::string::npos) << reasons[2];
+}
+
+// The portal's allele frequencies over the real wiring (sharing's public releases, the live
+// consent ledger), without a login: a release in the public_aggregates tier lists its sites with
+// every count "<10"; after the only carrier of 20:2000 G>A withdraws fully, the very next
+// answer no longer lists that site (computed again before answering), while 20:1000 stays.
+// Bad parameters are 400s naming the field.
+TEST_P(CohortPurposeTest, ThePortalFrequenciesOfAPublicReleaseLeaveOutAWithdrawnParticipantAtOnce) {
+  const auto [p1, f1] = Participant("MRN-1", false, {"1000 C T 0/1", "3000 A G 0/1"});
+  const auto [p2, f2] = Participant("MRN-2", false, {"1000 C T 0/1"});
+  const auto [ncu, f3] = Participant("MRN-3", true, {"1000 C T 0/1", "2000 G A 1/1"});
+  const std::string steward =
+      Token("dc", "data_steward", {"variants.ingest", "variants.read", "dataset.write"});
+  AwaitIngest(steward, 3);
+  const std::string path = "/api/v1/portal/variant-frequencies?chrom=20&start=1&end=5000";
+  auto none = server_->Request("GET", path, {}, "");
+  ASSERT_EQ(none->status, 200) << none->body;
+  EXPECT_TRUE(none->Json()["sites"].empty()) << "no release is public yet";
+
+  auto ds = Call(steward, "POST", "/api/v1/datasets",
+                 {{"name_ja", "希少疾患"}, {"name_en", "Rare disease"}, {"program", "rare_disease"},
+                  {"group_id", "grp-rd"}});
+  ASSERT_EQ(ds->status, 201) << ds->body;
+  const std::string dataset = ds->Json()["id"];
+  ASSERT_EQ(Call(steward, "POST", "/api/v1/datasets/" + dataset + "/files",
+                 {{"participant_ids", {p1, p2, ncu}}})->status,
+            200);
+  auto rel = Call(steward, "POST", "/api/v1/datasets/" + dataset + "/releases",
+                  {{"release_date", Today()}, {"embargo_months", 0},
+                   {"public_aggregates_date", Today()}});
+  ASSERT_EQ(rel->status, 201) << rel->body;
+  ASSERT_EQ(rel->Json()["tier"], "public_aggregates") << rel->body;
+
+  auto positions = [](const json& body) {
+    std::set<int64_t> out;
+    for (const auto& s : body["sites"]) out.insert(s["pos"].get<int64_t>());
+    return out;
+  };
+  auto before = server_->Request("GET", path, {}, "");
+  ASSERT_EQ(before->status, 200) << before->body;
+  const json b = before->Json();
+  EXPECT_EQ(positions(b), (std::set<int64_t>{1000, 2000, 3000})) << before->body;
+  EXPECT_EQ(b["releases"].size(), 1u);
+  for (const auto& s : b["sites"]) {
+    ASSERT_EQ(s["cells"].size(), 2u) << s.dump();  // research and commercial
+    for (const auto& c : s["cells"]) {
+      EXPECT_EQ(c["ac"], "<10") << s.dump();
+      EXPECT_TRUE(c["af"].is_null()) << s.dump();
+    }
+  }
+
+  auto w = clinician_.Send("POST", "/api/v1/participants/" + ncu + "/withdrawal",
+                           {{"level", "full"}, {"signed_date", Today()}, {"reason", "asked"}});
+  ASSERT_EQ(w->status, 201) << w->body;
+  auto after = server_->Request("GET", path, {}, "");
+  ASSERT_EQ(after->status, 200) << after->body;
+  EXPECT_EQ(positions(after->Json()), (std::set<int64_t>{1000, 3000})) << after->body;
+  EXPECT_NE(after->Json()["computed_at"], nullptr);
+
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"", "chrom"},
+           {"?chrom=20&end=10", "start"},
+           {"?chrom=20&start=1&end=2000001", "end"},
+           {"?chrom=20&start=10&end=5", "end"},
+           {"?chrom=20&start=1&end=10&page_size=0", "page_size"},
+           {"?chrom=20&start=1&end=10&page=0", "page"}}) {
+    auto bad = server_->Request("GET", "/api/v1/portal/variant-frequencies" + query, {}, "");
+    ASSERT_EQ(bad->status, 400) << query << " " << bad->body;
+    EXPECT_EQ(bad->Json()["error"]["field"], field) << query << " " << bad->body;
+  }
+  EXPECT_EQ(server_->Request("GET", "/api/v1/portal/variant-frequencies?gene=NOPE", {}, "")->status,
+            404);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CohortPurposeTest,

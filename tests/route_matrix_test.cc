@@ -274,6 +274,9 @@ const std::vector<Row> kRows = {
      "/api/v1/shared-files/{F}/access"},
     {"GET", "/api/v1/portal/progress", Names::kPublic, "/api/v1/portal/progress"},
     {"GET", "/api/v1/portal/releases", Names::kPublic, "/api/v1/portal/releases"},
+    // The portal's allele frequencies of released data (issue 15).
+    {"GET", "/api/v1/portal/variant-frequencies", Names::kPublic,
+     "/api/v1/portal/variant-frequencies?chrom=chr1&start=1&end=100"},
     {"GET", "/ga4gh/htsget/v1/reads/service-info", Names::kPublic,
      "/ga4gh/htsget/v1/reads/service-info"},
     {"GET", "/ga4gh/htsget/v1/reads/{id}", Names::kFile, "/ga4gh/htsget/v1/reads/{F}"},

@@ -895,6 +895,24 @@ Result<Run> Runs::RunOfOutput(std::string_view file_id) {
   return Load(*tx, rows.rows[0].Text(0));
 }
 
+Result<std::string> ReferenceOfOutput(storage::Store& store, std::string_view file_id) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT r.reference_name FROM analysis_run_outputs o "
+                                           "JOIN analysis_runs r ON r.id = o.run_id WHERE "
+                                           "o.file_id = $1",
+                                           {Text(std::string(file_id))}));
+  return rows.empty() ? std::string() : rows.rows[0].Text(0);
+}
+
+Result<std::optional<fs::path>> RegisteredReferenceFasta(storage::Store& store,
+                                                         std::string_view name) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT path FROM reference_genomes WHERE name = $1",
+                                           {Text(std::string(name))}));
+  if (rows.empty()) return std::optional<fs::path>();
+  return std::optional<fs::path>(fs::path(rows.rows[0].Text(0)));
+}
+
 Result<policy::Resource> Runs::RunResource(std::string_view id) {
   ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
   ZG_ASSIGN_OR_RETURN(Run r, Load(*tx, id));

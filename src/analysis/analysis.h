@@ -113,6 +113,13 @@ struct ReferenceGenome {
   std::string registered_at;
 };
 
+// For readers outside the module (the cohort store left-aligns each VCF against the reference
+// it was made with): the reference name of the analysis run that produced file_id ("" when no
+// run did), and a registered reference's FASTA by name (nullopt when none is registered).
+Result<std::string> ReferenceOfOutput(storage::Store& store, std::string_view file_id);
+Result<std::optional<std::filesystem::path>> RegisteredReferenceFasta(storage::Store& store,
+                                                                     std::string_view name);
+
 struct Step {
   std::string name;
   std::string state;  // pending | running | succeeded | failed

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "analysis/analysis.h"
 #include "audit/audit.h"
 #include "crypto/crypt4gh.h"
 #include "genomefiles/catalogue.h"
@@ -44,14 +45,44 @@ std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r) {
 
 Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
                                                  std::string_view file_id, const Actor& actor) {
-  variants::ReferenceBases reference;
-  if (!r.config.variants_reference_fasta.empty()) {
-    // Opened per ingest: the reader is not shared between concurrent ingests.
-    ZG_ASSIGN_OR_RETURN(reference, variants::OpenFastaReference(
-                                       r.config.Resolve(r.config.variants_reference_fasta)));
-  }
+  // Each file's own reference (variants/references.h): its analysis run's, its header's, or
+  // the site-wide FASTA; opened per ingest (the reader is not shared between ingests).
+  variants::ReferenceSources references{
+      .run_reference = [&r](std::string_view id) { return analysis::ReferenceOfOutput(*r.store, id); },
+      .registered = [&r](std::string_view name) {
+        return analysis::RegisteredReferenceFasta(*r.store, name);
+      },
+      .site_fasta = r.config.variants_reference_fasta.empty()
+                        ? std::filesystem::path()
+                        : r.config.Resolve(r.config.variants_reference_fasta)};
   return variants::IngestRegisteredFile(cohort, *r.files, *r.blobs,
-                                        r.config.data_dir / "staging", file_id, actor, reference);
+                                        r.config.data_dir / "staging", file_id, actor, references);
+}
+
+variants::ClassMembership ConsentClassesOf(const consent::DataUseProfile& profile) {
+  consent::Purpose research{.kind = consent::Purpose::Kind::kResearch,
+                            .category = "DS",
+                            .disease = profile.disease};
+  consent::Purpose commercial = research;
+  commercial.commercial = true;
+  variants::ClassMembership out;
+  out.research = consent::Match(profile, research).allowed;
+  out.commercial = out.research && consent::Match(profile, commercial).allowed;
+  return out;
+}
+
+std::shared_ptr<variants::PublicFrequencies> MakeFrequencies(Runtime& r,
+                                                             variants::Cohort& cohort) {
+  variants::FrequencySources sources{
+      .public_releases = [&r] { return r.sharing->PublicReleaseFiles("vcf"); },
+      .classes = [&r](const std::string& participant) -> Result<variants::ClassMembership> {
+        ZG_ASSIGN_OR_RETURN(consent::ConsentStatus status, r.consents->Current(participant));
+        return ConsentClassesOf(status.profile);
+      },
+      .consent_changes = [&r] { return r.consents->Changes(); }};
+  return std::make_shared<variants::PublicFrequencies>(*r.store, cohort, r.clock, *r.audit_sink,
+                                                       std::move(sources),
+                                                       variants::PublicFrequencies::Options{});
 }
 
 Result<int64_t> SeedDemoCohort(Runtime& r) {
@@ -119,6 +150,9 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
   if (every.count() <= 0) return {};
   return std::jthread([&r, &cohort, every](std::stop_token stop) {
     auto queue = MakeIngestQueue(r, cohort);
+    auto frequencies = MakeFrequencies(r, cohort);
+    const Actor job{.user = "variants-frequencies-job", .organisation = "", .roles = {},
+                    .source = "job", .request_id = ""};
     VariantSweepCursor cursor;
     std::mutex mu;
     std::condition_variable_any cv;
@@ -132,6 +166,13 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
       } else if (t->tick.ingested + t->tick.failed > 0) {
         spdlog::info("variant ingest job: {} files ingested, {} failed (retried later)",
                      t->tick.ingested, t->tick.failed);
+      }
+      // The portal's frequencies follow ingests, consent changes and releases made public.
+      if (auto f = frequencies->Refresh(job); !f.ok()) {
+        spdlog::warn("portal frequencies job failed: {} [{}]", f.error().message, f.error().code);
+      } else if (f->computed) {
+        spdlog::info("portal frequencies computed: {} sites, {} public releases", f->sites,
+                     f->releases);
       }
     }
   });
@@ -242,6 +283,8 @@ Status AddCohortRoutes(http::Router& router, Runtime& r, access::Gate& gate,
          return q.List(state, limit);
        },
        .audit = *r.audit_sink}));
+  // The portal's allele frequencies of released data (public; issue 15).
+  ZG_RETURN_IF_ERROR(variants::AddFrequencyRoutes(router, MakeFrequencies(r, cohort), cohort));
   return beacon::AddBeaconRoutes(
       router,
       {.cohort = cohort,

@@ -14,7 +14,9 @@
 #include "app/runtime.h"
 #include "beacon/beacon.h"
 #include "http/http.h"
+#include "consent/consent.h"
 #include "variants/cohort.h"
+#include "variants/frequencies.h"
 #include "variants/variants_routes.h"
 
 namespace zengen::app {
@@ -27,10 +29,23 @@ inline constexpr beacon::Budget kBeaconBudget{.per_user = 500, .per_address = 20
 std::unique_ptr<variants::Cohort> MakeCohort(Runtime& r);
 
 // Adds a registered VCF/BCF to the cohort (working copy under the data directory's staging/),
-// its indels left-aligned against config.variants_reference_fasta when set (an unreadable
-// FASTA fails the ingest: kInvalidArgument "unreadable_reference").
+// its indels left-aligned against the reference it names (variants/references.h: the analysis
+// run's registered reference, else its header's ##reference among the registered ones, else
+// config.variants_reference_fasta when set); a reference not registered or whose contigs are
+// not the file's refuses the file; an unreadable FASTA fails the ingest ("unreadable_reference").
 Result<variants::IngestReport> IngestVariantFile(Runtime& r, variants::Cohort& cohort,
                                                  std::string_view file_id, const Actor& actor);
+
+// The consent classes of the portal's frequencies (variants/frequencies.h) for one
+// participant's live consent profile, by DUO matching (consent::Match): research when some
+// non-commercial research purpose matches (GRU, HMB, or DS for the participant's own disease),
+// commercial when the same purpose made commercial matches too (no NCU/NPU).
+variants::ClassMembership ConsentClassesOf(const consent::DataUseProfile& profile);
+
+// The portal's allele frequencies on the runtime: the public releases' VCF/BCF files from
+// sharing, each participant's classes from the live consent ledger, its changes counted by it.
+std::shared_ptr<variants::PublicFrequencies> MakeFrequencies(Runtime& r,
+                                                             variants::Cohort& cohort);
 
 // The demo's cohort: the synthetic gene table (when absent) and every registered VCF/BCF not
 // yet ingested. Returns how many files were ingested.
@@ -64,7 +79,8 @@ Result<VariantSweep> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue
                                         std::chrono::seconds min_age, VariantSweepCursor& cursor);
 
 // Starts the ingest job beside the server: every config.variants_auto_ingest_seconds (0:
-// returns a thread that is not joinable). The caller stops and joins it before the runtime
+// returns a thread that is not joinable); after each pass it refreshes the portal's allele
+// frequencies when they are stale (a consent change, an ingest, a release made public). The caller stops and joins it before the runtime
 // closes.
 std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort);
 
@@ -85,7 +101,7 @@ Result<variants::SampleDecisions> GateDecidesSamples(
     Runtime& r, access::Gate& gate, const http::Request& req,
     const std::vector<variants::CohortSample>& samples);
 
-// The variant store's routes and Beacon v2's. Public and registered Beacon answers are over
+// The variant store's routes, the portal's allele frequencies and Beacon v2's. Public and registered Beacon answers are over
 // the released participants' samples; records and the console's queries over the samples the
 // gate allows. Beacon takes no grant parameter: a caller holding several active grants gets no
 // record-level Beacon answer (the registered one instead), never one over several grants.

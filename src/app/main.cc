@@ -740,6 +740,10 @@ int main(int argc, char** argv) {
   variants_genes->add_flag("--synthetic", genes_synthetic,
                            "Load the small synthetic table of the demo instead")
       ->excludes(genes_source);
+  // The portal's allele frequencies per public release and consent class (issue 15).
+  auto* variants_aggregate = variants_cmd->add_subcommand(
+      "aggregate", "Compute the portal's allele frequencies of released data now");
+  variants_aggregate->add_option("--data", data_dir, "Data directory")->required();
   // Uniform analysis: reference genomes are registered from the command line (the FASTA is
   // read from the server's own disks).
   std::string reference_name;
@@ -935,6 +939,13 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("file {} is batch {}: {} samples, {} records, {} sites, {} chunks\n",
                              variants_file_id, r->batch_id, r->samples, r->records, r->sites,
                              r->chunks);
+  } else if (*variants_aggregate) {
+    auto cohort = app::MakeCohort(**rt);
+    auto f = app::MakeFrequencies(**rt, *cohort)->Compute(
+        {.user = "cli", .organisation = "", .roles = {}, .source = "cli", .request_id = ""});
+    if (!f.ok()) return app::Fail(f.error());
+    std::cout << fmt::format("computation {}: {} sites over {} public releases\n", f->id,
+                             f->sites, f->releases);
   } else if (*variants_genes) {
     if (genes_file.empty() && !genes_synthetic) {
       std::cerr << "zengen: variants load-genes needs a FILE or --synthetic\n";

@@ -1182,4 +1182,10 @@ Result<State> Ledger::CurrentState(std::string_view participant_id) {
   return latest.state();
 }
 
+Result<int64_t> Ledger::Changes() {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT COUNT(*) FROM consent_records"));
+  return rows.rows[0].Int(0);
+}
+
 }  // namespace zengen::consent

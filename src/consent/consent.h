@@ -299,6 +299,10 @@ class Ledger {
   // for access decisions made per request (issue 12, the access gate). kNone when the
   // participant has no record, or is unknown.
   Result<State> CurrentState(std::string_view participant_id);
+  // How many consent records were ever appended (records are never changed or removed): the
+  // number changes whenever any participant's consent changes, so a precomputed public figure
+  // (variants' portal frequencies) can tell that it is stale.
+  Result<int64_t> Changes();
 
  private:
   Result<ConsentRecord> Append(std::string_view participant_id, Event event, const ConsentInput& in,

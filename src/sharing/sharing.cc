@@ -1148,6 +1148,26 @@ Result<std::set<std::string>> Sharing::ReleasedParticipants() {
   return out;
 }
 
+Result<std::map<std::string, std::vector<std::pair<std::string, std::string>>>>
+Sharing::PublicReleaseFiles(std::string_view data_type) {
+  ZG_ASSIGN_OR_RETURN(auto releases, ListReleases(""));
+  const TimePoint now = clock_.Now();
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+  for (const auto& r : releases) {
+    if (TierAt(r, now) != "public_aggregates") continue;
+    ZG_ASSIGN_OR_RETURN(auto rows,
+                        tx->Query("SELECT file_id, participant_id FROM dataset_files WHERE "
+                                  "dataset_id = $1 AND data_type = $2 AND added_at <= $3 "
+                                  "ORDER BY file_id",
+                                  {Text(r.dataset_id), Text(std::string(data_type)),
+                                   Text(r.created_at)}));
+    auto& files = out[r.id];
+    for (const auto& row : rows.rows) files.emplace_back(row.Text(0), row.Text(1));
+  }
+  return out;
+}
+
 // ---- applications -------------------------------------------------------------------------------
 
 Result<ApplicationDetail> Sharing::Detail(storage::Transaction& tx, std::string_view id) {

@@ -493,6 +493,11 @@ class Sharing {
   // Participants (not fully withdrawn) whose data are in a dataset released by today: the
   // portal's "released" stage. Each public release's participants are among them.
   Result<std::set<std::string>> ReleasedParticipants();
+  // The files of `data_type` (cram | vcf | fastq) of every release in the public_aggregates tier
+  // now, with whose each is: release id → [(file id, participant id)]. For the public figures
+  // computed from the files themselves (variants' portal allele frequencies).
+  Result<std::map<std::string, std::vector<std::pair<std::string, std::string>>>>
+  PublicReleaseFiles(std::string_view data_type);
 
   // ---- applications ----
   // Errors: kInvalidArgument naming the field; kNotFound "dataset_not_found";

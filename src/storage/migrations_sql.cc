@@ -493,6 +493,32 @@ CREATE TABLE variant_ingest_queue (
 CREATE INDEX variant_ingest_queue_due ON variant_ingest_queue (state, next_attempt_at);
 )sql";
 
+// Issue 15: the portal's allele frequencies per public release and consent class, computed by
+// a job (src/variants/frequencies.h). One computation is current at a time; a new one replaces
+// the rows of the old in one transaction, so a reader sees one whole computation.
+constexpr const char* kVariantPublicFrequenciesSchema = R"sql(
+CREATE TABLE variant_af_computations (  -- the current computation (at most one row)
+  id TEXT PRIMARY KEY,             -- 'AF-' + 16 hex
+  freshness TEXT NOT NULL,         -- what it was computed from: consent changes, batches, releases
+  releases TEXT NOT NULL,          -- JSON: [{id, nested_in: [...]}] of the public releases
+  sites INTEGER NOT NULL,
+  computed_by TEXT NOT NULL,
+  computed_at TEXT NOT NULL
+);
+CREATE TABLE variant_public_af (   -- true counts; published only through portal/suppression.h
+  computation_id TEXT NOT NULL REFERENCES variant_af_computations (id),
+  chrom TEXT NOT NULL,
+  pos BIGINT NOT NULL,
+  ref TEXT NOT NULL,
+  alt TEXT NOT NULL,
+  release_id TEXT NOT NULL,
+  consent_class TEXT NOT NULL CHECK (consent_class IN ('research', 'commercial')),
+  ac BIGINT NOT NULL,
+  an BIGINT NOT NULL,
+  PRIMARY KEY (computation_id, chrom, pos, ref, alt, release_id, consent_class)
+);
+)sql";
+
 constexpr const char* kVariantStoreSchema = R"sql(
 CREATE TABLE variant_batches (     -- one ingested VCF/BCF; never rewritten
   id TEXT PRIMARY KEY,             -- 'VB-' + 16 hex
@@ -1016,6 +1042,14 @@ CREATE TABLE login_sources (
         // (genomefiles::CatalogueOfKindsCreated), at a cost proportional to the new files.
         .sqlite_sql = "CREATE INDEX data_files_created ON data_files (created_at);",
         .postgres_sql = "CREATE INDEX data_files_created ON data_files (created_at);",
+    },
+    Migration{
+        .version = 25,
+        .name = "variant_public_frequencies",
+        // Issue 15: precomputed allele frequencies of released data per consent class for the
+        // public portal (src/variants/frequencies.h).
+        .sqlite_sql = kVariantPublicFrequenciesSchema,
+        .postgres_sql = kVariantPublicFrequenciesSchema,
     },
 };
 

@@ -246,7 +246,9 @@ Result<IngestReport> Cohort::Ingest(const SourceFile& file, const Actor& actor) 
                                              {"samples", report.samples},
                                              {"first_bit", first_bit},
                                              {"sites", report.sites},
-                                             {"chunks", report.chunks}}
+                                             {"chunks", report.chunks},
+                                             {"reference", file.reference_name},
+                                             {"reference_source", file.reference_source}}
                                   .dump()};
   ZG_RETURN_IF_ERROR(Record(*tx, event));
   ZG_RETURN_IF_ERROR(tx->Commit());

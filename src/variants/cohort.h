@@ -66,6 +66,9 @@ struct SourceFile {
   // The reference the file was called against, when known: indels are left-aligned against
   // it (variants.h LeftAlign). Empty: sites are split and trimmed only.
   ReferenceBases reference;
+  // Which reference that is, for the audit record: {name, source} (references.h), "" when none.
+  std::string reference_name;
+  std::string reference_source;
 };
 
 struct CohortSample {
@@ -82,6 +85,8 @@ struct IngestReport {
   int64_t records = 0;
   int64_t sites = 0;   // distinct biallelic sites of the file
   int64_t chunks = 0;
+  std::string reference;         // the registered name left-aligned against ("" none or site)
+  std::string reference_source;  // analysis_run | header | site | ""
 };
 
 struct GeneInterval {

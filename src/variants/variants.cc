@@ -630,6 +630,25 @@ std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chr
   return out;
 }
 
+std::vector<SiteCount> CountEvery(std::span<const Chunk> chunks, std::string_view chrom,
+                                  int64_t start, int64_t end, const Roaring& allowed) {
+  const int64_t present =
+      static_cast<int64_t>(BatchSamples(chunks, chrom, start, end).and_cardinality(allowed));
+  const std::vector<uint64_t> bits = BitArray(allowed);
+  std::vector<SiteCount> out;
+  out.reserve(SitesInRange(chunks, chrom, start, end));
+  ForEachSite(chunks, chrom, start, end, [&](const Site& site, std::span<const Held> calls) {
+    int64_t het = 0, hom = 0, nocall = 0;
+    for (const Held& h : calls) {
+      het += AllowedIn(*h.chunk, h.calls->het, bits);
+      hom += AllowedIn(*h.chunk, h.calls->hom, bits);
+      nocall += AllowedIn(*h.chunk, h.calls->nocall, bits);
+    }
+    out.emplace_back(site, het + 2 * hom, 2 * (present - nocall), het, hom);
+  });
+  return out;
+}
+
 std::vector<SiteGenotypes> Genotypes(std::span<const Chunk> chunks, std::string_view chrom,
                                      int64_t start, int64_t end,
                                      const std::vector<uint32_t>& samples) {

@@ -177,6 +177,12 @@ struct SiteCount {
 std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chrom,
                              int64_t start, int64_t end, const Roaring& allowed);
 
+// As Count, but every site of the region's chunks, also those no allowed sample carries (AC 0
+// with its AN): the per-class tables of the public frequencies (frequencies.h) need the AN of
+// every class at every site any class shows.
+std::vector<SiteCount> CountEvery(std::span<const Chunk> chunks, std::string_view chrom,
+                                  int64_t start, int64_t end, const Roaring& allowed);
+
 // The genotype (0, 1, 2 alternate copies; -1 no call) of each of `samples` at each site that
 // Count returns for the same arguments with allowed = samples. Samples in no batch of the
 // region are -1.

@@ -188,7 +188,7 @@ Result<SampleSet> SelectSamples(Cohort& cohort,
 Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& files,
                                           blobs::BlobStore& blobs, const fs::path& work_dir,
                                           std::string_view file_id, const Actor& actor,
-                                          const ReferenceBases& reference) {
+                                          const ReferenceSources& references) {
   auto file = files.GetFile(file_id);
   if (!file.ok()) {
     if (file.error().kind == ErrorKind::kNotFound) {
@@ -230,7 +230,16 @@ Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& fi
     }
     if (!out.good()) return Unavailable("work_dir_unavailable", "cannot write the working copy");
   }
-  SourceFile src{.file_id = file->id, .path = plain, .participants = {}, .reference = reference};
+  ZG_ASSIGN_OR_RETURN(ChosenReference chosen, ChooseReference(plain, file->id, references));
+  SourceFile src{.file_id = file->id,
+                 .path = plain,
+                 .participants = {},
+                 .reference = std::move(chosen.bases),
+                 .reference_name = chosen.name,
+                 .reference_source = chosen.unregistered.empty()
+                                         ? chosen.source
+                                         : chosen.source + " (header names unregistered " +
+                                               chosen.unregistered + ")"};
   for (const auto& s : samples) src.participants[s.sample] = s.participant_id;
   if (src.participants.empty()) {
     ZG_ASSIGN_OR_RETURN(auto reader, hts::GenotypeReader::Open(plain));
@@ -238,7 +247,10 @@ Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& fi
       src.participants[reader->samples()[0]] = file->participant_id;
     }
   }
-  return cohort.Ingest(src, actor);
+  ZG_ASSIGN_OR_RETURN(IngestReport report, cohort.Ingest(src, actor));
+  report.reference = src.reference_name;
+  report.reference_source = src.reference_source;
+  return report;
 }
 
 Status AddVariantRoutes(http::Router& router, RouteDeps deps) {
@@ -397,7 +409,9 @@ Status AddVariantRoutes(http::Router& router, RouteDeps deps) {
         ZG_ASSIGN_OR_RETURN(IngestReport r, d->ingest(file_id, http::RequestActor(req)));
         return Response::Json(201, {{"batch_id", r.batch_id}, {"file_id", file_id},
                                     {"samples", r.samples}, {"records", r.records},
-                                    {"sites", r.sites}, {"chunks", r.chunks}});
+                                    {"sites", r.sites}, {"chunks", r.chunks},
+                                    {"reference", {{"name", r.reference},
+                                                   {"source", r.reference_source}}}});
       }),
   }));
   ZG_RETURN_IF_ERROR(router.Add({

@@ -48,6 +48,7 @@
 #include "genomefiles/object.h"
 #include "storage/store.h"
 #include "variants/cohort.h"
+#include "variants/references.h"
 
 namespace zengen::variants {
 
@@ -78,12 +79,14 @@ using SampleDecider = std::function<Result<SampleDecisions>(
 // removed afterwards), its samples mapped to participants by the file's sample map (a file
 // without one is single-sample: its sample is the file's participant). Errors: kNotFound
 // "file_not_found"; kInvalidArgument "not_a_variant_file" (field file_id) for other kinds;
-// Cohort::Ingest's errors. `reference`, when given, left-aligns the file's indels.
+// Cohort::Ingest's errors. The file's indels are left-aligned against the reference it names
+// (ChooseReference, references.h: its analysis run's, its header's, or the site-wide FASTA);
+// ChooseReference's errors ("reference_not_registered", "reference_contig_mismatch") refuse it.
 Result<IngestReport> IngestRegisteredFile(Cohort& cohort, genomefiles::Files& files,
                                           blobs::BlobStore& blobs,
                                           const std::filesystem::path& work_dir,
                                           std::string_view file_id, const Actor& actor,
-                                          const ReferenceBases& reference = {});
+                                          const ReferenceSources& references = {});
 
 struct RouteDeps {
   Cohort& cohort;

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { navigate, usePath } from './router';
 import { I18nContext, Lang, loadLang, saveLang, translate, type I18n } from './i18n';
 import { Portal } from './portal/Portal';
+import { VariantFrequencies } from './portal/VariantFrequencies';
 import { Console } from './console/Console';
 
 // Paths: "/" and "/portal" are the public portal; "/console…" the staff console (router.ts).
@@ -14,6 +15,8 @@ export function App() {
     [lang],
   );
   const inConsole = path.startsWith('/console');
+  // The portal's allele frequencies (issue 15).
+  const inFrequencies = path.startsWith('/portal/variants');
   // The console's pages set their own titles (router.ts useTitle).
   useEffect(() => {
     document.documentElement.lang = lang;
@@ -33,8 +36,11 @@ export function App() {
           Zengen <span className="brand-sub">{i18n.t('appName')}</span>
         </span>
         <nav aria-label={i18n.t('appName')}>
-          <a href="/" onClick={onLink('/')} aria-current={!inConsole ? 'page' : undefined}>
+          <a href="/" onClick={onLink('/')} aria-current={!inConsole && !inFrequencies ? 'page' : undefined}>
             {i18n.t('portal')}
+          </a>
+          <a href="/portal/variants" onClick={onLink('/portal/variants')} aria-current={inFrequencies ? 'page' : undefined}>
+            {i18n.t('afNav')}
           </a>
           <a href="/console" onClick={onLink('/console')} aria-current={inConsole ? 'page' : undefined}>
             {i18n.t('console')}
@@ -55,7 +61,7 @@ export function App() {
           </select>
         </label>
       </header>
-      <main id="main">{inConsole ? <Console /> : <Portal />}</main>
+      <main id="main">{inConsole ? <Console /> : inFrequencies ? <VariantFrequencies /> : <Portal />}</main>
     </I18nContext.Provider>
   );
 }

@@ -243,6 +243,10 @@ export const errorTexts: Record<string, Bilingual> = {
   sample_not_mapped: b('ファイルの検体に参加者が対応付けられていません', 'A sample of the file names no participant'),
   file_not_found: b('ファイルが見つかりません', 'No such file'),
   invalid_gene_table: b('遺伝子表の行が正しくありません', 'A row of the gene table is not valid'),
+  // The portal's allele frequencies and each VCF's registered reference (issue 15).
+  portal_region_too_large: b('領域が広すぎます（1 回に 1 Mb まで）', 'The region is too large (at most 1 Mb per query)'),
+  reference_not_registered: b('ファイルが示す参照ゲノムは登録されていません', 'The reference genome the file names is not registered'),
+  reference_contig_mismatch: b('ファイルの染色体（コンティグ）が参照ゲノムと一致しません', "The file's contigs do not match its reference genome"),
   duplicate_gene: b('遺伝子表に同じ遺伝子が 2 回あります', 'A gene is listed twice in the gene table'),
   empty_gene_table: b('遺伝子表に遺伝子がありません', 'The gene table holds no gene'),
   grant_required: b('複数の利用承認をお持ちです。この検索に使う承認を選んでください', 'You hold several grants; choose the one this query is for'),

@@ -1843,3 +1843,47 @@ test('the data steward removes a research group member and registers an ICF vers
   assert.deepEqual(untranslated.slice(scanned), [], 'the Japanese pages show no raw code or English');
   await page.close();
 });
+
+// Issue 15: the portal's allele frequencies of released data — no login; a gene of the demo's
+// synthetic table gives the sites of the public release (the demo's pilot dataset) with AC, AN
+// and AF per consent class, small counts only as "<10"; Japanese and English, axe, no raw code
+// on the Japanese page; a region wider than 1 Mb is refused with a message naming the limit.
+test('the public portal shows allele frequencies of released data per consent class with small counts suppressed', async () => {
+  const page = await newPage();
+  await page.goto(`${server.url}/portal/variants`);
+  await page.getByRole('heading', { name: '公開データのアレル頻度' }).waitFor();
+  await page.getByTestId('af-gene').fill('ZGZ1');
+  await page.getByTestId('af-submit').click();
+  const table = page.getByTestId('af-table');
+  await table.waitFor();
+  const acs = await table.getByTestId('af-ac').allTextContents();
+  assert.ok(acs.length > 0, 'the released data have sites in ZGZ1');
+  assert.ok(acs.includes('<10'), 'a suppressed small count is shown as <10');
+  assert.ok(acs.every((c) => c === '<10' || c === '非公表' || /^\d+0–\d+9$/.test(c)), `only bands: ${acs.join(' ')}`);
+  await page.getByRole('cell', { name: '商業利用も可' }).first().waitFor();
+  await shot(page, 'portal-frequencies-ja');
+  await checkAxe(page, 'portal frequencies');
+  const scanned = untranslated.length;
+  await scanJapanese(page, 'portal frequencies');
+  assert.deepEqual(untranslated.slice(scanned), [], 'the Japanese frequencies page shows no raw code or English');
+
+  // A region over the public limit: 400 naming the limit, in Japanese.
+  await page.getByLabel('領域').check();
+  await page.getByTestId('af-chrom').fill('chrZ');
+  await page.getByTestId('af-start').fill('1');
+  await page.getByTestId('af-end').fill('2000001');
+  await page.getByTestId('af-submit').click();
+  assert.match(await page.getByTestId('af-error').textContent(), /1 Mb まで/);
+
+  await page.getByLabel('表示言語').selectOption('en');
+  await page.getByRole('heading', { name: 'Allele frequencies of released data' }).waitFor();
+  await page.getByLabel('Gene', { exact: true }).check();
+  await page.getByTestId('af-gene').fill('ZGZ1');
+  await page.getByTestId('af-submit').click();
+  await page.getByTestId('af-table').waitFor();
+  await page.getByRole('cell', { name: 'Commercial use allowed' }).first().waitFor();
+  await shot(page, 'portal-frequencies-en');
+  await checkAxe(page, 'portal frequencies (en)');
+  await page.getByLabel('Language').selectOption('ja');
+  await page.close();
+});
