@@ -515,6 +515,7 @@ CREATE TABLE variant_public_af (   -- true counts; published only through portal
   consent_class TEXT NOT NULL CHECK (consent_class IN ('research', 'commercial')),
   ac BIGINT NOT NULL,
   an BIGINT NOT NULL,
+  carriers BIGINT NOT NULL,   -- people (het + hom-alt): an allele count is shown only beside ten or more
   PRIMARY KEY (computation_id, chrom, pos, ref, alt, release_id, consent_class)
 );
 )sql";

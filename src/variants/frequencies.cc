@@ -176,7 +176,7 @@ Result<FrequencyComputation> PublicFrequencies::Compute(const Actor& actor) {
   struct Row {
     Site site;
     size_t cell;
-    int64_t ac, an;
+    int64_t ac, an, carriers;
   };
   std::vector<Row> rows;
   std::set<Site> listed;
@@ -191,7 +191,7 @@ Result<FrequencyComputation> PublicFrequencies::Compute(const Actor& actor) {
         for (size_t i = 0; i < cells.size(); ++i) {
           for (const SiteCount& c : CountEvery(chunks, chrom, start, end, cells[i].bits)) {
             if (!carried.contains(c.site)) continue;
-            rows.push_back({c.site, i, c.ac, c.an});
+            rows.push_back({c.site, i, c.ac, c.an, c.het + c.hom});
           }
         }
         listed.insert(carried.begin(), carried.end());
@@ -221,10 +221,11 @@ Result<FrequencyComputation> PublicFrequencies::Compute(const Actor& actor) {
     for (const Row& r : rows) {
       ZG_RETURN_IF_ERROR(
           tx->Exec("INSERT INTO variant_public_af (computation_id, chrom, pos, ref, alt, "
-                   "release_id, consent_class, ac, an) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                   "release_id, consent_class, ac, an, carriers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                   "$9, $10)",
                    {Text(out.id), Text(r.site.chrom), Int(r.site.pos), Text(r.site.ref),
                     Text(r.site.alt), Text(cells[r.cell].release), Text(cells[r.cell].klass),
-                    Int(r.ac), Int(r.an)})
+                    Int(r.ac), Int(r.an), Int(r.carriers)})
               .status());
     }
     ZG_RETURN_IF_ERROR(tx->Commit());
@@ -249,17 +250,23 @@ json PublishSite(const SiteCells& site, const std::vector<std::string>& releases
   portal::Publication pub;
   // ids[(release, class)] = (ac id, an id)
   std::map<std::pair<std::string, std::string>, std::pair<size_t, size_t>> ids;
+  // people[(release, class)] = the carriers' cell id (people, not alleles).
+  std::map<std::pair<std::string, std::string>, size_t> people;
   for (const auto& release : releases) {
     for (const auto& klass : ConsentClasses()) {
       auto it = site.cells.find({release, klass});
       const auto [ac, an] = it == site.cells.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
       const std::string name = release + "." + klass;
       ids[{release, klass}] = {pub.Add(name + ".ac", ac), pub.Add(name + ".an", an)};
+      auto p = site.carriers.find({release, klass});
+      people[{release, klass}] =
+          pub.Add(name + ".carriers", p == site.carriers.end() ? 0 : p->second);
     }
     const auto& r = ids[{release, "research"}];
     const auto& c = ids[{release, "commercial"}];
     pub.Subset(r.first, c.first);
     pub.Subset(r.second, c.second);
+    pub.Subset(people[{release, "research"}], people[{release, "commercial"}]);
   }
   for (const auto& [outer, inner] : nested) {
     for (const auto& klass : ConsentClasses()) {
@@ -268,6 +275,7 @@ json PublishSite(const SiteCells& site, const std::vector<std::string>& releases
       if (o == ids.end() || i == ids.end()) continue;
       pub.Subset(o->second.first, i->second.first);
       pub.Subset(o->second.second, i->second.second);
+      pub.Subset(people[{outer, klass}], people[{inner, klass}]);
     }
   }
   const std::vector<portal::Shown> shown = pub.Protect();
@@ -275,7 +283,12 @@ json PublishSite(const SiteCells& site, const std::vector<std::string>& releases
   for (const auto& release : releases) {
     for (const auto& klass : ConsentClasses()) {
       const auto [ac_id, an_id] = ids[{release, klass}];
-      const portal::Shown& ac = shown[ac_id];
+      // Ten alleles can be five homozygous people: an allele count is shown only when the
+      // people carrying it are themselves shown as ten or more; otherwise it is withheld
+      // (a count below ten stays "<10", which says less).
+      const portal::Shown& carriers = shown[people[{release, klass}]];
+      portal::Shown ac = shown[ac_id];
+      if (ac.band > 0 && (carriers.withheld || carriers.band == 0)) ac.withheld = true;
       const portal::Shown& an = shown[an_id];
       json af = nullptr;
       if (!ac.withheld && !an.withheld && ac.band > 0 && an.band > 0) {
@@ -323,13 +336,14 @@ Result<json> PublicFrequencies::Published(std::string_view chrom, int64_t start,
   std::map<Site, SiteCells> sites;
   if (!id.empty()) {
     ZG_ASSIGN_OR_RETURN(auto rows,
-                        tx->Query("SELECT chrom, pos, ref, alt, release_id, consent_class, ac, an "
+                        tx->Query("SELECT chrom, pos, ref, alt, release_id, consent_class, ac, an, carriers "
                                   "FROM variant_public_af WHERE computation_id = $1 AND chrom = $2 "
                                   "AND pos >= $3 AND pos <= $4",
                                   {Text(id), Text(std::string(chrom)), Int(start), Int(end)}));
     for (const auto& r : rows.rows) {
       Site s{r.Text(0), r.Int(1), r.Text(2), r.Text(3)};
       sites[s].cells[{r.Text(4), r.Text(5)}] = {r.Int(6), r.Int(7)};
+      sites[s].carriers[{r.Text(4), r.Text(5)}] = r.Int(8);
     }
   }
   out["total_sites"] = sites.size();

@@ -126,6 +126,8 @@ class PublicFrequencies {
 // One site's counts: per (release id, class) the true AC and AN.
 struct SiteCells {
   std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> cells;
+  // People carrying the allele (het + hom-alt) per (release, class); a missing entry is 0.
+  std::map<std::pair<std::string, std::string>, int64_t> carriers;
 };
 // The published cells of one site: [{release, class, ac, an, af}] with ac and an in their
 // published forms (portal::ShownJson) and af from the bands' mid-points (null unless both are

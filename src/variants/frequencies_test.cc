@@ -261,6 +261,10 @@ SiteCells RandomSite(std::mt19937& rng, const std::vector<std::string>& releases
   SiteCells site;
   int64_t ac_c = 0, ac_r = 0, an_c = 0, an_r = 0;
   std::uniform_int_distribution<int64_t> small(0, 12);
+  // Carriers: every allele a het carrier, or as many homozygous as can be (the same choice for
+  // every cell of the site keeps the people nested as the alleles are).
+  const bool homozygous = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
+  auto people = [&](int64_t ac) { return homozygous ? (ac + 1) / 2 : ac; };
   for (const auto& r : releases) {
     ac_c += small(rng);
     ac_r = std::max(ac_r, ac_c) + small(rng);
@@ -268,6 +272,8 @@ SiteCells RandomSite(std::mt19937& rng, const std::vector<std::string>& releases
     an_r = std::max(an_r + small(rng) * 2, std::max(an_c, ac_r));
     site.cells[{r, "commercial"}] = {ac_c, an_c};
     site.cells[{r, "research"}] = {ac_r, an_r};
+    site.carriers[{r, "commercial"}] = people(ac_c);
+    site.carriers[{r, "research"}] = people(ac_r);
   }
   return site;
 }
@@ -313,6 +319,8 @@ TEST(PublishSiteTest, TheAttackFindsTheSmallDifferenceOfExactPublication) {
   SiteCells site;
   site.cells[{"RL-1", "research"}] = {12, 40};
   site.cells[{"RL-1", "commercial"}] = {10, 36};
+  site.carriers[{"RL-1", "research"}] = 12;
+  site.carriers[{"RL-1", "commercial"}] = 10;
   json exact = json::array();
   for (const auto& [key, counts] : site.cells) {
     auto shown = [](int64_t n) { return n < portal::kBase ? json(portal::kSmallMarker) : json(n); };
@@ -327,6 +335,31 @@ TEST(PublishSiteTest, TheAttackFindsTheSmallDifferenceOfExactPublication) {
   EXPECT_TRUE(portal::testing::Breaches(sys, portal::testing::ExactRanges(sys.start, sys.sums))
                   .empty())
       << cells.dump();
+}
+
+// Ten alleles carried by five homozygous people are not shown as "10": the allele count is
+// withheld while the people carrying it are fewer than ten; the same ten alleles carried by
+// ten heterozygous people are shown. A count below ten stays "<10" either way.
+TEST(PublishSiteTest, AnAlleleCountIsShownOnlyWhenTenOrMorePeopleCarryIt) {
+  const std::vector<std::string> releases = {"RL-1"};
+  auto publish = [&](int64_t ac, int64_t carriers) {
+    SiteCells site;
+    site.cells[{"RL-1", "research"}] = {ac, 400};
+    site.cells[{"RL-1", "commercial"}] = {ac, 400};
+    site.carriers[{"RL-1", "research"}] = carriers;
+    site.carriers[{"RL-1", "commercial"}] = carriers;
+    return PublishSite(site, releases, {});
+  };
+  for (const auto& c : publish(10, 5)) {
+    EXPECT_EQ(c["ac"], portal::kWithheldMarker) << c.dump();
+    EXPECT_TRUE(c["af"].is_null()) << c.dump();
+  }
+  for (const auto& c : publish(18, 9)) EXPECT_EQ(c["ac"], portal::kWithheldMarker) << c.dump();
+  for (const auto& c : publish(10, 10)) {
+    EXPECT_EQ(c["ac"], 10) << c.dump();
+    EXPECT_TRUE(c["af"].is_number()) << c.dump();
+  }
+  for (const auto& c : publish(6, 3)) EXPECT_EQ(c["ac"], portal::kSmallMarker) << c.dump();
 }
 
 }  // namespace
