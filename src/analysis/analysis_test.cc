@@ -1125,6 +1125,30 @@ TEST_P(EngineTest, AStepJobCancelledWithScancelIsRetriedOrFailsWithItsLog) {
 
 // ---- one Slurm allocation per run (mode per_run) -------------------------------------------
 
+// The configuration's names map to the adapters and their modes (no cluster needed: building
+// an executor only asks the engine for its version).
+TEST(ExecutorTest, ConfigurationNamesTheExecutorAndItsSlurmMode) {
+  auto local = MakeExecutor("local");
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ((*local)->name(), "local");
+  EXPECT_EQ((*local)->mode(), "");
+  auto per_step = MakeExecutor("slurm");
+  ASSERT_TRUE(per_step.ok());
+  EXPECT_EQ((*per_step)->name(), "slurm");
+  EXPECT_EQ((*per_step)->mode(), "per_step");
+  auto per_run = MakeExecutor("slurm_allocation");
+  ASSERT_TRUE(per_run.ok());
+  EXPECT_EQ((*per_run)->name(), "slurm");
+  EXPECT_EQ((*per_run)->mode(), "per_run");
+  auto bad = MakeExecutor("pbs");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "invalid_executor");
+  EXPECT_EQ(bad.error().field, "analysis_executor");
+}
+
+constexpr const char* kNoSlurm =
+    "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+
 // True when the one-node test cluster is up (SLURM_CONF then points at it); a failure when
 // ZENGEN_REQUIRE_SLURM says it must be.
 bool SlurmUp() {
@@ -1139,7 +1163,7 @@ bool SlurmUp() {
 // The germline pipeline as one Slurm job: outputs registered (EndToEnd), and the provenance
 // names the executor, its mode, the node and the run's job.
 TEST_P(EngineTest, OneSlurmAllocationPerRunRunsTheGermlinePipelineEndToEnd) {
-  if (!SlurmUp()) GTEST_SKIP() << "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
   MakeRuns(SlurmAllocationExecutor());
   EXPECT_EQ(runs_->executor().name(), "slurm");
@@ -1166,7 +1190,7 @@ TEST_P(EngineTest, OneSlurmAllocationPerRunRunsTheGermlinePipelineEndToEnd) {
 // engine's log and the scheduler's reason (no retry in this mode: the whole run would start
 // again, which is the analyst's Retry), no scratch, no job and nothing registered.
 TEST_P(EngineTest, TheRunsAllocationCancelledWithScancelFailsTheRunWithItsLog) {
-  if (!SlurmUp()) GTEST_SKIP() << "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
   Wrappers();
   ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
@@ -1193,7 +1217,7 @@ TEST_P(EngineTest, TheRunsAllocationCancelledWithScancelFailsTheRunWithItsLog) {
 
 // Cancelled through Zengen: the run's job is scancel'ed, the run ends cancelled, no scratch.
 TEST_P(EngineTest, ACancelledRunOnItsAllocationLeavesNoJobAndNoScratch) {
-  if (!SlurmUp()) GTEST_SKIP() << "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
   Wrappers();
   ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
@@ -1214,7 +1238,7 @@ TEST_P(EngineTest, ACancelledRunOnItsAllocationLeavesNoJobAndNoScratch) {
 // After a restart, a run recorded running whose job is still in the queue is failed
 // (interrupted) and its job cancelled: its scratch is wiped, so the job could not finish it.
 TEST_P(EngineTest, ARestartCancelsTheSlurmJobOfAnInterruptedRun) {
-  if (!SlurmUp()) GTEST_SKIP() << "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
   FakeExecutor* fake = Fake();
   fake->mode = "block";
