@@ -6,11 +6,12 @@
 //       (synthetic module: Illumina-like names and qualities that pass QC), COVERAGE x in all.
 //   overhead run EXECUTOR REF.fa R1 R2 PIPELINES_DIR WORKDIR THREADS OUT.vcf.gz
 //       registers the pair as a QC-passed sequencing run in a scratch Zengen (SQLite, local
-//       blob store, Crypt4GH), then times one germline run on EXECUTOR (local | slurm) from
-//       the request to `succeeded`: input decryption into scratch, the engine, sanitising,
-//       encrypting and registering the outputs. Prints one "zengen_phase NAME SECONDS" line
-//       per phase of the run's provenance (zengen:phases), then "zengen_run_seconds S", and
-//       writes the registered VCF's plaintext to OUT.vcf.gz for the accuracy comparison.
+//       blob store, Crypt4GH), then times one germline run on EXECUTOR (local | slurm |
+//       slurm_allocation) from the request to `succeeded`: input decryption into scratch, the
+//       engine, sanitising, encrypting and registering the outputs. Prints one
+//       "zengen_phase NAME SECONDS" line per phase of the run's provenance (zengen:phases),
+//       then "zengen_run_seconds S", and writes the registered VCF's plaintext to OUT.vcf.gz
+//       for the accuracy comparison.
 #include <chrono>
 #include <fstream>
 #include <iostream>

@@ -15,7 +15,10 @@
 #      single-node Slurm cluster started here (scripts/slurm-test-cluster.sh; its one node is
 #      this machine, where the anchor runs), followed by where Toil's own time went
 #      (toil_timeline.py: toil_phase NAME SECONDS), and 5. a Zengen run on the slurm
-#      executor, unless SLURM=0. When 2-3 ran too, the anchor is run again right before 4.
+#      executor in each mode of SLURM_MODES (default "per_step per_run": Toil submitting each
+#      step, then one Slurm allocation per run running cwltool), unless SLURM=0. When 2-3 ran
+#      too, the anchor is run again right before 4; it is run once more after 5, and each
+#      Slurm figure is printed against it and against the mean of the two.
 # LOCAL=0 skips 2 and 3 (the anchor always runs).
 # Each Zengen run also prints its phases (zengen_phase NAME SECONDS, from the run's provenance).
 # A/B: OLD=path/to/another/pipeline_overhead (e.g. built from main) adds the same Zengen run(s)
@@ -28,6 +31,8 @@
 # scripts/install-deps.sh with ZENGEN_WITH_BENCH=1, and a build (scripts/build.sh).
 #
 #   LENGTH=2000000 COVERAGE=30 SEED=1 SLURM=1 bash bench/pipeline/run.sh
+# The Slurm figures alone (anchor, Toil alone, both modes):
+#   LOCAL=0 LENGTH=3000000 COVERAGE=30 SEED=1 bash bench/pipeline/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
@@ -145,15 +150,36 @@ if [[ "${SLURM:-1}" == 1 ]]; then
   echo "toil+Slurm overhead: $(echo "scale=3; ($t_toil - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall"
   # Where Toil's own time goes (seconds, +-1: the log's resolution).
   python3 "$here/toil_timeline.py" toil/err "$t0" "$t1" | sed 's/^/  /' || true
-  # 5. Zengen on the slurm executor.
-  "$driver" run slurm truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-slurm" \
-    "$threads" zengen-slurm.vcf.gz >zengen-slurm.out 2>zengen-slurm.err || true
-  t_zs=$(awk '/^zengen_run_seconds/ {print $2}' zengen-slurm.out)
-  [[ -n "$t_zs" ]] || { cat zengen-slurm.err >&2; exit 1; }
-  bcftools norm -f truth/ref.fa -m -any zengen-slurm.vcf.gz -Oz -o zengen-slurm.norm.vcf.gz 2>/dev/null
-  report "zengen run (slurm)" "$t_zs" zengen-slurm.norm.vcf.gz
-  echo "zengen slurm overhead: $(echo "scale=3; ($t_zs - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall; $(echo "scale=3; ($t_zs - $t_toil) * 100 / $t_toil" | bc) % over toil alone"
-  grep '^zengen_phase' zengen-slurm.out | sed 's/^/  /' || true
+  # 5. Zengen on the slurm executor, in each mode of SLURM_MODES (default both): per_step
+  # (analysis_executor = slurm: Toil submits every step) and per_run (slurm_allocation: the run
+  # is one Slurm job running cwltool on the node), each against the same anchor.
+  slurm_walls=()
+  for mode in ${SLURM_MODES:-per_step per_run}; do
+    case "$mode" in
+      per_step) exe=slurm ;;
+      per_run) exe=slurm_allocation ;;
+      *) echo "run.sh: SLURM_MODES holds per_step and/or per_run, not $mode" >&2; exit 2 ;;
+    esac
+    "$driver" run "$exe" truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-$mode" \
+      "$threads" "zengen-$mode.vcf.gz" >"zengen-$mode.out" 2>"zengen-$mode.err" || true
+    t_zs=$(awk '/^zengen_run_seconds/ {print $2}' "zengen-$mode.out")
+    [[ -n "$t_zs" ]] || { cat "zengen-$mode.err" >&2; exit 1; }
+    bcftools norm -f truth/ref.fa -m -any "zengen-$mode.vcf.gz" -Oz -o "zengen-$mode.norm.vcf.gz" 2>/dev/null
+    report "zengen run (slurm $mode)" "$t_zs" "zengen-$mode.norm.vcf.gz"
+    echo "zengen slurm $mode overhead: $(echo "scale=3; ($t_zs - $t_hand) * 100 / $t_hand" | bc) % of the anchor's wall; $(echo "scale=3; ($t_zs - $t_toil) * 100 / $t_toil" | bc) % over toil alone"
+    grep '^zengen_phase' "zengen-$mode.out" | sed 's/^/  /' || true
+    slurm_walls+=("$mode $t_zs")
+  done
+  # The anchor once more after the Slurm runs, so that a run late in a loaded bench is also
+  # compared with an anchor measured next to it (the load moves while the bench runs).
+  t_hand_before=$t_hand
+  hand_run
+  report "by hand (anchor after)" "$t_hand" hand/S1.vcf.gz
+  echo "toil+Slurm overhead against the anchor after: $(echo "scale=3; ($t_toil - $t_hand) * 100 / $t_hand" | bc) %"
+  for w in "${slurm_walls[@]}"; do
+    set -- $w
+    echo "zengen slurm $1 overhead against the anchor after: $(echo "scale=3; ($2 - $t_hand) * 100 / $t_hand" | bc) %; against the mean of both anchors: $(echo "scale=3; ($2 - ($t_hand + $t_hand_before) / 2) * 200 / ($t_hand + $t_hand_before)" | bc) %"
+  done
   if [[ -n "${OLD:-}" ]]; then
     t_zso=$("$OLD" run slurm truth/ref.fa r1.fq.gz r2.fq.gz "$root/pipelines" "$work/zengen-slurm-old" \
       "$threads" zengen-slurm-old.vcf.gz 2>zengen-slurm-old.err | awk '/^zengen_run_seconds/ {print $2}')

@@ -930,6 +930,9 @@ Status Runs::Recover() {
   }());
   const Actor system{"system", "", {}, "system", ""};
   for (const auto& r : running) {
+    // What the scheduler still runs for it (a Toil step's job, the run's allocation) is
+    // cancelled: its scratch goes below, so it could not be adopted.
+    executor_->Abandon(r.id);
     ZG_RETURN_IF_ERROR(Move(r, "interrupt", system,
                             {{"error", {{"code", "interrupted"},
                                         {"message", "the server stopped while the run was running"}}},
@@ -1097,7 +1100,8 @@ void Runs::OnLine(const Run& run, std::string_view line, const Actor& as) {
 }
 
 Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Actor& as,
-                             std::string& node, json& phases, EarlyOutputs* early) {
+                             std::string& node, std::string& job_id, json& phases,
+                             EarlyOutputs* early) {
   auto t = std::chrono::steady_clock::now();
   const Pipeline* pipeline = FindPipeline(run.pipeline, run.pipeline_version);
   if (pipeline == nullptr) return Internal("unknown_pipeline", run.pipeline);
@@ -1194,6 +1198,7 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
                                      *cancel));
   phases["engine"] = SecondsSince(t);
   node = result.node;
+  job_id = result.job_id;
   if (result.cancelled) return Conflict("cancelled", "the run was cancelled");
   if (result.exit_code != 0) {
     return Internal("engine_failed",
@@ -1205,8 +1210,8 @@ Result<json> Runs::RunEngine(const Run& run, const fs::path& scratch, const Acto
 
 json Runs::BuildProvenance(const Run& run, const ReferenceGenome& ref, const json& inputs,
                            const json& outputs, const std::string& node,
-                           const std::string& started, const std::string& ended,
-                           const json& phases) {
+                           const std::string& job_id, const std::string& started,
+                           const std::string& ended, const json& phases) {
   const std::string run_node = "#run-" + run.id;
   json graph = json::array();
   json parts = json::array();
@@ -1250,6 +1255,8 @@ json Runs::BuildProvenance(const Run& run, const ReferenceGenome& ref, const jso
                    {"prov:wasAssociatedWith", {{"@id", "#engine"}}},
                    {"zengen:attempt", run.attempt},
                    {"zengen:executor", run.executor},
+                   {"zengen:executorMode", executor_->mode()},
+                   {"zengen:slurmJob", job_id},
                    {"zengen:node", node},
                    {"zengen:centre", run.centre},
                    {"zengen:requestedBy", run.created_by},
@@ -1299,6 +1306,7 @@ void Runs::Execute(Run run) {
   fs::permissions(scratch, fs::perms::owner_all, fs::perm_options::replace, ec);
 
   std::string node;
+  std::string job_id;  // per_run: the run's Slurm job
   json outputs = json::array();
   json provenance;
   json phases = json::object();
@@ -1311,7 +1319,7 @@ void Runs::Execute(Run run) {
     // Waits for its background jobs when the run's outcome is known, before the scratch
     // directory goes.
     EarlyOutputs early(registry_, scratch, run.participant_id, ref.fasta);
-    ZG_ASSIGN_OR_RETURN(json out, RunEngine(run, scratch, as, node, phases, &early));
+    ZG_ASSIGN_OR_RETURN(json out, RunEngine(run, scratch, as, node, job_id, phases, &early));
     const auto registration = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(mu_);
@@ -1421,8 +1429,8 @@ void Runs::Execute(Run run) {
     }
     ZG_RETURN_IF_ERROR(first_error);
     phases["registration"] = SecondsSince(registration);
-    provenance = BuildProvenance(run, ref, input_nodes, output_nodes, node, run.started_at,
-                                 FormatRfc3339(clock_.Now()), phases);
+    provenance = BuildProvenance(run, ref, input_nodes, output_nodes, node, job_id,
+                                 run.started_at, FormatRfc3339(clock_.Now()), phases);
     return Status::Ok();
   }();
 

@@ -296,15 +296,17 @@ class Runs {
   const nlohmann::json& ToolVersionsOnce();
   void Execute(Run run);
   // Runs the engine; returns the outputs to register, or the run's error.
-  // `phases` receives the seconds each of Zengen's phases took (see BuildProvenance).
+  // `phases` receives the seconds each of Zengen's phases took (see BuildProvenance);
+  // `node` where the engine ran, `job_id` the run's Slurm job (per_run mode; else empty).
   Result<nlohmann::json> RunEngine(const Run& run, const std::filesystem::path& scratch,
-                                   const Actor& as, std::string& node, nlohmann::json& phases,
-                                   EarlyOutputs* early);
+                                   const Actor& as, std::string& node, std::string& job_id,
+                                   nlohmann::json& phases, EarlyOutputs* early);
   void OnLine(const Run& run, std::string_view line, const Actor& as);
   nlohmann::json BuildProvenance(const Run& run, const ReferenceGenome& ref,
                                  const nlohmann::json& inputs, const nlohmann::json& outputs,
-                                 const std::string& node, const std::string& started,
-                                 const std::string& ended, const nlohmann::json& phases);
+                                 const std::string& node, const std::string& job_id,
+                                 const std::string& started, const std::string& ended,
+                                 const nlohmann::json& phases);
   std::filesystem::path Scratch(const Run& r) const;
 
   storage::Store& store_;

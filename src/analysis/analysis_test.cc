@@ -887,6 +887,7 @@ class EngineTest : public AnalysisTest {
     const std::string sp = QcPassedSpecimen();
     auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
     ASSERT_TRUE(run.ok()) << run.error().message;
+    last_run_ = run->id;
     ASSERT_TRUE(runs_->WaitIdleForTest(600s));
     auto got = runs_->Get(run->id);
     ASSERT_EQ(got->state, "succeeded") << got->error.dump() << *runs_->Log(run->id);
@@ -937,6 +938,7 @@ class EngineTest : public AnalysisTest {
     }
     EXPECT_TRUE(early) << text;
   }
+  std::string last_run_;  // EndToEnd's run
 };
 
 TEST_P(EngineTest, CwltoolRunsTheGermlinePipelineEndToEnd) {
@@ -1119,6 +1121,153 @@ TEST_P(EngineTest, AStepJobCancelledWithScancelIsRetriedOrFailsWithItsLog) {
   std::cout << "scancel: the run ended " << got->state << " (attempt " << got->attempt << ")\n";
   EXPECT_TRUE(ScratchEmpty());
   EXPECT_TRUE(RunJobs(run->id).empty());
+}
+
+// ---- one Slurm allocation per run (mode per_run) -------------------------------------------
+
+// The configuration's names map to the adapters and their modes (no cluster needed: building
+// an executor only asks the engine for its version).
+TEST(ExecutorTest, ConfigurationNamesTheExecutorAndItsSlurmMode) {
+  auto local = MakeExecutor("local");
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ((*local)->name(), "local");
+  EXPECT_EQ((*local)->mode(), "");
+  auto per_step = MakeExecutor("slurm");
+  ASSERT_TRUE(per_step.ok());
+  EXPECT_EQ((*per_step)->name(), "slurm");
+  EXPECT_EQ((*per_step)->mode(), "per_step");
+  auto per_run = MakeExecutor("slurm_allocation");
+  ASSERT_TRUE(per_run.ok());
+  EXPECT_EQ((*per_run)->name(), "slurm");
+  EXPECT_EQ((*per_run)->mode(), "per_run");
+  auto bad = MakeExecutor("pbs");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "invalid_executor");
+  EXPECT_EQ(bad.error().field, "analysis_executor");
+}
+
+constexpr const char* kNoSlurm =
+    "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+
+// True when the one-node test cluster is up (SLURM_CONF then points at it); a failure when
+// ZENGEN_REQUIRE_SLURM says it must be.
+bool SlurmUp() {
+  const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
+  if (conf == nullptr || *conf == '\0') {
+    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) ADD_FAILURE() << "no Slurm test cluster";
+    return false;
+  }
+  return ::setenv("SLURM_CONF", conf, 1) == 0;
+}
+
+// The germline pipeline as one Slurm job: outputs registered (EndToEnd), and the provenance
+// names the executor, its mode, the node and the run's job.
+TEST_P(EngineTest, OneSlurmAllocationPerRunRunsTheGermlinePipelineEndToEnd) {
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
+  if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
+  MakeRuns(SlurmAllocationExecutor());
+  EXPECT_EQ(runs_->executor().name(), "slurm");
+  EXPECT_EQ(runs_->executor().mode(), "per_run");
+  EndToEnd();
+  ASSERT_FALSE(last_run_.empty());
+  auto prov = runs_->Provenance(last_run_);
+  ASSERT_TRUE(prov.ok());
+  bool found = false;
+  for (const auto& node : (*prov)["@graph"]) {
+    if (!node.contains("zengen:executorMode")) continue;
+    found = true;
+    EXPECT_EQ(node["zengen:executor"], "slurm");
+    EXPECT_EQ(node["zengen:executorMode"], "per_run");
+    EXPECT_FALSE(node["zengen:node"].get<std::string>().empty());
+    const std::string job = node["zengen:slurmJob"].get<std::string>();
+    EXPECT_FALSE(job.empty());
+    EXPECT_NE(runs_->Log(last_run_)->find("submitted as job " + job), std::string::npos);
+  }
+  EXPECT_TRUE(found) << prov->dump();
+}
+
+// The run's job cancelled with scancel while its first step blocks: the run fails with the
+// engine's log and the scheduler's reason (no retry in this mode: the whole run would start
+// again, which is the analyst's Retry), no scratch, no job and nothing registered.
+TEST_P(EngineTest, TheRunsAllocationCancelledWithScancelFailsTheRunWithItsLog) {
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
+  if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
+  Wrappers();
+  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
+  MakeRuns(SlurmAllocationExecutor((dir_ / "bin" / "engine").string()));
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  ASSERT_GT(WaitBlocked(), 0);  // the trim step is running inside the run's allocation
+  const auto jobs = RunJobs(run->id);
+  ASSERT_EQ(jobs.size(), 1u) << "expected the run's one job";
+  ASSERT_EQ(RunCommand({"scancel", jobs[0]})->exit_code, 0);
+  ASSERT_TRUE(runs_->WaitIdleForTest(300s));
+  auto got = runs_->Get(run->id);
+  const std::string log = *runs_->Log(run->id);
+  ASSERT_EQ(got->state, "failed") << log;
+  EXPECT_EQ(got->error["code"], "engine_failed");
+  EXPECT_NE(log.find("[step trim] start"), std::string::npos) << log;  // the engine's own log
+  EXPECT_NE(log.find("ended CANCELLED"), std::string::npos) << log;
+  EXPECT_TRUE(ScratchEmpty());
+  EXPECT_TRUE(AnalysisFiles().empty());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_run_outputs"), 0);
+  EXPECT_TRUE(RunJobs(run->id).empty());
+}
+
+// Cancelled through Zengen: the run's job is scancel'ed, the run ends cancelled, no scratch.
+TEST_P(EngineTest, ACancelledRunOnItsAllocationLeavesNoJobAndNoScratch) {
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
+  if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
+  Wrappers();
+  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
+  MakeRuns(SlurmAllocationExecutor((dir_ / "bin" / "engine").string()));
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  ASSERT_GT(WaitBlocked(), 0);
+  ASSERT_EQ(RunJobs(run->id).size(), 1u);
+  ASSERT_TRUE(runs_->Cancel(run->id, kAn1).ok());
+  ASSERT_TRUE(runs_->WaitIdleForTest(120s));
+  EXPECT_EQ(runs_->Get(run->id)->state, "cancelled");
+  EXPECT_TRUE(ScratchEmpty());
+  EXPECT_TRUE(AnalysisFiles().empty());
+  EXPECT_TRUE(RunJobs(run->id).empty());
+}
+
+// After a restart, a run recorded running whose job is still in the queue is failed
+// (interrupted) and its job cancelled: its scratch is wiped, so the job could not finish it.
+TEST_P(EngineTest, ARestartCancelsTheSlurmJobOfAnInterruptedRun) {
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
+  if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
+  FakeExecutor* fake = Fake();
+  fake->mode = "block";
+  const std::string sp = QcPassedSpecimen();
+  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+  ASSERT_TRUE(run.ok());
+  while (!fake->started.load()) std::this_thread::sleep_for(10ms);
+  runs_.reset();  // the process "dies" with the run recorded running
+  // The run's allocation, still queued or running on the cluster.
+  auto sub = RunCommand({"sbatch", "--parsable", "--comment=zengen-" + run->id,
+                         "--output=/dev/null", "--wrap=sleep 600"});
+  ASSERT_TRUE(sub.ok());
+  ASSERT_EQ(sub->exit_code, 0) << sub->out;
+  ASSERT_EQ(RunJobs(run->id).size(), 1u);
+  runs_ = std::make_unique<Runs>(*store_, clock_, audit_, *specimens_, *gate_, *registry_,
+                                 SlurmAllocationExecutor(),
+                                 Options{.pipelines_dir = fs::path(ZENGEN_SOURCE_DIR) / "pipelines",
+                                         .references_dir = dir_ / "references",
+                                         .scratch_dir = dir_ / "scratch"});
+  ASSERT_TRUE(runs_->Recover().ok());
+  EXPECT_EQ(runs_->Get(run->id)->error["code"], "interrupted");
+  EXPECT_TRUE(ScratchEmpty());
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = RunJobs(run->id).empty();
+    if (!gone) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(gone);
+  for (const auto& id : RunJobs(run->id)) (void)RunCommand({"scancel", id});
 }
 
 // The somatic pipeline 1.0.0 on its own under cwltool: a normal with germline SNVs, a tumour

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -22,6 +24,13 @@ constexpr int kPollMillis = 200;
 constexpr int kExitPollMillis = 10;
 // How long an engine gets to stop its children after SIGTERM before SIGKILL.
 constexpr auto kTermGrace = std::chrono::seconds(5);
+// per_run: how often the engine's log and exit file in scratch are read (a file read: cheap,
+// and a step's end reaches the early sanitising without delay), every how many of those reads
+// the run's Slurm job is asked about (one scontrol call: once a second), and how long a
+// cancelled job may take to leave before the run is given up as cancelled anyway.
+constexpr int kSlurmPollMillis = 50;
+constexpr int kSchedulerQueryEvery = 20;
+constexpr auto kCancelWait = std::chrono::seconds(60);
 
 std::string StripAnsi(std::string_view s) {
   std::string out;
@@ -165,6 +174,32 @@ json ReadJson(const fs::path& p) {
 
 std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
+// cwltool's command line for a job: every file it writes stays in the run's scratch directory.
+std::vector<std::string> CwltoolArgv(const std::string& program, const Job& job) {
+  const std::string tmp = (job.scratch / "tmp").string() + "/";
+  // why --no-compute-checksum: cwltool would SHA-1 every step's outputs (the trimmed FASTQ,
+  // the CRAM) for checksums Zengen never reads; it hashes what it registers itself (SHA-256).
+  return {program,
+          "--no-container",
+          "--no-compute-checksum",
+          "--outdir", (job.scratch / "out").string(),
+          "--tmpdir-prefix", tmp,
+          "--tmp-outdir-prefix", tmp,
+          job.workflow.string(),
+          job.inputs.string()};
+}
+
+// The Slurm jobs carrying comment zengen-<run_id>, cancelled with scancel (squeue only: no
+// accounting database).
+void CancelRunJobs(const std::string& run_id) {
+  auto q = RunCommand({"squeue", "-h", "-o", "%i %k"});
+  if (!q.ok()) return;
+  std::istringstream lines(q->out);
+  for (std::string id, comment; lines >> id >> comment;) {
+    if (comment == "zengen-" + run_id) (void)RunCommand({"scancel", id});
+  }
+}
+
 class EngineExecutor : public Executor {
  public:
   EngineExecutor(std::string name, std::string program)
@@ -205,23 +240,15 @@ class CwltoolExecutor final : public EngineExecutor {
 
  private:
   std::vector<std::string> Argv(const Job& job) const override {
-    const std::string tmp = (job.scratch / "tmp").string() + "/";
-    // why --no-compute-checksum: cwltool would SHA-1 every step's outputs (the trimmed FASTQ,
-    // the CRAM) for checksums Zengen never reads; it hashes what it registers itself (SHA-256).
-    return {program_,
-            "--no-container",
-            "--no-compute-checksum",
-            "--outdir", (job.scratch / "out").string(),
-            "--tmpdir-prefix", tmp,
-            "--tmp-outdir-prefix", tmp,
-            job.workflow.string(),
-            job.inputs.string()};
+    return CwltoolArgv(program_, job);
   }
 };
 
 class ToilSlurmExecutor final : public EngineExecutor {
  public:
   explicit ToilSlurmExecutor(std::string program) : EngineExecutor("slurm", std::move(program)) {}
+  std::string mode() const override { return "per_step"; }
+  void Abandon(const std::string& run_id) override { CancelRunJobs(run_id); }
 
  private:
   std::vector<std::string> Argv(const Job& job) const override {
@@ -262,18 +289,221 @@ class ToilSlurmExecutor final : public EngineExecutor {
   std::vector<std::string> Env(const Job& job) const override {
     return {"TOIL_SLURM_ARGS=--comment=zengen-" + job.run_id};
   }
-  void OnCancel(const Job& job) override {
-    auto q = RunCommand({"squeue", "-h", "-o", "%i %k"});
-    if (!q.ok()) return;
-    std::istringstream lines(q->out);
-    for (std::string id, comment; lines >> id >> comment;) {
-      if (comment == "zengen-" + job.run_id) (void)RunCommand({"scancel", id});
-    }
-  }
+  void OnCancel(const Job& job) override { CancelRunJobs(job.run_id); }
   std::string Node(const Job&) const override {
     auto n = RunCommand({"sinfo", "-h", "-o", "%N"});
     return n.ok() && n->exit_code == 0 ? FirstLine(n->out) : "";
   }
+};
+
+
+// Quotes `s` for a POSIX shell (single quotes; an embedded quote closes, escapes, reopens).
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// The largest `key: N` over the .cwl files in `dir` (0 when none declares it).
+int64_t MaxDeclared(const fs::path& dir, std::string_view key) {
+  int64_t best = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".cwl") continue;
+    std::ifstream f(e.path());
+    for (std::string line; std::getline(f, line);) {
+      const size_t at = line.find(std::string(key) + ":");
+      if (at == std::string::npos) continue;
+      const std::string rest = line.substr(at + key.size() + 1);
+      char* end = nullptr;
+      const long long v = std::strtoll(rest.c_str(), &end, 10);
+      if (end != rest.c_str() && v > best) best = v;
+    }
+  }
+  return best;
+}
+
+// A Slurm job's state as `scontrol show job -o` reports it.
+struct SlurmJobState {
+  bool gone = false;      // the controller no longer knows the job
+  std::string state;      // PENDING, RUNNING, COMPLETED, CANCELLED, ...
+  std::string node_list;  // empty until it runs
+  std::string exit_code;  // "status:signal"
+};
+
+std::string Field(const std::string& line, std::string_view key) {
+  const std::string k = " " + std::string(key) + "=";
+  size_t at = (" " + line).find(k);
+  if (at == std::string::npos) return "";
+  at += k.size() - 1;  // in `line` (the leading space was added)
+  const size_t end = line.find(' ', at);
+  return line.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+std::optional<SlurmJobState> QueryJob(const std::string& id) {
+  auto q = RunCommand({"scontrol", "show", "job", "-o", id});
+  if (!q.ok()) return std::nullopt;
+  SlurmJobState s;
+  if (q->exit_code != 0) {
+    if (q->out.find("Invalid job id") != std::string::npos) {
+      s.gone = true;
+      return s;
+    }
+    return std::nullopt;  // the controller did not answer: ask again later
+  }
+  s.state = Field(q->out, "JobState");
+  s.node_list = Field(q->out, "NodeList");
+  if (s.node_list == "(null)") s.node_list.clear();
+  s.exit_code = Field(q->out, "ExitCode");
+  return s;
+}
+
+bool Finished(const SlurmJobState& s) {
+  static const std::set<std::string, std::less<>> kEnded = {
+      "COMPLETED", "FAILED",   "CANCELLED", "TIMEOUT",       "NODE_FAIL",
+      "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY", "SPECIAL_EXIT"};
+  return s.gone || kEnded.contains(s.state);
+}
+
+// The engine's log as a file in scratch that grows: each call hands on the complete lines
+// written since the previous one (all of it, the last partial line too, when `all`).
+class LogTail {
+ public:
+  explicit LogTail(fs::path path) : path_(std::move(path)) {}
+  void Read(const std::function<void(std::string_view)>& on_line, bool all) {
+    std::ifstream f(path_, std::ios::binary);
+    if (f) {
+      f.seekg(static_cast<std::streamoff>(offset_));
+      char buf[8192];
+      while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+        pending_.append(buf, static_cast<size_t>(f.gcount()));
+        offset_ += static_cast<uint64_t>(f.gcount());
+      }
+    }
+    size_t start = 0;
+    for (size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      on_line(StripAnsi(std::string_view(pending_).substr(start, nl - start)));
+    }
+    pending_.erase(0, start);
+    if (all && !pending_.empty()) {
+      on_line(StripAnsi(pending_));
+      pending_.clear();
+    }
+  }
+
+ private:
+  fs::path path_;
+  uint64_t offset_ = 0;
+  std::string pending_;
+};
+
+class SlurmAllocation final : public Executor {
+ public:
+  explicit SlurmAllocation(std::string program) : program_(std::move(program)) {
+    auto v = RunCommand({program_, "--version"});
+    version_ = v.ok() ? FirstLine(v->out) : program_ + " (version unknown)";
+  }
+  std::string name() const override { return "slurm"; }
+  std::string mode() const override { return "per_run"; }
+  std::string EngineVersion() const override { return version_; }
+  void Abandon(const std::string& run_id) override { CancelRunJobs(run_id); }
+
+  Result<JobResult> Run(const Job& job, const std::function<void(std::string_view)>& on_line,
+                        const std::atomic<bool>& cancel) override {
+    const fs::path out_json = job.scratch / "engine-output.json";
+    const fs::path exit_file = job.scratch / "engine-exit";
+    const fs::path log = job.scratch / "engine.log";
+    const fs::path script = job.scratch / "run.sbatch";
+    {
+      // The batch script: the engine's stdout is its output object; its exit status is
+      // written last (renamed into place), so Zengen knows the engine ended and how without
+      // an accounting database.
+      std::string cmd;
+      for (const auto& a : CwltoolArgv(program_, job)) cmd += ShellQuote(a) + " ";
+      std::ofstream f(script);
+      f << "#!/bin/sh\n"
+        << "cd " << ShellQuote(job.scratch.string()) << " || exit 126\n"
+        << cmd << "> " << ShellQuote(out_json.string()) << "\n"
+        << "echo $? > " << ShellQuote(exit_file.string() + ".tmp") << " && mv "
+        << ShellQuote(exit_file.string() + ".tmp") << " " << ShellQuote(exit_file.string())
+        << "\n";
+      if (!f) return Internal("spawn_failed", "cannot write the batch script");
+    }
+    fs::permissions(script, fs::perms::owner_all, fs::perm_options::replace);
+    const fs::path dir = job.workflow.parent_path();
+    const int64_t cores = std::max<int64_t>(job.threads, MaxDeclared(dir, "coresMin"));
+    const int64_t mem_mib = std::max<int64_t>(2048, MaxDeclared(dir, "ramMin"));
+    auto sub = RunCommand({"sbatch", "--parsable", "--job-name=zengen-" + job.run_id,
+                           "--comment=zengen-" + job.run_id, "--nodes=1", "--ntasks=1",
+                           fmt::format("--cpus-per-task={}", cores),
+                           fmt::format("--mem={}M", mem_mib), "--chdir=" + job.scratch.string(),
+                           "--output=" + (job.scratch / "slurm.out").string(),
+                           "--error=" + log.string(), script.string()});
+    if (!sub.ok()) return sub.error();
+    const std::string id = FirstLine(sub->out).substr(0, FirstLine(sub->out).find(';'));
+    if (sub->exit_code != 0 || id.empty() ||
+        id.find_first_not_of("0123456789") != std::string::npos) {
+      on_line("sbatch: " + sub->out);
+      return Internal("spawn_failed", "sbatch refused the run's job: " + FirstLine(sub->out));
+    }
+    on_line(fmt::format("slurm: run submitted as job {} ({} cores, {} MiB)", id, cores, mem_mib));
+    JobResult r;
+    r.job_id = id;
+    LogTail tail(log);
+    SlurmJobState last;
+    bool scancelled = false;
+    std::chrono::steady_clock::time_point cancelled_at;
+    int64_t polls = 0;
+    for (;;) {
+      tail.Read(on_line, false);
+      if (cancel.load() && !scancelled) {
+        scancelled = true;
+        r.cancelled = true;
+        cancelled_at = std::chrono::steady_clock::now();
+        (void)RunCommand({"scancel", id});
+      }
+      // The exit file is the batch script's last act: the engine has ended and its log and
+      // output object are complete.
+      if (fs::exists(exit_file)) break;
+      if (polls++ % (scancelled ? 4 : kSchedulerQueryEvery) == 0) {
+        if (auto s = QueryJob(id)) {
+          if (!s->node_list.empty()) r.node = s->node_list;
+          if (!s->gone) last = *s;
+          if (Finished(*s)) break;
+        }
+      }
+      if (scancelled && std::chrono::steady_clock::now() - cancelled_at > kCancelWait) break;
+      usleep(kSlurmPollMillis * 1000);
+    }
+    tail.Read(on_line, true);
+    if (r.node.empty()) {
+      // A run shorter than a query interval: the controller still knows where it ran.
+      if (auto s = QueryJob(id)) r.node = s->node_list;
+    }
+    std::ifstream ef(exit_file);
+    int code = -1;
+    if (ef >> code) {
+      r.exit_code = code;
+    } else {
+      // Ended without the engine's status: cancelled, killed, out of time or memory.
+      r.exit_code = last.state == "CANCELLED" ? 128 + SIGTERM : 1;
+      on_line(fmt::format("slurm: job {} ended {} (exit code {}) before the engine reported "
+                          "its status",
+                          id, last.state.empty() ? "unknown" : last.state, last.exit_code));
+    }
+    if (r.exit_code == 0 && !r.cancelled) r.outputs = ReadJson(out_json);
+    return r;
+  }
+
+ private:
+  const std::string program_;
+  std::string version_;
 };
 
 }  // namespace
@@ -298,10 +528,16 @@ std::unique_ptr<Executor> SlurmExecutor(std::string program) {
   return std::make_unique<ToilSlurmExecutor>(std::move(program));
 }
 
+std::unique_ptr<Executor> SlurmAllocationExecutor(std::string program) {
+  return std::make_unique<SlurmAllocation>(std::move(program));
+}
+
 Result<std::unique_ptr<Executor>> MakeExecutor(std::string_view name) {
   if (name == "local" || name.empty()) return LocalExecutor();
   if (name == "slurm") return SlurmExecutor();
-  return InvalidArgument("invalid_executor", "analysis_executor must be 'local' or 'slurm'",
+  if (name == "slurm_allocation") return SlurmAllocationExecutor();
+  return InvalidArgument("invalid_executor",
+                         "analysis_executor must be 'local', 'slurm' or 'slurm_allocation'",
                          "analysis_executor");
 }
 

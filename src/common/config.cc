@@ -114,9 +114,10 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
       {"upload_expiry_s", int_field(c.upload_expiry_s, 3600, 365 * 86400, "upload_expiry_s")},
       {"web_root", [&](const std::string& v, int) { c.web_root = v; return Status::Ok(); }},
       {"analysis_executor", [&](const std::string& v, int line) -> Status {
-         if (v != "local" && v != "slurm") {
+         if (v != "local" && v != "slurm" && v != "slurm_allocation") {
            return InvalidArgument("invalid_config",
-                                  fmt::format("line {}: analysis_executor must be local or slurm",
+                                  fmt::format("line {}: analysis_executor must be local, slurm "
+                                              "or slurm_allocation",
                                               line),
                                   "analysis_executor");
          }
@@ -292,10 +293,11 @@ upload_expiry_s = 604800
 # public_url = https://zengen.example.jp
 
 # Uniform analysis: runs of the versioned CWL pipelines (pipelines/) on this site's
-# executor: local (cwltool on this machine, the default) or slurm (toil-cwl-runner
-# submitting every step to Slurm; SLURM_CONF from the environment). analysis_workers
-# runs execute at once, each with analysis_threads threads. Unset pipelines_dir: the
-# pipelines/ of the source tree zengen was built in.
+# executor: local (cwltool on this machine, the default), slurm (toil-cwl-runner
+# submitting every step to Slurm; SLURM_CONF from the environment) or slurm_allocation
+# (one Slurm job per run, cwltool on the allocated node; see docs/operations.md).
+# analysis_workers runs execute at once, each with analysis_threads threads. Unset
+# pipelines_dir: the pipelines/ of the source tree zengen was built in.
 analysis_executor = local
 analysis_workers = 1
 analysis_threads = 2

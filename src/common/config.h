@@ -65,7 +65,8 @@ struct Config {
   // derived from the listen address and the bound port (PublicBaseUrl).
   std::string public_url;
   // Uniform analysis (issue 16): the executor of this site ("local": cwltool on this machine;
-  // "slurm": toil-cwl-runner submitting to Slurm, SLURM_CONF from the environment), runs
+  // "slurm": toil-cwl-runner submitting each step to Slurm, SLURM_CONF from the environment;
+  // "slurm_allocation": one Slurm job per run, cwltool inside it), runs
   // executing at once, threads per run, where the versioned pipelines are (empty: the
   // pipelines/ of the source tree the binary was built in) and whether a specimen passing QC
   // starts its germline run by itself.

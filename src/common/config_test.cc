@@ -47,6 +47,16 @@ TEST(ConfigTest, OutOfRangeIntegerIsRefused) {
   EXPECT_FALSE(ParseConfig("no equals sign\n", "/d").ok());
 }
 
+// Issue 16: the analysis executor is one of the three adapters; anything else names the field.
+TEST(ConfigTest, AnalysisExecutorTakesTheSlurmAllocationMode) {
+  auto c = ParseConfig("analysis_executor = slurm_allocation\n", "/d");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->analysis_executor, "slurm_allocation");
+  auto bad = ParseConfig("analysis_executor = slurm_per_node\n", "/d");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "analysis_executor");
+}
+
 // Issue 12 finding 6: ticket URLs come from configuration, never from the Host header.
 TEST(ConfigTest, PublicUrlIsConfiguredOrDerivedFromTheListenAddress) {
   auto c = ParseConfig("listen = 0.0.0.0:0\npublic_url = https://zengen.example.jp/\n", "/d");
