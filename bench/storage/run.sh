@@ -28,7 +28,7 @@
 #      (copy, read back, verify, record, retire): objects/s and MB/s (one turn).
 #
 #   bash bench/storage/run.sh                          # 1 GiB, 3 rounds, as the issue asks
-#   OLD_BENCH=/work/old-bin/storage_bench bash bench/storage/run.sh   # A/B in the same run
+#   OLD_BENCH=../old/build/bench/storage/storage_bench bash bench/storage/run.sh   # A/B in the same run
 #   SIZE_MIB=256 INGEST_MIB=256 REPS=5 bash bench/storage/run.sh      # smaller, more rounds
 #
 # Environment: SIZE_MIB (default 1024), REPS (rounds, default 3), PARTS (the new adapter's part
