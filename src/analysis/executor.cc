@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "common/shell.h"
+
 namespace zengen::analysis {
 namespace {
 
@@ -297,18 +299,6 @@ class ToilSlurmExecutor final : public EngineExecutor {
 };
 
 
-// Quotes `s` for a POSIX shell (single quotes; an embedded quote closes, escapes, reopens).
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 // The largest `key: N` over the .cwl files in `dir` (0 when none declares it).
 int64_t MaxDeclared(const fs::path& dir, std::string_view key) {

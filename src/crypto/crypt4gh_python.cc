@@ -8,22 +8,13 @@
 #include <fstream>
 #include <random>
 
+#include "common/shell.h"
+
 namespace zengen::crypto::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ShellQuote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 }  // namespace
 
