@@ -54,6 +54,13 @@ async function checkAxe(page, name) {
   assert.deepEqual(blocking, [], `${name}: label/keyboard violations`);
 }
 
+// A page sets its title in an effect once its data has arrived: wait for the title to match
+// (the default timeout), then check it, so that the failure message shows the title seen.
+async function expectTitle(page, re) {
+  await page.waitForFunction((src) => new RegExp(src).test(document.title), re.source).catch(() => {});
+  assert.match(await page.title(), re);
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 }
@@ -453,7 +460,7 @@ test('one finding walks from filing to disclosure across the analysis centre, th
   await analyst.reload();
   await analyst.getByTestId('finding-state').waitFor();
   assert.equal(await analyst.locator('.finding').getAttribute('data-finding'), id);
-  assert.match(await analyst.title(), /PIK3CA/);
+  await expectTitle(analyst, /PIK3CA/);
   await step(analyst, 'classify', '一次判定を記録');
   await step(analyst, 'submit_review', '専門家レビューへ提出');
   assert.equal(await stateOf(analyst), 'expert_review');
@@ -1007,7 +1014,7 @@ test('the data steward gives a reason for an action on an account, and manages r
   // Research groups: /console/groups. Create one and add a researcher of another organisation.
   await page.goto(`${server.url}/console/groups`);
   await page.getByRole('heading', { name: /^研究班 \(/ }).waitFor();
-  assert.match(await page.title(), /^研究班 \| /);
+  await expectTitle(page, /^研究班 \| /);
   const create = page.getByTestId('create-group');
   await create.getByLabel(/^研究班ID/).fill('browser-study');
   await create.getByLabel('研究班の名称').fill('ブラウザ試験研究班');
@@ -1026,7 +1033,7 @@ test('the data steward gives a reason for an action on an account, and manages r
   await scanJapanese(page, 'research groups');
   await page.getByLabel('表示言語').selectOption('en');
   await page.getByRole('heading', { name: /^Research groups \(/ }).waitFor();
-  assert.match(await page.title(), /^Research groups \| /);
+  await expectTitle(page, /^Research groups \| /);
   await shot(page, 'admin-groups-en');
   await checkAxe(page, 'research groups (en)');
   await page.getByLabel('Language').selectOption('ja');
@@ -1035,7 +1042,7 @@ test('the data steward gives a reason for an action on an account, and manages r
   // confirmation, and it no longer works.
   await page.goto(`${server.url}/console/machine-tokens`);
   await page.getByRole('heading', { name: /^機械用トークン \(/ }).waitFor();
-  assert.match(await page.title(), /^機械用トークン \| /);
+  await expectTitle(page, /^機械用トークン \| /);
   const issue = page.getByTestId('issue-machine-token');
   await issue.getByLabel('名前').fill('browser-user-reader');
   await issue.getByLabel('役割').selectOption('data_steward');
@@ -1070,7 +1077,7 @@ test('the data steward gives a reason for an action on an account, and manages r
   // ICF versions: /console/icf lists them; each version's items have their own URL.
   await page.goto(`${server.url}/console/icf`);
   await page.getByRole('heading', { name: /^説明同意文書の版 \(/ }).waitFor();
-  assert.match(await page.title(), /^説明同意文書の版 \| /);
+  await expectTitle(page, /^説明同意文書の版 \| /);
   const icfRows = page.getByTestId('icf-table').locator('tbody tr');
   await icfRows.first().waitFor();
   const listed = await icfRows.evaluateAll((rows) => rows.map((r) => r.dataset.icf));
@@ -1084,7 +1091,7 @@ test('the data steward gives a reason for an action on an account, and manages r
   await page.waitForURL(/\/console\/icf\/cancer\/1\.0\/ja$/);
   await page.getByTestId('icf-items').locator('tr[data-item="C01"]').waitFor();
   assert.match(await page.getByTestId('icf-heading').textContent(), /がん 1\.0（日本語）/);
-  assert.match(await page.title(), /^がん 1\.0（日本語） \| 説明同意文書の版/);
+  await expectTitle(page, /^がん 1\.0（日本語） \| 説明同意文書の版/);
   assert.match(await page.locator('tr[data-item="C04"]').textContent(), /必須/);
   // A deep link survives a reload.
   await page.reload();
@@ -1436,7 +1443,7 @@ test('a clinician registers a cancer participant, records consent by a proxy wit
   await page.goto(`${server.url}/console/participants/${id}/treatment`);
   await page.locator('#f-drug_lines-1-regimen_name').waitFor();
   assert.equal(await page.locator('#f-drug_lines-1-regimen_name').inputValue(), 'DTX+RAM');
-  assert.match(await page.title(), new RegExp(localId));
+  await expectTitle(page, new RegExp(localId));
   await page.locator('#tab-course').click();
   await page.goBack();
   await page.locator('#f-drug_lines-0-regimen_name').waitFor();
@@ -1473,7 +1480,7 @@ test('a clinician registers a cancer participant, records consent by a proxy wit
   await page.getByTestId('specimen-state').filter({ hasText: '発送済み' }).waitFor();
   await page.reload();
   await page.getByTestId('specimen-state').filter({ hasText: '発送済み' }).waitFor();
-  assert.match(await page.title(), new RegExp(specimen));
+  await expectTitle(page, new RegExp(specimen));
   await shot(page, 'specimen-shipped');
   await checkAxe(page, 'specimen detail');
   await scanJapanese(page, 'specimen detail');

@@ -12,6 +12,7 @@ import { consolePath, navigate, useTitle } from '../router';
 import {
   classifications, findingErrors, findingEvents, findingStates, label, messageTypes, parties, siteDeclineReasons,
 } from '../labels';
+import { describeError } from '../codes';
 
 interface Finding {
   id: string;
@@ -100,9 +101,9 @@ const verdictLabels: Record<string, { ja: string; en: string }> = {
 function useErrorText(): (e: unknown) => string {
   const { lang } = useI18n();
   return (e) => {
+    // Words in the page's language only: never the code or the server's English message.
     const err = e as ApiError;
-    const words = findingErrors[err.code]?.[lang];
-    return words ? `${words} (${err.code}: ${err.message})` : `${err.code}: ${err.message}`;
+    return findingErrors[err?.code]?.[lang] ?? describeError(lang, e);
   };
 }
 

@@ -178,12 +178,17 @@ function IcfItems({ program, version, language, programText, langText }: {
   useEffect(() => {
     setItems(null);
     setError('');
+    let current = true; // an answer for an earlier choice is dropped
     api<{ items: IcfItem[]; effective_date: string }>('GET', `/api/v1/icf/${encodeURIComponent(program)}/${encodeURIComponent(version)}/${encodeURIComponent(language)}`)
       .then((r) => {
+        if (!current) return;
         setItems(r.items);
         setEffective(r.effective_date);
       })
-      .catch((e) => setError(e?.status === 404 ? t('icfNotFound') : describeError(lang, e)));
+      .catch((e) => current && setError(e?.status === 404 ? t('icfNotFound') : describeError(lang, e)));
+    return () => {
+      current = false;
+    };
   }, [program, version, language]);
   const heading = lang === 'ja' ? `${programText(program)} ${version}（${langText(language)}）` : `${programText(program)} ${version} (${langText(language)})`;
   useTitle(heading, `${t('navIcf')} | ${t('appName')}`);

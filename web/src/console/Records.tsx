@@ -111,9 +111,13 @@ export function ConsentPage({ participant }: { participant: ParticipantRow }) {
   const icfLang = versions.some((v) => v.version === version && v.language === lang) ? lang : versions.find((v) => v.version === version)?.language ?? lang;
   useEffect(() => {
     if (!version) return;
+    let current = true; // an answer for an earlier version or language is dropped
     api<{ items: IcfItem[] }>('GET', `/api/v1/icf/${participant.program}/${version}/${icfLang}`)
-      .then((r) => setItems(r.items))
-      .catch(() => setItems([]));
+      .then((r) => current && setItems(r.items))
+      .catch(() => current && setItems([]));
+    return () => {
+      current = false;
+    };
   }, [participant.id, version, icfLang]);
 
   const current = state?.current ?? null;

@@ -147,9 +147,15 @@ export function ResearchPage({ selectedId }: { selectedId?: string }) {
   useEffect(() => {
     if (!selectedId) return;
     setItems(null);
+    // The answer for a dataset chosen earlier may arrive after this one: it is dropped, so the
+    // table never shows another dataset's participants under this one's name.
+    let current = true;
     api<{ items: ClinicalItem[] }>('GET', `/api/v1/datasets/${encodeURIComponent(selectedId)}/clinical`)
-      .then((r) => setItems(r.items))
-      .catch((e) => setError(errorWords(lang, e)));
+      .then((r) => current && setItems(r.items))
+      .catch((e) => current && setError(errorWords(lang, e)));
+    return () => {
+      current = false;
+    };
   }, [selectedId]);
   const origin = window.location.origin;
   const fieldOf = (cat: string, code: string) =>

@@ -8,7 +8,7 @@ import { Chart } from '../Chart';
 import { useI18n, type TextKey } from '../i18n';
 import { uploadErrorLabel } from '../labels';
 import { sha256File } from '../sha256';
-import { codeLabel, specimenStates, specimenTypes, tumourNormal } from '../codes';
+import { codeLabel, describeError, specimenStates, specimenTypes, tumourNormal } from '../codes';
 
 interface Specimen {
   id: string;
@@ -619,21 +619,26 @@ export function UploadsPage({ session }: { session: SessionInfo }) {
 // ---- data files --------------------------------------------------------------------------------
 
 export function FileDetail({ id, onOpen, onBack }: { id: string; onOpen: (id: string) => void; onBack?: () => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [f, setF] = useState<DataFile | null>(null);
   const [children, setChildren] = useState<DataFile[]>([]);
   const [error, setError] = useState('');
   useEffect(() => {
     setF(null);
     setError('');
+    let current = true; // an answer for a file opened earlier is dropped
     api<DataFile>('GET', `/api/v1/files/${id}`)
       .then((x) => {
+        if (!current) return;
         setF(x);
         return api<{ items: DataFile[] }>('GET', `/api/v1/participants/${x.participant_id}/files`)
-          .then((r) => setChildren(r.items.filter((c) => c.derived_from.includes(x.id))))
-          .catch(() => setChildren([]));
+          .then((r) => current && setChildren(r.items.filter((c) => c.derived_from.includes(x.id))))
+          .catch(() => current && setChildren([]));
       })
-      .catch((e: ApiError) => setError(`${e.code}: ${e.message}`));
+      .catch((e: ApiError) => current && setError(describeError(lang, e)));
+    return () => {
+      current = false;
+    };
   }, [id]);
   return (
     <section className="card" aria-labelledby="h-file">
@@ -721,7 +726,7 @@ export function FileDetail({ id, onOpen, onBack }: { id: string; onOpen: (id: st
 
 // Analysts, stewards and facilities: a participant's files they may see.
 export function FilesPage({ session }: { session: SessionInfo }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [participants, setParticipants] = useState<string[]>([]);
   const [participant, setParticipant] = useState('');
   const [files, setFiles] = useState<DataFile[] | null>(null);
@@ -743,7 +748,7 @@ export function FilesPage({ session }: { session: SessionInfo }) {
       setFiles((await api<{ items: DataFile[] }>('GET', `/api/v1/participants/${encodeURIComponent(pid)}/files`)).items);
     } catch (e) {
       setFiles(null);
-      setError(`${(e as ApiError).code}: ${(e as ApiError).message}`);
+      setError(describeError(lang, e));
     }
   };
   return (

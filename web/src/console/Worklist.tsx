@@ -39,12 +39,18 @@ export function WorklistPage() {
   }, []);
   useEffect(() => {
     const q = new URLSearchParams({ filter, sort, limit: String(pageSize), offset: String(offset) });
+    // Typing in the filter asks again per key; an earlier, slower answer is dropped.
+    let current = true;
     api<{ items: WorklistItem[]; total: number }>('GET', `/api/v1/clinical/worklist?${q}`)
       .then((r) => {
+        if (!current) return;
         setPage(r);
         setError('');
       })
-      .catch((e) => setError(describeError(lang, e)));
+      .catch((e) => current && setError(describeError(lang, e)));
+    return () => {
+      current = false;
+    };
   }, [filter, sort, offset]);
   const cats = dict?.categories ?? [];
   const total = page?.total ?? 0;
