@@ -13,7 +13,8 @@
 #        old            OLD_BENCH's adapter (e.g. main's storage_bench), when given;
 #        new            BENCH's adapter (s3::MultipartWriter, 64 MiB parts with their payload
 #                       SHA-256, three in flight; S3Client::Get hashing as scrub does); with
-#                       PARTS="64 32 16" one contender per part size (new-64, new-32, new-16).
+#                       PARTS="64 32" and/or IN_FLIGHTS="1 2 3" one contender per part size
+#                       and parts in flight (new-64x1, new-64x2, …, new-32x3).
 #      A warm-up PUT comes first and is not counted. Between two turns the object is deleted and the gateway's garbage is collected at once
 #      (`radosgw-admin gc process --include-all` on the gateway this script starts), so every
 #      turn starts from the same empty memory store. Printed: each turn, then per contender the
@@ -24,6 +25,9 @@
 #      the bucket emptied and collected between turns. Target: ≥ 80 % of local.
 #      (The blob-store stage of an ingest: FASTQ parsing and Crypt4GH encryption, which come
 #      before it and are the same for both, are not in this figure.)
+#   2b. Ingest of a FASTQ_READS-read FASTQ.gz (default 10 M reads) through the upload
+#      completion's pass (validation, QC, Crypt4GH) into the blob store: local + RGW against two
+#      local directories, alternating as in 2. Target: ≥ 80 % of local.
 #   3. Migration of MIGRATE_N objects of MIGRATE_MIB MiB from a local directory to the RGW
 #      (copy, read back, verify, record, retire): objects/s and MB/s (one turn).
 #
@@ -32,8 +36,8 @@
 #   SIZE_MIB=256 INGEST_MIB=256 REPS=5 bash bench/storage/run.sh      # smaller, more rounds
 #
 # Environment: SIZE_MIB (default 1024), REPS (rounds, default 3), PARTS (the new adapter's part
-# sizes in MiB, default 64), INGEST_MIB (default 1024), INGEST_REPS (default 3), MIGRATE_N
-# (default 50), MIGRATE_MIB (default 4), ZENGEN_TEST_S3 (a running gateway: then garbage is
+# sizes in MiB, default 64), IN_FLIGHTS (its parts in flight, default 3), INGEST_MIB (default 1024), INGEST_REPS (default 3), MIGRATE_N
+# (default 50), MIGRATE_MIB (default 4), FASTQ_READS (default 10000000; 0 skips 2b), ZENGEN_TEST_S3 (a running gateway: then garbage is
 # not collected between turns, only waited for; unset: one is started with
 # scripts/ceph-test-server.sh), BENCH (default build/bench/storage/storage_bench; built when
 # absent and the default).
@@ -42,6 +46,8 @@ cd "$(dirname "$0")/../.."
 SIZE_MIB=${SIZE_MIB:-1024}
 REPS=${REPS:-3}
 PARTS=${PARTS:-64}
+IN_FLIGHTS=${IN_FLIGHTS:-3}
+FASTQ_READS=${FASTQ_READS:-10000000}
 INGEST_MIB=${INGEST_MIB:-1024}
 INGEST_REPS=${INGEST_REPS:-3}
 MIGRATE_N=${MIGRATE_N:-50}
@@ -117,10 +123,10 @@ turn() {  # CONTENDER → appends "MB/s" to put[CONTENDER] and get[CONTENDER]
         -H "x-amz-content-sha256: $sha" -T "$work/object" "$endpoint/$bucket/obj")
       p=$(mbs $bytes "$(awk -v a="$t0" -v b="$t1" -v c="$t" 'BEGIN { print b - a + c }')") ;;
     old|new*)
-      local bin=$BENCH part=64
+      local bin=$BENCH part=64 flight=3
       [[ $c == old ]] && bin=$OLD_BENCH
-      [[ $c == new-* ]] && part=${c#new-}
-      read -r _ t _ < <(PART_MIB=$part "$bin" put "$work/object" "$bucket" obj)
+      if [[ $c == new-* ]]; then part=${c#new-}; flight=${part#*x}; part=${part%x*}; fi
+      read -r _ t _ < <(PART_MIB=$part IN_FLIGHT=$flight "$bin" put "$work/object" "$bucket" obj)
       p=$(mbs $bytes "$t") ;;
   esac
   if [[ $c == curl-* ]]; then
@@ -142,10 +148,11 @@ turn() {  # CONTENDER → appends "MB/s" to put[CONTENDER] and get[CONTENDER]
 contenders=(curl-unsigned curl-signed)
 [[ -n ${OLD_BENCH:-} ]] && contenders+=(old)
 read -r -a parts <<<"$PARTS"
-if ((${#parts[@]} == 1)) && [[ ${parts[0]} == 64 ]]; then
+read -r -a flights <<<"$IN_FLIGHTS"
+if ((${#parts[@]} == 1 && ${#flights[@]} == 1)) && [[ ${parts[0]} == 64 && ${flights[0]} == 3 ]]; then
   contenders+=(new)
 else
-  for p in "${parts[@]}"; do contenders+=("new-$p"); done
+  for p in "${parts[@]}"; do for f in "${flights[@]}"; do contenders+=("new-${p}x$f"); done; done
 fi
 echo "PUT/GET of ${SIZE_MIB} MiB, $REPS rounds"
 collect
@@ -206,6 +213,43 @@ read -r il ill ilh <<<"$(stats ${ing[local]})"
 # shellcheck disable=SC2086
 read -r ir irl irh <<<"$(stats ${ing[rgw]})"
 echo "RATIO ingest ${INGEST_MIB} MiB: two local dirs median $il MB/s ($ill–$ilh), local + RGW median $ir MB/s ($irl–$irh): $(pct "$ir" "$il") % of local (target ≥ 80 %)"
+
+# 2b. The FASTQ ingest of the issue: FASTQ_READS reads (default 10 M, PE150-style, generated once
+# as bench/ingest does and kept in TMPDIR for later runs) through the upload completion's pass
+# (validation, QC, Crypt4GH sealing into the blob store), to two local directories or to a local
+# directory plus the RGW, INGEST_REPS alternating rounds. MB/s of the gzipped file. FASTQ_READS=0
+# skips it.
+if ((FASTQ_READS > 0)); then
+  gz=${TMPDIR:-/tmp}/zg-ingest-$FASTQ_READS.fq.gz
+  if [[ ! -s $gz ]]; then
+    [[ -x build/bench/ingest/fastq_bench ]] || bash scripts/build.sh --target fastq_bench >&2
+    echo "generating $gz ($FASTQ_READS reads, gzip -6) ..." >&2
+    build/bench/ingest/fastq_bench gen "$FASTQ_READS" 42 | gzip -6 >"$gz.part"
+    mv "$gz.part" "$gz"
+  fi
+  cat "$gz" >/dev/null  # in the page cache for both alike
+  declare -A fq
+  echo "ingest of a ${FASTQ_READS}-read FASTQ.gz ($(($(stat -c %s "$gz") >> 20)) MiB), $INGEST_REPS rounds"
+  for ((r = 1; r <= INGEST_REPS; r++)); do
+    order=(local rgw)
+    ((r % 2 == 0)) && order=(rgw local)
+    for sites in "${order[@]}"; do
+      d="$work/fastq-$sites"; mkdir -p "$d"; echo "$bucket" >"$d/bucket"
+      read -r _ t fbytes freads < <("$BENCH" ingest-fastq "$d" $sites "$gz")
+      [[ -n $freads ]] || exit 1  # storage_bench said why
+      v=$(mbs "$fbytes" "$t")
+      fq[$sites]+="$v "
+      echo "  round $r, $sites: $v MB/s ($freads reads in $t s)"
+      rm -rf "$d"
+      empty_bucket
+    done
+  done
+  # shellcheck disable=SC2086
+  read -r fl fll flh <<<"$(stats ${fq[local]})"
+  # shellcheck disable=SC2086
+  read -r fr frl frh <<<"$(stats ${fq[rgw]})"
+  echo "RATIO ingest FASTQ ${FASTQ_READS} reads: two local dirs median $fl MB/s ($fll–$flh), local + RGW median $fr MB/s ($frl–$frh): $(pct "$fr" "$fl") % of local (target ≥ 80 %)"
+fi
 
 # 3. Migration local → RGW.
 d="$work/migrate"; mkdir -p "$d"; echo "$bucket" >"$d/bucket"

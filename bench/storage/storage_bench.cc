@@ -10,6 +10,12 @@
 //   storage_bench ingest DIR SITES MIB    MIB MiB streamed into a blob-store Writer and
 //                                         committed; SITES "local" (two directories) or "rgw"
 //                                         (a directory and a bucket)
+//   storage_bench ingest-fastq DIR SITES FASTQ
+//                                         the sequencing ingest's completion pass on a FASTQ(.gz)
+//                                         file: read in 4 MiB pieces, validated and QC'd
+//                                         (sequencing::FastqIngest, two threads) while its bytes
+//                                         are sealed with Crypt4GH (genomefiles::EncryptedBlob)
+//                                         into the blob store and committed; SITES as above
 //   storage_bench migrate DIR N MIB       N objects of MIB MiB stored on two directories, then
 //                                         moved from one of them to the RGW (copy, read back,
 //                                         verify, record, retire)
@@ -29,7 +35,10 @@
 #include <fmt/format.h>
 
 #include "blobs/local_store.h"
+#include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
+#include "genomefiles/object.h"
+#include "sequencing/fastq.h"
 #include "s3/s3_client.h"
 #include "storage/store.h"
 
@@ -110,7 +119,7 @@ int Main(int argc, char** argv) {
     std::cout << fmt::format("get {:.3f} {}\n", Since(t), total);
     return 0;
   }
-  if ((cmd == "ingest" && argc == 5) || (cmd == "migrate" && argc == 5)) {
+  if ((cmd == "ingest" || cmd == "ingest-fastq" || cmd == "migrate") && argc == 5) {
     const fs::path dir = argv[2];
     std::string bucket;
     std::ifstream(dir / "bucket") >> bucket;
@@ -120,11 +129,13 @@ int Main(int argc, char** argv) {
     if (!store.ok()) return Fail(store.error().message);
     SystemClock clock;
     NullSink sink;
-    const bool rgw = cmd == "ingest" && std::string(argv[3]) == "rgw";
+    const bool rgw = cmd != "migrate" && std::string(argv[3]) == "rgw";
+    // FASTQ is placed on the cold tier (R3.7), everything else here on the hot one.
+    const std::string tier = cmd == "ingest-fastq" ? "cold" : "hot";
     std::vector<blobs::Root> roots = {
-        {.name = "d1", .path = dir / "d1", .tier = "hot", .jurisdiction = "JP"}};
-    if (!rgw) roots.push_back({.name = "d2", .path = dir / "d2", .tier = "hot", .jurisdiction = "JP"});
-    blobs::Root site{.name = "rgw", .tier = "hot", .jurisdiction = "JP", .kind = "s3",
+        {.name = "d1", .path = dir / "d1", .tier = tier, .jurisdiction = "JP"}};
+    if (!rgw) roots.push_back({.name = "d2", .path = dir / "d2", .tier = tier, .jurisdiction = "JP"});
+    blobs::Root site{.name = "rgw", .tier = tier, .jurisdiction = "JP", .kind = "s3",
                      .endpoint = endpoint, .bucket = bucket, .access_key = access,
                      .secret_key = secret};
     if (rgw) roots.push_back(site);
@@ -138,6 +149,36 @@ int Main(int argc, char** argv) {
       for (int64_t i = 0; i < mib; ++i) ZG_RETURN_IF_ERROR(w->Write(chunk));
       return w->Commit(crypto::Sha256Hex("x"), 1).status();
     };
+    if (cmd == "ingest-fastq") {
+      const auto pair = crypto::crypt4gh::GenerateKeyPair();
+      const genomefiles::UploadKeys keys{.secret_key = pair.secret_key,
+                                         .public_key = pair.public_key};
+      std::ifstream in(argv[4], std::ios::binary);
+      if (!in) return Fail(fmt::format("cannot open {}", argv[4]));
+      const auto t = Clock_::now();
+      auto blob = genomefiles::EncryptedBlob::Create(b, keys, "fastq");
+      if (!blob.ok()) return Fail(blob.error().message);
+      sequencing::FastqOptions opts;
+      opts.threads = 2;  // as the upload completion runs it
+      opts.sink = [&blob](std::string_view bytes) { return blob->Write(bytes); };
+      sequencing::FastqIngest ingest(std::move(opts));
+      std::string piece(4 << 20, '\0');
+      while (in) {
+        in.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+        const auto n = static_cast<size_t>(in.gcount());
+        if (n == 0) break;
+        if (Status s = ingest.Feed(std::string_view(piece.data(), n)); !s.ok()) {
+          return Fail(s.error().message);
+        }
+      }
+      auto report = ingest.Finish();
+      if (!report.ok()) return Fail(report.error().message);
+      auto info = blob->Commit();
+      if (!info.ok()) return Fail(info.error().message);
+      std::cout << fmt::format("ingest-fastq-{} {:.3f} {} {}\n", argv[3], Since(t),
+                               report->uploaded_bytes, report->reads);
+      return 0;
+    }
     if (cmd == "ingest") {
       const int64_t mib = std::atoll(argv[4]);
       const auto t = Clock_::now();
