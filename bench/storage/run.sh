@@ -192,33 +192,44 @@ done
 [[ -n ${pm[old]:-} && -n ${pm[new]:-} ]] && echo "RATIO new/old: PUT $(pct "${pm[new]}" "${pm[old]}") %, GET $(pct "${gm[new]}" "${gm[old]}") %"
 rm -f "$work/object"
 
-# 2. Blob-store ingest: two local directories, or a local directory plus the RGW; alternating.
-declare -A ing
-echo "ingest of ${INGEST_MIB} MiB into the blob store, $INGEST_REPS rounds"
-for ((r = 1; r <= INGEST_REPS; r++)); do
-  order=(local rgw)
-  ((r % 2 == 0)) && order=(rgw local)
-  for sites in "${order[@]}"; do
-    d="$work/ingest-$sites"; mkdir -p "$d"; echo "$bucket" >"$d/bucket"
-    read -r _ t _ < <("$BENCH" ingest "$d" $sites "$INGEST_MIB")
-    v=$(mbs $((INGEST_MIB << 20)) "$t")
-    ing[$sites]+="$v "
-    echo "  round $r, $sites: $v MB/s"
-    rm -rf "$d"
-    empty_bucket
+# Sections 2 and 2b: one storage_bench command to two local directories and to a local directory
+# plus the RGW, INGEST_REPS rounds alternating which goes first, the bucket emptied and collected
+# between turns; prints each turn, the medians and their ratio.
+#   alternate_ingest LABEL COMMAND ARG   (storage_bench COMMAND DIR SITES ARG prints
+#                                         "name seconds bytes [reads]")
+alternate_ingest() {
+  local label=$1 cmd=$2 arg=$3 r sites d t b n v
+  local -A got=()
+  for ((r = 1; r <= INGEST_REPS; r++)); do
+    order=(local rgw)
+    ((r % 2 == 0)) && order=(rgw local)
+    for sites in "${order[@]}"; do
+      d="$work/$cmd-$sites"; mkdir -p "$d"; echo "$bucket" >"$d/bucket"
+      read -r _ t b n < <("$BENCH" "$cmd" "$d" $sites "$arg")
+      [[ -n $b ]] || exit 1  # storage_bench said why
+      v=$(mbs "$b" "$t")
+      got[$sites]+="$v "
+      echo "  round $r, $sites: $v MB/s in $t s${n:+ ($n reads)}"
+      rm -rf "$d"
+      empty_bucket
+    done
   done
-done
-# shellcheck disable=SC2086
-read -r il ill ilh <<<"$(stats ${ing[local]})"
-# shellcheck disable=SC2086
-read -r ir irl irh <<<"$(stats ${ing[rgw]})"
-echo "RATIO ingest ${INGEST_MIB} MiB: two local dirs median $il MB/s ($ill–$ilh), local + RGW median $ir MB/s ($irl–$irh): $(pct "$ir" "$il") % of local (target ≥ 80 %)"
+  local l ll lh g gl gh
+  # shellcheck disable=SC2086
+  read -r l ll lh <<<"$(stats ${got[local]})"
+  # shellcheck disable=SC2086
+  read -r g gl gh <<<"$(stats ${got[rgw]})"
+  echo "RATIO $label: two local dirs median $l MB/s ($ll–$lh), local + RGW median $g MB/s ($gl–$gh): $(pct "$g" "$l") % of local (target ≥ 80 %)"
+}
+
+# 2. Blob-store ingest of INGEST_MIB MiB.
+echo "ingest of ${INGEST_MIB} MiB into the blob store, $INGEST_REPS rounds"
+alternate_ingest "ingest ${INGEST_MIB} MiB" ingest "$INGEST_MIB"
 
 # 2b. The FASTQ ingest of the issue: FASTQ_READS reads (default 10 M, PE150-style, generated once
 # as bench/ingest does and kept in TMPDIR for later runs) through the upload completion's pass
-# (validation, QC, Crypt4GH sealing into the blob store), to two local directories or to a local
-# directory plus the RGW, INGEST_REPS alternating rounds. MB/s of the gzipped file. FASTQ_READS=0
-# skips it.
+# (validation, QC, Crypt4GH sealing into the blob store). MB/s of the gzipped file.
+# FASTQ_READS=0 skips it.
 if ((FASTQ_READS > 0)); then
   gz=${TMPDIR:-/tmp}/zg-ingest-$FASTQ_READS.fq.gz
   if [[ ! -s $gz ]]; then
@@ -228,28 +239,10 @@ if ((FASTQ_READS > 0)); then
     mv "$gz.part" "$gz"
   fi
   cat "$gz" >/dev/null  # in the page cache for both alike
-  declare -A fq
   echo "ingest of a ${FASTQ_READS}-read FASTQ.gz ($(($(stat -c %s "$gz") >> 20)) MiB), $INGEST_REPS rounds"
-  for ((r = 1; r <= INGEST_REPS; r++)); do
-    order=(local rgw)
-    ((r % 2 == 0)) && order=(rgw local)
-    for sites in "${order[@]}"; do
-      d="$work/fastq-$sites"; mkdir -p "$d"; echo "$bucket" >"$d/bucket"
-      read -r _ t fbytes freads < <("$BENCH" ingest-fastq "$d" $sites "$gz")
-      [[ -n $freads ]] || exit 1  # storage_bench said why
-      v=$(mbs "$fbytes" "$t")
-      fq[$sites]+="$v "
-      echo "  round $r, $sites: $v MB/s ($freads reads in $t s)"
-      rm -rf "$d"
-      empty_bucket
-    done
-  done
-  # shellcheck disable=SC2086
-  read -r fl fll flh <<<"$(stats ${fq[local]})"
-  # shellcheck disable=SC2086
-  read -r fr frl frh <<<"$(stats ${fq[rgw]})"
-  echo "RATIO ingest FASTQ ${FASTQ_READS} reads: two local dirs median $fl MB/s ($fll–$flh), local + RGW median $fr MB/s ($frl–$frh): $(pct "$fr" "$fl") % of local (target ≥ 80 %)"
+  alternate_ingest "ingest FASTQ ${FASTQ_READS} reads" ingest-fastq "$gz"
 fi
+
 
 # 3. Migration local → RGW.
 d="$work/migrate"; mkdir -p "$d"; echo "$bucket" >"$d/bucket"
