@@ -14,6 +14,7 @@
 #include "analysis/registry.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
+#include "crypto/ids.h"
 #include "specimens/analysis_orders.h"
 
 namespace zengen::analysis {
@@ -35,11 +36,7 @@ constexpr std::string_view kSettable[] = {"attempt",  "steps_done", "outputs",  
                                           "node",     "log",        "provenance", "started_at",
                                           "ended_at", "cancel_requested", "custody_pending"};
 
-std::string NewId() {
-  std::string hex = crypto::ToHex(crypto::RandomBytes(8));
-  for (auto& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return "AR-" + hex;
-}
+std::string NewId() { return crypto::NewId("AR-"); }
 
 std::vector<std::string> StringList(const std::string& text) {
   std::vector<std::string> out;

@@ -11,6 +11,7 @@
 
 #include "common/field_checks.h"
 #include "crypto/crypto.h"
+#include "crypto/ids.h"
 #include "findings/acmg_sf.h"
 #include "identity/directory.h"
 #include "participants/participants.h"
@@ -25,11 +26,7 @@ using storage::Null;
 using storage::Text;
 using namespace std::chrono_literals;
 
-std::string NewId(std::string_view prefix) {
-  std::string hex = crypto::ToHex(crypto::RandomBytes(8));
-  std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) { return std::toupper(c); });
-  return std::string(prefix) + hex;
-}
+using crypto::NewId;
 
 // Parses FormatRfc3339 output (YYYY-MM-DDTHH:MM:SS.mmmZ, or without milliseconds).
 std::chrono::system_clock::time_point ParseTime(const std::string& s) {

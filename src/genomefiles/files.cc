@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "crypto/crypto.h"
+#include "crypto/ids.h"
 #include "storage/columns.h"
 
 namespace zengen::genomefiles {
@@ -88,12 +89,7 @@ json DataFileJson(const DataFile& f) {
               {"created_at", f.created_at}};
 }
 
-std::string NewFileId() {
-  std::string hex = crypto::ToHex(crypto::RandomBytes(8));
-  std::transform(hex.begin(), hex.end(), hex.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return "FL-" + hex;
-}
+std::string NewFileId() { return crypto::NewId("FL-"); }
 
 std::vector<FileSample> SamplesOf(const json& summary, bool sample_mapped,
                                   std::string_view participant_id) {

@@ -16,6 +16,7 @@
 #include "audit/audit.h"
 #include "crypto/crypt4gh.h"
 #include "crypto/crypto.h"
+#include "crypto/ids.h"
 #include "crypto/sha256_stream.h"
 #include "specimens/analysis_orders.h"
 #include "storage/columns.h"
@@ -67,12 +68,7 @@ bool WriteOwnerOnlyFile(const fs::path& path, std::string_view bytes) {
   return ok;
 }
 
-std::string NewId(std::string_view prefix) {
-  std::string hex = crypto::ToHex(crypto::RandomBytes(8));
-  std::transform(hex.begin(), hex.end(), hex.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return std::string(prefix) + hex;
-}
+using crypto::NewId;
 
 bool IsKind(std::string_view k) {
   return std::find(std::begin(kUploadKinds), std::end(kUploadKinds), k) != std::end(kUploadKinds);

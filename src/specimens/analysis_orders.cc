@@ -8,6 +8,7 @@
 
 #include "common/field_checks.h"
 #include "crypto/crypto.h"
+#include "crypto/ids.h"
 #include "identity/directory.h"
 
 namespace zengen::specimens {
@@ -27,11 +28,7 @@ AnalysisOrder OrderFromRow(const storage::Row& r) {
           r.Text(5), r.Text(6), r.Text(7), r.Text(8), r.Text(9)};
 }
 
-std::string NewOrderId() {
-  std::string hex = crypto::ToHex(crypto::RandomBytes(8));
-  std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) { return std::toupper(c); });
-  return "AO-" + hex;
-}
+std::string NewOrderId() { return crypto::NewId("AO-"); }
 
 Status CheckCentre(storage::Transaction& tx, std::string_view centre) {
   ZG_ASSIGN_OR_RETURN(const std::string kind, identity::OrganisationKind(tx, centre));

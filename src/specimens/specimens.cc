@@ -10,6 +10,7 @@
 
 #include "common/field_checks.h"
 #include "crypto/crypto.h"
+#include "crypto/ids.h"
 #include "identity/directory.h"
 #include "participants/participants.h"
 #include "specimens/analysis_orders.h"
@@ -248,10 +249,8 @@ Result<Specimen> Specimens::Register(const NewSpecimen& s, const Actor& actor) {
     }
   }
 
-  std::string hex = crypto::ToHex(crypto::RandomBytes(8));
-  std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) { return std::toupper(c); });
   const std::string now = FormatRfc3339(clock_.Now());
-  Specimen out{"SP-" + hex,       s.participant_id,
+  Specimen out{crypto::NewId("SP-"),       s.participant_id,
                hospital,          s.tumour_normal,
                s.specimen_type,   s.preservation,
                s.collection_date, "collected",

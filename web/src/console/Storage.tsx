@@ -62,6 +62,23 @@ function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
+// A required choice of one storage site by name (the migration's source and destination).
+function SiteSelect(props: { label: string; name: string; value: string; onChange: (v: string) => void; sites: Site[] }) {
+  return (
+    <label>
+      {props.label}
+      <select aria-required="true" value={props.value} onChange={(e) => props.onChange(e.target.value)} name={props.name}>
+        <option value="">―</option>
+        {props.sites.map((s) => (
+          <option key={s.name} value={s.name}>
+            {s.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function StoragePage() {
   const { t, lang } = useI18n();
   const [sites, setSites] = useState<Site[] | null>(null);
@@ -217,28 +234,8 @@ export function StoragePage() {
             ask();
           }}
         >
-          <label>
-            {t('storageFrom')}
-            <select aria-required="true" value={from} onChange={(e) => setFrom(e.target.value)} name="from">
-              <option value="">―</option>
-              {(sites ?? []).map((s) => (
-                <option key={s.name} value={s.name}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            {t('storageTo')}
-            <select aria-required="true" value={to} onChange={(e) => setTo(e.target.value)} name="to">
-              <option value="">―</option>
-              {(sites ?? []).map((s) => (
-                <option key={s.name} value={s.name}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SiteSelect label={t('storageFrom')} name="from" value={from} onChange={setFrom} sites={sites ?? []} />
+          <SiteSelect label={t('storageTo')} name="to" value={to} onChange={setTo} sites={sites ?? []} />
           <label>
             {t('storageLimit')}
             <input type="number" min={0} step={1} value={limit} onChange={(e) => setLimit(e.target.value)} name="limit" />
