@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <future>
 #include <optional>
 #include <set>
 
@@ -345,11 +346,22 @@ class LocalWriter final : public Writer {
     info_.plaintext_size = plaintext_size;
 
     // 1. Every copy durable at its key and checked against the bytes written (local: re-read
-    //    from disk; S3: size and multipart ETag of the stored object).
-    for (auto& s : slots_) {
-      auto version = s.sink->Finish(info_.stored_sha256, size_, false);
-      if (!version.ok()) return Fail(version.error());
-      s.version_id = std::move(*version);
+    //    from disk; S3: size and multipart ETag of the stored object). The copies finish side
+    //    by side (each sink owns its file or upload; nothing is shared), so the wait is the
+    //    slowest copy's — a local fsync and read-back overlap the upload's last parts — not
+    //    their sum. All are waited for before any failure is returned; Fail discards them all.
+    std::vector<std::future<Result<std::string>>> others;
+    for (size_t i = 1; i < slots_.size(); ++i) {
+      others.push_back(std::async(std::launch::async,
+                                  [sink = slots_[i].sink.get(), sha = info_.stored_sha256,
+                                   size = size_] { return sink->Finish(sha, size, false); }));
+    }
+    std::vector<Result<std::string>> versions;
+    if (!slots_.empty()) versions.push_back(slots_[0].sink->Finish(info_.stored_sha256, size_, false));
+    for (auto& f : others) versions.push_back(f.get());
+    for (size_t i = 0; i < versions.size(); ++i) {
+      if (!versions[i].ok()) return Fail(versions[i].error());
+      slots_[i].version_id = std::move(*versions[i]);
     }
     // 2. Recorded in one transaction: only now is the object stored.
     const std::string now = FormatRfc3339(store_.clock_.Now());
