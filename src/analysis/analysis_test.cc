@@ -877,6 +877,21 @@ class EngineTest : public AnalysisTest {
     fs::permissions(bin / "engine", fs::perms::owner_all);
     return bin;
   }
+  // Starts a germline run under `engine` ("cwltool" or "toil-cwl-runner", through the
+  // Wrappers) on the executor `make` builds, and waits until its trim step blocks: the run's
+  // id and the blocked step's pid. Call under ASSERT_NO_FATAL_FAILURE.
+  void StartBlockedRun(const char* engine, std::unique_ptr<Executor> (*make)(std::string),
+                       std::string& run_id, pid_t& step) {
+    Wrappers();
+    ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", engine, 1), 0);
+    MakeRuns(make((dir_ / "bin" / "engine").string()));
+    const std::string sp = QcPassedSpecimen();
+    auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
+    ASSERT_TRUE(run.ok()) << run.error().message;
+    run_id = run->id;
+    step = WaitBlocked();
+    ASSERT_GT(step, 0);
+  }
   pid_t WaitBlocked() {
     const fs::path f = dir_ / "blocked";
     for (int i = 0; i < 1200 && !fs::exists(f); ++i) std::this_thread::sleep_for(100ms);
@@ -1003,44 +1018,34 @@ TEST_P(EngineTest, CwltoolRunsATumourNormalPairEndToEnd) {
 }
 
 TEST_P(EngineTest, AStepKilledWithSigkillFailsTheRunWithItsLogAndARetrySucceeds) {
-  Wrappers();
-  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
-  MakeRuns(LocalExecutor((dir_ / "bin" / "engine").string()));
-  const std::string sp = QcPassedSpecimen();
-  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
-  ASSERT_TRUE(run.ok());
-  const pid_t step = WaitBlocked();
-  ASSERT_GT(step, 0);
+  std::string run_id;
+  pid_t step = 0;
+  ASSERT_NO_FATAL_FAILURE(StartBlockedRun("cwltool", LocalExecutor, run_id, step));
   ASSERT_EQ(::kill(step, SIGKILL), 0);
   ASSERT_TRUE(runs_->WaitIdleForTest(300s));
-  auto got = runs_->Get(run->id);
+  auto got = runs_->Get(run_id);
   ASSERT_EQ(got->state, "failed");
   EXPECT_EQ(got->error["code"], "engine_failed");
   EXPECT_EQ(got->steps[0].state, "failed");
   EXPECT_NE(got->steps[0].log.find("trim"), std::string::npos);
-  EXPECT_NE(runs_->Log(run->id)->find("permanentFail"), std::string::npos);
+  EXPECT_NE(runs_->Log(run_id)->find("permanentFail"), std::string::npos);
   EXPECT_TRUE(ScratchEmpty());
   EXPECT_TRUE(AnalysisFiles().empty());
 
-  ASSERT_TRUE(runs_->Retry(run->id, kAn1).ok());
+  ASSERT_TRUE(runs_->Retry(run_id, kAn1).ok());
   ASSERT_TRUE(runs_->WaitIdleForTest(600s));
-  got = runs_->Get(run->id);
-  EXPECT_EQ(got->state, "succeeded") << *runs_->Log(run->id);
+  got = runs_->Get(run_id);
+  EXPECT_EQ(got->state, "succeeded") << *runs_->Log(run_id);
   EXPECT_EQ(AnalysisFiles().size(), 2u);
 }
 
 TEST_P(EngineTest, ACancelledCwltoolRunStopsItsStepsAndLeavesNothing) {
-  Wrappers();
-  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
-  MakeRuns(LocalExecutor((dir_ / "bin" / "engine").string()));
-  const std::string sp = QcPassedSpecimen();
-  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
-  ASSERT_TRUE(run.ok());
-  const pid_t step = WaitBlocked();
-  ASSERT_GT(step, 0);
-  ASSERT_TRUE(runs_->Cancel(run->id, kAn1).ok());
+  std::string run_id;
+  pid_t step = 0;
+  ASSERT_NO_FATAL_FAILURE(StartBlockedRun("cwltool", LocalExecutor, run_id, step));
+  ASSERT_TRUE(runs_->Cancel(run_id, kAn1).ok());
   ASSERT_TRUE(runs_->WaitIdleForTest(120s));
-  EXPECT_EQ(runs_->Get(run->id)->state, "cancelled");
+  EXPECT_EQ(runs_->Get(run_id)->state, "cancelled");
   EXPECT_TRUE(ScratchEmpty());
   EXPECT_TRUE(AnalysisFiles().empty());
   // The blocked step was stopped with its engine (its process group).
@@ -1053,16 +1058,25 @@ TEST_P(EngineTest, ACancelledCwltoolRunStopsItsStepsAndLeavesNothing) {
   EXPECT_TRUE(gone);
 }
 
-TEST_P(EngineTest, ToilOnSlurmRunsTheSameGermlinePipelineEndToEnd) {
+constexpr const char* kNoSlurm =
+    "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+
+// True when the one-node test cluster is up (SLURM_CONF then points at it); a failure when
+// ZENGEN_REQUIRE_SLURM says it must be.
+bool SlurmUp() {
   const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
   if (conf == nullptr || *conf == '\0') {
-    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) FAIL() << "no Slurm test cluster";
-    GTEST_SKIP() << "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
+    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) ADD_FAILURE() << "no Slurm test cluster";
+    return false;
   }
+  return ::setenv("SLURM_CONF", conf, 1) == 0;
+}
+
+TEST_P(EngineTest, ToilOnSlurmRunsTheSameGermlinePipelineEndToEnd) {
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   // One backend is enough: the executor does not touch the metadata store, and a Slurm run
   // costs about a minute.
   if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
-  ASSERT_EQ(::setenv("SLURM_CONF", conf, 1), 0);
   MakeRuns(SlurmExecutor());
   EXPECT_EQ(runs_->executor().name(), "slurm");
   EndToEnd();
@@ -1080,31 +1094,28 @@ std::vector<std::string> RunJobs(const std::string& run_id) {
   return ids;
 }
 
+// Cancels with scancel the one Slurm job the run has now (exactly one, or a failure).
+void ScancelItsOneJob(const std::string& run_id) {
+  const auto jobs = RunJobs(run_id);
+  ASSERT_EQ(jobs.size(), 1u) << "expected exactly one Slurm job of run " << run_id;
+  ASSERT_EQ(RunCommand({"scancel", jobs[0]})->exit_code, 0);
+}
+
 // A step's Slurm job cancelled with scancel while the run is going (the step blocks until then):
 // Toil retries the job (--retryCount 1; the wrapper is the real fastp the second time) and the
 // run succeeds, or the run fails with the step's log. Either way no scratch is left, no Slurm
 // job of the run remains and nothing is half-registered (both outputs or none).
 TEST_P(EngineTest, AStepJobCancelledWithScancelIsRetriedOrFailsWithItsLog) {
-  const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
-  if (conf == nullptr || *conf == '\0') {
-    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) FAIL() << "no Slurm test cluster";
-    GTEST_SKIP() << "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
-  }
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
-  ASSERT_EQ(::setenv("SLURM_CONF", conf, 1), 0);
-  Wrappers();
-  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "toil-cwl-runner", 1), 0);
-  MakeRuns(SlurmExecutor((dir_ / "bin" / "engine").string()));
-  const std::string sp = QcPassedSpecimen();
-  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
-  ASSERT_TRUE(run.ok()) << run.error().message;
-  ASSERT_GT(WaitBlocked(), 0);  // the trim step is running inside its Slurm job
-  const auto jobs = RunJobs(run->id);
-  ASSERT_EQ(jobs.size(), 1u) << "expected exactly the blocked step's job";
-  ASSERT_EQ(RunCommand({"scancel", jobs[0]})->exit_code, 0);
+  std::string run_id;
+  pid_t step = 0;
+  // Then the trim step is running inside its Slurm job.
+  ASSERT_NO_FATAL_FAILURE(StartBlockedRun("toil-cwl-runner", SlurmExecutor, run_id, step));
+  ASSERT_NO_FATAL_FAILURE(ScancelItsOneJob(run_id));  // the blocked step's job
   ASSERT_TRUE(runs_->WaitIdleForTest(600s));
-  auto got = runs_->Get(run->id);
-  const std::string log = *runs_->Log(run->id);
+  auto got = runs_->Get(run_id);
+  const std::string log = *runs_->Log(run_id);
   if (got->state == "succeeded") {
     EXPECT_EQ(AnalysisFiles().size(), 2u);
     EXPECT_EQ(got->outputs.size(), 2u);
@@ -1120,7 +1131,7 @@ TEST_P(EngineTest, AStepJobCancelledWithScancelIsRetriedOrFailsWithItsLog) {
   EXPECT_NE(log.find("Job failed with exit value"), std::string::npos) << log;
   std::cout << "scancel: the run ended " << got->state << " (attempt " << got->attempt << ")\n";
   EXPECT_TRUE(ScratchEmpty());
-  EXPECT_TRUE(RunJobs(run->id).empty());
+  EXPECT_TRUE(RunJobs(run_id).empty());
 }
 
 // ---- one Slurm allocation per run (mode per_run) -------------------------------------------
@@ -1144,20 +1155,6 @@ TEST(ExecutorTest, ConfigurationNamesTheExecutorAndItsSlurmMode) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, "invalid_executor");
   EXPECT_EQ(bad.error().field, "analysis_executor");
-}
-
-constexpr const char* kNoSlurm =
-    "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
-
-// True when the one-node test cluster is up (SLURM_CONF then points at it); a failure when
-// ZENGEN_REQUIRE_SLURM says it must be.
-bool SlurmUp() {
-  const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
-  if (conf == nullptr || *conf == '\0') {
-    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) ADD_FAILURE() << "no Slurm test cluster";
-    return false;
-  }
-  return ::setenv("SLURM_CONF", conf, 1) == 0;
 }
 
 // The germline pipeline as one Slurm job: outputs registered (EndToEnd), and the provenance
@@ -1192,19 +1189,14 @@ TEST_P(EngineTest, OneSlurmAllocationPerRunRunsTheGermlinePipelineEndToEnd) {
 TEST_P(EngineTest, TheRunsAllocationCancelledWithScancelFailsTheRunWithItsLog) {
   if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
-  Wrappers();
-  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
-  MakeRuns(SlurmAllocationExecutor((dir_ / "bin" / "engine").string()));
-  const std::string sp = QcPassedSpecimen();
-  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
-  ASSERT_TRUE(run.ok()) << run.error().message;
-  ASSERT_GT(WaitBlocked(), 0);  // the trim step is running inside the run's allocation
-  const auto jobs = RunJobs(run->id);
-  ASSERT_EQ(jobs.size(), 1u) << "expected the run's one job";
-  ASSERT_EQ(RunCommand({"scancel", jobs[0]})->exit_code, 0);
+  std::string run_id;
+  pid_t step = 0;
+  // Then the trim step is running inside the run's allocation.
+  ASSERT_NO_FATAL_FAILURE(StartBlockedRun("cwltool", SlurmAllocationExecutor, run_id, step));
+  ASSERT_NO_FATAL_FAILURE(ScancelItsOneJob(run_id));  // the run's allocation
   ASSERT_TRUE(runs_->WaitIdleForTest(300s));
-  auto got = runs_->Get(run->id);
-  const std::string log = *runs_->Log(run->id);
+  auto got = runs_->Get(run_id);
+  const std::string log = *runs_->Log(run_id);
   ASSERT_EQ(got->state, "failed") << log;
   EXPECT_EQ(got->error["code"], "engine_failed");
   EXPECT_NE(log.find("[step trim] start"), std::string::npos) << log;  // the engine's own log
@@ -1212,27 +1204,23 @@ TEST_P(EngineTest, TheRunsAllocationCancelledWithScancelFailsTheRunWithItsLog) {
   EXPECT_TRUE(ScratchEmpty());
   EXPECT_TRUE(AnalysisFiles().empty());
   EXPECT_EQ(Count("SELECT COUNT(*) FROM analysis_run_outputs"), 0);
-  EXPECT_TRUE(RunJobs(run->id).empty());
+  EXPECT_TRUE(RunJobs(run_id).empty());
 }
 
 // Cancelled through Zengen: the run's job is scancel'ed, the run ends cancelled, no scratch.
 TEST_P(EngineTest, ACancelledRunOnItsAllocationLeavesNoJobAndNoScratch) {
   if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   if (GetParam() != "sqlite") GTEST_SKIP() << "runs on the sqlite backend only";
-  Wrappers();
-  ASSERT_EQ(::setenv("ZENGEN_TEST_ENGINE", "cwltool", 1), 0);
-  MakeRuns(SlurmAllocationExecutor((dir_ / "bin" / "engine").string()));
-  const std::string sp = QcPassedSpecimen();
-  auto run = runs_->Start({sp, "germline", "1.0.0", "synthetic-30k"}, kAn1);
-  ASSERT_TRUE(run.ok()) << run.error().message;
-  ASSERT_GT(WaitBlocked(), 0);
-  ASSERT_EQ(RunJobs(run->id).size(), 1u);
-  ASSERT_TRUE(runs_->Cancel(run->id, kAn1).ok());
+  std::string run_id;
+  pid_t step = 0;
+  ASSERT_NO_FATAL_FAILURE(StartBlockedRun("cwltool", SlurmAllocationExecutor, run_id, step));
+  ASSERT_EQ(RunJobs(run_id).size(), 1u);
+  ASSERT_TRUE(runs_->Cancel(run_id, kAn1).ok());
   ASSERT_TRUE(runs_->WaitIdleForTest(120s));
-  EXPECT_EQ(runs_->Get(run->id)->state, "cancelled");
+  EXPECT_EQ(runs_->Get(run_id)->state, "cancelled");
   EXPECT_TRUE(ScratchEmpty());
   EXPECT_TRUE(AnalysisFiles().empty());
-  EXPECT_TRUE(RunJobs(run->id).empty());
+  EXPECT_TRUE(RunJobs(run_id).empty());
 }
 
 // After a restart, a run recorded running whose job is still in the queue is failed

@@ -98,6 +98,21 @@ Result<Child> Spawn(const std::vector<std::string>& argv, const fs::path& dir,
   return Child{pid, fds[0]};
 }
 
+// Hands each complete line of `pending` to on_line without its colour codes and keeps the
+// partial last line for the next call (hands it on too, when `all`).
+void HandOnLines(std::string& pending, bool all,
+                 const std::function<void(std::string_view)>& on_line) {
+  size_t start = 0;
+  for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+    on_line(StripAnsi(std::string_view(pending).substr(start, nl - start)));
+  }
+  pending.erase(0, start);
+  if (all && !pending.empty()) {
+    on_line(StripAnsi(pending));
+    pending.clear();
+  }
+}
+
 // Streams the child's stderr as lines until it exits; kills its group on cancel. Returns the
 // wait status.
 int Follow(Child c, const std::function<void(std::string_view)>& on_line,
@@ -107,17 +122,7 @@ int Follow(Child c, const std::function<void(std::string_view)>& on_line,
   bool open_fd = true;
   bool termed = false;
   std::chrono::steady_clock::time_point term_at;
-  auto flush_lines = [&](bool all) {
-    size_t start = 0;
-    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-      on_line(StripAnsi(std::string_view(pending).substr(start, nl - start)));
-    }
-    pending.erase(0, start);
-    if (all && !pending.empty()) {
-      on_line(StripAnsi(pending));
-      pending.clear();
-    }
-  };
+  auto flush_lines = [&](bool all) { HandOnLines(pending, all, on_line); };
   int status = 0;
   for (;;) {
     if (open_fd) {
@@ -376,15 +381,7 @@ class LogTail {
         offset_ += static_cast<uint64_t>(f.gcount());
       }
     }
-    size_t start = 0;
-    for (size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
-      on_line(StripAnsi(std::string_view(pending_).substr(start, nl - start)));
-    }
-    pending_.erase(0, start);
-    if (all && !pending_.empty()) {
-      on_line(StripAnsi(pending_));
-      pending_.clear();
-    }
+    HandOnLines(pending_, all, on_line);
   }
 
  private:
