@@ -42,7 +42,7 @@ OWNERS = {
                 "application_documents"],
     "variants": ["variant_batches", "variant_samples", "variant_chunks", "variant_sites",
                  "variant_genes", "variant_ingest_queue",
-                 "variant_af_computations", "variant_public_af"],
+                 "variant_af_computations", "variant_public_af", "variant_merged_chunks"],
     "beacon": ["beacon_query_budget"],
     "analysis": ["reference_genomes", "analysis_runs", "analysis_run_steps",
                  "analysis_run_outputs"],

@@ -496,6 +496,33 @@ CREATE INDEX variant_ingest_queue_due ON variant_ingest_queue (state, next_attem
 // Issue 15: the portal's allele frequencies per public release and consent class, computed by
 // a job (src/variants/frequencies.h). One computation is current at a time; a new one replaces
 // the rows of the old in one transaction, so a reader sees one whole computation.
+// The cohort store's region rebuilds (issue 15, src/variants/cohort.h RebuildRegion): the
+// chunks of many batches over one region merged into one, which then stands for them.
+constexpr const char* kVariantRegionMergesSchema = R"sql(
+ALTER TABLE variant_chunks ADD COLUMN merged_into TEXT;  -- variant_merged_chunks.id once merged
+CREATE TABLE variant_merged_chunks (  -- one chunk standing for several batches over one region
+  id TEXT PRIMARY KEY,             -- 'VM-' + 16 hex
+  chrom TEXT NOT NULL,
+  region_start BIGINT NOT NULL,    -- 1-based, inclusive
+  region_end BIGINT NOT NULL,      -- exclusive
+  version INTEGER NOT NULL,        -- 1 + chunks of this region written before it
+  sample_list_version INTEGER NOT NULL,  -- samples in the index when written
+  blob_id TEXT NOT NULL REFERENCES blobs (id),
+  sites INTEGER NOT NULL,
+  samples INTEGER NOT NULL,
+  chunks_in INTEGER NOT NULL,      -- the live chunks it replaced
+  executor TEXT NOT NULL,          -- where the merge ran: in_process | local | slurm | slurm_allocation
+  merged_into TEXT,                -- a later merged chunk standing for this one
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX variant_merged_chunks_region ON variant_merged_chunks (chrom, region_start);
+-- The live chunks only: what queries and the rebuild job's choice of regions read.
+CREATE INDEX variant_chunks_live ON variant_chunks (chrom, region_start) WHERE merged_into IS NULL;
+CREATE INDEX variant_merged_chunks_live ON variant_merged_chunks (chrom, region_start)
+  WHERE merged_into IS NULL;
+)sql";
+
 constexpr const char* kVariantPublicFrequenciesSchema = R"sql(
 CREATE TABLE variant_af_computations (  -- the current computation (at most one row)
   id TEXT PRIMARY KEY,             -- 'AF-' + 16 hex
@@ -1051,6 +1078,14 @@ CREATE TABLE login_sources (
         // public portal (src/variants/frequencies.h).
         .sqlite_sql = kVariantPublicFrequenciesSchema,
         .postgres_sql = kVariantPublicFrequenciesSchema,
+    },
+    Migration{
+        .version = 26,
+        .name = "variant_region_merges",
+        // Issue 15: a region's chunks of many batches merged into one by a rebuild job, so a
+        // query reads one chunk per region however many single-sample files were ingested.
+        .sqlite_sql = kVariantRegionMergesSchema,
+        .postgres_sql = kVariantRegionMergesSchema,
     },
 };
 

@@ -124,6 +124,50 @@ Cohort::Cohort(storage::Store& store, blobs::BlobStore& blobs, ChunkSealer seale
       audit_(audit),
       options_(std::move(options)) {}
 
+namespace {
+
+// How many chunks of the region were ever written (batch and merged): the next one's version
+// is one more.
+Result<int64_t> ChunksWritten(storage::Transaction& tx, const std::string& chrom, int64_t start) {
+  ZG_ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT (SELECT COUNT(*) FROM variant_chunks WHERE chrom = $1 AND region_start = $2)"
+               " + (SELECT COUNT(*) FROM variant_merged_chunks WHERE chrom = $3 AND "
+               "region_start = $4)",
+               {Text(chrom), Int(start), Text(chrom), Int(start)}));
+  return rows.rows[0].Int(0);
+}
+
+// A live chunk row: a batch's own chunk ("batch", its batch id) or a merged one ("merged", its
+// id), and its blob.
+struct LiveChunk {
+  std::string table;
+  std::string key;
+  std::string blob_id;
+};
+
+std::string UpperHexId(std::string_view prefix) {
+  std::string id = std::string(prefix) + crypto::ToHex(crypto::RandomBytes(8));
+  std::transform(id.begin(), id.end(), id.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  return id;
+}
+
+}  // namespace
+
+Result<std::string> Cohort::StoreChunk(const Chunk& chunk) {
+  const std::string plain = Encode(chunk);
+  ZG_ASSIGN_OR_RETURN(std::string sealed, sealer_.seal(plain));
+  ZG_ASSIGN_OR_RETURN(auto writer, blobs_.Create({.kind = "other",
+                                                  .tier = "hot",
+                                                  .media_type = "application/vnd.ga4gh.crypt4gh",
+                                                  .plaintext_sha256 = {}}));
+  ZG_RETURN_IF_ERROR(writer->Write(sealed));
+  ZG_ASSIGN_OR_RETURN(blobs::BlobInfo info,
+                      writer->Commit(crypto::Sha256Hex(plain), static_cast<int64_t>(plain.size())));
+  return info.id;
+}
+
 Status Cohort::Record(storage::Transaction& tx, AuditEvent e) {
   if (options_.audit_in_transaction) return options_.audit_in_transaction(tx, std::move(e));
   return Status::Ok();
@@ -184,21 +228,11 @@ Result<IngestReport> Cohort::Ingest(const SourceFile& file, const Actor& actor) 
   };
   std::vector<Stored> stored;
   for (const Chunk& c : chunks) {
-    const std::string plain = Encode(c);
-    ZG_ASSIGN_OR_RETURN(std::string sealed, sealer_.seal(plain));
-    ZG_ASSIGN_OR_RETURN(auto writer, blobs_.Create({.kind = "other",
-                                                    .tier = "hot",
-                                                    .media_type = "application/vnd.ga4gh.crypt4gh",
-                                                    .plaintext_sha256 = {}}));
-    ZG_RETURN_IF_ERROR(writer->Write(sealed));
-    ZG_ASSIGN_OR_RETURN(blobs::BlobInfo info,
-                        writer->Commit(crypto::Sha256Hex(plain), static_cast<int64_t>(plain.size())));
-    stored.push_back({&c, info.id});
+    ZG_ASSIGN_OR_RETURN(std::string blob_id, StoreChunk(c));
+    stored.push_back({&c, std::move(blob_id)});
   }
 
-  report.batch_id = "VB-" + crypto::ToHex(crypto::RandomBytes(8));
-  std::transform(report.batch_id.begin(), report.batch_id.end(), report.batch_id.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  report.batch_id = UpperHexId("VB-");
   report.samples = static_cast<int64_t>(names.size());
   report.sites = static_cast<int64_t>(site_ids.size());
   report.chunks = static_cast<int64_t>(stored.size());
@@ -219,14 +253,12 @@ Result<IngestReport> Cohort::Ingest(const SourceFile& file, const Actor& actor) 
   }
   const int64_t sample_list_version = first_bit + static_cast<int64_t>(names.size());
   for (const Stored& s : stored) {
-    ZG_ASSIGN_OR_RETURN(auto prior, tx->Query("SELECT COUNT(*) FROM variant_chunks WHERE chrom = "
-                                              "$1 AND region_start = $2",
-                                              {Text(s.chunk->chrom), Int(s.chunk->start)}));
+    ZG_ASSIGN_OR_RETURN(int64_t prior, ChunksWritten(*tx, s.chunk->chrom, s.chunk->start));
     ZG_RETURN_IF_ERROR(tx->Exec(
         "INSERT INTO variant_chunks (batch_id, chrom, region_start, region_end, version, "
         "sample_list_version, blob_id, sites) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         {Text(report.batch_id), Text(s.chunk->chrom), Int(s.chunk->start), Int(s.chunk->end),
-         Int(prior.rows[0].Int(0) + 1), Int(sample_list_version), Text(s.blob_id),
+         Int(prior + 1), Int(sample_list_version), Text(s.blob_id),
          Int(static_cast<int64_t>(s.chunk->sites.size()))}).status());
   }
   for (const auto& [site, id] : site_ids) {
@@ -268,26 +300,155 @@ Result<std::vector<CohortSample>> Cohort::Samples() {
   return out;
 }
 
+Result<Chunk> Cohort::OpenChunk(const std::string& blob_id) {
+  ZG_ASSIGN_OR_RETURN(auto reader, blobs_.Open(blob_id));
+  ZG_ASSIGN_OR_RETURN(std::string sealed,
+                      reader->ReadAt(0, static_cast<size_t>(reader->info().size)));
+  ZG_ASSIGN_OR_RETURN(std::string plain, sealer_.open(sealed));
+  return Decode(plain);
+}
+
 Result<std::vector<Chunk>> Cohort::Chunks(std::string_view chrom, int64_t start, int64_t end) {
   std::vector<std::string> blob_ids;
+  {
+    // One read transaction: the live set before or after a rebuild, never half of each.
+    ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+    ZG_ASSIGN_OR_RETURN(
+        auto rows,
+        tx->Query("SELECT region_start, batch_id AS k, blob_id FROM variant_chunks WHERE chrom = $1"
+                  " AND region_start <= $2 AND region_end > $3 AND merged_into IS NULL "
+                  "UNION ALL SELECT region_start, id AS k, blob_id FROM variant_merged_chunks "
+                  "WHERE chrom = $4 AND region_start <= $5 AND region_end > $6 AND "
+                  "merged_into IS NULL ORDER BY 1, 2",
+                  {Text(std::string(chrom)), Int(end), Int(start), Text(std::string(chrom)),
+                   Int(end), Int(start)}));
+    for (const auto& r : rows.rows) blob_ids.push_back(r.Text(2));
+  }
+  std::vector<Chunk> out;
+  out.reserve(blob_ids.size());
+  for (const auto& id : blob_ids) {
+    ZG_ASSIGN_OR_RETURN(Chunk c, OpenChunk(id));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<RebuildReport> Cohort::RebuildRegion(std::string_view chrom, int64_t region_start,
+                                            const MergeJob& job, std::string_view executor,
+                                            const Actor& actor, std::string_view reason) {
+  const int64_t size = options_.chunk_size;
+  if (chrom.empty() || region_start < 1 || (region_start - 1) % size != 0) {
+    return InvalidArgument("invalid_region",
+                           fmt::format("region: {}:{} is not the start of a chunk region (1, {}, "
+                                       "{}, …)",
+                                       chrom, region_start, size + 1, 2 * size + 1),
+                           "region");
+  }
+  RebuildReport report{.chrom = std::string(chrom), .start = region_start,
+                       .end = region_start + size};
+  std::vector<LiveChunk> live;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
     ZG_ASSIGN_OR_RETURN(
         auto rows,
-        tx->Query("SELECT blob_id FROM variant_chunks WHERE chrom = $1 AND region_start <= $2 "
-                  "AND region_end > $3 ORDER BY region_start, batch_id",
-                  {Text(std::string(chrom)), Int(end), Int(start)}));
-    for (const auto& r : rows.rows) blob_ids.push_back(r.Text(0));
+        tx->Query("SELECT 'batch' AS t, batch_id AS k, blob_id FROM variant_chunks WHERE chrom = "
+                  "$1 AND region_start = $2 AND merged_into IS NULL UNION ALL SELECT 'merged' AS "
+                  "t, id AS k, blob_id FROM variant_merged_chunks WHERE chrom = $3 AND "
+                  "region_start = $4 AND merged_into IS NULL ORDER BY 1, 2",
+                  {Text(report.chrom), Int(region_start), Text(report.chrom), Int(region_start)}));
+    for (const auto& r : rows.rows) live.push_back({r.Text(0), r.Text(1), r.Text(2)});
   }
-  std::vector<Chunk> out;
-  for (const auto& id : blob_ids) {
-    ZG_ASSIGN_OR_RETURN(auto reader, blobs_.Open(id));
-    ZG_ASSIGN_OR_RETURN(std::string sealed,
-                        reader->ReadAt(0, static_cast<size_t>(reader->info().size)));
-    ZG_ASSIGN_OR_RETURN(std::string plain, sealer_.open(sealed));
-    ZG_ASSIGN_OR_RETURN(Chunk c, Decode(plain));
-    out.push_back(std::move(c));
+  report.chunks_in = static_cast<int64_t>(live.size());
+  if (live.size() < 2) return report;
+  std::vector<Chunk> inputs;
+  inputs.reserve(live.size());
+  Roaring samples;
+  for (const auto& l : live) {
+    ZG_ASSIGN_OR_RETURN(Chunk c, OpenChunk(l.blob_id));
+    samples |= c.samples;
+    inputs.push_back(std::move(c));
   }
+  const uint64_t expected = Fingerprint(inputs);
+  const std::string merged_id = UpperHexId("VM-");
+  ZG_ASSIGN_OR_RETURN(Chunk merged,
+                      job(inputs, fmt::format("rebuild-{}-{}-{}", report.chrom, region_start,
+                                              merged_id.substr(3))));
+  inputs.clear();
+  if (merged.chrom != report.chrom || merged.start != report.start || merged.end != report.end ||
+      merged.samples != samples || Fingerprint(std::span<const Chunk>(&merged, 1)) != expected) {
+    return Internal("rebuild_mismatch",
+                    fmt::format("the merge job's chunk for {}:{} does not hold what its {} inputs "
+                                "hold; nothing was recorded",
+                                report.chrom, region_start, live.size()));
+  }
+  ZG_ASSIGN_OR_RETURN(std::string blob_id, StoreChunk(merged));
+  report.merged_id = merged_id;
+  report.sites = static_cast<int64_t>(merged.sites.size());
+  report.samples = static_cast<int64_t>(merged.samples.cardinality());
+
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kWrite));
+  ZG_ASSIGN_OR_RETURN(int64_t prior, ChunksWritten(*tx, report.chrom, region_start));
+  ZG_ASSIGN_OR_RETURN(auto top, tx->Query("SELECT COALESCE(MAX(bit) + 1, 0) FROM variant_samples"));
+  ZG_RETURN_IF_ERROR(tx->Exec(
+      "INSERT INTO variant_merged_chunks (id, chrom, region_start, region_end, version, "
+      "sample_list_version, blob_id, sites, samples, chunks_in, executor, merged_into, "
+      "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, "
+      "$13)",
+      {Text(merged_id), Text(report.chrom), Int(report.start), Int(report.end), Int(prior + 1),
+       Int(top.rows[0].Int(0)), Text(blob_id), Int(report.sites), Int(report.samples),
+       Int(report.chunks_in), Text(std::string(executor)),
+       Text(actor.user.empty() ? "cli" : actor.user), Text(FormatRfc3339(clock_.Now()))})
+                         .status());
+  std::vector<std::string> replaced;
+  for (const auto& l : live) {
+    const bool batch = l.table == "batch";
+    ZG_ASSIGN_OR_RETURN(
+        int64_t n,
+        tx->Exec(batch ? "UPDATE variant_chunks SET merged_into = $1 WHERE batch_id = $2 AND "
+                         "chrom = $3 AND region_start = $4 AND merged_into IS NULL"
+                       : "UPDATE variant_merged_chunks SET merged_into = $1 WHERE id = $2 AND "
+                         "chrom = $3 AND region_start = $4 AND merged_into IS NULL",
+                 {Text(merged_id), Text(l.key), Text(report.chrom), Int(region_start)}));
+    if (n != 1) {
+      return Conflict("region_changed",
+                      fmt::format("region {}:{} was rebuilt by another job meanwhile; nothing "
+                                  "was recorded",
+                                  report.chrom, region_start));
+    }
+    replaced.push_back(l.key);
+  }
+  AuditEvent event{.actor = actor.user.empty() ? "cli" : actor.user,
+                   .source = actor.source.empty() ? "cli" : actor.source,
+                   .action = "variants.rebuild",
+                   .resource = "variant_region/" + report.chrom + ":" + std::to_string(region_start),
+                   .decision = "",
+                   .reason = reason.empty()
+                                 ? fmt::format("{} chunks merged into {}", live.size(), merged_id)
+                                 : std::string(reason),
+                   .request_id = actor.request_id,
+                   .details = nlohmann::json{{"merged", merged_id},
+                                             {"replaced", replaced},
+                                             {"sites", report.sites},
+                                             {"samples", report.samples},
+                                             {"executor", executor}}
+                                  .dump()};
+  ZG_RETURN_IF_ERROR(Record(*tx, event));
+  ZG_RETURN_IF_ERROR(tx->Commit());
+  if (!options_.audit_in_transaction) ZG_RETURN_IF_ERROR(audit_.Append(std::move(event)));
+  return report;
+}
+
+Result<std::vector<RegionLoad>> Cohort::CrowdedRegions(int64_t min_chunks, int64_t limit) {
+  ZG_ASSIGN_OR_RETURN(auto tx, store_.Begin(storage::TxMode::kRead));
+  ZG_ASSIGN_OR_RETURN(
+      auto rows,
+      tx->Query("SELECT chrom, region_start, COUNT(*) FROM (SELECT chrom, region_start FROM "
+                "variant_chunks WHERE merged_into IS NULL UNION ALL SELECT chrom, region_start "
+                "FROM variant_merged_chunks WHERE merged_into IS NULL) AS live GROUP BY chrom, "
+                "region_start HAVING COUNT(*) >= $1 ORDER BY 3 DESC, 1, 2 LIMIT $2",
+                {Int(std::max<int64_t>(min_chunks, 1)), Int(std::max<int64_t>(limit, 0))}));
+  std::vector<RegionLoad> out;
+  for (const auto& r : rows.rows) out.push_back({r.Text(0), r.Int(1), r.Int(2)});
   return out;
 }
 

@@ -18,7 +18,18 @@
 //
 // Incremental by construction: Ingest adds one batch's chunks and never reads or rewrites
 // another batch's, so adding N samples costs the N samples' records, not the cohort's. Queries
-// read the chunks of every batch that cover the region and combine them (variants::Count).
+// read the live chunks that cover the region and combine them (variants::Count).
+//
+// Region rebuilds (migration "variant_region_merges"): after many single-sample files a
+// region has one chunk per file, and a query reads and walks them all. RebuildRegion merges a
+// region's live chunks into one (variants::Merge), run by a MergeJob — in this process, or as
+// a job on the analysis executor (cwltool here, Slurm on the supercomputer; app/region_rebuild.h)
+// — checks the job's answer against its inputs (samples and variants::Fingerprint), stores it
+// sealed, and in one transaction records it in variant_merged_chunks and marks the chunks it
+// replaces (`merged_into`). Only live chunks (merged_into NULL) are read by queries; replaced
+// ones stay (their blobs too) and are never read again. Nothing is rewritten in place: a batch
+// ingested while the job ran stays live beside the merged chunk, and a rebuild whose inputs
+// changed meanwhile (another rebuild of the region) records nothing (kConflict).
 //
 // Chunks are sealed (ChunkSealer: Crypt4GH for the data centre's key in production) before
 // they reach the blob store, which only ever receives ciphertext, so they follow it to other
@@ -89,6 +100,27 @@ struct IngestReport {
   std::string reference_source;  // analysis_run | header | site | ""
 };
 
+// A region rebuild's merge, given the region's live chunks (decoded, in plaintext); `job` names
+// it (for an executor's logs). Returns the merged chunk. The in-process job is variants::Merge.
+using MergeJob = std::function<Result<Chunk>(const std::vector<Chunk>& chunks, std::string_view job)>;
+
+struct RebuildReport {
+  std::string chrom;
+  int64_t start = 0;  // the region, 1-based, [start, end)
+  int64_t end = 0;
+  int64_t chunks_in = 0;   // live chunks before
+  std::string merged_id;   // "VM-" + 16 upper-case hex; "" when nothing was merged
+  int64_t sites = 0;
+  int64_t samples = 0;
+};
+
+// A region and how many live chunks it has.
+struct RegionLoad {
+  std::string chrom;
+  int64_t start = 0;
+  int64_t chunks = 0;
+};
+
 struct GeneInterval {
   std::string name;
   std::string chrom;
@@ -134,10 +166,28 @@ class Cohort {
   // The whole sample index, by bit.
   Result<std::vector<CohortSample>> Samples();
 
-  // The chunks of every batch that overlap chrom:[start, end] (1-based, inclusive), opened
-  // and decoded. Errors: the stores'; kInvalidArgument "bad_chunk" for a stored chunk that
-  // does not decode.
+  // The live chunks that overlap chrom:[start, end] (1-based, inclusive), opened and decoded:
+  // each batch's own, or the merged chunk standing for it. Errors: the stores';
+  // kInvalidArgument "bad_chunk" for a stored chunk that does not decode.
   Result<std::vector<Chunk>> Chunks(std::string_view chrom, int64_t start, int64_t end);
+
+  // Merges the live chunks of the region starting at region_start (a chunk boundary: 1,
+  // chunk_size + 1, …) into one, by `job`; `executor` names where the job runs (recorded). With
+  // fewer than two live chunks nothing is done (merged_id ""). The job's chunk must be the
+  // region, hold exactly the inputs' samples and have their Fingerprint, else kInternal
+  // "rebuild_mismatch" and nothing is recorded. Recorded in one transaction with its
+  // "variants.rebuild" audit record (reason given by the caller). Errors: kInvalidArgument
+  // "invalid_region" (field "region") when region_start is not a chunk boundary; kConflict
+  // "region_changed" when another rebuild replaced an input meanwhile; the job's errors; the
+  // stores'. On any error the region's live chunks are as before.
+  Result<RebuildReport> RebuildRegion(std::string_view chrom, int64_t region_start,
+                                      const MergeJob& job, std::string_view executor,
+                                      const Actor& actor, std::string_view reason);
+
+  // The regions with at least min_chunks live chunks, the most first, at most `limit`.
+  Result<std::vector<RegionLoad>> CrowdedRegions(int64_t min_chunks, int64_t limit);
+
+  int64_t chunk_size() const { return options_.chunk_size; }
 
   // The VCF ID of each site ('.' when unknown), keyed by site.
   Result<std::map<Site, std::string>> SiteIds(std::string_view chrom, int64_t start,
@@ -151,6 +201,10 @@ class Cohort {
 
  private:
   Status Record(storage::Transaction& tx, AuditEvent e);
+  // Seals a chunk and stores it; returns its blob id.
+  Result<std::string> StoreChunk(const Chunk& chunk);
+  // Reads, opens and decodes a stored chunk.
+  Result<Chunk> OpenChunk(const std::string& blob_id);
 
   storage::Store& store_;
   blobs::BlobStore& blobs_;

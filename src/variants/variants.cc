@@ -4,6 +4,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <queue>
 #include <bit>
 #include <cctype>
 #include <memory>
@@ -428,6 +429,104 @@ std::vector<Chunk> ChunkBuilder::Finish() {
   return out;
 }
 
+Result<Chunk> Merge(std::span<const Chunk> chunks) {
+  if (chunks.empty()) return InvalidArgument("no_chunks", "nothing to merge");
+  const Chunk& first = chunks.front();
+  uint64_t listed = 0;
+  Chunk out;
+  out.chrom = first.chrom;
+  out.start = first.start;
+  out.end = first.end;
+  for (const Chunk& c : chunks) {
+    if (c.chrom != first.chrom || c.start != first.start || c.end != first.end) {
+      return InvalidArgument("region_mismatch",
+                             fmt::format("chunk {}:{}-{} is not region {}:{}-{}", c.chrom, c.start,
+                                         c.end, first.chrom, first.start, first.end));
+    }
+    out.samples |= c.samples;
+    listed += c.samples.cardinality();
+  }
+  if (out.samples.cardinality() != listed) {
+    return InvalidArgument("overlapping_batches", "two of the chunks share a sample");
+  }
+  // A k-way walk over the chunks' sorted sites; each site's sets are the union of the holders'.
+  struct Cursor {
+    const Chunk* chunk;
+    size_t at;
+  };
+  std::vector<Cursor> cursors;
+  size_t total_sites = 0, total_members = 0;
+  for (const Chunk& c : chunks) {
+    if (!c.sites.empty()) cursors.push_back({&c, 0});
+    total_sites += c.sites.size();
+    total_members += c.members.size();
+  }
+  out.sites.reserve(total_sites);
+  out.members.reserve(total_members);
+  auto later = [](const Cursor& a, const Cursor& b) {
+    return b.chunk->sites[b.at].site < a.chunk->sites[a.at].site;
+  };
+  std::priority_queue<Cursor, std::vector<Cursor>, decltype(later)> heap(later, std::move(cursors));
+  std::vector<std::pair<const Chunk*, const SiteCalls*>> holders;
+  while (!heap.empty()) {
+    holders.clear();
+    const Site site = heap.top().chunk->sites[heap.top().at].site;
+    while (!heap.empty() && heap.top().chunk->sites[heap.top().at].site == site) {
+      Cursor cur = heap.top();
+      heap.pop();
+      holders.emplace_back(cur.chunk, &cur.chunk->sites[cur.at]);
+      if (++cur.at < cur.chunk->sites.size()) heap.push(cur);
+    }
+    SiteCalls merged;
+    merged.site = site;
+    for (CallSet SiteCalls::*kind : {&SiteCalls::het, &SiteCalls::hom, &SiteCalls::nocall}) {
+      CallSet& set = merged.*kind;
+      set.at = static_cast<uint32_t>(out.members.size());
+      for (const auto& [chunk, calls] : holders) {
+        const auto m = chunk->Members(calls->*kind);
+        out.members.insert(out.members.end(), m.begin(), m.end());
+      }
+      set.n = static_cast<uint32_t>(out.members.size() - set.at);
+      // Each holder's run is sorted and the batches are disjoint: sorting the concatenation
+      // gives the sorted union.
+      if (holders.size() > 1) std::sort(out.members.begin() + set.at, out.members.end());
+    }
+    out.sites.push_back(std::move(merged));
+  }
+  Prepare(out);
+  return out;
+}
+
+namespace {
+
+uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+uint64_t Fingerprint(std::span<const Chunk> chunks) {
+  uint64_t sum = 0;
+  for (const Chunk& c : chunks) {
+    const uint64_t region = Mix(std::hash<std::string>{}(c.chrom) ^ Mix(static_cast<uint64_t>(c.start)));
+    for (uint32_t s : c.samples) sum += Mix(region ^ Mix(s));
+    for (const SiteCalls& sc : c.sites) {
+      const uint64_t site = Mix(region ^ Mix(static_cast<uint64_t>(sc.site.pos)) ^
+                                Mix(std::hash<std::string>{}(sc.site.ref) * 3 +
+                                    std::hash<std::string>{}(sc.site.alt)));
+      uint64_t kind = 1;
+      for (const CallSet* set : {&sc.het, &sc.hom, &sc.nocall}) {
+        const uint64_t k = Mix(site + kind++);
+        for (uint32_t m : c.Members(*set)) sum += Mix(k ^ (uint64_t{m} << 8));
+      }
+    }
+  }
+  return sum;
+}
+
 namespace {
 
 // Walks the sites of chrom in [start, end] across the chunks of every batch, in site order,
@@ -590,23 +689,13 @@ size_t SitesInRange(std::span<const Chunk> chunks, std::string_view chrom, int64
   return n;
 }
 
-// The union of the batches' samples of the chunks of chrom overlapping [start, end].
-Roaring BatchSamples(std::span<const Chunk> chunks, std::string_view chrom, int64_t start,
-                     int64_t end) {
-  Roaring batch_samples;
-  for (const auto& c : chunks) {
-    if (c.chrom == chrom && c.end > start && c.start <= end) batch_samples |= c.samples;
-  }
-  return batch_samples;
-}
-
 }  // namespace
 
 std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chrom,
                              int64_t start, int64_t end, const Roaring& allowed) {
-  // Allowed samples present in the region's batches (each batch once, whatever its chunks).
-  const int64_t present =
-      static_cast<int64_t>(BatchSamples(chunks, chrom, start, end).and_cardinality(allowed));
+  // Every allowed sample is a cohort sample: called at every site (bcftools merge -0), also
+  // where its batch has no chunk in the region.
+  const int64_t present = static_cast<int64_t>(allowed.cardinality());
   // The allowed set as bits, built once per query: O(1) membership and word-wise AND.
   const std::vector<uint64_t> bits = BitArray(allowed);
   std::vector<SiteCount> out;
@@ -632,8 +721,7 @@ std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chr
 
 std::vector<SiteCount> CountEvery(std::span<const Chunk> chunks, std::string_view chrom,
                                   int64_t start, int64_t end, const Roaring& allowed) {
-  const int64_t present =
-      static_cast<int64_t>(BatchSamples(chunks, chrom, start, end).and_cardinality(allowed));
+  const int64_t present = static_cast<int64_t>(allowed.cardinality());
   const std::vector<uint64_t> bits = BitArray(allowed);
   std::vector<SiteCount> out;
   out.reserve(SitesInRange(chunks, chrom, start, end));
@@ -654,13 +742,11 @@ std::vector<SiteGenotypes> Genotypes(std::span<const Chunk> chunks, std::string_
                                      const std::vector<uint32_t>& samples) {
   Roaring allowed;
   for (uint32_t s : samples) allowed.add(s);
-  const Roaring batch_samples = BatchSamples(chunks, chrom, start, end);
   const std::vector<uint64_t> bits = BitArray(allowed);
   // Each sample's slot in `samples` (a sample listed twice keeps its first slot and copies it).
   std::unordered_map<uint32_t, size_t> slot;
   for (size_t i = 0; i < samples.size(); ++i) slot.emplace(samples[i], i);
-  std::vector<int> base(samples.size());
-  for (size_t i = 0; i < samples.size(); ++i) base[i] = batch_samples.contains(samples[i]) ? 0 : -1;
+  const std::vector<int> base(samples.size(), 0);  // not listed at a site: homozygous reference
   std::vector<SiteGenotypes> out;
   ForEachSite(chunks, chrom, start, end, [&](const Site& site, std::span<const Held> calls) {
     int64_t carriers = 0;

@@ -17,7 +17,10 @@
 //     the same indel written two ways in two files is one site. Symbolic and '*'
 //     alleles are skipped. Calls are diploid; a call with any missing allele is a no-call;
 //     haploid calls are no-calls.
-//   - AN counts every allowed sample of the region's batches that is not a no-call, twice.
+//   - AN counts every allowed sample that is not a no-call, twice. The allowed set holds
+//     cohort samples only (bits of the sample index): a cohort sample is homozygous reference
+//     at every site it is not listed at, also in a region where its batch has no chunk (a
+//     single-sample file with no variant there), as `bcftools merge -0` makes it.
 //
 // Chunks are encoded (Encode) as a zstd-compressed binary (magic "ZGVC1"), so they can live in
 // the blob store and follow it to S3 and across sites; Decode checks every length and refuses
@@ -160,6 +163,22 @@ class ChunkBuilder {
   std::map<std::pair<std::string, int64_t>, std::map<Site, Calls>> regions_;
 };
 
+// Merges the chunks of several batches over one region into one chunk standing for all of
+// them (a region rebuild, cohort.h): its samples are the union of theirs, each site's het, hom
+// and no-call sets the union of the batches' sets at that site; a sample of a batch that does
+// not list a site stays homozygous reference there, as before. Count, CountEvery and Genotypes
+// answer the same over the result as over the parts, for every allowed set. Errors:
+// kInvalidArgument "no_chunks" for none; "region_mismatch" when the chunks are not all the same
+// contig and region; "overlapping_batches" when two chunks share a sample (batches are
+// disjoint: merging two views of one batch would count it twice).
+Result<Chunk> Merge(std::span<const Chunk> chunks);
+
+// An order-independent fingerprint of what a set of chunks says: every (site, het/hom/no-call,
+// sample) call and every batch sample. Equal for a merged chunk and its parts; a lost, added or
+// moved call changes it (with overwhelming probability). Used to check a merge that ran
+// elsewhere (an executor job) without redoing it.
+uint64_t Fingerprint(std::span<const Chunk> chunks);
+
 // `site` refers to the site as held by the chunks given to Count (no strings are copied per
 // site): a SiteCount is valid as long as those chunks are.
 struct SiteCount {
@@ -173,7 +192,8 @@ struct SiteCount {
 
 // Sites of chrom with start <= pos <= end that at least one allowed sample carries, with
 // their counts over the allowed samples, from the chunks of every batch covering the region
-// (chunks of other contigs or regions are ignored). Sorted by site.
+// (chunks of other contigs or regions are ignored). Sorted by site. `allowed` holds cohort
+// samples only (see AN above).
 std::vector<SiteCount> Count(std::span<const Chunk> chunks, std::string_view chrom,
                              int64_t start, int64_t end, const Roaring& allowed);
 
@@ -184,8 +204,8 @@ std::vector<SiteCount> CountEvery(std::span<const Chunk> chunks, std::string_vie
                                   int64_t start, int64_t end, const Roaring& allowed);
 
 // The genotype (0, 1, 2 alternate copies; -1 no call) of each of `samples` at each site that
-// Count returns for the same arguments with allowed = samples. Samples in no batch of the
-// region are -1.
+// Count returns for the same arguments with allowed = samples (cohort samples only). A sample
+// not listed at a site is 0 there, also when its batch has no chunk in the region.
 struct SiteGenotypes {
   Site site;
   std::vector<int> genotypes;  // parallel to samples

@@ -57,7 +57,10 @@ constexpr int64_t kLength = 200000;
 
 class RandomCohort {
  public:
-  RandomCohort(uint32_t seed, const fs::path& dir) : rng_(seed), dir_(dir) {
+  // sparse: each sample carries about 1 % of the pool's sites (not 17 %), so a single-sample
+  // file often has no site in a whole chunk region.
+  RandomCohort(uint32_t seed, const fs::path& dir, bool sparse = false)
+      : rng_(seed), dir_(dir), sparse_(sparse) {
     fs::create_directories(dir_);
     const char* bases = "ACGT";
     std::uniform_int_distribution<int> base(0, 3);
@@ -97,8 +100,8 @@ class RandomCohort {
   // A random genotype for one sample at one pool site: mostly 0/0.
   Gt RandomGt(const PoolSite& s) {
     double r = std::uniform_real_distribution<double>(0, 1)(rng_);
-    if (r < 0.80) return "0/0";
-    if (r < 0.83) return "./.";
+    if (r < (sparse_ ? 0.985 : 0.80)) return "0/0";
+    if (r < (sparse_ ? 0.99 : 0.83)) return "./.";
     int n = static_cast<int>(s.alts.size());
     std::uniform_int_distribution<int> allele(0, n);
     int a = allele(rng_), b = allele(rng_);
@@ -133,14 +136,18 @@ class RandomCohort {
     return gz;
   }
 
-  // A single-sample VCF: records only where the sample is not 0/0.
-  fs::path Single(uint32_t index) {
+  // A single-sample VCF: records only where the sample is not 0/0. A rare one carries about
+  // 1 % of the pool's sites, whatever the cohort's own rate.
+  fs::path Single(uint32_t index, bool rare = false) {
+    const bool was = sparse_;
+    sparse_ = sparse_ || rare;
     std::string name = fmt::format("S{}", index);
     std::string text = Header({name});
     for (const auto& s : pool_) {
       Gt g = RandomGt(s);
       if (g != "0/0") text += Record(s, {g});
     }
+    sparse_ = was;
     return Write(name, text);
   }
 
@@ -165,6 +172,7 @@ class RandomCohort {
  private:
   std::mt19937 rng_;
   fs::path dir_;
+  bool sparse_ = false;
   std::vector<PoolSite> pool_;
 };
 
@@ -194,10 +202,10 @@ int GtValue(const std::string& gt) {
 TEST(VariantStoreTest, CountsAndGenotypesEqualBcftoolsOnRandomCohorts) {
   fs::path dir = fs::temp_directory_path() / fmt::format("zengen-variants-{}", ::getpid());
   fs::remove_all(dir);
-  int64_t compared = 0, with_nocalls = 0, multi_allelic = 0;
-  for (uint32_t seed : {1u, 2u, 3u}) {
-    SCOPED_TRACE(fmt::format("seed {}", seed));
-    RandomCohort cohort(seed, dir / std::to_string(seed));
+  int64_t compared = 0, with_nocalls = 0, multi_allelic = 0, absent_from_region = 0;
+  for (auto [seed, sparse] : {std::pair{1u, false}, {2u, false}, {3u, false}, {4u, true}, {5u, true}}) {
+    SCOPED_TRACE(fmt::format("seed {}{}", seed, sparse ? " (sparse)" : ""));
+    RandomCohort cohort(seed, dir / std::to_string(seed), sparse);
     // Batch 1: ten single-sample files; batch 2: a joint VCF of eight; batch 3: six singles.
     std::vector<std::pair<fs::path, std::vector<uint32_t>>> b1, b2, b3;
     for (uint32_t i = 0; i < 10; ++i) b1.push_back({cohort.Single(i), {i}});
@@ -205,6 +213,12 @@ TEST(VariantStoreTest, CountsAndGenotypesEqualBcftoolsOnRandomCohorts) {
     for (uint32_t i = 18; i < 24; ++i) b3.push_back({cohort.Single(i), {i}});
     std::vector<Chunk> chunks;
     for (auto* batch : {&b1, &b2, &b3}) {
+      if (sparse && batch != &b2) {  // each single-sample file its own batch, as the server does
+        for (auto& file : *batch) {
+          for (auto& c : Ingest({file})) chunks.push_back(std::move(c));
+        }
+        continue;
+      }
       for (auto& c : Ingest(*batch)) chunks.push_back(std::move(c));
     }
     ASSERT_GT(chunks.size(), 6u) << "several regions per batch";
@@ -234,6 +248,12 @@ TEST(VariantStoreTest, CountsAndGenotypesEqualBcftoolsOnRandomCohorts) {
         names += (names.empty() ? "" : ",") + fmt::format("S{}", i);
         allowed.add(i);
       }
+      // Allowed samples whose batch has no chunk in the region: homozygous reference there.
+      Roaring in_region;
+      for (const auto& c : chunks) {
+        if (c.end > start && c.start <= end) in_region |= c.samples;
+      }
+      absent_from_region += static_cast<int64_t>((allowed - in_region).cardinality());
       std::string text = Shell(fmt::format(
           "bcftools view -r {}:{}-{} -s {} -c1 {} -Ou | bcftools +fill-tags -Ou -- -t AC,AN | "
           "bcftools query -f '%POS\\t%REF\\t%ALT\\t%AC\\t%AN[\\t%GT]\\n'",
@@ -273,6 +293,81 @@ TEST(VariantStoreTest, CountsAndGenotypesEqualBcftoolsOnRandomCohorts) {
   EXPECT_GT(compared, 500);
   EXPECT_GT(with_nocalls, 10);
   EXPECT_GT(multi_allelic, 10);
+  // Some allowed samples had no chunk in the queried region (their file has no site there).
+  EXPECT_GT(absent_from_region, 10);
+  fs::remove_all(dir);
+}
+
+// Region rebuilds: one chunk merged from many single-sample batches (rare and common files,
+// some with no site in a region) answers as its parts for random regions and allowed sets.
+TEST(VariantStoreTest, AMergedChunkAnswersAsItsPartsForEveryAllowedSet) {
+  fs::path dir = fs::temp_directory_path() / fmt::format("zengen-merge-{}", ::getpid());
+  fs::remove_all(dir);
+  RandomCohort cohort(7, dir);
+  std::vector<Chunk> parts;
+  for (uint32_t i = 0; i < 40; ++i) {
+    for (auto& c : Ingest({{cohort.Single(i, /*rare=*/i % 3 == 0), {i}}})) parts.push_back(std::move(c));
+  }
+  for (auto& c : Ingest({{cohort.Joint("joint", {40, 41, 42, 43}), {40, 41, 42, 43}}})) {
+    parts.push_back(std::move(c));
+  }
+  std::map<int64_t, std::vector<Chunk>> by_region;
+  for (const auto& c : parts) by_region[c.start].push_back(c);
+  std::vector<Chunk> merged;
+  for (auto& [start, chunks] : by_region) {
+    auto m = Merge(chunks);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(Fingerprint(chunks), Fingerprint(std::span<const Chunk>(&*m, 1)));
+    auto back = Decode(Encode(*m));  // stored and read back as any chunk
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(Encode(*back), Encode(*m));
+    merged.push_back(std::move(*back));
+  }
+  ASSERT_GT(by_region.size(), 2u);
+  int64_t sites = 0;
+  for (int q = 0; q < 40; ++q) {
+    int64_t start = std::uniform_int_distribution<int64_t>(1, kLength - 1)(cohort.rng());
+    int64_t end = std::min<int64_t>(kLength, start + std::uniform_int_distribution<int64_t>(1, 120000)(cohort.rng()));
+    Roaring allowed;
+    std::vector<uint32_t> subset;
+    const double p = q % 4 == 0 ? 1.0 : 0.3;
+    for (uint32_t i = 0; i < 44; ++i) {
+      if (std::uniform_real_distribution<double>(0, 1)(cohort.rng()) < p) {
+        allowed.add(i);
+        subset.push_back(i);
+      }
+    }
+    SCOPED_TRACE(fmt::format("region {}-{}, {} samples", start, end, subset.size()));
+    auto a = Count(parts, kContig, start, end, allowed);
+    auto b = Count(merged, kContig, start, end, allowed);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].site, b[i].site);
+      EXPECT_EQ(std::tuple(a[i].ac, a[i].an, a[i].het, a[i].hom),
+                std::tuple(b[i].ac, b[i].an, b[i].het, b[i].hom)) << a[i].site.pos;
+    }
+    auto ea = CountEvery(parts, kContig, start, end, allowed);
+    auto eb = CountEvery(merged, kContig, start, end, allowed);
+    ASSERT_EQ(ea.size(), eb.size());
+    for (size_t i = 0; i < ea.size(); ++i) EXPECT_EQ(ea[i].an, eb[i].an);
+    auto ga = Genotypes(parts, kContig, start, end, subset);
+    auto gb = Genotypes(merged, kContig, start, end, subset);
+    ASSERT_EQ(ga.size(), gb.size());
+    for (size_t i = 0; i < ga.size(); ++i) EXPECT_EQ(ga[i].genotypes, gb[i].genotypes);
+    sites += static_cast<int64_t>(a.size());
+  }
+  EXPECT_GT(sites, 500);
+  // Two views of one batch, or chunks of two regions, are not merged.
+  const auto& first = by_region.begin()->second;
+  std::vector<Chunk> twice = {first[0], first[0]};
+  auto dup = Merge(twice);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "overlapping_batches");
+  std::vector<Chunk> two_regions = {by_region.begin()->second[0], std::next(by_region.begin())->second[0]};
+  auto mixed = Merge(two_regions);
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_EQ(mixed.error().code, "region_mismatch");
+  EXPECT_FALSE(Merge(std::vector<Chunk>{}).ok());
   fs::remove_all(dir);
 }
 
@@ -615,6 +710,74 @@ class CohortStoreTest : public ::testing::TestWithParam<std::string> {
     return rows->rows[0].Int(0);
   }
 
+  // Random regions × random allowed subsets of the `n` samples S0..S{n-1} (participants
+  // P0..): the store's counts equal bcftools' on `merged`. Returns the sites compared.
+  int64_t ExpectAnswersAsBcftools(std::mt19937& rng, const fs::path& merged, uint32_t n,
+                                  int queries) {
+    auto samples = cohort_->Samples();
+    EXPECT_TRUE(samples.ok());
+    if (!samples.ok()) return 0;
+    std::map<std::string, uint32_t> bit_of;  // participant -> bit
+    for (const auto& s : *samples) bit_of[s.participant_id] = s.bit;
+    int64_t compared = 0;
+    for (int q = 0; q < queries; ++q) {
+      int64_t start = std::uniform_int_distribution<int64_t>(1, kLength - 1)(rng);
+      int64_t len = q % 3 == 0 ? kLength : std::uniform_int_distribution<int64_t>(1, 80000)(rng);
+      int64_t end = std::min<int64_t>(kLength, start + len);
+      std::string names;
+      Roaring allowed;
+      for (uint32_t i = 0; i < n; ++i) {
+        if (std::uniform_real_distribution<double>(0, 1)(rng) >= 0.4) continue;
+        names += (names.empty() ? "" : ",") + fmt::format("S{}", i);
+        allowed.add(bit_of.at(fmt::format("P{}", i)));
+      }
+      if (names.empty()) {
+        names = "S0";
+        allowed.add(bit_of.at("P0"));
+      }
+      SCOPED_TRACE(fmt::format("region {}-{}, samples {}", start, end, names));
+      auto chunks = cohort_->Chunks(kContig, start, end);
+      EXPECT_TRUE(chunks.ok()) << chunks.error().message;
+      if (!chunks.ok()) return compared;
+      auto counts = Count(*chunks, kContig, start, end, allowed);
+      auto expected = BcftoolsCounts(merged, start, end, names);
+      EXPECT_EQ(counts.size(), expected.size());
+      for (const auto& c : counts) {
+        auto it = expected.find(c.site);
+        EXPECT_NE(it, expected.end()) << c.site.pos << " " << c.site.ref << ">" << c.site.alt;
+        if (it == expected.end()) continue;
+        EXPECT_EQ(c.ac, it->second.first) << c.site.pos;
+        EXPECT_EQ(c.an, it->second.second) << c.site.pos;
+        ++compared;
+      }
+    }
+    return compared;
+  }
+
+  void Merge(const std::string& inputs, const fs::path& merged) {
+    Shell(fmt::format("bcftools merge -0 -m none {} -Ou | bcftools norm -m -any -Oz -o {} "
+                      "2>/dev/null && bcftools index -f {}",
+                      inputs, merged.string(), merged.string()));
+  }
+
+  // Live chunks per region start.
+  std::map<int64_t, int64_t> LiveChunks() {
+    std::map<int64_t, int64_t> out;
+    auto loads = cohort_->CrowdedRegions(1, 1000);
+    EXPECT_TRUE(loads.ok());
+    if (loads.ok()) {
+      for (const auto& l : *loads) out[l.start] = l.chunks;
+    }
+    return out;
+  }
+
+  SourceFile Source(const std::string& file_id, const fs::path& path,
+                    const std::vector<uint32_t>& indices) {
+    SourceFile src{.file_id = file_id, .path = path, .participants = {}};
+    for (uint32_t i : indices) src.participants[fmt::format("S{}", i)] = fmt::format("P{}", i);
+    return src;
+  }
+
   FakeClock clock_;
   RecordingAuditSink audit_;
   std::optional<storage::ScratchDatabase> db_;
@@ -634,7 +797,8 @@ TEST_P(CohortStoreTest, IngestedFilesAnswerAsBcftoolsMergeForRandomRegionsAndSub
   std::vector<std::pair<fs::path, std::vector<uint32_t>>> files;
   for (uint32_t i = 0; i < 6; ++i) files.push_back({cohort.Single(i), {i}});
   files.push_back({cohort.Joint("joint", {6, 7, 8, 9}), {6, 7, 8, 9}});
-  for (uint32_t i = 10; i < 13; ++i) files.push_back({cohort.Single(i), {i}});
+  // Three rare files: often no site in a whole chunk region, where they are still 0/0.
+  for (uint32_t i = 10; i < 13; ++i) files.push_back({cohort.Single(i, /*rare=*/true), {i}});
   for (uint32_t i = 0; i < 13; ++i) AddParticipant(fmt::format("P{}", i));
   std::string inputs;
   int64_t chunks_written = 0;
@@ -659,44 +823,177 @@ TEST_P(CohortStoreTest, IngestedFilesAnswerAsBcftoolsMergeForRandomRegionsAndSub
   auto samples = cohort_->Samples();
   ASSERT_TRUE(samples.ok());
   ASSERT_EQ(samples->size(), 13u);
-  std::map<std::string, uint32_t> bit_of;  // participant -> bit
-  for (const auto& s : *samples) bit_of[s.participant_id] = s.bit;
-
   const fs::path merged = dir_ / "merged.vcf.gz";
-  Shell(fmt::format("bcftools merge -0 -m none {} -Ou | bcftools norm -m -any -Oz -o {} 2>/dev/null "
-                    "&& bcftools index -f {}",
-                    inputs, merged.string(), merged.string()));
-  int64_t compared = 0;
-  for (int q = 0; q < 10; ++q) {
-    int64_t start = std::uniform_int_distribution<int64_t>(1, kLength - 1)(cohort.rng());
-    int64_t len = q % 3 == 0 ? kLength : std::uniform_int_distribution<int64_t>(1, 80000)(cohort.rng());
-    int64_t end = std::min<int64_t>(kLength, start + len);
-    std::string names;
-    Roaring allowed;
-    for (uint32_t i = 0; i < 13; ++i) {
-      if (std::uniform_real_distribution<double>(0, 1)(cohort.rng()) >= 0.4) continue;
-      names += (names.empty() ? "" : ",") + fmt::format("S{}", i);
-      allowed.add(bit_of.at(fmt::format("P{}", i)));
+  Merge(inputs, merged);
+  EXPECT_GT(ExpectAnswersAsBcftools(cohort.rng(), merged, 13, 10), 100);
+}
+
+// Issue 15, incremental: a region rebuild merges a region's chunks of many batches into one;
+// answers stay those of bcftools merge before and after, files ingested after a rebuild stay
+// live beside the merged chunk, and a second rebuild merges the merged chunk with them.
+TEST_P(CohortStoreTest, RebuiltRegionsAnswerAsBcftoolsMergeAndLaterFilesStayLive) {
+  RandomCohort cohort(12, dir_ / "vcf");
+  std::vector<std::pair<fs::path, std::vector<uint32_t>>> files;
+  for (uint32_t i = 0; i < 5; ++i) files.push_back({cohort.Single(i, /*rare=*/i % 2 == 1), {i}});
+  files.push_back({cohort.Joint("joint", {5, 6, 7}), {5, 6, 7}});
+  for (uint32_t i = 8; i < 12; ++i) files.push_back({cohort.Single(i, /*rare=*/i % 2 == 0), {i}});
+  for (uint32_t i = 0; i < 12; ++i) AddParticipant(fmt::format("P{}", i));
+  const MergeJob in_process = [](const std::vector<Chunk>& chunks, std::string_view) {
+    return variants::Merge(chunks);
+  };
+  auto rebuild_all = [&] {
+    int64_t rebuilt = 0;
+    auto crowded = cohort_->CrowdedRegions(2, 100);
+    EXPECT_TRUE(crowded.ok());
+    for (const auto& r : *crowded) {
+      auto report = cohort_->RebuildRegion(r.chrom, r.start, in_process, "in_process", actor_,
+                                           "test rebuild");
+      EXPECT_TRUE(report.ok()) << report.error().message;
+      if (!report.ok()) continue;
+      EXPECT_EQ(report->chunks_in, r.chunks);
+      EXPECT_FALSE(report->merged_id.empty());
+      ++rebuilt;
     }
-    if (names.empty()) {
-      names = "S0";
-      allowed.add(bit_of.at("P0"));
-    }
-    SCOPED_TRACE(fmt::format("region {}-{}, samples {}", start, end, names));
-    auto chunks = cohort_->Chunks(kContig, start, end);
-    ASSERT_TRUE(chunks.ok()) << chunks.error().message;
-    auto counts = Count(*chunks, kContig, start, end, allowed);
-    auto expected = BcftoolsCounts(merged, start, end, names);
-    ASSERT_EQ(counts.size(), expected.size());
-    for (const auto& c : counts) {
-      auto it = expected.find(c.site);
-      ASSERT_NE(it, expected.end()) << c.site.pos << " " << c.site.ref << ">" << c.site.alt;
-      EXPECT_EQ(c.ac, it->second.first) << c.site.pos;
-      EXPECT_EQ(c.an, it->second.second) << c.site.pos;
-      ++compared;
-    }
+    return rebuilt;
+  };
+  std::string inputs;
+  for (size_t f = 0; f < 6; ++f) {
+    ASSERT_TRUE(cohort_->Ingest(Source(fmt::format("FL-{}", f), files[f].first, files[f].second),
+                                actor_).ok());
+    inputs += " " + files[f].first.string();
   }
-  EXPECT_GT(compared, 100);
+  const fs::path first = dir_ / "first.vcf.gz";
+  Merge(inputs, first);
+  EXPECT_GT(ExpectAnswersAsBcftools(cohort.rng(), first, 8, 6), 50);
+  const int64_t regions = static_cast<int64_t>(LiveChunks().size());
+  EXPECT_EQ(rebuild_all(), regions) << "every region had several batches";
+  for (const auto& [start, n] : LiveChunks()) EXPECT_EQ(n, 1) << start;
+  EXPECT_GT(ExpectAnswersAsBcftools(cohort.rng(), first, 8, 6), 50);
+
+  // Later files: their chunks are live beside the merged ones; answers include them.
+  for (size_t f = 6; f < files.size(); ++f) {
+    ASSERT_TRUE(cohort_->Ingest(Source(fmt::format("FL-{}", f), files[f].first, files[f].second),
+                                actor_).ok());
+    inputs += " " + files[f].first.string();
+  }
+  const fs::path all = dir_ / "all.vcf.gz";
+  Merge(inputs, all);
+  EXPECT_GT(ExpectAnswersAsBcftools(cohort.rng(), all, 12, 6), 50);
+  EXPECT_GT(rebuild_all(), 0);
+  for (const auto& [start, n] : LiveChunks()) EXPECT_EQ(n, 1) << start;
+  EXPECT_GT(ExpectAnswersAsBcftools(cohort.rng(), all, 12, 6), 50);
+  // Nothing to merge in a region of one live chunk; every rebuild audited.
+  auto again = cohort_->RebuildRegion(kContig, 1, in_process, "in_process", actor_, "");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->merged_id.empty());
+  int audited = 0;
+  for (const auto& e : audit_.events()) {
+    if (e.action != "variants.rebuild") continue;
+    ++audited;
+    EXPECT_EQ(e.reason, "test rebuild");
+    EXPECT_NE(e.details.find("\"replaced\""), std::string::npos);
+  }
+  EXPECT_GE(audited, regions + 1);
+}
+
+// A rebuild records nothing unless its job answered with exactly its inputs, and never hides a
+// batch ingested or a rebuild made while the job ran.
+TEST_P(CohortStoreTest, ARebuildIsRecordedOnlyWhenItsJobAnswersWithItsInputs) {
+  RandomCohort cohort(13, dir_ / "vcf");
+  for (uint32_t i = 0; i < 5; ++i) AddParticipant(fmt::format("P{}", i));
+  std::string inputs;
+  for (uint32_t i = 0; i < 3; ++i) {
+    const fs::path path = cohort.Single(i);
+    ASSERT_TRUE(cohort_->Ingest(Source(fmt::format("FL-{}", i), path, {i}), actor_).ok());
+    inputs += " " + path.string();
+  }
+  const auto before = LiveChunks();
+  ASSERT_GE(before.at(1), 3);
+  const MergeJob in_process = [](const std::vector<Chunk>& chunks, std::string_view) {
+    return variants::Merge(chunks);
+  };
+  auto expect_unchanged = [&](const Result<RebuildReport>& r, const std::string& code) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, code);
+    EXPECT_EQ(LiveChunks(), before);
+    EXPECT_EQ(CountRows("variant_merged_chunks"), 0);
+  };
+  // Not a region start; a job that fails; jobs that lose a call, drop a sample, add one, or
+  // answer for another region.
+  expect_unchanged(cohort_->RebuildRegion(kContig, 2, in_process, "in_process", actor_, ""),
+                   "invalid_region");
+  expect_unchanged(cohort_->RebuildRegion(kContig, 1,
+                                          [](const std::vector<Chunk>&, std::string_view) -> Result<Chunk> {
+                                            return Internal("engine_failed", "the job failed");
+                                          },
+                                          "local", actor_, ""),
+                   "engine_failed");
+  const std::vector<std::function<void(Chunk&)>> corruptions = {
+      [](Chunk& c) {  // one call fewer (a het member dropped)
+        for (auto& s : c.sites) {
+          if (s.het.n > 0) {
+            s.het.n -= 1;
+            return;
+          }
+        }
+      },
+      [](Chunk& c) { c.samples.remove(c.samples.minimum()); },
+      [](Chunk& c) { c.samples.add(4000); },
+      [](Chunk& c) { c.start += 50000; c.end += 50000; },
+      [](Chunk& c) {  // a call moved to another sample of the batch
+        for (auto& s : c.sites) {
+          if (s.hom.n > 0) {
+            uint32_t& m = c.members[s.hom.at];
+            m = m == 0 ? 1 : 0;
+            return;
+          }
+        }
+      }};
+  for (size_t k = 0; k < corruptions.size(); ++k) {
+    SCOPED_TRACE(fmt::format("corruption {}", k));
+    expect_unchanged(cohort_->RebuildRegion(kContig, 1,
+                                            [&](const std::vector<Chunk>& chunks, std::string_view) {
+                                              auto merged = variants::Merge(chunks);
+                                              if (merged.ok()) corruptions[k](*merged);
+                                              return merged;
+                                            },
+                                            "local", actor_, ""),
+                     "rebuild_mismatch");
+  }
+  // A file ingested while the job runs stays live beside the merged chunk.
+  const fs::path late = cohort.Single(3);
+  auto r = cohort_->RebuildRegion(kContig, 1,
+                                  [&](const std::vector<Chunk>& chunks, std::string_view) {
+                                    EXPECT_TRUE(cohort_->Ingest(Source("FL-3", late, {3}), actor_).ok());
+                                    return variants::Merge(chunks);
+                                  },
+                                  "local", actor_, "");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(LiveChunks().at(1), 2) << "the merged chunk and the late file's";
+  inputs += " " + late.string();
+  const fs::path merged = dir_ / "merged.vcf.gz";
+  Merge(inputs, merged);
+  EXPECT_GT(ExpectAnswersAsBcftools(cohort.rng(), merged, 4, 6), 20);
+  // Two rebuilds of one region at once: the one that records first stands, the other records
+  // nothing.
+  const fs::path later = cohort.Single(4);
+  ASSERT_TRUE(cohort_->Ingest(Source("FL-4", later, {4}), actor_).ok());
+  Result<RebuildReport> inner = Internal("not_run", "");
+  auto outer = cohort_->RebuildRegion(kContig, 1,
+                                      [&](const std::vector<Chunk>& chunks, std::string_view) {
+                                        inner = cohort_->RebuildRegion(kContig, 1, in_process,
+                                                                       "in_process", actor_, "");
+                                        return variants::Merge(chunks);
+                                      },
+                                      "local", actor_, "");
+  ASSERT_TRUE(inner.ok()) << inner.error().message;
+  ASSERT_FALSE(outer.ok());
+  EXPECT_EQ(outer.error().code, "region_changed");
+  EXPECT_EQ(LiveChunks().at(1), 1);
+  inputs += " " + later.string();
+  const fs::path five = dir_ / "five.vcf.gz";
+  Merge(inputs, five);
+  EXPECT_GT(ExpectAnswersAsBcftools(cohort.rng(), five, 5, 6), 20);
 }
 
 // Left-alignment at ingest: the same deletion written at two places of a repeat in two
