@@ -9,6 +9,7 @@
 #include <set>
 
 #include "analysis/analysis.h"
+#include "app/region_rebuild.h"
 #include "audit/audit.h"
 #include "crypto/crypt4gh.h"
 #include "genomefiles/catalogue.h"
@@ -153,6 +154,18 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
     auto frequencies = MakeFrequencies(r, cohort);
     const Actor job{.user = "variants-frequencies-job", .organisation = "", .roles = {},
                     .source = "job", .request_id = ""};
+    const Actor rebuilder{.user = "variants-rebuild-job", .organisation = "", .roles = {},
+                          .source = "job", .request_id = ""};
+    // Merge jobs a crash interrupted left their scratch directories: nothing reads them.
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(r.config.Resolve("analysis") / "scratch", ec)) {
+      if (e.path().filename().string().rfind("VR-", 0) == 0) std::filesystem::remove_all(e.path(), ec);
+    }
+    auto rebuild = MakeRebuildJob(r);
+    if (!rebuild.ok()) {
+      spdlog::warn("region rebuilds are off: {} [{}]", rebuild.error().message, rebuild.error().code);
+    }
+    bool rebuild_due = true;  // the first pass catches up with what the last run left
     VariantSweepCursor cursor;
     std::mutex mu;
     std::condition_variable_any cv;
@@ -166,6 +179,22 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
       } else if (t->tick.ingested + t->tick.failed > 0) {
         spdlog::info("variant ingest job: {} files ingested, {} failed (retried later)",
                      t->tick.ingested, t->tick.failed);
+      }
+      // Regions crowded by single-sample files are merged into one chunk each.
+      if (t.ok() && t->tick.ingested > 0) rebuild_due = true;
+      if (rebuild_due && rebuild.ok() && r.config.variants_rebuild_chunks > 0) {
+        auto p = RebuildCrowdedRegions(
+            cohort, *rebuild, r.config.variants_rebuild_chunks, kRebuildsPerPass, rebuilder,
+            fmt::format("automatic: the region held at least {} chunks",
+                        r.config.variants_rebuild_chunks));
+        if (!p.ok()) {
+          spdlog::warn("region rebuild job failed: {} [{}]", p.error().message, p.error().code);
+        } else if (p->regions + p->failed > 0) {
+          spdlog::info("region rebuild job: {} regions merged ({} chunks), {} failed", p->regions,
+                       p->chunks, p->failed);
+        }
+        // A full pass leaves more for the next; otherwise wait for the next ingest.
+        rebuild_due = p.ok() && p->regions + p->failed >= kRebuildsPerPass;
       }
       // The portal's frequencies follow ingests, consent changes and releases made public.
       if (auto f = frequencies->Refresh(job); !f.ok()) {

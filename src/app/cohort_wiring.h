@@ -21,6 +21,9 @@
 
 namespace zengen::app {
 
+// Regions the ingest job rebuilds at most per pass (variants_rebuild_chunks).
+inline constexpr int64_t kRebuildsPerPass = 64;
+
 // Beacon v2 variant queries per day: far below the thousands a membership attack needs.
 inline constexpr beacon::Budget kBeaconBudget{.per_user = 500, .per_address = 200};
 
@@ -79,9 +82,11 @@ Result<VariantSweep> SweepVariantIngest(Runtime& r, variants::IngestQueue& queue
                                         std::chrono::seconds min_age, VariantSweepCursor& cursor);
 
 // Starts the ingest job beside the server: every config.variants_auto_ingest_seconds (0:
-// returns a thread that is not joinable); after each pass it refreshes the portal's allele
-// frequencies when they are stale (a consent change, an ingest, a release made public). The caller stops and joins it before the runtime
-// closes.
+// returns a thread that is not joinable); after a pass that ingested files (and after the
+// first) it rebuilds up to kRebuildsPerPass regions holding at least
+// config.variants_rebuild_chunks live chunks (app/region_rebuild.h; 0: off), then refreshes the
+// portal's allele frequencies when they are stale (a consent change, an ingest, a release made
+// public). The caller stops and joins it before the runtime closes.
 std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort);
 
 // The grant a request's cohort answers are for (issue 15; variants_routes.h "Naming the

@@ -20,6 +20,7 @@
 
 #include "access/access.h"
 #include "app/cohort_wiring.h"
+#include "app/region_rebuild.h"
 #include "blobs/storage_routes.h"
 #include "analysis/analysis.h"
 #include "analysis/analysis_routes.h"
@@ -744,6 +745,33 @@ int main(int argc, char** argv) {
   auto* variants_aggregate = variants_cmd->add_subcommand(
       "aggregate", "Compute the portal's allele frequencies of released data now");
   variants_aggregate->add_option("--data", data_dir, "Data directory")->required();
+  // Region rebuilds (issue 15): merge a region's chunks of many batches into one, as a job.
+  std::string rebuild_chrom, rebuild_reason, rebuild_executor;
+  int64_t rebuild_start = 1, rebuild_end = 0, rebuild_min_chunks = 2, rebuild_limit = 1000;
+  auto* variants_rebuild = variants_cmd->add_subcommand(
+      "rebuild", "Merge the chunks of crowded regions (or of --region) into one chunk each");
+  variants_rebuild->add_option("--data", data_dir, "Data directory")->required();
+  variants_rebuild->add_option("--chrom", rebuild_chrom,
+                               "Rebuild every chunk region of this contig overlapping --start..--end");
+  variants_rebuild->add_option("--start", rebuild_start, "1-based (default 1)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  variants_rebuild->add_option("--end", rebuild_end, "1-based, inclusive (default --start)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  variants_rebuild->add_option("--min-chunks", rebuild_min_chunks,
+                               "Without --region: regions with at least this many live chunks");
+  variants_rebuild->add_option("--limit", rebuild_limit, "Without --region: at most this many");
+  variants_rebuild->add_option("--executor", rebuild_executor,
+                               "in_process or analysis (default: variants_rebuild_executor)")
+      ->check(CLI::IsMember({"in_process", "analysis"}));
+  variants_rebuild->add_option("--reason", rebuild_reason, "Why (kept in the audit record)")
+      ->required();
+  // The merge step of a rebuild job (pipelines/variant-rebuild): no data directory is read.
+  fs::path merge_out;
+  std::vector<fs::path> merge_inputs;
+  auto* variants_merge = variants_cmd->add_subcommand(
+      "merge-chunks", "Merge variant chunk files (ZGVC1) of one region into one (a rebuild job's step)");
+  variants_merge->add_option("--out", merge_out, "Merged chunk file (created)")->required();
+  variants_merge->add_option("chunks", merge_inputs, "Chunk files")->required();
   // Uniform analysis: reference genomes are registered from the command line (the FASTA is
   // read from the server's own disks).
   std::string reference_name;
@@ -783,6 +811,10 @@ int main(int argc, char** argv) {
   }
   if (*serve) return app::Serve(data_dir, serve_listen, nullptr);
   if (*routes_cmd) return app::PrintRoutes(data_dir);
+  if (*variants_merge) {
+    if (auto st = app::MergeChunkFiles(merge_inputs, merge_out); !st.ok()) return app::Fail(st.error());
+    return 0;
+  }
   if (*reference_add) return app::AddReference(data_dir, reference_name, reference_fasta);
   if (*demo) {
     if (!fs::exists(demo_dir / "zengen.conf")) {
@@ -939,6 +971,43 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("file {} is batch {}: {} samples, {} records, {} sites, {} chunks\n",
                              variants_file_id, r->batch_id, r->samples, r->records, r->sites,
                              r->chunks);
+  } else if (*variants_rebuild) {
+    auto reason = identity::AdminReasonText(rebuild_reason);
+    if (!reason.ok()) return app::Fail(reason.error());
+    if (!rebuild_executor.empty()) (*rt)->config.variants_rebuild_executor = rebuild_executor;
+    auto cohort = app::MakeCohort(**rt);
+    auto job = app::MakeRebuildJob(**rt);
+    if (!job.ok()) return app::Fail(job.error());
+    const Actor cli_actor{.user = "cli", .organisation = "", .roles = {}, .source = "cli",
+                          .request_id = ""};
+    std::vector<variants::RegionLoad> regions;
+    if (!rebuild_chrom.empty()) {
+      const int64_t size = cohort->chunk_size();
+      const int64_t end = std::max(rebuild_end, rebuild_start);
+      for (int64_t k = (rebuild_start - 1) / size; k * size + 1 <= end; ++k) {
+        regions.push_back({rebuild_chrom, k * size + 1, 0});
+      }
+    } else {
+      auto crowded = cohort->CrowdedRegions(std::max<int64_t>(rebuild_min_chunks, 2), rebuild_limit);
+      if (!crowded.ok()) return app::Fail(crowded.error());
+      regions = std::move(*crowded);
+    }
+    int failed = 0;
+    for (const auto& region : regions) {
+      auto r = cohort->RebuildRegion(region.chrom, region.start, job->merge, job->executor,
+                                     cli_actor, *reason);
+      if (!r.ok()) {
+        ++failed;
+        std::cerr << fmt::format("{}:{}: {} [{}]\n", region.chrom, region.start, r.error().message,
+                                 r.error().code);
+        continue;
+      }
+      if (r->merged_id.empty()) continue;
+      std::cout << fmt::format("{}:{}-{}: {} chunks merged into {} ({} sites, {} samples, {})\n",
+                               r->chrom, r->start, r->end - 1, r->chunks_in, r->merged_id, r->sites,
+                               r->samples, job->executor);
+    }
+    return failed == 0 ? 0 : 1;
   } else if (*variants_aggregate) {
     auto cohort = app::MakeCohort(**rt);
     auto f = app::MakeFrequencies(**rt, *cohort)->Compute(

@@ -130,6 +130,19 @@ Result<Config> ParseConfig(const std::string& text, const std::filesystem::path&
        int_field(c.variants_auto_ingest_seconds, 0, 86400, "variants_auto_ingest_seconds")},
       {"variants_reference_fasta",
        [&](const std::string& v, int) { c.variants_reference_fasta = v; return Status::Ok(); }},
+      {"variants_rebuild_chunks",
+       int_field(c.variants_rebuild_chunks, 0, 1000000, "variants_rebuild_chunks")},
+      {"variants_rebuild_executor", [&](const std::string& v, int line) -> Status {
+         if (v != "in_process" && v != "analysis") {
+           return InvalidArgument("invalid_config",
+                                  fmt::format("line {}: variants_rebuild_executor must be "
+                                              "in_process or analysis",
+                                              line),
+                                  "variants_rebuild_executor");
+         }
+         c.variants_rebuild_executor = v;
+         return Status::Ok();
+       }},
       {"pipelines_dir",
        [&](const std::string& v, int) { c.pipelines_dir = v; return Status::Ok(); }},
       {"analysis_auto_start_reference",
@@ -314,6 +327,12 @@ variants_auto_ingest_seconds = 300
 # registered reference's copy: indels are left-aligned against it at ingest, so the same
 # indel written two ways is one site. Unset: multi-allelic records are split and trimmed only.
 # variants_reference_fasta = /srv/zengen/references/GRCh38/ref.fa
+# Region rebuilds: once a region holds this many chunks (one per file ingested since its last
+# rebuild), the ingest job merges them into one, so queries read one chunk per region. 0: only
+# by `zengen variants rebuild`. The merge runs in the server (in_process) or as a job on
+# analysis_executor (analysis: cwltool here, or Slurm; the nodes must see the scratch directory).
+variants_rebuild_chunks = 16
+variants_rebuild_executor = in_process
 )",
                      fmt::arg("listen", listen), fmt::arg("database", database));
 }

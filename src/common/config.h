@@ -81,6 +81,12 @@ struct Config {
   // The indexed FASTA (.fai beside it) the site's VCF/BCF files are called against: indels are
   // left-aligned against it at ingest (variants::LeftAlign). Empty: split and trim only.
   std::filesystem::path variants_reference_fasta;
+  // Region rebuilds (variants::Cohort::RebuildRegion): the ingest job merges a region's live
+  // chunks into one once it holds this many (one per single-sample file since the last
+  // rebuild); 0: only by `zengen variants rebuild`. Where the merge runs: "in_process" (in the
+  // server) or "analysis" (a job on analysis_executor: cwltool, or Slurm).
+  int64_t variants_rebuild_chunks = 16;
+  std::string variants_rebuild_executor = "in_process";
 
   // Absolute path for a path setting (resolved against data_dir when relative).
   std::filesystem::path Resolve(const std::filesystem::path& p) const;

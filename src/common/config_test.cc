@@ -57,6 +57,27 @@ TEST(ConfigTest, AnalysisExecutorTakesTheSlurmAllocationMode) {
   EXPECT_EQ(bad.error().field, "analysis_executor");
 }
 
+// Issue 15: region rebuilds run in the server or on the analysis executor; a crowding of 0
+// turns the automatic rebuild off; anything else names the field.
+TEST(ConfigTest, RegionRebuildsRunInProcessOrOnTheAnalysisExecutor) {
+  auto d = ParseConfig("", "/d");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->variants_rebuild_executor, "in_process");
+  EXPECT_EQ(d->variants_rebuild_chunks, 16);
+  auto c = ParseConfig("variants_rebuild_executor = analysis\nvariants_rebuild_chunks = 0\n", "/d");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->variants_rebuild_executor, "analysis");
+  EXPECT_EQ(c->variants_rebuild_chunks, 0);
+  for (const char* text : {"variants_rebuild_executor = slurm\n", "variants_rebuild_executor =\n"}) {
+    auto bad = ParseConfig(text, "/d");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_EQ(bad.error().field, "variants_rebuild_executor");
+  }
+  auto negative = ParseConfig("variants_rebuild_chunks = -1\n", "/d");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.error().field, "variants_rebuild_chunks");
+}
+
 // Issue 12 finding 6: ticket URLs come from configuration, never from the Host header.
 TEST(ConfigTest, PublicUrlIsConfiguredOrDerivedFromTheListenAddress) {
   auto c = ParseConfig("listen = 0.0.0.0:0\npublic_url = https://zengen.example.jp/\n", "/d");

@@ -25,6 +25,7 @@
 #include "crypto/crypto.h"
 #include "storage/testing.h"
 #include "variants/cohort.h"
+#include "variants/cohort_testing.h"
 
 namespace zengen::variants {
 namespace {
@@ -647,69 +648,8 @@ std::map<Site, std::pair<int64_t, int64_t>> BcftoolsCounts(const fs::path& merge
   return out;
 }
 
-class CohortStoreTest : public ::testing::TestWithParam<std::string> {
+class CohortStoreTest : public CohortFixture {
  protected:
-  CohortStoreTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 12 / 7}) {}
-
-  void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"}}).ok());
-    dir_ = fs::temp_directory_path() / ("zg-cohort-" + crypto::ToHex(crypto::RandomBytes(6)));
-    std::vector<blobs::Root> roots;
-    for (const char* r : {"hot1", "hot2"}) {
-      fs::create_directories(dir_ / r);
-      roots.push_back({.name = r, .path = dir_ / r, .tier = "hot", .jurisdiction = "JP"});
-    }
-    auto blobs = blobs::LocalStore::Create(
-        {.roots = roots, .allowed_jurisdictions = {"JP"}, .replicas = 2}, *store_, clock_, audit_);
-    ASSERT_TRUE(blobs.ok()) << blobs.error().message;
-    blobs_ = std::move(*blobs);
-    const std::string secret = crypto::RandomBytes(32);
-    auto pub = crypto::crypt4gh::PublicKeyFromSecret(secret);
-    ASSERT_TRUE(pub.ok());
-    ChunkSealer sealer{
-        .seal = [secret, pub = *pub](std::string_view plain) {
-          return crypto::crypt4gh::Encrypt(plain, secret, {pub});
-        },
-        .open = [secret](std::string_view sealed) {
-          return crypto::crypt4gh::Decrypt(sealed, secret);
-        }};
-    cohort_ = std::make_unique<Cohort>(*store_, *blobs_, sealer, clock_, audit_,
-                                       Cohort::Options{.chunk_size = 50000});
-  }
-  void TearDown() override {
-    cohort_.reset();
-    blobs_.reset();
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  void AddParticipant(const std::string& id) {
-    auto tx = store_->Begin(storage::TxMode::kWrite);
-    ASSERT_TRUE(tx.ok());
-    auto r = (*tx)->Exec(
-        "INSERT INTO participants (id, hospital_id, local_id, program, disease_category, "
-        "index_date, created_by, created_at) VALUES ($1, 'hosp-a', $1, 'cancer', 'lung', "
-        "'2026-01-01', 'test', '2026-01-01T00:00:00Z')",
-        {storage::Text(id)});
-    ASSERT_TRUE(r.ok()) << r.error().message;
-    ASSERT_TRUE((*tx)->Commit().ok());
-  }
-
-  int64_t CountRows(const std::string& table) {
-    auto tx = store_->Begin(storage::TxMode::kRead);
-    EXPECT_TRUE(tx.ok());
-    auto rows = (*tx)->Query("SELECT COUNT(*) FROM " + table);
-    EXPECT_TRUE(rows.ok());
-    return rows->rows[0].Int(0);
-  }
-
   // Random regions × random allowed subsets of the `n` samples S0..S{n-1} (participants
   // P0..): the store's counts equal bcftools' on `merged`. Returns the sites compared.
   int64_t ExpectAnswersAsBcftools(std::mt19937& rng, const fs::path& merged, uint32_t n,
@@ -759,34 +699,6 @@ class CohortStoreTest : public ::testing::TestWithParam<std::string> {
                       "2>/dev/null && bcftools index -f {}",
                       inputs, merged.string(), merged.string()));
   }
-
-  // Live chunks per region start.
-  std::map<int64_t, int64_t> LiveChunks() {
-    std::map<int64_t, int64_t> out;
-    auto loads = cohort_->CrowdedRegions(1, 1000);
-    EXPECT_TRUE(loads.ok());
-    if (loads.ok()) {
-      for (const auto& l : *loads) out[l.start] = l.chunks;
-    }
-    return out;
-  }
-
-  SourceFile Source(const std::string& file_id, const fs::path& path,
-                    const std::vector<uint32_t>& indices) {
-    SourceFile src{.file_id = file_id, .path = path, .participants = {}};
-    for (uint32_t i : indices) src.participants[fmt::format("S{}", i)] = fmt::format("P{}", i);
-    return src;
-  }
-
-  FakeClock clock_;
-  RecordingAuditSink audit_;
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<blobs::LocalStore> blobs_;
-  std::unique_ptr<Cohort> cohort_;
-  fs::path dir_;
-  const Actor actor_{.user = "steward1", .organisation = "dc", .roles = {}, .source = "test",
-                     .request_id = ""};
 };
 
 // Issue 15 "Done when", correctness: files ingested one at a time (incremental: no batch is

@@ -1,0 +1,164 @@
+// Issue 15: a region rebuild of the cohort variant store runs as a job on the analysis
+// executor — the CWL tool pipelines/variant-rebuild/1.0.0/merge.cwl under the real cwltool,
+// and on the one-node Slurm cluster the test script starts (Toil submitting the step, and one
+// allocation per job) — and its answer is recorded only when it holds exactly its inputs.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "analysis/executor.h"
+#include "app/region_rebuild.h"
+#include "variants/cohort_testing.h"
+
+namespace zengen::variants {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kNoSlurm = "no Slurm test cluster (ZENGEN_TEST_SLURM_CONF)";
+
+bool SlurmUp() {
+  const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
+  if (conf == nullptr || *conf == '\0') {
+    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) ADD_FAILURE() << "no Slurm test cluster";
+    return false;
+  }
+  return ::setenv("SLURM_CONF", conf, 1) == 0;
+}
+
+class RegionRebuildTest : public CohortFixture {
+ protected:
+  void SetUp() override {
+    CohortFixture::SetUp();
+    if (HasFatalFailure()) return;
+    // Five single-sample files over three chunk regions (chunks of 50 kb), each its own batch.
+    std::mt19937 rng(5);
+    for (uint32_t i = 0; i < 5; ++i) {
+      AddParticipant(fmt::format("P{}", i));
+      const fs::path path = dir_ / fmt::format("S{}.vcf", i);
+      std::ofstream out(path);
+      out << "##fileformat=VCFv4.2\n##contig=<ID=chrV,length=200000>\n"
+             "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS" << i << "\n";
+      for (int64_t pos = 1000 + i; pos < 150000; pos += std::uniform_int_distribution<int64_t>(500, 4000)(rng)) {
+        out << fmt::format("chrV\t{}\t.\tA\tG\t.\tPASS\t.\tGT\t{}\n", pos, pos % 3 == 0 ? "1/1" : "0/1");
+      }
+      out.close();
+      ASSERT_TRUE(cohort_->Ingest(Source(fmt::format("FL-{}", i), path, {i}), actor_).ok());
+    }
+    before_ = Answers();
+    ASSERT_GT(before_.size(), 100u);
+    ASSERT_EQ(LiveChunks().at(1), 5);
+  }
+
+  // Every site's AC/AN over every sample, as text.
+  std::vector<std::string> Answers() {
+    auto chunks = cohort_->Chunks("chrV", 1, 200000);
+    EXPECT_TRUE(chunks.ok());
+    Roaring all;
+    for (uint32_t b = 0; b < 5; ++b) all.add(b);
+    std::vector<std::string> out;
+    if (!chunks.ok()) return out;
+    for (const auto& c : Count(*chunks, "chrV", 1, 200000, all)) {
+      out.push_back(fmt::format("{} {} {} {}", c.site.pos, c.site.alt, c.ac, c.an));
+    }
+    return out;
+  }
+
+  MergeJob OnExecutor(analysis::Executor& executor, const fs::path& zengen = ZENGEN_BINARY) {
+    return app::ExecutorMergeJob(
+        executor, {.workflow = fs::path(ZENGEN_PIPELINES) / "variant-rebuild" / "1.0.0" / "merge.cwl",
+                   .scratch_dir = dir_ / "scratch",
+                   .zengen = zengen});
+  }
+
+  // No job directory is left in scratch.
+  void ExpectScratchEmpty() {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_ / "scratch", ec)) {
+      ADD_FAILURE() << "left in scratch: " << e.path().string();
+    }
+  }
+
+  void RebuildsAllThreeRegions(analysis::Executor& executor, const std::string& name) {
+    for (int64_t start : {1, 50001, 100001}) {
+      auto r = cohort_->RebuildRegion("chrV", start, OnExecutor(executor), name, actor_, "test");
+      ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().message;
+      EXPECT_EQ(r->chunks_in, 5);
+      EXPECT_EQ(r->samples, 5);
+    }
+    for (const auto& [start, n] : LiveChunks()) EXPECT_EQ(n, 1) << start;
+    EXPECT_EQ(Answers(), before_);
+    ExpectScratchEmpty();
+    int audited = 0;
+    for (const auto& e : audit_.events()) {
+      if (e.action != "variants.rebuild") continue;
+      ++audited;
+      EXPECT_NE(e.details.find(fmt::format("\"executor\":\"{}\"", name)), std::string::npos);
+    }
+    EXPECT_EQ(audited, 3);
+  }
+
+  fs::path Script(const std::string& name, const std::string& body) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+    fs::permissions(p, fs::perms::owner_all);
+    return p;
+  }
+
+  std::vector<std::string> before_;
+};
+
+TEST_P(RegionRebuildTest, TheMergeRunsAsACwlJobUnderCwltool) {
+  auto executor = analysis::LocalExecutor();
+  RebuildsAllThreeRegions(*executor, "local");
+}
+
+// A job that fails, answers garbage, or answers with fewer inputs than it was given records
+// nothing, leaves the region's chunks as they were and no scratch directory.
+TEST_P(RegionRebuildTest, AJobThatFailsOrAnswersWronglyRecordsNothing) {
+  auto executor = analysis::LocalExecutor();
+  const std::map<std::string, std::pair<fs::path, std::string>> jobs = {
+      {"exits 3", {Script("fail.sh", "echo merge refused >&2; exit 3"), "rebuild_job_failed"}},
+      {"garbage", {Script("garbage.sh", "printf 'ZGVC1 not a chunk' > \"$4\""), "bad_chunk"}},
+      // $1 variants, $2 merge-chunks, $3 --out, $4 merged.zgvc, $5… the chunks
+      {"first input only", {Script("first.sh", "cp \"$5\" \"$4\""), "rebuild_mismatch"}},
+      {"one input dropped",
+       {Script("drop.sh", fmt::format("out=\"$4\"; shift 5; exec {} variants merge-chunks --out \"$out\" \"$@\"",
+                                      ZENGEN_BINARY)),
+        "rebuild_mismatch"}}};
+  for (const auto& [what, job] : jobs) {
+    SCOPED_TRACE(what);
+    auto r = cohort_->RebuildRegion("chrV", 1, OnExecutor(*executor, job.first), "local", actor_, "");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, job.second) << r.error().message;
+    EXPECT_EQ(LiveChunks().at(1), 5);
+    EXPECT_EQ(CountRows("variant_merged_chunks"), 0);
+    ExpectScratchEmpty();
+  }
+  EXPECT_EQ(Answers(), before_);
+}
+
+TEST_P(RegionRebuildTest, TheMergeRunsAsAStepToilSubmitsToSlurm) {
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
+  auto executor = analysis::SlurmExecutor();
+  RebuildsAllThreeRegions(*executor, "slurm");
+}
+
+TEST_P(RegionRebuildTest, TheMergeRunsInOneSlurmAllocation) {
+  if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
+  auto executor = analysis::SlurmAllocationExecutor();
+  RebuildsAllThreeRegions(*executor, "slurm_allocation");
+}
+
+// One backend: the jobs do not touch the metadata store (the rebuild's recording is tested on
+// both in variants_test).
+INSTANTIATE_TEST_SUITE_P(Sqlite, RegionRebuildTest, ::testing::Values("sqlite"));
+
+}  // namespace
+}  // namespace zengen::variants
