@@ -6,7 +6,10 @@
 #   - allele frequencies over the whole chromosome with the subset, in genotypes per CPU
 #     second: Zengen, Savvy (libsavvy on a SAV file made by `sav import`) and bcftools;
 #   - bytes per genotype: Zengen's chunks, SAV, BCF;
-#   - ingest in samples per hour (the real reader and chunk builder).
+#   - ingest in samples per hour (the real reader and chunk builder);
+#   - region rebuilds, for cohorts of at most SINGLES_MAX (200) samples: the single-sample files
+#     ingested one batch each, region queries before and after every region is merged into one
+#     chunk, and the merge's own time.
 # Needs the packages of scripts/install-deps.sh with ZENGEN_WITH_BENCH=1 (savvy-util,
 # libsavvy-dev) and a build (scripts/build.sh) configured after they were installed.
 #
@@ -61,7 +64,7 @@ for n in ${SAMPLES:-200 1000 5000}; do
   fi
   dir="$work/n$n"
   singles=0
-  if ((n <= 200)); then singles=$n; fi
+  if ((n <= ${SINGLES_MAX:-200})); then singles=$n; fi
   "$bin" generate "$dir" "$n" "$length" "$singles"
   bcftools view -Ob -o "$dir/cohort.bcf" "$dir/cohort.vcf"
   bcftools index "$dir/cohort.bcf"
@@ -106,6 +109,11 @@ for n in ${SAMPLES:-200 1000 5000}; do
       bcftools +fill-tags -Ou -- -t AC,AN | bcftools query -f '%AC\n'")
   echo "bcftools whole-chromosome AF: $bc_cpu CPU-s, $(echo "scale=3; $genotypes / $bc_cpu" | bc) genotypes/s/core"
   "$bin" savvy "$dir/cohort.sav" "$dir/subset.txt"
+  if ((singles > 0)); then
+    # Region rebuilds: the same cohort as one batch per single-sample file, queried before and
+    # after every region's chunks are merged into one.
+    "$bin" singles "$dir" "$n" "$length" "$dir/subset.txt"
+  fi
   echo "bytes/genotype: SAV $(echo "scale=4; $(stat -c %s "$dir/cohort.sav") / $genotypes" | bc), BCF $(echo "scale=4; $(stat -c %s "$dir/cohort.bcf") / $genotypes" | bc)"
   rm -rf "$dir"
 done

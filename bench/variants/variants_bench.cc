@@ -8,15 +8,19 @@
 //   variants_bench generate DIR SAMPLES LENGTH [SINGLES]
 //   variants_bench query DIR SAMPLES LENGTH SUBSET_FILE
 //   variants_bench savvy FILE.sav SUBSET_FILE
+//   variants_bench singles DIR SAMPLES LENGTH SUBSET_FILE   (the S<i>.bcf files; region rebuilds)
 #include <sys/resource.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <random>
 #include <set>
@@ -116,6 +120,115 @@ std::vector<uint32_t> ReadSubset(const fs::path& file) {
   return out;
 }
 
+// A region query decodes the chunks it needs from their stored bytes (as a server reading them
+// from the blob store would, minus the I/O), then counts. Median wall and CPU seconds per
+// repetition (on a shared machine the wall time also counts the time the process waited for a
+// core, the CPU time does not) and the sites with AC > 0.
+std::tuple<double, double, size_t> TimeRegion(const std::vector<variants::Chunk>& chunks,
+                                              const std::vector<std::string>& encoded,
+                                              int64_t start, int64_t span, int repeats,
+                                              const Roaring& allowed) {
+  std::vector<double> wall, cpu;
+  size_t n = 0;
+  const int64_t end = start + span - 1;
+  for (int r = 0; r < repeats; ++r) {
+    double w = Now(), c = ProcessCpu();
+    std::vector<variants::Chunk> needed;
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      if (chunks[i].end > start && chunks[i].start <= end) {
+        needed.push_back(std::move(*variants::Decode(encoded[i])));
+      }
+    }
+    auto counts = variants::Count(needed, kContig, start, end, allowed);
+    wall.push_back(Now() - w);
+    cpu.push_back(ProcessCpu() - c);
+    n = counts.size();
+  }
+  std::sort(wall.begin(), wall.end());
+  std::sort(cpu.begin(), cpu.end());
+  return {wall[wall.size() / 2], cpu[cpu.size() / 2], n};
+}
+
+// Region rebuilds: each single-sample file ingested as its own batch (as the server does),
+// region queries over the per-file chunks, then every region merged into one chunk
+// (variants::Merge, what a rebuild job runs) and the same queries again. The AC of every
+// listed site must agree before and after.
+int Singles(const fs::path& dir, int samples, int64_t length, const fs::path& subset_file) {
+  const char* chunk_env = std::getenv("CHUNK");
+  const int64_t chunk_size = chunk_env ? std::stoll(chunk_env) : 100'000;
+  std::vector<variants::Chunk> chunks;
+  std::vector<std::string> encoded;
+  double w0 = Now();
+  for (int i = 0; i < samples; ++i) {
+    auto reader = hts::GenotypeReader::Open(dir / fmt::format("S{}.bcf", i));
+    if (!reader.ok()) {
+      std::cerr << reader.error().message << "\n";
+      return 1;
+    }
+    variants::ChunkBuilder builder(chunk_size);
+    if (auto st = builder.Add(**reader, {static_cast<uint32_t>(i)}); !st.ok()) {
+      std::cerr << st.error().message << "\n";
+      return 1;
+    }
+    for (auto& c : builder.Finish()) {
+      encoded.push_back(variants::Encode(c));
+      chunks.push_back(std::move(c));
+    }
+  }
+  const double ingest_wall = Now() - w0;
+  std::cout << fmt::format("zengen singles ingest: {} files as {} batches, {} chunks, {:.2f} s "
+                           "wall, {:.0f} samples/hour\n",
+                           samples, samples, chunks.size(), ingest_wall,
+                           samples / ingest_wall * 3600);
+  Roaring allowed;
+  for (uint32_t s : ReadSubset(subset_file)) allowed.add(s);
+  allowed.runOptimize();
+  std::map<std::string, std::pair<double, double>> before;
+  std::map<std::string, size_t> sites_before;
+  int64_t ac_before = 0;
+  for (const auto& c : variants::Count(chunks, kContig, 1, length, allowed)) ac_before += c.ac;
+  for (int64_t span : {int64_t{10'000}, int64_t{1'000'000}}) {
+    auto [median, cpu, n] = TimeRegion(chunks, encoded, length / 3, span, 11, allowed);
+    std::cout << fmt::format("zengen singles region {} bp, one chunk per file: {:.6f} s median, "
+                             "{:.6f} CPU-s median, {} sites with AC>0\n",
+                             span, median, cpu, n);
+    before[std::to_string(span)] = {median, cpu};
+  }
+  // The rebuild: every region's chunks merged into one, then encoded (stored form).
+  std::map<int64_t, std::vector<variants::Chunk>> by_region;
+  for (auto& c : chunks) by_region[c.start].push_back(std::move(c));
+  chunks.clear();
+  encoded.clear();
+  double mw = Now(), mc = ProcessCpu();
+  for (auto& [start, parts] : by_region) {
+    auto merged = variants::Merge(parts);
+    if (!merged.ok()) {
+      std::cerr << merged.error().message << "\n";
+      return 1;
+    }
+    encoded.push_back(variants::Encode(*merged));
+    chunks.push_back(std::move(*merged));
+  }
+  const double merge_wall = Now() - mw, merge_cpu = ProcessCpu() - mc;
+  std::cout << fmt::format("zengen rebuild: {} regions merged in {:.3f} s wall, {:.3f} CPU-s "
+                           "({:.4f} s per region)\n",
+                           by_region.size(), merge_wall, merge_cpu,
+                           merge_wall / static_cast<double>(by_region.size()));
+  int64_t ac_after = 0;
+  for (const auto& c : variants::Count(chunks, kContig, 1, length, allowed)) ac_after += c.ac;
+  std::cout << fmt::format("zengen rebuild check: AC sum {} before, {} after: {}\n", ac_before,
+                           ac_after, ac_before == ac_after ? "equal" : "DIFFERENT");
+  for (int64_t span : {int64_t{10'000}, int64_t{1'000'000}}) {
+    auto [median, cpu, n] = TimeRegion(chunks, encoded, length / 3, span, 21, allowed);
+    const auto [bw, bc] = before[std::to_string(span)];
+    std::cout << fmt::format("zengen singles region {} bp, after the rebuild: {:.6f} s median, "
+                             "{:.6f} CPU-s median, {} sites with AC>0; {:.1f}x faster, {:.1f}x "
+                             "less CPU than before\n",
+                             span, median, cpu, n, bw / median, bc / cpu);
+  }
+  return ac_before == ac_after ? 0 : 1;
+}
+
 int Query(const fs::path& dir, int samples, int64_t length, const fs::path& subset_file) {
   // Ingest through the real path.
   double c0 = CpuSeconds(), w0 = Now();
@@ -153,33 +266,8 @@ int Query(const fs::path& dir, int samples, int64_t length, const fs::path& subs
   Roaring allowed;
   for (uint32_t s : ReadSubset(subset_file)) allowed.add(s);
   allowed.runOptimize();
-  // A region query decodes the chunks it needs from their stored bytes (as a server reading
-  // them from the blob store would, minus the I/O), then counts.
-  // Wall and CPU seconds per repetition: on a shared machine the wall time also counts the
-  // time the process waited for a core, the CPU time does not.
-  auto time_region = [&](int64_t start, int64_t span, int repeats) {
-    std::vector<double> wall, cpu;
-    size_t n = 0;
-    const int64_t end = start + span - 1;
-    for (int r = 0; r < repeats; ++r) {
-      double w = Now(), c = ProcessCpu();
-      std::vector<variants::Chunk> needed;
-      for (size_t i = 0; i < chunks.size(); ++i) {
-        if (chunks[i].end > start && chunks[i].start <= end) {
-          needed.push_back(std::move(*variants::Decode(encoded[i])));
-        }
-      }
-      auto counts = variants::Count(needed, kContig, start, end, allowed);
-      wall.push_back(Now() - w);
-      cpu.push_back(ProcessCpu() - c);
-      n = counts.size();
-    }
-    std::sort(wall.begin(), wall.end());
-    std::sort(cpu.begin(), cpu.end());
-    return std::tuple{wall[wall.size() / 2], cpu[cpu.size() / 2], n};
-  };
   for (int64_t span : {int64_t{10'000}, int64_t{1'000'000}}) {
-    auto [median, cpu, n] = time_region(length / 3, span, 21);
+    auto [median, cpu, n] = TimeRegion(chunks, encoded, length / 3, span, 21, allowed);
     std::cout << fmt::format("zengen region {} bp: {:.6f} s median (chunk decode + count), "
                              "{:.6f} CPU-s median, {} sites with AC>0\n",
                              span, median, cpu, n);
@@ -234,7 +322,8 @@ int main(int argc, char** argv) {
   }
   if (a.size() == 5 && a[0] == "query") return Query(a[1], std::stoi(a[2]), std::stoll(a[3]), a[4]);
   if (a.size() == 3 && a[0] == "savvy") return Savvy(a[1], a[2]);
+  if (a.size() == 5 && a[0] == "singles") return Singles(a[1], std::stoi(a[2]), std::stoll(a[3]), a[4]);
   std::cerr << "usage: variants_bench generate DIR SAMPLES LENGTH [SINGLES] | query DIR SAMPLES "
-               "LENGTH SUBSET_FILE | savvy FILE.sav SUBSET_FILE\n";
+               "LENGTH SUBSET_FILE | savvy FILE.sav SUBSET_FILE | singles DIR SAMPLES LENGTH SUBSET_FILE\n";
   return 1;
 }
