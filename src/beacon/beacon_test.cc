@@ -13,6 +13,7 @@
 #include "blobs/local_store.h"
 #include "crypto/crypto.h"
 #include "storage/testing.h"
+#include "variants/cohort_testing.h"
 
 namespace zengen::beacon {
 namespace {
@@ -22,34 +23,11 @@ using nlohmann::json;
 
 constexpr int kSamples = 12;
 
-class BeaconTest : public ::testing::TestWithParam<std::string> {
+class BeaconTest : public variants::CohortFixture {
  protected:
-  BeaconTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 12 / 7}) {}
-
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"}}).ok());
-    dir_ = fs::temp_directory_path() / ("zg-beacon-" + crypto::ToHex(crypto::RandomBytes(6)));
-    std::vector<blobs::Root> roots;
-    for (const char* r : {"hot1", "hot2"}) {
-      fs::create_directories(dir_ / r);
-      roots.push_back({.name = r, .path = dir_ / r, .tier = "hot", .jurisdiction = "JP"});
-    }
-    auto blobs = blobs::LocalStore::Create(
-        {.roots = roots, .allowed_jurisdictions = {"JP"}, .replicas = 2}, *store_, clock_, audit_);
-    ASSERT_TRUE(blobs.ok());
-    blobs_ = std::move(*blobs);
-    // The beacon reads chunks through the cohort; sealing is the composition root's concern.
-    variants::ChunkSealer clear{
-        .seal = [](std::string_view p) -> Result<std::string> { return std::string(p); },
-        .open = [](std::string_view p) -> Result<std::string> { return std::string(p); }};
-    cohort_ = std::make_unique<variants::Cohort>(*store_, *blobs_, clear, clock_, audit_,
-                                                 variants::Cohort::Options{});
+    CohortFixture::SetUp();
+    if (HasFatalFailure()) return;
     // Twelve samples: 20:100 A>G carried by S0 (het), S1 (hom), S2 (het); 20:200 C>T by S3;
     // 20:300 G>GA by S4; ten SNVs at 20:1000..1009 carried by S5.
     std::string vcf =
@@ -77,24 +55,6 @@ class BeaconTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(cohort_->LoadGenes({{"GENEA", "20", 90, 250}}, {}).ok());
     auto report = cohort_->Ingest(src, {});
     ASSERT_TRUE(report.ok()) << report.error().message;
-  }
-
-  void TearDown() override {
-    cohort_.reset();
-    blobs_.reset();
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  void AddParticipant(const std::string& id) {
-    auto tx = store_->Begin(storage::TxMode::kWrite);
-    ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE((*tx)->Exec("INSERT INTO participants (id, hospital_id, local_id, program, "
-                            "disease_category, index_date, created_by, created_at) VALUES ($1, "
-                            "'hosp-a', $1, 'cancer', 'lung', '2026-01-01', 't', 't')",
-                            {storage::Text(id)}).ok());
-    ASSERT_TRUE((*tx)->Commit().ok());
   }
 
   void Build(Budget budget = {}) {
@@ -147,17 +107,10 @@ class BeaconTest : public ::testing::TestWithParam<std::string> {
     return n;
   }
 
-  FakeClock clock_;
-  RecordingAuditSink audit_;
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<blobs::LocalStore> blobs_;
-  std::unique_ptr<variants::Cohort> cohort_;
   std::unique_ptr<http::Router> router_;
   std::set<std::string> withdrawn_;
   bool no_mfa_ = false;
   int requests_ = 0;
-  fs::path dir_;
 };
 
 constexpr const char* kSite = "/ga4gh/beacon/v2/g_variants?referenceName=20&start=99&referenceBases=A&alternateBases=G";

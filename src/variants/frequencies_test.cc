@@ -18,6 +18,7 @@
 #include "portal/attack_testing.h"
 #include "portal/suppression.h"
 #include "storage/testing.h"
+#include "variants/cohort_testing.h"
 
 namespace zengen::variants {
 namespace {
@@ -28,41 +29,11 @@ using portal::Range;
 using portal::testing::ReaderSystem;
 using portal::testing::Reading;
 
-class FrequenciesTest : public ::testing::TestWithParam<std::string> {
+class FrequenciesTest : public CohortFixture {
  protected:
-  FrequenciesTest() : clock_(std::chrono::sys_days{std::chrono::year{2026} / 12 / 7}) {}
-
   void SetUp() override {
-    auto db = storage::ScratchDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_.emplace(std::move(*db));
-    auto store = storage::OpenStore({.location = db_->location(), .pool_size = 4});
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    ASSERT_TRUE(storage::SeedOrganisations(*store_, {{"hosp-a", "hospital"}}).ok());
-    dir_ = fs::temp_directory_path() / ("zg-freq-" + crypto::ToHex(crypto::RandomBytes(6)));
-    std::vector<blobs::Root> roots;
-    for (const char* r : {"hot1", "hot2"}) {
-      fs::create_directories(dir_ / r);
-      roots.push_back({.name = r, .path = dir_ / r, .tier = "hot", .jurisdiction = "JP"});
-    }
-    auto blobs = blobs::LocalStore::Create(
-        {.roots = roots, .allowed_jurisdictions = {"JP"}, .replicas = 2},
-        *store_, clock_, audit_);
-    ASSERT_TRUE(blobs.ok()) << blobs.error().message;
-    blobs_ = std::move(*blobs);
-    const std::string secret = crypto::RandomBytes(32);
-    auto pub = crypto::crypt4gh::PublicKeyFromSecret(secret);
-    ASSERT_TRUE(pub.ok());
-    ChunkSealer sealer{
-        .seal = [secret, pub = *pub](std::string_view plain) {
-          return crypto::crypt4gh::Encrypt(plain, secret, {pub});
-        },
-        .open = [secret](std::string_view sealed) {
-          return crypto::crypt4gh::Decrypt(sealed, secret);
-        }};
-    cohort_ = std::make_unique<Cohort>(*store_, *blobs_, sealer, clock_, audit_,
-                                       Cohort::Options{.chunk_size = 50000});
+    CohortFixture::SetUp();
+    if (HasFatalFailure()) return;
     FrequencySources sources{
         .public_releases =
             [this]() -> Result<std::map<std::string, std::vector<std::pair<std::string, std::string>>>> {
@@ -79,25 +50,13 @@ class FrequenciesTest : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override {
     frequencies_.reset();
-    cohort_.reset();
-    blobs_.reset();
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    CohortFixture::TearDown();
   }
 
   // Participant P<i> with file FL-<i>: het at chrT:100 A>G, hom at chrT:200 C>T when `hom`.
   void Sample(int i, bool hom = false) {
     const std::string pid = fmt::format("P{}", i);
-    auto tx = store_->Begin(storage::TxMode::kWrite);
-    ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE((*tx)->Exec("INSERT INTO participants (id, hospital_id, local_id, program, "
-                            "disease_category, index_date, created_by, created_at) VALUES ($1, "
-                            "'hosp-a', $1, 'cancer', 'lung', '2026-01-01', 'test', "
-                            "'2026-01-01T00:00:00Z')",
-                            {storage::Text(pid)})
-                    .ok());
-    ASSERT_TRUE((*tx)->Commit().ok());
+    AddParticipant(pid);
     const fs::path path = dir_ / (pid + ".vcf");
     std::ofstream out(path);
     out << "##fileformat=VCFv4.2\n##contig=<ID=chrT,length=1000>\n"
@@ -141,19 +100,10 @@ class FrequenciesTest : public ::testing::TestWithParam<std::string> {
     return frequencies_->Published("chrT", 1, 1000, 1, 50, json{{"chrom", "chrT"}});
   }
 
-  FakeClock clock_;
-  RecordingAuditSink audit_;
-  std::optional<storage::ScratchDatabase> db_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<blobs::LocalStore> blobs_;
-  std::unique_ptr<Cohort> cohort_;
   std::unique_ptr<PublicFrequencies> frequencies_;
-  fs::path dir_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> releases_;
   std::map<std::string, ClassMembership> classes_;
   int64_t consent_changes_ = 0;
-  const Actor actor_{.user = "steward1", .organisation = "dc", .roles = {}, .source = "test",
-                     .request_id = ""};
 };
 
 // Per release and class: the samples of the release's files whose participants are in the
