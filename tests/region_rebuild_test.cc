@@ -7,13 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <stop_token>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "analysis/executor.h"
 #include "app/region_rebuild.h"
-#include "variants/cohort_testing.h"
+#include "variants/cohort_test_support.h"
 
 namespace zengen::variants {
 namespace {
@@ -154,6 +155,33 @@ TEST_P(RegionRebuildTest, TheMergeRunsInOneSlurmAllocation) {
   if (!SlurmUp()) GTEST_SKIP() << kNoSlurm;
   auto executor = analysis::SlurmAllocationExecutor();
   RebuildsAllThreeRegions(*executor, "slurm_allocation");
+}
+
+// The ingest job's pass: the most crowded regions first, at most `limit`, only those holding at
+// least `min_chunks`; a requested stop starts no further region.
+TEST_P(RegionRebuildTest, TheIngestJobsPassRebuildsTheCrowdedRegionsUpToItsLimit) {
+  const app::RebuildJob job{.merge = app::InProcessMergeJob(), .executor = "in_process", .engine = {}};
+  auto none = app::RebuildCrowdedRegions(*cohort_, job, 6, 64, actor_, "automatic");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->regions, 0);
+  std::stop_source stopped;
+  stopped.request_stop();
+  auto halted = app::RebuildCrowdedRegions(*cohort_, job, 5, 64, actor_, "automatic", stopped.get_token());
+  ASSERT_TRUE(halted.ok());
+  EXPECT_EQ(halted->regions, 0);
+  auto two = app::RebuildCrowdedRegions(*cohort_, job, 5, 2, actor_, "automatic");
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->regions, 2);
+  EXPECT_EQ(two->chunks, 10);
+  EXPECT_EQ(two->failed, 0);
+  std::vector<int64_t> live;
+  for (const auto& [start, n] : LiveChunks()) live.push_back(n);
+  std::sort(live.begin(), live.end());
+  EXPECT_EQ(live, (std::vector<int64_t>{1, 1, 5}));
+  auto rest = app::RebuildCrowdedRegions(*cohort_, job, 2, 64, actor_, "automatic");
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->regions, 1);
+  EXPECT_EQ(Answers(), before_);
 }
 
 // One backend: the jobs do not touch the metadata store (the rebuild's recording is tested on

@@ -186,7 +186,8 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
         auto p = RebuildCrowdedRegions(
             cohort, *rebuild, r.config.variants_rebuild_chunks, kRebuildsPerPass, rebuilder,
             fmt::format("automatic: the region held at least {} chunks",
-                        r.config.variants_rebuild_chunks));
+                        r.config.variants_rebuild_chunks),
+            stop);
         if (!p.ok()) {
           spdlog::warn("region rebuild job failed: {} [{}]", p.error().message, p.error().code);
         } else if (p->regions + p->failed > 0) {

@@ -153,10 +153,11 @@ Result<RebuildJob> MakeRebuildJob(Runtime& r) {
 
 Result<RebuildPass> RebuildCrowdedRegions(variants::Cohort& cohort, const RebuildJob& job,
                                           int64_t min_chunks, int64_t limit, const Actor& actor,
-                                          const std::string& reason) {
+                                          const std::string& reason, std::stop_token stop) {
   RebuildPass pass;
   ZG_ASSIGN_OR_RETURN(auto regions, cohort.CrowdedRegions(std::max<int64_t>(min_chunks, 2), limit));
   for (const auto& region : regions) {
+    if (stop.stop_requested()) break;
     auto report = cohort.RebuildRegion(region.chrom, region.start, job.merge, job.executor, actor,
                                        reason);
     if (!report.ok()) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <filesystem>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -57,10 +58,12 @@ struct RebuildPass {
   int64_t chunks = 0;   // live chunks they replaced
   int64_t failed = 0;
 };
-// Rebuilds at most `limit` regions holding at least `min_chunks` live chunks (most crowded
-// first). A failing region is logged and counted, the others go on.
+// Rebuilds at most `limit` regions holding at least `min_chunks` (at least 2) live chunks, most
+// crowded first. A failing region is logged and counted, the others go on; when `stop` is
+// requested no further region is started (the one running finishes).
 Result<RebuildPass> RebuildCrowdedRegions(variants::Cohort& cohort, const RebuildJob& job,
                                           int64_t min_chunks, int64_t limit, const Actor& actor,
-                                          const std::string& reason);
+                                          const std::string& reason,
+                                          std::stop_token stop = {});
 
 }  // namespace zengen::app

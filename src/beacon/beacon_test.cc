@@ -13,7 +13,7 @@
 #include "blobs/local_store.h"
 #include "crypto/crypto.h"
 #include "storage/testing.h"
-#include "variants/cohort_testing.h"
+#include "variants/cohort_test_support.h"
 
 namespace zengen::beacon {
 namespace {

@@ -18,7 +18,7 @@
 #include "portal/attack_testing.h"
 #include "portal/suppression.h"
 #include "storage/testing.h"
-#include "variants/cohort_testing.h"
+#include "variants/cohort_test_support.h"
 
 namespace zengen::variants {
 namespace {

@@ -25,7 +25,7 @@
 #include "crypto/crypto.h"
 #include "storage/testing.h"
 #include "variants/cohort.h"
-#include "variants/cohort_testing.h"
+#include "variants/cohort_test_support.h"
 
 namespace zengen::variants {
 namespace {
