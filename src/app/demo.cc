@@ -1,10 +1,13 @@
 #include "app/demo.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -294,21 +297,26 @@ Result<int> SeedSharing(Runtime& rt) {
                                                kSeeder));
   (void)rare_group;
   ZG_RETURN_IF_ERROR(rt.identity->AddGroupMember("grp-wgs-rare", "reviewer", kSeeder));
-  // Participants with CRAM/VCF, per program.
+  // Participants with CRAM/VCF, per program, in the order they were registered (their local
+  // record numbers), not by pseudonym: pseudonyms are random per data directory, and the split
+  // of the cancer cohort into two datasets below must give every demo the same participants
+  // (the same consents and clinical records) in each.
   std::vector<std::string> cancer, rare;
   {
     ZG_ASSIGN_OR_RETURN(auto tx, rt.store->Begin(storage::TxMode::kRead));
     const std::vector<std::string> kinds = {"cram", "vcf"};
     ZG_ASSIGN_OR_RETURN(auto files, genomefiles::CatalogueOfKinds(*tx, kinds));
-    std::string last;
+    std::set<std::string> seen;
+    std::vector<std::tuple<std::string, std::string, std::string>> found;  // local id, program, id
     for (const auto& f : files) {
-      if (f.participant_id == last) continue;
-      last = f.participant_id;
-      ZG_ASSIGN_OR_RETURN(auto p, tx->Query("SELECT program FROM participants WHERE id = $1",
+      if (!seen.insert(f.participant_id).second) continue;
+      ZG_ASSIGN_OR_RETURN(auto p, tx->Query("SELECT program, local_id FROM participants WHERE id = $1",
                                             {storage::Text(f.participant_id)}));
       if (p.empty()) continue;
-      (p.rows[0].Text(0) == "cancer" ? cancer : rare).push_back(f.participant_id);
+      found.emplace_back(p.rows[0].Text(1), p.rows[0].Text(0), f.participant_id);
     }
+    std::sort(found.begin(), found.end());
+    for (const auto& [local, program, id] : found) (program == "cancer" ? cancer : rare).push_back(id);
   }
   const sharing::Actor steward{"steward", "zengen-dc", {"data_steward"}, "cli", ""};
   const auto now = rt.clock.Now();

@@ -801,18 +801,36 @@ test('a researcher with a grant sees clinical fields and runs the printed samtoo
   const token = (await r.getByTestId('token-value').textContent()).trim();
   assert.match(token, /^zgt_/);
 
+  // Every answer of the clinical view, by dataset, as the page receives it.
+  const started = Date.now();
+  const answers = new Map();
+  r.on('response', async (res) => {
+    const m = /^\/api\/v1\/datasets\/([^/]+)\/clinical$/.exec(new URL(res.url()).pathname);
+    if (!m) return;
+    const body = await res.json().catch(() => null);
+    answers.set(m[1], { status: res.status(), body, ms: Date.now() - started });
+  });
   await r.getByRole('button', { name: '研究データ', exact: true }).click();
   const table = r.getByTestId('research-table');
   await table.locator('tbody tr').first().waitFor();
   assert.match(new URL(r.url()).pathname, /^\/console\/research\/DS-/);
   // The researcher holds grants on two datasets by now (the committee test approved the pilot
-  // one); datasets created in the same second list in id order, which is random. Choose the
-  // controlled dataset the demo's approved grant covers, whose participants have clinical data.
+  // one); datasets created in the same second list in id order, which is random, so the page
+  // opens either. Choose the controlled dataset the demo's approved grant covers, whose
+  // participants have clinical data (when it is open already, choosing it changes nothing).
   const chooser = r.locator('.filters select').first();
   const controlled = await chooser.locator('option', { hasText: 'がん全ゲノム 第1次データセット' }).getAttribute('value');
   await chooser.selectOption(controlled);
   await r.waitForURL((u) => u.pathname === `/console/research/${controlled}`);
-  await table.locator('tbody tr').first().waitFor();
+  // Its own answer, however long the server takes under load.
+  for (let i = 0; i < 1800 && !answers.has(controlled); i++) await r.waitForTimeout(100);
+  const seen = [...answers].map(([id, a]) => `${id}${id === controlled ? ' (controlled)' : ''}: ${a.status}, ${a.body?.items?.length} participants, ${a.body?.items?.filter((it) => it.clinical.case_basics).length} with case basics, at ${a.ms} ms`);
+  console.log(`# research data answers: ${seen.join('; ')}`);
+  const answer = answers.get(controlled);
+  assert.ok(answer, `the controlled dataset ${controlled} was answered`);
+  assert.equal(answer.status, 200);
+  assert.ok(answer.body.items.some((it) => it.clinical.case_basics), 'the controlled dataset has participants with case basics');
+  await table.locator(`tbody tr[data-participant="${answer.body.items[0].participant_id}"]`).waitFor();
   assert.ok(!(await r.content()).includes(token), 'the page does not print the token');
   // Clinical fields in words, none of the never_public ones.
   const withData = table.locator('tbody tr', { has: r.locator('[data-category="case_basics"]') }).first();
