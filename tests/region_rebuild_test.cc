@@ -143,6 +143,13 @@ TEST_P(RegionRebuildTest, AJobThatFailsOrAnswersWronglyRecordsNothing) {
     ExpectScratchEmpty();
   }
   EXPECT_EQ(Answers(), before_);
+  int audited = 0;
+  for (const auto& e : audit_.events()) {
+    if (e.action != "variants.rebuild_failed") continue;
+    ++audited;
+    EXPECT_NE(e.details.find("\"executor\":\"local\""), std::string::npos) << e.details;
+  }
+  EXPECT_EQ(audited, static_cast<int>(jobs.size()));
 }
 
 TEST_P(RegionRebuildTest, TheMergeRunsAsAStepToilSubmitsToSlurm) {

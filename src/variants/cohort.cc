@@ -370,16 +370,34 @@ Result<RebuildReport> Cohort::RebuildRegion(std::string_view chrom, int64_t regi
   }
   const uint64_t expected = Fingerprint(inputs);
   const std::string merged_id = UpperHexId("VM-");
-  ZG_ASSIGN_OR_RETURN(Chunk merged,
-                      job(inputs, fmt::format("rebuild-{}-{}-{}", report.chrom, region_start,
-                                              merged_id.substr(3))));
+  const std::string job_name =
+      fmt::format("rebuild-{}-{}-{}", report.chrom, region_start, merged_id.substr(3));
+  // A job that fails or answers wrongly is an audit record (a wrong answer from a compute node
+  // is evidence, not only an error), then the error.
+  auto refuse = [&](const Error& e) -> Error {
+    (void)audit_.Append(
+        {.actor = actor.user.empty() ? "cli" : actor.user,
+         .source = actor.source.empty() ? "cli" : actor.source,
+         .action = "variants.rebuild_failed",
+         .resource = "variant_region/" + report.chrom + ":" + std::to_string(region_start),
+         .decision = "",
+         .reason = fmt::format("{}: {}", e.code, e.message).substr(0, 1000),
+         .request_id = actor.request_id,
+         .details = nlohmann::json{{"job", job_name}, {"executor", executor},
+                                   {"code", e.code}, {"inputs", live.size()}}
+                        .dump()});
+    return e;
+  };
+  Result<Chunk> answered = job(inputs, job_name);
   inputs.clear();
+  if (!answered.ok()) return refuse(answered.error());
+  Chunk merged = std::move(*answered);
   if (merged.chrom != report.chrom || merged.start != report.start || merged.end != report.end ||
       merged.samples != samples || Fingerprint(std::span<const Chunk>(&merged, 1)) != expected) {
-    return Internal("rebuild_mismatch",
-                    fmt::format("the merge job's chunk for {}:{} does not hold what its {} inputs "
-                                "hold; nothing was recorded",
-                                report.chrom, region_start, live.size()));
+    return refuse(Error{ErrorKind::kInternal, "rebuild_mismatch",
+                        fmt::format("the merge job's chunk for {}:{} does not hold what its {} "
+                                    "inputs hold; nothing was recorded",
+                                    report.chrom, region_start, live.size())});
   }
   ZG_ASSIGN_OR_RETURN(std::string blob_id, StoreChunk(merged));
   report.merged_id = merged_id;

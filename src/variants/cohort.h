@@ -175,7 +175,8 @@ class Cohort {
   // chunk_size + 1, …) into one, by `job`; `executor` names where the job runs (recorded). With
   // fewer than two live chunks nothing is done (merged_id ""). The job's chunk must be the
   // region, hold exactly the inputs' samples and have their Fingerprint, else kInternal
-  // "rebuild_mismatch" and nothing is recorded. Recorded in one transaction with its
+  // "rebuild_mismatch" and nothing is recorded; a failing or mismatching job is a
+  // "variants.rebuild_failed" audit record naming the job, the executor and the code. Recorded in one transaction with its
   // "variants.rebuild" audit record (reason given by the caller). Errors: kInvalidArgument
   // "invalid_region" (field "region") when region_start is not a chunk boundary; kConflict
   // "region_changed" when another rebuild replaced an input meanwhile; the job's errors; the

@@ -872,6 +872,14 @@ TEST_P(CohortStoreTest, ARebuildIsRecordedOnlyWhenItsJobAnswersWithItsInputs) {
                                             "local", actor_, ""),
                      "rebuild_mismatch");
   }
+  // Each failing or lying job is an audit record naming its code; the refused region is not.
+  std::vector<std::string> failures;
+  for (const auto& e : audit_.events()) {
+    if (e.action == "variants.rebuild_failed") failures.push_back(e.reason.substr(0, e.reason.find(':')));
+  }
+  EXPECT_EQ(failures, (std::vector<std::string>{"engine_failed", "rebuild_mismatch", "rebuild_mismatch",
+                                                "rebuild_mismatch", "rebuild_mismatch",
+                                                "rebuild_mismatch"}));
   // A file ingested while the job runs stays live beside the merged chunk.
   const fs::path late = cohort.Single(3);
   auto r = cohort_->RebuildRegion(kContig, 1,
