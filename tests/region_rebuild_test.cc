@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "analysis/executor.h"
+#include "analysis/slurm_test_support.h"
 #include "app/region_rebuild.h"
 #include "variants/cohort_test_support.h"
 
@@ -21,16 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kNoSlurm = "no Slurm test cluster (ZENGEN_TEST_SLURM_CONF)";
-
-bool SlurmUp() {
-  const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
-  if (conf == nullptr || *conf == '\0') {
-    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) ADD_FAILURE() << "no Slurm test cluster";
-    return false;
-  }
-  return ::setenv("SLURM_CONF", conf, 1) == 0;
-}
+using analysis::kNoSlurm;
+using analysis::SlurmUp;
 
 class RegionRebuildTest : public CohortFixture {
  protected:
@@ -167,7 +160,7 @@ TEST_P(RegionRebuildTest, TheMergeRunsInOneSlurmAllocation) {
 // The ingest job's pass: the most crowded regions first, at most `limit`, only those holding at
 // least `min_chunks`; a requested stop starts no further region.
 TEST_P(RegionRebuildTest, TheIngestJobsPassRebuildsTheCrowdedRegionsUpToItsLimit) {
-  const app::RebuildJob job{.merge = app::InProcessMergeJob(), .executor = "in_process", .engine = {}};
+  const app::RebuildJob job{.merge = InProcessMergeJob(), .executor = "in_process", .engine = {}};
   auto none = app::RebuildCrowdedRegions(*cohort_, job, 6, 64, actor_, "automatic");
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->regions, 0);

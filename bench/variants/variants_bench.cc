@@ -183,8 +183,7 @@ int Singles(const fs::path& dir, int samples, int64_t length, const fs::path& su
   Roaring allowed;
   for (uint32_t s : ReadSubset(subset_file)) allowed.add(s);
   allowed.runOptimize();
-  std::map<std::string, std::pair<double, double>> before;
-  std::map<std::string, size_t> sites_before;
+  std::map<int64_t, std::pair<double, double>> before;  // span -> median wall, CPU seconds
   int64_t ac_before = 0;
   for (const auto& c : variants::Count(chunks, kContig, 1, length, allowed)) ac_before += c.ac;
   for (int64_t span : {int64_t{10'000}, int64_t{1'000'000}}) {
@@ -192,7 +191,7 @@ int Singles(const fs::path& dir, int samples, int64_t length, const fs::path& su
     std::cout << fmt::format("zengen singles region {} bp, one chunk per file: {:.6f} s median, "
                              "{:.6f} CPU-s median, {} sites with AC>0\n",
                              span, median, cpu, n);
-    before[std::to_string(span)] = {median, cpu};
+    before[span] = {median, cpu};
   }
   // The rebuild: every region's chunks merged into one, then encoded (stored form).
   std::map<int64_t, std::vector<variants::Chunk>> by_region;
@@ -220,7 +219,7 @@ int Singles(const fs::path& dir, int samples, int64_t length, const fs::path& su
                            ac_after, ac_before == ac_after ? "equal" : "DIFFERENT");
   for (int64_t span : {int64_t{10'000}, int64_t{1'000'000}}) {
     auto [median, cpu, n] = TimeRegion(chunks, encoded, length / 3, span, 21, allowed);
-    const auto [bw, bc] = before[std::to_string(span)];
+    const auto [bw, bc] = before.at(span);
     std::cout << fmt::format("zengen singles region {} bp, after the rebuild: {:.6f} s median, "
                              "{:.6f} CPU-s median, {} sites with AC>0; {:.1f}x faster, {:.1f}x "
                              "less CPU than before\n",

@@ -1365,11 +1365,7 @@ void Runs::Execute(Run run) {
       if (!out.contains(key) || !out[key].is_object()) {
         return Internal("output_missing", fmt::format("the engine gave no '{}' output", key));
       }
-      // cwltool gives "path"; toil only "location" (a file:// URL).
-      std::string where = out[key].value("path", "");
-      if (where.empty()) where = out[key].value("location", "");
-      if (where.rfind("file://", 0) == 0) where = where.substr(7);
-      const fs::path path = where;
+      const fs::path path = OutputFilePath(out[key]);
       registering.push_back(std::async(std::launch::async, [&, spec, path]() -> Result<Registered> {
         Registered r;
         auto t = std::chrono::steady_clock::now();

@@ -21,6 +21,7 @@
 
 #include "analysis/analysis.h"
 #include "analysis/registry.h"
+#include "analysis/slurm_test_support.h"
 #include "blobs/local_store.h"
 #include "consent/consent.h"
 #include "consent/consent_test_support.h"
@@ -1056,20 +1057,6 @@ TEST_P(EngineTest, ACancelledCwltoolRunStopsItsStepsAndLeavesNothing) {
     if (!gone) std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(gone);
-}
-
-constexpr const char* kNoSlurm =
-    "ZENGEN_TEST_SLURM_CONF is not set (scripts/test.sh starts a cluster)";
-
-// True when the one-node test cluster is up (SLURM_CONF then points at it); a failure when
-// ZENGEN_REQUIRE_SLURM says it must be.
-bool SlurmUp() {
-  const char* conf = std::getenv("ZENGEN_TEST_SLURM_CONF");
-  if (conf == nullptr || *conf == '\0') {
-    if (std::getenv("ZENGEN_REQUIRE_SLURM") != nullptr) ADD_FAILURE() << "no Slurm test cluster";
-    return false;
-  }
-  return ::setenv("SLURM_CONF", conf, 1) == 0;
 }
 
 TEST_P(EngineTest, ToilOnSlurmRunsTheSameGermlinePipelineEndToEnd) {

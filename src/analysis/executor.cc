@@ -528,4 +528,12 @@ Result<std::unique_ptr<Executor>> MakeExecutor(std::string_view name) {
                          "analysis_executor");
 }
 
+std::string OutputFilePath(const nlohmann::json& file) {
+  if (!file.is_object()) return "";
+  std::string where = file.value("path", "");
+  if (where.empty()) where = file.value("location", "");
+  if (where.rfind("file://", 0) == 0) where = where.substr(7);
+  return where;
+}
+
 }  // namespace zengen::analysis

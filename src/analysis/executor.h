@@ -76,6 +76,10 @@ class Executor {
                                 const std::atomic<bool>& cancel) = 0;
 };
 
+// Where a File output of the engine's output object lies on this machine: cwltool gives
+// "path", toil only "location" (a file:// URL). Empty when neither is there.
+std::string OutputFilePath(const nlohmann::json& file);
+
 // cwltool on this machine. `program` is the cwltool executable (tests may pass a wrapper).
 std::unique_ptr<Executor> LocalExecutor(std::string program = "cwltool");
 // toil-cwl-runner with the slurm batch system; SLURM_CONF comes from the environment.

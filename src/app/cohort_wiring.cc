@@ -157,10 +157,7 @@ std::jthread StartVariantIngestJob(Runtime& r, variants::Cohort& cohort) {
     const Actor rebuilder{.user = "variants-rebuild-job", .organisation = "", .roles = {},
                           .source = "job", .request_id = ""};
     // Merge jobs a crash interrupted left their scratch directories: nothing reads them.
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(r.config.Resolve("analysis") / "scratch", ec)) {
-      if (e.path().filename().string().rfind("VR-", 0) == 0) std::filesystem::remove_all(e.path(), ec);
-    }
+    RemoveStaleMergeScratch(r.config.Resolve("analysis") / "scratch");
     auto rebuild = MakeRebuildJob(r);
     if (!rebuild.ok()) {
       spdlog::warn("region rebuilds are off: {} [{}]", rebuild.error().message, rebuild.error().code);

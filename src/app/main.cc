@@ -992,22 +992,20 @@ int main(int argc, char** argv) {
       if (!crowded.ok()) return app::Fail(crowded.error());
       regions = std::move(*crowded);
     }
-    int failed = 0;
-    for (const auto& region : regions) {
-      auto r = cohort->RebuildRegion(region.chrom, region.start, job->merge, job->executor,
-                                     cli_actor, *reason);
-      if (!r.ok()) {
-        ++failed;
-        std::cerr << fmt::format("{}:{}: {} [{}]\n", region.chrom, region.start, r.error().message,
-                                 r.error().code);
-        continue;
-      }
-      if (r->merged_id.empty()) continue;
-      std::cout << fmt::format("{}:{}-{}: {} chunks merged into {} ({} sites, {} samples, {})\n",
-                               r->chrom, r->start, r->end - 1, r->chunks_in, r->merged_id, r->sites,
-                               r->samples, job->executor);
-    }
-    return failed == 0 ? 0 : 1;
+    const auto pass = app::RebuildRegions(
+        *cohort, *job, regions, cli_actor, *reason,
+        [&job](const variants::RegionLoad& region, const Result<variants::RebuildReport>& r) {
+          if (!r.ok()) {
+            std::cerr << fmt::format("{}:{}: {} [{}]\n", region.chrom, region.start,
+                                     r.error().message, r.error().code);
+          } else if (!r->merged_id.empty()) {
+            std::cout << fmt::format("{}:{}-{}: {} chunks merged into {} ({} sites, {} samples, "
+                                     "{})\n",
+                                     r->chrom, r->start, r->end - 1, r->chunks_in, r->merged_id,
+                                     r->sites, r->samples, job->executor);
+          }
+        });
+    return pass.failed == 0 ? 0 : 1;
   } else if (*variants_aggregate) {
     auto cohort = app::MakeCohort(**rt);
     auto f = app::MakeFrequencies(**rt, *cohort)->Compute(

@@ -1,9 +1,5 @@
 #include "app/region_rebuild.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <deque>
 #include <fstream>
@@ -14,28 +10,12 @@
 #include <spdlog/spdlog.h>
 
 #include "analysis/analysis.h"
+#include "crypto/crypto.h"
 
 namespace zengen::app {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Writes bytes to a new file readable by its owner only.
-Status WritePrivate(const fs::path& path, std::string_view bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Internal("write_failed", fmt::format("cannot create {}", path.string()));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      return Internal("write_failed", fmt::format("cannot write {}", path.string()));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0) return Internal("write_failed", fmt::format("cannot write {}", path.string()));
-  return Status::Ok();
-}
 
 Result<std::string> ReadAll(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -57,12 +37,6 @@ struct RemoveOnExit {
 
 }  // namespace
 
-variants::MergeJob InProcessMergeJob() {
-  return [](const std::vector<variants::Chunk>& chunks, std::string_view) {
-    return variants::Merge(chunks);
-  };
-}
-
 variants::MergeJob ExecutorMergeJob(analysis::Executor& executor, ExecutorMergeOptions o) {
   return [&executor, o](const std::vector<variants::Chunk>& chunks,
                         std::string_view job) -> Result<variants::Chunk> {
@@ -80,10 +54,10 @@ variants::MergeJob ExecutorMergeJob(analysis::Executor& executor, ExecutorMergeO
     nlohmann::json order = {{"zengen", o.zengen.string()}, {"chunks", nlohmann::json::array()}};
     for (size_t i = 0; i < chunks.size(); ++i) {
       const fs::path p = dir / "in" / fmt::format("{:06}.zgvc", i);
-      ZG_RETURN_IF_ERROR(WritePrivate(p, variants::Encode(chunks[i])));
+      ZG_RETURN_IF_ERROR(crypto::WriteSecretFile(p, variants::Encode(chunks[i])));
       order["chunks"].push_back({{"class", "File"}, {"path", p.string()}});
     }
-    ZG_RETURN_IF_ERROR(WritePrivate(dir / "job.json", order.dump()));
+    ZG_RETURN_IF_ERROR(crypto::WriteSecretFile(dir / "job.json", order.dump()));
     std::deque<std::string> tail;  // the log's last lines, for the error
     std::atomic<bool> cancel{false};
     ZG_ASSIGN_OR_RETURN(
@@ -95,13 +69,10 @@ variants::MergeJob ExecutorMergeJob(analysis::Executor& executor, ExecutorMergeO
                        if (tail.size() > 8) tail.pop_front();
                      },
                      cancel));
-    std::string where;
-    if (result.exit_code == 0 && result.outputs.is_object() && result.outputs.contains("merged")) {
-      // cwltool gives "path"; toil only "location" (a file:// URL).
-      where = result.outputs["merged"].value("path", "");
-      if (where.empty()) where = result.outputs["merged"].value("location", "");
-      if (where.rfind("file://", 0) == 0) where = where.substr(7);
-    }
+    const std::string where =
+        result.exit_code == 0 && result.outputs.is_object() && result.outputs.contains("merged")
+            ? analysis::OutputFilePath(result.outputs["merged"])
+            : "";
     if (where.empty()) {
       std::string log;
       for (const auto& l : tail) log += (log.empty() ? "" : " | ") + l;
@@ -128,13 +99,13 @@ Status MergeChunkFiles(const std::vector<fs::path>& inputs, const fs::path& out)
     chunks.push_back(std::move(*c));
   }
   ZG_ASSIGN_OR_RETURN(variants::Chunk merged, variants::Merge(chunks));
-  return WritePrivate(out, variants::Encode(merged));
+  return crypto::WriteSecretFile(out, variants::Encode(merged));
 }
 
 Result<RebuildJob> MakeRebuildJob(Runtime& r) {
   RebuildJob job;
   if (r.config.variants_rebuild_executor != "analysis") {
-    job.merge = InProcessMergeJob();
+    job.merge = variants::InProcessMergeJob();
     job.executor = "in_process";
     return job;
   }
@@ -151,26 +122,45 @@ Result<RebuildJob> MakeRebuildJob(Runtime& r) {
   return job;
 }
 
-Result<RebuildPass> RebuildCrowdedRegions(variants::Cohort& cohort, const RebuildJob& job,
-                                          int64_t min_chunks, int64_t limit, const Actor& actor,
-                                          const std::string& reason, std::stop_token stop) {
+RebuildPass RebuildRegions(variants::Cohort& cohort, const RebuildJob& job,
+                           const std::vector<variants::RegionLoad>& regions, const Actor& actor,
+                           const std::string& reason, const OnRebuilt& on_rebuilt,
+                           std::stop_token stop) {
   RebuildPass pass;
-  ZG_ASSIGN_OR_RETURN(auto regions, cohort.CrowdedRegions(std::max<int64_t>(min_chunks, 2), limit));
   for (const auto& region : regions) {
     if (stop.stop_requested()) break;
     auto report = cohort.RebuildRegion(region.chrom, region.start, job.merge, job.executor, actor,
                                        reason);
+    if (on_rebuilt) on_rebuilt(region, report);
     if (!report.ok()) {
       ++pass.failed;
-      spdlog::warn("region rebuild {}:{} failed: {} [{}]", region.chrom, region.start,
-                   report.error().message, report.error().code);
-      continue;
+    } else if (!report->merged_id.empty()) {
+      ++pass.regions;
+      pass.chunks += report->chunks_in;
     }
-    if (report->merged_id.empty()) continue;
-    ++pass.regions;
-    pass.chunks += report->chunks_in;
   }
   return pass;
+}
+
+Result<RebuildPass> RebuildCrowdedRegions(variants::Cohort& cohort, const RebuildJob& job,
+                                          int64_t min_chunks, int64_t limit, const Actor& actor,
+                                          const std::string& reason, std::stop_token stop) {
+  ZG_ASSIGN_OR_RETURN(auto regions, cohort.CrowdedRegions(std::max<int64_t>(min_chunks, 2), limit));
+  return RebuildRegions(
+      cohort, job, regions, actor, reason,
+      [](const variants::RegionLoad& region, const Result<variants::RebuildReport>& outcome) {
+        if (outcome.ok()) return;
+        spdlog::warn("region rebuild {}:{} failed: {} [{}]", region.chrom, region.start,
+                     outcome.error().message, outcome.error().code);
+      },
+      stop);
+}
+
+void RemoveStaleMergeScratch(const fs::path& scratch_dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(scratch_dir, ec)) {
+    if (e.path().filename().string().rfind("VR-", 0) == 0) fs::remove_all(e.path(), ec);
+  }
 }
 
 }  // namespace zengen::app

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -24,8 +25,6 @@
 #include "variants/cohort.h"
 
 namespace zengen::app {
-
-variants::MergeJob InProcessMergeJob();
 
 struct ExecutorMergeOptions {
   std::filesystem::path workflow;     // pipelines/variant-rebuild/1.0.0/merge.cwl
@@ -58,12 +57,25 @@ struct RebuildPass {
   int64_t chunks = 0;   // live chunks they replaced
   int64_t failed = 0;
 };
-// Rebuilds at most `limit` regions holding at least `min_chunks` (at least 2) live chunks, most
-// crowded first. A failing region is logged and counted, the others go on; when `stop` is
-// requested no further region is started (the one running finishes).
+// Each region's outcome as it ends (a report whose merged_id is "" merged nothing).
+using OnRebuilt = std::function<void(const variants::RegionLoad& region,
+                                     const Result<variants::RebuildReport>& outcome)>;
+// Rebuilds the given regions one after the other. A failing region is counted (and given to
+// `on_rebuilt`), the others go on; when `stop` is requested no further region is started (the
+// one running finishes).
+RebuildPass RebuildRegions(variants::Cohort& cohort, const RebuildJob& job,
+                           const std::vector<variants::RegionLoad>& regions, const Actor& actor,
+                           const std::string& reason, const OnRebuilt& on_rebuilt = {},
+                           std::stop_token stop = {});
+// The ingest job's pass: at most `limit` regions holding at least `min_chunks` (at least 2)
+// live chunks, most crowded first; failures logged.
 Result<RebuildPass> RebuildCrowdedRegions(variants::Cohort& cohort, const RebuildJob& job,
                                           int64_t min_chunks, int64_t limit, const Actor& actor,
                                           const std::string& reason,
                                           std::stop_token stop = {});
+
+// Removes the directories merge jobs left in scratch_dir when the process running them died
+// (called when the server's ingest job starts; no job of this server runs then).
+void RemoveStaleMergeScratch(const std::filesystem::path& scratch_dir);
 
 }  // namespace zengen::app

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.h"
+#include "crypto/ids.h"
 #include "hts/genotypes.h"
 
 namespace zengen::variants {
@@ -146,13 +147,6 @@ struct LiveChunk {
   std::string blob_id;
 };
 
-std::string UpperHexId(std::string_view prefix) {
-  std::string id = std::string(prefix) + crypto::ToHex(crypto::RandomBytes(8));
-  std::transform(id.begin(), id.end(), id.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-  return id;
-}
-
 }  // namespace
 
 Result<std::string> Cohort::StoreChunk(const Chunk& chunk) {
@@ -232,7 +226,7 @@ Result<IngestReport> Cohort::Ingest(const SourceFile& file, const Actor& actor) 
     stored.push_back({&c, std::move(blob_id)});
   }
 
-  report.batch_id = UpperHexId("VB-");
+  report.batch_id = crypto::NewId("VB-");
   report.samples = static_cast<int64_t>(names.size());
   report.sites = static_cast<int64_t>(site_ids.size());
   report.chunks = static_cast<int64_t>(stored.size());
@@ -369,7 +363,7 @@ Result<RebuildReport> Cohort::RebuildRegion(std::string_view chrom, int64_t regi
     inputs.push_back(std::move(c));
   }
   const uint64_t expected = Fingerprint(inputs);
-  const std::string merged_id = UpperHexId("VM-");
+  const std::string merged_id = crypto::NewId("VM-");
   const std::string job_name =
       fmt::format("rebuild-{}-{}-{}", report.chrom, region_start, merged_id.substr(3));
   // A job that fails or answers wrongly is an audit record (a wrong answer from a compute node

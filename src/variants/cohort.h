@@ -104,6 +104,11 @@ struct IngestReport {
 // it (for an executor's logs). Returns the merged chunk. The in-process job is variants::Merge.
 using MergeJob = std::function<Result<Chunk>(const std::vector<Chunk>& chunks, std::string_view job)>;
 
+// The merge in this process (variants::Merge).
+inline MergeJob InProcessMergeJob() {
+  return [](const std::vector<Chunk>& chunks, std::string_view) { return Merge(chunks); };
+}
+
 struct RebuildReport {
   std::string chrom;
   int64_t start = 0;  // the region, 1-based, [start, end)

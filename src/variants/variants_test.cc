@@ -750,9 +750,7 @@ TEST_P(CohortStoreTest, RebuiltRegionsAnswerAsBcftoolsMergeAndLaterFilesStayLive
   files.push_back({cohort.Joint("joint", {5, 6, 7}), {5, 6, 7}});
   for (uint32_t i = 8; i < 12; ++i) files.push_back({cohort.Single(i, /*rare=*/i % 2 == 0), {i}});
   for (uint32_t i = 0; i < 12; ++i) AddParticipant(fmt::format("P{}", i));
-  const MergeJob in_process = [](const std::vector<Chunk>& chunks, std::string_view) {
-    return variants::Merge(chunks);
-  };
+  const MergeJob in_process = InProcessMergeJob();
   auto rebuild_all = [&] {
     int64_t rebuilt = 0;
     auto crowded = cohort_->CrowdedRegions(2, 100);
@@ -821,9 +819,7 @@ TEST_P(CohortStoreTest, ARebuildIsRecordedOnlyWhenItsJobAnswersWithItsInputs) {
   }
   const auto before = LiveChunks();
   ASSERT_GE(before.at(1), 3);
-  const MergeJob in_process = [](const std::vector<Chunk>& chunks, std::string_view) {
-    return variants::Merge(chunks);
-  };
+  const MergeJob in_process = InProcessMergeJob();
   auto expect_unchanged = [&](const Result<RebuildReport>& r, const std::string& code) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, code);
