@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <random>
 #include <stop_token>
@@ -182,6 +183,81 @@ TEST_P(RegionRebuildTest, TheIngestJobsPassRebuildsTheCrowdedRegionsUpToItsLimit
   ASSERT_TRUE(rest.ok());
   EXPECT_EQ(rest->regions, 1);
   EXPECT_EQ(Answers(), before_);
+}
+
+// The commands an operator types and the step a job runs: `variants rebuild` refuses a missing
+// or blank reason, an unknown executor and a start of 0 (naming them), and a range of a
+// trillion bases costs nothing (only regions holding chunks are visited); `variants
+// merge-chunks` merges well-formed chunks and refuses missing, malformed, oversized and
+// overlapping ones and an existing output, each with its code.
+TEST(RegionRebuildCliTest, TheCommandsRefuseBadInputNamingIt) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("zg-rebuild-cli-{}", ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto run = [](std::vector<std::string> args) {
+    args.insert(args.begin(), ZENGEN_BINARY);
+    auto r = analysis::RunCommand(args);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : analysis::CommandOutput{-1, ""};
+  };
+  const std::string data = (dir / "data").string();
+  ASSERT_EQ(run({"init", "--data", data}).exit_code, 0);
+  const auto missing = run({"variants", "rebuild", "--data", data});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.out.find("--reason"), std::string::npos) << missing.out;
+  const auto blank = run({"variants", "rebuild", "--data", data, "--reason", " \xE3\x80\x80\t"});
+  EXPECT_NE(blank.exit_code, 0);
+  EXPECT_NE(blank.out.find("(reason)"), std::string::npos) << blank.out;
+  const auto executor = run({"variants", "rebuild", "--data", data, "--reason", "r", "--executor", "slurm"});
+  EXPECT_NE(executor.exit_code, 0);
+  EXPECT_NE(executor.out.find("--executor"), std::string::npos) << executor.out;
+  const auto start = run({"variants", "rebuild", "--data", data, "--reason", "r", "--chrom", "chrV", "--start", "0"});
+  EXPECT_NE(start.exit_code, 0);
+  EXPECT_NE(start.out.find("--start"), std::string::npos) << start.out;
+  const auto wide = run({"variants", "rebuild", "--data", data, "--reason", "r", "--chrom", "chrV",
+                         "--end", "1099511627776"});
+  EXPECT_EQ(wide.exit_code, 0) << wide.out;
+
+  // Two batches over one region, and what merge-chunks makes of them.
+  auto chunk_of = [](uint32_t sample, int64_t pos) {
+    ChunkBuilder b(50000);
+    b.AddRecord({.chrom = "chrV", .pos = pos, .ref = "A", .alts = {"G"}, .gt = {{0, 1}}, .id = "."},
+                {sample});
+    return b.Finish().at(0);
+  };
+  const Chunk a = chunk_of(0, 100), b = chunk_of(1, 200);
+  auto write = [&](const std::string& name, std::string_view bytes) {
+    std::ofstream(dir / name, std::ios::binary) << bytes;
+    return (dir / name).string();
+  };
+  const std::string fa = write("a.zgvc", Encode(a)), fb = write("b.zgvc", Encode(b));
+  const auto merged = run({"variants", "merge-chunks", "--out", (dir / "m.zgvc").string(), fa, fb});
+  ASSERT_EQ(merged.exit_code, 0) << merged.out;
+  std::ifstream in(dir / "m.zgvc", std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  auto expected = Merge(std::vector<Chunk>{a, b});
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(bytes, Encode(*expected));
+  const std::map<std::string, std::vector<std::string>> refused = {
+      {"unreadable_chunk", {fa, (dir / "absent.zgvc").string()}},
+      {"bad_chunk", {fa, write("garbage.zgvc", "ZGVC1 not a chunk")}},
+      // A header declaring 2^40 bytes of content: refused before anything is allocated.
+      {"bad_chunk ", {write("huge.zgvc", std::string("ZGVC1") + "\x80\x80\x80\x80\x80\x80\x01"), fb}},
+      {"overlapping_batches", {fa, fa}},
+  };
+  int k = 0;
+  for (const auto& [code, inputs] : refused) {
+    std::vector<std::string> args = {"variants", "merge-chunks", "--out",
+                                     (dir / fmt::format("r{}.zgvc", k++)).string()};
+    args.insert(args.end(), inputs.begin(), inputs.end());
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 1) << code << ": " << r.out;
+    EXPECT_NE(r.out.find("[" + code.substr(0, code.find(' ')) + "]"), std::string::npos) << r.out;
+  }
+  const auto exists = run({"variants", "merge-chunks", "--out", (dir / "m.zgvc").string(), fa, fb});
+  EXPECT_EQ(exists.exit_code, 1) << exists.out;
+  EXPECT_NE(exists.out.find("[file_create_failed]"), std::string::npos) << exists.out;
+  fs::remove_all(dir);
 }
 
 // One backend: the jobs do not touch the metadata store (the rebuild's recording is tested on

@@ -758,8 +758,8 @@ int main(int argc, char** argv) {
   variants_rebuild->add_option("--end", rebuild_end, "1-based, inclusive (default --start)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   variants_rebuild->add_option("--min-chunks", rebuild_min_chunks,
-                               "Without --region: regions with at least this many live chunks");
-  variants_rebuild->add_option("--limit", rebuild_limit, "Without --region: at most this many");
+                               "Only regions with at least this many live chunks (default 2)");
+  variants_rebuild->add_option("--limit", rebuild_limit, "Without --chrom: at most this many regions");
   variants_rebuild->add_option("--executor", rebuild_executor,
                                "in_process or analysis (default: variants_rebuild_executor)")
       ->check(CLI::IsMember({"in_process", "analysis"}));
@@ -980,17 +980,20 @@ int main(int argc, char** argv) {
     if (!job.ok()) return app::Fail(job.error());
     const Actor cli_actor{.user = "cli", .organisation = "", .roles = {}, .source = "cli",
                           .request_id = ""};
+    // The regions that hold something to merge (never every boundary of a range, which may be
+    // huge), those overlapping --chrom/--start/--end when given.
+    const int64_t size = cohort->chunk_size();
+    const int64_t end = std::max(rebuild_end, rebuild_start);
+    auto crowded = cohort->CrowdedRegions(std::max<int64_t>(rebuild_min_chunks, 2),
+                                          rebuild_chrom.empty() ? rebuild_limit : INT32_MAX);
+    if (!crowded.ok()) return app::Fail(crowded.error());
     std::vector<variants::RegionLoad> regions;
-    if (!rebuild_chrom.empty()) {
-      const int64_t size = cohort->chunk_size();
-      const int64_t end = std::max(rebuild_end, rebuild_start);
-      for (int64_t k = (rebuild_start - 1) / size; k * size + 1 <= end; ++k) {
-        regions.push_back({rebuild_chrom, k * size + 1, 0});
+    for (auto& r : *crowded) {
+      if (!rebuild_chrom.empty() &&
+          (r.chrom != rebuild_chrom || r.start > end || r.start + size <= rebuild_start)) {
+        continue;
       }
-    } else {
-      auto crowded = cohort->CrowdedRegions(std::max<int64_t>(rebuild_min_chunks, 2), rebuild_limit);
-      if (!crowded.ok()) return app::Fail(crowded.error());
-      regions = std::move(*crowded);
+      regions.push_back(std::move(r));
     }
     const auto pass = app::RebuildRegions(
         *cohort, *job, regions, cli_actor, *reason,
